@@ -1,0 +1,127 @@
+//! The one place where errors become what the user sees: one line saying what failed and where,
+//! an optional `hint:` line with the fix, and a fixed exit code (README, "Exit codes").
+
+use reg::keys::KeyError;
+use reg::ledger::LedgerError;
+use reg::registry::RegistryError;
+use reg::state::StateError;
+use reg::trust::TrustError;
+use std::process::ExitCode;
+
+/// Success.
+pub const OK: u8 = 0;
+/// The action was refused or a verification failed (a rule, a signature, a hash, trust).
+pub const REFUSED: u8 = 1;
+/// Bad usage, unreadable input, I/O failure.
+pub const USAGE_OR_IO: u8 = 2;
+/// Another writer holds the registry lock.
+pub const BUSY: u8 = 3;
+
+/// Prints an error (if any) and returns the exit code.
+pub fn finish(result: anyhow::Result<()>) -> ExitCode {
+    let Err(err) = result else {
+        return ExitCode::from(OK);
+    };
+    // A closed stdout (`reg log | head`) is how the reader said it has seen enough.
+    if let Some(io) = err.downcast_ref::<std::io::Error>()
+        && io.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        return ExitCode::from(OK);
+    }
+    let (code, hint) = classify(&err);
+    eprintln!("error: {err}");
+    if let Some(hint) = hint {
+        eprintln!("hint: {hint}");
+    }
+    ExitCode::from(code)
+}
+
+fn classify(err: &anyhow::Error) -> (u8, Option<String>) {
+    if let Some(e) = err.downcast_ref::<RegistryError>() {
+        return registry(e);
+    }
+    if let Some(e) = err.downcast_ref::<KeyError>() {
+        return key(e);
+    }
+    if let Some(e) = err.downcast_ref::<StateError>() {
+        return (REFUSED, state(e));
+    }
+    (USAGE_OR_IO, None)
+}
+
+fn registry(e: &RegistryError) -> (u8, Option<String>) {
+    match e {
+        RegistryError::NotFound(_) => (
+            USAGE_OR_IO,
+            Some("create one with `reg init --root-key ROOT.pem`, or name one with --registry PATH or REG_DIR".into()),
+        ),
+        RegistryError::AlreadyExists(_) => (
+            REFUSED,
+            Some("reg never re-initializes a registry; choose another directory".into()),
+        ),
+        RegistryError::NewerFormat { .. } => (
+            USAGE_OR_IO,
+            Some("this registry was written by a newer reg; use that version".into()),
+        ),
+        RegistryError::Busy(..) => (
+            BUSY,
+            Some("wait for the other reg process to finish; REG_LOCK_TIMEOUT sets the wait in seconds".into()),
+        ),
+        RegistryError::Refused(s) => (REFUSED, state(s)),
+        RegistryError::Ledger(l) => (REFUSED, Some(ledger(l))),
+        RegistryError::Trust(t) => (REFUSED, Some(trust(t))),
+        RegistryError::Store(_) | RegistryError::Config { .. } => (
+            REFUSED,
+            Some("the registry was altered or damaged; restore it from a trusted copy and run `reg ledger verify`".into()),
+        ),
+        RegistryError::Envelope(_) | RegistryError::Entry(_) | RegistryError::Encoding(_) | RegistryError::Io(_) => {
+            (USAGE_OR_IO, None)
+        }
+    }
+}
+
+fn key(e: &KeyError) -> (u8, Option<String>) {
+    match e {
+        KeyError::TooOpen { path, .. } => (
+            USAGE_OR_IO,
+            Some(format!("run `chmod 600 {}`", path.display())),
+        ),
+        KeyError::NeedPassphrase(_) => (
+            USAGE_OR_IO,
+            Some("set REG_KEY_PASSPHRASE, or run reg on a terminal to be asked".into()),
+        ),
+        KeyError::Exists(_) => (USAGE_OR_IO, Some("choose another file name".into())),
+        KeyError::Weak(_) | KeyError::BadSignature(_) => (REFUSED, None),
+        _ => (USAGE_OR_IO, None),
+    }
+}
+
+fn state(e: &StateError) -> Option<String> {
+    match e {
+        StateError::MissingRole { role, .. } => Some(format!(
+            "this action must be signed with a key trusted as {role}; `reg key list` shows the keys and their roles"
+        )),
+        StateError::UnknownSigner(_) => Some(
+            "`reg key list` shows the trusted keys; a root key adds one with `reg key trust`".into(),
+        ),
+        StateError::RevokedSigner { .. } => Some("use a key that has not been revoked".into()),
+        StateError::UnknownKey(_) => Some("`reg key list` shows the trusted keys".into()),
+        StateError::LastRoot(_) => Some(
+            "trust another root key first (`reg key trust NEW.pub --role root`), then revoke this one".into(),
+        ),
+        StateError::EmptyReason => Some("say why with --reason TEXT".into()),
+        _ => None,
+    }
+}
+
+fn ledger(_e: &LedgerError) -> String {
+    "the ledger was altered or damaged; do not use this registry, restore it from a trusted copy"
+        .into()
+}
+
+fn trust(e: &TrustError) -> String {
+    match e {
+        TrustError::RootMismatch { .. } | TrustError::Replaced { .. } => "if the root key was legitimately replaced, check the new fingerprint out of band and pass it with --trust".into(),
+        _ => "check the host trust file (REG_TRUST_FILE overrides its path)".into(),
+    }
+}

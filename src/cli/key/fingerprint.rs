@@ -1,0 +1,18 @@
+//! `reg key fingerprint`: the fingerprint of a key file.
+
+use super::super::passphrase_source;
+use std::path::PathBuf;
+
+/// Print the fingerprint of a public or private key file (what --trust and `reg key revoke` take)
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A public key (SubjectPublicKeyInfo PEM) or private key (PKCS#8 PEM) file
+    file: PathBuf,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let mut source = passphrase_source();
+    let fp = reg::keys::fingerprint_file(&args.file, &mut source)?;
+    outln!("{fp}");
+    Ok(())
+}

@@ -1,0 +1,54 @@
+//! `reg key list`: the keys the registry trusts, their roles and status.
+
+use super::super::Context;
+
+/// List the registry's keys with their roles and status
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print JSON instead of a table
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
+    let state = ctx.open()?.state()?;
+    if args.json {
+        let keys: Vec<serde_json::Value> = state
+            .keys
+            .iter()
+            .map(|(fp, k)| {
+                let mut v = serde_json::json!({
+                    "fingerprint": fp,
+                    "roles": k.roles,
+                    "since": k.since,
+                    "status": if k.revoked.is_some() { "revoked" } else { "trusted" },
+                });
+                if let Some(at) = k.revoked {
+                    v["revoked"] = at.into();
+                }
+                v
+            })
+            .collect();
+        outln!("{}", serde_json::to_string_pretty(&keys)?);
+        return Ok(());
+    }
+    outln!(
+        "{:<32}  {:<26}  {:<8}  STATUS",
+        "FINGERPRINT",
+        "ROLES",
+        "SINCE"
+    );
+    for (fp, k) in &state.keys {
+        let roles: Vec<&str> = k.roles.iter().map(|r| r.name()).collect();
+        let status = match k.revoked {
+            Some(at) => format!("revoked at entry {at}"),
+            None => "trusted".to_string(),
+        };
+        outln!(
+            "{fp:<32}  {:<26}  {:<8}  {status}",
+            roles.join(","),
+            k.since
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,71 @@
+//! `reg log`: the ledger for people, newest first.
+
+use super::Context;
+use reg::entry::{Body, Entry};
+use serde::Serialize;
+
+/// Show the ledger's entries, newest first
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print JSON (an array, oldest first) instead of text
+    #[arg(long)]
+    json: bool,
+}
+
+/// One entry as `reg log` shows it.
+#[derive(Debug, Serialize)]
+struct Row {
+    seq: u64,
+    id: String,
+    time: String,
+    kind: &'static str,
+    actor: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    summary: String,
+}
+
+pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
+    let reg = ctx.open()?;
+    let mut rows = Vec::new();
+    reg.replay(&mut |v| {
+        let e = v.entry;
+        rows.push(Row {
+            seq: e.header.seq,
+            id: v.id.to_string(),
+            time: e.header.time.clone(),
+            kind: e.body.kind().name(),
+            actor: e.header.actor.to_string(),
+            reason: e.body.reason().map(str::to_string),
+            summary: summary(e),
+        });
+    })?;
+    if args.json {
+        outln!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    for r in rows.iter().rev() {
+        outln!("entry {} {}", r.seq, r.id);
+        outln!("  time:    {}", r.time);
+        outln!("  actor:   {}", r.actor);
+        outln!("  {:<8} {}", format!("{}:", r.kind), r.summary);
+        if let Some(reason) = &r.reason {
+            outln!("  reason:  {reason}");
+        }
+    }
+    Ok(())
+}
+
+fn summary(e: &Entry) -> String {
+    match &e.body {
+        Body::Genesis(g) => format!(
+            "registry created, root key {}, {} recipient(s)",
+            e.header.actor,
+            g.recipients.len()
+        ),
+        Body::KeyTrust(t) => format!("trust {} as {}", t.key.fingerprint, t.role),
+        Body::KeyRevoke(r) => format!("revoke {}", r.fingerprint),
+        Body::Recipients(r) => format!("recipients set to [{}]", r.recipients.join(", ")),
+        Body::Policy(_) => "policy replaced".to_string(),
+    }
+}

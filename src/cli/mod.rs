@@ -1,0 +1,121 @@
+//! The command-line interface: one file per command, each a clap `Args` and a `run` that calls
+//! the library and prints. Errors become messages and exit codes in `error.rs` only.
+
+/// `println!` that returns an error instead of panicking when stdout is closed (`reg log | head`).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?;
+    }};
+}
+
+mod error;
+mod init;
+mod key;
+mod ledger;
+mod log;
+mod recipients;
+
+use clap::{Parser, Subcommand};
+use reg::keys::{Fingerprint, PassphraseSource};
+use reg::registry::{self, Registry};
+use reg::trust::{PinStatus, TrustOptions, default_trust_file};
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use zeroize::Zeroizing;
+
+/// reg: an offline, signed registry that governs every AI/ML model a platform may use.
+#[derive(Debug, Parser)]
+#[command(name = "reg", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// The registry: its `.registry` directory or the directory holding it
+    /// [default: the current directory or a parent]
+    #[arg(long, global = true, env = "REG_DIR", value_name = "PATH")]
+    registry: Option<PathBuf>,
+
+    /// Trust only a registry whose genesis root key has this fingerprint (overrides host pins)
+    #[arg(long, global = true, env = "REG_TRUST", value_name = "FINGERPRINT")]
+    trust: Option<Fingerprint>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Init(init::Args),
+    #[command(subcommand)]
+    Key(key::KeyCommand),
+    #[command(subcommand)]
+    Recipients(recipients::RecipientsCommand),
+    #[command(subcommand)]
+    Ledger(ledger::LedgerCommand),
+    Log(log::Args),
+}
+
+/// What every command may need: where the registry is and whom to trust.
+pub struct Context {
+    registry: Option<PathBuf>,
+    trust: TrustOptions,
+}
+
+impl Context {
+    /// Finds and opens the registry, checking its root against the host's pin; says so on
+    /// stderr when there is no pin.
+    fn open(&self) -> anyhow::Result<Registry> {
+        let dot = registry::discover(self.registry.as_deref())?;
+        let reg = Registry::open(&dot, &self.trust)?;
+        if *reg.pin() == PinStatus::Unpinned {
+            eprintln!(
+                "note: registry {} is not pinned on this host; it was checked only against itself \
+                 (pin its root key with --trust {} or REG_TRUST after checking it out of band)",
+                reg.id(),
+                reg.root()
+            );
+        }
+        Ok(reg)
+    }
+}
+
+/// Gets a key passphrase: `REG_KEY_PASSPHRASE`, else a prompt when stdin is a terminal.
+pub fn passphrase_source() -> impl FnMut(&Path) -> Option<Zeroizing<String>> {
+    |path: &Path| {
+        if let Some(p) = std::env::var_os("REG_KEY_PASSPHRASE") {
+            return Some(Zeroizing::new(p.to_string_lossy().into_owned()));
+        }
+        if std::io::stdin().is_terminal() {
+            return rpassword::prompt_password(format!("passphrase for {}: ", path.display()))
+                .ok()
+                .map(Zeroizing::new);
+        }
+        None
+    }
+}
+
+/// Loads the private key given with `--key`.
+pub fn load_key(path: &Path) -> anyhow::Result<reg::keys::SecretKey> {
+    let mut source = passphrase_source();
+    let source: PassphraseSource<'_> = &mut source;
+    Ok(reg::keys::load_secret(path, source)?)
+}
+
+/// Parses arguments, runs the command and returns its exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ctx = Context {
+        registry: cli.registry,
+        trust: TrustOptions {
+            explicit: cli.trust,
+            file: default_trust_file(),
+        },
+    };
+    let result = match cli.command {
+        Command::Init(a) => init::run(&ctx, a),
+        Command::Key(c) => key::run(&ctx, c),
+        Command::Recipients(c) => recipients::run(&ctx, c),
+        Command::Ledger(c) => ledger::run(&ctx, c),
+        Command::Log(a) => log::run(&ctx, a),
+    };
+    error::finish(result)
+}

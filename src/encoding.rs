@@ -1,0 +1,265 @@
+//! Canonical JSON, hex, base64 and time: the byte-level encodings of FORMAT.md §2.
+//!
+//! Canonical JSON is used only so that writing is deterministic. Verification always hashes the
+//! stored bytes; [`from_canonical_slice`] parses and then refuses any input that is not already in
+//! canonical form, so one meaning has exactly one encoding.
+
+use base64::Engine as _;
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::Value;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Errors of the encoding layer.
+#[derive(Debug, thiserror::Error)]
+pub enum EncodingError {
+    /// The bytes are not JSON, or not of the expected shape.
+    #[error("invalid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The bytes are valid JSON but not in canonical form.
+    #[error("not canonical JSON (same meaning, other bytes)")]
+    NotCanonical,
+    /// `null`, or a NaN or infinite number (which serde turns into `null`): never written.
+    #[error("null, NaN and infinite numbers cannot be encoded")]
+    NullOrNonFinite,
+    /// Base64 that is malformed or not canonical.
+    #[error("invalid base64: {0}")]
+    Base64(#[from] base64::DecodeError),
+    /// `SOURCE_DATE_EPOCH` is set but not a number of seconds.
+    #[error("SOURCE_DATE_EPOCH must be a non-negative integer number of seconds, got `{0}`")]
+    SourceDateEpoch(String),
+}
+
+/// Encodes a value as canonical JSON (FORMAT.md §2).
+pub fn to_canonical_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, EncodingError> {
+    let value = serde_json::to_value(value)?;
+    let mut out = Vec::with_capacity(256);
+    write_value(&value, &mut out)?;
+    Ok(out)
+}
+
+/// Parses canonical JSON, refusing bytes that are not exactly the canonical encoding.
+pub fn from_canonical_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, EncodingError> {
+    let value: Value = serde_json::from_slice(bytes)?;
+    let mut again = Vec::with_capacity(bytes.len());
+    write_value(&value, &mut again)?;
+    if again != bytes {
+        return Err(EncodingError::NotCanonical);
+    }
+    Ok(serde_json::from_value(value)?)
+}
+
+fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), EncodingError> {
+    match value {
+        // reg never writes `null` (absent fields are omitted), and serde_json turns NaN and
+        // infinities into `null`: refusing it here is what keeps them out of signed objects.
+        Value::Null => return Err(EncodingError::NullOrNonFinite),
+        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Number(n) => {
+            // serde_json prints integers as integers and floats with ryu's shortest round-trip.
+            out.extend_from_slice(n.to_string().as_bytes());
+        }
+        Value::String(s) => write_string(s, out),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(item, out)?;
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            // Sort explicitly: serde_json's map order depends on a cargo feature
+            // (`preserve_order`) that another crate in the tree could switch on.
+            let mut members: Vec<(&String, &Value)> = map.iter().collect();
+            members.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            out.push(b'{');
+            for (i, (key, item)) in members.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_string(key, out);
+                out.push(b':');
+                write_value(item, out)?;
+            }
+            out.push(b'}');
+        }
+    }
+    Ok(())
+}
+
+fn write_string(s: &str, out: &mut Vec<u8>) {
+    out.push(b'"');
+    for ch in s.chars() {
+        match ch {
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\u{08}' => out.extend_from_slice(b"\\b"),
+            '\u{0c}' => out.extend_from_slice(b"\\f"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '\t' => out.extend_from_slice(b"\\t"),
+            c if (c as u32) < 0x20 => {
+                out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes());
+            }
+            c => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+    }
+    out.push(b'"');
+}
+
+/// Standard base64 with padding (RFC 4648 §4).
+pub fn b64_encode(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Decodes standard padded base64, refusing non-canonical trailing bits.
+pub fn b64_decode(text: &str) -> Result<Vec<u8>, EncodingError> {
+    Ok(base64::engine::general_purpose::STANDARD.decode(text)?)
+}
+
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+/// Whether `s` is exactly `len` lowercase hex digits.
+pub fn is_lower_hex(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// The current time as FORMAT.md §2 writes it, from `SOURCE_DATE_EPOCH` when that is set.
+pub fn now() -> Result<String, EncodingError> {
+    let secs = match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(text) => text
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| EncodingError::SourceDateEpoch(text.clone()))?,
+        // A clock before 1970 is not a state worth failing on: it shows as the epoch.
+        Err(_) => SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    };
+    Ok(rfc3339(secs))
+}
+
+/// Formats seconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn rfc3339(secs: u64) -> String {
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60
+    )
+}
+
+/// Howard Hinnant's `civil_from_days`: proleptic Gregorian date of a day count since 1970-01-01.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sorts_keys_and_drops_whitespace() {
+        let v = json!({"b": 1, "a": [true, false], "c": {"z": "x", "y": -3}});
+        assert_eq!(
+            to_canonical_vec(&v).unwrap(),
+            br#"{"a":[true,false],"b":1,"c":{"y":-3,"z":"x"}}"#
+        );
+    }
+
+    #[test]
+    fn escapes_only_what_it_must() {
+        let v = json!("a\"b\\c\n\u{1}/é\u{7f}");
+        assert_eq!(
+            to_canonical_vec(&v).unwrap(),
+            "\"a\\\"b\\\\c\\n\\u0001/é\u{7f}\"".as_bytes()
+        );
+    }
+
+    #[test]
+    fn numbers_follow_the_documented_rule() {
+        let v = json!([0, 42, -7, u64::MAX, 0.5, 1.0, 1e-7, 1.5e300, 100.0]);
+        assert_eq!(
+            String::from_utf8(to_canonical_vec(&v).unwrap()).unwrap(),
+            "[0,42,-7,18446744073709551615,0.5,1.0,1e-7,1.5e+300,100.0]"
+        );
+    }
+
+    #[test]
+    fn non_finite_floats_are_refused_not_nulled() {
+        #[derive(serde::Serialize)]
+        struct S {
+            x: f64,
+        }
+        for x in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert!(matches!(
+                to_canonical_vec(&S { x }),
+                Err(EncodingError::NullOrNonFinite)
+            ));
+        }
+        assert!(from_canonical_slice::<Value>(br#"{"x":null}"#).is_err());
+    }
+
+    #[test]
+    fn refuses_non_canonical_inputs() {
+        for text in [
+            r#"{"b":1,"a":2}"#,
+            r#"{"a": 1}"#,
+            r#"{"a":1,"a":1}"#,
+            "{\"a\":1}\n",
+            r#"{"a":"\/"}"#,
+            r#"{"a":1.50}"#,
+            r#"{"a":"\u00e9"}"#,
+        ] {
+            let r = from_canonical_slice::<Value>(text.as_bytes());
+            assert!(
+                matches!(r, Err(EncodingError::NotCanonical)),
+                "{text}: {r:?}"
+            );
+        }
+        assert!(from_canonical_slice::<Value>(br#"{"a":[1,"x"]}"#).is_ok());
+    }
+
+    #[test]
+    fn base64_is_strict() {
+        assert_eq!(b64_decode(&b64_encode(b"reg")).unwrap(), b"reg");
+        assert!(b64_decode("cmVn\n").is_err());
+        assert!(b64_decode("cmVnZQ").is_err(), "missing padding");
+        assert!(b64_decode("cmVnZR==").is_err(), "non-zero trailing bits");
+    }
+
+    #[test]
+    fn formats_time() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_767_225_600), "2026-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_827_696), "2000-02-29T12:34:56Z");
+    }
+}

@@ -1,0 +1,277 @@
+//! Ledger entry payloads (FORMAT.md §5): common header fields plus one body per kind.
+//!
+//! A payload is one flat JSON object. It is split here into the [`Header`] every entry has and
+//! the kind's [`Body`], each parsed with unknown fields refused, so that an entry carries exactly
+//! the fields the format defines.
+
+use crate::encoding::{EncodingError, to_canonical_vec};
+use crate::envelope::{EnvelopeError, Kind, Unverified};
+use crate::keys::Fingerprint;
+use crate::store::ObjectId;
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde_json::{Map, Value};
+
+/// The roles a key can hold (FORMAT.md §5.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Changes the trusted keys, the recipients and the policy.
+    Root,
+    /// Signs bundle manifests.
+    Publisher,
+    /// Signs ingestion, transitions, slot changes and purges.
+    Operator,
+    /// Signs drift observations.
+    Reporter,
+}
+
+impl Role {
+    /// The role's name as written in the format and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Root => "root",
+            Role::Publisher => "publisher",
+            Role::Operator => "operator",
+            Role::Reporter => "reporter",
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Fields every entry has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Header {
+    /// The signer.
+    pub actor: Fingerprint,
+    /// The previous entry (absent in genesis).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub prev: Option<ObjectId>,
+    /// The registry id (absent in genesis).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub registry: Option<ObjectId>,
+    /// Position in the ledger.
+    pub seq: u64,
+    /// When it was made.
+    pub time: String,
+}
+
+/// A public key as written in entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRef {
+    /// Its fingerprint (checked against the bytes).
+    pub fingerprint: Fingerprint,
+    /// Base64 of the 32 public key bytes.
+    pub public_key: String,
+}
+
+/// A key with its roles, as genesis lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyGrant {
+    /// Its fingerprint.
+    pub fingerprint: Fingerprint,
+    /// Base64 of the 32 public key bytes.
+    pub public_key: String,
+    /// Its roles, sorted.
+    pub roles: Vec<Role>,
+}
+
+/// Genesis (FORMAT.md §5.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Genesis {
+    /// The format version the registry was created with.
+    pub format_version: u32,
+    /// The initial root key.
+    pub keys: Vec<KeyGrant>,
+    /// The age recipients publishers encrypt bundles to.
+    pub recipients: Vec<String>,
+}
+
+/// A key gains a role (FORMAT.md §5.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyTrust {
+    /// The key.
+    pub key: KeyRef,
+    /// Why.
+    pub reason: String,
+    /// The role granted.
+    pub role: Role,
+}
+
+/// A key is revoked (FORMAT.md §5.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRevoke {
+    /// The key revoked.
+    pub fingerprint: Fingerprint,
+    /// Why.
+    pub reason: String,
+}
+
+/// The age recipients are replaced (FORMAT.md §5.4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recipients {
+    /// Why.
+    pub reason: String,
+    /// The new list, sorted and unique.
+    pub recipients: Vec<String>,
+}
+
+/// The policy is replaced (FORMAT.md §5.5); format 1 defines no members yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// The policy object.
+    pub policy: Map<String, Value>,
+    /// Why.
+    pub reason: String,
+}
+
+/// The body of an entry: what kind it is and its own fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    /// See [`Genesis`].
+    Genesis(Genesis),
+    /// See [`KeyTrust`].
+    KeyTrust(KeyTrust),
+    /// See [`KeyRevoke`].
+    KeyRevoke(KeyRevoke),
+    /// See [`Recipients`].
+    Recipients(Recipients),
+    /// See [`Policy`].
+    Policy(Policy),
+}
+
+impl Body {
+    /// The kind (payload type) of this body.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Body::Genesis(_) => Kind::Genesis,
+            Body::KeyTrust(_) => Kind::KeyTrust,
+            Body::KeyRevoke(_) => Kind::KeyRevoke,
+            Body::Recipients(_) => Kind::Recipients,
+            Body::Policy(_) => Kind::Policy,
+        }
+    }
+
+    /// The role whose key must sign an entry of this kind.
+    pub fn required_role(&self) -> Role {
+        match self {
+            Body::Genesis(_)
+            | Body::KeyTrust(_)
+            | Body::KeyRevoke(_)
+            | Body::Recipients(_)
+            | Body::Policy(_) => Role::Root,
+        }
+    }
+
+    /// The entry's reason, for the kinds that carry one.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Body::Genesis(_) => None,
+            Body::KeyTrust(b) => Some(&b.reason),
+            Body::KeyRevoke(b) => Some(&b.reason),
+            Body::Recipients(b) => Some(&b.reason),
+            Body::Policy(b) => Some(&b.reason),
+        }
+    }
+
+    fn to_map(&self) -> Result<Map<String, Value>, EncodingError> {
+        let value = match self {
+            Body::Genesis(b) => serde_json::to_value(b)?,
+            Body::KeyTrust(b) => serde_json::to_value(b)?,
+            Body::KeyRevoke(b) => serde_json::to_value(b)?,
+            Body::Recipients(b) => serde_json::to_value(b)?,
+            Body::Policy(b) => serde_json::to_value(b)?,
+        };
+        match value {
+            Value::Object(map) => Ok(map),
+            _ => unreachable!("entry bodies are structs"),
+        }
+    }
+}
+
+/// A ledger entry payload: header and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Common fields.
+    pub header: Header,
+    /// The kind's fields.
+    pub body: Body,
+}
+
+/// Errors decoding an entry.
+#[derive(Debug, thiserror::Error)]
+pub enum EntryError {
+    /// The envelope or payload is malformed.
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    /// The payload is not canonical JSON of the right shape.
+    #[error(transparent)]
+    Encoding(#[from] EncodingError),
+    /// The payload type is not a ledger entry kind this version can replay.
+    #[error("payload type `{0}` is not a ledger entry kind this version of reg knows")]
+    NotAnEntry(String),
+    /// A header field and a body field share a name (impossible for reg's kinds).
+    #[error("field `{0}` appears in both header and body")]
+    Clash(String),
+}
+
+const HEADER_FIELDS: [&str; 5] = ["actor", "prev", "registry", "seq", "time"];
+
+impl Entry {
+    /// The canonical payload bytes of this entry.
+    pub fn to_payload(&self) -> Result<Vec<u8>, EntryError> {
+        let mut map = self.body.to_map()?;
+        let header = match serde_json::to_value(&self.header).map_err(EncodingError::from)? {
+            Value::Object(m) => m,
+            _ => unreachable!("the header is a struct"),
+        };
+        for (k, v) in header {
+            if map.insert(k.clone(), v).is_some() {
+                return Err(EntryError::Clash(k));
+            }
+        }
+        Ok(to_canonical_vec(&Value::Object(map))?)
+    }
+
+    /// Decodes the entry in a parsed envelope (whose signature is checked by the caller).
+    pub fn from_envelope(env: &Unverified) -> Result<Entry, EntryError> {
+        let mut map: Map<String, Value> = match env.kind {
+            Kind::Manifest | Kind::Checkpoint => {
+                return Err(EntryError::NotAnEntry(env.kind.payload_type()));
+            }
+            k => env.payload_as(k)?,
+        };
+        let mut header_map = Map::new();
+        for name in HEADER_FIELDS {
+            if let Some(v) = map.remove(name) {
+                header_map.insert(name.to_string(), v);
+            }
+        }
+        let header: Header =
+            serde_json::from_value(Value::Object(header_map)).map_err(EncodingError::from)?;
+        fn body<T: DeserializeOwned>(map: Map<String, Value>) -> Result<T, EntryError> {
+            Ok(serde_json::from_value(Value::Object(map)).map_err(EncodingError::from)?)
+        }
+        let body = match env.kind {
+            Kind::Genesis => Body::Genesis(body(map)?),
+            Kind::KeyTrust => Body::KeyTrust(body(map)?),
+            Kind::KeyRevoke => Body::KeyRevoke(body(map)?),
+            Kind::Recipients => Body::Recipients(body(map)?),
+            Kind::Policy => Body::Policy(body(map)?),
+            other => return Err(EntryError::NotAnEntry(other.payload_type())),
+        };
+        Ok(Entry { header, body })
+    }
+}

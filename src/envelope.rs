@@ -1,0 +1,303 @@
+//! DSSE envelopes: how every signed object is stored and what exactly is signed (FORMAT.md §4).
+//!
+//! The signed bytes are DSSE's pre-authentication encoding, `PAE(payloadType, payload)`, so the
+//! kind of the object is part of what is signed: a signature on one kind never verifies as another.
+
+use crate::encoding::{self, EncodingError, b64_decode, b64_encode};
+use crate::keys::{Fingerprint, KeyError, PublicKey, SecretKey};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+/// The payload types of FORMAT.md §4.4: one per kind of signed object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// Ledger entry 0.
+    Genesis,
+    /// A key gains a role.
+    KeyTrust,
+    /// A key is revoked.
+    KeyRevoke,
+    /// The age recipients change.
+    Recipients,
+    /// The policy changes.
+    Policy,
+    /// A model is ingested.
+    Add,
+    /// A lifecycle transition.
+    Transition,
+    /// A slot is set or cleared.
+    Slot,
+    /// A drift observation.
+    Drift,
+    /// A revoked model's artifacts are deleted.
+    Purge,
+    /// A publisher-signed bundle manifest (the model record).
+    Manifest,
+    /// The signed checkpoint.
+    Checkpoint,
+}
+
+impl Kind {
+    /// Every kind, in the order of the spec's table.
+    pub const ALL: [Kind; 12] = [
+        Kind::Genesis,
+        Kind::KeyTrust,
+        Kind::KeyRevoke,
+        Kind::Recipients,
+        Kind::Policy,
+        Kind::Add,
+        Kind::Transition,
+        Kind::Slot,
+        Kind::Drift,
+        Kind::Purge,
+        Kind::Manifest,
+        Kind::Checkpoint,
+    ];
+
+    /// The short name used in payload types and in output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Genesis => "genesis",
+            Kind::KeyTrust => "key-trust",
+            Kind::KeyRevoke => "key-revoke",
+            Kind::Recipients => "recipients",
+            Kind::Policy => "policy",
+            Kind::Add => "add",
+            Kind::Transition => "transition",
+            Kind::Slot => "slot",
+            Kind::Drift => "drift",
+            Kind::Purge => "purge",
+            Kind::Manifest => "manifest",
+            Kind::Checkpoint => "checkpoint",
+        }
+    }
+
+    /// The DSSE `payloadType`.
+    pub fn payload_type(self) -> String {
+        format!("application/vnd.reg.{}.v1+json", self.name())
+    }
+
+    /// The kind of a `payloadType`, if reg knows it.
+    pub fn from_payload_type(t: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.payload_type() == t)
+    }
+}
+
+/// Errors of envelopes.
+#[derive(Debug, thiserror::Error)]
+pub enum EnvelopeError {
+    /// The bytes are not a canonical envelope or the payload is not of the expected shape.
+    #[error("malformed {what}: {source}")]
+    Encoding {
+        /// The envelope or the payload.
+        what: &'static str,
+        /// Why.
+        #[source]
+        source: EncodingError,
+    },
+    /// The envelope holds another kind than expected.
+    #[error("expected a {expected} object, found payload type `{found}`")]
+    WrongKind {
+        /// The expected kind's name.
+        expected: &'static str,
+        /// The payload type found.
+        found: String,
+    },
+    /// The signature list is not as the format requires.
+    #[error("{0}")]
+    Signatures(String),
+    /// A signature failed.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
+
+/// A signature in an envelope.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SignatureEntry {
+    /// The signer's fingerprint.
+    pub keyid: Fingerprint,
+    /// The base64 signature.
+    pub sig: String,
+}
+
+/// A DSSE envelope as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope {
+    /// Base64 of the canonical payload bytes.
+    pub payload: String,
+    /// The kind's payload type.
+    #[serde(rename = "payloadType")]
+    pub payload_type: String,
+    /// One or more signatures, sorted by keyid.
+    pub signatures: Vec<SignatureEntry>,
+}
+
+/// DSSE's pre-authentication encoding: `"DSSEv1" SP LEN(type) SP type SP LEN(body) SP body`.
+pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(payload.len() + payload_type.len() + 32);
+    out.extend_from_slice(b"DSSEv1 ");
+    out.extend_from_slice(payload_type.len().to_string().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(payload_type.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(payload.len().to_string().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(payload);
+    out
+}
+
+/// Signs `payload` as a `kind` object with one key; returns the canonical envelope bytes.
+pub fn sign<T: Serialize>(
+    kind: Kind,
+    payload: &T,
+    key: &SecretKey,
+) -> Result<Vec<u8>, EnvelopeError> {
+    let body = encoding::to_canonical_vec(payload).map_err(|source| EnvelopeError::Encoding {
+        what: "payload",
+        source,
+    })?;
+    sign_bytes(kind, &body, key)
+}
+
+/// Signs canonical payload bytes as a `kind` object; returns the canonical envelope bytes.
+pub fn sign_bytes(kind: Kind, body: &[u8], key: &SecretKey) -> Result<Vec<u8>, EnvelopeError> {
+    let ptype = kind.payload_type();
+    let sig = key.sign(&pae(&ptype, body));
+    let env = Envelope {
+        payload: b64_encode(body),
+        payload_type: ptype,
+        signatures: vec![SignatureEntry {
+            keyid: key.public().fingerprint().clone(),
+            sig: b64_encode(&sig),
+        }],
+    };
+    encoding::to_canonical_vec(&env).map_err(|source| EnvelopeError::Encoding {
+        what: "envelope",
+        source,
+    })
+}
+
+/// An envelope parsed from canonical bytes whose signatures are not checked yet.
+#[derive(Debug, Clone)]
+pub struct Unverified {
+    /// The kind named by the payload type.
+    pub kind: Kind,
+    /// The decoded payload bytes (canonical JSON).
+    pub payload: Vec<u8>,
+    /// The signatures, decoded.
+    pub signatures: Vec<(Fingerprint, Vec<u8>)>,
+}
+
+impl Unverified {
+    /// Parses stored envelope bytes, refusing non-canonical envelopes and unknown payload types.
+    pub fn parse(bytes: &[u8]) -> Result<Self, EnvelopeError> {
+        let env: Envelope =
+            encoding::from_canonical_slice(bytes).map_err(|source| EnvelopeError::Encoding {
+                what: "envelope",
+                source,
+            })?;
+        let kind =
+            Kind::from_payload_type(&env.payload_type).ok_or_else(|| EnvelopeError::WrongKind {
+                expected: "reg",
+                found: env.payload_type.clone(),
+            })?;
+        let payload = b64_decode(&env.payload).map_err(|source| EnvelopeError::Encoding {
+            what: "envelope",
+            source,
+        })?;
+        if env.signatures.is_empty() {
+            return Err(EnvelopeError::Signatures(
+                "the envelope has no signature".into(),
+            ));
+        }
+        let mut signatures = Vec::with_capacity(env.signatures.len());
+        for s in env.signatures {
+            if signatures
+                .last()
+                .is_some_and(|(prev, _): &(Fingerprint, Vec<u8>)| *prev >= s.keyid)
+            {
+                return Err(EnvelopeError::Signatures(
+                    "signatures are not sorted by keyid, or a keyid repeats".into(),
+                ));
+            }
+            let sig = b64_decode(&s.sig).map_err(|source| EnvelopeError::Encoding {
+                what: "envelope",
+                source,
+            })?;
+            signatures.push((s.keyid, sig));
+        }
+        Ok(Unverified {
+            kind,
+            payload,
+            signatures,
+        })
+    }
+
+    /// Checks the kind and parses the payload (canonical JSON, no unknown fields).
+    pub fn payload_as<T: DeserializeOwned>(&self, expected: Kind) -> Result<T, EnvelopeError> {
+        if self.kind != expected {
+            return Err(EnvelopeError::WrongKind {
+                expected: expected.name(),
+                found: self.kind.payload_type(),
+            });
+        }
+        encoding::from_canonical_slice(&self.payload).map_err(|source| EnvelopeError::Encoding {
+            what: "payload",
+            source,
+        })
+    }
+
+    /// Requires exactly one signature, by `key`, and checks it strictly.
+    pub fn verify_single(&self, key: &PublicKey) -> Result<(), EnvelopeError> {
+        match self.signatures.as_slice() {
+            [(keyid, sig)] if keyid == key.fingerprint() => {
+                key.verify(&pae(&self.kind.payload_type(), &self.payload), sig)?;
+                Ok(())
+            }
+            [(keyid, _)] => Err(EnvelopeError::Signatures(format!(
+                "signed by {keyid}, expected {}",
+                key.fingerprint()
+            ))),
+            _ => Err(EnvelopeError::Signatures(format!(
+                "{} signatures where exactly one is allowed",
+                self.signatures.len()
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pae_matches_the_dsse_spec_example() {
+        // The example from the DSSE protocol document.
+        assert_eq!(
+            pae("http://example.com/HelloWorld", b"hello world"),
+            b"DSSEv1 29 http://example.com/HelloWorld 11 hello world"
+        );
+    }
+
+    #[test]
+    fn a_signature_does_not_verify_as_another_kind() {
+        let k = SecretKey::from_seed(&[3u8; 32]).unwrap();
+        let bytes = sign(Kind::KeyTrust, &serde_json::json!({"a": 1}), &k).unwrap();
+        let u = Unverified::parse(&bytes).unwrap();
+        u.verify_single(k.public()).unwrap();
+        // Relabel the same payload and signature as another kind.
+        let mut env: Envelope = serde_json::from_slice(&bytes).unwrap();
+        env.payload_type = Kind::KeyRevoke.payload_type();
+        let relabelled = encoding::to_canonical_vec(&env).unwrap();
+        let u2 = Unverified::parse(&relabelled).unwrap();
+        assert!(matches!(
+            u2.verify_single(k.public()),
+            Err(EnvelopeError::Key(KeyError::BadSignature(_)))
+        ));
+        assert!(matches!(
+            u.payload_as::<serde_json::Value>(Kind::KeyRevoke),
+            Err(EnvelopeError::WrongKind { .. })
+        ));
+    }
+}

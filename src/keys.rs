@@ -1,0 +1,454 @@
+//! ed25519 keys: files, fingerprints, strict verification (FORMAT.md §4.1).
+//!
+//! Private keys are PKCS#8 PEM, version 1 (the form OpenSSL 3 reads), optionally encrypted with
+//! PBES2; public keys are SubjectPublicKeyInfo PEM, exactly what `openssl pkey -pubout` writes.
+//! Weak (small-order) public keys are refused wherever a key is read, and every signature check
+//! uses `verify_strict`.
+
+use crate::encoding::{hex, is_lower_hex};
+use crate::fsutil::{IoContext, IoError};
+use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use pkcs8::der::Decode as _;
+use pkcs8::der::pem::LineEnding;
+use std::fmt;
+use std::fs::{self, OpenOptions};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use zeroize::Zeroizing;
+
+/// The BLAKE3 key-derivation context of fingerprints; changing it changes every fingerprint.
+pub const FINGERPRINT_CONTEXT: &str = "reg 2026-11-26 ed25519 public key fingerprint v1";
+
+/// Largest key file reg reads: PEM keys are a few hundred bytes.
+const KEY_FILE_LIMIT: u64 = 16 * 1024;
+
+/// scrypt cost for keys reg encrypts: log2(N) = 14, r = 8, p = 1 (16 MiB), the largest setting
+/// OpenSSL 3 decrypts with its default memory limit.
+const SCRYPT_LOG_N: u8 = 14;
+
+/// Errors about keys and key files.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// I/O on a key file.
+    #[error(transparent)]
+    Io(#[from] IoError),
+    /// The private key file is readable by others.
+    #[error(
+        "permissions {mode:04o} for `{path}` are too open: a private key must be readable only by its owner"
+    )]
+    TooOpen {
+        /// The key file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The file is not a key reg understands.
+    #[error("`{path}` is not {expected}: {detail}")]
+    Malformed {
+        /// The key file.
+        path: PathBuf,
+        /// What was expected.
+        expected: &'static str,
+        /// What went wrong.
+        detail: String,
+    },
+    /// The key is encrypted and no passphrase could be obtained.
+    #[error("`{0}` is passphrase-protected and no passphrase was given")]
+    NeedPassphrase(PathBuf),
+    /// Decryption of the key failed (deliberately unspecific, like age and ssh).
+    #[error("wrong passphrase for `{0}` (or the encrypted key is damaged)")]
+    WrongPassphrase(PathBuf),
+    /// A small-order public key, which would let anyone forge signatures that verify.
+    #[error("key {0} is a weak (small-order) ed25519 key and is refused")]
+    Weak(String),
+    /// A signature that does not verify.
+    #[error("signature by key {0} does not verify")]
+    BadSignature(Fingerprint),
+    /// A file already exists where a new key would be written.
+    #[error("`{0}` already exists; refusing to overwrite a key file")]
+    Exists(PathBuf),
+    /// A string that is not a fingerprint.
+    #[error("`{0}` is not a key fingerprint (32 lowercase hex digits)")]
+    BadFingerprint(String),
+    /// The random number generator failed.
+    #[error("the operating system's random number generator failed: {0}")]
+    Rng(String),
+}
+
+/// A key fingerprint: 16 bytes of BLAKE3 key derivation over the public key, in hex.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Fingerprint(String);
+
+impl Fingerprint {
+    /// The fingerprint of 32 public key bytes.
+    pub fn of(public: &[u8; 32]) -> Self {
+        let derived = blake3::derive_key(FINGERPRINT_CONTEXT, public);
+        Fingerprint(hex(&derived[..16]))
+    }
+
+    /// The hex text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Fingerprint({})", self.0)
+    }
+}
+
+impl FromStr for Fingerprint {
+    type Err = KeyError;
+    fn from_str(s: &str) -> Result<Self, KeyError> {
+        if is_lower_hex(s, 32) {
+            Ok(Fingerprint(s.to_string()))
+        } else {
+            Err(KeyError::BadFingerprint(s.to_string()))
+        }
+    }
+}
+
+impl serde::Serialize for Fingerprint {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Fingerprint {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A verified-not-weak ed25519 public key with its fingerprint.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PublicKey {
+    key: VerifyingKey,
+    fingerprint: Fingerprint,
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicKey({})", self.fingerprint)
+    }
+}
+
+impl PublicKey {
+    /// A public key from its 32 bytes, refusing invalid and weak points.
+    pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, KeyError> {
+        let fingerprint = Fingerprint::of(bytes);
+        let key =
+            VerifyingKey::from_bytes(bytes).map_err(|_| KeyError::Weak(fingerprint.to_string()))?;
+        if key.is_weak() {
+            return Err(KeyError::Weak(fingerprint.to_string()));
+        }
+        Ok(PublicKey { key, fingerprint })
+    }
+
+    /// The 32 key bytes.
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+
+    /// The fingerprint.
+    pub fn fingerprint(&self) -> &Fingerprint {
+        &self.fingerprint
+    }
+
+    /// Strict RFC 8032 verification (`verify_strict`), the one rule reg uses everywhere.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), KeyError> {
+        let sig = Signature::from_slice(signature)
+            .map_err(|_| KeyError::BadSignature(self.fingerprint.clone()))?;
+        self.key
+            .verify_strict(message, &sig)
+            .map_err(|_| KeyError::BadSignature(self.fingerprint.clone()))
+    }
+
+    /// SubjectPublicKeyInfo PEM, as `openssl pkey -pubout` writes it.
+    pub fn to_pem(&self) -> String {
+        self.key
+            .to_public_key_pem(LineEnding::LF)
+            .expect("an ed25519 public key always encodes as SPKI")
+    }
+}
+
+/// A private signing key, loaded from a key file.
+pub struct SecretKey {
+    key: SigningKey,
+    public: PublicKey,
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretKey({})", self.public.fingerprint)
+    }
+}
+
+impl SecretKey {
+    /// A signing key from its 32-byte seed (tests and the worked example use fixed seeds).
+    pub fn from_seed(seed: &[u8; 32]) -> Result<Self, KeyError> {
+        let key = SigningKey::from_bytes(seed);
+        let public = PublicKey::from_bytes(&key.verifying_key().to_bytes())?;
+        Ok(SecretKey { key, public })
+    }
+
+    /// A new key from the operating system's random number generator.
+    pub fn generate() -> Result<Self, KeyError> {
+        let mut seed = Zeroizing::new([0u8; 32]);
+        getrandom::fill(seed.as_mut()).map_err(|e| KeyError::Rng(e.to_string()))?;
+        Self::from_seed(&seed)
+    }
+
+    /// The public half.
+    pub fn public(&self) -> &PublicKey {
+        &self.public
+    }
+
+    /// Signs `message` (ed25519 is deterministic: the same message gives the same signature).
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.key.sign(message).to_bytes()
+    }
+
+    /// PKCS#8 v1 PEM, optionally encrypted with PBES2 (scrypt + AES-256-CBC).
+    pub fn to_pem(&self, passphrase: Option<&str>) -> Result<Zeroizing<String>, KeyError> {
+        let plain = ed25519_dalek::pkcs8::KeypairBytes {
+            secret_key: self.key.to_bytes(),
+            public_key: None,
+        };
+        let malformed = |detail: String| KeyError::Malformed {
+            path: PathBuf::from("<new key>"),
+            expected: "an encodable key",
+            detail,
+        };
+        match passphrase {
+            None => plain
+                .to_pkcs8_pem(LineEnding::LF)
+                .map_err(|e| malformed(e.to_string())),
+            Some(pass) => {
+                let der = plain.to_pkcs8_der().map_err(|e| malformed(e.to_string()))?;
+                let info = pkcs8::PrivateKeyInfoRef::from_der(der.as_bytes())
+                    .map_err(|e| malformed(e.to_string()))?;
+                let mut salt = [0u8; 16];
+                let mut iv = [0u8; 16];
+                getrandom::fill(&mut salt).map_err(|e| KeyError::Rng(e.to_string()))?;
+                getrandom::fill(&mut iv).map_err(|e| KeyError::Rng(e.to_string()))?;
+                let cost = pkcs8::pkcs5::scrypt::Params::new(SCRYPT_LOG_N, 8, 1)
+                    .map_err(|e| malformed(e.to_string()))?;
+                let params =
+                    pkcs8::pkcs5::pbes2::Parameters::generate_scrypt_aes256cbc(cost, &salt, iv)
+                        .map_err(|e| malformed(e.to_string()))?;
+                let doc = info
+                    .encrypt_with_params(params, pass.as_bytes())
+                    .map_err(|e| malformed(e.to_string()))?;
+                doc.to_pem("ENCRYPTED PRIVATE KEY", LineEnding::LF)
+                    .map_err(|e| malformed(e.to_string()))
+            }
+        }
+    }
+}
+
+/// Where a passphrase for an encrypted key comes from (the CLI prompts; the library never does).
+pub type PassphraseSource<'a> = &'a mut dyn FnMut(&Path) -> Option<Zeroizing<String>>;
+
+/// Loads a private key file (`--key`), refusing files that others can read.
+pub fn load_secret(path: &Path, passphrase: PassphraseSource<'_>) -> Result<SecretKey, KeyError> {
+    check_private_permissions(path)?;
+    let text = read_key_file(path)?;
+    let malformed = |detail: String| KeyError::Malformed {
+        path: path.to_path_buf(),
+        expected: "an ed25519 private key (PKCS#8 PEM)",
+        detail,
+    };
+    let (label, der) =
+        pkcs8::der::pem::decode_vec(text.as_bytes()).map_err(|e| malformed(e.to_string()))?;
+    let der = Zeroizing::new(der);
+    let key = match label {
+        "PRIVATE KEY" => SigningKey::from_pkcs8_der(&der).map_err(|e| malformed(e.to_string()))?,
+        "ENCRYPTED PRIVATE KEY" => {
+            let pass = passphrase(path).ok_or_else(|| KeyError::NeedPassphrase(path.into()))?;
+            let info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(&der)
+                .map_err(|e| malformed(e.to_string()))?;
+            let doc = info
+                .decrypt(pass.as_bytes())
+                .map_err(|_| KeyError::WrongPassphrase(path.into()))?;
+            SigningKey::from_pkcs8_der(doc.as_bytes()).map_err(|e| malformed(e.to_string()))?
+        }
+        "PUBLIC KEY" => {
+            return Err(malformed(
+                "it is a public key; --key takes the private key".into(),
+            ));
+        }
+        other => return Err(malformed(format!("unexpected PEM label `{other}`"))),
+    };
+    let public = PublicKey::from_bytes(&key.verifying_key().to_bytes())?;
+    Ok(SecretKey { key, public })
+}
+
+/// Loads a public key file (SubjectPublicKeyInfo PEM).
+pub fn load_public(path: &Path) -> Result<PublicKey, KeyError> {
+    let text = read_key_file(path)?;
+    let malformed = |detail: String| KeyError::Malformed {
+        path: path.to_path_buf(),
+        expected: "an ed25519 public key (SubjectPublicKeyInfo PEM)",
+        detail,
+    };
+    if text.contains("PRIVATE KEY-----") {
+        return Err(malformed(
+            "it is a private key; give the public key (`.pub`) instead".into(),
+        ));
+    }
+    let key = VerifyingKey::from_public_key_pem(text.trim_start())
+        .map_err(|e| malformed(e.to_string()))?;
+    PublicKey::from_bytes(&key.to_bytes())
+}
+
+/// The fingerprint of a public or private key file (for `reg key fingerprint`).
+pub fn fingerprint_file(
+    path: &Path,
+    passphrase: PassphraseSource<'_>,
+) -> Result<Fingerprint, KeyError> {
+    let text = read_key_file(path)?;
+    if text.contains("PRIVATE KEY-----") {
+        Ok(load_secret(path, passphrase)?.public.fingerprint.clone())
+    } else {
+        Ok(load_public(path)?.fingerprint.clone())
+    }
+}
+
+/// Writes a new key pair: the private key at `path` (mode 0600, created exclusively) and the
+/// public key at `path.pub`.
+pub fn write_key_pair(
+    key: &SecretKey,
+    path: &Path,
+    passphrase: Option<&str>,
+) -> Result<PathBuf, KeyError> {
+    let pub_path = public_path(path);
+    for p in [path, pub_path.as_path()] {
+        if fs::symlink_metadata(p).is_ok() {
+            return Err(KeyError::Exists(p.to_path_buf()));
+        }
+    }
+    let pem = key.to_pem(passphrase)?;
+    let mut opts = OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).ctx("create", path)?;
+    f.write_all(pem.as_bytes()).ctx("write", path)?;
+    f.sync_all().ctx("sync", path)?;
+    let mut pf = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&pub_path)
+        .ctx("create", &pub_path)?;
+    pf.write_all(key.public.to_pem().as_bytes())
+        .ctx("write", &pub_path)?;
+    pf.sync_all().ctx("sync", &pub_path)?;
+    Ok(pub_path)
+}
+
+/// The public key file that goes with a private key file: `PATH.pub`, like ssh-keygen.
+pub fn public_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_os_string();
+    s.push(".pub");
+    PathBuf::from(s)
+}
+
+fn read_key_file(path: &Path) -> Result<String, KeyError> {
+    let bytes = crate::fsutil::read_small(path, KEY_FILE_LIMIT)?;
+    String::from_utf8(bytes).map_err(|_| KeyError::Malformed {
+        path: path.to_path_buf(),
+        expected: "a PEM key file",
+        detail: "it is not text".into(),
+    })
+}
+
+#[cfg(unix)]
+fn check_private_permissions(path: &Path) -> Result<(), KeyError> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let meta = fs::metadata(path).ctx("read", path)?;
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        return Err(KeyError::TooOpen {
+            path: path.to_path_buf(),
+            mode,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private_permissions(_path: &Path) -> Result<(), KeyError> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weak_keys_are_refused() {
+        // The identity point (small order) encodes as 1 followed by zeros.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        assert!(matches!(
+            PublicKey::from_bytes(&identity),
+            Err(KeyError::Weak(_))
+        ));
+    }
+
+    #[test]
+    fn pem_round_trips_plain_and_encrypted() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = SecretKey::from_seed(&[9u8; 32]).unwrap();
+        let p = dir.path().join("k.pem");
+        write_key_pair(&k, &p, None).unwrap();
+        let loaded = load_secret(&p, &mut |_| None).unwrap();
+        assert_eq!(loaded.public(), k.public());
+        assert_eq!(load_public(&public_path(&p)).unwrap(), *k.public());
+        assert!(matches!(
+            write_key_pair(&k, &p, None),
+            Err(KeyError::Exists(_))
+        ));
+
+        let e = dir.path().join("e.pem");
+        write_key_pair(&k, &e, Some("hunter2")).unwrap();
+        assert!(
+            fs::read_to_string(&e)
+                .unwrap()
+                .contains("ENCRYPTED PRIVATE KEY")
+        );
+        let ok = load_secret(&e, &mut |_| Some(Zeroizing::new("hunter2".into()))).unwrap();
+        assert_eq!(ok.public(), k.public());
+        assert!(matches!(
+            load_secret(&e, &mut |_| Some(Zeroizing::new("nope".into()))),
+            Err(KeyError::WrongPassphrase(_))
+        ));
+        assert!(matches!(
+            load_secret(&e, &mut |_| None),
+            Err(KeyError::NeedPassphrase(_))
+        ));
+    }
+
+    #[test]
+    fn strict_verification() {
+        let k = SecretKey::from_seed(&[1u8; 32]).unwrap();
+        let sig = k.sign(b"msg");
+        k.public().verify(b"msg", &sig).unwrap();
+        assert!(k.public().verify(b"msh", &sig).is_err());
+        assert!(k.public().verify(b"msg", &sig[..63]).is_err());
+    }
+}

@@ -1,0 +1,28 @@
+//! reg: an offline, signed, content-addressed registry that governs AI/ML model artifacts.
+//!
+//! The library holds every rule; the `reg` binary is a thin layer that parses arguments, calls
+//! one library function per command and prints the result. The on-disk format is specified in
+//! `docs/FORMAT.md`; module docs point to its sections.
+//!
+//! - [`store`]: content-addressed objects (BLAKE3), streamed, fsynced, verified on read.
+//! - [`encoding`]: canonical JSON, base64, time.
+//! - [`envelope`]: DSSE envelopes and what exactly is signed.
+//! - [`keys`]: ed25519 key files, fingerprints, strict verification.
+//! - [`entry`], [`state`], [`ledger`]: the signed, hash-chained ledger and the state it derives.
+//! - [`registry`]: finding, creating and opening a registry; committing one action.
+//! - [`trust`]: the root of trust pinned on the host.
+//! - [`names`]: the rule for model and slot names.
+
+#![forbid(unsafe_code)]
+
+pub mod encoding;
+pub mod entry;
+pub mod envelope;
+pub mod fsutil;
+pub mod keys;
+pub mod ledger;
+pub mod names;
+pub mod registry;
+pub mod state;
+pub mod store;
+pub mod trust;

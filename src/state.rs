@@ -1,0 +1,391 @@
+//! The derived state (FORMAT.md §5.11): what replaying the ledger gives, and the rules each
+//! entry must satisfy against the state before it.
+//!
+//! The same [`State::apply`] runs when a writer prepares an entry (so a refused action writes
+//! nothing) and when a reader replays the ledger (so a forged entry is found), which keeps the
+//! two from disagreeing about what is allowed.
+
+use crate::encoding::{b64_decode, b64_encode, to_canonical_vec};
+use crate::entry::{Body, Entry, Genesis, KeyGrant, Role};
+use crate::keys::{Fingerprint, PublicKey};
+use crate::store::ObjectId;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::str::FromStr as _;
+
+/// The format version this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Lifecycle states of a model (FORMAT.md §5.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum LifecycleState {
+    /// Ingested, not approved.
+    Registered,
+    /// Approved for use.
+    Promoted,
+    /// Still usable, being phased out.
+    Deprecated,
+    /// Never usable again.
+    Revoked,
+}
+
+/// A key as the state records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyState {
+    /// Base64 of the 32 public key bytes.
+    pub public_key: String,
+    /// Roles held, sorted.
+    pub roles: BTreeSet<Role>,
+    /// Seq of the entry that revoked it, if any.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub revoked: Option<u64>,
+    /// Seq of the entry that first trusted it.
+    pub since: u64,
+}
+
+/// A model as the state records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelState {
+    /// Its latest `add` or `transition` entry.
+    pub entry: ObjectId,
+    /// Model name.
+    pub name: String,
+    /// Lifecycle state.
+    pub state: LifecycleState,
+    /// Model version.
+    pub version: String,
+}
+
+/// A slot as the state records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlotState {
+    /// The entry that set it.
+    pub entry: ObjectId,
+    /// The active model's record id.
+    pub model: ObjectId,
+}
+
+/// The derived state of a registry at one entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    /// Format version (of genesis).
+    pub format_version: u32,
+    /// Id of the last entry applied.
+    pub head: ObjectId,
+    /// Every key ever trusted.
+    pub keys: BTreeMap<Fingerprint, KeyState>,
+    /// Every registered model.
+    pub models: BTreeMap<ObjectId, ModelState>,
+    /// The policy object.
+    pub policy: Map<String, Value>,
+    /// The age recipients.
+    pub recipients: Vec<String>,
+    /// The registry id.
+    pub registry: ObjectId,
+    /// The genesis root fingerprint (what hosts pin).
+    pub root: Fingerprint,
+    /// Seq of the last entry applied.
+    pub seq: u64,
+    /// Every slot that is set.
+    pub slots: BTreeMap<String, SlotState>,
+}
+
+/// An entry that breaks a rule of the format, checked against the state before it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StateError {
+    /// The signer is not a key of this registry.
+    #[error("signed by key {0}, which this registry does not trust")]
+    UnknownSigner(Fingerprint),
+    /// The signer was revoked before this entry.
+    #[error("signed by key {fingerprint} after its revocation at entry {at}")]
+    RevokedSigner {
+        /// The key.
+        fingerprint: Fingerprint,
+        /// Seq of its revocation.
+        at: u64,
+    },
+    /// The signer lacks the role the kind requires.
+    #[error("key {fingerprint} signed a {kind} entry but does not hold the {role} role")]
+    MissingRole {
+        /// The key.
+        fingerprint: Fingerprint,
+        /// The kind's name.
+        kind: &'static str,
+        /// The role it needed.
+        role: Role,
+    },
+    /// The reason is empty.
+    #[error("a reason is required and must not be empty")]
+    EmptyReason,
+    /// The key is already trusted with this role.
+    #[error("key {fingerprint} already holds the {role} role")]
+    AlreadyTrusted {
+        /// The key.
+        fingerprint: Fingerprint,
+        /// The role.
+        role: Role,
+    },
+    /// The key is revoked, which is final.
+    #[error("key {fingerprint} was revoked at entry {at}; a revoked key is never trusted again")]
+    AlreadyRevoked {
+        /// The key.
+        fingerprint: Fingerprint,
+        /// Seq of its revocation.
+        at: u64,
+    },
+    /// The key is not known.
+    #[error("no key with fingerprint {0} is trusted in this registry")]
+    UnknownKey(Fingerprint),
+    /// Revoking this key would leave no root key.
+    #[error("refusing to revoke {0}: it is the last unrevoked root key")]
+    LastRoot(Fingerprint),
+    /// Anything else malformed in an entry.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl State {
+    /// The state after genesis, checking its rules (FORMAT.md §5.2).
+    pub fn from_genesis(id: ObjectId, entry: &Entry) -> Result<(State, PublicKey), StateError> {
+        let Body::Genesis(g) = &entry.body else {
+            return Err(StateError::Invalid("entry 0 is not a genesis entry".into()));
+        };
+        if g.format_version != FORMAT_VERSION {
+            return Err(StateError::Invalid(format!(
+                "genesis has format version {}, this reg reads version {FORMAT_VERSION}",
+                g.format_version
+            )));
+        }
+        let [grant] = g.keys.as_slice() else {
+            return Err(StateError::Invalid(
+                "genesis must list exactly one key, the root key".into(),
+            ));
+        };
+        if grant.roles != [Role::Root] {
+            return Err(StateError::Invalid(
+                "the genesis key must hold exactly the root role".into(),
+            ));
+        }
+        let key = decode_key(&grant.fingerprint, &grant.public_key)?;
+        if entry.header.actor != grant.fingerprint {
+            return Err(StateError::Invalid(
+                "genesis must be signed by its own root key".into(),
+            ));
+        }
+        check_recipients(&g.recipients)?;
+        let mut keys = BTreeMap::new();
+        keys.insert(
+            grant.fingerprint.clone(),
+            KeyState {
+                public_key: grant.public_key.clone(),
+                roles: BTreeSet::from([Role::Root]),
+                revoked: None,
+                since: 0,
+            },
+        );
+        let state = State {
+            format_version: g.format_version,
+            head: id,
+            keys,
+            models: BTreeMap::new(),
+            policy: Map::new(),
+            recipients: g.recipients.clone(),
+            registry: id,
+            root: grant.fingerprint.clone(),
+            seq: 0,
+            slots: BTreeMap::new(),
+        };
+        Ok((state, key))
+    }
+
+    /// The key that may sign an entry of `body`'s kind now: trusted, unrevoked, with the role.
+    pub fn authorize(&self, actor: &Fingerprint, body: &Body) -> Result<PublicKey, StateError> {
+        let ks = self
+            .keys
+            .get(actor)
+            .ok_or_else(|| StateError::UnknownSigner(actor.clone()))?;
+        if let Some(at) = ks.revoked {
+            return Err(StateError::RevokedSigner {
+                fingerprint: actor.clone(),
+                at,
+            });
+        }
+        let role = body.required_role();
+        if !ks.roles.contains(&role) {
+            return Err(StateError::MissingRole {
+                fingerprint: actor.clone(),
+                kind: body.kind().name(),
+                role,
+            });
+        }
+        decode_key(actor, &ks.public_key)
+    }
+
+    /// Applies an entry that follows the head, checking the rules of its kind.
+    ///
+    /// The caller has checked position and signature; on error the state is unchanged.
+    pub fn apply(&mut self, id: ObjectId, entry: &Entry) -> Result<(), StateError> {
+        if let Some(reason) = entry.body.reason()
+            && reason.trim().is_empty()
+        {
+            return Err(StateError::EmptyReason);
+        }
+        let seq = entry.header.seq;
+        match &entry.body {
+            Body::Genesis(_) => {
+                return Err(StateError::Invalid(
+                    "a genesis entry can only be entry 0".into(),
+                ));
+            }
+            Body::KeyTrust(t) => {
+                decode_key(&t.key.fingerprint, &t.key.public_key)?;
+                match self.keys.get_mut(&t.key.fingerprint) {
+                    Some(ks) => {
+                        if let Some(at) = ks.revoked {
+                            return Err(StateError::AlreadyRevoked {
+                                fingerprint: t.key.fingerprint.clone(),
+                                at,
+                            });
+                        }
+                        if !ks.roles.insert(t.role) {
+                            return Err(StateError::AlreadyTrusted {
+                                fingerprint: t.key.fingerprint.clone(),
+                                role: t.role,
+                            });
+                        }
+                    }
+                    None => {
+                        self.keys.insert(
+                            t.key.fingerprint.clone(),
+                            KeyState {
+                                public_key: t.key.public_key.clone(),
+                                roles: BTreeSet::from([t.role]),
+                                revoked: None,
+                                since: seq,
+                            },
+                        );
+                    }
+                }
+            }
+            Body::KeyRevoke(r) => {
+                let ks = self
+                    .keys
+                    .get(&r.fingerprint)
+                    .ok_or_else(|| StateError::UnknownKey(r.fingerprint.clone()))?;
+                if let Some(at) = ks.revoked {
+                    return Err(StateError::AlreadyRevoked {
+                        fingerprint: r.fingerprint.clone(),
+                        at,
+                    });
+                }
+                if ks.roles.contains(&Role::Root) {
+                    let other_roots = self
+                        .keys
+                        .iter()
+                        .filter(|(fp, k)| {
+                            **fp != r.fingerprint
+                                && k.revoked.is_none()
+                                && k.roles.contains(&Role::Root)
+                        })
+                        .count();
+                    if other_roots == 0 {
+                        return Err(StateError::LastRoot(r.fingerprint.clone()));
+                    }
+                }
+                if let Some(ks) = self.keys.get_mut(&r.fingerprint) {
+                    ks.revoked = Some(seq);
+                }
+            }
+            Body::Recipients(r) => {
+                check_recipients(&r.recipients)?;
+                self.recipients = r.recipients.clone();
+            }
+            Body::Policy(p) => {
+                if !p.policy.is_empty() {
+                    return Err(StateError::Invalid(
+                        "format 1 defines no policy members; the policy must be {}".into(),
+                    ));
+                }
+                self.policy = p.policy.clone();
+            }
+        }
+        self.seq = seq;
+        self.head = id;
+        Ok(())
+    }
+
+    /// The canonical bytes of this state (what `index/state.json` holds).
+    pub fn to_canonical(&self) -> Vec<u8> {
+        to_canonical_vec(self).expect("the state holds no floats and no nulls")
+    }
+
+    /// BLAKE3 of the canonical state: what the checkpoint commits to.
+    pub fn hash(&self) -> ObjectId {
+        ObjectId::of(&self.to_canonical())
+    }
+
+    /// The unrevoked keys holding `role`.
+    pub fn keys_with_role(&self, role: Role) -> impl Iterator<Item = (&Fingerprint, &KeyState)> {
+        self.keys
+            .iter()
+            .filter(move |(_, k)| k.revoked.is_none() && k.roles.contains(&role))
+    }
+}
+
+/// The genesis body for a new registry.
+pub fn genesis_body(root: &PublicKey, recipients: Vec<String>) -> Body {
+    Body::Genesis(Genesis {
+        format_version: FORMAT_VERSION,
+        keys: vec![KeyGrant {
+            fingerprint: root.fingerprint().clone(),
+            public_key: b64_encode(&root.to_bytes()),
+            roles: vec![Role::Root],
+        }],
+        recipients,
+    })
+}
+
+/// Decodes a key written in an entry, checking that its fingerprint matches and it is not weak.
+pub fn decode_key(fingerprint: &Fingerprint, b64: &str) -> Result<PublicKey, StateError> {
+    let bytes = b64_decode(b64)
+        .ok()
+        .and_then(|v| <[u8; 32]>::try_from(v).ok())
+        .ok_or_else(|| StateError::Invalid(format!("key {fingerprint}: not 32 base64 bytes")))?;
+    let key = PublicKey::from_bytes(&bytes).map_err(|e| StateError::Invalid(e.to_string()))?;
+    if key.fingerprint() != fingerprint {
+        return Err(StateError::Invalid(format!(
+            "key listed as {fingerprint} has fingerprint {}",
+            key.fingerprint()
+        )));
+    }
+    Ok(key)
+}
+
+/// Checks an age recipient list: valid X25519 recipients, sorted, unique.
+pub fn check_recipients(list: &[String]) -> Result<(), StateError> {
+    for r in list {
+        age::x25519::Recipient::from_str(r).map_err(|e| {
+            StateError::Invalid(format!("`{r}` is not an age X25519 recipient: {e}"))
+        })?;
+    }
+    if list.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(StateError::Invalid(
+            "recipients must be sorted and unique".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Sorts and de-duplicates recipients given by a user, checking each.
+pub fn normalize_recipients(mut list: Vec<String>) -> Result<Vec<String>, StateError> {
+    list.sort();
+    list.dedup();
+    check_recipients(&list)?;
+    Ok(list)
+}

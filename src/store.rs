@@ -1,0 +1,340 @@
+//! The content-addressed object store (FORMAT.md §3).
+//!
+//! An object's id is the BLAKE3-256 of its exact bytes, so that an artifact's id is what `b3sum`
+//! prints. Writes stream through a fixed buffer into `tmp/`, are fsynced and renamed into place;
+//! reads hash what they return and refuse an object whose bytes no longer match its name.
+
+use crate::encoding::{hex, is_lower_hex};
+use crate::fsutil::{IoContext, IoError, failpoint, fsync_dir};
+use std::fmt;
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+/// Size of the streaming buffer: 64 KiB is where single-thread BLAKE3 hashing peaks here
+/// (DEPENDENCIES.md pitfall 6); larger buffers are slower.
+pub const BUF_SIZE: usize = 64 * 1024;
+
+/// A 32-byte BLAKE3 object id.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectId([u8; 32]);
+
+impl ObjectId {
+    /// The id of `bytes`.
+    pub fn of(bytes: &[u8]) -> Self {
+        ObjectId(*blake3::hash(bytes).as_bytes())
+    }
+
+    /// The raw 32 bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Wraps a finished BLAKE3 hash.
+    pub fn from_hash(hash: blake3::Hash) -> Self {
+        ObjectId(*hash.as_bytes())
+    }
+}
+
+impl fmt::Display for ObjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex(&self.0))
+    }
+}
+
+impl fmt::Debug for ObjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ObjectId({self})")
+    }
+}
+
+/// Text that is not 64 lowercase hex digits.
+#[derive(Debug, thiserror::Error)]
+#[error("`{0}` is not an object id (64 lowercase hex digits)")]
+pub struct BadObjectId(pub String);
+
+impl FromStr for ObjectId {
+    type Err = BadObjectId;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if !is_lower_hex(s, 64) {
+            return Err(BadObjectId(s.to_string()));
+        }
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16)
+                .map_err(|_| BadObjectId(s.to_string()))?;
+        }
+        Ok(ObjectId(out))
+    }
+}
+
+impl serde::Serialize for ObjectId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ObjectId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Errors of the object store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// An I/O failure, with its path.
+    #[error(transparent)]
+    Io(#[from] IoError),
+    /// The object is not in the store.
+    #[error("object {0} is missing from the store")]
+    Missing(ObjectId),
+    /// The stored bytes no longer hash to the object's name.
+    #[error("object {id} is corrupt: its bytes hash to {actual}")]
+    Corrupt {
+        /// The name of the object.
+        id: ObjectId,
+        /// What its bytes hash to now.
+        actual: ObjectId,
+    },
+    /// The object is larger than the caller's limit (metadata objects are small).
+    #[error("object {id} is larger than the {limit}-byte limit for this kind of object")]
+    TooLarge {
+        /// The object.
+        id: ObjectId,
+        /// The limit.
+        limit: u64,
+    },
+    /// An object path is not a regular file (a symlink, a directory, ...).
+    #[error("object {0} is not a regular file")]
+    NotAFile(ObjectId),
+}
+
+/// The object store under `.registry/objects`, staging in `.registry/tmp`.
+#[derive(Debug, Clone)]
+pub struct Store {
+    objects: PathBuf,
+    tmp: PathBuf,
+}
+
+impl Store {
+    /// The store of the registry directory `dot_registry` (the `.registry` directory itself).
+    pub fn new(dot_registry: &Path) -> Self {
+        Store {
+            objects: dot_registry.join("objects"),
+            tmp: dot_registry.join("tmp"),
+        }
+    }
+
+    /// Where the object `id` lives.
+    pub fn path(&self, id: &ObjectId) -> PathBuf {
+        let h = id.to_string();
+        self.objects.join(&h[..2]).join(&h[2..])
+    }
+
+    /// Whether the object exists (its content is not checked).
+    pub fn contains(&self, id: &ObjectId) -> bool {
+        fs::symlink_metadata(self.path(id)).is_ok_and(|m| m.is_file())
+    }
+
+    /// Streams `reader` into the store, hashing while writing; returns the id and the size.
+    ///
+    /// The bytes go to a temporary file in `tmp/`, which is fsynced, made read-only and renamed
+    /// into place; an object that already exists is left as it is.
+    pub fn put(&self, reader: &mut dyn Read) -> Result<(ObjectId, u64), StoreError> {
+        let mut tmp = tempfile::Builder::new()
+            .prefix("object-")
+            .tempfile_in(&self.tmp)
+            .ctx("create temporary file in", &self.tmp)?;
+        let mut hasher = blake3::Hasher::new();
+        let mut buf = vec![0u8; BUF_SIZE];
+        let mut size = 0u64;
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(IoError::from_source("read input for", tmp.path(), e).into()),
+            };
+            hasher.update(&buf[..n]);
+            tmp.write_all(&buf[..n]).ctx("write", tmp.path())?;
+            size += n as u64;
+        }
+        failpoint("put:after-write");
+        let id = ObjectId::from_hash(hasher.finalize());
+        self.persist(tmp, &id)?;
+        Ok((id, size))
+    }
+
+    /// Stores a small in-memory object (a signed entry, a record).
+    pub fn put_bytes(&self, bytes: &[u8]) -> Result<ObjectId, StoreError> {
+        let id = ObjectId::of(bytes);
+        if self.contains(&id) {
+            return Ok(id);
+        }
+        let mut tmp = tempfile::Builder::new()
+            .prefix("object-")
+            .tempfile_in(&self.tmp)
+            .ctx("create temporary file in", &self.tmp)?;
+        tmp.write_all(bytes).ctx("write", tmp.path())?;
+        self.persist(tmp, &id)?;
+        Ok(id)
+    }
+
+    fn persist(&self, tmp: tempfile::NamedTempFile, id: &ObjectId) -> Result<(), StoreError> {
+        let dest = self.path(id);
+        if self.contains(id) {
+            // Content addressing: the same name means the same bytes; never rewrite an object.
+            // fsck is what checks that the existing copy is still intact.
+            return Ok(());
+        }
+        tmp.as_file().sync_all().ctx("sync", tmp.path())?;
+        let mut perms = tmp
+            .as_file()
+            .metadata()
+            .ctx("stat", tmp.path())?
+            .permissions();
+        perms.set_readonly(true);
+        fs::set_permissions(tmp.path(), perms).ctx("make read-only", tmp.path())?;
+        let fan = dest.parent().unwrap_or(&self.objects).to_path_buf();
+        let created = !fan.exists();
+        if created {
+            fs::create_dir_all(&fan).ctx("create directory", &fan)?;
+        }
+        failpoint("put:before-rename");
+        tmp.persist(&dest)
+            .map_err(|e| e.error)
+            .ctx("rename into place", &dest)?;
+        fsync_dir(&fan)?;
+        if created {
+            fsync_dir(&self.objects)?;
+        }
+        failpoint("put:after-rename");
+        Ok(())
+    }
+
+    /// Reads a whole (small) object and checks that it hashes to its id.
+    pub fn get(&self, id: &ObjectId, limit: u64) -> Result<Vec<u8>, StoreError> {
+        let path = self.path(id);
+        let meta = match fs::symlink_metadata(&path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(StoreError::Missing(*id)),
+            Err(e) => return Err(IoError::from_source("read", &path, e).into()),
+        };
+        if !meta.is_file() {
+            return Err(StoreError::NotAFile(*id));
+        }
+        if meta.len() > limit {
+            return Err(StoreError::TooLarge { id: *id, limit });
+        }
+        let bytes = fs::read(&path).ctx("read", &path)?;
+        let actual = ObjectId::of(&bytes);
+        if actual != *id {
+            return Err(StoreError::Corrupt { id: *id, actual });
+        }
+        Ok(bytes)
+    }
+
+    /// Streams an object into `out`, hashing as it goes, and fails if it does not hash to its id.
+    ///
+    /// The caller must treat what it wrote as untrusted until this returns `Ok` (write to a
+    /// temporary place, publish after).
+    pub fn copy_verified(&self, id: &ObjectId, out: &mut dyn Write) -> Result<u64, StoreError> {
+        let path = self.path(id);
+        let mut file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(StoreError::Missing(*id)),
+            Err(e) => return Err(IoError::from_source("open", &path, e).into()),
+        };
+        let mut hasher = blake3::Hasher::new();
+        let mut buf = vec![0u8; BUF_SIZE];
+        let mut size = 0u64;
+        loop {
+            let n = match file.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(IoError::from_source("read", &path, e).into()),
+            };
+            hasher.update(&buf[..n]);
+            out.write_all(&buf[..n])
+                .map_err(|e| IoError::from_source("write copy of", &path, e))?;
+            size += n as u64;
+        }
+        let actual = ObjectId::from_hash(hasher.finalize());
+        if actual != *id {
+            return Err(StoreError::Corrupt { id: *id, actual });
+        }
+        Ok(size)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("objects")).unwrap();
+        fs::create_dir_all(dir.path().join("tmp")).unwrap();
+        let s = Store::new(dir.path());
+        (dir, s)
+    }
+
+    #[test]
+    fn id_is_plain_blake3_of_the_bytes() {
+        // BLAKE3 of the empty input, as b3sum prints it.
+        assert_eq!(
+            ObjectId::of(b"").to_string(),
+            "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
+        );
+    }
+
+    #[test]
+    fn put_streams_and_get_verifies() {
+        let (_d, s) = store();
+        let data = vec![7u8; 3 * BUF_SIZE + 5];
+        let (id, size) = s.put(&mut &data[..]).unwrap();
+        assert_eq!(size, data.len() as u64);
+        assert_eq!(id, ObjectId::of(&data));
+        assert_eq!(s.get(&id, u64::MAX).unwrap(), data);
+        let mode = fs::metadata(s.path(&id)).unwrap().permissions();
+        assert!(mode.readonly());
+        // Same bytes again: same id, nothing rewritten, tmp left empty.
+        let (again, _) = s.put(&mut &data[..]).unwrap();
+        assert_eq!(again, id);
+        assert_eq!(fs::read_dir(&s.tmp).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_changed_object_is_corrupt_and_named() {
+        let (_d, s) = store();
+        let id = s.put_bytes(b"hello").unwrap();
+        let p = s.path(&id);
+        let mut perms = fs::metadata(&p).unwrap().permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perms.set_readonly(false);
+        fs::set_permissions(&p, perms).unwrap();
+        fs::write(&p, b"hellO").unwrap();
+        let err = s.get(&id, 100).unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { id: i, .. } if i == id));
+        assert!(err.to_string().contains(&id.to_string()));
+        let mut sink = Vec::new();
+        assert!(matches!(
+            s.copy_verified(&id, &mut sink),
+            Err(StoreError::Corrupt { .. })
+        ));
+    }
+
+    #[test]
+    fn missing_and_parse() {
+        let (_d, s) = store();
+        let id = ObjectId::of(b"x");
+        assert!(matches!(s.get(&id, 10), Err(StoreError::Missing(_))));
+        assert_eq!(id.to_string().parse::<ObjectId>().unwrap(), id);
+        assert!("ABC".parse::<ObjectId>().is_err());
+        assert!(id.to_string().to_uppercase().parse::<ObjectId>().is_err());
+    }
+}

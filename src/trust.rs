@@ -1,0 +1,185 @@
+//! Trust pinned on the host, outside `.registry/` (FORMAT.md §8).
+//!
+//! A medium can be replaced whole, keys and ledger included, so a registry can only vouch for
+//! itself. The host decides which genesis root it trusts: a fingerprint given explicitly
+//! (`--trust`, `REG_TRUST`), or the pin `reg init` wrote into the host trust file.
+
+use crate::encoding::{from_canonical_slice, to_canonical_vec};
+use crate::fsutil::{IoContext, IoError, read_small, replace_file};
+use crate::keys::Fingerprint;
+use crate::store::ObjectId;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Errors about pinned trust.
+#[derive(Debug, thiserror::Error)]
+pub enum TrustError {
+    /// The registry's genesis root is not the pinned one.
+    #[error(
+        "the registry's genesis root key is {found}, but this host pins {pinned} ({source_}): refusing a registry whose root of trust was replaced"
+    )]
+    RootMismatch {
+        /// The pinned fingerprint.
+        pinned: Fingerprint,
+        /// The genesis root found.
+        found: Fingerprint,
+        /// Where the pin came from.
+        source_: String,
+    },
+    /// The registry at a pinned path is another registry.
+    #[error(
+        "the registry at `{}` was pinned as {} (root {}), but it is now {found} (root {found_root}): refusing a replaced registry",
+        .pinned.path, .pinned.registry, .pinned.root
+    )]
+    Replaced {
+        /// The pin of this path.
+        pinned: Box<Pin>,
+        /// The registry id found.
+        found: ObjectId,
+        /// The root found.
+        found_root: Fingerprint,
+    },
+    /// The trust file is unreadable or malformed.
+    #[error("host trust file `{path}`: {detail}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+    /// I/O on the trust file.
+    #[error(transparent)]
+    Io(#[from] IoError),
+}
+
+/// One pin of the host trust file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pin {
+    /// Absolute path of the `.registry` directory when it was pinned.
+    pub path: String,
+    /// The registry id.
+    pub registry: ObjectId,
+    /// The genesis root fingerprint.
+    pub root: Fingerprint,
+}
+
+/// The host trust file's content.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustFile {
+    /// Pins, sorted by registry id.
+    pub pins: Vec<Pin>,
+}
+
+/// How a command was told whom to trust.
+#[derive(Debug, Clone)]
+pub struct TrustOptions {
+    /// A root fingerprint given with `--trust` or `REG_TRUST`.
+    pub explicit: Option<Fingerprint>,
+    /// The host trust file.
+    pub file: PathBuf,
+}
+
+/// Which pin a registry was checked against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PinStatus {
+    /// The explicit fingerprint.
+    Explicit(Fingerprint),
+    /// A pin of the host trust file.
+    HostFile(Fingerprint),
+    /// No pin: the registry was checked only against itself.
+    Unpinned,
+}
+
+/// The default host trust file: `$REG_TRUST_FILE`, `$XDG_CONFIG_HOME/reg/trust.json` or
+/// `$HOME/.config/reg/trust.json`.
+pub fn default_trust_file() -> PathBuf {
+    if let Some(p) = std::env::var_os("REG_TRUST_FILE").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    config.join("reg").join("trust.json")
+}
+
+impl TrustFile {
+    /// Reads the trust file; a missing file is an empty one.
+    pub fn load(path: &Path) -> Result<TrustFile, TrustError> {
+        match read_small(path, 16 * 1024 * 1024) {
+            Ok(bytes) => from_canonical_slice(&bytes).map_err(|e| TrustError::File {
+                path: path.to_path_buf(),
+                detail: e.to_string(),
+            }),
+            Err(e) if e.source.kind() == std::io::ErrorKind::NotFound => Ok(TrustFile::default()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Adds or replaces the pin of a registry and writes the file durably.
+    pub fn add_pin(path: &Path, pin: Pin) -> Result<(), TrustError> {
+        let mut file = TrustFile::load(path)?;
+        file.pins
+            .retain(|p| p.registry != pin.registry && p.path != pin.path);
+        file.pins.push(pin);
+        file.pins.sort_by_key(|p| p.registry);
+        let dir = path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).ctx("create directory", dir)?;
+        let bytes = to_canonical_vec(&file).map_err(|e| TrustError::File {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })?;
+        replace_file(dir, path, &bytes)?;
+        Ok(())
+    }
+}
+
+/// Checks a registry's genesis root against the host's pin (FORMAT.md §8).
+///
+/// `dot` is the `.registry` directory, `registry` the id `config.json` claims and `root` the
+/// fingerprint that signed the genesis entry that id names.
+pub fn check(
+    opts: &TrustOptions,
+    dot: &Path,
+    registry: &ObjectId,
+    root: &Fingerprint,
+) -> Result<PinStatus, TrustError> {
+    if let Some(pinned) = &opts.explicit {
+        if pinned != root {
+            return Err(TrustError::RootMismatch {
+                pinned: pinned.clone(),
+                found: root.clone(),
+                source_: "given with --trust or REG_TRUST".into(),
+            });
+        }
+        return Ok(PinStatus::Explicit(pinned.clone()));
+    }
+    let file = TrustFile::load(&opts.file)?;
+    if let Some(pin) = file.pins.iter().find(|p| p.registry == *registry) {
+        if pin.root != *root {
+            return Err(TrustError::RootMismatch {
+                pinned: pin.root.clone(),
+                found: root.clone(),
+                source_: format!("pinned in `{}`", opts.file.display()),
+            });
+        }
+        return Ok(PinStatus::HostFile(pin.root.clone()));
+    }
+    let here = absolute(dot);
+    if let Some(pin) = file.pins.iter().find(|p| Path::new(&p.path) == here) {
+        return Err(TrustError::Replaced {
+            pinned: Box::new(pin.clone()),
+            found: *registry,
+            found_root: root.clone(),
+        });
+    }
+    Ok(PinStatus::Unpinned)
+}
+
+/// The absolute, symlink-free path of a registry directory, as pins record it.
+pub fn absolute(dot: &Path) -> PathBuf {
+    std::fs::canonicalize(dot).unwrap_or_else(|_| dot.to_path_buf())
+}
