@@ -187,12 +187,6 @@ pub fn replay(
 ) -> Result<Verified<Replay>, LedgerError> {
     let (cp_env, cp) = read_checkpoint(&dot.join("checkpoint"))?;
     let (ids, partial_line) = read_ids(&dot.join("ledger"))?;
-    if ids.len() as u64 <= cp.seq {
-        return Err(LedgerError::Truncated {
-            checkpoint_seq: cp.seq,
-            lines: ids.len() as u64,
-        });
-    }
     if ids.first() != Some(registry) {
         return Err(LedgerError::File {
             line: 0,
@@ -252,6 +246,14 @@ pub fn replay(
             entry: &entry,
             envelope: &bytes,
             payload: &env.payload,
+        });
+    }
+    // Checked after the entries, so that an entry removed from the middle is named as such
+    // rather than reported as a short ledger.
+    if ids.len() as u64 <= cp.seq {
+        return Err(LedgerError::Truncated {
+            checkpoint_seq: cp.seq,
+            lines: ids.len() as u64,
         });
     }
     let state = state.expect("the loop ran at least once: seq 0 is always listed");

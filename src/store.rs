@@ -170,17 +170,7 @@ impl Store {
 
     /// Stores a small in-memory object (a signed entry, a record).
     pub fn put_bytes(&self, bytes: &[u8]) -> Result<ObjectId, StoreError> {
-        let id = ObjectId::of(bytes);
-        if self.contains(&id) {
-            return Ok(id);
-        }
-        let mut tmp = tempfile::Builder::new()
-            .prefix("object-")
-            .tempfile_in(&self.tmp)
-            .ctx("create temporary file in", &self.tmp)?;
-        tmp.write_all(bytes).ctx("write", tmp.path())?;
-        self.persist(tmp, &id)?;
-        Ok(id)
+        Ok(self.put(&mut &bytes[..])?.0)
     }
 
     fn persist(&self, tmp: tempfile::NamedTempFile, id: &ObjectId) -> Result<(), StoreError> {
@@ -191,12 +181,23 @@ impl Store {
             return Ok(());
         }
         tmp.as_file().sync_all().ctx("sync", tmp.path())?;
-        let mut perms = tmp
-            .as_file()
-            .metadata()
-            .ctx("stat", tmp.path())?
-            .permissions();
-        perms.set_readonly(true);
+        // Objects are immutable: read-only for everyone (0444), readable by consumers running
+        // as other users.
+        #[cfg(unix)]
+        let perms = {
+            use std::os::unix::fs::PermissionsExt as _;
+            fs::Permissions::from_mode(0o444)
+        };
+        #[cfg(not(unix))]
+        let perms = {
+            let mut p = tmp
+                .as_file()
+                .metadata()
+                .ctx("stat", tmp.path())?
+                .permissions();
+            p.set_readonly(true);
+            p
+        };
         fs::set_permissions(tmp.path(), perms).ctx("make read-only", tmp.path())?;
         let fan = dest.parent().unwrap_or(&self.objects).to_path_buf();
         let created = !fan.exists();

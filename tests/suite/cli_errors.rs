@@ -1,0 +1,561 @@
+//! Bad input gets one clear error line (and a hint where there is a fix), a documented exit
+//! code, and leaves the registry byte-for-byte as it was.
+
+use crate::util::Sandbox;
+use std::fs;
+use std::os::unix::fs::PermissionsExt as _;
+
+/// Runs a failing command and checks its message, exit code, the one-line shape of the error
+/// and that `.registry/` did not change.
+fn refused(s: &Sandbox, code: i32, args: &[&str], needle: &str) -> String {
+    let before = s.snapshot();
+    let err = s.fails(code, args);
+    assert!(
+        err.contains(needle),
+        "reg {args:?}: expected `{needle}` in: {err}"
+    );
+    let lines: Vec<&str> = err.lines().filter(|l| !l.starts_with("note: ")).collect();
+    assert!(lines[0].starts_with("error: "), "{err}");
+    assert!(
+        lines.len() == 1 || (lines.len() == 2 && lines[1].starts_with("hint: ")),
+        "{err}"
+    );
+    assert_eq!(before, s.snapshot(), "reg {args:?} changed the registry");
+    err
+}
+
+#[test]
+fn missing_unreadable_and_wrong_key_files() {
+    let s = Sandbox::new();
+    s.init();
+    let trust = [
+        "key",
+        "trust",
+        "root.pem.pub",
+        "--role",
+        "publisher",
+        "--reason",
+        "x",
+        "--key",
+    ];
+    refused(
+        &s,
+        2,
+        &[&trust[..], &["nope.pem"]].concat(),
+        "read `nope.pem`: No such file",
+    );
+    fs::write(s.join("junk.pem"), "not a key\n").unwrap();
+    fs::set_permissions(s.join("junk.pem"), fs::Permissions::from_mode(0o600)).unwrap();
+    refused(
+        &s,
+        2,
+        &[&trust[..], &["junk.pem"]].concat(),
+        "`junk.pem` is not an ed25519 private key",
+    );
+    fs::copy(s.join("root.pem.pub"), s.join("pubkey.pem")).unwrap();
+    fs::set_permissions(s.join("pubkey.pem"), fs::Permissions::from_mode(0o600)).unwrap();
+    refused(
+        &s,
+        2,
+        &[&trust[..], &["pubkey.pem"]].concat(),
+        "it is a public key; --key takes the private key",
+    );
+    refused(
+        &s,
+        2,
+        &[
+            "key",
+            "trust",
+            "root.pem",
+            "--role",
+            "publisher",
+            "--reason",
+            "x",
+            "--key",
+            "root.pem",
+        ],
+        "it is a private key; give the public key",
+    );
+}
+
+#[test]
+fn a_key_file_others_can_read_is_refused_with_the_fix() {
+    let s = Sandbox::new();
+    s.init();
+    s.key("op.pem");
+    fs::set_permissions(s.join("root.pem"), fs::Permissions::from_mode(0o644)).unwrap();
+    let err = refused(
+        &s,
+        2,
+        &[
+            "key",
+            "trust",
+            "op.pem.pub",
+            "--role",
+            "operator",
+            "--key",
+            "root.pem",
+            "--reason",
+            "x",
+        ],
+        "permissions 0644 for `root.pem` are too open",
+    );
+    assert!(err.contains("hint: run `chmod 600 root.pem`"), "{err}");
+}
+
+#[test]
+fn passphrase_protected_keys() {
+    let s = Sandbox::new();
+    s.reg()
+        .args(["key", "gen", "--passphrase", "root.pem"])
+        .env("REG_KEY_PASSPHRASE", "correct horse")
+        .assert()
+        .success();
+    assert!(
+        fs::read_to_string(s.join("root.pem"))
+            .unwrap()
+            .starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    );
+    assert_eq!(
+        fs::metadata(s.join("root.pem"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+    s.reg()
+        .args(["init", "--root-key", "root.pem"])
+        .env("REG_KEY_PASSPHRASE", "correct horse")
+        .assert()
+        .success();
+    s.key("op.pem");
+    let args = [
+        "key",
+        "trust",
+        "op.pem.pub",
+        "--role",
+        "operator",
+        "--key",
+        "root.pem",
+        "--reason",
+        "x",
+    ];
+    let before = s.snapshot();
+    let out = s
+        .reg()
+        .args(args)
+        .env("REG_KEY_PASSPHRASE", "wrong")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wrong passphrase for `root.pem`"));
+    assert_eq!(before, s.snapshot());
+    // No terminal and no REG_KEY_PASSPHRASE: say how to give one.
+    let err = refused(
+        &s,
+        2,
+        &args,
+        "`root.pem` is passphrase-protected and no passphrase was given",
+    );
+    assert!(err.contains("hint: set REG_KEY_PASSPHRASE"), "{err}");
+    s.reg()
+        .args(args)
+        .env("REG_KEY_PASSPHRASE", "correct horse")
+        .assert()
+        .success();
+}
+
+#[test]
+fn trust_changes_need_a_root_key() {
+    let s = Sandbox::new();
+    let (_, op, _) = s.init_with_roles();
+    s.key("new.pem");
+    let err = refused(
+        &s,
+        1,
+        &[
+            "key",
+            "trust",
+            "new.pem.pub",
+            "--role",
+            "operator",
+            "--key",
+            "op.pem",
+            "--reason",
+            "x",
+        ],
+        &format!("key {op} signed a key-trust entry but does not hold the root role"),
+    );
+    assert!(
+        err.contains("hint: this action must be signed with a key trusted as root"),
+        "{err}"
+    );
+    refused(
+        &s,
+        1,
+        &["key", "revoke", &op, "--key", "pub.pem", "--reason", "x"],
+        "does not hold the root role",
+    );
+    refused(
+        &s,
+        1,
+        &["key", "revoke", &op, "--key", "new.pem", "--reason", "x"],
+        "which this registry does not trust",
+    );
+    refused(
+        &s,
+        1,
+        &["recipients", "set", "--key", "op.pem", "--reason", "x"],
+        "does not hold the root role",
+    );
+}
+
+#[test]
+fn unknown_fingerprint_revoking_twice_trusting_twice() {
+    let s = Sandbox::new();
+    let (_, op, _) = s.init_with_roles();
+    refused(
+        &s,
+        1,
+        &[
+            "key",
+            "revoke",
+            "0123456789abcdef0123456789abcdef",
+            "--key",
+            "root.pem",
+            "--reason",
+            "x",
+        ],
+        "no key with fingerprint 0123456789abcdef0123456789abcdef is trusted",
+    );
+    // A malformed argument is a usage error, reported by clap before anything is read.
+    let err = s.fails(
+        2,
+        &[
+            "key",
+            "revoke",
+            "not-a-fingerprint",
+            "--key",
+            "root.pem",
+            "--reason",
+            "x",
+        ],
+    );
+    assert!(
+        err.contains("`not-a-fingerprint` is not a key fingerprint (32 lowercase hex digits)"),
+        "{err}"
+    );
+    refused(
+        &s,
+        1,
+        &[
+            "key",
+            "trust",
+            "op.pem.pub",
+            "--role",
+            "operator",
+            "--key",
+            "root.pem",
+            "--reason",
+            "again",
+        ],
+        &format!("key {op} already holds the operator role"),
+    );
+    s.ok(&[
+        "key",
+        "revoke",
+        &op,
+        "--key",
+        "root.pem",
+        "--reason",
+        "left the team",
+    ]);
+    refused(
+        &s,
+        1,
+        &[
+            "key", "revoke", &op, "--key", "root.pem", "--reason", "again",
+        ],
+        &format!("key {op} was revoked at entry 3"),
+    );
+    refused(
+        &s,
+        1,
+        &[
+            "key",
+            "trust",
+            "op.pem.pub",
+            "--role",
+            "reporter",
+            "--key",
+            "root.pem",
+            "--reason",
+            "back",
+        ],
+        "a revoked key is never trusted again",
+    );
+    // A revoked key can no longer sign.
+    refused(
+        &s,
+        1,
+        &[
+            "key",
+            "trust",
+            "pub.pem.pub",
+            "--role",
+            "reporter",
+            "--key",
+            "op.pem",
+            "--reason",
+            "x",
+        ],
+        &format!("signed by key {op} after its revocation at entry 3"),
+    );
+}
+
+#[test]
+fn the_last_root_key_cannot_be_revoked_but_a_rotated_one_can() {
+    let s = Sandbox::new();
+    let root = s.init();
+    let err = refused(
+        &s,
+        1,
+        &["key", "revoke", &root, "--key", "root.pem", "--reason", "x"],
+        "it is the last unrevoked root key",
+    );
+    assert!(err.contains("hint: trust another root key first"), "{err}");
+    let root2 = s.key("root2.pem");
+    s.ok(&[
+        "key",
+        "trust",
+        "root2.pem.pub",
+        "--role",
+        "root",
+        "--key",
+        "root.pem",
+        "--reason",
+        "rotation",
+    ]);
+    s.ok(&[
+        "key",
+        "revoke",
+        &root,
+        "--key",
+        "root2.pem",
+        "--reason",
+        "rotation done",
+    ]);
+    refused(
+        &s,
+        1,
+        &[
+            "key",
+            "revoke",
+            &root2,
+            "--key",
+            "root2.pem",
+            "--reason",
+            "x",
+        ],
+        "last unrevoked root key",
+    );
+    // History signed by the old root stays valid.
+    s.ok(&["ledger", "verify"]);
+}
+
+#[test]
+fn an_empty_reason_is_refused() {
+    let s = Sandbox::new();
+    s.init();
+    s.key("op.pem");
+    refused(
+        &s,
+        1,
+        &[
+            "key",
+            "trust",
+            "op.pem.pub",
+            "--role",
+            "operator",
+            "--key",
+            "root.pem",
+            "--reason",
+            "  ",
+        ],
+        "a reason is required",
+    );
+}
+
+#[test]
+fn a_corrupted_ledger_refuses_new_actions() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    s.key("rep.pem");
+    let ids = s.ledger_ids();
+    let p = s.object_path(&ids[1]);
+    crate::util::make_writable(&p);
+    let mut bytes = fs::read(&p).unwrap();
+    bytes[30] ^= 4;
+    fs::write(&p, bytes).unwrap();
+    let err = refused(
+        &s,
+        1,
+        &[
+            "key",
+            "trust",
+            "rep.pem.pub",
+            "--role",
+            "reporter",
+            "--key",
+            "root.pem",
+            "--reason",
+            "x",
+        ],
+        &format!("ledger entry 1 ({}): object {} is corrupt", ids[1], ids[1]),
+    );
+    assert!(
+        err.contains("hint: the ledger was altered or damaged"),
+        "{err}"
+    );
+}
+
+#[test]
+fn init_refuses_an_existing_registry() {
+    let s = Sandbox::new();
+    s.init();
+    refused(
+        &s,
+        1,
+        &["init", "--root-key", "root.pem"],
+        "a registry already exists at `./.registry`",
+    );
+}
+
+#[test]
+fn a_newer_format_is_refused_by_name() {
+    let s = Sandbox::new();
+    s.init();
+    let path = s.dot().join("config.json");
+    let text = fs::read_to_string(&path)
+        .unwrap()
+        .replace("\"format_version\":1", "\"format_version\":2");
+    fs::write(&path, text).unwrap();
+    let err = refused(
+        &s,
+        2,
+        &["key", "list"],
+        "has format version 2, but this reg reads only version 1 or older",
+    );
+    assert!(
+        err.contains("hint: this registry was written by a newer reg"),
+        "{err}"
+    );
+}
+
+#[test]
+fn no_registry_found() {
+    let s = Sandbox::new();
+    let err = s.fails(2, &["key", "list"]);
+    assert!(err.contains("error: no registry found in"), "{err}");
+    assert!(err.contains("hint: create one with `reg init"), "{err}");
+    let err = s.fails(2, &["--registry", "elsewhere", "key", "list"]);
+    assert!(err.contains("no registry found at `elsewhere`"), "{err}");
+}
+
+#[test]
+fn the_registry_is_found_like_git_finds_dot_git() {
+    let s = Sandbox::new();
+    s.init();
+    fs::create_dir_all(s.join("a/b")).unwrap();
+    s.reg()
+        .current_dir(s.join("a/b"))
+        .args(["ledger", "verify"])
+        .assert()
+        .success();
+    let elsewhere = Sandbox::new();
+    for p in [s.path().to_path_buf(), s.dot()] {
+        elsewhere
+            .reg()
+            .env("REG_TRUST_FILE", s.trust_file())
+            .arg("--registry")
+            .arg(&p)
+            .args(["ledger", "verify"])
+            .assert()
+            .success();
+        elsewhere
+            .reg()
+            .env("REG_TRUST_FILE", s.trust_file())
+            .env("REG_DIR", &p)
+            .args(["ledger", "verify"])
+            .assert()
+            .success();
+    }
+}
+
+#[test]
+fn a_second_writer_waits_then_says_busy() {
+    let s = Sandbox::new();
+    s.init();
+    s.key("op.pem");
+    let lock = fs::OpenOptions::new()
+        .write(true)
+        .open(s.dot().join("lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let before = s.snapshot();
+    let out = s
+        .reg()
+        .env("REG_LOCK_TIMEOUT", "1")
+        .args([
+            "key",
+            "trust",
+            "op.pem.pub",
+            "--role",
+            "operator",
+            "--key",
+            "root.pem",
+            "--reason",
+            "x",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("registry is busy"));
+    assert_eq!(before, s.snapshot());
+    // Readers never take the lock.
+    s.ok(&["ledger", "verify"]);
+    lock.unlock().unwrap();
+    s.ok(&[
+        "key",
+        "trust",
+        "op.pem.pub",
+        "--role",
+        "operator",
+        "--key",
+        "root.pem",
+        "--reason",
+        "x",
+    ]);
+}
+
+#[test]
+fn invalid_recipients_are_refused() {
+    let s = Sandbox::new();
+    s.key("root.pem");
+    let err = s.fails(
+        1,
+        &[
+            "init",
+            "--root-key",
+            "root.pem",
+            "--recipient",
+            "age1notarecipient",
+        ],
+    );
+    assert!(
+        err.contains("`age1notarecipient` is not an age X25519 recipient"),
+        "{err}"
+    );
+    assert!(!s.dot().exists());
+}

@@ -1,0 +1,335 @@
+//! `reg ledger verify` refuses every way of altering the ledger, naming the entry at fault.
+
+use crate::util::{Sandbox, make_writable};
+use reg::encoding::{b64_encode, to_canonical_vec};
+use reg::entry::{Body, Entry, Header, KeyRef, KeyTrust, Role};
+use reg::envelope::{self, Envelope, Kind};
+use reg::keys::SecretKey;
+use reg::ledger::{Checkpoint, read_checkpoint, read_ids};
+use reg::state::State;
+use reg::store::{ObjectId, Store};
+use std::fs;
+
+/// A registry with five entries: genesis, operator, publisher, a second root, its revocation.
+fn registry() -> (Sandbox, String) {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    let root2 = s.key("root2.pem");
+    s.ok(&[
+        "key",
+        "trust",
+        "root2.pem.pub",
+        "--role",
+        "root",
+        "--key",
+        "root.pem",
+        "--reason",
+        "second root",
+    ]);
+    s.ok(&[
+        "key",
+        "revoke",
+        &root2,
+        "--key",
+        "root.pem",
+        "--reason",
+        "laptop lost",
+    ]);
+    assert_eq!(s.ledger_ids().len(), 5);
+    (s, root2)
+}
+
+fn verify_fails(s: &Sandbox, needle: &str) -> String {
+    let err = s.fails(1, &["ledger", "verify"]);
+    assert!(err.contains(needle), "expected `{needle}` in: {err}");
+    assert!(err.starts_with("error: "), "{err}");
+    err
+}
+
+fn load_secret(s: &Sandbox, name: &str) -> SecretKey {
+    reg::keys::load_secret(&s.join(name), &mut |_| None).unwrap()
+}
+
+/// Appends a forged entry signed by `key` (and a checkpoint it signs), as an attacker holding
+/// that key but no root key could.
+fn append_forged(s: &Sandbox, key: &SecretKey) -> (u64, ObjectId) {
+    let dot = s.dot();
+    let store = Store::new(&dot);
+    let (ids, _) = read_ids(&dot.join("ledger")).unwrap();
+    let head = *ids.last().unwrap();
+    let registry = ids[0];
+    let victim = SecretKey::from_seed(&[42u8; 32]).unwrap();
+    let entry = Entry {
+        header: Header {
+            actor: key.public().fingerprint().clone(),
+            prev: Some(head),
+            registry: Some(registry),
+            seq: ids.len() as u64,
+            time: "2026-01-02T00:00:00Z".into(),
+        },
+        body: Body::KeyTrust(KeyTrust {
+            key: KeyRef {
+                fingerprint: victim.public().fingerprint().clone(),
+                public_key: b64_encode(&victim.public().to_bytes()),
+            },
+            reason: "backdoor".into(),
+            role: Role::Operator,
+        }),
+    };
+    let bytes = envelope::sign_bytes(Kind::KeyTrust, &entry.to_payload().unwrap(), key).unwrap();
+    let id = store.put_bytes(&bytes).unwrap();
+    let mut ledger = fs::read(dot.join("ledger")).unwrap();
+    ledger.extend_from_slice(format!("{id}\n").as_bytes());
+    fs::write(dot.join("ledger"), ledger).unwrap();
+    let (_, old) = read_checkpoint(&dot.join("checkpoint")).unwrap();
+    let cp = Checkpoint {
+        head: id,
+        registry,
+        seq: entry.header.seq,
+        state: old.state,
+        time: entry.header.time.clone(),
+    };
+    fs::write(
+        dot.join("checkpoint"),
+        envelope::sign(Kind::Checkpoint, &cp, key).unwrap(),
+    )
+    .unwrap();
+    (entry.header.seq, id)
+}
+
+#[test]
+fn an_intact_ledger_verifies() {
+    let (s, _) = registry();
+    let out = s.ok(&["ledger", "verify"]);
+    assert!(out.starts_with("ledger OK: 5 entries"), "{out}");
+}
+
+#[test]
+fn a_flipped_byte_in_any_entry_object_is_named() {
+    let (s, _) = registry();
+    for (seq, id) in s.ledger_ids().iter().enumerate() {
+        let p = s.object_path(id);
+        let original = fs::read(&p).unwrap();
+        // A byte in the payload, one in the signature, the last byte.
+        for pos in [12, original.len() - 20, original.len() - 1] {
+            let mut bytes = original.clone();
+            bytes[pos] ^= 0x01;
+            make_writable(&p);
+            fs::write(&p, &bytes).unwrap();
+            let err = s.fails(1, &["ledger", "verify"]);
+            // Genesis is read when the registry is opened, before the replay names positions.
+            let needle = if seq == 0 {
+                format!("object {id} is corrupt")
+            } else {
+                format!("ledger entry {seq} ({id}): object {id} is corrupt")
+            };
+            assert!(err.contains(&needle), "byte {pos} of entry {seq}: {err}");
+        }
+        fs::write(&p, &original).unwrap();
+    }
+    s.ok(&["ledger", "verify"]);
+}
+
+#[test]
+fn a_flipped_byte_in_the_checkpoint_or_ledger_file_is_refused() {
+    let (s, _) = registry();
+    let cp = s.dot().join("checkpoint");
+    let original = fs::read(&cp).unwrap();
+    for pos in [15, original.len() / 2, original.len() - 10] {
+        let mut bytes = original.clone();
+        bytes[pos] ^= 0x01;
+        fs::write(&cp, &bytes).unwrap();
+        verify_fails(&s, "checkpoint");
+    }
+    fs::write(&cp, &original).unwrap();
+    let ledger = s.dot().join("ledger");
+    let original = fs::read(&ledger).unwrap();
+    let mut bytes = original.clone();
+    bytes[65 * 2 + 3] ^= 0x01; // a hex digit of entry 2's id
+    fs::write(&ledger, &bytes).unwrap();
+    verify_fails(&s, "ledger entry 2");
+}
+
+#[test]
+fn a_removed_entry_is_named() {
+    let (s, _) = registry();
+    let ids = s.ledger_ids();
+    let mut kept = ids.clone();
+    kept.remove(2);
+    fs::write(s.dot().join("ledger"), kept.join("\n") + "\n").unwrap();
+    verify_fails(&s, &format!("ledger entry 2 ({})", ids[3]));
+}
+
+#[test]
+fn a_removed_entry_object_is_named() {
+    let (s, _) = registry();
+    let ids = s.ledger_ids();
+    fs::remove_file(s.object_path(&ids[3])).unwrap();
+    verify_fails(
+        &s,
+        &format!("ledger entry 3 ({}): object {} is missing", ids[3], ids[3]),
+    );
+}
+
+#[test]
+fn two_swapped_entries_are_named() {
+    let (s, _) = registry();
+    let mut ids = s.ledger_ids();
+    ids.swap(1, 2);
+    fs::write(s.dot().join("ledger"), ids.join("\n") + "\n").unwrap();
+    let err = verify_fails(&s, &format!("ledger entry 1 ({})", ids[1]));
+    assert!(err.contains("it says it is entry 2"), "{err}");
+}
+
+#[test]
+fn an_entry_signed_by_an_untrusted_key_is_named() {
+    let (s, _) = registry();
+    let stranger = SecretKey::from_seed(&[7u8; 32]).unwrap();
+    let (seq, id) = append_forged(&s, &stranger);
+    verify_fails(
+        &s,
+        &format!(
+            "ledger entry {seq} ({id}): signed by key {}, which this registry does not trust",
+            stranger.public().fingerprint()
+        ),
+    );
+}
+
+#[test]
+fn an_entry_signed_by_a_non_root_key_is_named() {
+    let (s, _) = registry();
+    let op = load_secret(&s, "op.pem");
+    let (seq, id) = append_forged(&s, &op);
+    verify_fails(
+        &s,
+        &format!(
+            "ledger entry {seq} ({id}): key {} signed a key-trust entry but does not hold the root role",
+            op.public().fingerprint()
+        ),
+    );
+}
+
+#[test]
+fn an_entry_signed_by_a_key_after_its_revocation_is_named() {
+    let (s, root2) = registry();
+    let revoked = load_secret(&s, "root2.pem");
+    let (seq, id) = append_forged(&s, &revoked);
+    verify_fails(
+        &s,
+        &format!(
+            "ledger entry {seq} ({id}): signed by key {root2} after its revocation at entry 4"
+        ),
+    );
+}
+
+#[test]
+fn a_ledger_with_its_last_entries_removed_is_refused() {
+    let (s, _) = registry();
+    let ids = s.ledger_ids();
+    fs::write(s.dot().join("ledger"), ids[..3].join("\n") + "\n").unwrap();
+    verify_fails(
+        &s,
+        "the checkpoint names entry 4 but the ledger lists only 3 entries",
+    );
+}
+
+#[test]
+fn a_checkpoint_edited_to_name_an_older_entry_no_longer_verifies() {
+    let (s, _) = registry();
+    let ids = s.ledger_ids();
+    let path = s.dot().join("checkpoint");
+    let mut env: Envelope = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    let (_, mut cp) = read_checkpoint(&path).unwrap();
+    cp.seq = 2;
+    cp.head = ids[2].parse().unwrap();
+    env.payload = b64_encode(&to_canonical_vec(&cp).unwrap());
+    fs::write(&path, to_canonical_vec(&env).unwrap()).unwrap();
+    // Cut the ledger too, as someone hiding the last entries would.
+    fs::write(s.dot().join("ledger"), ids[..3].join("\n") + "\n").unwrap();
+    verify_fails(&s, "checkpoint: signature does not verify");
+}
+
+#[test]
+fn a_checkpoint_that_does_not_match_the_state_is_refused() {
+    // A checkpoint signed by a genuine key but committing to another state (here: the state
+    // hash of an older checkpoint) is refused.
+    let (s, _) = registry();
+    let root = load_secret(&s, "root.pem");
+    let path = s.dot().join("checkpoint");
+    let (_, mut cp) = read_checkpoint(&path).unwrap();
+    cp.state = ObjectId::of(b"not the state");
+    fs::write(&path, envelope::sign(Kind::Checkpoint, &cp, &root).unwrap()).unwrap();
+    verify_fails(&s, "checkpoint: commits to state");
+}
+
+#[test]
+fn a_non_canonical_re_encoding_of_an_entry_is_named() {
+    let (s, _) = registry();
+    let ids = s.ledger_ids();
+    let original = fs::read(s.object_path(&ids[2])).unwrap();
+    // Same meaning, other bytes: the envelope pretty-printed.
+    let value: serde_json::Value = serde_json::from_slice(&original).unwrap();
+    let pretty = serde_json::to_vec_pretty(&value).unwrap();
+    assert_ne!(pretty, original);
+    let store = Store::new(&s.dot());
+    let new_id = store.put_bytes(&pretty).unwrap();
+    let mut ids2 = ids.clone();
+    ids2[2] = new_id.to_string();
+    fs::write(s.dot().join("ledger"), ids2.join("\n") + "\n").unwrap();
+    verify_fails(
+        &s,
+        &format!("ledger entry 2 ({new_id}): malformed envelope: not canonical JSON"),
+    );
+
+    // The same for the payload inside a canonical envelope: the signature still covers the
+    // original bytes, and the canonical check names it first.
+    let mut env: Envelope = serde_json::from_slice(&original).unwrap();
+    let payload: serde_json::Value =
+        serde_json::from_slice(&reg::encoding::b64_decode(&env.payload).unwrap()).unwrap();
+    env.payload = b64_encode(&serde_json::to_vec_pretty(&payload).unwrap());
+    let new_id = store.put_bytes(&to_canonical_vec(&env).unwrap()).unwrap();
+    ids2[2] = new_id.to_string();
+    fs::write(s.dot().join("ledger"), ids2.join("\n") + "\n").unwrap();
+    verify_fails(
+        &s,
+        &format!("ledger entry 2 ({new_id}): malformed payload: not canonical JSON"),
+    );
+}
+
+#[test]
+fn a_forged_state_in_the_index_is_not_believed() {
+    // The index is a cache: a planted index/state.json that grants a key a role changes nothing,
+    // because the state is replayed from signed entries (and the checkpoint commits to its hash).
+    let (s, _) = registry();
+    let path = s.dot().join("index/state.json");
+    let mut state: State = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    let op = load_secret(&s, "op.pem");
+    state
+        .keys
+        .get_mut(op.public().fingerprint())
+        .unwrap()
+        .roles
+        .insert(Role::Root);
+    fs::write(&path, state.to_canonical()).unwrap();
+    let err = s.fails(
+        1,
+        &[
+            "key",
+            "trust",
+            "root2.pem.pub",
+            "--role",
+            "publisher",
+            "--key",
+            "op.pem",
+            "--reason",
+            "x",
+        ],
+    );
+    assert!(err.contains("does not hold the root role"), "{err}");
+    let out = s.reg().args(["ledger", "verify"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("index/state.json does not match the checkpoint")
+    );
+}

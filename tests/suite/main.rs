@@ -1,0 +1,17 @@
+//! The integration suite: one test binary (one link on two cores), modules named after what
+//! they prove.
+
+// This whole crate is tests: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod util;
+
+mod cli_errors;
+mod crash;
+mod determinism;
+mod ed25519_vectors;
+mod format_example;
+mod interop;
+mod ledger_tamper;
+mod store;
+mod trust_pin;

@@ -1,0 +1,171 @@
+//! Test helpers: a sandboxed environment per test, running the real `reg` binary.
+
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// `SOURCE_DATE_EPOCH` used by tests: 2026-01-01T00:00:00Z.
+pub const EPOCH: &str = "1767225600";
+
+/// A scratch directory with its own host trust file and home, so tests never touch the real
+/// host and can run in parallel.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Self {
+        Sandbox {
+            dir: tempfile::tempdir().expect("create temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn join(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    pub fn trust_file(&self) -> PathBuf {
+        self.join("host/trust.json")
+    }
+
+    /// `reg` with a clean, deterministic environment rooted in the sandbox.
+    pub fn reg(&self) -> Command {
+        let mut c = Command::cargo_bin("reg").expect("reg binary");
+        c.current_dir(self.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.join("home"))
+            .env("REG_TRUST_FILE", self.trust_file())
+            .env("SOURCE_DATE_EPOCH", EPOCH)
+            .env("REG_LOCK_TIMEOUT", "5");
+        c
+    }
+
+    /// Runs reg, asserts success, returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.reg().args(args).output().expect("run reg");
+        assert!(
+            out.status.success(),
+            "reg {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 stdout")
+    }
+
+    /// Runs reg, asserts it fails with `code`, returns stderr.
+    pub fn fails(&self, code: i32, args: &[&str]) -> String {
+        let out = self.reg().args(args).output().expect("run reg");
+        let stderr = String::from_utf8(out.stderr).expect("utf-8 stderr");
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "reg {args:?}: expected exit {code}, stderr: {stderr}"
+        );
+        stderr
+    }
+
+    /// Generates a key pair `name` (and `name.pub`); returns its fingerprint.
+    pub fn key(&self, name: &str) -> String {
+        self.ok(&["key", "gen", name]).trim().to_string()
+    }
+
+    /// A registry in the sandbox root with a root key `root.pem`; returns the root fingerprint.
+    pub fn init(&self) -> String {
+        let fp = self.key("root.pem");
+        self.ok(&["init", "--root-key", "root.pem"]);
+        fp
+    }
+
+    /// A registry with root, an operator and a publisher key.
+    pub fn init_with_roles(&self) -> (String, String, String) {
+        let root = self.init();
+        let op = self.key("op.pem");
+        let publ = self.key("pub.pem");
+        self.ok(&[
+            "key",
+            "trust",
+            "op.pem.pub",
+            "--role",
+            "operator",
+            "--key",
+            "root.pem",
+            "--reason",
+            "site operator",
+        ]);
+        self.ok(&[
+            "key",
+            "trust",
+            "pub.pem.pub",
+            "--role",
+            "publisher",
+            "--key",
+            "root.pem",
+            "--reason",
+            "model team",
+        ]);
+        (root, op, publ)
+    }
+
+    pub fn dot(&self) -> PathBuf {
+        self.join(".registry")
+    }
+
+    /// Every file under `.registry/` with its bytes.
+    pub fn snapshot(&self) -> BTreeMap<PathBuf, Vec<u8>> {
+        snapshot(&self.dot())
+    }
+
+    /// The ledger's entry ids.
+    pub fn ledger_ids(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dot().join("ledger"))
+            .expect("read ledger")
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    pub fn object_path(&self, id: &str) -> PathBuf {
+        self.dot().join("objects").join(&id[..2]).join(&id[2..])
+    }
+}
+
+/// Every file under `dir` (relative path -> bytes); directories are listed with empty content
+/// and a trailing `/` so that an added empty directory shows too.
+pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for e in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let e = e.expect("walk");
+        let rel = e.path().strip_prefix(dir).expect("prefix").to_path_buf();
+        if e.file_type().is_dir() {
+            out.insert(rel.join(""), Vec::new());
+        } else {
+            out.insert(rel, std::fs::read(e.path()).expect("read"));
+        }
+    }
+    out
+}
+
+/// Makes a read-only object writable, so that a test can tamper with it.
+pub fn make_writable(p: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+}
+
+/// Path of an external tool, or a failure that says how to install it (never a silent skip).
+pub fn tool(name: &str, package: &str) -> PathBuf {
+    for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
+        let p = dir.join(name);
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!(
+        "`{name}` is needed by this interop test: install it with `sudo apt-get install {package}` (.ci/run does)"
+    );
+}
