@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The reg walkthrough: generated keys, a new registry, trusted roles, the signed ledger, and what
+# happens when someone tampers with a registry copied to removable media.
+#
+# Usage: examples/walkthrough.sh [WORKDIR]   (default: a fresh temporary directory, kept for a look)
+# Builds reg with cargo first. Uses only reg and coreutils.
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cargo build --quiet --manifest-path "$top/Cargo.toml" --bin reg
+REG_BIN="$top/target/debug/reg"
+
+work=${1:-$(mktemp -d "${TMPDIR:-/tmp}/reg-walkthrough.XXXXXX")}
+mkdir -p "$work"
+cd "$work"
+# Keep this walkthrough's host pins out of the user's own trust file.
+export REG_TRUST_FILE="$work/host/trust.json"
+export NO_COLOR=1
+
+step() { printf '\n== %s\n' "$*"; }
+reg() { printf '$ reg %s\n' "$*"; "$REG_BIN" "$@"; }
+# A command that must fail: show its error, and stop the walkthrough if it did not fail.
+refused() {
+  printf '$ reg %s\n' "$*"
+  if "$REG_BIN" "$@"; then
+    echo "walkthrough: expected this command to be refused" >&2
+    exit 1
+  fi
+}
+
+step "1. Keys: a root key (kept offline), an operator, a publisher and a reporter"
+mkdir -p keys
+reg key gen keys/root.pem
+reg key gen keys/operator.pem
+reg key gen keys/publisher.pem
+reg key gen keys/reporter.pem
+ls -l keys
+
+step "2. A registry whose genesis entry is signed by the root key; this host pins it"
+reg init site-a --root-key keys/root.pem
+cd site-a
+
+step "3. The root key trusts the other keys, each for one role"
+reg key trust ../keys/operator.pem.pub --role operator --key ../keys/root.pem --reason "site A duty operator"
+reg key trust ../keys/publisher.pem.pub --role publisher --key ../keys/root.pem --reason "model engineering team"
+reg key trust ../keys/reporter.pem.pub --role reporter --key ../keys/root.pem --reason "monitoring pipeline"
+reg key list
+
+step "4. Only a root key may change trust"
+refused key trust ../keys/reporter.pem.pub --role operator --key ../keys/operator.pem --reason "self-promotion"
+
+step "5. Key rotation: a second root key, then the reporter key is revoked"
+reg key gen ../keys/root2.pem
+reg key trust ../keys/root2.pem.pub --role root --key ../keys/root.pem --reason "second root for rotation"
+reg key revoke "$("$REG_BIN" key fingerprint ../keys/reporter.pem.pub)" --key ../keys/root2.pem --reason "monitoring host decommissioned"
+refused key trust ../keys/publisher.pem.pub --role reporter --key ../keys/reporter.pem --reason "signed after revocation"
+
+step "6. The audit ledger: every action is one signed, hash-chained entry"
+reg log
+reg ledger verify
+echo '$ reg ledger export > ../ledger.jsonl'
+"$REG_BIN" ledger export > ../ledger.jsonl
+echo "exported $(wc -l < ../ledger.jsonl) entries, one JSON line each, for an external audit ledger"
+
+step "7. The registry travels on removable media: an exact copy verifies"
+cd ..
+cp -r site-a usb-copy
+reg --registry usb-copy ledger verify
+
+step "8. Someone with the medium flips one byte of a ledger entry: caught, and named"
+entry=$(sed -n 3p usb-copy/.registry/ledger)
+object="usb-copy/.registry/objects/${entry:0:2}/${entry:2}"
+chmod u+w "$object"
+printf 'X' | dd of="$object" bs=1 seek=40 conv=notrunc status=none
+refused --registry usb-copy ledger verify
+
+step "9. Someone replaces the whole registry with one of their own keys: the host pin refuses it"
+rm -rf usb-copy
+mkdir -p attacker && (cd attacker && "$REG_BIN" key gen evil-root.pem >/dev/null 2>&1 &&
+  REG_TRUST_FILE="$work/attacker/trust.json" "$REG_BIN" init forged --root-key evil-root.pem >/dev/null)
+chmod -R u+w site-a/.registry && rm -rf site-a/.registry && cp -r attacker/forged/.registry site-a/.registry
+refused --registry site-a ledger verify
+
+printf '\nDone. Everything is in %s\n' "$work"
