@@ -8,7 +8,7 @@
 use crate::encoding::is_lower_hex;
 use crate::entry::{Entry, EntryError};
 use crate::envelope::{self, EnvelopeError, Kind, Unverified};
-use crate::fsutil::{IoContext, IoError, read_small};
+use crate::fsutil::{IoError, read_small};
 use crate::keys::SecretKey;
 use crate::state::{State, StateError, decode_key};
 use crate::store::{ObjectId, Store, StoreError};
@@ -145,7 +145,8 @@ pub struct Visit<'a> {
 
 /// Reads the entry ids listed in the `ledger` file; returns them and whether a partial line ends it.
 pub fn read_ids(path: &Path) -> Result<(Vec<ObjectId>, bool), LedgerError> {
-    let bytes = std::fs::read(path).ctx("read", path)?;
+    // 65 bytes an entry: the limit allows some 16 million entries.
+    let bytes = read_small(path, 1 << 30)?;
     let mut ids = Vec::with_capacity(bytes.len() / LINE_LEN);
     let mut chunks = bytes.chunks_exact(LINE_LEN);
     for (line, chunk) in chunks.by_ref().enumerate() {

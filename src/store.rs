@@ -219,23 +219,44 @@ impl Store {
     /// Reads a whole (small) object and checks that it hashes to its id.
     pub fn get(&self, id: &ObjectId, limit: u64) -> Result<Vec<u8>, StoreError> {
         let path = self.path(id);
-        let meta = match fs::symlink_metadata(&path) {
-            Ok(m) => m,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(StoreError::Missing(*id)),
-            Err(e) => return Err(IoError::from_source("read", &path, e).into()),
-        };
-        if !meta.is_file() {
-            return Err(StoreError::NotAFile(*id));
-        }
-        if meta.len() > limit {
+        let mut file = self.open_object(id, &path)?;
+        let len = file.metadata().ctx("stat", &path)?.len();
+        if len > limit {
             return Err(StoreError::TooLarge { id: *id, limit });
         }
-        let bytes = fs::read(&path).ctx("read", &path)?;
+        let mut bytes = Vec::with_capacity(len as usize);
+        // Read at most limit + 1 bytes: the file may grow between stat and read.
+        (&mut file)
+            .take(limit.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .ctx("read", &path)?;
+        if bytes.len() as u64 > limit {
+            return Err(StoreError::TooLarge { id: *id, limit });
+        }
         let actual = ObjectId::of(&bytes);
         if actual != *id {
             return Err(StoreError::Corrupt { id: *id, actual });
         }
         Ok(bytes)
+    }
+
+    /// Opens an object for reading, refusing anything but a regular file (never a symlink).
+    fn open_object(&self, id: &ObjectId, path: &Path) -> Result<File, StoreError> {
+        match fs::symlink_metadata(path) {
+            Ok(m) if m.is_file() => {}
+            Ok(_) => return Err(StoreError::NotAFile(*id)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(StoreError::Missing(*id)),
+            Err(e) => return Err(IoError::from_source("read", path, e).into()),
+        }
+        // O_NOFOLLOW closes the window between the check above and the open.
+        let mut opts = fs::OpenOptions::new();
+        opts.read(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            opts.custom_flags(libc::O_NOFOLLOW);
+        }
+        opts.open(path).ctx("open", path).map_err(Into::into)
     }
 
     /// Streams an object into `out`, hashing as it goes, and fails if it does not hash to its id.
@@ -244,11 +265,7 @@ impl Store {
     /// temporary place, publish after).
     pub fn copy_verified(&self, id: &ObjectId, out: &mut dyn Write) -> Result<u64, StoreError> {
         let path = self.path(id);
-        let mut file = match File::open(&path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(StoreError::Missing(*id)),
-            Err(e) => return Err(IoError::from_source("open", &path, e).into()),
-        };
+        let mut file = self.open_object(id, &path)?;
         let mut hasher = blake3::Hasher::new();
         let mut buf = vec![0u8; BUF_SIZE];
         let mut size = 0u64;

@@ -559,3 +559,98 @@ fn invalid_recipients_are_refused() {
     );
     assert!(!s.dot().exists());
 }
+
+#[test]
+fn a_weak_public_key_is_refused() {
+    let s = Sandbox::new();
+    s.init();
+    // SubjectPublicKeyInfo of the ed25519 identity point (small order): anyone could forge
+    // signatures that verify under it with a lax verifier.
+    let mut der = vec![
+        0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00, 0x01,
+    ];
+    der.extend_from_slice(&[0u8; 31]);
+    let pem = format!(
+        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+        reg::encoding::b64_encode(&der)
+    );
+    fs::write(s.join("weak.pub"), pem).unwrap();
+    refused(
+        &s,
+        1,
+        &[
+            "key",
+            "trust",
+            "weak.pub",
+            "--role",
+            "publisher",
+            "--key",
+            "root.pem",
+            "--reason",
+            "x",
+        ],
+        "is a weak (small-order) ed25519 key and is refused",
+    );
+}
+
+#[test]
+fn a_symlink_in_the_object_store_is_never_followed() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    let ids = s.ledger_ids();
+    let p = s.object_path(&ids[1]);
+    let moved = s.join("elsewhere");
+    fs::rename(&p, &moved).unwrap();
+    std::os::unix::fs::symlink(&moved, &p).unwrap();
+    refused(
+        &s,
+        1,
+        &["ledger", "verify"],
+        &format!("object {} is not a regular file", ids[1]),
+    );
+}
+
+#[test]
+fn recipients_are_root_signed_and_checked() {
+    let s = Sandbox::new();
+    s.init();
+    let r1 = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+    let r2 = "age1lggyhqrw2nlhcxprm67z43rta597azn8gknawjehu9d9dl0jq3yqqvfafg";
+    s.ok(&[
+        "recipients",
+        "set",
+        r2,
+        r1,
+        r2,
+        "--key",
+        "root.pem",
+        "--reason",
+        "site keys",
+    ]);
+    // Sorted and de-duplicated: one list has one encoding.
+    assert_eq!(s.ok(&["recipients", "list"]), format!("{r2}\n{r1}\n"));
+    refused(
+        &s,
+        1,
+        &[
+            "recipients",
+            "set",
+            "age1bad",
+            "--key",
+            "root.pem",
+            "--reason",
+            "x",
+        ],
+        "`age1bad` is not an age X25519 recipient",
+    );
+    s.ok(&[
+        "recipients",
+        "set",
+        "--key",
+        "root.pem",
+        "--reason",
+        "plaintext bundles only",
+    ]);
+    assert_eq!(s.ok(&["recipients", "list"]), "");
+    s.ok(&["ledger", "verify"]);
+}

@@ -14,4 +14,5 @@ mod format_example;
 mod interop;
 mod ledger_tamper;
 mod store;
+mod terminal;
 mod trust_pin;
