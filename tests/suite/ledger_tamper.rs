@@ -144,10 +144,20 @@ fn a_flipped_byte_in_the_checkpoint_or_ledger_file_is_refused() {
     fs::write(&cp, &original).unwrap();
     let ledger = s.dot().join("ledger");
     let original = fs::read(&ledger).unwrap();
+    // Another hex digit in entry 2's id: it names an object that does not exist.
     let mut bytes = original.clone();
-    bytes[65 * 2 + 3] ^= 0x01; // a hex digit of entry 2's id
+    bytes[65 * 2 + 3] = if bytes[65 * 2 + 3] == b'0' {
+        b'1'
+    } else {
+        b'0'
+    };
     fs::write(&ledger, &bytes).unwrap();
     verify_fails(&s, "ledger entry 2");
+    // A byte that is not a hex digit: the line is not an id.
+    let mut bytes = original.clone();
+    bytes[65 * 2 + 3] = b'g';
+    fs::write(&ledger, &bytes).unwrap();
+    verify_fails(&s, "ledger file line 2: not an entry id");
 }
 
 #[test]
