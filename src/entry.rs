@@ -6,6 +6,7 @@
 
 use crate::encoding::{EncodingError, to_canonical_vec};
 use crate::envelope::{EnvelopeError, Kind, Unverified};
+use crate::formats::Format;
 use crate::keys::Fingerprint;
 use crate::store::ObjectId;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -127,14 +128,37 @@ pub struct Recipients {
     pub recipients: Vec<String>,
 }
 
-/// The policy is replaced (FORMAT.md §5.5); format 1 defines no members yet.
+/// The registry's policy (FORMAT.md §5.5); absent members are defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyDoc {
+    /// Formats `reg add` refuses, sorted and unique.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub refuse_formats: Vec<Format>,
+}
+
+/// The policy is replaced (FORMAT.md §5.5).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
-    /// The policy object.
-    pub policy: Map<String, Value>,
+    /// The new policy.
+    pub policy: PolicyDoc,
     /// Why.
     pub reason: String,
+}
+
+/// A model is ingested (FORMAT.md §5.6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Add {
+    /// BLAKE3 of the bundle file as received.
+    pub bundle: ObjectId,
+    /// The record's model name.
+    pub name: String,
+    /// The record id (the publisher-signed manifest object).
+    pub record: ObjectId,
+    /// The record's version.
+    pub version: String,
 }
 
 /// The body of an entry: what kind it is and its own fields.
@@ -150,6 +174,8 @@ pub enum Body {
     Recipients(Recipients),
     /// See [`Policy`].
     Policy(Policy),
+    /// See [`Add`].
+    Add(Add),
 }
 
 impl Body {
@@ -161,6 +187,7 @@ impl Body {
             Body::KeyRevoke(_) => Kind::KeyRevoke,
             Body::Recipients(_) => Kind::Recipients,
             Body::Policy(_) => Kind::Policy,
+            Body::Add(_) => Kind::Add,
         }
     }
 
@@ -172,6 +199,7 @@ impl Body {
             | Body::KeyRevoke(_)
             | Body::Recipients(_)
             | Body::Policy(_) => Role::Root,
+            Body::Add(_) => Role::Operator,
         }
     }
 
@@ -183,6 +211,7 @@ impl Body {
             Body::KeyRevoke(b) => Some(&b.reason),
             Body::Recipients(b) => Some(&b.reason),
             Body::Policy(b) => Some(&b.reason),
+            Body::Add(_) => None,
         }
     }
 
@@ -193,6 +222,7 @@ impl Body {
             Body::KeyRevoke(b) => serde_json::to_value(b)?,
             Body::Recipients(b) => serde_json::to_value(b)?,
             Body::Policy(b) => serde_json::to_value(b)?,
+            Body::Add(b) => serde_json::to_value(b)?,
         };
         match value {
             Value::Object(map) => Ok(map),
@@ -270,6 +300,7 @@ impl Entry {
             Kind::KeyRevoke => Body::KeyRevoke(body(map)?),
             Kind::Recipients => Body::Recipients(body(map)?),
             Kind::Policy => Body::Policy(body(map)?),
+            Kind::Add => Body::Add(body(map)?),
             other => return Err(EntryError::NotAnEntry(other.payload_type())),
         };
         Ok(Entry { header, body })

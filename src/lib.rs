@@ -15,13 +15,18 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bundle;
 pub mod encoding;
 pub mod entry;
 pub mod envelope;
+pub mod formats;
 pub mod fsutil;
+pub mod ingest;
 pub mod keys;
 pub mod ledger;
+pub mod manifest;
 pub mod names;
+pub mod record;
 pub mod registry;
 pub mod state;
 pub mod store;

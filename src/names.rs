@@ -50,9 +50,84 @@ pub fn check(what: &'static str, name: &str) -> Result<(), NameError> {
     Ok(())
 }
 
+/// A version that is not a semantic version.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "invalid version `{0}`: expected a semantic version such as 1.4.0 or 2.0.0-rc.1 (semver.org)"
+)]
+pub struct VersionError(pub String);
+
+/// Checks a semantic version 2.0.0: `MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD]`, at most 64 bytes.
+pub fn check_version(v: &str) -> Result<(), VersionError> {
+    let bad = || Err(VersionError(v.to_string()));
+    if v.len() > 64 {
+        return bad();
+    }
+    let (rest, build) = match v.split_once('+') {
+        Some((r, b)) => (r, Some(b)),
+        None => (v, None),
+    };
+    let (core, pre) = match rest.split_once('-') {
+        Some((c, p)) => (c, Some(p)),
+        None => (rest, None),
+    };
+    let numeric = |s: &str| {
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'))
+    };
+    let ident =
+        |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let parts: Vec<&str> = core.split('.').collect();
+    if parts.len() != 3 || !parts.iter().all(|p| numeric(p)) {
+        return bad();
+    }
+    if let Some(pre) = pre
+        && !pre
+            .split('.')
+            .all(|p| ident(p) && (!p.bytes().all(|b| b.is_ascii_digit()) || numeric(p)))
+    {
+        return bad();
+    }
+    if let Some(build) = build
+        && !build.split('.').all(ident)
+    {
+        return bad();
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::check;
+    use super::{check, check_version};
+
+    #[test]
+    fn semantic_versions() {
+        for ok in [
+            "0.0.0",
+            "1.2.3",
+            "10.20.30",
+            "1.0.0-rc.1",
+            "1.0.0-alpha-a.b-c",
+            "1.0.0+build.5",
+            "1.0.0-0.3.7+x",
+        ] {
+            assert!(check_version(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "1",
+            "1.2",
+            "1.2.3.4",
+            "01.2.3",
+            "1.2.3-",
+            "1.2.3-01",
+            "1.2.3+",
+            "v1.2.3",
+            "1.2.3-a..b",
+            "1.2.x",
+        ] {
+            assert!(check_version(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn accepts_and_refuses() {

@@ -289,7 +289,14 @@ impl Registry {
     /// Appends one signed action to the ledger (FORMAT.md §6): checks it against the verified
     /// state first, so that a refused action writes nothing.
     pub fn commit(&self, key: &SecretKey, body: Body) -> Result<Committed, RegistryError> {
-        let _lock = self.lock()?;
+        self.begin()?.commit(key, body)
+    }
+
+    /// Starts a write: takes the lock, replays and verifies the ledger, removes the residue of
+    /// an interrupted write. The caller may check the state and store objects before
+    /// [`Transaction::commit`]; dropping the transaction instead writes no entry.
+    pub fn begin(&self) -> Result<Transaction<'_>, RegistryError> {
+        let lock = self.lock()?;
         let replay = self.replay(&mut |_| {})?.into_inner();
         let ledger_path = self.dot.join("ledger");
         if replay.residue_lines > 0 || replay.partial_line {
@@ -302,40 +309,10 @@ impl Registry {
             f.set_len(keep).ctx("truncate residue of", &ledger_path)?;
             f.sync_all().ctx("sync", &ledger_path)?;
         }
-        let mut state = replay.state;
-        let entry = Entry {
-            header: Header {
-                actor: key.public().fingerprint().clone(),
-                prev: Some(state.head),
-                registry: Some(state.registry),
-                seq: state.seq + 1,
-                time: now()?,
-            },
-            body,
-        };
-        let trusted = state.authorize(&entry.header.actor, &entry.body)?;
-        debug_assert_eq!(trusted.to_bytes(), key.public().to_bytes());
-        let bytes = envelope::sign_bytes(entry.body.kind(), &entry.to_payload()?, key)?;
-        let id = ObjectId::of(&bytes);
-        state.apply(id, &entry)?;
-
-        self.store.put_bytes(&bytes)?;
-        failpoint("commit:after-object");
-        replace_file(
-            &self.dot.join("tmp"),
-            &self.dot.join("index/state.json"),
-            &state.to_canonical(),
-        )?;
-        failpoint("commit:after-index");
-        append_durably(&ledger_path, format!("{id}\n").as_bytes())?;
-        failpoint("commit:after-ledger");
-        let cp = ledger::sign_checkpoint(&state, entry.header.time.clone(), key)?;
-        replace_file(&self.dot.join("tmp"), &self.dot.join("checkpoint"), &cp)?;
-        failpoint("commit:after-checkpoint");
-        Ok(Committed {
-            id,
-            seq: state.seq,
-            state,
+        Ok(Transaction {
+            reg: self,
+            state: replay.state,
+            _lock: lock,
         })
     }
 
@@ -365,6 +342,80 @@ impl Registry {
                 }
             }
         }
+    }
+}
+
+/// A write in progress: the writer lock is held and the state is verified.
+#[derive(Debug)]
+pub struct Transaction<'a> {
+    reg: &'a Registry,
+    state: State,
+    _lock: WriteLock,
+}
+
+impl Transaction<'_> {
+    /// The verified state the entry will follow.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Checks, without writing anything, that `key` may sign `body` next and that its rules hold:
+    /// so that a caller can store the objects an entry refers to only once it will be accepted.
+    pub fn check(&self, key: &SecretKey, body: &Body) -> Result<(), RegistryError> {
+        let entry = Entry {
+            header: Header {
+                actor: key.public().fingerprint().clone(),
+                prev: Some(self.state.head),
+                registry: Some(self.state.registry),
+                seq: self.state.seq + 1,
+                time: String::new(),
+            },
+            body: body.clone(),
+        };
+        self.state.authorize(&entry.header.actor, &entry.body)?;
+        self.state.clone().apply(self.state.head, &entry)?;
+        Ok(())
+    }
+
+    /// Signs `body` as the next entry and commits it (FORMAT.md §6, steps 2 to 5).
+    pub fn commit(self, key: &SecretKey, body: Body) -> Result<Committed, RegistryError> {
+        let reg = self.reg;
+        let mut state = self.state;
+        let entry = Entry {
+            header: Header {
+                actor: key.public().fingerprint().clone(),
+                prev: Some(state.head),
+                registry: Some(state.registry),
+                seq: state.seq + 1,
+                time: now()?,
+            },
+            body,
+        };
+        let trusted = state.authorize(&entry.header.actor, &entry.body)?;
+        debug_assert_eq!(trusted.to_bytes(), key.public().to_bytes());
+        let bytes = envelope::sign_bytes(entry.body.kind(), &entry.to_payload()?, key)?;
+        let id = ObjectId::of(&bytes);
+        state.apply(id, &entry)?;
+
+        reg.store.put_bytes(&bytes)?;
+        failpoint("commit:after-object");
+        let tmp = reg.dot.join("tmp");
+        replace_file(
+            &tmp,
+            &reg.dot.join("index/state.json"),
+            &state.to_canonical(),
+        )?;
+        failpoint("commit:after-index");
+        append_durably(&reg.dot.join("ledger"), format!("{id}\n").as_bytes())?;
+        failpoint("commit:after-ledger");
+        let cp = ledger::sign_checkpoint(&state, entry.header.time.clone(), key)?;
+        replace_file(&tmp, &reg.dot.join("checkpoint"), &cp)?;
+        failpoint("commit:after-checkpoint");
+        Ok(Committed {
+            id,
+            seq: state.seq,
+            state,
+        })
     }
 }
 

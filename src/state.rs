@@ -6,11 +6,11 @@
 //! two from disagreeing about what is allowed.
 
 use crate::encoding::{b64_decode, b64_encode, to_canonical_vec};
-use crate::entry::{Body, Entry, Genesis, KeyGrant, Role};
+use crate::entry::{Body, Entry, Genesis, KeyGrant, PolicyDoc, Role};
 use crate::keys::{Fingerprint, PublicKey};
+use crate::names;
 use crate::store::ObjectId;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr as _;
 
@@ -50,6 +50,8 @@ pub struct KeyState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelState {
+    /// Its `add` entry.
+    pub added: ObjectId,
     /// Its latest `add` or `transition` entry.
     pub entry: ObjectId,
     /// Model name.
@@ -82,8 +84,8 @@ pub struct State {
     pub keys: BTreeMap<Fingerprint, KeyState>,
     /// Every registered model.
     pub models: BTreeMap<ObjectId, ModelState>,
-    /// The policy object.
-    pub policy: Map<String, Value>,
+    /// The policy.
+    pub policy: PolicyDoc,
     /// The age recipients.
     pub recipients: Vec<String>,
     /// The registry id.
@@ -145,6 +147,22 @@ pub enum StateError {
     /// Revoking this key would leave no root key.
     #[error("refusing to revoke {0}: it is the last unrevoked root key")]
     LastRoot(Fingerprint),
+    /// The same record is registered already.
+    #[error("already registered as {spec} (record {record})")]
+    AlreadyRegistered {
+        /// `name@version`.
+        spec: String,
+        /// The record id.
+        record: ObjectId,
+    },
+    /// Another record holds this `name@version`.
+    #[error("{spec} is already registered with other content (record {record})")]
+    NameTaken {
+        /// `name@version`.
+        spec: String,
+        /// The record that holds it.
+        record: ObjectId,
+    },
     /// Anything else malformed in an entry.
     #[error("{0}")]
     Invalid(String),
@@ -194,7 +212,7 @@ impl State {
             head: id,
             keys,
             models: BTreeMap::new(),
-            policy: Map::new(),
+            policy: PolicyDoc::default(),
             recipients: g.recipients.clone(),
             registry: id,
             root: grant.fingerprint.clone(),
@@ -307,12 +325,40 @@ impl State {
                 self.recipients = r.recipients.clone();
             }
             Body::Policy(p) => {
-                if !p.policy.is_empty() {
+                let f = &p.policy.refuse_formats;
+                if f.windows(2).any(|w| w[0] >= w[1]) {
                     return Err(StateError::Invalid(
-                        "format 1 defines no policy members; the policy must be {}".into(),
+                        "policy refuse_formats must be sorted and unique".into(),
                     ));
                 }
                 self.policy = p.policy.clone();
+            }
+            Body::Add(a) => {
+                names::check("model name", &a.name)
+                    .map_err(|e| StateError::Invalid(e.to_string()))?;
+                names::check_version(&a.version).map_err(|e| StateError::Invalid(e.to_string()))?;
+                if let Some(m) = self.models.get(&a.record) {
+                    return Err(StateError::AlreadyRegistered {
+                        spec: format!("{}@{}", m.name, m.version),
+                        record: a.record,
+                    });
+                }
+                if let Some((other, _)) = self.find(&a.name, &a.version) {
+                    return Err(StateError::NameTaken {
+                        spec: format!("{}@{}", a.name, a.version),
+                        record: *other,
+                    });
+                }
+                self.models.insert(
+                    a.record,
+                    ModelState {
+                        added: id,
+                        entry: id,
+                        name: a.name.clone(),
+                        state: LifecycleState::Registered,
+                        version: a.version.clone(),
+                    },
+                );
             }
         }
         self.seq = seq;
@@ -328,6 +374,13 @@ impl State {
     /// BLAKE3 of the canonical state: what the checkpoint commits to.
     pub fn hash(&self) -> ObjectId {
         ObjectId::of(&self.to_canonical())
+    }
+
+    /// The model registered as `name@version`, if any.
+    pub fn find(&self, name: &str, version: &str) -> Option<(&ObjectId, &ModelState)> {
+        self.models
+            .iter()
+            .find(|(_, m)| m.name == name && m.version == version)
     }
 
     /// The unrevoked keys holding `role`.

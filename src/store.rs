@@ -82,6 +82,58 @@ impl<'de> serde::Deserialize<'de> for ObjectId {
     }
 }
 
+/// An object written to `tmp/` and hashed, not yet in the store.
+#[derive(Debug)]
+pub struct Staged {
+    tmp: tempfile::NamedTempFile,
+    id: ObjectId,
+    size: u64,
+}
+
+impl Staged {
+    /// The id its bytes hash to.
+    pub fn id(&self) -> ObjectId {
+        self.id
+    }
+
+    /// Its size in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+}
+
+/// Which side of a copy failed.
+#[derive(Debug)]
+pub enum CopyError {
+    /// Reading the input.
+    Read(io::Error),
+    /// Writing the output.
+    Write(io::Error),
+}
+
+/// Copies `reader` to `writer` through one fixed buffer, hashing what passes; returns the BLAKE3
+/// id and the byte count. The one loop every streaming path of reg goes through.
+pub fn copy_hashing(
+    reader: &mut dyn Read,
+    writer: &mut dyn Write,
+) -> Result<(ObjectId, u64), CopyError> {
+    let mut hasher = blake3::Hasher::new();
+    let mut buf = vec![0u8; BUF_SIZE];
+    let mut size = 0u64;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(CopyError::Read(e)),
+        };
+        hasher.update(&buf[..n]);
+        writer.write_all(&buf[..n]).map_err(CopyError::Write)?;
+        size += n as u64;
+    }
+    Ok((ObjectId::from_hash(hasher.finalize()), size))
+}
+
 /// Errors of the object store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -144,28 +196,34 @@ impl Store {
     /// The bytes go to a temporary file in `tmp/`, which is fsynced, made read-only and renamed
     /// into place; an object that already exists is left as it is.
     pub fn put(&self, reader: &mut dyn Read) -> Result<(ObjectId, u64), StoreError> {
+        let staged = self.stage(reader)?;
+        let (id, size) = (staged.id, staged.size);
+        self.commit(staged)?;
+        Ok((id, size))
+    }
+
+    /// Streams `reader` into a temporary file in `tmp/`, hashing while writing, without adding it
+    /// to the store yet: [`Store::commit`] does that once the caller has checked the id. Dropping
+    /// the [`Staged`] value deletes the file.
+    pub fn stage(&self, reader: &mut dyn Read) -> Result<Staged, StoreError> {
         let mut tmp = tempfile::Builder::new()
             .prefix("object-")
             .tempfile_in(&self.tmp)
             .ctx("create temporary file in", &self.tmp)?;
-        let mut hasher = blake3::Hasher::new();
-        let mut buf = vec![0u8; BUF_SIZE];
-        let mut size = 0u64;
-        loop {
-            let n = match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(IoError::from_source("read input for", tmp.path(), e).into()),
-            };
-            hasher.update(&buf[..n]);
-            tmp.write_all(&buf[..n]).ctx("write", tmp.path())?;
-            size += n as u64;
-        }
+        let path = tmp.path().to_path_buf();
+        let (id, size) = copy_hashing(reader, tmp.as_file_mut()).map_err(|e| match e {
+            CopyError::Read(e) => IoError::from_source("read input for", &path, e),
+            CopyError::Write(e) => IoError::from_source("write", &path, e),
+        })?;
         failpoint("put:after-write");
-        let id = ObjectId::from_hash(hasher.finalize());
-        self.persist(tmp, &id)?;
-        Ok((id, size))
+        Ok(Staged { tmp, id, size })
+    }
+
+    /// Moves a staged object into the store (fsync, read-only, rename, directory fsync).
+    pub fn commit(&self, staged: Staged) -> Result<ObjectId, StoreError> {
+        let id = staged.id;
+        self.persist(staged.tmp, &id)?;
+        Ok(id)
     }
 
     /// Stores a small in-memory object (a signed entry, a record).
@@ -266,22 +324,10 @@ impl Store {
     pub fn copy_verified(&self, id: &ObjectId, out: &mut dyn Write) -> Result<u64, StoreError> {
         let path = self.path(id);
         let mut file = self.open_object(id, &path)?;
-        let mut hasher = blake3::Hasher::new();
-        let mut buf = vec![0u8; BUF_SIZE];
-        let mut size = 0u64;
-        loop {
-            let n = match file.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(IoError::from_source("read", &path, e).into()),
-            };
-            hasher.update(&buf[..n]);
-            out.write_all(&buf[..n])
-                .map_err(|e| IoError::from_source("write copy of", &path, e))?;
-            size += n as u64;
-        }
-        let actual = ObjectId::from_hash(hasher.finalize());
+        let (actual, size) = copy_hashing(&mut file, out).map_err(|e| match e {
+            CopyError::Read(e) => IoError::from_source("read", &path, e),
+            CopyError::Write(e) => IoError::from_source("write copy of", &path, e),
+        })?;
         if actual != *id {
             return Err(StoreError::Corrupt { id: *id, actual });
         }

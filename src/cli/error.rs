@@ -1,8 +1,11 @@
 //! The one place where errors become what the user sees: one line saying what failed and where,
 //! an optional `hint:` line with the fix, and a fixed exit code (README, "Exit codes").
 
+use reg::bundle::BundleError;
+use reg::ingest::AddError;
 use reg::keys::KeyError;
 use reg::ledger::LedgerError;
+use reg::record::ResolveError;
 use reg::registry::RegistryError;
 use reg::state::StateError;
 use reg::trust::TrustError;
@@ -39,6 +42,21 @@ pub fn finish(result: anyhow::Result<()>) -> ExitCode {
 fn classify(err: &anyhow::Error) -> (u8, Option<String>) {
     if let Some(e) = err.downcast_ref::<RegistryError>() {
         return registry(e);
+    }
+    if let Some(e) = err.downcast_ref::<AddError>() {
+        return match e {
+            AddError::Registry(r) => registry(r),
+            AddError::Bundle(b) => bundle(b),
+        };
+    }
+    if let Some(e) = err.downcast_ref::<BundleError>() {
+        return bundle(e);
+    }
+    if err.downcast_ref::<ResolveError>().is_some() {
+        return (
+            USAGE_OR_IO,
+            Some("`reg list` shows the registered models".into()),
+        );
     }
     if let Some(e) = err.downcast_ref::<KeyError>() {
         return key(e);
@@ -77,6 +95,25 @@ fn registry(e: &RegistryError) -> (u8, Option<String>) {
         RegistryError::Envelope(_) | RegistryError::Entry(_) | RegistryError::Encoding(_) | RegistryError::Io(_) => {
             (USAGE_OR_IO, None)
         }
+    }
+}
+
+fn bundle(e: &BundleError) -> (u8, Option<String>) {
+    match e {
+        BundleError::Io(_) => (USAGE_OR_IO, None),
+        BundleError::Unauthorized(_) => (
+            REFUSED,
+            Some("the manifest must be signed by a key this registry trusts as publisher (`reg key list`)".into()),
+        ),
+        BundleError::Decrypt(_) => (
+            REFUSED,
+            Some("give the age identity the bundle was encrypted to with --identity, or REG_BUNDLE_PASSPHRASE for a passphrase bundle".into()),
+        ),
+        BundleError::NotABundle(_) => (USAGE_OR_IO, None),
+        _ => (
+            REFUSED,
+            Some("the bundle does not match its signed manifest; nothing was added: ask the publisher for a new bundle".into()),
+        ),
     }
 }
 

@@ -66,6 +66,13 @@ fn summary(e: &Entry) -> String {
         Body::KeyTrust(t) => format!("trust {} as {}", t.key.fingerprint, t.role),
         Body::KeyRevoke(r) => format!("revoke {}", r.fingerprint),
         Body::Recipients(r) => format!("recipients set to [{}]", r.recipients.join(", ")),
-        Body::Policy(_) => "policy replaced".to_string(),
+        Body::Policy(p) => {
+            let refused: Vec<&str> = p.policy.refuse_formats.iter().map(|f| f.name()).collect();
+            format!("policy set: refuse formats [{}]", refused.join(", "))
+        }
+        Body::Add(a) => format!(
+            "add {}@{} (record {}, bundle {})",
+            a.name, a.version, a.record, a.bundle
+        ),
     }
 }

@@ -9,12 +9,17 @@ macro_rules! outln {
     }};
 }
 
+mod add;
+mod bundle;
 mod error;
 mod init;
 mod key;
 mod ledger;
+mod list;
 mod log;
+mod policy;
 mod recipients;
+mod show;
 
 use clap::{Parser, Subcommand};
 use reg::keys::{Fingerprint, PassphraseSource};
@@ -42,11 +47,20 @@ pub struct Cli {
     command: Command,
 }
 
+// Parsed once per run: the size of the enum does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     Init(init::Args),
     #[command(subcommand)]
     Key(key::KeyCommand),
+    #[command(subcommand)]
+    Bundle(bundle::BundleCommand),
+    Add(add::Args),
+    List(list::Args),
+    Show(show::Args),
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
     #[command(subcommand)]
     Recipients(recipients::RecipientsCommand),
     #[command(subcommand)]
@@ -93,6 +107,36 @@ pub fn passphrase_source() -> impl FnMut(&Path) -> Option<Zeroizing<String>> {
     }
 }
 
+/// A bundle passphrase: `REG_BUNDLE_PASSPHRASE`, else asked on the terminal (twice when `new`).
+pub fn bundle_passphrase(new: bool) -> Option<age::secrecy::SecretString> {
+    if let Some(p) = std::env::var_os("REG_BUNDLE_PASSPHRASE") {
+        return Some(p.to_string_lossy().into_owned().into());
+    }
+    if !std::io::stdin().is_terminal() {
+        return None;
+    }
+    let first = Zeroizing::new(rpassword::prompt_password("bundle passphrase: ").ok()?);
+    if new {
+        let again = Zeroizing::new(rpassword::prompt_password("repeat bundle passphrase: ").ok()?);
+        if first != again || first.is_empty() {
+            eprintln!("error: the passphrases do not match or are empty");
+            return None;
+        }
+    }
+    Some(first.to_string().into())
+}
+
+/// Identities from `--identity` files, and the passphrase source for scrypt bundles.
+pub fn identities_and_passphrase(
+    files: &[PathBuf],
+) -> anyhow::Result<(
+    reg::bundle::Identities,
+    impl FnMut() -> Option<age::secrecy::SecretString>,
+)> {
+    let identities = reg::bundle::Decryption::load_identities(files)?;
+    Ok((identities, || bundle_passphrase(false)))
+}
+
 /// Loads the private key given with `--key`.
 pub fn load_key(path: &Path) -> anyhow::Result<reg::keys::SecretKey> {
     let mut source = passphrase_source();
@@ -113,6 +157,11 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Init(a) => init::run(&ctx, a),
         Command::Key(c) => key::run(&ctx, c),
+        Command::Bundle(c) => bundle::run(c),
+        Command::Add(a) => add::run(&ctx, a),
+        Command::List(a) => list::run(&ctx, a),
+        Command::Show(a) => show::run(&ctx, a),
+        Command::Policy(c) => policy::run(&ctx, c),
         Command::Recipients(c) => recipients::run(&ctx, c),
         Command::Ledger(c) => ledger::run(&ctx, c),
         Command::Log(a) => log::run(&ctx, a),

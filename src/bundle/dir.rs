@@ -1,0 +1,74 @@
+//! Directory bundles: `reg-manifest.json` and the artifact files, and nothing else.
+
+use super::{Authorize, Bundle, BundleError, Expected, Staging, accept_manifest, entry_err};
+use crate::fsutil::{IoError, read_small};
+use crate::manifest::{MANIFEST_LIMIT, MANIFEST_NAME};
+use crate::store::ObjectId;
+use std::fs::{File, OpenOptions};
+use std::path::Path;
+
+/// Reads a directory bundle. Its bundle hash is the BLAKE3 of its manifest (FORMAT.md §5.6).
+pub(super) fn read(
+    root: &Path,
+    authorize: Authorize<'_>,
+    staging: Staging<'_>,
+) -> Result<Bundle, BundleError> {
+    let manifest_path = root.join(MANIFEST_NAME);
+    let bytes = read_small(&manifest_path, MANIFEST_LIMIT)?;
+    let bundle_hash = ObjectId::of(&bytes);
+    let manifest = accept_manifest(bytes, authorize)?;
+    let mut expected = Expected::new(&manifest);
+    for entry in walkdir::WalkDir::new(root).min_depth(1).sort_by_file_name() {
+        let entry =
+            entry.map_err(|e| BundleError::Archive(format!("cannot list the bundle: {e}")))?;
+        let rel = entry
+            .path()
+            .strip_prefix(root)
+            .expect("walkdir stays under its root");
+        let Some(name) = rel
+            .to_str()
+            .map(|s| s.replace(std::path::MAIN_SEPARATOR, "/"))
+        else {
+            return Err(entry_err(&rel.to_string_lossy(), "the name is not UTF-8"));
+        };
+        let ft = entry.file_type();
+        if ft.is_dir() {
+            continue;
+        }
+        if name == MANIFEST_NAME && ft.is_file() {
+            continue;
+        }
+        if !ft.is_file() {
+            return Err(entry_err(
+                &name,
+                "is not a regular file (a bundle holds no links or special files)",
+            ));
+        }
+        let size = entry
+            .metadata()
+            .map_err(|e| entry_err(&name, format!("cannot read its metadata: {e}")))?
+            .len();
+        let (i, artifact) = expected.admit(&name, size)?;
+        let mut file = open_nofollow(entry.path())?;
+        expected.stage(i, artifact, &mut file, staging)?;
+    }
+    Ok(Bundle {
+        manifest,
+        artifacts: expected.finish()?,
+        bundle_hash,
+        encrypted: false,
+    })
+}
+
+fn open_nofollow(path: &Path) -> Result<File, BundleError> {
+    let mut opts = OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.custom_flags(libc::O_NOFOLLOW);
+    }
+    Ok(opts
+        .open(path)
+        .map_err(|e| IoError::from_source("open", path, e))?)
+}

@@ -1,0 +1,384 @@
+//! Reading bundles safely (FORMAT.md §7.2–7.5): a directory, a tar, or an age-encrypted tar.
+//!
+//! Nothing is extracted by name. The manifest comes first and its signature is checked (by the
+//! caller's `authorize`) before any artifact byte is read; then each artifact is streamed once,
+//! hashed while it is written to staging, and compared with the manifest. The result is a list
+//! of staged files that only become objects when the caller commits them.
+
+mod decrypt;
+mod dir;
+pub mod pack;
+mod tar;
+
+pub use decrypt::{Decryption, Identities};
+
+use crate::formats::{self, Format, SNIFF_LEN};
+use crate::fsutil::IoError;
+use crate::manifest::{self, Artifact, ManifestError, SignedManifest};
+use crate::store::{CopyError, ObjectId, Staged, Store, StoreError, copy_hashing};
+use std::collections::BTreeMap;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+/// Most entries (artifacts plus directories) reg reads from one tar.
+pub const MAX_ENTRIES: usize = 20_000;
+
+/// Why a bundle is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    /// The path is neither a directory, a tar nor an age file.
+    #[error("`{0}` is not a bundle: expected a directory, a tar or an age-encrypted tar")]
+    NotABundle(PathBuf),
+    /// The manifest is missing, malformed or invalid.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    /// The manifest's signer is not acceptable.
+    #[error("manifest signature: {0}")]
+    Unauthorized(String),
+    /// An archive entry or file breaks a rule; `name` is the entry or file at fault.
+    #[error("`{name}`: {why}")]
+    Entry {
+        /// The entry's name as found.
+        name: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// The archive as a whole breaks a rule.
+    #[error("{0}")]
+    Archive(String),
+    /// Decryption failed (deliberately unspecific, like age).
+    #[error("cannot decrypt the bundle: {0}")]
+    Decrypt(String),
+    /// The caller's `authorize` stopped reading; its reason is the caller's to report.
+    #[error("reading the bundle was stopped")]
+    Stopped,
+    /// A policy of the registry refuses the bundle.
+    #[error("{0}")]
+    Policy(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// I/O failed.
+    #[error(transparent)]
+    Io(#[from] IoError),
+}
+
+fn entry_err(name: &str, why: impl Into<String>) -> BundleError {
+    BundleError::Entry {
+        name: name.escape_debug().to_string(),
+        why: why.into(),
+    }
+}
+
+/// Where verified artifact bytes go while a bundle is read.
+#[derive(Clone, Copy)]
+pub enum Staging<'a> {
+    /// Into the store's `tmp/`, to be committed later (`reg add`).
+    Store(&'a Store),
+    /// Nowhere: only hash them (`reg bundle verify`).
+    Discard,
+}
+
+/// An artifact that was read, hashed and checked against the manifest.
+#[derive(Debug)]
+pub struct Checked {
+    /// Its manifest entry.
+    pub artifact: Artifact,
+    /// The staged file, when staging into a store.
+    pub staged: Option<Staged>,
+}
+
+/// A bundle that was read completely and matches its signed manifest.
+#[derive(Debug)]
+pub struct Bundle {
+    /// The signed manifest (the future record).
+    pub manifest: SignedManifest,
+    /// Every artifact, in manifest order.
+    pub artifacts: Vec<Checked>,
+    /// BLAKE3 of the bundle as received (FORMAT.md §5.6).
+    pub bundle_hash: ObjectId,
+    /// Whether the bundle was age-encrypted.
+    pub encrypted: bool,
+}
+
+/// Callback that checks a manifest's signer and signature before any artifact is read.
+pub type Authorize<'a> = &'a mut dyn FnMut(&SignedManifest) -> Result<(), BundleError>;
+
+/// Reads the bundle at `path` (a directory, a tar, or an age-encrypted tar, told apart by content).
+pub fn read(
+    path: &Path,
+    decryption: &mut Decryption<'_>,
+    authorize: Authorize<'_>,
+    staging: Staging<'_>,
+) -> Result<Bundle, BundleError> {
+    let meta =
+        std::fs::symlink_metadata(path).map_err(|e| IoError::from_source("read", path, e))?;
+    if meta.is_dir() {
+        return dir::read(path, authorize, staging);
+    }
+    if !meta.is_file() {
+        return Err(BundleError::NotABundle(path.to_path_buf()));
+    }
+    let file = std::fs::File::open(path).map_err(|e| IoError::from_source("open", path, e))?;
+    let mut hashing = HashingReader::new(file);
+    let mut head = vec![0u8; 512];
+    let n =
+        read_full(&mut hashing, &mut head).map_err(|e| IoError::from_source("read", path, e))?;
+    head.truncate(n);
+    let kind = sniff(&head).ok_or_else(|| BundleError::NotABundle(path.to_path_buf()))?;
+    match kind {
+        Sniffed::Tar => {
+            let mut reader = io::Cursor::new(head).chain(&mut hashing);
+            let (manifest, artifacts) = tar::read(&mut reader, authorize, staging)?;
+            Ok(Bundle {
+                manifest,
+                artifacts,
+                bundle_hash: hashing.finish(),
+                encrypted: false,
+            })
+        }
+        Sniffed::Age => {
+            let (manifest, artifacts) =
+                decrypt::read(head, &mut hashing, decryption, authorize, staging)?;
+            Ok(Bundle {
+                manifest,
+                artifacts,
+                bundle_hash: hashing.finish(),
+                encrypted: true,
+            })
+        }
+    }
+}
+
+enum Sniffed {
+    Tar,
+    Age,
+}
+
+/// Tells a bundle file's kind from its first bytes, never from its name.
+fn sniff(head: &[u8]) -> Option<Sniffed> {
+    if head.starts_with(b"age-encryption.org/")
+        || head.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----")
+    {
+        Some(Sniffed::Age)
+    } else if head.len() >= 263 && &head[257..262] == b"ustar" {
+        Some(Sniffed::Tar)
+    } else {
+        None
+    }
+}
+
+/// Reads until `buf` is full or the input ends; returns how much was read.
+fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// A reader that hashes everything read through it: the bundle file as received.
+pub struct HashingReader<R> {
+    inner: R,
+    hasher: blake3::Hasher,
+}
+
+impl<R: Read> HashingReader<R> {
+    /// Wraps `inner`.
+    pub fn new(inner: R) -> Self {
+        HashingReader {
+            inner,
+            hasher: blake3::Hasher::new(),
+        }
+    }
+
+    /// The hash of everything read so far.
+    pub fn finish(&self) -> ObjectId {
+        ObjectId::from_hash(self.hasher.finalize())
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// The artifacts a manifest expects, tracked while a bundle is read.
+struct Expected {
+    by_path: BTreeMap<String, (usize, Artifact)>,
+    by_key: BTreeMap<String, String>,
+    done: Vec<Option<Checked>>,
+}
+
+impl Expected {
+    fn new(m: &SignedManifest) -> Self {
+        let arts = &m.manifest.artifacts;
+        Expected {
+            by_path: arts
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (a.path.clone(), (i, a.clone())))
+                .collect(),
+            by_key: arts
+                .iter()
+                .map(|a| (manifest::path_key(&a.path), a.path.clone()))
+                .collect(),
+            done: arts.iter().map(|_| None).collect(),
+        }
+    }
+
+    /// Checks a file's name and announced size against the manifest before reading its bytes.
+    fn admit(&self, name: &str, size: u64) -> Result<(usize, Artifact), BundleError> {
+        manifest::check_path(name).map_err(|why| entry_err(name, why))?;
+        let Some((i, artifact)) = self.by_path.get(name) else {
+            return Err(match self.by_key.get(&manifest::path_key(name)) {
+                Some(listed) => entry_err(
+                    name,
+                    format!(
+                        "differs only in case or Unicode form from `{listed}`, which the manifest lists"
+                    ),
+                ),
+                None => entry_err(name, "is not listed in the manifest"),
+            });
+        };
+        if self.done[*i].is_some() {
+            return Err(entry_err(name, "appears twice in the bundle"));
+        }
+        if size != artifact.size {
+            return Err(entry_err(
+                name,
+                format!("is {size} bytes, but the manifest says {}", artifact.size),
+            ));
+        }
+        Ok((*i, artifact.clone()))
+    }
+
+    /// Streams one admitted artifact into staging and checks its hash and format.
+    fn stage(
+        &mut self,
+        i: usize,
+        artifact: Artifact,
+        reader: &mut dyn Read,
+        staging: Staging<'_>,
+    ) -> Result<(), BundleError> {
+        let mut sniff = Sniff::new(reader);
+        let (id, size, staged) = match staging {
+            Staging::Store(store) => {
+                let staged = store.stage(&mut sniff)?;
+                (staged.id(), staged.size(), Some(staged))
+            }
+            Staging::Discard => {
+                let (id, size) =
+                    copy_hashing(&mut sniff, &mut io::sink()).map_err(|e| match e {
+                        CopyError::Read(e) | CopyError::Write(e) => {
+                            entry_err(&artifact.path, format!("read failed: {e}"))
+                        }
+                    })?;
+                (id, size, None)
+            }
+        };
+        if size != artifact.size {
+            return Err(entry_err(
+                &artifact.path,
+                format!(
+                    "holds {size} bytes, but the manifest says {}",
+                    artifact.size
+                ),
+            ));
+        }
+        if id.to_string() != artifact.blake3 {
+            return Err(entry_err(
+                &artifact.path,
+                format!("BLAKE3 is {id}, but the manifest says {}", artifact.blake3),
+            ));
+        }
+        let detected = formats::detect(&artifact.path, &sniff.head);
+        if detected != artifact.format {
+            return Err(entry_err(
+                &artifact.path,
+                format!(
+                    "the manifest says format {}, but its bytes are {detected}",
+                    artifact.format
+                ),
+            ));
+        }
+        self.done[i] = Some(Checked { artifact, staged });
+        Ok(())
+    }
+
+    /// Every artifact, once all were seen; names the missing ones otherwise.
+    fn finish(self) -> Result<Vec<Checked>, BundleError> {
+        let missing: Vec<&str> = self
+            .by_path
+            .iter()
+            .filter(|(_, (i, _))| self.done[*i].is_none())
+            .map(|(p, _)| p.as_str())
+            .collect();
+        if !missing.is_empty() {
+            return Err(BundleError::Archive(format!(
+                "the bundle lacks {} file(s) the manifest lists: {}",
+                missing.len(),
+                missing
+                    .iter()
+                    .map(|p| format!("`{p}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        Ok(self.done.into_iter().flatten().collect())
+    }
+}
+
+/// A reader that keeps a copy of the first [`SNIFF_LEN`] bytes for format detection, so that
+/// detection needs no second read of the file.
+struct Sniff<'a> {
+    inner: &'a mut dyn Read,
+    head: Vec<u8>,
+}
+
+impl<'a> Sniff<'a> {
+    fn new(inner: &'a mut dyn Read) -> Self {
+        Sniff {
+            inner,
+            head: Vec::with_capacity(SNIFF_LEN),
+        }
+    }
+}
+
+impl Read for Sniff<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let room = SNIFF_LEN - self.head.len();
+        self.head.extend_from_slice(&buf[..n.min(room)]);
+        Ok(n)
+    }
+}
+
+/// Reads and parses the manifest bytes, then lets the caller check its signer.
+fn accept_manifest(
+    bytes: Vec<u8>,
+    authorize: Authorize<'_>,
+) -> Result<SignedManifest, BundleError> {
+    let manifest = SignedManifest::parse(bytes)?;
+    authorize(&manifest)?;
+    Ok(manifest)
+}
+
+/// Formats refused by a policy, found in a read bundle.
+pub fn refused_formats<'a>(
+    read: &'a Bundle,
+    refuse: &'a [Format],
+) -> impl Iterator<Item = &'a Artifact> {
+    read.artifacts
+        .iter()
+        .map(|c| &c.artifact)
+        .filter(move |a| refuse.contains(&a.format))
+}

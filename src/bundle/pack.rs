@@ -1,0 +1,278 @@
+//! Writing bundles (`reg bundle pack`): a signed manifest and the artifact files in one tar,
+//! optionally encrypted with age.
+//!
+//! The tar is deterministic (sorted entries, fixed owner, mode and time from the manifest's
+//! `created`), so the same files, key and clock give the same plain bundle. The output is
+//! written beside its destination and renamed into place only when complete.
+
+use super::{BundleError, HashingReader, entry_err};
+use crate::encoding::{now, parse_rfc3339};
+use crate::formats::{self, SNIFF_LEN};
+use crate::fsutil::{IoContext, IoError};
+use crate::keys::SecretKey;
+use crate::manifest::{self, Artifact, MANIFEST_NAME, Manifest, Provenance};
+use crate::store::{ObjectId, copy_hashing};
+use age::secrecy::SecretString;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// The model metadata a publisher gives (from flags or a JSON file); reg adds the artifacts,
+/// the time and the publisher.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metadata {
+    /// Model name.
+    pub name: String,
+    /// Semantic version.
+    pub version: String,
+    /// `ML`, `DL`, `LLM` or `ruleset`.
+    #[serde(rename = "type")]
+    pub model_type: String,
+    /// Intended uses.
+    pub uses: Vec<String>,
+    /// What the model is.
+    pub description: String,
+    /// Framework (free text).
+    #[serde(default)]
+    pub framework: Option<String>,
+    /// Free-form labels.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Named hash references to training data.
+    #[serde(default)]
+    pub provenance: Vec<Provenance>,
+}
+
+/// How to encrypt the bundle.
+pub enum Encryption {
+    /// A plain tar.
+    None,
+    /// To age X25519 recipients.
+    Recipients(Vec<age::x25519::Recipient>),
+    /// With a passphrase (scrypt).
+    Passphrase(SecretString),
+}
+
+/// What `pack` wrote.
+#[derive(Debug)]
+pub struct Packed {
+    /// The signed manifest.
+    pub manifest: Manifest,
+    /// Its record id (the BLAKE3 of the signed manifest).
+    pub record: ObjectId,
+    /// BLAKE3 of the bundle file written.
+    pub bundle_hash: ObjectId,
+}
+
+/// Packs the files under `dir` into a signed bundle at `out`.
+pub fn pack(
+    dir: &Path,
+    meta: Metadata,
+    key: &SecretKey,
+    out: &Path,
+    encryption: Encryption,
+) -> Result<Packed, BundleError> {
+    let files = list_files(dir)?;
+    let mut artifacts = Vec::with_capacity(files.len());
+    for (rel, path) in &files {
+        let mut file = File::open(path).ctx("open", path)?;
+        let mut head = Vec::with_capacity(SNIFF_LEN);
+        (&mut file)
+            .take(SNIFF_LEN as u64)
+            .read_to_end(&mut head)
+            .ctx("read", path)?;
+        let mut rest = io::Cursor::new(&head).chain(file);
+        let (id, size) =
+            copy_hashing(&mut rest, &mut io::sink()).map_err(|_| entry_err(rel, "read failed"))?;
+        artifacts.push(Artifact {
+            blake3: id.to_string(),
+            format: formats::detect(rel, &head),
+            path: rel.clone(),
+            size,
+        });
+    }
+    let mut uses = meta.uses;
+    uses.sort();
+    uses.dedup();
+    let mut provenance = meta.provenance;
+    provenance.sort_by(|a, b| a.name.cmp(&b.name));
+    let manifest = Manifest {
+        artifacts,
+        created: now().map_err(|e| BundleError::Archive(e.to_string()))?,
+        description: meta.description,
+        framework: meta.framework,
+        labels: meta.labels,
+        name: meta.name,
+        provenance,
+        publisher: key.public().fingerprint().clone(),
+        model_type: meta.model_type,
+        uses,
+        version: meta.version,
+    };
+    let signed = manifest::sign(&manifest, key)?;
+    let record = ObjectId::of(&signed);
+    // The manifest's time, so that the tar is reproducible too.
+    let mtime = parse_rfc3339(&manifest.created).unwrap_or(0);
+
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = tempfile::Builder::new()
+        .prefix(".reg-pack-")
+        .tempfile_in(parent)
+        .ctx("create temporary file in", parent)?;
+    let hashing = HashingWriter::new(BufWriter::with_capacity(
+        1 << 20,
+        tmp.reopen().ctx("open", tmp.path())?,
+    ));
+    let finished = match encryption {
+        Encryption::None => write_tar(hashing, &signed, &files, &manifest, mtime)?,
+        Encryption::Recipients(rs) => {
+            let enc = age::Encryptor::with_recipients(rs.iter().map(|r| r as &dyn age::Recipient))
+                .map_err(|e| BundleError::Archive(format!("cannot encrypt: {e}")))?;
+            let stream = enc.wrap_output(hashing).ctx("encrypt", out)?;
+            write_tar(stream, &signed, &files, &manifest, mtime)?
+                .finish()
+                .ctx("encrypt", out)?
+        }
+        Encryption::Passphrase(p) => {
+            let stream = age::Encryptor::with_user_passphrase(p)
+                .wrap_output(hashing)
+                .ctx("encrypt", out)?;
+            write_tar(stream, &signed, &files, &manifest, mtime)?
+                .finish()
+                .ctx("encrypt", out)?
+        }
+    };
+    let bundle_hash = finished.hash();
+    let file = finished
+        .into_inner()
+        .into_inner()
+        .map_err(|e| IoError::from_source("write", out, e.into_error()))?;
+    file.sync_all().ctx("sync", out)?;
+    if std::fs::symlink_metadata(out).is_ok() {
+        return Err(BundleError::Archive(format!(
+            "`{}` already exists; refusing to overwrite it",
+            out.display()
+        )));
+    }
+    tmp.persist(out)
+        .map_err(|e| IoError::from_source("rename into place", out, e.error))?;
+    Ok(Packed {
+        manifest,
+        record,
+        bundle_hash,
+    })
+}
+
+/// The regular files under `dir`, sorted by their bundle path; links and special files refused.
+fn list_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, BundleError> {
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name() {
+        let entry = entry
+            .map_err(|e| BundleError::Archive(format!("cannot list `{}`: {e}", dir.display())))?;
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .expect("walkdir stays under its root");
+        let Some(rel) = rel
+            .to_str()
+            .map(|s| s.replace(std::path::MAIN_SEPARATOR, "/"))
+        else {
+            return Err(entry_err(&rel.to_string_lossy(), "the name is not UTF-8"));
+        };
+        let ft = entry.file_type();
+        if ft.is_dir() {
+            continue;
+        }
+        if !ft.is_file() {
+            return Err(entry_err(
+                &rel,
+                "is not a regular file (links and special files cannot be packed)",
+            ));
+        }
+        manifest::check_path(&rel).map_err(|why| entry_err(&rel, why))?;
+        files.push((rel, entry.path().to_path_buf()));
+    }
+    if files.is_empty() {
+        return Err(BundleError::Archive(format!(
+            "`{}` holds no files to pack",
+            dir.display()
+        )));
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn write_tar<W: Write>(
+    out: W,
+    signed: &[u8],
+    files: &[(String, PathBuf)],
+    manifest: &Manifest,
+    mtime: u64,
+) -> Result<W, BundleError> {
+    let mut builder = tar::Builder::new(out);
+    let header = |size: u64| {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(size);
+        h.set_mode(0o644);
+        h.set_mtime(mtime);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_entry_type(tar::EntryType::Regular);
+        h
+    };
+    let io_err = |e: io::Error| BundleError::Archive(format!("cannot write the bundle: {e}"));
+    builder
+        .append_data(&mut header(signed.len() as u64), MANIFEST_NAME, signed)
+        .map_err(io_err)?;
+    for ((rel, path), artifact) in files.iter().zip(&manifest.artifacts) {
+        let file = File::open(path).ctx("open", path)?;
+        // Hash again while archiving: a file changed since it was hashed would make a bundle
+        // that every registry refuses; say so now instead.
+        let mut reader = HashingReader::new(file.take(artifact.size + 1));
+        builder
+            .append_data(&mut header(artifact.size), rel, &mut reader)
+            .map_err(|_| entry_err(rel, "changed while it was being packed"))?;
+        if reader.finish().to_string() != artifact.blake3 {
+            return Err(entry_err(rel, "changed while it was being packed"));
+        }
+    }
+    builder.into_inner().map_err(io_err)
+}
+
+/// A writer that hashes what passes through it (the bundle file as written).
+struct HashingWriter<W> {
+    inner: W,
+    hasher: blake3::Hasher,
+}
+
+impl<W: Write> HashingWriter<W> {
+    fn new(inner: W) -> Self {
+        HashingWriter {
+            inner,
+            hasher: blake3::Hasher::new(),
+        }
+    }
+    fn hash(&self) -> ObjectId {
+        ObjectId::from_hash(self.hasher.finalize())
+    }
+    fn into_inner(self) -> W {
+        self.inner
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}

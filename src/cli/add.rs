@@ -1,0 +1,51 @@
+//! `reg add`: admit a model bundle after its signature and every artifact verify.
+
+use super::{Context, identities_and_passphrase, load_key};
+use reg::bundle::Decryption;
+use reg::ingest::{Outcome, add};
+use std::path::PathBuf;
+
+/// Admit a model: verify the publisher signature and every artifact hash, then record it
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The bundle: a directory, a tar or an age-encrypted tar (told apart by content)
+    bundle: PathBuf,
+    /// The operator's private key, which signs the ledger entry
+    #[arg(long, value_name = "OPERATOR.pem")]
+    key: PathBuf,
+    /// age identity file to decrypt an encrypted bundle (repeatable)
+    #[arg(long = "identity", short = 'i', value_name = "FILE")]
+    identities: Vec<PathBuf>,
+}
+
+pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
+    let key = load_key(&args.key)?;
+    let reg = ctx.open()?;
+    let (identities, mut passphrase) = identities_and_passphrase(&args.identities)?;
+    let mut decryption = Decryption {
+        identities,
+        passphrase: &mut passphrase,
+    };
+    match add(&reg, &args.bundle, &mut decryption, &key)? {
+        Outcome::AlreadyRegistered { spec, record } => {
+            outln!("already registered as {spec} (record {record}); nothing to do");
+        }
+        Outcome::Added {
+            entry,
+            seq,
+            record,
+            spec,
+            bundle_hash,
+            code_on_load,
+        } => {
+            for path in code_on_load {
+                eprintln!(
+                    "warning: `{path}` is a pickle-based format: loading it runs code; prefer safetensors or ONNX"
+                );
+            }
+            outln!("added {spec} as REGISTERED (record {record}, ledger entry {seq} {entry})");
+            outln!("bundle BLAKE3 as received: {bundle_hash}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,149 @@
+//! `reg bundle pack`: sign a model directory into one tar, optionally age-encrypted.
+
+use super::super::{bundle_passphrase, load_key};
+use reg::bundle::pack::{Encryption, Metadata, pack};
+use reg::manifest::Provenance;
+use std::path::PathBuf;
+use std::str::FromStr as _;
+
+/// Pack DIR's files into a bundle signed with a publisher key
+///
+/// Metadata comes from the flags, or from a JSON file (--metadata) with the same field names
+/// (name, version, type, uses, description, framework, labels, provenance).
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The directory holding the model's files (all of them are packed)
+    dir: PathBuf,
+    /// The bundle to write (a tar; age-encrypted with --recipient or --passphrase)
+    #[arg(short, long, value_name = "OUT")]
+    out: PathBuf,
+    /// The publisher's private key, which signs the manifest
+    #[arg(long, value_name = "PUBLISHER.pem")]
+    key: PathBuf,
+    /// Metadata as JSON; flags given as well override it
+    #[arg(long, value_name = "FILE.json")]
+    metadata: Option<PathBuf>,
+    /// Model name (lowercase letters, digits, . _ -)
+    #[arg(long)]
+    name: Option<String>,
+    /// Semantic version, e.g. 1.4.0
+    #[arg(long)]
+    version: Option<String>,
+    /// Model type: ML, DL, LLM or ruleset
+    #[arg(long = "type", value_name = "TYPE")]
+    model_type: Option<String>,
+    /// Intended use (repeatable): classification, clustering, anomaly-detection, summarization, ..., or other:NAME
+    #[arg(long = "use", value_name = "USE")]
+    uses: Vec<String>,
+    /// What the model is and does
+    #[arg(long)]
+    description: Option<String>,
+    /// Framework, e.g. "pytorch 2.3"
+    #[arg(long)]
+    framework: Option<String>,
+    /// A label KEY=VALUE (repeatable)
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    labels: Vec<String>,
+    /// Training-data reference NAME=ALGORITHM:HEX, e.g. corpus-2026=sha256:ab12... (repeatable)
+    #[arg(long = "provenance", value_name = "NAME=HASH")]
+    provenance: Vec<String>,
+    /// Encrypt to this age recipient (repeatable); `reg recipients list` prints a registry's
+    #[arg(long = "recipient", value_name = "AGE_RECIPIENT")]
+    recipients: Vec<String>,
+    /// Encrypt to the recipients listed in this file (one per line, # comments)
+    #[arg(long = "recipients-file", value_name = "FILE")]
+    recipients_files: Vec<PathBuf>,
+    /// Encrypt with a passphrase (from REG_BUNDLE_PASSPHRASE, else asked)
+    #[arg(long, conflicts_with_all = ["recipients", "recipients_files"])]
+    passphrase: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let mut meta: Metadata = match &args.metadata {
+        Some(p) => serde_json::from_slice(&std::fs::read(p)?)
+            .map_err(|e| anyhow::anyhow!("metadata file `{}`: {e}", p.display()))?,
+        None => Metadata::default(),
+    };
+    if let Some(v) = args.name {
+        meta.name = v;
+    }
+    if let Some(v) = args.version {
+        meta.version = v;
+    }
+    if let Some(v) = args.model_type {
+        meta.model_type = v;
+    }
+    if !args.uses.is_empty() {
+        meta.uses = args.uses;
+    }
+    if let Some(v) = args.description {
+        meta.description = v;
+    }
+    if args.framework.is_some() {
+        meta.framework = args.framework;
+    }
+    for l in &args.labels {
+        let (k, v) = l
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--label `{l}`: expected KEY=VALUE"))?;
+        meta.labels.insert(k.to_string(), v.to_string());
+    }
+    for p in &args.provenance {
+        let (name, hash) = p
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--provenance `{p}`: expected NAME=ALGORITHM:HEX"))?;
+        meta.provenance.push(Provenance {
+            name: name.to_string(),
+            hash: hash.to_string(),
+        });
+    }
+    let mut recipients = Vec::new();
+    let mut texts = args.recipients.clone();
+    for f in &args.recipients_files {
+        let text = std::fs::read_to_string(f)
+            .map_err(|e| anyhow::anyhow!("recipients file `{}`: {e}", f.display()))?;
+        texts.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(str::to_string),
+        );
+    }
+    for r in &texts {
+        recipients.push(
+            age::x25519::Recipient::from_str(r)
+                .map_err(|e| anyhow::anyhow!("`{r}` is not an age X25519 recipient: {e}"))?,
+        );
+    }
+    let encryption = if args.passphrase {
+        Encryption::Passphrase(bundle_passphrase(true).ok_or_else(|| {
+            anyhow::anyhow!("--passphrase needs REG_BUNDLE_PASSPHRASE or a terminal")
+        })?)
+    } else if recipients.is_empty() {
+        Encryption::None
+    } else {
+        Encryption::Recipients(recipients)
+    };
+    let key = load_key(&args.key)?;
+    let packed = pack(&args.dir, meta, &key, &args.out, encryption)?;
+    outln!(
+        "packed {} ({} artifact(s)) into {}",
+        packed.manifest.spec(),
+        packed.manifest.artifacts.len(),
+        args.out.display()
+    );
+    outln!("record id: {}", packed.record);
+    outln!("bundle:    {}", packed.bundle_hash);
+    for a in packed
+        .manifest
+        .artifacts
+        .iter()
+        .filter(|a| a.format.runs_code_when_loaded())
+    {
+        eprintln!(
+            "warning: `{}` is {} data, which runs code when loaded; a registry policy may refuse it",
+            a.path, a.format
+        );
+    }
+    Ok(())
+}

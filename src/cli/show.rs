@@ -1,0 +1,74 @@
+//! `reg show`: one model's full record.
+
+use super::Context;
+use reg::record::{resolve, view};
+
+/// Show a model's record: metadata, artifacts with their BLAKE3, publisher, state, admission
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// name@version, a record id, or a unique id prefix
+    model: String,
+    /// Print JSON (schema/model-record.schema.json)
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
+    let reg = ctx.open()?;
+    let state = reg.state()?;
+    let (id, model) = resolve(&state, &args.model)?;
+    let v = view(&reg, &id, model)?;
+    if args.json {
+        outln!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    let state_name = serde_json::to_value(v.state)?;
+    outln!(
+        "{}@{}  {}",
+        v.name,
+        v.version,
+        state_name.as_str().unwrap_or_default()
+    );
+    outln!("record:      {}", v.id);
+    outln!("type:        {}", v.model_type);
+    outln!("uses:        {}", v.uses.join(", "));
+    outln!("description: {}", v.description);
+    if let Some(f) = &v.framework {
+        outln!("framework:   {f}");
+    }
+    for (k, val) in &v.labels {
+        outln!("label:       {k}={val}");
+    }
+    for p in &v.provenance {
+        outln!("provenance:  {} {}", p.name, p.hash);
+    }
+    outln!(
+        "publisher:   {} (packed {})",
+        v.publisher.fingerprint,
+        v.created
+    );
+    outln!(
+        "added:       entry {} {} by {} at {}",
+        v.added.seq,
+        v.added.entry,
+        v.added.operator,
+        v.added.time
+    );
+    outln!("bundle:      {}", v.added.bundle);
+    outln!("artifacts:");
+    for a in &v.artifacts {
+        let warn = if a.runs_code_when_loaded {
+            "  (runs code when loaded)"
+        } else {
+            ""
+        };
+        outln!(
+            "  {}  {:>12}  {:<11}  {}{warn}",
+            a.blake3,
+            a.size,
+            a.format.name(),
+            a.path
+        );
+    }
+    Ok(())
+}

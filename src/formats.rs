@@ -1,0 +1,196 @@
+//! Artifact format detection by magic bytes, then extension (FORMAT.md §7.4).
+//!
+//! Detection only looks at the first bytes of a file: reg never parses, loads or runs a model.
+//! Formats built on Python's pickle run code when loaded, which is why they are flagged.
+
+use serde::{Deserialize, Serialize};
+
+/// How many leading bytes detection looks at.
+pub const SNIFF_LEN: usize = 4096;
+
+/// The format vocabulary of FORMAT.md §7.4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Hugging Face safetensors.
+    Safetensors,
+    /// llama.cpp GGUF.
+    Gguf,
+    /// ONNX protobuf.
+    Onnx,
+    /// TensorFlow Lite flatbuffer.
+    Tflite,
+    /// HDF5 (Keras `.h5`).
+    Hdf5,
+    /// NumPy `.npy`.
+    Numpy,
+    /// PyTorch ZIP checkpoint (holds a pickle).
+    Pytorch,
+    /// Keras v3 `.keras` ZIP.
+    Keras,
+    /// Any other ZIP.
+    Zip,
+    /// Python pickle.
+    Pickle,
+    /// joblib (pickle-based).
+    Joblib,
+    /// Detection rules (YARA, Suricata/Snort, Sigma).
+    Ruleset,
+    /// JSON (configs, tokenizers).
+    Json,
+    /// YAML.
+    Yaml,
+    /// Plain text.
+    Text,
+    /// Anything else.
+    Unknown,
+}
+
+impl Format {
+    /// Every format, for help texts and validation.
+    pub const ALL: [Format; 16] = [
+        Format::Safetensors,
+        Format::Gguf,
+        Format::Onnx,
+        Format::Tflite,
+        Format::Hdf5,
+        Format::Numpy,
+        Format::Pytorch,
+        Format::Keras,
+        Format::Zip,
+        Format::Pickle,
+        Format::Joblib,
+        Format::Ruleset,
+        Format::Json,
+        Format::Yaml,
+        Format::Text,
+        Format::Unknown,
+    ];
+
+    /// The format's name as written in manifests.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Safetensors => "safetensors",
+            Format::Gguf => "gguf",
+            Format::Onnx => "onnx",
+            Format::Tflite => "tflite",
+            Format::Hdf5 => "hdf5",
+            Format::Numpy => "numpy",
+            Format::Pytorch => "pytorch",
+            Format::Keras => "keras",
+            Format::Zip => "zip",
+            Format::Pickle => "pickle",
+            Format::Joblib => "joblib",
+            Format::Ruleset => "ruleset",
+            Format::Json => "json",
+            Format::Yaml => "yaml",
+            Format::Text => "text",
+            Format::Unknown => "unknown",
+        }
+    }
+
+    /// Whether loading a file of this format can run arbitrary code (pickle-based formats).
+    pub fn runs_code_when_loaded(self) -> bool {
+        matches!(self, Format::Pytorch | Format::Pickle | Format::Joblib)
+    }
+
+    /// Parses a format name.
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Detects the format of a file from its path and its first bytes (up to [`SNIFF_LEN`]).
+pub fn detect(path: &str, head: &[u8]) -> Format {
+    let ext = path
+        .rsplit('/')
+        .next()
+        .and_then(|name| name.rsplit_once('.'))
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    if head.starts_with(b"GGUF") {
+        return Format::Gguf;
+    }
+    if head.len() >= 4 && &head[4..head.len().min(8)] == b"TFL3" {
+        return Format::Tflite;
+    }
+    if head.starts_with(b"\x89HDF\r\n\x1a\n") {
+        return Format::Hdf5;
+    }
+    if head.starts_with(b"\x93NUMPY") {
+        return Format::Numpy;
+    }
+    if head.starts_with(b"PK\x03\x04") {
+        return match ext.as_str() {
+            "pt" | "pth" | "bin" | "ckpt" => Format::Pytorch,
+            "keras" => Format::Keras,
+            _ => Format::Zip,
+        };
+    }
+    if is_safetensors(head) {
+        return Format::Safetensors;
+    }
+    if ext == "joblib" {
+        return Format::Joblib;
+    }
+    if matches!(ext.as_str(), "pkl" | "pickle")
+        || (head.len() >= 2 && head[0] == 0x80 && (2..=5).contains(&head[1]))
+    {
+        return Format::Pickle;
+    }
+    if ext == "onnx" && head.first() == Some(&0x08) {
+        return Format::Onnx;
+    }
+    match ext.as_str() {
+        "yar" | "yara" | "rules" | "sigma" => Format::Ruleset,
+        "json" => Format::Json,
+        "yaml" | "yml" => Format::Yaml,
+        "txt" | "md" | "csv" | "tsv" => Format::Text,
+        _ => Format::Unknown,
+    }
+}
+
+/// safetensors: an 8-byte little-endian header length, then a JSON object.
+fn is_safetensors(head: &[u8]) -> bool {
+    if head.len() < 10 {
+        return false;
+    }
+    let len = u64::from_le_bytes(head[..8].try_into().expect("8 bytes"));
+    (2..100_000_000).contains(&len) && head[8] == b'{'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_by_magic_then_extension() {
+        let mut st = 14u64.to_le_bytes().to_vec();
+        st.extend_from_slice(br#"{"a":{"b":1}}"#);
+        assert_eq!(detect("w/model.safetensors", &st), Format::Safetensors);
+        assert_eq!(detect("m.gguf", b"GGUF\x03\0\0\0"), Format::Gguf);
+        assert_eq!(detect("m.tflite", b"\x1c\0\0\0TFL3"), Format::Tflite);
+        assert_eq!(detect("m.h5", b"\x89HDF\r\n\x1a\n\0"), Format::Hdf5);
+        assert_eq!(detect("m.pt", b"PK\x03\x04rest"), Format::Pytorch);
+        assert_eq!(detect("m.keras", b"PK\x03\x04rest"), Format::Keras);
+        assert_eq!(detect("m.zip", b"PK\x03\x04rest"), Format::Zip);
+        // A pickle is a pickle whatever it is called.
+        assert_eq!(detect("weights.bin", b"\x80\x04\x95"), Format::Pickle);
+        assert_eq!(detect("model.joblib", b"\x80\x04\x95"), Format::Joblib);
+        assert_eq!(detect("m.onnx", b"\x08\x07\x12"), Format::Onnx);
+        assert_eq!(detect("rules/ransom.yar", b"rule x {}"), Format::Ruleset);
+        assert_eq!(detect("tokenizer.json", b"{}"), Format::Json);
+        assert_eq!(detect("README", b"hello"), Format::Unknown);
+        assert!(Format::Pickle.runs_code_when_loaded());
+        assert!(!Format::Safetensors.runs_code_when_loaded());
+        for f in Format::ALL {
+            assert_eq!(Format::from_name(f.name()), Some(f));
+        }
+    }
+}

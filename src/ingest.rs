@@ -1,0 +1,200 @@
+//! `reg add`: admitting a model (FORMAT.md §7.5).
+//!
+//! The order is the point: the operator's authority is checked first, the publisher's signature
+//! before any artifact byte is read, every artifact is staged and compared with the manifest,
+//! and only then, under the writer lock and against the state as it is then, do the staged files
+//! become objects and the `add` entry is committed. Any refusal before that drops the staged
+//! files, leaving the registry exactly as it was.
+
+use crate::bundle::{self, Bundle, BundleError, Decryption, Staging};
+use crate::entry::{Add, Body, Role};
+use crate::keys::SecretKey;
+use crate::manifest::{Manifest, SignedManifest};
+use crate::registry::{Registry, RegistryError};
+use crate::state::{State, StateError, decode_key};
+use crate::store::ObjectId;
+use std::path::Path;
+
+/// Why `reg add` refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AddError {
+    /// The bundle is refused.
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    /// The registry refuses (trust, ledger, lock, I/O).
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}
+
+impl From<StateError> for AddError {
+    fn from(e: StateError) -> Self {
+        AddError::Registry(RegistryError::Refused(e))
+    }
+}
+
+/// What `reg add` did.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The model was admitted.
+    Added {
+        /// The `add` entry's id.
+        entry: ObjectId,
+        /// Its seq.
+        seq: u64,
+        /// The record id.
+        record: ObjectId,
+        /// `name@version`.
+        spec: String,
+        /// BLAKE3 of the bundle as received.
+        bundle_hash: ObjectId,
+        /// Artifacts whose format runs code when loaded.
+        code_on_load: Vec<String>,
+    },
+    /// The same record is registered already; nothing was written.
+    AlreadyRegistered {
+        /// `name@version`.
+        spec: String,
+        /// The record id.
+        record: ObjectId,
+    },
+}
+
+/// Checks that the manifest is signed by a key the state trusts as publisher.
+pub fn check_publisher(state: &State, m: &SignedManifest) -> Result<(), BundleError> {
+    let fp = &m.manifest.publisher;
+    let unauthorized = |why: String| Err(BundleError::Unauthorized(why));
+    let Some(ks) = state.keys.get(fp) else {
+        return unauthorized(format!(
+            "publisher key {fp} is not trusted by this registry"
+        ));
+    };
+    if let Some(at) = ks.revoked {
+        return unauthorized(format!("publisher key {fp} was revoked at entry {at}"));
+    }
+    if !ks.roles.contains(&Role::Publisher) {
+        let roles: Vec<&str> = ks.roles.iter().map(|r| r.name()).collect();
+        return unauthorized(format!(
+            "key {fp} is trusted as {} but not as publisher",
+            roles.join(", ")
+        ));
+    }
+    let key =
+        decode_key(fp, &ks.public_key).map_err(|e| BundleError::Unauthorized(e.to_string()))?;
+    m.envelope
+        .verify_single(&key)
+        .map_err(|e| BundleError::Unauthorized(format!("does not verify: {e}")))
+}
+
+/// Refuses a record that is registered already, or a `name@version` held by another record.
+fn check_new(
+    state: &State,
+    record: &ObjectId,
+    m: &Manifest,
+) -> Result<Option<Outcome>, StateError> {
+    if state.models.contains_key(record) {
+        return Ok(Some(Outcome::AlreadyRegistered {
+            spec: m.spec(),
+            record: *record,
+        }));
+    }
+    if let Some((other, _)) = state.find(&m.name, &m.version) {
+        return Err(StateError::NameTaken {
+            spec: m.spec(),
+            record: *other,
+        });
+    }
+    Ok(None)
+}
+
+/// Ingests the bundle at `path`, signed into the ledger by the operator `key`.
+pub fn add(
+    reg: &Registry,
+    path: &Path,
+    decryption: &mut Decryption<'_>,
+    key: &SecretKey,
+) -> Result<Outcome, AddError> {
+    let state = reg.state()?;
+    // The operator's authority first: no point reading gigabytes for a key that cannot sign.
+    let probe = Body::Add(Add {
+        bundle: state.head,
+        name: String::new(),
+        record: state.head,
+        version: String::new(),
+    });
+    state.authorize(key.public().fingerprint(), &probe)?;
+
+    let mut stop: Option<Result<Outcome, AddError>> = None;
+    let mut authorize = |m: &SignedManifest| {
+        check_publisher(&state, m)?;
+        match check_new(&state, &ObjectId::of(&m.bytes), &m.manifest) {
+            Ok(None) => Ok(()),
+            Ok(Some(done)) => {
+                stop = Some(Ok(done));
+                Err(BundleError::Stopped)
+            }
+            Err(e) => {
+                stop = Some(Err(e.into()));
+                Err(BundleError::Stopped)
+            }
+        }
+    };
+    let read = bundle::read(
+        path,
+        decryption,
+        &mut authorize,
+        Staging::Store(reg.store()),
+    );
+    if let Some(outcome) = stop {
+        return outcome;
+    }
+    let read: Bundle = read?;
+    let refused: Vec<String> = bundle::refused_formats(&read, &state.policy.refuse_formats)
+        .map(|a| format!("`{}` ({})", a.path, a.format))
+        .collect();
+    if !refused.is_empty() {
+        return Err(BundleError::Policy(format!(
+            "the registry policy refuses these formats: {}",
+            refused.join(", ")
+        ))
+        .into());
+    }
+
+    let record = ObjectId::of(&read.manifest.bytes);
+    let m = read.manifest.manifest.clone();
+    let tx = reg.begin()?;
+    // The state may have moved while the bundle was read: check again under the lock.
+    check_publisher(tx.state(), &read.manifest)?;
+    if let Some(done) = check_new(tx.state(), &record, &m)? {
+        return Ok(done);
+    }
+    let body = Body::Add(Add {
+        bundle: read.bundle_hash,
+        name: m.name.clone(),
+        record,
+        version: m.version.clone(),
+    });
+    tx.check(key, &body)?;
+    let code_on_load = read
+        .artifacts
+        .iter()
+        .filter(|c| c.artifact.format.runs_code_when_loaded())
+        .map(|c| c.artifact.path.clone())
+        .collect();
+    for checked in read.artifacts {
+        if let Some(staged) = checked.staged {
+            reg.store().commit(staged).map_err(RegistryError::from)?;
+        }
+    }
+    reg.store()
+        .put_bytes(&read.manifest.bytes)
+        .map_err(RegistryError::from)?;
+    let committed = tx.commit(key, body)?;
+    Ok(Outcome::Added {
+        entry: committed.id,
+        seq: committed.seq,
+        record,
+        spec: m.spec(),
+        bundle_hash: read.bundle_hash,
+        code_on_load,
+    })
+}

@@ -1,0 +1,359 @@
+//! The bundle manifest, which signed and stored becomes the model record (FORMAT.md §7.1, §7.3).
+//!
+//! A manifest is checked in three layers, each listing every violation it finds: the embedded
+//! JSON Schema (`schema/bundle-manifest.schema.json`), the rules a schema cannot say (sorted
+//! lists, portable and unique paths), and the signature, checked by the caller against the keys
+//! the registry trusts.
+
+use crate::encoding::{EncodingError, from_canonical_slice, to_canonical_vec};
+use crate::envelope::{self, EnvelopeError, Kind, Unverified};
+use crate::formats::Format;
+use crate::keys::{Fingerprint, SecretKey};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
+use unicode_normalization::UnicodeNormalization as _;
+
+/// The manifest's file name in a bundle.
+pub const MANIFEST_NAME: &str = "reg-manifest.json";
+
+/// Largest manifest reg reads.
+pub const MANIFEST_LIMIT: u64 = 1024 * 1024;
+
+/// Most artifacts in a bundle.
+pub const MAX_ARTIFACTS: usize = 10_000;
+
+/// The manifest schema, embedded so that validation never reaches for a file or a network.
+pub const SCHEMA: &str = include_str!("../schema/bundle-manifest.schema.json");
+
+/// One artifact of a model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Artifact {
+    /// BLAKE3 of the file, as `b3sum` prints it.
+    pub blake3: String,
+    /// Detected format.
+    pub format: Format,
+    /// Relative path in the bundle.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// A named hash reference to training data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provenance {
+    /// `algorithm:hex`.
+    pub hash: String,
+    /// What the data is.
+    pub name: String,
+}
+
+/// The manifest payload (FORMAT.md §7.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// The model's files, sorted by path.
+    pub artifacts: Vec<Artifact>,
+    /// When the bundle was packed.
+    pub created: String,
+    /// What the model is.
+    pub description: String,
+    /// Framework used (free text).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub framework: Option<String>,
+    /// Free-form labels.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub labels: BTreeMap<String, String>,
+    /// Model name.
+    pub name: String,
+    /// Training-data references.
+    pub provenance: Vec<Provenance>,
+    /// Fingerprint of the signer.
+    pub publisher: Fingerprint,
+    /// `ML`, `DL`, `LLM` or `ruleset`.
+    #[serde(rename = "type")]
+    pub model_type: String,
+    /// Intended uses, sorted.
+    pub uses: Vec<String>,
+    /// Semantic version.
+    pub version: String,
+}
+
+impl Manifest {
+    /// `name@version`.
+    pub fn spec(&self) -> String {
+        format!("{}@{}", self.name, self.version)
+    }
+}
+
+/// Errors about manifests.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// The envelope or the JSON is malformed.
+    #[error("manifest: {0}")]
+    Envelope(#[from] EnvelopeError),
+    /// JSON encoding failed.
+    #[error("manifest: {0}")]
+    Encoding(#[from] EncodingError),
+    /// The manifest breaks the schema or the format's rules; every violation is listed.
+    #[error("manifest is invalid: {}", .0.join("; "))]
+    Invalid(Vec<String>),
+}
+
+/// A manifest parsed from a signed envelope; its signature is not checked yet.
+#[derive(Debug, Clone)]
+pub struct SignedManifest {
+    /// The envelope bytes exactly as shipped (the future record object).
+    pub bytes: Vec<u8>,
+    /// The parsed envelope.
+    pub envelope: Unverified,
+    /// The validated manifest.
+    pub manifest: Manifest,
+}
+
+impl SignedManifest {
+    /// Parses envelope bytes, validating the payload against the schema and the rules of §7.
+    ///
+    /// Signature verification is the caller's: it needs to know which keys to trust.
+    pub fn parse(bytes: Vec<u8>) -> Result<Self, ManifestError> {
+        let envelope = Unverified::parse(&bytes)?;
+        if envelope.kind != Kind::Manifest {
+            return Err(EnvelopeError::WrongKind {
+                expected: Kind::Manifest.name(),
+                found: envelope.kind.payload_type(),
+            }
+            .into());
+        }
+        let value: serde_json::Value = from_canonical_slice(&envelope.payload)?;
+        let mut problems = schema_violations(&value);
+        if problems.is_empty() {
+            let manifest: Manifest = serde_json::from_value(value).map_err(EncodingError::from)?;
+            problems.extend(rule_violations(&manifest));
+            if let [(keyid, _)] = envelope.signatures.as_slice() {
+                if *keyid != manifest.publisher {
+                    problems.push(format!(
+                        "publisher: {} is not the key that signed the manifest ({keyid})",
+                        manifest.publisher
+                    ));
+                }
+            } else {
+                problems.push("a manifest has exactly one signature, the publisher's".into());
+            }
+            if problems.is_empty() {
+                return Ok(SignedManifest {
+                    bytes,
+                    envelope,
+                    manifest,
+                });
+            }
+        }
+        Err(ManifestError::Invalid(problems))
+    }
+}
+
+/// Signs a manifest with the publisher's key (whose fingerprint must be `publisher`).
+pub fn sign(manifest: &Manifest, key: &SecretKey) -> Result<Vec<u8>, ManifestError> {
+    let problems = rule_violations(manifest);
+    if !problems.is_empty() {
+        return Err(ManifestError::Invalid(problems));
+    }
+    let value = serde_json::to_value(manifest).map_err(EncodingError::from)?;
+    let schema = schema_violations(&value);
+    if !schema.is_empty() {
+        return Err(ManifestError::Invalid(schema));
+    }
+    let body = to_canonical_vec(manifest)?;
+    Ok(envelope::sign_bytes(Kind::Manifest, &body, key)?)
+}
+
+fn validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        let schema: serde_json::Value =
+            serde_json::from_str(SCHEMA).expect("the embedded schema is JSON (tested)");
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .should_validate_formats(true)
+            .build(&schema)
+            .expect("the embedded schema compiles (tested)")
+    })
+}
+
+/// Every schema violation, as `field: problem`.
+pub fn schema_violations(value: &serde_json::Value) -> Vec<String> {
+    validator()
+        .iter_errors(value)
+        .map(|e| {
+            let at = e.instance_path().to_string();
+            let at = if at.is_empty() {
+                "manifest".to_string()
+            } else {
+                at
+            };
+            format!("{at}: {e}")
+        })
+        .collect()
+}
+
+/// Rules the schema cannot express: order, uniqueness after normalisation, portable paths.
+pub fn rule_violations(m: &Manifest) -> Vec<String> {
+    let mut out = Vec::new();
+    if !is_sorted_unique(m.uses.iter()) {
+        out.push("/uses: must be sorted and unique".into());
+    }
+    if !is_sorted_unique(m.provenance.iter().map(|p| &p.name)) {
+        out.push("/provenance: must be sorted by name, names unique".into());
+    }
+    if !is_sorted_unique(m.artifacts.iter().map(|a| &a.path)) {
+        out.push("/artifacts: must be sorted by path, paths unique".into());
+    }
+    if m.artifacts.len() > MAX_ARTIFACTS {
+        out.push(format!("/artifacts: more than {MAX_ARTIFACTS} artifacts"));
+    }
+    let mut seen = BTreeSet::new();
+    for (i, a) in m.artifacts.iter().enumerate() {
+        if let Err(why) = check_path(&a.path) {
+            out.push(format!(
+                "/artifacts/{i}/path: `{}`: {why}",
+                a.path.escape_debug()
+            ));
+        } else if !seen.insert(path_key(&a.path)) {
+            out.push(format!(
+                "/artifacts/{i}/path: `{}` duplicates another path when case and Unicode normalisation are ignored",
+                a.path
+            ));
+        }
+    }
+    out
+}
+
+fn is_sorted_unique<'a>(mut items: impl Iterator<Item = &'a String>) -> bool {
+    let Some(mut prev) = items.next() else {
+        return true;
+    };
+    for item in items {
+        if item <= prev {
+            return false;
+        }
+        prev = item;
+    }
+    true
+}
+
+/// Checks an artifact path against FORMAT.md §7.3; the error says which rule it breaks.
+pub fn check_path(path: &str) -> Result<(), String> {
+    if path.is_empty() {
+        return Err("empty path".into());
+    }
+    if path.len() > 1024 {
+        return Err("longer than 1024 bytes".into());
+    }
+    if path.starts_with('/') {
+        return Err("absolute path".into());
+    }
+    if path.nfc().collect::<String>() != path {
+        return Err("not in Unicode NFC form".into());
+    }
+    if let Some(c) = path
+        .chars()
+        .find(|c| c.is_control() || matches!(c, '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|'))
+    {
+        return Err(format!("character {:?} is not allowed", c));
+    }
+    let components: Vec<&str> = path.split('/').collect();
+    if components.len() > 32 {
+        return Err("more than 32 components".into());
+    }
+    for c in &components {
+        match *c {
+            "" => return Err("empty component".into()),
+            "." | ".." => return Err(format!("`{c}` component")),
+            _ => {}
+        }
+        if c.len() > 255 {
+            return Err("a component is longer than 255 bytes".into());
+        }
+        if c.ends_with('.') || c.ends_with(' ') {
+            return Err(format!("component `{c}` ends with a dot or a space"));
+        }
+        let lower = c.to_lowercase();
+        if lower == ".registry" || lower == ".git" {
+            return Err(format!("`{c}` is a reserved name"));
+        }
+        let stem = lower.split('.').next().unwrap_or_default();
+        let device = matches!(stem, "con" | "prn" | "aux" | "nul")
+            || ((stem.starts_with("com") || stem.starts_with("lpt"))
+                && stem.len() == 4
+                && matches!(stem.as_bytes()[3], b'1'..=b'9'));
+        if device {
+            return Err(format!("`{c}` is a Windows device name"));
+        }
+    }
+    if components.len() == 1 && components[0].eq_ignore_ascii_case(MANIFEST_NAME) {
+        return Err(format!("`{MANIFEST_NAME}` is the manifest's own name"));
+    }
+    Ok(())
+}
+
+/// The key under which two paths count as the same: NFC, then lowercase, then NFC again.
+pub fn path_key(path: &str) -> String {
+    path.nfc()
+        .collect::<String>()
+        .to_lowercase()
+        .nfc()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_schema_compiles() {
+        let _ = validator();
+    }
+
+    #[test]
+    fn path_rules() {
+        for ok in [
+            "model.safetensors",
+            "shards/model-00001-of-00002.safetensors",
+            "tokenizer/vocab.json",
+            "é/x",
+        ] {
+            assert_eq!(check_path(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            "/etc/passwd",
+            "a/../b",
+            "./a",
+            "a//b",
+            "a/",
+            "a\\b",
+            "a\0b",
+            "a\nb",
+            ".registry/x",
+            "x/.GIT/config",
+            "CON",
+            "aux.txt",
+            "com1.bin",
+            "a:b",
+            "a?b",
+            "trailing.",
+            "sp ",
+            "reg-manifest.json",
+            "e\u{301}",
+        ] {
+            assert!(check_path(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_path("x/reg-manifest.json").is_ok());
+        assert_eq!(path_key("Model.BIN"), path_key("model.bin"));
+        assert_eq!(
+            path_key("\u{e9}"),
+            path_key("E\u{301}".nfc().collect::<String>().as_str())
+        );
+    }
+}

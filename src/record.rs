@@ -1,0 +1,196 @@
+//! Model records as reg shows them: the signed manifest, with its state and how it was admitted.
+
+use crate::encoding::b64_encode;
+use crate::entry::{Body, Entry};
+use crate::envelope::Unverified;
+use crate::formats::Format;
+use crate::keys::Fingerprint;
+use crate::ledger::ENTRY_LIMIT;
+use crate::manifest::{MANIFEST_LIMIT, Provenance, SignedManifest};
+use crate::registry::{Registry, RegistryError};
+use crate::state::{LifecycleState, ModelState, State};
+use crate::store::ObjectId;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Errors resolving a model name.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// Nothing matches.
+    #[error("no model `{0}` in this registry")]
+    NotFound(String),
+    /// A prefix matches several records.
+    #[error("`{prefix}` is ambiguous: it matches {}", .candidates.join(", "))]
+    Ambiguous {
+        /// The prefix given.
+        prefix: String,
+        /// `id (name@version)` of each match.
+        candidates: Vec<String>,
+    },
+}
+
+/// Finds a model by `name@version`, record id, or unique id prefix (at least 4 hex digits), like git.
+pub fn resolve<'s>(
+    state: &'s State,
+    spec: &str,
+) -> Result<(ObjectId, &'s ModelState), ResolveError> {
+    if let Some((name, version)) = spec.split_once('@') {
+        return state
+            .find(name, version)
+            .map(|(id, m)| (*id, m))
+            .ok_or_else(|| ResolveError::NotFound(spec.to_string()));
+    }
+    if spec.len() >= 4 && spec.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let prefix = spec.to_ascii_lowercase();
+        let matches: Vec<(&ObjectId, &ModelState)> = state
+            .models
+            .iter()
+            .filter(|(id, _)| id.to_string().starts_with(&prefix))
+            .collect();
+        return match matches.as_slice() {
+            [(id, m)] => Ok((**id, m)),
+            [] => Err(ResolveError::NotFound(spec.to_string())),
+            many => Err(ResolveError::Ambiguous {
+                prefix: spec.to_string(),
+                candidates: many
+                    .iter()
+                    .map(|(id, m)| format!("{id} ({}@{})", m.name, m.version))
+                    .collect(),
+            }),
+        };
+    }
+    Err(ResolveError::NotFound(spec.to_string()))
+}
+
+/// One artifact as shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArtifactView {
+    /// Path in the bundle.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// BLAKE3 (the object id).
+    pub blake3: String,
+    /// Detected format.
+    pub format: Format,
+    /// Whether loading it can run code (pickle-based).
+    pub runs_code_when_loaded: bool,
+}
+
+/// How the model was admitted.
+#[derive(Debug, Clone, Serialize)]
+pub struct Admission {
+    /// The `add` entry id.
+    pub entry: ObjectId,
+    /// Its seq.
+    pub seq: u64,
+    /// When.
+    pub time: String,
+    /// The operator's fingerprint.
+    pub operator: Fingerprint,
+    /// BLAKE3 of the bundle as received.
+    pub bundle: ObjectId,
+}
+
+/// The publisher and signature.
+#[derive(Debug, Clone, Serialize)]
+pub struct Publisher {
+    /// Key fingerprint.
+    pub fingerprint: Fingerprint,
+    /// Base64 ed25519 signature over the manifest's PAE.
+    pub signature: String,
+}
+
+/// A model record as `reg show --json` prints it (`schema/model-record.schema.json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordView {
+    /// Record id.
+    pub id: ObjectId,
+    /// Model name.
+    pub name: String,
+    /// Semantic version.
+    pub version: String,
+    /// Model type.
+    #[serde(rename = "type")]
+    pub model_type: String,
+    /// Intended uses.
+    pub uses: Vec<String>,
+    /// Description.
+    pub description: String,
+    /// Framework.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub framework: Option<String>,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// Training-data references.
+    pub provenance: Vec<Provenance>,
+    /// Artifacts.
+    pub artifacts: Vec<ArtifactView>,
+    /// When the bundle was packed.
+    pub created: String,
+    /// Who signed it.
+    pub publisher: Publisher,
+    /// Lifecycle state.
+    pub state: LifecycleState,
+    /// How it was admitted.
+    pub added: Admission,
+}
+
+/// Loads and verifies (hash, canonical form, schema) a record, with its state and admission.
+pub fn view(
+    reg: &Registry,
+    id: &ObjectId,
+    model: &ModelState,
+) -> Result<RecordView, RegistryError> {
+    let bytes = reg.store().get(id, MANIFEST_LIMIT)?;
+    let signed = SignedManifest::parse(bytes).map_err(|e| RegistryError::Config {
+        path: reg.store().path(id),
+        detail: format!("record {id}: {e}"),
+    })?;
+    let entry_bytes = reg.store().get(&model.added, ENTRY_LIMIT)?;
+    let entry = Unverified::parse(&entry_bytes)
+        .map_err(crate::entry::EntryError::from)
+        .and_then(|env| Entry::from_envelope(&env))?;
+    let Body::Add(add) = &entry.body else {
+        return Err(RegistryError::Config {
+            path: reg.store().path(&model.added),
+            detail: format!("entry {} is not the add entry of record {id}", model.added),
+        });
+    };
+    let m = signed.manifest;
+    Ok(RecordView {
+        id: *id,
+        artifacts: m
+            .artifacts
+            .iter()
+            .map(|a| ArtifactView {
+                path: a.path.clone(),
+                size: a.size,
+                blake3: a.blake3.clone(),
+                format: a.format,
+                runs_code_when_loaded: a.format.runs_code_when_loaded(),
+            })
+            .collect(),
+        publisher: Publisher {
+            fingerprint: m.publisher.clone(),
+            signature: b64_encode(&signed.envelope.signatures[0].1),
+        },
+        name: m.name,
+        version: m.version,
+        model_type: m.model_type,
+        uses: m.uses,
+        description: m.description,
+        framework: m.framework,
+        labels: m.labels,
+        provenance: m.provenance,
+        created: m.created,
+        state: model.state,
+        added: Admission {
+            entry: model.added,
+            seq: entry.header.seq,
+            time: entry.header.time.clone(),
+            operator: entry.header.actor.clone(),
+            bundle: add.bundle,
+        },
+    })
+}
