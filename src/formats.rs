@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 /// How many leading bytes detection looks at.
 pub const SNIFF_LEN: usize = 4096;
 
-/// The format vocabulary of FORMAT.md §7.4.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// The format vocabulary of FORMAT.md §7.4. Formats order by name, as lists of them are
+/// written sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     /// Hugging Face safetensors.
@@ -97,6 +98,18 @@ impl Format {
     /// Parses a format name.
     pub fn from_name(name: &str) -> Option<Format> {
         Format::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+impl Ord for Format {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.name().cmp(other.name())
+    }
+}
+
+impl PartialOrd for Format {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 

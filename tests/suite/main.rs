@@ -6,11 +6,15 @@
 
 mod util;
 
+mod age_interop;
+mod archive_attacks;
 mod cli_errors;
+mod craft;
 mod crash;
 mod determinism;
 mod ed25519_vectors;
 mod format_example;
+mod ingest;
 mod interop;
 mod ledger_tamper;
 mod store;

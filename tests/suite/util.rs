@@ -130,6 +130,58 @@ impl Sandbox {
             .collect()
     }
 
+    /// Runs `argv` (any program) in a pseudo-terminal with the sandbox's environment,
+    /// answering each prompt that mentions "passphrase" with the next answer once the program
+    /// has turned echo off; returns what the terminal showed and the exit code.
+    pub fn in_pty(&self, argv: &[String], answers: &[&str]) -> (String, i32) {
+        const DRIVER: &str = r#"
+import os, pty, sys, json, termios, time
+argv, answers = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+seen, out = 0, b""
+while True:
+    try:
+        chunk = os.read(fd, 1024)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+    while seen < len(answers) and out.lower().count(b"passphrase") > seen:
+        # Answer only once the program has turned echo off, as a person typing after the
+        # prompt would; answering earlier would let the terminal echo what it was sent.
+        deadline = time.time() + 10
+        while termios.tcgetattr(fd)[3] & termios.ECHO and time.time() < deadline:
+            time.sleep(0.005)
+        os.write(fd, answers[seen].encode() + b"\n")
+        seen += 1
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+        let mut c = std::process::Command::new(tool("python3", "python3"));
+        for (k, v) in self.reg().get_envs() {
+            match v {
+                Some(v) => c.env(k, v),
+                None => c.env_remove(k),
+            };
+        }
+        let out = c
+            .current_dir(self.path())
+            .arg("-c")
+            .arg(DRIVER)
+            .arg(serde_json::to_string(argv).unwrap())
+            .arg(serde_json::to_string(answers).unwrap())
+            .output()
+            .unwrap();
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            out.status.code().unwrap_or(-1),
+        )
+    }
+
     pub fn object_path(&self, id: &str) -> PathBuf {
         self.dot().join("objects").join(&id[..2]).join(&id[2..])
     }

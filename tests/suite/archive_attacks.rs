@@ -1,0 +1,413 @@
+//! Every hostile archive is refused with a message naming the entry, and the registry is left
+//! byte-for-byte as it was. Each archive is crafted byte by byte, and each test first shows,
+//! with an independent reader (Python's `tarfile`), that the hostile entry is really in it.
+
+use crate::craft::{File, Tar, file, good_tar, load, manifest_for, python_list, sign};
+use crate::util::Sandbox;
+
+struct Case {
+    s: Sandbox,
+    files: Vec<File>,
+    signed: Vec<u8>,
+}
+
+/// A registry with a publisher, and a signed manifest for two small files.
+fn case() -> Case {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    let publisher = load(&s, "pub.pem");
+    let files = vec![
+        file("model.bin", b"weights v1 0123456789"),
+        file("tokenizer.json", b"{\"vocab\":[]}"),
+    ];
+    let signed = sign(
+        &manifest_for(&files, "victim", "1.0.0", &publisher),
+        &publisher,
+    );
+    Case { s, files, signed }
+}
+
+impl Case {
+    /// The good prefix of a bundle: the manifest and both files.
+    fn good_prefix(&self) -> Tar {
+        let mut t = Tar::new().manifest(&self.signed);
+        for f in &self.files {
+            t = t.file(&f.path, &f.data);
+        }
+        t
+    }
+
+    /// Writes `bytes` as a bundle, checks that `tarfile` sees `entry` (name, type) in it, and
+    /// that `reg add` refuses it with `needle`, changing nothing.
+    fn refused(&self, bytes: &[u8], entry: Option<(&[u8], u8)>, needle: &str) {
+        let path = self.s.join("hostile.tar");
+        std::fs::write(&path, bytes).unwrap();
+        if let Some((name, kind)) = entry {
+            let listed = python_list(&path);
+            assert!(
+                listed.iter().any(|(n, t, _)| n == name && *t == kind),
+                "the crafted archive does not hold {:?} of type {}: {listed:?}",
+                String::from_utf8_lossy(name),
+                kind as char
+            );
+        }
+        let before = self.s.snapshot();
+        let err = self.s.fails(1, &["add", "hostile.tar", "--key", "op.pem"]);
+        assert!(err.contains(needle), "expected `{needle}` in: {err}");
+        assert!(err.starts_with("error: "), "{err}");
+        assert_eq!(
+            before,
+            self.s.snapshot(),
+            "the refused add changed the registry"
+        );
+    }
+}
+
+#[test]
+fn the_well_formed_crafted_bundle_is_accepted() {
+    // The crafting itself is sound: without the attack, the same bundle is admitted.
+    let c = case();
+    std::fs::write(c.s.join("good.tar"), good_tar(&c.signed, &c.files)).unwrap();
+    let out = c.s.ok(&["add", "good.tar", "--key", "op.pem"]);
+    assert!(out.contains("added victim@1.0.0"), "{out}");
+}
+
+#[test]
+fn absolute_path() {
+    let c = case();
+    let t = c
+        .good_prefix()
+        .file("/etc/cron.d/evil", b"* * * * * root sh")
+        .end();
+    c.refused(
+        &t,
+        Some((b"/etc/cron.d/evil", b'0')),
+        "`/etc/cron.d/evil`: absolute path",
+    );
+}
+
+#[test]
+fn dot_dot_component() {
+    let c = case();
+    let t = c.good_prefix().file("../../home/op/.bashrc", b"evil").end();
+    c.refused(
+        &t,
+        Some((b"../../home/op/.bashrc", b'0')),
+        "`../../home/op/.bashrc`: `..` component",
+    );
+}
+
+#[test]
+fn dot_dot_hidden_in_a_gnu_long_name() {
+    let c = case();
+    let long = format!("{}/../../../etc/passwd", "a".repeat(120));
+    let t = c
+        .good_prefix()
+        .gnu_long_name(long.as_bytes())
+        .file("short", b"x")
+        .end();
+    c.refused(&t, Some((long.as_bytes(), b'0')), "`..` component");
+}
+
+#[test]
+fn backslash() {
+    let c = case();
+    let t = c
+        .good_prefix()
+        .file("..\\..\\windows\\evil.dll", b"MZ")
+        .end();
+    c.refused(
+        &t,
+        Some((b"..\\..\\windows\\evil.dll", b'0')),
+        "character '\\\\' is not allowed",
+    );
+}
+
+#[test]
+fn nul_in_a_pax_name() {
+    let c = case();
+    let t = c
+        .good_prefix()
+        .pax(&[("path", b"model.bin\0.exe")])
+        .file("x", b"1")
+        .end();
+    let path = c.s.join("hostile.tar");
+    std::fs::write(&path, &t).unwrap();
+    // tarfile truncates nothing in PAX names: the NUL really is in the name.
+    assert!(python_list(&path).iter().any(|(n, _, _)| n.contains(&0)));
+    c.refused(&t, None, "the name holds a NUL byte");
+}
+
+#[test]
+fn registry_and_git_names() {
+    let c = case();
+    let t = c
+        .good_prefix()
+        .file(".registry/objects/aa/bb", b"planted")
+        .end();
+    c.refused(
+        &t,
+        Some((b".registry/objects/aa/bb", b'0')),
+        "`.registry` is a reserved name",
+    );
+    let t = c
+        .good_prefix()
+        .file("sub/.GIT/hooks/post-checkout", b"#!/bin/sh")
+        .end();
+    c.refused(
+        &t,
+        Some((b"sub/.GIT/hooks/post-checkout", b'0')),
+        "`.GIT` is a reserved name",
+    );
+}
+
+#[test]
+fn symlink() {
+    let c = case();
+    let t = c
+        .good_prefix()
+        .raw(b"link", b'2', 0, b"", b"/etc/shadow")
+        .end();
+    c.refused(&t, Some((b"link", b'2')), "`link`: is a symbolic link");
+}
+
+#[test]
+fn symlink_in_place_of_an_artifact() {
+    let c = case();
+    let t = Tar::new()
+        .manifest(&c.signed)
+        .raw(b"model.bin", b'2', 0, b"", b"/etc/shadow")
+        .file("tokenizer.json", &c.files[1].data)
+        .end();
+    c.refused(
+        &t,
+        Some((b"model.bin", b'2')),
+        "`model.bin`: is a symbolic link",
+    );
+}
+
+#[test]
+fn hardlink() {
+    let c = case();
+    let t = c
+        .good_prefix()
+        .raw(b"hard", b'1', 0, b"", b"model.bin")
+        .end();
+    c.refused(&t, Some((b"hard", b'1')), "`hard`: is a hard link");
+}
+
+#[test]
+fn devices_and_fifos() {
+    for (kind, word) in [
+        (b'3', "character device"),
+        (b'4', "block device"),
+        (b'6', "FIFO"),
+    ] {
+        let c = case();
+        let t = c.good_prefix().raw(b"dev", kind, 0, b"", b"").end();
+        c.refused(&t, Some((b"dev", kind)), &format!("`dev`: is a {word}"));
+    }
+}
+
+#[test]
+fn duplicate_path() {
+    let c = case();
+    let t = c.good_prefix().file("model.bin", &c.files[0].data).end();
+    c.refused(
+        &t,
+        Some((b"model.bin", b'0')),
+        "`model.bin`: appears twice in the bundle",
+    );
+}
+
+#[test]
+fn duplicate_after_case_folding() {
+    let c = case();
+    let t = Tar::new()
+        .manifest(&c.signed)
+        .file("MODEL.bin", &c.files[0].data)
+        .file("tokenizer.json", &c.files[1].data)
+        .end();
+    c.refused(
+        &t,
+        Some((b"MODEL.bin", b'0')),
+        "`MODEL.bin`: differs only in case or Unicode form from `model.bin`",
+    );
+}
+
+#[test]
+fn duplicate_after_unicode_normalisation() {
+    // The manifest lists the NFC name; the archive carries the decomposed (NFD) spelling,
+    // which many file systems show as the same name.
+    let s = Sandbox::new();
+    s.init_with_roles();
+    let publisher = load(&s, "pub.pem");
+    let files = vec![file("caf\u{e9}.bin", b"nfc")];
+    let signed = sign(
+        &manifest_for(&files, "unicode", "1.0.0", &publisher),
+        &publisher,
+    );
+    let c = Case { s, files, signed };
+    let nfd = "cafe\u{301}.bin";
+    let t = Tar::new().manifest(&c.signed).file(nfd, b"nfc").end();
+    c.refused(&t, Some((nfd.as_bytes(), b'0')), "not in Unicode NFC form");
+}
+
+#[test]
+fn file_not_in_the_manifest() {
+    let c = case();
+    let t = c
+        .good_prefix()
+        .file("backdoor.pkl", b"\x80\x04cos\nsystem\n")
+        .end();
+    c.refused(
+        &t,
+        Some((b"backdoor.pkl", b'0')),
+        "`backdoor.pkl`: is not listed in the manifest",
+    );
+}
+
+#[test]
+fn file_missing_from_the_bundle() {
+    let c = case();
+    let t = Tar::new()
+        .manifest(&c.signed)
+        .file("model.bin", &c.files[0].data)
+        .end();
+    c.refused(
+        &t,
+        Some((b"model.bin", b'0')),
+        "the bundle lacks 1 file(s) the manifest lists: `tokenizer.json`",
+    );
+}
+
+#[test]
+fn empty_file_dropped_or_added() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    let publisher = load(&s, "pub.pem");
+    let files = vec![file("empty.txt", b""), file("model.bin", b"w")];
+    let signed = sign(
+        &manifest_for(&files, "empties", "1.0.0", &publisher),
+        &publisher,
+    );
+    let c = Case { s, files, signed };
+    let dropped = Tar::new().manifest(&c.signed).file("model.bin", b"w").end();
+    c.refused(
+        &dropped,
+        Some((b"model.bin", b'0')),
+        "lacks 1 file(s) the manifest lists: `empty.txt`",
+    );
+    let added = c.good_prefix().file("also-empty.txt", b"").end();
+    c.refused(
+        &added,
+        Some((b"also-empty.txt", b'0')),
+        "`also-empty.txt`: is not listed in the manifest",
+    );
+}
+
+#[test]
+fn entry_larger_than_the_manifest_says() {
+    let c = case();
+    let mut big = c.files[0].data.clone();
+    big.extend_from_slice(b"+appended payload");
+    let t = Tar::new()
+        .manifest(&c.signed)
+        .file("model.bin", &big)
+        .file("tokenizer.json", &c.files[1].data)
+        .end();
+    c.refused(
+        &t,
+        Some((b"model.bin", b'0')),
+        "`model.bin`: is 38 bytes, but the manifest says 21",
+    );
+}
+
+#[test]
+fn pax_size_header_is_honoured() {
+    // The ustar header says 21 bytes (what the manifest says); a PAX header says 38, and an
+    // extracting tool would write 38. reg reads the size the way extractors do, and refuses.
+    let c = case();
+    let mut big = c.files[0].data.clone();
+    big.extend_from_slice(b"+appended payload");
+    let t = Tar::new()
+        .manifest(&c.signed)
+        .pax(&[("size", b"38")])
+        .raw(b"model.bin", b'0', 21, &big, b"")
+        .file("tokenizer.json", &c.files[1].data)
+        .end();
+    c.refused(
+        &t,
+        Some((b"model.bin", b'0')),
+        "`model.bin`: is 38 bytes, but the manifest says 21",
+    );
+}
+
+#[test]
+fn manifest_not_first() {
+    let c = case();
+    let t = Tar::new()
+        .file("model.bin", &c.files[0].data)
+        .manifest(&c.signed)
+        .file("tokenizer.json", &c.files[1].data)
+        .end();
+    c.refused(
+        &t,
+        Some((b"model.bin", b'0')),
+        "the first entry of a bundle must be the regular file `reg-manifest.json`",
+    );
+}
+
+#[test]
+fn trailing_garbage() {
+    let c = case();
+    let mut t = good_tar(&c.signed, &c.files);
+    let end = t.len();
+    t.extend_from_slice(b"\x80\x04smuggled after the end of the archive");
+    assert!(t[end..].iter().any(|b| *b != 0));
+    // Python's tarfile stops at the end marker and never sees it: that is the point.
+    c.refused(
+        &t,
+        Some((b"tokenizer.json", b'0')),
+        "data follows the end of the tar archive",
+    );
+}
+
+#[test]
+fn non_utf8_name() {
+    let c = case();
+    let t = c.good_prefix().file_bytes(b"model\xff.bin", b"x").end();
+    c.refused(&t, Some((b"model\xff.bin", b'0')), "the name is not UTF-8");
+}
+
+#[test]
+fn too_many_entries() {
+    let c = case();
+    let mut t = c.good_prefix();
+    for _ in 0..20_000 {
+        t = t.raw(b"d/", b'5', 0, b"", b"");
+    }
+    c.refused(
+        &t.end(),
+        Some((b"d", b'5')),
+        "the tar has more than 20000 entries",
+    );
+}
+
+#[test]
+fn manifest_larger_than_the_cap() {
+    let c = case();
+    let huge = vec![b' '; 1024 * 1024 + 1];
+    let t = Tar::new().file("reg-manifest.json", &huge).end();
+    c.refused(
+        &t,
+        Some((b"reg-manifest.json", b'0')),
+        "the manifest is larger than 1048576 bytes",
+    );
+}
+
+impl Tar {
+    fn file_bytes(self, name: &[u8], data: &[u8]) -> Self {
+        self.raw(name, b'0', data.len() as u64, data, b"")
+    }
+}
