@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The reg walkthrough: generated keys, a new registry, trusted roles, the signed ledger, and what
-# happens when someone tampers with a registry copied to removable media.
+# The reg walkthrough: generated keys, a new registry, trusted roles, a publisher's signed and
+# encrypted model bundle admitted by an operator, the signed ledger, and what happens when
+# someone tampers with a bundle or with a registry copied to removable media.
 #
 # Usage: examples/walkthrough.sh [WORKDIR]   (default: a fresh temporary directory, kept for a look)
-# Builds reg with cargo first. Uses only reg and coreutils.
+# Builds reg with cargo first. Uses only reg, coreutils and grep.
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -55,26 +56,63 @@ reg key trust ../keys/root2.pem.pub --role root --key ../keys/root.pem --reason 
 reg key revoke "$("$REG_BIN" key fingerprint ../keys/reporter.pem.pub)" --key ../keys/root2.pem --reason "monitoring host decommissioned"
 refused key trust ../keys/publisher.pem.pub --role reporter --key ../keys/reporter.pem --reason "signed after revocation"
 
-step "6. The audit ledger: every action is one signed, hash-chained entry"
+step "6. The site's age identity: publishers encrypt bundles to its recipient (root-signed)"
+reg key gen --age ../keys/site-a.age
+reg recipients set "$(grep -o 'age1[0-9a-z]*' ../keys/site-a.age)" --key ../keys/root.pem --reason "site A bundle decryption key"
+reg recipients list
+
+step "7. The publisher packs a small sample model, signed, encrypted to the site"
+cd ..
+mkdir -p sample-model/tokenizer
+# A tiny safetensors file: an 8-byte little-endian header length, a JSON header, the tensor data.
+header='{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}'
+{ printf "\\x$(printf %02x ${#header})\\x00\\x00\\x00\\x00\\x00\\x00\\x00"; printf '%s' "$header"; head -c 16 /dev/zero; } > sample-model/model.safetensors
+printf '{"vocab":["<s>","</s>","ransom","note"]}' > sample-model/tokenizer/vocab.json
+printf '{"threshold":0.92}' > sample-model/config.json
+recipient=$("$REG_BIN" --registry site-a recipients list)
+reg bundle pack sample-model -o detector-1.0.0.tar.age --key keys/publisher.pem \
+  --name ransomware-detector --version 1.0.0 --type DL --use classification --use anomaly-detection \
+  --description "Classifies process behaviour as ransomware or benign" --framework "pytorch 2.3" \
+  --label team=dfir --provenance telemetry-2026q3=sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 \
+  --recipient "$recipient"
+
+step "8. The operator checks the bundle, then admits it: signature first, then every artifact hash"
+reg bundle verify detector-1.0.0.tar.age --publisher keys/publisher.pem.pub --identity keys/site-a.age
+cd site-a
+reg add ../detector-1.0.0.tar.age --key ../keys/operator.pem --identity ../keys/site-a.age
+reg add ../detector-1.0.0.tar.age --key ../keys/operator.pem --identity ../keys/site-a.age
+reg list
+reg show ransomware-detector@1.0.0
+
+step "9. A bundle altered on the way is refused, naming the file; nothing is written"
+cd ..
+"$REG_BIN" bundle pack sample-model -o detector-1.0.1.tar --key keys/publisher.pem --name ransomware-detector \
+  --version 1.0.1 --type DL --use classification --description "patched" >/dev/null
+offset=$(grep -abo '"threshold"' detector-1.0.1.tar | tail -1 | cut -d: -f1)
+printf '"THRESHOLD"' | dd of=detector-1.0.1.tar bs=1 seek="$offset" conv=notrunc status=none
+refused --registry site-a add detector-1.0.1.tar --key keys/operator.pem
+cd site-a
+
+step "10. The audit ledger: every action is one signed, hash-chained entry"
 reg log
 reg ledger verify
 echo '$ reg ledger export > ../ledger.jsonl'
 "$REG_BIN" ledger export > ../ledger.jsonl
 echo "exported $(wc -l < ../ledger.jsonl) entries, one JSON line each, for an external audit ledger"
 
-step "7. The registry travels on removable media: an exact copy verifies"
+step "11. The registry travels on removable media: an exact copy verifies"
 cd ..
 cp -r site-a usb-copy
 reg --registry usb-copy ledger verify
 
-step "8. Someone with the medium flips one byte of a ledger entry: caught, and named"
+step "12. Someone with the medium flips one byte of a ledger entry: caught, and named"
 entry=$(sed -n 3p usb-copy/.registry/ledger)
 object="usb-copy/.registry/objects/${entry:0:2}/${entry:2}"
 chmod u+w "$object"
 printf 'X' | dd of="$object" bs=1 seek=40 conv=notrunc status=none
 refused --registry usb-copy ledger verify
 
-step "9. Someone replaces the whole registry with one of their own keys: the host pin refuses it"
+step "13. Someone replaces the whole registry with one of their own keys: the host pin refuses it"
 rm -rf usb-copy
 mkdir -p attacker && (cd attacker && "$REG_BIN" key gen evil-root.pem >/dev/null 2>&1 &&
   REG_TRUST_FILE="$work/attacker/trust.json" "$REG_BIN" init forged --root-key evil-root.pem >/dev/null)

@@ -1,24 +1,32 @@
-//! `reg key gen`: a new ed25519 key pair.
+//! `reg key gen`: a new ed25519 signing key pair, or an age identity for encrypted bundles.
 
+use age::secrecy::ExposeSecret as _;
 use reg::keys::{SecretKey, write_key_pair};
-use std::io::IsTerminal as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use zeroize::Zeroizing;
 
 /// Generate an ed25519 key pair: FILE (private, PKCS#8 PEM, mode 0600) and FILE.pub
 ///
-/// Prints the key's fingerprint on stdout.
+/// Prints the key's fingerprint on stdout. With --age, writes an age X25519 identity instead
+/// (the format of age-keygen) and prints its recipient.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Where to write the private key; the public key goes to FILE.pub
     #[arg(value_name = "FILE")]
     out: PathBuf,
     /// Encrypt the private key with a passphrase (from REG_KEY_PASSPHRASE, else asked twice)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "age")]
     passphrase: bool,
+    /// Write an age identity (to decrypt bundles) instead of a signing key
+    #[arg(long)]
+    age: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if args.age {
+        return age_identity(&args.out);
+    }
     let pass = if args.passphrase {
         Some(new_passphrase()?)
     } else {
@@ -32,6 +40,32 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         pub_path.display()
     );
     outln!("{}", key.public().fingerprint());
+    Ok(())
+}
+
+/// An age X25519 identity file, as age-keygen writes it, readable only by its owner.
+fn age_identity(out: &std::path::Path) -> anyhow::Result<()> {
+    let identity = age::x25519::Identity::generate();
+    let recipient = identity.to_public().to_string();
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(out)
+        .map_err(|e| anyhow::anyhow!("create `{}`: {e}", out.display()))?;
+    let secret = identity.to_string();
+    let text = Zeroizing::new(format!(
+        "# created by reg\n# public key: {recipient}\n{}\n",
+        secret.expose_secret()
+    ));
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    eprintln!("wrote age identity {}", out.display());
+    outln!("{recipient}");
     Ok(())
 }
 

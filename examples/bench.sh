@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# reg's benchmark harness: times reg against the standard tools on the same files in the same
+# run, and prints each ratio with its target (../docs/PERFORMANCE.md explains the rows).
+#
+# Usage: examples/bench.sh [--quick]
+#   BENCH_MIB   size of the large model in MiB (default 1024; --quick: 256)
+#   BENCH_RUNS  timed runs per command (default 5; --quick: 3)
+#   BENCH_DIR   scratch directory (default: a new one under $TMPDIR, removed at the end)
+#
+# It installs what it needs if missing: hyperfine, age and GNU time from Debian; the current
+# b3sum and rage (the age crate's own CLI) with cargo install. The machine is shared and noisy:
+# every figure is a median of several runs, and ratios compare commands run side by side.
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+mib=${BENCH_MIB:-1024}
+runs=${BENCH_RUNS:-5}
+if [ "${1:-}" = "--quick" ]; then mib=${BENCH_MIB:-256}; runs=${BENCH_RUNS:-3}; fi
+
+need_apt=()
+command -v hyperfine >/dev/null || need_apt+=(hyperfine)
+command -v age >/dev/null || need_apt+=(age)
+[ -x /usr/bin/time ] || need_apt+=(time)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get install -y --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
+# Debian's b3sum 1.2 is slower than the current one; compare with the best standard tool.
+if ! "$cargo_bin/b3sum" --version 2>/dev/null | grep -qE '^b3sum 1\.([5-9]|[1-9][0-9])'; then
+  cargo install --quiet --locked b3sum
+fi
+[ -x "$cargo_bin/rage" ] || cargo install --quiet --locked rage
+B3SUM="$cargo_bin/b3sum"
+RAGE="$cargo_bin/rage"
+
+cargo build --quiet --release --manifest-path "$top/Cargo.toml" --bin reg
+REG="$top/target/release/reg"
+
+work=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/reg-bench.XXXXXX")}
+[ -n "${BENCH_DIR:-}" ] || trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+cd "$work"
+export REG_TRUST_FILE="$work/trust.json"
+
+echo "reg benchmark: ${mib} MiB model, ${runs} runs each, $(nproc) cores, in $work"
+echo "tools: $("$B3SUM" --version), $("$RAGE" --version 2>&1 | head -1), age $(age --version)"
+
+# Keys, an empty registry kept as a template, and the bundles: plain and age-encrypted.
+"$REG" key gen root.pem >/dev/null 2>&1
+"$REG" key gen op.pem >/dev/null 2>&1
+"$REG" key gen pub.pem >/dev/null 2>&1
+mkdir template
+"$REG" init template --root-key root.pem >/dev/null
+"$REG" --registry template key trust op.pem.pub --role operator --key root.pem --reason bench >/dev/null
+"$REG" --registry template key trust pub.pem.pub --role publisher --key root.pem --reason bench >/dev/null
+age-keygen -o site.key 2>/dev/null
+recipient=$(age-keygen -y site.key)
+
+make_model() { # DIR MIB
+  mkdir -p "$1"
+  head -c "$(($2 * 1024 * 1024))" /dev/urandom > "$1/weights.bin"
+}
+make_model big "$mib"
+make_model small 64
+"$REG" bundle pack big -o big.tar --key pub.pem --name big --version 1.0.0 --type LLM --use generation --description "benchmark model" >/dev/null
+"$REG" bundle pack big -o big.age --key pub.pem --name big --version 1.0.0 --type LLM --use generation --description "benchmark model" --recipient "$recipient" >/dev/null
+"$REG" bundle pack small -o small.tar --key pub.pem --name small --version 1.0.0 --type ML --use detection --description "benchmark model" >/dev/null
+
+fresh='chmod -R u+w reg 2>/dev/null; rm -rf reg G; cp -a template reg; sync'
+median() { # JSON FILE, command index
+  python3 -c "import json,statistics,sys; r=json.load(open(sys.argv[1]))['results'][int(sys.argv[2])]; print(statistics.median(r['times']))" "$1" "$2"
+}
+rows=()
+row() { # WORK REG_S BASE_S BASE_NAME TARGET(max ratio)
+  local ratio verdict
+  ratio=$(python3 -c "print(f'{$2/$3:.2f}')")
+  verdict=$(python3 -c "print('met' if $2/$3 <= $5 else 'MISSED')")
+  rows+=("$(printf '| %s | %.2f s | %.2f s (%s) | %s x | <= %s x | %s |' "$1" "$2" "$3" "$4" "$ratio" "$5" "$verdict")")
+}
+
+echo; echo "== plain bundle: reg add vs b3sum + cp + sync of the artifact"
+hyperfine --style basic --runs "$runs" --prepare "$fresh" --export-json plain.json \
+  -n "reg add" "$REG --registry reg add big.tar --key op.pem" \
+  -n "b3sum + cp + sync" "$B3SUM big/weights.bin && cp big/weights.bin G && sync G" >/dev/null
+row "reg add, ${mib} MiB plain tar" "$(median plain.json 0)" "$(median plain.json 1)" "b3sum + cp + sync" 1.3
+
+echo "== encrypted bundle: reg add vs rage -d + sync (and Go age -d + sync)"
+hyperfine --style basic --runs "$runs" --prepare "$fresh" --export-json enc.json \
+  -n "reg add" "$REG --registry reg add big.age --key op.pem -i site.key" \
+  -n "rage -d + sync" "$RAGE -d -i site.key -o G big.age && sync G" \
+  -n "age -d + sync" "age -d -i site.key -o G big.age && sync G" >/dev/null
+row "reg add, ${mib} MiB age-encrypted" "$(median enc.json 0)" "$(median enc.json 1)" "rage -d + sync" 1.2
+row "reg add, ${mib} MiB age-encrypted" "$(median enc.json 0)" "$(median enc.json 2)" "Go age -d + sync" 1.2
+
+echo "== peak memory of reg add (must not grow with model size)"
+peak() { # BUNDLE -> KiB
+  sh -c "$fresh"
+  /usr/bin/time -f '%M' -o rss.txt "$REG" --registry reg add "$1" --key op.pem >/dev/null
+  cat rss.txt
+}
+small_kib=$(peak small.tar)
+big_kib=$(peak big.tar)
+
+echo
+echo "| work | reg (median) | baseline (median) | ratio | target | verdict |"
+echo "| --- | --- | --- | --- | --- | --- |"
+printf '%s\n' "${rows[@]}"
+echo
+mem_verdict=$(python3 -c "print('met' if $big_kib <= 1.25 * $small_kib else 'MISSED')")
+echo "peak RSS of reg add: 64 MiB model ${small_kib} KiB, ${mib} MiB model ${big_kib} KiB (target: no growth with size): ${mem_verdict}"
