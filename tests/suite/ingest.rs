@@ -550,3 +550,56 @@ fn a_writer_killed_during_add_leaves_the_registry_consistent() {
         assert!(s.ok(&["list"]).contains("detector"), "{step}");
     }
 }
+
+#[test]
+fn metadata_can_come_from_a_json_file_and_flags_override_it() {
+    let s = setup();
+    fs::write(
+        s.join("meta.json"),
+        r#"{"name":"from-file","version":"0.9.0","type":"LLM","uses":["summarization","other:triage-notes"],
+            "description":"from a file","labels":{"owner":"blue-team"},
+            "provenance":[{"name":"corpus","hash":"blake3:af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"}]}"#,
+    )
+    .unwrap();
+    s.ok(&[
+        "bundle",
+        "pack",
+        "model",
+        "-o",
+        "m.tar",
+        "--key",
+        "pub.pem",
+        "--metadata",
+        "meta.json",
+        "--version",
+        "1.0.0",
+    ]);
+    s.ok(&["add", "m.tar", "--key", "op.pem"]);
+    let show: serde_json::Value =
+        serde_json::from_str(&s.ok(&["show", "from-file@1.0.0", "--json"])).unwrap();
+    validate("model-record.schema.json", &show);
+    assert_eq!(show["type"], "LLM");
+    assert_eq!(
+        show["uses"],
+        serde_json::json!(["other:triage-notes", "summarization"])
+    );
+    assert_eq!(show["provenance"][0]["name"], "corpus");
+    let err = s.fails(
+        1,
+        &[
+            "bundle",
+            "pack",
+            "model",
+            "-o",
+            "bad.tar",
+            "--key",
+            "pub.pem",
+            "--metadata",
+            "meta.json",
+            "--use",
+            "mind-reading",
+        ],
+    );
+    assert!(err.contains("/uses/0"), "{err}");
+    assert!(!s.join("bad.tar").exists());
+}
