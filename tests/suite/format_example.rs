@@ -42,21 +42,62 @@ fn render() -> String {
     let s = Sandbox::new();
     let root = SecretKey::from_seed(&seed(0)).unwrap();
     let op = SecretKey::from_seed(&seed(0x20)).unwrap();
+    let publ = SecretKey::from_seed(&seed(0x40)).unwrap();
     write_key_pair(&root, &s.join("root.pem"), None).unwrap();
     write_key_pair(&op, &s.join("op.pem"), None).unwrap();
-    s.ok(&["init", "--root-key", "root.pem"]);
-    s.ok(&[
-        "key",
-        "trust",
-        "op.pem.pub",
-        "--role",
-        "operator",
-        "--key",
-        "root.pem",
-        "--reason",
-        "site operator",
-    ]);
-    s.ok(&["ledger", "verify"]);
+    write_key_pair(&publ, &s.join("pub.pem"), None).unwrap();
+    let rule = "rule ransom_note { strings: $a = \"YOUR FILES ARE ENCRYPTED\" condition: $a }\n";
+    fs::create_dir(s.join("model")).unwrap();
+    fs::write(s.join("model/rules.yar"), rule).unwrap();
+    let commands: [&[&str]; 6] = [
+        &["init", "--root-key", "root.pem"],
+        &[
+            "key",
+            "trust",
+            "op.pem.pub",
+            "--role",
+            "operator",
+            "--key",
+            "root.pem",
+            "--reason",
+            "site operator",
+        ],
+        &[
+            "key",
+            "trust",
+            "pub.pem.pub",
+            "--role",
+            "publisher",
+            "--key",
+            "root.pem",
+            "--reason",
+            "model team",
+        ],
+        &[
+            "bundle",
+            "pack",
+            "model",
+            "-o",
+            "bundle.tar",
+            "--key",
+            "pub.pem",
+            "--name",
+            "ransom-notes",
+            "--version",
+            "1.0.0",
+            "--type",
+            "ruleset",
+            "--use",
+            "detection",
+            "--description",
+            "YARA rule for ransom notes",
+        ],
+        &["add", "bundle.tar", "--key", "op.pem"],
+        &["ledger", "verify"],
+    ];
+    for c in commands {
+        s.ok(c);
+    }
 
     let mut out = String::new();
     let fp = |k: &SecretKey| k.public().fingerprint().to_string();
@@ -70,21 +111,42 @@ fn render() -> String {
         "| key | seed | public key (base64) | fingerprint |\n| --- | --- | --- | --- |"
     )
     .unwrap();
-    writeln!(
-        out,
-        "| root | `00 01 02 … 1f` | `{}` | `{}` |",
-        b64_encode(&root.public().to_bytes()),
-        fp(&root)
-    )
-    .unwrap();
-    writeln!(
-        out,
-        "| operator | `20 21 22 … 3f` | `{}` | `{}` |\n",
-        b64_encode(&op.public().to_bytes()),
-        fp(&op)
-    )
-    .unwrap();
-    writeln!(out, "Commands: `reg init --root-key root.pem`, then `reg key trust op.pem.pub --role operator --key root.pem --reason \"site operator\"`, with `SOURCE_DATE_EPOCH=1767225600`.\n").unwrap();
+    for (name, start, k) in [
+        ("root", 0u8, &root),
+        ("operator", 0x20, &op),
+        ("publisher", 0x40, &publ),
+    ] {
+        writeln!(
+            out,
+            "| {name} | `{:02x} {:02x} {:02x} … {:02x}` | `{}` | `{}` |",
+            start,
+            start + 1,
+            start + 2,
+            start + 31,
+            b64_encode(&k.public().to_bytes()),
+            fp(k)
+        )
+        .unwrap();
+    }
+    writeln!(out, "\nWith `SOURCE_DATE_EPOCH=1767225600` (2026-01-01T00:00:00Z), a directory `model/` holding `rules.yar`:\n").unwrap();
+    block(&mut out, "`model/rules.yar`", rule.trim_end());
+    let shown: Vec<String> = commands
+        .iter()
+        .map(|c| {
+            format!(
+                "reg {}",
+                c.iter()
+                    .map(|a| if a.contains(' ') {
+                        format!("\"{a}\"")
+                    } else {
+                        a.to_string()
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )
+        })
+        .collect();
+    block(&mut out, "Commands", &shown.join("\n"));
 
     let ids = s.ledger_ids();
     for (i, id) in ids.iter().enumerate() {
@@ -105,6 +167,22 @@ fn render() -> String {
             std::str::from_utf8(&bytes).unwrap(),
         );
     }
+    let listed = s.ok(&["list", "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert!(list[0]["id"].is_string(), "{listed}");
+    let record = list[0]["id"].as_str().unwrap().to_string();
+    let bytes = fs::read(s.object_path(&record)).unwrap();
+    envelope_parts(
+        &mut out,
+        "Model record (the publisher-signed manifest)",
+        &bytes,
+    );
+    block(
+        &mut out,
+        &format!("Model record: stored object, record id `{record}`"),
+        std::str::from_utf8(&bytes).unwrap(),
+    );
+    writeln!(out, "The bundle file `bundle.tar` has BLAKE3 `{}` (the `bundle` of the add entry); the artifact `rules.yar` is stored as the object `{}`.\n", blake3::hash(&fs::read(s.join("bundle.tar")).unwrap()).to_hex(), blake3::hash(&fs::read(s.join("model/rules.yar")).unwrap()).to_hex()).unwrap();
     writeln!(out, "The registry id is entry 0's id. Stored files:\n").unwrap();
     block(
         &mut out,
