@@ -1,8 +1,7 @@
 //! age-encrypted bundles, decrypted as a stream on a second thread.
 //!
 //! One thread decrypts (and hashes the ciphertext as received), the other parses the tar, hashes
-//! the artifacts and writes them: done one after the other the two cost about 1.8 times as much.
-//! A bounded channel keeps memory fixed. Plaintext is only ever staged: a truncated age file
+//! the artifacts and writes them (see `pipe`). Plaintext is only ever staged: a truncated age file
 //! releases plaintext before its error (DEPENDENCIES.md pitfall 4), so nothing is committed until
 //! the stream has ended cleanly.
 
@@ -11,13 +10,6 @@ use crate::manifest::SignedManifest;
 use age::secrecy::SecretString;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
-use std::sync::mpsc::{Receiver, sync_channel};
-
-/// Plaintext chunk size: age's own chunk size.
-const CHUNK: usize = 64 * 1024;
-
-/// Chunks in flight between the threads (1 MiB).
-const DEPTH: usize = 16;
 
 /// Most expensive scrypt work factor accepted from a passphrase-encrypted bundle: log2(N) = 22
 /// (4 GiB of memory would be 2^24); the age CLI writes 18.
@@ -93,40 +85,8 @@ pub(super) fn read(
         .decrypt(identities.into_iter())
         .map_err(|e| BundleError::Decrypt(e.to_string()))?;
 
-    let (parsed, decrypted) = std::thread::scope(|scope| {
-        let (tx, rx) = sync_channel::<io::Result<Vec<u8>>>(DEPTH);
-        let producer = scope.spawn(move || -> io::Result<()> {
-            loop {
-                let mut buf = vec![0u8; CHUNK];
-                let n = match read_full(&mut stream, &mut buf) {
-                    Ok(n) => n,
-                    Err(e) => {
-                        let msg = e.to_string();
-                        let _ = tx.send(Err(e));
-                        return Err(io::Error::other(msg));
-                    }
-                };
-                if n == 0 {
-                    return Ok(());
-                }
-                buf.truncate(n);
-                if tx.send(Ok(buf)).is_err() {
-                    // The reader stopped (a refused bundle): nothing more to decrypt.
-                    return Ok(());
-                }
-            }
-        });
-        let mut plain = ChannelReader {
-            rx,
-            buf: Vec::new(),
-            pos: 0,
-        };
-        let parsed = super::tar::read(&mut plain, authorize, staging);
-        drop(plain);
-        let decrypted = producer
-            .join()
-            .expect("the decryption thread does not panic");
-        (parsed, decrypted)
+    let (parsed, decrypted) = super::pipe::pipelined(&mut stream, |plain| {
+        super::tar::read(plain, authorize, staging)
     });
     // A decryption failure (a truncated or tampered age file) explains a tar error it caused.
     decrypted.map_err(|e| {
@@ -142,31 +102,4 @@ pub(super) fn read(
         ));
     }
     Ok(parsed)
-}
-
-/// Reads plaintext chunks from the decryption thread.
-struct ChannelReader {
-    rx: Receiver<io::Result<Vec<u8>>>,
-    buf: Vec<u8>,
-    pos: usize,
-}
-
-impl Read for ChannelReader {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        while self.pos == self.buf.len() {
-            match self.rx.recv() {
-                Ok(Ok(chunk)) => {
-                    self.buf = chunk;
-                    self.pos = 0;
-                }
-                Ok(Err(e)) => return Err(e),
-                // The sender is gone after the last chunk: end of the plaintext.
-                Err(_) => return Ok(0),
-            }
-        }
-        let n = out.len().min(self.buf.len() - self.pos);
-        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
-    }
 }

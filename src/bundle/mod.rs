@@ -8,6 +8,7 @@
 mod decrypt;
 mod dir;
 pub mod pack;
+mod pipe;
 mod tar;
 
 pub use decrypt::{Decryption, Identities};
@@ -128,8 +129,12 @@ pub fn read(
     let kind = sniff(&head).ok_or_else(|| BundleError::NotABundle(path.to_path_buf()))?;
     match kind {
         Sniffed::Tar => {
-            let mut reader = io::Cursor::new(head).chain(&mut hashing);
-            let (manifest, artifacts) = tar::read(&mut reader, authorize, staging)?;
+            // Reading and hashing the file as received runs beside parsing, hashing and
+            // writing the artifacts (see `pipe`).
+            let source = io::Cursor::new(head).chain(&mut hashing);
+            let (parsed, read) = pipe::pipelined(source, |r| tar::read(r, authorize, staging));
+            read.map_err(|e| IoError::from_source("read", path, e))?;
+            let (manifest, artifacts) = parsed?;
             Ok(Bundle {
                 manifest,
                 artifacts,
