@@ -102,6 +102,26 @@ impl Staged {
     }
 }
 
+/// Hands chunks to a writer thread; fails once the writer has stopped (on its own error).
+struct ChannelWriter {
+    tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let tx = self
+            .tx
+            .as_ref()
+            .ok_or_else(|| io::Error::other("writer closed"))?;
+        tx.send(buf.to_vec())
+            .map_err(|_| io::Error::other("the writer thread stopped"))?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Which side of a copy failed.
 #[derive(Debug)]
 pub enum CopyError {
@@ -215,6 +235,41 @@ impl Store {
             CopyError::Read(e) => IoError::from_source("read input for", &path, e),
             CopyError::Write(e) => IoError::from_source("write", &path, e),
         })?;
+        failpoint("put:after-write");
+        Ok(Staged { tmp, id, size })
+    }
+
+    /// Like [`Store::stage`], for large inputs: the bytes are written (and fsynced) on a second
+    /// thread while this one reads and hashes, so that hashing and writing overlap.
+    pub fn stage_large(&self, reader: &mut dyn Read) -> Result<Staged, StoreError> {
+        let tmp = tempfile::Builder::new()
+            .prefix("object-")
+            .tempfile_in(&self.tmp)
+            .ctx("create temporary file in", &self.tmp)?;
+        let path = tmp.path().to_path_buf();
+        let file = tmp.reopen().ctx("open", &path)?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(16);
+        let writer = std::thread::spawn(move || -> io::Result<()> {
+            let mut file = file;
+            for chunk in rx {
+                file.write_all(&chunk)?;
+            }
+            file.sync_all()
+        });
+        let mut sink = ChannelWriter { tx: Some(tx) };
+        let copied = copy_hashing(reader, &mut sink);
+        drop(sink);
+        let written = writer.join().expect("the writer thread does not panic");
+        let (id, size) = copied.map_err(|e| match e {
+            CopyError::Read(e) => IoError::from_source("read input for", &path, e),
+            CopyError::Write(_) => match &written {
+                Err(w) => {
+                    IoError::from_source("write", &path, io::Error::new(w.kind(), w.to_string()))
+                }
+                Ok(()) => IoError::from_source("write", &path, io::Error::other("writer stopped")),
+            },
+        })?;
+        written.ctx("write", &path)?;
         failpoint("put:after-write");
         Ok(Staged { tmp, id, size })
     }

@@ -277,7 +277,7 @@ impl Expected {
         let mut sniff = Sniff::new(reader);
         let (id, size, staged) = match staging {
             Staging::Store(store) => {
-                let staged = store.stage(&mut sniff)?;
+                let staged = store.stage_large(&mut sniff)?;
                 (staged.id(), staged.size(), Some(staged))
             }
             Staging::Discard => {
