@@ -8,6 +8,7 @@ use crate::encoding::{EncodingError, to_canonical_vec};
 use crate::envelope::{EnvelopeError, Kind, Unverified};
 use crate::formats::Format;
 use crate::keys::Fingerprint;
+use crate::state::LifecycleState;
 use crate::store::ObjectId;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value};
@@ -161,6 +162,52 @@ pub struct Add {
     pub version: String,
 }
 
+/// What happens to one slot when its active model is revoked (FORMAT.md §5.7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlotEffect {
+    /// The promoted model that takes the slot over; absent: the slot is cleared.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub replacement: Option<ObjectId>,
+    /// The slot.
+    pub slot: String,
+}
+
+/// A lifecycle transition (FORMAT.md §5.7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transition {
+    /// The model's state before.
+    pub from: LifecycleState,
+    /// The record id.
+    pub model: ObjectId,
+    /// The model's latest lifecycle entry before this one.
+    pub previous: ObjectId,
+    /// Why.
+    pub reason: String,
+    /// Slots the model is active in, and what happens to each (revocation only).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub slots: Vec<SlotEffect>,
+    /// The model's state after.
+    pub to: LifecycleState,
+}
+
+/// A slot is set or cleared (FORMAT.md §5.8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlotChange {
+    /// The model made active; absent: the slot is cleared.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub model: Option<ObjectId>,
+    /// The entry that last set the slot, if it was set.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub previous: Option<ObjectId>,
+    /// Why.
+    pub reason: String,
+    /// The slot's name.
+    pub slot: String,
+}
+
 /// The body of an entry: what kind it is and its own fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
@@ -176,6 +223,10 @@ pub enum Body {
     Policy(Policy),
     /// See [`Add`].
     Add(Add),
+    /// See [`Transition`].
+    Transition(Transition),
+    /// See [`SlotChange`].
+    Slot(SlotChange),
 }
 
 impl Body {
@@ -188,6 +239,8 @@ impl Body {
             Body::Recipients(_) => Kind::Recipients,
             Body::Policy(_) => Kind::Policy,
             Body::Add(_) => Kind::Add,
+            Body::Transition(_) => Kind::Transition,
+            Body::Slot(_) => Kind::Slot,
         }
     }
 
@@ -199,7 +252,7 @@ impl Body {
             | Body::KeyRevoke(_)
             | Body::Recipients(_)
             | Body::Policy(_) => Role::Root,
-            Body::Add(_) => Role::Operator,
+            Body::Add(_) | Body::Transition(_) | Body::Slot(_) => Role::Operator,
         }
     }
 
@@ -212,6 +265,8 @@ impl Body {
             Body::Recipients(b) => Some(&b.reason),
             Body::Policy(b) => Some(&b.reason),
             Body::Add(_) => None,
+            Body::Transition(b) => Some(&b.reason),
+            Body::Slot(b) => Some(&b.reason),
         }
     }
 
@@ -223,6 +278,8 @@ impl Body {
             Body::Recipients(b) => serde_json::to_value(b)?,
             Body::Policy(b) => serde_json::to_value(b)?,
             Body::Add(b) => serde_json::to_value(b)?,
+            Body::Transition(b) => serde_json::to_value(b)?,
+            Body::Slot(b) => serde_json::to_value(b)?,
         };
         match value {
             Value::Object(map) => Ok(map),
@@ -301,6 +358,8 @@ impl Entry {
             Kind::Recipients => Body::Recipients(body(map)?),
             Kind::Policy => Body::Policy(body(map)?),
             Kind::Add => Body::Add(body(map)?),
+            Kind::Transition => Body::Transition(body(map)?),
+            Kind::Slot => Body::Slot(body(map)?),
             other => return Err(EntryError::NotAnEntry(other.payload_type())),
         };
         Ok(Entry { header, body })

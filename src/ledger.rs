@@ -313,9 +313,11 @@ fn verify_checkpoint(
     Ok(())
 }
 
-/// Signs a checkpoint for `state` with the key that signed its head entry.
+/// Signs a checkpoint for `state` (whose canonical bytes hash to `state_hash`) with the key that
+/// signed its head entry.
 pub fn sign_checkpoint(
     state: &State,
+    state_hash: ObjectId,
     time: String,
     key: &SecretKey,
 ) -> Result<Vec<u8>, EnvelopeError> {
@@ -323,10 +325,39 @@ pub fn sign_checkpoint(
         head: state.head,
         registry: state.registry,
         seq: state.seq,
-        state: state.hash(),
+        state: state_hash,
         time,
     };
     envelope::sign(Kind::Checkpoint, &cp, key)
+}
+
+/// The id listed at line `seq` of the `ledger` file, if there is one.
+pub fn id_at(path: &Path, seq: u64) -> Option<ObjectId> {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    let mut f = std::fs::File::open(path).ok()?;
+    f.seek(SeekFrom::Start(seq.checked_mul(LINE_LEN as u64)?))
+        .ok()?;
+    let mut line = [0u8; LINE_LEN];
+    f.read_exact(&mut line).ok()?;
+    std::str::from_utf8(&line[..64]).ok()?.parse().ok()
+}
+
+/// Checks the checkpoint's signature against the key of its signer in `state`, which must be
+/// a key of the registry (the fast path of FORMAT.md §8, where `state` is a verified index).
+pub fn verify_checkpoint_signature(env: &Unverified, state: &State) -> Result<(), LedgerError> {
+    let [(keyid, _)] = env.signatures.as_slice() else {
+        return Err(LedgerError::Checkpoint(
+            "exactly one signature is allowed".into(),
+        ));
+    };
+    let ks = state
+        .keys
+        .get(keyid)
+        .ok_or_else(|| LedgerError::Checkpoint(format!("signed by unknown key {keyid}")))?;
+    let key =
+        decode_key(keyid, &ks.public_key).map_err(|e| LedgerError::Checkpoint(e.to_string()))?;
+    env.verify_single(&key)
+        .map_err(|e| LedgerError::Checkpoint(format!("signature does not verify: {e}")))
 }
 
 /// One JSON line of `reg ledger export`: the entry id, its seq, the envelope as stored and the

@@ -24,6 +24,7 @@ pub mod fsutil;
 pub mod ingest;
 pub mod keys;
 pub mod ledger;
+pub mod lifecycle;
 pub mod manifest;
 pub mod names;
 pub mod record;

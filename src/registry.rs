@@ -11,11 +11,14 @@ use crate::keys::{Fingerprint, SecretKey};
 use crate::ledger::{self, LINE_LEN, LedgerError, Replay, Verified, Visit};
 use crate::state::{FORMAT_VERSION, State, StateError, genesis_body, normalize_recipients};
 use crate::store::{ObjectId, Store, StoreError};
-use crate::trust::{self, Pin, PinStatus, TrustError, TrustFile, TrustOptions};
+use crate::trust::{self, Pin, PinStatus, Seen, TrustError, TrustFile, TrustOptions};
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+/// Largest index reg reads (about 250 bytes a model: room for millions of models).
+const INDEX_LIMIT: u64 = 1 << 30;
 
 /// The registry directory's name.
 pub const DOT_REGISTRY: &str = ".registry";
@@ -63,6 +66,20 @@ pub enum RegistryError {
     /// Another writer holds the lock.
     #[error("registry is busy: another reg process has held `{0}` for more than {1} s")]
     Busy(PathBuf, u64),
+    /// The registry is older than, or diverges from, what this host verified before.
+    #[error(
+        "the registry's checkpoint (entry {found_seq}, head {found_head}) is older than or diverges from the one this host verified (entry {seen_seq}, head {seen_head}): refusing a rolled-back or forked registry"
+    )]
+    RolledBack {
+        /// Seq found.
+        found_seq: u64,
+        /// Head found.
+        found_head: ObjectId,
+        /// Seq seen before.
+        seen_seq: u64,
+        /// Head seen before.
+        seen_head: ObjectId,
+    },
     /// The action breaks a rule of the registry.
     #[error(transparent)]
     Refused(#[from] StateError),
@@ -112,6 +129,8 @@ pub struct Committed {
     pub id: ObjectId,
     /// Its seq.
     pub seq: u64,
+    /// The entry.
+    pub entry: Entry,
     /// The state after it.
     pub state: State,
 }
@@ -263,21 +282,83 @@ impl Registry {
     }
 
     /// Replays and verifies the whole ledger, calling `visit` for each entry.
+    ///
+    /// A host that verified a newer checkpoint of this registry before refuses an older one
+    /// (a rolled-back medium) after the replay; a successful replay is recorded as seen.
     pub fn replay(
         &self,
         visit: &mut dyn FnMut(&Visit<'_>),
     ) -> Result<Verified<Replay>, RegistryError> {
-        Ok(ledger::replay(
-            &self.dot,
-            &self.store,
-            &self.config.registry_id,
-            visit,
-        )?)
+        let replay = ledger::replay(&self.dot, &self.store, &self.config.registry_id, visit)?;
+        let cp = &replay.checkpoint;
+        if let Some(seen) = Seen::load(self.id()) {
+            self.check_not_rolled_back(&seen, cp)?;
+        }
+        Seen {
+            head: cp.head,
+            seq: cp.seq,
+            state: cp.state,
+        }
+        .record(self.id());
+        Ok(replay)
     }
 
     /// The verified current state.
+    ///
+    /// Fast path (FORMAT.md §8): when the checkpoint is the one this host verified last, the
+    /// index is used after one hash and one signature check. Otherwise the whole ledger is
+    /// replayed and verified, and the new checkpoint recorded.
     pub fn state(&self) -> Result<State, RegistryError> {
-        Ok(self.replay(&mut |_| {})?.into_inner().state)
+        let (env, cp) = ledger::read_checkpoint(&self.dot.join("checkpoint"))?;
+        let seen = Seen::load(self.id());
+        if let Some(seen) = &seen {
+            self.check_not_rolled_back(seen, &cp)?;
+            if seen.seq == cp.seq
+                && seen.head == cp.head
+                && seen.state == cp.state
+                && let Some(state) = self.verified_index(&env, &cp)
+            {
+                return Ok(state);
+            }
+        }
+        let replay = self.replay(&mut |_| {})?.into_inner();
+        if let Some(seen) = &seen {
+            self.check_not_rolled_back(seen, &replay.checkpoint)?;
+        }
+        Ok(replay.state)
+    }
+
+    /// The index, if it hashes to the checkpoint's state and the checkpoint's signature verifies.
+    fn verified_index(&self, env: &Unverified, cp: &ledger::Checkpoint) -> Option<State> {
+        let bytes = read_small(&self.dot.join("index/state.json"), INDEX_LIMIT).ok()?;
+        if ObjectId::of(&bytes) != cp.state {
+            return None;
+        }
+        let state: State = from_canonical_slice(&bytes).ok()?;
+        if state.registry != *self.id() || state.head != cp.head || state.seq != cp.seq {
+            return None;
+        }
+        ledger::verify_checkpoint_signature(env, &state).ok()?;
+        Some(state)
+    }
+
+    /// Refuses a checkpoint older than, or diverging from, the one this host verified.
+    fn check_not_rolled_back(
+        &self,
+        seen: &Seen,
+        cp: &ledger::Checkpoint,
+    ) -> Result<(), RegistryError> {
+        let forked = seen.seq <= cp.seq
+            && ledger::id_at(&self.dot.join("ledger"), seen.seq).is_some_and(|id| id != seen.head);
+        if cp.seq < seen.seq || (cp.seq == seen.seq && cp.head != seen.head) || forked {
+            return Err(RegistryError::RolledBack {
+                found_seq: cp.seq,
+                found_head: cp.head,
+                seen_seq: seen.seq,
+                seen_head: seen.head,
+            });
+        }
+        Ok(())
     }
 
     /// Whether `index/state.json` holds the state the checkpoint commits to.
@@ -297,11 +378,12 @@ impl Registry {
     /// [`Transaction::commit`]; dropping the transaction instead writes no entry.
     pub fn begin(&self) -> Result<Transaction<'_>, RegistryError> {
         let lock = self.lock()?;
-        let replay = self.replay(&mut |_| {})?.into_inner();
+        let state = self.state()?;
         let ledger_path = self.dot.join("ledger");
-        if replay.residue_lines > 0 || replay.partial_line {
+        let keep = (state.seq + 1) * LINE_LEN as u64;
+        let len = fs::metadata(&ledger_path).ctx("read", &ledger_path)?.len();
+        if len > keep {
             // Lines after the checkpoint are an interrupted write that never committed.
-            let keep = (replay.checkpoint.seq + 1) * LINE_LEN as u64;
             let f = OpenOptions::new()
                 .write(true)
                 .open(&ledger_path)
@@ -311,7 +393,7 @@ impl Registry {
         }
         Ok(Transaction {
             reg: self,
-            state: replay.state,
+            state,
             _lock: lock,
         })
     }
@@ -379,43 +461,128 @@ impl Transaction<'_> {
 
     /// Signs `body` as the next entry and commits it (FORMAT.md §6, steps 2 to 5).
     pub fn commit(self, key: &SecretKey, body: Body) -> Result<Committed, RegistryError> {
+        let mut done = self.commit_batch(key, vec![body])?;
+        Ok(done.pop().expect("one body gives one entry"))
+    }
+
+    /// Signs and commits several entries in order with one index, ledger and checkpoint write:
+    /// all of them or, if any is refused or the process dies, none.
+    pub fn commit_batch(
+        self,
+        key: &SecretKey,
+        bodies: Vec<Body>,
+    ) -> Result<Vec<Committed>, RegistryError> {
         let reg = self.reg;
         let mut state = self.state;
-        let entry = Entry {
-            header: Header {
-                actor: key.public().fingerprint().clone(),
-                prev: Some(state.head),
-                registry: Some(state.registry),
-                seq: state.seq + 1,
-                time: now()?,
-            },
-            body,
+        let time = now()?;
+        let mut done = Vec::with_capacity(bodies.len());
+        let mut objects = Vec::with_capacity(bodies.len());
+        let mut touched = Touched::default();
+        for body in bodies {
+            let entry = Entry {
+                header: Header {
+                    actor: key.public().fingerprint().clone(),
+                    prev: Some(state.head),
+                    registry: Some(state.registry),
+                    seq: state.seq + 1,
+                    time: time.clone(),
+                },
+                body,
+            };
+            let trusted = state.authorize(&entry.header.actor, &entry.body)?;
+            debug_assert_eq!(trusted.to_bytes(), key.public().to_bytes());
+            let bytes = envelope::sign_bytes(entry.body.kind(), &entry.to_payload()?, key)?;
+            let id = ObjectId::of(&bytes);
+            state.apply(id, &entry)?;
+            touched.add(&entry.body);
+            objects.push(bytes);
+            done.push((id, state.seq, entry));
+        }
+        let Some((head, _, _)) = done.last() else {
+            return Ok(Vec::new());
         };
-        let trusted = state.authorize(&entry.header.actor, &entry.body)?;
-        debug_assert_eq!(trusted.to_bytes(), key.public().to_bytes());
-        let bytes = envelope::sign_bytes(entry.body.kind(), &entry.to_payload()?, key)?;
-        let id = ObjectId::of(&bytes);
-        state.apply(id, &entry)?;
+        let head = *head;
 
-        reg.store.put_bytes(&bytes)?;
+        for bytes in &objects {
+            reg.store.put_bytes(bytes)?;
+        }
         failpoint("commit:after-object");
         let tmp = reg.dot.join("tmp");
-        replace_file(
-            &tmp,
-            &reg.dot.join("index/state.json"),
-            &state.to_canonical(),
-        )?;
+        let canonical = state.to_canonical();
+        let state_hash = ObjectId::of(&canonical);
+        replace_file(&tmp, &reg.dot.join("index/state.json"), &canonical)?;
+        touched.write_refs(reg, &state)?;
         failpoint("commit:after-index");
-        append_durably(&reg.dot.join("ledger"), format!("{id}\n").as_bytes())?;
+        let lines: String = done.iter().map(|(id, _, _)| format!("{id}\n")).collect();
+        append_durably(&reg.dot.join("ledger"), lines.as_bytes())?;
         failpoint("commit:after-ledger");
-        let cp = ledger::sign_checkpoint(&state, entry.header.time.clone(), key)?;
+        let cp = ledger::sign_checkpoint(&state, state_hash, time, key)?;
         replace_file(&tmp, &reg.dot.join("checkpoint"), &cp)?;
         failpoint("commit:after-checkpoint");
-        Ok(Committed {
-            id,
+        Seen {
+            head,
             seq: state.seq,
-            state,
-        })
+            state: state_hash,
+        }
+        .record(reg.id());
+        Ok(done
+            .into_iter()
+            .map(|(id, seq, entry)| Committed {
+                id,
+                seq,
+                entry,
+                state: state.clone(),
+            })
+            .collect())
+    }
+}
+
+/// The models and slots a batch of entries changed, whose refs must be rewritten.
+#[derive(Default)]
+struct Touched {
+    models: std::collections::BTreeSet<ObjectId>,
+    slots: std::collections::BTreeSet<String>,
+}
+
+impl Touched {
+    fn add(&mut self, body: &Body) {
+        match body {
+            Body::Add(a) => {
+                self.models.insert(a.record);
+            }
+            Body::Transition(t) => {
+                self.models.insert(t.model);
+                self.slots.extend(t.slots.iter().map(|e| e.slot.clone()));
+            }
+            Body::Slot(c) => {
+                self.slots.insert(c.slot.clone());
+            }
+            _ => {}
+        }
+    }
+
+    /// Rewrites the refs of what changed (FORMAT.md §5.11): the model's latest entry, the entry
+    /// that set each slot; a cleared slot loses its ref.
+    fn write_refs(&self, reg: &Registry, state: &State) -> Result<(), RegistryError> {
+        let tmp = reg.dot.join("tmp");
+        for id in &self.models {
+            if let Some(m) = state.models.get(id) {
+                let path = reg.dot.join("refs/models").join(id.to_string());
+                replace_file(&tmp, &path, format!("{}\n", m.entry).as_bytes())?;
+            }
+        }
+        for slot in &self.slots {
+            let path = reg.dot.join("refs/slots").join(slot);
+            match state.slots.get(slot) {
+                Some(s) => replace_file(&tmp, &path, format!("{}\n", s.entry).as_bytes())?,
+                None => match fs::remove_file(&path) {
+                    Ok(()) => fsync_dir(&reg.dot.join("refs/slots"))?,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(IoError::from_source("remove", &path, e).into()),
+                },
+            }
+        }
+        Ok(())
     }
 }
 
@@ -457,9 +624,10 @@ fn write_head_files(
     time: &str,
     key: &SecretKey,
 ) -> Result<(), RegistryError> {
-    fs::write(dot.join("index/state.json"), state.to_canonical())
+    let canonical = state.to_canonical();
+    fs::write(dot.join("index/state.json"), &canonical)
         .ctx("write", &dot.join("index/state.json"))?;
-    let cp = ledger::sign_checkpoint(state, time.to_string(), key)?;
+    let cp = ledger::sign_checkpoint(state, ObjectId::of(&canonical), time.to_string(), key)?;
     fs::write(dot.join("checkpoint"), cp).ctx("write", &dot.join("checkpoint"))?;
     Ok(())
 }

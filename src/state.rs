@@ -6,8 +6,9 @@
 //! two from disagreeing about what is allowed.
 
 use crate::encoding::{b64_decode, b64_encode, to_canonical_vec};
-use crate::entry::{Body, Entry, Genesis, KeyGrant, PolicyDoc, Role};
+use crate::entry::{Body, Entry, Genesis, KeyGrant, PolicyDoc, Role, SlotChange, Transition};
 use crate::keys::{Fingerprint, PublicKey};
+use crate::lifecycle::{self, allowed_text};
 use crate::names;
 use crate::store::ObjectId;
 use serde::{Deserialize, Serialize};
@@ -17,19 +18,7 @@ use std::str::FromStr as _;
 /// The format version this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// Lifecycle states of a model (FORMAT.md §5.7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum LifecycleState {
-    /// Ingested, not approved.
-    Registered,
-    /// Approved for use.
-    Promoted,
-    /// Still usable, being phased out.
-    Deprecated,
-    /// Never usable again.
-    Revoked,
-}
+pub use crate::lifecycle::LifecycleState;
 
 /// A key as the state records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,6 +152,41 @@ pub enum StateError {
         /// The record that holds it.
         record: ObjectId,
     },
+    /// A lifecycle move the state machine does not allow.
+    #[error("cannot {verb} {spec}: it is {state}; {}", allowed_text(*.state))]
+    IllegalMove {
+        /// The verb of the refused move.
+        verb: &'static str,
+        /// `name@version`.
+        spec: String,
+        /// Its current state.
+        state: LifecycleState,
+    },
+    /// The transition's `from` or `previous` does not match the model (a stale or forged entry).
+    #[error("{0}")]
+    Stale(String),
+    /// A revocation that does not say what happens to the slots the model is active in.
+    #[error(
+        "{spec} is the active model of slot(s) {}: say in the same action what happens to each, with --deactivate or --replace MODEL",
+        .slots.join(", ")
+    )]
+    ActiveSlots {
+        /// `name@version`.
+        spec: String,
+        /// The slots.
+        slots: Vec<String>,
+    },
+    /// Only a promoted model may be made active.
+    #[error("only a PROMOTED model can be made active; {spec} is {state}")]
+    NotPromoted {
+        /// `name@version`.
+        spec: String,
+        /// Its state.
+        state: LifecycleState,
+    },
+    /// A model named by id is not registered.
+    #[error("no model with record id {0} is registered")]
+    UnknownModel(ObjectId),
     /// Anything else malformed in an entry.
     #[error("{0}")]
     Invalid(String),
@@ -333,6 +357,8 @@ impl State {
                 }
                 self.policy = p.policy.clone();
             }
+            Body::Transition(t) => self.apply_transition(id, t)?,
+            Body::Slot(c) => self.apply_slot(id, c)?,
             Body::Add(a) => {
                 names::check("model name", &a.name)
                     .map_err(|e| StateError::Invalid(e.to_string()))?;
@@ -374,6 +400,142 @@ impl State {
     /// BLAKE3 of the canonical state: what the checkpoint commits to.
     pub fn hash(&self) -> ObjectId {
         ObjectId::of(&self.to_canonical())
+    }
+
+    fn model(&self, id: &ObjectId) -> Result<&ModelState, StateError> {
+        self.models.get(id).ok_or(StateError::UnknownModel(*id))
+    }
+
+    /// `name@version` of a registered model (for messages).
+    pub fn spec(&self, id: &ObjectId) -> String {
+        self.models
+            .get(id)
+            .map_or_else(|| id.to_string(), |m| format!("{}@{}", m.name, m.version))
+    }
+
+    /// The slots whose active model is `id`, sorted.
+    pub fn slots_of(&self, id: &ObjectId) -> Vec<String> {
+        self.slots
+            .iter()
+            .filter(|(_, s)| s.model == *id)
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    fn apply_transition(&mut self, id: ObjectId, t: &Transition) -> Result<(), StateError> {
+        let m = self.model(&t.model)?;
+        let spec = self.spec(&t.model);
+        if m.state != t.from {
+            return Err(StateError::Stale(format!(
+                "the transition says {spec} is {:?}, but it is {}",
+                t.from, m.state
+            )));
+        }
+        if !lifecycle::allowed(t.from, t.to) {
+            return Err(StateError::IllegalMove {
+                verb: lifecycle::verb(t.to),
+                spec,
+                state: t.from,
+            });
+        }
+        if m.entry != t.previous {
+            return Err(StateError::Stale(format!(
+                "the transition of {spec} names {} as its previous entry, but its latest is {}",
+                t.previous, m.entry
+            )));
+        }
+        let active = self.slots_of(&t.model);
+        let listed: Vec<String> = t.slots.iter().map(|e| e.slot.clone()).collect();
+        if t.to == LifecycleState::Revoked {
+            if listed != active {
+                return Err(StateError::ActiveSlots {
+                    spec,
+                    slots: active,
+                });
+            }
+        } else if !listed.is_empty() {
+            return Err(StateError::Invalid(
+                "only a revocation says what happens to slots".into(),
+            ));
+        }
+        for e in &t.slots {
+            if let Some(r) = &e.replacement {
+                let rm = self.model(r)?;
+                if *r == t.model || rm.state != LifecycleState::Promoted {
+                    return Err(StateError::NotPromoted {
+                        spec: self.spec(r),
+                        state: if *r == t.model {
+                            LifecycleState::Revoked
+                        } else {
+                            rm.state
+                        },
+                    });
+                }
+            }
+        }
+        for e in &t.slots {
+            match &e.replacement {
+                Some(r) => {
+                    self.slots.insert(
+                        e.slot.clone(),
+                        SlotState {
+                            entry: id,
+                            model: *r,
+                        },
+                    );
+                }
+                None => {
+                    self.slots.remove(&e.slot);
+                }
+            }
+        }
+        let m = self.models.get_mut(&t.model).expect("checked above");
+        m.state = t.to;
+        m.entry = id;
+        Ok(())
+    }
+
+    fn apply_slot(&mut self, id: ObjectId, c: &SlotChange) -> Result<(), StateError> {
+        names::check("slot name", &c.slot).map_err(|e| StateError::Invalid(e.to_string()))?;
+        let current = self.slots.get(&c.slot);
+        if c.previous != current.map(|s| s.entry) {
+            return Err(StateError::Stale(format!(
+                "the slot change of `{}` does not follow the entry that last set it",
+                c.slot
+            )));
+        }
+        match &c.model {
+            Some(model) => {
+                let m = self.model(model)?;
+                if m.state != LifecycleState::Promoted {
+                    return Err(StateError::NotPromoted {
+                        spec: self.spec(model),
+                        state: m.state,
+                    });
+                }
+                if current.is_some_and(|s| s.model == *model) {
+                    return Err(StateError::Invalid(format!(
+                        "{} is already the active model of slot `{}`",
+                        self.spec(model),
+                        c.slot
+                    )));
+                }
+                self.slots.insert(
+                    c.slot.clone(),
+                    SlotState {
+                        entry: id,
+                        model: *model,
+                    },
+                );
+            }
+            None => {
+                if current.is_none() {
+                    return Err(StateError::Invalid(format!("slot `{}` is not set", c.slot)));
+                }
+                self.slots.remove(&c.slot);
+            }
+        }
+        Ok(())
     }
 
     /// The model registered as `name@version`, if any.

@@ -179,6 +179,57 @@ pub fn check(
     Ok(PinStatus::Unpinned)
 }
 
+/// The last checkpoint this host verified for a registry (FORMAT.md §8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seen {
+    /// The head entry id.
+    pub head: ObjectId,
+    /// Its seq.
+    pub seq: u64,
+    /// The state hash the checkpoint committed to.
+    pub state: ObjectId,
+}
+
+/// The host's state directory: `$REG_STATE_DIR`, `$XDG_STATE_HOME/reg` or `~/.local/state/reg`.
+pub fn state_dir() -> PathBuf {
+    if let Some(p) = std::env::var_os("REG_STATE_DIR").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    std::env::var_os("XDG_STATE_HOME")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("reg")
+}
+
+impl Seen {
+    fn path(registry: &ObjectId) -> PathBuf {
+        state_dir().join(format!("{registry}.json"))
+    }
+
+    /// The recorded checkpoint, if this host verified one; an unreadable record counts as none
+    /// (the registry is then verified in full, which is always safe).
+    pub fn load(registry: &ObjectId) -> Option<Seen> {
+        let bytes = read_small(&Self::path(registry), 4096).ok()?;
+        from_canonical_slice(&bytes).ok()
+    }
+
+    /// Records a verified checkpoint. Best effort: a host that cannot write it only loses the
+    /// fast path, never safety.
+    pub fn record(&self, registry: &ObjectId) {
+        let path = Self::path(registry);
+        let Some(dir) = path.parent() else { return };
+        if std::fs::create_dir_all(dir).is_err() {
+            return;
+        }
+        if let Ok(bytes) = to_canonical_vec(self) {
+            let _ = replace_file(dir, &path, &bytes);
+        }
+    }
+}
+
 /// The absolute, symlink-free path of a registry directory, as pins record it.
 pub fn absolute(dot: &Path) -> PathBuf {
     std::fs::canonicalize(dot).unwrap_or_else(|_| dot.to_path_buf())

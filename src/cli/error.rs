@@ -52,6 +52,15 @@ fn classify(err: &anyhow::Error) -> (u8, Option<String>) {
     if let Some(e) = err.downcast_ref::<BundleError>() {
         return bundle(e);
     }
+    if let Some(e) = err.downcast_ref::<reg::lifecycle::LifecycleError>() {
+        return match e {
+            reg::lifecycle::LifecycleError::Registry(r) => registry(r),
+            reg::lifecycle::LifecycleError::Resolve(_) => (
+                USAGE_OR_IO,
+                Some("`reg list` shows the registered models".into()),
+            ),
+        };
+    }
     if err.downcast_ref::<ResolveError>().is_some() {
         return (
             USAGE_OR_IO,
@@ -86,6 +95,10 @@ fn registry(e: &RegistryError) -> (u8, Option<String>) {
             Some("wait for the other reg process to finish; REG_LOCK_TIMEOUT sets the wait in seconds".into()),
         ),
         RegistryError::Refused(s) => (REFUSED, state(s)),
+        RegistryError::RolledBack { .. } => (
+            REFUSED,
+            Some("someone may be replaying an old medium; if this copy is legitimately older, use the newer one".into()),
+        ),
         RegistryError::Ledger(l) => (REFUSED, Some(ledger(l))),
         RegistryError::Trust(t) => (REFUSED, Some(trust(t))),
         RegistryError::Store(_) | RegistryError::Config { .. } => (

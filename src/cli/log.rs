@@ -74,5 +74,25 @@ fn summary(e: &Entry) -> String {
             "add {}@{} (record {}, bundle {})",
             a.name, a.version, a.record, a.bundle
         ),
+        Body::Transition(t) => {
+            let mut text = format!(
+                "{} {} ({} -> {})",
+                reg::lifecycle::verb(t.to),
+                t.model,
+                t.from,
+                t.to
+            );
+            for effect in &t.slots {
+                match &effect.replacement {
+                    Some(r) => text.push_str(&format!("; slot {} handed to {r}", effect.slot)),
+                    None => text.push_str(&format!("; slot {} deactivated", effect.slot)),
+                }
+            }
+            text
+        }
+        Body::Slot(c) => match &c.model {
+            Some(m) => format!("activate {m} in slot {}", c.slot),
+            None => format!("deactivate slot {}", c.slot),
+        },
     }
 }

@@ -20,9 +20,12 @@ mod log;
 mod policy;
 mod recipients;
 mod show;
+mod slot;
+mod transition;
 
 use clap::{Parser, Subcommand};
 use reg::keys::{Fingerprint, PassphraseSource};
+use reg::lifecycle::{LifecycleState, SlotPlan};
 use reg::registry::{self, Registry};
 use reg::trust::{PinStatus, TrustOptions, default_trust_file};
 use std::io::IsTerminal as _;
@@ -57,6 +60,14 @@ enum Command {
     #[command(subcommand)]
     Bundle(bundle::BundleCommand),
     Add(add::Args),
+    /// Approve a model: REGISTERED or DEPRECATED -> PROMOTED
+    Promote(transition::Args),
+    /// Phase a model out: PROMOTED -> DEPRECATED (it stays active until replaced)
+    Deprecate(transition::Args),
+    /// Revoke a model for good; say what happens to its slots with --deactivate or --replace
+    Revoke(transition::RevokeArgs),
+    Activate(slot::ActivateArgs),
+    Deactivate(slot::DeactivateArgs),
     List(list::Args),
     Show(show::Args),
     #[command(subcommand)]
@@ -159,6 +170,15 @@ pub fn main() -> ExitCode {
         Command::Key(c) => key::run(&ctx, c),
         Command::Bundle(c) => bundle::run(c),
         Command::Add(a) => add::run(&ctx, a),
+        Command::Promote(a) => {
+            transition::run(&ctx, a, LifecycleState::Promoted, SlotPlan::Unspecified)
+        }
+        Command::Deprecate(a) => {
+            transition::run(&ctx, a, LifecycleState::Deprecated, SlotPlan::Unspecified)
+        }
+        Command::Revoke(a) => transition::revoke(&ctx, a),
+        Command::Activate(a) => slot::activate(&ctx, a),
+        Command::Deactivate(a) => slot::deactivate(&ctx, a),
         Command::List(a) => list::run(&ctx, a),
         Command::Show(a) => show::run(&ctx, a),
         Command::Policy(c) => policy::run(&ctx, c),

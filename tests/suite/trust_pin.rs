@@ -140,3 +140,129 @@ fn init_pins_the_registry_in_the_host_trust_file() {
         fs::canonicalize(s.dot()).unwrap().to_str().unwrap()
     );
 }
+
+/// Copies the whole `.registry` directory (objects are read-only; `cp -a` keeps that).
+fn copy_dot(from: &std::path::Path, to: &std::path::Path) {
+    assert!(
+        std::process::Command::new("cp")
+            .arg("-a")
+            .arg(from)
+            .arg(to)
+            .status()
+            .unwrap()
+            .success()
+    );
+}
+
+fn clear(dot: &std::path::Path) {
+    for e in walkdir::WalkDir::new(dot) {
+        crate::util::make_writable(e.unwrap().path());
+    }
+    fs::remove_dir_all(dot).unwrap();
+}
+
+#[test]
+fn an_older_copy_of_a_registry_is_refused_as_a_rollback() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    copy_dot(&s.dot(), &s.join("old"));
+    s.key("rep.pem");
+    s.ok(&[
+        "key",
+        "trust",
+        "rep.pem.pub",
+        "--role",
+        "reporter",
+        "--key",
+        "root.pem",
+        "--reason",
+        "monitoring",
+    ]);
+    // Someone puts the older (genuine, fully valid) copy back in place.
+    clear(&s.dot());
+    copy_dot(&s.join("old"), &s.dot());
+    for args in [&["key", "list"][..], &["ledger", "verify"]] {
+        let err = s.fails(1, args);
+        assert!(
+            err.contains("refusing a rolled-back or forked registry"),
+            "{err}"
+        );
+    }
+    // On a host that never saw the newer one, the old copy is simply a valid registry.
+    fs::remove_dir_all(s.join("home/.local/state/reg")).unwrap();
+    s.ok(&["ledger", "verify"]);
+}
+
+#[test]
+fn a_forked_registry_is_refused() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    fs::create_dir(s.join("fork")).unwrap();
+    copy_dot(&s.dot(), &s.join("fork/.registry"));
+    s.key("a.pem");
+    s.key("b.pem");
+    s.ok(&[
+        "key",
+        "trust",
+        "a.pem.pub",
+        "--role",
+        "reporter",
+        "--key",
+        "root.pem",
+        "--reason",
+        "branch a",
+    ]);
+    // The fork gets another entry at the same position, written elsewhere.
+    let elsewhere = s
+        .reg()
+        .env("REG_STATE_DIR", s.join("other-host"))
+        .args([
+            "--registry",
+            "fork",
+            "key",
+            "trust",
+            "b.pem.pub",
+            "--role",
+            "reporter",
+            "--key",
+            "root.pem",
+            "--reason",
+            "branch b",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        elsewhere.status.success(),
+        "{}",
+        String::from_utf8_lossy(&elsewhere.stderr)
+    );
+    clear(&s.dot());
+    copy_dot(&s.join("fork/.registry"), &s.dot());
+    let err = s.fails(1, &["key", "list"]);
+    assert!(
+        err.contains("refusing a rolled-back or forked registry"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_planted_index_is_not_believed_by_a_reader() {
+    // An index that does not hash to the signed checkpoint's state is ignored: the state is
+    // replayed from the signed ledger instead.
+    let s = Sandbox::new();
+    s.init_with_roles();
+    let path = s.dot().join("index/state.json");
+    let text = fs::read_to_string(&path)
+        .unwrap()
+        .replace("\"operator\"", "\"root\"");
+    fs::write(&path, text).unwrap();
+    let list = s.ok(&["key", "list", "--json"]);
+    let keys: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let roots = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["roles"][0] == "root")
+        .count();
+    assert_eq!(roots, 1, "{list}");
+}

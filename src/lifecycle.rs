@@ -1,0 +1,227 @@
+//! The lifecycle state machine (FORMAT.md §5.7) and the operations that move models through it
+//! and set the active model of slots.
+//!
+//! REGISTERED -> PROMOTED; PROMOTED -> DEPRECATED; DEPRECATED -> PROMOTED (explicit
+//! reinstatement); any state but REVOKED -> REVOKED; REVOKED is terminal. Nothing else.
+
+use crate::entry::{Body, SlotChange, SlotEffect, Transition};
+use crate::keys::SecretKey;
+use crate::record::{ResolveError, resolve};
+use crate::registry::{Committed, Registry, RegistryError};
+use serde::{Deserialize, Serialize};
+
+/// Lifecycle states of a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum LifecycleState {
+    /// Ingested, not approved.
+    Registered,
+    /// Approved for use.
+    Promoted,
+    /// Still usable, being phased out.
+    Deprecated,
+    /// Never usable again.
+    Revoked,
+}
+
+impl LifecycleState {
+    /// The state's name as written.
+    pub fn name(self) -> &'static str {
+        match self {
+            LifecycleState::Registered => "REGISTERED",
+            LifecycleState::Promoted => "PROMOTED",
+            LifecycleState::Deprecated => "DEPRECATED",
+            LifecycleState::Revoked => "REVOKED",
+        }
+    }
+
+    /// Parses a state name, in any case.
+    pub fn from_name(s: &str) -> Option<LifecycleState> {
+        [
+            Self::Registered,
+            Self::Promoted,
+            Self::Deprecated,
+            Self::Revoked,
+        ]
+        .into_iter()
+        .find(|st| st.name().eq_ignore_ascii_case(s))
+    }
+}
+
+impl std::fmt::Display for LifecycleState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Whether the state machine allows `from -> to`.
+pub fn allowed(from: LifecycleState, to: LifecycleState) -> bool {
+    use LifecycleState::*;
+    matches!(
+        (from, to),
+        (Registered, Promoted)
+            | (Promoted, Deprecated)
+            | (Deprecated, Promoted)
+            | (Registered | Promoted | Deprecated, Revoked)
+    )
+}
+
+/// The command that moves a model to `to`.
+pub fn verb(to: LifecycleState) -> &'static str {
+    match to {
+        LifecycleState::Promoted => "promote",
+        LifecycleState::Deprecated => "deprecate",
+        LifecycleState::Revoked => "revoke",
+        LifecycleState::Registered => "register",
+    }
+}
+
+/// "allowed from X: promote, revoke" (or "nothing is allowed from REVOKED"), for messages.
+pub fn allowed_text(from: LifecycleState) -> String {
+    use LifecycleState::*;
+    let moves: Vec<&str> = [Promoted, Deprecated, Revoked]
+        .into_iter()
+        .filter(|to| allowed(from, *to))
+        .map(verb)
+        .collect();
+    if moves.is_empty() {
+        format!("nothing is allowed from {from} (it is final)")
+    } else {
+        format!("allowed from {from}: {}", moves.join(", "))
+    }
+}
+
+/// What a revocation does to the slots the model is active in.
+#[derive(Debug, Clone)]
+pub enum SlotPlan {
+    /// Nothing said (refused if the model is active anywhere).
+    Unspecified,
+    /// Clear every slot the model is active in.
+    Deactivate,
+    /// Hand every such slot to this model (`name@version`, id or prefix).
+    Replace(String),
+}
+
+/// Errors of lifecycle operations.
+#[derive(Debug, thiserror::Error)]
+pub enum LifecycleError {
+    /// A model name did not resolve.
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    /// The registry refused.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}
+
+/// Moves the model `spec` to `to`, signed by `key`, with `reason`; for a revocation, `plan`
+/// says what happens to its slots. Names resolve under the writer lock.
+pub fn transition(
+    reg: &Registry,
+    key: &SecretKey,
+    spec: &str,
+    to: LifecycleState,
+    reason: &str,
+    plan: SlotPlan,
+) -> Result<Committed, LifecycleError> {
+    let tx = reg.begin()?;
+    let state = tx.state();
+    let (id, model) = resolve(state, spec)?;
+    let slots = match (&plan, to) {
+        (SlotPlan::Unspecified, _) => Vec::new(),
+        (_, t) if t != LifecycleState::Revoked => {
+            return Err(RegistryError::Refused(crate::state::StateError::Invalid(
+                "--deactivate and --replace only go with a revocation".into(),
+            ))
+            .into());
+        }
+        (SlotPlan::Deactivate, _) => state
+            .slots_of(&id)
+            .into_iter()
+            .map(|slot| SlotEffect {
+                replacement: None,
+                slot,
+            })
+            .collect(),
+        (SlotPlan::Replace(other), _) => {
+            let (rid, _) = resolve(state, other)?;
+            state
+                .slots_of(&id)
+                .into_iter()
+                .map(|slot| SlotEffect {
+                    replacement: Some(rid),
+                    slot,
+                })
+                .collect()
+        }
+    };
+    let body = Body::Transition(Transition {
+        from: model.state,
+        model: id,
+        previous: model.entry,
+        reason: reason.to_string(),
+        slots,
+        to,
+    });
+    Ok(tx.commit(key, body)?)
+}
+
+/// Makes `spec` the active model of `slot` (`Some`), or clears the slot (`None`).
+pub fn set_slot(
+    reg: &Registry,
+    key: &SecretKey,
+    slot: &str,
+    spec: Option<&str>,
+    reason: &str,
+) -> Result<Committed, LifecycleError> {
+    let tx = reg.begin()?;
+    let state = tx.state();
+    let model = spec
+        .map(|s| resolve(state, s))
+        .transpose()?
+        .map(|(id, _)| id);
+    let body = Body::Slot(SlotChange {
+        model,
+        previous: state.slots.get(slot).map(|s| s.entry),
+        reason: reason.to_string(),
+        slot: slot.to_string(),
+    });
+    Ok(tx.commit(key, body)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use LifecycleState::*;
+
+    #[test]
+    fn the_state_machine_is_exactly_the_documented_table() {
+        let all = [Registered, Promoted, Deprecated, Revoked];
+        let mut allowed_moves = Vec::new();
+        for from in all {
+            for to in all {
+                if allowed(from, to) {
+                    allowed_moves.push((from, to));
+                }
+            }
+        }
+        assert_eq!(
+            allowed_moves,
+            vec![
+                (Registered, Promoted),
+                (Registered, Revoked),
+                (Promoted, Deprecated),
+                (Promoted, Revoked),
+                (Deprecated, Promoted),
+                (Deprecated, Revoked),
+            ]
+        );
+        assert_eq!(
+            allowed_text(Revoked),
+            "nothing is allowed from REVOKED (it is final)"
+        );
+        assert_eq!(
+            allowed_text(Registered),
+            "allowed from REGISTERED: promote, revoke"
+        );
+    }
+}
