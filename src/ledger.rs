@@ -331,6 +331,14 @@ pub fn sign_checkpoint(
     envelope::sign(Kind::Checkpoint, &cp, key)
 }
 
+/// Reads and decodes one entry object (hash-checked by the store). Its signature is not checked
+/// again: callers read entries reachable from a verified state, whose entries were verified.
+pub fn read_entry(store: &Store, id: &ObjectId) -> Result<Entry, EntryProblem> {
+    let bytes = store.get(id, ENTRY_LIMIT)?;
+    let env = Unverified::parse(&bytes).map_err(EntryError::from)?;
+    Ok(Entry::from_envelope(&env)?)
+}
+
 /// The id listed at line `seq` of the `ledger` file, if there is one.
 pub fn id_at(path: &Path, seq: u64) -> Option<ObjectId> {
     use std::io::{Read as _, Seek as _, SeekFrom};

@@ -188,6 +188,55 @@ pub fn set_slot(
     Ok(tx.commit(key, body)?)
 }
 
+/// A slot and its active model, as `reg status` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SlotView {
+    /// The slot.
+    pub slot: String,
+    /// The active model's record id.
+    pub model: crate::store::ObjectId,
+    /// Its name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// Its lifecycle state (PROMOTED, or DEPRECATED while awaiting replacement).
+    pub state: LifecycleState,
+    /// The entry that set the slot.
+    pub entry: crate::store::ObjectId,
+    /// When.
+    pub since: String,
+    /// Who set it.
+    pub actor: crate::keys::Fingerprint,
+}
+
+/// Every set slot with its active model, sorted by slot (one entry read per slot).
+pub fn status(reg: &Registry, state: &crate::state::State) -> Result<Vec<SlotView>, RegistryError> {
+    let mut out = Vec::with_capacity(state.slots.len());
+    for (slot, s) in &state.slots {
+        let m = state
+            .models
+            .get(&s.model)
+            .ok_or(crate::state::StateError::UnknownModel(s.model))?;
+        let entry = crate::ledger::read_entry(reg.store(), &s.entry).map_err(|e| {
+            RegistryError::Config {
+                path: reg.store().path(&s.entry),
+                detail: format!("entry {}: {e}", s.entry),
+            }
+        })?;
+        out.push(SlotView {
+            slot: slot.clone(),
+            model: s.model,
+            name: m.name.clone(),
+            version: m.version.clone(),
+            state: m.state,
+            entry: s.entry,
+            since: entry.header.time,
+            actor: entry.header.actor,
+        });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

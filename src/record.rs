@@ -1,11 +1,10 @@
 //! Model records as reg shows them: the signed manifest, with its state and how it was admitted.
 
 use crate::encoding::b64_encode;
-use crate::entry::{Body, Entry};
-use crate::envelope::Unverified;
+use crate::entry::Body;
 use crate::formats::Format;
 use crate::keys::Fingerprint;
-use crate::ledger::ENTRY_LIMIT;
+use crate::ledger::read_entry;
 use crate::manifest::{MANIFEST_LIMIT, Provenance, SignedManifest};
 use crate::registry::{Registry, RegistryError};
 use crate::state::{LifecycleState, ModelState, State};
@@ -101,6 +100,66 @@ pub struct Publisher {
     pub signature: String,
 }
 
+/// One step of a model's history (its `add` entry, then each transition).
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryItem {
+    /// The entry id.
+    pub entry: ObjectId,
+    /// Its seq.
+    pub seq: u64,
+    /// When.
+    pub time: String,
+    /// Who signed it.
+    pub actor: Fingerprint,
+    /// `add`, `promote`, `deprecate` or `revoke`.
+    pub action: &'static str,
+    /// The state after it.
+    pub state: LifecycleState,
+    /// Why (absent for `add`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A model's history, oldest first, read by following `previous` links from its latest entry:
+/// as long as the model's own history, whatever the size of the ledger.
+pub fn history(reg: &Registry, model: &ModelState) -> Result<Vec<HistoryItem>, RegistryError> {
+    let mut out = Vec::new();
+    let mut next = Some(model.entry);
+    while let Some(id) = next {
+        let entry = read_entry(reg.store(), &id).map_err(|e| RegistryError::Config {
+            path: reg.store().path(&id),
+            detail: format!("entry {id}: {e}"),
+        })?;
+        let (action, state, reason, previous) = match &entry.body {
+            Body::Add(_) => ("add", LifecycleState::Registered, None, None),
+            Body::Transition(t) => (
+                crate::lifecycle::verb(t.to),
+                t.to,
+                Some(t.reason.clone()),
+                Some(t.previous),
+            ),
+            _ => {
+                return Err(RegistryError::Config {
+                    path: reg.store().path(&id),
+                    detail: format!("entry {id} is not part of a model's history"),
+                });
+            }
+        };
+        out.push(HistoryItem {
+            entry: id,
+            seq: entry.header.seq,
+            time: entry.header.time.clone(),
+            actor: entry.header.actor.clone(),
+            action,
+            state,
+            reason,
+        });
+        next = previous;
+    }
+    out.reverse();
+    Ok(out)
+}
+
 /// A model record as `reg show --json` prints it (`schema/model-record.schema.json`).
 #[derive(Debug, Clone, Serialize)]
 pub struct RecordView {
@@ -134,11 +193,16 @@ pub struct RecordView {
     pub state: LifecycleState,
     /// How it was admitted.
     pub added: Admission,
+    /// Its history, oldest first.
+    pub history: Vec<HistoryItem>,
+    /// The slots it is the active model of.
+    pub slots: Vec<String>,
 }
 
 /// Loads and verifies (hash, canonical form, schema) a record, with its state and admission.
 pub fn view(
     reg: &Registry,
+    state: &State,
     id: &ObjectId,
     model: &ModelState,
 ) -> Result<RecordView, RegistryError> {
@@ -147,10 +211,11 @@ pub fn view(
         path: reg.store().path(id),
         detail: format!("record {id}: {e}"),
     })?;
-    let entry_bytes = reg.store().get(&model.added, ENTRY_LIMIT)?;
-    let entry = Unverified::parse(&entry_bytes)
-        .map_err(crate::entry::EntryError::from)
-        .and_then(|env| Entry::from_envelope(&env))?;
+    let history = history(reg, model)?;
+    let entry = read_entry(reg.store(), &model.added).map_err(|e| RegistryError::Config {
+        path: reg.store().path(&model.added),
+        detail: format!("entry {}: {e}", model.added),
+    })?;
     let Body::Add(add) = &entry.body else {
         return Err(RegistryError::Config {
             path: reg.store().path(&model.added),
@@ -192,5 +257,7 @@ pub fn view(
             operator: entry.header.actor.clone(),
             bundle: add.bundle,
         },
+        history,
+        slots: state.slots_of(id),
     })
 }

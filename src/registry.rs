@@ -289,9 +289,10 @@ impl Registry {
         &self,
         visit: &mut dyn FnMut(&Visit<'_>),
     ) -> Result<Verified<Replay>, RegistryError> {
+        let seen = Seen::load(self.id());
         let replay = ledger::replay(&self.dot, &self.store, &self.config.registry_id, visit)?;
         let cp = &replay.checkpoint;
-        if let Some(seen) = Seen::load(self.id()) {
+        if let Some(seen) = seen {
             self.check_not_rolled_back(&seen, cp)?;
         }
         Seen {
@@ -309,8 +310,11 @@ impl Registry {
     /// index is used after one hash and one signature check. Otherwise the whole ledger is
     /// replayed and verified, and the new checkpoint recorded.
     pub fn state(&self) -> Result<State, RegistryError> {
-        let (env, cp) = ledger::read_checkpoint(&self.dot.join("checkpoint"))?;
+        // The host record first, then the checkpoint: writers record after they commit, so a
+        // checkpoint read later is never older than a record read earlier (no false rollback
+        // when another process commits meanwhile).
         let seen = Seen::load(self.id());
+        let (env, cp) = ledger::read_checkpoint(&self.dot.join("checkpoint"))?;
         if let Some(seen) = &seen {
             self.check_not_rolled_back(seen, &cp)?;
             if seen.seq == cp.seq
@@ -321,11 +325,7 @@ impl Registry {
                 return Ok(state);
             }
         }
-        let replay = self.replay(&mut |_| {})?.into_inner();
-        if let Some(seen) = &seen {
-            self.check_not_rolled_back(seen, &replay.checkpoint)?;
-        }
-        Ok(replay.state)
+        Ok(self.replay(&mut |_| {})?.into_inner().state)
     }
 
     /// The index, if it hashes to the checkpoint's state and the checkpoint's signature verifies.

@@ -219,6 +219,10 @@ impl Seen {
     /// Records a verified checkpoint. Best effort: a host that cannot write it only loses the
     /// fast path, never safety.
     pub fn record(&self, registry: &ObjectId) {
+        // Never move the record backwards (a slow reader finishing after a writer's commit).
+        if Seen::load(registry).is_some_and(|old| old.seq > self.seq) {
+            return;
+        }
         let path = Self::path(registry);
         let Some(dir) = path.parent() else { return };
         if std::fs::create_dir_all(dir).is_err() {

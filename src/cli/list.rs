@@ -6,9 +6,20 @@ use serde::Serialize;
 /// List registered models
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Print JSON instead of a table
+    /// Print JSON instead of a table (schema/model-list.schema.json)
     #[arg(long)]
     json: bool,
+    /// Only models in this state (registered, promoted, deprecated, revoked)
+    #[arg(long, value_parser = parse_state)]
+    state: Option<reg::lifecycle::LifecycleState>,
+    /// Only models with this name
+    #[arg(long)]
+    name: Option<String>,
+}
+
+fn parse_state(s: &str) -> Result<reg::lifecycle::LifecycleState, String> {
+    reg::lifecycle::LifecycleState::from_name(s)
+        .ok_or_else(|| "expected registered, promoted, deprecated or revoked".to_string())
 }
 
 #[derive(Serialize)]
@@ -24,6 +35,8 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let mut rows: Vec<Row<'_>> = state
         .models
         .iter()
+        .filter(|(_, m)| args.state.is_none_or(|st| m.state == st))
+        .filter(|(_, m)| args.name.as_ref().is_none_or(|n| m.name == *n))
         .map(|(id, m)| Row {
             id: id.to_string(),
             name: &m.name,

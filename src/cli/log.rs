@@ -4,10 +4,12 @@ use super::Context;
 use reg::entry::{Body, Entry};
 use serde::Serialize;
 
-/// Show the ledger's entries, newest first
+/// Show the ledger's entries, newest first; with MODEL, that model's history
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Print JSON (an array, oldest first) instead of text
+    /// Only this model's history: name@version, a record id, or a unique id prefix
+    model: Option<String>,
+    /// Print JSON (an array, oldest first) instead of text (schema/log.schema.json)
     #[arg(long)]
     json: bool,
 }
@@ -28,6 +30,30 @@ struct Row {
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let reg = ctx.open()?;
     let mut rows = Vec::new();
+    if let Some(spec) = &args.model {
+        // A model's history follows its own `previous` links: no ledger replay.
+        let state = reg.state()?;
+        let (_, model) = reg::record::resolve(&state, spec)?;
+        let mut next = Some(model.entry);
+        while let Some(id) = next {
+            let e = reg::ledger::read_entry(reg.store(), &id)?;
+            next = match &e.body {
+                Body::Transition(t) => Some(t.previous),
+                _ => None,
+            };
+            rows.push(Row {
+                seq: e.header.seq,
+                id: id.to_string(),
+                time: e.header.time.clone(),
+                kind: e.body.kind().name(),
+                actor: e.header.actor.to_string(),
+                reason: e.body.reason().map(str::to_string),
+                summary: summary(&e),
+            });
+        }
+        rows.reverse();
+        return print(rows, args.json);
+    }
     reg.replay(&mut |v| {
         let e = v.entry;
         rows.push(Row {
@@ -40,7 +66,11 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
             summary: summary(e),
         });
     })?;
-    if args.json {
+    print(rows, args.json)
+}
+
+fn print(rows: Vec<Row>, json: bool) -> anyhow::Result<()> {
+    if json {
         outln!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }

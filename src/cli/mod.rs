@@ -21,6 +21,7 @@ mod policy;
 mod recipients;
 mod show;
 mod slot;
+mod status;
 mod transition;
 
 use clap::{Parser, Subcommand};
@@ -70,6 +71,7 @@ enum Command {
     Deactivate(slot::DeactivateArgs),
     List(list::Args),
     Show(show::Args),
+    Status(status::Args),
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
     #[command(subcommand)]
@@ -181,6 +183,7 @@ pub fn main() -> ExitCode {
         Command::Deactivate(a) => slot::deactivate(&ctx, a),
         Command::List(a) => list::run(&ctx, a),
         Command::Show(a) => show::run(&ctx, a),
+        Command::Status(a) => status::run(&ctx, a),
         Command::Policy(c) => policy::run(&ctx, c),
         Command::Recipients(c) => recipients::run(&ctx, c),
         Command::Ledger(c) => ledger::run(&ctx, c),

@@ -17,7 +17,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let reg = ctx.open()?;
     let state = reg.state()?;
     let (id, model) = resolve(&state, &args.model)?;
-    let v = view(&reg, &id, model)?;
+    let v = view(&reg, &state, &id, model)?;
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
@@ -55,6 +55,25 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         v.added.time
     );
     outln!("bundle:      {}", v.added.bundle);
+    for slot in &v.slots {
+        outln!("active in:   slot {slot}");
+    }
+    outln!("history:");
+    for h in &v.history {
+        let reason = h
+            .reason
+            .as_deref()
+            .map(|r| format!(": {r}"))
+            .unwrap_or_default();
+        outln!(
+            "  entry {:<6} {}  {:<9} -> {:<10} by {}{reason}",
+            h.seq,
+            h.time,
+            h.action,
+            h.state.name(),
+            h.actor
+        );
+    }
     outln!("artifacts:");
     for a in &v.artifacts {
         let warn = if a.runs_code_when_loaded {

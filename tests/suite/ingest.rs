@@ -51,7 +51,7 @@ fn refused(s: &Sandbox, bundle: &str, needle: &str) -> String {
     err
 }
 
-fn validate(schema: &str, value: &serde_json::Value) {
+pub fn validate(schema: &str, value: &serde_json::Value) {
     let schema: serde_json::Value = serde_json::from_str(
         &fs::read_to_string(format!("{}/schema/{schema}", env!("CARGO_MANIFEST_DIR"))).unwrap(),
     )

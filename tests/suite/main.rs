@@ -17,6 +17,7 @@ mod format_example;
 mod ingest;
 mod interop;
 mod ledger_tamper;
+mod lifecycle;
 mod store;
 mod terminal;
 mod trust_pin;

@@ -1,0 +1,42 @@
+//! `reg status`: the slots and their active models (what consumers will be told to load).
+
+use super::Context;
+
+/// Show each slot and its active model
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print JSON (schema/status.schema.json)
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
+    let reg = ctx.open()?;
+    let state = reg.state()?;
+    let slots = reg::lifecycle::status(&reg, &state)?;
+    if args.json {
+        outln!("{}", serde_json::to_string_pretty(&slots)?);
+        return Ok(());
+    }
+    if slots.is_empty() {
+        outln!("no slot is set (`reg activate SLOT MODEL` sets one)");
+        return Ok(());
+    }
+    outln!("{:<32}  {:<40}  {:<10}  SINCE", "SLOT", "MODEL", "STATE");
+    for s in &slots {
+        outln!(
+            "{:<32}  {:<40}  {:<10}  {}",
+            s.slot,
+            format!("{}@{}", s.name, s.version),
+            s.state.name(),
+            s.since
+        );
+        if s.state == reg::lifecycle::LifecycleState::Deprecated {
+            eprintln!(
+                "warning: slot `{}` runs {}@{}, which is DEPRECATED: replace it with `reg activate {} MODEL`",
+                s.slot, s.name, s.version, s.slot
+            );
+        }
+    }
+    Ok(())
+}
