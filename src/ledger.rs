@@ -194,61 +194,8 @@ pub fn replay(
             detail: format!("the first entry is not the genesis {registry} named by config.json"),
         });
     }
-    let mut state: Option<State> = None;
-    for (seq, id) in ids.iter().enumerate().take(cp.seq as usize + 1) {
-        let seq = seq as u64;
-        let fail = |problem: EntryProblem| LedgerError::Entry {
-            seq,
-            id: *id,
-            problem,
-        };
-        let bytes = store.get(id, ENTRY_LIMIT).map_err(|e| fail(e.into()))?;
-        let env = Unverified::parse(&bytes).map_err(|e| fail(EntryError::from(e).into()))?;
-        let entry = Entry::from_envelope(&env).map_err(|e| fail(e.into()))?;
-        let h = &entry.header;
-        if h.seq != seq {
-            return Err(fail(EntryProblem::Position(format!(
-                "it says it is entry {}, but it is listed at position {seq}",
-                h.seq
-            ))));
-        }
-        let expected_prev = seq.checked_sub(1).map(|p| ids[p as usize]);
-        if h.prev != expected_prev {
-            return Err(fail(EntryProblem::Position(format!(
-                "its prev is {}, but the entry before it is {}",
-                opt(&h.prev),
-                opt(&expected_prev)
-            ))));
-        }
-        let expected_registry = (seq > 0).then_some(*registry);
-        if h.registry != expected_registry {
-            return Err(fail(EntryProblem::Position(format!(
-                "it names registry {}, expected {}",
-                opt(&h.registry),
-                opt(&expected_registry)
-            ))));
-        }
-        match state.as_mut() {
-            None => {
-                let (s, key) = State::from_genesis(*id, &entry).map_err(|e| fail(e.into()))?;
-                env.verify_single(&key).map_err(|e| fail(e.into()))?;
-                state = Some(s);
-            }
-            Some(s) => {
-                let key = s
-                    .authorize(&h.actor, &entry.body)
-                    .map_err(|e| fail(e.into()))?;
-                env.verify_single(&key).map_err(|e| fail(e.into()))?;
-                s.apply(*id, &entry).map_err(|e| fail(e.into()))?;
-            }
-        }
-        visit(&Visit {
-            id: *id,
-            entry: &entry,
-            envelope: &bytes,
-            payload: &env.payload,
-        });
-    }
+    let upto = ids.len().min(cp.seq as usize + 1);
+    let state = crate::replay::entries(&ids[..upto], registry, store, visit)?;
     // Checked after the entries, so that an entry removed from the middle is named as such
     // rather than reported as a short ledger.
     if ids.len() as u64 <= cp.seq {
@@ -257,7 +204,6 @@ pub fn replay(
             lines: ids.len() as u64,
         });
     }
-    let state = state.expect("the loop ran at least once: seq 0 is always listed");
     verify_checkpoint(&cp_env, &cp, &state, registry, store)?;
     Ok(Verified(Replay {
         residue_lines: ids.len() as u64 - cp.seq - 1,
@@ -382,8 +328,4 @@ pub fn export_line(v: &Visit<'_>) -> serde_json::Value {
         "envelope": envelope,
         "payload": payload,
     })
-}
-
-fn opt(id: &Option<ObjectId>) -> String {
-    id.map_or_else(|| "(none)".to_string(), |i| i.to_string())
 }

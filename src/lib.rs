@@ -29,6 +29,7 @@ pub mod manifest;
 pub mod names;
 pub mod record;
 pub mod registry;
+mod replay;
 pub mod state;
 pub mod store;
 pub mod trust;

@@ -334,7 +334,8 @@ impl Registry {
         if ObjectId::of(&bytes) != cp.state {
             return None;
         }
-        let state: State = from_canonical_slice(&bytes).ok()?;
+        let mut state: State = from_canonical_slice(&bytes).ok()?;
+        state.index_names();
         if state.registry != *self.id() || state.head != cp.head || state.seq != cp.seq {
             return None;
         }
@@ -427,6 +428,9 @@ impl Registry {
     }
 }
 
+/// One entry a batch wrote: its id, seq and content.
+pub type Written = (ObjectId, u64, Entry);
+
 /// A write in progress: the writer lock is held and the state is verified.
 #[derive(Debug)]
 pub struct Transaction<'a> {
@@ -461,8 +465,14 @@ impl Transaction<'_> {
 
     /// Signs `body` as the next entry and commits it (FORMAT.md §6, steps 2 to 5).
     pub fn commit(self, key: &SecretKey, body: Body) -> Result<Committed, RegistryError> {
-        let mut done = self.commit_batch(key, vec![body])?;
-        Ok(done.pop().expect("one body gives one entry"))
+        let (mut entries, state) = self.commit_batch(key, vec![body])?;
+        let (id, seq, entry) = entries.pop().expect("one body gives one entry");
+        Ok(Committed {
+            id,
+            seq,
+            entry,
+            state,
+        })
     }
 
     /// Signs and commits several entries in order with one index, ledger and checkpoint write:
@@ -471,7 +481,7 @@ impl Transaction<'_> {
         self,
         key: &SecretKey,
         bodies: Vec<Body>,
-    ) -> Result<Vec<Committed>, RegistryError> {
+    ) -> Result<(Vec<Written>, State), RegistryError> {
         let reg = self.reg;
         let mut state = self.state;
         let time = now()?;
@@ -499,7 +509,7 @@ impl Transaction<'_> {
             done.push((id, state.seq, entry));
         }
         let Some((head, _, _)) = done.last() else {
-            return Ok(Vec::new());
+            return Ok((done, state));
         };
         let head = *head;
 
@@ -525,15 +535,7 @@ impl Transaction<'_> {
             state: state_hash,
         }
         .record(reg.id());
-        Ok(done
-            .into_iter()
-            .map(|(id, seq, entry)| Committed {
-                id,
-                seq,
-                entry,
-                state: state.clone(),
-            })
-            .collect())
+        Ok((done, state))
     }
 }
 

@@ -85,6 +85,10 @@ pub struct State {
     pub seq: u64,
     /// Every slot that is set.
     pub slots: BTreeMap<String, SlotState>,
+    /// `(name, version)` -> record id, derived from `models` (not part of the format); used
+    /// only when it is complete, so a state read from JSON stays correct without it.
+    #[serde(skip)]
+    by_name: std::collections::HashMap<(String, String), ObjectId>,
 }
 
 /// An entry that breaks a rule of the format, checked against the state before it.
@@ -242,12 +246,19 @@ impl State {
             root: grant.fingerprint.clone(),
             seq: 0,
             slots: BTreeMap::new(),
+            by_name: Default::default(),
         };
         Ok((state, key))
     }
 
     /// The key that may sign an entry of `body`'s kind now: trusted, unrevoked, with the role.
     pub fn authorize(&self, actor: &Fingerprint, body: &Body) -> Result<PublicKey, StateError> {
+        self.check_signer(actor, body)?;
+        decode_key(actor, &self.keys[actor].public_key)
+    }
+
+    /// Checks that `actor` may sign an entry of `body`'s kind now, without decoding its key.
+    pub fn check_signer(&self, actor: &Fingerprint, body: &Body) -> Result<(), StateError> {
         let ks = self
             .keys
             .get(actor)
@@ -266,7 +277,7 @@ impl State {
                 role,
             });
         }
-        decode_key(actor, &ks.public_key)
+        Ok(())
     }
 
     /// Applies an entry that follows the head, checking the rules of its kind.
@@ -374,6 +385,10 @@ impl State {
                         spec: format!("{}@{}", a.name, a.version),
                         record: *other,
                     });
+                }
+                if self.by_name.len() == self.models.len() {
+                    self.by_name
+                        .insert((a.name.clone(), a.version.clone()), a.record);
                 }
                 self.models.insert(
                     a.record,
@@ -540,9 +555,22 @@ impl State {
 
     /// The model registered as `name@version`, if any.
     pub fn find(&self, name: &str, version: &str) -> Option<(&ObjectId, &ModelState)> {
+        if self.by_name.len() == self.models.len() {
+            let id = self.by_name.get(&(name.to_string(), version.to_string()))?;
+            return self.models.get_key_value(id);
+        }
         self.models
             .iter()
             .find(|(_, m)| m.name == name && m.version == version)
+    }
+
+    /// Builds the name lookup (after reading a state from its JSON form).
+    pub fn index_names(&mut self) {
+        self.by_name = self
+            .models
+            .iter()
+            .map(|(id, m)| ((m.name.clone(), m.version.clone()), *id))
+            .collect();
     }
 
     /// The unrevoked keys holding `role`.

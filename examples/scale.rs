@@ -1,0 +1,164 @@
+//! Builds a large registry deterministically through the library's real commit path, for the
+//! benchmark harness (`examples/bench.sh`): N models, each a signed manifest over one small
+//! artifact, admitted with `add` entries, then moved through the lifecycle until the ledger holds
+//! M entries, and a few slots set. Batches use `Transaction::commit_batch`, the same path as any
+//! write (every entry is signed, checked against the state and committed), with one checkpoint
+//! per batch.
+//!
+//! Usage: cargo run --release --example scale -- DIR [MODELS] [ENTRIES]
+//! Writes DIR/.registry and the keys DIR/{root,op,pub}.pem; prints what it built.
+
+use reg::entry::{Add, Body, KeyRef, KeyTrust, Role, SlotChange, Transition};
+use reg::formats::Format;
+use reg::keys::{SecretKey, write_key_pair};
+use reg::lifecycle::LifecycleState;
+use reg::manifest::{self, Artifact, Manifest};
+use reg::registry::Registry;
+use reg::store::ObjectId;
+use std::path::PathBuf;
+use std::time::Instant;
+
+const BATCH: usize = 10_000;
+
+fn seed(n: u8) -> [u8; 32] {
+    [n; 32]
+}
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let dir = PathBuf::from(
+        args.next()
+            .ok_or_else(|| anyhow::anyhow!("usage: scale DIR [MODELS] [ENTRIES]"))?,
+    );
+    let models: usize = args.next().map_or(Ok(10_000), |a| a.parse())?;
+    let entries: usize = args.next().map_or(Ok(100_000), |a| a.parse())?;
+    let start = Instant::now();
+    std::fs::create_dir_all(&dir)?;
+    let root = SecretKey::from_seed(&seed(1))?;
+    let op = SecretKey::from_seed(&seed(2))?;
+    let publ = SecretKey::from_seed(&seed(3))?;
+    for (name, key) in [("root.pem", &root), ("op.pem", &op), ("pub.pem", &publ)] {
+        if !dir.join(name).exists() {
+            write_key_pair(key, &dir.join(name), None)?;
+        }
+    }
+    let trust_file = reg::trust::default_trust_file();
+    let (reg, _) = Registry::init(&dir, &root, Vec::new(), &trust_file)?;
+    let trust = |key: &SecretKey, role| {
+        Body::KeyTrust(KeyTrust {
+            key: KeyRef {
+                fingerprint: key.public().fingerprint().clone(),
+                public_key: reg::encoding::b64_encode(&key.public().to_bytes()),
+            },
+            reason: "scale benchmark".into(),
+            role,
+        })
+    };
+    reg.begin()?.commit_batch(
+        &root,
+        vec![trust(&op, Role::Operator), trust(&publ, Role::Publisher)],
+    )?;
+
+    // Models: one small artifact each, a manifest signed by the publisher, an `add` entry.
+    let mut ids = Vec::with_capacity(models);
+    for chunk_start in (0..models).step_by(BATCH) {
+        let mut bodies = Vec::new();
+        for i in chunk_start..(chunk_start + BATCH).min(models) {
+            let artifact = format!("rule scale_{i} {{ condition: true }}\n");
+            let (art_id, size) = reg.store().put(&mut artifact.as_bytes())?;
+            let m = Manifest {
+                artifacts: vec![Artifact {
+                    blake3: art_id.to_string(),
+                    format: Format::Ruleset,
+                    path: "rules.yar".into(),
+                    size,
+                }],
+                created: "2026-01-01T00:00:00Z".into(),
+                description: format!("scale model {i}"),
+                framework: None,
+                labels: Default::default(),
+                name: format!("model-{:05}", i),
+                provenance: vec![],
+                publisher: publ.public().fingerprint().clone(),
+                model_type: "ruleset".into(),
+                uses: vec!["detection".into()],
+                version: "1.0.0".into(),
+            };
+            let signed = manifest::sign(&m, &publ)?;
+            let record = reg.store().put_bytes(&signed)?;
+            ids.push(record);
+            bodies.push(Body::Add(Add {
+                bundle: record,
+                name: m.name,
+                record,
+                version: m.version,
+            }));
+        }
+        reg.begin()?.commit_batch(&op, bodies)?;
+    }
+
+    // Lifecycle rounds: promote, deprecate, promote, ... one entry per model per round.
+    let mut written = 3 + models;
+    let mut round = 0usize;
+    while written < entries {
+        let to = if round.is_multiple_of(2) {
+            LifecycleState::Promoted
+        } else {
+            LifecycleState::Deprecated
+        };
+        let take = (entries - written).min(models);
+        for chunk in ids[..take].chunks(BATCH) {
+            let tx = reg.begin()?;
+            let state = tx.state();
+            let bodies: Vec<Body> = chunk
+                .iter()
+                .map(|id| {
+                    let m = &state.models[id];
+                    Body::Transition(Transition {
+                        from: m.state,
+                        model: *id,
+                        previous: m.entry,
+                        reason: format!("scale round {round}"),
+                        slots: Vec::new(),
+                        to,
+                    })
+                })
+                .collect();
+            tx.commit_batch(&op, bodies)?;
+        }
+        written += take;
+        round += 1;
+    }
+    // A few slots, each set to a promoted model.
+    let tx = reg.begin()?;
+    let promoted: Vec<ObjectId> = tx
+        .state()
+        .models
+        .iter()
+        .filter(|(_, m)| m.state == LifecycleState::Promoted)
+        .map(|(id, _)| *id)
+        .take(20)
+        .collect();
+    let bodies = promoted
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            Body::Slot(SlotChange {
+                model: Some(*id),
+                previous: None,
+                reason: "scale benchmark".into(),
+                slot: format!("slot-{i:02}"),
+            })
+        })
+        .collect();
+    let (_, state) = tx.commit_batch(&op, bodies)?;
+    println!(
+        "built {} models, {} ledger entries, {} slots in {:.1} s at {}",
+        state.models.len(),
+        state.seq + 1,
+        state.slots.len(),
+        start.elapsed().as_secs_f64(),
+        reg.path().display()
+    );
+    Ok(())
+}
