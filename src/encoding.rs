@@ -37,15 +37,21 @@ pub fn to_canonical_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Enc
     Ok(out)
 }
 
-/// Parses canonical JSON, refusing bytes that are not exactly the canonical encoding.
-pub fn from_canonical_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, EncodingError> {
+/// Parses canonical JSON into a [`Value`], refusing bytes that are not exactly its canonical
+/// encoding.
+pub fn parse_canonical_value(bytes: &[u8]) -> Result<Value, EncodingError> {
     let value: Value = serde_json::from_slice(bytes)?;
     let mut again = Vec::with_capacity(bytes.len());
     write_value(&value, &mut again)?;
     if again != bytes {
         return Err(EncodingError::NotCanonical);
     }
-    Ok(serde_json::from_value(value)?)
+    Ok(value)
+}
+
+/// Parses canonical JSON, refusing bytes that are not exactly the canonical encoding.
+pub fn from_canonical_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, EncodingError> {
+    Ok(serde_json::from_value(parse_canonical_value(bytes)?)?)
 }
 
 fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), EncodingError> {
@@ -89,26 +95,34 @@ fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), EncodingError> {
     Ok(())
 }
 
-fn write_string(s: &str, out: &mut Vec<u8>) {
+/// Appends `s` as a canonical JSON string (FORMAT.md §2).
+pub fn write_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
-    for ch in s.chars() {
-        match ch {
-            '"' => out.extend_from_slice(b"\\\""),
-            '\\' => out.extend_from_slice(b"\\\\"),
-            '\u{08}' => out.extend_from_slice(b"\\b"),
-            '\u{0c}' => out.extend_from_slice(b"\\f"),
-            '\n' => out.extend_from_slice(b"\\n"),
-            '\r' => out.extend_from_slice(b"\\r"),
-            '\t' => out.extend_from_slice(b"\\t"),
-            c if (c as u32) < 0x20 => {
-                out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes());
-            }
-            c => {
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-            }
+    // Only `"`, `\` and ASCII controls are escaped; every other byte (UTF-8 continuation
+    // bytes included, which are all >= 0x80) is copied as is, in runs.
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x00..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if escape.is_empty() {
+            out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+        } else {
+            out.extend_from_slice(escape);
         }
+        start = i + 1;
     }
+    out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
 }
 

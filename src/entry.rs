@@ -334,11 +334,21 @@ impl Entry {
 
     /// Decodes the entry in a parsed envelope (whose signature is checked by the caller).
     pub fn from_envelope(env: &Unverified) -> Result<Entry, EntryError> {
-        let mut map: Map<String, Value> = match env.kind {
-            Kind::Manifest | Kind::Checkpoint => {
-                return Err(EntryError::NotAnEntry(env.kind.payload_type()));
+        if matches!(env.kind, Kind::Manifest | Kind::Checkpoint) {
+            return Err(EntryError::NotAnEntry(env.kind.payload_type()));
+        }
+        // One parse, one canonical check, then the object's members are moved, not copied.
+        let value = crate::encoding::parse_canonical_value(&env.payload).map_err(|source| {
+            EnvelopeError::Encoding {
+                what: "payload",
+                source,
             }
-            k => env.payload_as(k)?,
+        })?;
+        let Value::Object(mut map) = value else {
+            return Err(EncodingError::Json(serde::de::Error::custom(
+                "a payload is a JSON object",
+            ))
+            .into());
         };
         let mut header_map = Map::new();
         for name in HEADER_FIELDS {

@@ -133,6 +133,31 @@ pub struct Envelope {
     pub signatures: Vec<SignatureEntry>,
 }
 
+impl Envelope {
+    /// The canonical encoding (FORMAT.md §2) of this envelope, written directly: its members are
+    /// all strings, in this fixed order.
+    pub fn to_canonical(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.payload.len() + 160);
+        out.extend_from_slice(b"{\"payload\":");
+        encoding::write_string(&self.payload, &mut out);
+        out.extend_from_slice(b",\"payloadType\":");
+        encoding::write_string(&self.payload_type, &mut out);
+        out.extend_from_slice(b",\"signatures\":[");
+        for (i, s) in self.signatures.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"keyid\":");
+            encoding::write_string(s.keyid.as_str(), &mut out);
+            out.extend_from_slice(b",\"sig\":");
+            encoding::write_string(&s.sig, &mut out);
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"]}");
+        out
+    }
+}
+
 /// DSSE's pre-authentication encoding: `"DSSEv1" SP LEN(type) SP type SP LEN(body) SP body`.
 pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(payload.len() + payload_type.len() + 32);
@@ -172,10 +197,7 @@ pub fn sign_bytes(kind: Kind, body: &[u8], key: &SecretKey) -> Result<Vec<u8>, E
             sig: b64_encode(&sig),
         }],
     };
-    encoding::to_canonical_vec(&env).map_err(|source| EnvelopeError::Encoding {
-        what: "envelope",
-        source,
-    })
+    Ok(env.to_canonical())
 }
 
 /// An envelope parsed from canonical bytes whose signatures are not checked yet.
@@ -192,11 +214,17 @@ pub struct Unverified {
 impl Unverified {
     /// Parses stored envelope bytes, refusing non-canonical envelopes and unknown payload types.
     pub fn parse(bytes: &[u8]) -> Result<Self, EnvelopeError> {
+        // Parse into the struct (unknown and duplicate fields refused), then check the bytes
+        // are exactly its canonical encoding: one meaning, one encoding.
+        let malformed = |source| EnvelopeError::Encoding {
+            what: "envelope",
+            source,
+        };
         let env: Envelope =
-            encoding::from_canonical_slice(bytes).map_err(|source| EnvelopeError::Encoding {
-                what: "envelope",
-                source,
-            })?;
+            serde_json::from_slice(bytes).map_err(|e| malformed(EncodingError::from(e)))?;
+        if env.to_canonical() != bytes {
+            return Err(malformed(EncodingError::NotCanonical));
+        }
         let kind =
             Kind::from_payload_type(&env.payload_type).ok_or_else(|| EnvelopeError::WrongKind {
                 expected: "reg",
@@ -270,6 +298,28 @@ impl Unverified {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_direct_envelope_encoding_is_the_canonical_one() {
+        let env = Envelope {
+            payload: "eyJhIjoxfQ==".into(),
+            payload_type: "application/vnd.reg.add.v1+json".into(),
+            signatures: vec![
+                SignatureEntry {
+                    keyid: "00112233445566778899aabbccddeeff".parse().unwrap(),
+                    sig: "c2ln".into(),
+                },
+                SignatureEntry {
+                    keyid: "ffeeddccbbaa99887766554433221100".parse().unwrap(),
+                    sig: "c2lnMg==".into(),
+                },
+            ],
+        };
+        assert_eq!(
+            env.to_canonical(),
+            encoding::to_canonical_vec(&env).unwrap()
+        );
+    }
 
     #[test]
     fn pae_matches_the_dsse_spec_example() {

@@ -50,7 +50,59 @@ fn par_map<I: Sync, T: Send>(items: &[I], threads: usize, f: impl Fn(&I) -> T + 
     })
 }
 
+/// A chunk decoded and signature-checked, ready for the in-order pass.
+struct Prepared {
+    decoded: Vec<Result<Decoded, EntryProblem>>,
+    signatures: Vec<Result<(), EntryProblem>>,
+}
+
+/// Decodes a chunk and checks its signatures in parallel; `keys` gains the keys its entries trust.
+fn prepare(
+    chunk: &[ObjectId],
+    store: &Store,
+    keys: &mut HashMap<Fingerprint, PublicKey>,
+    threads: usize,
+) -> Prepared {
+    let decoded = par_map(chunk, threads, |id| decode(store, id));
+    // Keys this chunk's entries trust, in order, so signatures can be checked in parallel.
+    for d in decoded.iter().flatten() {
+        let grants: Vec<(&Fingerprint, &String)> = match &d.entry.body {
+            Body::Genesis(g) => g
+                .keys
+                .iter()
+                .map(|k| (&k.fingerprint, &k.public_key))
+                .collect(),
+            Body::KeyTrust(t) => vec![(&t.key.fingerprint, &t.key.public_key)],
+            _ => Vec::new(),
+        };
+        for (fp, b64) in grants {
+            if !keys.contains_key(fp)
+                && let Ok(k) = decode_key(fp, b64)
+            {
+                keys.insert(fp.clone(), k);
+            }
+        }
+    }
+    let keys = &*keys;
+    let indices: Vec<usize> = (0..chunk.len()).collect();
+    let signatures = par_map(&indices, threads, |i| match &decoded[*i] {
+        Ok(d) => match keys.get(&d.entry.header.actor) {
+            Some(key) => d.env.verify_single(key).map_err(EntryProblem::from),
+            // An unknown signer is reported by the in-order pass, which knows why.
+            None => Ok(()),
+        },
+        Err(_) => Ok(()),
+    });
+    Prepared {
+        decoded,
+        signatures,
+    }
+}
+
 /// Replays and verifies `ids` (the ledger up to the checkpoint), returning the state.
+///
+/// The next chunk is prepared (decoded, signatures checked) while the in-order pass runs over
+/// the current one, so that no core waits for the other.
 pub(crate) fn entries(
     ids: &[ObjectId],
     registry: &ObjectId,
@@ -58,76 +110,80 @@ pub(crate) fn entries(
     visit: &mut dyn FnMut(&Visit<'_>),
 ) -> Result<State, LedgerError> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    let mut state: Option<State> = None;
+    let chunks: Vec<&[ObjectId]> = ids.chunks(CHUNK).collect();
     let mut keys: HashMap<Fingerprint, PublicKey> = HashMap::new();
-    for (chunk_no, chunk) in ids.chunks(CHUNK).enumerate() {
+    let mut state: Option<State> = None;
+    let mut next = chunks
+        .first()
+        .map(|c| prepare(c, store, &mut keys, threads));
+    for (chunk_no, chunk) in chunks.iter().enumerate() {
+        let current = next.take().expect("prepared before its turn");
         let base = chunk_no * CHUNK;
-        let decoded = par_map(chunk, threads, |id| decode(store, id));
-
-        // Keys this chunk's entries trust, in order, so signatures can be checked in parallel.
-        for d in decoded.iter().flatten() {
-            let grants: Vec<(&Fingerprint, &String)> = match &d.entry.body {
-                Body::Genesis(g) => g
-                    .keys
-                    .iter()
-                    .map(|k| (&k.fingerprint, &k.public_key))
-                    .collect(),
-                Body::KeyTrust(t) => vec![(&t.key.fingerprint, &t.key.public_key)],
-                _ => Vec::new(),
-            };
-            for (fp, b64) in grants {
-                if !keys.contains_key(fp)
-                    && let Ok(k) = decode_key(fp, b64)
-                {
-                    keys.insert(fp.clone(), k);
-                }
-            }
-        }
-        let indices: Vec<usize> = (0..chunk.len()).collect();
-        let signatures = par_map(&indices, threads, |i| match &decoded[*i] {
-            Ok(d) => match keys.get(&d.entry.header.actor) {
-                Some(key) => d.env.verify_single(key).map_err(EntryProblem::from),
-                // An unknown signer is reported by the in-order pass, which knows why.
-                None => Ok(()),
-            },
-            Err(_) => Ok(()),
+        let following = chunks.get(chunk_no + 1);
+        let keys = &mut keys;
+        let (result, prepared) = std::thread::scope(|scope| {
+            let handle = following.map(|c| scope.spawn(move || prepare(c, store, keys, threads)));
+            let result = in_order(current, chunk, base, ids, registry, &mut state, visit);
+            (
+                result,
+                handle.map(|h| h.join().expect("a verification thread does not panic")),
+            )
         });
-
-        for (i, (dec, sig)) in decoded.into_iter().zip(signatures).enumerate() {
-            let seq = (base + i) as u64;
-            let id = &chunk[i];
-            let fail = |problem: EntryProblem| LedgerError::Entry {
-                seq,
-                id: *id,
-                problem,
-            };
-            let d = dec.map_err(fail)?;
-            check_position(&d.entry, seq, ids, registry).map_err(fail)?;
-            match state.as_mut() {
-                None => {
-                    let (s, _) = State::from_genesis(*id, &d.entry).map_err(|e| fail(e.into()))?;
-                    sig.map_err(fail)?;
-                    state = Some(s);
-                }
-                Some(s) => {
-                    s.check_signer(&d.entry.header.actor, &d.entry.body)
-                        .map_err(|e| fail(e.into()))?;
-                    sig.map_err(fail)?;
-                    s.apply(*id, &d.entry).map_err(|e| fail(e.into()))?;
-                }
-            }
-            visit(&Visit {
-                id: *id,
-                entry: &d.entry,
-                envelope: &d.bytes,
-                payload: &d.env.payload,
-            });
-        }
+        result?;
+        next = prepared;
     }
     state.ok_or_else(|| LedgerError::File {
         line: 0,
         detail: "the ledger is empty".into(),
     })
+}
+
+/// The in-order pass over one prepared chunk: positions, authority, signature result, rules.
+fn in_order(
+    prepared: Prepared,
+    chunk: &[ObjectId],
+    base: usize,
+    ids: &[ObjectId],
+    registry: &ObjectId,
+    state: &mut Option<State>,
+    visit: &mut dyn FnMut(&Visit<'_>),
+) -> Result<(), LedgerError> {
+    for (i, (dec, sig)) in prepared
+        .decoded
+        .into_iter()
+        .zip(prepared.signatures)
+        .enumerate()
+    {
+        let seq = (base + i) as u64;
+        let id = &chunk[i];
+        let fail = |problem: EntryProblem| LedgerError::Entry {
+            seq,
+            id: *id,
+            problem,
+        };
+        let d = dec.map_err(fail)?;
+        check_position(&d.entry, seq, ids, registry).map_err(fail)?;
+        match state.as_mut() {
+            None => {
+                let (s, _) = State::from_genesis(*id, &d.entry).map_err(|e| fail(e.into()))?;
+                sig.map_err(fail)?;
+                *state = Some(s);
+            }
+            Some(s) => {
+                s.check_signer(&d.entry.header.actor, &d.entry.body)
+                    .map_err(|e| fail(e.into()))?;
+                sig.map_err(fail)?;
+                s.apply(*id, &d.entry).map_err(|e| fail(e.into()))?;
+            }
+        }
+        visit(&Visit {
+            id: *id,
+            entry: &d.entry,
+            envelope: &d.bytes,
+            payload: &d.env.payload,
+        });
+    }
+    Ok(())
 }
 
 /// The entry's `seq`, `prev` and `registry` match where it is listed (FORMAT.md §5.1, rule 2).

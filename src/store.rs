@@ -60,10 +60,18 @@ impl FromStr for ObjectId {
         if !is_lower_hex(s, 64) {
             return Err(BadObjectId(s.to_string()));
         }
+        // is_lower_hex checked every digit above.
+        let nibble = |c: u8| {
+            if c.is_ascii_digit() {
+                c - b'0'
+            } else {
+                c - b'a' + 10
+            }
+        };
+        let b = s.as_bytes();
         let mut out = [0u8; 32];
         for (i, byte) in out.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16)
-                .map_err(|_| BadObjectId(s.to_string()))?;
+            *byte = (nibble(b[2 * i]) << 4) | nibble(b[2 * i + 1]);
         }
         Ok(ObjectId(out))
     }
@@ -355,21 +363,27 @@ impl Store {
 
     /// Opens an object for reading, refusing anything but a regular file (never a symlink).
     fn open_object(&self, id: &ObjectId, path: &Path) -> Result<File, StoreError> {
-        match fs::symlink_metadata(path) {
-            Ok(m) if m.is_file() => {}
-            Ok(_) => return Err(StoreError::NotAFile(*id)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(StoreError::Missing(*id)),
-            Err(e) => return Err(IoError::from_source("read", path, e).into()),
-        }
-        // O_NOFOLLOW closes the window between the check above and the open.
+        // O_NOFOLLOW refuses a symlink at open time (ELOOP), with no window between a check
+        // and the open; the handle's own metadata then rules out directories and devices.
         let mut opts = fs::OpenOptions::new();
         opts.read(true);
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt as _;
-            opts.custom_flags(libc::O_NOFOLLOW);
+            opts.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
         }
-        opts.open(path).ctx("open", path).map_err(Into::into)
+        let file = match opts.open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(StoreError::Missing(*id)),
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                return Err(StoreError::NotAFile(*id));
+            }
+            Err(e) => return Err(IoError::from_source("open", path, e).into()),
+        };
+        if !file.metadata().ctx("stat", path)?.is_file() {
+            return Err(StoreError::NotAFile(*id));
+        }
+        Ok(file)
     }
 
     /// Streams an object into `out`, hashing as it goes, and fails if it does not hash to its id.

@@ -34,7 +34,6 @@ pub struct RevokeArgs {
 pub fn run(ctx: &Context, args: Args, to: LifecycleState, plan: SlotPlan) -> anyhow::Result<()> {
     let key = load_key(&args.key)?;
     let reg = ctx.open()?;
-    let before = reg.state()?;
     let done = transition(&reg, &key, &args.model, to, &args.reason, plan)?;
     let reg::entry::Body::Transition(t) = &done.entry.body else {
         anyhow::bail!("the committed entry {} is not a transition", done.id);
@@ -54,7 +53,8 @@ pub fn run(ctx: &Context, args: Args, to: LifecycleState, plan: SlotPlan) -> any
         }
     }
     if to == LifecycleState::Deprecated {
-        for slot in before.slots_of(&t.model) {
+        // A deprecation leaves slots as they were.
+        for slot in done.state.slots_of(&t.model) {
             eprintln!(
                 "warning: {spec} stays the active model of slot `{slot}` until it is replaced (`reg activate {slot} MODEL`)"
             );
