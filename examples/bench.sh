@@ -34,14 +34,21 @@ fi
 B3SUM="$cargo_bin/b3sum"
 RAGE="$cargo_bin/rage"
 
-cargo build --quiet --release --manifest-path "$top/Cargo.toml" --bin reg
+cargo build --quiet --release --manifest-path "$top/Cargo.toml" --bin reg --example scale
 REG="$top/target/release/reg"
+SCALE="$top/target/release/examples/scale"
+models=${BENCH_MODELS:-10000}
+entries=${BENCH_ENTRIES:-100000}
+if [ "${1:-}" = "--quick" ]; then models=${BENCH_MODELS:-1000}; entries=${BENCH_ENTRIES:-10000}; fi
 
 work=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/reg-bench.XXXXXX")}
 [ -n "${BENCH_DIR:-}" ] || trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 mkdir -p "$work"
 cd "$work"
 export REG_TRUST_FILE="$work/trust.json"
+# Each timed add starts from a copy of the same empty registry: a host record of the previous
+# run's checkpoint would (rightly) call that copy a rollback, so the record is reset with it.
+export REG_STATE_DIR="$work/host-state-add"
 
 echo "reg benchmark: ${mib} MiB model, ${runs} runs each, $(nproc) cores, in $work"
 echo "tools: $("$B3SUM" --version), $("$RAGE" --version 2>&1 | head -1), age $(age --version)"
@@ -67,7 +74,7 @@ make_model small 64
 "$REG" bundle pack big -o big.age --key pub.pem --name big --version 1.0.0 --type LLM --use generation --description "benchmark model" --recipient "$recipient" >/dev/null
 "$REG" bundle pack small -o small.tar --key pub.pem --name small --version 1.0.0 --type ML --use detection --description "benchmark model" >/dev/null
 
-fresh='chmod -R u+w reg 2>/dev/null; rm -rf reg G; cp -a template reg; sync'
+fresh='chmod -R u+w reg 2>/dev/null; rm -rf reg G "$REG_STATE_DIR"; cp -a template reg; sync'
 median() { # JSON FILE, command index
   python3 -c "import json,statistics,sys; r=json.load(open(sys.argv[1]))['results'][int(sys.argv[2])]; print(statistics.median(r['times']))" "$1" "$2"
 }
@@ -107,6 +114,32 @@ peak() { # BUNDLE -> KiB
 small_kib=$(peak small.tar)
 big_kib=$(peak big.tar)
 
+echo "== metadata at ${models} models / ${entries} ledger entries (built through batch commits)"
+export REG_STATE_DIR="$work/host-state"
+"$SCALE" big-registry "$models" "$entries"
+big="--registry big-registry"
+model=$(printf 'model-%05d@1.0.0' $((models / 2)))
+# One --prepare per command, in order: only the promote needs its model deprecated first.
+hyperfine --style basic --runs "$runs" --warmup 1 --export-json meta.json \
+  --prepare "$REG $big deprecate $model --reason bench --key big-registry/op.pem" \
+  --prepare true --prepare true --prepare true \
+  -n "reg promote" "$REG $big promote $model --reason bench --key big-registry/op.pem" \
+  -n "reg show" "$REG $big show $model" \
+  -n "reg status" "$REG $big status" \
+  -n "reg list --json" "$REG $big list --json" >/dev/null
+hyperfine --style basic --runs 3 --export-json verify.json -n "reg ledger verify" "$REG $big ledger verify" >/dev/null
+meta_rows=()
+meta_row() { # NAME MEDIAN_S TARGET_S
+  meta_rows+=("$(python3 -c "m=$2; t=$3; print(f'| $1 | {m*1000:.0f} ms | < {t*1000:.0f} ms | ' + ('met' if m < t else 'MISSED') + ' |')")")
+}
+meta_row "reg promote" "$(median meta.json 0)" 0.1
+meta_row "reg show" "$(median meta.json 1)" 0.1
+meta_row "reg status" "$(median meta.json 2)" 0.1
+meta_row "reg list --json" "$(median meta.json 3)" 1.0
+verify_s=$(median verify.json 0)
+ledger_entries=$(( $(wc -l < big-registry/.registry/ledger) ))
+verify_row=$(python3 -c "r=$ledger_entries/$verify_s; print(f'| reg ledger verify ({$ledger_entries} entries) | {$verify_s:.2f} s = {r:,.0f} entries/s | >= 25,000 entries/s | ' + ('met' if r >= 25000 else 'MISSED') + ' |')")
+
 echo
 echo "| work | reg (median) | baseline (median) | ratio | target | verdict |"
 echo "| --- | --- | --- | --- | --- | --- |"
@@ -114,3 +147,8 @@ printf '%s\n' "${rows[@]}"
 echo
 mem_verdict=$(python3 -c "print('met' if $big_kib <= 1.25 * $small_kib else 'MISSED')")
 echo "peak RSS of reg add: 64 MiB model ${small_kib} KiB, ${mib} MiB model ${big_kib} KiB (target: no growth with size): ${mem_verdict}"
+echo
+echo "| command at ${models} models | median | target | verdict |"
+echo "| --- | --- | --- | --- |"
+printf '%s\n' "${meta_rows[@]}"
+echo "$verify_row"
