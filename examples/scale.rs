@@ -88,6 +88,7 @@ fn main() -> anyhow::Result<()> {
             let record = reg.store().put_bytes(&signed)?;
             ids.push(record);
             bodies.push(Body::Add(Add {
+                artifacts: vec![art_id],
                 bundle: record,
                 name: m.name,
                 record,

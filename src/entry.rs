@@ -152,6 +152,8 @@ pub struct Policy {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Add {
+    /// The record's artifact ids (their BLAKE3), sorted, unique: what the load gate allows.
+    pub artifacts: Vec<ObjectId>,
     /// BLAKE3 of the bundle file as received.
     pub bundle: ObjectId,
     /// The record's model name.

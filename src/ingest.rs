@@ -116,6 +116,7 @@ pub fn add(
     let state = reg.state()?;
     // The operator's authority first: no point reading gigabytes for a key that cannot sign.
     let probe = Body::Add(Add {
+        artifacts: Vec::new(),
         bundle: state.head,
         name: String::new(),
         record: state.head,
@@ -167,7 +168,15 @@ pub fn add(
     if let Some(done) = check_new(tx.state(), &record, &m)? {
         return Ok(done);
     }
+    let mut artifacts: Vec<ObjectId> = read
+        .artifacts
+        .iter()
+        .filter_map(|c| c.artifact.blake3.parse().ok())
+        .collect();
+    artifacts.sort();
+    artifacts.dedup();
     let body = Body::Add(Add {
+        artifacts,
         bundle: read.bundle_hash,
         name: m.name.clone(),
         record,

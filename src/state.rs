@@ -41,6 +41,8 @@ pub struct KeyState {
 pub struct ModelState {
     /// Its `add` entry.
     pub added: ObjectId,
+    /// Its artifacts' ids (BLAKE3), sorted.
+    pub artifacts: Vec<ObjectId>,
     /// Its latest `add` or `transition` entry.
     pub entry: ObjectId,
     /// Model name.
@@ -374,6 +376,11 @@ impl State {
                 names::check("model name", &a.name)
                     .map_err(|e| StateError::Invalid(e.to_string()))?;
                 names::check_version(&a.version).map_err(|e| StateError::Invalid(e.to_string()))?;
+                if a.artifacts.is_empty() || a.artifacts.windows(2).any(|w| w[0] >= w[1]) {
+                    return Err(StateError::Invalid(
+                        "an add entry lists its artifacts, sorted and unique".into(),
+                    ));
+                }
                 if let Some(m) = self.models.get(&a.record) {
                     return Err(StateError::AlreadyRegistered {
                         spec: format!("{}@{}", m.name, m.version),
@@ -394,6 +401,7 @@ impl State {
                     a.record,
                     ModelState {
                         added: id,
+                        artifacts: a.artifacts.clone(),
                         entry: id,
                         name: a.name.clone(),
                         state: LifecycleState::Registered,
