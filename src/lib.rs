@@ -20,6 +20,7 @@ pub mod encoding;
 pub mod entry;
 pub mod envelope;
 pub mod formats;
+pub mod fsck;
 pub mod fsutil;
 pub mod ingest;
 pub mod keys;

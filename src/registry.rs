@@ -138,12 +138,14 @@ pub struct Committed {
 /// Finds the `.registry` directory like git finds `.git`: an explicit path (the directory itself
 /// or its parent), else the current directory and its ancestors.
 pub fn discover(explicit: Option<&Path>) -> Result<PathBuf, RegistryError> {
+    // A `.registry` directory is a registry even with a damaged or missing config.json: opening
+    // it then says what is wrong, instead of "no registry found".
     if let Some(p) = explicit {
-        if p.file_name().is_some_and(|n| n == DOT_REGISTRY) && p.join("config.json").is_file() {
+        if p.file_name().is_some_and(|n| n == DOT_REGISTRY) && p.is_dir() {
             return Ok(p.to_path_buf());
         }
         let inner = p.join(DOT_REGISTRY);
-        if inner.join("config.json").is_file() {
+        if inner.is_dir() {
             return Ok(inner);
         }
         return Err(RegistryError::NotFound(format!("at `{}`", p.display())));
@@ -151,7 +153,7 @@ pub fn discover(explicit: Option<&Path>) -> Result<PathBuf, RegistryError> {
     let cwd = std::env::current_dir().ctx("read current directory", Path::new("."))?;
     for dir in cwd.ancestors() {
         let inner = dir.join(DOT_REGISTRY);
-        if inner.join("config.json").is_file() {
+        if inner.is_dir() {
             return Ok(inner);
         }
     }
@@ -236,7 +238,12 @@ impl Registry {
     pub fn open(dot: &Path, trust_opts: &TrustOptions) -> Result<Registry, RegistryError> {
         let config = read_config(dot)?;
         let store = Store::new(dot);
-        let genesis = store.get(&config.registry_id, ledger::ENTRY_LIMIT)?;
+        let genesis = store
+            .get(&config.registry_id, ledger::ENTRY_LIMIT)
+            .map_err(|e| RegistryError::Config {
+                path: dot.join("config.json"),
+                detail: format!("registry id {}: {e}", config.registry_id),
+            })?;
         let root = Unverified::parse(&genesis)
             .map_err(EntryError::from)
             .and_then(|env| Entry::from_envelope(&env))

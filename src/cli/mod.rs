@@ -12,6 +12,7 @@ macro_rules! outln {
 mod add;
 mod bundle;
 mod error;
+mod fsck;
 mod init;
 mod key;
 mod ledger;
@@ -72,6 +73,7 @@ enum Command {
     List(list::Args),
     Show(show::Args),
     Status(status::Args),
+    Fsck(fsck::Args),
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
     #[command(subcommand)]
@@ -167,6 +169,13 @@ pub fn main() -> ExitCode {
             file: default_trust_file(),
         },
     };
+    if let Command::Fsck(a) = cli.command {
+        // fsck has its own exit codes: 0 PASS, 1 FAIL, 2 usage or I/O error.
+        return match fsck::run(&ctx, a) {
+            Ok(code) => code,
+            Err(e) => error::finish(Err(e)),
+        };
+    }
     let result = match cli.command {
         Command::Init(a) => init::run(&ctx, a),
         Command::Key(c) => key::run(&ctx, c),
@@ -184,6 +193,7 @@ pub fn main() -> ExitCode {
         Command::List(a) => list::run(&ctx, a),
         Command::Show(a) => show::run(&ctx, a),
         Command::Status(a) => status::run(&ctx, a),
+        Command::Fsck(_) => unreachable!("handled above"),
         Command::Policy(c) => policy::run(&ctx, c),
         Command::Recipients(c) => recipients::run(&ctx, c),
         Command::Ledger(c) => ledger::run(&ctx, c),

@@ -14,6 +14,7 @@ mod crash;
 mod determinism;
 mod ed25519_vectors;
 mod format_example;
+mod fsck;
 mod ingest;
 mod interop;
 mod ledger_tamper;

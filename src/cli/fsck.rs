@@ -1,0 +1,77 @@
+//! `reg fsck`: PASS or FAIL, with every finding naming the file or object at fault.
+
+use super::Context;
+use reg::fsck::{Options, Severity, check};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Check the whole registry (exit 0 PASS, 1 FAIL, 2 usage or I/O error)
+///
+/// Objects, ledger (chain, signatures, roles at each point), records and their publishers, refs
+/// and index against a replay of the ledger, active slots; with --scan, every model file under
+/// DIR must be an artifact of an approved model. Reads only; takes no lock.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A directory whose model-like files must all be registered, approved artifacts (repeatable)
+    #[arg(long, value_name = "DIR")]
+    scan: Vec<PathBuf>,
+    /// Pass without a pinned root of trust (the report says it was checked only against itself)
+    #[arg(long)]
+    allow_unpinned: bool,
+    /// Print the report as JSON (schema/fsck-report.schema.json)
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let report = check(
+        ctx.registry.as_deref(),
+        &ctx.trust,
+        &Options {
+            scan: args.scan,
+            allow_unpinned: args.allow_unpinned,
+        },
+    )?;
+    if args.json {
+        outln!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for f in &report.findings {
+            let level = match f.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            };
+            let at = f
+                .path
+                .as_ref()
+                .map(|p| format!(" {}:", p.display()))
+                .or_else(|| f.object.map(|o| format!(" {o}:")))
+                .unwrap_or_default();
+            outln!("{level}[{}]{at} {}", f.code, f.message);
+        }
+        let c = &report.checked;
+        outln!(
+            "{}: {} objects ({} bytes), {} ledger entries, {} models{} checked; {} error(s), {} warning(s)",
+            report.result,
+            c.objects,
+            c.bytes,
+            c.entries,
+            c.models,
+            if c.scanned > 0 {
+                format!(", {} scanned files", c.scanned)
+            } else {
+                String::new()
+            },
+            report
+                .findings
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+                .count(),
+            report
+                .findings
+                .iter()
+                .filter(|f| f.severity == Severity::Warning)
+                .count(),
+        );
+    }
+    Ok(ExitCode::from(if report.result == "PASS" { 0 } else { 1 }))
+}

@@ -1,0 +1,694 @@
+//! `reg fsck`: the global validator. It proves, or refutes with findings naming the file or
+//! object at fault, that the registry matches its ledger, that no revoked model is active, and
+//! (with `--scan`) that no unregistered model file exists on the host.
+//!
+//! fsck only reads: it takes no lock and writes nothing under `.registry/`. It returns a
+//! [`Report`]; the CLI decides how to print it. Finding codes are stable (docs/FSCK.md).
+
+use crate::entry::{Body, Role};
+use crate::formats::{self, Format, SNIFF_LEN};
+use crate::keys::Fingerprint;
+use crate::lifecycle::LifecycleState;
+use crate::manifest::{MANIFEST_LIMIT, SignedManifest};
+use crate::registry::{Registry, RegistryError, discover};
+use crate::state::State;
+use crate::store::{ObjectId, copy_hashing};
+use crate::trust::{PinStatus, TrustOptions};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The registry does not pass.
+    Error,
+    /// Worth acting on; the registry still passes.
+    Warning,
+}
+
+/// One finding: a stable code, a severity, what is at fault, and a sentence.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// Stable code (docs/FSCK.md).
+    pub code: &'static str,
+    /// Error or warning.
+    pub severity: Severity,
+    /// The file at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+    /// The object at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<ObjectId>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// What was checked.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    /// Files under `objects/` hashed.
+    pub objects: u64,
+    /// Bytes hashed there.
+    pub bytes: u64,
+    /// Ledger entries verified.
+    pub entries: u64,
+    /// Model records checked.
+    pub models: u64,
+    /// Files looked at under `--scan`.
+    pub scanned: u64,
+}
+
+/// The result of `reg fsck` (`schema/fsck-report.schema.json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// `PASS` or `FAIL`.
+    pub result: &'static str,
+    /// The registry directory.
+    pub registry: PathBuf,
+    /// The registry id, when it could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry_id: Option<ObjectId>,
+    /// How the root of trust was pinned: `explicit`, `host` or `none`.
+    pub pinned: &'static str,
+    /// What was checked.
+    pub checked: Counts,
+    /// Everything found, errors first.
+    pub findings: Vec<Finding>,
+}
+
+/// Options of a check.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Directories whose model-like files must all be registered artifacts.
+    pub scan: Vec<PathBuf>,
+    /// Accept a registry with no pinned root (the report says so).
+    pub allow_unpinned: bool,
+}
+
+struct Fsck {
+    findings: Vec<Finding>,
+    counts: Counts,
+}
+
+impl Fsck {
+    fn add(
+        &mut self,
+        code: &'static str,
+        severity: Severity,
+        path: Option<PathBuf>,
+        object: Option<ObjectId>,
+        message: String,
+    ) {
+        self.findings.push(Finding {
+            code,
+            severity,
+            path,
+            object,
+            message,
+        });
+    }
+    fn error(
+        &mut self,
+        code: &'static str,
+        path: Option<PathBuf>,
+        object: Option<ObjectId>,
+        message: String,
+    ) {
+        self.add(code, Severity::Error, path, object, message);
+    }
+    fn warn(
+        &mut self,
+        code: &'static str,
+        path: Option<PathBuf>,
+        object: Option<ObjectId>,
+        message: String,
+    ) {
+        self.add(code, Severity::Warning, path, object, message);
+    }
+}
+
+/// What the ledger reaches, and when each key could publish, gathered while it is replayed.
+#[derive(Default)]
+struct Reached {
+    entries: BTreeSet<ObjectId>,
+    records: BTreeMap<ObjectId, u64>,
+    publisher_since: HashMap<Fingerprint, u64>,
+    revoked_at: HashMap<Fingerprint, u64>,
+}
+
+/// Checks the registry at `path` (a `.registry` directory or its parent; `None`: found like git).
+pub fn check(
+    path: Option<&Path>,
+    trust: &TrustOptions,
+    opts: &Options,
+) -> Result<Report, RegistryError> {
+    let dot = discover(path)?;
+    let mut f = Fsck {
+        findings: Vec::new(),
+        counts: Counts::default(),
+    };
+    let reg = match Registry::open(&dot, trust) {
+        Ok(r) => r,
+        Err(e) => {
+            let code = match &e {
+                RegistryError::Trust(_) => "trust-mismatch",
+                RegistryError::Store(_) => "object-corrupt",
+                _ => "config-invalid",
+            };
+            let path = error_path(&e, &dot).unwrap_or_else(|| dot.join("config.json"));
+            f.error(code, Some(path), None, e.to_string());
+            return Ok(finish(f, dot, None, "none"));
+        }
+    };
+    let pinned = match reg.pin() {
+        PinStatus::Explicit(_) => "explicit",
+        PinStatus::HostFile(_) => "host",
+        PinStatus::Unpinned => "none",
+    };
+    if pinned == "none" {
+        let msg = format!(
+            "registry {} is not pinned on this host (no --trust, REG_TRUST or host pin): it was checked only against itself",
+            reg.id()
+        );
+        if opts.allow_unpinned {
+            f.warn("trust-unpinned", None, None, msg);
+        } else {
+            f.error("trust-unpinned", None, None, msg);
+        }
+    }
+
+    let mut reached = Reached::default();
+    let replay = reg.replay(&mut |v| {
+        reached.entries.insert(v.id);
+        let seq = v.entry.header.seq;
+        match &v.entry.body {
+            Body::Genesis(g) => {
+                for k in &g.keys {
+                    if k.roles.contains(&Role::Publisher) {
+                        reached
+                            .publisher_since
+                            .entry(k.fingerprint.clone())
+                            .or_insert(seq);
+                    }
+                }
+            }
+            Body::KeyTrust(t) if t.role == Role::Publisher => {
+                reached
+                    .publisher_since
+                    .entry(t.key.fingerprint.clone())
+                    .or_insert(seq);
+            }
+            Body::KeyRevoke(r) => {
+                reached.revoked_at.insert(r.fingerprint.clone(), seq);
+            }
+            Body::Add(a) => {
+                reached.records.insert(a.record, seq);
+            }
+            _ => {}
+        }
+    });
+    let state = match replay {
+        Ok(r) => {
+            let r = r.into_inner();
+            f.counts.entries = r.checkpoint.seq + 1;
+            if r.residue_lines > 0 || r.partial_line {
+                f.warn("ledger-residue", Some(dot.join("ledger")), None, "the ledger file lists entries after the checkpoint: an interrupted write, removed by the next one".into());
+            }
+            Some(r.state)
+        }
+        Err(e) => {
+            let code = match &e {
+                RegistryError::RolledBack { .. } => "ledger-rollback",
+                _ => "ledger-invalid",
+            };
+            let path = error_path(&e, &dot).unwrap_or_else(|| dot.join("ledger"));
+            f.error(code, Some(path), None, e.to_string());
+            None
+        }
+    };
+
+    let present = check_objects(&reg, &mut f);
+    if let Some(state) = &state {
+        check_reachability(&reg, state, &reached, &present, &mut f);
+        check_records(&reg, state, &reached, &mut f);
+        check_index_and_refs(&reg, state, &mut f);
+        check_slots(state, &mut f);
+        for dir in &opts.scan {
+            scan(dir, state, &mut f);
+        }
+    } else if !opts.scan.is_empty() {
+        f.error(
+            "scan-skipped",
+            None,
+            None,
+            "the ledger does not verify, so no file can be proved registered".into(),
+        );
+    }
+    let tmp = dot.join("tmp");
+    if let Ok(rd) = std::fs::read_dir(&tmp) {
+        for e in rd.flatten() {
+            f.warn(
+                "staging-residue",
+                Some(e.path()),
+                None,
+                "left in staging by an interrupted write; `reg gc` removes it".into(),
+            );
+        }
+    }
+    Ok(finish(f, dot, Some(*reg.id()), pinned))
+}
+
+/// The file an error is about, when it names one.
+fn error_path(e: &RegistryError, dot: &Path) -> Option<PathBuf> {
+    use crate::ledger::LedgerError;
+    use crate::store::StoreError;
+    let store = crate::store::Store::new(dot);
+    match e {
+        RegistryError::Store(
+            StoreError::Corrupt { id, .. } | StoreError::Missing(id) | StoreError::NotAFile(id),
+        ) => Some(store.path(id)),
+        RegistryError::Io(io) => Some(io.path.clone()),
+        RegistryError::Config { path, .. } => Some(path.clone()),
+        RegistryError::RolledBack { .. } => Some(dot.join("checkpoint")),
+        RegistryError::Ledger(l) => match l {
+            // A missing entry object: the listing may be what was altered; name the ledger file
+            // (the message names the object).
+            LedgerError::Entry {
+                problem: crate::ledger::EntryProblem::Object(StoreError::Missing(_)),
+                ..
+            } => Some(dot.join("ledger")),
+            LedgerError::Entry { id, .. } => Some(store.path(id)),
+            LedgerError::Checkpoint(_) => Some(dot.join("checkpoint")),
+            LedgerError::Io(io) => Some(io.path.clone()),
+            LedgerError::File { .. } | LedgerError::Truncated { .. } => Some(dot.join("ledger")),
+        },
+        _ => None,
+    }
+}
+
+fn finish(mut f: Fsck, dot: PathBuf, id: Option<ObjectId>, pinned: &'static str) -> Report {
+    f.findings.sort_by_key(|x| x.severity);
+    let fail = f.findings.iter().any(|x| x.severity == Severity::Error);
+    Report {
+        result: if fail { "FAIL" } else { "PASS" },
+        registry: dot,
+        registry_id: id,
+        pinned,
+        checked: f.counts,
+        findings: f.findings,
+    }
+}
+
+/// Hashes every object; returns the ids of the intact ones.
+fn check_objects(reg: &Registry, f: &mut Fsck) -> BTreeSet<ObjectId> {
+    let root = reg.path().join("objects");
+    let mut present = BTreeSet::new();
+    for e in walkdir::WalkDir::new(&root)
+        .min_depth(1)
+        .sort_by_file_name()
+    {
+        let e = match e {
+            Ok(e) => e,
+            Err(err) => {
+                f.error(
+                    "object-unreadable",
+                    err.path().map(Path::to_path_buf),
+                    None,
+                    err.to_string(),
+                );
+                continue;
+            }
+        };
+        let path = e.path().to_path_buf();
+        let depth = e.depth();
+        let ft = e.file_type();
+        if depth == 1 {
+            let name = e.file_name().to_string_lossy();
+            if !ft.is_dir() || !crate::encoding::is_lower_hex(&name, 2) {
+                f.error(
+                    "object-misnamed",
+                    Some(path),
+                    None,
+                    "not a fan-out directory of the store".into(),
+                );
+            }
+            continue;
+        }
+        let fan = e
+            .path()
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let id: Option<ObjectId> = format!("{fan}{}", e.file_name().to_string_lossy())
+            .parse()
+            .ok();
+        let Some(id) = id.filter(|_| depth == 2) else {
+            f.error(
+                "object-misnamed",
+                Some(path),
+                None,
+                "not named by an object id".into(),
+            );
+            continue;
+        };
+        if !ft.is_file() {
+            f.error(
+                "object-not-file",
+                Some(path),
+                Some(id),
+                "not a regular file (reg never follows links in the store)".into(),
+            );
+            continue;
+        }
+        match reg.store().copy_verified(&id, &mut std::io::sink()) {
+            Ok(n) => {
+                f.counts.objects += 1;
+                f.counts.bytes += n;
+                present.insert(id);
+            }
+            Err(err) => f.error("object-corrupt", Some(path), Some(id), err.to_string()),
+        }
+    }
+    present
+}
+
+/// Every object the ledger reaches is there; everything there is reached.
+fn check_reachability(
+    reg: &Registry,
+    state: &State,
+    reached: &Reached,
+    present: &BTreeSet<ObjectId>,
+    f: &mut Fsck,
+) {
+    let mut needed: BTreeMap<ObjectId, String> = BTreeMap::new();
+    for id in &reached.entries {
+        needed.insert(*id, "a ledger entry".into());
+    }
+    for (id, m) in &state.models {
+        needed.insert(*id, format!("the record of {}@{}", m.name, m.version));
+        for a in &m.artifacts {
+            needed
+                .entry(*a)
+                .or_insert_with(|| format!("an artifact of {}@{}", m.name, m.version));
+        }
+    }
+    for (id, what) in &needed {
+        if !present.contains(id) && !reg.store().contains(id) {
+            f.error(
+                "object-missing",
+                Some(reg.store().path(id)),
+                Some(*id),
+                format!("{what} is missing from the store"),
+            );
+        }
+    }
+    for id in present {
+        if !needed.contains_key(id) {
+            f.warn(
+                "object-dangling",
+                Some(reg.store().path(id)),
+                Some(*id),
+                "no ledger entry reaches this object; `reg gc` removes it".into(),
+            );
+        }
+    }
+}
+
+/// Records: schema-valid, signed by a key that could publish at ingestion, matching the ledger.
+fn check_records(reg: &Registry, state: &State, reached: &Reached, f: &mut Fsck) {
+    for (id, m) in &state.models {
+        f.counts.models += 1;
+        let path = Some(reg.store().path(id));
+        let spec = format!("{}@{}", m.name, m.version);
+        let bytes = match reg.store().get(id, MANIFEST_LIMIT) {
+            Ok(b) => b,
+            Err(_) => continue, // reported by the object checks
+        };
+        let signed = match SignedManifest::parse(bytes) {
+            Ok(s) => s,
+            Err(e) => {
+                f.error(
+                    "record-invalid",
+                    path,
+                    Some(*id),
+                    format!("record of {spec}: {e}"),
+                );
+                continue;
+            }
+        };
+        let man = &signed.manifest;
+        let mut arts: Vec<ObjectId> = man
+            .artifacts
+            .iter()
+            .filter_map(|a| a.blake3.parse().ok())
+            .collect();
+        arts.sort();
+        if man.name != m.name || man.version != m.version || arts != m.artifacts {
+            f.error(
+                "record-mismatch",
+                path.clone(),
+                Some(*id),
+                format!(
+                    "the record of {spec} does not match its add entry (name, version or artifacts)"
+                ),
+            );
+        }
+        let publisher = &man.publisher;
+        let added = reached.records.get(id).copied().unwrap_or(0);
+        let since = reached.publisher_since.get(publisher).copied();
+        let revoked = reached.revoked_at.get(publisher).copied();
+        let could_publish = since.is_some_and(|s| s < added) && revoked.is_none_or(|r| r > added);
+        let key = state
+            .keys
+            .get(publisher)
+            .and_then(|k| crate::state::decode_key(publisher, &k.public_key).ok());
+        match key {
+            Some(key) if could_publish => {
+                if let Err(e) = signed.envelope.verify_single(&key) {
+                    f.error("record-invalid", path, Some(*id), format!("record of {spec}: {e}"));
+                    continue;
+                }
+                if let Some(r) = revoked {
+                    f.warn("publisher-revoked", path, Some(*id), format!("{spec} was admitted before its publisher key {publisher} was revoked (entry {r}); review it"));
+                }
+            }
+            _ => f.error("record-publisher", path, Some(*id), format!("the record of {spec} is signed by {publisher}, which was not trusted as publisher when it was added (entry {added})")),
+        }
+    }
+}
+
+/// The index and the refs are what replaying the ledger gives.
+fn check_index_and_refs(reg: &Registry, state: &State, f: &mut Fsck) {
+    let dot = reg.path();
+    let index = dot.join("index/state.json");
+    match std::fs::read(&index) {
+        Ok(bytes) if bytes == state.to_canonical() => {}
+        _ => f.warn("index-stale", Some(index), None, "the index differs from the replayed ledger; it is not used, and the next write rebuilds it".into()),
+    }
+    let models_dir = dot.join("refs/models");
+    let mut seen = BTreeSet::new();
+    for e in std::fs::read_dir(&models_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let path = e.path();
+        let name = e.file_name().to_string_lossy().into_owned();
+        let model = name
+            .parse::<ObjectId>()
+            .ok()
+            .and_then(|id| state.models.get(&id).map(|m| (id, m)));
+        match model {
+            Some((id, m)) => {
+                seen.insert(id);
+                if read_ref(&path) != Some(m.entry) {
+                    f.error(
+                        "ref-mismatch",
+                        Some(path),
+                        Some(id),
+                        format!(
+                            "the ref of {}@{} does not name its latest entry {}",
+                            m.name, m.version, m.entry
+                        ),
+                    );
+                }
+            }
+            None => f.error(
+                "ref-mismatch",
+                Some(path),
+                None,
+                "a model ref for no registered model".into(),
+            ),
+        }
+    }
+    for (id, m) in &state.models {
+        if !seen.contains(id) {
+            f.error(
+                "ref-mismatch",
+                Some(models_dir.join(id.to_string())),
+                Some(*id),
+                format!("{}@{} has no ref", m.name, m.version),
+            );
+        }
+    }
+    let slots_dir = dot.join("refs/slots");
+    let mut seen_slots = BTreeSet::new();
+    for e in std::fs::read_dir(&slots_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let path = e.path();
+        let name = e.file_name().to_string_lossy().into_owned();
+        match state.slots.get(&name) {
+            Some(s) if read_ref(&path) == Some(s.entry) => {
+                seen_slots.insert(name);
+            }
+            Some(s) => f.error(
+                "ref-mismatch",
+                Some(path),
+                Some(s.entry),
+                format!(
+                    "the ref of slot `{name}` does not name the entry that set it ({})",
+                    s.entry
+                ),
+            ),
+            None => f.error(
+                "ref-mismatch",
+                Some(path),
+                None,
+                format!("slot `{name}` has a ref but is not set in the ledger"),
+            ),
+        }
+    }
+    for slot in state.slots.keys() {
+        if !seen_slots.contains(slot) && !slots_dir.join(slot).exists() {
+            f.error(
+                "ref-mismatch",
+                Some(slots_dir.join(slot)),
+                None,
+                format!("slot `{slot}` is set but has no ref"),
+            );
+        }
+    }
+}
+
+fn read_ref(path: &Path) -> Option<ObjectId> {
+    let bytes = crate::fsutil::read_small(path, 128).ok()?;
+    let text = std::str::from_utf8(&bytes).ok()?;
+    text.strip_suffix('\n')?.parse().ok()
+}
+
+/// No revoked model is active; a deprecated active model is a warning.
+fn check_slots(state: &State, f: &mut Fsck) {
+    for (slot, s) in &state.slots {
+        match state.models.get(&s.model).map(|m| m.state) {
+            Some(LifecycleState::Promoted) => {}
+            Some(LifecycleState::Deprecated) => f.warn(
+                "deprecated-active",
+                None,
+                Some(s.model),
+                format!(
+                    "slot `{slot}` runs {}, which is DEPRECATED",
+                    state.spec(&s.model)
+                ),
+            ),
+            _ => f.error(
+                "revoked-active",
+                None,
+                Some(s.model),
+                format!(
+                    "slot `{slot}` runs {}, which is not approved",
+                    state.spec(&s.model)
+                ),
+            ),
+        }
+    }
+}
+
+/// Formats that are models (or detection rules); configs and text are not.
+fn is_model_like(f: Format) -> bool {
+    !matches!(
+        f,
+        Format::Json | Format::Yaml | Format::Text | Format::Unknown | Format::Zip
+    )
+}
+
+/// Every model-like file under `dir` must be an artifact of an approved model.
+fn scan(dir: &Path, state: &State, f: &mut Fsck) {
+    let mut by_artifact: HashMap<ObjectId, Vec<LifecycleState>> = HashMap::new();
+    for m in state.models.values() {
+        for a in &m.artifacts {
+            by_artifact.entry(*a).or_default().push(m.state);
+        }
+    }
+    for e in walkdir::WalkDir::new(dir).follow_links(false) {
+        let e = match e {
+            Ok(e) => e,
+            Err(err) => {
+                f.error(
+                    "scan-unreadable",
+                    err.path().map(Path::to_path_buf),
+                    None,
+                    err.to_string(),
+                );
+                continue;
+            }
+        };
+        if !e.file_type().is_file() {
+            continue;
+        }
+        let path = e.path().to_path_buf();
+        let Ok(mut file) = std::fs::File::open(&path) else {
+            f.error("scan-unreadable", Some(path), None, "cannot be read".into());
+            continue;
+        };
+        let mut head = Vec::with_capacity(SNIFF_LEN);
+        if (&mut file)
+            .take(SNIFF_LEN as u64)
+            .read_to_end(&mut head)
+            .is_err()
+        {
+            f.error("scan-unreadable", Some(path), None, "cannot be read".into());
+            continue;
+        }
+        let format = formats::detect(&path.to_string_lossy(), &head);
+        if !is_model_like(format) {
+            continue;
+        }
+        f.counts.scanned += 1;
+        let mut rest = std::io::Cursor::new(head).chain(file);
+        let Ok((id, _)) = copy_hashing(&mut rest, &mut std::io::sink()) else {
+            f.error("scan-unreadable", Some(path), None, "cannot be read".into());
+            continue;
+        };
+        match by_artifact.get(&id) {
+            None => f.error(
+                "scan-unregistered",
+                Some(path),
+                Some(id),
+                format!("a {format} file that is no artifact of any registered model"),
+            ),
+            Some(states)
+                if states.iter().any(|s| {
+                    matches!(s, LifecycleState::Promoted | LifecycleState::Deprecated)
+                }) => {}
+            Some(states) if states.contains(&LifecycleState::Registered) => f.warn(
+                "scan-unapproved",
+                Some(path),
+                Some(id),
+                "an artifact of a model that is REGISTERED but not approved".into(),
+            ),
+            Some(_) => f.error(
+                "scan-revoked",
+                Some(path),
+                Some(id),
+                "an artifact of a REVOKED model".into(),
+            ),
+        }
+    }
+}

@@ -1,0 +1,372 @@
+//! `reg fsck`: PASS on a sound registry; for any byte changed or file removed under
+//! `.registry/`, FAIL (or, for the derived index alone, a stale-index warning) naming that file.
+
+use crate::util::{Sandbox, make_writable};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// A populated registry: three models, transitions, a revocation, an active slot.
+fn populated() -> Sandbox {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    for (name, version) in [("det", "1.0.0"), ("det", "2.0.0"), ("triage", "1.0.0")] {
+        let dir = format!("m-{name}-{version}");
+        fs::create_dir(s.join(&dir)).unwrap();
+        fs::write(
+            s.join(&format!("{dir}/rules.yar")),
+            format!(
+                "rule r_{name}_{} {{ condition: true }}\n",
+                version.replace('.', "_")
+            ),
+        )
+        .unwrap();
+        fs::write(
+            s.join(&format!("{dir}/config.json")),
+            format!("{{\"model\":\"{name}\"}}"),
+        )
+        .unwrap();
+        s.ok(&[
+            "bundle",
+            "pack",
+            &dir,
+            "-o",
+            &format!("{dir}.tar"),
+            "--key",
+            "pub.pem",
+            "--name",
+            name,
+            "--version",
+            version,
+            "--type",
+            "ruleset",
+            "--use",
+            "detection",
+            "--description",
+            "rules",
+        ]);
+        s.ok(&["add", &format!("{dir}.tar"), "--key", "op.pem"]);
+    }
+    for args in [
+        &["promote", "det@1.0.0", "--reason", "ok"][..],
+        &["promote", "det@2.0.0", "--reason", "ok"],
+        &["activate", "ransomware", "det@2.0.0", "--reason", "live"],
+        &[
+            "revoke",
+            "det@1.0.0",
+            "--reason",
+            "superseded and withdrawn",
+        ],
+    ] {
+        let mut a = args.to_vec();
+        a.extend_from_slice(&["--key", "op.pem"]);
+        s.ok(&a);
+    }
+    s
+}
+
+fn fsck_json(s: &Sandbox, extra: &[&str]) -> (i32, serde_json::Value) {
+    let mut args = vec!["fsck", "--json"];
+    args.extend_from_slice(extra);
+    let out = s.reg().args(&args).output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "fsck --json printed no report ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    crate::ingest::validate("fsck-report.schema.json", &report);
+    (out.status.code().unwrap(), report)
+}
+
+fn codes(report: &serde_json::Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Whether some finding names `file`: by path, by its name in the message, or (for an object)
+/// by its id.
+fn names(report: &serde_json::Value, file: &Path, dot: &Path) -> bool {
+    let rel = file
+        .strip_prefix(dot)
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let object_id = rel.strip_prefix("objects/").map(|r| r.replace('/', ""));
+    report["findings"].as_array().unwrap().iter().any(|f| {
+        let path = f["path"].as_str().unwrap_or_default();
+        let msg = f["message"].as_str().unwrap_or_default();
+        path.ends_with(&rel)
+            || msg.contains(&rel)
+            || object_id
+                .as_ref()
+                .is_some_and(|id| msg.contains(id.as_str()) || f["object"] == id.as_str())
+    })
+}
+
+#[test]
+fn a_sound_registry_passes_and_the_report_validates() {
+    let s = populated();
+    let (code, report) = fsck_json(&s, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["result"], "PASS");
+    assert_eq!(report["pinned"], "host");
+    assert_eq!(report["checked"]["models"], 3);
+    let out = s.ok(&["fsck"]);
+    assert!(out.starts_with("PASS: "), "{out}");
+}
+
+#[test]
+fn every_file_flipped_or_deleted_is_caught_and_named() {
+    let s = populated();
+    let dot = s.dot();
+    let files: Vec<PathBuf> = walkdir::WalkDir::new(&dot)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.path().to_path_buf())
+        .filter(|p| !p.ends_with("lock") && !p.starts_with(dot.join("tmp")))
+        .collect();
+    let state_dir = s.join("home/.local/state/reg");
+    let mut tried = 0;
+    for file in &files {
+        let original = fs::read(file).unwrap();
+        let is_index = file.ends_with("index/state.json");
+        for action in ["flip", "delete"] {
+            make_writable(file);
+            if action == "flip" {
+                let mut bytes = original.clone();
+                let at = bytes.len() / 2;
+                bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+                fs::write(file, &bytes).unwrap();
+            } else {
+                fs::remove_file(file).unwrap();
+            }
+            let (code, report) = fsck_json(&s, &[]);
+            let rel = file.strip_prefix(&dot).unwrap().display().to_string();
+            if is_index {
+                assert!(
+                    codes(&report).contains(&"index-stale".to_string()),
+                    "{action} {rel}: {report:#}"
+                );
+            } else {
+                assert_eq!(code, 1, "{action} {rel}: expected FAIL: {report:#}");
+                assert_eq!(report["result"], "FAIL");
+            }
+            assert!(
+                names(&report, file, &dot),
+                "{action} {rel}: no finding names it: {report:#}"
+            );
+            fs::write(file, &original).unwrap();
+            // fsck must not have learned a tampered state as verified.
+            let _ = fs::remove_dir_all(&state_dir);
+            tried += 1;
+        }
+    }
+    assert!(tried >= 40, "only {tried} files tried");
+    eprintln!(
+        "fsck tamper test: {} files, {tried} alterations, each caught and named",
+        files.len()
+    );
+    let (code, _) = fsck_json(&s, &[]);
+    assert_eq!(code, 0, "restored registry passes again");
+}
+
+#[test]
+fn a_revoked_model_made_active_by_editing_a_ref_is_caught() {
+    let s = populated();
+    // Point the slot's ref at the entry that once activated... the revoked model's latest entry.
+    let show: serde_json::Value =
+        serde_json::from_str(&s.ok(&["show", "det@1.0.0", "--json"])).unwrap();
+    let revoked_entry = show["history"].as_array().unwrap().last().unwrap()["entry"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    fs::write(
+        s.dot().join("refs/slots/ransomware"),
+        format!("{revoked_entry}\n"),
+    )
+    .unwrap();
+    let (code, report) = fsck_json(&s, &[]);
+    assert_eq!(code, 1);
+    assert!(
+        codes(&report).contains(&"ref-mismatch".to_string()),
+        "{report:#}"
+    );
+    // Consumers are not fooled either: status comes from the verified state.
+    let status: serde_json::Value = serde_json::from_str(&s.ok(&["status", "--json"])).unwrap();
+    assert_eq!(status[0]["version"], "2.0.0");
+}
+
+#[test]
+fn an_object_smuggled_into_the_store_is_dangling() {
+    let s = populated();
+    let id = reg::store::Store::new(&s.dot())
+        .put_bytes(b"\x80\x04 a smuggled pickle")
+        .unwrap();
+    let (code, report) = fsck_json(&s, &[]);
+    assert_eq!(code, 0, "a dangling object is a warning: {report:#}");
+    let dangling: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "object-dangling")
+        .collect();
+    assert_eq!(dangling.len(), 1);
+    assert_eq!(dangling[0]["object"], id.to_string());
+}
+
+#[test]
+fn scan_fails_on_unregistered_and_revoked_files_and_warns_on_unapproved() {
+    let s = populated();
+    fs::create_dir_all(s.join("host/models")).unwrap();
+    fs::copy(
+        s.join("m-det-2.0.0/rules.yar"),
+        s.join("host/models/approved.yar"),
+    )
+    .unwrap();
+    fs::write(s.join("host/models/config.json"), b"{}").unwrap();
+    let (code, report) = fsck_json(&s, &["--scan", "host"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["checked"]["scanned"], 1);
+
+    fs::write(s.join("host/models/shadow.onnx"), b"\x08\x07\x12\x05torch").unwrap();
+    fs::copy(
+        s.join("m-det-1.0.0/rules.yar"),
+        s.join("host/models/old.yar"),
+    )
+    .unwrap();
+    fs::copy(
+        s.join("m-triage-1.0.0/rules.yar"),
+        s.join("host/models/pending.yar"),
+    )
+    .unwrap();
+    let (code, report) = fsck_json(&s, &["--scan", "host"]);
+    assert_eq!(code, 1);
+    let by_code = |c: &str| -> Vec<String> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == c)
+            .map(|f| f["path"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        by_code("scan-unregistered"),
+        vec!["host/models/shadow.onnx".to_string()]
+    );
+    assert_eq!(
+        by_code("scan-revoked"),
+        vec!["host/models/old.yar".to_string()]
+    );
+    assert_eq!(
+        by_code("scan-unapproved"),
+        vec!["host/models/pending.yar".to_string()]
+    );
+}
+
+#[test]
+fn a_replaced_root_fails_against_the_original_trust() {
+    let s = populated();
+    let root = s.ok(&["key", "fingerprint", "root.pem"]).trim().to_string();
+    let other = Sandbox::new();
+    other.init();
+    let out = other
+        .reg()
+        .args(["fsck", "--json", "--trust", &root])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["findings"][0]["code"], "trust-mismatch");
+}
+
+#[test]
+fn without_a_pin_fsck_fails_closed_unless_allowed() {
+    let s = populated();
+    fs::remove_file(s.trust_file()).unwrap();
+    let (code, report) = fsck_json(&s, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(report["findings"][0]["code"], "trust-unpinned");
+    let (code, report) = fsck_json(&s, &["--allow-unpinned"]);
+    assert_eq!(code, 0);
+    assert_eq!(report["pinned"], "none");
+    assert!(
+        report["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("checked only against itself")
+    );
+}
+
+#[test]
+fn fsck_list_and_show_work_for_a_user_without_write_access() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let s = populated();
+    let dot = s.dot();
+    // Everything read-only, and readable by others (the sandbox itself too).
+    for e in walkdir::WalkDir::new(s.path()) {
+        let e = e.unwrap();
+        let mode = if e.file_type().is_dir() { 0o755 } else { 0o644 };
+        fs::set_permissions(e.path(), fs::Permissions::from_mode(mode)).unwrap();
+    }
+    for e in walkdir::WalkDir::new(&dot) {
+        let e = e.unwrap();
+        let mode = if e.file_type().is_dir() { 0o555 } else { 0o444 };
+        fs::set_permissions(e.path(), fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let before = s.snapshot();
+    // As root, permission bits do not bind: run as `nobody` instead, through setpriv.
+    let as_user = |args: &[&str]| {
+        let mut c = s.reg();
+        if nix_is_root() {
+            let mut wrapped =
+                std::process::Command::new(crate::util::tool("setpriv", "util-linux"));
+            for (k, v) in c.get_envs() {
+                if let Some(v) = v {
+                    wrapped.env(k, v);
+                }
+            }
+            wrapped
+                .current_dir(s.path())
+                .env("HOME", "/nonexistent")
+                .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+                .arg(assert_cmd::cargo::cargo_bin("reg"))
+                .args(args);
+            wrapped.output().unwrap()
+        } else {
+            c.args(args).output().unwrap()
+        }
+    };
+    for args in [
+        &["fsck"][..],
+        &["list"],
+        &["show", "det@2.0.0"],
+        &["status"],
+        &["ledger", "verify"],
+    ] {
+        let out = as_user(args);
+        assert!(
+            out.status.success(),
+            "reg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Readers wrote nothing.
+    assert_eq!(before, s.snapshot());
+    for e in walkdir::WalkDir::new(&dot) {
+        make_writable(e.unwrap().path());
+    }
+}
+
+fn nix_is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
