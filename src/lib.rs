@@ -16,12 +16,14 @@
 #![forbid(unsafe_code)]
 
 pub mod bundle;
+pub mod checkout;
 pub mod encoding;
 pub mod entry;
 pub mod envelope;
 pub mod formats;
 pub mod fsck;
 pub mod fsutil;
+pub mod gate;
 pub mod ingest;
 pub mod keys;
 pub mod ledger;

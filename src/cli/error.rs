@@ -49,6 +49,18 @@ fn classify(err: &anyhow::Error) -> (u8, Option<String>) {
             AddError::Bundle(b) => bundle(b),
         };
     }
+    if let Some(e) = err.downcast_ref::<reg::checkout::CheckoutError>() {
+        return match e {
+            reg::checkout::CheckoutError::Registry(r) => registry(r),
+            reg::checkout::CheckoutError::Io(_) | reg::checkout::CheckoutError::Exists(_) => {
+                (USAGE_OR_IO, None)
+            }
+            _ => (
+                REFUSED,
+                Some("the store was altered or damaged: run `reg fsck`".into()),
+            ),
+        };
+    }
     if let Some(e) = err.downcast_ref::<BundleError>() {
         return bundle(e);
     }

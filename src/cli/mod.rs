@@ -11,6 +11,7 @@ macro_rules! outln {
 
 mod add;
 mod bundle;
+mod check;
 mod error;
 mod fsck;
 mod init;
@@ -24,6 +25,7 @@ mod show;
 mod slot;
 mod status;
 mod transition;
+mod verify;
 
 use clap::{Parser, Subcommand};
 use reg::keys::{Fingerprint, PassphraseSource};
@@ -74,6 +76,9 @@ enum Command {
     Show(show::Args),
     Status(status::Args),
     Fsck(fsck::Args),
+    Check(check::Args),
+    Verify(verify::VerifyArgs),
+    Checkout(verify::CheckoutArgs),
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
     #[command(subcommand)]
@@ -169,35 +174,42 @@ pub fn main() -> ExitCode {
             file: default_trust_file(),
         },
     };
-    if let Command::Fsck(a) = cli.command {
-        // fsck has its own exit codes: 0 PASS, 1 FAIL, 2 usage or I/O error.
-        return match fsck::run(&ctx, a) {
-            Ok(code) => code,
-            Err(e) => error::finish(Err(e)),
-        };
+    // fsck and check have their own exit codes: 0 PASS/ALLOW, 1 FAIL/DENY, 2 usage or I/O error.
+    let own_code = match cli.command {
+        Command::Fsck(a) => fsck::run(&ctx, a),
+        Command::Check(a) => check::run(&ctx, a),
+        command => return error::finish(dispatch(&ctx, command)),
+    };
+    match own_code {
+        Ok(code) => code,
+        Err(e) => error::finish(Err(e)),
     }
-    let result = match cli.command {
-        Command::Init(a) => init::run(&ctx, a),
-        Command::Key(c) => key::run(&ctx, c),
+}
+
+fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Init(a) => init::run(ctx, a),
+        Command::Key(c) => key::run(ctx, c),
         Command::Bundle(c) => bundle::run(c),
-        Command::Add(a) => add::run(&ctx, a),
+        Command::Add(a) => add::run(ctx, a),
         Command::Promote(a) => {
-            transition::run(&ctx, a, LifecycleState::Promoted, SlotPlan::Unspecified)
+            transition::run(ctx, a, LifecycleState::Promoted, SlotPlan::Unspecified)
         }
         Command::Deprecate(a) => {
-            transition::run(&ctx, a, LifecycleState::Deprecated, SlotPlan::Unspecified)
+            transition::run(ctx, a, LifecycleState::Deprecated, SlotPlan::Unspecified)
         }
-        Command::Revoke(a) => transition::revoke(&ctx, a),
-        Command::Activate(a) => slot::activate(&ctx, a),
-        Command::Deactivate(a) => slot::deactivate(&ctx, a),
-        Command::List(a) => list::run(&ctx, a),
-        Command::Show(a) => show::run(&ctx, a),
-        Command::Status(a) => status::run(&ctx, a),
-        Command::Fsck(_) => unreachable!("handled above"),
-        Command::Policy(c) => policy::run(&ctx, c),
-        Command::Recipients(c) => recipients::run(&ctx, c),
-        Command::Ledger(c) => ledger::run(&ctx, c),
-        Command::Log(a) => log::run(&ctx, a),
-    };
-    error::finish(result)
+        Command::Revoke(a) => transition::revoke(ctx, a),
+        Command::Activate(a) => slot::activate(ctx, a),
+        Command::Deactivate(a) => slot::deactivate(ctx, a),
+        Command::List(a) => list::run(ctx, a),
+        Command::Show(a) => show::run(ctx, a),
+        Command::Status(a) => status::run(ctx, a),
+        Command::Fsck(_) | Command::Check(_) => unreachable!("handled in main"),
+        Command::Policy(c) => policy::run(ctx, c),
+        Command::Recipients(c) => recipients::run(ctx, c),
+        Command::Ledger(c) => ledger::run(ctx, c),
+        Command::Log(a) => log::run(ctx, a),
+        Command::Verify(a) => verify::verify(ctx, a),
+        Command::Checkout(a) => verify::checkout(ctx, a),
+    }
 }

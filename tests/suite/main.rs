@@ -15,6 +15,7 @@ mod determinism;
 mod ed25519_vectors;
 mod format_example;
 mod fsck;
+mod gate;
 mod ingest;
 mod interop;
 mod ledger_tamper;

@@ -1,0 +1,53 @@
+//! How a consumer (a detection engine) loads a model file through reg's load gate.
+//!
+//! Usage: cargo run --example gate -- REGISTRY SLOT FILE
+//!
+//! The gate copies FILE into a private, unlinked temporary file while hashing it, and hands back
+//! that copy only if its bytes are an artifact of SLOT's active model: a file swapped on disk
+//! after the check can never be what the consumer reads. Trust is pinned as for the CLI
+//! (`REG_TRUST`, or the host trust file).
+
+use reg::gate::{Scope, open_verified};
+use reg::registry::{Registry, discover};
+use reg::trust::{TrustOptions, default_trust_file};
+use std::io::Read as _;
+use std::path::PathBuf;
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let (Some(registry), Some(slot), Some(file)) = (args.next(), args.next(), args.next()) else {
+        anyhow::bail!("usage: gate REGISTRY SLOT FILE");
+    };
+    let trust = TrustOptions {
+        explicit: std::env::var("REG_TRUST")
+            .ok()
+            .map(|s| s.parse())
+            .transpose()?,
+        file: default_trust_file(),
+    };
+    // 1. Open the registry: its genesis root is checked against this host's pin.
+    let reg = Registry::open(&discover(Some(&PathBuf::from(registry)))?, &trust)?;
+    // 2. The verified state (one hash and one signature check when the host verified it before).
+    let state = reg.state()?;
+    // 3. Ask the gate, for this slot's active model only.
+    match open_verified(&state, file.as_ref(), &Scope::Slot(slot.clone())) {
+        Ok(mut verified) => {
+            // 4. Load from the handle the gate returned, never from the path again.
+            let mut bytes = Vec::new();
+            verified.file.read_to_end(&mut bytes)?;
+            println!(
+                "ALLOW {} ({}): {} bytes handed over, BLAKE3 {}",
+                file,
+                verified.decision.model.as_deref().unwrap_or("?"),
+                bytes.len(),
+                verified.decision.hash
+            );
+            Ok(())
+        }
+        Err(reg::gate::GateError::Denied(d)) => {
+            println!("DENY {file}: {}", d.reason);
+            std::process::exit(1);
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,92 @@
+//! `reg check`: the load gate on the command line.
+
+use super::Context;
+use reg::gate::{Decision, Scope, append_log, decide, hash_file, verify_log};
+use reg::record::resolve;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Allow a file only if its bytes, hashed now, are an artifact of an approved model
+///
+/// Exit 0 only if every file is allowed. Use --slot (or --model) to require the file to belong
+/// to that model: a file shared by several models is otherwise allowed if any approved one
+/// holds it.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The files to check
+    #[arg(required_unless_present = "verify_log")]
+    files: Vec<PathBuf>,
+    /// Allow only artifacts of this slot's active model
+    #[arg(long, conflicts_with = "model")]
+    slot: Option<String>,
+    /// Allow only artifacts of this model (name@version, record id or unique prefix)
+    #[arg(long)]
+    model: Option<String>,
+    /// Append every decision to this hash-chained decision log
+    #[arg(long, env = "REG_GATE_LOG", value_name = "FILE")]
+    log: Option<PathBuf>,
+    /// Verify a decision log's chain instead of checking files
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["slot", "model"])]
+    verify_log: Option<PathBuf>,
+    /// Print the decisions as JSON (schema/check.schema.json)
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(log) = &args.verify_log {
+        return match verify_log(log) {
+            Ok(n) => {
+                outln!("decision log OK: {n} decision(s), chain intact");
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("error: decision log `{}`: {e}", log.display());
+                Ok(ExitCode::from(1))
+            }
+        };
+    }
+    let reg = ctx.open()?;
+    let state = reg.state()?;
+    let scope = match (&args.slot, &args.model) {
+        (Some(slot), _) => Scope::Slot(slot.clone()),
+        (None, Some(m)) => Scope::Model(resolve(&state, m)?.0),
+        (None, None) => Scope::Any,
+    };
+    let mut decisions: Vec<Decision> = Vec::with_capacity(args.files.len());
+    for f in &args.files {
+        let hash = hash_file(f)?;
+        decisions.push(decide(&state, f, hash, &scope));
+    }
+    if let Some(log) = &args.log {
+        append_log(log, &decisions, &reg::encoding::now()?)?;
+    }
+    if args.json {
+        outln!("{}", serde_json::to_string_pretty(&decisions)?);
+    } else {
+        for d in &decisions {
+            let verdict = if d.allowed { "ALLOW" } else { "DENY " };
+            let model = d
+                .model
+                .as_deref()
+                .map(|m| format!(" ({m})"))
+                .unwrap_or_default();
+            outln!(
+                "{verdict} {}  {}{model}: {}",
+                d.hash,
+                d.path.display(),
+                d.reason
+            );
+        }
+    }
+    for d in &decisions {
+        if let Some(w) = &d.warning {
+            eprintln!("warning: {}: {w}", d.path.display());
+        }
+    }
+    Ok(ExitCode::from(if decisions.iter().all(|d| d.allowed) {
+        0
+    } else {
+        1
+    }))
+}

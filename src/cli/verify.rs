@@ -1,0 +1,66 @@
+//! `reg verify` and `reg checkout`: a model's stored artifacts, re-hashed or written out.
+
+use super::Context;
+use reg::record::resolve;
+use std::path::PathBuf;
+
+/// Re-hash every stored artifact of a model
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The model: name@version, a record id, or a unique id prefix
+    model: String,
+}
+
+/// Write a model's artifacts to a new directory, verifying every byte as it is copied
+#[derive(Debug, clap::Args)]
+pub struct CheckoutArgs {
+    /// The model (name@version, record id or prefix); or use --slot
+    #[arg(required_unless_present = "slot")]
+    model: Option<String>,
+    /// The active model of this slot
+    #[arg(long, conflicts_with = "model")]
+    slot: Option<String>,
+    /// The directory to create
+    #[arg(long, short = 'o', value_name = "DIR")]
+    out: PathBuf,
+}
+
+pub fn verify(ctx: &Context, args: VerifyArgs) -> anyhow::Result<()> {
+    let reg = ctx.open()?;
+    let state = reg.state()?;
+    let (id, model) = resolve(&state, &args.model)?;
+    let files = reg::checkout::verify(&reg, &id, model)?;
+    let bytes: u64 = files.iter().map(|(_, n)| n).sum();
+    outln!(
+        "OK: {}@{}: {} artifact(s), {bytes} bytes, every byte hashes to its BLAKE3",
+        model.name,
+        model.version,
+        files.len()
+    );
+    Ok(())
+}
+
+pub fn checkout(ctx: &Context, args: CheckoutArgs) -> anyhow::Result<()> {
+    let reg = ctx.open()?;
+    let state = reg.state()?;
+    let spec = match (&args.model, &args.slot) {
+        (Some(m), _) => m.clone(),
+        (None, Some(slot)) => {
+            let s = state
+                .slots
+                .get(slot)
+                .ok_or_else(|| anyhow::anyhow!("slot `{slot}` has no active model"))?;
+            s.model.to_string()
+        }
+        (None, None) => anyhow::bail!("give a model or --slot"),
+    };
+    let (id, model) = resolve(&state, &spec)?;
+    let bytes = reg::checkout::checkout(&reg, &id, model, &args.out)?;
+    outln!(
+        "checked out {}@{} ({bytes} bytes, verified) into {}",
+        model.name,
+        model.version,
+        args.out.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,320 @@
+//! The load gate: a file may be loaded only if its bytes, hashed now, are an artifact of an
+//! approved model (PROMOTED; DEPRECATED with a warning), and, with a slot or model given, of
+//! that one. Nothing about the file but its bytes is trusted: not its name, not a timestamp, not
+//! a cached hash.
+//!
+//! [`open_verified`] is the API consumers use: it copies the file into a private, unlinked
+//! temporary file while hashing it and hands back that copy, so a file swapped on disk between
+//! the check and the use is never what gets loaded.
+
+use crate::fsutil::{IoContext, IoError};
+use crate::lifecycle::LifecycleState;
+use crate::state::State;
+use crate::store::{CopyError, ObjectId};
+use serde::Serialize;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+/// Which models may vouch for a file.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    /// Any approved model holding it.
+    Any,
+    /// The active model of this slot (what consumers should use).
+    Slot(String),
+    /// This model.
+    Model(ObjectId),
+}
+
+/// The gate's answer for one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Decision {
+    /// The file as given.
+    pub path: PathBuf,
+    /// Its BLAKE3, computed now.
+    pub hash: ObjectId,
+    /// ALLOW or DENY.
+    pub allowed: bool,
+    /// The model that vouches for it (or, when denied, the one it belongs to), as `name@version`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Its record id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<ObjectId>,
+    /// Why.
+    pub reason: String,
+    /// A warning that goes with an ALLOW (a DEPRECATED model).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// Decides for a file whose bytes hash to `hash`.
+pub fn decide(state: &State, path: &Path, hash: ObjectId, scope: &Scope) -> Decision {
+    let mut d = Decision {
+        path: path.to_path_buf(),
+        hash,
+        allowed: false,
+        model: None,
+        record: None,
+        reason: String::new(),
+        warning: None,
+    };
+    let candidates: Vec<ObjectId> = match scope {
+        Scope::Any => state
+            .models
+            .iter()
+            .filter(|(_, m)| m.artifacts.binary_search(&hash).is_ok())
+            .map(|(id, _)| *id)
+            .collect(),
+        Scope::Slot(slot) => match state.slots.get(slot) {
+            Some(s) => vec![s.model],
+            None => {
+                d.reason = format!("slot `{slot}` has no active model");
+                return d;
+            }
+        },
+        Scope::Model(id) => vec![*id],
+    };
+    // The best candidate: an approved model first, PROMOTED before DEPRECATED.
+    let rank = |s: LifecycleState| match s {
+        LifecycleState::Promoted => 0,
+        LifecycleState::Deprecated => 1,
+        LifecycleState::Registered => 2,
+        LifecycleState::Revoked => 3,
+    };
+    let best = candidates
+        .iter()
+        .filter_map(|id| state.models.get(id).map(|m| (id, m)))
+        .filter(|(_, m)| m.artifacts.binary_search(&hash).is_ok())
+        .min_by_key(|(_, m)| rank(m.state));
+    let Some((id, m)) = best else {
+        d.reason = match scope {
+            Scope::Any => "its bytes are no artifact of any registered model".into(),
+            Scope::Slot(slot) => format!(
+                "its bytes are no artifact of {}, the active model of slot `{slot}`",
+                state.spec(&candidates[0])
+            ),
+            Scope::Model(id) => format!("its bytes are no artifact of {}", state.spec(id)),
+        };
+        return d;
+    };
+    d.model = Some(format!("{}@{}", m.name, m.version));
+    d.record = Some(*id);
+    match m.state {
+        LifecycleState::Promoted => {
+            d.allowed = true;
+            d.reason = "an artifact of a PROMOTED model".into();
+        }
+        LifecycleState::Deprecated => {
+            d.allowed = true;
+            d.reason = "an artifact of a DEPRECATED model".into();
+            d.warning = Some(format!(
+                "{}@{} is DEPRECATED: plan its replacement",
+                m.name, m.version
+            ));
+        }
+        LifecycleState::Registered => d.reason = "its model is REGISTERED, not approved".into(),
+        LifecycleState::Revoked => d.reason = "its model is REVOKED".into(),
+    }
+    d
+}
+
+/// Errors of the gate's file handling.
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    /// I/O on the file.
+    #[error(transparent)]
+    Io(#[from] IoError),
+    /// The file was denied.
+    #[error("`{}` denied: {}", .0.path.display(), .0.reason)]
+    Denied(Box<Decision>),
+}
+
+/// Reads a file through its handle (never a mapping a writer could change underneath) and
+/// returns its BLAKE3. Large reads are hashed on every core.
+pub fn hash_file(path: &Path) -> Result<ObjectId, IoError> {
+    let mut file = File::open(path).ctx("open", path)?;
+    hash_reader(&mut file, &mut io::sink()).map_err(|e| match e {
+        CopyError::Read(e) | CopyError::Write(e) => IoError::from_source("read", path, e),
+    })
+}
+
+/// Hashes what `reader` yields while copying it to `out`, reading ahead on a second thread and
+/// hashing each 1 MiB block on every core.
+fn hash_reader(reader: &mut (dyn Read + Send), out: &mut dyn Write) -> Result<ObjectId, CopyError> {
+    const BLOCK: usize = 1 << 20;
+    let mut hasher = blake3::Hasher::new();
+    let result = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(4);
+        let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        scope.spawn(move || {
+            loop {
+                let mut buf = back_rx.try_recv().unwrap_or_else(|_| vec![0u8; BLOCK]);
+                buf.resize(BLOCK, 0);
+                let mut n = 0;
+                while n < BLOCK {
+                    match reader.read(&mut buf[n..]) {
+                        Ok(0) => break,
+                        Ok(k) => n += k,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            return;
+                        }
+                    }
+                }
+                buf.truncate(n);
+                let last = n < BLOCK;
+                if tx.send(Ok(buf)).is_err() || last {
+                    return;
+                }
+            }
+        });
+        for block in rx {
+            let block = block.map_err(CopyError::Read)?;
+            if block.len() >= 128 * 1024 {
+                hasher.update_rayon(&block);
+            } else {
+                hasher.update(&block);
+            }
+            out.write_all(&block).map_err(CopyError::Write)?;
+            let _ = back_tx.send(block);
+        }
+        Ok(())
+    });
+    result.map(|()| ObjectId::from_hash(hasher.finalize()))
+}
+
+/// A file the gate allowed: a private copy of exactly the bytes that were hashed.
+#[derive(Debug)]
+pub struct VerifiedArtifact {
+    /// The decision.
+    pub decision: Decision,
+    /// The private copy, positioned at its start.
+    pub file: File,
+}
+
+/// Opens `path` for loading, through the gate: copies it into a private unlinked temporary file
+/// while hashing it, decides on that hash, and hands back the copy only when allowed. A file
+/// replaced on disk after this returns cannot change what the caller reads.
+pub fn open_verified(
+    state: &State,
+    path: &Path,
+    scope: &Scope,
+) -> Result<VerifiedArtifact, GateError> {
+    let mut source = File::open(path).ctx("open", path)?;
+    let mut copy = tempfile::tempfile().ctx("create private copy of", path)?;
+    let hash = hash_reader(&mut source, &mut copy).map_err(|e| match e {
+        CopyError::Read(e) => IoError::from_source("read", path, e),
+        CopyError::Write(e) => IoError::from_source("write private copy of", path, e),
+    })?;
+    let decision = decide(state, path, hash, scope);
+    if !decision.allowed {
+        return Err(GateError::Denied(Box::new(decision)));
+    }
+    copy.seek(SeekFrom::Start(0))
+        .ctx("rewind private copy of", path)?;
+    Ok(VerifiedArtifact {
+        decision,
+        file: copy,
+    })
+}
+
+/// One line of the decision log: a decision, its time, and the hash of the line before it.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogLine {
+    /// ALLOW (`true`) or DENY.
+    pub allowed: bool,
+    /// The file's BLAKE3.
+    pub hash: ObjectId,
+    /// The model, `name@version`, when one was found.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub model: Option<String>,
+    /// The file as given.
+    pub path: String,
+    /// BLAKE3 of the previous line (64 zeros for the first).
+    pub prev: String,
+    /// Why.
+    pub reason: String,
+    /// When.
+    pub time: String,
+}
+
+/// The `prev` of a log's first line.
+pub const LOG_START: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Appends decisions to the hash-chained decision log at `path` (created if missing), under an
+/// exclusive lock so that concurrent gates keep one chain.
+pub fn append_log(path: &Path, decisions: &[Decision], time: &str) -> Result<(), IoError> {
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)
+        .ctx("open decision log", path)?;
+    file.lock().ctx("lock decision log", path)?;
+    let mut prev = last_line_hash(&mut file).ctx("read decision log", path)?;
+    let mut out = Vec::new();
+    for d in decisions {
+        let line = LogLine {
+            allowed: d.allowed,
+            hash: d.hash,
+            model: d.model.clone(),
+            path: d.path.to_string_lossy().into_owned(),
+            prev: prev.clone(),
+            reason: d.reason.clone(),
+            time: time.to_string(),
+        };
+        let bytes =
+            crate::encoding::to_canonical_vec(&line).expect("log lines hold no floats or nulls");
+        prev = blake3::hash(&bytes).to_hex().to_string();
+        out.extend_from_slice(&bytes);
+        out.push(b'\n');
+    }
+    file.write_all(&out).ctx("append to decision log", path)?;
+    file.sync_all().ctx("sync decision log", path)
+}
+
+fn last_line_hash(file: &mut File) -> io::Result<String> {
+    let len = file.seek(SeekFrom::End(0))?;
+    if len == 0 {
+        return Ok(LOG_START.to_string());
+    }
+    // Lines are short: the last one is within the final 64 KiB.
+    let start = len.saturating_sub(64 * 1024);
+    file.seek(SeekFrom::Start(start))?;
+    let mut tail = Vec::new();
+    file.read_to_end(&mut tail)?;
+    let body = tail.strip_suffix(b"\n").unwrap_or(&tail);
+    let last = body.rsplit(|b| *b == b'\n').next().unwrap_or(body);
+    Ok(blake3::hash(last).to_hex().to_string())
+}
+
+/// Verifies a decision log's chain; returns how many decisions it holds, or the first bad line.
+pub fn verify_log(path: &Path) -> Result<u64, String> {
+    let text = std::fs::read(path).map_err(|e| format!("read `{}`: {e}", path.display()))?;
+    if text.is_empty() {
+        return Ok(0);
+    }
+    let Some(body) = text.strip_suffix(b"\n") else {
+        return Err("the last line is cut short (no final newline)".into());
+    };
+    let mut prev = LOG_START.to_string();
+    let mut n = 0u64;
+    for (i, line) in body.split(|b| *b == b'\n').enumerate() {
+        let parsed: LogLine = crate::encoding::from_canonical_slice(line)
+            .map_err(|e| format!("line {}: {e}", i + 1))?;
+        if parsed.prev != prev {
+            return Err(format!(
+                "line {}: its prev is {}, but the line before it hashes to {prev} (a line was removed, changed or reordered)",
+                i + 1,
+                parsed.prev
+            ));
+        }
+        prev = blake3::hash(line).to_hex().to_string();
+        n += 1;
+    }
+    Ok(n)
+}
