@@ -210,6 +210,18 @@ pub struct SlotChange {
     pub slot: String,
 }
 
+/// A revoked model's artifact bytes are destroyed (FORMAT.md §5.10).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Purge {
+    /// The artifact objects deleted: the model's, less those another unpurged model holds.
+    pub blobs: Vec<ObjectId>,
+    /// The record id.
+    pub model: ObjectId,
+    /// Why.
+    pub reason: String,
+}
+
 /// The body of an entry: what kind it is and its own fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
@@ -229,6 +241,8 @@ pub enum Body {
     Transition(Transition),
     /// See [`SlotChange`].
     Slot(SlotChange),
+    /// See [`Purge`].
+    Purge(Purge),
 }
 
 impl Body {
@@ -243,6 +257,7 @@ impl Body {
             Body::Add(_) => Kind::Add,
             Body::Transition(_) => Kind::Transition,
             Body::Slot(_) => Kind::Slot,
+            Body::Purge(_) => Kind::Purge,
         }
     }
 
@@ -254,7 +269,7 @@ impl Body {
             | Body::KeyRevoke(_)
             | Body::Recipients(_)
             | Body::Policy(_) => Role::Root,
-            Body::Add(_) | Body::Transition(_) | Body::Slot(_) => Role::Operator,
+            Body::Add(_) | Body::Transition(_) | Body::Slot(_) | Body::Purge(_) => Role::Operator,
         }
     }
 
@@ -269,6 +284,7 @@ impl Body {
             Body::Add(_) => None,
             Body::Transition(b) => Some(&b.reason),
             Body::Slot(b) => Some(&b.reason),
+            Body::Purge(b) => Some(&b.reason),
         }
     }
 
@@ -282,6 +298,7 @@ impl Body {
             Body::Add(b) => serde_json::to_value(b)?,
             Body::Transition(b) => serde_json::to_value(b)?,
             Body::Slot(b) => serde_json::to_value(b)?,
+            Body::Purge(b) => serde_json::to_value(b)?,
         };
         match value {
             Value::Object(map) => Ok(map),
@@ -372,6 +389,7 @@ impl Entry {
             Kind::Add => Body::Add(body(map)?),
             Kind::Transition => Body::Transition(body(map)?),
             Kind::Slot => Body::Slot(body(map)?),
+            Kind::Purge => Body::Purge(body(map)?),
             other => return Err(EntryError::NotAnEntry(other.payload_type())),
         };
         Ok(Entry { header, body })

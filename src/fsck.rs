@@ -388,12 +388,27 @@ fn check_reachability(
     for id in &reached.entries {
         needed.insert(*id, "a ledger entry".into());
     }
+    let mut purged: BTreeSet<ObjectId> = BTreeSet::new();
     for (id, m) in &state.models {
         needed.insert(*id, format!("the record of {}@{}", m.name, m.version));
+        if m.purged {
+            purged.extend(m.artifacts.iter().copied());
+            continue;
+        }
         for a in &m.artifacts {
             needed
                 .entry(*a)
                 .or_insert_with(|| format!("an artifact of {}@{}", m.name, m.version));
+        }
+    }
+    for id in purged.iter().filter(|id| !needed.contains_key(id)) {
+        if present.contains(id) {
+            f.error(
+                "purged-present",
+                Some(reg.store().path(id)),
+                Some(*id),
+                "an artifact of a purged model is back in the store; `reg gc` removes it".into(),
+            );
         }
     }
     for (id, what) in &needed {
@@ -407,7 +422,7 @@ fn check_reachability(
         }
     }
     for id in present {
-        if !needed.contains_key(id) {
+        if !needed.contains_key(id) && !purged.contains(id) {
             f.warn(
                 "object-dangling",
                 Some(reg.store().path(id)),

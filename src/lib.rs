@@ -24,6 +24,7 @@ pub mod formats;
 pub mod fsck;
 pub mod fsutil;
 pub mod gate;
+pub mod gc;
 pub mod ingest;
 pub mod keys;
 pub mod ledger;

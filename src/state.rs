@@ -49,6 +49,9 @@ pub struct ModelState {
     pub name: String,
     /// Lifecycle state.
     pub state: LifecycleState,
+    /// Whether its artifact bytes were purged (FORMAT.md §5.10).
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub purged: bool,
     /// Model version.
     pub version: String,
 }
@@ -372,6 +375,26 @@ impl State {
             }
             Body::Transition(t) => self.apply_transition(id, t)?,
             Body::Slot(c) => self.apply_slot(id, c)?,
+            Body::Purge(p) => {
+                let m = self.model(&p.model)?;
+                if m.state != LifecycleState::Revoked || m.purged {
+                    return Err(StateError::Invalid(format!(
+                        "only a REVOKED model's artifacts can be purged, once; {} is {}{}",
+                        self.spec(&p.model),
+                        m.state,
+                        if m.purged { " and purged" } else { "" }
+                    )));
+                }
+                if p.blobs != self.purgeable(&p.model) {
+                    return Err(StateError::Invalid(
+                        "a purge lists exactly the model's artifacts that no other unpurged model holds".into(),
+                    ));
+                }
+                // The model's history (its `entry` chain) is unchanged: the purge is not a move.
+                if let Some(m) = self.models.get_mut(&p.model) {
+                    m.purged = true;
+                }
+            }
             Body::Add(a) => {
                 names::check("model name", &a.name)
                     .map_err(|e| StateError::Invalid(e.to_string()))?;
@@ -404,6 +427,7 @@ impl State {
                         artifacts: a.artifacts.clone(),
                         entry: id,
                         name: a.name.clone(),
+                        purged: false,
                         state: LifecycleState::Registered,
                         version: a.version.clone(),
                     },
@@ -563,6 +587,23 @@ impl State {
             }
         }
         Ok(())
+    }
+
+    /// The artifacts of `model` that no other unpurged model holds, sorted: what a purge deletes.
+    pub fn purgeable(&self, model: &ObjectId) -> Vec<ObjectId> {
+        let Some(m) = self.models.get(model) else {
+            return Vec::new();
+        };
+        m.artifacts
+            .iter()
+            .filter(|a| {
+                !self
+                    .models
+                    .iter()
+                    .any(|(id, o)| id != model && !o.purged && o.artifacts.binary_search(a).is_ok())
+            })
+            .copied()
+            .collect()
     }
 
     /// The model registered as `name@version`, if any.

@@ -120,6 +120,11 @@ fn summary(e: &Entry) -> String {
             }
             text
         }
+        Body::Purge(p) => format!(
+            "purge {} ({} artifact object(s) deleted)",
+            p.model,
+            p.blobs.len()
+        ),
         Body::Slot(c) => match &c.model {
             Some(m) => format!("activate {m} in slot {}", c.slot),
             None => format!("deactivate slot {}", c.slot),

@@ -14,6 +14,7 @@ mod bundle;
 mod check;
 mod error;
 mod fsck;
+mod gc;
 mod init;
 mod key;
 mod ledger;
@@ -79,6 +80,8 @@ enum Command {
     Check(check::Args),
     Verify(verify::VerifyArgs),
     Checkout(verify::CheckoutArgs),
+    Gc(gc::GcArgs),
+    Purge(gc::PurgeArgs),
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
     #[command(subcommand)]
@@ -211,5 +214,7 @@ fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Log(a) => log::run(ctx, a),
         Command::Verify(a) => verify::verify(ctx, a),
         Command::Checkout(a) => verify::checkout(ctx, a),
+        Command::Gc(a) => gc::gc(ctx, a),
+        Command::Purge(a) => gc::purge(ctx, a),
     }
 }

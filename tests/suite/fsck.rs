@@ -370,3 +370,84 @@ fn nix_is_root() -> bool {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false)
 }
+
+#[test]
+fn gc_removes_only_what_no_entry_reaches_and_repairs_refs() {
+    let s = populated();
+    let smuggled = reg::store::Store::new(&s.dot())
+        .put_bytes(b"smuggled weights")
+        .unwrap();
+    fs::write(s.dot().join("tmp/object-leftover"), b"partial").unwrap();
+    let slot_ref = s.dot().join("refs/slots/ransomware");
+    let good_ref = fs::read(&slot_ref).unwrap();
+    fs::write(&slot_ref, format!("{smuggled}\n")).unwrap();
+    let before: Vec<String> = s.ledger_ids();
+    let out = s.ok(&["gc"]);
+    assert!(out.contains(&format!("removed object {smuggled}")), "{out}");
+    assert!(out.contains("removed staging leftover"), "{out}");
+    assert!(out.contains("rewrote ref"), "{out}");
+    assert!(out.contains("gc: 1 object(s)"), "{out}");
+    assert_eq!(fs::read(&slot_ref).unwrap(), good_ref);
+    assert_eq!(s.ledger_ids(), before, "gc writes no entry");
+    let (code, report) = fsck_json(&s, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    assert!(
+        report["findings"].as_array().unwrap().is_empty(),
+        "{report:#}"
+    );
+    // A second run has nothing to do.
+    assert!(s.ok(&["gc"]).contains("gc: 0 object(s)"));
+}
+
+#[test]
+fn purge_destroys_a_revoked_models_bytes_and_keeps_its_history() {
+    let s = populated();
+    let err = s.fails(
+        1,
+        &["purge", "det@2.0.0", "--reason", "x", "--key", "op.pem"],
+    );
+    assert!(
+        err.contains("only a REVOKED model's artifacts can be purged"),
+        "{err}"
+    );
+    let rules = fs::read(s.join("m-det-1.0.0/rules.yar")).unwrap();
+    let config = fs::read(s.join("m-det-1.0.0/config.json")).unwrap();
+    let rules_id = blake3::hash(&rules).to_hex().to_string();
+    let config_id = blake3::hash(&config).to_hex().to_string();
+    let out = s.ok(&[
+        "purge",
+        "det@1.0.0",
+        "--reason",
+        "destroy poisoned weights",
+        "--key",
+        "op.pem",
+    ]);
+    assert!(out.contains("purged det@1.0.0"), "{out}");
+    assert!(!s.object_path(&rules_id).exists());
+    // config.json is byte-identical in det@2.0.0, which still needs it: kept.
+    assert_eq!(config, fs::read(s.join("m-det-2.0.0/config.json")).unwrap());
+    assert!(s.object_path(&config_id).exists());
+    // Record and history stay; fsck expects the bytes gone and passes.
+    let show: serde_json::Value =
+        serde_json::from_str(&s.ok(&["show", "det@1.0.0", "--json"])).unwrap();
+    assert_eq!(show["state"], "REVOKED");
+    assert_eq!(show["history"].as_array().unwrap().len(), 3);
+    let (code, report) = fsck_json(&s, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    let err = s.fails(
+        1,
+        &["purge", "det@1.0.0", "--reason", "again", "--key", "op.pem"],
+    );
+    assert!(err.contains("once"), "{err}");
+    // The destroyed bytes put back are caught, and gc removes them again.
+    reg::store::Store::new(&s.dot()).put_bytes(&rules).unwrap();
+    let (code, report) = fsck_json(&s, &[]);
+    assert_eq!(code, 1);
+    assert!(
+        codes(&report).contains(&"purged-present".to_string()),
+        "{report:#}"
+    );
+    s.ok(&["gc"]);
+    assert_eq!(fsck_json(&s, &[]).0, 0);
+    s.ok(&["ledger", "verify"]);
+}
