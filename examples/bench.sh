@@ -114,6 +114,17 @@ peak() { # BUNDLE -> KiB
 small_kib=$(peak small.tar)
 big_kib=$(peak big.tar)
 
+echo "== fsck over the store vs b3sum over the same files; the load gate vs b3sum of the file"
+"$REG" --registry reg promote big@1.0.0 --reason "benchmark gate" --key op.pem >/dev/null
+hyperfine --style basic --runs "$runs" --warmup 1 --export-json verify-store.json \
+  -n "reg fsck" "$REG --registry reg fsck" \
+  -n "b3sum objects" "$B3SUM reg/.registry/objects/*/*" >/dev/null
+row "reg fsck, store with a ${mib} MiB model" "$(median verify-store.json 0)" "$(median verify-store.json 1)" "b3sum over the objects" 1.2
+hyperfine --style basic --runs "$runs" --warmup 1 --export-json gate.json \
+  -n "reg check" "$REG --registry reg check big/weights.bin" \
+  -n "b3sum" "$B3SUM big/weights.bin" >/dev/null
+row "reg check, ${mib} MiB file" "$(median gate.json 0)" "$(median gate.json 1)" "b3sum of the file" 1.25
+
 echo "== metadata at ${models} models / ${entries} ledger entries (built through batch commits)"
 export REG_STATE_DIR="$work/host-state"
 "$SCALE" big-registry "$models" "$entries"

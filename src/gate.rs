@@ -10,7 +10,7 @@
 use crate::fsutil::{IoContext, IoError};
 use crate::lifecycle::LifecycleState;
 use crate::state::State;
-use crate::store::{CopyError, ObjectId};
+use crate::store::{CopyError, ObjectId, hash_parallel as hash_reader};
 use serde::Serialize;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -135,55 +135,15 @@ pub enum GateError {
 /// returns its BLAKE3. Large reads are hashed on every core.
 pub fn hash_file(path: &Path) -> Result<ObjectId, IoError> {
     let mut file = File::open(path).ctx("open", path)?;
-    hash_reader(&mut file, &mut io::sink()).map_err(|e| match e {
+    let len = file.metadata().ctx("stat", path)?.len();
+    let hashed = if len < crate::store::PARALLEL_FROM {
+        crate::store::copy_hashing(&mut file, &mut io::sink()).map(|(id, _)| id)
+    } else {
+        hash_reader(&mut file, &mut io::sink())
+    };
+    hashed.map_err(|e| match e {
         CopyError::Read(e) | CopyError::Write(e) => IoError::from_source("read", path, e),
     })
-}
-
-/// Hashes what `reader` yields while copying it to `out`, reading ahead on a second thread and
-/// hashing each 1 MiB block on every core.
-fn hash_reader(reader: &mut (dyn Read + Send), out: &mut dyn Write) -> Result<ObjectId, CopyError> {
-    const BLOCK: usize = 1 << 20;
-    let mut hasher = blake3::Hasher::new();
-    let result = std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(4);
-        let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<u8>>();
-        scope.spawn(move || {
-            loop {
-                let mut buf = back_rx.try_recv().unwrap_or_else(|_| vec![0u8; BLOCK]);
-                buf.resize(BLOCK, 0);
-                let mut n = 0;
-                while n < BLOCK {
-                    match reader.read(&mut buf[n..]) {
-                        Ok(0) => break,
-                        Ok(k) => n += k,
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(e) => {
-                            let _ = tx.send(Err(e));
-                            return;
-                        }
-                    }
-                }
-                buf.truncate(n);
-                let last = n < BLOCK;
-                if tx.send(Ok(buf)).is_err() || last {
-                    return;
-                }
-            }
-        });
-        for block in rx {
-            let block = block.map_err(CopyError::Read)?;
-            if block.len() >= 128 * 1024 {
-                hasher.update_rayon(&block);
-            } else {
-                hasher.update(&block);
-            }
-            out.write_all(&block).map_err(CopyError::Write)?;
-            let _ = back_tx.send(block);
-        }
-        Ok(())
-    });
-    result.map(|()| ObjectId::from_hash(hasher.finalize()))
 }
 
 /// A file the gate allowed: a private copy of exactly the bytes that were hashed.

@@ -12,6 +12,10 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+/// Files at least this large are hashed with [`hash_parallel`]; smaller ones are not worth a
+/// thread (fsck verifies a hundred thousand small objects).
+pub const PARALLEL_FROM: u64 = 4 << 20;
+
 /// Size of the streaming buffer: 64 KiB is where single-thread BLAKE3 hashing peaks here
 /// (DEPENDENCIES.md pitfall 6); larger buffers are slower.
 pub const BUF_SIZE: usize = 64 * 1024;
@@ -110,6 +114,23 @@ impl Staged {
     }
 }
 
+/// Counts what passes through to the inner writer.
+struct CountingWriter<'a> {
+    inner: &'a mut dyn Write,
+    n: u64,
+}
+
+impl Write for CountingWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let k = self.inner.write(buf)?;
+        self.n += k as u64;
+        Ok(k)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// Hands chunks to a writer thread; fails once the writer has stopped (on its own error).
 struct ChannelWriter {
     tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
@@ -160,6 +181,56 @@ pub fn copy_hashing(
         size += n as u64;
     }
     Ok((ObjectId::from_hash(hasher.finalize()), size))
+}
+
+/// Hashes what `reader` yields while copying it to `out`, reading ahead on a second thread and
+/// hashing each 1 MiB block on every core: for large files (the load gate, fsck, checkout),
+/// where one core cannot keep up with the page cache.
+pub fn hash_parallel(
+    reader: &mut (dyn Read + Send),
+    out: &mut dyn Write,
+) -> Result<ObjectId, CopyError> {
+    const BLOCK: usize = 1 << 20;
+    let mut hasher = blake3::Hasher::new();
+    let result = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(4);
+        let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        scope.spawn(move || {
+            loop {
+                let mut buf = back_rx.try_recv().unwrap_or_else(|_| vec![0u8; BLOCK]);
+                buf.resize(BLOCK, 0);
+                let mut n = 0;
+                while n < BLOCK {
+                    match reader.read(&mut buf[n..]) {
+                        Ok(0) => break,
+                        Ok(k) => n += k,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            return;
+                        }
+                    }
+                }
+                buf.truncate(n);
+                let last = n < BLOCK;
+                if tx.send(Ok(buf)).is_err() || last {
+                    return;
+                }
+            }
+        });
+        for block in rx {
+            let block = block.map_err(CopyError::Read)?;
+            if block.len() >= 128 * 1024 {
+                hasher.update_rayon(&block);
+            } else {
+                hasher.update(&block);
+            }
+            out.write_all(&block).map_err(CopyError::Write)?;
+            let _ = back_tx.send(block);
+        }
+        Ok(())
+    });
+    result.map(|()| ObjectId::from_hash(hasher.finalize()))
 }
 
 /// Errors of the object store.
@@ -393,10 +464,18 @@ impl Store {
     pub fn copy_verified(&self, id: &ObjectId, out: &mut dyn Write) -> Result<u64, StoreError> {
         let path = self.path(id);
         let mut file = self.open_object(id, &path)?;
-        let (actual, size) = copy_hashing(&mut file, out).map_err(|e| match e {
+        let len = file.metadata().ctx("stat", &path)?.len();
+        let mut counted = CountingWriter { inner: out, n: 0 };
+        let hashed = if len < PARALLEL_FROM {
+            copy_hashing(&mut file, &mut counted).map(|(id, _)| id)
+        } else {
+            hash_parallel(&mut file, &mut counted)
+        };
+        let actual = hashed.map_err(|e| match e {
             CopyError::Read(e) => IoError::from_source("read", &path, e),
             CopyError::Write(e) => IoError::from_source("write copy of", &path, e),
         })?;
+        let size = counted.n;
         if actual != *id {
             return Err(StoreError::Corrupt { id: *id, actual });
         }
@@ -459,6 +538,19 @@ mod tests {
             s.copy_verified(&id, &mut sink),
             Err(StoreError::Corrupt { .. })
         ));
+    }
+
+    #[test]
+    fn large_objects_are_hashed_in_parallel_to_the_same_id() {
+        let (_d, s) = store();
+        let data: Vec<u8> = (0..(PARALLEL_FROM as usize + 3 * 1024 * 1024 + 17))
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let (id, _) = s.put(&mut &data[..]).unwrap();
+        assert_eq!(id, ObjectId::of(&data));
+        let mut copy = Vec::new();
+        assert_eq!(s.copy_verified(&id, &mut copy).unwrap(), data.len() as u64);
+        assert_eq!(copy, data);
     }
 
     #[test]
