@@ -348,6 +348,7 @@ fn fsck_list_and_show_work_for_a_user_without_write_access() {
         &["show", "det@2.0.0"],
         &["status"],
         &["ledger", "verify"],
+        &["check", "--slot", "ransomware", "m-det-2.0.0/rules.yar"],
     ] {
         let out = as_user(args);
         assert!(
