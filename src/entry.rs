@@ -222,6 +222,19 @@ pub struct Purge {
     pub reason: String,
 }
 
+/// A drift observation (FORMAT.md §5.9): the entry is the signed observation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Drift {
+    /// The record id observed.
+    pub model: ObjectId,
+    /// The observation (`schema/drift-observation.schema.json`).
+    pub observation: Map<String, Value>,
+    /// The model's previous drift entry.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub previous: Option<ObjectId>,
+}
+
 /// The body of an entry: what kind it is and its own fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
@@ -243,6 +256,8 @@ pub enum Body {
     Slot(SlotChange),
     /// See [`Purge`].
     Purge(Purge),
+    /// See [`Drift`].
+    Drift(Drift),
 }
 
 impl Body {
@@ -258,6 +273,7 @@ impl Body {
             Body::Transition(_) => Kind::Transition,
             Body::Slot(_) => Kind::Slot,
             Body::Purge(_) => Kind::Purge,
+            Body::Drift(_) => Kind::Drift,
         }
     }
 
@@ -270,6 +286,7 @@ impl Body {
             | Body::Recipients(_)
             | Body::Policy(_) => Role::Root,
             Body::Add(_) | Body::Transition(_) | Body::Slot(_) | Body::Purge(_) => Role::Operator,
+            Body::Drift(_) => Role::Reporter,
         }
     }
 
@@ -285,6 +302,7 @@ impl Body {
             Body::Transition(b) => Some(&b.reason),
             Body::Slot(b) => Some(&b.reason),
             Body::Purge(b) => Some(&b.reason),
+            Body::Drift(_) => None,
         }
     }
 
@@ -299,6 +317,7 @@ impl Body {
             Body::Transition(b) => serde_json::to_value(b)?,
             Body::Slot(b) => serde_json::to_value(b)?,
             Body::Purge(b) => serde_json::to_value(b)?,
+            Body::Drift(b) => serde_json::to_value(b)?,
         };
         match value {
             Value::Object(map) => Ok(map),
@@ -390,6 +409,7 @@ impl Entry {
             Kind::Transition => Body::Transition(body(map)?),
             Kind::Slot => Body::Slot(body(map)?),
             Kind::Purge => Body::Purge(body(map)?),
+            Kind::Drift => Body::Drift(body(map)?),
             other => return Err(EntryError::NotAnEntry(other.payload_type())),
         };
         Ok(Entry { header, body })

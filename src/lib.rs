@@ -17,6 +17,7 @@
 
 pub mod bundle;
 pub mod checkout;
+pub mod drift;
 pub mod encoding;
 pub mod entry;
 pub mod envelope;
@@ -34,6 +35,7 @@ pub mod names;
 pub mod record;
 pub mod registry;
 mod replay;
+pub mod schema;
 pub mod state;
 pub mod store;
 pub mod trust;

@@ -11,7 +11,6 @@ use crate::formats::Format;
 use crate::keys::{Fingerprint, SecretKey};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::OnceLock;
 use unicode_normalization::UnicodeNormalization as _;
 
 /// The manifest's file name in a bundle.
@@ -22,9 +21,6 @@ pub const MANIFEST_LIMIT: u64 = 1024 * 1024;
 
 /// Most artifacts in a bundle.
 pub const MAX_ARTIFACTS: usize = 10_000;
-
-/// The manifest schema, embedded so that validation never reaches for a file or a network.
-pub const SCHEMA: &str = include_str!("../schema/bundle-manifest.schema.json");
 
 /// One artifact of a model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,33 +164,9 @@ pub fn sign(manifest: &Manifest, key: &SecretKey) -> Result<Vec<u8>, ManifestErr
     Ok(envelope::sign_bytes(Kind::Manifest, &body, key)?)
 }
 
-fn validator() -> &'static jsonschema::Validator {
-    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
-    VALIDATOR.get_or_init(|| {
-        let schema: serde_json::Value =
-            serde_json::from_str(SCHEMA).expect("the embedded schema is JSON (tested)");
-        jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft202012)
-            .should_validate_formats(true)
-            .build(&schema)
-            .expect("the embedded schema compiles (tested)")
-    })
-}
-
 /// Every schema violation, as `field: problem`.
 pub fn schema_violations(value: &serde_json::Value) -> Vec<String> {
-    validator()
-        .iter_errors(value)
-        .map(|e| {
-            let at = e.instance_path().to_string();
-            let at = if at.is_empty() {
-                "manifest".to_string()
-            } else {
-                at
-            };
-            format!("{at}: {e}")
-        })
-        .collect()
+    crate::schema::violations(crate::schema::Schema::BundleManifest, value, "manifest")
 }
 
 /// Rules the schema cannot express: order, uniqueness after normalisation, portable paths.
@@ -309,11 +281,6 @@ pub fn path_key(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_embedded_schema_compiles() {
-        let _ = validator();
-    }
 
     #[test]
     fn path_rules() {

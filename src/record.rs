@@ -197,6 +197,20 @@ pub struct RecordView {
     pub history: Vec<HistoryItem>,
     /// The slots it is the active model of.
     pub slots: Vec<String>,
+    /// Its drift observations: how many, and the latest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drift: Option<DriftSummary>,
+}
+
+/// How many drift observations a model has, and the latest one.
+#[derive(Debug, Clone, Serialize)]
+pub struct DriftSummary {
+    /// How many.
+    pub count: u64,
+    /// The latest drift entry.
+    pub last: ObjectId,
+    /// The latest observation.
+    pub latest: serde_json::Value,
 }
 
 /// Loads and verifies (hash, canonical form, schema) a record, with its state and admission.
@@ -259,5 +273,26 @@ pub fn view(
         },
         history,
         slots: state.slots_of(id),
+        drift: match &model.drift {
+            None => None,
+            Some(d) => {
+                let entry =
+                    read_entry(reg.store(), &d.last).map_err(|e| RegistryError::Config {
+                        path: reg.store().path(&d.last),
+                        detail: format!("entry {}: {e}", d.last),
+                    })?;
+                let Body::Drift(obs) = entry.body else {
+                    return Err(RegistryError::Config {
+                        path: reg.store().path(&d.last),
+                        detail: format!("entry {} is not a drift observation", d.last),
+                    });
+                };
+                Some(DriftSummary {
+                    count: d.count,
+                    last: d.last,
+                    latest: serde_json::Value::Object(obs.observation),
+                })
+            }
+        },
     })
 }

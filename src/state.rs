@@ -49,11 +49,24 @@ pub struct ModelState {
     pub name: String,
     /// Lifecycle state.
     pub state: LifecycleState,
+    /// Its drift observations: how many, and the latest entry (FORMAT.md §5.9).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub drift: Option<DriftState>,
     /// Whether its artifact bytes were purged (FORMAT.md §5.10).
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub purged: bool,
     /// Model version.
     pub version: String,
+}
+
+/// A model's drift observations in the state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriftState {
+    /// How many observations.
+    pub count: u64,
+    /// The latest drift entry.
+    pub last: ObjectId,
 }
 
 /// A slot as the state records it.
@@ -375,6 +388,45 @@ impl State {
             }
             Body::Transition(t) => self.apply_transition(id, t)?,
             Body::Slot(c) => self.apply_slot(id, c)?,
+            Body::Drift(d) => {
+                let m = self.model(&d.model)?;
+                if m.state == LifecycleState::Revoked {
+                    return Err(StateError::Invalid(format!(
+                        "{} is REVOKED: no drift is recorded for it",
+                        self.spec(&d.model)
+                    )));
+                }
+                if d.previous != m.drift.as_ref().map(|x| x.last) {
+                    return Err(StateError::Stale(format!(
+                        "the drift entry of {} does not follow its previous observation",
+                        self.spec(&d.model)
+                    )));
+                }
+                let value = serde_json::Value::Object(d.observation.clone());
+                let problems = crate::schema::violations(
+                    crate::schema::Schema::DriftObservation,
+                    &value,
+                    "observation",
+                );
+                if !problems.is_empty() {
+                    return Err(StateError::Invalid(format!(
+                        "the observation is invalid: {}",
+                        problems.join("; ")
+                    )));
+                }
+                if let Some(named) = d.observation.get("model")
+                    && named.as_str() != Some(d.model.to_string().as_str())
+                {
+                    return Err(StateError::Invalid(format!(
+                        "the observation names model {named}, not {}",
+                        self.spec(&d.model)
+                    )));
+                }
+                if let Some(m) = self.models.get_mut(&d.model) {
+                    let count = m.drift.as_ref().map_or(0, |x| x.count) + 1;
+                    m.drift = Some(DriftState { count, last: id });
+                }
+            }
             Body::Purge(p) => {
                 let m = self.model(&p.model)?;
                 if m.state != LifecycleState::Revoked || m.purged {
@@ -427,6 +479,7 @@ impl State {
                         artifacts: a.artifacts.clone(),
                         entry: id,
                         name: a.name.clone(),
+                        drift: None,
                         purged: false,
                         state: LifecycleState::Registered,
                         version: a.version.clone(),

@@ -120,6 +120,14 @@ fn summary(e: &Entry) -> String {
             }
             text
         }
+        Body::Drift(d) => format!(
+            "drift observation of {} ({} metric(s))",
+            d.model,
+            d.observation
+                .get("metrics")
+                .and_then(|m| m.as_array())
+                .map_or(0, |m| m.len())
+        ),
         Body::Purge(p) => format!(
             "purge {} ({} artifact object(s) deleted)",
             p.model,

@@ -12,6 +12,7 @@ macro_rules! outln {
 mod add;
 mod bundle;
 mod check;
+mod drift;
 mod error;
 mod fsck;
 mod gc;
@@ -80,6 +81,8 @@ enum Command {
     Check(check::Args),
     Verify(verify::VerifyArgs),
     Checkout(verify::CheckoutArgs),
+    #[command(subcommand)]
+    Drift(drift::DriftCommand),
     Gc(gc::GcArgs),
     Purge(gc::PurgeArgs),
     #[command(subcommand)]
@@ -214,6 +217,7 @@ fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Log(a) => log::run(ctx, a),
         Command::Verify(a) => verify::verify(ctx, a),
         Command::Checkout(a) => verify::checkout(ctx, a),
+        Command::Drift(c) => drift::run(ctx, c),
         Command::Gc(a) => gc::gc(ctx, a),
         Command::Purge(a) => gc::purge(ctx, a),
     }

@@ -58,6 +58,21 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     for slot in &v.slots {
         outln!("active in:   slot {slot}");
     }
+    if let Some(d) = &v.drift {
+        outln!(
+            "drift:       {} observation(s), latest entry {}",
+            d.count,
+            d.last
+        );
+        for m in d.latest["metrics"].as_array().into_iter().flatten() {
+            outln!(
+                "  {:<24} {:<12} {}",
+                m["name"].as_str().unwrap_or("?"),
+                m["kind"].as_str().unwrap_or("?"),
+                m["value"]
+            );
+        }
+    }
     outln!("history:");
     for h in &v.history {
         let reason = h

@@ -1,0 +1,135 @@
+//! `reg drift record|list|export`: drift observations, stored and signed (no detection logic).
+
+use super::{Context, load_key};
+use reg::record::resolve;
+use std::path::PathBuf;
+
+/// Record and read drift observations (storage only: reg computes nothing from them)
+#[derive(Debug, clap::Subcommand)]
+pub enum DriftCommand {
+    /// Record an observation of a model, signed by a reporter key
+    Record(RecordArgs),
+    /// A model's observations, oldest first
+    List(ListArgs),
+    /// Every observation of every model
+    Export(ExportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RecordArgs {
+    /// The model observed: name@version, a record id, or a unique id prefix
+    model: String,
+    /// The observation (JSON, schema/drift-observation.schema.json)
+    observation: PathBuf,
+    /// The reporter's private key, which signs the observation
+    #[arg(long, value_name = "REPORTER.pem")]
+    key: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// The model: name@version, a record id, or a unique id prefix
+    model: String,
+    /// Only observations whose window ends at or after this time (YYYY-MM-DDTHH:MM:SSZ)
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// Only observations with a metric of this name
+    #[arg(long, value_name = "NAME")]
+    metric: Option<String>,
+    /// Print JSON (schema/drift-list.schema.json)
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// One JSON object per line instead of one array
+    #[arg(long)]
+    json_lines: bool,
+}
+
+pub fn run(ctx: &Context, cmd: DriftCommand) -> anyhow::Result<()> {
+    match cmd {
+        DriftCommand::Record(a) => {
+            let key = load_key(&a.key)?;
+            let text = std::fs::read(&a.observation)
+                .map_err(|e| anyhow::anyhow!("read `{}`: {e}", a.observation.display()))?;
+            let value: serde_json::Value = serde_json::from_slice(&text)
+                .map_err(|e| anyhow::anyhow!("`{}` is not JSON: {e}", a.observation.display()))?;
+            let reg = ctx.open()?;
+            let done = reg::drift::record(&reg, &key, &a.model, value)?;
+            let reg::entry::Body::Drift(d) = &done.entry.body else {
+                anyhow::bail!("the committed entry {} is not a drift observation", done.id);
+            };
+            let count = done.state.models[&d.model]
+                .drift
+                .as_ref()
+                .map_or(0, |x| x.count);
+            outln!(
+                "recorded drift observation {count} of {} (ledger entry {} {})",
+                done.state.spec(&d.model),
+                done.seq,
+                done.id
+            );
+        }
+        DriftCommand::List(a) => {
+            if let Some(s) = &a.since {
+                anyhow::ensure!(
+                    reg::encoding::parse_rfc3339(s).is_some(),
+                    "--since `{s}`: expected a time such as 2026-01-31T00:00:00Z"
+                );
+            }
+            let reg = ctx.open()?;
+            let state = reg.state()?;
+            let (id, model) = resolve(&state, &a.model)?;
+            let list = reg::drift::list(&reg, &id, model, a.since.as_deref(), a.metric.as_deref())?;
+            if a.json {
+                outln!("{}", serde_json::to_string_pretty(&list)?);
+                return Ok(());
+            }
+            for o in &list {
+                let window = &o.observation["window"];
+                outln!(
+                    "entry {} {}..{} samples {} by {}",
+                    o.seq,
+                    window["start"].as_str().unwrap_or("?"),
+                    window["end"].as_str().unwrap_or("?"),
+                    o.observation["samples"],
+                    o.reporter
+                );
+                for m in o.observation["metrics"].as_array().into_iter().flatten() {
+                    let threshold = m
+                        .get("threshold")
+                        .map(|t| format!(" (threshold {t})"))
+                        .unwrap_or_default();
+                    outln!(
+                        "  {:<24} {:<12} {}{threshold}",
+                        m["name"].as_str().unwrap_or("?"),
+                        m["kind"].as_str().unwrap_or("?"),
+                        m["value"]
+                    );
+                }
+            }
+            if list.is_empty() {
+                outln!("no drift observation of {}@{}", model.name, model.version);
+            }
+        }
+        DriftCommand::Export(a) => {
+            let reg = ctx.open()?;
+            let state = reg.state()?;
+            let mut all = Vec::new();
+            for (id, m) in state.models.iter().filter(|(_, m)| m.drift.is_some()) {
+                all.extend(reg::drift::list(&reg, id, m, None, None)?);
+            }
+            all.sort_by_key(|o| o.seq);
+            if a.json_lines {
+                for o in &all {
+                    outln!("{}", serde_json::to_string(o)?);
+                }
+            } else {
+                outln!("{}", serde_json::to_string_pretty(&all)?);
+            }
+        }
+    }
+    Ok(())
+}
