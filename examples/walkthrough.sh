@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The reg walkthrough: generated keys, a new registry, trusted roles, a publisher's signed and
-# encrypted model bundle admitted by an operator, the signed ledger, and what happens when
-# someone tampers with a bundle or with a registry copied to removable media.
+# encrypted model bundle admitted by an operator, its lifecycle and active slot, the load gate,
+# drift observations, the validator, the signed ledger, and what happens when someone tampers
+# with a bundle or with a registry copied to removable media. docs/GUIDE.md is its transcript.
 #
 # Usage: examples/walkthrough.sh [WORKDIR]   (default: a fresh temporary directory, kept for a look)
 # Builds reg with cargo first. Uses only reg, coreutils and grep.
@@ -14,8 +15,11 @@ REG_BIN="$top/target/debug/reg"
 work=${1:-$(mktemp -d "${TMPDIR:-/tmp}/reg-walkthrough.XXXXXX")}
 mkdir -p "$work"
 cd "$work"
-# Keep this walkthrough's host pins out of the user's own trust file.
+# Keep this walkthrough's host pins and records out of the user's own.
 export REG_TRUST_FILE="$work/host/trust.json"
+export REG_STATE_DIR="$work/host/state"
+# A fixed clock: the same walkthrough gives the same times (keys are new each run).
+export SOURCE_DATE_EPOCH=1767225600
 export NO_COLOR=1
 
 step() { printf '\n== %s\n' "$*"; }
@@ -35,7 +39,6 @@ reg key gen keys/root.pem
 reg key gen keys/operator.pem
 reg key gen keys/publisher.pem
 reg key gen keys/reporter.pem
-ls -l keys
 
 step "2. A registry whose genesis entry is signed by the root key; this host pins it"
 reg init site-a --root-key keys/root.pem
@@ -50,11 +53,13 @@ reg key list
 step "4. Only a root key may change trust"
 refused key trust ../keys/reporter.pem.pub --role operator --key ../keys/operator.pem --reason "self-promotion"
 
-step "5. Key rotation: a second root key, then the reporter key is revoked"
+step "5. Key rotation: a second root key; a lost laptop's key is revoked and can sign nothing more"
 reg key gen ../keys/root2.pem
 reg key trust ../keys/root2.pem.pub --role root --key ../keys/root.pem --reason "second root for rotation"
-reg key revoke "$("$REG_BIN" key fingerprint ../keys/reporter.pem.pub)" --key ../keys/root2.pem --reason "monitoring host decommissioned"
-refused key trust ../keys/publisher.pem.pub --role reporter --key ../keys/reporter.pem --reason "signed after revocation"
+reg key gen ../keys/laptop.pem
+reg key trust ../keys/laptop.pem.pub --role operator --key ../keys/root.pem --reason "field laptop"
+reg key revoke "$("$REG_BIN" key fingerprint ../keys/laptop.pem.pub)" --key ../keys/root2.pem --reason "laptop lost in transit"
+refused key trust ../keys/publisher.pem.pub --role reporter --key ../keys/laptop.pem --reason "signed after revocation"
 
 step "6. The site's age identity: publishers encrypt bundles to its recipient (root-signed)"
 reg key gen --age ../keys/site-a.age
@@ -82,7 +87,6 @@ cd site-a
 reg add ../detector-1.0.0.tar.age --key ../keys/operator.pem --identity ../keys/site-a.age
 reg add ../detector-1.0.0.tar.age --key ../keys/operator.pem --identity ../keys/site-a.age
 reg list
-reg show ransomware-detector@1.0.0
 
 step "9. A bundle altered on the way is refused, naming the file; nothing is written"
 cd ..
@@ -93,26 +97,56 @@ printf '"THRESHOLD"' | dd of=detector-1.0.1.tar bs=1 seek="$offset" conv=notrunc
 refused --registry site-a add detector-1.0.1.tar --key keys/operator.pem
 cd site-a
 
-step "10. The audit ledger: every action is one signed, hash-chained entry"
-reg log
+step "10. Lifecycle: explicit, signed, reasoned moves; a slot names the active model"
+refused deprecate ransomware-detector@1.0.0 --reason "not yet approved" --key ../keys/operator.pem
+reg promote ransomware-detector@1.0.0 --reason "passed red-team evaluation" --key ../keys/operator.pem
+reg activate ransomware-classifier ransomware-detector@1.0.0 --reason "go live on site A" --key ../keys/operator.pem
+reg status
+reg show ransomware-detector@1.0.0
+
+step "11. The load gate: only bytes of the slot's active model pass; every decision is logged"
+cd ..
+reg --registry site-a check --slot ransomware-classifier --log gate.log sample-model/model.safetensors
+cp sample-model/model.safetensors tampered.safetensors
+printf '\001' | dd of=tampered.safetensors bs=1 seek=70 conv=notrunc status=none
+refused --registry site-a check --slot ransomware-classifier --log gate.log tampered.safetensors
+reg --registry site-a check --verify-log gate.log
+
+step "12. Drift: the reporter records an observation (stored and signed, nothing computed)"
+reg --registry site-a drift record ransomware-detector@1.0.0 "$top/examples/drift-observation.json" --key keys/reporter.pem
+reg --registry site-a drift list ransomware-detector@1.0.0
+
+step "13. The validator: every object, entry, record, ref; and no unregistered model on the host"
+mkdir -p host-models
+cp sample-model/model.safetensors host-models/
+reg --registry site-a fsck --scan host-models
+cp tampered.safetensors host-models/shadow.safetensors
+refused --registry site-a fsck --scan host-models
+rm host-models/shadow.safetensors
+reg --registry site-a checkout --slot ransomware-classifier -o deployed
+reg --registry site-a verify ransomware-detector@1.0.0
+
+step "14. The audit ledger: every action is one signed, hash-chained entry"
+cd site-a
+reg log ransomware-detector@1.0.0
 reg ledger verify
 echo '$ reg ledger export > ../ledger.jsonl'
 "$REG_BIN" ledger export > ../ledger.jsonl
 echo "exported $(wc -l < ../ledger.jsonl) entries, one JSON line each, for an external audit ledger"
 
-step "11. The registry travels on removable media: an exact copy verifies"
+step "15. The registry travels on removable media: an exact copy verifies"
 cd ..
 cp -r site-a usb-copy
 reg --registry usb-copy ledger verify
 
-step "12. Someone with the medium flips one byte of a ledger entry: caught, and named"
+step "16. Someone with the medium flips one byte of a ledger entry: caught, and named"
 entry=$(sed -n 3p usb-copy/.registry/ledger)
 object="usb-copy/.registry/objects/${entry:0:2}/${entry:2}"
 chmod u+w "$object"
 printf 'X' | dd of="$object" bs=1 seek=40 conv=notrunc status=none
 refused --registry usb-copy ledger verify
 
-step "13. Someone replaces the whole registry with one of their own keys: the host pin refuses it"
+step "17. Someone replaces the whole registry with one of their own keys: the host pin refuses it"
 rm -rf usb-copy
 mkdir -p attacker && (cd attacker && "$REG_BIN" key gen evil-root.pem >/dev/null 2>&1 &&
   REG_TRUST_FILE="$work/attacker/trust.json" "$REG_BIN" init forged --root-key evil-root.pem >/dev/null)

@@ -17,6 +17,7 @@ mod ed25519_vectors;
 mod format_example;
 mod fsck;
 mod gate;
+mod guide;
 mod ingest;
 mod interop;
 mod ledger_tamper;

@@ -12,9 +12,11 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let state = ctx.open()?.state()?;
+    // In the order they were trusted: fingerprints carry no order a person cares about.
+    let mut keys: Vec<_> = state.keys.iter().collect();
+    keys.sort_by_key(|(fp, k)| (k.since, (*fp).clone()));
     if args.json {
-        let keys: Vec<serde_json::Value> = state
-            .keys
+        let keys: Vec<serde_json::Value> = keys
             .iter()
             .map(|(fp, k)| {
                 let mut v = serde_json::json!({
@@ -38,7 +40,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         "ROLES",
         "SINCE"
     );
-    for (fp, k) in &state.keys {
+    for (fp, k) in keys {
         let roles: Vec<&str> = k.roles.iter().map(|r| r.name()).collect();
         let status = match k.revoked {
             Some(at) => format!("revoked at entry {at}"),
