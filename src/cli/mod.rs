@@ -12,6 +12,7 @@ macro_rules! outln {
 mod add;
 mod bundle;
 mod check;
+mod docs;
 mod drift;
 mod error;
 mod fsck;
@@ -84,6 +85,8 @@ enum Command {
     #[command(subcommand)]
     Drift(drift::DriftCommand),
     Gc(gc::GcArgs),
+    Completions(docs::CompletionsArgs),
+    Man(docs::ManArgs),
     Purge(gc::PurgeArgs),
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
@@ -219,6 +222,8 @@ fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Checkout(a) => verify::checkout(ctx, a),
         Command::Drift(c) => drift::run(ctx, c),
         Command::Gc(a) => gc::gc(ctx, a),
+        Command::Completions(a) => docs::completions(a),
+        Command::Man(a) => docs::man(a),
         Command::Purge(a) => gc::purge(ctx, a),
     }
 }

@@ -107,27 +107,41 @@ fn the_threat_model_cites_tests_that_exist() {
     let doc = std::fs::read_to_string(repo.join("docs/THREAT-MODEL.md")).unwrap();
     let mut cited = 0;
     for quoted in doc.split('`').skip(1).step_by(2) {
-        let Some((module, name)) = quoted.split_once("::") else { continue };
+        let Some((module, name)) = quoted.split_once("::") else {
+            continue;
+        };
         let (module, name) = match name.split_once("::") {
             Some(("tests", inner)) => (module, inner),
             _ => (module, name),
         };
-        let file = [repo.join(format!("tests/suite/{module}.rs")), repo.join(format!("src/{module}.rs"))]
-            .into_iter()
-            .find(|p| p.exists())
-            .unwrap_or_else(|| panic!("`{quoted}`: no module {module}"));
+        let file = [
+            repo.join(format!("tests/suite/{module}.rs")),
+            repo.join(format!("src/{module}.rs")),
+        ]
+        .into_iter()
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("`{quoted}`: no module {module}"));
         let text = std::fs::read_to_string(&file).unwrap();
         if name == "*" {
-            assert!(text.contains("#[test]"), "`{quoted}`: {module} has no tests");
+            assert!(
+                text.contains("#[test]"),
+                "`{quoted}`: {module} has no tests"
+            );
         } else {
             let prefix = name.trim_end_matches("...").trim_end_matches('_');
             let found = if name.contains("...") {
                 let parts: Vec<&str> = name.split("...").filter(|p| !p.is_empty()).collect();
-                text.lines().any(|l| l.contains("fn ") && parts.iter().all(|p| l.contains(p.trim_matches('_'))))
+                text.lines().any(|l| {
+                    l.contains("fn ") && parts.iter().all(|p| l.contains(p.trim_matches('_')))
+                })
             } else {
                 text.contains(&format!("fn {prefix}("))
             };
-            assert!(found, "`{quoted}` is cited in THREAT-MODEL.md but no such test exists in {}", file.display());
+            assert!(
+                found,
+                "`{quoted}` is cited in THREAT-MODEL.md but no such test exists in {}",
+                file.display()
+            );
         }
         cited += 1;
     }

@@ -12,6 +12,7 @@ mod cli_errors;
 mod craft;
 mod crash;
 mod determinism;
+mod docs_gen;
 mod drift;
 mod ed25519_vectors;
 mod format_example;
