@@ -97,7 +97,9 @@ pub fn checkout(
         .tempdir_in(parent)
         .ctx("create temporary directory in", parent)?;
     let mut total = 0;
-    for a in manifest_of(reg, id)?.artifacts {
+    let artifacts = manifest_of(reg, id)?.artifacts;
+    let task = crate::progress::task("copying", Some(artifacts.iter().map(|a| a.size).sum()));
+    for a in artifacts {
         // Paths were checked at ingestion (FORMAT.md §7.3); check again before writing by name.
         manifest::check_path(&a.path).map_err(|why| RegistryError::Config {
             path: reg.store().path(id),
@@ -121,6 +123,7 @@ pub fn checkout(
                 source,
             })?;
         file.sync_all().ctx("sync", &target)?;
+        task.advance(a.size);
     }
     let kept = staging.keep();
     std::fs::rename(&kept, dest).ctx("rename into place", dest)?;

@@ -306,6 +306,7 @@ fn finish(mut f: Fsck, dot: PathBuf, id: Option<ObjectId>, pinned: &'static str)
 fn check_objects(reg: &Registry, f: &mut Fsck) -> BTreeSet<ObjectId> {
     let root = reg.path().join("objects");
     let mut present = BTreeSet::new();
+    let task = crate::progress::task("checking objects", None);
     for e in walkdir::WalkDir::new(&root)
         .min_depth(1)
         .sort_by_file_name()
@@ -366,6 +367,7 @@ fn check_objects(reg: &Registry, f: &mut Fsck) -> BTreeSet<ObjectId> {
         }
         match reg.store().copy_verified(&id, &mut std::io::sink()) {
             Ok(n) => {
+                task.advance(n);
                 f.counts.objects += 1;
                 f.counts.bytes += n;
                 present.insert(id);

@@ -134,8 +134,9 @@ pub enum GateError {
 /// Reads a file through its handle (never a mapping a writer could change underneath) and
 /// returns its BLAKE3. Large reads are hashed on every core.
 pub fn hash_file(path: &Path) -> Result<ObjectId, IoError> {
-    let mut file = File::open(path).ctx("open", path)?;
+    let file = File::open(path).ctx("open", path)?;
     let len = file.metadata().ctx("stat", path)?.len();
+    let mut file = crate::progress::Reader::new(file, crate::progress::task("hashing", Some(len)));
     let hashed = if len < crate::store::PARALLEL_FROM {
         crate::store::copy_hashing(&mut file, &mut io::sink()).map(|(id, _)| id)
     } else {

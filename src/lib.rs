@@ -32,6 +32,7 @@ pub mod ledger;
 pub mod lifecycle;
 pub mod manifest;
 pub mod names;
+pub mod progress;
 pub mod record;
 pub mod registry;
 mod replay;

@@ -49,7 +49,7 @@ impl Decryption<'_> {
 
 pub(super) fn read(
     head: Vec<u8>,
-    hashing: &mut HashingReader<File>,
+    hashing: &mut HashingReader<crate::progress::Reader<File>>,
     decryption: &mut Decryption<'_>,
     authorize: Authorize<'_>,
     staging: Staging<'_>,

@@ -121,7 +121,8 @@ pub fn read(
         return Err(BundleError::NotABundle(path.to_path_buf()));
     }
     let file = std::fs::File::open(path).map_err(|e| IoError::from_source("open", path, e))?;
-    let mut hashing = HashingReader::new(file);
+    let task = crate::progress::task("reading bundle", Some(meta.len()));
+    let mut hashing = HashingReader::new(crate::progress::Reader::new(file, task));
     let mut head = vec![0u8; 512];
     let n =
         read_full(&mut hashing, &mut head).map_err(|e| IoError::from_source("read", path, e))?;

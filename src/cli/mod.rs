@@ -23,6 +23,7 @@ mod ledger;
 mod list;
 mod log;
 mod policy;
+mod progress;
 mod recipients;
 mod show;
 mod slot;
@@ -52,6 +53,10 @@ pub struct Cli {
     /// Trust only a registry whose genesis root key has this fingerprint (overrides host pins)
     #[arg(long, global = true, env = "REG_TRUST", value_name = "FINGERPRINT")]
     trust: Option<Fingerprint>,
+
+    /// No progress bars (they are only ever drawn on a terminal, on stderr)
+    #[arg(long, short, global = true)]
+    quiet: bool,
 
     #[command(subcommand)]
     command: Command,
@@ -176,6 +181,7 @@ pub fn load_key(path: &Path) -> anyhow::Result<reg::keys::SecretKey> {
 /// Parses arguments, runs the command and returns its exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    progress::install(cli.quiet);
     let ctx = Context {
         registry: cli.registry,
         trust: TrustOptions {

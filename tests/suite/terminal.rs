@@ -55,3 +55,71 @@ fn mismatched_new_passphrases_are_refused() {
     assert!(shown.contains("the passphrases do not match"), "{shown}");
     assert!(!s.join("k.pem").exists());
 }
+
+/// A file big enough that hashing it is a task worth a bar.
+fn big_file(s: &Sandbox) -> String {
+    let data: Vec<u8> = (0..48 * 1024 * 1024u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(s.join("big.bin"), data).unwrap();
+    "big.bin".to_string()
+}
+
+#[test]
+fn a_progress_bar_is_drawn_on_a_terminal_on_stderr() {
+    let s = Sandbox::new();
+    s.init();
+    let f = big_file(&s);
+    let (shown, code) = in_pty(&s, &["check", &f], &[]);
+    assert_eq!(code, 1, "an unregistered file is denied: {shown}");
+    assert!(
+        shown.contains("hashing [") && shown.contains("/48.00 MiB"),
+        "no bar drawn: {shown:?}"
+    );
+    assert!(
+        shown.contains("\u{1b}["),
+        "a bar redraws with escape codes: {shown:?}"
+    );
+}
+
+#[test]
+fn no_escape_codes_off_a_terminal_or_with_no_color_or_quiet() {
+    let s = Sandbox::new();
+    s.init();
+    let f = big_file(&s);
+    // Not a terminal: plain, whatever the environment.
+    let out = s.reg().args(["check", &f]).output().unwrap();
+    for stream in [&out.stdout, &out.stderr] {
+        let text = String::from_utf8_lossy(stream);
+        assert!(
+            !text.contains('\u{1b}'),
+            "escape code off a terminal: {text:?}"
+        );
+        assert!(!text.contains("hashing"), "{text:?}");
+    }
+    // On a terminal, with NO_COLOR or --quiet: no bar, no escape codes.
+    let reg = assert_cmd::cargo::cargo_bin("reg")
+        .to_string_lossy()
+        .into_owned();
+    for (argv, env) in [
+        (vec![reg.clone(), "check".into(), f.clone()], Some("1")),
+        (
+            vec![reg.clone(), "--quiet".into(), "check".into(), f.clone()],
+            None,
+        ),
+    ] {
+        let (shown, _) = in_pty_env(&s, &argv, env.map(|v| ("NO_COLOR", v)));
+        assert!(!shown.contains('\u{1b}'), "{argv:?} {env:?}: {shown:?}");
+        assert!(!shown.contains("hashing"), "{shown:?}");
+    }
+}
+
+fn in_pty_env(s: &Sandbox, argv: &[String], env: Option<(&str, &str)>) -> (String, i32) {
+    match env {
+        Some((k, v)) => {
+            // The pty driver passes the sandbox's environment on; add one variable for the child.
+            let mut with = vec!["/usr/bin/env".to_string(), format!("{k}={v}")];
+            with.extend_from_slice(argv);
+            s.in_pty(&with, &[])
+        }
+        None => s.in_pty(argv, &[]),
+    }
+}
