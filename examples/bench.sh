@@ -39,7 +39,12 @@ REG="$top/target/release/reg"
 SCALE="$top/target/release/examples/scale"
 models=${BENCH_MODELS:-10000}
 entries=${BENCH_ENTRIES:-100000}
-if [ "${1:-}" = "--quick" ]; then models=${BENCH_MODELS:-1000}; entries=${BENCH_ENTRIES:-10000}; fi
+drift_models=1000
+observations=${BENCH_OBSERVATIONS:-100000}
+if [ "${1:-}" = "--quick" ]; then
+  models=${BENCH_MODELS:-1000}; entries=${BENCH_ENTRIES:-10000}
+  drift_models=100; observations=${BENCH_OBSERVATIONS:-10000}
+fi
 
 work=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/reg-bench.XXXXXX")}
 [ -n "${BENCH_DIR:-}" ] || trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
@@ -139,6 +144,11 @@ hyperfine --style basic --runs "$runs" --warmup 1 --export-json meta.json \
   -n "reg status" "$REG $big status" \
   -n "reg list --json" "$REG $big list --json" >/dev/null
 hyperfine --style basic --runs 3 --export-json verify.json -n "reg ledger verify" "$REG $big ledger verify" >/dev/null
+echo "== drift list at ${observations} observations over ${drift_models} models"
+"$SCALE" drift-registry "$drift_models" "$((drift_models + 4))" "$observations"
+drift_model=$(printf 'model-%05d@1.0.0' $((drift_models / 2)))
+hyperfine --style basic --runs "$runs" --warmup 1 --export-json drift.json \
+  -n "reg drift list" "$REG --registry drift-registry drift list $drift_model --json" >/dev/null
 meta_rows=()
 meta_row() { # NAME MEDIAN_S TARGET_S
   meta_rows+=("$(python3 -c "m=$2; t=$3; print(f'| $1 | {m*1000:.0f} ms | < {t*1000:.0f} ms | ' + ('met' if m < t else 'MISSED') + ' |')")")
@@ -147,6 +157,7 @@ meta_row "reg promote" "$(median meta.json 0)" 0.1
 meta_row "reg show" "$(median meta.json 1)" 0.1
 meta_row "reg status" "$(median meta.json 2)" 0.1
 meta_row "reg list --json" "$(median meta.json 3)" 1.0
+meta_row "reg drift list ($((observations / drift_models)) of ${observations} observations)" "$(median drift.json 0)" 0.1
 verify_s=$(median verify.json 0)
 ledger_entries=$(( $(wc -l < big-registry/.registry/ledger) ))
 verify_row=$(python3 -c "r=$ledger_entries/$verify_s; print(f'| reg ledger verify ({$ledger_entries} entries) | {$verify_s:.2f} s = {r:,.0f} entries/s | >= 25,000 entries/s | ' + ('met' if r >= 25000 else 'MISSED') + ' |')")

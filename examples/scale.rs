@@ -5,7 +5,8 @@
 //! write (every entry is signed, checked against the state and committed), with one checkpoint
 //! per batch.
 //!
-//! Usage: cargo run --release --example scale -- DIR [MODELS] [ENTRIES]
+//! Usage: cargo run --release --example scale -- DIR [MODELS] [ENTRIES] [OBSERVATIONS]
+//! OBSERVATIONS drift observations are then recorded, spread evenly over the models.
 //! Writes DIR/.registry and the keys DIR/{root,op,pub}.pem; prints what it built.
 
 use reg::entry::{Add, Body, KeyRef, KeyTrust, Role, SlotChange, Transition};
@@ -32,12 +33,19 @@ fn main() -> anyhow::Result<()> {
     );
     let models: usize = args.next().map_or(Ok(10_000), |a| a.parse())?;
     let entries: usize = args.next().map_or(Ok(100_000), |a| a.parse())?;
+    let observations: usize = args.next().map_or(Ok(0), |a| a.parse())?;
     let start = Instant::now();
     std::fs::create_dir_all(&dir)?;
     let root = SecretKey::from_seed(&seed(1))?;
     let op = SecretKey::from_seed(&seed(2))?;
     let publ = SecretKey::from_seed(&seed(3))?;
-    for (name, key) in [("root.pem", &root), ("op.pem", &op), ("pub.pem", &publ)] {
+    let reporter = SecretKey::from_seed(&seed(4))?;
+    for (name, key) in [
+        ("root.pem", &root),
+        ("op.pem", &op),
+        ("pub.pem", &publ),
+        ("rep.pem", &reporter),
+    ] {
         if !dir.join(name).exists() {
             write_key_pair(key, &dir.join(name), None)?;
         }
@@ -56,7 +64,11 @@ fn main() -> anyhow::Result<()> {
     };
     reg.begin()?.commit_batch(
         &root,
-        vec![trust(&op, Role::Operator), trust(&publ, Role::Publisher)],
+        vec![
+            trust(&op, Role::Operator),
+            trust(&publ, Role::Publisher),
+            trust(&reporter, Role::Reporter),
+        ],
     )?;
 
     // Models: one small artifact each, a manifest signed by the publisher, an `add` entry.
@@ -99,7 +111,7 @@ fn main() -> anyhow::Result<()> {
     }
 
     // Lifecycle rounds: promote, deprecate, promote, ... one entry per model per round.
-    let mut written = 3 + models;
+    let mut written = 4 + models;
     let mut round = 0usize;
     while written < entries {
         let to = if round.is_multiple_of(2) {
@@ -152,11 +164,43 @@ fn main() -> anyhow::Result<()> {
             })
         })
         .collect();
-    let (_, state) = tx.commit_batch(&op, bodies)?;
+    let (_, mut state) = tx.commit_batch(&op, bodies)?;
+
+    // Drift observations, one per model per round.
+    let mut recorded = 0usize;
+    let mut round = 0usize;
+    while recorded < observations {
+        let take = (observations - recorded).min(models);
+        for chunk in ids[..take].chunks(BATCH) {
+            let tx = reg.begin()?;
+            let st = tx.state();
+            let bodies: Vec<Body> = chunk
+                .iter()
+                .map(|id| {
+                    let observation = serde_json::json!({
+                        "window": {"start": "2026-01-01T00:00:00Z", "end": reg::encoding::rfc3339(1_767_225_600 + 3600 * round as u64)},
+                        "baseline": "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                        "samples": 1000 + round,
+                        "metrics": [{"name": "psi-main", "kind": "psi", "value": (round % 100) as f64 / 400.0, "threshold": 0.2}]
+                    });
+                    let serde_json::Value::Object(observation) = observation else { unreachable!() };
+                    Body::Drift(reg::entry::Drift {
+                        model: *id,
+                        observation,
+                        previous: st.models[id].drift.as_ref().map(|d| d.last),
+                    })
+                })
+                .collect();
+            state = tx.commit_batch(&reporter, bodies)?.1;
+        }
+        recorded += take;
+        round += 1;
+    }
     println!(
-        "built {} models, {} ledger entries, {} slots in {:.1} s at {}",
+        "built {} models, {} ledger entries ({} drift observations), {} slots in {:.1} s at {}",
         state.models.len(),
         state.seq + 1,
+        recorded,
         state.slots.len(),
         start.elapsed().as_secs_f64(),
         reg.path().display()
