@@ -338,15 +338,7 @@ fn check_objects(reg: &Registry, f: &mut Fsck) -> BTreeSet<ObjectId> {
             }
             continue;
         }
-        let fan = e
-            .path()
-            .parent()
-            .and_then(|p| p.file_name())
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let id: Option<ObjectId> = format!("{fan}{}", e.file_name().to_string_lossy())
-            .parse()
-            .ok();
+        let id = crate::store::Store::id_of_path(e.path());
         let Some(id) = id.filter(|_| depth == 2) else {
             f.error(
                 "object-misnamed",

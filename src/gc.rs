@@ -66,13 +66,7 @@ pub fn gc(reg: &Registry) -> Result<Collected, RegistryError> {
         let e = e.map_err(|err| {
             IoError::from_source("list", &objects, std::io::Error::other(err.to_string()))
         })?;
-        let fan = e
-            .path()
-            .parent()
-            .and_then(|p| p.file_name())
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let Ok(id) = format!("{fan}{}", e.file_name().to_string_lossy()).parse::<ObjectId>() else {
+        let Some(id) = crate::store::Store::id_of_path(e.path()) else {
             continue; // not an object: fsck names it, a person decides
         };
         if !keep.contains(&id) {

@@ -285,6 +285,16 @@ impl Store {
         self.objects.join(&h[..2]).join(&h[2..])
     }
 
+    /// The object id a path under `objects/` names (`ab/cdef…`), if it names one.
+    pub fn id_of_path(path: &Path) -> Option<ObjectId> {
+        let fan = path.parent()?.file_name()?.to_str()?;
+        let rest = path.file_name()?.to_str()?;
+        if fan.len() != 2 {
+            return None;
+        }
+        format!("{fan}{rest}").parse().ok()
+    }
+
     /// Whether the object exists (its content is not checked).
     pub fn contains(&self, id: &ObjectId) -> bool {
         fs::symlink_metadata(self.path(id)).is_ok_and(|m| m.is_file())
@@ -551,6 +561,15 @@ mod tests {
         let mut copy = Vec::new();
         assert_eq!(s.copy_verified(&id, &mut copy).unwrap(), data.len() as u64);
         assert_eq!(copy, data);
+    }
+
+    #[test]
+    fn paths_and_ids_round_trip() {
+        let (_d, s) = store();
+        let id = ObjectId::of(b"x");
+        assert_eq!(Store::id_of_path(&s.path(&id)), Some(id));
+        assert_eq!(Store::id_of_path(Path::new("objects/abc/def")), None);
+        assert_eq!(Store::id_of_path(Path::new("objects/ab/xyz")), None);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Directory bundles: `reg-manifest.json` and the artifact files, and nothing else.
 
-use super::{Authorize, Bundle, BundleError, Expected, Staging, accept_manifest, entry_err};
+use super::{
+    Authorize, Bundle, BundleError, Expected, Staging, accept_manifest, entry_err, relative_name,
+};
 use crate::fsutil::{IoError, read_small};
 use crate::manifest::{MANIFEST_LIMIT, MANIFEST_NAME};
 use crate::store::ObjectId;
@@ -21,16 +23,7 @@ pub(super) fn read(
     for entry in walkdir::WalkDir::new(root).min_depth(1).sort_by_file_name() {
         let entry =
             entry.map_err(|e| BundleError::Archive(format!("cannot list the bundle: {e}")))?;
-        let rel = entry
-            .path()
-            .strip_prefix(root)
-            .expect("walkdir stays under its root");
-        let Some(name) = rel
-            .to_str()
-            .map(|s| s.replace(std::path::MAIN_SEPARATOR, "/"))
-        else {
-            return Err(entry_err(&rel.to_string_lossy(), "the name is not UTF-8"));
-        };
+        let name = relative_name(root, entry.path())?;
         let ft = entry.file_type();
         if ft.is_dir() {
             continue;

@@ -217,6 +217,16 @@ impl<R: Read> Read for HashingReader<R> {
     }
 }
 
+/// The bundle path of a file found under `root`: relative, `/`-separated, UTF-8 (or refused).
+fn relative_name(root: &Path, path: &Path) -> Result<String, BundleError> {
+    let rel = path
+        .strip_prefix(root)
+        .expect("walkdir stays under its root");
+    rel.to_str()
+        .map(|s| s.replace(std::path::MAIN_SEPARATOR, "/"))
+        .ok_or_else(|| entry_err(&rel.to_string_lossy(), "the name is not UTF-8"))
+}
+
 /// The artifacts a manifest expects, tracked while a bundle is read.
 struct Expected {
     by_path: BTreeMap<String, (usize, Artifact)>,

@@ -175,16 +175,7 @@ fn list_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, BundleError> {
     for entry in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name() {
         let entry = entry
             .map_err(|e| BundleError::Archive(format!("cannot list `{}`: {e}", dir.display())))?;
-        let rel = entry
-            .path()
-            .strip_prefix(dir)
-            .expect("walkdir stays under its root");
-        let Some(rel) = rel
-            .to_str()
-            .map(|s| s.replace(std::path::MAIN_SEPARATOR, "/"))
-        else {
-            return Err(entry_err(&rel.to_string_lossy(), "the name is not UTF-8"));
-        };
+        let rel = super::relative_name(dir, entry.path())?;
         let ft = entry.file_type();
         if ft.is_dir() {
             continue;

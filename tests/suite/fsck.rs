@@ -10,41 +10,16 @@ fn populated() -> Sandbox {
     let s = Sandbox::new();
     s.init_with_roles();
     for (name, version) in [("det", "1.0.0"), ("det", "2.0.0"), ("triage", "1.0.0")] {
-        let dir = format!("m-{name}-{version}");
-        fs::create_dir(s.join(&dir)).unwrap();
-        fs::write(
-            s.join(&format!("{dir}/rules.yar")),
-            format!(
-                "rule r_{name}_{} {{ condition: true }}\n",
-                version.replace('.', "_")
-            ),
-        )
-        .unwrap();
-        fs::write(
-            s.join(&format!("{dir}/config.json")),
-            format!("{{\"model\":\"{name}\"}}"),
-        )
-        .unwrap();
-        s.ok(&[
-            "bundle",
-            "pack",
-            &dir,
-            "-o",
-            &format!("{dir}.tar"),
-            "--key",
-            "pub.pem",
-            "--name",
+        let rule = format!(
+            "rule r_{name}_{} {{ condition: true }}\n",
+            version.replace('.', "_")
+        );
+        let config = format!("{{\"model\":\"{name}\"}}");
+        s.add_model(
             name,
-            "--version",
             version,
-            "--type",
-            "ruleset",
-            "--use",
-            "detection",
-            "--description",
-            "rules",
-        ]);
-        s.ok(&["add", &format!("{dir}.tar"), "--key", "op.pem"]);
+            &[("rules.yar", rule), ("config.json", config)],
+        );
     }
     for args in [
         &["promote", "det@1.0.0", "--reason", "ok"][..],

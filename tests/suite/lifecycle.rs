@@ -10,37 +10,11 @@ fn setup() -> Sandbox {
     let s = Sandbox::new();
     s.init_with_roles();
     for (name, version) in [("det", "1.0.0"), ("det", "2.0.0"), ("other", "1.0.0")] {
-        let dir = format!("m-{name}-{version}");
-        fs::create_dir(s.join(&dir)).unwrap();
-        fs::write(
-            s.join(&format!("{dir}/rules.yar")),
-            format!(
-                "rule {name}_{} {{ condition: true }}\n",
-                version.replace('.', "_")
-            ),
-        )
-        .unwrap();
-        let out = format!("{dir}.tar");
-        s.ok(&[
-            "bundle",
-            "pack",
-            &dir,
-            "-o",
-            &out,
-            "--key",
-            "pub.pem",
-            "--name",
-            name,
-            "--version",
-            version,
-            "--type",
-            "ruleset",
-            "--use",
-            "detection",
-            "--description",
-            "rules",
-        ]);
-        s.ok(&["add", &out, "--key", "op.pem"]);
+        let rule = format!(
+            "rule {name}_{} {{ condition: true }}\n",
+            version.replace('.', "_")
+        );
+        s.add_model(name, version, &[("rules.yar", rule)]);
     }
     s
 }

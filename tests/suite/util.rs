@@ -112,6 +112,39 @@ impl Sandbox {
         (root, op, publ)
     }
 
+    /// Writes `files` into `m-NAME-VERSION/`, packs them as a ruleset bundle signed by
+    /// `pub.pem` and adds it with `op.pem`; returns the directory's name.
+    pub fn add_model(&self, name: &str, version: &str, files: &[(&str, String)]) -> String {
+        let dir = format!("m-{name}-{version}");
+        for (path, content) in files {
+            let p = self.join(&format!("{dir}/{path}"));
+            std::fs::create_dir_all(p.parent().expect("a file has a parent")).expect("mkdir");
+            std::fs::write(p, content).expect("write model file");
+        }
+        let out = format!("{dir}.tar");
+        self.ok(&[
+            "bundle",
+            "pack",
+            &dir,
+            "-o",
+            &out,
+            "--key",
+            "pub.pem",
+            "--name",
+            name,
+            "--version",
+            version,
+            "--type",
+            "ruleset",
+            "--use",
+            "detection",
+            "--description",
+            "rules",
+        ]);
+        self.ok(&["add", &out, "--key", "op.pem"]);
+        dir
+    }
+
     pub fn dot(&self) -> PathBuf {
         self.join(".registry")
     }
