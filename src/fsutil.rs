@@ -79,6 +79,27 @@ pub fn replace_file(tmp_dir: &Path, dest: &Path, bytes: &[u8]) -> Result<(), IoE
     Ok(())
 }
 
+/// Replaces `dest` with `bytes` atomically (temporary file, rename) but without fsync: for
+/// derived files that are checked before use and rebuilt when they do not check out (the index,
+/// the host's record of a verified checkpoint), where a crash may only cost a rebuild.
+pub fn replace_file_unsynced(tmp_dir: &Path, dest: &Path, bytes: &[u8]) -> Result<(), IoError> {
+    let mut tmp = tempfile::Builder::new()
+        .prefix("write-")
+        .tempfile_in(tmp_dir)
+        .ctx("create temporary file in", tmp_dir)?;
+    tmp.write_all(bytes).ctx("write", tmp.path())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644))
+            .ctx("set permissions of", tmp.path())?;
+    }
+    tmp.persist(dest)
+        .map_err(|e| e.error)
+        .ctx("rename into place", dest)?;
+    Ok(())
+}
+
 /// Appends `bytes` to `path` and fsyncs it.
 pub fn append_durably(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
     let mut f = OpenOptions::new()

@@ -6,6 +6,7 @@ use crate::entry::{Body, Entry, EntryError, Header};
 use crate::envelope::{self, EnvelopeError, Unverified};
 use crate::fsutil::{
     IoContext, IoError, append_durably, failpoint, fsync_dir, read_small, replace_file,
+    replace_file_unsynced,
 };
 use crate::keys::{Fingerprint, SecretKey};
 use crate::ledger::{self, LINE_LEN, LedgerError, Replay, Verified, Visit};
@@ -529,7 +530,9 @@ impl Transaction<'_> {
         let tmp = reg.dot.join("tmp");
         let canonical = state.to_canonical();
         let state_hash = ObjectId::of(&canonical);
-        replace_file(&tmp, &reg.dot.join("index/state.json"), &canonical)?;
+        // The index is checked against the checkpoint before any use and rebuilt when it does
+        // not match, so it needs no fsync of its own.
+        replace_file_unsynced(&tmp, &reg.dot.join("index/state.json"), &canonical)?;
         touched.write_refs(reg, &state)?;
         failpoint("commit:after-index");
         let lines: String = done.iter().map(|(id, _, _)| format!("{id}\n")).collect();

@@ -229,7 +229,8 @@ impl Seen {
             return;
         }
         if let Ok(bytes) = to_canonical_vec(self) {
-            let _ = replace_file(dir, &path, &bytes);
+            // Unsynced: a record lost in a crash only costs one full verification.
+            let _ = crate::fsutil::replace_file_unsynced(dir, &path, &bytes);
         }
     }
 }
