@@ -296,3 +296,45 @@ pub fn view(
         },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A state with two models whose record ids share the prefix `abcd`.
+    fn state() -> State {
+        let model = |name: &str| {
+            serde_json::json!({"added": "0".repeat(64), "artifacts": [], "entry": "0".repeat(64),
+                "name": name, "state": "REGISTERED", "version": "1.0.0"})
+        };
+        let a = format!("abcd{}", "1".repeat(60));
+        let b = format!("abcd{}", "2".repeat(60));
+        let mut models = serde_json::Map::new();
+        models.insert(a, model("alpha"));
+        models.insert(b, model("beta"));
+        serde_json::from_value(serde_json::json!({
+            "format_version": 1, "head": "0".repeat(64), "keys": {}, "models": models,
+            "policy": {}, "recipients": [], "registry": "0".repeat(64),
+            "root": "0".repeat(32), "seq": 3, "slots": {}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn resolves_like_git() {
+        let s = state();
+        assert_eq!(resolve(&s, "alpha@1.0.0").unwrap().1.name, "alpha");
+        assert_eq!(resolve(&s, "abcd1").unwrap().1.name, "alpha");
+        assert_eq!(resolve(&s, &format!("abcd{}", "2".repeat(60))).unwrap().1.name, "beta");
+        match resolve(&s, "abcd") {
+            Err(ResolveError::Ambiguous { candidates, .. }) => {
+                assert_eq!(candidates.len(), 2);
+                assert!(candidates[0].contains("(alpha@1.0.0)") && candidates[1].contains("(beta@1.0.0)"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(resolve(&s, "abc"), Err(ResolveError::NotFound(_))), "too short a prefix");
+        assert!(matches!(resolve(&s, "gamma@1.0.0"), Err(ResolveError::NotFound(_))));
+        assert!(matches!(resolve(&s, "ffff"), Err(ResolveError::NotFound(_))));
+    }
+}
