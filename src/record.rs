@@ -325,16 +325,34 @@ mod tests {
         let s = state();
         assert_eq!(resolve(&s, "alpha@1.0.0").unwrap().1.name, "alpha");
         assert_eq!(resolve(&s, "abcd1").unwrap().1.name, "alpha");
-        assert_eq!(resolve(&s, &format!("abcd{}", "2".repeat(60))).unwrap().1.name, "beta");
+        assert_eq!(
+            resolve(&s, &format!("abcd{}", "2".repeat(60)))
+                .unwrap()
+                .1
+                .name,
+            "beta"
+        );
         match resolve(&s, "abcd") {
             Err(ResolveError::Ambiguous { candidates, .. }) => {
                 assert_eq!(candidates.len(), 2);
-                assert!(candidates[0].contains("(alpha@1.0.0)") && candidates[1].contains("(beta@1.0.0)"));
+                assert!(
+                    candidates[0].contains("(alpha@1.0.0)")
+                        && candidates[1].contains("(beta@1.0.0)")
+                );
             }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(resolve(&s, "abc"), Err(ResolveError::NotFound(_))), "too short a prefix");
-        assert!(matches!(resolve(&s, "gamma@1.0.0"), Err(ResolveError::NotFound(_))));
-        assert!(matches!(resolve(&s, "ffff"), Err(ResolveError::NotFound(_))));
+        assert!(
+            matches!(resolve(&s, "abc"), Err(ResolveError::NotFound(_))),
+            "too short a prefix"
+        );
+        assert!(matches!(
+            resolve(&s, "gamma@1.0.0"),
+            Err(ResolveError::NotFound(_))
+        ));
+        assert!(matches!(
+            resolve(&s, "ffff"),
+            Err(ResolveError::NotFound(_))
+        ));
     }
 }

@@ -47,15 +47,17 @@ impl Decryption<'_> {
     }
 }
 
-pub(super) fn read(
-    head: Vec<u8>,
-    hashing: &mut HashingReader<crate::progress::Reader<File>>,
+/// Opens an age stream (binary or ASCII-armored) with the given identities, or, for a
+/// passphrase-encrypted one, the passphrase (scrypt work factor capped).
+fn open<R: Read>(
+    input: R,
     decryption: &mut Decryption<'_>,
-    authorize: Authorize<'_>,
-    staging: Staging<'_>,
-) -> Result<(SignedManifest, Vec<Checked>), BundleError> {
-    let input = BufReader::with_capacity(256 * 1024, io::Cursor::new(head).chain(&mut *hashing));
-    // ArmoredReader passes binary age files through and decodes ASCII-armored ones.
+) -> Result<age::stream::StreamReader<age::armor::ArmoredReader<BufReader<Prefixed<R>>>>, BundleError>
+{
+    // ArmoredReader passes binary age files through and decodes ASCII-armored ones; the age
+    // spec (and its testkit) allows whitespace before an armored file, which it does not skip.
+    let input =
+        skip_whitespace_before_armor(input).map_err(|e| BundleError::Decrypt(e.to_string()))?;
     let decryptor = age::Decryptor::new(age::armor::ArmoredReader::new(input))
         .map_err(|e| BundleError::Decrypt(e.to_string()))?;
     let scrypt_identity;
@@ -81,9 +83,65 @@ pub(super) fn read(
             .map(|i| i.as_ref() as &dyn age::Identity)
             .collect()
     };
-    let mut stream = decryptor
+    decryptor
         .decrypt(identities.into_iter())
-        .map_err(|e| BundleError::Decrypt(e.to_string()))?;
+        .map_err(|e| BundleError::Decrypt(e.to_string()))
+}
+
+/// A reader with some bytes put back in front.
+type Prefixed<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
+
+/// Drops whitespace before an ASCII-armored file (and only then: whitespace before a binary age
+/// file is not allowed, and is left for the parser to refuse).
+fn skip_whitespace_before_armor<R: Read>(mut input: R) -> io::Result<Prefixed<R>> {
+    const ARMOR: &[u8] = b"-----BEGIN AGE ENCRYPTED FILE-----";
+    const MAX_LEADING: usize = 4096;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while head.len() < MAX_LEADING && input.read(&mut byte)? == 1 {
+        head.push(byte[0]);
+        if !byte[0].is_ascii_whitespace() {
+            break;
+        }
+    }
+    let leading = head.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    if leading > 0 && head.len() > leading {
+        let mut rest = head[leading..].to_vec();
+        let mut more = vec![0u8; ARMOR.len() - 1];
+        let n = super::read_full(&mut input, &mut more)?;
+        rest.extend_from_slice(&more[..n]);
+        if rest.starts_with(ARMOR) {
+            return Ok(io::Cursor::new(rest).chain(input));
+        }
+        head.truncate(leading);
+        head.extend_from_slice(&rest);
+    }
+    Ok(io::Cursor::new(head).chain(input))
+}
+
+/// Decrypts a whole age stream into `out`, without reading it as a bundle. Like every other
+/// use in reg, callers must treat `out` as untrusted until this returns `Ok` (a truncated or
+/// altered stream releases plaintext before its error).
+pub fn decrypt_to(
+    input: &mut dyn Read,
+    decryption: &mut Decryption<'_>,
+    out: &mut dyn io::Write,
+) -> Result<(), BundleError> {
+    let mut stream = open(input, decryption)?;
+    io::copy(&mut stream, out).map_err(|e| BundleError::Decrypt(e.to_string()))?;
+    Ok(())
+}
+
+pub(super) fn read(
+    head: Vec<u8>,
+    hashing: &mut HashingReader<crate::progress::Reader<File>>,
+    decryption: &mut Decryption<'_>,
+    authorize: Authorize<'_>,
+    staging: Staging<'_>,
+) -> Result<(SignedManifest, Vec<Checked>), BundleError> {
+    // Large reads from the file; the armor layer reads from this buffer in small pieces.
+    let input = BufReader::with_capacity(256 * 1024, io::Cursor::new(head).chain(&mut *hashing));
+    let mut stream = open(input, decryption)?;
 
     let (parsed, decrypted) = super::pipe::pipelined(&mut stream, |plain| {
         super::tar::read(plain, authorize, staging)

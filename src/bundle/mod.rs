@@ -11,7 +11,7 @@ pub mod pack;
 mod pipe;
 mod tar;
 
-pub use decrypt::{Decryption, Identities};
+pub use decrypt::{Decryption, Identities, decrypt_to};
 
 use crate::formats::{self, Format, SNIFF_LEN};
 use crate::fsutil::IoError;
@@ -163,8 +163,9 @@ enum Sniffed {
 
 /// Tells a bundle file's kind from its first bytes, never from its name.
 fn sniff(head: &[u8]) -> Option<Sniffed> {
+    let unindented = &head[head.iter().take_while(|b| b.is_ascii_whitespace()).count()..];
     if head.starts_with(b"age-encryption.org/")
-        || head.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----")
+        || unindented.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----")
     {
         Some(Sniffed::Age)
     } else if head.len() >= 263 && &head[257..262] == b"ustar" {

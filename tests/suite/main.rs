@@ -7,6 +7,7 @@
 mod util;
 
 mod age_interop;
+mod age_testkit;
 mod archive_attacks;
 mod cli_errors;
 mod craft;
