@@ -121,13 +121,22 @@ impl TrustFile {
 
     /// Adds or replaces the pin of a registry and writes the file durably.
     pub fn add_pin(path: &Path, pin: Pin) -> Result<(), TrustError> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).ctx("create directory", dir)?;
+        // Read, change and write under a lock, so that two `reg init`s on one host keep both pins.
+        let lock_path = path.with_extension("lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .ctx("open", &lock_path)?;
+        lock.lock().ctx("lock", &lock_path)?;
         let mut file = TrustFile::load(path)?;
         file.pins
             .retain(|p| p.registry != pin.registry && p.path != pin.path);
         file.pins.push(pin);
         file.pins.sort_by_key(|p| p.registry);
-        let dir = path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).ctx("create directory", dir)?;
         let bytes = to_canonical_vec(&file).map_err(|e| TrustError::File {
             path: path.to_path_buf(),
             detail: e.to_string(),

@@ -266,3 +266,32 @@ fn a_planted_index_is_not_believed_by_a_reader() {
         .count();
     assert_eq!(roots, 1, "{list}");
 }
+
+#[test]
+fn concurrent_inits_on_one_host_keep_every_pin() {
+    let s = Sandbox::new();
+    s.key("root.pem");
+    let children: Vec<_> = (0..6)
+        .map(|i| {
+            let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("reg"));
+            for (k, v) in s.reg().get_envs() {
+                if let Some(v) = v {
+                    c.env(k, v);
+                }
+            }
+            // Another clock each: the same root and clock would make the same registry (one id).
+            c.env("SOURCE_DATE_EPOCH", format!("{}", 1_767_225_600 + i))
+                .current_dir(s.path())
+                .args(["init", &format!("site-{i}"), "--root-key", "root.pem"])
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        assert!(c.wait_with_output().unwrap().status.success());
+    }
+    let pins: serde_json::Value =
+        serde_json::from_slice(&fs::read(s.trust_file()).unwrap()).unwrap();
+    assert_eq!(pins["pins"].as_array().unwrap().len(), 6, "{pins:#}");
+}
