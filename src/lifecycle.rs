@@ -6,8 +6,11 @@
 
 use crate::entry::{Body, SlotChange, SlotEffect, Transition};
 use crate::keys::SecretKey;
+use crate::names;
 use crate::record::{ResolveError, resolve};
 use crate::registry::{Committed, Registry, RegistryError};
+use crate::state::{SlotState, State, StateError};
+use crate::store::ObjectId;
 use serde::{Deserialize, Serialize};
 
 /// Lifecycle states of a model.
@@ -129,7 +132,7 @@ pub fn transition(
     let slots = match (&plan, to) {
         (SlotPlan::Unspecified, _) => Vec::new(),
         (_, t) if t != LifecycleState::Revoked => {
-            return Err(RegistryError::Refused(crate::state::StateError::Invalid(
+            return Err(RegistryError::Refused(StateError::Invalid(
                 "--deactivate and --replace only go with a revocation".into(),
             ))
             .into());
@@ -188,13 +191,143 @@ pub fn set_slot(
     Ok(tx.commit(key, body)?)
 }
 
+/// The rules of transitions and slot changes, applied to the derived state (in this module,
+/// beside the state machine they enforce).
+impl State {
+    /// Applies a transition (FORMAT.md §5.7) to the state, checking its rules.
+    pub(crate) fn apply_transition(
+        &mut self,
+        id: ObjectId,
+        t: &Transition,
+    ) -> Result<(), StateError> {
+        let m = self.model(&t.model)?;
+        // Built only for messages: replaying 100,000 entries should not format 100,000 names.
+        let spec = || self.spec(&t.model);
+        if m.state != t.from {
+            return Err(StateError::Stale(format!(
+                "the transition says {} is {:?}, but it is {}",
+                spec(),
+                t.from,
+                m.state
+            )));
+        }
+        if !allowed(t.from, t.to) {
+            return Err(StateError::IllegalMove {
+                verb: verb(t.to),
+                spec: spec(),
+                state: t.from,
+            });
+        }
+        if m.entry != t.previous {
+            return Err(StateError::Stale(format!(
+                "the transition of {} names {} as its previous entry, but its latest is {}",
+                spec(),
+                t.previous,
+                m.entry
+            )));
+        }
+        let active = self.slots_of(&t.model);
+        if t.to == LifecycleState::Revoked {
+            if !t.slots.iter().map(|e| &e.slot).eq(active.iter()) {
+                return Err(StateError::ActiveSlots {
+                    spec: spec(),
+                    slots: active,
+                });
+            }
+        } else if !t.slots.is_empty() {
+            return Err(StateError::Invalid(
+                "only a revocation says what happens to slots".into(),
+            ));
+        }
+        for e in &t.slots {
+            if let Some(r) = &e.replacement {
+                let rm = self.model(r)?;
+                if *r == t.model || rm.state != LifecycleState::Promoted {
+                    return Err(StateError::NotPromoted {
+                        spec: self.spec(r),
+                        state: if *r == t.model {
+                            LifecycleState::Revoked
+                        } else {
+                            rm.state
+                        },
+                    });
+                }
+            }
+        }
+        for e in &t.slots {
+            match &e.replacement {
+                Some(r) => {
+                    self.slots.insert(
+                        e.slot.clone(),
+                        SlotState {
+                            entry: id,
+                            model: *r,
+                        },
+                    );
+                }
+                None => {
+                    self.slots.remove(&e.slot);
+                }
+            }
+        }
+        let m = self.models.get_mut(&t.model).expect("checked above");
+        m.state = t.to;
+        m.entry = id;
+        Ok(())
+    }
+
+    /// Applies a slot change (FORMAT.md §5.8) to the state, checking its rules.
+    pub(crate) fn apply_slot(&mut self, id: ObjectId, c: &SlotChange) -> Result<(), StateError> {
+        names::check("slot name", &c.slot).map_err(|e| StateError::Invalid(e.to_string()))?;
+        let current = self.slots.get(&c.slot);
+        if c.previous != current.map(|s| s.entry) {
+            return Err(StateError::Stale(format!(
+                "the slot change of `{}` does not follow the entry that last set it",
+                c.slot
+            )));
+        }
+        match &c.model {
+            Some(model) => {
+                let m = self.model(model)?;
+                if m.state != LifecycleState::Promoted {
+                    return Err(StateError::NotPromoted {
+                        spec: self.spec(model),
+                        state: m.state,
+                    });
+                }
+                if current.is_some_and(|s| s.model == *model) {
+                    return Err(StateError::Invalid(format!(
+                        "{} is already the active model of slot `{}`",
+                        self.spec(model),
+                        c.slot
+                    )));
+                }
+                self.slots.insert(
+                    c.slot.clone(),
+                    SlotState {
+                        entry: id,
+                        model: *model,
+                    },
+                );
+            }
+            None => {
+                if current.is_none() {
+                    return Err(StateError::Invalid(format!("slot `{}` is not set", c.slot)));
+                }
+                self.slots.remove(&c.slot);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A slot and its active model, as `reg status` shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct SlotView {
     /// The slot.
     pub slot: String,
     /// The active model's record id.
-    pub model: crate::store::ObjectId,
+    pub model: ObjectId,
     /// Its name.
     pub name: String,
     /// Its version.
@@ -202,7 +335,7 @@ pub struct SlotView {
     /// Its lifecycle state (PROMOTED, or DEPRECATED while awaiting replacement).
     pub state: LifecycleState,
     /// The entry that set the slot.
-    pub entry: crate::store::ObjectId,
+    pub entry: ObjectId,
     /// When.
     pub since: String,
     /// Who set it.
@@ -210,13 +343,13 @@ pub struct SlotView {
 }
 
 /// Every set slot with its active model, sorted by slot (one entry read per slot).
-pub fn status(reg: &Registry, state: &crate::state::State) -> Result<Vec<SlotView>, RegistryError> {
+pub fn status(reg: &Registry, state: &State) -> Result<Vec<SlotView>, RegistryError> {
     let mut out = Vec::with_capacity(state.slots.len());
     for (slot, s) in &state.slots {
         let m = state
             .models
             .get(&s.model)
-            .ok_or(crate::state::StateError::UnknownModel(s.model))?;
+            .ok_or(StateError::UnknownModel(s.model))?;
         let entry = crate::ledger::read_entry(reg.store(), &s.entry).map_err(|e| {
             RegistryError::Config {
                 path: reg.store().path(&s.entry),

@@ -6,9 +6,9 @@
 //! two from disagreeing about what is allowed.
 
 use crate::encoding::{b64_decode, b64_encode, to_canonical_vec};
-use crate::entry::{Body, Entry, Genesis, KeyGrant, PolicyDoc, Role, SlotChange, Transition};
+use crate::entry::{Body, Entry, Genesis, KeyGrant, PolicyDoc, Role};
 use crate::keys::{Fingerprint, PublicKey};
-use crate::lifecycle::{self, allowed_text};
+use crate::lifecycle::allowed_text;
 use crate::names;
 use crate::store::ObjectId;
 use serde::{Deserialize, Serialize};
@@ -502,7 +502,7 @@ impl State {
         ObjectId::of(&self.to_canonical())
     }
 
-    fn model(&self, id: &ObjectId) -> Result<&ModelState, StateError> {
+    pub(crate) fn model(&self, id: &ObjectId) -> Result<&ModelState, StateError> {
         self.models.get(id).ok_or(StateError::UnknownModel(*id))
     }
 
@@ -520,126 +520,6 @@ impl State {
             .filter(|(_, s)| s.model == *id)
             .map(|(name, _)| name.clone())
             .collect()
-    }
-
-    fn apply_transition(&mut self, id: ObjectId, t: &Transition) -> Result<(), StateError> {
-        let m = self.model(&t.model)?;
-        // Built only for messages: replaying 100,000 entries should not format 100,000 names.
-        let spec = || self.spec(&t.model);
-        if m.state != t.from {
-            return Err(StateError::Stale(format!(
-                "the transition says {} is {:?}, but it is {}",
-                spec(),
-                t.from,
-                m.state
-            )));
-        }
-        if !lifecycle::allowed(t.from, t.to) {
-            return Err(StateError::IllegalMove {
-                verb: lifecycle::verb(t.to),
-                spec: spec(),
-                state: t.from,
-            });
-        }
-        if m.entry != t.previous {
-            return Err(StateError::Stale(format!(
-                "the transition of {} names {} as its previous entry, but its latest is {}",
-                spec(),
-                t.previous,
-                m.entry
-            )));
-        }
-        let active = self.slots_of(&t.model);
-        if t.to == LifecycleState::Revoked {
-            if !t.slots.iter().map(|e| &e.slot).eq(active.iter()) {
-                return Err(StateError::ActiveSlots {
-                    spec: spec(),
-                    slots: active,
-                });
-            }
-        } else if !t.slots.is_empty() {
-            return Err(StateError::Invalid(
-                "only a revocation says what happens to slots".into(),
-            ));
-        }
-        for e in &t.slots {
-            if let Some(r) = &e.replacement {
-                let rm = self.model(r)?;
-                if *r == t.model || rm.state != LifecycleState::Promoted {
-                    return Err(StateError::NotPromoted {
-                        spec: self.spec(r),
-                        state: if *r == t.model {
-                            LifecycleState::Revoked
-                        } else {
-                            rm.state
-                        },
-                    });
-                }
-            }
-        }
-        for e in &t.slots {
-            match &e.replacement {
-                Some(r) => {
-                    self.slots.insert(
-                        e.slot.clone(),
-                        SlotState {
-                            entry: id,
-                            model: *r,
-                        },
-                    );
-                }
-                None => {
-                    self.slots.remove(&e.slot);
-                }
-            }
-        }
-        let m = self.models.get_mut(&t.model).expect("checked above");
-        m.state = t.to;
-        m.entry = id;
-        Ok(())
-    }
-
-    fn apply_slot(&mut self, id: ObjectId, c: &SlotChange) -> Result<(), StateError> {
-        names::check("slot name", &c.slot).map_err(|e| StateError::Invalid(e.to_string()))?;
-        let current = self.slots.get(&c.slot);
-        if c.previous != current.map(|s| s.entry) {
-            return Err(StateError::Stale(format!(
-                "the slot change of `{}` does not follow the entry that last set it",
-                c.slot
-            )));
-        }
-        match &c.model {
-            Some(model) => {
-                let m = self.model(model)?;
-                if m.state != LifecycleState::Promoted {
-                    return Err(StateError::NotPromoted {
-                        spec: self.spec(model),
-                        state: m.state,
-                    });
-                }
-                if current.is_some_and(|s| s.model == *model) {
-                    return Err(StateError::Invalid(format!(
-                        "{} is already the active model of slot `{}`",
-                        self.spec(model),
-                        c.slot
-                    )));
-                }
-                self.slots.insert(
-                    c.slot.clone(),
-                    SlotState {
-                        entry: id,
-                        model: *model,
-                    },
-                );
-            }
-            None => {
-                if current.is_none() {
-                    return Err(StateError::Invalid(format!("slot `{}` is not set", c.slot)));
-                }
-                self.slots.remove(&c.slot);
-            }
-        }
-        Ok(())
     }
 
     /// The artifacts of `model` that no other unpurged model holds, sorted: what a purge deletes.
