@@ -558,13 +558,6 @@ impl State {
             .map(|(id, m)| ((m.name.clone(), m.version.clone()), *id))
             .collect();
     }
-
-    /// The unrevoked keys holding `role`.
-    pub fn keys_with_role(&self, role: Role) -> impl Iterator<Item = (&Fingerprint, &KeyState)> {
-        self.keys
-            .iter()
-            .filter(move |(_, k)| k.revoked.is_none() && k.roles.contains(&role))
-    }
 }
 
 /// The genesis body for a new registry.

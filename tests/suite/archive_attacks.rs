@@ -411,3 +411,25 @@ impl Tar {
         self.raw(name, b'0', data.len() as u64, data, b"")
     }
 }
+
+#[test]
+fn a_tar_cut_short_inside_an_artifact() {
+    let c = case();
+    let whole = good_tar(&c.signed, &c.files);
+    // Cut inside the first artifact's data: its header promises more bytes than follow.
+    let cut = 512 * 2 + c.signed.len().div_ceil(512) * 512 + 10;
+    let path = c.s.join("hostile.tar");
+    std::fs::write(&path, &whole[..cut]).unwrap();
+    let before = c.s.snapshot();
+    let err = c.s.fails(1, &["add", "hostile.tar", "--key", "op.pem"]);
+    assert!(
+        err.contains("`model.bin`: holds 10 bytes, but the manifest says 21"),
+        "{err}"
+    );
+    assert_eq!(before, c.s.snapshot());
+    assert_eq!(
+        std::fs::read_dir(c.s.dot().join("tmp")).unwrap().count(),
+        0,
+        "nothing staged is left"
+    );
+}

@@ -326,17 +326,7 @@ fn the_last_root_key_cannot_be_revoked_but_a_rotated_one_can() {
     );
     assert!(err.contains("hint: trust another root key first"), "{err}");
     let root2 = s.key("root2.pem");
-    s.ok(&[
-        "key",
-        "trust",
-        "root2.pem.pub",
-        "--role",
-        "root",
-        "--key",
-        "root.pem",
-        "--reason",
-        "rotation",
-    ]);
+    s.trust("root2.pem.pub", "root", "rotation");
     s.ok(&[
         "key",
         "revoke",
@@ -530,17 +520,7 @@ fn a_second_writer_waits_then_says_busy() {
     // Readers never take the lock.
     s.ok(&["ledger", "verify"]);
     lock.unlock().unwrap();
-    s.ok(&[
-        "key",
-        "trust",
-        "op.pem.pub",
-        "--role",
-        "operator",
-        "--key",
-        "root.pem",
-        "--reason",
-        "x",
-    ]);
+    s.trust("op.pem.pub", "operator", "x");
 }
 
 #[test]

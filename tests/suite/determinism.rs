@@ -12,28 +12,8 @@ fn run_sequence(s: &Sandbox) {
         "--recipient",
         "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p",
     ]);
-    s.ok(&[
-        "key",
-        "trust",
-        "op.pem.pub",
-        "--role",
-        "operator",
-        "--key",
-        "root.pem",
-        "--reason",
-        "site operator",
-    ]);
-    s.ok(&[
-        "key",
-        "trust",
-        "root2.pem.pub",
-        "--role",
-        "root",
-        "--key",
-        "root.pem",
-        "--reason",
-        "second root",
-    ]);
+    s.trust("op.pem.pub", "operator", "site operator");
+    s.trust("root2.pem.pub", "root", "second root");
     s.ok(&[
         "key",
         "revoke",

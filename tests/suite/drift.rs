@@ -8,17 +8,7 @@ fn setup() -> Sandbox {
     let s = Sandbox::new();
     s.init_with_roles();
     s.key("rep.pem");
-    s.ok(&[
-        "key",
-        "trust",
-        "rep.pem.pub",
-        "--role",
-        "reporter",
-        "--key",
-        "root.pem",
-        "--reason",
-        "monitoring",
-    ]);
+    s.trust("rep.pem.pub", "reporter", "monitoring");
     for (name, v) in [("det", "1.0.0"), ("det", "2.0.0")] {
         let dir = format!("m-{v}");
         fs::create_dir(s.join(&dir)).unwrap();

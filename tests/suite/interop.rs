@@ -44,17 +44,7 @@ fn openssl_keys_sign_ledger_entries_through_key() {
     openssl_key(&s, "root.pem");
     openssl_key(&s, "op.pem");
     s.ok(&["init", "--root-key", "root.pem"]);
-    s.ok(&[
-        "key",
-        "trust",
-        "op.pem.pub",
-        "--role",
-        "operator",
-        "--key",
-        "root.pem",
-        "--reason",
-        "openssl keys",
-    ]);
+    s.trust("op.pem.pub", "operator", "openssl keys");
     assert_eq!(
         s.ok(&["key", "fingerprint", "op.pem"]),
         s.ok(&["key", "fingerprint", "op.pem.pub"])

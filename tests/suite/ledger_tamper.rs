@@ -15,17 +15,7 @@ fn registry() -> (Sandbox, String) {
     let s = Sandbox::new();
     s.init_with_roles();
     let root2 = s.key("root2.pem");
-    s.ok(&[
-        "key",
-        "trust",
-        "root2.pem.pub",
-        "--role",
-        "root",
-        "--key",
-        "root.pem",
-        "--reason",
-        "second root",
-    ]);
+    s.trust("root2.pem.pub", "root", "second root");
     s.ok(&[
         "key",
         "revoke",

@@ -167,17 +167,7 @@ fn an_older_copy_of_a_registry_is_refused_as_a_rollback() {
     s.init_with_roles();
     copy_dot(&s.dot(), &s.join("old"));
     s.key("rep.pem");
-    s.ok(&[
-        "key",
-        "trust",
-        "rep.pem.pub",
-        "--role",
-        "reporter",
-        "--key",
-        "root.pem",
-        "--reason",
-        "monitoring",
-    ]);
+    s.trust("rep.pem.pub", "reporter", "monitoring");
     // Someone puts the older (genuine, fully valid) copy back in place.
     clear(&s.dot());
     copy_dot(&s.join("old"), &s.dot());
@@ -201,17 +191,7 @@ fn a_forked_registry_is_refused() {
     copy_dot(&s.dot(), &s.join("fork/.registry"));
     s.key("a.pem");
     s.key("b.pem");
-    s.ok(&[
-        "key",
-        "trust",
-        "a.pem.pub",
-        "--role",
-        "reporter",
-        "--key",
-        "root.pem",
-        "--reason",
-        "branch a",
-    ]);
+    s.trust("a.pem.pub", "reporter", "branch a");
     // The fork gets another entry at the same position, written elsewhere.
     let elsewhere = s
         .reg()

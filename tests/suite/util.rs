@@ -82,33 +82,20 @@ impl Sandbox {
         fp
     }
 
+    /// Trusts the public key file `public` for `role`, signed by `root.pem`.
+    pub fn trust(&self, public: &str, role: &str, reason: &str) {
+        self.ok(&[
+            "key", "trust", public, "--role", role, "--key", "root.pem", "--reason", reason,
+        ]);
+    }
+
     /// A registry with root, an operator and a publisher key.
     pub fn init_with_roles(&self) -> (String, String, String) {
         let root = self.init();
         let op = self.key("op.pem");
         let publ = self.key("pub.pem");
-        self.ok(&[
-            "key",
-            "trust",
-            "op.pem.pub",
-            "--role",
-            "operator",
-            "--key",
-            "root.pem",
-            "--reason",
-            "site operator",
-        ]);
-        self.ok(&[
-            "key",
-            "trust",
-            "pub.pem.pub",
-            "--role",
-            "publisher",
-            "--key",
-            "root.pem",
-            "--reason",
-            "model team",
-        ]);
+        self.trust("op.pem.pub", "operator", "site operator");
+        self.trust("pub.pem.pub", "publisher", "model team");
         (root, op, publ)
     }
 
