@@ -24,6 +24,7 @@ fn main() -> anyhow::Result<()> {
             .map(|s| s.parse())
             .transpose()?,
         file: default_trust_file(),
+        host: reg::trust::HostState::default(),
     };
     // 1. Open the registry: its genesis root is checked against this host's pin.
     let reg = Registry::open(&discover(Some(&PathBuf::from(registry)))?, &trust)?;

@@ -150,8 +150,11 @@ pub fn check(
         findings: Vec::new(),
         counts: Counts::default(),
     };
+    check_links(&dot, &mut f);
     let reg = match Registry::open(&dot, trust) {
         Ok(r) => r,
+        // Already named by check_links, with every other link.
+        Err(RegistryError::Layout(_)) => return Ok(finish(f, dot, None, "none")),
         Err(e) => {
             let code = match &e {
                 RegistryError::Trust(_) => "trust-mismatch",
@@ -222,6 +225,7 @@ pub fn check(
         Err(e) => {
             let code = match &e {
                 RegistryError::RolledBack { .. } => "ledger-rollback",
+                RegistryError::HostState(_) => "host-state",
                 _ => "ledger-invalid",
             };
             let path = error_path(&e, &dot).unwrap_or_else(|| dot.join("ledger"));
@@ -234,7 +238,7 @@ pub fn check(
     if let Some(state) = &state {
         check_reachability(&reg, state, &reached, &present, &mut f);
         check_records(&reg, state, &reached, &mut f);
-        check_index_and_refs(&reg, state, &mut f);
+        check_index_and_refs(&reg, state, &reached, &mut f);
         check_slots(state, &mut f);
         for dir in &opts.scan {
             scan(dir, state, &mut f);
@@ -302,6 +306,50 @@ fn finish(mut f: Fsck, dot: PathBuf, id: Option<ObjectId>, pinned: &'static str)
     }
 }
 
+/// Names every symbolic link and special file anywhere in `.registry/` (none is ever followed
+/// or read; see [`crate::layout`]).
+fn check_links(dot: &Path, f: &mut Fsck) {
+    match std::fs::symlink_metadata(dot) {
+        Ok(m) if m.file_type().is_dir() => {}
+        Ok(m) => {
+            let found = crate::layout::describe(&m.file_type());
+            f.error(
+                "link",
+                Some(dot.to_path_buf()),
+                None,
+                format!("the registry directory is {found}; reg never follows links"),
+            );
+            return;
+        }
+        Err(_) => return,
+    }
+    for e in walkdir::WalkDir::new(dot).min_depth(1).sort_by_file_name() {
+        let Ok(e) = e else { continue };
+        let ft = e.file_type();
+        if ft.is_symlink() {
+            let target = std::fs::read_link(e.path())
+                .map(|t| format!(" (to `{}`)", t.display()))
+                .unwrap_or_default();
+            f.error(
+                "link",
+                Some(e.path().to_path_buf()),
+                None,
+                format!("a symbolic link{target}: reg never follows links inside a registry, and writes and gc refuse to run until it is removed"),
+            );
+        } else if !ft.is_dir() && !ft.is_file() {
+            f.error(
+                "not-regular",
+                Some(e.path().to_path_buf()),
+                None,
+                format!(
+                    "{}: reg reads only regular files inside a registry",
+                    crate::layout::describe(&ft)
+                ),
+            );
+        }
+    }
+}
+
 /// Hashes every object; returns the ids of the intact ones.
 fn check_objects(reg: &Registry, f: &mut Fsck) -> BTreeSet<ObjectId> {
     let root = reg.path().join("objects");
@@ -348,6 +396,9 @@ fn check_objects(reg: &Registry, f: &mut Fsck) -> BTreeSet<ObjectId> {
             );
             continue;
         };
+        if ft.is_symlink() {
+            continue; // named by check_links
+        }
         if !ft.is_file() {
             f.error(
                 "object-not-file",
@@ -491,10 +542,42 @@ fn check_records(reg: &Registry, state: &State, reached: &Reached, f: &mut Fsck)
 }
 
 /// The index and the refs are what replaying the ledger gives.
-fn check_index_and_refs(reg: &Registry, state: &State, f: &mut Fsck) {
+fn check_index_and_refs(reg: &Registry, state: &State, reached: &Reached, f: &mut Fsck) {
     let dot = reg.path();
+    // After an interrupted commit (the marker says one happened), a ref may lag behind the
+    // ledger: missing, or naming an earlier entry of its own model or slot. That is a warning the
+    // next write repairs; anything else no crash explains stays an error.
+    let pending = crate::refs::is_pending(dot);
+    if pending {
+        f.warn(
+            "refs-pending",
+            Some(dot.join(crate::refs::PENDING)),
+            None,
+            "a write was interrupted after its commit point; its refs may lag, and the next write rewrites them".into(),
+        );
+    }
+    let lagging_model = |id: &ObjectId, m: &crate::state::ModelState, found: Option<ObjectId>| {
+        pending
+            && found.is_none_or(|e| {
+                crate::record::history(reg, m).is_ok_and(|h| h.iter().any(|i| i.entry == e))
+            })
+            && state.models.contains_key(id)
+    };
+    let lagging_slot = |slot: &str, found: Option<ObjectId>| {
+        pending
+            && found.is_none_or(|e| {
+                reached.entries.contains(&e)
+                    && crate::ledger::read_entry(reg.store(), &e).is_ok_and(|entry| {
+                        match &entry.body {
+                            Body::Slot(c) => c.slot == slot,
+                            Body::Transition(t) => t.slots.iter().any(|x| x.slot == slot),
+                            _ => false,
+                        }
+                    })
+            })
+    };
     let index = dot.join("index/state.json");
-    match std::fs::read(&index) {
+    match crate::fsutil::read_small(&index, 1 << 30) {
         Ok(bytes) if bytes == state.to_canonical() => {}
         _ => f.warn("index-stale", Some(index), None, "the index differs from the replayed ledger; it is not used, and the next write rebuilds it".into()),
     }
@@ -514,7 +597,18 @@ fn check_index_and_refs(reg: &Registry, state: &State, f: &mut Fsck) {
         match model {
             Some((id, m)) => {
                 seen.insert(id);
-                if read_ref(&path) != Some(m.entry) {
+                let found = read_ref(&path);
+                if found != Some(m.entry) && found.is_some() && lagging_model(&id, m, found) {
+                    f.warn(
+                        "ref-stale",
+                        Some(path),
+                        Some(id),
+                        format!(
+                            "the ref of {}@{} names an earlier entry of the model, left by an interrupted write; the next write rewrites it",
+                            m.name, m.version
+                        ),
+                    );
+                } else if found != Some(m.entry) {
                     f.error(
                         "ref-mismatch",
                         Some(path),
@@ -535,7 +629,17 @@ fn check_index_and_refs(reg: &Registry, state: &State, f: &mut Fsck) {
         }
     }
     for (id, m) in &state.models {
-        if !seen.contains(id) {
+        if !seen.contains(id) && lagging_model(id, m, None) {
+            f.warn(
+                "ref-stale",
+                Some(models_dir.join(id.to_string())),
+                Some(*id),
+                format!(
+                    "{}@{} has no ref yet, after an interrupted write; the next write writes it",
+                    m.name, m.version
+                ),
+            );
+        } else if !seen.contains(id) {
             f.error(
                 "ref-mismatch",
                 Some(models_dir.join(id.to_string())),
@@ -557,6 +661,18 @@ fn check_index_and_refs(reg: &Registry, state: &State, f: &mut Fsck) {
             Some(s) if read_ref(&path) == Some(s.entry) => {
                 seen_slots.insert(name);
             }
+            Some(s) if lagging_slot(&name, read_ref(&path)) => f.warn(
+                "ref-stale",
+                Some(path),
+                Some(s.entry),
+                format!("the ref of slot `{name}` names an earlier entry that set it, left by an interrupted write; the next write rewrites it"),
+            ),
+            None if lagging_slot(&name, read_ref(&path)) => f.warn(
+                "ref-stale",
+                Some(path),
+                None,
+                format!("slot `{name}` was cleared by an interrupted write that did not remove its ref yet; the next write removes it"),
+            ),
             Some(s) => f.error(
                 "ref-mismatch",
                 Some(path),
@@ -575,7 +691,15 @@ fn check_index_and_refs(reg: &Registry, state: &State, f: &mut Fsck) {
         }
     }
     for slot in state.slots.keys() {
-        if !seen_slots.contains(slot) && !slots_dir.join(slot).exists() {
+        let missing = !seen_slots.contains(slot) && !slots_dir.join(slot).exists();
+        if missing && lagging_slot(slot, None) {
+            f.warn(
+                "ref-stale",
+                Some(slots_dir.join(slot)),
+                None,
+                format!("slot `{slot}` has no ref yet, after an interrupted write; the next write writes it"),
+            );
+        } else if missing {
             f.error(
                 "ref-mismatch",
                 Some(slots_dir.join(slot)),
@@ -587,9 +711,7 @@ fn check_index_and_refs(reg: &Registry, state: &State, f: &mut Fsck) {
 }
 
 fn read_ref(path: &Path) -> Option<ObjectId> {
-    let bytes = crate::fsutil::read_small(path, 128).ok()?;
-    let text = std::str::from_utf8(&bytes).ok()?;
-    text.strip_suffix('\n')?.parse().ok()
+    crate::refs::read(path)
 }
 
 /// No revoked model is active; a deprecated active model is a warning.

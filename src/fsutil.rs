@@ -2,7 +2,7 @@
 //! directory fsync, I/O errors that carry their path, and test failpoints.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read as _, Write};
 use std::path::{Path, PathBuf};
 
 /// An I/O error with the path it happened on.
@@ -48,7 +48,14 @@ impl<T> IoContext<T> for io::Result<T> {
 /// Flushes a directory's entries (a rename or create inside it) to stable storage.
 pub fn fsync_dir(dir: &Path) -> Result<(), IoError> {
     // Opening a directory read-only and calling fsync is how POSIX makes a rename durable.
-    File::open(dir)
+    let mut opts = OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.custom_flags(libc::O_NOFOLLOW | libc::O_DIRECTORY);
+    }
+    opts.open(dir)
         .and_then(|d| d.sync_all())
         .ctx("sync directory", dir)
 }
@@ -102,32 +109,87 @@ pub fn replace_file_unsynced(tmp_dir: &Path, dest: &Path, bytes: &[u8]) -> Resul
 
 /// Appends `bytes` to `path` and fsyncs it.
 pub fn append_durably(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
-    let mut f = OpenOptions::new()
-        .append(true)
-        .open(path)
-        .ctx("open for append", path)?;
+    let mut f = open_regular_rw(path, true)?;
     f.write_all(bytes).ctx("append to", path)?;
     f.sync_all().ctx("sync", path)
 }
 
-/// Reads a whole small file (metadata: refs, config, checkpoint), refusing symlinks.
+/// Opens `path` for reading the way reg opens every file: never through a symbolic link at its
+/// last component (`O_NOFOLLOW`), never blocking on a FIFO or device (`O_NONBLOCK`), and only if
+/// the opened descriptor is a regular file (checked with `fstat`, so nothing can be swapped in
+/// between a check and the open). A missing file keeps its `NotFound` kind for callers to test.
+pub fn open_regular(path: &Path) -> Result<File, IoError> {
+    open_checked(path, OpenOptions::new().read(true), "open")
+}
+
+/// Like [`open_regular`], for appending or writing in place (the ledger, the lock file).
+pub fn open_regular_rw(path: &Path, append: bool) -> Result<File, IoError> {
+    let mut opts = OpenOptions::new();
+    if append {
+        opts.append(true);
+    } else {
+        opts.write(true);
+    }
+    open_checked(path, &mut opts, "open for writing")
+}
+
+fn open_checked(path: &Path, opts: &mut OpenOptions, op: &'static str) -> Result<File, IoError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = match opts.open(path) {
+        Ok(f) => f,
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(not_regular(op, path, "a symbolic link"));
+        }
+        // A FIFO opened for writing with no reader: it is not a file either way.
+        Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
+            return Err(not_regular(op, path, "a FIFO or device"));
+        }
+        Err(e) => return Err(IoError::from_source(op, path, e)),
+    };
+    let ft = file.metadata().ctx("stat", path)?.file_type();
+    if !ft.is_file() {
+        return Err(not_regular(op, path, crate::layout::describe(&ft)));
+    }
+    Ok(file)
+}
+
+fn not_regular(op: &'static str, path: &Path, found: &str) -> IoError {
+    IoError::from_source(
+        op,
+        path,
+        io::Error::other(format!(
+            "is {found}, not a regular file: reg never follows links or reads special files"
+        )),
+    )
+}
+
+/// Reads a whole small file (metadata: refs, config, checkpoint, keys), refusing links and
+/// special files ([`open_regular`]) and anything over `limit` bytes.
 pub fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>, IoError> {
-    let meta = fs::symlink_metadata(path).ctx("read", path)?;
-    if meta.file_type().is_symlink() {
-        return Err(IoError {
-            op: "read",
-            path: path.to_path_buf(),
-            source: io::Error::other("is a symbolic link, which reg never follows"),
-        });
+    let file = open_regular(path)?;
+    let too_large = || {
+        IoError::from_source(
+            "read",
+            path,
+            io::Error::other(format!("larger than the {limit}-byte limit")),
+        )
+    };
+    if file.metadata().ctx("stat", path)?.len() > limit {
+        return Err(too_large());
     }
-    if meta.len() > limit {
-        return Err(IoError {
-            op: "read",
-            path: path.to_path_buf(),
-            source: io::Error::other(format!("larger than the {limit}-byte limit")),
-        });
+    let mut bytes = Vec::new();
+    // Read at most limit + 1 bytes: the file may grow between the stat and the read.
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .ctx("read", path)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
     }
-    fs::read(path).ctx("read", path)
+    Ok(bytes)
 }
 
 /// Aborts the process at a named step when `REG_FAILPOINT` names it (debug builds only).

@@ -6,14 +6,14 @@
 //! bytes while its record and history stay.
 
 use crate::entry::{Body, Purge};
-use crate::fsutil::{IoContext, IoError, fsync_dir, replace_file};
+use crate::fsutil::{IoContext, IoError, fsync_dir};
 use crate::keys::SecretKey;
-use crate::ledger::read_ids;
+use crate::layout::LayoutError;
 use crate::registry::{Committed, Registry, RegistryError};
 use crate::state::State;
 use crate::store::ObjectId;
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What gc removed.
 #[derive(Debug, Default)]
@@ -26,97 +26,121 @@ pub struct Collected {
     pub refs: Vec<PathBuf>,
 }
 
-/// Every object the ledger reaches and the store must keep.
-pub fn reachable(reg: &Registry, state: &State) -> Result<BTreeSet<ObjectId>, RegistryError> {
-    let (ids, _) = read_ids(&reg.path().join("ledger"))?;
-    let mut keep: BTreeSet<ObjectId> = ids.into_iter().take(state.seq as usize + 1).collect();
+/// Every object a verified ledger reaches and the store must keep: its entries up to the
+/// checkpoint (`ids`, as the replay verified them), every record, and the artifacts of every
+/// model that was not purged.
+pub fn reachable(ids: &[ObjectId], state: &State) -> BTreeSet<ObjectId> {
+    let mut keep: BTreeSet<ObjectId> = ids.iter().copied().collect();
     for (id, m) in &state.models {
         keep.insert(*id);
         if !m.purged {
             keep.extend(m.artifacts.iter().copied());
         }
     }
-    Ok(keep)
+    keep
 }
 
-fn remove(path: &std::path::Path) -> Result<(), IoError> {
-    let mut perms = std::fs::symlink_metadata(path)
-        .ctx("stat", path)?
-        .permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
-    perms.set_readonly(false);
-    if !std::fs::symlink_metadata(path)
-        .ctx("stat", path)?
-        .file_type()
-        .is_symlink()
-    {
+fn remove(path: &Path) -> Result<(), IoError> {
+    let meta = std::fs::symlink_metadata(path).ctx("stat", path)?;
+    if meta.file_type().is_file() {
+        let mut perms = meta.permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perms.set_readonly(false);
         std::fs::set_permissions(path, perms).ctx("make writable", path)?;
     }
+    // `remove_file` unlinks the name itself: a link is removed, never what it points at.
     std::fs::remove_file(path).ctx("remove", path)
 }
 
 /// Removes unreachable objects and staging leftovers, and rewrites refs, under the writer lock.
+///
+/// gc deletes, so it trusts nothing it has not verified: the whole ledger is replayed (never the
+/// fast path), what to keep is computed from the verified entry ids (never from the `ledger`
+/// file read again), and the store is listed in full before anything is removed: a link, or
+/// anything else than a regular file where an object belongs, stops gc with nothing removed
+/// (fsck names it). A staging file that another process still holds open for writing (a running
+/// `reg add`, which holds a lock on each file it stages) is left alone.
 pub fn gc(reg: &Registry) -> Result<Collected, RegistryError> {
-    let tx = reg.begin()?;
+    let started = std::time::SystemTime::now();
+    let (tx, ids) = reg.begin_verified()?;
     let state = tx.state();
-    let keep = reachable(reg, state)?;
+    let keep = reachable(&ids, state);
     let mut out = Collected::default();
     let objects = reg.path().join("objects");
-    for e in walkdir::WalkDir::new(&objects).min_depth(2).max_depth(2) {
+    let mut doomed = Vec::new();
+    for e in walkdir::WalkDir::new(&objects).min_depth(1).max_depth(2) {
         let e = e.map_err(|err| {
             IoError::from_source("list", &objects, std::io::Error::other(err.to_string()))
         })?;
+        let ft = e.file_type();
+        let expected = if e.depth() == 1 {
+            ft.is_dir()
+        } else {
+            ft.is_file()
+        };
+        if !expected {
+            return Err(LayoutError {
+                path: e.path().to_path_buf(),
+                found: crate::layout::describe(&ft),
+                expected: if e.depth() == 1 {
+                    "directory"
+                } else {
+                    "regular file"
+                },
+            }
+            .into());
+        }
+        if e.depth() == 1 {
+            continue;
+        }
         let Some(id) = crate::store::Store::id_of_path(e.path()) else {
             continue; // not an object: fsck names it, a person decides
         };
         if !keep.contains(&id) {
             let size = e.metadata().map(|m| m.len()).unwrap_or(0);
-            remove(e.path())?;
-            out.objects.push((id, size));
+            doomed.push((e.path().to_path_buf(), id, size));
         }
+    }
+    let tmp = reg.path().join("tmp");
+    let mut staging = Vec::new();
+    for e in std::fs::read_dir(&tmp).ctx("list", &tmp)?.flatten() {
+        if staging_in_use(&e.path(), started) {
+            continue;
+        }
+        staging.push(e.path());
+    }
+    for (path, id, size) in doomed {
+        remove(&path)?;
+        out.objects.push((id, size));
     }
     if !out.objects.is_empty() {
         fsync_dir(&objects)?;
     }
-    let tmp = reg.path().join("tmp");
-    for e in std::fs::read_dir(&tmp).ctx("list", &tmp)?.flatten() {
-        remove(&e.path())?;
-        out.staging.push(e.path());
+    for path in staging {
+        remove(&path)?;
+        out.staging.push(path);
     }
-    out.refs = rewrite_refs(reg, state)?;
+    out.refs = crate::refs::rewrite_all(reg.path(), state)?;
     drop(tx);
     Ok(out)
 }
 
-/// Makes `refs/` exactly what the state says; returns the refs that changed.
-fn rewrite_refs(reg: &Registry, state: &State) -> Result<Vec<PathBuf>, RegistryError> {
-    let tmp = reg.path().join("tmp");
-    let mut changed = Vec::new();
-    let mut want: Vec<(PathBuf, ObjectId)> = Vec::new();
-    for (id, m) in &state.models {
-        want.push((reg.path().join("refs/models").join(id.to_string()), m.entry));
+/// Whether a file in `tmp/` belongs to a live writer: one that holds a lock on it (every staged
+/// object is locked by the process staging it, see [`crate::store::Store::stage`]), or one
+/// created after gc started (between a stager's create and its lock). A link or a special file
+/// is never in use: it is removed as a name, never opened through.
+fn staging_in_use(path: &Path, started: std::time::SystemTime) -> bool {
+    let Ok(file) = crate::fsutil::open_regular(path) else {
+        return false;
+    };
+    if file
+        .metadata()
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t >= started)
+    {
+        return true;
     }
-    for (slot, s) in &state.slots {
-        want.push((reg.path().join("refs/slots").join(slot), s.entry));
-    }
-    let wanted: BTreeSet<&PathBuf> = want.iter().map(|(p, _)| p).collect();
-    for dir in ["refs/models", "refs/slots"] {
-        let dir = reg.path().join(dir);
-        for e in std::fs::read_dir(&dir).ctx("list", &dir)?.flatten() {
-            if !wanted.contains(&e.path()) {
-                remove(&e.path())?;
-                changed.push(e.path());
-            }
-        }
-    }
-    for (path, entry) in &want {
-        let text = format!("{entry}\n");
-        if std::fs::read(path).ok().as_deref() != Some(text.as_bytes()) {
-            replace_file(&tmp, path, text.as_bytes())?;
-            changed.push(path.clone());
-        }
-    }
-    Ok(changed)
+    matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
 }
 
 /// Purges a REVOKED model: commits the signed `purge` entry, then deletes the listed bytes.

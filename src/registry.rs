@@ -12,9 +12,11 @@ use crate::keys::{Fingerprint, SecretKey};
 use crate::ledger::{self, LINE_LEN, LedgerError, Replay, Verified, Visit};
 use crate::state::{FORMAT_VERSION, State, StateError, genesis_body, normalize_recipients};
 use crate::store::{ObjectId, Store, StoreError};
-use crate::trust::{self, Pin, PinStatus, Seen, TrustError, TrustFile, TrustOptions};
+use crate::trust::{
+    self, HostState, HostStateError, Pin, PinStatus, Seen, TrustError, TrustFile, TrustOptions,
+};
 use serde::{Deserialize, Serialize};
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -105,6 +107,12 @@ pub enum RegistryError {
     /// I/O failed.
     #[error(transparent)]
     Io(#[from] IoError),
+    /// A link or special file where the registry layout has a directory or file.
+    #[error(transparent)]
+    Layout(#[from] crate::layout::LayoutError),
+    /// The host cannot keep its record of the verified checkpoint.
+    #[error(transparent)]
+    HostState(#[from] HostStateError),
 }
 
 impl From<TrustError> for RegistryError {
@@ -121,6 +129,7 @@ pub struct Registry {
     config: Config,
     pin: PinStatus,
     root: Fingerprint,
+    host: HostState,
 }
 
 /// The result of one committed action.
@@ -174,6 +183,7 @@ impl Registry {
         root: &SecretKey,
         recipients: Vec<String>,
         trust_file: &Path,
+        host: &HostState,
     ) -> Result<(Registry, State), RegistryError> {
         let dot = parent.join(DOT_REGISTRY);
         if fs::symlink_metadata(&dot).is_ok() {
@@ -230,13 +240,24 @@ impl Registry {
             config,
             pin: PinStatus::HostFile(state.root.clone()),
             root: state.root.clone(),
+            host: host.clone(),
         };
+        let seen = Seen {
+            head: state.head,
+            seq: state.seq,
+            state: state.hash(),
+        };
+        host.record(reg.id(), &seen)?;
         Ok((reg, state))
     }
 
     /// Opens the registry at `dot` (its `.registry` directory) and checks its genesis root
     /// against the host's pin.
+    ///
+    /// A registry whose directories are links, or whose fixed files are links or special files,
+    /// is refused before anything in it is read ([`crate::layout::check_skeleton`]).
     pub fn open(dot: &Path, trust_opts: &TrustOptions) -> Result<Registry, RegistryError> {
+        crate::layout::check_skeleton(dot)?;
         let config = read_config(dot)?;
         let store = Store::new(dot);
         let genesis = store
@@ -261,6 +282,7 @@ impl Registry {
             config,
             pin,
             root,
+            host: trust_opts.host.clone(),
         })
     }
 
@@ -292,24 +314,32 @@ impl Registry {
     /// Replays and verifies the whole ledger, calling `visit` for each entry.
     ///
     /// A host that verified a newer checkpoint of this registry before refuses an older one
-    /// (a rolled-back medium) after the replay; a successful replay is recorded as seen.
+    /// (a rolled-back medium) after the replay; a successful replay is recorded as seen, and
+    /// not being able to record it is an error (the host could not refuse a rollback later).
     pub fn replay(
         &self,
         visit: &mut dyn FnMut(&Visit<'_>),
     ) -> Result<Verified<Replay>, RegistryError> {
-        let seen = Seen::load(self.id());
+        let seen = self.host.load(self.id())?;
         let replay = ledger::replay(&self.dot, &self.store, &self.config.registry_id, visit)?;
         let cp = &replay.checkpoint;
         if let Some(seen) = seen {
             self.check_not_rolled_back(&seen, cp)?;
         }
-        Seen {
-            head: cp.head,
-            seq: cp.seq,
-            state: cp.state,
-        }
-        .record(self.id());
+        self.host.record(
+            self.id(),
+            &Seen {
+                head: cp.head,
+                seq: cp.seq,
+                state: cp.state,
+            },
+        )?;
         Ok(replay)
+    }
+
+    /// The host state this registry was opened with.
+    pub fn host(&self) -> &HostState {
+        &self.host
     }
 
     /// The verified current state.
@@ -321,19 +351,28 @@ impl Registry {
         // The host record first, then the checkpoint: writers record after they commit, so a
         // checkpoint read later is never older than a record read earlier (no false rollback
         // when another process commits meanwhile).
-        let seen = Seen::load(self.id());
+        let seen = self.host.load(self.id())?;
         let (env, cp) = ledger::read_checkpoint(&self.dot.join("checkpoint"))?;
         if let Some(seen) = &seen {
             self.check_not_rolled_back(seen, &cp)?;
             if seen.seq == cp.seq
                 && seen.head == cp.head
                 && seen.state == cp.state
+                && self.ledger_file_agrees(&cp)
                 && let Some(state) = self.verified_index(&env, &cp)
             {
                 return Ok(state);
             }
         }
         Ok(self.replay(&mut |_| {})?.into_inner().state)
+    }
+
+    /// Whether the `ledger` file lists the checkpoint's head at the checkpoint's seq (lines
+    /// after it are the residue of an interrupted write). The fast path trusts the host's record
+    /// of the checkpoint, never a `ledger` file that disagrees with it: a file that lost lines
+    /// sends the reader to the full replay, which names what is wrong.
+    fn ledger_file_agrees(&self, cp: &ledger::Checkpoint) -> bool {
+        ledger::id_at(&self.dot.join("ledger"), cp.seq) == Some(cp.head)
     }
 
     /// The index, if it hashes to the checkpoint's state and the checkpoint's signature verifies.
@@ -389,19 +428,9 @@ impl Registry {
     /// [`Transaction::commit`]; dropping the transaction instead writes no entry.
     pub fn begin(&self) -> Result<Transaction<'_>, RegistryError> {
         let lock = self.lock()?;
+        self.host.ensure_writable()?;
         let state = self.state()?;
-        let ledger_path = self.dot.join("ledger");
-        let keep = (state.seq + 1) * LINE_LEN as u64;
-        let len = fs::metadata(&ledger_path).ctx("read", &ledger_path)?.len();
-        if len > keep {
-            // Lines after the checkpoint are an interrupted write that never committed.
-            let f = OpenOptions::new()
-                .write(true)
-                .open(&ledger_path)
-                .ctx("open", &ledger_path)?;
-            f.set_len(keep).ctx("truncate residue of", &ledger_path)?;
-            f.sync_all().ctx("sync", &ledger_path)?;
-        }
+        self.settle(&state)?;
         Ok(Transaction {
             reg: self,
             state,
@@ -409,13 +438,57 @@ impl Registry {
         })
     }
 
+    /// Like [`Registry::begin`], but verifies the whole ledger whatever the host recorded, and
+    /// returns the ids of its entries up to the checkpoint: for `reg gc`, which deletes what no
+    /// verified entry reaches and so must never trust a `ledger` file it has not verified.
+    pub fn begin_verified(&self) -> Result<(Transaction<'_>, Vec<ObjectId>), RegistryError> {
+        let lock = self.lock()?;
+        self.host.ensure_writable()?;
+        let mut ids = Vec::new();
+        let state = self.replay(&mut |v| ids.push(v.id))?.into_inner().state;
+        self.settle(&state)?;
+        let tx = Transaction {
+            reg: self,
+            state,
+            _lock: lock,
+        };
+        Ok((tx, ids))
+    }
+
+    /// Under the lock, with a verified state: removes the residue of an interrupted write and
+    /// repairs refs an interrupted commit left behind.
+    fn settle(&self, state: &State) -> Result<(), RegistryError> {
+        let ledger_path = self.dot.join("ledger");
+        let keep = (state.seq + 1) * LINE_LEN as u64;
+        let f = crate::fsutil::open_regular_rw(&ledger_path, false)?;
+        let len = f.metadata().ctx("read", &ledger_path)?.len();
+        if len < keep {
+            // The state was verified against this file a moment ago; only a concurrent editor
+            // could make it shorter. Never append at the wrong position.
+            return Err(LedgerError::Truncated {
+                checkpoint_seq: state.seq,
+                lines: len / LINE_LEN as u64,
+            }
+            .into());
+        }
+        if len > keep {
+            // Lines after the checkpoint are an interrupted write that never committed.
+            f.set_len(keep).ctx("truncate residue of", &ledger_path)?;
+            f.sync_all().ctx("sync", &ledger_path)?;
+        }
+        if crate::refs::is_pending(&self.dot) {
+            crate::refs::rewrite_all(&self.dot, state)?;
+            fsync_dir(&self.dot.join("refs/models"))?;
+            fsync_dir(&self.dot.join("refs/slots"))?;
+            crate::refs::clear_pending(&self.dot)?;
+        }
+        Ok(())
+    }
+
     /// Takes the exclusive writer lock, waiting at most `REG_LOCK_TIMEOUT` seconds.
     pub fn lock(&self) -> Result<WriteLock, RegistryError> {
         let path = self.dot.join("lock");
-        let file = OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .ctx("open lock file", &path)?;
+        let file = crate::fsutil::open_regular_rw(&path, false)?;
         let timeout = std::env::var("REG_LOCK_TIMEOUT")
             .ok()
             .and_then(|s| s.parse::<u64>().ok())
@@ -533,20 +606,27 @@ impl Transaction<'_> {
         // The index is checked against the checkpoint before any use and rebuilt when it does
         // not match, so it needs no fsync of its own.
         replace_file_unsynced(&tmp, &reg.dot.join("index/state.json"), &canonical)?;
-        touched.write_refs(reg, &state)?;
         failpoint("commit:after-index");
+        crate::refs::mark_pending(&reg.dot)?;
         let lines: String = done.iter().map(|(id, _, _)| format!("{id}\n")).collect();
         append_durably(&reg.dot.join("ledger"), lines.as_bytes())?;
         failpoint("commit:after-ledger");
         let cp = ledger::sign_checkpoint(&state, state_hash, time, key)?;
         replace_file(&tmp, &reg.dot.join("checkpoint"), &cp)?;
         failpoint("commit:after-checkpoint");
-        Seen {
-            head,
-            seq: state.seq,
-            state: state_hash,
-        }
-        .record(reg.id());
+        // Committed. What follows is derived and repaired by the next writer if lost.
+        let recorded = reg.host.record(
+            reg.id(),
+            &Seen {
+                head,
+                seq: state.seq,
+                state: state_hash,
+            },
+        );
+        crate::refs::write(&reg.dot, &state, &touched.models, &touched.slots)?;
+        failpoint("commit:after-refs");
+        crate::refs::clear_pending(&reg.dot)?;
+        recorded?;
         Ok((done, state))
     }
 }
@@ -573,30 +653,6 @@ impl Touched {
             }
             _ => {}
         }
-    }
-
-    /// Rewrites the refs of what changed (FORMAT.md §5.11): the model's latest entry, the entry
-    /// that set each slot; a cleared slot loses its ref.
-    fn write_refs(&self, reg: &Registry, state: &State) -> Result<(), RegistryError> {
-        let tmp = reg.dot.join("tmp");
-        for id in &self.models {
-            if let Some(m) = state.models.get(id) {
-                let path = reg.dot.join("refs/models").join(id.to_string());
-                replace_file(&tmp, &path, format!("{}\n", m.entry).as_bytes())?;
-            }
-        }
-        for slot in &self.slots {
-            let path = reg.dot.join("refs/slots").join(slot);
-            match state.slots.get(slot) {
-                Some(s) => replace_file(&tmp, &path, format!("{}\n", s.entry).as_bytes())?,
-                None => match fs::remove_file(&path) {
-                    Ok(()) => fsync_dir(&reg.dot.join("refs/slots"))?,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(IoError::from_source("remove", &path, e).into()),
-                },
-            }
-        }
-        Ok(())
     }
 }
 

@@ -316,10 +316,7 @@ impl Store {
     /// to the store yet: [`Store::commit`] does that once the caller has checked the id. Dropping
     /// the [`Staged`] value deletes the file.
     pub fn stage(&self, reader: &mut dyn Read) -> Result<Staged, StoreError> {
-        let mut tmp = tempfile::Builder::new()
-            .prefix("object-")
-            .tempfile_in(&self.tmp)
-            .ctx("create temporary file in", &self.tmp)?;
+        let mut tmp = self.staging_file()?;
         let path = tmp.path().to_path_buf();
         let (id, size) = copy_hashing(reader, tmp.as_file_mut()).map_err(|e| match e {
             CopyError::Read(e) => IoError::from_source("read input for", &path, e),
@@ -332,10 +329,7 @@ impl Store {
     /// Like [`Store::stage`], for large inputs: the bytes are written (and fsynced) on a second
     /// thread while this one reads and hashes, so that hashing and writing overlap.
     pub fn stage_large(&self, reader: &mut dyn Read) -> Result<Staged, StoreError> {
-        let tmp = tempfile::Builder::new()
-            .prefix("object-")
-            .tempfile_in(&self.tmp)
-            .ctx("create temporary file in", &self.tmp)?;
+        let tmp = self.staging_file()?;
         let path = tmp.path().to_path_buf();
         let file = tmp.reopen().ctx("open", &path)?;
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(16);
@@ -362,6 +356,18 @@ impl Store {
         written.ctx("write", &path)?;
         failpoint("put:after-write");
         Ok(Staged { tmp, id, size })
+    }
+
+    /// A new file in `tmp/`, locked for as long as it is open: `reg gc`, which removes staging
+    /// leftovers, leaves a locked file alone (it belongs to a live writer), and the lock goes
+    /// with the process, so a killed writer's leftovers are collected.
+    fn staging_file(&self) -> Result<tempfile::NamedTempFile, StoreError> {
+        let tmp = tempfile::Builder::new()
+            .prefix("object-")
+            .tempfile_in(&self.tmp)
+            .ctx("create temporary file in", &self.tmp)?;
+        tmp.as_file().lock().ctx("lock", tmp.path())?;
+        Ok(tmp)
     }
 
     /// Moves a staged object into the store (fsync, read-only, rename, directory fsync).

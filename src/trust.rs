@@ -79,6 +79,8 @@ pub struct TrustOptions {
     pub explicit: Option<Fingerprint>,
     /// The host trust file.
     pub file: PathBuf,
+    /// The host's records of verified checkpoints.
+    pub host: HostState,
 }
 
 /// Which pin a registry was checked against.
@@ -213,34 +215,123 @@ pub fn state_dir() -> PathBuf {
         .join("reg")
 }
 
-impl Seen {
-    fn path(registry: &ObjectId) -> PathBuf {
-        state_dir().join(format!("{registry}.json"))
+/// Where, and whether, this host keeps its records of verified checkpoints: the memory that
+/// refuses an older copy of a medium (a rollback) or a diverging one (a fork).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostState {
+    /// The state directory ([`state_dir`] by default).
+    pub dir: PathBuf,
+    /// `false` only when the user said so explicitly (`--skip-rollback-check`): records are then
+    /// neither required nor written, and an older copy of a registry is not recognised.
+    pub rollback_check: bool,
+}
+
+impl Default for HostState {
+    fn default() -> Self {
+        HostState {
+            dir: state_dir(),
+            rollback_check: true,
+        }
+    }
+}
+
+/// The host cannot keep its record of a verified checkpoint, so it could not refuse a rollback.
+#[derive(Debug, thiserror::Error)]
+pub enum HostStateError {
+    /// The record exists but cannot be read, or is not a record (emptied, edited, a link).
+    #[error(
+        "this host's record of the last checkpoint it verified, `{path}`, is unreadable ({detail}): without it an older copy of the registry would be accepted"
+    )]
+    Unreadable {
+        /// The record.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The record cannot be written.
+    #[error(
+        "cannot record the verified checkpoint in this host's state directory `{path}` ({detail}): without the record an older copy of the registry would be accepted later"
+    )]
+    Unwritable {
+        /// The directory or file.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+impl HostState {
+    fn path(&self, registry: &ObjectId) -> PathBuf {
+        self.dir.join(format!("{registry}.json"))
     }
 
-    /// The recorded checkpoint, if this host verified one; an unreadable record counts as none
-    /// (the registry is then verified in full, which is always safe).
-    pub fn load(registry: &ObjectId) -> Option<Seen> {
-        let bytes = read_small(&Self::path(registry), 4096).ok()?;
-        from_canonical_slice(&bytes).ok()
+    /// The checkpoint this host verified last for `registry`: `None` on first contact (no
+    /// record). A record that exists but does not read as one is refused, never taken as none:
+    /// emptying or editing it must not switch rollback protection off.
+    pub fn load(&self, registry: &ObjectId) -> Result<Option<Seen>, HostStateError> {
+        if !self.rollback_check {
+            return Ok(None);
+        }
+        let path = self.path(registry);
+        let bytes = match read_small(&path, 4096) {
+            Ok(b) => b,
+            Err(e) if e.source.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(HostStateError::Unreadable {
+                    detail: e.source.to_string(),
+                    path,
+                });
+            }
+        };
+        from_canonical_slice(&bytes)
+            .map(Some)
+            .map_err(|e| HostStateError::Unreadable {
+                path,
+                detail: if bytes.is_empty() {
+                    "it is empty".into()
+                } else {
+                    e.to_string()
+                },
+            })
     }
 
-    /// Records a verified checkpoint. Best effort: a host that cannot write it only loses the
-    /// fast path, never safety.
-    pub fn record(&self, registry: &ObjectId) {
-        // Never move the record backwards (a slow reader finishing after a writer's commit).
-        if Seen::load(registry).is_some_and(|old| old.seq > self.seq) {
-            return;
+    /// Records a verified checkpoint durably, never moving the record backwards (a slow reader
+    /// finishing after a writer's commit). Failing to record is an error: a host that cannot
+    /// remember what it verified cannot refuse an older copy later.
+    pub fn record(&self, registry: &ObjectId, seen: &Seen) -> Result<(), HostStateError> {
+        if !self.rollback_check {
+            return Ok(());
         }
-        let path = Self::path(registry);
-        let Some(dir) = path.parent() else { return };
-        if std::fs::create_dir_all(dir).is_err() {
-            return;
+        match self.load(registry)? {
+            Some(old) if old.seq > seen.seq || old == *seen => return Ok(()),
+            _ => {}
         }
-        if let Ok(bytes) = to_canonical_vec(self) {
-            // Unsynced: a record lost in a crash only costs one full verification.
-            let _ = crate::fsutil::replace_file_unsynced(dir, &path, &bytes);
+        let path = self.path(registry);
+        let unwritable = |p: &Path, e: &dyn std::fmt::Display| HostStateError::Unwritable {
+            path: p.to_path_buf(),
+            detail: e.to_string(),
+        };
+        std::fs::create_dir_all(&self.dir).map_err(|e| unwritable(&self.dir, &e))?;
+        let bytes = to_canonical_vec(seen).map_err(|e| unwritable(&path, &e))?;
+        crate::fsutil::replace_file(&self.dir, &path, &bytes).map_err(|e| unwritable(&path, &e))
+    }
+
+    /// Fails unless a record could be written now: writers check this before they commit, so
+    /// that a commit is never left unrecorded for want of a writable state directory.
+    pub fn ensure_writable(&self) -> Result<(), HostStateError> {
+        if !self.rollback_check {
+            return Ok(());
         }
+        let unwritable = |e: &dyn std::fmt::Display| HostStateError::Unwritable {
+            path: self.dir.clone(),
+            detail: e.to_string(),
+        };
+        std::fs::create_dir_all(&self.dir).map_err(|e| unwritable(&e))?;
+        tempfile::Builder::new()
+            .prefix(".probe-")
+            .tempfile_in(&self.dir)
+            .map(drop)
+            .map_err(|e| unwritable(&e))
     }
 }
 

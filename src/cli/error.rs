@@ -117,6 +117,11 @@ fn registry(e: &RegistryError) -> (u8, Option<String>) {
             REFUSED,
             Some("the registry was altered or damaged; restore it from a trusted copy and run `reg ledger verify`".into()),
         ),
+        RegistryError::Layout(_) => (
+            REFUSED,
+            Some("someone planted a link or special file in the registry; nothing was read through it or changed: run `reg fsck` to list every such path and restore the registry from a trusted copy".into()),
+        ),
+        RegistryError::HostState(h) => (USAGE_OR_IO, Some(host_state(h))),
         RegistryError::Envelope(_) | RegistryError::Entry(_) | RegistryError::Encoding(_) | RegistryError::Io(_) => {
             (USAGE_OR_IO, None)
         }
@@ -179,6 +184,16 @@ fn state(e: &StateError) -> Option<String> {
 fn ledger(_e: &LedgerError) -> String {
     "the ledger was altered or damaged; do not use this registry, restore it from a trusted copy"
         .into()
+}
+
+fn host_state(e: &reg::trust::HostStateError) -> String {
+    match e {
+        reg::trust::HostStateError::Unreadable { path, .. } => format!(
+            "if nobody tampered with this host, remove `{}` and run the command again: the registry is then verified in full, as on first contact; --skip-rollback-check skips the check for one command",
+            path.display()
+        ),
+        reg::trust::HostStateError::Unwritable { .. } => "make the state directory writable, or point REG_STATE_DIR at one that is; --skip-rollback-check skips the check for one command".into(),
+    }
 }
 
 fn trust(e: &TrustError) -> String {

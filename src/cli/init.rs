@@ -20,7 +20,13 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let key = load_key(&args.root_key)?;
-    let (reg, state) = Registry::init(&args.dir, &key, args.recipients, &ctx.trust.file)?;
+    let (reg, state) = Registry::init(
+        &args.dir,
+        &key,
+        args.recipients,
+        &ctx.trust.file,
+        &ctx.trust.host,
+    )?;
     outln!(
         "Initialized registry {} in {}",
         reg.id(),

@@ -54,6 +54,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "REG_TRUST", value_name = "FINGERPRINT")]
     trust: Option<Fingerprint>,
 
+    /// Skip the rollback check: do not require, read or write this host's record of the last
+    /// checkpoint it verified, so an older copy of a registry is not recognised as one
+    #[arg(long, global = true)]
+    skip_rollback_check: bool,
+
     /// No progress bars (they are only ever drawn on a terminal, on stderr)
     #[arg(long, short, global = true)]
     quiet: bool,
@@ -187,8 +192,17 @@ pub fn main() -> ExitCode {
         trust: TrustOptions {
             explicit: cli.trust,
             file: default_trust_file(),
+            host: reg::trust::HostState {
+                dir: reg::trust::state_dir(),
+                rollback_check: !cli.skip_rollback_check,
+            },
         },
     };
+    if cli.skip_rollback_check {
+        eprintln!(
+            "warning: --skip-rollback-check: this host neither checks nor records which checkpoint it verified; an older copy of a registry would be accepted"
+        );
+    }
     match dispatch(&ctx, cli.command) {
         Ok(code) => code,
         Err(e) => error::finish(Err(e)),

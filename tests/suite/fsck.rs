@@ -295,6 +295,11 @@ fn fsck_list_and_show_work_for_a_user_without_write_access() {
         fs::set_permissions(e.path(), fs::Permissions::from_mode(mode)).unwrap();
     }
     let before = s.snapshot();
+    // The reader's own state directory, where it records the checkpoint it verified (a reader
+    // that cannot record refuses: see trust_pin::a_host_that_cannot_record_refuses).
+    let reader_state = s.join("reader-state");
+    fs::create_dir(&reader_state).unwrap();
+    fs::set_permissions(&reader_state, fs::Permissions::from_mode(0o777)).unwrap();
     // As root, permission bits do not bind: run as `nobody` instead, through setpriv.
     let as_user = |args: &[&str]| {
         let mut c = s.reg();
@@ -309,12 +314,16 @@ fn fsck_list_and_show_work_for_a_user_without_write_access() {
             wrapped
                 .current_dir(s.path())
                 .env("HOME", "/nonexistent")
+                .env("REG_STATE_DIR", &reader_state)
                 .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
                 .arg(assert_cmd::cargo::cargo_bin("reg"))
                 .args(args);
             wrapped.output().unwrap()
         } else {
-            c.args(args).output().unwrap()
+            c.env("REG_STATE_DIR", &reader_state)
+                .args(args)
+                .output()
+                .unwrap()
         }
     };
     for args in [

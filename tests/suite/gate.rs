@@ -218,6 +218,10 @@ fn the_library_hands_out_the_bytes_it_verified_even_if_the_file_is_swapped() {
         &reg::trust::TrustOptions {
             explicit: None,
             file: s.trust_file(),
+            host: reg::trust::HostState {
+                dir: s.join("home/.local/state/reg"),
+                rollback_check: true,
+            },
         },
     )
     .unwrap();
