@@ -126,6 +126,31 @@ pub fn check_skeleton(dot: &Path) -> Result<(), LayoutError> {
     Ok(())
 }
 
+/// Refuses a registry with a link or special file anywhere inside it: what fsck reports as
+/// `link` or `not-regular`. Writers and gc run it under the lock before they change anything,
+/// so that nothing is ever written or removed on a registry fsck would fail for a planted link.
+/// It lists directories only (the file types come with the listing), so it stays cheap.
+pub fn check_all(dot: &Path) -> Result<(), LayoutError> {
+    check_skeleton(dot)?;
+    for e in walkdir::WalkDir::new(dot).min_depth(1) {
+        let Ok(e) = e else { continue };
+        let ft = e.file_type();
+        if ft.is_dir() || ft.is_file() {
+            continue;
+        }
+        return Err(LayoutError {
+            path: e.path().to_path_buf(),
+            found: describe(&ft),
+            expected: if e.depth() == 1 && DIRS.contains(&e.file_name().to_str().unwrap_or("")) {
+                "directory"
+            } else {
+                "regular file"
+            },
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -288,7 +288,7 @@ pub fn read_entry(store: &Store, id: &ObjectId) -> Result<Entry, EntryProblem> {
 /// The id listed at line `seq` of the `ledger` file, if there is one.
 pub fn id_at(path: &Path, seq: u64) -> Option<ObjectId> {
     use std::io::{Read as _, Seek as _, SeekFrom};
-    let mut f = std::fs::File::open(path).ok()?;
+    let mut f = crate::fsutil::open_regular(path).ok()?;
     f.seek(SeekFrom::Start(seq.checked_mul(LINE_LEN as u64)?))
         .ok()?;
     let mut line = [0u8; LINE_LEN];

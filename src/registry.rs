@@ -458,6 +458,7 @@ impl Registry {
     /// Under the lock, with a verified state: removes the residue of an interrupted write and
     /// repairs refs an interrupted commit left behind.
     fn settle(&self, state: &State) -> Result<(), RegistryError> {
+        crate::layout::check_all(&self.dot)?;
         let ledger_path = self.dot.join("ledger");
         let keep = (state.seq + 1) * LINE_LEN as u64;
         let f = crate::fsutil::open_regular_rw(&ledger_path, false)?;

@@ -275,7 +275,15 @@ impl HostState {
         let path = self.path(registry);
         let bytes = match read_small(&path, 4096) {
             Ok(b) => b,
-            Err(e) if e.source.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            // No record, or no state directory to hold one (recording then says why).
+            Err(e)
+                if matches!(
+                    e.source.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Ok(None);
+            }
             Err(e) => {
                 return Err(HostStateError::Unreadable {
                     detail: e.source.to_string(),

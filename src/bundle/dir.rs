@@ -3,10 +3,10 @@
 use super::{
     Authorize, Bundle, BundleError, Expected, Staging, accept_manifest, entry_err, relative_name,
 };
-use crate::fsutil::{IoError, read_small};
+use crate::fsutil::read_small;
 use crate::manifest::{MANIFEST_LIMIT, MANIFEST_NAME};
 use crate::store::ObjectId;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::Path;
 
 /// Reads a directory bundle. Its bundle hash is the BLAKE3 of its manifest (FORMAT.md §5.6).
@@ -53,15 +53,8 @@ pub(super) fn read(
     })
 }
 
+/// Opens an artifact the way reg opens every file ([`crate::fsutil::open_regular`]): a file
+/// swapped for a link or a FIFO after it was listed is refused, never followed or waited on.
 fn open_nofollow(path: &Path) -> Result<File, BundleError> {
-    let mut opts = OpenOptions::new();
-    opts.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        opts.custom_flags(libc::O_NOFOLLOW);
-    }
-    Ok(opts
-        .open(path)
-        .map_err(|e| IoError::from_source("open", path, e))?)
+    Ok(crate::fsutil::open_regular(path)?)
 }

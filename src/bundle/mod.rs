@@ -120,7 +120,7 @@ pub fn read(
     if !meta.is_file() {
         return Err(BundleError::NotABundle(path.to_path_buf()));
     }
-    let file = std::fs::File::open(path).map_err(|e| IoError::from_source("open", path, e))?;
+    let file = crate::fsutil::open_regular(path)?;
     let task = crate::progress::task("reading bundle", Some(meta.len()));
     let mut hashing = HashingReader::new(crate::progress::Reader::new(file, task));
     let mut head = vec![0u8; 512];

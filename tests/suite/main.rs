@@ -24,6 +24,7 @@ mod ingest;
 mod interop;
 mod ledger_tamper;
 mod lifecycle;
+mod medium;
 mod store;
 mod terminal;
 mod trust_pin;

@@ -1,0 +1,589 @@
+//! What whoever holds the medium can plant in `.registry/` (links, special files, a ledger file
+//! that lost lines), what a crash leaves, and what a host that cannot keep its record of the
+//! verified checkpoint does: each is refused or survived, and nothing inside or outside the
+//! registry changes when reg refuses.
+
+use crate::util::Sandbox;
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::{FileTypeExt as _, symlink};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Every entry under `dir` without following anything: links as their target, FIFOs as such.
+fn tree(dir: &Path) -> BTreeMap<PathBuf, String> {
+    let mut out = BTreeMap::new();
+    for e in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let e = e.unwrap();
+        let rel = e.path().strip_prefix(dir).unwrap().to_path_buf();
+        let ft = e.file_type();
+        let v = if ft.is_symlink() {
+            format!("link -> {}", fs::read_link(e.path()).unwrap().display())
+        } else if ft.is_dir() {
+            "dir".into()
+        } else if ft.is_fifo() {
+            "fifo".into()
+        } else {
+            blake3::hash(&fs::read(e.path()).unwrap())
+                .to_hex()
+                .to_string()
+        };
+        out.insert(rel, v);
+    }
+    out
+}
+
+/// A registry with one promoted model active in slot `ransomware`, and one registered model.
+fn setup() -> Sandbox {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    s.add_model(
+        "det",
+        "1.0.0",
+        &[("rules.yar", "rule a { condition: true }\n".into())],
+    );
+    s.add_model(
+        "det",
+        "2.0.0",
+        &[("rules.yar", "rule b { condition: true }\n".into())],
+    );
+    for args in [
+        &["promote", "det@1.0.0", "--reason", "ok"][..],
+        &["activate", "ransomware", "det@1.0.0", "--reason", "live"],
+    ] {
+        op(&s, args);
+    }
+    s
+}
+
+fn op(s: &Sandbox, args: &[&str]) -> String {
+    let mut a = args.to_vec();
+    a.extend_from_slice(&["--key", "op.pem"]);
+    s.ok(&a)
+}
+
+/// Files outside the registry that a followed link would expose.
+fn precious(s: &Sandbox) -> PathBuf {
+    let dir = s.join("precious");
+    fs::create_dir_all(dir.join("sub")).unwrap();
+    fs::write(dir.join("thesis.txt"), b"years of work").unwrap();
+    fs::write(dir.join("sub/keys.txt"), b"more").unwrap();
+    dir
+}
+
+/// Replaces `.registry/REL` (a directory) by a link to `target`.
+fn link_dir(s: &Sandbox, rel: &str, target: &Path) {
+    let p = s.dot().join(rel);
+    fs::rename(&p, s.join(&format!("saved-{}", rel.replace('/', "-")))).unwrap();
+    symlink(target, &p).unwrap();
+}
+
+/// fsck's JSON report and exit code.
+fn fsck(s: &Sandbox) -> (i32, serde_json::Value) {
+    let out = s.reg().args(["fsck", "--json"]).output().unwrap();
+    (
+        out.status.code().unwrap(),
+        serde_json::from_slice(&out.stdout).unwrap(),
+    )
+}
+
+fn has_finding(report: &serde_json::Value, code: &str, path_end: &str) -> bool {
+    report["findings"].as_array().unwrap().iter().any(|f| {
+        f["code"] == code
+            && f["severity"] == "error"
+            && f["path"].as_str().is_some_and(|p| p.ends_with(path_end))
+    })
+}
+
+#[test]
+fn gc_never_deletes_through_a_linked_tmp() {
+    let s = setup();
+    let outside = precious(&s);
+    link_dir(&s, "tmp", &outside);
+    let (reg_before, out_before) = (tree(&s.dot()), tree(&outside));
+    let (code, report) = fsck(&s);
+    assert_eq!(code, 1, "{report:#}");
+    assert!(has_finding(&report, "link", ".registry/tmp"), "{report:#}");
+    let err = s.fails(1, &["gc"]);
+    assert!(err.contains(".registry/tmp` is a symbolic link"), "{err}");
+    // Writes refuse too, before anything is written.
+    let err = s.fails(
+        1,
+        &["promote", "det@2.0.0", "--reason", "x", "--key", "op.pem"],
+    );
+    assert!(err.contains("symbolic link"), "{err}");
+    assert_eq!(tree(&outside), out_before, "nothing outside was touched");
+    assert_eq!(tree(&s.dot()), reg_before, "the registry is unchanged");
+}
+
+#[test]
+fn no_ref_is_written_or_read_through_a_linked_refs_directory() {
+    for rel in ["refs/slots", "refs/models", "refs", "index", "objects"] {
+        let s = setup();
+        let outside = precious(&s);
+        link_dir(&s, rel, &outside);
+        let (reg_before, out_before) = (tree(&s.dot()), tree(&outside));
+        for args in [
+            &[
+                "deactivate",
+                "ransomware",
+                "--reason",
+                "x",
+                "--key",
+                "op.pem",
+            ][..],
+            &["gc"],
+            &["status"],
+            &["list"],
+        ] {
+            let err = s.fails(1, args);
+            assert!(
+                err.contains(&format!(".registry/{rel}` is a symbolic link")),
+                "{rel} {args:?}: {err}"
+            );
+        }
+        let (code, report) = fsck(&s);
+        assert_eq!(code, 1);
+        assert!(
+            has_finding(&report, "link", &format!(".registry/{rel}")),
+            "{rel}: {report:#}"
+        );
+        assert_eq!(
+            tree(&outside),
+            out_before,
+            "{rel}: nothing outside was touched"
+        );
+        assert_eq!(
+            tree(&s.dot()),
+            reg_before,
+            "{rel}: the registry is unchanged"
+        );
+    }
+}
+
+#[test]
+fn a_link_anywhere_is_named_by_fsck_and_stops_writes_and_gc() {
+    let s = setup();
+    let outside = precious(&s);
+    let show: serde_json::Value =
+        serde_json::from_str(&s.ok(&["show", "det@1.0.0", "--json"])).unwrap();
+    let id = show["id"].as_str().unwrap().to_string();
+    let artifact = show["artifacts"][0]["blake3"].as_str().unwrap().to_string();
+    // A fan-out directory of the store, a model ref and a stored object, each a link.
+    let fan = s.dot().join("objects").join(&artifact[..2]);
+    let copy = s.join("fan-copy");
+    fs::rename(&fan, &copy).unwrap();
+    symlink(&copy, &fan).unwrap();
+    let err = s.fails(1, &["verify", "det@1.0.0"]);
+    assert!(err.contains("is a symbolic link"), "{err}");
+    fs::remove_file(&fan).unwrap();
+    fs::rename(&copy, &fan).unwrap();
+    let model_ref = s.dot().join("refs/models").join(&id);
+    fs::rename(&model_ref, outside.join("ref")).unwrap();
+    symlink(outside.join("ref"), &model_ref).unwrap();
+    let (reg_before, out_before) = (tree(&s.dot()), tree(&outside));
+    let (code, report) = fsck(&s);
+    assert_eq!(code, 1);
+    assert!(
+        has_finding(&report, "link", &format!("refs/models/{id}")),
+        "{report:#}"
+    );
+    for args in [
+        &["promote", "det@2.0.0", "--reason", "x", "--key", "op.pem"][..],
+        &["gc"],
+    ] {
+        let err = s.fails(1, args);
+        assert!(
+            err.contains(&format!("refs/models/{id}` is a symbolic link")),
+            "{err}"
+        );
+    }
+    assert_eq!(tree(&outside), out_before);
+    assert_eq!(tree(&s.dot()), reg_before);
+}
+
+#[test]
+fn the_registry_directory_itself_as_a_link_is_refused() {
+    let s = setup();
+    let elsewhere = s.join("elsewhere");
+    fs::rename(s.dot(), &elsewhere).unwrap();
+    symlink(&elsewhere, s.dot()).unwrap();
+    let err = s.fails(1, &["list"]);
+    assert!(err.contains(".registry` is a symbolic link"), "{err}");
+}
+
+/// Runs reg with a deadline: a command blocked on a FIFO fails the test instead of hanging it.
+fn within_10s(s: &Sandbox, args: &[&str]) -> (i32, String) {
+    let out = s
+        .reg()
+        .args(args)
+        .timeout(Duration::from_secs(10))
+        .output()
+        .unwrap();
+    let code = out
+        .status
+        .code()
+        .expect("reg must not hang on a FIFO (killed at the deadline)");
+    (code, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn a_fifo_where_the_registry_has_a_file_is_refused_without_hanging() {
+    for rel in [
+        "checkpoint",
+        "config.json",
+        "ledger",
+        "index/state.json",
+        "lock",
+    ] {
+        let s = setup();
+        let p = s.dot().join(rel);
+        fs::remove_file(&p).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(&p)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let before = tree(&s.dot());
+        for args in [
+            &["status"][..],
+            &["promote", "det@2.0.0", "--reason", "x", "--key", "op.pem"],
+            &["ledger", "verify"],
+            &["gc"],
+        ] {
+            let (code, err) = within_10s(&s, args);
+            assert!(code == 1 || code == 2, "{rel} {args:?}: {code} {err}");
+            assert!(
+                err.contains(rel) && err.contains("FIFO"),
+                "{rel} {args:?}: {err}"
+            );
+        }
+        let (code, report) = fsck(&s);
+        assert_eq!(code, 1, "{rel}");
+        assert!(
+            has_finding(&report, "not-regular", rel),
+            "{rel}: {report:#}"
+        );
+        assert_eq!(tree(&s.dot()), before, "{rel}");
+    }
+}
+
+#[test]
+fn a_fifo_as_a_directory_bundle_manifest_or_artifact_is_refused_without_hanging() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    // A bundle packed but not added yet.
+    let dir = "m-det-1.0.0";
+    fs::create_dir(s.join(dir)).unwrap();
+    fs::write(
+        s.join(&format!("{dir}/rules.yar")),
+        "rule a { condition: true }\n",
+    )
+    .unwrap();
+    s.ok(&[
+        "bundle",
+        "pack",
+        dir,
+        "-o",
+        "m-det-1.0.0.tar",
+        "--key",
+        "pub.pem",
+        "--name",
+        "det",
+        "--version",
+        "1.0.0",
+        "--type",
+        "ruleset",
+        "--use",
+        "detection",
+        "--description",
+        "d",
+    ]);
+    // The directory itself as a bundle, with its manifest (a FIFO) or an artifact (a FIFO).
+    for victim in ["reg-manifest.json", "rules.yar"] {
+        let bundle = s.join(&format!("fifo-{victim}"));
+        fs::create_dir(&bundle).unwrap();
+        let status = std::process::Command::new("tar")
+            .arg("-xf")
+            .arg(s.join(&format!("{dir}.tar")))
+            .arg("-C")
+            .arg(&bundle)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        fs::remove_file(bundle.join(victim)).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(bundle.join(victim))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let before = tree(&s.dot());
+        let b = bundle.to_str().unwrap();
+        for args in [
+            &["bundle", "verify", b, "--publisher", "pub.pem.pub"][..],
+            &["add", b, "--key", "op.pem"],
+        ] {
+            let (code, err) = within_10s(&s, args);
+            assert!(code == 1 || code == 2, "{victim} {args:?}: {err}");
+        }
+        assert_eq!(tree(&s.dot()), before);
+    }
+}
+
+/// Cuts the last `n` lines off the `ledger` file.
+fn cut_ledger(s: &Sandbox, n: usize) {
+    let p = s.dot().join("ledger");
+    let bytes = fs::read(&p).unwrap();
+    fs::write(&p, &bytes[..bytes.len() - 65 * n]).unwrap();
+}
+
+#[test]
+fn writers_and_gc_refuse_a_ledger_file_that_lost_lines() {
+    let s = setup();
+    // This host verified the registry: the fast path would trust its index.
+    s.ok(&["status"]);
+    cut_ledger(&s, 1);
+    let before = tree(&s.dot());
+    for args in [
+        &["promote", "det@2.0.0", "--reason", "x", "--key", "op.pem"][..],
+        &[
+            "deactivate",
+            "ransomware",
+            "--reason",
+            "x",
+            "--key",
+            "op.pem",
+        ],
+        &["gc"],
+    ] {
+        let err = s.fails(1, args);
+        assert!(err.contains("entries were removed"), "{args:?}: {err}");
+    }
+    assert_eq!(tree(&s.dot()), before, "nothing appended, nothing deleted");
+}
+
+#[test]
+fn gc_verifies_the_whole_ledger_before_deleting_anything() {
+    let s = setup();
+    s.ok(&["status"]);
+    // A line in the middle now names another object: same length, head unchanged, so the fast
+    // path cannot see it; gc would delete the entry it replaced.
+    let p = s.dot().join("ledger");
+    let mut lines: Vec<String> = fs::read_to_string(&p)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    let show: serde_json::Value =
+        serde_json::from_str(&s.ok(&["show", "det@1.0.0", "--json"])).unwrap();
+    let replaced = lines[2].clone();
+    lines[2] = show["artifacts"][0]["blake3"].as_str().unwrap().to_string();
+    fs::write(&p, lines.join("\n") + "\n").unwrap();
+    let before = tree(&s.dot());
+    let err = s.fails(1, &["gc"]);
+    assert!(err.contains("ledger entry 2"), "{err}");
+    assert_eq!(tree(&s.dot()), before);
+    assert!(
+        s.object_path(&replaced).exists(),
+        "the signed entry was kept"
+    );
+}
+
+#[test]
+fn a_host_that_cannot_record_refuses() {
+    let s = setup();
+    fs::write(s.join("not-a-dir"), b"").unwrap();
+    let copy = s.join("copy");
+    fs::create_dir(&copy).unwrap();
+    let status = std::process::Command::new("cp")
+        .args(["-a", s.dot().to_str().unwrap(), copy.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let state_dir = s.join("not-a-dir/state");
+    let run = |extra: &[&str]| {
+        let mut c = s.reg();
+        c.env("REG_STATE_DIR", &state_dir)
+            .args(["--registry", copy.to_str().unwrap(), "list"])
+            .args(extra);
+        c.output().unwrap()
+    };
+    let before = tree(&copy);
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot record the verified checkpoint"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: make the state directory writable"),
+        "{err}"
+    );
+    let out = run(&["--skip-rollback-check"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("det"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning: --skip-rollback-check"));
+    // A writer refuses before it commits anything.
+    let mut c = s.reg();
+    c.env("REG_STATE_DIR", &state_dir).args([
+        "--registry",
+        copy.to_str().unwrap(),
+        "promote",
+        "det@2.0.0",
+        "--reason",
+        "x",
+        "--key",
+        "op.pem",
+    ]);
+    assert_eq!(c.output().unwrap().status.code(), Some(2));
+    assert_eq!(tree(&copy), before);
+}
+
+#[test]
+fn an_emptied_or_edited_host_record_refuses_an_older_copy_instead_of_accepting_it() {
+    let s = setup();
+    // An older copy of the medium, then the registry moves on and this host sees it.
+    let old = s.join("old");
+    fs::create_dir(&old).unwrap();
+    let status = std::process::Command::new("cp")
+        .args(["-a", s.dot().to_str().unwrap(), old.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    op(
+        &s,
+        &[
+            "revoke",
+            "det@1.0.0",
+            "--reason",
+            "withdrawn",
+            "--deactivate",
+        ],
+    );
+    let old_reg = old.to_str().unwrap();
+    let err = s.fails(1, &["--registry", old_reg, "status"]);
+    assert!(err.contains("rolled-back"), "{err}");
+    let records: Vec<PathBuf> = fs::read_dir(s.join("home/.local/state/reg"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(records.len(), 1);
+    let record = &records[0];
+    for (what, bytes) in [
+        ("emptied", &b""[..]),
+        ("edited", b"{\"head\":\"zz\"}"),
+        ("truncated", b"{\"head\":"),
+    ] {
+        fs::write(record, bytes).unwrap();
+        let before = tree(&old);
+        let err = s.fails(2, &["--registry", old_reg, "status"]);
+        assert!(err.contains("is unreadable"), "{what}: {err}");
+        assert!(
+            err.contains("hint: if nobody tampered with this host"),
+            "{what}: {err}"
+        );
+        assert_eq!(tree(&old), before, "{what}");
+    }
+}
+
+/// A small deterministic generator for the kill delays (no new dependency for one test).
+struct Lcg(u64);
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n.max(1)
+    }
+}
+
+#[test]
+fn writers_killed_at_random_moments_never_leave_fsck_failing() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    let mut bundles = Vec::new();
+    for i in 0..6 {
+        let dir = format!("k{i}");
+        fs::create_dir(s.join(&dir)).unwrap();
+        fs::write(
+            s.join(&format!("{dir}/rules.yar")),
+            format!("rule k{i} {{ condition: true }}\n"),
+        )
+        .unwrap();
+        let out = format!("{dir}.tar");
+        s.ok(&[
+            "bundle",
+            "pack",
+            &dir,
+            "-o",
+            &out,
+            "--key",
+            "pub.pem",
+            "--name",
+            "k",
+            "--version",
+            &format!("1.0.{i}"),
+            "--type",
+            "ruleset",
+            "--use",
+            "detection",
+            "--description",
+            "k",
+        ]);
+        bundles.push(out);
+    }
+    s.ok(&["add", &bundles[0], "--key", "op.pem"]);
+    // How long one uncut write takes here: kills are spread over that window.
+    let t = std::time::Instant::now();
+    op(&s, &["promote", "k@1.0.0", "--reason", "timing"]);
+    let window = (t.elapsed().as_micros() as u64 * 3 / 2).max(1000);
+    let mut rng = Lcg(0x5eed);
+    let mut killed_mid_write = 0;
+    for round in 0..60 {
+        let args: Vec<String> = match round % 4 {
+            0 | 2 => vec![
+                "add".into(),
+                bundles[1 + (round / 4) % 5].clone(),
+                "--key".into(),
+                "op.pem".into(),
+            ],
+            1 => ["deprecate", "k@1.0.0", "--reason", "r", "--key", "op.pem"]
+                .map(String::from)
+                .to_vec(),
+            _ => ["promote", "k@1.0.0", "--reason", "r", "--key", "op.pem"]
+                .map(String::from)
+                .to_vec(),
+        };
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("reg"))
+            .current_dir(s.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", s.join("home"))
+            .env("REG_TRUST_FILE", s.trust_file())
+            .env("SOURCE_DATE_EPOCH", crate::util::EPOCH)
+            .args(&args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_micros(rng.below(window)));
+        if child.try_wait().unwrap().is_none() {
+            killed_mid_write += 1;
+        }
+        let _ = child.kill(); // SIGKILL: no cleanup, like a power cut
+        child.wait().unwrap();
+        let out = s.reg().args(["fsck"]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "round {round} ({args:?}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    assert!(
+        killed_mid_write >= 30,
+        "only {killed_mid_write} kills landed mid-write"
+    );
+    s.ok(&["ledger", "verify"]);
+}
