@@ -63,6 +63,7 @@ fn remove(path: &Path) -> Result<(), IoError> {
 pub fn gc(reg: &Registry) -> Result<Collected, RegistryError> {
     let started = std::time::SystemTime::now();
     let (tx, ids) = reg.begin_verified()?;
+    crate::layout::check_all(reg.path())?;
     let state = tx.state();
     let keep = reachable(&ids, state);
     let mut out = Collected::default();

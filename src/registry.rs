@@ -189,6 +189,8 @@ impl Registry {
         if fs::symlink_metadata(&dot).is_ok() {
             return Err(RegistryError::AlreadyExists(dot));
         }
+        // Before anything is created: a registry this host cannot record would be unprotected.
+        host.ensure_writable()?;
         let recipients = normalize_recipients(recipients)?;
         fs::create_dir_all(parent).ctx("create directory", parent)?;
         let staging = tempfile::Builder::new()
@@ -458,7 +460,7 @@ impl Registry {
     /// Under the lock, with a verified state: removes the residue of an interrupted write and
     /// repairs refs an interrupted commit left behind.
     fn settle(&self, state: &State) -> Result<(), RegistryError> {
-        crate::layout::check_all(&self.dot)?;
+        crate::layout::check_skeleton(&self.dot)?;
         let ledger_path = self.dot.join("ledger");
         let keep = (state.seq + 1) * LINE_LEN as u64;
         let f = crate::fsutil::open_regular_rw(&ledger_path, false)?;
@@ -596,6 +598,9 @@ impl Transaction<'_> {
             return Ok((done, state));
         };
         let head = *head;
+        for path in touched.ref_paths(&reg.dot) {
+            crate::layout::check_replaceable(&path)?;
+        }
 
         for bytes in &objects {
             reg.store.put_bytes(bytes)?;
@@ -654,6 +659,16 @@ impl Touched {
             }
             _ => {}
         }
+    }
+
+    /// The ref files this batch will replace or remove.
+    fn ref_paths(&self, dot: &Path) -> Vec<PathBuf> {
+        let models = self
+            .models
+            .iter()
+            .map(|id| dot.join("refs/models").join(id.to_string()));
+        let slots = self.slots.iter().map(|s| dot.join("refs/slots").join(s));
+        models.chain(slots).collect()
     }
 }
 

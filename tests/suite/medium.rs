@@ -189,7 +189,7 @@ fn a_link_anywhere_is_named_by_fsck_and_stops_writes_and_gc() {
         "{report:#}"
     );
     for args in [
-        &["promote", "det@2.0.0", "--reason", "x", "--key", "op.pem"][..],
+        &["deprecate", "det@1.0.0", "--reason", "x", "--key", "op.pem"][..],
         &["gc"],
     ] {
         let err = s.fails(1, args);
