@@ -89,6 +89,7 @@ impl Subject {
 
 /// Checks every entry under `dir` but those an `ignore` pattern matches.
 pub(super) fn scan(dir: &Path, state: &State, ignore: &[Glob], f: &mut Fsck) {
+    let task = crate::progress::task(&format!("scanning {}", dir.display()), None);
     for e in walkdir::WalkDir::new(dir)
         .follow_links(false)
         .sort_by_file_name()
@@ -118,11 +119,12 @@ pub(super) fn scan(dir: &Path, state: &State, ignore: &[Glob], f: &mut Fsck) {
             }
             continue;
         }
-        if ft.is_dir() {
+        // The scanned directory itself may be named through a link: the operator chose it.
+        if ft.is_dir() || (e.depth() == 0 && e.path().is_dir()) {
             continue;
         }
         f.counts.scanned += 1;
-        check_entry(e.path(), ft, state, f);
+        task.advance(check_entry(e.path(), ft, state, f));
     }
 }
 
@@ -160,8 +162,8 @@ fn kind(ft: FileType) -> &'static str {
 }
 
 /// One non-directory entry: a regular file is hashed, a link followed, anything else refused
-/// without being opened.
-fn check_entry(path: &Path, ft: FileType, state: &State, f: &mut Fsck) {
+/// without being opened. Returns the bytes hashed.
+fn check_entry(path: &Path, ft: FileType, state: &State, f: &mut Fsck) -> u64 {
     let mut subject = Subject {
         path: path.to_path_buf(),
         target: None,
@@ -173,7 +175,8 @@ fn check_entry(path: &Path, ft: FileType, state: &State, f: &mut Fsck) {
     }
     if !ft.is_symlink() {
         let msg = format!("a {}, not a regular file: never opened", kind(ft));
-        return subject.refuse(f, "scan-not-file", msg);
+        subject.refuse(f, "scan-not-file", msg);
+        return 0;
     }
     // Followed as a loader would, to the end of any chain of links.
     match std::fs::canonicalize(path) {
@@ -184,6 +187,7 @@ fn check_entry(path: &Path, ft: FileType, state: &State, f: &mut Fsck) {
                 subject.via()
             );
             subject.refuse(f, "scan-link-refused", msg);
+            0
         }
         Ok(target) => {
             subject.target = Some(target.clone());
@@ -191,15 +195,17 @@ fn check_entry(path: &Path, ft: FileType, state: &State, f: &mut Fsck) {
                 Ok(md) if md.is_file() => hash_and_judge(&mut subject, &target, state, f),
                 Ok(md) => {
                     let msg = format!(
-                        "{}a link to a {}, not to a regular file: not followed",
+                        "{}its target is a {}, not a regular file: not followed",
                         subject.via(),
                         kind(md.file_type())
                     );
                     subject.refuse(f, "scan-link-refused", msg);
+                    0
                 }
                 Err(e) => {
                     let msg = format!("{}its target cannot be read: {e}", subject.via());
                     subject.refuse(f, "scan-link-refused", msg);
+                    0
                 }
             }
         }
@@ -208,7 +214,8 @@ fn check_entry(path: &Path, ft: FileType, state: &State, f: &mut Fsck) {
 
 /// Opens `open` (the entry, or the link's resolved target) without following a link and without
 /// blocking, checks on the descriptor that it is a regular file, then hashes it in one stream.
-fn hash_and_judge(subject: &mut Subject, open: &Path, state: &State, f: &mut Fsck) {
+/// Returns the bytes hashed.
+fn hash_and_judge(subject: &mut Subject, open: &Path, state: &State, f: &mut Fsck) -> u64 {
     let file = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY)
@@ -220,7 +227,8 @@ fn hash_and_judge(subject: &mut Subject, open: &Path, state: &State, f: &mut Fsc
                 "{}cannot be opened (changed while scanned?): {e}",
                 subject.via()
             );
-            return subject.refuse(f, "scan-unreadable", msg);
+            subject.refuse(f, "scan-unreadable", msg);
+            return 0;
         }
     };
     let len = match file.metadata() {
@@ -231,21 +239,25 @@ fn hash_and_judge(subject: &mut Subject, open: &Path, state: &State, f: &mut Fsc
                 subject.via(),
                 kind(md.file_type())
             );
-            return subject.refuse(f, "scan-not-file", msg);
+            subject.refuse(f, "scan-not-file", msg);
+            return 0;
         }
         Err(e) => {
             let msg = format!("{}cannot be read: {e}", subject.via());
-            return subject.refuse(f, "scan-unreadable", msg);
+            subject.refuse(f, "scan-unreadable", msg);
+            return 0;
         }
     };
     match sniff_and_hash(file, len) {
         Ok((head, id)) => {
             subject.format = formats::detect(&subject.path.to_string_lossy(), &head);
             judge(subject, id, state, f);
+            len
         }
         Err(e) => {
             let msg = format!("{}cannot be read: {e}", subject.via());
             subject.refuse(f, "scan-unreadable", msg);
+            0
         }
     }
 }
