@@ -41,7 +41,10 @@ pub struct Finding {
     /// Error or warning.
     pub severity: Severity,
     /// The file at fault, when there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "scan::serialize_path"
+    )]
     pub path: Option<PathBuf>,
     /// The object at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -55,7 +58,10 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// (`--scan`) Where the link at `path` leads.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "scan::serialize_path"
+    )]
     pub target: Option<PathBuf>,
 }
 

@@ -337,3 +337,24 @@ fn judge(subject: &Subject, id: ObjectId, state: &State, f: &mut Fsck) {
         }
     }
 }
+
+/// Serializes a path as a JSON string even when it is not UTF-8 (a name on the medium can be
+/// any bytes, and one such name must not keep the whole report from printing): each byte of
+/// an invalid sequence is written `\xNN`; a UTF-8 path is written as it is.
+pub(super) fn serialize_path<S: serde::Serializer>(
+    path: &Option<PathBuf>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use std::os::unix::ffi::OsStrExt as _;
+    let Some(path) = path else {
+        return s.serialize_none();
+    };
+    let mut out = String::new();
+    for chunk in path.as_os_str().as_bytes().utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    s.serialize_str(&out)
+}

@@ -526,3 +526,15 @@ fn a_revoked_file_names_its_model() {
         "error[scan-revoked] site/renamed.onnx: an unknown file of det@1.0.0, which is REVOKED"
     ));
 }
+
+#[test]
+fn a_file_whose_name_is_not_utf8_is_a_finding_and_the_json_report_still_prints() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let s = registry();
+    let name = std::ffi::OsStr::from_bytes(b"site/w\xffe\xc3.bin");
+    fs::write(s.join("site").parent().unwrap().join(name), noise(5, 100)).unwrap();
+    let (code, report) = scan(&s, &[]);
+    assert_eq!(code, 1);
+    let f = finding(&report, "site/w\\xffe\\xc3.bin");
+    assert_eq!(f["code"], "scan-unregistered");
+}
