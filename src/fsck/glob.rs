@@ -69,7 +69,10 @@ impl FromStr for Glob {
                 return Err(GlobError::BadComponent(text.into()));
             }
             if c == "**" {
-                parts.push(Part::AnyDepth);
+                // `**/**` means `**`; keeping one bounds the backtracking.
+                if parts.last() != Some(&Part::AnyDepth) {
+                    parts.push(Part::AnyDepth);
+                }
             } else if c.contains("**") {
                 return Err(GlobError::DoubleStar(text.into()));
             } else {
@@ -181,6 +184,8 @@ mod tests {
         assert!(m("a/**/z", "a/b/c/z"));
         assert!(!m("a/**/z", "a/b/c/y"));
         assert!(m("./cache/", "cache"));
+        assert!(m("**/**/**/x", "x"));
+        assert!(m("**/**/**/x", "a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/x"));
     }
 
     #[test]
