@@ -6,18 +6,22 @@
 //! [`Report`]; the CLI decides how to print it. Finding codes are stable (docs/FSCK.md).
 
 use crate::entry::{Body, Role};
-use crate::formats::{self, Format, SNIFF_LEN};
+use crate::formats::Format;
 use crate::keys::Fingerprint;
 use crate::lifecycle::LifecycleState;
 use crate::manifest::{MANIFEST_LIMIT, SignedManifest};
 use crate::registry::{Registry, RegistryError, discover};
 use crate::state::State;
-use crate::store::{ObjectId, copy_hashing};
+use crate::store::ObjectId;
 use crate::trust::{PinStatus, TrustOptions};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
+
+mod glob;
+mod scan;
+pub use glob::{Glob, GlobError};
+pub use scan::ScanVerdicts;
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -37,13 +41,28 @@ pub struct Finding {
     /// Error or warning.
     pub severity: Severity,
     /// The file at fault, when there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "scan::serialize_path"
+    )]
     pub path: Option<PathBuf>,
     /// The object at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<ObjectId>,
     /// What is wrong.
     pub message: String,
+    /// (`--scan`) The format the file's name and first bytes show; it names, never decides.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<Format>,
+    /// (`--scan`) The model, `name@version`, the file is an artifact of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// (`--scan`) Where the link at `path` leads.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "scan::serialize_path"
+    )]
+    pub target: Option<PathBuf>,
 }
 
 /// What was checked.
@@ -57,8 +76,13 @@ pub struct Counts {
     pub entries: u64,
     /// Model records checked.
     pub models: u64,
-    /// Files looked at under `--scan`.
+    /// Entries checked under `--scan`: every file, link and special file not ignored, and
+    /// each directory that could not be listed.
     pub scanned: u64,
+    /// Entries under `--scan` that an `--ignore` pattern left unchecked.
+    pub ignored: u64,
+    /// What the scanned entries were found to be (they add up to `scanned`).
+    pub verdicts: ScanVerdicts,
 }
 
 /// The result of `reg fsck` (`schema/fsck-report.schema.json`).
@@ -82,8 +106,10 @@ pub struct Report {
 /// Options of a check.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// Directories whose model-like files must all be registered artifacts.
+    /// Directories whose every file must be an artifact of an approved model.
     pub scan: Vec<PathBuf>,
+    /// What `--scan` leaves unchecked, matched against paths relative to the scanned directory.
+    pub ignore: Vec<Glob>,
     /// Accept a registry with no pinned root (the report says so).
     pub allow_unpinned: bool,
 }
@@ -108,6 +134,9 @@ impl Fsck {
             path,
             object,
             message,
+            format: None,
+            model: None,
+            target: None,
         });
     }
     fn error(
@@ -241,7 +270,7 @@ pub fn check(
         check_index_and_refs(&reg, state, &reached, &mut f);
         check_slots(state, &mut f);
         for dir in &opts.scan {
-            scan(dir, state, &mut f);
+            scan::scan(dir, state, &opts.ignore, &mut f);
         }
     } else if !opts.scan.is_empty() {
         f.error(
@@ -736,89 +765,6 @@ fn check_slots(state: &State, f: &mut Fsck) {
                     "slot `{slot}` runs {}, which is not approved",
                     state.spec(&s.model)
                 ),
-            ),
-        }
-    }
-}
-
-/// Formats that are models (or detection rules); configs and text are not.
-fn is_model_like(f: Format) -> bool {
-    !matches!(
-        f,
-        Format::Json | Format::Yaml | Format::Text | Format::Unknown | Format::Zip
-    )
-}
-
-/// Every model-like file under `dir` must be an artifact of an approved model.
-fn scan(dir: &Path, state: &State, f: &mut Fsck) {
-    let mut by_artifact: HashMap<ObjectId, Vec<LifecycleState>> = HashMap::new();
-    for m in state.models.values() {
-        for a in &m.artifacts {
-            by_artifact.entry(*a).or_default().push(m.state);
-        }
-    }
-    for e in walkdir::WalkDir::new(dir).follow_links(false) {
-        let e = match e {
-            Ok(e) => e,
-            Err(err) => {
-                f.error(
-                    "scan-unreadable",
-                    err.path().map(Path::to_path_buf),
-                    None,
-                    err.to_string(),
-                );
-                continue;
-            }
-        };
-        if !e.file_type().is_file() {
-            continue;
-        }
-        let path = e.path().to_path_buf();
-        let Ok(mut file) = std::fs::File::open(&path) else {
-            f.error("scan-unreadable", Some(path), None, "cannot be read".into());
-            continue;
-        };
-        let mut head = Vec::with_capacity(SNIFF_LEN);
-        if (&mut file)
-            .take(SNIFF_LEN as u64)
-            .read_to_end(&mut head)
-            .is_err()
-        {
-            f.error("scan-unreadable", Some(path), None, "cannot be read".into());
-            continue;
-        }
-        let format = formats::detect(&path.to_string_lossy(), &head);
-        if !is_model_like(format) {
-            continue;
-        }
-        f.counts.scanned += 1;
-        let mut rest = std::io::Cursor::new(head).chain(file);
-        let Ok((id, _)) = copy_hashing(&mut rest, &mut std::io::sink()) else {
-            f.error("scan-unreadable", Some(path), None, "cannot be read".into());
-            continue;
-        };
-        match by_artifact.get(&id) {
-            None => f.error(
-                "scan-unregistered",
-                Some(path),
-                Some(id),
-                format!("a {format} file that is no artifact of any registered model"),
-            ),
-            Some(states)
-                if states.iter().any(|s| {
-                    matches!(s, LifecycleState::Promoted | LifecycleState::Deprecated)
-                }) => {}
-            Some(states) if states.contains(&LifecycleState::Registered) => f.warn(
-                "scan-unapproved",
-                Some(path),
-                Some(id),
-                "an artifact of a model that is REGISTERED but not approved".into(),
-            ),
-            Some(_) => f.error(
-                "scan-revoked",
-                Some(path),
-                Some(id),
-                "an artifact of a REVOKED model".into(),
             ),
         }
     }

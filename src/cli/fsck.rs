@@ -1,20 +1,25 @@
 //! `reg fsck`: PASS or FAIL, with every finding naming the file or object at fault.
 
 use super::Context;
-use reg::fsck::{Options, Severity, check};
+use reg::fsck::{Glob, Options, Severity, check};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Check the whole registry (exit 0 PASS, 1 FAIL, 2 usage or I/O error)
 ///
 /// Objects, ledger (chain, signatures, roles at each point), records and their publishers, refs
-/// and index against a replay of the ledger, active slots; with --scan, every model file under
-/// DIR must be an artifact of an approved model. Reads only; takes no lock.
+/// and index against a replay of the ledger, active slots; with --scan, every file under DIR
+/// (whatever its name or format; links followed to their target's bytes) must be an artifact of
+/// an approved model, unless an --ignore pattern matches it. Reads only; takes no lock.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A directory whose model-like files must all be registered, approved artifacts (repeatable)
+    /// A directory whose every file must be an artifact of an approved model (repeatable)
     #[arg(long, value_name = "DIR")]
     scan: Vec<PathBuf>,
+    /// Leave out of --scan what this pattern matches, relative to the scanned directory: `*` and
+    /// `?` within a name, `**` for any depth; a matched directory with all it holds (repeatable)
+    #[arg(long, value_name = "GLOB", requires = "scan")]
+    ignore: Vec<Glob>,
     /// Pass without a pinned root of trust (the report says it was checked only against itself)
     #[arg(long)]
     allow_unpinned: bool,
@@ -29,6 +34,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         &ctx.trust,
         &Options {
             scan: args.scan,
+            ignore: args.ignore,
             allow_unpinned: args.allow_unpinned,
         },
     )?;
@@ -56,11 +62,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             c.bytes,
             c.entries,
             c.models,
-            if c.scanned > 0 {
-                format!(", {} scanned files", c.scanned)
-            } else {
-                String::new()
-            },
+            scan_summary(c),
             report
                 .findings
                 .iter()
@@ -74,4 +76,33 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::from(if report.result == "PASS" { 0 } else { 1 }))
+}
+
+/// `, N scanned files (A approved, ...; I ignored)` when something was scanned or ignored.
+fn scan_summary(c: &reg::fsck::Counts) -> String {
+    if c.scanned == 0 && c.ignored == 0 {
+        return String::new();
+    }
+    let v = &c.verdicts;
+    let verdicts: Vec<String> = [
+        (v.approved, "approved"),
+        (v.deprecated, "deprecated"),
+        (v.unapproved, "unapproved"),
+        (v.revoked, "revoked"),
+        (v.unregistered, "unregistered"),
+        (v.refused, "refused"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    let verdicts = if verdicts.is_empty() {
+        String::new()
+    } else {
+        format!("{}; ", verdicts.join(", "))
+    };
+    format!(
+        ", {} scanned files ({verdicts}{} ignored)",
+        c.scanned, c.ignored
+    )
 }

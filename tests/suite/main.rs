@@ -18,6 +18,7 @@ mod drift;
 mod ed25519_vectors;
 mod format_example;
 mod fsck;
+mod fsck_scan;
 mod gate;
 mod guide;
 mod ingest;

@@ -1,0 +1,360 @@
+//! `reg fsck --scan DIR`: no model can exist on the host outside the registry.
+//!
+//! Every file under a scanned directory must be, by its BLAKE3, an artifact of an approved
+//! model (PROMOTED; DEPRECATED passes with a warning, as at the load gate). Anything else is an
+//! error finding naming the path and the format [`formats::detect`] sees in it: detection only
+//! names files in the report, it never decides what is checked, so random bytes named
+//! `x.onnx`, a zip, an XGBoost JSON model or a file with no extension are all checked alike.
+//! Only what an explicit `--ignore` pattern matches is left out (and counted).
+//!
+//! A link is followed to its target's bytes and the finding names both; a link that cannot be
+//! followed to a regular file (dangling, a loop, a directory, a FIFO) is refused. A FIFO, socket
+//! or device is a finding and is never opened; regular files are opened with `O_NONBLOCK` and
+//! checked on the descriptor, so one swapped for a FIFO meanwhile cannot make fsck block.
+
+use super::glob::Glob;
+use super::{Finding, Fsck, Severity};
+use crate::formats::{self, Format, SNIFF_LEN};
+use crate::gate::{Scope, decide};
+use crate::lifecycle::LifecycleState;
+use crate::state::State;
+use crate::store::{ObjectId, PARALLEL_FROM, copy_hashing, hash_parallel};
+use serde::Serialize;
+use std::fs::{File, FileType, OpenOptions};
+use std::io::{Cursor, Read as _};
+use std::os::unix::fs::{FileTypeExt as _, OpenOptionsExt as _};
+use std::path::{Path, PathBuf};
+
+/// What the scanned entries were found to be; these add up to `checked.scanned`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ScanVerdicts {
+    /// Artifacts of a PROMOTED model.
+    pub approved: u64,
+    /// Artifacts of a DEPRECATED model (a warning each).
+    pub deprecated: u64,
+    /// Artifacts of a REGISTERED model only: not approved.
+    pub unapproved: u64,
+    /// Artifacts of REVOKED models only.
+    pub revoked: u64,
+    /// No artifact of any registered model.
+    pub unregistered: u64,
+    /// Not checkable: a link that cannot be followed to a regular file, a FIFO, socket or
+    /// device, a file or directory that cannot be read.
+    pub refused: u64,
+}
+
+/// The file a finding is about: the entry under the scanned directory, the target it links to,
+/// and what its name and first bytes look like.
+struct Subject {
+    path: PathBuf,
+    target: Option<PathBuf>,
+    format: Format,
+}
+
+impl Subject {
+    /// `a link to `T`: ` when the entry is a link, so that every message names both.
+    fn via(&self) -> String {
+        self.target
+            .as_ref()
+            .map(|t| format!("a link to `{}`: ", t.display()))
+            .unwrap_or_default()
+    }
+
+    fn report(
+        &self,
+        f: &mut Fsck,
+        code: &'static str,
+        severity: Severity,
+        found: (Option<ObjectId>, Option<String>),
+        message: String,
+    ) {
+        let (object, model) = found;
+        f.findings.push(Finding {
+            code,
+            severity,
+            path: Some(self.path.clone()),
+            object,
+            message,
+            format: Some(self.format),
+            model,
+            target: self.target.clone(),
+        });
+    }
+
+    fn refuse(&self, f: &mut Fsck, code: &'static str, message: String) {
+        f.counts.verdicts.refused += 1;
+        self.report(f, code, Severity::Error, (None, None), message);
+    }
+}
+
+/// Checks every entry under `dir` but those an `ignore` pattern matches.
+pub(super) fn scan(dir: &Path, state: &State, ignore: &[Glob], f: &mut Fsck) {
+    let task = crate::progress::task(&format!("scanning {}", dir.display()), None);
+    for e in walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name()
+    {
+        let e = match e {
+            Ok(e) => e,
+            Err(err) => {
+                let path = err.path().unwrap_or(dir).to_path_buf();
+                if is_ignored(dir, &path, ignore) {
+                    continue;
+                }
+                // A directory that cannot be listed hides what is in it: it fails the scan.
+                f.counts.scanned += 1;
+                let subject = Subject {
+                    format: formats::detect(&path.to_string_lossy(), &[]),
+                    path,
+                    target: None,
+                };
+                subject.refuse(f, "scan-unreadable", format!("cannot be read: {err}"));
+                continue;
+            }
+        };
+        let ft = e.file_type();
+        if is_ignored(dir, e.path(), ignore) {
+            if !ft.is_dir() {
+                f.counts.ignored += 1;
+            }
+            continue;
+        }
+        // The scanned directory itself may be named through a link: the operator chose it.
+        if ft.is_dir() || (e.depth() == 0 && e.path().is_dir()) {
+            continue;
+        }
+        f.counts.scanned += 1;
+        task.advance(check_entry(e.path(), ft, state, f));
+    }
+}
+
+/// Whether a pattern matches the entry's path relative to `dir`, or that of a directory above
+/// it (below `dir`): ignoring a directory ignores what it holds.
+fn is_ignored(dir: &Path, path: &Path, ignore: &[Glob]) -> bool {
+    let Ok(rel) = path.strip_prefix(dir) else {
+        return false;
+    };
+    let comps: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let comps: Vec<&str> = comps.iter().map(String::as_str).collect();
+    (1..=comps.len()).any(|n| ignore.iter().any(|g| g.matches(&comps[..n])))
+}
+
+/// What kind of non-regular file `ft` is, for messages.
+fn kind(ft: FileType) -> &'static str {
+    if ft.is_dir() {
+        "directory"
+    } else if ft.is_symlink() {
+        "link"
+    } else if ft.is_fifo() {
+        "FIFO"
+    } else if ft.is_socket() {
+        "socket"
+    } else if ft.is_char_device() {
+        "character device"
+    } else if ft.is_block_device() {
+        "block device"
+    } else {
+        "special file"
+    }
+}
+
+/// One non-directory entry: a regular file is hashed, a link followed, anything else refused
+/// without being opened. Returns the bytes hashed.
+fn check_entry(path: &Path, ft: FileType, state: &State, f: &mut Fsck) -> u64 {
+    let mut subject = Subject {
+        path: path.to_path_buf(),
+        target: None,
+        // By name only until the bytes are read: reg never opens a FIFO or device to sniff it.
+        format: formats::detect(&path.to_string_lossy(), &[]),
+    };
+    if ft.is_file() {
+        return hash_and_judge(&mut subject, path, state, f);
+    }
+    if !ft.is_symlink() {
+        let msg = format!("a {}, not a regular file: never opened", kind(ft));
+        subject.refuse(f, "scan-not-file", msg);
+        return 0;
+    }
+    // Followed as a loader would, to the end of any chain of links.
+    match std::fs::canonicalize(path) {
+        Err(e) => {
+            subject.target = std::fs::read_link(path).ok();
+            let msg = format!(
+                "{}a link that cannot be followed (dangling, a loop, or unreadable): {e}",
+                subject.via()
+            );
+            subject.refuse(f, "scan-link-refused", msg);
+            0
+        }
+        Ok(target) => {
+            subject.target = Some(target.clone());
+            match std::fs::symlink_metadata(&target) {
+                Ok(md) if md.is_file() => hash_and_judge(&mut subject, &target, state, f),
+                Ok(md) => {
+                    let msg = format!(
+                        "{}its target is a {}, not a regular file: not followed",
+                        subject.via(),
+                        kind(md.file_type())
+                    );
+                    subject.refuse(f, "scan-link-refused", msg);
+                    0
+                }
+                Err(e) => {
+                    let msg = format!("{}its target cannot be read: {e}", subject.via());
+                    subject.refuse(f, "scan-link-refused", msg);
+                    0
+                }
+            }
+        }
+    }
+}
+
+/// Opens `open` (the entry, or the link's resolved target) without following a link and without
+/// blocking, checks on the descriptor that it is a regular file, then hashes it in one stream.
+/// Returns the bytes hashed.
+fn hash_and_judge(subject: &mut Subject, open: &Path, state: &State, f: &mut Fsck) -> u64 {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY)
+        .open(open);
+    let file = match file {
+        Ok(file) => file,
+        Err(e) => {
+            let msg = format!(
+                "{}cannot be opened (changed while scanned?): {e}",
+                subject.via()
+            );
+            subject.refuse(f, "scan-unreadable", msg);
+            return 0;
+        }
+    };
+    let len = match file.metadata() {
+        Ok(md) if md.is_file() => md.len(),
+        Ok(md) => {
+            let msg = format!(
+                "{}became a {} while scanned: not read",
+                subject.via(),
+                kind(md.file_type())
+            );
+            subject.refuse(f, "scan-not-file", msg);
+            return 0;
+        }
+        Err(e) => {
+            let msg = format!("{}cannot be read: {e}", subject.via());
+            subject.refuse(f, "scan-unreadable", msg);
+            return 0;
+        }
+    };
+    match sniff_and_hash(file, len) {
+        Ok((head, id)) => {
+            subject.format = formats::detect(&subject.path.to_string_lossy(), &head);
+            judge(subject, id, state, f);
+            len
+        }
+        Err(e) => {
+            let msg = format!("{}cannot be read: {e}", subject.via());
+            subject.refuse(f, "scan-unreadable", msg);
+            0
+        }
+    }
+}
+
+/// Reads the first [`SNIFF_LEN`] bytes (for the format) and hashes the whole file as a stream,
+/// on every core when it is large: the file is never held in memory.
+fn sniff_and_hash(mut file: File, len: u64) -> std::io::Result<(Vec<u8>, ObjectId)> {
+    let mut head = Vec::with_capacity(SNIFF_LEN);
+    (&mut file).take(SNIFF_LEN as u64).read_to_end(&mut head)?;
+    let mut all = Cursor::new(head.clone()).chain(file);
+    let hashed = if len < PARALLEL_FROM {
+        copy_hashing(&mut all, &mut std::io::sink()).map(|(id, _)| id)
+    } else {
+        hash_parallel(&mut all, &mut std::io::sink())
+    };
+    match hashed {
+        Ok(id) => Ok((head, id)),
+        Err(crate::store::CopyError::Read(e) | crate::store::CopyError::Write(e)) => Err(e),
+    }
+}
+
+/// `a safetensors file`, `an onnx file`, `an unknown file`: how messages name a format.
+fn a_file_of(format: Format) -> String {
+    let name = format.name();
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) || format == Format::Hdf5 {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {name} file")
+}
+
+/// The verdict on a file whose bytes hash to `id`: the load gate's, for any model.
+fn judge(subject: &Subject, id: ObjectId, state: &State, f: &mut Fsck) {
+    let decision = decide(state, &subject.path, id, &Scope::Any);
+    let model = decision
+        .record
+        .and_then(|r| state.models.get(&r))
+        .map(|m| (m.state, format!("{}@{}", m.name, m.version)));
+    let (via, file) = (subject.via(), a_file_of(subject.format));
+    let Some((lifecycle, spec)) = model else {
+        f.counts.verdicts.unregistered += 1;
+        let msg = format!("{via}{file} that is no artifact of any registered model");
+        return subject.report(
+            f,
+            "scan-unregistered",
+            Severity::Error,
+            (Some(id), None),
+            msg,
+        );
+    };
+    let found = (Some(id), Some(spec.clone()));
+    match lifecycle {
+        LifecycleState::Promoted => {
+            f.counts.verdicts.approved += 1;
+            if subject.target.is_some() {
+                let msg = format!(
+                    "{via}its bytes, {file}, are an artifact of {spec} (PROMOTED); what is loaded through the link is whatever it names then"
+                );
+                subject.report(f, "scan-link", Severity::Warning, found, msg);
+            }
+        }
+        LifecycleState::Deprecated => {
+            f.counts.verdicts.deprecated += 1;
+            let msg = format!("{via}{file} of {spec}, which is DEPRECATED: plan its replacement");
+            subject.report(f, "scan-deprecated", Severity::Warning, found, msg);
+        }
+        LifecycleState::Registered => {
+            f.counts.verdicts.unapproved += 1;
+            let msg = format!("{via}{file} of {spec}, which is REGISTERED but not approved");
+            subject.report(f, "scan-unapproved", Severity::Error, found, msg);
+        }
+        LifecycleState::Revoked => {
+            f.counts.verdicts.revoked += 1;
+            let msg = format!("{via}{file} of {spec}, which is REVOKED");
+            subject.report(f, "scan-revoked", Severity::Error, found, msg);
+        }
+    }
+}
+
+/// Serializes a path as a JSON string even when it is not UTF-8 (a name on the medium can be
+/// any bytes, and one such name must not keep the whole report from printing): each byte of
+/// an invalid sequence is written `\xNN`; a UTF-8 path is written as it is.
+pub(super) fn serialize_path<S: serde::Serializer>(
+    path: &Option<PathBuf>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use std::os::unix::ffi::OsStrExt as _;
+    let Some(path) = path else {
+        return s.serialize_none();
+    };
+    let mut out = String::new();
+    for chunk in path.as_os_str().as_bytes().utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    s.serialize_str(&out)
+}
