@@ -5,7 +5,7 @@
 //! the identity's `AGE-SECRET-KEY-1...` (in either case), any 20-character slice of it or of a
 //! private key's PEM body, or a passphrase.
 
-use crate::util::Sandbox;
+use crate::util::{Sandbox, tool};
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
 
@@ -38,6 +38,26 @@ fn setup() -> (Sandbox, Vec<String>) {
         .output()
         .unwrap();
     assert!(out.status.success());
+    // A PKCS#8 private key of another algorithm, as OpenSSL writes it.
+    let out = std::process::Command::new(tool("openssl", "openssl"))
+        .current_dir(s.path())
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:1024",
+            "-out",
+            "rsa.pem",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    fs::set_permissions(s.join("rsa.pem"), fs::Permissions::from_mode(0o600)).unwrap();
     fs::copy(s.join("root.pem.pub"), s.join("pubkey.pem")).unwrap();
     fs::set_permissions(s.join("pubkey.pem"), fs::Permissions::from_mode(0o600)).unwrap();
 
@@ -48,7 +68,7 @@ fn setup() -> (Sandbox, Vec<String>) {
         .unwrap()
         .to_string();
     let mut secrets = vec![secret.to_lowercase(), secret];
-    for pem in ["root.pem", "op.pem", "enc.pem"] {
+    for pem in ["root.pem", "op.pem", "enc.pem", "rsa.pem"] {
         let text = fs::read_to_string(s.join(pem)).unwrap();
         let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
         secrets.push(body);
@@ -168,6 +188,8 @@ fn wrong_files_for_keys_are_named_not_printed() {
         says(&label, &err, "it is a public key");
         let err = refused(&s, &secrets, no_env, &with("recipients.txt"));
         says(&label, &err, "age recipient");
+        let err = refused(&s, &secrets, no_env, &with("rsa.pem"));
+        says(&label, &err, "is not an ed25519 private key");
         let err = refused(&s, &secrets, no_env, &with("enc.pem"));
         says(
             &label,
@@ -200,6 +222,7 @@ fn wrong_files_for_keys_are_named_not_printed() {
             ("id.age", "age identity (secret)"),
             ("root.pem", "private key"),
             ("enc.pem", "private key"),
+            ("rsa.pem", "private key"),
             ("recipients.txt", "age recipient"),
         ] {
             if base[1] == "fingerprint" && file.ends_with(".pem") {
@@ -254,6 +277,7 @@ fn wrong_files_for_recipients_and_identities_are_named_not_printed() {
         ),
         ("root.pem", "is a private key (PEM)"),
         ("enc.pem", "is an encrypted private key (PEM)"),
+        ("rsa.pem", "is a private key (PEM)"),
         ("pubkey.pem", "is a public key (PEM)"),
     ] {
         let args = [&pack[..], &["--recipients-file", file]].concat();
@@ -322,6 +346,7 @@ fn wrong_files_for_recipients_and_identities_are_named_not_printed() {
             "enc.pem",
             "encrypted private key (PEM), not an age identity",
         ),
+        ("rsa.pem", "private key (PEM), not an age identity"),
         ("pubkey.pem", "public key (PEM), not an age identity"),
         (
             "recipients.txt",
