@@ -488,12 +488,31 @@ pub fn key_text_kind(text: &str) -> Option<KeyText> {
 pub fn shown(s: &str) -> String {
     match key_text_kind(s) {
         Some(k) if k.is_secret() => format!("the value given ({}, not shown)", k.name()),
+        _ if may_be_secret(s) => format!(
+            "the value given ({} characters that may be key material, not shown)",
+            s.chars().count()
+        ),
         _ if s.chars().count() > 80 => format!(
             "the value given ({} characters, not shown)",
             s.chars().count()
         ),
         _ => format!("`{s}`"),
     }
+}
+
+/// Whether `s` may hold key material and must not be echoed: a secret reg recognises, or a
+/// long run of base64 (a line of a PEM body, a raw key) that is neither hex (hashes,
+/// fingerprints) nor an age recipient (public).
+pub fn may_be_secret(s: &str) -> bool {
+    if key_text_kind(s).is_some_and(KeyText::is_secret) {
+        return true;
+    }
+    let t = s.trim();
+    t.len() >= 40
+        && !(t.len() > 4 && t[..4].eq_ignore_ascii_case("age1"))
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_'))
+        && !t.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// Parses an age X25519 recipient (`age1...`); the error never quotes a secret, and says what
@@ -578,6 +597,9 @@ mod tests {
             Some(KeyText::Private { encrypted: false })
         );
         assert!(!shown(pem).contains("MC4C"));
+        let body = "MC4CAQAwBQYDK2VwBCIEIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        assert!(may_be_secret(body) && !shown(body).contains("MC4C"));
+        assert!(!may_be_secret(&"ab12".repeat(16)));
         assert_eq!(shown("abc"), "`abc`");
         assert!(
             parse_age_recipient("age1nope")

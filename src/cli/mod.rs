@@ -246,7 +246,12 @@ pub fn main() -> ExitCode {
 fn usage_error(e: clap::Error) -> ExitCode {
     use clap::error::{ContextKind, ContextValue};
     let secret = match e.get(ContextKind::InvalidValue) {
-        Some(ContextValue::String(v)) => reg::keys::key_text_kind(v).filter(|k| k.is_secret()),
+        Some(ContextValue::String(v)) if reg::keys::may_be_secret(v) => {
+            Some(match reg::keys::key_text_kind(v) {
+                Some(kind) => kind.name(),
+                None => "possibly key material",
+            })
+        }
         _ => None,
     };
     let Some(kind) = secret else { e.exit() };
@@ -254,10 +259,7 @@ fn usage_error(e: clap::Error) -> ExitCode {
         Some(ContextValue::String(a)) => a.clone(),
         _ => "an argument".to_string(),
     };
-    errln!(
-        "error: invalid value for '{arg}': the value given is {} and is not shown",
-        kind.name()
-    );
+    errln!("error: invalid value for '{arg}': the value given is {kind} and is not shown");
     errln!(
         "hint: never pass a secret key on the command line; `reg --help` lists what each argument takes"
     );

@@ -330,6 +330,34 @@ fn wrong_files_for_recipients_and_identities_are_named_not_printed() {
         let err = refused(&s, &secrets, &[("REG_TRUST", value)], &["list"]);
         says("REG_TRUST", &err, "age identity (secret)");
     }
+    // A line of a private key's PEM body pasted where a value goes: not echoed either.
+    let pem = fs::read_to_string(s.join("root.pem")).unwrap();
+    let line = pem.lines().nth(1).unwrap();
+    for args in [
+        &["key", "revoke", line, "--key", "root.pem", "--reason", "r"][..],
+        &["--trust", line, "list"],
+        &[
+            "recipients",
+            "set",
+            line,
+            "--key",
+            "root.pem",
+            "--reason",
+            "r",
+        ],
+        &[
+            "init",
+            "fresh",
+            "--root-key",
+            "root.pem",
+            "--recipient",
+            line,
+        ],
+        &[&pack[..], &["--recipient", line]].concat(),
+    ] {
+        let err = refused(&s, &secrets, no_env, args);
+        says(&args.join(" "), &err, "not shown");
+    }
     assert!(!s.join("fresh").exists());
     assert!(!s.join("new.tar").exists());
 
