@@ -338,3 +338,48 @@ fn artifact_paths_with_bidi_never_reach_the_terminal_raw() {
         serde_json::from_str(&clean(&s, &["show", "bidi@1.0.0", "--json"]).0).unwrap();
     assert_eq!(v["artifacts"][0]["path"], "model\u{202e}lmy.yar");
 }
+
+/// The escaping is done in one place only if nothing in the CLI prints around it: every line
+/// for people goes through `outln!`/`errln!`, every JSON document through `jsonln!` (or the
+/// JSON writers of `sanitize.rs`). A print added later without them fails here, naming it.
+#[test]
+fn every_cli_print_goes_through_the_escaping_module() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cli");
+    let mut offences = Vec::new();
+    for entry in walkdir::WalkDir::new(&root) {
+        let entry = entry.unwrap();
+        if entry.path().extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = fs::read_to_string(entry.path()).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            let raw_print = [
+                "println!(",
+                "print!(",
+                "eprintln!(",
+                "eprint!(",
+                "writeln!(",
+            ]
+            .iter()
+            .any(|m| {
+                code.match_indices(m)
+                    .any(|(at, _)| !code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_'))
+            });
+            let json_as_text = code.contains("outln!(") && code.contains("serde_json::to_string");
+            if raw_print || json_as_text {
+                offences.push(format!(
+                    "{}:{}: {}",
+                    entry.path().display(),
+                    i + 1,
+                    line.trim()
+                ));
+            }
+        }
+    }
+    assert!(
+        offences.is_empty(),
+        "print through outln!/errln!/jsonln! (src/cli/sanitize.rs):\n{}",
+        offences.join("\n")
+    );
+}
