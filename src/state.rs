@@ -13,7 +13,6 @@ use crate::names;
 use crate::store::ObjectId;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::str::FromStr as _;
 
 /// The format version this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -592,9 +591,7 @@ pub fn decode_key(fingerprint: &Fingerprint, b64: &str) -> Result<PublicKey, Sta
 /// Checks an age recipient list: valid X25519 recipients, sorted, unique.
 pub fn check_recipients(list: &[String]) -> Result<(), StateError> {
     for r in list {
-        age::x25519::Recipient::from_str(r).map_err(|e| {
-            StateError::Invalid(format!("`{r}` is not an age X25519 recipient: {e}"))
-        })?;
+        crate::keys::parse_age_recipient(r).map_err(StateError::Invalid)?;
     }
     if list.windows(2).any(|w| w[0] >= w[1]) {
         return Err(StateError::Invalid(

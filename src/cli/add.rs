@@ -39,7 +39,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
             code_on_load,
         } => {
             for path in code_on_load {
-                eprintln!(
+                errln!(
                     "warning: `{path}` is a pickle-based format: loading it runs code; prefer safetensors or ONNX"
                 );
             }

@@ -41,7 +41,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             Err(e) => {
-                eprintln!("error: decision log `{}`: {e}", log.display());
+                errln!("error: decision log `{}`: {e}", log.display());
                 Ok(ExitCode::from(1))
             }
         };
@@ -62,7 +62,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         append_log(log, &decisions, &reg::encoding::now()?)?;
     }
     if args.json {
-        outln!("{}", serde_json::to_string_pretty(&decisions)?);
+        jsonln!(&decisions);
     } else {
         for d in &decisions {
             let verdict = if d.allowed { "ALLOW" } else { "DENY " };
@@ -81,7 +81,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     }
     for d in &decisions {
         if let Some(w) = &d.warning {
-            eprintln!("warning: {}: {w}", d.path.display());
+            errln!("warning: {}: {w}", d.path.display());
         }
     }
     Ok(ExitCode::from(if decisions.iter().all(|d| d.allowed) {

@@ -84,7 +84,7 @@ pub fn run(ctx: &Context, cmd: DriftCommand) -> anyhow::Result<()> {
             let (id, model) = resolve(&state, &a.model)?;
             let list = reg::drift::list(&reg, &id, model, a.since.as_deref(), a.metric.as_deref())?;
             if a.json {
-                outln!("{}", serde_json::to_string_pretty(&list)?);
+                jsonln!(&list);
                 return Ok(());
             }
             for o in &list {
@@ -124,10 +124,10 @@ pub fn run(ctx: &Context, cmd: DriftCommand) -> anyhow::Result<()> {
             all.sort_by_key(|o| o.seq);
             if a.json_lines {
                 for o in &all {
-                    outln!("{}", serde_json::to_string(o)?);
+                    super::sanitize::write_json_line(std::io::stdout().lock(), o)?;
                 }
             } else {
-                outln!("{}", serde_json::to_string_pretty(&all)?);
+                jsonln!(&all);
             }
         }
     }

@@ -32,9 +32,9 @@ pub fn finish(result: anyhow::Result<()>) -> ExitCode {
         return ExitCode::from(OK);
     }
     let (code, hint) = classify(&err);
-    eprintln!("error: {err}");
+    errln!("error: {err}");
     if let Some(hint) = hint {
-        eprintln!("hint: {hint}");
+        errln!("hint: {hint}");
     }
     ExitCode::from(code)
 }

@@ -39,7 +39,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         },
     )?;
     if args.json {
-        outln!("{}", serde_json::to_string_pretty(&report)?);
+        jsonln!(&report);
     } else {
         for f in &report.findings {
             let level = match f.severity {

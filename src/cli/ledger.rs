@@ -27,13 +27,13 @@ pub fn run(ctx: &Context, cmd: LedgerCommand) -> anyhow::Result<()> {
                 cp.time
             );
             if replay.residue_lines > 0 || replay.partial_line {
-                eprintln!(
+                errln!(
                     "warning: the ledger file lists entries after the checkpoint (an interrupted write); \
                      the next write removes them"
                 );
             }
             if !reg.index_is_fresh(&replay) {
-                eprintln!(
+                errln!(
                     "warning: index/state.json does not match the checkpoint; it is not used and the next write rebuilds it"
                 );
             }

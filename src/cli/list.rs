@@ -46,7 +46,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         .collect();
     rows.sort_by(|a, b| (a.name, a.version).cmp(&(b.name, b.version)));
     if args.json {
-        outln!("{}", serde_json::to_string_pretty(&rows)?);
+        jsonln!(&rows);
         return Ok(());
     }
     outln!("{:<40}  {:<16}  {:<10}  RECORD", "NAME", "VERSION", "STATE");

@@ -71,7 +71,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
 
 fn print(rows: Vec<Row>, json: bool) -> anyhow::Result<()> {
     if json {
-        outln!("{}", serde_json::to_string_pretty(&rows)?);
+        jsonln!(&rows);
         return Ok(());
     }
     for r in rows.iter().rev() {

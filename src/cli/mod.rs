@@ -1,11 +1,26 @@
 //! The command-line interface: one file per command, each a clap `Args` and a `run` that calls
 //! the library and prints. Errors become messages and exit codes in `error.rs` only.
 
-/// `println!` that returns an error instead of panicking when stdout is closed (`reg log | head`).
+/// `println!` that returns an error instead of panicking when stdout is closed (`reg log | head`),
+/// and escapes what a terminal would obey (`sanitize.rs`): every line for people goes through it.
 macro_rules! outln {
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        writeln!(std::io::stdout().lock(), $($arg)*)?;
+        $crate::cli::sanitize::write_line(std::io::stdout().lock(), format_args!($($arg)*))?;
+    }};
+}
+
+/// `eprintln!` for warnings, notes and errors, escaped like `outln!`; a failed write to stderr
+/// has nowhere to be reported, so it is ignored.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        let _ = $crate::cli::sanitize::write_line(std::io::stderr().lock(), format_args!($($arg)*));
+    }};
+}
+
+/// Prints a value as `--json`: exact for a parser, safe on a terminal (`sanitize.rs`).
+macro_rules! jsonln {
+    ($value:expr) => {{
+        $crate::cli::sanitize::write_json(std::io::stdout().lock(), $value)?;
     }};
 }
 
@@ -25,6 +40,7 @@ mod log;
 mod policy;
 mod progress;
 mod recipients;
+mod sanitize;
 mod show;
 mod slot;
 mod status;
@@ -120,7 +136,7 @@ impl Context {
         let dot = registry::discover(self.registry.as_deref())?;
         let reg = Registry::open(&dot, &self.trust)?;
         if *reg.pin() == PinStatus::Unpinned {
-            eprintln!(
+            errln!(
                 "note: registry {} is not pinned on this host; it was checked only against itself \
                  (pin its root key with --trust {} or REG_TRUST after checking it out of band)",
                 reg.id(),
@@ -138,9 +154,12 @@ pub fn passphrase_source() -> impl FnMut(&Path) -> Option<Zeroizing<String>> {
             return Some(Zeroizing::new(p.to_string_lossy().into_owned()));
         }
         if std::io::stdin().is_terminal() {
-            return rpassword::prompt_password(format!("passphrase for {}: ", path.display()))
-                .ok()
-                .map(Zeroizing::new);
+            return rpassword::prompt_password(format!(
+                "passphrase for {}: ",
+                sanitize::Escaped(&path.display().to_string())
+            ))
+            .ok()
+            .map(Zeroizing::new);
         }
         None
     }
@@ -158,7 +177,7 @@ pub fn bundle_passphrase(new: bool) -> Option<age::secrecy::SecretString> {
     if new {
         let again = Zeroizing::new(rpassword::prompt_password("repeat bundle passphrase: ").ok()?);
         if first != again || first.is_empty() {
-            eprintln!("error: the passphrases do not match or are empty");
+            errln!("error: the passphrases do not match or are empty");
             return None;
         }
     }
@@ -172,8 +191,31 @@ pub fn identities_and_passphrase(
     reg::bundle::Identities,
     impl FnMut() -> Option<age::secrecy::SecretString>,
 )> {
+    for f in files {
+        check_identity_file(f)?;
+    }
     let identities = reg::bundle::Decryption::load_identities(files)?;
     Ok((identities, || bundle_passphrase(false)))
+}
+
+/// Refuses an `--identity` file that holds another kind of key, saying which (age's own error
+/// says only "non-identity data"); never prints the file's content.
+fn check_identity_file(path: &Path) -> anyhow::Result<()> {
+    use reg::keys::{KeyText, key_text_kind};
+    // A key file is small; a larger file is left to age's reader, which names the bad line.
+    let Ok(bytes) = reg::fsutil::read_small(path, 64 * 1024) else {
+        return Ok(());
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    match key_text_kind(&text) {
+        None | Some(KeyText::AgeIdentity) => Ok(()),
+        Some(kind) => anyhow::bail!(
+            "`{}` is {}, not an age identity: --identity takes the identity file `reg key gen --age` \
+             (or age-keygen) wrote",
+            path.display(),
+            kind.name()
+        ),
+    }
 }
 
 /// Loads the private key given with `--key`.
@@ -185,7 +227,10 @@ pub fn load_key(path: &Path) -> anyhow::Result<reg::keys::SecretKey> {
 
 /// Parses arguments, runs the command and returns its exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     progress::install(cli.quiet);
     let ctx = Context {
         registry: cli.registry,
@@ -199,7 +244,7 @@ pub fn main() -> ExitCode {
         },
     };
     if cli.skip_rollback_check {
-        eprintln!(
+        errln!(
             "warning: --skip-rollback-check: this host neither checks nor records which checkpoint it verified; an older copy of a registry would be accepted"
         );
     }
@@ -207,6 +252,32 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => error::finish(Err(e)),
     }
+}
+
+/// Prints a command-line parsing error (or help, or the version) as clap does, except that a
+/// value that may be key material (a secret pasted where a fingerprint or recipient goes) is
+/// never echoed: the message then names the argument and what the value is, not the value.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ContextValue};
+    let secret = match e.get(ContextKind::InvalidValue) {
+        Some(ContextValue::String(v)) if reg::keys::may_be_secret(v) => {
+            Some(match reg::keys::key_text_kind(v) {
+                Some(kind) => kind.name(),
+                None => "possibly key material",
+            })
+        }
+        _ => None,
+    };
+    let Some(kind) = secret else { e.exit() };
+    let arg = match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(a)) => a.clone(),
+        _ => "an argument".to_string(),
+    };
+    errln!("error: invalid value for '{arg}': the value given is {kind} and is not shown");
+    errln!(
+        "hint: never pass a secret key on the command line; `reg --help` lists what each argument takes"
+    );
+    ExitCode::from(2)
 }
 
 /// Runs one command. fsck and check have their own exit codes (0 PASS/ALLOW, 1 FAIL/DENY);

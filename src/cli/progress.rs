@@ -31,7 +31,7 @@ impl reg::progress::Sink for Bars {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> ");
         bar.set_style(style);
-        bar.set_message(label.to_string());
+        bar.set_message(super::sanitize::escape(label).into_owned());
         bar.tick();
         if let Ok(mut slot) = self.bar.lock() {
             *slot = Some(bar);

@@ -19,7 +19,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let (id, model) = resolve(&state, &args.model)?;
     let v = view(&reg, &state, &id, model)?;
     if args.json {
-        outln!("{}", serde_json::to_string_pretty(&v)?);
+        jsonln!(&v);
         return Ok(());
     }
     let state_name = serde_json::to_value(v.state)?;

@@ -15,7 +15,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let state = reg.state()?;
     let slots = reg::lifecycle::status(&reg, &state)?;
     if args.json {
-        outln!("{}", serde_json::to_string_pretty(&slots)?);
+        jsonln!(&slots);
         return Ok(());
     }
     if slots.is_empty() {
@@ -32,9 +32,12 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
             s.since
         );
         if s.state == reg::lifecycle::LifecycleState::Deprecated {
-            eprintln!(
+            errln!(
                 "warning: slot `{}` runs {}@{}, which is DEPRECATED: replace it with `reg activate {} MODEL`",
-                s.slot, s.name, s.version, s.slot
+                s.slot,
+                s.name,
+                s.version,
+                s.slot
             );
         }
     }

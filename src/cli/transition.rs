@@ -55,7 +55,7 @@ pub fn run(ctx: &Context, args: Args, to: LifecycleState, plan: SlotPlan) -> any
     if to == LifecycleState::Deprecated {
         // A deprecation leaves slots as they were.
         for slot in done.state.slots_of(&t.model) {
-            eprintln!(
+            errln!(
                 "warning: {spec} stays the active model of slot `{slot}` until it is replaced (`reg activate {slot} MODEL`)"
             );
         }

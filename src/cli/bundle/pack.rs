@@ -2,9 +2,10 @@
 
 use super::super::{bundle_passphrase, load_key};
 use reg::bundle::pack::{Encryption, Metadata, pack};
+use reg::keys::{KeyText, key_text_kind, parse_age_recipient};
 use reg::manifest::Provenance;
+use std::path::Path;
 use std::path::PathBuf;
-use std::str::FromStr as _;
 
 /// Pack DIR's files into a bundle signed with a publisher key
 ///
@@ -98,22 +99,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         });
     }
     let mut recipients = Vec::new();
-    let mut texts = args.recipients.clone();
-    for f in &args.recipients_files {
-        let text = std::fs::read_to_string(f)
-            .map_err(|e| anyhow::anyhow!("recipients file `{}`: {e}", f.display()))?;
-        texts.extend(
-            text.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(str::to_string),
-        );
+    for r in &args.recipients {
+        recipients.push(parse_age_recipient(r).map_err(|e| anyhow::anyhow!("--recipient: {e}"))?);
     }
-    for r in &texts {
-        recipients.push(
-            age::x25519::Recipient::from_str(r)
-                .map_err(|e| anyhow::anyhow!("`{r}` is not an age X25519 recipient: {e}"))?,
-        );
+    for f in &args.recipients_files {
+        recipients.extend(recipients_file(f)?);
     }
     let encryption = if args.passphrase {
         Encryption::Passphrase(bundle_passphrase(true).ok_or_else(|| {
@@ -140,10 +130,50 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .iter()
         .filter(|a| a.format.runs_code_when_loaded())
     {
-        eprintln!(
+        errln!(
             "warning: `{}` is {} data, which runs code when loaded; a registry policy may refuse it",
-            a.path, a.format
+            a.path,
+            a.format
         );
     }
     Ok(())
+}
+
+/// Largest recipients file read: one recipient is 62 bytes, and a list of many is still small.
+const RECIPIENTS_FILE_LIMIT: u64 = 1024 * 1024;
+
+/// The recipients listed in `path` (one per line, `#` comments). Errors name the file, the line
+/// and what was found there, never the line's text: a secret passed by mistake stays unprinted.
+fn recipients_file(path: &Path) -> anyhow::Result<Vec<age::x25519::Recipient>> {
+    let name = path.display();
+    let bytes = reg::fsutil::read_small(path, RECIPIENTS_FILE_LIMIT)
+        .map_err(|e| anyhow::anyhow!("recipients file: {e}"))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("recipients file `{name}` is not text"))?;
+    match key_text_kind(&text) {
+        Some(KeyText::AgeIdentity) => anyhow::bail!(
+            "recipients file `{name}` is an age identity (secret), not a list of recipients: pass \
+             its recipient (age1...) with --recipient; `reg key gen --age` printed it, and the \
+             identity file keeps it on its `# public key:` line"
+        ),
+        Some(kind) if kind != KeyText::AgeRecipient => anyhow::bail!(
+            "recipients file `{name}` is {}, not a list of age recipients (age1..., one per line)",
+            kind.name()
+        ),
+        _ => {}
+    }
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        out.push(line.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "recipients file `{name}` line {}: not an age X25519 recipient (age1...)",
+                i + 1
+            )
+        })?);
+    }
+    Ok(out)
 }

@@ -34,7 +34,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let key = SecretKey::generate()?;
     let pub_path = write_key_pair(&key, &args.out, pass.as_deref().map(|p| p.as_str()))?;
-    eprintln!(
+    errln!(
         "wrote private key {} and public key {}",
         args.out.display(),
         pub_path.display()
@@ -64,7 +64,7 @@ fn age_identity(out: &std::path::Path) -> anyhow::Result<()> {
     ));
     f.write_all(text.as_bytes())?;
     f.sync_all()?;
-    eprintln!("wrote age identity {}", out.display());
+    errln!("wrote age identity {}", out.display());
     outln!("{recipient}");
     Ok(())
 }

@@ -31,7 +31,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
                 v
             })
             .collect();
-        outln!("{}", serde_json::to_string_pretty(&keys)?);
+        jsonln!(&keys);
         return Ok(());
     }
     outln!(
