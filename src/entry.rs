@@ -350,13 +350,23 @@ pub enum EntryError {
     /// A header field and a body field share a name (impossible for reg's kinds).
     #[error("field `{0}` appears in both header and body")]
     Clash(String),
+    /// A field breaks a rule of the format (a time outside its grammar, a window that ends
+    /// before it starts) or, when writing, a rule reg keeps for what it signs (controls in a
+    /// reason).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 const HEADER_FIELDS: [&str; 5] = ["actor", "prev", "registry", "seq", "time"];
 
 impl Entry {
-    /// The canonical payload bytes of this entry.
+    /// The canonical payload bytes of this entry, once the rules every reader checks
+    /// ([`Entry::check_fields`]) and those reg keeps for what it writes hold.
     pub fn to_payload(&self) -> Result<Vec<u8>, EntryError> {
+        self.check_fields()?;
+        if let Some(reason) = self.body.reason() {
+            check_reason(reason)?;
+        }
         let mut map = self.body.to_map()?;
         let header = match serde_json::to_value(&self.header).map_err(EncodingError::from)? {
             Value::Object(m) => m,
@@ -412,6 +422,47 @@ impl Entry {
             Kind::Drift => Body::Drift(body(map)?),
             other => return Err(EntryError::NotAnEntry(other.payload_type())),
         };
-        Ok(Entry { header, body })
+        let entry = Entry { header, body };
+        entry.check_fields()?;
+        Ok(entry)
+    }
+
+    /// The field rules readers and writers share that the kinds' state rules do not cover: the
+    /// time is in the format's grammar (FORMAT.md §2), and a drift observation's times are too,
+    /// its window not ending before it starts.
+    pub fn check_fields(&self) -> Result<(), EntryError> {
+        if crate::encoding::parse_rfc3339(&self.header.time).is_none() {
+            return Err(EntryError::Invalid(format!(
+                "time `{}` is not a time of the format (YYYY-MM-DDTHH:MM:SSZ, a real date, year 1970 to 9999)",
+                crate::encoding::echo(&self.header.time)
+            )));
+        }
+        if let Body::Drift(d) = &self.body {
+            let problems = crate::drift::time_violations(&d.observation);
+            if !problems.is_empty() {
+                return Err(EntryError::Invalid(format!(
+                    "the observation is invalid: {}",
+                    problems.join("; ")
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Refuses a reason holding a control character other than newline and tab (C0, DEL, C1):
+/// a reason is free text, shown by `reg log` and `reg show`, and a carriage return, backspace or
+/// escape sequence in it could only serve to rewrite what an operator reads. Readers accept
+/// such reasons (their output escapes them), so older ledgers stay readable; reg never signs one.
+pub fn check_reason(reason: &str) -> Result<(), EntryError> {
+    match reason
+        .chars()
+        .find(|&c| c.is_control() && c != '\n' && c != '\t')
+    {
+        Some(c) => Err(EntryError::Invalid(format!(
+            "the reason holds the control character U+{:04X}; only newlines and tabs are allowed in a reason",
+            c as u32
+        ))),
+        None => Ok(()),
     }
 }

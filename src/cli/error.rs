@@ -117,6 +117,9 @@ fn registry(e: &RegistryError) -> (u8, Option<String>) {
             REFUSED,
             Some("the registry was altered or damaged; restore it from a trusted copy and run `reg ledger verify`".into()),
         ),
+        // Refused before anything was signed: the message says what to change.
+        RegistryError::Envelope(reg::envelope::EnvelopeError::TooLarge { .. })
+        | RegistryError::Entry(reg::entry::EntryError::Invalid(_)) => (REFUSED, None),
         RegistryError::Envelope(_) | RegistryError::Entry(_) | RegistryError::Encoding(_) | RegistryError::Io(_) => {
             (USAGE_OR_IO, None)
         }
