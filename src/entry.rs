@@ -466,3 +466,47 @@ pub fn check_reason(reason: &str) -> Result<(), EntryError> {
         None => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::envelope::{Kind, envelope_len};
+    use crate::keys::SecretKey;
+
+    /// `reg add` stores the artifacts before it signs its entry, so its entry must always fit:
+    /// the largest one (10,000 artifacts, 64-byte name and version) is well under the limit.
+    #[test]
+    fn the_largest_add_entry_fits_the_readers_limit() {
+        let key = SecretKey::from_seed(&[9u8; 32]).unwrap();
+        let id = |i: u32| ObjectId::of(&i.to_le_bytes());
+        let mut artifacts: Vec<ObjectId> =
+            (0..crate::manifest::MAX_ARTIFACTS as u32).map(id).collect();
+        artifacts.sort();
+        let entry = Entry {
+            header: Header {
+                actor: key.public().fingerprint().clone(),
+                prev: Some(id(1)),
+                registry: Some(id(2)),
+                seq: u64::MAX,
+                time: "9999-12-31T23:59:59Z".into(),
+            },
+            body: Body::Add(Add {
+                artifacts,
+                bundle: id(3),
+                name: "n".repeat(crate::names::MAX_NAME_LEN),
+                record: id(4),
+                version: format!("1.0.0-{}", "a".repeat(crate::names::MAX_VERSION_LEN - 6)),
+            }),
+        };
+        let payload = entry.to_payload().unwrap();
+        assert!(envelope_len(Kind::Add, payload.len()) < crate::ledger::ENTRY_LIMIT * 9 / 10);
+    }
+
+    #[test]
+    fn writers_refuse_reasons_with_controls_but_keep_newlines_and_tabs() {
+        assert!(check_reason("line one\nline\ttwo \u{202e}").is_ok());
+        for bad in ["a\rb", "a\u{1b}[2J", "a\u{8}", "a\u{7f}", "a\u{85}", "a\0"] {
+            assert!(check_reason(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -352,10 +352,25 @@ impl Unverified {
                 found: self.kind.payload_type(),
             });
         }
-        encoding::from_canonical_slice(&self.payload).map_err(|source| EnvelopeError::Encoding {
+        let malformed = |source| EnvelopeError::Encoding {
             what: "payload",
             source,
-        })
+        };
+        let value = encoding::parse_canonical_value(&self.payload).map_err(malformed)?;
+        // The checkpoint's time is the one signed time this generic path decodes (entries and
+        // manifests check theirs where they are decoded): it is held to the grammar too.
+        if expected == Kind::Checkpoint
+            && let Some(time) = value.get("time").and_then(serde_json::Value::as_str)
+            && encoding::parse_rfc3339(time).is_none()
+        {
+            return Err(malformed(EncodingError::Json(serde::de::Error::custom(
+                format!(
+                    "the checkpoint's time `{}` is not a time of the format",
+                    encoding::echo(time)
+                ),
+            ))));
+        }
+        serde_json::from_value(value).map_err(|e| malformed(e.into()))
     }
 
     /// Requires exactly one signature, by `key`, and checks it strictly.
