@@ -427,6 +427,16 @@ impl Entry {
         Ok(entry)
     }
 
+    /// Everything signing this entry would refuse, checked without signing: its fields, its
+    /// reason, and the size of its envelope against the readers' limit. For a writer that must
+    /// store objects before it signs the entry that refers to them (`reg add`), so that an entry
+    /// refused at signing never leaves objects behind.
+    pub fn check_writable(&self) -> Result<(), EntryError> {
+        let payload = self.to_payload()?;
+        crate::envelope::check_size(self.body.kind(), payload.len())?;
+        Ok(())
+    }
+
     /// The field rules readers and writers share that the kinds' state rules do not cover: the
     /// time is in the format's grammar (FORMAT.md §2), and a drift observation's times are too,
     /// its window not ending before it starts.
@@ -500,6 +510,23 @@ mod tests {
         };
         let payload = entry.to_payload().unwrap();
         assert!(envelope_len(Kind::Add, payload.len()) < crate::ledger::ENTRY_LIMIT * 9 / 10);
+        entry.check_writable().unwrap();
+        // A purge of as many blobs with a reason of 400 KiB does not fit: refused unsigned.
+        let Body::Add(a) = entry.body else {
+            unreachable!()
+        };
+        let purge = Entry {
+            header: entry.header,
+            body: Body::Purge(Purge {
+                blobs: a.artifacts,
+                model: a.record,
+                reason: "r".repeat(400 * 1024),
+            }),
+        };
+        assert!(matches!(
+            purge.check_writable(),
+            Err(EntryError::Envelope(EnvelopeError::TooLarge { .. }))
+        ));
     }
 
     #[test]
