@@ -5,7 +5,7 @@
 //! canonical form, so one meaning has exactly one encoding.
 
 use base64::Engine as _;
-use serde::{Serialize, de::DeserializeOwned};
+use serde::{Deserialize as _, Serialize, de::DeserializeOwned};
 use serde_json::Value;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -24,9 +24,144 @@ pub enum EncodingError {
     /// Base64 that is malformed or not canonical.
     #[error("invalid base64: {0}")]
     Base64(#[from] base64::DecodeError),
-    /// `SOURCE_DATE_EPOCH` is set but not a number of seconds.
-    #[error("SOURCE_DATE_EPOCH must be a non-negative integer number of seconds, got `{0}`")]
+    /// `SOURCE_DATE_EPOCH` is set but not a number of seconds, or names a time after 9999.
+    #[error(
+        "SOURCE_DATE_EPOCH must be a non-negative integer number of seconds up to {MAX_TIME_SECS} (9999-12-31T23:59:59Z), got `{0}`"
+    )]
     SourceDateEpoch(String),
+    /// The clock reads a time the format cannot write (after the year 9999).
+    #[error(
+        "the clock reads {0} s since 1970, after 9999-12-31T23:59:59Z, which the format cannot write"
+    )]
+    ClockOutOfRange(u64),
+}
+
+/// The last second the format's time grammar can write: 9999-12-31T23:59:59Z.
+pub const MAX_TIME_SECS: u64 = 253_402_300_799;
+
+/// Most bytes of an input echoed in an error message: enough to recognise it, never a whole
+/// oversized input (which could flood a terminal or a log).
+pub const ECHO_LIMIT: usize = 160;
+
+/// `text` for an error message: at most [`ECHO_LIMIT`] bytes (cut on a character boundary, with
+/// `…` and the full length when cut), control and bidirectional-formatting characters escaped as
+/// `\u{…}`, so that an error never rewrites the terminal nor echoes a whole oversized input.
+pub fn echo(text: &str) -> String {
+    echo_within(text, ECHO_LIMIT)
+}
+
+/// [`echo`] with another length limit, in bytes.
+pub fn echo_within(text: &str, limit: usize) -> String {
+    let mut end = text.len().min(limit);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = String::with_capacity(end + 16);
+    for c in text[..end].chars() {
+        if c.is_control() || is_bidi_control(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    if end < text.len() {
+        out.push_str(&format!("… ({} bytes)", text.len()));
+    }
+    out
+}
+
+/// Whether `c` is a bidirectional-formatting character (ALM, LRM, RLM, the embeddings and
+/// overrides U+202A..U+202E, the isolates U+2066..U+2069): invisible characters that reorder
+/// how the text around them is displayed.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// The first control (C0, DEL, C1) or bidirectional-formatting character of `text`, as
+/// `U+XXXX`: such characters are refused in identifiers (paths, names) because they hide or
+/// reorder what an operator reads.
+pub fn forbidden_char(text: &str) -> Option<String> {
+    text.chars()
+        .find(|&c| c.is_control() || is_bidi_control(c))
+        .map(|c| format!("U+{:04X}", c as u32))
+}
+
+/// Parses a JSON input written by a person or another program (not canonical), refusing a
+/// duplicate key at any depth, as canonical inputs refuse it (FORMAT.md §2).
+pub fn parse_json_strict(bytes: &[u8]) -> Result<Value, EncodingError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = StrictValue::deserialize(&mut de)?;
+    de.end()?;
+    Ok(value.0)
+}
+
+/// A JSON value whose objects are checked for duplicate keys while they are parsed.
+struct StrictValue(Value);
+
+impl<'de> serde::Deserialize<'de> for StrictValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(StrictValue)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(StrictValue(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let StrictValue(v) = map.next_value()?;
+            if out.contains_key(&key) {
+                // Which of two values counts would depend on the parser: refuse, as canonical
+                // inputs do.
+                return Err(serde::de::Error::custom(format!(
+                    "duplicate key `{}` in one object",
+                    echo(&key)
+                )));
+            }
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
 }
 
 /// Encodes a value as canonical JSON (FORMAT.md §2).
@@ -158,13 +293,18 @@ pub fn now() -> Result<String, EncodingError> {
         Ok(text) => text
             .trim()
             .parse::<u64>()
-            .map_err(|_| EncodingError::SourceDateEpoch(text.clone()))?,
+            .ok()
+            .filter(|s| *s <= MAX_TIME_SECS)
+            .ok_or_else(|| EncodingError::SourceDateEpoch(echo(&text)))?,
         // A clock before 1970 is not a state worth failing on: it shows as the epoch.
         Err(_) => SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0),
     };
+    if secs > MAX_TIME_SECS {
+        return Err(EncodingError::ClockOutOfRange(secs));
+    }
     Ok(rfc3339(secs))
 }
 
@@ -182,9 +322,15 @@ pub fn rfc3339(secs: u64) -> String {
 }
 
 /// Parses `YYYY-MM-DDTHH:MM:SSZ` (as [`rfc3339`] writes it) back to seconds since the epoch.
+///
+/// Only the format's grammar: digits where digits go (no sign), a real calendar date (no
+/// 2026-02-30, February 29 only in leap years), hours 00-23, minutes and seconds 00-59, years
+/// 1970 to 9999. Anything else is `None`.
 pub fn parse_rfc3339(text: &str) -> Option<u64> {
     let b = text.as_bytes();
+    let digits = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
     if b.len() != 20
+        || !digits.iter().all(|&i| b[i].is_ascii_digit())
         || b[4] != b'-'
         || b[7] != b'-'
         || b[10] != b'T'
@@ -197,7 +343,20 @@ pub fn parse_rfc3339(text: &str) -> Option<u64> {
     let n = |a: usize, z: usize| text.get(a..z)?.parse::<i64>().ok();
     let (y, m, d) = (n(0, 4)?, n(5, 7)?, n(8, 10)?);
     let (hh, mm, ss) = (n(11, 13)?, n(14, 16)?, n(17, 19)?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 59 {
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if y < 1970
+        || !(1..=12).contains(&m)
+        || !(1..=month_days).contains(&d)
+        || hh > 23
+        || mm > 59
+        || ss > 59
+    {
         return None;
     }
     // Howard Hinnant's days_from_civil, the inverse of civil_from_days below.
@@ -308,5 +467,54 @@ mod tests {
         }
         assert_eq!(parse_rfc3339("2026-13-01T00:00:00Z"), None);
         assert_eq!(parse_rfc3339("2026-01-01 00:00:00Z"), None);
+        for bad in [
+            "2026-02-30T00:00:00Z",
+            "2026-02-29T00:00:00Z",
+            "2026-04-31T00:00:00Z",
+            "2100-02-29T00:00:00Z",
+            "+202-01-01T00:00:00Z",
+            "2026-+1-01T00:00:00Z",
+            "10000-01-01T00:00:00Z",
+            "1969-12-31T23:59:59Z",
+            "2026-01-01T24:00:00Z",
+            "2026-01-01T00:00:60Z",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+        assert!(parse_rfc3339("2028-02-29T00:00:00Z").is_some());
+        assert!(parse_rfc3339("2000-02-29T00:00:00Z").is_some());
+        assert_eq!(
+            parse_rfc3339("9999-12-31T23:59:59Z"),
+            Some(MAX_TIME_SECS),
+            "the last second the grammar writes"
+        );
+        assert_eq!(rfc3339(MAX_TIME_SECS), "9999-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn strict_json_refuses_duplicate_keys_at_any_depth() {
+        for text in [
+            r#"{"a":1,"a":2}"#,
+            r#"{"x":{"b":1,"b":1}}"#,
+            r#"{"m":[{"k":1,"k":2}]}"#,
+        ] {
+            let e = parse_json_strict(text.as_bytes()).unwrap_err().to_string();
+            assert!(e.contains("duplicate key"), "{text}: {e}");
+        }
+        let v = parse_json_strict(br#" {"a": [1, 2.5, "x", true, {"b": {}}]} "#).unwrap();
+        assert_eq!(v, serde_json::json!({"a": [1, 2.5, "x", true, {"b": {}}]}));
+        assert!(parse_json_strict(br#"{"a":1} x"#).is_err());
+    }
+
+    #[test]
+    fn echo_is_short_and_escaped() {
+        let long = "é".repeat(1000);
+        let e = echo(&long);
+        assert!(e.len() < ECHO_LIMIT + 32, "{e}");
+        assert!(e.ends_with("(2000 bytes)"), "{e}");
+        assert_eq!(echo("a\u{1b}[2Jb\u{202e}"), "a\\u{1b}[2Jb\\u{202e}");
+        assert_eq!(forbidden_char("ok\u{202e}x").as_deref(), Some("U+202E"));
+        assert_eq!(forbidden_char("a\u{85}").as_deref(), Some("U+0085"));
+        assert_eq!(forbidden_char("plain é"), None);
     }
 }

@@ -350,13 +350,23 @@ pub enum EntryError {
     /// A header field and a body field share a name (impossible for reg's kinds).
     #[error("field `{0}` appears in both header and body")]
     Clash(String),
+    /// A field breaks a rule of the format (a time outside its grammar, a window that ends
+    /// before it starts) or, when writing, a rule reg keeps for what it signs (controls in a
+    /// reason).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 const HEADER_FIELDS: [&str; 5] = ["actor", "prev", "registry", "seq", "time"];
 
 impl Entry {
-    /// The canonical payload bytes of this entry.
+    /// The canonical payload bytes of this entry, once the rules every reader checks
+    /// ([`Entry::check_fields`]) and those reg keeps for what it writes hold.
     pub fn to_payload(&self) -> Result<Vec<u8>, EntryError> {
+        self.check_fields()?;
+        if let Some(reason) = self.body.reason() {
+            check_reason(reason)?;
+        }
         let mut map = self.body.to_map()?;
         let header = match serde_json::to_value(&self.header).map_err(EncodingError::from)? {
             Value::Object(m) => m,
@@ -412,6 +422,118 @@ impl Entry {
             Kind::Drift => Body::Drift(body(map)?),
             other => return Err(EntryError::NotAnEntry(other.payload_type())),
         };
-        Ok(Entry { header, body })
+        let entry = Entry { header, body };
+        entry.check_fields()?;
+        Ok(entry)
+    }
+
+    /// Everything signing this entry would refuse, checked without signing: its fields, its
+    /// reason, and the size of its envelope against the readers' limit. For a writer that must
+    /// store objects before it signs the entry that refers to them (`reg add`), so that an entry
+    /// refused at signing never leaves objects behind.
+    pub fn check_writable(&self) -> Result<(), EntryError> {
+        let payload = self.to_payload()?;
+        crate::envelope::check_size(self.body.kind(), payload.len())?;
+        Ok(())
+    }
+
+    /// The field rules readers and writers share that the kinds' state rules do not cover: the
+    /// time is in the format's grammar (FORMAT.md §2), and a drift observation's times are too,
+    /// its window not ending before it starts.
+    pub fn check_fields(&self) -> Result<(), EntryError> {
+        if crate::encoding::parse_rfc3339(&self.header.time).is_none() {
+            return Err(EntryError::Invalid(format!(
+                "time `{}` is not a time of the format (YYYY-MM-DDTHH:MM:SSZ, a real date, year 1970 to 9999)",
+                crate::encoding::echo(&self.header.time)
+            )));
+        }
+        if let Body::Drift(d) = &self.body {
+            let problems = crate::drift::time_violations(&d.observation);
+            if !problems.is_empty() {
+                return Err(EntryError::Invalid(format!(
+                    "the observation is invalid: {}",
+                    problems.join("; ")
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Refuses a reason holding a control character other than newline and tab (C0, DEL, C1):
+/// a reason is free text, shown by `reg log` and `reg show`, and a carriage return, backspace or
+/// escape sequence in it could only serve to rewrite what an operator reads. Readers accept
+/// such reasons (their output escapes them), so older ledgers stay readable; reg never signs one.
+pub fn check_reason(reason: &str) -> Result<(), EntryError> {
+    match reason
+        .chars()
+        .find(|&c| c.is_control() && c != '\n' && c != '\t')
+    {
+        Some(c) => Err(EntryError::Invalid(format!(
+            "the reason holds the control character U+{:04X}; only newlines and tabs are allowed in a reason",
+            c as u32
+        ))),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::envelope::{Kind, envelope_len};
+    use crate::keys::SecretKey;
+
+    /// `reg add` stores the artifacts before it signs its entry, so its entry must always fit:
+    /// the largest one (10,000 artifacts, 64-byte name and version) is well under the limit.
+    #[test]
+    fn the_largest_add_entry_fits_the_readers_limit() {
+        let key = SecretKey::from_seed(&[9u8; 32]).unwrap();
+        let id = |i: u32| ObjectId::of(&i.to_le_bytes());
+        let mut artifacts: Vec<ObjectId> =
+            (0..crate::manifest::MAX_ARTIFACTS as u32).map(id).collect();
+        artifacts.sort();
+        let entry = Entry {
+            header: Header {
+                actor: key.public().fingerprint().clone(),
+                prev: Some(id(1)),
+                registry: Some(id(2)),
+                seq: u64::MAX,
+                time: "9999-12-31T23:59:59Z".into(),
+            },
+            body: Body::Add(Add {
+                artifacts,
+                bundle: id(3),
+                name: "n".repeat(crate::names::MAX_NAME_LEN),
+                record: id(4),
+                version: format!("1.0.0-{}", "a".repeat(crate::names::MAX_VERSION_LEN - 6)),
+            }),
+        };
+        let payload = entry.to_payload().unwrap();
+        assert!(envelope_len(Kind::Add, payload.len()) < crate::ledger::ENTRY_LIMIT * 9 / 10);
+        entry.check_writable().unwrap();
+        // A purge of as many blobs with a reason of 400 KiB does not fit: refused unsigned.
+        let Body::Add(a) = entry.body else {
+            unreachable!()
+        };
+        let purge = Entry {
+            header: entry.header,
+            body: Body::Purge(Purge {
+                blobs: a.artifacts,
+                model: a.record,
+                reason: "r".repeat(400 * 1024),
+            }),
+        };
+        assert!(matches!(
+            purge.check_writable(),
+            Err(EntryError::Envelope(EnvelopeError::TooLarge { .. }))
+        ));
+    }
+
+    #[test]
+    fn writers_refuse_reasons_with_controls_but_keep_newlines_and_tabs() {
+        assert!(check_reason("line one\nline\ttwo \u{202e}").is_ok());
+        for bad in ["a\rb", "a\u{1b}[2J", "a\u{8}", "a\u{7f}", "a\u{85}", "a\0"] {
+            assert!(check_reason(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -76,6 +76,30 @@ impl Kind {
         format!("application/vnd.reg.{}.v1+json", self.name())
     }
 
+    /// The largest stored object of this kind that readers accept, in bytes: writers refuse to
+    /// sign a bigger one, since every reader would then refuse the registry. `None` for the
+    /// checkpoint, whose payload has a fixed shape (about 300 bytes, far below its 64 KiB limit).
+    pub fn reader_limit(self) -> Option<u64> {
+        match self {
+            Kind::Manifest => Some(crate::manifest::MANIFEST_LIMIT),
+            Kind::Checkpoint => None,
+            _ => Some(crate::ledger::ENTRY_LIMIT),
+        }
+    }
+
+    /// What to change when an object of this kind would be too large.
+    fn shrink_hint(self) -> &'static str {
+        match self {
+            Kind::Drift => "shorten the notes or split the observation",
+            Kind::Manifest => {
+                "pack fewer files or shorter paths, or shorten the description, labels or provenance"
+            }
+            Kind::Genesis | Kind::Recipients => "list fewer recipients",
+            Kind::Purge | Kind::Add => "the model has too many artifacts for one entry",
+            _ => "shorten the reason",
+        }
+    }
+
     /// The kind of a `payloadType`, if reg knows it.
     pub fn from_payload_type(t: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.payload_type() == t)
@@ -108,6 +132,60 @@ pub enum EnvelopeError {
     /// A signature failed.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// The object would be larger than every reader accepts: refused before it is signed.
+    #[error(
+        "the {} would be {}, over the {} limit every reader enforces: {hint}",
+        if *kind == "manifest" { "signed manifest".to_string() } else { format!("{kind} entry") },
+        human_size(*size),
+        human_size(*limit)
+    )]
+    TooLarge {
+        /// The kind's name.
+        kind: &'static str,
+        /// The size the stored object would have, in bytes.
+        size: u64,
+        /// The readers' limit, in bytes.
+        limit: u64,
+        /// What to change.
+        hint: &'static str,
+    },
+}
+
+/// `n` bytes as people read sizes: bytes below 1 KiB, else KiB or MiB with one decimal.
+fn human_size(n: u64) -> String {
+    const KIB: f64 = 1024.0;
+    let f = n as f64;
+    if n < 1024 {
+        format!("{n} bytes")
+    } else if f < KIB * KIB {
+        format!("{:.1} KiB", f / KIB).replace(".0 ", " ")
+    } else {
+        format!("{:.1} MiB", f / (KIB * KIB)).replace(".0 ", " ")
+    }
+}
+
+/// Bytes of the canonical envelope ([`Envelope::to_canonical`]) holding a `payload_len`-byte
+/// payload of `kind` with one ed25519 signature: computed, so that an object too large for its
+/// readers is refused before anything is signed.
+pub fn envelope_len(kind: Kind, payload_len: usize) -> u64 {
+    const FIXED: &str = r#"{"payload":"","payloadType":"","signatures":[{"keyid":"","sig":""}]}"#;
+    // 32 hex digits of fingerprint; 64 signature bytes are 88 base64 characters.
+    let b64 = payload_len.div_ceil(3) * 4;
+    (FIXED.len() + b64 + kind.payload_type().len() + 32 + 88) as u64
+}
+
+/// Refuses a payload whose envelope would exceed what readers of `kind` accept.
+pub fn check_size(kind: Kind, payload_len: usize) -> Result<(), EnvelopeError> {
+    let size = envelope_len(kind, payload_len);
+    match kind.reader_limit() {
+        Some(limit) if size > limit => Err(EnvelopeError::TooLarge {
+            kind: kind.name(),
+            size,
+            limit,
+            hint: kind.shrink_hint(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// A signature in an envelope.
@@ -186,7 +264,11 @@ pub fn sign<T: Serialize>(
 }
 
 /// Signs canonical payload bytes as a `kind` object; returns the canonical envelope bytes.
+///
+/// Every signed object reg writes goes through here, so this is where an object larger than its
+/// readers accept ([`Kind::reader_limit`]) is refused, before it is signed or written.
 pub fn sign_bytes(kind: Kind, body: &[u8], key: &SecretKey) -> Result<Vec<u8>, EnvelopeError> {
+    check_size(kind, body.len())?;
     let ptype = kind.payload_type();
     let sig = key.sign(&pae(&ptype, body));
     let env = Envelope {
@@ -270,10 +352,25 @@ impl Unverified {
                 found: self.kind.payload_type(),
             });
         }
-        encoding::from_canonical_slice(&self.payload).map_err(|source| EnvelopeError::Encoding {
+        let malformed = |source| EnvelopeError::Encoding {
             what: "payload",
             source,
-        })
+        };
+        let value = encoding::parse_canonical_value(&self.payload).map_err(malformed)?;
+        // The checkpoint's time is the one signed time this generic path decodes (entries and
+        // manifests check theirs where they are decoded): it is held to the grammar too.
+        if expected == Kind::Checkpoint
+            && let Some(time) = value.get("time").and_then(serde_json::Value::as_str)
+            && encoding::parse_rfc3339(time).is_none()
+        {
+            return Err(malformed(EncodingError::Json(serde::de::Error::custom(
+                format!(
+                    "the checkpoint's time `{}` is not a time of the format",
+                    encoding::echo(time)
+                ),
+            ))));
+        }
+        serde_json::from_value(value).map_err(|e| malformed(e.into()))
     }
 
     /// Requires exactly one signature, by `key`, and checks it strictly.
@@ -318,6 +415,39 @@ mod tests {
         assert_eq!(
             env.to_canonical(),
             encoding::to_canonical_vec(&env).unwrap()
+        );
+    }
+
+    #[test]
+    fn the_computed_envelope_length_is_the_real_one() {
+        let k = SecretKey::from_seed(&[5u8; 32]).unwrap();
+        for n in [0usize, 1, 2, 3, 4, 100, 1000, 4097] {
+            let body = vec![b'a'; n];
+            for kind in Kind::ALL {
+                let bytes = sign_bytes(kind, &body, &k).unwrap();
+                assert_eq!(envelope_len(kind, n), bytes.len() as u64, "{kind:?} {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_object_over_its_readers_limit_is_refused_before_signing() {
+        let k = SecretKey::from_seed(&[5u8; 32]).unwrap();
+        let limit = crate::ledger::ENTRY_LIMIT;
+        // The largest payload whose envelope fits, and one byte (one base64 group) more.
+        let fits = (0..)
+            .map(|n| n * 3)
+            .take_while(|n| envelope_len(Kind::Drift, *n) <= limit)
+            .last()
+            .unwrap();
+        let bytes = sign_bytes(Kind::Drift, &vec![b'a'; fits], &k).unwrap();
+        assert!(bytes.len() as u64 <= limit);
+        let err = sign_bytes(Kind::Drift, &vec![b'a'; fits + 1], &k).unwrap_err();
+        assert!(matches!(err, EnvelopeError::TooLarge { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .contains("over the 1 MiB limit every reader enforces: shorten the notes"),
+            "{err}"
         );
     }
 

@@ -5,7 +5,9 @@
 //! lists, portable and unique paths), and the signature, checked by the caller against the keys
 //! the registry trusts.
 
-use crate::encoding::{EncodingError, from_canonical_slice, to_canonical_vec};
+use crate::encoding::{
+    EncodingError, echo, forbidden_char, from_canonical_slice, parse_rfc3339, to_canonical_vec,
+};
 use crate::envelope::{self, EnvelopeError, Kind, Unverified};
 use crate::formats::Format;
 use crate::keys::{Fingerprint, SecretKey};
@@ -19,8 +21,15 @@ pub const MANIFEST_NAME: &str = "reg-manifest.json";
 /// Largest manifest reg reads.
 pub const MANIFEST_LIMIT: u64 = 1024 * 1024;
 
-/// Most artifacts in a bundle.
+/// Most artifacts in a bundle (`maxItems` of `artifacts` in the schema).
 pub const MAX_ARTIFACTS: usize = 10_000;
+
+/// Longest artifact path, in bytes (`maxLength` of a path in the schema, which counts
+/// characters: the byte limit here is the stricter).
+pub const MAX_PATH_LEN: usize = 1024;
+
+/// Most components of an artifact path.
+pub const MAX_PATH_COMPONENTS: usize = 32;
 
 /// One artifact of a model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,7 +132,8 @@ impl SignedManifest {
             .into());
         }
         let value: serde_json::Value = from_canonical_slice(&envelope.payload)?;
-        let mut problems = schema_violations(&value);
+        let mut problems = identifier_violations(&value);
+        problems.extend(schema_violations(&value));
         if problems.is_empty() {
             let manifest: Manifest = serde_json::from_value(value).map_err(EncodingError::from)?;
             problems.extend(rule_violations(&manifest));
@@ -150,12 +160,16 @@ impl SignedManifest {
 }
 
 /// Signs a manifest with the publisher's key (whose fingerprint must be `publisher`).
+///
+/// Everything a reader checks is checked first, the size included ([`envelope::sign_bytes`]):
+/// a manifest that `reg add` would refuse is never signed.
 pub fn sign(manifest: &Manifest, key: &SecretKey) -> Result<Vec<u8>, ManifestError> {
-    let problems = rule_violations(manifest);
+    let value = serde_json::to_value(manifest).map_err(EncodingError::from)?;
+    let mut problems = identifier_violations(&value);
+    problems.extend(rule_violations(manifest));
     if !problems.is_empty() {
         return Err(ManifestError::Invalid(problems));
     }
-    let value = serde_json::to_value(manifest).map_err(EncodingError::from)?;
     let schema = schema_violations(&value);
     if !schema.is_empty() {
         return Err(ManifestError::Invalid(schema));
@@ -167,6 +181,45 @@ pub fn sign(manifest: &Manifest, key: &SecretKey) -> Result<Vec<u8>, ManifestErr
 /// Every schema violation, as `field: problem`.
 pub fn schema_violations(value: &serde_json::Value) -> Vec<String> {
     crate::schema::violations(crate::schema::Schema::BundleManifest, value, "manifest")
+}
+
+/// Control (C0, DEL, C1) and bidirectional-formatting characters in the manifest's identifiers
+/// (name, version, label keys, provenance names; paths are [`check_path`]'s), naming the field
+/// and the code point. Identifiers are what an operator reads to decide; such characters hide
+/// or reorder them. Free text (description, framework, label values) may hold them: output
+/// escapes them. Checked on the JSON value, so that it is said even where the schema also
+/// refuses the field.
+pub fn identifier_violations(value: &serde_json::Value) -> Vec<String> {
+    use serde_json::Value;
+    let mut fields: Vec<(String, &str)> = Vec::new();
+    for f in ["name", "version"] {
+        if let Some(s) = value.get(f).and_then(Value::as_str) {
+            fields.push((format!("/{f}"), s));
+        }
+    }
+    if let Some(labels) = value.get("labels").and_then(Value::as_object) {
+        for k in labels.keys() {
+            fields.push(("/labels (a key)".into(), k));
+        }
+    }
+    if let Some(list) = value.get("provenance").and_then(Value::as_array) {
+        for (i, p) in list.iter().enumerate() {
+            if let Some(s) = p.get("name").and_then(Value::as_str) {
+                fields.push((format!("/provenance/{i}/name"), s));
+            }
+        }
+    }
+    fields
+        .into_iter()
+        .filter_map(|(at, text)| {
+            forbidden_char(text).map(|c| {
+                format!(
+                    "{at}: `{}`: the character {c} (a control or bidirectional-formatting character) is not allowed",
+                    echo(text)
+                )
+            })
+        })
+        .collect()
 }
 
 /// Rules the schema cannot express: order, uniqueness after normalisation, portable paths.
@@ -187,16 +240,19 @@ pub fn rule_violations(m: &Manifest) -> Vec<String> {
     let mut seen = BTreeSet::new();
     for (i, a) in m.artifacts.iter().enumerate() {
         if let Err(why) = check_path(&a.path) {
-            out.push(format!(
-                "/artifacts/{i}/path: `{}`: {why}",
-                a.path.escape_debug()
-            ));
+            out.push(format!("/artifacts/{i}/path: `{}`: {why}", echo(&a.path)));
         } else if !seen.insert(path_key(&a.path)) {
             out.push(format!(
                 "/artifacts/{i}/path: `{}` duplicates another path when case and Unicode normalisation are ignored",
-                a.path
+                echo(&a.path)
             ));
         }
+    }
+    if parse_rfc3339(&m.created).is_none() {
+        out.push(format!(
+            "/created: `{}` is not a time of the format (YYYY-MM-DDTHH:MM:SSZ, a real date, year 1970 to 9999)",
+            echo(&m.created)
+        ));
     }
     out
 }
@@ -219,8 +275,8 @@ pub fn check_path(path: &str) -> Result<(), String> {
     if path.is_empty() {
         return Err("empty path".into());
     }
-    if path.len() > 1024 {
-        return Err("longer than 1024 bytes".into());
+    if path.len() > MAX_PATH_LEN {
+        return Err(format!("longer than {MAX_PATH_LEN} bytes"));
     }
     if path.starts_with('/') {
         return Err("absolute path".into());
@@ -228,15 +284,20 @@ pub fn check_path(path: &str) -> Result<(), String> {
     if path.nfc().collect::<String>() != path {
         return Err("not in Unicode NFC form".into());
     }
+    if let Some(c) = forbidden_char(path) {
+        return Err(format!(
+            "the character {c} (a control or bidirectional-formatting character) is not allowed"
+        ));
+    }
     if let Some(c) = path
         .chars()
-        .find(|c| c.is_control() || matches!(c, '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|'))
+        .find(|c| matches!(c, '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|'))
     {
-        return Err(format!("character {:?} is not allowed", c));
+        return Err(format!("character {c:?} is not allowed"));
     }
     let components: Vec<&str> = path.split('/').collect();
-    if components.len() > 32 {
-        return Err("more than 32 components".into());
+    if components.len() > MAX_PATH_COMPONENTS {
+        return Err(format!("more than {MAX_PATH_COMPONENTS} components"));
     }
     for c in &components {
         match *c {
@@ -248,11 +309,14 @@ pub fn check_path(path: &str) -> Result<(), String> {
             return Err("a component is longer than 255 bytes".into());
         }
         if c.ends_with('.') || c.ends_with(' ') {
-            return Err(format!("component `{c}` ends with a dot or a space"));
+            return Err(format!(
+                "component `{}` ends with a dot or a space",
+                echo(c)
+            ));
         }
         let lower = c.to_lowercase();
         if lower == ".registry" || lower == ".git" {
-            return Err(format!("`{c}` is a reserved name"));
+            return Err(format!("`{}` is a reserved name", echo(c)));
         }
         let stem = lower.split('.').next().unwrap_or_default();
         let device = matches!(stem, "con" | "prn" | "aux" | "nul")
@@ -260,7 +324,7 @@ pub fn check_path(path: &str) -> Result<(), String> {
                 && stem.len() == 4
                 && matches!(stem.as_bytes()[3], b'1'..=b'9'));
         if device {
-            return Err(format!("`{c}` is a Windows device name"));
+            return Err(format!("`{}` is a Windows device name", echo(c)));
         }
     }
     if components.len() == 1 && components[0].eq_ignore_ascii_case(MANIFEST_NAME) {
@@ -313,10 +377,18 @@ mod tests {
             "sp ",
             "reg-manifest.json",
             "e\u{301}",
+            "a\u{7f}b",
+            "a\u{85}b",
+            "a\u{202e}b",
+            "a\u{2066}b",
+            "a\u{061c}b",
+            "a\u{200f}b",
         ] {
             assert!(check_path(bad).is_err(), "{bad:?}");
         }
         assert!(check_path("x/reg-manifest.json").is_ok());
+        let e = check_path("model\u{202e}nib.exe").unwrap_err();
+        assert!(e.contains("U+202E"), "{e}");
         assert_eq!(path_key("Model.BIN"), path_key("model.bin"));
         assert_eq!(
             path_key("\u{e9}"),

@@ -6,6 +6,9 @@
 /// Longest name, in bytes.
 pub const MAX_NAME_LEN: usize = 64;
 
+/// Longest version, in bytes.
+pub const MAX_VERSION_LEN: usize = 64;
+
 /// A name that breaks the rule, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
@@ -14,19 +17,21 @@ pub const MAX_NAME_LEN: usize = 64;
 pub struct NameError {
     /// What kind of name ("model name", "slot name").
     pub what: &'static str,
-    /// The name given.
+    /// The name given, shortened and with control and bidi characters escaped
+    /// ([`crate::encoding::echo`]): an error never rewrites the terminal nor echoes a whole
+    /// oversized input.
     pub name: String,
     /// Which part of the rule it breaks.
-    pub why: &'static str,
+    pub why: std::borrow::Cow<'static, str>,
 }
 
 /// Checks `name` against the rule `^[a-z0-9][a-z0-9._-]{0,63}$`.
 pub fn check(what: &'static str, name: &str) -> Result<(), NameError> {
-    let err = |why| {
+    let err = |why: &'static str| {
         Err(NameError {
             what,
-            name: name.to_string(),
-            why,
+            name: crate::encoding::echo(name),
+            why: why.into(),
         })
     };
     let Some(first) = name.bytes().next() else {
@@ -38,14 +43,23 @@ pub fn check(what: &'static str, name: &str) -> Result<(), NameError> {
     if !(first.is_ascii_lowercase() || first.is_ascii_digit()) {
         return err("it must start with a lowercase letter or a digit");
     }
-    if let Some(bad) = name.bytes().find(|b| {
-        !(b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'))
-    }) {
-        return if bad.is_ascii_uppercase() {
-            err("it has an uppercase letter")
-        } else {
-            err("it has a character outside a-z 0-9 . _ -")
-        };
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')))
+    {
+        return Err(NameError {
+            what,
+            name: crate::encoding::echo(name),
+            why: if bad.is_ascii_uppercase() {
+                "it has an uppercase letter".into()
+            } else {
+                format!(
+                    "it has the character U+{:04X}, outside a-z 0-9 . _ -",
+                    bad as u32
+                )
+                .into()
+            },
+        });
     }
     Ok(())
 }
@@ -53,14 +67,17 @@ pub fn check(what: &'static str, name: &str) -> Result<(), NameError> {
 /// A version that is not a semantic version.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "invalid version `{0}`: expected a semantic version such as 1.4.0 or 2.0.0-rc.1 (semver.org)"
+    "invalid version `{0}`: expected a semantic version such as 1.4.0 or 2.0.0-rc.1 (semver.org), at most 64 bytes"
 )]
-pub struct VersionError(pub String);
+pub struct VersionError(
+    /// The version given, shortened and escaped ([`crate::encoding::echo`]).
+    pub String,
+);
 
 /// Checks a semantic version 2.0.0: `MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD]`, at most 64 bytes.
 pub fn check_version(v: &str) -> Result<(), VersionError> {
-    let bad = || Err(VersionError(v.to_string()));
-    if v.len() > 64 {
+    let bad = || Err(VersionError(crate::encoding::echo(v)));
+    if v.len() > MAX_VERSION_LEN {
         return bad();
     }
     let (rest, build) = match v.split_once('+') {
@@ -98,6 +115,21 @@ pub fn check_version(v: &str) -> Result<(), VersionError> {
 #[cfg(test)]
 mod tests {
     use super::{check, check_version};
+
+    #[test]
+    fn errors_name_the_code_point_and_never_echo_raw_controls_or_long_inputs() {
+        let e = check("slot name", "prod\u{202e}x").unwrap_err().to_string();
+        assert!(e.contains("U+202E"), "{e}");
+        assert!(!e.contains('\u{202e}'), "{e}");
+        let e = check("model name", "a\u{1b}[2J").unwrap_err().to_string();
+        assert!(!e.contains('\u{1b}'), "{e}");
+        let e = check("model name", &"x".repeat(100_000))
+            .unwrap_err()
+            .to_string();
+        assert!(e.len() < 400, "{e}");
+        let e = check_version(&"1".repeat(100_000)).unwrap_err().to_string();
+        assert!(e.len() < 400, "{e}");
+    }
 
     #[test]
     fn semantic_versions() {

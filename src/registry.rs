@@ -696,6 +696,12 @@ fn read_config(dot: &Path) -> Result<Config, RegistryError> {
                 found: v,
             });
         }
+        // Version 0 never existed: a config naming it was not written by reg.
+        Some(0) => {
+            return Err(bad(
+                "format_version 0 is not a format version (the first is 1)".into(),
+            ));
+        }
         Some(_) => {}
         None => return Err(bad("no format_version".into())),
     }

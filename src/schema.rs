@@ -34,14 +34,20 @@ fn validator(schema: Schema) -> &'static jsonschema::Validator {
     }
 }
 
-/// Every violation of `schema` in `value`, as `/json/pointer: problem` (the root is `what`).
+/// Longest violation message, in bytes: the validator quotes the offending value, which may be
+/// a whole oversized input (a 100 KB name, 4096 characters of notes).
+const VIOLATION_LIMIT: usize = 300;
+
+/// Every violation of `schema` in `value`, as `/json/pointer: problem` (the root is `what`),
+/// each shortened and with control and bidirectional-formatting characters escaped
+/// ([`crate::encoding::echo_within`]), since the validator quotes the offending value.
 pub fn violations(schema: Schema, value: &serde_json::Value, what: &str) -> Vec<String> {
     validator(schema)
         .iter_errors(value)
         .map(|e| {
             let at = e.instance_path().to_string();
             let at = if at.is_empty() { what.to_string() } else { at };
-            format!("{at}: {e}")
+            crate::encoding::echo_within(&format!("{at}: {e}"), VIOLATION_LIMIT)
         })
         .collect()
 }

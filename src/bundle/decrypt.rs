@@ -11,9 +11,17 @@ use age::secrecy::SecretString;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 
-/// Most expensive scrypt work factor accepted from a passphrase-encrypted bundle: log2(N) = 22
-/// (4 GiB of memory would be 2^24); the age CLI writes 18.
-const MAX_SCRYPT_LOG_N: u8 = 22;
+/// Most expensive scrypt work factor accepted from a passphrase-encrypted bundle: log2(N) = 20,
+/// which takes 1 GiB of memory (scrypt needs 128 · r · N bytes, r = 8) and a few seconds. The
+/// bundle chooses its own work factor, so whoever holds the medium could otherwise make every
+/// `reg add` take 4 GiB and 18 s (log2(N) = 22) or far more. The age CLI and `reg bundle pack`
+/// write 18 (256 MiB).
+pub(super) const MAX_SCRYPT_LOG_N: u8 = 20;
+
+/// Memory scrypt needs for a work factor, in MiB: 128 · r · 2^log_n bytes with r = 8.
+fn scrypt_mib(log_n: u8) -> u64 {
+    1u64.checked_shl(u32::from(log_n) + 10).unwrap_or(u64::MAX) >> 20
+}
 
 /// age identities that may decrypt a bundle.
 pub type Identities = Vec<Box<dyn age::Identity + Send + Sync>>;
@@ -85,7 +93,14 @@ fn open<R: Read>(
     };
     decryptor
         .decrypt(identities.into_iter())
-        .map_err(|e| BundleError::Decrypt(e.to_string()))
+        .map_err(|e| match e {
+            age::DecryptError::ExcessiveWork { required, .. } => BundleError::Decrypt(format!(
+                "the bundle's passphrase work factor is 2^{required}, which needs {} MiB of memory; reg accepts at most 2^{MAX_SCRYPT_LOG_N} ({} MiB): ask the publisher to re-encrypt it (`reg bundle pack --passphrase` and the age CLI write 2^18)",
+                scrypt_mib(required),
+                scrypt_mib(MAX_SCRYPT_LOG_N)
+            )),
+            e => BundleError::Decrypt(e.to_string()),
+        })
 }
 
 /// A reader with some bytes put back in front.

@@ -66,7 +66,7 @@ pub enum BundleError {
 
 fn entry_err(name: &str, why: impl Into<String>) -> BundleError {
     BundleError::Entry {
-        name: name.escape_debug().to_string(),
+        name: crate::encoding::echo(name),
         why: why.into(),
     }
 }

@@ -46,6 +46,12 @@ pub struct Metadata {
     pub provenance: Vec<Provenance>,
 }
 
+/// The scrypt work factor of passphrase bundles, log2(N): what the age CLI writes (256 MiB,
+/// about a second), below what readers accept ([`super::decrypt::MAX_SCRYPT_LOG_N`]).
+pub const PACK_SCRYPT_LOG_N: u8 = 18;
+
+const _: () = assert!(PACK_SCRYPT_LOG_N <= super::decrypt::MAX_SCRYPT_LOG_N);
+
 /// How to encrypt the bundle.
 pub enum Encryption {
     /// A plain tar.
@@ -140,9 +146,15 @@ pub fn pack(
                 .ctx("encrypt", out)?
         }
         Encryption::Passphrase(p) => {
-            let stream = age::Encryptor::with_user_passphrase(p)
-                .wrap_output(hashing)
-                .ctx("encrypt", out)?;
+            // A fixed work factor, not one calibrated to this machine: a fast packer could
+            // otherwise pick one above what every reader accepts.
+            let mut r = age::scrypt::Recipient::new(p);
+            r.set_work_factor(PACK_SCRYPT_LOG_N);
+            let stream =
+                age::Encryptor::with_recipients(std::iter::once(&r as &dyn age::Recipient))
+                    .map_err(|e| BundleError::Archive(format!("cannot encrypt: {e}")))?
+                    .wrap_output(hashing)
+                    .ctx("encrypt", out)?;
             write_tar(stream, &signed, &files, &manifest, mtime)?
                 .finish()
                 .ctx("encrypt", out)?

@@ -52,10 +52,12 @@ pub fn run(ctx: &Context, cmd: DriftCommand) -> anyhow::Result<()> {
     match cmd {
         DriftCommand::Record(a) => {
             let key = load_key(&a.key)?;
-            let text = std::fs::read(&a.observation)
-                .map_err(|e| anyhow::anyhow!("read `{}`: {e}", a.observation.display()))?;
-            let value: serde_json::Value = serde_json::from_slice(&text)
-                .map_err(|e| anyhow::anyhow!("`{}` is not JSON: {e}", a.observation.display()))?;
+            let text = reg::fsutil::read_small(&a.observation, reg::drift::OBSERVATION_FILE_LIMIT)?;
+            let value = reg::drift::parse_observation(&text).map_err(|e| {
+                let e = e.to_string();
+                let e = e.trim_start_matches("invalid JSON: ");
+                anyhow::anyhow!("`{}` is not JSON: {e}", a.observation.display())
+            })?;
             let reg = ctx.open()?;
             let done = reg::drift::record(&reg, &key, &a.model, value)?;
             let reg::entry::Body::Drift(d) = &done.entry.body else {

@@ -122,6 +122,9 @@ fn registry(e: &RegistryError) -> (u8, Option<String>) {
             Some("someone planted a link or special file in the registry; nothing was read through it or changed: run `reg fsck` to list every such path and restore the registry from a trusted copy".into()),
         ),
         RegistryError::HostState(h) => (USAGE_OR_IO, Some(host_state(h))),
+        // Refused before anything was signed: the message says what to change.
+        RegistryError::Envelope(reg::envelope::EnvelopeError::TooLarge { .. })
+        | RegistryError::Entry(reg::entry::EntryError::Invalid(_)) => (REFUSED, None),
         RegistryError::Envelope(_) | RegistryError::Entry(_) | RegistryError::Encoding(_) | RegistryError::Io(_) => {
             (USAGE_OR_IO, None)
         }

@@ -12,6 +12,12 @@ use std::fs;
 /// would forge a line of output.
 const HOSTILE: &str = "ok\x1b]0;pwned\x07\x1b[2J\r\x08\u{9b}31m\u{202e}gpj.exe\u{2066}\u{200f}\u{feff}\u{7f}\nALLOW fake";
 
+/// What writers still accept in a reason (controls other than newline and tab are refused at
+/// signing, see `input_rules::reasons_refuse_controls_other_than_newline_and_tab`): right-to-left
+/// override and isolate, an invisible mark, a BOM and a forged line break. Ledgers written before
+/// that rule may hold any character; the output side escapes them all the same.
+const HOSTILE_REASON: &str = "ok\u{202e}gpj.exe\u{2066}\u{200f}\u{feff}\nALLOW fake";
+
 /// Characters that must never reach a terminal from reg (C0 but newline, DEL, C1, and the
 /// bidirectional and invisible format characters).
 fn forbidden(c: char) -> bool {
@@ -53,12 +59,14 @@ fn hostile_registry() -> Sandbox {
         ("pub.pem.pub", "publisher"),
         ("rep.pem.pub", "reporter"),
     ] {
-        s.trust(public, role, HOSTILE);
+        s.trust(public, role, HOSTILE_REASON);
     }
     fs::create_dir(s.join("m")).unwrap();
     fs::write(s.join("m/r.yar"), "rule r { condition: true }\n").unwrap();
     let label = format!("note={HOSTILE}");
-    let provenance = format!("{HOSTILE}={}", "sha256:".to_string() + &"0".repeat(64));
+    // Provenance names are identifiers: pack refuses controls and bidi characters in them
+    // (`input_rules::pack_refuses_control_and_bidi_characters_in_names_and_provenance`).
+    let provenance = format!("corpus={}", "sha256:".to_string() + &"0".repeat(64));
     s.ok(&[
         "bundle",
         "pack",
@@ -91,7 +99,7 @@ fn hostile_registry() -> Sandbox {
         "--key",
         "op.pem",
         "--reason",
-        HOSTILE,
+        HOSTILE_REASON,
     ]);
     s.ok(&[
         "activate",
@@ -100,7 +108,7 @@ fn hostile_registry() -> Sandbox {
         "--key",
         "op.pem",
         "--reason",
-        HOSTILE,
+        HOSTILE_REASON,
     ]);
     s.ok(&[
         "deprecate",
@@ -108,7 +116,7 @@ fn hostile_registry() -> Sandbox {
         "--key",
         "op.pem",
         "--reason",
-        HOSTILE,
+        HOSTILE_REASON,
     ]);
     s.ok(&[
         "policy",
@@ -118,7 +126,7 @@ fn hostile_registry() -> Sandbox {
         "--key",
         "root.pem",
         "--reason",
-        HOSTILE,
+        HOSTILE_REASON,
     ]);
     let recipient = s.ok(&["key", "gen", "--age", "id.age"]);
     s.ok(&[
@@ -128,7 +136,7 @@ fn hostile_registry() -> Sandbox {
         "--key",
         "root.pem",
         "--reason",
-        HOSTILE,
+        HOSTILE_REASON,
     ]);
     let obs = serde_json::json!({
         "window": {"start": "2026-10-01T00:00:00Z", "end": "2026-10-02T00:00:00Z"},
@@ -159,7 +167,7 @@ fn every_listing_shows_medium_text_escaped() {
         format!("description: {escaped}"),
         format!("framework:   {escaped}"),
         format!("label:       note={escaped}"),
-        format!("provenance:  {escaped} sha256:"),
+        "provenance:  corpus sha256:".to_string(),
     ] {
         assert!(show.contains(&line), "`{line}` not in: {show}");
     }
@@ -169,10 +177,14 @@ fn every_listing_shows_medium_text_escaped() {
         "a forged line: {show}"
     );
     let (log, _) = clean(&s, &["log"]);
-    assert!(log.contains(&format!("  reason:  {escaped}")), "{log}");
+    let escaped_reason = "ok\\u{202e}gpj.exe\\u{2066}\\u{200f}\\u{feff}\\nALLOW fake";
+    assert!(
+        log.contains(&format!("  reason:  {escaped_reason}")),
+        "{log}"
+    );
     assert!(!log.lines().any(|l| l.starts_with("ALLOW")), "{log}");
     let (history, _) = clean(&s, &["log", "det@1.0.0"]);
-    assert!(history.contains(escaped), "{history}");
+    assert!(history.contains(escaped_reason), "{history}");
     for args in [
         &["list"][..],
         &["status"],
@@ -200,7 +212,7 @@ fn json_keeps_the_exact_strings_and_is_terminal_safe() {
     assert_eq!(show["description"], HOSTILE);
     assert_eq!(show["framework"], HOSTILE);
     assert_eq!(show["labels"]["note"], HOSTILE);
-    assert_eq!(show["provenance"][0]["name"], HOSTILE);
+    assert_eq!(show["provenance"][0]["name"], "corpus");
     assert_eq!(show["drift"]["latest"]["notes"], HOSTILE);
     let log = json(&["log", "--json"]);
     let reasons: Vec<&str> = log
@@ -210,7 +222,7 @@ fn json_keeps_the_exact_strings_and_is_terminal_safe() {
         .filter_map(|r| r["reason"].as_str())
         .collect();
     assert!(reasons.len() >= 8, "{log}");
-    assert!(reasons.iter().all(|r| *r == HOSTILE), "{log}");
+    assert!(reasons.iter().all(|r| *r == HOSTILE_REASON), "{log}");
     let drift = json(&["drift", "list", "det@1.0.0", "--json"]);
     assert_eq!(drift[0]["observation"]["notes"], HOSTILE);
     assert_eq!(drift[0]["observation"]["metrics"][0]["notes"], HOSTILE);

@@ -61,8 +61,12 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let mut meta: Metadata = match &args.metadata {
-        Some(p) => serde_json::from_slice(&std::fs::read(p)?)
-            .map_err(|e| anyhow::anyhow!("metadata file `{}`: {e}", p.display()))?,
+        Some(p) => reg::encoding::parse_json_strict(&reg::fsutil::read_small(
+            p,
+            reg::manifest::MANIFEST_LIMIT,
+        )?)
+        .and_then(|v| Ok(serde_json::from_value(v)?))
+        .map_err(|e| anyhow::anyhow!("metadata file `{}`: {e}", p.display()))?,
         None => Metadata::default(),
     };
     if let Some(v) = args.name {
