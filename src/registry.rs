@@ -540,12 +540,16 @@ impl Transaction<'_> {
                 prev: Some(self.state.head),
                 registry: Some(self.state.registry),
                 seq: self.state.seq + 1,
-                time: String::new(),
+                time: now()?,
             },
             body: body.clone(),
         };
         self.state.authorize(&entry.header.actor, &entry.body)?;
         self.state.clone().apply(self.state.head, &entry)?;
+        // What signing would refuse (a bad clock, an entry over the readers' limit), refused
+        // before the caller stores the objects the entry refers to.
+        entry.check_fields()?;
+        entry.check_writable()?;
         Ok(())
     }
 

@@ -513,6 +513,27 @@ mod tests {
     }
 
     #[test]
+    fn a_staged_file_is_locked_while_it_is_staged() {
+        let (_d, s) = store();
+        let staged = s.stage(&mut &b"bytes being staged"[..]).unwrap();
+        // What gc does with a file in tmp/: another open file description tries the lock.
+        let other = fs::File::open(staged.tmp.path()).unwrap();
+        assert!(matches!(
+            other.try_lock(),
+            Err(fs::TryLockError::WouldBlock)
+        ));
+        let path = staged.tmp.path().to_path_buf();
+        drop(staged);
+        assert!(!path.exists(), "a dropped stage leaves nothing");
+        let large = s.stage_large(&mut &vec![7u8; 1 << 20][..]).unwrap();
+        let other = fs::File::open(large.tmp.path()).unwrap();
+        assert!(matches!(
+            other.try_lock(),
+            Err(fs::TryLockError::WouldBlock)
+        ));
+    }
+
+    #[test]
     fn id_is_plain_blake3_of_the_bytes() {
         // BLAKE3 of the empty input, as b3sum prints it.
         assert_eq!(
