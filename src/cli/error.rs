@@ -85,6 +85,12 @@ fn classify(err: &anyhow::Error) -> (u8, Option<String>) {
     if let Some(e) = err.downcast_ref::<StateError>() {
         return (REFUSED, state(e));
     }
+    if let Some(e) = err.downcast_ref::<TrustError>() {
+        return match e {
+            TrustError::Io(_) | TrustError::File { .. } => (USAGE_OR_IO, Some(trust(e))),
+            _ => (REFUSED, Some(trust(e))),
+        };
+    }
     (USAGE_OR_IO, None)
 }
 
@@ -184,6 +190,8 @@ fn ledger(_e: &LedgerError) -> String {
 fn trust(e: &TrustError) -> String {
     match e {
         TrustError::RootMismatch { .. } | TrustError::Replaced { .. } => "if the root key was legitimately replaced, check the new fingerprint out of band and pass it with --trust".into(),
+        TrustError::NotTheRoot { .. } => "ask the registry's owner for its root key fingerprint again (`reg key fingerprint ROOT.pem.pub`); if they confirm the one given, this medium does not hold their registry".into(),
+        TrustError::NoSuchPin { .. } => "`reg trust list` shows this host's pins".into(),
         _ => "check the host trust file (REG_TRUST_FILE overrides its path)".into(),
     }
 }

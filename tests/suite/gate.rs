@@ -221,10 +221,10 @@ fn the_library_hands_out_the_bytes_it_verified_even_if_the_file_is_swapped() {
         },
     )
     .unwrap();
-    let state = reg.state().unwrap();
-    let mut verified =
-        reg::gate::open_verified(&state, &path, &reg::gate::Scope::Slot("ransomware".into()))
-            .unwrap();
+    let gate = reg::gate::Gate::new(&reg, reg::gate::GateOptions::default()).unwrap();
+    let mut verified = gate
+        .open_verified(&path, &reg::gate::Scope::Slot("ransomware".into()))
+        .unwrap();
     // An attacker swaps the file between the check and the load.
     fs::write(&path, b"\x80\x04 malicious pickle").unwrap();
     let mut loaded = Vec::new();
@@ -238,7 +238,7 @@ fn the_library_hands_out_the_bytes_it_verified_even_if_the_file_is_swapped() {
         blake3::hash(&loaded).to_hex().to_string()
     );
     // And the swapped file itself is denied.
-    let denied = reg::gate::open_verified(&state, &path, &reg::gate::Scope::Any);
+    let denied = gate.open_verified(&path, &reg::gate::Scope::Any);
     assert!(matches!(denied, Err(reg::gate::GateError::Denied(_))));
 }
 
