@@ -16,7 +16,7 @@ use crate::store::{CopyError, ObjectId, hash_parallel as hash_reader};
 use crate::trust::PinStatus;
 use serde::{Deserialize, Serialize};
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// Which models may vouch for a file.
@@ -339,100 +339,6 @@ pub fn open_verified(
     Gate::new(reg, opts)?.open_verified(path, scope)
 }
 
-/// One line of the decision log: a decision, its time, and the hash of the line before it.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LogLine {
-    /// ALLOW (`true`) or DENY.
-    pub allowed: bool,
-    /// The file's BLAKE3.
-    pub hash: ObjectId,
-    /// The model, `name@version`, when one was found.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub model: Option<String>,
-    /// The file as given.
-    pub path: String,
-    /// BLAKE3 of the previous line (64 zeros for the first).
-    pub prev: String,
-    /// Why.
-    pub reason: String,
-    /// When.
-    pub time: String,
-}
-
-/// The `prev` of a log's first line.
-pub const LOG_START: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// Appends decisions to the hash-chained decision log at `path` (created if missing), under an
-/// exclusive lock so that concurrent gates keep one chain.
-pub fn append_log(path: &Path, decisions: &[Decision], time: &str) -> Result<(), IoError> {
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(path)
-        .ctx("open decision log", path)?;
-    file.lock().ctx("lock decision log", path)?;
-    let mut prev = last_line_hash(&mut file).ctx("read decision log", path)?;
-    let mut out = Vec::new();
-    for d in decisions {
-        let line = LogLine {
-            allowed: d.allowed,
-            hash: d.hash,
-            model: d.model.clone(),
-            path: d.path.to_string_lossy().into_owned(),
-            prev: prev.clone(),
-            reason: d.reason.clone(),
-            time: time.to_string(),
-        };
-        let bytes =
-            crate::encoding::to_canonical_vec(&line).expect("log lines hold no floats or nulls");
-        prev = blake3::hash(&bytes).to_hex().to_string();
-        out.extend_from_slice(&bytes);
-        out.push(b'\n');
-    }
-    file.write_all(&out).ctx("append to decision log", path)?;
-    file.sync_all().ctx("sync decision log", path)
-}
-
-fn last_line_hash(file: &mut File) -> io::Result<String> {
-    let len = file.seek(SeekFrom::End(0))?;
-    if len == 0 {
-        return Ok(LOG_START.to_string());
-    }
-    // Lines are short: the last one is within the final 64 KiB.
-    let start = len.saturating_sub(64 * 1024);
-    file.seek(SeekFrom::Start(start))?;
-    let mut tail = Vec::new();
-    file.read_to_end(&mut tail)?;
-    let body = tail.strip_suffix(b"\n").unwrap_or(&tail);
-    let last = body.rsplit(|b| *b == b'\n').next().unwrap_or(body);
-    Ok(blake3::hash(last).to_hex().to_string())
-}
-
-/// Verifies a decision log's chain; returns how many decisions it holds, or the first bad line.
-pub fn verify_log(path: &Path) -> Result<u64, String> {
-    let text = std::fs::read(path).map_err(|e| format!("read `{}`: {e}", path.display()))?;
-    if text.is_empty() {
-        return Ok(0);
-    }
-    let Some(body) = text.strip_suffix(b"\n") else {
-        return Err("the last line is cut short (no final newline)".into());
-    };
-    let mut prev = LOG_START.to_string();
-    let mut n = 0u64;
-    for (i, line) in body.split(|b| *b == b'\n').enumerate() {
-        let parsed: LogLine = crate::encoding::from_canonical_slice(line)
-            .map_err(|e| format!("line {}: {e}", i + 1))?;
-        if parsed.prev != prev {
-            return Err(format!(
-                "line {}: its prev is {}, but the line before it hashes to {prev} (a line was removed, changed or reordered)",
-                i + 1,
-                parsed.prev
-            ));
-        }
-        prev = blake3::hash(line).to_hex().to_string();
-        n += 1;
-    }
-    Ok(n)
-}
+pub use crate::decision_log::{
+    LOG_START, LogError, LogHost, LogLine, LogReport, append_log, verify_log,
+};

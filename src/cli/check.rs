@@ -1,7 +1,9 @@
 //! `reg check`: the load gate on the command line.
 
 use super::Context;
-use reg::gate::{Decision, Gate, GateOptions, Scope, append_log, hash_file, verify_log};
+use reg::gate::{
+    Decision, Gate, GateOptions, LogHost, LogReport, Scope, append_log, hash_file, verify_log,
+};
 use reg::record::resolve;
 use reg::registry::{Registry, discover};
 use std::path::PathBuf;
@@ -23,10 +25,12 @@ pub struct Args {
     /// Allow only artifacts of this model (name@version, record id or unique prefix)
     #[arg(long)]
     model: Option<String>,
-    /// Append every decision to this hash-chained decision log
+    /// Append every decision to this decision log (each line authenticated with this host's log
+    /// key; reg refuses to append to a log that does not verify)
     #[arg(long, env = "REG_GATE_LOG", value_name = "FILE")]
     log: Option<PathBuf>,
-    /// Verify a decision log's chain instead of checking files
+    /// Verify a decision log instead of checking files: every line's MAC with this host's key,
+    /// and its length against this host's record of it
     #[arg(long, value_name = "FILE", conflicts_with_all = ["slot", "model"])]
     verify_log: Option<PathBuf>,
     /// Print the decisions as JSON (schema/check.schema.json)
@@ -40,13 +44,28 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     if let Some(log) = &args.verify_log {
-        return match verify_log(log) {
-            Ok(n) => {
-                outln!("decision log OK: {n} decision(s), chain intact");
+        return match verify_log(&LogHost::new(), log)? {
+            LogReport::Authenticated {
+                log: id,
+                lines,
+                recorded,
+            } => {
+                outln!(
+                    "decision log OK: {lines} decision(s) (log {id}), every line authenticated with this host's log key, none missing from the {recorded} this host recorded"
+                );
                 Ok(ExitCode::SUCCESS)
             }
-            Err(e) => {
-                eprintln!("error: decision log `{}`: {e}", log.display());
+            LogReport::Empty => {
+                outln!("decision log OK: empty");
+                Ok(ExitCode::SUCCESS)
+            }
+            LogReport::Unauthenticated { lines } => {
+                outln!(
+                    "decision log UNAUTHENTICATED: {lines} decision(s) in the old format; its hash chain is intact, but anyone who can edit the file can recompute it"
+                );
+                eprintln!(
+                    "hint: keep it as an archive; `reg check --log` writes authenticated logs to a new file"
+                );
                 Ok(ExitCode::from(1))
             }
         };
@@ -70,7 +89,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         decisions.push(gate.decide(f, hash, &scope));
     }
     if let Some(log) = &args.log {
-        append_log(log, &decisions, &reg::encoding::now()?)?;
+        append_log(&LogHost::new(), log, &decisions, &reg::encoding::now()?)?;
     }
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&decisions)?);

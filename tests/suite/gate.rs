@@ -192,7 +192,10 @@ fn every_decision_goes_into_a_verifiable_hash_chained_log() {
     assert_eq!(lines[2]["reason"], "its model is REGISTERED, not approved");
     let (code, out, _) = check(&s, &["--verify-log", "gate.log"]);
     assert_eq!(code, 0);
-    assert!(out.contains("3 decision(s), chain intact"), "{out}");
+    assert!(
+        out.contains("3 decision(s)") && out.contains("every line authenticated"),
+        "{out}"
+    );
     // Removing the denied line (hiding a load attempt) breaks the chain.
     let kept: Vec<&str> = log
         .lines()
@@ -203,7 +206,7 @@ fn every_decision_goes_into_a_verifiable_hash_chained_log() {
     fs::write(s.join("gate.log"), kept.join("\n") + "\n").unwrap();
     let (code, _, err) = check(&s, &["--verify-log", "gate.log"]);
     assert_eq!(code, 1);
-    assert!(err.contains("line 2: its prev is"), "{err}");
+    assert!(err.contains("line 2: holds decision number 3"), "{err}");
 }
 
 #[test]

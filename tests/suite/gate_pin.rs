@@ -6,7 +6,7 @@ use assert_cmd::Command;
 use std::fs;
 
 /// A registry with det@1.0.0 PROMOTED and active in slot `ransomware`; returns its root.
-fn setup() -> (Sandbox, String) {
+pub fn setup() -> (Sandbox, String) {
     let s = Sandbox::new();
     let root = s.init_with_roles().0;
     s.add_model("det", "1.0.0", &[("rules.yar", "rule det {}".into())]);
@@ -38,7 +38,7 @@ fn run(mut c: Command, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-const FILE: &str = "m-det-1.0.0/rules.yar";
+pub const FILE: &str = "m-det-1.0.0/rules.yar";
 
 #[test]
 fn an_unpinned_registry_denies_every_file_with_code_unpinned() {

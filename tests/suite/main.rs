@@ -19,6 +19,7 @@ mod ed25519_vectors;
 mod format_example;
 mod fsck;
 mod gate;
+mod gate_log;
 mod gate_pin;
 mod guide;
 mod ingest;
