@@ -26,6 +26,7 @@ mod ingest;
 mod interop;
 mod ledger_tamper;
 mod lifecycle;
+mod readd;
 mod store;
 mod terminal;
 mod trust_cmd;
