@@ -168,6 +168,11 @@ struct OldLine {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Anchor {
+    /// The log's length in bytes then.
+    bytes: u64,
+    /// BLAKE3 of those bytes: an append whose log still starts with them verifies only the
+    /// lines after them (the fast path); any other log is verified line by line.
+    digest: String,
     /// The last line's MAC.
     head: String,
     /// How many lines the log had.
@@ -393,6 +398,10 @@ struct Scan {
     anchor: Option<Anchor>,
     /// The MAC of the line the record names.
     at_anchor: Option<String>,
+    /// Bytes read.
+    bytes: u64,
+    /// BLAKE3 of the bytes read.
+    hasher: blake3::Hasher,
 }
 
 /// Reads and checks every line of an open log.
@@ -403,8 +412,64 @@ fn scan(
     key: Option<&[u8; 32]>,
 ) -> Result<Scan, LogError> {
     file.seek(SeekFrom::Start(0)).ctx("read", path)?;
+    scan_from(host, file, path, key, empty())
+}
+
+/// The fast path of an append: when the log still starts with exactly the bytes this host
+/// recorded (their BLAKE3 in the record), only the lines after them are checked.
+fn resume(
+    host: &LogHost,
+    file: &mut File,
+    path: &Path,
+    key: &[u8; 32],
+) -> Result<Option<Scan>, LogError> {
+    file.seek(SeekFrom::Start(0)).ctx("read", path)?;
+    let mut first = Vec::new();
+    io::Read::take(BufReader::new(&mut *file), LINE_LIMIT + 1)
+        .read_until(b'\n', &mut first)
+        .ctx("read", path)?;
+    let Some(Ok(line)) = first
+        .strip_suffix(b"\n")
+        .map(from_canonical_slice::<LogLine>)
+    else {
+        return Ok(None);
+    };
+    let Some(anchor) = host.load_anchor(&line.log)? else {
+        return Ok(None);
+    };
+    let len = file.metadata().ctx("stat", path)?.len();
+    if anchor.path != log_path(path) || len < anchor.bytes {
+        return Ok(None);
+    }
+    file.seek(SeekFrom::Start(0)).ctx("read", path)?;
+    let mut hasher = blake3::Hasher::new();
+    let copied =
+        io::copy(&mut io::Read::take(&mut *file, anchor.bytes), &mut hasher).ctx("read", path)?;
+    if copied != anchor.bytes || hasher.finalize().to_hex().as_str() != anchor.digest {
+        return Ok(None);
+    }
+    let start = Scan {
+        log: Some(anchor.log.clone()),
+        lines: anchor.lines,
+        head: anchor.head.clone(),
+        old: false,
+        at_anchor: Some(anchor.head.clone()),
+        bytes: anchor.bytes,
+        hasher,
+        anchor: Some(anchor),
+    };
+    scan_from(host, file, path, Some(key), start).map(Some)
+}
+
+/// Checks the lines of an open log from its current position, continuing `s`.
+fn scan_from(
+    host: &LogHost,
+    file: &mut File,
+    path: &Path,
+    key: Option<&[u8; 32]>,
+    mut s: Scan,
+) -> Result<Scan, LogError> {
     let mut reader = BufReader::new(&mut *file);
-    let mut s = empty();
     let mut buf = Vec::new();
     loop {
         buf.clear();
@@ -414,6 +479,8 @@ fn scan(
         if n == 0 {
             return Ok(s);
         }
+        s.bytes += n as u64;
+        s.hasher.update(&buf);
         let i = s.lines + 1;
         let bad = |detail: String| LogError::Line {
             path: path.to_path_buf(),
@@ -589,6 +656,8 @@ fn empty() -> Scan {
         old: false,
         anchor: None,
         at_anchor: None,
+        bytes: 0,
+        hasher: blake3::Hasher::new(),
     }
 }
 
@@ -629,7 +698,10 @@ pub fn append_log(
     let key = host
         .mac_key(true)?
         .ok_or_else(|| LogError::NoKey(host.key_path()))?;
-    let s = scan(host, &mut file, path, Some(&key))?;
+    let s = match resume(host, &mut file, path, &key)? {
+        Some(s) => s,
+        None => scan(host, &mut file, path, Some(&key))?,
+    };
     if s.old {
         return Err(LogError::OldFormat {
             path: path.to_path_buf(),
@@ -649,6 +721,8 @@ pub fn append_log(
     };
     let mut prev = s.head;
     let mut n = s.lines;
+    let mut hasher = s.hasher;
+    let bytes = s.bytes;
     let mut out = Vec::new();
     for d in decisions {
         n += 1;
@@ -678,9 +752,12 @@ pub fn append_log(
     }
     file.write_all(&out).ctx("append to decision log", path)?;
     file.sync_all().ctx("sync decision log", path)?;
+    hasher.update(&out);
     // The record follows the log: a crash in between leaves the record short, which only means
     // the last lines are not yet protected against being cut.
     host.store_anchor(&Anchor {
+        bytes: bytes + out.len() as u64,
+        digest: hasher.finalize().to_hex().to_string(),
         head: prev,
         lines: n,
         log,

@@ -277,3 +277,29 @@ fn a_host_key_readable_by_others_is_refused() {
     assert!(!err.contains(&format!("{:x?}", fs::read(&key).unwrap())));
     assert_eq!(before, everything(&s));
 }
+
+#[test]
+fn an_edit_that_keeps_the_length_is_caught_by_an_append() {
+    // An append checks only the lines after the bytes the host recorded, but only when the log
+    // still starts with exactly those bytes: a same-length edit inside them is still found.
+    let s = logged();
+    let mut l = lines(&s);
+    let v: serde_json::Value = serde_json::from_str(&l[0]).unwrap();
+    let hash = v["hash"].as_str().unwrap();
+    let flipped: String = hash
+        .chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if i == 0 {
+                if c == '0' { '1' } else { '0' }
+            } else {
+                c
+            }
+        })
+        .collect();
+    l[0] = l[0].replace(hash, &flipped);
+    let len = fs::metadata(s.join("gate.log")).unwrap().len();
+    write_lines(&s, &l);
+    assert_eq!(len, fs::metadata(s.join("gate.log")).unwrap().len());
+    refused(&s, "line 1: its MAC does not verify");
+}
