@@ -143,6 +143,9 @@ pub struct LogLine {
     pub reason: String,
     /// When.
     pub time: String,
+    /// The warning that went with an ALLOW (a DEPRECATED model, a registry allowed unpinned).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub warning: Option<String>,
 }
 
 /// A line of the old, unauthenticated format (a bare hash chain), still read by `--verify-log`.
@@ -738,6 +741,7 @@ pub fn append_log(
             prev: prev.clone(),
             reason: d.reason.clone(),
             time: time.to_string(),
+            warning: d.warning.clone(),
         };
         let bad = |e: EncodingError| LogError::Line {
             path: path.to_path_buf(),

@@ -82,6 +82,13 @@ fn add(ctx: &Context, args: AddArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
+    // The fingerprint named in the genesis header is only a claim until the ledger verifies:
+    // its genesis signature by that very key, and every entry after it.
+    let state = reg.state()?;
+    outln!(
+        "ledger verified: {} entries, genesis signed by the root key above",
+        state.seq + 1
+    );
     let pin = pin_checked(
         &ctx.trust.file,
         reg.path(),

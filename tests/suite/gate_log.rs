@@ -303,3 +303,42 @@ fn an_edit_that_keeps_the_length_is_caught_by_an_append() {
     assert_eq!(len, fs::metadata(s.join("gate.log")).unwrap().len());
     refused(&s, "line 1: its MAC does not verify");
 }
+
+#[test]
+fn concurrent_gates_keep_one_verifiable_log_and_an_unpinned_allow_says_so() {
+    let (s, _) = setup();
+    let children: Vec<_> = (0..6)
+        .map(|i| {
+            let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("reg"));
+            for (k, v) in s.reg().get_envs() {
+                if let Some(v) = v {
+                    c.env(k, v);
+                }
+            }
+            let mut args = vec!["check", "--log", "gate.log"];
+            if i % 2 == 1 {
+                // A second host's trust file: not pinned there, allowed only by the flag.
+                c.env("REG_TRUST_FILE", s.join("host2/trust.json"));
+                args.push("--allow-unpinned");
+            }
+            args.extend(std::iter::repeat_n(FILE, 20));
+            c.current_dir(s.path())
+                .args(&args)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        assert!(c.wait_with_output().unwrap().status.success());
+    }
+    let (code, out, err) = run(&s, &["check", "--verify-log", "gate.log"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("120 decision(s)"), "{out}");
+    let warned = lines(&s)
+        .iter()
+        .filter(|l| l.contains("which is not pinned on this host"))
+        .count();
+    assert_eq!(warned, 60);
+}

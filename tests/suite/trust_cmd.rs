@@ -192,3 +192,22 @@ fn trust_remove_by_fingerprint_or_registry_id() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("[unpinned]"));
 }
+
+#[test]
+fn trust_add_pins_nothing_when_the_ledger_does_not_verify() {
+    let s = Sandbox::new();
+    let (root, _, _) = s.init_with_roles();
+    // Someone with the medium altered a signed entry: the right fingerprint pins nothing.
+    let entry = s.ledger_ids()[1].clone();
+    let p = s.object_path(&entry);
+    crate::util::make_writable(&p);
+    let mut bytes = fs::read(&p).unwrap();
+    bytes[40] ^= 1;
+    fs::write(&p, bytes).unwrap();
+    let before = s.snapshot();
+    let (code, _, err) = run(&s, &["trust", "add", &root]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains(&entry), "{err}");
+    assert!(!s.join("host2/trust.json").exists());
+    assert_eq!(before, s.snapshot());
+}
