@@ -5,7 +5,8 @@
 //! The gate copies FILE into a private, unlinked temporary file while hashing it, and hands back
 //! that copy only if its bytes are an artifact of SLOT's active model: a file swapped on disk
 //! after the check can never be what the consumer reads. Trust is pinned as for the CLI
-//! (`REG_TRUST`, or the host trust file).
+//! (`REG_TRUST`, or the host trust file: `reg trust add`); a registry this host has not pinned
+//! denies every file.
 
 use reg::gate::{Gate, GateOptions, Scope};
 use reg::registry::{Registry, discover};

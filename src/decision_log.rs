@@ -619,7 +619,15 @@ fn check_anchor(host: &LogHost, path: &Path, s: &Scan) -> Result<Option<Anchor>,
 /// host's record. A log moved to another path (rotation) is recorded at its new path, so that a
 /// new log can start at the old one.
 pub fn verify_log(host: &LogHost, path: &Path) -> Result<LogReport, LogError> {
-    let mut file = match File::open(path) {
+    let mut opts = OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        // A FIFO put in the log's place must not block the reader; it is refused below.
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.custom_flags(libc::O_NONBLOCK);
+    }
+    let mut file = match opts.open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             // Say so if this host kept a log there (deleted); otherwise just "not found".
@@ -628,6 +636,9 @@ pub fn verify_log(host: &LogHost, path: &Path) -> Result<LogReport, LogError> {
         }
         Err(e) => return Err(IoError::from_source("open decision log", path, e).into()),
     };
+    if !file.metadata().ctx("stat", path)?.is_file() {
+        return Err(not_a_file(path));
+    }
     file.lock_shared().ctx("lock decision log", path)?;
     let key = host.mac_key(false)?;
     let s = scan(host, &mut file, path, key.as_deref()).map_err(|e| no_key(e, host))?;
@@ -664,6 +675,13 @@ fn empty() -> Scan {
     }
 }
 
+fn not_a_file(path: &Path) -> LogError {
+    LogError::Host {
+        path: path.to_path_buf(),
+        detail: "the decision log is not a regular file".into(),
+    }
+}
+
 fn no_key(e: LogError, host: &LogHost) -> LogError {
     match e {
         LogError::NoKey(_) => LogError::NoKey(host.key_path()),
@@ -684,20 +702,18 @@ pub fn append_log(
     if decisions.is_empty() {
         return Ok(());
     }
-    let mut file = OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(path)
-        .ctx("open decision log", path)?;
-    file.lock().ctx("lock decision log", path)?;
-    if !file.metadata().ctx("stat", path)?.is_file() {
-        return Err(LogError::Line {
-            path: path.to_path_buf(),
-            line: 1,
-            detail: "the decision log is not a regular file".into(),
-        });
+    let mut opts = OpenOptions::new();
+    opts.read(true).append(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.custom_flags(libc::O_NONBLOCK);
     }
+    let mut file = opts.open(path).ctx("open decision log", path)?;
+    if !file.metadata().ctx("stat", path)?.is_file() {
+        return Err(not_a_file(path));
+    }
+    file.lock().ctx("lock decision log", path)?;
     let key = host
         .mac_key(true)?
         .ok_or_else(|| LogError::NoKey(host.key_path()))?;

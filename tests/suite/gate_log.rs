@@ -342,3 +342,27 @@ fn concurrent_gates_keep_one_verifiable_log_and_an_unpinned_allow_says_so() {
         .count();
     assert_eq!(warned, 60);
 }
+
+#[test]
+fn a_fifo_in_place_of_the_log_is_refused_without_blocking() {
+    let (s, _) = setup();
+    let made = std::process::Command::new("mkfifo")
+        .arg(s.join("gate.log"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    for args in [
+        &["check", "--verify-log", "gate.log"][..],
+        &["check", "--log", "gate.log", FILE],
+    ] {
+        let out = s
+            .reg()
+            .timeout(std::time::Duration::from_secs(20))
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("is not a regular file"), "{err}");
+    }
+}
