@@ -5,9 +5,10 @@
 //! The gate copies FILE into a private, unlinked temporary file while hashing it, and hands back
 //! that copy only if its bytes are an artifact of SLOT's active model: a file swapped on disk
 //! after the check can never be what the consumer reads. Trust is pinned as for the CLI
-//! (`REG_TRUST`, or the host trust file).
+//! (`REG_TRUST`, or the host trust file: `reg trust add`); a registry this host has not pinned
+//! denies every file.
 
-use reg::gate::{Scope, open_verified};
+use reg::gate::{Gate, GateOptions, Scope};
 use reg::registry::{Registry, discover};
 use reg::trust::{TrustOptions, default_trust_file};
 use std::io::Read as _;
@@ -28,10 +29,11 @@ fn main() -> anyhow::Result<()> {
     };
     // 1. Open the registry: its genesis root is checked against this host's pin.
     let reg = Registry::open(&discover(Some(&PathBuf::from(registry)))?, &trust)?;
-    // 2. The verified state (one hash and one signature check when the host verified it before).
-    let state = reg.state()?;
+    // 2. The gate: the verified state (one hash and one signature check when the host verified
+    //    it before). It denies everything if this host has not pinned the registry.
+    let gate = Gate::new(&reg, GateOptions::default())?;
     // 3. Ask the gate, for this slot's active model only.
-    match open_verified(&state, file.as_ref(), &Scope::Slot(slot.clone())) {
+    match gate.open_verified(file.as_ref(), &Scope::Slot(slot.clone())) {
         Ok(mut verified) => {
             // 4. Load from the handle the gate returned, never from the path again.
             let mut bytes = Vec::new();
@@ -46,7 +48,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Err(reg::gate::GateError::Denied(d)) => {
-            println!("DENY {file}: {}", d.reason);
+            println!("DENY {file}: {} [{}]", d.reason, d.code.as_str());
             std::process::exit(1);
         }
         Err(e) => Err(e.into()),

@@ -139,14 +139,25 @@ cd ..
 cp -r site-a usb-copy
 reg --registry usb-copy ledger verify
 
-step "16. Someone with the medium flips one byte of a ledger entry: caught, and named"
+step "16. A second host receives the medium: its gate denies until the registry is pinned"
+(
+  # Another host: its own trust file and records, with no pin for this registry yet.
+  export REG_TRUST_FILE="$work/host2/trust.json" REG_STATE_DIR="$work/host2/state"
+  refused --registry usb-copy check --slot ransomware-classifier sample-model/model.safetensors
+  # The registry's owner reads the root fingerprint out by phone: `reg key fingerprint root.pem.pub`.
+  fingerprint=$("$REG_BIN" key fingerprint keys/root.pem.pub)
+  reg --registry usb-copy trust add "$fingerprint"
+  reg --registry usb-copy check --slot ransomware-classifier sample-model/model.safetensors
+)
+
+step "17. Someone with the medium flips one byte of a ledger entry: caught, and named"
 entry=$(sed -n 3p usb-copy/.registry/ledger)
 object="usb-copy/.registry/objects/${entry:0:2}/${entry:2}"
 chmod u+w "$object"
 printf 'X' | dd of="$object" bs=1 seek=40 conv=notrunc status=none
 refused --registry usb-copy ledger verify
 
-step "17. Someone replaces the whole registry with one of their own keys: the host pin refuses it"
+step "18. Someone replaces the whole registry with one of their own keys: the host pin refuses it"
 rm -rf usb-copy
 mkdir -p attacker && (cd attacker && "$REG_BIN" key gen evil-root.pem >/dev/null 2>&1 &&
   REG_TRUST_FILE="$work/attacker/trust.json" "$REG_BIN" init forged --root-key evil-root.pem >/dev/null)

@@ -8,12 +8,15 @@
 //! the check and the use is never what gets loaded.
 
 use crate::fsutil::{IoContext, IoError};
+use crate::keys::Fingerprint;
 use crate::lifecycle::LifecycleState;
+use crate::registry::{Registry, RegistryError};
 use crate::state::State;
 use crate::store::{CopyError, ObjectId, hash_parallel as hash_reader};
-use serde::Serialize;
+use crate::trust::PinStatus;
+use serde::{Deserialize, Serialize};
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// Which models may vouch for a file.
@@ -27,6 +30,45 @@ pub enum Scope {
     Model(ObjectId),
 }
 
+/// Why the gate allowed or denied a file, as a stable word scripts can match (the `reason`
+/// sentence is for people and may change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Code {
+    /// ALLOW: an artifact of a PROMOTED model.
+    Promoted,
+    /// ALLOW with a warning: an artifact of a DEPRECATED model.
+    Deprecated,
+    /// DENY: the registry is not pinned on this host, so its answer proves nothing.
+    Unpinned,
+    /// DENY: the slot has no active model.
+    NoActiveModel,
+    /// DENY: no registered model holds these bytes.
+    NotRegistered,
+    /// DENY: the bytes are no artifact of the slot's active model, or of the model named.
+    OutOfScope,
+    /// DENY: the model is REGISTERED, not approved.
+    NotApproved,
+    /// DENY: the model is REVOKED.
+    Revoked,
+}
+
+impl Code {
+    /// The word, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Promoted => "promoted",
+            Code::Deprecated => "deprecated",
+            Code::Unpinned => "unpinned",
+            Code::NoActiveModel => "no-active-model",
+            Code::NotRegistered => "not-registered",
+            Code::OutOfScope => "out-of-scope",
+            Code::NotApproved => "not-approved",
+            Code::Revoked => "revoked",
+        }
+    }
+}
+
 /// The gate's answer for one file.
 #[derive(Debug, Clone, Serialize)]
 pub struct Decision {
@@ -36,6 +78,8 @@ pub struct Decision {
     pub hash: ObjectId,
     /// ALLOW or DENY.
     pub allowed: bool,
+    /// Why, as a stable word.
+    pub code: Code,
     /// The model that vouches for it (or, when denied, the one it belongs to), as `name@version`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
@@ -49,12 +93,16 @@ pub struct Decision {
     pub warning: Option<String>,
 }
 
-/// Decides for a file whose bytes hash to `hash`.
+/// What the verified `state` says about a file whose bytes hash to `hash`.
+///
+/// This is the registry's answer only: it does not know whether the host trusts the registry.
+/// A consumer asks a [`Gate`], which also refuses a registry this host has not pinned.
 pub fn decide(state: &State, path: &Path, hash: ObjectId, scope: &Scope) -> Decision {
     let mut d = Decision {
         path: path.to_path_buf(),
         hash,
         allowed: false,
+        code: Code::NotRegistered,
         model: None,
         record: None,
         reason: String::new(),
@@ -70,6 +118,7 @@ pub fn decide(state: &State, path: &Path, hash: ObjectId, scope: &Scope) -> Deci
         Scope::Slot(slot) => match state.slots.get(slot) {
             Some(s) => vec![s.model],
             None => {
+                d.code = Code::NoActiveModel;
                 d.reason = format!("slot `{slot}` has no active model");
                 return d;
             }
@@ -89,6 +138,9 @@ pub fn decide(state: &State, path: &Path, hash: ObjectId, scope: &Scope) -> Deci
         .filter(|(_, m)| m.artifacts.binary_search(&hash).is_ok())
         .min_by_key(|(_, m)| rank(m.state));
     let Some((id, m)) = best else {
+        if !matches!(scope, Scope::Any) {
+            d.code = Code::OutOfScope;
+        }
         d.reason = match scope {
             Scope::Any => "its bytes are no artifact of any registered model".into(),
             Scope::Slot(slot) => format!(
@@ -104,20 +156,127 @@ pub fn decide(state: &State, path: &Path, hash: ObjectId, scope: &Scope) -> Deci
     match m.state {
         LifecycleState::Promoted => {
             d.allowed = true;
+            d.code = Code::Promoted;
             d.reason = "an artifact of a PROMOTED model".into();
         }
         LifecycleState::Deprecated => {
             d.allowed = true;
+            d.code = Code::Deprecated;
             d.reason = "an artifact of a DEPRECATED model".into();
             d.warning = Some(format!(
                 "{}@{} is DEPRECATED: plan its replacement",
                 m.name, m.version
             ));
         }
-        LifecycleState::Registered => d.reason = "its model is REGISTERED, not approved".into(),
-        LifecycleState::Revoked => d.reason = "its model is REVOKED".into(),
+        LifecycleState::Registered => {
+            d.code = Code::NotApproved;
+            d.reason = "its model is REGISTERED, not approved".into();
+        }
+        LifecycleState::Revoked => {
+            d.code = Code::Revoked;
+            d.reason = "its model is REVOKED".into();
+        }
     }
     d
+}
+
+/// How a [`Gate`] treats the host's trust in the registry.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GateOptions {
+    /// Decide on a registry this host has not pinned (checked only against itself) instead of
+    /// denying everything. Anyone can make a registry that vouches for any file, so this is for
+    /// tests and first looks, never for a production gate.
+    pub allow_unpinned: bool,
+}
+
+/// The load gate of one registry as this host trusts it: the verified state, and whether its
+/// genesis root is pinned (`--trust`, `REG_TRUST` or the host trust file).
+///
+/// Fail closed: a registry that is not pinned vouches only for itself, and a medium can carry a
+/// registry made with anybody's root key, so every file is denied (code `unpinned`) unless
+/// [`GateOptions::allow_unpinned`] says otherwise.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    state: State,
+    pinned: bool,
+    registry: ObjectId,
+    root: Fingerprint,
+    opts: GateOptions,
+}
+
+impl Gate {
+    /// The gate of an opened registry: verifies its state (the fast path when this host
+    /// verified its checkpoint before).
+    pub fn new(reg: &Registry, opts: GateOptions) -> Result<Gate, RegistryError> {
+        Ok(Gate {
+            state: reg.state()?,
+            pinned: *reg.pin() != PinStatus::Unpinned,
+            registry: *reg.id(),
+            root: reg.root().clone(),
+            opts,
+        })
+    }
+
+    /// The verified state the gate decides on.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Whether the registry's genesis root is pinned on this host.
+    pub fn pinned(&self) -> bool {
+        self.pinned
+    }
+
+    /// Decides for a file whose bytes hash to `hash`.
+    pub fn decide(&self, path: &Path, hash: ObjectId, scope: &Scope) -> Decision {
+        if !self.pinned && !self.opts.allow_unpinned {
+            return Decision {
+                path: path.to_path_buf(),
+                hash,
+                allowed: false,
+                code: Code::Unpinned,
+                model: None,
+                record: None,
+                reason: format!(
+                    "registry {} (root {}) is not pinned on this host, so its answer proves nothing",
+                    self.registry, self.root
+                ),
+                warning: None,
+            };
+        }
+        let mut d = decide(&self.state, path, hash, scope);
+        if d.allowed && !self.pinned {
+            let note = format!(
+                "allowed by registry {} (root {}), which is not pinned on this host",
+                self.registry, self.root
+            );
+            d.warning = Some(match d.warning.take() {
+                Some(w) => format!("{w}; {note}"),
+                None => note,
+            });
+        }
+        d
+    }
+
+    /// Opens `path` for loading through the gate: see [`open_verified`].
+    pub fn open_verified(&self, path: &Path, scope: &Scope) -> Result<VerifiedArtifact, GateError> {
+        let mut source = File::open(path).ctx("open", path)?;
+        let mut copy = tempfile::tempfile().ctx("create private copy of", path)?;
+        let hash = hash_reader(&mut source, &mut copy).map_err(|e| match e {
+            CopyError::Read(e) => IoError::from_source("read", path, e),
+            CopyError::Write(e) => IoError::from_source("write private copy of", path, e),
+        })?;
+        let decision = self.decide(path, hash, scope);
+        if !decision.allowed {
+            return Err(GateError::Denied(Box::new(decision)));
+        }
+        copy.seek(SeekFrom::Start(0))
+            .ctx("rewind private copy of", path)?;
+        Ok(VerifiedArtifact {
+            decision,
+            file: copy,
+        })
+    }
 }
 
 /// Errors of the gate's file handling.
@@ -127,8 +286,17 @@ pub enum GateError {
     #[error(transparent)]
     Io(#[from] IoError),
     /// The file was denied.
-    #[error("`{}` denied: {}", .0.path.display(), .0.reason)]
+    #[error("`{}` denied ({}): {}", .0.path.display(), .0.code.as_str(), .0.reason)]
     Denied(Box<Decision>),
+    /// The registry's state could not be verified (boxed: the variant is large and rare).
+    #[error(transparent)]
+    Registry(Box<RegistryError>),
+}
+
+impl From<RegistryError> for GateError {
+    fn from(e: RegistryError) -> Self {
+        GateError::Registry(Box::new(e))
+    }
 }
 
 /// Reads a file through its handle (never a mapping a writer could change underneath) and
@@ -156,126 +324,21 @@ pub struct VerifiedArtifact {
     pub file: File,
 }
 
-/// Opens `path` for loading, through the gate: copies it into a private unlinked temporary file
-/// while hashing it, decides on that hash, and hands back the copy only when allowed. A file
-/// replaced on disk after this returns cannot change what the caller reads.
+/// Opens `path` for loading, through the gate of `reg`: copies it into a private unlinked
+/// temporary file while hashing it, decides on that hash, and hands back the copy only when
+/// allowed. A file replaced on disk after this returns cannot change what the caller reads.
+///
+/// Fails closed: a registry this host has not pinned denies every file (code `unpinned`) unless
+/// `opts.allow_unpinned`. A consumer checking many files builds one [`Gate`] instead.
 pub fn open_verified(
-    state: &State,
+    reg: &Registry,
     path: &Path,
     scope: &Scope,
+    opts: GateOptions,
 ) -> Result<VerifiedArtifact, GateError> {
-    let mut source = File::open(path).ctx("open", path)?;
-    let mut copy = tempfile::tempfile().ctx("create private copy of", path)?;
-    let hash = hash_reader(&mut source, &mut copy).map_err(|e| match e {
-        CopyError::Read(e) => IoError::from_source("read", path, e),
-        CopyError::Write(e) => IoError::from_source("write private copy of", path, e),
-    })?;
-    let decision = decide(state, path, hash, scope);
-    if !decision.allowed {
-        return Err(GateError::Denied(Box::new(decision)));
-    }
-    copy.seek(SeekFrom::Start(0))
-        .ctx("rewind private copy of", path)?;
-    Ok(VerifiedArtifact {
-        decision,
-        file: copy,
-    })
+    Gate::new(reg, opts)?.open_verified(path, scope)
 }
 
-/// One line of the decision log: a decision, its time, and the hash of the line before it.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LogLine {
-    /// ALLOW (`true`) or DENY.
-    pub allowed: bool,
-    /// The file's BLAKE3.
-    pub hash: ObjectId,
-    /// The model, `name@version`, when one was found.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub model: Option<String>,
-    /// The file as given.
-    pub path: String,
-    /// BLAKE3 of the previous line (64 zeros for the first).
-    pub prev: String,
-    /// Why.
-    pub reason: String,
-    /// When.
-    pub time: String,
-}
-
-/// The `prev` of a log's first line.
-pub const LOG_START: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// Appends decisions to the hash-chained decision log at `path` (created if missing), under an
-/// exclusive lock so that concurrent gates keep one chain.
-pub fn append_log(path: &Path, decisions: &[Decision], time: &str) -> Result<(), IoError> {
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(path)
-        .ctx("open decision log", path)?;
-    file.lock().ctx("lock decision log", path)?;
-    let mut prev = last_line_hash(&mut file).ctx("read decision log", path)?;
-    let mut out = Vec::new();
-    for d in decisions {
-        let line = LogLine {
-            allowed: d.allowed,
-            hash: d.hash,
-            model: d.model.clone(),
-            path: d.path.to_string_lossy().into_owned(),
-            prev: prev.clone(),
-            reason: d.reason.clone(),
-            time: time.to_string(),
-        };
-        let bytes =
-            crate::encoding::to_canonical_vec(&line).expect("log lines hold no floats or nulls");
-        prev = blake3::hash(&bytes).to_hex().to_string();
-        out.extend_from_slice(&bytes);
-        out.push(b'\n');
-    }
-    file.write_all(&out).ctx("append to decision log", path)?;
-    file.sync_all().ctx("sync decision log", path)
-}
-
-fn last_line_hash(file: &mut File) -> io::Result<String> {
-    let len = file.seek(SeekFrom::End(0))?;
-    if len == 0 {
-        return Ok(LOG_START.to_string());
-    }
-    // Lines are short: the last one is within the final 64 KiB.
-    let start = len.saturating_sub(64 * 1024);
-    file.seek(SeekFrom::Start(start))?;
-    let mut tail = Vec::new();
-    file.read_to_end(&mut tail)?;
-    let body = tail.strip_suffix(b"\n").unwrap_or(&tail);
-    let last = body.rsplit(|b| *b == b'\n').next().unwrap_or(body);
-    Ok(blake3::hash(last).to_hex().to_string())
-}
-
-/// Verifies a decision log's chain; returns how many decisions it holds, or the first bad line.
-pub fn verify_log(path: &Path) -> Result<u64, String> {
-    let text = std::fs::read(path).map_err(|e| format!("read `{}`: {e}", path.display()))?;
-    if text.is_empty() {
-        return Ok(0);
-    }
-    let Some(body) = text.strip_suffix(b"\n") else {
-        return Err("the last line is cut short (no final newline)".into());
-    };
-    let mut prev = LOG_START.to_string();
-    let mut n = 0u64;
-    for (i, line) in body.split(|b| *b == b'\n').enumerate() {
-        let parsed: LogLine = crate::encoding::from_canonical_slice(line)
-            .map_err(|e| format!("line {}: {e}", i + 1))?;
-        if parsed.prev != prev {
-            return Err(format!(
-                "line {}: its prev is {}, but the line before it hashes to {prev} (a line was removed, changed or reordered)",
-                i + 1,
-                parsed.prev
-            ));
-        }
-        prev = blake3::hash(line).to_hex().to_string();
-        n += 1;
-    }
-    Ok(n)
-}
+pub use crate::decision_log::{
+    LOG_START, LogError, LogHost, LogLine, LogReport, append_log, verify_log,
+};

@@ -50,12 +50,20 @@ pub enum Outcome {
         /// Artifacts whose format runs code when loaded.
         code_on_load: Vec<String>,
     },
-    /// The same record is registered already; nothing was written.
+    /// The same record is registered already, and the bundle was verified in full against it
+    /// (signature, every artifact's hash): nothing was written to the ledger, and any missing or
+    /// corrupt stored object of the model was restored from the bundle's verified bytes.
     AlreadyRegistered {
         /// `name@version`.
         spec: String,
         /// The record id.
         record: ObjectId,
+        /// How many artifacts were verified.
+        artifacts: usize,
+        /// What was restored, for people (an artifact and its path, or the record), and its id.
+        restored: Vec<(String, ObjectId)>,
+        /// The model was purged: its artifact bytes were destroyed on purpose and are not restored.
+        purged: bool,
     },
 }
 
@@ -85,17 +93,11 @@ pub fn check_publisher(state: &State, m: &SignedManifest) -> Result<(), BundleEr
         .map_err(|e| BundleError::Unauthorized(format!("does not verify: {e}")))
 }
 
-/// Refuses a record that is registered already, or a `name@version` held by another record.
-fn check_new(
-    state: &State,
-    record: &ObjectId,
-    m: &Manifest,
-) -> Result<Option<Outcome>, StateError> {
+/// Whether the record is registered already (`true`), new (`false`), or refused: a
+/// `name@version` held by another record.
+fn check_new(state: &State, record: &ObjectId, m: &Manifest) -> Result<bool, StateError> {
     if state.models.contains_key(record) {
-        return Ok(Some(Outcome::AlreadyRegistered {
-            spec: m.spec(),
-            record: *record,
-        }));
+        return Ok(true);
     }
     if let Some((other, _)) = state.find(&m.name, &m.version) {
         return Err(StateError::NameTaken {
@@ -103,7 +105,7 @@ fn check_new(
             record: *other,
         });
     }
-    Ok(None)
+    Ok(false)
 }
 
 /// Ingests the bundle at `path`, signed into the ledger by the operator `key`.
@@ -124,17 +126,16 @@ pub fn add(
     });
     state.authorize(key.public().fingerprint(), &probe)?;
 
-    let mut stop: Option<Result<Outcome, AddError>> = None;
+    // A bundle of a model registered already is read and verified in full all the same: a
+    // tampered, truncated or re-packed copy must be refused, not waved through, and an intact
+    // one is what can repair the model's stored objects.
+    let mut stop: Option<AddError> = None;
     let mut authorize = |m: &SignedManifest| {
         check_publisher(&state, m)?;
         match check_new(&state, &ObjectId::of(&m.bytes), &m.manifest) {
-            Ok(None) => Ok(()),
-            Ok(Some(done)) => {
-                stop = Some(Ok(done));
-                Err(BundleError::Stopped)
-            }
+            Ok(_) => Ok(()),
             Err(e) => {
-                stop = Some(Err(e.into()));
+                stop = Some(e.into());
                 Err(BundleError::Stopped)
             }
         }
@@ -145,10 +146,16 @@ pub fn add(
         &mut authorize,
         Staging::Store(reg.store()),
     );
-    if let Some(outcome) = stop {
-        return outcome;
+    if let Some(e) = stop {
+        return Err(e);
     }
     let read: Bundle = read?;
+    if state
+        .models
+        .contains_key(&ObjectId::of(&read.manifest.bytes))
+    {
+        return repair(reg, read);
+    }
     let refused: Vec<String> = bundle::refused_formats(&read, &state.policy.refuse_formats)
         .map(|a| format!("`{}` ({})", a.path, a.format))
         .collect();
@@ -165,8 +172,10 @@ pub fn add(
     let tx = reg.begin()?;
     // The state may have moved while the bundle was read: check again under the lock.
     check_publisher(tx.state(), &read.manifest)?;
-    if let Some(done) = check_new(tx.state(), &record, &m)? {
-        return Ok(done);
+    if check_new(tx.state(), &record, &m)? {
+        // Registered by another writer meanwhile: verify against it and repair, as above.
+        drop(tx);
+        return repair(reg, read);
     }
     let mut artifacts: Vec<ObjectId> = read
         .artifacts
@@ -205,5 +214,50 @@ pub fn add(
         spec: m.spec(),
         bundle_hash: read.bundle_hash,
         code_on_load,
+    })
+}
+
+/// A fully verified bundle of a registered model: restores, under the writer lock, any of the
+/// model's stored objects that is missing or corrupt from the bundle's verified bytes. Never
+/// writes to the ledger. A purged model's artifacts stay destroyed.
+fn repair(reg: &Registry, read: Bundle) -> Result<Outcome, AddError> {
+    let record = ObjectId::of(&read.manifest.bytes);
+    let tx = reg.begin()?;
+    // Models are never removed from the state: a record seen before is still there.
+    let model = tx
+        .state()
+        .models
+        .get(&record)
+        .ok_or(RegistryError::Refused(StateError::UnknownModel(record)))?;
+    let purged = model.purged;
+    let mut restored = Vec::new();
+    let artifacts = read.artifacts.len();
+    if !purged {
+        for checked in read.artifacts {
+            if let Some(staged) = checked.staged {
+                let id = staged.id();
+                if reg.store().restore(staged).map_err(RegistryError::from)? {
+                    restored.push((
+                        format!("artifact `{}`", checked.artifact.path.escape_debug()),
+                        id,
+                    ));
+                }
+            }
+        }
+    }
+    let staged = reg
+        .store()
+        .stage(&mut &read.manifest.bytes[..])
+        .map_err(RegistryError::from)?;
+    if reg.store().restore(staged).map_err(RegistryError::from)? {
+        restored.push(("the record".into(), record));
+    }
+    drop(tx);
+    Ok(Outcome::AlreadyRegistered {
+        spec: read.manifest.manifest.spec(),
+        record,
+        artifacts,
+        restored,
+        purged,
     })
 }

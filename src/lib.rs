@@ -17,6 +17,7 @@
 
 pub mod bundle;
 pub mod checkout;
+pub mod decision_log;
 pub mod drift;
 pub mod encoding;
 pub mod entry;

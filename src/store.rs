@@ -382,13 +382,32 @@ impl Store {
         Ok(self.put(&mut &bytes[..])?.0)
     }
 
+    /// Puts a staged object in the place of a missing, corrupt or non-regular one (a repair from
+    /// verified bytes); returns whether it did. An intact object is left as it is.
+    pub fn restore(&self, staged: Staged) -> Result<bool, StoreError> {
+        let id = staged.id;
+        match self.copy_verified(&id, &mut io::sink()) {
+            Ok(_) => return Ok(false),
+            Err(StoreError::Missing(_) | StoreError::Corrupt { .. } | StoreError::NotAFile(_)) => {}
+            Err(e) => return Err(e),
+        }
+        // The rename replaces a damaged file or a link (never followed) in one step.
+        self.place(staged.tmp, &id)?;
+        Ok(true)
+    }
+
     fn persist(&self, tmp: tempfile::NamedTempFile, id: &ObjectId) -> Result<(), StoreError> {
-        let dest = self.path(id);
         if self.contains(id) {
             // Content addressing: the same name means the same bytes; never rewrite an object.
             // fsck is what checks that the existing copy is still intact.
             return Ok(());
         }
+        self.place(tmp, id)
+    }
+
+    /// Syncs a staged file, makes it read-only and renames it to the object's path.
+    fn place(&self, tmp: tempfile::NamedTempFile, id: &ObjectId) -> Result<(), StoreError> {
+        let dest = self.path(id);
         tmp.as_file().sync_all().ctx("sync", tmp.path())?;
         // Objects are immutable: read-only for everyone (0444), readable by consumers running
         // as other users.

@@ -39,6 +39,29 @@ pub enum TrustError {
         /// The root found.
         found_root: Fingerprint,
     },
+    /// `reg trust add` was given a fingerprint that is not the registry's genesis root.
+    #[error(
+        "the fingerprint given, {given}, is not the genesis root key of registry {registry} at `{}` (its root is {root}): nothing was pinned",
+        .path.display()
+    )]
+    NotTheRoot {
+        /// The fingerprint given.
+        given: Fingerprint,
+        /// The registry's genesis root.
+        root: Fingerprint,
+        /// The registry id.
+        registry: ObjectId,
+        /// The `.registry` directory.
+        path: PathBuf,
+    },
+    /// `reg trust remove` matched no pin.
+    #[error("no pin in the host trust file `{}` matches {what}: nothing was removed", .file.display())]
+    NoSuchPin {
+        /// What was asked for.
+        what: String,
+        /// The trust file.
+        file: PathBuf,
+    },
     /// The trust file is unreadable or malformed.
     #[error("host trust file `{path}`: {detail}")]
     File {
@@ -123,9 +146,40 @@ impl TrustFile {
 
     /// Adds or replaces the pin of a registry and writes the file durably.
     pub fn add_pin(path: &Path, pin: Pin) -> Result<(), TrustError> {
+        Self::update(path, |file| {
+            file.pins
+                .retain(|p| p.registry != pin.registry && p.path != pin.path);
+            file.pins.push(pin);
+            Ok(())
+        })
+    }
+
+    /// Removes the pins `select` matches and writes the file durably; returns them. Matching
+    /// nothing is an error (and writes nothing), so a mistyped id never looks like a removal.
+    pub fn remove_pins(path: &Path, select: &PinSelector) -> Result<Vec<Pin>, TrustError> {
+        Self::update(path, |file| {
+            let (removed, kept): (Vec<Pin>, Vec<Pin>) =
+                file.pins.drain(..).partition(|p| select.matches(p));
+            file.pins = kept;
+            if removed.is_empty() {
+                return Err(TrustError::NoSuchPin {
+                    what: select.to_string(),
+                    file: path.to_path_buf(),
+                });
+            }
+            Ok(removed)
+        })
+    }
+
+    /// Reads, changes and writes the file under a lock, so that two writers on one host (two
+    /// `reg init`s, an init and a `reg trust remove`) keep each other's changes. Nothing is
+    /// written when `change` fails.
+    fn update<T>(
+        path: &Path,
+        change: impl FnOnce(&mut TrustFile) -> Result<T, TrustError>,
+    ) -> Result<T, TrustError> {
         let dir = path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).ctx("create directory", dir)?;
-        // Read, change and write under a lock, so that two `reg init`s on one host keep both pins.
         let lock_path = path.with_extension("lock");
         let lock = std::fs::OpenOptions::new()
             .create(true)
@@ -135,15 +189,72 @@ impl TrustFile {
             .ctx("open", &lock_path)?;
         lock.lock().ctx("lock", &lock_path)?;
         let mut file = TrustFile::load(path)?;
-        file.pins
-            .retain(|p| p.registry != pin.registry && p.path != pin.path);
-        file.pins.push(pin);
+        let out = change(&mut file)?;
         file.pins.sort_by_key(|p| p.registry);
         let bytes = to_canonical_vec(&file).map_err(|e| TrustError::File {
             path: path.to_path_buf(),
             detail: e.to_string(),
         })?;
         replace_file(dir, path, &bytes)?;
+        Ok(out)
+    }
+}
+
+/// Which pins `reg trust remove` removes.
+#[derive(Debug, Clone)]
+pub struct PinSelector {
+    /// A root fingerprint or a registry id.
+    pub key: PinKey,
+    /// Only the pin of the registry at this (absolute) path, when given.
+    pub path: Option<PathBuf>,
+}
+
+/// A pin named by its root or its registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PinKey {
+    /// Every pin of this genesis root.
+    Root(Fingerprint),
+    /// The pin of this registry.
+    Registry(ObjectId),
+}
+
+impl std::str::FromStr for PinKey {
+    type Err = String;
+
+    /// A fingerprint is 32 hex digits, a registry id 64: the length tells them apart.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Ok(fp) = s.parse::<Fingerprint>() {
+            return Ok(PinKey::Root(fp));
+        }
+        if let Ok(id) = s.parse::<ObjectId>() {
+            return Ok(PinKey::Registry(id));
+        }
+        Err(
+            "expected a root key fingerprint (32 lowercase hex digits) or a registry id (64)"
+                .into(),
+        )
+    }
+}
+
+impl PinSelector {
+    fn matches(&self, pin: &Pin) -> bool {
+        let key = match &self.key {
+            PinKey::Root(fp) => pin.root == *fp,
+            PinKey::Registry(id) => pin.registry == *id,
+        };
+        key && self.path.as_ref().is_none_or(|p| Path::new(&pin.path) == p)
+    }
+}
+
+impl std::fmt::Display for PinSelector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.key {
+            PinKey::Root(fp) => write!(f, "root key {fp}")?,
+            PinKey::Registry(id) => write!(f, "registry {id}")?,
+        }
+        if let Some(p) = &self.path {
+            write!(f, " at `{}`", p.display())?;
+        }
         Ok(())
     }
 }
@@ -188,6 +299,34 @@ pub fn check(
         });
     }
     Ok(PinStatus::Unpinned)
+}
+
+/// Pins a registry on this host (`reg trust add`), but only if `given`, the fingerprint the
+/// operator checked out of band, is the registry's genesis root `root`: a mismatch pins nothing.
+/// `dot` is the `.registry` directory, `registry` and `root` as [`check`] takes them.
+pub fn pin_checked(
+    file: &Path,
+    dot: &Path,
+    registry: &ObjectId,
+    root: &Fingerprint,
+    given: &Fingerprint,
+) -> Result<Pin, TrustError> {
+    let path = absolute(dot);
+    if given != root {
+        return Err(TrustError::NotTheRoot {
+            given: given.clone(),
+            root: root.clone(),
+            registry: *registry,
+            path,
+        });
+    }
+    let pin = Pin {
+        path: path.to_string_lossy().into_owned(),
+        registry: *registry,
+        root: root.clone(),
+    };
+    TrustFile::add_pin(file, pin.clone())?;
+    Ok(pin)
 }
 
 /// The last checkpoint this host verified for a registry (FORMAT.md §8).

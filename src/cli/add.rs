@@ -6,6 +6,10 @@ use reg::ingest::{Outcome, add};
 use std::path::PathBuf;
 
 /// Admit a model: verify the publisher signature and every artifact hash, then record it
+///
+/// A bundle of a model registered already is verified in full all the same: a copy that does
+/// not match the record is refused, naming the file; one that matches restores any missing or
+/// corrupt stored object of the model (the ledger is never changed).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The bundle: a directory, a tar or an age-encrypted tar (told apart by content)
@@ -27,8 +31,25 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         passphrase: &mut passphrase,
     };
     match add(&reg, &args.bundle, &mut decryption, &key)? {
-        Outcome::AlreadyRegistered { spec, record } => {
-            outln!("already registered as {spec} (record {record}); nothing to do");
+        Outcome::AlreadyRegistered {
+            spec,
+            record,
+            artifacts,
+            restored,
+            purged,
+        } => {
+            outln!(
+                "already registered as {spec} (record {record}); the bundle matches it: signature and {artifacts} artifact(s) verified"
+            );
+            for (what, id) in &restored {
+                outln!("restored {what} (object {id}) from the bundle's verified bytes");
+            }
+            if purged {
+                outln!("{spec} was purged: its artifacts stay destroyed");
+            }
+            if restored.is_empty() {
+                outln!("every stored object of it is intact; nothing to do");
+            }
         }
         Outcome::Added {
             entry,

@@ -1,8 +1,11 @@
 //! `reg check`: the load gate on the command line.
 
 use super::Context;
-use reg::gate::{Decision, Scope, append_log, decide, hash_file, verify_log};
+use reg::gate::{
+    Decision, Gate, GateOptions, LogHost, LogReport, Scope, append_log, hash_file, verify_log,
+};
 use reg::record::resolve;
+use reg::registry::{Registry, discover};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -10,7 +13,7 @@ use std::process::ExitCode;
 ///
 /// Exit 0 only if every file is allowed. Use --slot (or --model) to require the file to belong
 /// to that model: a file shared by several models is otherwise allowed if any approved one
-/// holds it.
+/// holds it. A registry this host has not pinned (`reg trust add`, --trust) denies every file.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The files to check
@@ -22,44 +25,71 @@ pub struct Args {
     /// Allow only artifacts of this model (name@version, record id or unique prefix)
     #[arg(long)]
     model: Option<String>,
-    /// Append every decision to this hash-chained decision log
+    /// Append every decision to this decision log (each line authenticated with this host's log
+    /// key; reg refuses to append to a log that does not verify)
     #[arg(long, env = "REG_GATE_LOG", value_name = "FILE")]
     log: Option<PathBuf>,
-    /// Verify a decision log's chain instead of checking files
+    /// Verify a decision log instead of checking files: every line's MAC with this host's key,
+    /// and its length against this host's record of it
     #[arg(long, value_name = "FILE", conflicts_with_all = ["slot", "model"])]
     verify_log: Option<PathBuf>,
     /// Print the decisions as JSON (schema/check.schema.json)
     #[arg(long)]
     json: bool,
+    /// Decide even if this host has not pinned the registry (it then vouches only for itself:
+    /// anyone's root key can make a registry that allows anything; never for a production gate)
+    #[arg(long)]
+    allow_unpinned: bool,
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     if let Some(log) = &args.verify_log {
-        return match verify_log(log) {
-            Ok(n) => {
-                outln!("decision log OK: {n} decision(s), chain intact");
+        return match verify_log(&LogHost::new(), log)? {
+            LogReport::Authenticated {
+                log: id,
+                lines,
+                recorded,
+            } => {
+                outln!(
+                    "decision log OK: {lines} decision(s) (log {id}), every line authenticated with this host's log key, none missing from the {recorded} this host recorded"
+                );
                 Ok(ExitCode::SUCCESS)
             }
-            Err(e) => {
-                errln!("error: decision log `{}`: {e}", log.display());
+            LogReport::Empty => {
+                outln!("decision log OK: empty");
+                Ok(ExitCode::SUCCESS)
+            }
+            LogReport::Unauthenticated { lines } => {
+                outln!(
+                    "decision log UNAUTHENTICATED: {lines} decision(s) in the old format; its hash chain is intact, but anyone who can edit the file can recompute it"
+                );
+                errln!(
+                    "hint: keep it as an archive; `reg check --log` writes authenticated logs to a new file"
+                );
                 Ok(ExitCode::from(1))
             }
         };
     }
-    let reg = ctx.open()?;
-    let state = reg.state()?;
+    // Opened without Context::open's note: the gate says itself what an unpinned registry means.
+    let reg = Registry::open(&discover(ctx.registry.as_deref())?, &ctx.trust)?;
+    let gate = Gate::new(
+        &reg,
+        GateOptions {
+            allow_unpinned: args.allow_unpinned,
+        },
+    )?;
     let scope = match (&args.slot, &args.model) {
         (Some(slot), _) => Scope::Slot(slot.clone()),
-        (None, Some(m)) => Scope::Model(resolve(&state, m)?.0),
+        (None, Some(m)) => Scope::Model(resolve(gate.state(), m)?.0),
         (None, None) => Scope::Any,
     };
     let mut decisions: Vec<Decision> = Vec::with_capacity(args.files.len());
     for f in &args.files {
         let hash = hash_file(f)?;
-        decisions.push(decide(&state, f, hash, &scope));
+        decisions.push(gate.decide(f, hash, &scope));
     }
     if let Some(log) = &args.log {
-        append_log(log, &decisions, &reg::encoding::now()?)?;
+        append_log(&LogHost::new(), log, &decisions, &reg::encoding::now()?)?;
     }
     if args.json {
         jsonln!(&decisions);
@@ -72,10 +102,25 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 .map(|m| format!(" ({m})"))
                 .unwrap_or_default();
             outln!(
-                "{verdict} {}  {}{model}: {}",
+                "{verdict} {}  {}{model}: {} [{}]",
                 d.hash,
                 d.path.display(),
-                d.reason
+                d.reason,
+                d.code.as_str()
+            );
+        }
+    }
+    if !gate.pinned() {
+        if args.allow_unpinned {
+            errln!(
+                "warning: registry {} is not pinned on this host; --allow-unpinned: these decisions are only its own word",
+                reg.id()
+            );
+        } else {
+            errln!(
+                "hint: get the registry's root key fingerprint from its owner out of band and pin it with `reg trust add FINGERPRINT --registry {}` (this registry's root is {}; `reg trust add` refuses any other)",
+                reg.path().display(),
+                reg.root()
             );
         }
     }

@@ -85,6 +85,15 @@ fn classify(err: &anyhow::Error) -> (u8, Option<String>) {
     if let Some(e) = err.downcast_ref::<StateError>() {
         return (REFUSED, state(e));
     }
+    if let Some(e) = err.downcast_ref::<reg::decision_log::LogError>() {
+        return decision_log(e);
+    }
+    if let Some(e) = err.downcast_ref::<TrustError>() {
+        return match e {
+            TrustError::Io(_) | TrustError::File { .. } => (USAGE_OR_IO, Some(trust(e))),
+            _ => (REFUSED, Some(trust(e))),
+        };
+    }
     (USAGE_OR_IO, None)
 }
 
@@ -202,6 +211,38 @@ fn host_state(e: &reg::trust::HostStateError) -> String {
 fn trust(e: &TrustError) -> String {
     match e {
         TrustError::RootMismatch { .. } | TrustError::Replaced { .. } => "if the root key was legitimately replaced, check the new fingerprint out of band and pass it with --trust".into(),
+        TrustError::NotTheRoot { .. } => "ask the registry's owner for its root key fingerprint again (`reg key fingerprint ROOT.pem.pub`); if they confirm the one given, this medium does not hold their registry".into(),
+        TrustError::NoSuchPin { .. } => "`reg trust list` shows this host's pins".into(),
         _ => "check the host trust file (REG_TRUST_FILE overrides its path)".into(),
+    }
+}
+
+fn decision_log(e: &reg::decision_log::LogError) -> (u8, Option<String>) {
+    use reg::decision_log::LogError as L;
+    let new_file = "keep it as evidence, and log to a new file (--log NEW)";
+    match e {
+        L::Line { .. } | L::Truncated { .. } | L::Replaced { .. } => (
+            REFUSED,
+            Some(format!("the decision log was altered or damaged: {new_file}")),
+        ),
+        L::Unanchored { .. } => (
+            REFUSED,
+            Some(format!(
+                "this host has no record of this log (its state directory was reset, or the log was moved here from another host): {new_file}"
+            )),
+        ),
+        L::OldFormat { .. } => (
+            REFUSED,
+            Some("keep it as an archive (`reg check --verify-log` still checks its chain, unauthenticated), and log to a new file (--log NEW)".into()),
+        ),
+        L::NoKey(_) => (
+            REFUSED,
+            Some("verify the log on the host that wrote it (its key is in that host's REG_STATE_DIR)".into()),
+        ),
+        L::Host { .. } => (
+            USAGE_OR_IO,
+            Some("check the host state directory (REG_STATE_DIR)".into()),
+        ),
+        L::Io(_) => (USAGE_OR_IO, None),
     }
 }

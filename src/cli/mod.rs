@@ -45,6 +45,7 @@ mod show;
 mod slot;
 mod status;
 mod transition;
+mod trust;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -121,6 +122,8 @@ enum Command {
     #[command(subcommand)]
     Ledger(ledger::LedgerCommand),
     Log(log::Args),
+    #[command(subcommand)]
+    Trust(trust::TrustCommand),
 }
 
 /// What every command may need: where the registry is and whom to trust.
@@ -138,7 +141,7 @@ impl Context {
         if *reg.pin() == PinStatus::Unpinned {
             errln!(
                 "note: registry {} is not pinned on this host; it was checked only against itself \
-                 (pin its root key with --trust {} or REG_TRUST after checking it out of band)",
+                 (check its root key {} with its owner out of band, then `reg trust add` it)",
                 reg.id(),
                 reg.root()
             );
@@ -306,6 +309,7 @@ fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<ExitCode> {
         Command::Recipients(c) => recipients::run(ctx, c),
         Command::Ledger(c) => ledger::run(ctx, c),
         Command::Log(a) => log::run(ctx, a),
+        Command::Trust(c) => trust::run(ctx, c),
         Command::Verify(a) => verify::verify(ctx, a),
         Command::Checkout(a) => verify::checkout(ctx, a),
         Command::Drift(c) => drift::run(ctx, c),

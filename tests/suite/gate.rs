@@ -192,7 +192,10 @@ fn every_decision_goes_into_a_verifiable_hash_chained_log() {
     assert_eq!(lines[2]["reason"], "its model is REGISTERED, not approved");
     let (code, out, _) = check(&s, &["--verify-log", "gate.log"]);
     assert_eq!(code, 0);
-    assert!(out.contains("3 decision(s), chain intact"), "{out}");
+    assert!(
+        out.contains("3 decision(s)") && out.contains("every line authenticated"),
+        "{out}"
+    );
     // Removing the denied line (hiding a load attempt) breaks the chain.
     let kept: Vec<&str> = log
         .lines()
@@ -203,7 +206,7 @@ fn every_decision_goes_into_a_verifiable_hash_chained_log() {
     fs::write(s.join("gate.log"), kept.join("\n") + "\n").unwrap();
     let (code, _, err) = check(&s, &["--verify-log", "gate.log"]);
     assert_eq!(code, 1);
-    assert!(err.contains("line 2: its prev is"), "{err}");
+    assert!(err.contains("line 2: holds decision number 3"), "{err}");
 }
 
 #[test]
@@ -225,10 +228,10 @@ fn the_library_hands_out_the_bytes_it_verified_even_if_the_file_is_swapped() {
         },
     )
     .unwrap();
-    let state = reg.state().unwrap();
-    let mut verified =
-        reg::gate::open_verified(&state, &path, &reg::gate::Scope::Slot("ransomware".into()))
-            .unwrap();
+    let gate = reg::gate::Gate::new(&reg, reg::gate::GateOptions::default()).unwrap();
+    let mut verified = gate
+        .open_verified(&path, &reg::gate::Scope::Slot("ransomware".into()))
+        .unwrap();
     // An attacker swaps the file between the check and the load.
     fs::write(&path, b"\x80\x04 malicious pickle").unwrap();
     let mut loaded = Vec::new();
@@ -242,7 +245,7 @@ fn the_library_hands_out_the_bytes_it_verified_even_if_the_file_is_swapped() {
         blake3::hash(&loaded).to_hex().to_string()
     );
     // And the swapped file itself is denied.
-    let denied = reg::gate::open_verified(&state, &path, &reg::gate::Scope::Any);
+    let denied = gate.open_verified(&path, &reg::gate::Scope::Any);
     assert!(matches!(denied, Err(reg::gate::GateError::Denied(_))));
 }
 

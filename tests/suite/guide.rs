@@ -100,7 +100,23 @@ fn the_guide_transcript_is_what_the_walkthrough_prints() {
     }
 }
 
-/// Every test the threat model cites exists, so that no defence points at nothing.
+/// Whether `text` defines `fn name(` as a `#[test]` function (the attribute on one of the lines
+/// just above it, past other attributes and doc comments).
+fn is_test_fn(text: &str, name: &str) -> bool {
+    let lines: Vec<&str> = text.lines().collect();
+    lines.iter().enumerate().any(|(i, l)| {
+        l.trim_start().starts_with(&format!("fn {name}("))
+            && lines[..i]
+                .iter()
+                .rev()
+                .map(|l| l.trim())
+                .take_while(|l| l.starts_with("#[") || l.starts_with("///"))
+                .any(|l| l == "#[test]")
+    })
+}
+
+/// Every test the threat model cites exists and is a `#[test]`, so that no defence points at
+/// nothing.
 #[test]
 fn the_threat_model_cites_tests_that_exist() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -110,17 +126,22 @@ fn the_threat_model_cites_tests_that_exist() {
         let Some((module, name)) = quoted.split_once("::") else {
             continue;
         };
-        let (module, name) = match name.split_once("::") {
-            Some(("tests", inner)) => (module, inner),
-            _ => (module, name),
+        let (module, name, unit) = match name.split_once("::") {
+            Some(("tests", inner)) => (module, inner, true),
+            _ => (module, name, false),
         };
-        let file = [
+        // `module::tests::name` is a unit test in src/; `module::name` an integration test.
+        let mut files = [
             repo.join(format!("tests/suite/{module}.rs")),
             repo.join(format!("src/{module}.rs")),
-        ]
-        .into_iter()
-        .find(|p| p.exists())
-        .unwrap_or_else(|| panic!("`{quoted}`: no module {module}"));
+        ];
+        if unit {
+            files.reverse();
+        }
+        let file = files
+            .into_iter()
+            .find(|p| p.exists())
+            .unwrap_or_else(|| panic!("`{quoted}`: no module {module}"));
         let text = std::fs::read_to_string(&file).unwrap();
         if name == "*" {
             assert!(
@@ -135,7 +156,7 @@ fn the_threat_model_cites_tests_that_exist() {
                     l.contains("fn ") && parts.iter().all(|p| l.contains(p.trim_matches('_')))
                 })
             } else {
-                text.contains(&format!("fn {prefix}("))
+                is_test_fn(&text, prefix)
             };
             assert!(
                 found,

@@ -1,0 +1,149 @@
+//! `reg trust`: the registries this host pins, like ssh's known hosts (FORMAT.md §8).
+
+use super::Context;
+use reg::keys::Fingerprint;
+use reg::registry::{Registry, discover};
+use reg::trust::{PinKey, PinSelector, PinStatus, TrustFile, TrustOptions, absolute, pin_checked};
+
+/// Manage the registries this host trusts (the host trust file)
+#[derive(Debug, clap::Subcommand)]
+pub enum TrustCommand {
+    Add(AddArgs),
+    List(ListArgs),
+    Remove(RemoveArgs),
+}
+
+/// Pin a registry on this host: trust it only while its genesis root key is FINGERPRINT
+///
+/// Get FINGERPRINT from the registry's owner out of band (in person, by phone, on paper: they
+/// run `reg key fingerprint ROOT.pem.pub`), never from the medium. reg shows the registry's own
+/// fingerprint, and pins nothing unless the two are equal.
+#[derive(Debug, clap::Args)]
+pub struct AddArgs {
+    /// The genesis root key fingerprint, as checked with the registry's owner
+    fingerprint: Fingerprint,
+}
+
+/// List the registries this host pins
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// Print JSON (schema/trust-list.schema.json)
+    #[arg(long)]
+    json: bool,
+}
+
+/// Remove pins: every pin of a root key fingerprint, or the pin of a registry id
+#[derive(Debug, clap::Args)]
+pub struct RemoveArgs {
+    /// A root key fingerprint (32 hex digits) or a registry id (64)
+    #[arg(value_parser = parse_key)]
+    key: PinKey,
+}
+
+fn parse_key(s: &str) -> Result<PinKey, String> {
+    s.parse()
+}
+
+pub fn run(ctx: &Context, cmd: TrustCommand) -> anyhow::Result<()> {
+    match cmd {
+        TrustCommand::Add(a) => add(ctx, a),
+        TrustCommand::List(a) => list(ctx, a),
+        TrustCommand::Remove(a) => remove(ctx, a),
+    }
+}
+
+fn add(ctx: &Context, args: AddArgs) -> anyhow::Result<()> {
+    // Opened against the host trust file only (not --trust): the registry is not trusted here,
+    // only read for its id and genesis root; a path already pinned to another registry is
+    // refused by the open itself.
+    let dot = discover(ctx.registry.as_deref())?;
+    let host = TrustOptions {
+        explicit: None,
+        file: ctx.trust.file.clone(),
+        host: ctx.trust.host.clone(),
+    };
+    let reg = Registry::open(&dot, &host)?;
+    outln!("registry       {}", reg.id());
+    outln!("path           {}", absolute(reg.path()).display());
+    outln!("genesis root   {}", reg.root());
+    for line in [
+        "Pinning makes this host trust this registry only while its genesis entry is signed by",
+        "the root key above: a medium whose registry was replaced, even by a perfectly valid one",
+        "made with another key, is then refused by every command and every gate. The registry",
+        "itself cannot prove who made it: compare the fingerprint with the one its owner gives",
+        "you out of band (`reg key fingerprint ROOT.pem.pub` on their side), not with anything",
+        "on the medium.",
+    ] {
+        outln!("{line}");
+    }
+    if let PinStatus::HostFile(root) = reg.pin()
+        && *root == args.fingerprint
+    {
+        outln!(
+            "already pinned in {}; nothing to do",
+            ctx.trust.file.display()
+        );
+        return Ok(());
+    }
+    // The fingerprint named in the genesis header is only a claim until the ledger verifies:
+    // its genesis signature by that very key, and every entry after it.
+    let state = reg.state()?;
+    outln!(
+        "ledger verified: {} entries, genesis signed by the root key above",
+        state.seq + 1
+    );
+    let pin = pin_checked(
+        &ctx.trust.file,
+        reg.path(),
+        reg.id(),
+        reg.root(),
+        &args.fingerprint,
+    )?;
+    outln!(
+        "pinned registry {} (root {}) in {}",
+        pin.registry,
+        pin.root,
+        ctx.trust.file.display()
+    );
+    Ok(())
+}
+
+fn list(ctx: &Context, args: ListArgs) -> anyhow::Result<()> {
+    let file = TrustFile::load(&ctx.trust.file)?;
+    if args.json {
+        jsonln!(&file.pins);
+        return Ok(());
+    }
+    if file.pins.is_empty() {
+        outln!("no registry is pinned in {}", ctx.trust.file.display());
+        return Ok(());
+    }
+    for pin in &file.pins {
+        outln!("{}  root {}  {}", pin.registry, pin.root, pin.path);
+    }
+    Ok(())
+}
+
+fn remove(ctx: &Context, args: RemoveArgs) -> anyhow::Result<()> {
+    // --registry (or REG_DIR) narrows the removal to the pin of that registry's path.
+    let path = match &ctx.registry {
+        Some(p) => Some(absolute(&discover(Some(p))?)),
+        None => None,
+    };
+    let removed = TrustFile::remove_pins(
+        &ctx.trust.file,
+        &PinSelector {
+            key: args.key,
+            path,
+        },
+    )?;
+    for pin in removed {
+        outln!(
+            "removed the pin of registry {} (root {}, {})",
+            pin.registry,
+            pin.root,
+            pin.path
+        );
+    }
+    Ok(())
+}
