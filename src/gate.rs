@@ -260,7 +260,8 @@ impl Gate {
 
     /// Opens `path` for loading through the gate: see [`open_verified`].
     pub fn open_verified(&self, path: &Path, scope: &Scope) -> Result<VerifiedArtifact, GateError> {
-        let mut source = File::open(path).ctx("open", path)?;
+        // Never through a link, never blocking on a FIFO: only a regular file's bytes are loaded.
+        let mut source = crate::fsutil::open_regular(path)?;
         let mut copy = tempfile::tempfile().ctx("create private copy of", path)?;
         let hash = hash_reader(&mut source, &mut copy).map_err(|e| match e {
             CopyError::Read(e) => IoError::from_source("read", path, e),
@@ -301,8 +302,12 @@ impl From<RegistryError> for GateError {
 
 /// Reads a file through its handle (never a mapping a writer could change underneath) and
 /// returns its BLAKE3. Large reads are hashed on every core.
+///
+/// The file is opened without following a link and only if it is a regular file
+/// ([`crate::fsutil::open_regular`]): the gate answers for the bytes at that name, and a FIFO
+/// or device never makes it wait.
 pub fn hash_file(path: &Path) -> Result<ObjectId, IoError> {
-    let file = File::open(path).ctx("open", path)?;
+    let file = crate::fsutil::open_regular(path)?;
     let len = file.metadata().ctx("stat", path)?.len();
     let mut file = crate::progress::Reader::new(file, crate::progress::task("hashing", Some(len)));
     let hashed = if len < crate::store::PARALLEL_FROM {

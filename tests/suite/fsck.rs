@@ -194,10 +194,8 @@ fn an_object_smuggled_into_the_store_is_dangling() {
     assert_eq!(dangling[0]["object"], id.to_string());
 }
 
-// Since the scan became strict (every file checked, issue 9), a REGISTERED model's file is an
-// error, not a warning; the name is kept because docs/THREAT-MODEL.md cites it.
 #[test]
-fn scan_fails_on_unregistered_and_revoked_files_and_warns_on_unapproved() {
+fn scan_fails_on_unregistered_revoked_and_unapproved_files() {
     let s = populated();
     fs::create_dir_all(s.join("host/models")).unwrap();
     fs::copy(

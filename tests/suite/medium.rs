@@ -587,3 +587,28 @@ fn writers_killed_at_random_moments_never_leave_fsck_failing() {
     );
     s.ok(&["ledger", "verify"]);
 }
+
+#[test]
+fn the_gate_never_follows_a_link_or_waits_on_a_fifo() {
+    let s = setup();
+    let approved = s.join("m-det-1.0.0/rules.yar");
+    s.ok(&["check", "--slot", "ransomware", approved.to_str().unwrap()]);
+    let link = s.join("current.yar");
+    symlink(&approved, &link).unwrap();
+    let fifo = s.join("pipe.yar");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for (path, found) in [(&link, "a symbolic link"), (&fifo, "a FIFO")] {
+        let (code, err) = within_10s(
+            &s,
+            &["check", "--slot", "ransomware", path.to_str().unwrap()],
+        );
+        assert_ne!(code, 0, "{found}: {err}");
+        assert!(err.contains(found), "{found}: {err}");
+    }
+}
