@@ -296,14 +296,25 @@ pub fn id_at(path: &Path, seq: u64) -> Option<ObjectId> {
     std::str::from_utf8(&line[..64]).ok()?.parse().ok()
 }
 
-/// Checks the checkpoint's signature against the key of its signer in `state`, which must be
-/// a key of the registry (the fast path of FORMAT.md §8, where `state` is a verified index).
-pub fn verify_checkpoint_signature(env: &Unverified, state: &State) -> Result<(), LedgerError> {
+/// Checks the checkpoint's signature on the fast path of FORMAT.md §8, where `state` is a
+/// verified index: the signer must be `head_actor`, the key that signed the head entry (the same
+/// rule as the full replay), and its signature must verify with that key's bytes in `state`.
+/// Another trusted key re-signing the checkpoint is refused here exactly as in `ledger verify`.
+pub fn verify_checkpoint_signature(
+    env: &Unverified,
+    state: &State,
+    head_actor: &crate::keys::Fingerprint,
+) -> Result<(), LedgerError> {
     let [(keyid, _)] = env.signatures.as_slice() else {
         return Err(LedgerError::Checkpoint(
             "exactly one signature is allowed".into(),
         ));
     };
+    if keyid != head_actor {
+        return Err(LedgerError::Checkpoint(format!(
+            "signed by {keyid}, but the head entry's signer is {head_actor}"
+        )));
+    }
     let ks = state
         .keys
         .get(keyid)

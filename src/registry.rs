@@ -69,6 +69,16 @@ pub enum RegistryError {
     /// Another writer holds the lock.
     #[error("registry is busy: another reg process has held `{0}` for more than {1} s")]
     Busy(PathBuf, u64),
+    /// The registry's history does not reach the minimum head its pin carries.
+    #[error(
+        "the registry's history does not contain {floor}, which its pin on this host requires (it has {found}): refusing a truncated or diverging medium"
+    )]
+    BelowFloor {
+        /// The pin's floor.
+        floor: trust::Floor,
+        /// What the registry has instead.
+        found: String,
+    },
     /// The registry is older than, or diverges from, what this host verified before.
     #[error(
         "the registry's checkpoint (entry {found_seq}, head {found_head}) is older than or diverges from the one this host verified (entry {seen_seq}, head {seen_head}): refusing a rolled-back or forked registry"
@@ -130,6 +140,7 @@ pub struct Registry {
     pin: PinStatus,
     root: Fingerprint,
     host: HostState,
+    floor: Option<trust::Floor>,
 }
 
 /// The result of one committed action.
@@ -234,6 +245,7 @@ impl Registry {
                 path: trust::absolute(&dot).to_string_lossy().into_owned(),
                 registry: id,
                 root: state.root.clone(),
+                floor: None,
             },
         )?;
         let reg = Registry {
@@ -243,6 +255,7 @@ impl Registry {
             pin: PinStatus::HostFile(state.root.clone()),
             root: state.root.clone(),
             host: host.clone(),
+            floor: None,
         };
         let seen = Seen {
             head: state.head,
@@ -278,6 +291,10 @@ impl Registry {
             .header
             .actor;
         let pin = trust::check(trust_opts, dot, &config.registry_id, &root)?;
+        let floor = match pin {
+            PinStatus::HostFile(_) => trust::pinned_floor(&trust_opts.file, &config.registry_id)?,
+            _ => None,
+        };
         Ok(Registry {
             dot: dot.to_path_buf(),
             store,
@@ -285,6 +302,7 @@ impl Registry {
             pin,
             root,
             host: trust_opts.host.clone(),
+            floor,
         })
     }
 
@@ -323,8 +341,16 @@ impl Registry {
         visit: &mut dyn FnMut(&Visit<'_>),
     ) -> Result<Verified<Replay>, RegistryError> {
         let seen = self.host.load(self.id())?;
-        let replay = ledger::replay(&self.dot, &self.store, &self.config.registry_id, visit)?;
+        let at_floor = self.floor.as_ref().map(|f| f.seq);
+        let mut floor_id = None;
+        let replay = ledger::replay(&self.dot, &self.store, &self.config.registry_id, &mut |v| {
+            if Some(v.entry.header.seq) == at_floor {
+                floor_id = Some(v.id);
+            }
+            visit(v)
+        })?;
         let cp = &replay.checkpoint;
+        self.check_floor(cp.seq, floor_id)?;
         if let Some(seen) = seen {
             self.check_not_rolled_back(&seen, cp)?;
         }
@@ -355,6 +381,10 @@ impl Registry {
         // when another process commits meanwhile).
         let seen = self.host.load(self.id())?;
         let (env, cp) = ledger::read_checkpoint(&self.dot.join("checkpoint"))?;
+        if let Some(floor) = &self.floor {
+            // Read from the ledger file here; the full replay checks it again on verified ids.
+            self.check_floor(cp.seq, ledger::id_at(&self.dot.join("ledger"), floor.seq))?;
+        }
         if let Some(seen) = &seen {
             self.check_not_rolled_back(seen, &cp)?;
             if seen.seq == cp.seq
@@ -390,8 +420,29 @@ impl Registry {
         if state.registry != *self.id() || state.head != cp.head || state.seq != cp.seq {
             return None;
         }
-        ledger::verify_checkpoint_signature(env, &state).ok()?;
+        // The head entry's signer, read from the entry the checkpoint names (hash-checked by the
+        // store), never from the checkpoint's own key id.
+        let head = ledger::read_entry(&self.store, &cp.head).ok()?;
+        ledger::verify_checkpoint_signature(env, &state, &head.header.actor).ok()?;
         Some(state)
+    }
+
+    /// Refuses a history that does not reach the pin's floor: `seq` is the checkpoint's, `id`
+    /// the entry listed at the floor's seq.
+    fn check_floor(&self, seq: u64, id: Option<ObjectId>) -> Result<(), RegistryError> {
+        let Some(floor) = &self.floor else {
+            return Ok(());
+        };
+        let found = match id {
+            _ if seq < floor.seq => format!("only {} entries", seq + 1),
+            Some(id) if floor.matches(&id) => return Ok(()),
+            Some(id) => format!("entry {} with head {id}", floor.seq),
+            None => format!("no entry {}", floor.seq),
+        };
+        Err(RegistryError::BelowFloor {
+            floor: floor.clone(),
+            found,
+        })
     }
 
     /// Refuses a checkpoint older than, or diverging from, the one this host verified.

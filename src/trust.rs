@@ -85,6 +85,93 @@ pub struct Pin {
     pub registry: ObjectId,
     /// The genesis root fingerprint.
     pub root: Fingerprint,
+    /// The least history this host accepts for the registry (`reg trust add --head/--seq`):
+    /// absent in pins written before it existed, and when none was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor: Option<Floor>,
+}
+
+/// A minimum head a pin carries (FORMAT.md §8): the registry's history must reach entry `seq`,
+/// and, when `head` is given, list there an entry whose id starts with `head`. It is what closes
+/// first contact against a truncated medium: the sending site reads its head code
+/// (`reg status --code`) to the receiving site over a channel the medium's holder does not
+/// control.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Floor {
+    /// The entry's sequence number.
+    pub seq: u64,
+    /// Lowercase hex prefix of the entry's id (at least [`Floor::MIN_HEAD_DIGITS`] digits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<String>,
+}
+
+impl Floor {
+    /// Hex digits of the head in a code: 96 bits, beyond what anyone can match by search.
+    pub const MIN_HEAD_DIGITS: usize = 24;
+
+    /// The code read aloud between sites: `SEQ-` and the head's first 24 hex digits in groups
+    /// of four, e.g. `42-3f9a-07c1-88de-b2a4-5c11-90fe`.
+    pub fn code(seq: u64, head: &ObjectId) -> String {
+        let hex = head.to_string();
+        let groups: Vec<&str> = (0..Self::MIN_HEAD_DIGITS)
+            .step_by(4)
+            .map(|i| &hex[i..i + 4])
+            .collect();
+        format!("{seq}-{}", groups.join("-"))
+    }
+
+    /// Parses a head code (dashes and case do not matter).
+    pub fn parse_code(code: &str) -> Result<Floor, String> {
+        let bad = || {
+            format!(
+                "`{}` is not a head code: SEQ-xxxx-xxxx-xxxx-xxxx-xxxx-xxxx, as `reg status --code` prints it",
+                crate::encoding::echo(code)
+            )
+        };
+        let (seq, rest) = code.trim().split_once('-').ok_or_else(bad)?;
+        let seq: u64 = seq.parse().map_err(|_| bad())?;
+        let head: String = rest
+            .chars()
+            .filter(|c| *c != '-')
+            .collect::<String>()
+            .to_lowercase();
+        if head.len() < Self::MIN_HEAD_DIGITS
+            || head.len() > 64
+            || !head.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(bad());
+        }
+        Ok(Floor {
+            seq,
+            head: Some(head),
+        })
+    }
+
+    /// Whether `id` is the entry the floor names at its seq.
+    pub fn matches(&self, id: &ObjectId) -> bool {
+        self.head
+            .as_ref()
+            .is_none_or(|h| id.to_string().starts_with(h.as_str()))
+    }
+}
+
+impl std::fmt::Display for Floor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.head {
+            Some(h) => write!(f, "entry {} (head {h}…)", self.seq),
+            None => write!(f, "entry {}", self.seq),
+        }
+    }
+}
+
+/// The floor of the host pin of `registry` in the trust file, if it has one.
+pub fn pinned_floor(file: &Path, registry: &ObjectId) -> Result<Option<Floor>, TrustError> {
+    Ok(TrustFile::load(file)?
+        .pins
+        .into_iter()
+        .find(|p| p.registry == *registry)
+        .and_then(|p| p.floor))
 }
 
 /// The host trust file's content.
@@ -310,6 +397,7 @@ pub fn pin_checked(
     registry: &ObjectId,
     root: &Fingerprint,
     given: &Fingerprint,
+    floor: Option<Floor>,
 ) -> Result<Pin, TrustError> {
     let path = absolute(dot);
     if given != root {
@@ -324,6 +412,7 @@ pub fn pin_checked(
         path: path.to_string_lossy().into_owned(),
         registry: *registry,
         root: root.clone(),
+        floor,
     };
     TrustFile::add_pin(file, pin.clone())?;
     Ok(pin)

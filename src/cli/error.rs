@@ -116,6 +116,10 @@ fn registry(e: &RegistryError) -> (u8, Option<String>) {
             Some("wait for the other reg process to finish; REG_LOCK_TIMEOUT sets the wait in seconds".into()),
         ),
         RegistryError::Refused(s) => (REFUSED, state(s)),
+        RegistryError::BelowFloor { .. } => (
+            REFUSED,
+            Some("the medium is older than, or diverges from, the history its owner read to you; ask them for the current medium (the pin's floor is shown by `reg trust list`)".into()),
+        ),
         RegistryError::RolledBack { .. } => (
             REFUSED,
             Some("someone may be replaying an old medium; if this copy is legitimately older, use the newer one".into()),

@@ -8,11 +8,25 @@ pub struct Args {
     /// Print JSON (schema/status.schema.json)
     #[arg(long)]
     json: bool,
+
+    /// Print only the head code, to read to a receiving site over a channel the medium's
+    /// holder does not control (phone, paper): they pin it with `reg trust add FP --head CODE`
+    #[arg(long, conflicts_with = "json")]
+    code: bool,
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let reg = ctx.open()?;
     let state = reg.state()?;
+    if args.code {
+        outln!("{}", reg::trust::Floor::code(state.seq, &state.head));
+        errln!(
+            "read it to the receiving site; they pin with: reg trust add {} --head {}",
+            reg.root(),
+            reg::trust::Floor::code(state.seq, &state.head)
+        );
+        return Ok(());
+    }
     let slots = reg::lifecycle::status(&reg, &state)?;
     if args.json {
         jsonln!(&slots);

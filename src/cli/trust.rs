@@ -22,6 +22,16 @@ pub enum TrustCommand {
 pub struct AddArgs {
     /// The genesis root key fingerprint, as checked with the registry's owner
     fingerprint: Fingerprint,
+
+    /// The least history to accept, as the sending site read it to you: its head code
+    /// (`reg status --code` prints SEQ-xxxx-xxxx-xxxx-xxxx-xxxx-xxxx) or a full entry id. A
+    /// medium whose history does not contain it is refused, now and later, on this host
+    #[arg(long, value_name = "CODE|ENTRY_ID")]
+    head: Option<String>,
+
+    /// The least number of entries (less than --head: any history that reaches this seq)
+    #[arg(long, value_name = "N")]
+    seq: Option<u64>,
 }
 
 /// List the registries this host pins
@@ -76,8 +86,10 @@ fn add(ctx: &Context, args: AddArgs) -> anyhow::Result<()> {
     ] {
         outln!("{line}");
     }
+    let wants_floor = args.head.is_some() || args.seq.is_some();
     if let PinStatus::HostFile(root) = reg.pin()
         && *root == args.fingerprint
+        && !wants_floor
     {
         outln!(
             "already pinned in {}; nothing to do",
@@ -87,17 +99,74 @@ fn add(ctx: &Context, args: AddArgs) -> anyhow::Result<()> {
     }
     // The fingerprint named in the genesis header is only a claim until the ledger verifies:
     // its genesis signature by that very key, and every entry after it.
-    let state = reg.state()?;
+    let floor = match (&args.head, args.seq) {
+        (None, None) => None,
+        (Some(h), seq) => {
+            let mut floor = if h.len() == 64 && !h.contains('-') {
+                // A full entry id: its seq comes from the verified ledger below.
+                reg::trust::Floor {
+                    seq: seq.unwrap_or(u64::MAX),
+                    head: Some(h.to_lowercase()),
+                }
+            } else {
+                reg::trust::Floor::parse_code(h).map_err(anyhow::Error::msg)?
+            };
+            if let Some(seq) = seq
+                && floor.seq != u64::MAX
+                && floor.seq != seq
+            {
+                anyhow::bail!(
+                    "--seq {seq} disagrees with the head code's entry {}",
+                    floor.seq
+                );
+            }
+            floor.seq = floor.seq.min(seq.unwrap_or(floor.seq));
+            Some(floor)
+        }
+        (None, Some(seq)) => Some(reg::trust::Floor { seq, head: None }),
+    };
+    // Verify the whole ledger (never the fast path: nothing about this registry is trusted yet)
+    // and find the floor's entry in it.
+    let mut ids = Vec::new();
+    let replay = reg.replay(&mut |v| ids.push(v.id))?.into_inner();
+    let state = replay.state;
     outln!(
         "ledger verified: {} entries, genesis signed by the root key above",
         state.seq + 1
     );
+    let floor = match floor {
+        Some(mut f) if f.seq == u64::MAX => {
+            let Some(seq) = ids.iter().position(|id| f.matches(id)) else {
+                anyhow::bail!(
+                    "entry {} is not in this registry's history: the medium is older than, or diverges from, the registry whose head you were given",
+                    f.head.as_deref().unwrap_or("")
+                );
+            };
+            f.seq = seq as u64;
+            Some(f)
+        }
+        f => f,
+    };
+    if let Some(f) = &floor {
+        match ids.get(f.seq as usize) {
+            Some(id) if f.matches(id) => outln!("history contains {f}: {}", id),
+            Some(id) => anyhow::bail!(
+                "this registry lists {id} at entry {}, not the head you were given ({f}): the medium diverges from the registry whose head you were read; nothing was pinned",
+                f.seq
+            ),
+            None => anyhow::bail!(
+                "this registry has only {} entries, fewer than the {f} you were given: the medium is older or was cut; nothing was pinned",
+                ids.len()
+            ),
+        }
+    }
     let pin = pin_checked(
         &ctx.trust.file,
         reg.path(),
         reg.id(),
         reg.root(),
         &args.fingerprint,
+        floor,
     )?;
     outln!(
         "pinned registry {} (root {}) in {}",
@@ -119,7 +188,15 @@ fn list(ctx: &Context, args: ListArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     for pin in &file.pins {
-        outln!("{}  root {}  {}", pin.registry, pin.root, pin.path);
+        match &pin.floor {
+            Some(f) => outln!(
+                "{}  root {}  {}  at least {f}",
+                pin.registry,
+                pin.root,
+                pin.path
+            ),
+            None => outln!("{}  root {}  {}", pin.registry, pin.root, pin.path),
+        }
     }
     Ok(())
 }
