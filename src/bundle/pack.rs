@@ -47,7 +47,7 @@ pub struct Metadata {
 }
 
 /// The scrypt work factor of passphrase bundles, log2(N): what the age CLI writes (256 MiB,
-/// about a second), below what readers accept ([`super::decrypt::MAX_SCRYPT_LOG_N`]).
+/// about a second), below what readers accept (`MAX_SCRYPT_LOG_N` in `bundle::decrypt`).
 pub const PACK_SCRYPT_LOG_N: u8 = 18;
 
 const _: () = assert!(PACK_SCRYPT_LOG_N <= super::decrypt::MAX_SCRYPT_LOG_N);
