@@ -136,7 +136,15 @@ pub struct PolicyDoc {
     /// Formats `reg add` refuses, sorted and unique.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub refuse_formats: Vec<Format>,
+    /// Days after which a checkpoint expires: readers refuse a registry whose checkpoint is
+    /// older, by their own clock, until it is re-signed (`reg renew`, or any write), so that a
+    /// stale medium stops working by itself. 1 to 36,500; absent, checkpoints never expire.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub checkpoint_max_age_days: Option<u32>,
 }
+
+/// The largest `checkpoint_max_age_days` (a century).
+pub const MAX_CHECKPOINT_AGE_DAYS: u32 = 36_500;
 
 /// The policy is replaced (FORMAT.md §5.5).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -246,6 +246,14 @@ pub fn check(
         Ok(r) => {
             let r = r.into_inner();
             f.counts.entries = r.checkpoint.seq + 1;
+            if let Err(e) = reg.check_fresh(&r.state, &r.checkpoint.time) {
+                f.error(
+                    "checkpoint-expired",
+                    Some(dot.join("checkpoint")),
+                    None,
+                    e.to_string(),
+                );
+            }
             if r.residue_lines > 0 || r.partial_line {
                 f.warn("ledger-residue", Some(dot.join("ledger")), None, "the ledger file lists entries after the checkpoint: an interrupted write, removed by the next one".into());
             }

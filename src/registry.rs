@@ -79,6 +79,24 @@ pub enum RegistryError {
         /// What the registry has instead.
         found: String,
     },
+    /// The checkpoint is older than the registry's policy allows.
+    #[error(
+        "the registry's checkpoint was signed at {time}, more than the {days} days its policy allows: refusing a stale medium until it is re-signed"
+    )]
+    Expired {
+        /// When the checkpoint was signed.
+        time: String,
+        /// The policy's limit.
+        days: u32,
+    },
+    /// `reg renew` with a key that did not sign the head entry.
+    #[error("the checkpoint must be signed by the head entry's signer {head_actor}, not {given}")]
+    NotHeadSigner {
+        /// The key given.
+        given: Fingerprint,
+        /// The head entry's signer.
+        head_actor: Fingerprint,
+    },
     /// The registry is older than, or diverges from, what this host verified before.
     #[error(
         "the registry's checkpoint (entry {found_seq}, head {found_head}) is older than or diverges from the one this host verified (entry {seen_seq}, head {seen_head}): refusing a rolled-back or forked registry"
@@ -375,7 +393,36 @@ impl Registry {
     /// Fast path (FORMAT.md §8): when the checkpoint is the one this host verified last, the
     /// index is used after one hash and one signature check. Otherwise the whole ledger is
     /// replayed and verified, and the new checkpoint recorded.
+    ///
+    /// A checkpoint older than the policy's `checkpoint_max_age_days` (by this host's clock) is
+    /// refused as expired; writers, which re-sign it, read through [`Registry::begin`] instead.
     pub fn state(&self) -> Result<State, RegistryError> {
+        let (state, time) = self.current()?;
+        self.check_fresh(&state, &time)?;
+        Ok(state)
+    }
+
+    /// Refuses a checkpoint signed at `time` that the state's policy says has expired.
+    pub fn check_fresh(&self, state: &State, time: &str) -> Result<(), RegistryError> {
+        let Some(days) = state.policy.checkpoint_max_age_days else {
+            return Ok(());
+        };
+        let signed = encoding::parse_rfc3339(time);
+        let now = encoding::parse_rfc3339(&now()?);
+        let (Some(signed), Some(now)) = (signed, now) else {
+            return Ok(()); // times were checked when read; the host clock by `now`
+        };
+        if now.saturating_sub(signed) > u64::from(days) * 86_400 {
+            return Err(RegistryError::Expired {
+                time: time.to_string(),
+                days,
+            });
+        }
+        Ok(())
+    }
+
+    /// The verified current state and its checkpoint's time, expired or not.
+    fn current(&self) -> Result<(State, String), RegistryError> {
         // The host record first, then the checkpoint: writers record after they commit, so a
         // checkpoint read later is never older than a record read earlier (no false rollback
         // when another process commits meanwhile).
@@ -393,10 +440,34 @@ impl Registry {
                 && self.ledger_file_agrees(&cp)
                 && let Some(state) = self.verified_index(&env, &cp)
             {
-                return Ok(state);
+                return Ok((state, cp.time));
             }
         }
-        Ok(self.replay(&mut |_| {})?.into_inner().state)
+        let replay = self.replay(&mut |_| {})?.into_inner();
+        Ok((replay.state, replay.checkpoint.time))
+    }
+
+    /// Re-signs the checkpoint with the current time, for the same head (`reg renew`): what
+    /// makes an expired registry readable again (FORMAT.md §6). Only the head entry's signer
+    /// may sign its checkpoint, as always; nothing else changes.
+    pub fn renew(&self, key: &SecretKey) -> Result<ledger::Checkpoint, RegistryError> {
+        let _lock = self.lock()?;
+        self.host.ensure_writable()?;
+        let (state, _) = self.current()?;
+        crate::layout::check_skeleton(&self.dot)?;
+        let head = ledger::read_entry(&self.store, &state.head)
+            .map_err(|e| LedgerError::Checkpoint(format!("head entry {}: {e}", state.head)))?;
+        if head.header.actor != *key.public().fingerprint() {
+            return Err(RegistryError::NotHeadSigner {
+                given: key.public().fingerprint().clone(),
+                head_actor: head.header.actor,
+            });
+        }
+        let time = now()?;
+        let bytes = ledger::sign_checkpoint(&state, state.hash(), time, key)?;
+        replace_file(&self.dot.join("tmp"), &self.dot.join("checkpoint"), &bytes)?;
+        let (_, cp) = ledger::read_checkpoint(&self.dot.join("checkpoint"))?;
+        Ok(cp)
     }
 
     /// Whether the `ledger` file lists the checkpoint's head at the checkpoint's seq (lines
@@ -482,7 +553,8 @@ impl Registry {
     pub fn begin(&self) -> Result<Transaction<'_>, RegistryError> {
         let lock = self.lock()?;
         self.host.ensure_writable()?;
-        let state = self.state()?;
+        // Not `state()`: an expired checkpoint does not stop a write, which re-signs it.
+        let (state, _) = self.current()?;
         self.settle(&state)?;
         Ok(Transaction {
             reg: self,

@@ -383,6 +383,15 @@ impl State {
                         "policy refuse_formats must be sorted and unique".into(),
                     ));
                 }
+                if p.policy
+                    .checkpoint_max_age_days
+                    .is_some_and(|d| d == 0 || d > crate::entry::MAX_CHECKPOINT_AGE_DAYS)
+                {
+                    return Err(StateError::Invalid(format!(
+                        "policy checkpoint_max_age_days must be 1 to {}",
+                        crate::entry::MAX_CHECKPOINT_AGE_DAYS
+                    )));
+                }
                 self.policy = p.policy.clone();
             }
             Body::Transition(t) => self.apply_transition(id, t)?,

@@ -116,6 +116,14 @@ fn registry(e: &RegistryError) -> (u8, Option<String>) {
             Some("wait for the other reg process to finish; REG_LOCK_TIMEOUT sets the wait in seconds".into()),
         ),
         RegistryError::Refused(s) => (REFUSED, state(s)),
+        RegistryError::Expired { .. } => (
+            REFUSED,
+            Some("at the registry's home site, `reg renew --key KEY.pem` (the key that signed the last entry) or any write re-signs the checkpoint; then carry the new medium".into()),
+        ),
+        RegistryError::NotHeadSigner { .. } => (
+            REFUSED,
+            Some("`reg log` shows who signed the last entry; use that key".into()),
+        ),
         RegistryError::BelowFloor { .. } => (
             REFUSED,
             Some("the medium is older than, or diverges from, the history its owner read to you; ask them for the current medium (the pin's floor is shown by `reg trust list`)".into()),

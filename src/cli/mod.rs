@@ -40,6 +40,7 @@ mod log;
 mod policy;
 mod progress;
 mod recipients;
+mod renew;
 mod sanitize;
 mod show;
 mod slot;
@@ -105,6 +106,7 @@ enum Command {
     List(list::Args),
     Show(show::Args),
     Status(status::Args),
+    Renew(renew::Args),
     Fsck(fsck::Args),
     Check(check::Args),
     Verify(verify::VerifyArgs),
@@ -305,6 +307,7 @@ fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<ExitCode> {
         Command::List(a) => list::run(ctx, a),
         Command::Show(a) => show::run(ctx, a),
         Command::Status(a) => status::run(ctx, a),
+        Command::Renew(a) => renew::run(ctx, a),
         Command::Policy(c) => policy::run(ctx, c),
         Command::Recipients(c) => recipients::run(ctx, c),
         Command::Ledger(c) => ledger::run(ctx, c),

@@ -19,6 +19,10 @@ pub struct SetArgs {
     /// A format `reg add` must refuse (repeatable), e.g. pickle, joblib, pytorch
     #[arg(long = "refuse-format", value_name = "FORMAT", value_parser = parse_format)]
     refuse_formats: Vec<Format>,
+    /// Days after which the checkpoint expires: readers then refuse the registry until it is
+    /// re-signed (`reg renew` or any write), so that a stale medium stops working by itself
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=i64::from(reg::entry::MAX_CHECKPOINT_AGE_DAYS)))]
+    checkpoint_max_age: Option<u32>,
     /// A root private key of the registry, which signs the entry
     #[arg(long, value_name = "ROOT.pem")]
     key: PathBuf,
@@ -52,6 +56,9 @@ pub fn run(ctx: &Context, cmd: PolicyCommand) -> anyhow::Result<()> {
                     refused.join(", ")
                 }
             );
+            if let Some(d) = state.policy.checkpoint_max_age_days {
+                outln!("checkpoint expires after: {d} days");
+            }
         }
         PolicyCommand::Set(mut args) => {
             args.refuse_formats.sort();
@@ -63,6 +70,7 @@ pub fn run(ctx: &Context, cmd: PolicyCommand) -> anyhow::Result<()> {
                 Body::Policy(Policy {
                     policy: PolicyDoc {
                         refuse_formats: args.refuse_formats,
+                        checkpoint_max_age_days: args.checkpoint_max_age,
                     },
                     reason: args.reason,
                 }),

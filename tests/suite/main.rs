@@ -17,6 +17,7 @@ mod docs_gen;
 mod drift;
 mod ed25519_vectors;
 mod escapes;
+mod expiry;
 mod first_contact;
 mod format_example;
 mod fsck;
