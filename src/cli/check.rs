@@ -44,7 +44,7 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     if let Some(log) = &args.verify_log {
-        return match verify_log(&LogHost::new(), log)? {
+        return match verify_log(&LogHost::at(&ctx.trust.host.dir), log)? {
             LogReport::Authenticated {
                 log: id,
                 lines,
@@ -89,7 +89,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         decisions.push(gate.decide(f, hash, &scope));
     }
     if let Some(log) = &args.log {
-        append_log(&LogHost::new(), log, &decisions, &reg::encoding::now()?)?;
+        append_log(&LogHost::at(&ctx.trust.host.dir), log, &decisions, &reg::encoding::now()?)?;
     }
     if args.json {
         jsonln!(&decisions);
