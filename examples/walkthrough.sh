@@ -140,13 +140,18 @@ cp -r site-a usb-copy
 reg --registry usb-copy ledger verify
 
 step "16. A second host receives the medium: its gate denies until the registry is pinned"
+# Site A prints its head as a short code, to read out by phone with the root fingerprint.
+printf '$ reg --registry site-a status --code\n'
+code=$("$REG_BIN" --registry site-a status --code 2>/dev/null)
+echo "$code"
 (
   # Another host: its own trust file and records, with no pin for this registry yet.
   export REG_TRUST_FILE="$work/host2/trust.json" REG_STATE_DIR="$work/host2/state"
   refused --registry usb-copy check --slot ransomware-classifier sample-model/model.safetensors
-  # The registry's owner reads the root fingerprint out by phone: `reg key fingerprint root.pem.pub`.
+  # The registry's owner reads the root fingerprint out by phone: `reg key fingerprint root.pem.pub`,
+  # and the head code: this host will refuse any medium whose history does not contain it.
   fingerprint=$("$REG_BIN" key fingerprint keys/root.pem.pub)
-  reg --registry usb-copy trust add "$fingerprint"
+  reg --registry usb-copy trust add "$fingerprint" --head "$code"
   reg --registry usb-copy check --slot ransomware-classifier sample-model/model.safetensors
 )
 
