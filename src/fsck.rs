@@ -373,6 +373,17 @@ fn check_links(dot: &Path, f: &mut Fsck) {
                 None,
                 format!("a symbolic link{target}: reg never follows links inside a registry, and writes and gc refuse to run until it is removed"),
             );
+        } else if ft.is_file()
+            && e.depth() == 1
+            && e.file_name() == "ledger"
+            && hard_linked(e.path())
+        {
+            f.error(
+                "link",
+                Some(e.path().to_path_buf()),
+                None,
+                "the ledger has several names (hard links): writers, which append to it in place, refuse it until it is copied to a file of its own".into(),
+            );
         } else if !ft.is_dir() && !ft.is_file() {
             f.error(
                 "not-regular",
@@ -384,6 +395,20 @@ fn check_links(dot: &Path, f: &mut Fsck) {
                 ),
             );
         }
+    }
+}
+
+/// Whether a file has more than one name.
+fn hard_linked(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        std::fs::symlink_metadata(path).is_ok_and(|m| m.nlink() > 1)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
     }
 }
 

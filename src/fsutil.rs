@@ -123,6 +123,9 @@ pub fn open_regular(path: &Path) -> Result<File, IoError> {
 }
 
 /// Like [`open_regular`], for appending or writing in place (the ledger, the lock file).
+///
+/// A file with more than one name (a hard link) is refused too: written in place, it would
+/// change whatever other file shares its bytes, outside the registry or in a `cp -al` backup.
 pub fn open_regular_rw(path: &Path, append: bool) -> Result<File, IoError> {
     let mut opts = OpenOptions::new();
     if append {
@@ -130,7 +133,22 @@ pub fn open_regular_rw(path: &Path, append: bool) -> Result<File, IoError> {
     } else {
         opts.write(true);
     }
-    open_checked(path, &mut opts, "open for writing")
+    let file = open_checked(path, &mut opts, "open for writing")?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        let links = file.metadata().ctx("stat", path)?.nlink();
+        if links > 1 {
+            return Err(IoError::from_source(
+                "open for writing",
+                path,
+                io::Error::other(format!(
+                    "has {links} names (hard links): reg writes it in place, which would change the other names too; copy it (`cp FILE FILE.new && mv FILE.new FILE`) to give it its own bytes"
+                )),
+            ));
+        }
+    }
+    Ok(file)
 }
 
 fn open_checked(path: &Path, opts: &mut OpenOptions, op: &'static str) -> Result<File, IoError> {

@@ -63,7 +63,6 @@ fn remove(path: &Path) -> Result<(), IoError> {
 pub fn gc(reg: &Registry) -> Result<Collected, RegistryError> {
     let started = std::time::SystemTime::now();
     let (tx, ids) = reg.begin_verified()?;
-    crate::layout::check_all(reg.path())?;
     let state = tx.state();
     let keep = reachable(&ids, state);
     let mut out = Collected::default();
@@ -121,7 +120,9 @@ pub fn gc(reg: &Registry) -> Result<Collected, RegistryError> {
         remove(&path)?;
         out.staging.push(path);
     }
+    reg.truncate_residue(state.seq)?;
     out.refs = crate::refs::rewrite_all(reg.path(), state)?;
+    crate::refs::clear_pending(reg.path())?;
     drop(tx);
     Ok(out)
 }

@@ -26,12 +26,13 @@ pub const DIRS: [&str; 6] = [
 ];
 
 /// The files reg reads at fixed places inside `.registry/`.
-pub const FILES: [&str; 5] = [
+pub const FILES: [&str; 6] = [
     "config.json",
     "checkpoint",
     "ledger",
     "lock",
     "index/state.json",
+    crate::refs::PENDING,
 ];
 
 /// A registry path that is not what the layout says it must be.
@@ -102,6 +103,9 @@ fn expect(path: &Path, dir: bool) -> Result<(), LayoutError> {
 /// not of its kind (see the module doc). Costs one `lstat` per directory: about 270 calls for a
 /// full object store, so every command can afford it.
 pub fn check_skeleton(dot: &Path) -> Result<(), LayoutError> {
+    // Without a trailing slash, which would make `lstat` follow a link at the last component.
+    let dot: PathBuf = dot.components().collect();
+    let dot = dot.as_path();
     expect(dot, true)?;
     for d in DIRS {
         expect(&dot.join(d), true)?;

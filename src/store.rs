@@ -397,10 +397,18 @@ impl Store {
     }
 
     fn persist(&self, tmp: tempfile::NamedTempFile, id: &ObjectId) -> Result<(), StoreError> {
+        // Content addressing: an intact object at this name holds these very bytes, and is never
+        // rewritten. But a file planted at the name of an object about to be written (its id is
+        // predictable from a bundle) is not trusted: it is hashed, and replaced by the verified
+        // bytes in hand unless it is intact, so a write never leaves a corrupt object behind.
         if self.contains(id) {
-            // Content addressing: the same name means the same bytes; never rewrite an object.
-            // fsck is what checks that the existing copy is still intact.
-            return Ok(());
+            match self.copy_verified(id, &mut io::sink()) {
+                Ok(_) => return Ok(()),
+                Err(
+                    StoreError::Missing(_) | StoreError::Corrupt { .. } | StoreError::NotAFile(_),
+                ) => {}
+                Err(e) => return Err(e),
+            }
         }
         self.place(tmp, id)
     }

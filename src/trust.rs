@@ -428,6 +428,12 @@ pub struct Seen {
     pub seq: u64,
     /// The state hash the checkpoint committed to.
     pub state: ObjectId,
+    /// BLAKE3 of the `ledger` file's lines up to and including `seq`, as verified: the fast
+    /// path reads the index only while the file still hashes to it, so a line changed anywhere
+    /// (not only at the end) sends readers and writers to the full replay. Absent in records
+    /// written before it existed, which then take the full replay once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<ObjectId>,
 }
 
 /// The host's state directory: `$REG_STATE_DIR`, `$XDG_STATE_HOME/reg` or `~/.local/state/reg`.
@@ -540,6 +546,7 @@ impl HostState {
         }
         match self.load(registry)? {
             Some(old) if old.seq > seen.seq || old == *seen => return Ok(()),
+            // The same checkpoint, recorded without a ledger digest: keep the one given now.
             _ => {}
         }
         let path = self.path(registry);

@@ -89,7 +89,12 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         decisions.push(gate.decide(f, hash, &scope));
     }
     if let Some(log) = &args.log {
-        append_log(&LogHost::at(&ctx.trust.host.dir), log, &decisions, &reg::encoding::now()?)?;
+        append_log(
+            &LogHost::at(&ctx.trust.host.dir),
+            log,
+            &decisions,
+            &reg::encoding::now()?,
+        )?;
     }
     if args.json {
         jsonln!(&decisions);

@@ -19,6 +19,8 @@ pub fn run(ctx: &Context, cmd: LedgerCommand) -> anyhow::Result<()> {
         LedgerCommand::Verify => {
             let replay = reg.replay(&mut |_| {})?;
             let cp = &replay.checkpoint;
+            // Intact but expired under its policy is not OK to use: refused like every read.
+            reg.check_fresh(&replay.state, &cp.time)?;
             outln!(
                 "ledger OK: {} entries, head {} (entry {}), checkpoint signed {}",
                 cp.seq + 1,
@@ -39,6 +41,8 @@ pub fn run(ctx: &Context, cmd: LedgerCommand) -> anyhow::Result<()> {
             }
         }
         LedgerCommand::Export => {
+            // Refused before a line is written when the checkpoint expired under the policy.
+            reg.state()?;
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             let mut failure: Option<std::io::Error> = None;
             reg.replay(&mut |v| {

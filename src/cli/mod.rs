@@ -273,7 +273,23 @@ fn usage_error(e: clap::Error) -> ExitCode {
         }
         _ => None,
     };
-    let Some(kind) = secret else { e.exit() };
+    let Some(kind) = secret else {
+        use clap::error::ErrorKind;
+        if matches!(
+            e.kind(),
+            ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        ) {
+            e.exit()
+        }
+        // clap echoes the offending value: escaped like every other line reg prints, so that
+        // an argument cannot drive the terminal either.
+        for line in e.render().to_string().lines() {
+            errln!("{line}");
+        }
+        return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+    };
     let arg = match e.get(ContextKind::InvalidArg) {
         Some(ContextValue::String(a)) => a.clone(),
         _ => "an argument".to_string(),

@@ -128,7 +128,9 @@ fn add(ctx: &Context, args: AddArgs) -> anyhow::Result<()> {
     // Verify the whole ledger (never the fast path: nothing about this registry is trusted yet)
     // and find the floor's entry in it.
     let mut ids = Vec::new();
-    let replay = reg.replay(&mut |v| ids.push(v.id))?.into_inner();
+    // Checked, not recorded: this host records the registry only once it is pinned.
+    let replay = reg.verify(&mut |v| ids.push(v.id))?.into_inner();
+    let checkpoint = replay.checkpoint;
     let state = replay.state;
     outln!(
         "ledger verified: {} entries, genesis signed by the root key above",
@@ -168,6 +170,9 @@ fn add(ctx: &Context, args: AddArgs) -> anyhow::Result<()> {
         &args.fingerprint,
         floor,
     )?;
+    // Pinned: from now on this host remembers the checkpoint it verified. Opened again so that
+    // the registry is seen pinned, with its floor.
+    Registry::open(&dot, &host)?.record(&checkpoint)?;
     outln!(
         "pinned registry {} (root {}) in {}",
         pin.registry,

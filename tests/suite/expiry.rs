@@ -43,7 +43,14 @@ fn an_expired_checkpoint_is_refused_until_it_is_re_signed() {
     assert!(at(&s, 30, &["list"]).status.success());
     // Past it: every reader refuses, and fsck fails naming the checkpoint.
     let before = s.snapshot();
-    for args in [&["list"][..], &["status"], &["show", "det@1.0.0"]] {
+    for args in [
+        &["list"][..],
+        &["status"],
+        &["show", "det@1.0.0"],
+        &["log"],
+        &["ledger", "verify"],
+        &["ledger", "export"],
+    ] {
         let o = at(&s, 31, args);
         assert_eq!(o.status.code(), Some(1), "{args:?}");
         let err = String::from_utf8_lossy(&o.stderr);

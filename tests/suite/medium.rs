@@ -612,3 +612,242 @@ fn the_gate_never_follows_a_link_or_waits_on_a_fifo() {
         assert!(err.contains(found), "{found}: {err}");
     }
 }
+
+// Found by attacking the fixes above (red team, 2026-11-27): each failed before its fix.
+
+#[test]
+fn an_unpinned_registry_is_never_recorded_so_a_fork_met_first_cannot_lock_out_the_real_one() {
+    let s = setup();
+    let root = s
+        .ok(&["key", "fingerprint", "root.pem.pub"])
+        .trim()
+        .to_string();
+    let fork = s.join("fork");
+    fs::create_dir(&fork).unwrap();
+    assert!(
+        std::process::Command::new("cp")
+            .args(["-a", s.dot().to_str().unwrap(), fork.to_str().unwrap()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    op(&s, &["promote", "det@2.0.0", "--reason", "real"]);
+    let code = s.ok(&["status", "--code"]).trim().to_string();
+    // The operator key forks the copy at the same length (its own host state).
+    let out = s
+        .reg()
+        .env("REG_STATE_DIR", s.join("fork-state"))
+        .args([
+            "--registry",
+            fork.to_str().unwrap(),
+            "deprecate",
+            "det@1.0.0",
+        ])
+        .args(["--reason", "fork", "--key", "op.pem"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let b = |args: &[&str]| {
+        s.reg()
+            .env("REG_TRUST_FILE", s.join("b/trust.json"))
+            .env("REG_STATE_DIR", s.join("b/state"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let f = fork.to_str().unwrap();
+    // Host B meets the fork first: reads, a denied gate, a refused pin.
+    b(&["--registry", f, "status"]);
+    b(&["--registry", f, "fsck"]);
+    assert_eq!(
+        b(&["--registry", f, "trust", "add", &root, "--head", &code])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert!(
+        !s.join("b/state").exists() || fs::read_dir(s.join("b/state")).unwrap().count() == 0,
+        "nothing recorded for an unpinned registry"
+    );
+    // The genuine medium still pins and reads.
+    let real = s.dot();
+    let out = b(&[
+        "--registry",
+        real.to_str().unwrap(),
+        "trust",
+        "add",
+        &root,
+        "--head",
+        &code,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        b(&["--registry", real.to_str().unwrap(), "status"])
+            .status
+            .success()
+    );
+}
+
+#[test]
+fn a_trailing_slash_does_not_make_reg_follow_a_linked_registry_directory() {
+    let s = setup();
+    let real = s.join("real");
+    fs::rename(s.dot(), &real).unwrap();
+    symlink(&real, s.dot()).unwrap();
+    let before = tree(&real);
+    for args in [
+        &["--registry", ".registry/", "gc"][..],
+        &["--registry", ".registry/", "status"],
+        &[
+            "--registry",
+            ".registry/",
+            "promote",
+            "det@2.0.0",
+            "--reason",
+            "x",
+            "--key",
+            "op.pem",
+        ],
+    ] {
+        let err = s.fails(1, args);
+        assert!(err.contains("is a symbolic link"), "{args:?}: {err}");
+    }
+    assert_eq!(tree(&real), before);
+}
+
+#[test]
+fn a_ledger_line_changed_in_the_middle_sends_writers_to_the_full_replay() {
+    let s = setup();
+    s.ok(&["status"]); // this host verified it: the fast path would apply
+    let p = s.dot().join("ledger");
+    let mut lines: Vec<String> = fs::read_to_string(&p)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    let c = if lines[3].starts_with('0') { "1" } else { "0" };
+    lines[3] = format!("{c}{}", &lines[3][1..]);
+    fs::write(&p, lines.join("\n") + "\n").unwrap();
+    let before = tree(&s.dot());
+    let err = s.fails(
+        1,
+        &["promote", "det@2.0.0", "--reason", "x", "--key", "op.pem"],
+    );
+    assert!(err.contains("ledger entry 3"), "{err}");
+    s.fails(1, &["list"]);
+    assert_eq!(tree(&s.dot()), before);
+}
+
+#[test]
+fn a_file_planted_at_an_objects_name_is_replaced_by_the_verified_bytes() {
+    let s = setup();
+    fs::create_dir(s.join("m-n")).unwrap();
+    fs::write(s.join("m-n/rules.yar"), "rule n { condition: true }\n").unwrap();
+    s.ok(&[
+        "bundle",
+        "pack",
+        "m-n",
+        "-o",
+        "n.tar",
+        "--key",
+        "pub.pem",
+        "--name",
+        "n",
+        "--version",
+        "1.0.0",
+        "--type",
+        "ruleset",
+        "--use",
+        "detection",
+        "--description",
+        "n",
+    ]);
+    let id = blake3::hash(&fs::read(s.join("m-n/rules.yar")).unwrap())
+        .to_hex()
+        .to_string();
+    let planted = s.object_path(&id);
+    fs::create_dir_all(planted.parent().unwrap()).unwrap();
+    fs::write(&planted, b"garbage").unwrap();
+    s.ok(&["add", "n.tar", "--key", "op.pem"]);
+    assert_eq!(
+        blake3::hash(&fs::read(&planted).unwrap())
+            .to_hex()
+            .to_string(),
+        id
+    );
+    let (code, report) = fsck(&s);
+    assert_eq!(code, 0, "{report:#}");
+}
+
+#[test]
+fn the_refs_pending_marker_as_a_link_stops_writes_and_a_refused_write_keeps_the_marker() {
+    let s = setup();
+    let outside = precious(&s);
+    let marker = s.dot().join("refs-pending");
+    symlink(outside.join("thesis.txt"), &marker).unwrap();
+    let before = tree(&s.dot());
+    for args in [
+        &["gc"][..],
+        &["promote", "det@2.0.0", "--reason", "x", "--key", "op.pem"],
+    ] {
+        let err = s.fails(1, args);
+        assert!(
+            err.contains("refs-pending` is a symbolic link"),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(tree(&s.dot()), before);
+    fs::remove_file(&marker).unwrap();
+    // A plain marker (an interrupted commit) survives a refused write: only a commit repairs.
+    fs::write(&marker, b"").unwrap();
+    let before = tree(&s.dot());
+    s.fails(
+        1,
+        &[
+            "activate",
+            "ransomware",
+            "det@1.0.0",
+            "--reason",
+            "again",
+            "--key",
+            "op.pem",
+        ],
+    );
+    assert_eq!(tree(&s.dot()), before);
+    op(&s, &["promote", "det@2.0.0", "--reason", "ok"]);
+    assert!(
+        !marker.exists(),
+        "the next commit repaired the refs and removed it"
+    );
+}
+
+#[test]
+fn a_hard_linked_ledger_is_never_written_in_place() {
+    let s = setup();
+    let outside = s.join("outside-ledger");
+    let ledger = s.dot().join("ledger");
+    fs::copy(&ledger, &outside).unwrap();
+    fs::remove_file(&ledger).unwrap();
+    fs::hard_link(&outside, &ledger).unwrap();
+    let before = fs::read(&outside).unwrap();
+    let err = s.fails(
+        2,
+        &["promote", "det@2.0.0", "--reason", "x", "--key", "op.pem"],
+    );
+    assert!(err.contains("hard links"), "{err}");
+    assert_eq!(fs::read(&outside).unwrap(), before);
+    let (code, report) = fsck(&s);
+    assert_eq!(code, 1);
+    assert!(
+        has_finding(&report, "link", ".registry/ledger"),
+        "{report:#}"
+    );
+}
