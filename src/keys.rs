@@ -63,6 +63,18 @@ pub enum KeyError {
     /// A small-order public key, which would let anyone forge signatures that verify.
     #[error("key {0} is a weak (small-order) ed25519 key and is refused")]
     Weak(String),
+    /// 32 bytes that are not the canonical encoding of their point (y ≥ p, or a sign bit on
+    /// x = 0): the same point has another encoding, hence another fingerprint.
+    #[error(
+        "key {0} is not the canonical encoding of an ed25519 point and is refused (the same key has another encoding; use the public key `reg key gen` or `openssl pkey -pubout` writes)"
+    )]
+    NonCanonical(String),
+    /// A point outside the prime-order subgroup (A + a small-order point): the signer of A
+    /// could appear as up to eight different keys.
+    #[error(
+        "key {0} has a small-order component (it is not in ed25519's prime-order subgroup) and is refused; no key made by an ed25519 key generator has one"
+    )]
+    MixedOrder(String),
     /// A signature that does not verify.
     #[error("signature by key {0} does not verify")]
     BadSignature(Fingerprint),
@@ -131,7 +143,8 @@ impl<'de> serde::Deserialize<'de> for Fingerprint {
     }
 }
 
-/// A verified-not-weak ed25519 public key with its fingerprint.
+/// An ed25519 public key that passed every check of FORMAT.md §4.1 (a canonical encoding of a
+/// point of the prime-order subgroup, not weak), with its fingerprint.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PublicKey {
     key: VerifyingKey,
@@ -145,13 +158,25 @@ impl fmt::Debug for PublicKey {
 }
 
 impl PublicKey {
-    /// A public key from its 32 bytes, refusing invalid and weak points.
+    /// A public key from its 32 bytes, refusing invalid, weak, non-canonical and mixed-order
+    /// points: every way in which one private key could otherwise appear under several
+    /// encodings, hence several fingerprints (FORMAT.md §4.1). Every public key reg reads —
+    /// key files, ledger entries, the index — goes through here.
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, KeyError> {
         let fingerprint = Fingerprint::of(bytes);
         let key =
             VerifyingKey::from_bytes(bytes).map_err(|_| KeyError::Weak(fingerprint.to_string()))?;
         if key.is_weak() {
             return Err(KeyError::Weak(fingerprint.to_string()));
+        }
+        let point = key.to_edwards();
+        // Decompression reduces y modulo p, so y + p decodes to the point of y: re-encoding
+        // tells the two apart.
+        if point.compress().to_bytes() != *bytes {
+            return Err(KeyError::NonCanonical(fingerprint.to_string()));
+        }
+        if !point.is_torsion_free() {
+            return Err(KeyError::MixedOrder(fingerprint.to_string()));
         }
         Ok(PublicKey { key, fingerprint })
     }

@@ -1,0 +1,272 @@
+//! One private key is one trusted key (FORMAT.md §4.1, §5.3): a non-canonical encoding of a
+//! point (y ≥ p) and a mixed-order key (A + a small-order point) are refused in key files, in
+//! `key-trust` entries signed by a root key, and in genesis; a fingerprint already trusted must
+//! come with the same key bytes.
+
+use crate::util::Sandbox;
+use reg::encoding::{b64_encode, to_canonical_vec};
+use reg::entry::{Body, Entry, Header, KeyRef, KeyTrust, Role};
+use reg::envelope::{self, Kind};
+use reg::keys::{Fingerprint, SecretKey};
+use reg::ledger::read_ids;
+use reg::state::{KeyState, State};
+use reg::store::Store;
+use std::collections::BTreeSet;
+use std::fs;
+
+/// y = p + 3 (p = 2^255 − 19): a point on the curve written in its non-canonical form (the same
+/// point as y = 3; decompression reduces y modulo p). It is not of small order, so the weak-key
+/// check alone lets it through.
+fn non_canonical() -> [u8; 32] {
+    let mut b = [0xffu8; 32];
+    b[0] = 0xf0;
+    b[31] = 0x7f;
+    b
+}
+
+/// A point of order 8 (from the C2SP ed25519 vectors), canonical.
+const ORDER_8: &str = "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a";
+
+/// `key` + a point of order 8: whoever holds `key`'s private key can sign for it whenever the
+/// signature's hash is a multiple of 8 (one message in eight).
+fn mixed_order(key: &SecretKey) -> [u8; 32] {
+    let t: [u8; 32] = (0..32)
+        .map(|i| u8::from_str_radix(&ORDER_8[2 * i..2 * i + 2], 16).unwrap())
+        .collect::<Vec<_>>()
+        .try_into()
+        .unwrap();
+    let a = ed25519_dalek::VerifyingKey::from_bytes(&key.public().to_bytes()).unwrap();
+    let t = ed25519_dalek::VerifyingKey::from_bytes(&t).unwrap();
+    let sum = (a.to_edwards() + t.to_edwards()).compress().to_bytes();
+    // It is a different, non-weak, canonical encoding: only the subgroup check refuses it.
+    let v = ed25519_dalek::VerifyingKey::from_bytes(&sum).unwrap();
+    assert!(!v.is_weak() && v.to_edwards().compress().to_bytes() == sum);
+    sum
+}
+
+/// The SubjectPublicKeyInfo PEM of 32 raw key bytes, as `openssl pkey -pubout` would write it.
+fn spki_pem(bytes: &[u8; 32]) -> String {
+    let mut der = vec![
+        0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+    ];
+    der.extend_from_slice(bytes);
+    format!(
+        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+        b64_encode(&der)
+    )
+}
+
+fn load(s: &Sandbox, name: &str) -> SecretKey {
+    reg::keys::load_secret(&s.join(name), &mut |_| None).unwrap()
+}
+
+/// Both crafted keys, with the phrase the refusal must contain.
+fn crafted(s: &Sandbox) -> Vec<([u8; 32], &'static str)> {
+    s.key("op.pem");
+    vec![
+        (non_canonical(), "not the canonical encoding"),
+        (mixed_order(&load(s, "op.pem")), "small-order component"),
+    ]
+}
+
+#[test]
+fn a_non_canonical_or_mixed_order_key_file_is_refused_at_key_trust() {
+    let s = Sandbox::new();
+    s.init();
+    for (bytes, needle) in crafted(&s) {
+        fs::write(s.join("crafted.pub"), spki_pem(&bytes)).unwrap();
+        let before = s.snapshot();
+        let err = s.fails(
+            1,
+            &[
+                "key",
+                "trust",
+                "crafted.pub",
+                "--role",
+                "operator",
+                "--key",
+                "root.pem",
+                "--reason",
+                "crafted",
+            ],
+        );
+        assert!(err.contains(needle), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert_eq!(before, s.snapshot(), "the registry changed");
+        let err = s.fails(1, &["key", "fingerprint", "crafted.pub"]);
+        assert!(err.contains(needle), "{err}");
+    }
+}
+
+/// Appends a `key-trust` entry for `bytes`, signed by `root.pem`, with the checkpoint and index
+/// a root-key holder would write: everything is consistent except the key itself.
+fn append_root_signed_trust(s: &Sandbox, bytes: &[u8; 32]) {
+    let dot = s.dot();
+    let root = load(s, "root.pem");
+    let store = Store::new(&dot);
+    let (ids, _) = read_ids(&dot.join("ledger")).unwrap();
+    let mut state: State =
+        serde_json::from_slice(&fs::read(dot.join("index/state.json")).unwrap()).unwrap();
+    let fingerprint = Fingerprint::of(bytes);
+    let entry = Entry {
+        header: Header {
+            actor: root.public().fingerprint().clone(),
+            prev: Some(*ids.last().unwrap()),
+            registry: Some(ids[0]),
+            seq: ids.len() as u64,
+            time: "2026-01-01T00:00:00Z".into(),
+        },
+        body: Body::KeyTrust(KeyTrust {
+            key: KeyRef {
+                fingerprint: fingerprint.clone(),
+                public_key: b64_encode(bytes),
+            },
+            reason: "crafted".into(),
+            role: Role::Operator,
+        }),
+    };
+    let signed = envelope::sign_bytes(Kind::KeyTrust, &entry.to_payload().unwrap(), &root).unwrap();
+    let id = store.put_bytes(&signed).unwrap();
+    let mut ledger = fs::read(dot.join("ledger")).unwrap();
+    ledger.extend_from_slice(format!("{id}\n").as_bytes());
+    fs::write(dot.join("ledger"), ledger).unwrap();
+    state.keys.insert(
+        fingerprint,
+        KeyState {
+            public_key: b64_encode(bytes),
+            roles: BTreeSet::from([Role::Operator]),
+            revoked: None,
+            since: entry.header.seq,
+        },
+    );
+    state.head = id;
+    state.seq = entry.header.seq;
+    let canonical = to_canonical_vec(&state).unwrap();
+    fs::write(dot.join("index/state.json"), &canonical).unwrap();
+    let cp = reg::ledger::sign_checkpoint(
+        &state,
+        reg::store::ObjectId::of(&canonical),
+        entry.header.time.clone(),
+        &root,
+    )
+    .unwrap();
+    fs::write(dot.join("checkpoint"), cp).unwrap();
+}
+
+#[test]
+fn a_root_signed_key_trust_entry_with_a_non_canonical_or_mixed_order_key_fails_replay() {
+    for (i, needle) in ["not the canonical encoding", "small-order component"]
+        .into_iter()
+        .enumerate()
+    {
+        let s = Sandbox::new();
+        s.init();
+        let (bytes, _) = crafted(&s)[i];
+        append_root_signed_trust(&s, &bytes);
+        let before = s.snapshot();
+        let err = s.fails(1, &["ledger", "verify"]);
+        assert!(err.contains(needle), "{err}");
+        assert!(err.contains("entry 1"), "{err}");
+        let out = s.reg().arg("fsck").output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        assert!(text.contains(needle), "{text}");
+        assert_eq!(before, s.snapshot(), "a reader changed the registry");
+    }
+}
+
+fn genesis(actor: Fingerprint, key: &[u8; 32]) -> Entry {
+    let root = SecretKey::from_seed(&[3u8; 32]).unwrap();
+    let mut body = reg::state::genesis_body(root.public(), vec![], &[5u8; 32]);
+    let Body::Genesis(g) = &mut body else {
+        unreachable!()
+    };
+    g.keys[0].fingerprint = actor.clone();
+    g.keys[0].public_key = b64_encode(key);
+    Entry {
+        header: Header {
+            actor,
+            prev: None,
+            registry: None,
+            seq: 0,
+            time: "2026-01-01T00:00:00Z".into(),
+        },
+        body,
+    }
+}
+
+#[test]
+fn a_genesis_listing_a_non_canonical_or_mixed_order_root_is_refused() {
+    let s = Sandbox::new();
+    let id = reg::store::ObjectId::of(b"genesis");
+    for (bytes, needle) in crafted(&s) {
+        let err = State::from_genesis(id, &genesis(Fingerprint::of(&bytes), &bytes)).unwrap_err();
+        assert!(err.to_string().contains(needle), "{err}");
+    }
+    // The same entry with a real key is accepted: the test can tell.
+    let real = load(&s, "op.pem");
+    let bytes = real.public().to_bytes();
+    State::from_genesis(id, &genesis(Fingerprint::of(&bytes), &bytes)).unwrap();
+}
+
+#[test]
+fn a_key_trust_naming_a_trusted_fingerprint_with_other_key_bytes_is_refused() {
+    // A 128-bit fingerprint collision cannot be made in a test: the state below holds, under
+    // the operator's fingerprint, other key bytes, which is what a collision would give.
+    let root = SecretKey::from_seed(&[3u8; 32]).unwrap();
+    let op = SecretKey::from_seed(&[4u8; 32]).unwrap();
+    let other = SecretKey::from_seed(&[5u8; 32]).unwrap();
+    let g = genesis(
+        root.public().fingerprint().clone(),
+        &root.public().to_bytes(),
+    );
+    let gid = reg::store::ObjectId::of(b"genesis");
+    let (mut state, _) = State::from_genesis(gid, &g).unwrap();
+    state.keys.insert(
+        op.public().fingerprint().clone(),
+        KeyState {
+            public_key: b64_encode(&other.public().to_bytes()),
+            roles: BTreeSet::from([Role::Reporter]),
+            revoked: None,
+            since: 1,
+        },
+    );
+    let entry = |seq: u64, key: &SecretKey| Entry {
+        header: Header {
+            actor: root.public().fingerprint().clone(),
+            prev: Some(gid),
+            registry: Some(gid),
+            seq,
+            time: "2026-01-01T00:00:00Z".into(),
+        },
+        body: Body::KeyTrust(KeyTrust {
+            key: KeyRef {
+                fingerprint: key.public().fingerprint().clone(),
+                public_key: b64_encode(&key.public().to_bytes()),
+            },
+            reason: "r".into(),
+            role: Role::Operator,
+        }),
+    };
+    let before = state.clone();
+    let err = state
+        .apply(reg::store::ObjectId::of(b"e2"), &entry(2, &op))
+        .unwrap_err();
+    assert!(err.to_string().contains("other public key bytes"), "{err}");
+    assert_eq!(state, before);
+}
+
+#[test]
+fn the_same_key_bytes_may_gain_a_second_role_as_before() {
+    let s = Sandbox::new();
+    s.init();
+    s.key("op.pem");
+    s.trust("op.pem.pub", "operator", "site operator");
+    s.trust("op.pem.pub", "reporter", "also reports drift");
+    let list = s.ok(&["key", "list"]);
+    assert!(
+        list.contains("operator") && list.contains("reporter"),
+        "{list}"
+    );
+}
