@@ -270,3 +270,240 @@ fn the_same_key_bytes_may_gain_a_second_role_as_before() {
         "{list}"
     );
 }
+
+// Encrypted private keys (FORMAT.md §4.1): the PBES2 schemes OpenSSL writes are read; the ones
+// reg does not read are named, with the command that re-encrypts them; KDF costs are bounded
+// before any derivation runs.
+
+const PASS: &str = "correct horse battery staple";
+
+fn openssl(s: &Sandbox, args: &[&str]) {
+    let out = std::process::Command::new(crate::util::tool("openssl", "openssl"))
+        .current_dir(s.path())
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn chmod600(s: &Sandbox, name: &str) {
+    use std::os::unix::fs::PermissionsExt as _;
+    fs::set_permissions(s.join(name), fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+/// `plain.pem` (an OpenSSL ed25519 key) re-encrypted by `openssl pkcs8 -topk8 EXTRA...`.
+fn encrypted(s: &Sandbox, name: &str, extra: &[&str]) {
+    let pass = format!("pass:{PASS}");
+    let mut args = vec![
+        "pkcs8",
+        "-topk8",
+        "-in",
+        "plain.pem",
+        "-out",
+        name,
+        "-passout",
+        &pass,
+    ];
+    args.extend_from_slice(extra);
+    openssl(s, &args);
+    chmod600(s, name);
+}
+
+fn fingerprint(s: &Sandbox, name: &str) -> std::process::Output {
+    s.reg()
+        .env("REG_KEY_PASSPHRASE", PASS)
+        .args(["key", "fingerprint", name])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn openssl_encrypted_keys_in_the_schemes_reg_reads_give_the_same_key() {
+    let s = Sandbox::new();
+    openssl(
+        &s,
+        &["genpkey", "-algorithm", "ed25519", "-out", "plain.pem"],
+    );
+    chmod600(&s, "plain.pem");
+    let want = s.ok(&["key", "fingerprint", "plain.pem"]);
+    let pass = format!("pass:{PASS}");
+    // What `openssl genpkey -aes-256-cbc` writes: PBES2, PBKDF2 with hmacWithSHA256.
+    openssl(
+        &s,
+        &[
+            "pkey",
+            "-in",
+            "plain.pem",
+            "-aes-256-cbc",
+            "-passout",
+            &pass,
+            "-out",
+            "default.pem",
+        ],
+    );
+    chmod600(&s, "default.pem");
+    encrypted(&s, "scrypt.pem", &["-scrypt"]);
+    encrypted(
+        &s,
+        "sha512.pem",
+        &["-v2", "aes-128-cbc", "-v2prf", "hmacWithSHA512"],
+    );
+    for name in ["default.pem", "scrypt.pem", "sha512.pem"] {
+        let out = fingerprint(&s, name);
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), want, "{name}");
+    }
+}
+
+#[test]
+fn openssl_keys_with_hmac_sha1_des3_or_pbes1_are_named_with_the_command_that_re_encrypts_them() {
+    let s = Sandbox::new();
+    s.init();
+    s.key("op.pem");
+    openssl(
+        &s,
+        &["genpkey", "-algorithm", "ed25519", "-out", "plain.pem"],
+    );
+    chmod600(&s, "plain.pem");
+    encrypted(
+        &s,
+        "sha1.pem",
+        &["-v2", "aes-256-cbc", "-v2prf", "hmacWithSHA1"],
+    );
+    encrypted(&s, "des3.pem", &["-v2", "des3"]);
+    encrypted(&s, "pbes1.pem", &["-v1", "PBE-SHA1-3DES"]);
+    for (name, needle) in [
+        ("sha1.pem", "PRF hmacWithSHA1"),
+        ("des3.pem", "des-ede3-cbc"),
+        ("pbes1.pem", "PBES1"),
+    ] {
+        let out = fingerprint(&s, name);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(err.contains(needle), "{name}: {err}");
+        assert!(
+            err.contains("openssl pkcs8 -topk8 -v2 aes-256-cbc -v2prf hmacWithSHA256"),
+            "{err}"
+        );
+        assert!(!err.contains("wrong passphrase"), "{err}");
+        // As a signing key for a write: refused, the registry unchanged.
+        let before = s.snapshot();
+        let out = s
+            .reg()
+            .env("REG_KEY_PASSPHRASE", PASS)
+            .args([
+                "key",
+                "trust",
+                "op.pem.pub",
+                "--role",
+                "operator",
+                "--key",
+                name,
+                "--reason",
+                "r",
+            ])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains(needle));
+        assert_eq!(before, s.snapshot());
+    }
+}
+
+/// An encrypted key whose KDF parameters are written by hand (`openssl asn1parse -genconf`):
+/// nothing derives a key while making it.
+fn crafted_kdf(s: &Sandbox, name: &str, kdf: &str) {
+    let conf = format!(
+        "asn1=SEQUENCE:epki\n[epki]\nalg=SEQUENCE:alg\ndata=FORMAT:HEX,OCTETSTRING:{data}\n\
+         [alg]\noid=OID:1.2.840.113549.1.5.13\nparams=SEQUENCE:pbes2\n\
+         [pbes2]\nkdf=SEQUENCE:kdf\nenc=SEQUENCE:enc\n\
+         [enc]\noid=OID:aes-256-cbc\niv=FORMAT:HEX,OCTETSTRING:{iv}\n{kdf}",
+        data = "ab".repeat(48),
+        iv = "cd".repeat(16),
+    );
+    fs::write(s.join("gen.conf"), conf).unwrap();
+    openssl(
+        s,
+        &[
+            "asn1parse",
+            "-genconf",
+            "gen.conf",
+            "-out",
+            "key.der",
+            "-noout",
+        ],
+    );
+    let der = fs::read(s.join("key.der")).unwrap();
+    let b64 = b64_encode(&der);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    let pem = format!(
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\n{}\n-----END ENCRYPTED PRIVATE KEY-----\n",
+        lines.join("\n")
+    );
+    fs::write(s.join(name), pem).unwrap();
+    chmod600(s, name);
+}
+
+fn scrypt(n: u64, r: u32, p: u32) -> String {
+    format!(
+        "[kdf]\noid=OID:1.3.6.1.4.1.11591.4.11\nparams=SEQUENCE:sp\n[sp]\nsalt=FORMAT:HEX,OCTETSTRING:{}\nn=INTEGER:{n}\nr=INTEGER:{r}\np=INTEGER:{p}\n",
+        "ef".repeat(16)
+    )
+}
+
+fn pbkdf2(iterations: u64) -> String {
+    format!(
+        "[kdf]\noid=OID:1.2.840.113549.1.5.12\nparams=SEQUENCE:pp\n[pp]\nsalt=FORMAT:HEX,OCTETSTRING:{}\niter=INTEGER:{iterations}\nprf=SEQUENCE:prf\n[prf]\noid=OID:hmacWithSHA256\nnull=NULL\n",
+        "ef".repeat(16)
+    )
+}
+
+#[test]
+fn oversized_kdf_parameters_are_refused_before_any_key_derivation() {
+    let s = Sandbox::new();
+    for (i, (kdf, needle)) in [
+        (pbkdf2(2_147_483_647), "2147483647 PBKDF2 iterations"),
+        (pbkdf2(2_000_001), "2000001 PBKDF2 iterations"),
+        (scrypt(1 << 30, 8, 1), "scrypt N = 1073741824"),
+        (scrypt(1 << 14, 8, 4096), "p = 4096"),
+        (scrypt(1 << 20, 64, 1), "r = 64"),
+        (scrypt(1 << 20, 8, 2), "p = 2"),
+        (scrypt(3, 8, 1), "N = 3"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let name = format!("k{i}.pem");
+        crafted_kdf(&s, &name, &kdf);
+        let started = std::time::Instant::now();
+        let out = fingerprint(&s, &name);
+        let took = started.elapsed();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(needle) && err.contains("over reg's limit"),
+            "{err}"
+        );
+        assert!(
+            took < std::time::Duration::from_secs(5),
+            "{needle}: {took:?}"
+        );
+    }
+    // Within the limits, the same crafted form is parsed and only the (made-up) ciphertext
+    // fails: the test's files are well-formed.
+    crafted_kdf(&s, "ok.pem", &pbkdf2(2048));
+    let out = fingerprint(&s, "ok.pem");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wrong passphrase"));
+}
