@@ -507,3 +507,69 @@ fn oversized_kdf_parameters_are_refused_before_any_key_derivation() {
     let out = fingerprint(&s, "ok.pem");
     assert!(String::from_utf8_lossy(&out.stderr).contains("wrong passphrase"));
 }
+
+// Artifact paths (FORMAT.md §7.3): duplicates are found with full Unicode case folding.
+
+#[test]
+fn paths_equal_under_full_case_folding_are_duplicates_at_pack_and_at_add() {
+    use crate::craft::{file, good_tar, manifest_for};
+    let s = Sandbox::new();
+    s.init_with_roles();
+    // Final sigma and sigma: `to_lowercase` leaves both as they are, case folding makes them one.
+    let pairs = [
+        ("x\u{3c2}.bin", "x\u{3c3}.bin"),
+        ("stra\u{df}e.bin", "strasse.bin"),
+    ];
+    for (i, (a, b)) in pairs.into_iter().enumerate() {
+        let files = vec![file(a, b"one"), file(b, b"two")];
+        let publisher = load(&s, "pub.pem");
+        let m = manifest_for(&files, &format!("fold{i}"), "1.0.0", &publisher);
+        // reg's own writer refuses to sign it (so the pack below is refused too); a hostile
+        // publisher signs the canonical bytes directly.
+        assert!(reg::manifest::sign(&m, &publisher).is_err());
+        let signed = envelope::sign_bytes(
+            Kind::Manifest,
+            &reg::encoding::to_canonical_vec(&m).unwrap(),
+            &publisher,
+        )
+        .unwrap();
+        fs::write(s.join("fold.tar"), good_tar(&signed, &files)).unwrap();
+        let before = s.snapshot();
+        let err = s.fails(1, &["add", "fold.tar", "--key", "op.pem"]);
+        assert!(
+            err.contains("duplicates another path when case and Unicode normalisation are ignored"),
+            "{err}"
+        );
+        assert_eq!(before, s.snapshot(), "the refused add changed the registry");
+
+        let dir = format!("dir{i}");
+        fs::create_dir(s.join(&dir)).unwrap();
+        fs::write(s.join(&format!("{dir}/{a}")), b"one").unwrap();
+        fs::write(s.join(&format!("{dir}/{b}")), b"two").unwrap();
+        let out = s
+            .reg()
+            .args([
+                "bundle",
+                "pack",
+                &dir,
+                "-o",
+                "packed.tar",
+                "--key",
+                "pub.pem",
+                "--name",
+                "f",
+                "--version",
+                "1.0.0",
+                "--type",
+                "ruleset",
+                "--use",
+                "detection",
+                "--description",
+                "d",
+            ])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(!s.join("packed.tar").exists());
+    }
+}
