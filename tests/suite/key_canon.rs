@@ -573,3 +573,113 @@ fn paths_equal_under_full_case_folding_are_duplicates_at_pack_and_at_add() {
         assert!(!s.join("packed.tar").exists());
     }
 }
+
+/// Signs `kind`'s `payload` for the mixed-order key `a_prime` (= A + T) with A's secret
+/// `seed`, as `raw_sign` does: the signature verifies under A' (strictly) exactly when its hash
+/// is a multiple of 8, so the caller varies the payload until it does.
+fn sign_for_mixed(
+    kind: Kind,
+    payload: &[u8],
+    seed: &[u8; 32],
+    a_prime: &[u8; 32],
+) -> Option<Vec<u8>> {
+    use ed25519_dalek::hazmat::{ExpandedSecretKey, raw_sign};
+    let esk = ExpandedSecretKey::from(seed);
+    let vk = ed25519_dalek::VerifyingKey::from_bytes(a_prime).unwrap();
+    let pae = envelope::pae(&kind.payload_type(), payload);
+    let sig = raw_sign::<ed25519_dalek::Sha512>(&esk, &pae, &vk);
+    vk.verify_strict(&pae, &sig).ok()?;
+    Some(
+        envelope::Envelope {
+            payload: b64_encode(payload),
+            payload_type: kind.payload_type(),
+            signatures: vec![envelope::SignatureEntry {
+                keyid: Fingerprint::of(a_prime),
+                sig: b64_encode(&sig.to_bytes()),
+            }],
+        }
+        .to_canonical(),
+    )
+}
+
+#[test]
+fn a_registry_whose_genesis_root_is_a_mixed_order_key_is_refused() {
+    // A registry made by hand whose genesis lists A' = A + T as its root and is validly signed
+    // for A' (as is its checkpoint): without the subgroup check it verifies, and its holder
+    // appears as a root key other than A.
+    let s = Sandbox::new();
+    s.init();
+    let seed = [0x51u8; 32];
+    let a = SecretKey::from_seed(&seed).unwrap();
+    let a_prime = mixed_order(&a);
+    let fp = Fingerprint::of(&a_prime);
+    let dot = s.dot();
+    // The genesis `init` wrote is replaced: its object goes too.
+    fs::remove_dir_all(dot.join("objects")).unwrap();
+    fs::create_dir(dot.join("objects")).unwrap();
+    let store = Store::new(&dot);
+    // A genesis in the form written before nonces (still valid), so that the same registry
+    // can be shown to verify with the reg of before this change.
+    let (id, genesis) = (0..60)
+        .find_map(|sec| {
+            let mut body = reg::state::genesis_body(a.public(), vec![], &[0; 32]);
+            let Body::Genesis(g) = &mut body else {
+                unreachable!()
+            };
+            g.keys[0].fingerprint = fp.clone();
+            g.keys[0].public_key = b64_encode(&a_prime);
+            g.nonce = None;
+            let entry = Entry {
+                header: Header {
+                    actor: fp.clone(),
+                    prev: None,
+                    registry: None,
+                    seq: 0,
+                    time: format!("2026-01-01T00:00:{sec:02}Z"),
+                },
+                body,
+            };
+            let bytes =
+                sign_for_mixed(Kind::Genesis, &entry.to_payload().unwrap(), &seed, &a_prime)?;
+            Some((store.put_bytes(&bytes).unwrap(), bytes))
+        })
+        .unwrap();
+    assert!(!genesis.is_empty());
+    fs::write(
+        dot.join("config.json"),
+        format!("{{\"format_version\":1,\"registry_id\":\"{id}\"}}"),
+    )
+    .unwrap();
+    fs::write(dot.join("ledger"), format!("{id}\n")).unwrap();
+    let state: State = serde_json::from_str(&format!(
+        "{{\"format_version\":1,\"head\":\"{id}\",\"keys\":{{\"{fp}\":{{\"public_key\":\"{}\",\"roles\":[\"root\"],\"since\":0}}}},\"models\":{{}},\"policy\":{{}},\"recipients\":[],\"registry\":\"{id}\",\"root\":\"{fp}\",\"seq\":0,\"slots\":{{}}}}",
+        b64_encode(&a_prime)
+    ))
+    .unwrap();
+    let canonical = state.to_canonical();
+    fs::write(dot.join("index/state.json"), &canonical).unwrap();
+    let checkpoint = (0..60)
+        .find_map(|sec| {
+            let cp = reg::ledger::Checkpoint {
+                head: id,
+                registry: id,
+                seq: 0,
+                state: reg::store::ObjectId::of(&canonical),
+                time: format!("2026-01-01T00:01:{sec:02}Z"),
+            };
+            sign_for_mixed(
+                Kind::Checkpoint,
+                &to_canonical_vec(&cp).unwrap(),
+                &seed,
+                &a_prime,
+            )
+        })
+        .unwrap();
+    fs::write(dot.join("checkpoint"), checkpoint).unwrap();
+    let before = s.snapshot();
+    let err = s.fails(1, &["ledger", "verify", "--trust", fp.as_str()]);
+    assert!(err.contains("small-order component"), "{err}");
+    let err = s.fails(1, &["list", "--trust", fp.as_str()]);
+    assert!(err.contains("small-order component"), "{err}");
+    assert_eq!(before, s.snapshot());
+}
