@@ -52,7 +52,7 @@ fn main() -> anyhow::Result<()> {
     }
     let trust_file = reg::trust::default_trust_file();
     let host = reg::trust::HostState::default();
-    let (reg, _) = Registry::init(&dir, &root, Vec::new(), &trust_file, &host)?;
+    let (reg, _) = Registry::init(&dir, &root, Vec::new(), None, &trust_file, &host)?;
     let trust = |key: &SecretKey, role| {
         Body::KeyTrust(KeyTrust {
             key: KeyRef {

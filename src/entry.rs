@@ -93,6 +93,11 @@ pub struct Genesis {
     pub format_version: u32,
     /// The initial root key.
     pub keys: Vec<KeyGrant>,
+    /// 32 random bytes (64 lowercase hex digits) that make this registry's id unique even for
+    /// the same root key, recipients and second. Writers always set it; absent only in genesis
+    /// entries written before it existed, which stay valid (FORMAT.md §5.2).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub nonce: Option<String>,
     /// The age recipients publishers encrypt bundles to.
     pub recipients: Vec<String>,
 }

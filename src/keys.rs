@@ -28,6 +28,28 @@ const KEY_FILE_LIMIT: u64 = 16 * 1024;
 /// OpenSSL 3 decrypts with its default memory limit.
 const SCRYPT_LOG_N: u8 = 14;
 
+/// Most PBKDF2 iterations reg runs for an encrypted key: 2,000,000, over three times the
+/// 600,000 OWASP recommends for PBKDF2-HMAC-SHA256 (2023) and 1,000 times OpenSSL's default
+/// (2,048); about a second at OpenSSL's speed on this project's build machine. A key file that
+/// asks for more is refused before any iteration runs: the file is input, and its cost
+/// parameters must not decide how long reg hangs.
+pub const PBKDF2_MAX_ITERATIONS: u32 = 2_000_000;
+
+/// Largest scrypt log₂N reg runs (N = 2^20: 1 GiB with r = 8).
+pub const SCRYPT_MAX_LOG_N: u32 = 20;
+/// Largest scrypt block size r.
+pub const SCRYPT_MAX_R: u32 = 32;
+/// Largest scrypt parallelism p.
+pub const SCRYPT_MAX_P: u32 = 16;
+/// Largest scrypt memory, 128·r·N bytes: 1 GiB.
+pub const SCRYPT_MAX_MEMORY: u64 = 1 << 30;
+/// Largest scrypt work, N·r·p: 2^23, i.e. N = 2^20, r = 8, p = 1, a few seconds of one core.
+pub const SCRYPT_MAX_WORK: u64 = 1 << 23;
+
+/// The command that re-encrypts a key into the scheme OpenSSL 3 writes by default, which reg
+/// reads.
+const REENCRYPT: &str = "re-encrypt it with `openssl pkcs8 -topk8 -v2 aes-256-cbc -v2prf hmacWithSHA256 -in OLD.pem -out NEW.pem`";
+
 /// Errors about keys and key files.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -57,12 +79,44 @@ pub enum KeyError {
     /// The key is encrypted and no passphrase could be obtained.
     #[error("`{0}` is passphrase-protected and no passphrase was given")]
     NeedPassphrase(PathBuf),
+    /// The key is encrypted with a scheme reg does not read (FORMAT.md §4.1).
+    #[error("`{path}` is encrypted with {what}, which reg does not read; {REENCRYPT}")]
+    UnsupportedEncryption {
+        /// The key file.
+        path: PathBuf,
+        /// The scheme, PRF or cipher, by name and OID.
+        what: String,
+    },
+    /// The key's KDF parameters ask for more time or memory than reg spends (FORMAT.md §4.1).
+    #[error(
+        "`{path}` asks for {what}, over reg's limit ({limit}); refused before deriving any key: {REENCRYPT}"
+    )]
+    KdfTooCostly {
+        /// The key file.
+        path: PathBuf,
+        /// The parameter and its value.
+        what: String,
+        /// The limit.
+        limit: String,
+    },
     /// Decryption of the key failed (deliberately unspecific, like age and ssh).
     #[error("wrong passphrase for `{0}` (or the encrypted key is damaged)")]
     WrongPassphrase(PathBuf),
     /// A small-order public key, which would let anyone forge signatures that verify.
     #[error("key {0} is a weak (small-order) ed25519 key and is refused")]
     Weak(String),
+    /// 32 bytes that are not the canonical encoding of their point (y ≥ p, or a sign bit on
+    /// x = 0): the same point has another encoding, hence another fingerprint.
+    #[error(
+        "key {0} is not the canonical encoding of an ed25519 point and is refused (the same key has another encoding; use the public key `reg key gen` or `openssl pkey -pubout` writes)"
+    )]
+    NonCanonical(String),
+    /// A point outside the prime-order subgroup (A + a small-order point): the signer of A
+    /// could appear as up to eight different keys.
+    #[error(
+        "key {0} has a small-order component (it is not in ed25519's prime-order subgroup) and is refused; no key made by an ed25519 key generator has one"
+    )]
+    MixedOrder(String),
     /// A signature that does not verify.
     #[error("signature by key {0} does not verify")]
     BadSignature(Fingerprint),
@@ -131,7 +185,8 @@ impl<'de> serde::Deserialize<'de> for Fingerprint {
     }
 }
 
-/// A verified-not-weak ed25519 public key with its fingerprint.
+/// An ed25519 public key that passed every check of FORMAT.md §4.1 (a canonical encoding of a
+/// point of the prime-order subgroup, not weak), with its fingerprint.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PublicKey {
     key: VerifyingKey,
@@ -145,13 +200,25 @@ impl fmt::Debug for PublicKey {
 }
 
 impl PublicKey {
-    /// A public key from its 32 bytes, refusing invalid and weak points.
+    /// A public key from its 32 bytes, refusing invalid, weak, non-canonical and mixed-order
+    /// points: every way in which one private key could otherwise appear under several
+    /// encodings, hence several fingerprints (FORMAT.md §4.1). Every public key reg reads —
+    /// key files, ledger entries, the index — goes through here.
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, KeyError> {
         let fingerprint = Fingerprint::of(bytes);
         let key =
             VerifyingKey::from_bytes(bytes).map_err(|_| KeyError::Weak(fingerprint.to_string()))?;
         if key.is_weak() {
             return Err(KeyError::Weak(fingerprint.to_string()));
+        }
+        let point = key.to_edwards();
+        // Decompression reduces y modulo p, so y + p decodes to the point of y: re-encoding
+        // tells the two apart.
+        if point.compress().to_bytes() != *bytes {
+            return Err(KeyError::NonCanonical(fingerprint.to_string()));
+        }
+        if !point.is_torsion_free() {
+            return Err(KeyError::MixedOrder(fingerprint.to_string()));
         }
         Ok(PublicKey { key, fingerprint })
     }
@@ -290,9 +357,20 @@ pub fn load_secret(path: &Path, passphrase: PassphraseSource<'_>) -> Result<Secr
     let key = match label {
         "PRIVATE KEY" => SigningKey::from_pkcs8_der(&der).map_err(|e| malformed(e.to_string()))?,
         "ENCRYPTED PRIVATE KEY" => {
+            // The scheme and its costs are checked before asking for a passphrase, so that a
+            // key reg cannot or will not decrypt is refused at once.
+            let info =
+                pkcs8::EncryptedPrivateKeyInfoRef::from_der(&der).map_err(
+                    |e| match unsupported_oid(&der) {
+                        Some(what) => KeyError::UnsupportedEncryption {
+                            path: path.into(),
+                            what,
+                        },
+                        None => malformed(e.to_string()),
+                    },
+                )?;
+            check_encryption(path, &info.encryption_algorithm)?;
             let pass = passphrase(path).ok_or_else(|| KeyError::NeedPassphrase(path.into()))?;
-            let info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(&der)
-                .map_err(|e| malformed(e.to_string()))?;
             let doc = info
                 .decrypt(pass.as_bytes())
                 .map_err(|_| KeyError::WrongPassphrase(path.into()))?;
@@ -302,6 +380,105 @@ pub fn load_secret(path: &Path, passphrase: PassphraseSource<'_>) -> Result<Secr
     };
     let public = PublicKey::from_bytes(&key.verifying_key().to_bytes())?;
     Ok(SecretKey { key, public })
+}
+
+/// Checks an encrypted key's scheme against what reg reads and its KDF costs against reg's
+/// limits (FORMAT.md §4.1), before any key derivation runs.
+fn check_encryption(path: &Path, scheme: &pkcs8::pkcs5::EncryptionScheme) -> Result<(), KeyError> {
+    use pkcs8::pkcs5::EncryptionScheme;
+    use pkcs8::pkcs5::pbes2::{Kdf, Pbkdf2Prf};
+    let unsupported = |what: &str| KeyError::UnsupportedEncryption {
+        path: path.into(),
+        what: what.to_string(),
+    };
+    let costly = |what: String, limit: String| KeyError::KdfTooCostly {
+        path: path.into(),
+        what,
+        limit,
+    };
+    let params = match scheme {
+        EncryptionScheme::Pbes2(p) => p,
+        EncryptionScheme::Pbes1(_) => {
+            return Err(unsupported("PBES1 (only PBES2 is read)"));
+        }
+        _ => return Err(unsupported("an encryption scheme other than PBES2")),
+    };
+    match &params.kdf {
+        Kdf::Pbkdf2(p) => {
+            if p.prf == Pbkdf2Prf::HmacWithSha1 {
+                return Err(unsupported(
+                    "PBKDF2 with PRF hmacWithSHA1 (1.2.840.113549.2.7)",
+                ));
+            }
+            if p.iteration_count > PBKDF2_MAX_ITERATIONS {
+                return Err(costly(
+                    format!("{} PBKDF2 iterations", p.iteration_count),
+                    format!("{PBKDF2_MAX_ITERATIONS} iterations"),
+                ));
+            }
+        }
+        Kdf::Scrypt(p) => {
+            let n = p.cost_parameter;
+            let (r, pp) = (u64::from(p.block_size), u64::from(p.parallelization));
+            let limits = format!(
+                "N ≤ 2^{SCRYPT_MAX_LOG_N}, r ≤ {SCRYPT_MAX_R}, p ≤ {SCRYPT_MAX_P}, 128·r·N ≤ 1 GiB, N·r·p ≤ 2^23"
+            );
+            let too_big = !n.is_power_of_two()
+                || n > 1u64 << SCRYPT_MAX_LOG_N
+                || r > u64::from(SCRYPT_MAX_R)
+                || pp > u64::from(SCRYPT_MAX_P)
+                || 128 * r * n > SCRYPT_MAX_MEMORY
+                || n * r * pp > SCRYPT_MAX_WORK;
+            if too_big {
+                return Err(costly(format!("scrypt N = {n}, r = {r}, p = {pp}"), limits));
+            }
+        }
+        _ => return Err(unsupported("a PBES2 KDF other than PBKDF2 or scrypt")),
+    }
+    Ok(())
+}
+
+/// The name of an encryption scheme, PRF or cipher in an encrypted key that the PKCS#8 parser
+/// does not know, found by its OID, for an error that says what to do instead of "unknown OID".
+fn unsupported_oid(der: &[u8]) -> Option<String> {
+    const KNOWN: [(&str, &str); 9] = [
+        ("1.2.840.113549.3.7", "the cipher des-ede3-cbc"),
+        ("1.3.14.3.2.7", "the cipher des-cbc"),
+        ("1.2.840.113549.3.2", "the cipher rc2-cbc"),
+        ("1.2.392.200011.61.1.1.1.2", "the cipher camellia-128-cbc"),
+        ("1.2.392.200011.61.1.1.1.3", "the cipher camellia-192-cbc"),
+        ("1.2.392.200011.61.1.1.1.4", "the cipher camellia-256-cbc"),
+        ("1.2.410.200004.1.4", "the cipher seed-cbc"),
+        (
+            "1.2.840.113549.1.12.1.3",
+            "PKCS#12 PBE with SHA1 and 3DES (PBES1)",
+        ),
+        ("1.2.840.113549.1.5.10", "PBES1 with SHA1 and DES"),
+    ];
+    let mut i = 0;
+    while i + 2 <= der.len() {
+        let len = usize::from(der[i + 1]);
+        if der[i] == 0x06
+            && len < 0x80
+            && i + 2 + len <= der.len()
+            && let Ok(oid) = pkcs8::ObjectIdentifier::from_bytes(&der[i + 2..i + 2 + len])
+        {
+            let text = oid.to_string();
+            if let Some((_, name)) = KNOWN.iter().find(|(o, _)| *o == text) {
+                return Some(format!("{name} ({text})"));
+            }
+            // PKCS#12 PBE schemes, and PKCS#5 ones other than PBES2 (.13) and PBKDF2 (.12).
+            let pbes1 = text.starts_with("1.2.840.113549.1.12.1.")
+                || (text.starts_with("1.2.840.113549.1.5.")
+                    && !["1.2.840.113549.1.5.13", "1.2.840.113549.1.5.12"]
+                        .contains(&text.as_str()));
+            if pbes1 {
+                return Some(format!("a PBES1 scheme ({text}; only PBES2 is read)"));
+            }
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Loads a public key file (SubjectPublicKeyInfo PEM).

@@ -333,11 +333,14 @@ pub fn check_path(path: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The key under which two paths count as the same: NFC, then lowercase, then NFC again.
+/// The key under which two paths count as the same (FORMAT.md §7.3): NFC, then full Unicode
+/// case folding (CaseFolding.txt statuses C and F, so that `ς` and `σ`, or `ß` and `ss`, fold
+/// alike, as a case-insensitive medium may treat them), then NFC again. `to_lowercase` alone
+/// is not enough: it maps `Σ` to `σ` but leaves `ς` as it is.
 pub fn path_key(path: &str) -> String {
-    path.nfc()
-        .collect::<String>()
-        .to_lowercase()
+    let nfc: String = path.nfc().collect();
+    unicase::UniCase::unicode(nfc.as_str())
+        .to_folded_case()
         .nfc()
         .collect()
 }

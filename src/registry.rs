@@ -10,7 +10,10 @@ use crate::fsutil::{
 };
 use crate::keys::{Fingerprint, SecretKey};
 use crate::ledger::{self, LINE_LEN, LedgerError, Replay, Verified, Visit};
-use crate::state::{FORMAT_VERSION, State, StateError, genesis_body, normalize_recipients};
+use crate::state::{
+    FORMAT_VERSION, GENESIS_NONCE_LEN, State, StateError, genesis_body, normalize_recipients,
+    random_nonce,
+};
 use crate::store::{ObjectId, Store, StoreError};
 use crate::trust::{
     self, HostState, HostStateError, Pin, PinStatus, Seen, TrustError, TrustFile, TrustOptions,
@@ -211,10 +214,16 @@ impl Registry {
     ///
     /// The registry is built in a staging directory beside it and renamed into place, so that a
     /// failure leaves no half-made registry.
+    ///
+    /// `nonce` goes into genesis and so into the registry id (FORMAT.md §5.2): `None` draws 32
+    /// fresh random bytes, which is what every real registry needs (two registries with the
+    /// same root key made in the same second must not share an id); a fixed nonce is for
+    /// reproducible bytes only (tests, the worked example).
     pub fn init(
         parent: &Path,
         root: &SecretKey,
         recipients: Vec<String>,
+        nonce: Option<&[u8; GENESIS_NONCE_LEN]>,
         trust_file: &Path,
         host: &HostState,
     ) -> Result<(Registry, State), RegistryError> {
@@ -225,6 +234,10 @@ impl Registry {
         // Before anything is created: a registry this host cannot record would be unprotected.
         host.ensure_writable()?;
         let recipients = normalize_recipients(recipients)?;
+        let nonce = match nonce {
+            Some(n) => *n,
+            None => random_nonce()?,
+        };
         fs::create_dir_all(parent).ctx("create directory", parent)?;
         let staging = tempfile::Builder::new()
             .prefix(".registry-init-")
@@ -244,7 +257,7 @@ impl Registry {
                 seq: 0,
                 time: now()?,
             },
-            body: genesis_body(root.public(), recipients),
+            body: genesis_body(root.public(), recipients, &nonce),
         };
         let bytes = envelope::sign_bytes(entry.body.kind(), &entry.to_payload()?, root)?;
         let id = store.put_bytes(&bytes)?;

@@ -242,6 +242,14 @@ impl State {
             ));
         }
         check_recipients(&g.recipients)?;
+        if let Some(nonce) = &g.nonce
+            && !crate::encoding::is_lower_hex(nonce, GENESIS_NONCE_LEN * 2)
+        {
+            return Err(StateError::Invalid(format!(
+                "the genesis nonce must be {} lowercase hex digits ({GENESIS_NONCE_LEN} bytes)",
+                GENESIS_NONCE_LEN * 2
+            )));
+        }
         let mut keys = BTreeMap::new();
         keys.insert(
             grant.fingerprint.clone(),
@@ -314,9 +322,18 @@ impl State {
                 ));
             }
             Body::KeyTrust(t) => {
-                decode_key(&t.key.fingerprint, &t.key.public_key)?;
+                let key = decode_key(&t.key.fingerprint, &t.key.public_key)?;
                 match self.keys.get_mut(&t.key.fingerprint) {
                     Some(ks) => {
+                        // The same fingerprint must mean the same key bytes: a 128-bit
+                        // fingerprint names a key, it does not stand in for comparing it.
+                        let held = b64_decode(&ks.public_key).ok();
+                        if held.as_deref() != Some(key.to_bytes().as_slice()) {
+                            return Err(StateError::Invalid(format!(
+                                "key-trust names key {} with other public key bytes than the key trusted under that fingerprint",
+                                t.key.fingerprint
+                            )));
+                        }
                         if let Some(at) = ks.revoked {
                             return Err(StateError::AlreadyRevoked {
                                 fingerprint: t.key.fingerprint.clone(),
@@ -568,8 +585,17 @@ impl State {
     }
 }
 
-/// The genesis body for a new registry.
-pub fn genesis_body(root: &PublicKey, recipients: Vec<String>) -> Body {
+/// Bytes of the genesis nonce (FORMAT.md §5.2): 256 bits, so that two registries never share
+/// an id by chance.
+pub const GENESIS_NONCE_LEN: usize = 32;
+
+/// The genesis body for a new registry; `nonce` is fresh random bytes ([`random_nonce`]) except
+/// where a caller needs reproducible bytes (tests, the worked example).
+pub fn genesis_body(
+    root: &PublicKey,
+    recipients: Vec<String>,
+    nonce: &[u8; GENESIS_NONCE_LEN],
+) -> Body {
     Body::Genesis(Genesis {
         format_version: FORMAT_VERSION,
         keys: vec![KeyGrant {
@@ -577,8 +603,20 @@ pub fn genesis_body(root: &PublicKey, recipients: Vec<String>) -> Body {
             public_key: b64_encode(&root.to_bytes()),
             roles: vec![Role::Root],
         }],
+        nonce: Some(crate::encoding::hex(nonce)),
         recipients,
     })
+}
+
+/// A genesis nonce from the operating system's random number generator.
+pub fn random_nonce() -> Result<[u8; GENESIS_NONCE_LEN], StateError> {
+    let mut nonce = [0u8; GENESIS_NONCE_LEN];
+    getrandom::fill(&mut nonce).map_err(|e| {
+        StateError::Invalid(format!(
+            "the operating system's random number generator failed: {e}"
+        ))
+    })?;
+    Ok(nonce)
 }
 
 /// Decodes a key written in an entry, checking that its fingerprint matches and it is not weak.

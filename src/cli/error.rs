@@ -182,7 +182,10 @@ fn key(e: &KeyError) -> (u8, Option<String>) {
             Some("set REG_KEY_PASSPHRASE, or run reg on a terminal to be asked".into()),
         ),
         KeyError::Exists(_) => (USAGE_OR_IO, Some("choose another file name".into())),
-        KeyError::Weak(_) | KeyError::BadSignature(_) => (REFUSED, None),
+        KeyError::Weak(_)
+        | KeyError::NonCanonical(_)
+        | KeyError::MixedOrder(_)
+        | KeyError::BadSignature(_) => (REFUSED, None),
         _ => (USAGE_OR_IO, None),
     }
 }

@@ -9,6 +9,9 @@ fn run_sequence(s: &Sandbox) {
         "init",
         "--root-key",
         "root.pem",
+        // Genesis carries a random nonce unless one is given (FORMAT.md §5.2).
+        "--nonce",
+        "0000000000000000000000000000000000000000000000000000000000000001",
         "--recipient",
         "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p",
     ]);

@@ -1,7 +1,8 @@
 //! Pins reg's one verification rule against the C2SP ed25519 edge-case vectors: reg accepts a
-//! signature only when `verify_strict` does, i.e. when the vector's only flags are
-//! `low_order_component_A` / `low_order_component_R`; everything else (small-order keys or R,
-//! non-canonical encodings, cofactored-only signatures) is refused.
+//! signature only when `verify_strict` does and the key is a canonical point of the prime-order
+//! subgroup (FORMAT.md §4.1), i.e. when the vector's only flag is `low_order_component_R`;
+//! everything else (small-order or mixed-order keys, small-order R, non-canonical encodings,
+//! cofactored-only signatures) is refused.
 
 use reg::keys::PublicKey;
 
@@ -33,9 +34,7 @@ fn strict_rule_matches_every_vector() {
     let (mut accepted, mut refused) = (0, 0);
     for v in vectors {
         let flags = v.flags.unwrap_or_default();
-        let expect_ok = flags
-            .iter()
-            .all(|f| f == "low_order_component_A" || f == "low_order_component_R");
+        let expect_ok = flags.iter().all(|f| f == "low_order_component_R");
         let key: [u8; 32] = unhex(&v.key).try_into().unwrap();
         let got_ok = PublicKey::from_bytes(&key)
             .and_then(|k| k.verify(v.msg.as_bytes(), &unhex(&v.sig)))
