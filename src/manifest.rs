@@ -6,7 +6,8 @@
 //! the registry trusts.
 
 use crate::encoding::{
-    EncodingError, echo, forbidden_char, from_canonical_slice, parse_rfc3339, to_canonical_vec,
+    EncodingError, check_typed, echo, forbidden_char, from_canonical_slice, parse_rfc3339,
+    to_canonical_vec,
 };
 use crate::envelope::{self, EnvelopeError, Kind, Unverified};
 use crate::formats::Format;
@@ -136,6 +137,11 @@ impl SignedManifest {
         problems.extend(schema_violations(&value));
         if problems.is_empty() {
             let manifest: Manifest = serde_json::from_value(value).map_err(EncodingError::from)?;
+            // One meaning, one encoding: the typed manifest re-encoded must be the signed bytes
+            // (an empty `labels` map written out, say, is another id for the same record).
+            if let Err(e) = check_typed(&manifest, &envelope.payload) {
+                problems.push(format!("manifest: {e}"));
+            }
             problems.extend(rule_violations(&manifest));
             if let [(keyid, _)] = envelope.signatures.as_slice() {
                 if *keyid != manifest.publisher {
