@@ -124,7 +124,15 @@ impl SignedManifest {
     ///
     /// Signature verification is the caller's: it needs to know which keys to trust.
     pub fn parse(bytes: Vec<u8>) -> Result<Self, ManifestError> {
-        let envelope = Unverified::parse(&bytes)?;
+        let envelope = Self::parse_envelope(&bytes)?;
+        Self::check_payload(bytes, envelope)
+    }
+
+    /// Parses the envelope of a manifest (canonical, of the manifest kind) without looking at
+    /// its payload: what `reg add` verifies the signature of before the payload's schema and
+    /// rules are checked (FORMAT.md §7.5), so that unsigned bytes are never interpreted.
+    pub fn parse_envelope(bytes: &[u8]) -> Result<Unverified, ManifestError> {
+        let envelope = Unverified::parse(bytes)?;
         if envelope.kind != Kind::Manifest {
             return Err(EnvelopeError::WrongKind {
                 expected: Kind::Manifest.name(),
@@ -132,6 +140,12 @@ impl SignedManifest {
             }
             .into());
         }
+        Ok(envelope)
+    }
+
+    /// Checks the payload of a parsed manifest envelope ([`SignedManifest::parse_envelope`])
+    /// against the schema and the rules of §7, listing every violation.
+    pub fn check_payload(bytes: Vec<u8>, envelope: Unverified) -> Result<Self, ManifestError> {
         let value: serde_json::Value = from_canonical_slice(&envelope.payload)?;
         let mut problems = identifier_violations(&value);
         problems.extend(schema_violations(&value));

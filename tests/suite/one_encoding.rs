@@ -296,3 +296,77 @@ fn a_manifest_with_an_empty_labels_map_written_out_is_refused_at_add() {
     s.ok(&["add", "c.tar", "--key", "op.pem"]);
     s.ok(&["ledger", "verify"]);
 }
+
+/// Copies `from` into `to`, files and directories only.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_format_1_registry_with_old_number_spellings_still_verifies_and_takes_new_writes() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format1");
+    let s = Sandbox::new();
+    copy_tree(&fixture.join("registry"), &s.dot());
+    fs::create_dir_all(s.dot().join("tmp")).unwrap();
+    fs::create_dir_all(s.dot().join("refs/slots")).unwrap();
+    for key in ["rep.pem", "rep.pem.pub"] {
+        fs::copy(fixture.join(key), s.join(key)).unwrap();
+    }
+    fs::set_permissions(s.join("rep.pem"), fs::Permissions::from_mode(0o600)).unwrap();
+    let ids = s.ledger_ids();
+    let store = Store::new(&s.dot());
+    let old = store.get(&ids[5].parse().unwrap(), 1 << 20).unwrap();
+    let old = String::from_utf8(Unverified::parse(&old).unwrap().payload).unwrap();
+    for spelled in [
+        "\"threshold\":0.0",
+        "\"value\":1.0",
+        "\"value\":-0.0",
+        "1e+16",
+        "1e-6",
+    ] {
+        assert!(old.contains(spelled), "the fixture holds {spelled}: {old}");
+    }
+
+    let out = s.ok(&["ledger", "verify"]);
+    assert!(out.contains("6 entries"), "{out}");
+    let list: serde_json::Value =
+        serde_json::from_str(&s.ok(&["drift", "list", "det@1.0.0", "--json"])).unwrap();
+    let metrics = &list[0]["observation"]["metrics"];
+    assert_eq!(metrics[0]["value"].as_f64(), Some(1.0), "{list}");
+    assert_eq!(metrics[2]["value"].as_f64(), Some(1e16), "{list}");
+
+    // New writes into a format-1 registry are spelled as RFC 8785 says, and verify.
+    let obs = r#"{"window":{"start":"2026-10-02T00:00:00Z","end":"2026-10-03T00:00:00Z"},
+        "baseline":"blake3:af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262",
+        "samples":1000,"metrics":[{"name":"acc","kind":"accuracy","value":1.0}]}"#;
+    fs::write(s.join("obs.json"), obs).unwrap();
+    s.ok(&[
+        "drift",
+        "record",
+        "det@1.0.0",
+        "obs.json",
+        "--key",
+        "rep.pem",
+    ]);
+    let ids = s.ledger_ids();
+    let new = store.get(&ids[6].parse().unwrap(), 1 << 20).unwrap();
+    let new = String::from_utf8(Unverified::parse(&new).unwrap().payload).unwrap();
+    assert!(new.contains("\"value\":1}"), "{new}");
+    let out = s.ok(&["ledger", "verify"]);
+    assert!(out.contains("7 entries"), "{out}");
+    let config = fs::read_to_string(s.dot().join("config.json")).unwrap();
+    assert!(
+        config.contains("\"format_version\":1"),
+        "the registry keeps its format: {config}"
+    );
+}
