@@ -189,6 +189,7 @@ fn main() -> anyhow::Result<()> {
                         model: *id,
                         observation,
                         previous: st.models[id].drift.as_ref().map(|d| d.last),
+                        legacy_numbers: false,
                     })
                 })
                 .collect();

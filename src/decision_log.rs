@@ -500,12 +500,12 @@ fn scan_from(
         };
         if i == 1
             && from_canonical_slice::<LogLine>(line).is_err()
-            && from_canonical_slice::<OldLine>(line).is_ok()
+            && crate::encoding::from_canonical_value_slice::<OldLine>(line).is_ok()
         {
             s.old = true;
         }
         if s.old {
-            let old: OldLine = from_canonical_slice(line)
+            let old: OldLine = crate::encoding::from_canonical_value_slice(line)
                 .map_err(|e| bad(format!("is not an old-format decision log line: {e}")))?;
             let expected = if i == 1 { LOG_START } else { s.head.as_str() };
             if old.prev != expected {

@@ -111,6 +111,7 @@ pub fn record(
             model,
             observation,
             previous,
+            legacy_numbers: false,
         }),
     )?)
 }

@@ -18,6 +18,19 @@ pub enum EncodingError {
     /// The bytes are valid JSON but not in canonical form.
     #[error("not canonical JSON (same meaning, other bytes)")]
     NotCanonical,
+    /// The bytes are canonical JSON, but re-encoding the typed document they hold gives other
+    /// bytes: the same meaning spelled another way (an empty list or map that writers omit, a
+    /// value the type normalises).
+    #[error(
+        "not canonical (same meaning, other bytes): re-encoding the document gives other bytes, e.g. an empty list or map writers omit"
+    )]
+    NotCanonicalTyped,
+    /// An integer whose RFC 8785 form is not its own decimal (beyond ±2^53 and not exactly a
+    /// double with those digits): writing it would change its value for every reader.
+    #[error(
+        "the integer {0} cannot be written exactly (numbers are IEEE-754 doubles, FORMAT.md §2): integers beyond ±2^53 are refused"
+    )]
+    InexactInteger(String),
     /// `null`, or a NaN or infinite number (which serde turns into `null`): never written.
     #[error("null, NaN and infinite numbers cannot be encoded")]
     NullOrNonFinite,
@@ -164,41 +177,88 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
     }
 }
 
+/// How numbers are spelled (FORMAT.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberForm {
+    /// RFC 8785 (JCS): ECMAScript's `Number.prototype.toString` of the IEEE-754 double. What
+    /// reg writes, and the only form a format-2 registry holds.
+    Rfc8785,
+    /// What reg wrote before format 2 (serde_json 1.0.154's float layout): integers as parsed,
+    /// floats always with a `.` or an exponent. Read, never written, and only in the drift
+    /// observations of format-1 registries, which are the only objects that can hold floats.
+    Legacy,
+}
+
 /// Encodes a value as canonical JSON (FORMAT.md §2).
 pub fn to_canonical_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, EncodingError> {
     let value = serde_json::to_value(value)?;
     let mut out = Vec::with_capacity(256);
-    write_value(&value, &mut out)?;
+    write_value(&value, &mut out, NumberForm::Rfc8785)?;
     Ok(out)
 }
 
 /// Parses canonical JSON into a [`Value`], refusing bytes that are not exactly its canonical
 /// encoding.
 pub fn parse_canonical_value(bytes: &[u8]) -> Result<Value, EncodingError> {
+    parse_value_in(bytes, NumberForm::Rfc8785)
+}
+
+/// [`parse_canonical_value`] with numbers in `form`.
+pub fn parse_value_in(bytes: &[u8], form: NumberForm) -> Result<Value, EncodingError> {
     let value: Value = serde_json::from_slice(bytes)?;
     let mut again = Vec::with_capacity(bytes.len());
-    write_value(&value, &mut again)?;
-    if again != bytes {
+    // A number that cannot be written in `form` (an inexact integer) is not canonical either.
+    if write_value(&value, &mut again, form).is_err() || again != bytes {
         return Err(EncodingError::NotCanonical);
     }
     Ok(value)
 }
 
-/// Parses canonical JSON, refusing bytes that are not exactly the canonical encoding.
-pub fn from_canonical_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, EncodingError> {
+/// Parses canonical JSON into the typed document `T`, refusing bytes that are not exactly the
+/// canonical encoding of the JSON value ([`parse_canonical_value`]) nor exactly the canonical
+/// encoding of the typed document: an empty list or map written out where writers omit it, or
+/// any other spelling the type normalises, is another encoding of the same meaning.
+pub fn from_canonical_slice<T: DeserializeOwned + Serialize>(
+    bytes: &[u8],
+) -> Result<T, EncodingError> {
+    let value: T = serde_json::from_value(parse_canonical_value(bytes)?)?;
+    check_typed(&value, bytes)?;
+    Ok(value)
+}
+
+/// [`from_canonical_slice`] for a read-only type that has no canonical writer (an old,
+/// unsigned local format): only the JSON value's encoding is checked.
+pub fn from_canonical_value_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, EncodingError> {
     Ok(serde_json::from_value(parse_canonical_value(bytes)?)?)
 }
 
-fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), EncodingError> {
+/// Refuses `bytes` unless they are exactly the canonical encoding of `value`, the typed
+/// document decoded from them (one meaning, one encoding).
+pub fn check_typed<T: Serialize + ?Sized>(value: &T, bytes: &[u8]) -> Result<(), EncodingError> {
+    check_typed_in(value, bytes, NumberForm::Rfc8785)
+}
+
+/// [`check_typed`] with numbers in `form`.
+pub fn check_typed_in<T: Serialize + ?Sized>(
+    value: &T,
+    bytes: &[u8],
+    form: NumberForm,
+) -> Result<(), EncodingError> {
+    let value = serde_json::to_value(value)?;
+    let mut again = Vec::with_capacity(bytes.len());
+    if write_value(&value, &mut again, form).is_err() || again != bytes {
+        return Err(EncodingError::NotCanonicalTyped);
+    }
+    Ok(())
+}
+
+fn write_value(value: &Value, out: &mut Vec<u8>, form: NumberForm) -> Result<(), EncodingError> {
     match value {
         // reg never writes `null` (absent fields are omitted), and serde_json turns NaN and
         // infinities into `null`: refusing it here is what keeps them out of signed objects.
         Value::Null => return Err(EncodingError::NullOrNonFinite),
         Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::Number(n) => {
-            // serde_json prints integers as integers and floats with ryu's shortest round-trip.
-            out.extend_from_slice(n.to_string().as_bytes());
-        }
+        Value::Number(n) => out.extend_from_slice(number(n, form)?.as_bytes()),
         Value::String(s) => write_string(s, out),
         Value::Array(items) => {
             out.push(b'[');
@@ -206,7 +266,7 @@ fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), EncodingError> {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_value(item, out)?;
+                write_value(item, out, form)?;
             }
             out.push(b']');
         }
@@ -222,12 +282,132 @@ fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), EncodingError> {
                 }
                 write_string(key, out);
                 out.push(b':');
-                write_value(item, out)?;
+                write_value(item, out, form)?;
             }
             out.push(b'}');
         }
     }
     Ok(())
+}
+
+/// A JSON number spelled in `form`.
+///
+/// In RFC 8785 every number is the IEEE-754 double it denotes: an integer is written as the
+/// double nearest to it, and refused when that spelling is not its own decimal (so writing
+/// never changes a value, and reading an integer token beyond 2^53 accepts exactly the
+/// spellings RFC 8785 gives for doubles, such as `100000000000000000` for 1e17).
+fn number(n: &serde_json::Number, form: NumberForm) -> Result<String, EncodingError> {
+    let int = n
+        .as_u64()
+        .map(i128::from)
+        .or_else(|| n.as_i64().map(i128::from));
+    match (int, form) {
+        (Some(i), NumberForm::Legacy) => Ok(i.to_string()),
+        (Some(i), NumberForm::Rfc8785) => {
+            let text = rfc8785_number(i as f64).ok_or(EncodingError::NullOrNonFinite)?;
+            if text == i.to_string() {
+                Ok(text)
+            } else {
+                Err(EncodingError::InexactInteger(i.to_string()))
+            }
+        }
+        (None, form) => {
+            let x = n.as_f64().ok_or(EncodingError::NullOrNonFinite)?;
+            match form {
+                NumberForm::Rfc8785 => rfc8785_number(x).ok_or(EncodingError::NullOrNonFinite),
+                NumberForm::Legacy => legacy_number(x).ok_or(EncodingError::NullOrNonFinite),
+            }
+        }
+    }
+}
+
+/// The shortest decimal digits that round-trip to `x` (finite, > 0), the closest to `x` among
+/// them and the even one on a tie, and the exponent `n` such that `x = 0.d1d2… × 10^n`: the `k`,
+/// `s` and `n` of ECMAScript's Number::toString. The digits are zmij's (Schubfach, the
+/// generator serde_json uses); Rust's own `{:e}` breaks ties upwards, which RFC 8785 does not.
+fn shortest_digits(x: f64) -> (String, i32) {
+    let mut buffer = zmij::Buffer::new();
+    let text = buffer.format_finite(x);
+    if let Some((mantissa, exp)) = text.split_once('e') {
+        let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+        // zmij writes a decimal exponent with an optional sign: always an i32.
+        let e: i32 = exp.trim_start_matches('+').parse().unwrap_or(0);
+        return (digits.trim_end_matches('0').to_string(), e + 1);
+    }
+    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+    if int != "0" {
+        let digits = format!("{int}{frac}");
+        (digits.trim_end_matches('0').to_string(), int.len() as i32)
+    } else {
+        let zeros = frac.len() - frac.trim_start_matches('0').len();
+        let digits = frac[zeros..].trim_end_matches('0').to_string();
+        (digits, -(zeros as i32))
+    }
+}
+
+/// `d[.ddd]e±N`, the exponential form both spellings use.
+fn exponential(digits: &str, n: i32) -> String {
+    let e = n - 1;
+    let sign = if e < 0 { '-' } else { '+' };
+    let (first, rest) = digits.split_at(1);
+    if rest.is_empty() {
+        format!("{first}e{sign}{}", e.unsigned_abs())
+    } else {
+        format!("{first}.{rest}e{sign}{}", e.unsigned_abs())
+    }
+}
+
+/// `x` as RFC 8785 §3.2.2.3 writes it (ECMAScript `Number.prototype.toString`): `0` for both
+/// zeros, plain digits from 1e-6 up to but excluding 1e21, else `d.ddde±N`; `None` for NaN and
+/// the infinities, which have no spelling.
+pub fn rfc8785_number(x: f64) -> Option<String> {
+    if !x.is_finite() {
+        return None;
+    }
+    if x == 0.0 {
+        return Some("0".into());
+    }
+    let sign = if x < 0.0 { "-" } else { "" };
+    let (digits, n) = shortest_digits(x.abs());
+    let k = digits.len() as i32;
+    let body = if k <= n && n <= 21 {
+        format!("{digits}{}", "0".repeat((n - k) as usize))
+    } else if 0 < n && n <= 21 {
+        let (int, frac) = digits.split_at(n as usize);
+        format!("{int}.{frac}")
+    } else if -6 < n && n <= 0 {
+        format!("0.{}{digits}", "0".repeat((-n) as usize))
+    } else {
+        exponential(&digits, n)
+    };
+    Some(format!("{sign}{body}"))
+}
+
+/// `x` as reg wrote floats before format 2 (serde_json 1.0.154, which formats with `zmij`):
+/// the same shortest digits, plain from 1e-5 up to but excluding 1e16 and always with a `.`
+/// (`10.0`, `-0.0`), else `d.ddde±N`. Kept to read format-1 registries; never written.
+pub fn legacy_number(x: f64) -> Option<String> {
+    if !x.is_finite() {
+        return None;
+    }
+    let sign = if x.is_sign_negative() { "-" } else { "" };
+    if x == 0.0 {
+        return Some(format!("{sign}0.0"));
+    }
+    let (digits, n) = shortest_digits(x.abs());
+    let k = digits.len() as i32;
+    let e = n - 1;
+    let body = if !(-5..16).contains(&e) {
+        exponential(&digits, n)
+    } else if k <= n {
+        format!("{digits}{}.0", "0".repeat((n - k) as usize))
+    } else if n > 0 {
+        let (int, frac) = digits.split_at(n as usize);
+        format!("{int}.{frac}")
+    } else {
+        format!("0.{}{digits}", "0".repeat((-n) as usize))
+    };
+    Some(format!("{sign}{body}"))
 }
 
 /// Appends `s` as a canonical JSON string (FORMAT.md §2).
@@ -407,11 +587,63 @@ mod tests {
 
     #[test]
     fn numbers_follow_the_documented_rule() {
-        let v = json!([0, 42, -7, u64::MAX, 0.5, 1.0, 1e-7, 1.5e300, 100.0]);
+        let v = json!([
+            0, 42, -7, 0.5, 1.0, -0.0, 1e-7, 1.5e300, 100.0, 1e16, 1e21, 0.000001
+        ]);
         assert_eq!(
             String::from_utf8(to_canonical_vec(&v).unwrap()).unwrap(),
-            "[0,42,-7,18446744073709551615,0.5,1.0,1e-7,1.5e+300,100.0]"
+            "[0,42,-7,0.5,1,0,1e-7,1.5e+300,100,10000000000000000,1e+21,0.000001]"
         );
+        // Integers beyond 2^53 are written only when the double's spelling is their own.
+        assert!(to_canonical_vec(&json!(100_000_000_000_000_000u64)).is_ok());
+        for bad in [9_007_199_254_740_993u64, u64::MAX] {
+            assert!(matches!(
+                to_canonical_vec(&json!(bad)),
+                Err(EncodingError::InexactInteger(_))
+            ));
+        }
+    }
+
+    /// The legacy spelling is exactly what serde_json (the writer of format-1 registries)
+    /// prints, over powers of ten, integers, and pseudo-random doubles of every magnitude.
+    #[test]
+    fn the_legacy_spelling_is_what_serde_json_wrote() {
+        let mut xs: Vec<f64> = Vec::new();
+        for e in -325..=308 {
+            for m in [1.0, 1.5, 9.999, 1.2345678901234567] {
+                xs.push(format!("{m}e{e}").parse().unwrap());
+            }
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..40_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let x = f64::from_bits(state);
+            if x.is_finite() {
+                xs.push(x);
+            }
+        }
+        xs.extend([
+            0.0,
+            -0.0,
+            5e-324,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            0.1,
+            0.2,
+            0.3,
+            10.0,
+        ]);
+        for x in xs.into_iter().filter(|x| x.is_finite()) {
+            for x in [x, -x] {
+                let serde = Value::from(x).to_string();
+                assert_eq!(legacy_number(x).unwrap(), serde, "{x:e}");
+                // Both spellings read back to the same double.
+                let jcs = rfc8785_number(x).unwrap();
+                assert_eq!(jcs.parse::<f64>().unwrap(), if x == 0.0 { 0.0 } else { x });
+            }
+        }
     }
 
     #[test]
@@ -438,6 +670,12 @@ mod tests {
             "{\"a\":1}\n",
             r#"{"a":"\/"}"#,
             r#"{"a":1.50}"#,
+            r#"{"a":10.0}"#,
+            r#"{"a":-0.0}"#,
+            r#"{"a":-0}"#,
+            r#"{"a":1e+16}"#,
+            r#"{"a":1e-6}"#,
+            r#"{"a":9007199254740993}"#,
             r#"{"a":"\u00e9"}"#,
         ] {
             let r = from_canonical_slice::<Value>(text.as_bytes());

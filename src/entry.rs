@@ -4,7 +4,9 @@
 //! the kind's [`Body`], each parsed with unknown fields refused, so that an entry carries exactly
 //! the fields the format defines.
 
-use crate::encoding::{EncodingError, to_canonical_vec};
+use crate::encoding::{
+    EncodingError, NumberForm, check_typed_in, parse_value_in, to_canonical_vec,
+};
 use crate::envelope::{EnvelopeError, Kind, Unverified};
 use crate::formats::Format;
 use crate::keys::Fingerprint;
@@ -246,6 +248,11 @@ pub struct Drift {
     /// The model's previous drift entry.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub previous: Option<ObjectId>,
+    /// Read from an entry whose numbers are spelled as format-1 writers spelled them
+    /// ([`crate::encoding::NumberForm::Legacy`]), not as RFC 8785 does: valid only in a
+    /// format-1 registry (replay checks it against genesis). Never written.
+    #[serde(skip)]
+    pub legacy_numbers: bool,
 }
 
 /// The body of an entry: what kind it is and its own fields.
@@ -380,6 +387,11 @@ impl Entry {
         if let Some(reason) = self.body.reason() {
             check_reason(reason)?;
         }
+        Ok(to_canonical_vec(&self.to_value()?)?)
+    }
+
+    /// The payload as one JSON object: the body's members and the header's.
+    fn to_value(&self) -> Result<Value, EntryError> {
         let mut map = self.body.to_map()?;
         let header = match serde_json::to_value(&self.header).map_err(EncodingError::from)? {
             Value::Object(m) => m,
@@ -390,7 +402,7 @@ impl Entry {
                 return Err(EntryError::Clash(k));
             }
         }
-        Ok(to_canonical_vec(&Value::Object(map))?)
+        Ok(Value::Object(map))
     }
 
     /// Decodes the entry in a parsed envelope (whose signature is checked by the caller).
@@ -399,12 +411,20 @@ impl Entry {
             return Err(EntryError::NotAnEntry(env.kind.payload_type()));
         }
         // One parse, one canonical check, then the object's members are moved, not copied.
-        let value = crate::encoding::parse_canonical_value(&env.payload).map_err(|source| {
-            EnvelopeError::Encoding {
-                what: "payload",
-                source,
-            }
-        })?;
+        // Only a drift observation can hold floats, so only a drift entry may spell its numbers
+        // as format-1 writers did (FORMAT.md §2); replay accepts that in format-1 registries only.
+        let malformed = |source| EnvelopeError::Encoding {
+            what: "payload",
+            source,
+        };
+        let (value, form) = match parse_value_in(&env.payload, NumberForm::Rfc8785) {
+            Ok(v) => (v, NumberForm::Rfc8785),
+            Err(e) if env.kind != Kind::Drift => return Err(malformed(e).into()),
+            Err(e) => match parse_value_in(&env.payload, NumberForm::Legacy) {
+                Ok(v) => (v, NumberForm::Legacy),
+                Err(_) => return Err(malformed(e).into()),
+            },
+        };
         let Value::Object(mut map) = value else {
             return Err(EncodingError::Json(serde::de::Error::custom(
                 "a payload is a JSON object",
@@ -435,7 +455,13 @@ impl Entry {
             Kind::Drift => Body::Drift(body(map)?),
             other => return Err(EntryError::NotAnEntry(other.payload_type())),
         };
-        let entry = Entry { header, body };
+        let mut entry = Entry { header, body };
+        // One meaning, one encoding for the typed entry too: re-encoding what was decoded must
+        // give the signed bytes (an empty list or an absent option written out is refused).
+        check_typed_in(&entry.to_value()?, &env.payload, form).map_err(malformed)?;
+        if let Body::Drift(d) = &mut entry.body {
+            d.legacy_numbers = form == NumberForm::Legacy;
+        }
         entry.check_fields()?;
         Ok(entry)
     }
@@ -510,7 +536,7 @@ mod tests {
                 actor: key.public().fingerprint().clone(),
                 prev: Some(id(1)),
                 registry: Some(id(2)),
-                seq: u64::MAX,
+                seq: 1 << 53, // the largest integer every double holds exactly (FORMAT.md §2)
                 time: "9999-12-31T23:59:59Z".into(),
             },
             body: Body::Add(Add {

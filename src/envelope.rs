@@ -344,8 +344,12 @@ impl Unverified {
         })
     }
 
-    /// Checks the kind and parses the payload (canonical JSON, no unknown fields).
-    pub fn payload_as<T: DeserializeOwned>(&self, expected: Kind) -> Result<T, EnvelopeError> {
+    /// Checks the kind and parses the payload (canonical JSON, no unknown fields), refusing a
+    /// payload that is not exactly the canonical encoding of the typed document it decodes to.
+    pub fn payload_as<T: DeserializeOwned + Serialize>(
+        &self,
+        expected: Kind,
+    ) -> Result<T, EnvelopeError> {
         if self.kind != expected {
             return Err(EnvelopeError::WrongKind {
                 expected: expected.name(),
@@ -370,7 +374,9 @@ impl Unverified {
                 ),
             ))));
         }
-        serde_json::from_value(value).map_err(|e| malformed(e.into()))
+        let typed: T = serde_json::from_value(value).map_err(|e| malformed(e.into()))?;
+        encoding::check_typed(&typed, &self.payload).map_err(malformed)?;
+        Ok(typed)
     }
 
     /// Requires exactly one signature, by `key`, and checks it strictly.

@@ -6,10 +6,11 @@
 //! become objects and the `add` entry is committed. Any refusal before that drops the staged
 //! files, leaving the registry exactly as it was.
 
-use crate::bundle::{self, Bundle, BundleError, Decryption, Staging};
+use crate::bundle::{self, Bundle, BundleError, Decryption, Stage, Staging};
 use crate::entry::{Add, Body, Role};
+use crate::envelope::Unverified;
 use crate::keys::SecretKey;
-use crate::manifest::{Manifest, SignedManifest};
+use crate::manifest::Manifest;
 use crate::registry::{Registry, RegistryError};
 use crate::state::{State, StateError, decode_key};
 use crate::store::ObjectId;
@@ -67,10 +68,17 @@ pub enum Outcome {
     },
 }
 
-/// Checks that the manifest is signed by a key the state trusts as publisher.
-pub fn check_publisher(state: &State, m: &SignedManifest) -> Result<(), BundleError> {
-    let fp = &m.manifest.publisher;
+/// Checks that the manifest envelope is signed, once, by a key the state trusts as publisher:
+/// on the envelope alone, so that it runs before the payload is interpreted (FORMAT.md §7.5);
+/// the payload's `publisher` is then checked to be that signer.
+pub fn check_publisher(state: &State, envelope: &Unverified) -> Result<(), BundleError> {
     let unauthorized = |why: String| Err(BundleError::Unauthorized(why));
+    let [(fp, _)] = envelope.signatures.as_slice() else {
+        return unauthorized(format!(
+            "a manifest has exactly one signature, the publisher's; this one has {}",
+            envelope.signatures.len()
+        ));
+    };
     let Some(ks) = state.keys.get(fp) else {
         return unauthorized(format!(
             "publisher key {fp} is not trusted by this registry"
@@ -88,7 +96,7 @@ pub fn check_publisher(state: &State, m: &SignedManifest) -> Result<(), BundleEr
     }
     let key =
         decode_key(fp, &ks.public_key).map_err(|e| BundleError::Unauthorized(e.to_string()))?;
-    m.envelope
+    envelope
         .verify_single(&key)
         .map_err(|e| BundleError::Unauthorized(format!("does not verify: {e}")))
 }
@@ -130,8 +138,11 @@ pub fn add(
     // tampered, truncated or re-packed copy must be refused, not waved through, and an intact
     // one is what can repair the model's stored objects.
     let mut stop: Option<AddError> = None;
-    let mut authorize = |m: &SignedManifest| {
-        check_publisher(&state, m)?;
+    let mut authorize = |stage: Stage<'_>| {
+        let m = match stage {
+            Stage::Signed(envelope) => return check_publisher(&state, envelope),
+            Stage::Parsed(m) => m,
+        };
         match check_new(&state, &ObjectId::of(&m.bytes), &m.manifest) {
             Ok(_) => Ok(()),
             Err(e) => {
@@ -171,7 +182,7 @@ pub fn add(
     let m = read.manifest.manifest.clone();
     let tx = reg.begin()?;
     // The state may have moved while the bundle was read: check again under the lock.
-    check_publisher(tx.state(), &read.manifest)?;
+    check_publisher(tx.state(), &read.manifest.envelope)?;
     if check_new(tx.state(), &record, &m)? {
         // Registered by another writer meanwhile: verify against it and repair, as above.
         drop(tx);

@@ -6,7 +6,8 @@
 //! the registry trusts.
 
 use crate::encoding::{
-    EncodingError, echo, forbidden_char, from_canonical_slice, parse_rfc3339, to_canonical_vec,
+    EncodingError, check_typed, echo, forbidden_char, from_canonical_slice, parse_rfc3339,
+    to_canonical_vec,
 };
 use crate::envelope::{self, EnvelopeError, Kind, Unverified};
 use crate::formats::Format;
@@ -123,7 +124,15 @@ impl SignedManifest {
     ///
     /// Signature verification is the caller's: it needs to know which keys to trust.
     pub fn parse(bytes: Vec<u8>) -> Result<Self, ManifestError> {
-        let envelope = Unverified::parse(&bytes)?;
+        let envelope = Self::parse_envelope(&bytes)?;
+        Self::check_payload(bytes, envelope)
+    }
+
+    /// Parses the envelope of a manifest (canonical, of the manifest kind) without looking at
+    /// its payload: what `reg add` verifies the signature of before the payload's schema and
+    /// rules are checked (FORMAT.md §7.5), so that unsigned bytes are never interpreted.
+    pub fn parse_envelope(bytes: &[u8]) -> Result<Unverified, ManifestError> {
+        let envelope = Unverified::parse(bytes)?;
         if envelope.kind != Kind::Manifest {
             return Err(EnvelopeError::WrongKind {
                 expected: Kind::Manifest.name(),
@@ -131,11 +140,22 @@ impl SignedManifest {
             }
             .into());
         }
+        Ok(envelope)
+    }
+
+    /// Checks the payload of a parsed manifest envelope ([`SignedManifest::parse_envelope`])
+    /// against the schema and the rules of §7, listing every violation.
+    pub fn check_payload(bytes: Vec<u8>, envelope: Unverified) -> Result<Self, ManifestError> {
         let value: serde_json::Value = from_canonical_slice(&envelope.payload)?;
         let mut problems = identifier_violations(&value);
         problems.extend(schema_violations(&value));
         if problems.is_empty() {
             let manifest: Manifest = serde_json::from_value(value).map_err(EncodingError::from)?;
+            // One meaning, one encoding: the typed manifest re-encoded must be the signed bytes
+            // (an empty `labels` map written out, say, is another id for the same record).
+            if let Err(e) = check_typed(&manifest, &envelope.payload) {
+                problems.push(format!("manifest: {e}"));
+            }
             problems.extend(rule_violations(&manifest));
             if let [(keyid, _)] = envelope.signatures.as_slice() {
                 if *keyid != manifest.publisher {

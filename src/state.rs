@@ -14,8 +14,10 @@ use crate::store::ObjectId;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The format version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this build writes (and the newest it reads; it reads every older one).
+/// 2: numbers are spelled as RFC 8785 says, in every object (FORMAT.md §2); a format-1 registry
+/// keeps its version, and its drift observations may also hold format 1's spelling.
+pub const FORMAT_VERSION: u32 = 2;
 
 pub use crate::lifecycle::LifecycleState;
 
@@ -219,9 +221,9 @@ impl State {
         let Body::Genesis(g) = &entry.body else {
             return Err(StateError::Invalid("entry 0 is not a genesis entry".into()));
         };
-        if g.format_version != FORMAT_VERSION {
+        if !(1..=FORMAT_VERSION).contains(&g.format_version) {
             return Err(StateError::Invalid(format!(
-                "genesis has format version {}, this reg reads version {FORMAT_VERSION}",
+                "genesis has format version {}, this reg reads versions 1 to {FORMAT_VERSION}",
                 g.format_version
             )));
         }
@@ -414,6 +416,11 @@ impl State {
             Body::Transition(t) => self.apply_transition(id, t)?,
             Body::Slot(c) => self.apply_slot(id, c)?,
             Body::Drift(d) => {
+                if d.legacy_numbers && self.format_version >= 2 {
+                    return Err(StateError::Invalid(
+                        "not canonical (same meaning, other bytes): the observation spells a number as format 1 did (`10.0`, `-0.0`, `1e+16`, `1e-6`); a format-2 registry holds RFC 8785 numbers only (`10`, `0`, `10000000000000000`, `0.000001`)".into(),
+                    ));
+                }
                 let m = self.model(&d.model)?;
                 if m.state == LifecycleState::Revoked {
                     return Err(StateError::Invalid(format!(

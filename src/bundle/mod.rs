@@ -13,6 +13,7 @@ mod tar;
 
 pub use decrypt::{Decryption, Identities, decrypt_to};
 
+use crate::envelope::Unverified;
 use crate::formats::{self, Format, SNIFF_LEN};
 use crate::fsutil::IoError;
 use crate::manifest::{self, Artifact, ManifestError, SignedManifest};
@@ -102,8 +103,18 @@ pub struct Bundle {
     pub encrypted: bool,
 }
 
-/// Callback that checks a manifest's signer and signature before any artifact is read.
-pub type Authorize<'a> = &'a mut dyn FnMut(&SignedManifest) -> Result<(), BundleError>;
+/// Callback that checks a manifest before any artifact is read, in two stages (FORMAT.md §7.5):
+/// first its signer and signature, on the envelope alone, before the payload is interpreted;
+/// then the parsed manifest, once its schema and rules hold.
+pub type Authorize<'a> = &'a mut dyn FnMut(Stage<'_>) -> Result<(), BundleError>;
+
+/// What [`Authorize`] is shown.
+pub enum Stage<'a> {
+    /// The manifest's envelope, whose payload is not interpreted yet: check the signature.
+    Signed(&'a Unverified),
+    /// The manifest, signed (as checked) and valid under the schema and the rules of §7.
+    Parsed(&'a SignedManifest),
+}
 
 /// Reads the bundle at `path` (a directory, a tar, or an age-encrypted tar, told apart by content).
 pub fn read(
@@ -384,8 +395,11 @@ fn accept_manifest(
     bytes: Vec<u8>,
     authorize: Authorize<'_>,
 ) -> Result<SignedManifest, BundleError> {
-    let manifest = SignedManifest::parse(bytes)?;
-    authorize(&manifest)?;
+    // The signature first, then the payload's schema and rules (FORMAT.md §7.5).
+    let envelope = SignedManifest::parse_envelope(&bytes)?;
+    authorize(Stage::Signed(&envelope))?;
+    let manifest = SignedManifest::check_payload(bytes, envelope)?;
+    authorize(Stage::Parsed(&manifest))?;
     Ok(manifest)
 }
 

@@ -24,10 +24,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         identities,
         passphrase: &mut passphrase,
     };
-    let mut authorize = |m: &reg::manifest::SignedManifest| {
-        m.envelope
+    let mut authorize = |stage: bundle::Stage<'_>| match stage {
+        bundle::Stage::Signed(envelope) => envelope
             .verify_single(&publisher)
-            .map_err(|e| BundleError::Unauthorized(e.to_string()))
+            .map_err(|e| BundleError::Unauthorized(e.to_string())),
+        bundle::Stage::Parsed(_) => Ok(()),
     };
     let b = bundle::read(
         &args.bundle,
