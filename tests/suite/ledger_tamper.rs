@@ -125,11 +125,23 @@ fn a_flipped_byte_in_the_checkpoint_or_ledger_file_is_refused() {
     let (s, _) = registry();
     let cp = s.dot().join("checkpoint");
     let original = fs::read(&cp).unwrap();
-    for pos in [15, original.len() / 2, original.len() - 10] {
+    // A byte of the payload's first field (a payload that no longer decodes), one in the middle
+    // of the payload, one in the signature (each caught by the checkpoint's signature).
+    for (pos, why) in [
+        (15, "error: checkpoint: malformed payload"),
+        (
+            original.len() / 2,
+            "error: checkpoint: signature does not verify",
+        ),
+        (
+            original.len() - 10,
+            "error: checkpoint: signature does not verify",
+        ),
+    ] {
         let mut bytes = original.clone();
         bytes[pos] ^= 0x01;
         fs::write(&cp, &bytes).unwrap();
-        verify_fails(&s, "checkpoint");
+        verify_fails(&s, why);
     }
     fs::write(&cp, &original).unwrap();
     let ledger = s.dot().join("ledger");
@@ -142,7 +154,11 @@ fn a_flipped_byte_in_the_checkpoint_or_ledger_file_is_refused() {
         b'0'
     };
     fs::write(&ledger, &bytes).unwrap();
-    verify_fails(&s, "ledger entry 2");
+    let named = String::from_utf8(bytes[65 * 2..65 * 2 + 64].to_vec()).unwrap();
+    verify_fails(
+        &s,
+        &format!("ledger entry 2 ({named}): object {named} is missing"),
+    );
     // A byte that is not a hex digit: the line is not an id.
     let mut bytes = original.clone();
     bytes[65 * 2 + 3] = b'g';

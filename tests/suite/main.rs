@@ -31,6 +31,7 @@ mod ledger_tamper;
 mod lifecycle;
 mod limits;
 mod medium;
+mod mutations;
 mod readd;
 mod secrets;
 mod store;
