@@ -16,6 +16,7 @@ mod determinism;
 mod docs_gen;
 mod drift;
 mod ed25519_vectors;
+mod escape_props;
 mod escapes;
 mod format_example;
 mod fsck;
