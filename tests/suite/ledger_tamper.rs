@@ -125,21 +125,36 @@ fn a_flipped_byte_in_the_checkpoint_or_ledger_file_is_refused() {
     let (s, _) = registry();
     let cp = s.dot().join("checkpoint");
     let original = fs::read(&cp).unwrap();
-    // A byte of the payload's first field (a payload that no longer decodes), one in the middle
-    // of the payload, one in the signature (each caught by the checkpoint's signature).
+    // A bit of the payload's first field (`head` becomes `gead`: the payload no longer decodes),
+    // and two characters of the signature, each replaced by another base64 character (so that
+    // the signature still decodes, and fails to verify).
+    let sig_at = original
+        .windows(7)
+        .position(|w| w == b"\"sig\":\"")
+        .unwrap()
+        + 7;
+    let (sig, end) = (original.len() - 40, original.len() - 10);
+    // 64 signature bytes are 86 base64 characters and `==`: both positions are signature bits.
+    assert!(sig_at < sig && end < sig_at + 86, "{sig_at}");
+    assert_eq!(
+        &original[12..16],
+        b"eyJo",
+        "the payload starts with `{{\"h`"
+    );
     for (pos, why) in [
-        (15, "error: checkpoint: malformed payload"),
         (
-            original.len() / 2,
-            "error: checkpoint: signature does not verify",
+            15,
+            "error: checkpoint: malformed payload: invalid JSON: unknown field `gead`",
         ),
-        (
-            original.len() - 10,
-            "error: checkpoint: signature does not verify",
-        ),
+        (sig, "error: checkpoint: signature does not verify"),
+        (end, "error: checkpoint: signature does not verify"),
     ] {
         let mut bytes = original.clone();
-        bytes[pos] ^= 0x01;
+        bytes[pos] = match bytes[pos] {
+            b'A' => b'B',
+            b'o' => b'n',
+            _ => b'A',
+        };
         fs::write(&cp, &bytes).unwrap();
         verify_fails(&s, why);
     }
