@@ -491,3 +491,45 @@ fn the_ledger_append_is_fsynced_before_the_checkpoint_names_it() {
         "write {write}, fsync {sync}, checkpoint {checkpoint}:\n{trace}"
     );
 }
+
+#[test]
+fn an_entry_claiming_a_key_trusted_by_a_later_entry_with_another_signature_is_refused() {
+    // The operator's key is trusted by a key-trust entry, not by genesis: replay learns it from
+    // that entry before it checks signatures, and must check this one against it.
+    let s = Sandbox::new();
+    let (_, op, _) = s.init_with_roles();
+    s.add_model(
+        "det",
+        "1.0.0",
+        &[("rules.yar", "rule r { condition: true }\n".into())],
+    );
+    s.key("evil.pem");
+    let evil = craft::load(&s, "evil.pem");
+    let opkey = craft::load(&s, "op.pem");
+    let op: Fingerprint = op.parse().unwrap();
+    let mut state = replayed(&s);
+    let (record, model) = state.find("det", "1.0.0").unwrap();
+    let promote = Body::Transition(Transition {
+        from: LifecycleState::Registered,
+        model: *record,
+        previous: model.entry,
+        reason: "approved".into(),
+        slots: vec![],
+        to: LifecycleState::Promoted,
+    });
+    let forged = append(&s, &mut state, promote, &op, &evil);
+    // Signed with the operator's key, so that only the entry's own signature stands in the way:
+    // each defence is tested alone.
+    checkpoint(&s, &state, &opkey);
+    let why = format!("signature by key {op} does not verify");
+    refused_naming(&s, &["ledger", "verify"], 1, forged, &why);
+    refused_naming(&s, &["fsck"], 1, forged, &why);
+    refused_naming(&s, &["show", "det@1.0.0"], 1, forged, &why);
+    refused_naming(
+        &s,
+        &["check", "--model", "det@1.0.0", "m-det-1.0.0/rules.yar"],
+        1,
+        forged,
+        &why,
+    );
+}
