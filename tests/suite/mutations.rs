@@ -611,3 +611,41 @@ fn a_ledger_longer_than_one_replay_chunk_verifies_and_a_forgery_in_its_second_ch
     let forged = write(Some(4150)).unwrap();
     refused_naming(&s, &["ledger", "verify"], 1, forged, "does not verify");
 }
+
+#[test]
+fn an_entry_whose_prev_names_another_entry_is_named_with_both_ids() {
+    // Signed by the root, listed at the position its seq says, but chained to genesis instead of
+    // the entry before it: the refusal names both ids, so that an operator can see the splice.
+    let s = Sandbox::new();
+    let (root, _, _) = s.init_with_roles();
+    let root_key = craft::load(&s, "root.pem");
+    let root: Fingerprint = root.parse().unwrap();
+    let state = replayed(&s);
+    let genesis = state.registry;
+    let entry = Entry {
+        header: Header {
+            actor: root.clone(),
+            prev: Some(genesis),
+            registry: Some(state.registry),
+            seq: state.seq + 1,
+            time: TIME.into(),
+        },
+        body: Body::Policy(reg::entry::Policy {
+            policy: Default::default(),
+            reason: "spliced".into(),
+        }),
+    };
+    let bytes =
+        reg::envelope::sign_bytes(entry.body.kind(), &entry.to_payload().unwrap(), &root_key)
+            .unwrap();
+    let id = store_and_list(&s, &bytes);
+    // The checkpoint covers it, committing to the state a replay that ignored `prev` would reach.
+    let mut after = state.clone();
+    after.apply(id, &entry).unwrap();
+    checkpoint(&s, &after, &root_key);
+    let why = format!(
+        "its prev is {genesis}, but the entry before it is {}",
+        state.head
+    );
+    refused_naming(&s, &["ledger", "verify"], 1, (id, state.seq + 1), &why);
+}
