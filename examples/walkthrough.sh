@@ -10,7 +10,10 @@ set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cargo build --quiet --manifest-path "$top/Cargo.toml" --bin reg
-REG_BIN="$top/target/debug/reg"
+# Where cargo put it: CARGO_TARGET_DIR when set (relative to here, as cargo reads it).
+target=${CARGO_TARGET_DIR:-$top/target}
+case $target in /*) ;; *) target="$PWD/$target" ;; esac
+REG_BIN="$target/debug/reg"
 
 work=${1:-$(mktemp -d "${TMPDIR:-/tmp}/reg-walkthrough.XXXXXX")}
 mkdir -p "$work"

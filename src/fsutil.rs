@@ -214,10 +214,24 @@ pub fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>, IoError> {
 ///
 /// Tests use it to prove crash safety: `abort` runs no destructors and no cleanup, like a
 /// power cut or SIGKILL, unlike a panic that unwinds.
+///
+/// With `REG_FAILPOINT_PAUSE=DIR` set as well, the process pauses there instead: it creates
+/// `DIR/reached` and waits until `DIR/go` exists (aborting after a minute, so that a broken test
+/// never hangs). Tests use it to order two processes deterministically: another writer commits
+/// while this one is paused at a known step.
 #[inline]
 pub fn failpoint(name: &str) {
     #[cfg(debug_assertions)]
     if std::env::var("REG_FAILPOINT").is_ok_and(|v| v == name) {
+        if let Some(dir) = std::env::var_os("REG_FAILPOINT_PAUSE").map(PathBuf::from) {
+            let _ = fs::write(dir.join("reached"), name);
+            for _ in 0..6000 {
+                if dir.join("go").exists() {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
         eprintln!("reg: failpoint `{name}` reached, aborting");
         std::process::abort();
     }

@@ -180,6 +180,7 @@ pub fn add(
 
     let record = ObjectId::of(&read.manifest.bytes);
     let m = read.manifest.manifest.clone();
+    crate::fsutil::failpoint("add:before-lock");
     let tx = reg.begin()?;
     // The state may have moved while the bundle was read: check again under the lock.
     check_publisher(tx.state(), &read.manifest.envelope)?;

@@ -31,7 +31,8 @@ use std::fmt;
 use std::io::{self, Write};
 
 /// Whether `c` must not reach a terminal as is: a control (Cc), a format character (Cf,
-/// Unicode 15.1), or the line and paragraph separators.
+/// Unicode 15.1), the line and paragraph separators, or any code point of the tag block
+/// U+E0000–U+E007F (its unassigned ones are default-ignorable, so invisible, all the same).
 pub fn is_unsafe(c: char) -> bool {
     matches!(c,
         '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
@@ -42,7 +43,7 @@ pub fn is_unsafe(c: char) -> bool {
         | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}'
         | '\u{feff}' | '\u{fff9}'..='\u{fffb}'
         | '\u{110bd}' | '\u{110cd}' | '\u{13430}'..='\u{1343f}' | '\u{1bca0}'..='\u{1bca3}'
-        | '\u{1d173}'..='\u{1d17a}' | '\u{e0001}' | '\u{e0020}'..='\u{e007f}')
+        | '\u{1d173}'..='\u{1d17a}' | '\u{e0000}'..='\u{e007f}')
 }
 
 /// `s` with every unsafe character written as a visible escape (borrowed when there is none).

@@ -169,8 +169,8 @@ fn passphrase_protected_keys() {
 #[test]
 fn trust_changes_need_a_root_key() {
     let s = Sandbox::new();
-    let (_, op, _) = s.init_with_roles();
-    s.key("new.pem");
+    let (_, op, publ) = s.init_with_roles();
+    let new = s.key("new.pem");
     let err = refused(
         &s,
         1,
@@ -195,19 +195,19 @@ fn trust_changes_need_a_root_key() {
         &s,
         1,
         &["key", "revoke", &op, "--key", "pub.pem", "--reason", "x"],
-        "does not hold the root role",
+        &format!("key {publ} signed a key-revoke entry but does not hold the root role"),
     );
     refused(
         &s,
         1,
         &["key", "revoke", &op, "--key", "new.pem", "--reason", "x"],
-        "which this registry does not trust",
+        &format!("signed by key {new}, which this registry does not trust"),
     );
     refused(
         &s,
         1,
         &["recipients", "set", "--key", "op.pem", "--reason", "x"],
-        "does not hold the root role",
+        &format!("key {op} signed a recipients entry but does not hold the root role"),
     );
 }
 

@@ -144,8 +144,12 @@ fn slot_and_model_scopes_are_enforced() {
     assert!(out.contains("slot `unset` has no active model"), "{out}");
     let (code, _, _) = check(&s, &["--model", "det@2.0.0", "det-2/weights.safetensors"]);
     assert_eq!(code, 0);
-    let (code, _, _) = check(&s, &["--model", "det@2.0.0", "det-1/weights.safetensors"]);
+    let (code, out, _) = check(&s, &["--model", "det@2.0.0", "det-1/weights.safetensors"]);
     assert_eq!(code, 1);
+    assert!(
+        out.contains("its bytes are no artifact of det@2.0.0"),
+        "{out}"
+    );
     let (_, out, _) = check(
         &s,
         &[
@@ -291,15 +295,31 @@ fn verify_and_checkout_check_every_byte() {
 #[test]
 fn the_gate_example_runs() {
     let s = setup();
-    let ex = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/debug/examples/gate");
-    if !ex.exists() {
-        let status = std::process::Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--example", "gate"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
+    // Built every time (a no-op when it is fresh: never a stale binary from an older tree), and
+    // run from where cargo says it put it (wherever CARGO_TARGET_DIR points).
+    let build = std::process::Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--quiet",
+            "--example",
+            "gate",
+            "--message-format=json",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let ex = String::from_utf8(build.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "gate")
+        .find_map(|m| m["executable"].as_str().map(std::path::PathBuf::from))
+        .expect("cargo names the gate example's executable");
     let run = |file: &str| {
         let mut c = std::process::Command::new(&ex);
         for (k, v) in s.reg().get_envs() {
@@ -321,4 +341,12 @@ fn the_gate_example_runs() {
     assert!(String::from_utf8_lossy(&ok.stdout).starts_with("ALLOW"));
     let no = run("det-2/weights.safetensors");
     assert_eq!(no.status.code(), Some(1));
+    // Denied because det-2 is not the slot's active model, not for any other failure.
+    let denied = String::from_utf8_lossy(&no.stdout);
+    assert!(
+        denied.starts_with("DENY det-2/weights.safetensors: ")
+            && denied.contains("the active model of slot `ransomware`"),
+        "{denied}{}",
+        String::from_utf8_lossy(&no.stderr)
+    );
 }

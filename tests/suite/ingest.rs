@@ -479,7 +479,15 @@ fn bundle_verify_needs_the_right_publisher() {
         1,
         &["bundle", "verify", "d.tar", "--publisher", "op.pem.pub"],
     );
-    assert!(err.contains("manifest signature:"), "{err}");
+    let fp = |k: &str| s.ok(&["key", "fingerprint", k]).trim().to_string();
+    assert!(
+        err.contains(&format!(
+            "manifest signature: signed by {}, expected {}",
+            fp("pub.pem.pub"),
+            fp("op.pem.pub")
+        )),
+        "{err}"
+    );
     let err = s.fails(
         2,
         &[

@@ -125,11 +125,38 @@ fn a_flipped_byte_in_the_checkpoint_or_ledger_file_is_refused() {
     let (s, _) = registry();
     let cp = s.dot().join("checkpoint");
     let original = fs::read(&cp).unwrap();
-    for pos in [15, original.len() / 2, original.len() - 10] {
+    // A bit of the payload's first field (`head` becomes `gead`: the payload no longer decodes),
+    // and two characters of the signature, each replaced by another base64 character (so that
+    // the signature still decodes, and fails to verify).
+    let sig_at = original
+        .windows(7)
+        .position(|w| w == b"\"sig\":\"")
+        .unwrap()
+        + 7;
+    let (sig, end) = (original.len() - 40, original.len() - 10);
+    // 64 signature bytes are 86 base64 characters and `==`: both positions are signature bits.
+    assert!(sig_at < sig && end < sig_at + 86, "{sig_at}");
+    assert_eq!(
+        &original[12..16],
+        b"eyJo",
+        "the payload starts with `{{\"h`"
+    );
+    for (pos, why) in [
+        (
+            15,
+            "error: checkpoint: malformed payload: invalid JSON: unknown field `gead`",
+        ),
+        (sig, "error: checkpoint: signature does not verify"),
+        (end, "error: checkpoint: signature does not verify"),
+    ] {
         let mut bytes = original.clone();
-        bytes[pos] ^= 0x01;
+        bytes[pos] = match bytes[pos] {
+            b'A' => b'B',
+            b'o' => b'n',
+            _ => b'A',
+        };
         fs::write(&cp, &bytes).unwrap();
-        verify_fails(&s, "checkpoint");
+        verify_fails(&s, why);
     }
     fs::write(&cp, &original).unwrap();
     let ledger = s.dot().join("ledger");
@@ -142,7 +169,11 @@ fn a_flipped_byte_in_the_checkpoint_or_ledger_file_is_refused() {
         b'0'
     };
     fs::write(&ledger, &bytes).unwrap();
-    verify_fails(&s, "ledger entry 2");
+    let named = String::from_utf8(bytes[65 * 2..65 * 2 + 64].to_vec()).unwrap();
+    verify_fails(
+        &s,
+        &format!("ledger entry 2 ({named}): object {named} is missing"),
+    );
     // A byte that is not a hex digit: the line is not an id.
     let mut bytes = original.clone();
     bytes[65 * 2 + 3] = b'g';

@@ -81,6 +81,13 @@ fn an_explicit_pin_refuses_another_root() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "genesis root key is {other_root}, but this host pins {root}"
+        )),
+        "{err}"
+    );
     // The right pin is accepted, and says nothing about being unpinned.
     let out = other
         .reg()
@@ -98,11 +105,30 @@ fn a_genesis_swapped_under_the_same_registry_id_is_refused() {
     let s = Sandbox::new();
     s.init();
     let config = fs::read(s.dot().join("config.json")).unwrap();
+    let genesis = s.ledger_ids()[0].clone();
+    let genesis_bytes = fs::read(s.object_path(&genesis)).unwrap();
     let other = foreign_registry();
     replace_registry(&s, &other);
     fs::write(s.dot().join("config.json"), config).unwrap();
     let err = s.fails(1, &["ledger", "verify"]);
-    assert!(err.starts_with("error: "), "{err}");
+    assert!(
+        err.contains(&format!(
+            "registry id {genesis}: object {genesis} is missing from the store"
+        )),
+        "{err}"
+    );
+    // With the genuine genesis object planted too (it is no secret): the ledger does not start
+    // with it.
+    let p = s.object_path(&genesis);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(&p, genesis_bytes).unwrap();
+    let err = s.fails(1, &["ledger", "verify"]);
+    assert!(
+        err.contains(&format!(
+            "ledger file line 0: the first entry is not the genesis {genesis} named by config.json"
+        )),
+        "{err}"
+    );
 }
 
 #[test]

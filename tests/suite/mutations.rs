@@ -1,0 +1,651 @@
+//! Tests that notice a broken defence: each one fails when one specific check is taken out of
+//! the code (issue 11's surviving mutations), because it presents exactly the input that only
+//! that check refuses. Entries are forged the way an attacker holding the medium would: hashes,
+//! positions and chains right, so that only the check under test stands in the way.
+
+use crate::craft;
+use crate::util::{Sandbox, snapshot};
+use reg::encoding::b64_encode;
+use reg::entry::{Body, Entry, Header, KeyRef, KeyTrust, Role, Transition};
+use reg::envelope::{Envelope, SignatureEntry, pae};
+use reg::keys::{Fingerprint, SecretKey};
+use reg::lifecycle::LifecycleState;
+use reg::state::State;
+use reg::store::ObjectId;
+use std::fs;
+use std::path::Path;
+
+const TIME: &str = "2026-01-01T00:00:00Z";
+
+/// The state the sandbox's ledger gives, replayed here entry by entry (no signature checks:
+/// the forger needs the state, not a proof).
+pub(crate) fn replayed(s: &Sandbox) -> State {
+    let store = reg::store::Store::new(&s.dot());
+    let mut state: Option<State> = None;
+    for line in s.ledger_ids() {
+        let id: ObjectId = line.parse().unwrap();
+        let entry = reg::ledger::read_entry(&store, &id).unwrap();
+        match state.as_mut() {
+            None => state = Some(State::from_genesis(id, &entry).unwrap().0),
+            Some(st) => st.apply(id, &entry).unwrap(),
+        }
+    }
+    state.unwrap()
+}
+
+/// Appends an entry of `body` after `state`'s head, naming `actor` as its signer but signed with
+/// `signer` (the two differ for a forgery), stored as an object whose id is its hash and listed
+/// in the ledger; applies it to `state` as a replay that skipped the check under test would.
+/// Returns its id and seq.
+fn append(
+    s: &Sandbox,
+    state: &mut State,
+    body: Body,
+    actor: &Fingerprint,
+    signer: &SecretKey,
+) -> (ObjectId, u64) {
+    let entry = Entry {
+        header: Header {
+            actor: actor.clone(),
+            prev: Some(state.head),
+            registry: Some(state.registry),
+            seq: state.seq + 1,
+            time: TIME.into(),
+        },
+        body,
+    };
+    let payload = entry.to_payload().unwrap();
+    let payload_type = entry.body.kind().payload_type();
+    let sig = signer.sign(&pae(&payload_type, &payload));
+    let bytes = Envelope {
+        payload: b64_encode(&payload),
+        payload_type,
+        signatures: vec![SignatureEntry {
+            keyid: actor.clone(),
+            sig: b64_encode(&sig),
+        }],
+    }
+    .to_canonical();
+    let id = store_and_list(s, &bytes);
+    state.apply(id, &entry).unwrap();
+    (id, state.seq)
+}
+
+/// Stores `bytes` as an object whose id is its hash and lists it at the end of the ledger.
+pub(crate) fn store_and_list(s: &Sandbox, bytes: &[u8]) -> ObjectId {
+    let id = ObjectId::of(bytes);
+    let path = s.object_path(&id.to_string());
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(&path, bytes).unwrap();
+    let mut ledger = fs::read_to_string(s.dot().join("ledger")).unwrap();
+    ledger.push_str(&format!("{id}\n"));
+    fs::write(s.dot().join("ledger"), ledger).unwrap();
+    id
+}
+
+/// Writes a checkpoint for `state` signed by `key` (the head entry's signer), committing to the
+/// state's true hash: a replay that skipped the check under test would accept it.
+pub(crate) fn checkpoint(s: &Sandbox, state: &State, key: &SecretKey) {
+    let cp = reg::ledger::sign_checkpoint(state, state.hash(), TIME.into(), key).unwrap();
+    fs::write(s.dot().join("checkpoint"), cp).unwrap();
+}
+
+/// Asserts that `args` is refused with exit code `code` and a message naming the entry and
+/// saying `why`, leaving the registry byte-for-byte unchanged.
+fn refused_naming(s: &Sandbox, args: &[&str], code: i32, entry: (ObjectId, u64), why: &str) {
+    let before = s.snapshot();
+    let out = s.reg().args(args).output().unwrap();
+    // fsck reports on stdout, the other commands on stderr.
+    let err = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(code), "reg {args:?}: {err}");
+    let named = format!("ledger entry {} ({})", entry.1, entry.0);
+    assert!(err.contains(&named), "reg {args:?}: {err}");
+    assert!(err.contains(why), "reg {args:?}: {err}");
+    assert_eq!(before, s.snapshot(), "reg {args:?} changed the registry");
+}
+
+#[test]
+fn an_entry_whose_hash_is_right_but_signature_is_the_attackers_is_refused() {
+    let s = Sandbox::new();
+    let (root, _, _) = s.init_with_roles();
+    s.key("evil.pem");
+    let evil = craft::load(&s, "evil.pem");
+    let root: Fingerprint = root.parse().unwrap();
+    let evil_fp = evil.public().fingerprint().clone();
+    let mut state = replayed(&s);
+    // The attacker grants itself root in an entry that claims to be the root's, signed with
+    // its own key: the object's id is its hash, its position and chain are right.
+    let grant = Body::KeyTrust(KeyTrust {
+        key: KeyRef {
+            fingerprint: evil_fp.clone(),
+            public_key: b64_encode(&evil.public().to_bytes()),
+        },
+        reason: "self-granted".into(),
+        role: Role::Root,
+    });
+    let forged = append(&s, &mut state, grant, &root, &evil);
+    // Then, as the root it now claims to be, it signs an entry and the checkpoint with its own
+    // key: no key of the registry was needed for any of it.
+    let own = Body::KeyTrust(KeyTrust {
+        key: KeyRef {
+            fingerprint: evil_fp.clone(),
+            public_key: b64_encode(&evil.public().to_bytes()),
+        },
+        reason: "operator too".into(),
+        role: Role::Operator,
+    });
+    append(&s, &mut state, own, &evil_fp, &evil);
+    checkpoint(&s, &state, &evil);
+    let why = "does not verify";
+    refused_naming(&s, &["ledger", "verify"], 1, forged, why);
+    refused_naming(&s, &["fsck"], 1, forged, why);
+    // Reads: the host has not seen this checkpoint, so they take the slow path and replay.
+    refused_naming(&s, &["key", "list"], 1, forged, why);
+    refused_naming(&s, &["list"], 1, forged, why);
+}
+
+#[test]
+fn a_transition_that_lies_about_the_models_state_is_refused() {
+    let s = Sandbox::new();
+    let (_, op, _) = s.init_with_roles();
+    s.add_model(
+        "det",
+        "1.0.0",
+        &[("rules.yar", "rule r { condition: true }\n".into())],
+    );
+    s.ok(&["promote", "det@1.0.0", "--reason", "ok", "--key", "op.pem"]);
+    s.ok(&[
+        "revoke",
+        "det@1.0.0",
+        "--reason",
+        "poisoned",
+        "--key",
+        "op.pem",
+    ]);
+    let opkey = craft::load(&s, "op.pem");
+    let op: Fingerprint = op.parse().unwrap();
+    let state = replayed(&s);
+    let (record, model) = state.find("det", "1.0.0").unwrap();
+    let (record, previous) = (*record, model.entry);
+    assert_eq!(model.state, LifecycleState::Revoked);
+    // Signed by the operator, in its place in the chain, naming the model's latest entry: only
+    // its `from` is false (DEPRECATED, from which PROMOTED is a legal move; the model is REVOKED).
+    let lie = Body::Transition(Transition {
+        from: LifecycleState::Deprecated,
+        model: record,
+        previous,
+        reason: "back in service".into(),
+        slots: vec![],
+        to: LifecycleState::Promoted,
+    });
+    // `apply` refuses it (that is the point): reach the state a replay that believed `from`
+    // would end with by applying it to a copy where the model is what the entry says it is.
+    // That replay would end with the model PROMOTED; the checkpoint commits to that state.
+    let mut believed = state.clone();
+    believed.models.get_mut(&record).unwrap().state = LifecycleState::Deprecated;
+    let forged = append(&s, &mut believed, lie, &op, &opkey);
+    assert_eq!(believed.models[&record].state, LifecycleState::Promoted);
+    checkpoint(&s, &believed, &opkey);
+    let why = "the transition says det@1.0.0 is Deprecated, but it is REVOKED";
+    refused_naming(&s, &["ledger", "verify"], 1, forged, why);
+    refused_naming(&s, &["fsck"], 1, forged, why);
+    refused_naming(&s, &["status"], 1, forged, why);
+    refused_naming(&s, &["show", "det@1.0.0"], 1, forged, why);
+}
+
+fn copy_dot(from: &Path, to: &Path) {
+    let ok = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+}
+
+fn clear(dot: &Path) {
+    for e in walkdir::WalkDir::new(dot) {
+        crate::util::make_writable(e.unwrap().path());
+    }
+    fs::remove_dir_all(dot).unwrap();
+}
+
+#[test]
+fn a_fork_that_is_longer_than_what_the_host_saw_is_refused() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    fs::create_dir(s.join("fork")).unwrap();
+    copy_dot(&s.dot(), &s.join("fork/.registry"));
+    for k in ["a.pem", "b.pem", "c.pem"] {
+        s.key(k);
+    }
+    // This host sees branch a: one more entry.
+    s.trust("a.pem.pub", "reporter", "branch a");
+    let seen = s.ledger_ids();
+    // Elsewhere (another host), the copy grows two entries: its checkpoint is further along
+    // than what this host saw, but at the seq this host saw it holds another head.
+    for (k, why) in [("b.pem.pub", "branch b"), ("c.pem.pub", "branch b, again")] {
+        let out = s
+            .reg()
+            .env("REG_STATE_DIR", s.join("other-host"))
+            .args([
+                "--registry",
+                "fork",
+                "key",
+                "trust",
+                k,
+                "--role",
+                "reporter",
+            ])
+            .args(["--key", "root.pem", "--reason", why])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    clear(&s.dot());
+    copy_dot(&s.join("fork/.registry"), &s.dot());
+    let fork = s.ledger_ids();
+    assert_eq!(fork.len(), seen.len() + 1);
+    assert_ne!(fork[seen.len() - 1], seen[seen.len() - 1]);
+    let state_dir = s.join("home/.local/state/reg");
+    let host_before = snapshot(&state_dir);
+    for args in [&["key", "list"][..], &["ledger", "verify"], &["status"]] {
+        let before = s.snapshot();
+        let err = s.fails(1, args);
+        let expected = format!(
+            "the registry's checkpoint (entry {}, head {}) is older than or diverges from the one \
+             this host verified (entry {}, head {}): refusing a rolled-back or forked registry",
+            fork.len() - 1,
+            fork[fork.len() - 1],
+            seen.len() - 1,
+            seen[seen.len() - 1]
+        );
+        assert!(err.contains(&expected), "reg {args:?}: {err}");
+        assert_eq!(before, s.snapshot());
+    }
+    // The host still remembers the branch it saw, not the fork.
+    assert_eq!(host_before, snapshot(&state_dir));
+}
+
+/// A tar bundle of one rules file and the same bundle with one byte of the file changed: same
+/// size, same format, a valid publisher signature over the original.
+fn altered_bundle(s: &Sandbox) -> (String, String) {
+    let rules = "rule r { condition: true }\n";
+    let publisher = craft::load(s, "pub.pem");
+    let files = [craft::file("rules.yar", rules.as_bytes())];
+    let signed = craft::sign(
+        &craft::manifest_for(&files, "det", "1.0.0", &publisher),
+        &publisher,
+    );
+    fs::write(s.join("good.tar"), craft::good_tar(&signed, &files)).unwrap();
+    let altered = [craft::file(
+        "rules.yar",
+        rules.replace("true", "TRUE").as_bytes(),
+    )];
+    fs::write(s.join("bad.tar"), craft::good_tar(&signed, &altered)).unwrap();
+    // The same as a directory bundle.
+    fs::create_dir(s.join("bad-dir")).unwrap();
+    fs::write(s.join("bad-dir/reg-manifest.json"), &signed).unwrap();
+    fs::write(s.join("bad-dir/rules.yar"), &altered[0].data).unwrap();
+    (
+        blake3::hash(rules.as_bytes()).to_hex().to_string(),
+        blake3::hash(&altered[0].data).to_hex().to_string(),
+    )
+}
+
+#[test]
+fn bundle_verify_refuses_an_artifact_whose_bytes_differ_from_the_manifest() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    let (listed, actual) = altered_bundle(&s);
+    s.ok(&["bundle", "verify", "good.tar", "--publisher", "pub.pem.pub"]);
+    for bundle in ["bad.tar", "bad-dir"] {
+        let before = snapshot(s.path());
+        let err = s.fails(
+            1,
+            &["bundle", "verify", bundle, "--publisher", "pub.pem.pub"],
+        );
+        let expected = format!("`rules.yar`: BLAKE3 is {actual}, but the manifest says {listed}");
+        assert!(err.contains(&expected), "{bundle}: {err}");
+        assert!(!err.contains("OK:"), "{err}");
+        assert_eq!(before, snapshot(s.path()));
+    }
+}
+
+/// `reg ARGS` as a child process with the sandbox's environment plus `extra`, not waited for.
+fn spawn(s: &Sandbox, args: &[&str], extra: &[(&str, &Path)]) -> std::process::Child {
+    let template = s.reg();
+    let mut c = std::process::Command::new(template.get_program());
+    c.env_clear().current_dir(s.path());
+    for (k, v) in template.get_envs() {
+        if let Some(v) = v {
+            c.env(k, v);
+        }
+    }
+    for (k, v) in extra {
+        c.env(k, v);
+    }
+    c.args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn wait_for(path: &Path) {
+    for _ in 0..6000 {
+        if path.exists() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("{} never appeared", path.display());
+}
+
+#[test]
+fn a_publisher_revoked_while_its_bundle_was_read_is_refused_under_the_lock() {
+    let s = Sandbox::new();
+    let (_, _, publisher) = s.init_with_roles();
+    fs::create_dir(s.join("m")).unwrap();
+    fs::write(s.join("m/rules.yar"), "rule r { condition: true }\n").unwrap();
+    s.ok(&[
+        "bundle",
+        "pack",
+        "m",
+        "-o",
+        "m.tar",
+        "--key",
+        "pub.pem",
+        "--name",
+        "det",
+        "--version",
+        "1.0.0",
+        "--type",
+        "ruleset",
+        "--use",
+        "detection",
+        "--description",
+        "rules",
+    ]);
+    let pause = s.join("pause");
+    fs::create_dir(&pause).unwrap();
+    // The add verifies the bundle against the state as it is (publisher trusted), then stops
+    // just before it takes the writer lock.
+    let add = spawn(
+        &s,
+        &["add", "m.tar", "--key", "op.pem"],
+        &[
+            ("REG_FAILPOINT", Path::new("add:before-lock")),
+            ("REG_FAILPOINT_PAUSE", &pause),
+        ],
+    );
+    wait_for(&pause.join("reached"));
+    // Meanwhile the publisher's key is revoked and committed.
+    s.ok(&[
+        "key",
+        "revoke",
+        &publisher,
+        "--key",
+        "root.pem",
+        "--reason",
+        "key leaked",
+    ]);
+    let ledger = s.ledger_ids();
+    let revoked_at = ledger.len() - 1;
+    fs::write(pause.join("go"), "").unwrap();
+    let out = add.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "publisher key {publisher} was revoked at entry {revoked_at}"
+        )),
+        "{err}"
+    );
+    // Nothing was admitted: the ledger ends with the revocation, the record and the artifact
+    // are not stored, no staged file is left behind.
+    assert_eq!(s.ledger_ids(), ledger);
+    let rules = blake3::hash(b"rule r { condition: true }\n")
+        .to_hex()
+        .to_string();
+    assert!(!s.object_path(&rules).exists());
+    let tmp: Vec<_> = fs::read_dir(s.dot().join("tmp")).unwrap().collect();
+    assert!(tmp.is_empty(), "{tmp:?}");
+    assert!(!s.ok(&["list"]).contains("det"));
+}
+
+#[test]
+fn the_ledger_append_is_fsynced_before_the_checkpoint_names_it() {
+    // Killing the process (the crash tests) cannot show a missing fsync: the page cache
+    // survives. Watch the system calls instead: the write that appends to the ledger, an fsync
+    // of that same file, and only then the rename that puts the new checkpoint in place.
+    let s = Sandbox::new();
+    s.init_with_roles();
+    s.key("rep.pem");
+    let trace = s.join("trace.txt");
+    let template = s.reg();
+    let mut c = std::process::Command::new(crate::util::tool("strace", "strace"));
+    c.env_clear().current_dir(s.path());
+    for (k, v) in template.get_envs() {
+        if let Some(v) = v {
+            c.env(k, v);
+        }
+    }
+    let out = c
+        .args([
+            "-f",
+            "-qq",
+            "-y",
+            "-e",
+            "trace=write,pwrite64,fsync,fdatasync,rename,renameat,renameat2",
+        ])
+        .arg("-o")
+        .arg(&trace)
+        .arg(template.get_program())
+        .args(["key", "trust", "rep.pem.pub", "--role", "reporter"])
+        .args(["--key", "root.pem", "--reason", "monitoring"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let trace = fs::read_to_string(&trace).unwrap();
+    let ledger = format!("{}>", s.dot().join("ledger").display());
+    let lines: Vec<&str> = trace.lines().collect();
+    let find = |from: usize, what: &dyn Fn(&str) -> bool| {
+        lines[from..].iter().position(|l| what(l)).map(|i| i + from)
+    };
+    // `-y` shows each descriptor as `N</path>`.
+    let call_on_ledger = |l: &str, call: &str| {
+        l.split_once(&format!("{call}(")).is_some_and(|(_, rest)| {
+            rest.split_once(',')
+                .or(rest.split_once(')'))
+                .is_some_and(|(fd, _)| fd.ends_with(&ledger))
+        })
+    };
+    let write = find(0, &|l| {
+        call_on_ledger(l, "write") || call_on_ledger(l, "pwrite64")
+    })
+    .unwrap_or_else(|| panic!("no write to {ledger} in:\n{trace}"));
+    let sync = find(write, &|l| {
+        call_on_ledger(l, "fsync") || call_on_ledger(l, "fdatasync")
+    })
+    .unwrap_or_else(|| panic!("the ledger append is never fsynced:\n{trace}"));
+    let checkpoint = find(0, &|l| {
+        l.contains("rename") && l.contains("/.registry/checkpoint\"")
+    })
+    .unwrap_or_else(|| panic!("no checkpoint rename in:\n{trace}"));
+    assert!(
+        write < sync && sync < checkpoint,
+        "write {write}, fsync {sync}, checkpoint {checkpoint}:\n{trace}"
+    );
+}
+
+#[test]
+fn an_entry_claiming_a_key_trusted_by_a_later_entry_with_another_signature_is_refused() {
+    // The operator's key is trusted by a key-trust entry, not by genesis: replay learns it from
+    // that entry before it checks signatures, and must check this one against it.
+    let s = Sandbox::new();
+    let (_, op, _) = s.init_with_roles();
+    s.add_model(
+        "det",
+        "1.0.0",
+        &[("rules.yar", "rule r { condition: true }\n".into())],
+    );
+    s.key("evil.pem");
+    let evil = craft::load(&s, "evil.pem");
+    let opkey = craft::load(&s, "op.pem");
+    let op: Fingerprint = op.parse().unwrap();
+    let mut state = replayed(&s);
+    let (record, model) = state.find("det", "1.0.0").unwrap();
+    let promote = Body::Transition(Transition {
+        from: LifecycleState::Registered,
+        model: *record,
+        previous: model.entry,
+        reason: "approved".into(),
+        slots: vec![],
+        to: LifecycleState::Promoted,
+    });
+    let forged = append(&s, &mut state, promote, &op, &evil);
+    // Signed with the operator's key, so that only the entry's own signature stands in the way:
+    // each defence is tested alone.
+    checkpoint(&s, &state, &opkey);
+    let why = format!("signature by key {op} does not verify");
+    refused_naming(&s, &["ledger", "verify"], 1, forged, &why);
+    refused_naming(&s, &["fsck"], 1, forged, &why);
+    refused_naming(&s, &["show", "det@1.0.0"], 1, forged, &why);
+    refused_naming(
+        &s,
+        &["check", "--model", "det@1.0.0", "m-det-1.0.0/rules.yar"],
+        1,
+        forged,
+        &why,
+    );
+}
+
+#[test]
+fn a_ledger_longer_than_one_replay_chunk_verifies_and_a_forgery_in_its_second_chunk_is_named() {
+    // Replay decodes and checks signatures 4096 entries at a time, the next chunk while the
+    // current one is checked in order: positions and keys must carry over from one chunk to
+    // the next. 4,200 root-signed policy entries, written here (the CLI would take minutes).
+    let s = Sandbox::new();
+    let root_fp = s.init();
+    let root = craft::load(&s, "root.pem");
+    let root_fp: Fingerprint = root_fp.parse().unwrap();
+    s.key("evil.pem");
+    let evil = craft::load(&s, "evil.pem");
+    let sign = |state: &mut State, signer: &SecretKey, n: u64| {
+        let entry = Entry {
+            header: Header {
+                actor: root_fp.clone(),
+                prev: Some(state.head),
+                registry: Some(state.registry),
+                seq: state.seq + 1,
+                time: TIME.into(),
+            },
+            body: Body::Policy(reg::entry::Policy {
+                policy: Default::default(),
+                reason: format!("policy {n}"),
+            }),
+        };
+        let payload = entry.to_payload().unwrap();
+        let payload_type = entry.body.kind().payload_type();
+        let sig = signer.sign(&pae(&payload_type, &payload));
+        let bytes = Envelope {
+            payload: b64_encode(&payload),
+            payload_type,
+            signatures: vec![SignatureEntry {
+                keyid: root_fp.clone(),
+                sig: b64_encode(&sig),
+            }],
+        }
+        .to_canonical();
+        let id = ObjectId::of(&bytes);
+        let path = s.object_path(&id.to_string());
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, &bytes).unwrap();
+        state.apply(id, &entry).unwrap();
+        id
+    };
+    let write = |signer_at: Option<u64>| {
+        let mut state = replayed(&s);
+        let mut lines = fs::read_to_string(s.dot().join("ledger")).unwrap();
+        let mut forged = None;
+        for n in 0..4200 {
+            let signer = if Some(state.seq + 1) == signer_at {
+                &evil
+            } else {
+                &root
+            };
+            let id = sign(&mut state, signer, n);
+            if signer_at == Some(state.seq) {
+                forged = Some((id, state.seq));
+            }
+            lines.push_str(&format!("{id}\n"));
+        }
+        fs::write(s.dot().join("ledger"), lines).unwrap();
+        checkpoint(&s, &state, &root);
+        forged
+    };
+    let ledger = fs::read(s.dot().join("ledger")).unwrap();
+    let checkpoint_bytes = fs::read(s.dot().join("checkpoint")).unwrap();
+    write(None);
+    let out = s.ok(&["ledger", "verify"]);
+    assert!(out.starts_with("ledger OK: 4201 entries"), "{out}");
+    // The same from genesis again, with entry 4150 (in the second chunk) signed by another key,
+    // on a host that never saw the first one.
+    fs::write(s.dot().join("ledger"), ledger).unwrap();
+    fs::write(s.dot().join("checkpoint"), checkpoint_bytes).unwrap();
+    fs::remove_dir_all(s.join("home/.local/state/reg")).unwrap();
+    let forged = write(Some(4150)).unwrap();
+    refused_naming(&s, &["ledger", "verify"], 1, forged, "does not verify");
+}
+
+#[test]
+fn an_entry_whose_prev_names_another_entry_is_named_with_both_ids() {
+    // Signed by the root, listed at the position its seq says, but chained to genesis instead of
+    // the entry before it: the refusal names both ids, so that an operator can see the splice.
+    let s = Sandbox::new();
+    let (root, _, _) = s.init_with_roles();
+    let root_key = craft::load(&s, "root.pem");
+    let root: Fingerprint = root.parse().unwrap();
+    let state = replayed(&s);
+    let genesis = state.registry;
+    let entry = Entry {
+        header: Header {
+            actor: root.clone(),
+            prev: Some(genesis),
+            registry: Some(state.registry),
+            seq: state.seq + 1,
+            time: TIME.into(),
+        },
+        body: Body::Policy(reg::entry::Policy {
+            policy: Default::default(),
+            reason: "spliced".into(),
+        }),
+    };
+    let bytes =
+        reg::envelope::sign_bytes(entry.body.kind(), &entry.to_payload().unwrap(), &root_key)
+            .unwrap();
+    let id = store_and_list(&s, &bytes);
+    // The checkpoint covers it, committing to the state a replay that ignored `prev` would reach.
+    let mut after = state.clone();
+    after.apply(id, &entry).unwrap();
+    checkpoint(&s, &after, &root_key);
+    let why = format!(
+        "its prev is {genesis}, but the entry before it is {}",
+        state.head
+    );
+    refused_naming(&s, &["ledger", "verify"], 1, (id, state.seq + 1), &why);
+}
