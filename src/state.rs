@@ -588,6 +588,9 @@ impl State {
     }
 
     /// The artifacts of `model` that no other unpurged model holds, sorted: what a purge deletes.
+    ///
+    /// Never a record: an artifact whose bytes are another model's record (a publisher can ship
+    /// one) stays, since replay reads every record to check its `add` (FORMAT.md §5.6, §5.10).
     pub fn purgeable(&self, model: &ObjectId) -> Vec<ObjectId> {
         let Some(m) = self.models.get(model) else {
             return Vec::new();
@@ -595,10 +598,10 @@ impl State {
         m.artifacts
             .iter()
             .filter(|a| {
-                !self
-                    .models
-                    .iter()
-                    .any(|(id, o)| id != model && !o.purged && o.artifacts.binary_search(a).is_ok())
+                !self.models.contains_key(a)
+                    && !self.models.iter().any(|(id, o)| {
+                        id != model && !o.purged && o.artifacts.binary_search(a).is_ok()
+                    })
             })
             .copied()
             .collect()

@@ -475,3 +475,61 @@ fn a_resigned_manifest_whose_registered_record_is_lost_is_refused_naming_it() {
     let out = s.ok(&["add", "resigned.tar", "--key", "op.pem"]);
     assert!(out.contains("signed again"), "{out}");
 }
+
+#[test]
+fn a_purge_never_deletes_a_record_shipped_as_another_models_artifact() {
+    let s = registry();
+    s.add_model(
+        "det",
+        "1.0.0",
+        &[("rules.yar", "rule a { condition: true }".into())],
+    );
+    let state = current_state(&s);
+    let (record, _) = state.find("det", "1.0.0").unwrap();
+    let record_bytes = fs::read(s.object_path(&record.to_string())).unwrap();
+    // A second model ships det's record, byte for byte, as one of its files.
+    s.add_model(
+        "carrier",
+        "1.0.0",
+        &[
+            (
+                "copy.json",
+                String::from_utf8(record_bytes.clone()).unwrap(),
+            ),
+            ("rules.yar", "rule b { condition: false }".into()),
+        ],
+    );
+    s.ok(&[
+        "revoke",
+        "carrier@1.0.0",
+        "--key",
+        "op.pem",
+        "--reason",
+        "withdrawn",
+    ]);
+    s.ok(&[
+        "purge",
+        "carrier@1.0.0",
+        "--key",
+        "op.pem",
+        "--reason",
+        "disk space",
+    ]);
+    assert_eq!(
+        fs::read(s.object_path(&record.to_string())).unwrap(),
+        record_bytes,
+        "the purge deleted det's record"
+    );
+    let out = s
+        .reg()
+        .env("REG_STATE_DIR", s.join("fresh-state"))
+        .args(["ledger", "verify"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    s.ok(&["fsck"]);
+}
