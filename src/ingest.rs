@@ -10,7 +10,7 @@ use crate::bundle::{self, Bundle, BundleError, Decryption, Stage, Staging};
 use crate::entry::{Add, Body, Role};
 use crate::envelope::Unverified;
 use crate::keys::SecretKey;
-use crate::manifest::Manifest;
+use crate::manifest::{MANIFEST_LIMIT, SignedManifest};
 use crate::registry::{Registry, RegistryError};
 use crate::state::{State, StateError, decode_key};
 use crate::store::ObjectId;
@@ -65,6 +65,9 @@ pub enum Outcome {
         restored: Vec<(String, ObjectId)>,
         /// The model was purged: its artifact bytes were destroyed on purpose and are not restored.
         purged: bool,
+        /// The bundle's envelope, when it is not the record's but holds the same manifest signed
+        /// again (FORMAT.md §7.1): the same model, whose record stays the one registered.
+        resigned: Option<ObjectId>,
     },
 }
 
@@ -101,19 +104,44 @@ pub fn check_publisher(state: &State, envelope: &Unverified) -> Result<(), Bundl
         .map_err(|e| BundleError::Unauthorized(format!("does not verify: {e}")))
 }
 
-/// Whether the record is registered already (`true`), new (`false`), or refused: a
-/// `name@version` held by another record.
-fn check_new(state: &State, record: &ObjectId, m: &Manifest) -> Result<bool, StateError> {
-    if state.models.contains_key(record) {
-        return Ok(true);
+/// Which registered record a manifest is, if any (FORMAT.md §7.1: a model is its signed payload,
+/// the manifest, not the envelope around it): the record itself, or a registered record of the
+/// same `name@version` whose payload is byte for byte this one's (the same manifest signed again:
+/// ed25519 verification cannot tell two signatures of one message apart, so a publisher can mint
+/// any number of envelopes for it). `None`: new. Refused: a `name@version` held by another
+/// manifest, or held by a record whose object cannot be read, so cannot be compared.
+fn registered_as(
+    reg: &Registry,
+    state: &State,
+    signed: &SignedManifest,
+) -> Result<Option<ObjectId>, StateError> {
+    let record = ObjectId::of(&signed.bytes);
+    if state.models.contains_key(&record) {
+        return Ok(Some(record));
     }
-    if let Some((other, _)) = state.find(&m.name, &m.version) {
-        return Err(StateError::NameTaken {
+    let m = &signed.manifest;
+    let Some((other, _)) = state.find(&m.name, &m.version) else {
+        return Ok(None);
+    };
+    let other = *other;
+    let stored = reg
+        .store()
+        .get(&other, MANIFEST_LIMIT)
+        .map_err(|e| e.to_string())
+        .and_then(|b| Unverified::parse(&b).map_err(|e| e.to_string()));
+    match stored {
+        Ok(env) if env.kind == signed.envelope.kind && env.payload == signed.envelope.payload => {
+            Ok(Some(other))
+        }
+        Ok(_) => Err(StateError::NameTaken {
             spec: m.spec(),
-            record: *other,
-        });
+            record: other,
+        }),
+        Err(e) => Err(StateError::Invalid(format!(
+            "{} is registered as record {other}, which cannot be read ({e}), so this bundle cannot be compared with it; hint: re-add the bundle that holds record {other} to restore it, and see `reg fsck`",
+            m.spec()
+        ))),
     }
-    Ok(false)
 }
 
 /// Ingests the bundle at `path`, signed into the ledger by the operator `key`.
@@ -138,13 +166,17 @@ pub fn add(
     // tampered, truncated or re-packed copy must be refused, not waved through, and an intact
     // one is what can repair the model's stored objects.
     let mut stop: Option<AddError> = None;
+    let mut known: Option<ObjectId> = None;
     let mut authorize = |stage: Stage<'_>| {
         let m = match stage {
             Stage::Signed(envelope) => return check_publisher(&state, envelope),
             Stage::Parsed(m) => m,
         };
-        match check_new(&state, &ObjectId::of(&m.bytes), &m.manifest) {
-            Ok(_) => Ok(()),
+        match registered_as(reg, &state, m) {
+            Ok(k) => {
+                known = k;
+                Ok(())
+            }
             Err(e) => {
                 stop = Some(e.into());
                 Err(BundleError::Stopped)
@@ -161,10 +193,7 @@ pub fn add(
         return Err(e);
     }
     let read: Bundle = read?;
-    if state
-        .models
-        .contains_key(&ObjectId::of(&read.manifest.bytes))
-    {
+    if known.is_some() {
         return repair(reg, read);
     }
     let refused: Vec<String> = bundle::refused_formats(&read, &state.policy.refuse_formats)
@@ -184,25 +213,31 @@ pub fn add(
     let tx = reg.begin()?;
     // The state may have moved while the bundle was read: check again under the lock.
     check_publisher(tx.state(), &read.manifest.envelope)?;
-    if check_new(tx.state(), &record, &m)? {
+    if registered_as(reg, tx.state(), &read.manifest)?.is_some() {
         // Registered by another writer meanwhile: verify against it and repair, as above.
         drop(tx);
         return repair(reg, read);
     }
-    let mut artifacts: Vec<ObjectId> = read
-        .artifacts
-        .iter()
-        .filter_map(|c| c.artifact.blake3.parse().ok())
-        .collect();
-    artifacts.sort();
-    artifacts.dedup();
-    let body = Body::Add(Add {
-        artifacts,
+    // The entry says what the record says, by construction; the ledger's own rule for an add
+    // (FORMAT.md §5.6) is checked all the same, against the state under the lock, exactly as
+    // replay will check it, so that no writer can commit an entry readers refuse.
+    let fp = &read.manifest.manifest.publisher;
+    let publisher_key = tx
+        .state()
+        .keys
+        .get(fp)
+        .and_then(|ks| decode_key(fp, &ks.public_key).ok());
+    let claim = crate::record::claim(&read.manifest, publisher_key.as_ref())
+        .map_err(|detail| StateError::RecordRefused { record, detail })?;
+    let add = Add {
+        artifacts: claim.artifacts.clone(),
         bundle: read.bundle_hash,
         name: m.name.clone(),
         record,
         version: m.version.clone(),
-    });
+    };
+    tx.state().check_record(&add, &claim)?;
+    let body = Body::Add(add);
     tx.check(key, &body)?;
     let code_on_load = read
         .artifacts
@@ -233,9 +268,11 @@ pub fn add(
 /// model's stored objects that is missing or corrupt from the bundle's verified bytes. Never
 /// writes to the ledger. A purged model's artifacts stay destroyed.
 fn repair(reg: &Registry, read: Bundle) -> Result<Outcome, AddError> {
-    let record = ObjectId::of(&read.manifest.bytes);
+    let envelope = ObjectId::of(&read.manifest.bytes);
     let tx = reg.begin()?;
     // Models are never removed from the state: a record seen before is still there.
+    let record = registered_as(reg, tx.state(), &read.manifest)?
+        .ok_or(RegistryError::Refused(StateError::UnknownModel(envelope)))?;
     let model = tx
         .state()
         .models
@@ -257,12 +294,16 @@ fn repair(reg: &Registry, read: Bundle) -> Result<Outcome, AddError> {
             }
         }
     }
-    let staged = reg
-        .store()
-        .stage(&mut &read.manifest.bytes[..])
-        .map_err(RegistryError::from)?;
-    if reg.store().restore(staged).map_err(RegistryError::from)? {
-        restored.push(("the record".into(), record));
+    // The record is restored only from its own envelope; a re-signed one is another object,
+    // never stored (it was compared with the record, which is therefore intact).
+    if envelope == record {
+        let staged = reg
+            .store()
+            .stage(&mut &read.manifest.bytes[..])
+            .map_err(RegistryError::from)?;
+        if reg.store().restore(staged).map_err(RegistryError::from)? {
+            restored.push(("the record".into(), record));
+        }
     }
     drop(tx);
     Ok(Outcome::AlreadyRegistered {
@@ -271,5 +312,6 @@ fn repair(reg: &Registry, read: Bundle) -> Result<Outcome, AddError> {
         artifacts,
         restored,
         purged,
+        resigned: (envelope != record).then_some(envelope),
     })
 }

@@ -3,14 +3,89 @@
 use crate::encoding::b64_encode;
 use crate::entry::Body;
 use crate::formats::Format;
-use crate::keys::Fingerprint;
+use crate::keys::{Fingerprint, PublicKey};
 use crate::ledger::read_entry;
 use crate::manifest::{MANIFEST_LIMIT, Provenance, SignedManifest};
 use crate::registry::{Registry, RegistryError};
-use crate::state::{LifecycleState, ModelState, State};
-use crate::store::ObjectId;
+use crate::state::{LifecycleState, ModelState, State, StateError};
+use crate::store::{ObjectId, Store};
 use serde::Serialize;
 use std::collections::BTreeMap;
+
+/// What an `add` entry's record says (FORMAT.md §5.6), once its object hashes to its id, it
+/// parses as a manifest and its signature was checked: what [`State::check_record`] compares
+/// with the entry and the state before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordClaim {
+    /// The manifest's publisher (the envelope's only key id).
+    pub publisher: Fingerprint,
+    /// The public key bytes the signature verified with; `None`: not verified (no such key).
+    pub verified_with: Option<[u8; 32]>,
+    /// The manifest's model name.
+    pub name: String,
+    /// The manifest's version.
+    pub version: String,
+    /// The manifest's artifact ids, sorted and unique.
+    pub artifacts: Vec<ObjectId>,
+}
+
+/// The claim of a parsed manifest (FORMAT.md §5.6), its signature checked with `key`, the key the
+/// registry holds for the manifest's publisher (`None` when it holds none: the claim then says
+/// it is unverified, and [`State::check_record`] refuses it). A signature that does not verify
+/// is refused here.
+pub fn claim(signed: &SignedManifest, key: Option<&PublicKey>) -> Result<RecordClaim, String> {
+    let m = &signed.manifest;
+    let verified_with = match key {
+        Some(key) => {
+            signed.envelope.verify_single(key).map_err(|e| {
+                format!(
+                    "its signature does not verify with publisher key {}: {e}",
+                    m.publisher
+                )
+            })?;
+            Some(key.to_bytes())
+        }
+        None => None,
+    };
+    let mut artifacts = m
+        .artifacts
+        .iter()
+        .map(|a| {
+            a.blake3
+                .parse::<ObjectId>()
+                .map_err(|_| format!("artifact `{}` has no valid BLAKE3", a.path.escape_debug()))
+        })
+        .collect::<Result<Vec<ObjectId>, String>>()?;
+    artifacts.sort();
+    artifacts.dedup();
+    Ok(RecordClaim {
+        publisher: m.publisher.clone(),
+        verified_with,
+        name: m.name.clone(),
+        version: m.version.clone(),
+        artifacts,
+    })
+}
+
+/// Reads record `id` from the store (hash-checked, at most [`MANIFEST_LIMIT`] bytes), parses it
+/// as a signed manifest and checks its signature with the key `key_of` gives for its publisher:
+/// the part of the `add` rule that needs no state, so replay runs it on every core.
+pub fn read_claim(
+    store: &Store,
+    id: &ObjectId,
+    key_of: &dyn Fn(&Fingerprint) -> Option<PublicKey>,
+) -> Result<RecordClaim, StateError> {
+    let refuse = |detail: String| StateError::RecordRefused {
+        record: *id,
+        detail,
+    };
+    let bytes = store
+        .get(id, MANIFEST_LIMIT)
+        .map_err(|e| refuse(e.to_string()))?;
+    let signed = SignedManifest::parse(bytes).map_err(|e| refuse(e.to_string()))?;
+    let key = key_of(&signed.manifest.publisher);
+    claim(&signed, key.as_ref()).map_err(refuse)
+}
 
 /// Errors resolving a model name.
 #[derive(Debug, thiserror::Error)]

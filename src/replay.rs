@@ -6,13 +6,16 @@
 //! note, in order, the keys the chunk's own entries trust (a fingerprint always names the same key
 //! bytes, so this is all the signature pass needs); verify signatures in parallel; then check
 //! positions, authority and rules in order. The first failing entry is the one reported, whatever
-//! pass found it.
+//! pass found it. An `add` entry's record (FORMAT.md §5.6) is read and its signature checked in
+//! the parallel pass; whether its publisher may publish at that point, and whether the entry
+//! says what the record says, in the ordered one.
 
 use crate::entry::{Body, Entry, EntryError};
 use crate::envelope::Unverified;
 use crate::keys::{Fingerprint, PublicKey};
 use crate::ledger::{ENTRY_LIMIT, EntryProblem, LedgerError, Visit};
-use crate::state::{State, decode_key};
+use crate::record::{RecordClaim, read_claim};
+use crate::state::{State, StateError, decode_key};
 use crate::store::{ObjectId, Store};
 use std::collections::HashMap;
 
@@ -53,7 +56,16 @@ fn par_map<I: Sync, T: Send>(items: &[I], threads: usize, f: impl Fn(&I) -> T + 
 /// A chunk decoded and signature-checked, ready for the in-order pass.
 struct Prepared {
     decoded: Vec<Result<Decoded, EntryProblem>>,
-    signatures: Vec<Result<(), EntryProblem>>,
+    /// Per entry: its signature's result and, for an `add`, its record read and checked.
+    checked: Vec<Checked>,
+}
+
+/// What the parallel pass found about one entry.
+struct Checked {
+    signature: Result<(), EntryProblem>,
+    /// An `add`'s record, read, parsed and its signature checked (FORMAT.md §5.6); `None` for
+    /// other kinds. Who may publish at this point is the in-order pass's to check.
+    record: Option<Result<RecordClaim, StateError>>,
 }
 
 /// Decodes a chunk and checks its signatures in parallel; `keys` gains the keys its entries trust.
@@ -85,18 +97,28 @@ fn prepare(
     }
     let keys = &*keys;
     let indices: Vec<usize> = (0..chunk.len()).collect();
-    let signatures = par_map(&indices, threads, |i| match &decoded[*i] {
-        Ok(d) => match keys.get(&d.entry.header.actor) {
-            Some(key) => d.env.verify_single(key).map_err(EntryProblem::from),
-            // An unknown signer is reported by the in-order pass, which knows why.
-            None => Ok(()),
+    let key_of = |fp: &Fingerprint| keys.get(fp).cloned();
+    let checked = par_map(&indices, threads, |i| match &decoded[*i] {
+        Ok(d) => Checked {
+            signature: match keys.get(&d.entry.header.actor) {
+                Some(key) => d.env.verify_single(key).map_err(EntryProblem::from),
+                // An unknown signer is reported by the in-order pass, which knows why.
+                None => Ok(()),
+            },
+            // The record's read and signature check are the costly part of the add rule: here,
+            // on every core. A key this chunk trusts only later verifies too; the in-order
+            // pass refuses it unless its publisher role holds at the entry.
+            record: match &d.entry.body {
+                Body::Add(a) => Some(read_claim(store, &a.record, &key_of)),
+                _ => None,
+            },
         },
-        Err(_) => Ok(()),
+        Err(_) => Checked {
+            signature: Ok(()),
+            record: None,
+        },
     });
-    Prepared {
-        decoded,
-        signatures,
-    }
+    Prepared { decoded, checked }
 }
 
 /// Replays and verifies `ids` (the ledger up to the checkpoint), returning the state.
@@ -148,12 +170,13 @@ fn in_order(
     state: &mut Option<State>,
     visit: &mut dyn FnMut(&Visit<'_>),
 ) -> Result<(), LedgerError> {
-    for (i, (dec, sig)) in prepared
+    for (i, (dec, checked)) in prepared
         .decoded
         .into_iter()
-        .zip(prepared.signatures)
+        .zip(prepared.checked)
         .enumerate()
     {
+        let sig = checked.signature;
         let seq = (base + i) as u64;
         let id = &chunk[i];
         let fail = |problem: EntryProblem| LedgerError::Entry {
@@ -173,6 +196,19 @@ fn in_order(
                 s.check_signer(&d.entry.header.actor, &d.entry.body)
                     .map_err(|e| fail(e.into()))?;
                 sig.map_err(fail)?;
+                if let Body::Add(a) = &d.entry.body {
+                    // Always read for an add by the parallel pass; fail closed if not.
+                    let claim = checked
+                        .record
+                        .unwrap_or_else(|| {
+                            Err(StateError::RecordRefused {
+                                record: a.record,
+                                detail: "it was not read".into(),
+                            })
+                        })
+                        .map_err(|e| fail(e.into()))?;
+                    s.check_record(a, &claim).map_err(|e| fail(e.into()))?;
+                }
                 s.apply(*id, &d.entry).map_err(|e| fail(e.into()))?;
             }
         }

@@ -175,6 +175,16 @@ pub enum StateError {
         /// The record that holds it.
         record: ObjectId,
     },
+    /// An `add` whose record does not admit it (FORMAT.md §5.6): missing, corrupt, not a
+    /// manifest, not signed by a key holding the publisher role at that point, or not the
+    /// entry's name, version and artifacts.
+    #[error("its record {record} does not admit this add: {detail}")]
+    RecordRefused {
+        /// The record id the entry names.
+        record: ObjectId,
+        /// What is wrong.
+        detail: String,
+    },
     /// A lifecycle move the state machine does not allow.
     #[error("cannot {verb} {spec}: it is {state}; {}", allowed_text(*.state))]
     IllegalMove {
@@ -524,6 +534,62 @@ impl State {
         Ok(())
     }
 
+    /// The record rule of an `add` entry (FORMAT.md §5.6), checked against the state before the
+    /// entry: the record's publisher is a key trusted here, unrevoked, holding the publisher
+    /// role, whose key is the one the record's signature was verified with; and the entry's name,
+    /// version and artifacts are the record's. Without it an operator key alone could admit
+    /// bytes no publisher signed. Reading the record and checking its signature is the caller's
+    /// ([`crate::record::claim`]), so that replay can do that part on every core.
+    pub fn check_record(
+        &self,
+        add: &crate::entry::Add,
+        claim: &crate::record::RecordClaim,
+    ) -> Result<(), StateError> {
+        let refuse = |detail: String| {
+            Err(StateError::RecordRefused {
+                record: add.record,
+                detail,
+            })
+        };
+        let fp = &claim.publisher;
+        let Some(ks) = self.keys.get(fp) else {
+            return refuse(format!(
+                "it is signed by key {fp}, which this registry does not trust"
+            ));
+        };
+        if let Some(at) = ks.revoked {
+            return refuse(format!(
+                "it is signed by publisher key {fp}, revoked at entry {at}"
+            ));
+        }
+        if !ks.roles.contains(&Role::Publisher) {
+            let roles: Vec<&str> = ks.roles.iter().map(|r| r.name()).collect();
+            return refuse(format!(
+                "it is signed by key {fp}, which is trusted as {} but not as publisher",
+                roles.join(", ")
+            ));
+        }
+        if claim.verified_with.as_ref().map(|k| b64_encode(k)) != Some(ks.public_key.clone()) {
+            return refuse(format!(
+                "its signature was not verified with the key of publisher {fp}"
+            ));
+        }
+        if claim.name != add.name || claim.version != add.version {
+            return refuse(format!(
+                "the entry says {}@{}, the record says {}@{}",
+                add.name, add.version, claim.name, claim.version
+            ));
+        }
+        if claim.artifacts != add.artifacts {
+            return refuse(format!(
+                "the entry lists {} artifact(s) that are not exactly the record's {}",
+                add.artifacts.len(),
+                claim.artifacts.len()
+            ));
+        }
+        Ok(())
+    }
+
     /// The canonical bytes of this state (what `index/state.json` holds).
     pub fn to_canonical(&self) -> Vec<u8> {
         to_canonical_vec(self).expect("the state holds no floats and no nulls")
@@ -555,6 +621,9 @@ impl State {
     }
 
     /// The artifacts of `model` that no other unpurged model holds, sorted: what a purge deletes.
+    ///
+    /// Never a record: an artifact whose bytes are another model's record (a publisher can ship
+    /// one) stays, since replay reads every record to check its `add` (FORMAT.md §5.6, §5.10).
     pub fn purgeable(&self, model: &ObjectId) -> Vec<ObjectId> {
         let Some(m) = self.models.get(model) else {
             return Vec::new();
@@ -562,10 +631,10 @@ impl State {
         m.artifacts
             .iter()
             .filter(|a| {
-                !self
-                    .models
-                    .iter()
-                    .any(|(id, o)| id != model && !o.purged && o.artifacts.binary_search(a).is_ok())
+                !self.models.contains_key(a)
+                    && !self.models.iter().any(|(id, o)| {
+                        id != model && !o.purged && o.artifacts.binary_search(a).is_ok()
+                    })
             })
             .copied()
             .collect()

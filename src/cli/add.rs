@@ -37,10 +37,16 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
             artifacts,
             restored,
             purged,
+            resigned,
         } => {
             outln!(
                 "already registered as {spec} (record {record}); the bundle matches it: signature and {artifacts} artifact(s) verified"
             );
+            if let Some(envelope) = resigned {
+                outln!(
+                    "the bundle holds the same manifest signed again (envelope {envelope}): the same model, whose record stays {record}"
+                );
+            }
             for (what, id) in &restored {
                 outln!("restored {what} (object {id}) from the bundle's verified bytes");
             }

@@ -6,6 +6,7 @@
 
 mod util;
 
+mod add_rule;
 mod age_interop;
 mod age_testkit;
 mod archive_attacks;
