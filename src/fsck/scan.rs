@@ -22,7 +22,7 @@ use crate::store::{ObjectId, PARALLEL_FROM, copy_hashing, hash_parallel};
 use serde::Serialize;
 use std::fs::{File, FileType, OpenOptions};
 use std::io::{Cursor, Read as _};
-use std::os::unix::fs::{FileTypeExt as _, OpenOptionsExt as _};
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 /// What the scanned entries were found to be; these add up to `checked.scanned`.
@@ -142,23 +142,9 @@ fn is_ignored(dir: &Path, path: &Path, ignore: &[Glob]) -> bool {
     (1..=comps.len()).any(|n| ignore.iter().any(|g| g.matches(&comps[..n])))
 }
 
-/// What kind of non-regular file `ft` is, for messages.
+/// What kind of non-regular file `ft` is, for messages: the words the layout check uses.
 fn kind(ft: FileType) -> &'static str {
-    if ft.is_dir() {
-        "directory"
-    } else if ft.is_symlink() {
-        "link"
-    } else if ft.is_fifo() {
-        "FIFO"
-    } else if ft.is_socket() {
-        "socket"
-    } else if ft.is_char_device() {
-        "character device"
-    } else if ft.is_block_device() {
-        "block device"
-    } else {
-        "special file"
-    }
+    crate::layout::describe(&ft).trim_start_matches("a ")
 }
 
 /// One non-directory entry: a regular file is hashed, a link followed, anything else refused
