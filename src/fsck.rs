@@ -326,7 +326,7 @@ fn check_links(dot: &Path, f: &mut Fsck) {
     match std::fs::symlink_metadata(dot) {
         Ok(m) if m.file_type().is_dir() => {}
         Ok(m) => {
-            let found = crate::layout::describe(&m.file_type());
+            let found = crate::fsutil::describe(&m.file_type());
             f.error(
                 "link",
                 Some(dot.to_path_buf()),
@@ -368,7 +368,7 @@ fn check_links(dot: &Path, f: &mut Fsck) {
                 None,
                 format!(
                     "{}: reg reads only regular files inside a registry",
-                    crate::layout::describe(&ft)
+                    crate::fsutil::describe(&ft)
                 ),
             );
         }

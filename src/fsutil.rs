@@ -170,7 +170,7 @@ fn open_checked(path: &Path, opts: &mut OpenOptions, op: &'static str) -> Result
     };
     let ft = file.metadata().ctx("stat", path)?.file_type();
     if !ft.is_file() {
-        return Err(not_regular(op, path, crate::layout::describe(&ft)));
+        return Err(not_regular(op, path, describe(&ft)));
     }
     Ok(file)
 }
@@ -237,4 +237,33 @@ pub fn failpoint(name: &str) {
     }
     #[cfg(not(debug_assertions))]
     let _ = name;
+}
+
+/// What a file type is, in words for an error message.
+pub fn describe(ft: &fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if ft.is_fifo() {
+            return "a FIFO";
+        }
+        if ft.is_socket() {
+            return "a socket";
+        }
+        if ft.is_char_device() {
+            return "a character device";
+        }
+        if ft.is_block_device() {
+            return "a block device";
+        }
+    }
+    if ft.is_symlink() {
+        "a symbolic link"
+    } else if ft.is_dir() {
+        "a directory"
+    } else if ft.is_file() {
+        "a regular file"
+    } else {
+        "a special file"
+    }
 }

@@ -81,7 +81,7 @@ pub fn gc(reg: &Registry) -> Result<Collected, RegistryError> {
         if !expected {
             return Err(LayoutError {
                 path: e.path().to_path_buf(),
-                found: crate::layout::describe(&ft),
+                found: crate::fsutil::describe(&ft),
                 expected: if e.depth() == 1 {
                     "directory"
                 } else {

@@ -25,6 +25,10 @@ pub const DIRS: [&str; 6] = [
     "refs/slots",
 ];
 
+/// The marker of a commit whose refs may lag the ledger ([`crate::refs`]); named here, with the
+/// rest of the layout, so that this module depends on nothing above the file-system helpers.
+pub const REFS_PENDING: &str = "refs-pending";
+
 /// The files reg reads at fixed places inside `.registry/`.
 pub const FILES: [&str; 6] = [
     "config.json",
@@ -32,7 +36,7 @@ pub const FILES: [&str; 6] = [
     "ledger",
     "lock",
     "index/state.json",
-    crate::refs::PENDING,
+    REFS_PENDING,
 ];
 
 /// A registry path that is not what the layout says it must be.
@@ -47,35 +51,6 @@ pub struct LayoutError {
     pub found: &'static str,
     /// What it must be ("directory" or "regular file").
     pub expected: &'static str,
-}
-
-/// What a file type is, in words for an error message.
-pub fn describe(ft: &fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt as _;
-        if ft.is_fifo() {
-            return "a FIFO";
-        }
-        if ft.is_socket() {
-            return "a socket";
-        }
-        if ft.is_char_device() {
-            return "a character device";
-        }
-        if ft.is_block_device() {
-            return "a block device";
-        }
-    }
-    if ft.is_symlink() {
-        "a symbolic link"
-    } else if ft.is_dir() {
-        "a directory"
-    } else if ft.is_file() {
-        "a regular file"
-    } else {
-        "a special file"
-    }
 }
 
 /// Checks `path` without following it: a missing path passes (the caller says whether it must
@@ -94,7 +69,7 @@ fn expect(path: &Path, dir: bool) -> Result<(), LayoutError> {
     }
     Err(LayoutError {
         path: path.to_path_buf(),
-        found: describe(&ft),
+        found: crate::fsutil::describe(&ft),
         expected: if dir { "directory" } else { "regular file" },
     })
 }
@@ -122,7 +97,7 @@ pub fn check_skeleton(dot: &Path) -> Result<(), LayoutError> {
         if ft.is_symlink() {
             return Err(LayoutError {
                 path: e.path(),
-                found: describe(&ft),
+                found: crate::fsutil::describe(&ft),
                 expected: "directory",
             });
         }
@@ -146,7 +121,7 @@ pub fn check_all(dot: &Path) -> Result<(), LayoutError> {
         }
         return Err(LayoutError {
             path: e.path().to_path_buf(),
-            found: describe(&ft),
+            found: crate::fsutil::describe(&ft),
             expected: "regular file",
         });
     }

@@ -17,7 +17,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// The marker of a commit whose refs may not all be written yet, in `.registry/`.
-pub const PENDING: &str = "refs-pending";
+pub const PENDING: &str = crate::layout::REFS_PENDING;
 
 /// Reads a ref file: an object id and a newline.
 pub fn read(path: &Path) -> Option<ObjectId> {

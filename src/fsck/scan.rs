@@ -144,7 +144,7 @@ fn is_ignored(dir: &Path, path: &Path, ignore: &[Glob]) -> bool {
 
 /// What kind of non-regular file `ft` is, for messages: the words the layout check uses.
 fn kind(ft: FileType) -> &'static str {
-    crate::layout::describe(&ft).trim_start_matches("a ")
+    crate::fsutil::describe(&ft).trim_start_matches("a ")
 }
 
 /// One non-directory entry: a regular file is hashed, a link followed, anything else refused

@@ -325,6 +325,12 @@ fn a_fifo_as_a_directory_bundle_manifest_or_artifact_is_refused_without_hanging(
         ] {
             let (code, err) = within_10s(&s, args);
             assert!(code == 1 || code == 2, "{victim} {args:?}: {err}");
+            // Refused for what it is, naming it: not some later failure.
+            assert!(
+                err.contains(victim)
+                    && (err.contains("FIFO") || err.contains("not a regular file")),
+                "{victim} {args:?}: {err}"
+            );
         }
         assert_eq!(tree(&s.dot()), before);
     }
