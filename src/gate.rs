@@ -343,7 +343,3 @@ pub fn open_verified(
 ) -> Result<VerifiedArtifact, GateError> {
     Gate::new(reg, opts)?.open_verified(path, scope)
 }
-
-pub use crate::decision_log::{
-    LOG_START, LogError, LogHost, LogLine, LogReport, append_log, verify_log,
-};

@@ -1,9 +1,8 @@
 //! `reg check`: the load gate on the command line.
 
 use super::Context;
-use reg::gate::{
-    Decision, Gate, GateOptions, LogHost, LogReport, Scope, append_log, hash_file, verify_log,
-};
+use reg::decision_log::{LogHost, LogReport, append_log, verify_log};
+use reg::gate::{Decision, Gate, GateOptions, Scope, hash_file};
 use reg::record::resolve;
 use reg::registry::{Registry, discover};
 use std::path::PathBuf;
