@@ -9,8 +9,8 @@
 //! denies every file.
 
 use reg::gate::{Gate, GateOptions, Scope};
-use reg::registry::{Registry, discover};
-use reg::trust::{TrustOptions, default_trust_file};
+use reg::repo::registry::{Registry, discover};
+use reg::repo::trust::{TrustOptions, default_trust_file};
 use std::io::Read as _;
 use std::path::PathBuf;
 
@@ -25,7 +25,7 @@ fn main() -> anyhow::Result<()> {
             .map(|s| s.parse())
             .transpose()?,
         file: default_trust_file(),
-        host: reg::trust::HostState::default(),
+        host: reg::repo::trust::HostState::default(),
     };
     // 1. Open the registry: its genesis root is checked against this host's pin.
     let reg = Registry::open(&discover(Some(&PathBuf::from(registry)))?, &trust)?;

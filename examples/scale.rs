@@ -9,13 +9,13 @@
 //! OBSERVATIONS drift observations are then recorded, spread evenly over the models.
 //! Writes DIR/.registry and the keys DIR/{root,op,pub}.pem; prints what it built.
 
-use reg::entry::{Add, Body, KeyRef, KeyTrust, Role, SlotChange, Transition};
-use reg::formats::Format;
-use reg::keys::{SecretKey, write_key_pair};
-use reg::lifecycle::LifecycleState;
-use reg::manifest::{self, Artifact, Manifest};
-use reg::registry::Registry;
-use reg::store::ObjectId;
+use reg::crypto::keys::{SecretKey, write_key_pair};
+use reg::format::entry::{Add, Body, KeyRef, KeyTrust, Role, SlotChange, Transition};
+use reg::format::formats::Format;
+use reg::format::id::ObjectId;
+use reg::format::lifecycle::LifecycleState;
+use reg::format::manifest::{self, Artifact, Manifest};
+use reg::repo::registry::Registry;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -50,14 +50,14 @@ fn main() -> anyhow::Result<()> {
             write_key_pair(key, &dir.join(name), None)?;
         }
     }
-    let trust_file = reg::trust::default_trust_file();
-    let host = reg::trust::HostState::default();
+    let trust_file = reg::repo::trust::default_trust_file();
+    let host = reg::repo::trust::HostState::default();
     let (reg, _) = Registry::init(&dir, &root, Vec::new(), None, &trust_file, &host)?;
     let trust = |key: &SecretKey, role| {
         Body::KeyTrust(KeyTrust {
             key: KeyRef {
                 fingerprint: key.public().fingerprint().clone(),
-                public_key: reg::encoding::b64_encode(&key.public().to_bytes()),
+                public_key: reg::util::encoding::b64_encode(&key.public().to_bytes()),
             },
             reason: "scale benchmark".into(),
             role,
@@ -179,13 +179,13 @@ fn main() -> anyhow::Result<()> {
                 .iter()
                 .map(|id| {
                     let observation = serde_json::json!({
-                        "window": {"start": "2026-01-01T00:00:00Z", "end": reg::encoding::rfc3339(1_767_225_600 + 3600 * round as u64)},
+                        "window": {"start": "2026-01-01T00:00:00Z", "end": reg::util::encoding::rfc3339(1_767_225_600 + 3600 * round as u64)},
                         "baseline": "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
                         "samples": 1000 + round,
                         "metrics": [{"name": "psi-main", "kind": "psi", "value": (round % 100) as f64 / 400.0, "threshold": 0.2}]
                     });
                     let serde_json::Value::Object(observation) = observation else { unreachable!() };
-                    Body::Drift(reg::entry::Drift {
+                    Body::Drift(reg::format::entry::Drift {
                         model: *id,
                         observation,
                         previous: st.models[id].drift.as_ref().map(|d| d.last),

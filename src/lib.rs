@@ -4,42 +4,33 @@
 //! one library function per command and prints the result. The on-disk format is specified in
 //! `docs/FORMAT.md`; module docs point to its sections.
 //!
-//! - [`store`]: content-addressed objects (BLAKE3), streamed, fsynced, verified on read.
-//! - [`encoding`]: canonical JSON, base64, time.
-//! - [`envelope`]: DSSE envelopes and what exactly is signed.
-//! - [`keys`]: ed25519 key files, fingerprints, strict verification.
-//! - [`entry`], [`state`], [`ledger`]: the signed, hash-chained ledger and the state it derives.
-//! - [`registry`]: finding, creating and opening a registry; committing one action.
-//! - [`trust`]: the root of trust pinned on the host.
-//! - [`names`]: the rule for model and slot names.
+//! The folders are the layers. Each layer uses only the layers below it (a test in the suite,
+//! `layers::dependencies_point_down`, reads every `crate::` path and fails on an upward one):
+//!
+//! ```text
+//!   cli (the binary)    one file per command: parse, call one function, print
+//!   ─────────────────────────────────────────────────────────────────────────────
+//!   fsck                proves the registry matches its ledger, file by file
+//!   gate                the load gate: only approved bytes pass; its decision log
+//!   query               read-only views: records, history, slot status, drift
+//!   ops                 every write: add, lifecycle, slots, drift, purge, gc, checkout
+//!   bundle              reading, packing and decrypting publisher bundles
+//!   repo                the registry on disk: layout, store, ledger, refs, host trust, commit
+//!   state               the state the ledger derives, and its rules (no I/O)
+//!   format              the on-disk vocabulary as plain data (no I/O)
+//!   crypto              ed25519 keys, DSSE envelopes
+//!   util                encodings, file-system helpers, progress
+//! ```
 
 #![forbid(unsafe_code)]
 
 pub mod bundle;
-pub mod checkout;
-pub mod decision_log;
-pub mod drift;
-pub mod encoding;
-pub mod entry;
-pub mod envelope;
-pub mod formats;
+pub mod crypto;
+pub mod format;
 pub mod fsck;
-pub mod fsutil;
 pub mod gate;
-pub mod gc;
-pub mod ingest;
-pub mod keys;
-pub mod layout;
-pub mod ledger;
-pub mod lifecycle;
-pub mod manifest;
-pub mod names;
-pub mod progress;
-pub mod record;
-pub mod refs;
-pub mod registry;
-mod replay;
-pub mod schema;
+pub mod ops;
+pub mod query;
+pub mod repo;
 pub mod state;
-pub mod store;
-pub mod trust;
+pub mod util;

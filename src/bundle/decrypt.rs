@@ -6,7 +6,7 @@
 //! the stream has ended cleanly.
 
 use super::{Authorize, BundleError, Checked, HashingReader, Staging, read_full};
-use crate::manifest::SignedManifest;
+use crate::format::manifest::SignedManifest;
 use age::secrecy::SecretString;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
@@ -149,7 +149,7 @@ pub fn decrypt_to(
 
 pub(super) fn read(
     head: Vec<u8>,
-    hashing: &mut HashingReader<crate::progress::Reader<File>>,
+    hashing: &mut HashingReader<crate::util::progress::Reader<File>>,
     decryption: &mut Decryption<'_>,
     authorize: Authorize<'_>,
     staging: Staging<'_>,

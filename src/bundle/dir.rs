@@ -3,9 +3,9 @@
 use super::{
     Authorize, Bundle, BundleError, Expected, Staging, accept_manifest, entry_err, relative_name,
 };
-use crate::fsutil::read_small;
-use crate::manifest::{MANIFEST_LIMIT, MANIFEST_NAME};
-use crate::store::ObjectId;
+use crate::format::id::ObjectId;
+use crate::format::manifest::{MANIFEST_LIMIT, MANIFEST_NAME};
+use crate::util::fsutil::read_small;
 use std::fs::File;
 use std::path::Path;
 
@@ -53,8 +53,8 @@ pub(super) fn read(
     })
 }
 
-/// Opens an artifact the way reg opens every file ([`crate::fsutil::open_regular`]): a file
+/// Opens an artifact the way reg opens every file ([`crate::util::fsutil::open_regular`]): a file
 /// swapped for a link or a FIFO after it was listed is refused, never followed or waited on.
 fn open_nofollow(path: &Path) -> Result<File, BundleError> {
-    Ok(crate::fsutil::open_regular(path)?)
+    Ok(crate::util::fsutil::open_regular(path)?)
 }

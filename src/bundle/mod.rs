@@ -13,11 +13,12 @@ mod tar;
 
 pub use decrypt::{Decryption, Identities, decrypt_to};
 
-use crate::envelope::Unverified;
-use crate::formats::{self, Format, SNIFF_LEN};
-use crate::fsutil::IoError;
-use crate::manifest::{self, Artifact, ManifestError, SignedManifest};
-use crate::store::{CopyError, ObjectId, Staged, Store, StoreError, copy_hashing};
+use crate::crypto::envelope::Unverified;
+use crate::format::formats::{self, Format, SNIFF_LEN};
+use crate::format::id::ObjectId;
+use crate::format::manifest::{self, Artifact, ManifestError, SignedManifest};
+use crate::repo::store::{CopyError, Staged, Store, StoreError, copy_hashing};
+use crate::util::fsutil::IoError;
 use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -67,7 +68,7 @@ pub enum BundleError {
 
 fn entry_err(name: &str, why: impl Into<String>) -> BundleError {
     BundleError::Entry {
-        name: crate::encoding::echo(name),
+        name: crate::util::encoding::echo(name),
         why: why.into(),
     }
 }
@@ -131,9 +132,9 @@ pub fn read(
     if !meta.is_file() {
         return Err(BundleError::NotABundle(path.to_path_buf()));
     }
-    let file = crate::fsutil::open_regular(path)?;
-    let task = crate::progress::task("reading bundle", Some(meta.len()));
-    let mut hashing = HashingReader::new(crate::progress::Reader::new(file, task));
+    let file = crate::util::fsutil::open_regular(path)?;
+    let task = crate::util::progress::task("reading bundle", Some(meta.len()));
+    let mut hashing = HashingReader::new(crate::util::progress::Reader::new(file, task));
     let mut head = vec![0u8; 512];
     let n =
         read_full(&mut hashing, &mut head).map_err(|e| IoError::from_source("read", path, e))?;

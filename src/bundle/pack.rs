@@ -6,12 +6,13 @@
 //! written beside its destination and renamed into place only when complete.
 
 use super::{BundleError, HashingReader, entry_err};
-use crate::encoding::{now, parse_rfc3339};
-use crate::formats::{self, SNIFF_LEN};
-use crate::fsutil::{IoContext, IoError};
-use crate::keys::SecretKey;
-use crate::manifest::{self, Artifact, MANIFEST_NAME, Manifest, Provenance};
-use crate::store::{ObjectId, copy_hashing};
+use crate::crypto::keys::SecretKey;
+use crate::format::formats::{self, SNIFF_LEN};
+use crate::format::id::ObjectId;
+use crate::format::manifest::{self, Artifact, MANIFEST_NAME, Manifest, Provenance};
+use crate::repo::store::copy_hashing;
+use crate::util::encoding::{now, parse_rfc3339};
+use crate::util::fsutil::{IoContext, IoError};
 use age::secrecy::SecretString;
 use serde::Deserialize;
 use std::collections::BTreeMap;

@@ -8,7 +8,7 @@
 use super::{
     Authorize, BundleError, Checked, Expected, MAX_ENTRIES, Staging, accept_manifest, entry_err,
 };
-use crate::manifest::{MANIFEST_LIMIT, MANIFEST_NAME, SignedManifest, check_path};
+use crate::format::manifest::{MANIFEST_LIMIT, MANIFEST_NAME, SignedManifest, check_path};
 use std::io::Read;
 use tar::EntryType;
 

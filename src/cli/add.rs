@@ -2,7 +2,7 @@
 
 use super::{Context, identities_and_passphrase, load_key};
 use reg::bundle::Decryption;
-use reg::ingest::{Outcome, add};
+use reg::ops::add::{Outcome, add};
 use std::path::PathBuf;
 
 /// Admit a model: verify the publisher signature and every artifact hash, then record it

@@ -1,10 +1,10 @@
 //! `reg check`: the load gate on the command line.
 
 use super::Context;
-use reg::decision_log::{LogHost, LogReport, append_log, verify_log};
+use reg::gate::decision_log::{LogHost, LogReport, append_log, verify_log};
 use reg::gate::{Decision, Gate, GateOptions, Scope, hash_file};
-use reg::record::resolve;
-use reg::registry::{Registry, discover};
+use reg::repo::registry::{Registry, discover};
+use reg::state::resolve::resolve;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -92,7 +92,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             &LogHost::at(&ctx.trust.host.dir),
             log,
             &decisions,
-            &reg::encoding::now()?,
+            &reg::util::encoding::now()?,
         )?;
     }
     if args.json {

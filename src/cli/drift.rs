@@ -1,7 +1,7 @@
 //! `reg drift record|list|export`: drift observations, stored and signed (no detection logic).
 
 use super::{Context, load_key};
-use reg::record::resolve;
+use reg::state::resolve::resolve;
 use std::path::PathBuf;
 
 /// Record and read drift observations (storage only: reg computes nothing from them)
@@ -52,15 +52,18 @@ pub fn run(ctx: &Context, cmd: DriftCommand) -> anyhow::Result<()> {
     match cmd {
         DriftCommand::Record(a) => {
             let key = load_key(&a.key)?;
-            let text = reg::fsutil::read_small(&a.observation, reg::drift::OBSERVATION_FILE_LIMIT)?;
-            let value = reg::drift::parse_observation(&text).map_err(|e| {
+            let text = reg::util::fsutil::read_small(
+                &a.observation,
+                reg::format::observation::OBSERVATION_FILE_LIMIT,
+            )?;
+            let value = reg::format::observation::parse_observation(&text).map_err(|e| {
                 let e = e.to_string();
                 let e = e.trim_start_matches("invalid JSON: ");
                 anyhow::anyhow!("`{}` is not JSON: {e}", a.observation.display())
             })?;
             let reg = ctx.open()?;
-            let done = reg::drift::record(&reg, &key, &a.model, value)?;
-            let reg::entry::Body::Drift(d) = &done.entry.body else {
+            let done = reg::ops::drift::record(&reg, &key, &a.model, value)?;
+            let reg::format::entry::Body::Drift(d) = &done.entry.body else {
                 anyhow::bail!("the committed entry {} is not a drift observation", done.id);
             };
             let count = done.state.models[&d.model]
@@ -77,14 +80,15 @@ pub fn run(ctx: &Context, cmd: DriftCommand) -> anyhow::Result<()> {
         DriftCommand::List(a) => {
             if let Some(s) = &a.since {
                 anyhow::ensure!(
-                    reg::encoding::parse_rfc3339(s).is_some(),
+                    reg::util::encoding::parse_rfc3339(s).is_some(),
                     "--since `{s}`: expected a time such as 2026-01-31T00:00:00Z"
                 );
             }
             let reg = ctx.open()?;
             let state = reg.state()?;
             let (id, model) = resolve(&state, &a.model)?;
-            let list = reg::drift::list(&reg, &id, model, a.since.as_deref(), a.metric.as_deref())?;
+            let list =
+                reg::query::drift::list(&reg, &id, model, a.since.as_deref(), a.metric.as_deref())?;
             if a.json {
                 jsonln!(&list);
                 return Ok(());
@@ -121,7 +125,7 @@ pub fn run(ctx: &Context, cmd: DriftCommand) -> anyhow::Result<()> {
             let state = reg.state()?;
             let mut all = Vec::new();
             for (id, m) in state.models.iter().filter(|(_, m)| m.drift.is_some()) {
-                all.extend(reg::drift::list(&reg, id, m, None, None)?);
+                all.extend(reg::query::drift::list(&reg, id, m, None, None)?);
             }
             all.sort_by_key(|o| o.seq);
             if a.json_lines {

@@ -2,13 +2,13 @@
 //! an optional `hint:` line with the fix, and a fixed exit code (README, "Exit codes").
 
 use reg::bundle::BundleError;
-use reg::ingest::AddError;
-use reg::keys::KeyError;
-use reg::ledger::LedgerError;
-use reg::record::ResolveError;
-use reg::registry::RegistryError;
+use reg::crypto::keys::KeyError;
+use reg::ops::add::AddError;
+use reg::repo::ledger::LedgerError;
+use reg::repo::registry::RegistryError;
+use reg::repo::trust::TrustError;
 use reg::state::StateError;
-use reg::trust::TrustError;
+use reg::state::resolve::ResolveError;
 use std::process::ExitCode;
 
 /// Success.
@@ -49,12 +49,11 @@ fn classify(err: &anyhow::Error) -> (u8, Option<String>) {
             AddError::Bundle(b) => bundle(b),
         };
     }
-    if let Some(e) = err.downcast_ref::<reg::checkout::CheckoutError>() {
+    if let Some(e) = err.downcast_ref::<reg::ops::checkout::CheckoutError>() {
         return match e {
-            reg::checkout::CheckoutError::Registry(r) => registry(r),
-            reg::checkout::CheckoutError::Io(_) | reg::checkout::CheckoutError::Exists(_) => {
-                (USAGE_OR_IO, None)
-            }
+            reg::ops::checkout::CheckoutError::Registry(r) => registry(r),
+            reg::ops::checkout::CheckoutError::Io(_)
+            | reg::ops::checkout::CheckoutError::Exists(_) => (USAGE_OR_IO, None),
             _ => (
                 REFUSED,
                 Some("the store was altered or damaged: run `reg fsck`".into()),
@@ -64,10 +63,10 @@ fn classify(err: &anyhow::Error) -> (u8, Option<String>) {
     if let Some(e) = err.downcast_ref::<BundleError>() {
         return bundle(e);
     }
-    if let Some(e) = err.downcast_ref::<reg::lifecycle::LifecycleError>() {
+    if let Some(e) = err.downcast_ref::<reg::ops::lifecycle::LifecycleError>() {
         return match e {
-            reg::lifecycle::LifecycleError::Registry(r) => registry(r),
-            reg::lifecycle::LifecycleError::Resolve(_) => (
+            reg::ops::lifecycle::LifecycleError::Registry(r) => registry(r),
+            reg::ops::lifecycle::LifecycleError::Resolve(_) => (
                 USAGE_OR_IO,
                 Some("`reg list` shows the registered models".into()),
             ),
@@ -85,7 +84,7 @@ fn classify(err: &anyhow::Error) -> (u8, Option<String>) {
     if let Some(e) = err.downcast_ref::<StateError>() {
         return (REFUSED, state(e));
     }
-    if let Some(e) = err.downcast_ref::<reg::decision_log::LogError>() {
+    if let Some(e) = err.downcast_ref::<reg::gate::decision_log::LogError>() {
         return decision_log(e);
     }
     if let Some(e) = err.downcast_ref::<TrustError>() {
@@ -144,8 +143,8 @@ fn registry(e: &RegistryError) -> (u8, Option<String>) {
         ),
         RegistryError::HostState(h) => (USAGE_OR_IO, Some(host_state(h))),
         // Refused before anything was signed: the message says what to change.
-        RegistryError::Envelope(reg::envelope::EnvelopeError::TooLarge { .. })
-        | RegistryError::Entry(reg::entry::EntryError::Invalid(_)) => (REFUSED, None),
+        RegistryError::Envelope(reg::crypto::envelope::EnvelopeError::TooLarge { .. })
+        | RegistryError::Entry(reg::format::entry::EntryError::Invalid(_)) => (REFUSED, None),
         RegistryError::Envelope(_) | RegistryError::Entry(_) | RegistryError::Encoding(_) | RegistryError::Io(_) => {
             (USAGE_OR_IO, None)
         }
@@ -213,13 +212,13 @@ fn ledger(_e: &LedgerError) -> String {
         .into()
 }
 
-fn host_state(e: &reg::trust::HostStateError) -> String {
+fn host_state(e: &reg::repo::trust::HostStateError) -> String {
     match e {
-        reg::trust::HostStateError::Unreadable { path, .. } => format!(
+        reg::repo::trust::HostStateError::Unreadable { path, .. } => format!(
             "if nobody tampered with this host, remove `{}` and run the command again: the registry is then verified in full, as on first contact; --skip-rollback-check skips the check for one command",
             path.display()
         ),
-        reg::trust::HostStateError::Unwritable { .. } => "make the state directory writable, or point REG_STATE_DIR at one that is; --skip-rollback-check skips the check for one command".into(),
+        reg::repo::trust::HostStateError::Unwritable { .. } => "make the state directory writable, or point REG_STATE_DIR at one that is; --skip-rollback-check skips the check for one command".into(),
     }
 }
 
@@ -232,8 +231,8 @@ fn trust(e: &TrustError) -> String {
     }
 }
 
-fn decision_log(e: &reg::decision_log::LogError) -> (u8, Option<String>) {
-    use reg::decision_log::LogError as L;
+fn decision_log(e: &reg::gate::decision_log::LogError) -> (u8, Option<String>) {
+    use reg::gate::decision_log::LogError as L;
     let new_file = "keep it as evidence, and log to a new file (--log NEW)";
     match e {
         L::Line { .. } | L::Truncated { .. } | L::Replaced { .. } => (

@@ -22,7 +22,7 @@ pub struct PurgeArgs {
 
 pub fn gc(ctx: &Context, _args: GcArgs) -> anyhow::Result<()> {
     let reg = ctx.open()?;
-    let done = reg::gc::gc(&reg)?;
+    let done = reg::ops::gc::gc(&reg)?;
     for (id, size) in &done.objects {
         outln!("removed object {id} ({size} bytes)");
     }
@@ -45,8 +45,8 @@ pub fn gc(ctx: &Context, _args: GcArgs) -> anyhow::Result<()> {
 pub fn purge(ctx: &Context, args: PurgeArgs) -> anyhow::Result<()> {
     let key = load_key(&args.key)?;
     let reg = ctx.open()?;
-    let (done, freed) = reg::gc::purge(&reg, &key, &args.model, &args.reason)?;
-    let reg::entry::Body::Purge(p) = &done.entry.body else {
+    let (done, freed) = reg::ops::gc::purge(&reg, &key, &args.model, &args.reason)?;
+    let reg::format::entry::Body::Purge(p) = &done.entry.body else {
         anyhow::bail!("the committed entry {} is not a purge", done.id);
     };
     outln!(

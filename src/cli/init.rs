@@ -1,7 +1,7 @@
 //! `reg init`: create a registry whose genesis entry is signed by a root key.
 
 use super::{Context, load_key};
-use reg::registry::Registry;
+use reg::repo::registry::Registry;
 use reg::state::GENESIS_NONCE_LEN;
 use std::path::PathBuf;
 

@@ -1,7 +1,7 @@
 //! `reg ledger verify|export`: check the whole ledger, or write it out for an external audit ledger.
 
 use super::Context;
-use reg::encoding::to_canonical_vec;
+use reg::util::encoding::to_canonical_vec;
 use std::io::Write as _;
 
 /// Verify or export the signed, hash-chained ledger
@@ -49,7 +49,7 @@ pub fn run(ctx: &Context, cmd: LedgerCommand) -> anyhow::Result<()> {
                 if failure.is_some() {
                     return;
                 }
-                let line = to_canonical_vec(&reg::ledger::export_line(v))
+                let line = to_canonical_vec(&reg::repo::ledger::export_line(v))
                     .expect("entries hold no floats or nulls");
                 if let Err(e) = out.write_all(&line).and_then(|_| out.write_all(b"\n")) {
                     failure = Some(e);

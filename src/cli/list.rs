@@ -11,14 +11,14 @@ pub struct Args {
     json: bool,
     /// Only models in this state (registered, promoted, deprecated, revoked)
     #[arg(long, value_parser = parse_state)]
-    state: Option<reg::lifecycle::LifecycleState>,
+    state: Option<reg::format::lifecycle::LifecycleState>,
     /// Only models with this name
     #[arg(long)]
     name: Option<String>,
 }
 
-fn parse_state(s: &str) -> Result<reg::lifecycle::LifecycleState, String> {
-    reg::lifecycle::LifecycleState::from_name(s)
+fn parse_state(s: &str) -> Result<reg::format::lifecycle::LifecycleState, String> {
+    reg::format::lifecycle::LifecycleState::from_name(s)
         .ok_or_else(|| "expected registered, promoted, deprecated or revoked".to_string())
 }
 
@@ -27,7 +27,7 @@ struct Row<'a> {
     id: String,
     name: &'a str,
     version: &'a str,
-    state: reg::state::LifecycleState,
+    state: reg::format::lifecycle::LifecycleState,
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {

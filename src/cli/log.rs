@@ -1,7 +1,7 @@
 //! `reg log`: the ledger for people, newest first.
 
 use super::Context;
-use reg::entry::{Body, Entry};
+use reg::format::entry::{Body, Entry};
 use serde::Serialize;
 
 /// Show the ledger's entries, newest first; with MODEL, that model's history
@@ -33,10 +33,10 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     if let Some(spec) = &args.model {
         // A model's history follows its own `previous` links: no ledger replay.
         let state = reg.state()?;
-        let (_, model) = reg::record::resolve(&state, spec)?;
+        let (_, model) = reg::state::resolve::resolve(&state, spec)?;
         let mut next = Some(model.entry);
         while let Some(id) = next {
-            let e = reg::ledger::read_entry(reg.store(), &id)?;
+            let e = reg::repo::ledger::read_entry(reg.store(), &id)?;
             next = match &e.body {
                 Body::Transition(t) => Some(t.previous),
                 _ => None,
@@ -108,7 +108,7 @@ fn summary(e: &Entry) -> String {
         Body::Transition(t) => {
             let mut text = format!(
                 "{} {} ({} -> {})",
-                reg::lifecycle::verb(t.to),
+                reg::format::lifecycle::verb(t.to),
                 t.model,
                 t.from,
                 t.to

@@ -50,10 +50,11 @@ mod trust;
 mod verify;
 
 use clap::{Parser, Subcommand};
-use reg::keys::{Fingerprint, PassphraseSource};
-use reg::lifecycle::{LifecycleState, SlotPlan};
-use reg::registry::{self, Registry};
-use reg::trust::{PinStatus, TrustOptions, default_trust_file};
+use reg::crypto::keys::{Fingerprint, PassphraseSource};
+use reg::format::lifecycle::LifecycleState;
+use reg::ops::lifecycle::SlotPlan;
+use reg::repo::registry::{self, Registry};
+use reg::repo::trust::{PinStatus, TrustOptions, default_trust_file};
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -206,9 +207,9 @@ pub fn identities_and_passphrase(
 /// Refuses an `--identity` file that holds another kind of key, saying which (age's own error
 /// says only "non-identity data"); never prints the file's content.
 fn check_identity_file(path: &Path) -> anyhow::Result<()> {
-    use reg::keys::{KeyText, key_text_kind};
+    use reg::crypto::keys::{KeyText, key_text_kind};
     // A key file is small; a larger file is left to age's reader, which names the bad line.
-    let Ok(bytes) = reg::fsutil::read_small(path, 64 * 1024) else {
+    let Ok(bytes) = reg::util::fsutil::read_small(path, 64 * 1024) else {
         return Ok(());
     };
     let text = String::from_utf8_lossy(&bytes);
@@ -224,10 +225,10 @@ fn check_identity_file(path: &Path) -> anyhow::Result<()> {
 }
 
 /// Loads the private key given with `--key`.
-pub fn load_key(path: &Path) -> anyhow::Result<reg::keys::SecretKey> {
+pub fn load_key(path: &Path) -> anyhow::Result<reg::crypto::keys::SecretKey> {
     let mut source = passphrase_source();
     let source: PassphraseSource<'_> = &mut source;
-    Ok(reg::keys::load_secret(path, source)?)
+    Ok(reg::crypto::keys::load_secret(path, source)?)
 }
 
 /// Parses arguments, runs the command and returns its exit code.
@@ -242,8 +243,8 @@ pub fn main() -> ExitCode {
         trust: TrustOptions {
             explicit: cli.trust,
             file: default_trust_file(),
-            host: reg::trust::HostState {
-                dir: reg::trust::state_dir(),
+            host: reg::repo::trust::HostState {
+                dir: reg::repo::trust::state_dir(),
                 rollback_check: !cli.skip_rollback_check,
             },
         },
@@ -265,8 +266,8 @@ pub fn main() -> ExitCode {
 fn usage_error(e: clap::Error) -> ExitCode {
     use clap::error::{ContextKind, ContextValue};
     let secret = match e.get(ContextKind::InvalidValue) {
-        Some(ContextValue::String(v)) if reg::keys::may_be_secret(v) => {
-            Some(match reg::keys::key_text_kind(v) {
+        Some(ContextValue::String(v)) if reg::crypto::keys::may_be_secret(v) => {
+            Some(match reg::crypto::keys::key_text_kind(v) {
                 Some(kind) => kind.name(),
                 None => "possibly key material",
             })

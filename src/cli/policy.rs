@@ -1,8 +1,8 @@
 //! `reg policy`: the root-signed ingestion policy.
 
 use super::{Context, load_key};
-use reg::entry::{Body, Policy, PolicyDoc};
-use reg::formats::Format;
+use reg::format::entry::{Body, Policy, PolicyDoc};
+use reg::format::formats::Format;
 use std::path::PathBuf;
 
 /// Show or set the registry's policy
@@ -21,7 +21,7 @@ pub struct SetArgs {
     refuse_formats: Vec<Format>,
     /// Days after which the checkpoint expires: readers then refuse the registry until it is
     /// re-signed (`reg renew` or any write), so that a stale medium stops working by itself
-    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=i64::from(reg::entry::MAX_CHECKPOINT_AGE_DAYS)))]
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=i64::from(reg::format::entry::MAX_CHECKPOINT_AGE_DAYS)))]
     checkpoint_max_age: Option<u32>,
     /// A root private key of the registry, which signs the entry
     #[arg(long, value_name = "ROOT.pem")]

@@ -11,7 +11,7 @@ struct Bars {
     colour: bool,
 }
 
-impl reg::progress::Sink for Bars {
+impl reg::util::progress::Sink for Bars {
     fn start(&self, label: &str, total: Option<u64>) {
         let (bar, template) = match total {
             Some(n) => (
@@ -62,7 +62,7 @@ pub fn install(quiet: bool) {
         return;
     }
     let colour = true;
-    reg::progress::install(Box::new(Bars {
+    reg::util::progress::install(Box::new(Bars {
         bar: Mutex::new(None),
         colour,
     }));

@@ -1,7 +1,7 @@
 //! `reg recipients`: the age recipients publishers encrypt bundles to (root-signed).
 
 use super::{Context, load_key};
-use reg::entry::{Body, Recipients};
+use reg::format::entry::{Body, Recipients};
 use reg::state::normalize_recipients;
 use std::path::PathBuf;
 

@@ -1,7 +1,8 @@
 //! `reg show`: one model's full record.
 
 use super::Context;
-use reg::record::{resolve, view};
+use reg::query::record::view;
+use reg::state::resolve::resolve;
 
 /// Show a model's record: metadata, artifacts with their BLAKE3, publisher, state, admission
 #[derive(Debug, clap::Args)]

@@ -1,7 +1,7 @@
 //! `reg activate`, `reg deactivate`: the active model of a slot (the consumers' control plane).
 
 use super::{Context, load_key};
-use reg::lifecycle::set_slot;
+use reg::ops::lifecycle::set_slot;
 use std::path::PathBuf;
 
 /// Make a PROMOTED model the active model of a slot

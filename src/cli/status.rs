@@ -19,15 +19,15 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let reg = ctx.open()?;
     let state = reg.state()?;
     if args.code {
-        outln!("{}", reg::trust::Floor::code(state.seq, &state.head));
+        outln!("{}", reg::repo::trust::Floor::code(state.seq, &state.head));
         errln!(
             "read it to the receiving site; they pin with: reg trust add {} --head {}",
             reg.root(),
-            reg::trust::Floor::code(state.seq, &state.head)
+            reg::repo::trust::Floor::code(state.seq, &state.head)
         );
         return Ok(());
     }
-    let slots = reg::lifecycle::status(&reg, &state)?;
+    let slots = reg::query::status::status(&reg, &state)?;
     if args.json {
         jsonln!(&slots);
         return Ok(());
@@ -45,7 +45,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
             s.state.name(),
             s.since
         );
-        if s.state == reg::lifecycle::LifecycleState::Deprecated {
+        if s.state == reg::format::lifecycle::LifecycleState::Deprecated {
             errln!(
                 "warning: slot `{}` runs {}@{}, which is DEPRECATED: replace it with `reg activate {} MODEL`",
                 s.slot,

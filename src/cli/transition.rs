@@ -1,7 +1,8 @@
 //! `reg promote`, `reg deprecate`, `reg revoke`: signed, reasoned lifecycle moves.
 
 use super::{Context, load_key};
-use reg::lifecycle::{LifecycleState, SlotPlan, transition};
+use reg::format::lifecycle::LifecycleState;
+use reg::ops::lifecycle::{SlotPlan, transition};
 use std::path::PathBuf;
 
 /// Arguments shared by promote and deprecate.
@@ -35,7 +36,7 @@ pub fn run(ctx: &Context, args: Args, to: LifecycleState, plan: SlotPlan) -> any
     let key = load_key(&args.key)?;
     let reg = ctx.open()?;
     let done = transition(&reg, &key, &args.model, to, &args.reason, plan)?;
-    let reg::entry::Body::Transition(t) = &done.entry.body else {
+    let reg::format::entry::Body::Transition(t) = &done.entry.body else {
         anyhow::bail!("the committed entry {} is not a transition", done.id);
     };
     let spec = done.state.spec(&t.model);

@@ -1,9 +1,11 @@
 //! `reg trust`: the registries this host pins, like ssh's known hosts (FORMAT.md §8).
 
 use super::Context;
-use reg::keys::Fingerprint;
-use reg::registry::{Registry, discover};
-use reg::trust::{PinKey, PinSelector, PinStatus, TrustFile, TrustOptions, absolute, pin_checked};
+use reg::crypto::keys::Fingerprint;
+use reg::repo::registry::{Registry, discover};
+use reg::repo::trust::{
+    PinKey, PinSelector, PinStatus, TrustFile, TrustOptions, absolute, pin_checked,
+};
 
 /// Manage the registries this host trusts (the host trust file)
 #[derive(Debug, clap::Subcommand)]
@@ -104,12 +106,12 @@ fn add(ctx: &Context, args: AddArgs) -> anyhow::Result<()> {
         (Some(h), seq) => {
             let mut floor = if h.len() == 64 && !h.contains('-') {
                 // A full entry id: its seq comes from the verified ledger below.
-                reg::trust::Floor {
+                reg::repo::trust::Floor {
                     seq: seq.unwrap_or(u64::MAX),
                     head: Some(h.to_lowercase()),
                 }
             } else {
-                reg::trust::Floor::parse_code(h).map_err(anyhow::Error::msg)?
+                reg::repo::trust::Floor::parse_code(h).map_err(anyhow::Error::msg)?
             };
             if let Some(seq) = seq
                 && floor.seq != u64::MAX
@@ -123,7 +125,7 @@ fn add(ctx: &Context, args: AddArgs) -> anyhow::Result<()> {
             floor.seq = floor.seq.min(seq.unwrap_or(floor.seq));
             Some(floor)
         }
-        (None, Some(seq)) => Some(reg::trust::Floor { seq, head: None }),
+        (None, Some(seq)) => Some(reg::repo::trust::Floor { seq, head: None }),
     };
     // Verify the whole ledger (never the fast path: nothing about this registry is trusted yet)
     // and find the floor's entry in it.

@@ -1,7 +1,7 @@
 //! `reg verify` and `reg checkout`: a model's stored artifacts, re-hashed or written out.
 
 use super::Context;
-use reg::record::resolve;
+use reg::state::resolve::resolve;
 use std::path::PathBuf;
 
 /// Re-hash every stored artifact of a model
@@ -29,7 +29,7 @@ pub fn verify(ctx: &Context, args: VerifyArgs) -> anyhow::Result<()> {
     let reg = ctx.open()?;
     let state = reg.state()?;
     let (id, model) = resolve(&state, &args.model)?;
-    let files = reg::checkout::verify(&reg, &id, model)?;
+    let files = reg::ops::checkout::verify(&reg, &id, model)?;
     let bytes: u64 = files.iter().map(|(_, n)| n).sum();
     outln!(
         "OK: {}@{}: {} artifact(s), {bytes} bytes, every byte hashes to its BLAKE3",
@@ -55,7 +55,7 @@ pub fn checkout(ctx: &Context, args: CheckoutArgs) -> anyhow::Result<()> {
         (None, None) => anyhow::bail!("give a model or --slot"),
     };
     let (id, model) = resolve(&state, &spec)?;
-    let bytes = reg::checkout::checkout(&reg, &id, model, &args.out)?;
+    let bytes = reg::ops::checkout::checkout(&reg, &id, model, &args.out)?;
     outln!(
         "checked out {}@{} ({bytes} bytes, verified) into {}",
         model.name,

@@ -14,11 +14,12 @@
 
 use super::glob::Glob;
 use super::{Finding, Fsck, Severity};
-use crate::formats::{self, Format, SNIFF_LEN};
+use crate::format::formats::{self, Format, SNIFF_LEN};
+use crate::format::id::ObjectId;
+use crate::format::lifecycle::LifecycleState;
 use crate::gate::{Scope, decide};
-use crate::lifecycle::LifecycleState;
+use crate::repo::store::{PARALLEL_FROM, copy_hashing, hash_parallel};
 use crate::state::State;
-use crate::store::{ObjectId, PARALLEL_FROM, copy_hashing, hash_parallel};
 use serde::Serialize;
 use std::fs::{File, FileType, OpenOptions};
 use std::io::{Cursor, Read as _};
@@ -89,7 +90,7 @@ impl Subject {
 
 /// Checks every entry under `dir` but those an `ignore` pattern matches.
 pub(super) fn scan(dir: &Path, state: &State, ignore: &[Glob], f: &mut Fsck) {
-    let task = crate::progress::task(&format!("scanning {}", dir.display()), None);
+    let task = crate::util::progress::task(&format!("scanning {}", dir.display()), None);
     for e in walkdir::WalkDir::new(dir)
         .follow_links(false)
         .sort_by_file_name()
@@ -144,7 +145,7 @@ fn is_ignored(dir: &Path, path: &Path, ignore: &[Glob]) -> bool {
 
 /// What kind of non-regular file `ft` is, for messages: the words the layout check uses.
 fn kind(ft: FileType) -> &'static str {
-    crate::fsutil::describe(&ft).trim_start_matches("a ")
+    crate::util::fsutil::describe(&ft).trim_start_matches("a ")
 }
 
 /// One non-directory entry: a regular file is hashed, a link followed, anything else refused
@@ -261,7 +262,9 @@ fn sniff_and_hash(mut file: File, len: u64) -> std::io::Result<(Vec<u8>, ObjectI
     };
     match hashed {
         Ok(id) => Ok((head, id)),
-        Err(crate::store::CopyError::Read(e) | crate::store::CopyError::Write(e)) => Err(e),
+        Err(crate::repo::store::CopyError::Read(e) | crate::repo::store::CopyError::Write(e)) => {
+            Err(e)
+        }
     }
 }
 

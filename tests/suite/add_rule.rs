@@ -8,13 +8,15 @@
 
 use crate::craft::{File, file, good_tar, load, manifest_for, sign};
 use crate::util::Sandbox;
-use reg::encoding::b64_encode;
-use reg::entry::{Add, Body, Entry, Header, Transition};
-use reg::envelope::{self, Kind, pae};
-use reg::keys::SecretKey;
-use reg::ledger::{Checkpoint, read_ids};
-use reg::state::{LifecycleState, State};
-use reg::store::{ObjectId, Store};
+use reg::crypto::envelope::{self, Kind, pae};
+use reg::crypto::keys::SecretKey;
+use reg::format::entry::{Add, Body, Entry, Header, Transition};
+use reg::format::id::ObjectId;
+use reg::format::lifecycle::LifecycleState;
+use reg::repo::ledger::{Checkpoint, read_ids};
+use reg::repo::store::Store;
+use reg::state::State;
+use reg::util::encoding::b64_encode;
 use std::fs;
 
 /// The file the attacker wants a host's gate to ALLOW.
@@ -404,7 +406,7 @@ fn resigned_case() -> (Sandbox, Vec<File>, Vec<u8>, Vec<u8>) {
     let m = manifest_for(&files, "victim", "1.0.0", &publisher);
     let first = sign(&m, &publisher);
     // The same payload, signed again with another nonce.
-    let env = reg::envelope::Unverified::parse(&first).unwrap();
+    let env = reg::crypto::envelope::Unverified::parse(&first).unwrap();
     let message = pae(&Kind::Manifest.payload_type(), &env.payload);
     let sig = sign_with_nonce(&seed, &message, b"another nonce");
     publisher.public().verify(&message, &sig).unwrap();
@@ -413,7 +415,7 @@ fn resigned_case() -> (Sandbox, Vec<File>, Vec<u8>, Vec<u8>) {
     assert_eq!(text.matches(&old_sig).count(), 1);
     let second = text.replace(&old_sig, &b64_encode(&sig)).into_bytes();
     assert_ne!(first, second, "two envelopes of one manifest");
-    reg::manifest::SignedManifest::parse(second.clone())
+    reg::format::manifest::SignedManifest::parse(second.clone())
         .unwrap()
         .envelope
         .verify_single(publisher.public())

@@ -2,7 +2,7 @@
 //! what reg writes and the only one it reads in format 2; the format-1 spelling is what reg wrote
 //! before (serde_json's), read only in format-1 drift observations.
 
-use reg::encoding::{
+use reg::util::encoding::{
     NumberForm, legacy_number, parse_canonical_value, parse_value_in, rfc8785_number,
     to_canonical_vec,
 };

@@ -556,7 +556,7 @@ fn a_weak_public_key_is_refused() {
     der.extend_from_slice(&[0u8; 31]);
     let pem = format!(
         "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
-        reg::encoding::b64_encode(&der)
+        reg::util::encoding::b64_encode(&der)
     );
     fs::write(s.join("weak.pub"), pem).unwrap();
     refused(

@@ -5,9 +5,9 @@
 #![allow(dead_code)]
 
 use crate::util::{Sandbox, tool};
-use reg::formats;
-use reg::keys::SecretKey;
-use reg::manifest::{Artifact, Manifest};
+use reg::crypto::keys::SecretKey;
+use reg::format::formats;
+use reg::format::manifest::{Artifact, Manifest};
 use std::process::Command;
 
 /// A file of a model: its bundle path and bytes.
@@ -51,11 +51,11 @@ pub fn manifest_for(files: &[File], name: &str, version: &str, publisher: &Secre
 }
 
 pub fn sign(m: &Manifest, key: &SecretKey) -> Vec<u8> {
-    reg::manifest::sign(m, key).unwrap()
+    reg::format::manifest::sign(m, key).unwrap()
 }
 
 pub fn load(s: &Sandbox, name: &str) -> SecretKey {
-    reg::keys::load_secret(&s.join(name), &mut |_| None).unwrap()
+    reg::crypto::keys::load_secret(&s.join(name), &mut |_| None).unwrap()
 }
 
 /// A 512-byte ustar header.

@@ -4,7 +4,7 @@
 //! everything else (small-order or mixed-order keys, small-order R, non-canonical encodings,
 //! cofactored-only signatures) is refused.
 
-use reg::keys::PublicKey;
+use reg::crypto::keys::PublicKey;
 
 #[derive(serde::Deserialize)]
 struct Vector {

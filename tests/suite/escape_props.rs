@@ -9,7 +9,7 @@
 use crate::craft;
 use crate::mutations::{checkpoint, replayed, store_and_list};
 use crate::util::Sandbox;
-use reg::envelope::Kind;
+use reg::crypto::envelope::Kind;
 use std::fs;
 
 /// The very escape code `src/cli` prints through (`outln!`, `errln!`, `--json`), compiled here
@@ -245,11 +245,11 @@ fn raw_policy_entry(s: &Sandbox, reason: &str) {
         "seq": state.seq + 1,
         "time": "2026-01-01T00:00:00Z",
     });
-    let payload = reg::encoding::to_canonical_vec(&payload).unwrap();
-    let bytes = reg::envelope::sign_bytes(Kind::Policy, &payload, &root).unwrap();
+    let payload = reg::util::encoding::to_canonical_vec(&payload).unwrap();
+    let bytes = reg::crypto::envelope::sign_bytes(Kind::Policy, &payload, &root).unwrap();
     let id = store_and_list(s, &bytes);
-    let env = reg::envelope::Unverified::parse(&bytes).unwrap();
-    let entry = reg::entry::Entry::from_envelope(&env).unwrap();
+    let env = reg::crypto::envelope::Unverified::parse(&bytes).unwrap();
+    let entry = reg::format::entry::Entry::from_envelope(&env).unwrap();
     state.apply(id, &entry).unwrap();
     checkpoint(s, &state, &root);
 }

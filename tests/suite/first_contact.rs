@@ -257,10 +257,12 @@ fn a_checkpoint_re_signed_by_another_trusted_key_is_refused_on_the_fast_path() {
     // This host verified the registry: reads now take the fast path.
     s.ok(&["list"]);
     let path = s.dot().join("checkpoint");
-    let (_, cp) = reg::ledger::read_checkpoint(&path).unwrap();
+    let (_, cp) = reg::repo::ledger::read_checkpoint(&path).unwrap();
     // The publisher key is trusted, but it did not sign the head entry (the operator did).
     let publisher = crate::craft::load(&s, "pub.pem");
-    let forged = reg::envelope::sign(reg::envelope::Kind::Checkpoint, &cp, &publisher).unwrap();
+    let forged =
+        reg::crypto::envelope::sign(reg::crypto::envelope::Kind::Checkpoint, &cp, &publisher)
+            .unwrap();
     fs::write(&path, forged).unwrap();
     for args in [&["list"][..], &["status"], &["ledger", "verify"]] {
         let err = s.fails(1, args);

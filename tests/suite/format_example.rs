@@ -3,9 +3,9 @@
 //! (`REG_BLESS=1 cargo test format_example` rewrites the block, for a deliberate change).
 
 use crate::util::Sandbox;
-use reg::encoding::{b64_decode, b64_encode};
-use reg::envelope::Envelope;
-use reg::keys::{SecretKey, write_key_pair};
+use reg::crypto::envelope::Envelope;
+use reg::crypto::keys::{SecretKey, write_key_pair};
+use reg::util::encoding::{b64_decode, b64_encode};
 use std::fmt::Write as _;
 use std::fs;
 

@@ -179,7 +179,7 @@ fn a_revoked_model_made_active_by_editing_a_ref_is_caught() {
 #[test]
 fn an_object_smuggled_into_the_store_is_dangling() {
     let s = populated();
-    let id = reg::store::Store::new(&s.dot())
+    let id = reg::repo::store::Store::new(&s.dot())
         .put_bytes(b"\x80\x04 a smuggled pickle")
         .unwrap();
     let (code, report) = fsck_json(&s, &[]);
@@ -374,7 +374,7 @@ fn nix_is_root() -> bool {
 #[test]
 fn gc_removes_only_what_no_entry_reaches_and_repairs_refs() {
     let s = populated();
-    let smuggled = reg::store::Store::new(&s.dot())
+    let smuggled = reg::repo::store::Store::new(&s.dot())
         .put_bytes(b"smuggled weights")
         .unwrap();
     fs::write(s.dot().join("tmp/object-leftover"), b"partial").unwrap();
@@ -440,7 +440,9 @@ fn purge_destroys_a_revoked_models_bytes_and_keeps_its_history() {
     );
     assert!(err.contains("once"), "{err}");
     // The destroyed bytes put back are caught, and gc removes them again.
-    reg::store::Store::new(&s.dot()).put_bytes(&rules).unwrap();
+    reg::repo::store::Store::new(&s.dot())
+        .put_bytes(&rules)
+        .unwrap();
     let (code, report) = fsck_json(&s, &[]);
     assert_eq!(code, 1);
     assert!(

@@ -166,12 +166,12 @@ fn the_library_gate_fails_closed_on_an_unpinned_registry() {
     use reg::gate::{Code, Gate, GateError, GateOptions, Scope, open_verified};
     let (s, root) = setup();
     let open = |explicit: Option<&str>| {
-        reg::registry::Registry::open(
+        reg::repo::registry::Registry::open(
             &s.dot(),
-            &reg::trust::TrustOptions {
+            &reg::repo::trust::TrustOptions {
                 explicit: explicit.map(|f| f.parse().unwrap()),
                 file: s.join("host2/trust.json"),
-                host: reg::trust::HostState {
+                host: reg::repo::trust::HostState {
                     dir: s.join("host2/state"),
                     rollback_check: true,
                 },

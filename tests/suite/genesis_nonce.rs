@@ -3,8 +3,8 @@
 //! before the nonce existed still verify and accept writes.
 
 use crate::util::Sandbox;
-use reg::encoding::b64_decode;
-use reg::envelope::Envelope;
+use reg::crypto::envelope::Envelope;
+use reg::util::encoding::b64_decode;
 use std::fs;
 use std::path::Path;
 
@@ -36,7 +36,7 @@ fn two_inits_with_one_root_key_in_the_same_second_get_different_ids_and_both_pin
     for g in [&ga, &gb] {
         let nonce = g["nonce"].as_str().unwrap();
         assert!(
-            nonce.len() == 64 && reg::encoding::is_lower_hex(nonce, 64),
+            nonce.len() == 64 && reg::util::encoding::is_lower_hex(nonce, 64),
             "{g}"
         );
     }
@@ -85,14 +85,14 @@ fn a_fixed_nonce_reproduces_the_registry_id_and_a_bad_one_is_refused() {
 
 #[test]
 fn a_genesis_nonce_that_is_not_64_lowercase_hex_digits_is_refused() {
-    let root = reg::keys::SecretKey::from_seed(&[7u8; 32]).unwrap();
+    let root = reg::crypto::keys::SecretKey::from_seed(&[7u8; 32]).unwrap();
     let mut body = reg::state::genesis_body(root.public(), vec![], &[1u8; 32]);
-    let reg::entry::Body::Genesis(g) = &mut body else {
+    let reg::format::entry::Body::Genesis(g) = &mut body else {
         unreachable!()
     };
     g.nonce = Some("AB".repeat(32));
-    let entry = reg::entry::Entry {
-        header: reg::entry::Header {
+    let entry = reg::format::entry::Entry {
+        header: reg::format::entry::Header {
             actor: root.public().fingerprint().clone(),
             prev: None,
             registry: None,
@@ -101,7 +101,7 @@ fn a_genesis_nonce_that_is_not_64_lowercase_hex_digits_is_refused() {
         },
         body,
     };
-    let id = reg::store::ObjectId::of(b"x");
+    let id = reg::format::id::ObjectId::of(b"x");
     let err = reg::state::State::from_genesis(id, &entry).unwrap_err();
     assert!(err.to_string().contains("genesis nonce"), "{err}");
 }

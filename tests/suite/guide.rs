@@ -152,30 +152,33 @@ fn the_threat_model_cites_tests_that_exist() {
     let doc = std::fs::read_to_string(repo.join("docs/THREAT-MODEL.md")).unwrap();
     let mut cited = 0;
     for quoted in doc.split('`').skip(1).step_by(2) {
-        let Some((module, name)) = quoted.split_once("::") else {
-            continue;
+        // `path::to::module::tests::name` is a unit test in src/; `module::name` a test of the
+        // suite in tests/suite/.
+        let (files, name) = if let Some((module, inner)) = quoted.split_once("::tests::") {
+            let path = module.replace("::", "/");
+            (
+                vec![
+                    repo.join(format!("src/{path}.rs")),
+                    repo.join(format!("src/{path}/mod.rs")),
+                ],
+                inner,
+            )
+        } else {
+            let Some((module, name)) = quoted.split_once("::") else {
+                continue;
+            };
+            (vec![repo.join(format!("tests/suite/{module}.rs"))], name)
         };
-        let (module, name, unit) = match name.split_once("::") {
-            Some(("tests", inner)) => (module, inner, true),
-            _ => (module, name, false),
-        };
-        // `module::tests::name` is a unit test in src/; `module::name` an integration test.
-        let mut files = [
-            repo.join(format!("tests/suite/{module}.rs")),
-            repo.join(format!("src/{module}.rs")),
-        ];
-        if unit {
-            files.reverse();
-        }
         let file = files
             .into_iter()
             .find(|p| p.exists())
-            .unwrap_or_else(|| panic!("`{quoted}`: no module {module}"));
+            .unwrap_or_else(|| panic!("`{quoted}`: no such test module"));
         let text = std::fs::read_to_string(&file).unwrap();
         if name == "*" {
             assert!(
                 text.contains("#[test]"),
-                "`{quoted}`: {module} has no tests"
+                "`{quoted}`: {} has no tests",
+                file.display()
             );
         } else {
             let prefix = name.trim_end_matches("...").trim_end_matches('_');

@@ -3,7 +3,7 @@
 
 use crate::craft::{Tar, file, good_tar, load, manifest_for, sign};
 use crate::util::Sandbox;
-use reg::envelope::{self, Kind};
+use reg::crypto::envelope::{self, Kind};
 use std::fs;
 
 /// A registry with root, operator and publisher keys, and a two-file model directory.
@@ -387,7 +387,7 @@ fn a_declared_format_that_the_bytes_contradict_is_refused() {
         b"\x80\x04\x95 a pickle in disguise",
     )];
     let mut m = manifest_for(&files, "m", "1.0.0", &publisher);
-    m.artifacts[0].format = reg::formats::Format::Safetensors;
+    m.artifacts[0].format = reg::format::formats::Format::Safetensors;
     fs::write(s.join("x.tar"), good_tar(&sign(&m, &publisher), &files)).unwrap();
     refused(
         &s,

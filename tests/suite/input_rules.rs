@@ -6,8 +6,8 @@
 
 use crate::craft::{file, good_tar, load, manifest_for};
 use crate::util::Sandbox;
-use reg::encoding::to_canonical_vec;
-use reg::envelope::{self, Kind};
+use reg::crypto::envelope::{self, Kind};
+use reg::util::encoding::to_canonical_vec;
 use std::fs;
 
 /// A registry with root, operator, publisher and reporter keys and `det@1.0.0`, promoted.
@@ -60,7 +60,7 @@ fn refused(s: &Sandbox, code: i32, args: &[&str], needles: &[&str]) -> String {
     }
     let raw = err
         .chars()
-        .find(|&c| (c.is_control() && c != '\n') || reg::encoding::is_bidi_control(c));
+        .find(|&c| (c.is_control() && c != '\n') || reg::util::encoding::is_bidi_control(c));
     assert_eq!(
         raw, None,
         "a raw control or bidi character reached stderr: {err:?}"
@@ -148,7 +148,7 @@ fn add_refuses_a_crafted_bundle_with_a_bidi_path_or_provenance_name() {
     let files = vec![file("weights\u{202e}nib.exe", b"\0\0\0\0")];
     let m = manifest_for(&files, "crafted", "1.0.0", &key);
     // Signed directly, as a hostile publisher would: `manifest::sign` refuses it.
-    assert!(reg::manifest::sign(&m, &key).is_err());
+    assert!(reg::format::manifest::sign(&m, &key).is_err());
     let signed =
         envelope::sign_bytes(Kind::Manifest, &to_canonical_vec(&m).unwrap(), &key).unwrap();
     fs::write(s.join("bidi.tar"), good_tar(&signed, &files)).unwrap();
@@ -161,7 +161,7 @@ fn add_refuses_a_crafted_bundle_with_a_bidi_path_or_provenance_name() {
 
     let files = vec![file("w.bin", b"\0\0\0\0")];
     let mut m = manifest_for(&files, "crafted", "1.0.1", &key);
-    m.provenance.push(reg::manifest::Provenance {
+    m.provenance.push(reg::format::manifest::Provenance {
         hash: format!("sha256:{}", "cd".repeat(32)),
         name: "data\u{2066}set".into(),
     });
@@ -327,8 +327,8 @@ fn a_clock_beyond_9999_writes_nothing() {
 /// as the next ledger entry, signed by `key_file`, with a checkpoint it signs.
 fn append_raw(s: &Sandbox, kind: Kind, key_file: &str, mut payload: serde_json::Value) {
     let dot = s.dot();
-    let store = reg::store::Store::new(&dot);
-    let (ids, _) = reg::ledger::read_ids(&dot.join("ledger")).unwrap();
+    let store = reg::repo::store::Store::new(&dot);
+    let (ids, _) = reg::repo::ledger::read_ids(&dot.join("ledger")).unwrap();
     let key = load(s, key_file);
     let obj = payload.as_object_mut().unwrap();
     obj.insert(
@@ -344,8 +344,8 @@ fn append_raw(s: &Sandbox, kind: Kind, key_file: &str, mut payload: serde_json::
     let mut ledger = fs::read(dot.join("ledger")).unwrap();
     ledger.extend_from_slice(format!("{id}\n").as_bytes());
     fs::write(dot.join("ledger"), ledger).unwrap();
-    let (_, old) = reg::ledger::read_checkpoint(&dot.join("checkpoint")).unwrap();
-    let cp = reg::ledger::Checkpoint {
+    let (_, old) = reg::repo::ledger::read_checkpoint(&dot.join("checkpoint")).unwrap();
+    let cp = reg::repo::ledger::Checkpoint {
         head: id,
         registry: ids[0],
         seq: ids.len() as u64,
@@ -403,7 +403,7 @@ fn readers_refuse_signed_entries_with_times_outside_the_grammar() {
 
     // The checkpoint, re-signed by the head entry's signer with an impossible time.
     let s = setup();
-    let (_, mut cp) = reg::ledger::read_checkpoint(&s.dot().join("checkpoint")).unwrap();
+    let (_, mut cp) = reg::repo::ledger::read_checkpoint(&s.dot().join("checkpoint")).unwrap();
     cp.time = "2026-02-30T00:00:00Z".into();
     let signed = envelope::sign(Kind::Checkpoint, &cp, &load(&s, "op.pem")).unwrap();
     fs::write(s.dot().join("checkpoint"), signed).unwrap();

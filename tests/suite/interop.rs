@@ -2,7 +2,7 @@
 //! work with OpenSSL, and fingerprints and ids can be recomputed with `b3sum`.
 
 use crate::util::{Sandbox, tool};
-use reg::encoding::b64_decode;
+use reg::util::encoding::b64_decode;
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
 use std::process::Command;
@@ -209,7 +209,7 @@ fn fingerprints_recompute_with_b3sum_as_documented() {
         .current_dir(s.path())
         .args([
             "--derive-key",
-            reg::keys::FINGERPRINT_CONTEXT,
+            reg::crypto::keys::FINGERPRINT_CONTEXT,
             "--length",
             "16",
             "--no-names",
@@ -231,7 +231,7 @@ fn ledger_export_lines_validate_and_re_encode_to_the_stored_bytes() {
         crate::ingest::validate("ledger-export.schema.json", &v);
         assert_eq!(v["id"], id.as_str());
         // An external ledger can recompute the id from the exported envelope alone.
-        let bytes = reg::encoding::to_canonical_vec(&v["envelope"]).unwrap();
+        let bytes = reg::util::encoding::to_canonical_vec(&v["envelope"]).unwrap();
         assert_eq!(blake3::hash(&bytes).to_hex().to_string(), *id);
     }
     assert_eq!(export.lines().count(), ids.len());

@@ -4,13 +4,13 @@
 //! come with the same key bytes.
 
 use crate::util::Sandbox;
-use reg::encoding::{b64_encode, to_canonical_vec};
-use reg::entry::{Body, Entry, Header, KeyRef, KeyTrust, Role};
-use reg::envelope::{self, Kind};
-use reg::keys::{Fingerprint, SecretKey};
-use reg::ledger::read_ids;
+use reg::crypto::envelope::{self, Kind};
+use reg::crypto::keys::{Fingerprint, SecretKey};
+use reg::format::entry::{Body, Entry, Header, KeyRef, KeyTrust, Role};
+use reg::repo::ledger::read_ids;
+use reg::repo::store::Store;
 use reg::state::{KeyState, State};
-use reg::store::Store;
+use reg::util::encoding::{b64_encode, to_canonical_vec};
 use std::collections::BTreeSet;
 use std::fs;
 
@@ -57,7 +57,7 @@ fn spki_pem(bytes: &[u8; 32]) -> String {
 }
 
 fn load(s: &Sandbox, name: &str) -> SecretKey {
-    reg::keys::load_secret(&s.join(name), &mut |_| None).unwrap()
+    reg::crypto::keys::load_secret(&s.join(name), &mut |_| None).unwrap()
 }
 
 /// Both crafted keys, with the phrase the refusal must contain.
@@ -143,9 +143,9 @@ fn append_root_signed_trust(s: &Sandbox, bytes: &[u8; 32]) {
     state.seq = entry.header.seq;
     let canonical = to_canonical_vec(&state).unwrap();
     fs::write(dot.join("index/state.json"), &canonical).unwrap();
-    let cp = reg::ledger::sign_checkpoint(
+    let cp = reg::repo::ledger::sign_checkpoint(
         &state,
-        reg::store::ObjectId::of(&canonical),
+        reg::format::id::ObjectId::of(&canonical),
         entry.header.time.clone(),
         &root,
     )
@@ -199,7 +199,7 @@ fn genesis(actor: Fingerprint, key: &[u8; 32]) -> Entry {
 #[test]
 fn a_genesis_listing_a_non_canonical_or_mixed_order_root_is_refused() {
     let s = Sandbox::new();
-    let id = reg::store::ObjectId::of(b"genesis");
+    let id = reg::format::id::ObjectId::of(b"genesis");
     for (bytes, needle) in crafted(&s) {
         let err = State::from_genesis(id, &genesis(Fingerprint::of(&bytes), &bytes)).unwrap_err();
         assert!(err.to_string().contains(needle), "{err}");
@@ -221,7 +221,7 @@ fn a_key_trust_naming_a_trusted_fingerprint_with_other_key_bytes_is_refused() {
         root.public().fingerprint().clone(),
         &root.public().to_bytes(),
     );
-    let gid = reg::store::ObjectId::of(b"genesis");
+    let gid = reg::format::id::ObjectId::of(b"genesis");
     let (mut state, _) = State::from_genesis(gid, &g).unwrap();
     state.keys.insert(
         op.public().fingerprint().clone(),
@@ -251,7 +251,7 @@ fn a_key_trust_naming_a_trusted_fingerprint_with_other_key_bytes_is_refused() {
     };
     let before = state.clone();
     let err = state
-        .apply(reg::store::ObjectId::of(b"e2"), &entry(2, &op))
+        .apply(reg::format::id::ObjectId::of(b"e2"), &entry(2, &op))
         .unwrap_err();
     assert!(err.to_string().contains("other public key bytes"), "{err}");
     assert_eq!(state, before);
@@ -526,10 +526,10 @@ fn paths_equal_under_full_case_folding_are_duplicates_at_pack_and_at_add() {
         let m = manifest_for(&files, &format!("fold{i}"), "1.0.0", &publisher);
         // reg's own writer refuses to sign it (so the pack below is refused too); a hostile
         // publisher signs the canonical bytes directly.
-        assert!(reg::manifest::sign(&m, &publisher).is_err());
+        assert!(reg::format::manifest::sign(&m, &publisher).is_err());
         let signed = envelope::sign_bytes(
             Kind::Manifest,
-            &reg::encoding::to_canonical_vec(&m).unwrap(),
+            &reg::util::encoding::to_canonical_vec(&m).unwrap(),
             &publisher,
         )
         .unwrap();
@@ -660,11 +660,11 @@ fn a_registry_whose_genesis_root_is_a_mixed_order_key_is_refused() {
     fs::write(dot.join("index/state.json"), &canonical).unwrap();
     let checkpoint = (0..60)
         .find_map(|sec| {
-            let cp = reg::ledger::Checkpoint {
+            let cp = reg::repo::ledger::Checkpoint {
                 head: id,
                 registry: id,
                 seq: 0,
-                state: reg::store::ObjectId::of(&canonical),
+                state: reg::format::id::ObjectId::of(&canonical),
                 time: format!("2026-01-01T00:01:{sec:02}Z"),
             };
             sign_for_mixed(

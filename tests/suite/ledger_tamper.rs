@@ -1,13 +1,14 @@
 //! `reg ledger verify` refuses every way of altering the ledger, naming the entry at fault.
 
 use crate::util::{Sandbox, make_writable};
-use reg::encoding::{b64_encode, to_canonical_vec};
-use reg::entry::{Body, Entry, Header, KeyRef, KeyTrust, Role};
-use reg::envelope::{self, Envelope, Kind};
-use reg::keys::SecretKey;
-use reg::ledger::{Checkpoint, read_checkpoint, read_ids};
+use reg::crypto::envelope::{self, Envelope, Kind};
+use reg::crypto::keys::SecretKey;
+use reg::format::entry::{Body, Entry, Header, KeyRef, KeyTrust, Role};
+use reg::format::id::ObjectId;
+use reg::repo::ledger::{Checkpoint, read_checkpoint, read_ids};
+use reg::repo::store::Store;
 use reg::state::State;
-use reg::store::{ObjectId, Store};
+use reg::util::encoding::{b64_encode, to_canonical_vec};
 use std::fs;
 
 /// A registry with five entries: genesis, operator, publisher, a second root, its revocation.
@@ -37,7 +38,7 @@ fn verify_fails(s: &Sandbox, needle: &str) -> String {
 }
 
 fn load_secret(s: &Sandbox, name: &str) -> SecretKey {
-    reg::keys::load_secret(&s.join(name), &mut |_| None).unwrap()
+    reg::crypto::keys::load_secret(&s.join(name), &mut |_| None).unwrap()
 }
 
 /// Appends a forged entry signed by `key` (and a checkpoint it signs), as an attacker holding
@@ -316,7 +317,7 @@ fn a_non_canonical_re_encoding_of_an_entry_is_named() {
     // original bytes, and the canonical check names it first.
     let mut env: Envelope = serde_json::from_slice(&original).unwrap();
     let payload: serde_json::Value =
-        serde_json::from_slice(&reg::encoding::b64_decode(&env.payload).unwrap()).unwrap();
+        serde_json::from_slice(&reg::util::encoding::b64_decode(&env.payload).unwrap()).unwrap();
     env.payload = b64_encode(&serde_json::to_vec_pretty(&payload).unwrap());
     let new_id = store.put_bytes(&to_canonical_vec(&env).unwrap()).unwrap();
     ids2[2] = new_id.to_string();

@@ -39,7 +39,7 @@ fn observation(metrics: usize, notes_chars: usize) -> serde_json::Value {
         "baseline": "blake3:af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262",
         "samples": 1000,
         "metrics": metrics,
-        "notes": "\u{1D11E}".repeat(reg::drift::MAX_NOTES_CHARS),
+        "notes": "\u{1D11E}".repeat(reg::format::observation::MAX_NOTES_CHARS),
     })
 }
 
@@ -210,29 +210,41 @@ fn the_schemas_state_the_limits_the_code_enforces() {
     };
     let m = read("bundle-manifest.schema.json");
     let p = &m["properties"];
-    assert_eq!(p["artifacts"]["maxItems"], reg::manifest::MAX_ARTIFACTS);
+    assert_eq!(
+        p["artifacts"]["maxItems"],
+        reg::format::manifest::MAX_ARTIFACTS
+    );
     assert_eq!(
         p["artifacts"]["items"]["properties"]["path"]["maxLength"],
-        reg::manifest::MAX_PATH_LEN
+        reg::format::manifest::MAX_PATH_LEN
     );
-    assert_eq!(p["version"]["maxLength"], reg::names::MAX_VERSION_LEN);
-    assert_eq!(p["name"]["maxLength"], reg::names::MAX_NAME_LEN);
-    let name_rule = format!("{{0,{}}}$", reg::names::MAX_NAME_LEN - 1);
+    assert_eq!(
+        p["version"]["maxLength"],
+        reg::format::names::MAX_VERSION_LEN
+    );
+    assert_eq!(p["name"]["maxLength"], reg::format::names::MAX_NAME_LEN);
+    let name_rule = format!("{{0,{}}}$", reg::format::names::MAX_NAME_LEN - 1);
     assert!(p["name"]["pattern"].as_str().unwrap().ends_with(&name_rule));
-    let limit = reg::manifest::MANIFEST_LIMIT.to_string();
+    let limit = reg::format::manifest::MANIFEST_LIMIT.to_string();
     assert!(m["description"].as_str().unwrap().contains(&limit));
 
     let d = read("drift-observation.schema.json");
     let p = &d["properties"];
-    assert_eq!(p["metrics"]["maxItems"], reg::drift::MAX_METRICS);
-    assert_eq!(p["notes"]["maxLength"], reg::drift::MAX_NOTES_CHARS);
+    assert_eq!(
+        p["metrics"]["maxItems"],
+        reg::format::observation::MAX_METRICS
+    );
+    assert_eq!(
+        p["notes"]["maxLength"],
+        reg::format::observation::MAX_NOTES_CHARS
+    );
     assert_eq!(
         p["metrics"]["items"]["properties"]["notes"]["maxLength"],
-        reg::drift::MAX_METRIC_NOTES_CHARS
+        reg::format::observation::MAX_METRIC_NOTES_CHARS
     );
-    assert_eq!(p["slot"]["maxLength"], reg::names::MAX_NAME_LEN);
+    assert_eq!(p["slot"]["maxLength"], reg::format::names::MAX_NAME_LEN);
     assert!(p["slot"]["pattern"].as_str().unwrap().ends_with(&name_rule));
-    let limit = reg::ledger::ENTRY_LIMIT.to_string();
+    let limit = reg::repo::ledger::ENTRY_LIMIT.to_string();
     assert!(d["description"].as_str().unwrap().contains(&limit));
 }
 

@@ -34,6 +34,7 @@ mod ingest;
 mod input_rules;
 mod interop;
 mod key_canon;
+mod layers;
 mod ledger_tamper;
 mod lifecycle;
 mod limits;

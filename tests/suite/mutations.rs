@@ -5,13 +5,13 @@
 
 use crate::craft;
 use crate::util::{Sandbox, snapshot};
-use reg::encoding::b64_encode;
-use reg::entry::{Body, Entry, Header, KeyRef, KeyTrust, Role, Transition};
-use reg::envelope::{Envelope, SignatureEntry, pae};
-use reg::keys::{Fingerprint, SecretKey};
-use reg::lifecycle::LifecycleState;
+use reg::crypto::envelope::{Envelope, SignatureEntry, pae};
+use reg::crypto::keys::{Fingerprint, SecretKey};
+use reg::format::entry::{Body, Entry, Header, KeyRef, KeyTrust, Role, Transition};
+use reg::format::id::ObjectId;
+use reg::format::lifecycle::LifecycleState;
 use reg::state::State;
-use reg::store::ObjectId;
+use reg::util::encoding::b64_encode;
 use std::fs;
 use std::path::Path;
 
@@ -20,11 +20,11 @@ const TIME: &str = "2026-01-01T00:00:00Z";
 /// The state the sandbox's ledger gives, replayed here entry by entry (no signature checks:
 /// the forger needs the state, not a proof).
 pub(crate) fn replayed(s: &Sandbox) -> State {
-    let store = reg::store::Store::new(&s.dot());
+    let store = reg::repo::store::Store::new(&s.dot());
     let mut state: Option<State> = None;
     for line in s.ledger_ids() {
         let id: ObjectId = line.parse().unwrap();
-        let entry = reg::ledger::read_entry(&store, &id).unwrap();
+        let entry = reg::repo::ledger::read_entry(&store, &id).unwrap();
         match state.as_mut() {
             None => state = Some(State::from_genesis(id, &entry).unwrap().0),
             Some(st) => st.apply(id, &entry).unwrap(),
@@ -86,7 +86,7 @@ pub(crate) fn store_and_list(s: &Sandbox, bytes: &[u8]) -> ObjectId {
 /// Writes a checkpoint for `state` signed by `key` (the head entry's signer), committing to the
 /// state's true hash: a replay that skipped the check under test would accept it.
 pub(crate) fn checkpoint(s: &Sandbox, state: &State, key: &SecretKey) {
-    let cp = reg::ledger::sign_checkpoint(state, state.hash(), TIME.into(), key).unwrap();
+    let cp = reg::repo::ledger::sign_checkpoint(state, state.hash(), TIME.into(), key).unwrap();
     fs::write(s.dot().join("checkpoint"), cp).unwrap();
 }
 
@@ -554,7 +554,7 @@ fn a_ledger_longer_than_one_replay_chunk_verifies_and_a_forgery_in_its_second_ch
                 seq: state.seq + 1,
                 time: TIME.into(),
             },
-            body: Body::Policy(reg::entry::Policy {
+            body: Body::Policy(reg::format::entry::Policy {
                 policy: Default::default(),
                 reason: format!("policy {n}"),
             }),
@@ -630,14 +630,17 @@ fn an_entry_whose_prev_names_another_entry_is_named_with_both_ids() {
             seq: state.seq + 1,
             time: TIME.into(),
         },
-        body: Body::Policy(reg::entry::Policy {
+        body: Body::Policy(reg::format::entry::Policy {
             policy: Default::default(),
             reason: "spliced".into(),
         }),
     };
-    let bytes =
-        reg::envelope::sign_bytes(entry.body.kind(), &entry.to_payload().unwrap(), &root_key)
-            .unwrap();
+    let bytes = reg::crypto::envelope::sign_bytes(
+        entry.body.kind(),
+        &entry.to_payload().unwrap(),
+        &root_key,
+    )
+    .unwrap();
     let id = store_and_list(&s, &bytes);
     // The checkpoint covers it, committing to the state a replay that ignored `prev` would reach.
     let mut after = state.clone();

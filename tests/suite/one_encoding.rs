@@ -8,11 +8,12 @@
 
 use crate::craft::{file, good_tar, load, manifest_for};
 use crate::util::Sandbox;
-use reg::encoding::to_canonical_vec;
-use reg::entry::Entry;
-use reg::envelope::{self, Kind, Unverified};
-use reg::ledger::{Checkpoint, read_ids, replay};
-use reg::store::{ObjectId, Store};
+use reg::crypto::envelope::{self, Kind, Unverified};
+use reg::format::entry::Entry;
+use reg::format::id::ObjectId;
+use reg::repo::ledger::{Checkpoint, read_ids, replay};
+use reg::repo::store::Store;
+use reg::util::encoding::to_canonical_vec;
 use std::fs;
 
 /// A format-2 registry with root, operator, publisher and reporter keys and `det@1.0.0`.

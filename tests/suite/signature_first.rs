@@ -3,9 +3,9 @@
 
 use crate::craft::{file, good_tar, load, manifest_for};
 use crate::util::Sandbox;
-use reg::encoding::to_canonical_vec;
-use reg::envelope::{self, Kind};
-use reg::keys::SecretKey;
+use reg::crypto::envelope::{self, Kind};
+use reg::crypto::keys::SecretKey;
+use reg::util::encoding::to_canonical_vec;
 use std::fs;
 
 /// A bundle whose manifest breaks the schema (an unknown model type, no uses), signed by `key`.

@@ -5,8 +5,8 @@
 
 use crate::craft::{file, good_tar, load, manifest_for};
 use crate::util::Sandbox;
-use reg::encoding::to_canonical_vec;
-use reg::envelope::{self, Kind};
+use reg::crypto::envelope::{self, Kind};
+use reg::util::encoding::to_canonical_vec;
 use std::fs;
 
 #[test]

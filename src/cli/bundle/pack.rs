@@ -2,8 +2,8 @@
 
 use super::super::{bundle_passphrase, load_key};
 use reg::bundle::pack::{Encryption, Metadata, pack};
-use reg::keys::{KeyText, key_text_kind, parse_age_recipient};
-use reg::manifest::Provenance;
+use reg::crypto::keys::{KeyText, key_text_kind, parse_age_recipient};
+use reg::format::manifest::Provenance;
 use std::path::Path;
 use std::path::PathBuf;
 
@@ -61,9 +61,9 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let mut meta: Metadata = match &args.metadata {
-        Some(p) => reg::encoding::parse_json_strict(&reg::fsutil::read_small(
+        Some(p) => reg::util::encoding::parse_json_strict(&reg::util::fsutil::read_small(
             p,
-            reg::manifest::MANIFEST_LIMIT,
+            reg::format::manifest::MANIFEST_LIMIT,
         )?)
         .and_then(|v| Ok(serde_json::from_value(v)?))
         .map_err(|e| anyhow::anyhow!("metadata file `{}`: {e}", p.display()))?,
@@ -150,7 +150,7 @@ const RECIPIENTS_FILE_LIMIT: u64 = 1024 * 1024;
 /// and what was found there, never the line's text: a secret passed by mistake stays unprinted.
 fn recipients_file(path: &Path) -> anyhow::Result<Vec<age::x25519::Recipient>> {
     let name = path.display();
-    let bytes = reg::fsutil::read_small(path, RECIPIENTS_FILE_LIMIT)
+    let bytes = reg::util::fsutil::read_small(path, RECIPIENTS_FILE_LIMIT)
         .map_err(|e| anyhow::anyhow!("recipients file: {e}"))?;
     let text = String::from_utf8(bytes)
         .map_err(|_| anyhow::anyhow!("recipients file `{name}` is not text"))?;

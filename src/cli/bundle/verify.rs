@@ -18,7 +18,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let publisher = reg::keys::load_public(&args.publisher)?;
+    let publisher = reg::crypto::keys::load_public(&args.publisher)?;
     let (identities, mut passphrase) = identities_and_passphrase(&args.identities)?;
     let mut decryption = bundle::Decryption {
         identities,

@@ -12,7 +12,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let mut source = passphrase_source();
-    let fp = reg::keys::fingerprint_file(&args.file, &mut source)?;
+    let fp = reg::crypto::keys::fingerprint_file(&args.file, &mut source)?;
     outln!("{fp}");
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `reg key gen`: a new ed25519 signing key pair, or an age identity for encrypted bundles.
 
 use age::secrecy::ExposeSecret as _;
-use reg::keys::{SecretKey, write_key_pair};
+use reg::crypto::keys::{SecretKey, write_key_pair};
 use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use zeroize::Zeroizing;

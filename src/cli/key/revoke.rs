@@ -1,8 +1,8 @@
 //! `reg key revoke`: a root key revokes a key, for good.
 
 use super::super::{Context, load_key};
-use reg::entry::{Body, KeyRevoke};
-use reg::keys::Fingerprint;
+use reg::crypto::keys::Fingerprint;
+use reg::format::entry::{Body, KeyRevoke};
 use std::path::PathBuf;
 
 /// Revoke a key: its signatures made after this entry are invalid; signed by a root key

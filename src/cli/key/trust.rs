@@ -1,8 +1,8 @@
 //! `reg key trust`: a root key grants a key a role.
 
 use super::super::{Context, load_key};
-use reg::encoding::b64_encode;
-use reg::entry::{Body, KeyRef, KeyTrust, Role};
+use reg::format::entry::{Body, KeyRef, KeyTrust, Role};
+use reg::util::encoding::b64_encode;
 use std::path::PathBuf;
 
 /// Trust a public key for a role (root, publisher, operator, reporter); signed by a root key
@@ -43,7 +43,7 @@ impl From<RoleArg> for Role {
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
-    let public = reg::keys::load_public(&args.public_key)?;
+    let public = reg::crypto::keys::load_public(&args.public_key)?;
     let key = load_key(&args.key)?;
     let reg = ctx.open()?;
     let role = Role::from(args.role);

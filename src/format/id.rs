@@ -1,0 +1,80 @@
+//! Object ids: the BLAKE3-256 of an object's exact bytes (FORMAT.md §3), so that an artifact's
+//! id is what `b3sum` prints.
+
+use crate::util::encoding::{hex, is_lower_hex};
+use std::fmt;
+use std::str::FromStr;
+
+/// A 32-byte BLAKE3 object id.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectId([u8; 32]);
+
+impl ObjectId {
+    /// The id of `bytes`.
+    pub fn of(bytes: &[u8]) -> Self {
+        ObjectId(*blake3::hash(bytes).as_bytes())
+    }
+
+    /// The raw 32 bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Wraps a finished BLAKE3 hash.
+    pub fn from_hash(hash: blake3::Hash) -> Self {
+        ObjectId(*hash.as_bytes())
+    }
+}
+
+impl fmt::Display for ObjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex(&self.0))
+    }
+}
+
+impl fmt::Debug for ObjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ObjectId({self})")
+    }
+}
+
+/// Text that is not 64 lowercase hex digits.
+#[derive(Debug, thiserror::Error)]
+#[error("`{0}` is not an object id (64 lowercase hex digits)")]
+pub struct BadObjectId(pub String);
+
+impl FromStr for ObjectId {
+    type Err = BadObjectId;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if !is_lower_hex(s, 64) {
+            return Err(BadObjectId(s.to_string()));
+        }
+        // is_lower_hex checked every digit above.
+        let nibble = |c: u8| {
+            if c.is_ascii_digit() {
+                c - b'0'
+            } else {
+                c - b'a' + 10
+            }
+        };
+        let b = s.as_bytes();
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = (nibble(b[2 * i]) << 4) | nibble(b[2 * i + 1]);
+        }
+        Ok(ObjectId(out))
+    }
+}
+
+impl serde::Serialize for ObjectId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ObjectId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}

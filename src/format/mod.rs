@@ -1,0 +1,13 @@
+//! The on-disk vocabulary as plain data (FORMAT.md): object ids, ledger entries, the lifecycle
+//! table, manifests and the claims their records make, artifact formats, drift observations,
+//! names and the embedded schemas. Parsing and checking a document in isolation, no I/O.
+
+pub mod claim;
+pub mod entry;
+pub mod formats;
+pub mod id;
+pub mod lifecycle;
+pub mod manifest;
+pub mod names;
+pub mod observation;
+pub mod schema;

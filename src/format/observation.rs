@@ -1,0 +1,65 @@
+//! Drift observations as data (FORMAT.md §5.9): the limits and the rules an observation must
+//! meet, checked without the registry. reg stores observations; it never computes drift.
+
+use serde_json::{Map, Value};
+
+/// Most metrics in one observation (`maxItems` of `metrics` in the schema).
+pub const MAX_METRICS: usize = 256;
+
+/// Longest `notes` of an observation, in characters (`maxLength` in the schema).
+pub const MAX_NOTES_CHARS: usize = 4096;
+
+/// Longest `notes` of a metric, in characters (`maxLength` in the schema).
+pub const MAX_METRIC_NOTES_CHARS: usize = 1024;
+
+/// Largest observation file `reg drift record` reads: bounded, so that a huge file is not read
+/// whole, yet above [`crate::crypto::envelope::ENTRY_LIMIT`] (a file may be laid out with whitespace), so
+/// that an observation too large for its entry is refused by the entry's own clear message.
+pub const OBSERVATION_FILE_LIMIT: u64 = 16 * crate::crypto::envelope::ENTRY_LIMIT;
+
+/// Parses an observation as given by a reporter (any JSON layout), refusing duplicate keys as
+/// every other input does (a duplicate would let two tools read two different observations).
+pub fn parse_observation(bytes: &[u8]) -> Result<Value, crate::util::encoding::EncodingError> {
+    crate::util::encoding::parse_json_strict(bytes)
+}
+
+/// The observation's times that break the format (FORMAT.md §2, §5.9): `window.start` and
+/// `window.end` are real times of the grammar, and the window does not end before it starts.
+/// Fields that are absent or not strings are the schema's to report.
+pub fn time_violations(observation: &Map<String, Value>) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(window) = observation.get("window").and_then(Value::as_object) else {
+        return out;
+    };
+    let mut times = [None, None];
+    for (i, field) in ["start", "end"].into_iter().enumerate() {
+        if let Some(text) = window.get(field).and_then(Value::as_str) {
+            times[i] = crate::util::encoding::parse_rfc3339(text);
+            if times[i].is_none() {
+                out.push(format!(
+                    "/window/{field}: `{}` is not a time of the format (YYYY-MM-DDTHH:MM:SSZ, a real date, year 1970 to 9999)",
+                    crate::util::encoding::echo(text)
+                ));
+            }
+        }
+    }
+    if let [Some(start), Some(end)] = times
+        && end < start
+    {
+        out.push("/window: the window ends before it starts".into());
+    }
+    out
+}
+
+/// Every problem of an observation that can be known without the registry: the schema's
+/// violations, then the time rules.
+pub fn violations(observation: &Map<String, Value>) -> Vec<String> {
+    let value = Value::Object(observation.clone());
+    let mut out = crate::format::schema::violations(
+        crate::format::schema::Schema::DriftObservation,
+        &value,
+        "observation",
+    );
+    out.extend(time_violations(observation));
+    out
+}

@@ -1,0 +1,349 @@
+//! The load gate: a file may be loaded only if its bytes, hashed now, are an artifact of an
+//! approved model (PROMOTED; DEPRECATED with a warning), and, with a slot or model given, of
+//! that one. Nothing about the file but its bytes is trusted: not its name, not a timestamp, not
+//! a cached hash.
+//!
+//! [`open_verified`] is the API consumers use: it copies the file into a private, unlinked
+//! temporary file while hashing it and hands back that copy, so a file swapped on disk between
+//! the check and the use is never what gets loaded.
+
+pub mod decision_log;
+
+use crate::crypto::keys::Fingerprint;
+use crate::format::id::ObjectId;
+use crate::format::lifecycle::LifecycleState;
+use crate::repo::registry::{Registry, RegistryError};
+use crate::repo::store::{CopyError, hash_parallel as hash_reader};
+use crate::repo::trust::PinStatus;
+use crate::state::State;
+use crate::util::fsutil::{IoContext, IoError};
+use serde::{Deserialize, Serialize};
+use std::fs::File;
+use std::io::{self, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+/// Which models may vouch for a file.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    /// Any approved model holding it.
+    Any,
+    /// The active model of this slot (what consumers should use).
+    Slot(String),
+    /// This model.
+    Model(ObjectId),
+}
+
+/// Why the gate allowed or denied a file, as a stable word scripts can match (the `reason`
+/// sentence is for people and may change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Code {
+    /// ALLOW: an artifact of a PROMOTED model.
+    Promoted,
+    /// ALLOW with a warning: an artifact of a DEPRECATED model.
+    Deprecated,
+    /// DENY: the registry is not pinned on this host, so its answer proves nothing.
+    Unpinned,
+    /// DENY: the slot has no active model.
+    NoActiveModel,
+    /// DENY: no registered model holds these bytes.
+    NotRegistered,
+    /// DENY: the bytes are no artifact of the slot's active model, or of the model named.
+    OutOfScope,
+    /// DENY: the model is REGISTERED, not approved.
+    NotApproved,
+    /// DENY: the model is REVOKED.
+    Revoked,
+}
+
+impl Code {
+    /// The word, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Promoted => "promoted",
+            Code::Deprecated => "deprecated",
+            Code::Unpinned => "unpinned",
+            Code::NoActiveModel => "no-active-model",
+            Code::NotRegistered => "not-registered",
+            Code::OutOfScope => "out-of-scope",
+            Code::NotApproved => "not-approved",
+            Code::Revoked => "revoked",
+        }
+    }
+}
+
+/// The gate's answer for one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Decision {
+    /// The file as given.
+    pub path: PathBuf,
+    /// Its BLAKE3, computed now.
+    pub hash: ObjectId,
+    /// ALLOW or DENY.
+    pub allowed: bool,
+    /// Why, as a stable word.
+    pub code: Code,
+    /// The model that vouches for it (or, when denied, the one it belongs to), as `name@version`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Its record id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<ObjectId>,
+    /// Why.
+    pub reason: String,
+    /// A warning that goes with an ALLOW (a DEPRECATED model).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// What the verified `state` says about a file whose bytes hash to `hash`.
+///
+/// This is the registry's answer only: it does not know whether the host trusts the registry.
+/// A consumer asks a [`Gate`], which also refuses a registry this host has not pinned.
+pub fn decide(state: &State, path: &Path, hash: ObjectId, scope: &Scope) -> Decision {
+    let mut d = Decision {
+        path: path.to_path_buf(),
+        hash,
+        allowed: false,
+        code: Code::NotRegistered,
+        model: None,
+        record: None,
+        reason: String::new(),
+        warning: None,
+    };
+    let candidates: Vec<ObjectId> = match scope {
+        Scope::Any => state
+            .models
+            .iter()
+            .filter(|(_, m)| m.artifacts.binary_search(&hash).is_ok())
+            .map(|(id, _)| *id)
+            .collect(),
+        Scope::Slot(slot) => match state.slots.get(slot) {
+            Some(s) => vec![s.model],
+            None => {
+                d.code = Code::NoActiveModel;
+                d.reason = format!("slot `{slot}` has no active model");
+                return d;
+            }
+        },
+        Scope::Model(id) => vec![*id],
+    };
+    // The best candidate: an approved model first, PROMOTED before DEPRECATED.
+    let rank = |s: LifecycleState| match s {
+        LifecycleState::Promoted => 0,
+        LifecycleState::Deprecated => 1,
+        LifecycleState::Registered => 2,
+        LifecycleState::Revoked => 3,
+    };
+    let best = candidates
+        .iter()
+        .filter_map(|id| state.models.get(id).map(|m| (id, m)))
+        .filter(|(_, m)| m.artifacts.binary_search(&hash).is_ok())
+        .min_by_key(|(_, m)| rank(m.state));
+    let Some((id, m)) = best else {
+        if !matches!(scope, Scope::Any) {
+            d.code = Code::OutOfScope;
+        }
+        d.reason = match scope {
+            Scope::Any => "its bytes are no artifact of any registered model".into(),
+            Scope::Slot(slot) => format!(
+                "its bytes are no artifact of {}, the active model of slot `{slot}`",
+                state.spec(&candidates[0])
+            ),
+            Scope::Model(id) => format!("its bytes are no artifact of {}", state.spec(id)),
+        };
+        return d;
+    };
+    d.model = Some(format!("{}@{}", m.name, m.version));
+    d.record = Some(*id);
+    match m.state {
+        LifecycleState::Promoted => {
+            d.allowed = true;
+            d.code = Code::Promoted;
+            d.reason = "an artifact of a PROMOTED model".into();
+        }
+        LifecycleState::Deprecated => {
+            d.allowed = true;
+            d.code = Code::Deprecated;
+            d.reason = "an artifact of a DEPRECATED model".into();
+            d.warning = Some(format!(
+                "{}@{} is DEPRECATED: plan its replacement",
+                m.name, m.version
+            ));
+        }
+        LifecycleState::Registered => {
+            d.code = Code::NotApproved;
+            d.reason = "its model is REGISTERED, not approved".into();
+        }
+        LifecycleState::Revoked => {
+            d.code = Code::Revoked;
+            d.reason = "its model is REVOKED".into();
+        }
+    }
+    d
+}
+
+/// How a [`Gate`] treats the host's trust in the registry.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GateOptions {
+    /// Decide on a registry this host has not pinned (checked only against itself) instead of
+    /// denying everything. Anyone can make a registry that vouches for any file, so this is for
+    /// tests and first looks, never for a production gate.
+    pub allow_unpinned: bool,
+}
+
+/// The load gate of one registry as this host trusts it: the verified state, and whether its
+/// genesis root is pinned (`--trust`, `REG_TRUST` or the host trust file).
+///
+/// Fail closed: a registry that is not pinned vouches only for itself, and a medium can carry a
+/// registry made with anybody's root key, so every file is denied (code `unpinned`) unless
+/// [`GateOptions::allow_unpinned`] says otherwise.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    state: State,
+    pinned: bool,
+    registry: ObjectId,
+    root: Fingerprint,
+    opts: GateOptions,
+}
+
+impl Gate {
+    /// The gate of an opened registry: verifies its state (the fast path when this host
+    /// verified its checkpoint before).
+    pub fn new(reg: &Registry, opts: GateOptions) -> Result<Gate, RegistryError> {
+        Ok(Gate {
+            state: reg.state()?,
+            pinned: *reg.pin() != PinStatus::Unpinned,
+            registry: *reg.id(),
+            root: reg.root().clone(),
+            opts,
+        })
+    }
+
+    /// The verified state the gate decides on.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Whether the registry's genesis root is pinned on this host.
+    pub fn pinned(&self) -> bool {
+        self.pinned
+    }
+
+    /// Decides for a file whose bytes hash to `hash`.
+    pub fn decide(&self, path: &Path, hash: ObjectId, scope: &Scope) -> Decision {
+        if !self.pinned && !self.opts.allow_unpinned {
+            return Decision {
+                path: path.to_path_buf(),
+                hash,
+                allowed: false,
+                code: Code::Unpinned,
+                model: None,
+                record: None,
+                reason: format!(
+                    "registry {} (root {}) is not pinned on this host, so its answer proves nothing",
+                    self.registry, self.root
+                ),
+                warning: None,
+            };
+        }
+        let mut d = decide(&self.state, path, hash, scope);
+        if d.allowed && !self.pinned {
+            let note = format!(
+                "allowed by registry {} (root {}), which is not pinned on this host",
+                self.registry, self.root
+            );
+            d.warning = Some(match d.warning.take() {
+                Some(w) => format!("{w}; {note}"),
+                None => note,
+            });
+        }
+        d
+    }
+
+    /// Opens `path` for loading through the gate: see [`open_verified`].
+    pub fn open_verified(&self, path: &Path, scope: &Scope) -> Result<VerifiedArtifact, GateError> {
+        // Never through a link, never blocking on a FIFO: only a regular file's bytes are loaded.
+        let mut source = crate::util::fsutil::open_regular(path)?;
+        let mut copy = tempfile::tempfile().ctx("create private copy of", path)?;
+        let hash = hash_reader(&mut source, &mut copy).map_err(|e| match e {
+            CopyError::Read(e) => IoError::from_source("read", path, e),
+            CopyError::Write(e) => IoError::from_source("write private copy of", path, e),
+        })?;
+        let decision = self.decide(path, hash, scope);
+        if !decision.allowed {
+            return Err(GateError::Denied(Box::new(decision)));
+        }
+        copy.seek(SeekFrom::Start(0))
+            .ctx("rewind private copy of", path)?;
+        Ok(VerifiedArtifact {
+            decision,
+            file: copy,
+        })
+    }
+}
+
+/// Errors of the gate's file handling.
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    /// I/O on the file.
+    #[error(transparent)]
+    Io(#[from] IoError),
+    /// The file was denied.
+    #[error("`{}` denied ({}): {}", .0.path.display(), .0.code.as_str(), .0.reason)]
+    Denied(Box<Decision>),
+    /// The registry's state could not be verified (boxed: the variant is large and rare).
+    #[error(transparent)]
+    Registry(Box<RegistryError>),
+}
+
+impl From<RegistryError> for GateError {
+    fn from(e: RegistryError) -> Self {
+        GateError::Registry(Box::new(e))
+    }
+}
+
+/// Reads a file through its handle (never a mapping a writer could change underneath) and
+/// returns its BLAKE3. Large reads are hashed on every core.
+///
+/// The file is opened without following a link and only if it is a regular file
+/// ([`crate::util::fsutil::open_regular`]): the gate answers for the bytes at that name, and a FIFO
+/// or device never makes it wait.
+pub fn hash_file(path: &Path) -> Result<ObjectId, IoError> {
+    let file = crate::util::fsutil::open_regular(path)?;
+    let len = file.metadata().ctx("stat", path)?.len();
+    let mut file =
+        crate::util::progress::Reader::new(file, crate::util::progress::task("hashing", Some(len)));
+    let hashed = if len < crate::repo::store::PARALLEL_FROM {
+        crate::repo::store::copy_hashing(&mut file, &mut io::sink()).map(|(id, _)| id)
+    } else {
+        hash_reader(&mut file, &mut io::sink())
+    };
+    hashed.map_err(|e| match e {
+        CopyError::Read(e) | CopyError::Write(e) => IoError::from_source("read", path, e),
+    })
+}
+
+/// A file the gate allowed: a private copy of exactly the bytes that were hashed.
+#[derive(Debug)]
+pub struct VerifiedArtifact {
+    /// The decision.
+    pub decision: Decision,
+    /// The private copy, positioned at its start.
+    pub file: File,
+}
+
+/// Opens `path` for loading, through the gate of `reg`: copies it into a private unlinked
+/// temporary file while hashing it, decides on that hash, and hands back the copy only when
+/// allowed. A file replaced on disk after this returns cannot change what the caller reads.
+///
+/// Fails closed: a registry this host has not pinned denies every file (code `unpinned`) unless
+/// `opts.allow_unpinned`. A consumer checking many files builds one [`Gate`] instead.
+pub fn open_verified(
+    reg: &Registry,
+    path: &Path,
+    scope: &Scope,
+    opts: GateOptions,
+) -> Result<VerifiedArtifact, GateError> {
+    Gate::new(reg, opts)?.open_verified(path, scope)
+}

@@ -1,0 +1,317 @@
+//! `reg add`: admitting a model (FORMAT.md §7.5).
+//!
+//! The order is the point: the operator's authority is checked first, the publisher's signature
+//! before any artifact byte is read, every artifact is staged and compared with the manifest,
+//! and only then, under the writer lock and against the state as it is then, do the staged files
+//! become objects and the `add` entry is committed. Any refusal before that drops the staged
+//! files, leaving the registry exactly as it was.
+
+use crate::bundle::{self, Bundle, BundleError, Decryption, Stage, Staging};
+use crate::crypto::envelope::Unverified;
+use crate::crypto::keys::SecretKey;
+use crate::format::entry::{Add, Body, Role};
+use crate::format::id::ObjectId;
+use crate::format::manifest::{MANIFEST_LIMIT, SignedManifest};
+use crate::repo::registry::{Registry, RegistryError};
+use crate::state::{State, StateError, decode_key};
+use std::path::Path;
+
+/// Why `reg add` refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AddError {
+    /// The bundle is refused.
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    /// The registry refuses (trust, ledger, lock, I/O).
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}
+
+impl From<StateError> for AddError {
+    fn from(e: StateError) -> Self {
+        AddError::Registry(RegistryError::Refused(e))
+    }
+}
+
+/// What `reg add` did.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The model was admitted.
+    Added {
+        /// The `add` entry's id.
+        entry: ObjectId,
+        /// Its seq.
+        seq: u64,
+        /// The record id.
+        record: ObjectId,
+        /// `name@version`.
+        spec: String,
+        /// BLAKE3 of the bundle as received.
+        bundle_hash: ObjectId,
+        /// Artifacts whose format runs code when loaded.
+        code_on_load: Vec<String>,
+    },
+    /// The same record is registered already, and the bundle was verified in full against it
+    /// (signature, every artifact's hash): nothing was written to the ledger, and any missing or
+    /// corrupt stored object of the model was restored from the bundle's verified bytes.
+    AlreadyRegistered {
+        /// `name@version`.
+        spec: String,
+        /// The record id.
+        record: ObjectId,
+        /// How many artifacts were verified.
+        artifacts: usize,
+        /// What was restored, for people (an artifact and its path, or the record), and its id.
+        restored: Vec<(String, ObjectId)>,
+        /// The model was purged: its artifact bytes were destroyed on purpose and are not restored.
+        purged: bool,
+        /// The bundle's envelope, when it is not the record's but holds the same manifest signed
+        /// again (FORMAT.md §7.1): the same model, whose record stays the one registered.
+        resigned: Option<ObjectId>,
+    },
+}
+
+/// Checks that the manifest envelope is signed, once, by a key the state trusts as publisher:
+/// on the envelope alone, so that it runs before the payload is interpreted (FORMAT.md §7.5);
+/// the payload's `publisher` is then checked to be that signer.
+pub fn check_publisher(state: &State, envelope: &Unverified) -> Result<(), BundleError> {
+    let unauthorized = |why: String| Err(BundleError::Unauthorized(why));
+    let [(fp, _)] = envelope.signatures.as_slice() else {
+        return unauthorized(format!(
+            "a manifest has exactly one signature, the publisher's; this one has {}",
+            envelope.signatures.len()
+        ));
+    };
+    let Some(ks) = state.keys.get(fp) else {
+        return unauthorized(format!(
+            "publisher key {fp} is not trusted by this registry"
+        ));
+    };
+    if let Some(at) = ks.revoked {
+        return unauthorized(format!("publisher key {fp} was revoked at entry {at}"));
+    }
+    if !ks.roles.contains(&Role::Publisher) {
+        let roles: Vec<&str> = ks.roles.iter().map(|r| r.name()).collect();
+        return unauthorized(format!(
+            "key {fp} is trusted as {} but not as publisher",
+            roles.join(", ")
+        ));
+    }
+    let key =
+        decode_key(fp, &ks.public_key).map_err(|e| BundleError::Unauthorized(e.to_string()))?;
+    envelope
+        .verify_single(&key)
+        .map_err(|e| BundleError::Unauthorized(format!("does not verify: {e}")))
+}
+
+/// Which registered record a manifest is, if any (FORMAT.md §7.1: a model is its signed payload,
+/// the manifest, not the envelope around it): the record itself, or a registered record of the
+/// same `name@version` whose payload is byte for byte this one's (the same manifest signed again:
+/// ed25519 verification cannot tell two signatures of one message apart, so a publisher can mint
+/// any number of envelopes for it). `None`: new. Refused: a `name@version` held by another
+/// manifest, or held by a record whose object cannot be read, so cannot be compared.
+fn registered_as(
+    reg: &Registry,
+    state: &State,
+    signed: &SignedManifest,
+) -> Result<Option<ObjectId>, StateError> {
+    let record = ObjectId::of(&signed.bytes);
+    if state.models.contains_key(&record) {
+        return Ok(Some(record));
+    }
+    let m = &signed.manifest;
+    let Some((other, _)) = state.find(&m.name, &m.version) else {
+        return Ok(None);
+    };
+    let other = *other;
+    let stored = reg
+        .store()
+        .get(&other, MANIFEST_LIMIT)
+        .map_err(|e| e.to_string())
+        .and_then(|b| Unverified::parse(&b).map_err(|e| e.to_string()));
+    match stored {
+        Ok(env) if env.kind == signed.envelope.kind && env.payload == signed.envelope.payload => {
+            Ok(Some(other))
+        }
+        Ok(_) => Err(StateError::NameTaken {
+            spec: m.spec(),
+            record: other,
+        }),
+        Err(e) => Err(StateError::Invalid(format!(
+            "{} is registered as record {other}, which cannot be read ({e}), so this bundle cannot be compared with it; hint: re-add the bundle that holds record {other} to restore it, and see `reg fsck`",
+            m.spec()
+        ))),
+    }
+}
+
+/// Ingests the bundle at `path`, signed into the ledger by the operator `key`.
+pub fn add(
+    reg: &Registry,
+    path: &Path,
+    decryption: &mut Decryption<'_>,
+    key: &SecretKey,
+) -> Result<Outcome, AddError> {
+    let state = reg.state()?;
+    // The operator's authority first: no point reading gigabytes for a key that cannot sign.
+    let probe = Body::Add(Add {
+        artifacts: Vec::new(),
+        bundle: state.head,
+        name: String::new(),
+        record: state.head,
+        version: String::new(),
+    });
+    state.authorize(key.public().fingerprint(), &probe)?;
+
+    // A bundle of a model registered already is read and verified in full all the same: a
+    // tampered, truncated or re-packed copy must be refused, not waved through, and an intact
+    // one is what can repair the model's stored objects.
+    let mut stop: Option<AddError> = None;
+    let mut known: Option<ObjectId> = None;
+    let mut authorize = |stage: Stage<'_>| {
+        let m = match stage {
+            Stage::Signed(envelope) => return check_publisher(&state, envelope),
+            Stage::Parsed(m) => m,
+        };
+        match registered_as(reg, &state, m) {
+            Ok(k) => {
+                known = k;
+                Ok(())
+            }
+            Err(e) => {
+                stop = Some(e.into());
+                Err(BundleError::Stopped)
+            }
+        }
+    };
+    let read = bundle::read(
+        path,
+        decryption,
+        &mut authorize,
+        Staging::Store(reg.store()),
+    );
+    if let Some(e) = stop {
+        return Err(e);
+    }
+    let read: Bundle = read?;
+    if known.is_some() {
+        return repair(reg, read);
+    }
+    let refused: Vec<String> = bundle::refused_formats(&read, &state.policy.refuse_formats)
+        .map(|a| format!("`{}` ({})", a.path, a.format))
+        .collect();
+    if !refused.is_empty() {
+        return Err(BundleError::Policy(format!(
+            "the registry policy refuses these formats: {}",
+            refused.join(", ")
+        ))
+        .into());
+    }
+
+    let record = ObjectId::of(&read.manifest.bytes);
+    let m = read.manifest.manifest.clone();
+    crate::util::fsutil::failpoint("add:before-lock");
+    let tx = reg.begin()?;
+    // The state may have moved while the bundle was read: check again under the lock.
+    check_publisher(tx.state(), &read.manifest.envelope)?;
+    if registered_as(reg, tx.state(), &read.manifest)?.is_some() {
+        // Registered by another writer meanwhile: verify against it and repair, as above.
+        drop(tx);
+        return repair(reg, read);
+    }
+    // The entry says what the record says, by construction; the ledger's own rule for an add
+    // (FORMAT.md §5.6) is checked all the same, against the state under the lock, exactly as
+    // replay will check it, so that no writer can commit an entry readers refuse.
+    let fp = &read.manifest.manifest.publisher;
+    let publisher_key = tx
+        .state()
+        .keys
+        .get(fp)
+        .and_then(|ks| decode_key(fp, &ks.public_key).ok());
+    let claim = crate::format::claim::claim(&read.manifest, publisher_key.as_ref())
+        .map_err(|detail| StateError::RecordRefused { record, detail })?;
+    let add = Add {
+        artifacts: claim.artifacts.clone(),
+        bundle: read.bundle_hash,
+        name: m.name.clone(),
+        record,
+        version: m.version.clone(),
+    };
+    tx.state().check_record(&add, &claim)?;
+    let body = Body::Add(add);
+    tx.check(key, &body)?;
+    let code_on_load = read
+        .artifacts
+        .iter()
+        .filter(|c| c.artifact.format.runs_code_when_loaded())
+        .map(|c| c.artifact.path.clone())
+        .collect();
+    for checked in read.artifacts {
+        if let Some(staged) = checked.staged {
+            reg.store().commit(staged).map_err(RegistryError::from)?;
+        }
+    }
+    reg.store()
+        .put_bytes(&read.manifest.bytes)
+        .map_err(RegistryError::from)?;
+    let committed = tx.commit(key, body)?;
+    Ok(Outcome::Added {
+        entry: committed.id,
+        seq: committed.seq,
+        record,
+        spec: m.spec(),
+        bundle_hash: read.bundle_hash,
+        code_on_load,
+    })
+}
+
+/// A fully verified bundle of a registered model: restores, under the writer lock, any of the
+/// model's stored objects that is missing or corrupt from the bundle's verified bytes. Never
+/// writes to the ledger. A purged model's artifacts stay destroyed.
+fn repair(reg: &Registry, read: Bundle) -> Result<Outcome, AddError> {
+    let envelope = ObjectId::of(&read.manifest.bytes);
+    let tx = reg.begin()?;
+    // Models are never removed from the state: a record seen before is still there.
+    let record = registered_as(reg, tx.state(), &read.manifest)?
+        .ok_or(RegistryError::Refused(StateError::UnknownModel(envelope)))?;
+    let model = tx
+        .state()
+        .models
+        .get(&record)
+        .ok_or(RegistryError::Refused(StateError::UnknownModel(record)))?;
+    let purged = model.purged;
+    let mut restored = Vec::new();
+    let artifacts = read.artifacts.len();
+    if !purged {
+        for checked in read.artifacts {
+            if let Some(staged) = checked.staged {
+                let id = staged.id();
+                if reg.store().restore(staged).map_err(RegistryError::from)? {
+                    restored.push((
+                        format!("artifact `{}`", checked.artifact.path.escape_debug()),
+                        id,
+                    ));
+                }
+            }
+        }
+    }
+    // The record is restored only from its own envelope; a re-signed one is another object,
+    // never stored (it was compared with the record, which is therefore intact).
+    if envelope == record {
+        let staged = reg
+            .store()
+            .stage(&mut &read.manifest.bytes[..])
+            .map_err(RegistryError::from)?;
+        if reg.store().restore(staged).map_err(RegistryError::from)? {
+            restored.push(("the record".into(), record));
+        }
+    }
+    drop(tx);
+    Ok(Outcome::AlreadyRegistered {
+        spec: read.manifest.manifest.spec(),
+        record,
+        artifacts,
+        restored,
+        purged,
+        resigned: (envelope != record).then_some(envelope),
+    })
+}

@@ -1,0 +1,133 @@
+//! Re-hashing a model's stored artifacts (`reg verify`) and writing them out (`reg checkout`),
+//! verifying every byte as it is copied.
+
+use crate::format::id::ObjectId;
+use crate::format::lifecycle::LifecycleState;
+use crate::format::manifest::{self, MANIFEST_LIMIT, SignedManifest};
+use crate::repo::registry::{Registry, RegistryError};
+use crate::repo::store::StoreError;
+use crate::state::ModelState;
+use crate::util::fsutil::{IoContext, IoError, fsync_dir};
+use std::path::{Path, PathBuf};
+
+/// Errors of verify and checkout.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckoutError {
+    /// The registry failed.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// An artifact is missing or corrupt.
+    #[error("artifact `{path}` of {spec}: {source}")]
+    Artifact {
+        /// `name@version`.
+        spec: String,
+        /// The artifact's path in the bundle.
+        path: String,
+        /// What is wrong.
+        #[source]
+        source: StoreError,
+    },
+    /// The destination exists.
+    #[error("`{0}` already exists; checkout writes a new directory")]
+    Exists(PathBuf),
+    /// A revoked model is never written out.
+    #[error("{0} is REVOKED: its artifacts are not to be used")]
+    Revoked(String),
+    /// I/O failed.
+    #[error(transparent)]
+    Io(#[from] IoError),
+}
+
+/// The record's manifest (hash-checked by the store, schema-checked on parse).
+fn manifest_of(reg: &Registry, id: &ObjectId) -> Result<manifest::Manifest, RegistryError> {
+    let bytes = reg.store().get(id, MANIFEST_LIMIT)?;
+    let signed = SignedManifest::parse(bytes).map_err(|e| RegistryError::Config {
+        path: reg.store().path(id),
+        detail: format!("record {id}: {e}"),
+    })?;
+    Ok(signed.manifest)
+}
+
+/// Re-hashes every stored artifact of a model; returns (path, size) of each.
+pub fn verify(
+    reg: &Registry,
+    id: &ObjectId,
+    model: &ModelState,
+) -> Result<Vec<(String, u64)>, CheckoutError> {
+    let spec = format!("{}@{}", model.name, model.version);
+    let mut out = Vec::new();
+    for a in manifest_of(reg, id)?.artifacts {
+        let aid: ObjectId = a.blake3.parse().map_err(|_| RegistryError::Config {
+            path: reg.store().path(id),
+            detail: format!("record {id}: bad artifact id"),
+        })?;
+        let size = reg
+            .store()
+            .copy_verified(&aid, &mut std::io::sink())
+            .map_err(|source| CheckoutError::Artifact {
+                spec: spec.clone(),
+                path: a.path.clone(),
+                source,
+            })?;
+        out.push((a.path, size));
+    }
+    Ok(out)
+}
+
+/// Writes a model's artifacts under `dest` (which must not exist), verifying while copying:
+/// into a temporary directory beside it, renamed into place only when every file verified.
+pub fn checkout(
+    reg: &Registry,
+    id: &ObjectId,
+    model: &ModelState,
+    dest: &Path,
+) -> Result<u64, CheckoutError> {
+    let spec = format!("{}@{}", model.name, model.version);
+    if model.state == LifecycleState::Revoked {
+        return Err(CheckoutError::Revoked(spec));
+    }
+    if std::fs::symlink_metadata(dest).is_ok() {
+        return Err(CheckoutError::Exists(dest.to_path_buf()));
+    }
+    let parent = dest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let staging = tempfile::Builder::new()
+        .prefix(".reg-checkout-")
+        .tempdir_in(parent)
+        .ctx("create temporary directory in", parent)?;
+    let mut total = 0;
+    let artifacts = manifest_of(reg, id)?.artifacts;
+    let task = crate::util::progress::task("copying", Some(artifacts.iter().map(|a| a.size).sum()));
+    for a in artifacts {
+        // Paths were checked at ingestion (FORMAT.md §7.3); check again before writing by name.
+        manifest::check_path(&a.path).map_err(|why| RegistryError::Config {
+            path: reg.store().path(id),
+            detail: format!("artifact path `{}`: {why}", a.path),
+        })?;
+        let aid: ObjectId = a.blake3.parse().map_err(|_| RegistryError::Config {
+            path: reg.store().path(id),
+            detail: "bad artifact id".into(),
+        })?;
+        let target = staging.path().join(&a.path);
+        if let Some(dir) = target.parent() {
+            std::fs::create_dir_all(dir).ctx("create directory", dir)?;
+        }
+        let mut file = std::fs::File::create(&target).ctx("create", &target)?;
+        total += reg
+            .store()
+            .copy_verified(&aid, &mut file)
+            .map_err(|source| CheckoutError::Artifact {
+                spec: spec.clone(),
+                path: a.path.clone(),
+                source,
+            })?;
+        file.sync_all().ctx("sync", &target)?;
+        task.advance(a.size);
+    }
+    let kept = staging.keep();
+    std::fs::rename(&kept, dest).ctx("rename into place", dest)?;
+    fsync_dir(parent)?;
+    Ok(total)
+}

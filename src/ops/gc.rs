@@ -1,0 +1,176 @@
+//! `reg gc` and `reg purge`: removing bytes, never history.
+//!
+//! gc deletes only what no ledger entry reaches (the residue of a killed write, or something
+//! smuggled in), leftovers in `tmp/`, and the bytes of purged models, and rewrites every ref from
+//! the verified state. purge is a signed ledger entry that destroys a REVOKED model's artifact
+//! bytes while its record and history stay.
+
+use crate::crypto::keys::SecretKey;
+use crate::format::entry::{Body, Purge};
+use crate::format::id::ObjectId;
+use crate::repo::layout::LayoutError;
+use crate::repo::registry::{Committed, Registry, RegistryError};
+use crate::state::State;
+use crate::util::fsutil::{IoContext, IoError, fsync_dir};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// What gc removed.
+#[derive(Debug, Default)]
+pub struct Collected {
+    /// Objects deleted, with their sizes.
+    pub objects: Vec<(ObjectId, u64)>,
+    /// Files removed from `tmp/`.
+    pub staging: Vec<PathBuf>,
+    /// Refs rewritten because they differed from the state.
+    pub refs: Vec<PathBuf>,
+}
+
+/// Every object a verified ledger reaches and the store must keep: its entries up to the
+/// checkpoint (`ids`, as the replay verified them), every record, and the artifacts of every
+/// model that was not purged.
+pub fn reachable(ids: &[ObjectId], state: &State) -> BTreeSet<ObjectId> {
+    let mut keep: BTreeSet<ObjectId> = ids.iter().copied().collect();
+    for (id, m) in &state.models {
+        keep.insert(*id);
+        if !m.purged {
+            keep.extend(m.artifacts.iter().copied());
+        }
+    }
+    keep
+}
+
+fn remove(path: &Path) -> Result<(), IoError> {
+    let meta = std::fs::symlink_metadata(path).ctx("stat", path)?;
+    if meta.file_type().is_file() {
+        let mut perms = meta.permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perms.set_readonly(false);
+        std::fs::set_permissions(path, perms).ctx("make writable", path)?;
+    }
+    // `remove_file` unlinks the name itself: a link is removed, never what it points at.
+    std::fs::remove_file(path).ctx("remove", path)
+}
+
+/// Removes unreachable objects and staging leftovers, and rewrites refs, under the writer lock.
+///
+/// gc deletes, so it trusts nothing it has not verified: the whole ledger is replayed (never the
+/// fast path), what to keep is computed from the verified entry ids (never from the `ledger`
+/// file read again), and the store is listed in full before anything is removed: a link, or
+/// anything else than a regular file where an object belongs, stops gc with nothing removed
+/// (fsck names it). A staging file that another process still holds open for writing (a running
+/// `reg add`, which holds a lock on each file it stages) is left alone.
+pub fn gc(reg: &Registry) -> Result<Collected, RegistryError> {
+    let started = std::time::SystemTime::now();
+    let (tx, ids) = reg.begin_verified()?;
+    let state = tx.state();
+    let keep = reachable(&ids, state);
+    let mut out = Collected::default();
+    let objects = reg.path().join("objects");
+    let mut doomed = Vec::new();
+    for e in walkdir::WalkDir::new(&objects).min_depth(1).max_depth(2) {
+        let e = e.map_err(|err| {
+            IoError::from_source("list", &objects, std::io::Error::other(err.to_string()))
+        })?;
+        let ft = e.file_type();
+        let expected = if e.depth() == 1 {
+            ft.is_dir()
+        } else {
+            ft.is_file()
+        };
+        if !expected {
+            return Err(LayoutError {
+                path: e.path().to_path_buf(),
+                found: crate::util::fsutil::describe(&ft),
+                expected: if e.depth() == 1 {
+                    "directory"
+                } else {
+                    "regular file"
+                },
+            }
+            .into());
+        }
+        if e.depth() == 1 {
+            continue;
+        }
+        let Some(id) = crate::repo::store::Store::id_of_path(e.path()) else {
+            continue; // not an object: fsck names it, a person decides
+        };
+        if !keep.contains(&id) {
+            let size = e.metadata().map(|m| m.len()).unwrap_or(0);
+            doomed.push((e.path().to_path_buf(), id, size));
+        }
+    }
+    let tmp = reg.path().join("tmp");
+    let mut staging = Vec::new();
+    for e in std::fs::read_dir(&tmp).ctx("list", &tmp)?.flatten() {
+        if staging_in_use(&e.path(), started) {
+            continue;
+        }
+        staging.push(e.path());
+    }
+    for (path, id, size) in doomed {
+        remove(&path)?;
+        out.objects.push((id, size));
+    }
+    if !out.objects.is_empty() {
+        fsync_dir(&objects)?;
+    }
+    for path in staging {
+        remove(&path)?;
+        out.staging.push(path);
+    }
+    reg.truncate_residue(state.seq)?;
+    out.refs = crate::repo::refs::rewrite_all(reg.path(), state)?;
+    crate::repo::refs::clear_pending(reg.path())?;
+    drop(tx);
+    Ok(out)
+}
+
+/// Whether a file in `tmp/` belongs to a live writer: one that holds a lock on it (every staged
+/// object is locked by the process staging it, see [`crate::repo::store::Store::stage`]), or one
+/// created after gc started (between a stager's create and its lock). A link or a special file
+/// is never in use: it is removed as a name, never opened through.
+fn staging_in_use(path: &Path, started: std::time::SystemTime) -> bool {
+    let Ok(file) = crate::util::fsutil::open_regular(path) else {
+        return false;
+    };
+    if file
+        .metadata()
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t >= started)
+    {
+        return true;
+    }
+    matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
+}
+
+/// Purges a REVOKED model: commits the signed `purge` entry, then deletes the listed bytes.
+pub fn purge(
+    reg: &Registry,
+    key: &SecretKey,
+    spec: &str,
+    reason: &str,
+) -> Result<(Committed, u64), crate::ops::lifecycle::LifecycleError> {
+    let tx = reg.begin()?;
+    let (id, _) = crate::state::resolve::resolve(tx.state(), spec)?;
+    let blobs = tx.state().purgeable(&id);
+    let done = tx.commit(
+        key,
+        Body::Purge(Purge {
+            blobs: blobs.clone(),
+            model: id,
+            reason: reason.to_string(),
+        }),
+    )?;
+    // After the commit point: a crash here leaves bytes fsck reports and gc removes.
+    let mut freed = 0;
+    for b in &blobs {
+        let path = reg.store().path(b);
+        if let Ok(meta) = std::fs::symlink_metadata(&path) {
+            freed += meta.len();
+            remove(&path).map_err(RegistryError::from)?;
+        }
+    }
+    Ok((done, freed))
+}

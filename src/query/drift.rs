@@ -1,0 +1,89 @@
+//! `reg drift list`: a model's observations, newest first, following the model's own chain of
+//! observations from the verified state (as long as that model's history, whatever the size of
+//! the ledger).
+
+use crate::crypto::keys::Fingerprint;
+use crate::format::entry::Body;
+use crate::format::id::ObjectId;
+use crate::repo::ledger::read_entry;
+use crate::repo::registry::{Registry, RegistryError};
+use crate::state::ModelState;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// One stored observation, as `reg drift list` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ObservationView {
+    /// The record id observed.
+    pub model: ObjectId,
+    /// `name@version`.
+    pub spec: String,
+    /// The drift entry id.
+    pub entry: ObjectId,
+    /// Its seq.
+    pub seq: u64,
+    /// When it was recorded.
+    pub recorded: String,
+    /// The reporter key.
+    pub reporter: Fingerprint,
+    /// The observation as signed.
+    pub observation: Map<String, Value>,
+}
+
+/// A model's observations, oldest first; `since` keeps those whose window ends at or after it
+/// (RFC 3339 times compare as text), `metric` those with a metric of that name.
+pub fn list(
+    reg: &Registry,
+    model_id: &ObjectId,
+    model: &ModelState,
+    since: Option<&str>,
+    metric: Option<&str>,
+) -> Result<Vec<ObservationView>, RegistryError> {
+    let mut out = Vec::new();
+    let mut next = model.drift.as_ref().map(|d| d.last);
+    while let Some(id) = next {
+        let entry = read_entry(reg.store(), &id).map_err(|e| RegistryError::Config {
+            path: reg.store().path(&id),
+            detail: format!("entry {id}: {e}"),
+        })?;
+        let Body::Drift(d) = entry.body else {
+            return Err(RegistryError::Config {
+                path: reg.store().path(&id),
+                detail: format!("entry {id} is not a drift observation"),
+            });
+        };
+        next = d.previous;
+        let end = d
+            .observation
+            .get("window")
+            .and_then(|w| w.get("end"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if since.is_some_and(|s| end < s) {
+            continue;
+        }
+        let has_metric = |name: &str| {
+            d.observation
+                .get("metrics")
+                .and_then(Value::as_array)
+                .is_some_and(|ms| {
+                    ms.iter()
+                        .any(|m| m.get("name").and_then(Value::as_str) == Some(name))
+                })
+        };
+        if metric.is_some_and(|name| !has_metric(name)) {
+            continue;
+        }
+        out.push(ObservationView {
+            model: *model_id,
+            spec: format!("{}@{}", model.name, model.version),
+            entry: id,
+            seq: entry.header.seq,
+            recorded: entry.header.time,
+            reporter: entry.header.actor,
+            observation: d.observation,
+        });
+    }
+    out.reverse();
+    Ok(out)
+}

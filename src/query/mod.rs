@@ -1,0 +1,6 @@
+//! Read-only views of a verified registry: model records and their history, slot status, drift
+//! observations.
+
+pub mod drift;
+pub mod record;
+pub mod status;

@@ -1,0 +1,250 @@
+//! Model records as reg shows them: the signed manifest, with its state and how it was admitted.
+
+use crate::crypto::keys::Fingerprint;
+use crate::format::entry::Body;
+use crate::format::formats::Format;
+use crate::format::id::ObjectId;
+use crate::format::lifecycle::LifecycleState;
+use crate::format::manifest::{MANIFEST_LIMIT, Provenance, SignedManifest};
+use crate::repo::ledger::read_entry;
+use crate::repo::registry::{Registry, RegistryError};
+use crate::state::{ModelState, State};
+use crate::util::encoding::b64_encode;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One artifact as shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArtifactView {
+    /// Path in the bundle.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// BLAKE3 (the object id).
+    pub blake3: String,
+    /// Detected format.
+    pub format: Format,
+    /// Whether loading it can run code (pickle-based).
+    pub runs_code_when_loaded: bool,
+}
+
+/// How the model was admitted.
+#[derive(Debug, Clone, Serialize)]
+pub struct Admission {
+    /// The `add` entry id.
+    pub entry: ObjectId,
+    /// Its seq.
+    pub seq: u64,
+    /// When.
+    pub time: String,
+    /// The operator's fingerprint.
+    pub operator: Fingerprint,
+    /// BLAKE3 of the bundle as received.
+    pub bundle: ObjectId,
+}
+
+/// The publisher and signature.
+#[derive(Debug, Clone, Serialize)]
+pub struct Publisher {
+    /// Key fingerprint.
+    pub fingerprint: Fingerprint,
+    /// Base64 ed25519 signature over the manifest's PAE.
+    pub signature: String,
+}
+
+/// One step of a model's history (its `add` entry, then each transition).
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryItem {
+    /// The entry id.
+    pub entry: ObjectId,
+    /// Its seq.
+    pub seq: u64,
+    /// When.
+    pub time: String,
+    /// Who signed it.
+    pub actor: Fingerprint,
+    /// `add`, `promote`, `deprecate` or `revoke`.
+    pub action: &'static str,
+    /// The state after it.
+    pub state: LifecycleState,
+    /// Why (absent for `add`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A model's history, oldest first, read by following `previous` links from its latest entry:
+/// as long as the model's own history, whatever the size of the ledger.
+pub fn history(reg: &Registry, model: &ModelState) -> Result<Vec<HistoryItem>, RegistryError> {
+    let mut out = Vec::new();
+    let mut next = Some(model.entry);
+    while let Some(id) = next {
+        let entry = read_entry(reg.store(), &id).map_err(|e| RegistryError::Config {
+            path: reg.store().path(&id),
+            detail: format!("entry {id}: {e}"),
+        })?;
+        let (action, state, reason, previous) = match &entry.body {
+            Body::Add(_) => ("add", LifecycleState::Registered, None, None),
+            Body::Transition(t) => (
+                crate::format::lifecycle::verb(t.to),
+                t.to,
+                Some(t.reason.clone()),
+                Some(t.previous),
+            ),
+            _ => {
+                return Err(RegistryError::Config {
+                    path: reg.store().path(&id),
+                    detail: format!("entry {id} is not part of a model's history"),
+                });
+            }
+        };
+        out.push(HistoryItem {
+            entry: id,
+            seq: entry.header.seq,
+            time: entry.header.time.clone(),
+            actor: entry.header.actor.clone(),
+            action,
+            state,
+            reason,
+        });
+        next = previous;
+    }
+    out.reverse();
+    Ok(out)
+}
+
+/// A model record as `reg show --json` prints it (`schema/model-record.schema.json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordView {
+    /// Record id.
+    pub id: ObjectId,
+    /// Model name.
+    pub name: String,
+    /// Semantic version.
+    pub version: String,
+    /// Model type.
+    #[serde(rename = "type")]
+    pub model_type: String,
+    /// Intended uses.
+    pub uses: Vec<String>,
+    /// Description.
+    pub description: String,
+    /// Framework.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub framework: Option<String>,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// Training-data references.
+    pub provenance: Vec<Provenance>,
+    /// Artifacts.
+    pub artifacts: Vec<ArtifactView>,
+    /// When the bundle was packed.
+    pub created: String,
+    /// Who signed it.
+    pub publisher: Publisher,
+    /// Lifecycle state.
+    pub state: LifecycleState,
+    /// How it was admitted.
+    pub added: Admission,
+    /// Its history, oldest first.
+    pub history: Vec<HistoryItem>,
+    /// The slots it is the active model of.
+    pub slots: Vec<String>,
+    /// Its drift observations: how many, and the latest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drift: Option<DriftSummary>,
+}
+
+/// How many drift observations a model has, and the latest one.
+#[derive(Debug, Clone, Serialize)]
+pub struct DriftSummary {
+    /// How many.
+    pub count: u64,
+    /// The latest drift entry.
+    pub last: ObjectId,
+    /// The latest observation.
+    pub latest: serde_json::Value,
+}
+
+/// Loads and verifies (hash, canonical form, schema) a record, with its state and admission.
+pub fn view(
+    reg: &Registry,
+    state: &State,
+    id: &ObjectId,
+    model: &ModelState,
+) -> Result<RecordView, RegistryError> {
+    let bytes = reg.store().get(id, MANIFEST_LIMIT)?;
+    let signed = SignedManifest::parse(bytes).map_err(|e| RegistryError::Config {
+        path: reg.store().path(id),
+        detail: format!("record {id}: {e}"),
+    })?;
+    let history = history(reg, model)?;
+    let entry = read_entry(reg.store(), &model.added).map_err(|e| RegistryError::Config {
+        path: reg.store().path(&model.added),
+        detail: format!("entry {}: {e}", model.added),
+    })?;
+    let Body::Add(add) = &entry.body else {
+        return Err(RegistryError::Config {
+            path: reg.store().path(&model.added),
+            detail: format!("entry {} is not the add entry of record {id}", model.added),
+        });
+    };
+    let m = signed.manifest;
+    Ok(RecordView {
+        id: *id,
+        artifacts: m
+            .artifacts
+            .iter()
+            .map(|a| ArtifactView {
+                path: a.path.clone(),
+                size: a.size,
+                blake3: a.blake3.clone(),
+                format: a.format,
+                runs_code_when_loaded: a.format.runs_code_when_loaded(),
+            })
+            .collect(),
+        publisher: Publisher {
+            fingerprint: m.publisher.clone(),
+            signature: b64_encode(&signed.envelope.signatures[0].1),
+        },
+        name: m.name,
+        version: m.version,
+        model_type: m.model_type,
+        uses: m.uses,
+        description: m.description,
+        framework: m.framework,
+        labels: m.labels,
+        provenance: m.provenance,
+        created: m.created,
+        state: model.state,
+        added: Admission {
+            entry: model.added,
+            seq: entry.header.seq,
+            time: entry.header.time.clone(),
+            operator: entry.header.actor.clone(),
+            bundle: add.bundle,
+        },
+        history,
+        slots: state.slots_of(id),
+        drift: match &model.drift {
+            None => None,
+            Some(d) => {
+                let entry =
+                    read_entry(reg.store(), &d.last).map_err(|e| RegistryError::Config {
+                        path: reg.store().path(&d.last),
+                        detail: format!("entry {}: {e}", d.last),
+                    })?;
+                let Body::Drift(obs) = entry.body else {
+                    return Err(RegistryError::Config {
+                        path: reg.store().path(&d.last),
+                        detail: format!("entry {} is not a drift observation", d.last),
+                    });
+                };
+                Some(DriftSummary {
+                    count: d.count,
+                    last: d.last,
+                    latest: serde_json::Value::Object(obs.observation),
+                })
+            }
+        },
+    })
+}

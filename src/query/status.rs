@@ -1,0 +1,57 @@
+//! `reg status`: every set slot and its active model.
+
+use crate::crypto::keys::Fingerprint;
+use crate::format::id::ObjectId;
+use crate::format::lifecycle::LifecycleState;
+use crate::repo::registry::{Registry, RegistryError};
+use crate::state::{State, StateError};
+use serde::Serialize;
+
+/// A slot and its active model, as `reg status` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SlotView {
+    /// The slot.
+    pub slot: String,
+    /// The active model's record id.
+    pub model: ObjectId,
+    /// Its name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// Its lifecycle state (PROMOTED, or DEPRECATED while awaiting replacement).
+    pub state: LifecycleState,
+    /// The entry that set the slot.
+    pub entry: ObjectId,
+    /// When.
+    pub since: String,
+    /// Who set it.
+    pub actor: Fingerprint,
+}
+
+/// Every set slot with its active model, sorted by slot (one entry read per slot).
+pub fn status(reg: &Registry, state: &State) -> Result<Vec<SlotView>, RegistryError> {
+    let mut out = Vec::with_capacity(state.slots.len());
+    for (slot, s) in &state.slots {
+        let m = state
+            .models
+            .get(&s.model)
+            .ok_or(StateError::UnknownModel(s.model))?;
+        let entry = crate::repo::ledger::read_entry(reg.store(), &s.entry).map_err(|e| {
+            RegistryError::Config {
+                path: reg.store().path(&s.entry),
+                detail: format!("entry {}: {e}", s.entry),
+            }
+        })?;
+        out.push(SlotView {
+            slot: slot.clone(),
+            model: s.model,
+            name: m.name.clone(),
+            version: m.version.clone(),
+            state: m.state,
+            entry: s.entry,
+            since: entry.header.time,
+            actor: entry.header.actor,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,165 @@
+//! The shape of a `.registry/` directory, and the rule that none of it is a link
+//! (FORMAT.md §1).
+//!
+//! Whoever holds the medium can plant a symbolic link anywhere in it. A link in place of a file
+//! is harmless to reg, which opens every file with `O_NOFOLLOW` and checks on the descriptor that
+//! it is a regular file ([`crate::util::fsutil::open_regular`]). A link in place of a *directory* is
+//! not: every path below it would resolve outside the registry, so that a write puts files there
+//! and `reg gc` deletes what it finds there. [`check_skeleton`] refuses such a registry before
+//! any command reads or writes it: it checks, without following anything, that the registry
+//! directory and every directory reg uses inside it (including the object store's fan-out
+//! directories) are real directories and that the files reg reads at the top are not links.
+//! fsck goes further and reports a link or non-regular file anywhere.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The directories reg uses inside `.registry/`, relative to it, parents first.
+pub const DIRS: [&str; 6] = [
+    "objects",
+    "tmp",
+    "index",
+    "refs",
+    "refs/models",
+    "refs/slots",
+];
+
+/// The marker of a commit whose refs may lag the ledger ([`crate::repo::refs`]); named here, with the
+/// rest of the layout, so that this module depends on nothing above the file-system helpers.
+pub const REFS_PENDING: &str = "refs-pending";
+
+/// The files reg reads at fixed places inside `.registry/`.
+pub const FILES: [&str; 6] = [
+    "config.json",
+    "checkpoint",
+    "ledger",
+    "lock",
+    "index/state.json",
+    REFS_PENDING,
+];
+
+/// A registry path that is not what the layout says it must be.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "`{path}` is {found}, where the registry layout has a {expected}: reg never follows links or reads special files inside a registry (run `reg fsck` to list every such path; restore the registry from a good copy)"
+)]
+pub struct LayoutError {
+    /// The offending path.
+    pub path: PathBuf,
+    /// What it is ("a symbolic link", "a FIFO", ...).
+    pub found: &'static str,
+    /// What it must be ("directory" or "regular file").
+    pub expected: &'static str,
+}
+
+/// Checks `path` without following it: a missing path passes (the caller says whether it must
+/// exist), anything else must be of the expected kind.
+fn expect(path: &Path, dir: bool) -> Result<(), LayoutError> {
+    let meta = match fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        // Unreadable metadata is not a layout fault; the read that follows names the I/O error.
+        Err(_) => return Ok(()),
+    };
+    let ft = meta.file_type();
+    let ok = if dir { ft.is_dir() } else { ft.is_file() };
+    if ok {
+        return Ok(());
+    }
+    Err(LayoutError {
+        path: path.to_path_buf(),
+        found: crate::util::fsutil::describe(&ft),
+        expected: if dir { "directory" } else { "regular file" },
+    })
+}
+
+/// Refuses a registry whose directory, or any directory or fixed file inside it, is a link or
+/// not of its kind (see the module doc). Costs one `lstat` per directory: about 270 calls for a
+/// full object store, so every command can afford it.
+pub fn check_skeleton(dot: &Path) -> Result<(), LayoutError> {
+    // Without a trailing slash, which would make `lstat` follow a link at the last component.
+    let dot: PathBuf = dot.components().collect();
+    let dot = dot.as_path();
+    expect(dot, true)?;
+    for d in DIRS {
+        expect(&dot.join(d), true)?;
+    }
+    for f in FILES {
+        expect(&dot.join(f), false)?;
+    }
+    let objects = dot.join("objects");
+    let Ok(fans) = fs::read_dir(&objects) else {
+        return Ok(());
+    };
+    for e in fans.flatten() {
+        let Ok(ft) = e.file_type() else { continue };
+        if ft.is_symlink() {
+            return Err(LayoutError {
+                path: e.path(),
+                found: crate::util::fsutil::describe(&ft),
+                expected: "directory",
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a registry with a link or special file anywhere inside it: what fsck reports as
+/// `link` or `not-regular`. `reg gc`, which deletes, runs it under the lock before it removes
+/// anything. It reads directory listings only (the file types come with them), but that is still
+/// one pass over the whole store, too slow for every write (a quarter of a second for 100,000
+/// objects here): writers check the skeleton and the very paths they replace
+/// ([`check_replaceable`]) instead, and every read is `O_NOFOLLOW`.
+pub fn check_all(dot: &Path) -> Result<(), LayoutError> {
+    check_skeleton(dot)?;
+    for e in walkdir::WalkDir::new(dot).min_depth(1) {
+        let Ok(e) = e else { continue };
+        let ft = e.file_type();
+        if ft.is_dir() || ft.is_file() {
+            continue;
+        }
+        return Err(LayoutError {
+            path: e.path().to_path_buf(),
+            found: crate::util::fsutil::describe(&ft),
+            expected: "regular file",
+        });
+    }
+    Ok(())
+}
+
+/// Refuses to replace `path` unless it is absent or a regular file: a writer never writes over,
+/// or through, a link or special file that someone planted where it is about to write.
+pub fn check_replaceable(path: &Path) -> Result<(), LayoutError> {
+    expect(path, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_linked_directory_anywhere_in_the_skeleton_is_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let dot = t.path().join(".registry");
+        for d in DIRS {
+            fs::create_dir_all(dot.join(d)).unwrap();
+        }
+        fs::create_dir_all(dot.join("objects/ab")).unwrap();
+        check_skeleton(&dot).unwrap();
+        let outside = t.path().join("outside");
+        fs::create_dir(&outside).unwrap();
+        for d in ["tmp", "refs/slots", "objects/ab"] {
+            let p = dot.join(d);
+            fs::rename(&p, t.path().join("saved")).unwrap();
+            std::os::unix::fs::symlink(&outside, &p).unwrap();
+            let e = check_skeleton(&dot).unwrap_err();
+            assert_eq!(e.path, p);
+            assert_eq!(e.found, "a symbolic link");
+            fs::remove_file(&p).unwrap();
+            fs::rename(t.path().join("saved"), &p).unwrap();
+        }
+        std::os::unix::fs::symlink(&outside, dot.join("ledger")).unwrap();
+        assert_eq!(check_skeleton(&dot).unwrap_err().expected, "regular file");
+    }
+}

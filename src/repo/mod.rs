@@ -1,0 +1,13 @@
+//! The registry on disk: its layout, the object store, the ledger and its replay, refs, the
+//! trust pinned on the host, and the transaction that commits one action (FORMAT.md §1, §3, §6,
+//! §8).
+
+pub mod layout;
+pub mod ledger;
+pub mod refs;
+pub mod registry;
+mod replay;
+pub mod store;
+pub mod trust;
+
+pub use replay::read_claim;

@@ -1,0 +1,282 @@
+//! Replaying the ledger fast: decoding and signature checks run on every core, while the rules
+//! that depend on order (position, the signer's authority at that point, the kind's rules) run
+//! in sequence (FORMAT.md §5.1).
+//!
+//! Entries go in chunks, each in three passes: decode in parallel (read, hash, canonical parse);
+//! note, in order, the keys the chunk's own entries trust (a fingerprint always names the same key
+//! bytes, so this is all the signature pass needs); verify signatures in parallel; then check
+//! positions, authority and rules in order. The first failing entry is the one reported, whatever
+//! pass found it. An `add` entry's record (FORMAT.md §5.6) is read and its signature checked in
+//! the parallel pass; whether its publisher may publish at that point, and whether the entry
+//! says what the record says, in the ordered one.
+
+use crate::crypto::envelope::Unverified;
+use crate::crypto::keys::{Fingerprint, PublicKey};
+use crate::format::claim::{RecordClaim, claim};
+use crate::format::entry::{Body, Entry, EntryError};
+use crate::format::id::ObjectId;
+use crate::format::manifest::{MANIFEST_LIMIT, SignedManifest};
+use crate::repo::ledger::{ENTRY_LIMIT, EntryProblem, LedgerError, Visit};
+use crate::repo::store::Store;
+use crate::state::{State, StateError, decode_key};
+use std::collections::HashMap;
+
+/// Entries decoded and verified per chunk (bounds memory: a few MiB).
+const CHUNK: usize = 4096;
+
+struct Decoded {
+    bytes: Vec<u8>,
+    env: Unverified,
+    entry: Entry,
+}
+
+fn decode(store: &Store, id: &ObjectId) -> Result<Decoded, EntryProblem> {
+    let bytes = store.get(id, ENTRY_LIMIT)?;
+    let env = Unverified::parse(&bytes).map_err(EntryError::from)?;
+    let entry = Entry::from_envelope(&env)?;
+    Ok(Decoded { bytes, env, entry })
+}
+
+/// Maps `f` over `items` on up to `threads` scoped threads, keeping order.
+fn par_map<I: Sync, T: Send>(items: &[I], threads: usize, f: impl Fn(&I) -> T + Sync) -> Vec<T> {
+    if threads <= 1 || items.len() < 64 {
+        return items.iter().map(&f).collect();
+    }
+    let per = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = items
+            .chunks(per)
+            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<T>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|h| h.join().expect("a verification thread does not panic"))
+            .collect()
+    })
+}
+
+/// A chunk decoded and signature-checked, ready for the in-order pass.
+struct Prepared {
+    decoded: Vec<Result<Decoded, EntryProblem>>,
+    /// Per entry: its signature's result and, for an `add`, its record read and checked.
+    checked: Vec<Checked>,
+}
+
+/// What the parallel pass found about one entry.
+struct Checked {
+    signature: Result<(), EntryProblem>,
+    /// An `add`'s record, read, parsed and its signature checked (FORMAT.md §5.6); `None` for
+    /// other kinds. Who may publish at this point is the in-order pass's to check.
+    record: Option<Result<RecordClaim, StateError>>,
+}
+
+/// Decodes a chunk and checks its signatures in parallel; `keys` gains the keys its entries trust.
+fn prepare(
+    chunk: &[ObjectId],
+    store: &Store,
+    keys: &mut HashMap<Fingerprint, PublicKey>,
+    threads: usize,
+) -> Prepared {
+    let decoded = par_map(chunk, threads, |id| decode(store, id));
+    // Keys this chunk's entries trust, in order, so signatures can be checked in parallel.
+    for d in decoded.iter().flatten() {
+        let grants: Vec<(&Fingerprint, &String)> = match &d.entry.body {
+            Body::Genesis(g) => g
+                .keys
+                .iter()
+                .map(|k| (&k.fingerprint, &k.public_key))
+                .collect(),
+            Body::KeyTrust(t) => vec![(&t.key.fingerprint, &t.key.public_key)],
+            _ => Vec::new(),
+        };
+        for (fp, b64) in grants {
+            if !keys.contains_key(fp)
+                && let Ok(k) = decode_key(fp, b64)
+            {
+                keys.insert(fp.clone(), k);
+            }
+        }
+    }
+    let keys = &*keys;
+    let indices: Vec<usize> = (0..chunk.len()).collect();
+    let key_of = |fp: &Fingerprint| keys.get(fp).cloned();
+    let checked = par_map(&indices, threads, |i| match &decoded[*i] {
+        Ok(d) => Checked {
+            signature: match keys.get(&d.entry.header.actor) {
+                Some(key) => d.env.verify_single(key).map_err(EntryProblem::from),
+                // An unknown signer is reported by the in-order pass, which knows why.
+                None => Ok(()),
+            },
+            // The record's read and signature check are the costly part of the add rule: here,
+            // on every core. A key this chunk trusts only later verifies too; the in-order
+            // pass refuses it unless its publisher role holds at the entry.
+            record: match &d.entry.body {
+                Body::Add(a) => Some(read_claim(store, &a.record, &key_of)),
+                _ => None,
+            },
+        },
+        Err(_) => Checked {
+            signature: Ok(()),
+            record: None,
+        },
+    });
+    Prepared { decoded, checked }
+}
+
+/// Replays and verifies `ids` (the ledger up to the checkpoint), returning the state.
+///
+/// The next chunk is prepared (decoded, signatures checked) while the in-order pass runs over
+/// the current one, so that no core waits for the other.
+pub(crate) fn entries(
+    ids: &[ObjectId],
+    registry: &ObjectId,
+    store: &Store,
+    visit: &mut dyn FnMut(&Visit<'_>),
+) -> Result<State, LedgerError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let chunks: Vec<&[ObjectId]> = ids.chunks(CHUNK).collect();
+    let mut keys: HashMap<Fingerprint, PublicKey> = HashMap::new();
+    let mut state: Option<State> = None;
+    let mut next = chunks
+        .first()
+        .map(|c| prepare(c, store, &mut keys, threads));
+    for (chunk_no, chunk) in chunks.iter().enumerate() {
+        let current = next.take().expect("prepared before its turn");
+        let base = chunk_no * CHUNK;
+        let following = chunks.get(chunk_no + 1);
+        let keys = &mut keys;
+        let (result, prepared) = std::thread::scope(|scope| {
+            let handle = following.map(|c| scope.spawn(move || prepare(c, store, keys, threads)));
+            let result = in_order(current, chunk, base, ids, registry, &mut state, visit);
+            (
+                result,
+                handle.map(|h| h.join().expect("a verification thread does not panic")),
+            )
+        });
+        result?;
+        next = prepared;
+    }
+    state.ok_or_else(|| LedgerError::File {
+        line: 0,
+        detail: "the ledger is empty".into(),
+    })
+}
+
+/// The in-order pass over one prepared chunk: positions, authority, signature result, rules.
+fn in_order(
+    prepared: Prepared,
+    chunk: &[ObjectId],
+    base: usize,
+    ids: &[ObjectId],
+    registry: &ObjectId,
+    state: &mut Option<State>,
+    visit: &mut dyn FnMut(&Visit<'_>),
+) -> Result<(), LedgerError> {
+    for (i, (dec, checked)) in prepared
+        .decoded
+        .into_iter()
+        .zip(prepared.checked)
+        .enumerate()
+    {
+        let sig = checked.signature;
+        let seq = (base + i) as u64;
+        let id = &chunk[i];
+        let fail = |problem: EntryProblem| LedgerError::Entry {
+            seq,
+            id: *id,
+            problem,
+        };
+        let d = dec.map_err(fail)?;
+        check_position(&d.entry, seq, ids, registry).map_err(fail)?;
+        match state.as_mut() {
+            None => {
+                let (s, _) = State::from_genesis(*id, &d.entry).map_err(|e| fail(e.into()))?;
+                sig.map_err(fail)?;
+                *state = Some(s);
+            }
+            Some(s) => {
+                s.check_signer(&d.entry.header.actor, &d.entry.body)
+                    .map_err(|e| fail(e.into()))?;
+                sig.map_err(fail)?;
+                if let Body::Add(a) = &d.entry.body {
+                    // Always read for an add by the parallel pass; fail closed if not.
+                    let claim = checked
+                        .record
+                        .unwrap_or_else(|| {
+                            Err(StateError::RecordRefused {
+                                record: a.record,
+                                detail: "it was not read".into(),
+                            })
+                        })
+                        .map_err(|e| fail(e.into()))?;
+                    s.check_record(a, &claim).map_err(|e| fail(e.into()))?;
+                }
+                s.apply(*id, &d.entry).map_err(|e| fail(e.into()))?;
+            }
+        }
+        visit(&Visit {
+            id: *id,
+            entry: &d.entry,
+            envelope: &d.bytes,
+            payload: &d.env.payload,
+        });
+    }
+    Ok(())
+}
+
+/// The entry's `seq`, `prev` and `registry` match where it is listed (FORMAT.md §5.1, rule 2).
+fn check_position(
+    entry: &Entry,
+    seq: u64,
+    ids: &[ObjectId],
+    registry: &ObjectId,
+) -> Result<(), EntryProblem> {
+    let h = &entry.header;
+    if h.seq != seq {
+        return Err(EntryProblem::Position(format!(
+            "it says it is entry {}, but it is listed at position {seq}",
+            h.seq
+        )));
+    }
+    let expected_prev = seq.checked_sub(1).map(|p| ids[p as usize]);
+    if h.prev != expected_prev {
+        return Err(EntryProblem::Position(format!(
+            "its prev is {}, but the entry before it is {}",
+            opt(&h.prev),
+            opt(&expected_prev)
+        )));
+    }
+    let expected_registry = (seq > 0).then_some(*registry);
+    if h.registry != expected_registry {
+        return Err(EntryProblem::Position(format!(
+            "it names registry {}, expected {}",
+            opt(&h.registry),
+            opt(&expected_registry)
+        )));
+    }
+    Ok(())
+}
+
+fn opt(id: &Option<ObjectId>) -> String {
+    id.map_or_else(|| "(none)".to_string(), |i| i.to_string())
+}
+
+/// Reads record `id` from the store (hash-checked, at most [`MANIFEST_LIMIT`] bytes), parses it
+/// as a signed manifest and checks its signature with the key `key_of` gives for its publisher:
+/// the part of the `add` rule that needs no state, so replay runs it on every core.
+pub fn read_claim(
+    store: &Store,
+    id: &ObjectId,
+    key_of: &dyn Fn(&Fingerprint) -> Option<PublicKey>,
+) -> Result<RecordClaim, StateError> {
+    let refuse = |detail: String| StateError::RecordRefused {
+        record: *id,
+        detail,
+    };
+    let bytes = store
+        .get(id, MANIFEST_LIMIT)
+        .map_err(|e| refuse(e.to_string()))?;
+    let signed = SignedManifest::parse(bytes).map_err(|e| refuse(e.to_string()))?;
+    let key = key_of(&signed.manifest.publisher);
+    claim(&signed, key.as_ref()).map_err(refuse)
+}

@@ -1,0 +1,585 @@
+//! Trust pinned on the host, outside `.registry/` (FORMAT.md §8).
+//!
+//! A medium can be replaced whole, keys and ledger included, so a registry can only vouch for
+//! itself. The host decides which genesis root it trusts: a fingerprint given explicitly
+//! (`--trust`, `REG_TRUST`), or the pin `reg init` wrote into the host trust file.
+
+use crate::crypto::keys::Fingerprint;
+use crate::format::id::ObjectId;
+use crate::util::encoding::{from_canonical_slice, to_canonical_vec};
+use crate::util::fsutil::{IoContext, IoError, read_small, replace_file};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Errors about pinned trust.
+#[derive(Debug, thiserror::Error)]
+pub enum TrustError {
+    /// The registry's genesis root is not the pinned one.
+    #[error(
+        "the registry's genesis root key is {found}, but this host pins {pinned} ({source_}): refusing a registry whose root of trust was replaced"
+    )]
+    RootMismatch {
+        /// The pinned fingerprint.
+        pinned: Fingerprint,
+        /// The genesis root found.
+        found: Fingerprint,
+        /// Where the pin came from.
+        source_: String,
+    },
+    /// The registry at a pinned path is another registry.
+    #[error(
+        "the registry at `{}` was pinned as {} (root {}), but it is now {found} (root {found_root}): refusing a replaced registry",
+        .pinned.path, .pinned.registry, .pinned.root
+    )]
+    Replaced {
+        /// The pin of this path.
+        pinned: Box<Pin>,
+        /// The registry id found.
+        found: ObjectId,
+        /// The root found.
+        found_root: Fingerprint,
+    },
+    /// `reg trust add` was given a fingerprint that is not the registry's genesis root.
+    #[error(
+        "the fingerprint given, {given}, is not the genesis root key of registry {registry} at `{}` (its root is {root}): nothing was pinned",
+        .path.display()
+    )]
+    NotTheRoot {
+        /// The fingerprint given.
+        given: Fingerprint,
+        /// The registry's genesis root.
+        root: Fingerprint,
+        /// The registry id.
+        registry: ObjectId,
+        /// The `.registry` directory.
+        path: PathBuf,
+    },
+    /// `reg trust remove` matched no pin.
+    #[error("no pin in the host trust file `{}` matches {what}: nothing was removed", .file.display())]
+    NoSuchPin {
+        /// What was asked for.
+        what: String,
+        /// The trust file.
+        file: PathBuf,
+    },
+    /// The trust file is unreadable or malformed.
+    #[error("host trust file `{path}`: {detail}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+    /// I/O on the trust file.
+    #[error(transparent)]
+    Io(#[from] IoError),
+}
+
+/// One pin of the host trust file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pin {
+    /// Absolute path of the `.registry` directory when it was pinned.
+    pub path: String,
+    /// The registry id.
+    pub registry: ObjectId,
+    /// The genesis root fingerprint.
+    pub root: Fingerprint,
+    /// The least history this host accepts for the registry (`reg trust add --head/--seq`):
+    /// absent in pins written before it existed, and when none was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor: Option<Floor>,
+}
+
+/// A minimum head a pin carries (FORMAT.md §8): the registry's history must reach entry `seq`,
+/// and, when `head` is given, list there an entry whose id starts with `head`. It is what closes
+/// first contact against a truncated medium: the sending site reads its head code
+/// (`reg status --code`) to the receiving site over a channel the medium's holder does not
+/// control.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Floor {
+    /// The entry's sequence number.
+    pub seq: u64,
+    /// Lowercase hex prefix of the entry's id (at least [`Floor::MIN_HEAD_DIGITS`] digits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<String>,
+}
+
+impl Floor {
+    /// Hex digits of the head in a code: 96 bits, beyond what anyone can match by search.
+    pub const MIN_HEAD_DIGITS: usize = 24;
+
+    /// The code read aloud between sites: `SEQ-` and the head's first 24 hex digits in groups
+    /// of four, e.g. `42-3f9a-07c1-88de-b2a4-5c11-90fe`.
+    pub fn code(seq: u64, head: &ObjectId) -> String {
+        let hex = head.to_string();
+        let groups: Vec<&str> = (0..Self::MIN_HEAD_DIGITS)
+            .step_by(4)
+            .map(|i| &hex[i..i + 4])
+            .collect();
+        format!("{seq}-{}", groups.join("-"))
+    }
+
+    /// Parses a head code (dashes and case do not matter).
+    pub fn parse_code(code: &str) -> Result<Floor, String> {
+        let bad = || {
+            format!(
+                "`{}` is not a head code: SEQ-xxxx-xxxx-xxxx-xxxx-xxxx-xxxx, as `reg status --code` prints it",
+                crate::util::encoding::echo(code)
+            )
+        };
+        let (seq, rest) = code.trim().split_once('-').ok_or_else(bad)?;
+        let seq: u64 = seq.parse().map_err(|_| bad())?;
+        let head: String = rest
+            .chars()
+            .filter(|c| *c != '-')
+            .collect::<String>()
+            .to_lowercase();
+        if head.len() < Self::MIN_HEAD_DIGITS
+            || head.len() > 64
+            || !head.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(bad());
+        }
+        Ok(Floor {
+            seq,
+            head: Some(head),
+        })
+    }
+
+    /// Whether `id` is the entry the floor names at its seq.
+    pub fn matches(&self, id: &ObjectId) -> bool {
+        self.head
+            .as_ref()
+            .is_none_or(|h| id.to_string().starts_with(h.as_str()))
+    }
+}
+
+impl std::fmt::Display for Floor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.head {
+            Some(h) => write!(f, "entry {} (head {h}…)", self.seq),
+            None => write!(f, "entry {}", self.seq),
+        }
+    }
+}
+
+/// The floor of the host pin of `registry` in the trust file, if it has one.
+pub fn pinned_floor(file: &Path, registry: &ObjectId) -> Result<Option<Floor>, TrustError> {
+    Ok(TrustFile::load(file)?
+        .pins
+        .into_iter()
+        .find(|p| p.registry == *registry)
+        .and_then(|p| p.floor))
+}
+
+/// The host trust file's content.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustFile {
+    /// Pins, sorted by registry id.
+    pub pins: Vec<Pin>,
+}
+
+/// How a command was told whom to trust.
+#[derive(Debug, Clone)]
+pub struct TrustOptions {
+    /// A root fingerprint given with `--trust` or `REG_TRUST`.
+    pub explicit: Option<Fingerprint>,
+    /// The host trust file.
+    pub file: PathBuf,
+    /// The host's records of verified checkpoints.
+    pub host: HostState,
+}
+
+/// Which pin a registry was checked against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PinStatus {
+    /// The explicit fingerprint.
+    Explicit(Fingerprint),
+    /// A pin of the host trust file.
+    HostFile(Fingerprint),
+    /// No pin: the registry was checked only against itself.
+    Unpinned,
+}
+
+/// The default host trust file: `$REG_TRUST_FILE`, `$XDG_CONFIG_HOME/reg/trust.json` or
+/// `$HOME/.config/reg/trust.json`.
+pub fn default_trust_file() -> PathBuf {
+    if let Some(p) = std::env::var_os("REG_TRUST_FILE").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    config.join("reg").join("trust.json")
+}
+
+impl TrustFile {
+    /// Reads the trust file; a missing file is an empty one.
+    pub fn load(path: &Path) -> Result<TrustFile, TrustError> {
+        match read_small(path, 16 * 1024 * 1024) {
+            Ok(bytes) => from_canonical_slice(&bytes).map_err(|e| TrustError::File {
+                path: path.to_path_buf(),
+                detail: e.to_string(),
+            }),
+            Err(e) if e.source.kind() == std::io::ErrorKind::NotFound => Ok(TrustFile::default()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Adds or replaces the pin of a registry and writes the file durably.
+    pub fn add_pin(path: &Path, pin: Pin) -> Result<(), TrustError> {
+        Self::update(path, |file| {
+            file.pins
+                .retain(|p| p.registry != pin.registry && p.path != pin.path);
+            file.pins.push(pin);
+            Ok(())
+        })
+    }
+
+    /// Removes the pins `select` matches and writes the file durably; returns them. Matching
+    /// nothing is an error (and writes nothing), so a mistyped id never looks like a removal.
+    pub fn remove_pins(path: &Path, select: &PinSelector) -> Result<Vec<Pin>, TrustError> {
+        Self::update(path, |file| {
+            let (removed, kept): (Vec<Pin>, Vec<Pin>) =
+                file.pins.drain(..).partition(|p| select.matches(p));
+            file.pins = kept;
+            if removed.is_empty() {
+                return Err(TrustError::NoSuchPin {
+                    what: select.to_string(),
+                    file: path.to_path_buf(),
+                });
+            }
+            Ok(removed)
+        })
+    }
+
+    /// Reads, changes and writes the file under a lock, so that two writers on one host (two
+    /// `reg init`s, an init and a `reg trust remove`) keep each other's changes. Nothing is
+    /// written when `change` fails.
+    fn update<T>(
+        path: &Path,
+        change: impl FnOnce(&mut TrustFile) -> Result<T, TrustError>,
+    ) -> Result<T, TrustError> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).ctx("create directory", dir)?;
+        let lock_path = path.with_extension("lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .ctx("open", &lock_path)?;
+        lock.lock().ctx("lock", &lock_path)?;
+        let mut file = TrustFile::load(path)?;
+        let out = change(&mut file)?;
+        file.pins.sort_by_key(|p| p.registry);
+        let bytes = to_canonical_vec(&file).map_err(|e| TrustError::File {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })?;
+        replace_file(dir, path, &bytes)?;
+        Ok(out)
+    }
+}
+
+/// Which pins `reg trust remove` removes.
+#[derive(Debug, Clone)]
+pub struct PinSelector {
+    /// A root fingerprint or a registry id.
+    pub key: PinKey,
+    /// Only the pin of the registry at this (absolute) path, when given.
+    pub path: Option<PathBuf>,
+}
+
+/// A pin named by its root or its registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PinKey {
+    /// Every pin of this genesis root.
+    Root(Fingerprint),
+    /// The pin of this registry.
+    Registry(ObjectId),
+}
+
+impl std::str::FromStr for PinKey {
+    type Err = String;
+
+    /// A fingerprint is 32 hex digits, a registry id 64: the length tells them apart.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Ok(fp) = s.parse::<Fingerprint>() {
+            return Ok(PinKey::Root(fp));
+        }
+        if let Ok(id) = s.parse::<ObjectId>() {
+            return Ok(PinKey::Registry(id));
+        }
+        Err(
+            "expected a root key fingerprint (32 lowercase hex digits) or a registry id (64)"
+                .into(),
+        )
+    }
+}
+
+impl PinSelector {
+    fn matches(&self, pin: &Pin) -> bool {
+        let key = match &self.key {
+            PinKey::Root(fp) => pin.root == *fp,
+            PinKey::Registry(id) => pin.registry == *id,
+        };
+        key && self.path.as_ref().is_none_or(|p| Path::new(&pin.path) == p)
+    }
+}
+
+impl std::fmt::Display for PinSelector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.key {
+            PinKey::Root(fp) => write!(f, "root key {fp}")?,
+            PinKey::Registry(id) => write!(f, "registry {id}")?,
+        }
+        if let Some(p) = &self.path {
+            write!(f, " at `{}`", p.display())?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks a registry's genesis root against the host's pin (FORMAT.md §8).
+///
+/// `dot` is the `.registry` directory, `registry` the id `config.json` claims and `root` the
+/// fingerprint that signed the genesis entry that id names.
+pub fn check(
+    opts: &TrustOptions,
+    dot: &Path,
+    registry: &ObjectId,
+    root: &Fingerprint,
+) -> Result<PinStatus, TrustError> {
+    if let Some(pinned) = &opts.explicit {
+        if pinned != root {
+            return Err(TrustError::RootMismatch {
+                pinned: pinned.clone(),
+                found: root.clone(),
+                source_: "given with --trust or REG_TRUST".into(),
+            });
+        }
+        return Ok(PinStatus::Explicit(pinned.clone()));
+    }
+    let file = TrustFile::load(&opts.file)?;
+    if let Some(pin) = file.pins.iter().find(|p| p.registry == *registry) {
+        if pin.root != *root {
+            return Err(TrustError::RootMismatch {
+                pinned: pin.root.clone(),
+                found: root.clone(),
+                source_: format!("pinned in `{}`", opts.file.display()),
+            });
+        }
+        return Ok(PinStatus::HostFile(pin.root.clone()));
+    }
+    let here = absolute(dot);
+    if let Some(pin) = file.pins.iter().find(|p| Path::new(&p.path) == here) {
+        return Err(TrustError::Replaced {
+            pinned: Box::new(pin.clone()),
+            found: *registry,
+            found_root: root.clone(),
+        });
+    }
+    Ok(PinStatus::Unpinned)
+}
+
+/// Pins a registry on this host (`reg trust add`), but only if `given`, the fingerprint the
+/// operator checked out of band, is the registry's genesis root `root`: a mismatch pins nothing.
+/// `dot` is the `.registry` directory, `registry` and `root` as [`check`] takes them.
+pub fn pin_checked(
+    file: &Path,
+    dot: &Path,
+    registry: &ObjectId,
+    root: &Fingerprint,
+    given: &Fingerprint,
+    floor: Option<Floor>,
+) -> Result<Pin, TrustError> {
+    let path = absolute(dot);
+    if given != root {
+        return Err(TrustError::NotTheRoot {
+            given: given.clone(),
+            root: root.clone(),
+            registry: *registry,
+            path,
+        });
+    }
+    let pin = Pin {
+        path: path.to_string_lossy().into_owned(),
+        registry: *registry,
+        root: root.clone(),
+        floor,
+    };
+    TrustFile::add_pin(file, pin.clone())?;
+    Ok(pin)
+}
+
+/// The last checkpoint this host verified for a registry (FORMAT.md §8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seen {
+    /// The head entry id.
+    pub head: ObjectId,
+    /// Its seq.
+    pub seq: u64,
+    /// The state hash the checkpoint committed to.
+    pub state: ObjectId,
+    /// BLAKE3 of the `ledger` file's lines up to and including `seq`, as verified: the fast
+    /// path reads the index only while the file still hashes to it, so a line changed anywhere
+    /// (not only at the end) sends readers and writers to the full replay. Absent in records
+    /// written before it existed, which then take the full replay once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<ObjectId>,
+}
+
+/// The host's state directory: `$REG_STATE_DIR`, `$XDG_STATE_HOME/reg` or `~/.local/state/reg`.
+pub fn state_dir() -> PathBuf {
+    if let Some(p) = std::env::var_os("REG_STATE_DIR").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    std::env::var_os("XDG_STATE_HOME")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("reg")
+}
+
+/// Where, and whether, this host keeps its records of verified checkpoints: the memory that
+/// refuses an older copy of a medium (a rollback) or a diverging one (a fork).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostState {
+    /// The state directory ([`state_dir`] by default).
+    pub dir: PathBuf,
+    /// `false` only when the user said so explicitly (`--skip-rollback-check`): records are then
+    /// neither required nor written, and an older copy of a registry is not recognised.
+    pub rollback_check: bool,
+}
+
+impl Default for HostState {
+    fn default() -> Self {
+        HostState {
+            dir: state_dir(),
+            rollback_check: true,
+        }
+    }
+}
+
+/// The host cannot keep its record of a verified checkpoint, so it could not refuse a rollback.
+#[derive(Debug, thiserror::Error)]
+pub enum HostStateError {
+    /// The record exists but cannot be read, or is not a record (emptied, edited, a link).
+    #[error(
+        "this host's record of the last checkpoint it verified, `{path}`, is unreadable ({detail}): without it an older copy of the registry would be accepted"
+    )]
+    Unreadable {
+        /// The record.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The record cannot be written.
+    #[error(
+        "cannot record the verified checkpoint in this host's state directory `{path}` ({detail}): without the record an older copy of the registry would be accepted later"
+    )]
+    Unwritable {
+        /// The directory or file.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+impl HostState {
+    fn path(&self, registry: &ObjectId) -> PathBuf {
+        self.dir.join(format!("{registry}.json"))
+    }
+
+    /// The checkpoint this host verified last for `registry`: `None` on first contact (no
+    /// record). A record that exists but does not read as one is refused, never taken as none:
+    /// emptying or editing it must not switch rollback protection off.
+    pub fn load(&self, registry: &ObjectId) -> Result<Option<Seen>, HostStateError> {
+        if !self.rollback_check {
+            return Ok(None);
+        }
+        let path = self.path(registry);
+        let bytes = match read_small(&path, 4096) {
+            Ok(b) => b,
+            // No record, or no state directory to hold one (recording then says why).
+            Err(e)
+                if matches!(
+                    e.source.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => {
+                return Err(HostStateError::Unreadable {
+                    detail: e.source.to_string(),
+                    path,
+                });
+            }
+        };
+        from_canonical_slice(&bytes)
+            .map(Some)
+            .map_err(|e| HostStateError::Unreadable {
+                path,
+                detail: if bytes.is_empty() {
+                    "it is empty".into()
+                } else {
+                    e.to_string()
+                },
+            })
+    }
+
+    /// Records a verified checkpoint durably, never moving the record backwards (a slow reader
+    /// finishing after a writer's commit). Failing to record is an error: a host that cannot
+    /// remember what it verified cannot refuse an older copy later.
+    pub fn record(&self, registry: &ObjectId, seen: &Seen) -> Result<(), HostStateError> {
+        if !self.rollback_check {
+            return Ok(());
+        }
+        match self.load(registry)? {
+            Some(old) if old.seq > seen.seq || old == *seen => return Ok(()),
+            // The same checkpoint, recorded without a ledger digest: keep the one given now.
+            _ => {}
+        }
+        let path = self.path(registry);
+        let unwritable = |p: &Path, e: &dyn std::fmt::Display| HostStateError::Unwritable {
+            path: p.to_path_buf(),
+            detail: e.to_string(),
+        };
+        std::fs::create_dir_all(&self.dir).map_err(|e| unwritable(&self.dir, &e))?;
+        let bytes = to_canonical_vec(seen).map_err(|e| unwritable(&path, &e))?;
+        crate::util::fsutil::replace_file(&self.dir, &path, &bytes)
+            .map_err(|e| unwritable(&path, &e))
+    }
+
+    /// Fails unless a record could be written now: writers check this before they commit, so
+    /// that a commit is never left unrecorded for want of a writable state directory.
+    pub fn ensure_writable(&self) -> Result<(), HostStateError> {
+        if !self.rollback_check {
+            return Ok(());
+        }
+        let unwritable = |e: &dyn std::fmt::Display| HostStateError::Unwritable {
+            path: self.dir.clone(),
+            detail: e.to_string(),
+        };
+        std::fs::create_dir_all(&self.dir).map_err(|e| unwritable(&e))?;
+        tempfile::Builder::new()
+            .prefix(".probe-")
+            .tempfile_in(&self.dir)
+            .map(drop)
+            .map_err(|e| unwritable(&e))
+    }
+}
+
+/// The absolute, symlink-free path of a registry directory, as pins record it.
+pub fn absolute(dot: &Path) -> PathBuf {
+    std::fs::canonicalize(dot).unwrap_or_else(|_| dot.to_path_buf())
+}

@@ -1,0 +1,6 @@
+//! The bottom layer: byte encodings, file-system helpers and progress reporting. Nothing here
+//! knows what a registry is.
+
+pub mod encoding;
+pub mod fsutil;
+pub mod progress;
