@@ -6,7 +6,7 @@ use crate::format::id::ObjectId;
 use crate::format::manifest::SignedManifest;
 
 /// What an `add` entry's record says (FORMAT.md §5.6), once its object hashes to its id, it
-/// parses as a manifest and its signature was checked: what [`State::check_record`] compares
+/// parses as a manifest and its signature was checked: what the state's `check_record` compares
 /// with the entry and the state before it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordClaim {
@@ -24,7 +24,7 @@ pub struct RecordClaim {
 
 /// The claim of a parsed manifest (FORMAT.md §5.6), its signature checked with `key`, the key the
 /// registry holds for the manifest's publisher (`None` when it holds none: the claim then says
-/// it is unverified, and [`State::check_record`] refuses it). A signature that does not verify
+/// it is unverified, and the state's `check_record` refuses it). A signature that does not verify
 /// is refused here.
 pub fn claim(signed: &SignedManifest, key: Option<&PublicKey>) -> Result<RecordClaim, String> {
     let m = &signed.manifest;
