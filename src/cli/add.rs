@@ -1,6 +1,9 @@
 //! `reg add`: admit a model bundle after its signature and every artifact verify.
 
-use super::{Context, identities_and_passphrase, load_key};
+use super::Context;
+use super::error::CommandResult;
+use super::secrets::identities_and_passphrase;
+use super::sign::{AddEntry, Signing};
 use reg::bundle::Decryption;
 use reg::ops::add::{Outcome, add};
 use std::path::PathBuf;
@@ -14,16 +17,15 @@ use std::path::PathBuf;
 pub struct Args {
     /// The bundle: a directory, a tar or an age-encrypted tar (told apart by content)
     bundle: PathBuf,
-    /// The operator's private key, which signs the ledger entry
-    #[arg(long, value_name = "OPERATOR.pem")]
-    key: PathBuf,
+    #[command(flatten)]
+    sign: Signing<AddEntry>,
     /// age identity file to decrypt an encrypted bundle (repeatable)
     #[arg(long = "identity", short = 'i', value_name = "FILE")]
     identities: Vec<PathBuf>,
 }
 
-pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
-    let key = load_key(&args.key)?;
+pub fn run(ctx: &Context, args: Args) -> CommandResult {
+    let key = args.sign.load()?;
     let reg = ctx.open()?;
     let (identities, mut passphrase) = identities_and_passphrase(&args.identities)?;
     let mut decryption = Decryption {

@@ -1,6 +1,7 @@
 //! `reg check`: the load gate on the command line.
 
 use super::Context;
+use super::error::CommandResult;
 use reg::gate::decision_log::{LogHost, LogReport, append_log, verify_log};
 use reg::gate::{Decision, Gate, GateOptions, Scope, hash_file};
 use reg::repo::registry::{Registry, discover};
@@ -41,7 +42,7 @@ pub struct Args {
     allow_unpinned: bool,
 }
 
-pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Context, args: Args) -> CommandResult<ExitCode> {
     if let Some(log) = &args.verify_log {
         return match verify_log(&LogHost::at(&ctx.trust.host.dir), log)? {
             LogReport::Authenticated {

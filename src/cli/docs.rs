@@ -1,6 +1,7 @@
 //! `reg completions` and `reg man`: shell completions and man pages, generated from the CLI
 //! definition itself (clap's own generators), so they cannot fall out of date.
 
+use super::error::{CommandError, CommandResult};
 use clap::CommandFactory as _;
 use std::path::PathBuf;
 
@@ -19,7 +20,7 @@ pub struct ManArgs {
     out: PathBuf,
 }
 
-pub fn completions(args: CompletionsArgs) -> anyhow::Result<()> {
+pub fn completions(args: CompletionsArgs) -> CommandResult {
     use std::io::Write as _;
     let mut cmd = super::Cli::command();
     // Into a buffer first: clap_complete panics on a closed stdout, reg does not.
@@ -29,9 +30,9 @@ pub fn completions(args: CompletionsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn man(args: ManArgs) -> anyhow::Result<()> {
+pub fn man(args: ManArgs) -> CommandResult {
     std::fs::create_dir_all(&args.out)
-        .map_err(|e| anyhow::anyhow!("create `{}`: {e}", args.out.display()))?;
+        .map_err(|e| CommandError::usage(format!("create `{}`: {e}", args.out.display())))?;
     let mut written = 0;
     let mut stack = vec![(String::from("reg"), super::Cli::command())];
     while let Some((name, cmd)) = stack.pop() {
@@ -40,7 +41,7 @@ pub fn man(args: ManArgs) -> anyhow::Result<()> {
         clap_mangen::Man::new(cmd.clone()).render(&mut page)?;
         let path = args.out.join(format!("{name}.1"));
         std::fs::write(&path, page)
-            .map_err(|e| anyhow::anyhow!("write `{}`: {e}", path.display()))?;
+            .map_err(|e| CommandError::usage(format!("write `{}`: {e}", path.display())))?;
         written += 1;
         for sub in cmd.get_subcommands() {
             if sub.get_name() != "help" {

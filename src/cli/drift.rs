@@ -1,6 +1,8 @@
 //! `reg drift record|list|export`: drift observations, stored and signed (no detection logic).
 
-use super::{Context, load_key};
+use super::Context;
+use super::error::{CommandError, CommandResult};
+use super::sign::{DriftEntry, Signing};
 use reg::state::resolve::resolve;
 use std::path::PathBuf;
 
@@ -21,9 +23,8 @@ pub struct RecordArgs {
     model: String,
     /// The observation (JSON, schema/drift-observation.schema.json)
     observation: PathBuf,
-    /// The reporter's private key, which signs the observation
-    #[arg(long, value_name = "REPORTER.pem")]
-    key: PathBuf,
+    #[command(flatten)]
+    sign: Signing<DriftEntry>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -48,94 +49,96 @@ pub struct ExportArgs {
     json_lines: bool,
 }
 
-pub fn run(ctx: &Context, cmd: DriftCommand) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, cmd: DriftCommand) -> CommandResult {
     match cmd {
-        DriftCommand::Record(a) => {
-            let key = load_key(&a.key)?;
-            let text = reg::util::fsutil::read_small(
-                &a.observation,
-                reg::format::observation::OBSERVATION_FILE_LIMIT,
-            )?;
-            let value = reg::format::observation::parse_observation(&text).map_err(|e| {
-                let e = e.to_string();
-                let e = e.trim_start_matches("invalid JSON: ");
-                anyhow::anyhow!("`{}` is not JSON: {e}", a.observation.display())
-            })?;
-            let reg = ctx.open()?;
-            let done = reg::ops::drift::record(&reg, &key, &a.model, value)?;
-            let reg::format::entry::Body::Drift(d) = &done.entry.body else {
-                anyhow::bail!("the committed entry {} is not a drift observation", done.id);
-            };
-            let count = done.state.models[&d.model]
-                .drift
-                .as_ref()
-                .map_or(0, |x| x.count);
+        DriftCommand::Record(a) => record(ctx, a),
+        DriftCommand::List(a) => list(ctx, a),
+        DriftCommand::Export(a) => export(ctx, a),
+    }
+}
+
+fn record(ctx: &Context, a: RecordArgs) -> CommandResult {
+    let key = a.sign.load()?;
+    let text = reg::util::fsutil::read_small(
+        &a.observation,
+        reg::format::observation::OBSERVATION_FILE_LIMIT,
+    )?;
+    let value = reg::format::observation::parse_observation(&text).map_err(|e| {
+        let e = e.to_string();
+        let e = e.trim_start_matches("invalid JSON: ");
+        CommandError::usage(format!("`{}` is not JSON: {e}", a.observation.display()))
+    })?;
+    let reg = ctx.open()?;
+    let done = reg::ops::drift::record(&reg, &key, &a.model, value)?;
+    outln!(
+        "recorded drift observation {} of {} (ledger entry {} {})",
+        done.count,
+        done.spec,
+        done.seq,
+        done.entry
+    );
+    Ok(())
+}
+
+fn list(ctx: &Context, a: ListArgs) -> CommandResult {
+    if let Some(s) = &a.since
+        && reg::util::encoding::parse_rfc3339(s).is_none()
+    {
+        return Err(CommandError::usage(format!(
+            "--since `{s}`: expected a time such as 2026-01-31T00:00:00Z"
+        )));
+    }
+    let reg = ctx.open()?;
+    let state = reg.state()?;
+    let (id, model) = resolve(&state, &a.model)?;
+    let list = reg::query::drift::list(&reg, &id, model, a.since.as_deref(), a.metric.as_deref())?;
+    if a.json {
+        jsonln!(&list);
+        return Ok(());
+    }
+    for o in &list {
+        let window = &o.observation["window"];
+        outln!(
+            "entry {} {}..{} samples {} by {}",
+            o.seq,
+            window["start"].as_str().unwrap_or("?"),
+            window["end"].as_str().unwrap_or("?"),
+            o.observation["samples"],
+            o.reporter
+        );
+        for m in o.observation["metrics"].as_array().into_iter().flatten() {
+            let threshold = m
+                .get("threshold")
+                .map(|t| format!(" (threshold {t})"))
+                .unwrap_or_default();
             outln!(
-                "recorded drift observation {count} of {} (ledger entry {} {})",
-                done.state.spec(&d.model),
-                done.seq,
-                done.id
+                "  {:<24} {:<12} {}{threshold}",
+                m["name"].as_str().unwrap_or("?"),
+                m["kind"].as_str().unwrap_or("?"),
+                m["value"]
             );
         }
-        DriftCommand::List(a) => {
-            if let Some(s) = &a.since {
-                anyhow::ensure!(
-                    reg::util::encoding::parse_rfc3339(s).is_some(),
-                    "--since `{s}`: expected a time such as 2026-01-31T00:00:00Z"
-                );
-            }
-            let reg = ctx.open()?;
-            let state = reg.state()?;
-            let (id, model) = resolve(&state, &a.model)?;
-            let list =
-                reg::query::drift::list(&reg, &id, model, a.since.as_deref(), a.metric.as_deref())?;
-            if a.json {
-                jsonln!(&list);
-                return Ok(());
-            }
-            for o in &list {
-                let window = &o.observation["window"];
-                outln!(
-                    "entry {} {}..{} samples {} by {}",
-                    o.seq,
-                    window["start"].as_str().unwrap_or("?"),
-                    window["end"].as_str().unwrap_or("?"),
-                    o.observation["samples"],
-                    o.reporter
-                );
-                for m in o.observation["metrics"].as_array().into_iter().flatten() {
-                    let threshold = m
-                        .get("threshold")
-                        .map(|t| format!(" (threshold {t})"))
-                        .unwrap_or_default();
-                    outln!(
-                        "  {:<24} {:<12} {}{threshold}",
-                        m["name"].as_str().unwrap_or("?"),
-                        m["kind"].as_str().unwrap_or("?"),
-                        m["value"]
-                    );
-                }
-            }
-            if list.is_empty() {
-                outln!("no drift observation of {}@{}", model.name, model.version);
-            }
+    }
+    if list.is_empty() {
+        outln!("no drift observation of {}@{}", model.name, model.version);
+    }
+    Ok(())
+}
+
+fn export(ctx: &Context, a: ExportArgs) -> CommandResult {
+    let reg = ctx.open()?;
+    let state = reg.state()?;
+    let mut all = Vec::new();
+    for (id, m) in state.models.iter().filter(|(_, m)| m.drift.is_some()) {
+        all.extend(reg::query::drift::list(&reg, id, m, None, None)?);
+    }
+    all.sort_by_key(|o| o.seq);
+    if a.json_lines {
+        for o in &all {
+            super::sanitize::write_json_line(std::io::stdout().lock(), o)?;
         }
-        DriftCommand::Export(a) => {
-            let reg = ctx.open()?;
-            let state = reg.state()?;
-            let mut all = Vec::new();
-            for (id, m) in state.models.iter().filter(|(_, m)| m.drift.is_some()) {
-                all.extend(reg::query::drift::list(&reg, id, m, None, None)?);
-            }
-            all.sort_by_key(|o| o.seq);
-            if a.json_lines {
-                for o in &all {
-                    super::sanitize::write_json_line(std::io::stdout().lock(), o)?;
-                }
-            } else {
-                jsonln!(&all);
-            }
-        }
+    } else {
+        jsonln!(&all);
     }
     Ok(())
 }

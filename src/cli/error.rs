@@ -1,191 +1,325 @@
 //! The one place where errors become what the user sees: one line saying what failed and where,
 //! an optional `hint:` line with the fix, and a fixed exit code (README, "Exit codes").
+//!
+//! Every command returns a [`CommandError`] (the pattern of jj's `command_error.rs`), and every
+//! library error becomes one through its `From` impl below, which decides its exit code and
+//! hint: a library error type without one is a compile error at the `?` that would return it,
+//! never a silent exit 2. Plain usage errors of the command line are [`CommandError::usage`].
 
 use reg::bundle::BundleError;
 use reg::crypto::keys::KeyError;
+use reg::gate::decision_log::LogError;
 use reg::ops::add::AddError;
-use reg::repo::ledger::LedgerError;
+use reg::ops::checkout::CheckoutError;
+use reg::ops::config::ConfigError;
+use reg::ops::drift::DriftError;
+use reg::ops::keys::KeysError;
+use reg::ops::lifecycle::LifecycleError;
+use reg::repo::ledger::{EntryProblem, LedgerError};
 use reg::repo::registry::RegistryError;
-use reg::repo::trust::TrustError;
+use reg::repo::trust::{HostStateError, TrustError};
 use reg::state::StateError;
 use reg::state::resolve::ResolveError;
+use reg::util::encoding::EncodingError;
+use reg::util::fsutil::IoError;
+use std::fmt::Display;
 use std::process::ExitCode;
 
-/// Success.
-pub const OK: u8 = 0;
-/// The action was refused or a verification failed (a rule, a signature, a hash, trust).
-pub const REFUSED: u8 = 1;
-/// Bad usage, unreadable input, I/O failure.
-pub const USAGE_OR_IO: u8 = 2;
-/// Another writer holds the registry lock.
-pub const BUSY: u8 = 3;
-
-/// Prints an error (if any) and returns the exit code.
-pub fn finish(result: anyhow::Result<()>) -> ExitCode {
-    let Err(err) = result else {
-        return ExitCode::from(OK);
-    };
-    // A closed stdout (`reg log | head`) is how the reader said it has seen enough.
-    if let Some(io) = err.downcast_ref::<std::io::Error>()
-        && io.kind() == std::io::ErrorKind::BrokenPipe
-    {
-        return ExitCode::from(OK);
-    }
-    let (code, hint) = classify(&err);
-    errln!("error: {err}");
-    if let Some(hint) = hint {
-        errln!("hint: {hint}");
-    }
-    ExitCode::from(code)
+/// How a command failed, which decides its exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The action was refused or a verification failed (a rule, a signature, a hash, trust).
+    Refused,
+    /// Bad usage, unreadable input, I/O failure.
+    UsageOrIo,
+    /// Another writer holds the registry lock.
+    Busy,
+    /// The reader closed stdout (`reg log | head`): how it said it has seen enough, a success.
+    Closed,
 }
 
-fn classify(err: &anyhow::Error) -> (u8, Option<String>) {
-    if let Some(e) = err.downcast_ref::<RegistryError>() {
-        return registry(e);
-    }
-    if let Some(e) = err.downcast_ref::<AddError>() {
-        return match e {
-            AddError::Registry(r) => registry(r),
-            AddError::Bundle(b) => bundle(b),
-        };
-    }
-    if let Some(e) = err.downcast_ref::<reg::ops::checkout::CheckoutError>() {
-        return match e {
-            reg::ops::checkout::CheckoutError::Registry(r) => registry(r),
-            reg::ops::checkout::CheckoutError::Io(_)
-            | reg::ops::checkout::CheckoutError::Exists(_) => (USAGE_OR_IO, None),
-            _ => (
-                REFUSED,
-                Some("the store was altered or damaged: run `reg fsck`".into()),
-            ),
-        };
-    }
-    if let Some(e) = err.downcast_ref::<BundleError>() {
-        return bundle(e);
-    }
-    if let Some(e) = err.downcast_ref::<reg::ops::lifecycle::LifecycleError>() {
-        return match e {
-            reg::ops::lifecycle::LifecycleError::Registry(r) => registry(r),
-            reg::ops::lifecycle::LifecycleError::Resolve(_) => (
-                USAGE_OR_IO,
-                Some("`reg list` shows the registered models".into()),
-            ),
-        };
-    }
-    if err.downcast_ref::<ResolveError>().is_some() {
-        return (
-            USAGE_OR_IO,
-            Some("`reg list` shows the registered models".into()),
-        );
-    }
-    if let Some(e) = err.downcast_ref::<KeyError>() {
-        return key(e);
-    }
-    if let Some(e) = err.downcast_ref::<StateError>() {
-        return (REFUSED, state(e));
-    }
-    if let Some(e) = err.downcast_ref::<reg::gate::decision_log::LogError>() {
-        return decision_log(e);
-    }
-    if let Some(e) = err.downcast_ref::<TrustError>() {
-        return match e {
-            TrustError::Io(_) | TrustError::File { .. } => (USAGE_OR_IO, Some(trust(e))),
-            _ => (REFUSED, Some(trust(e))),
-        };
-    }
-    (USAGE_OR_IO, None)
-}
-
-fn registry(e: &RegistryError) -> (u8, Option<String>) {
-    match e {
-        RegistryError::NotFound(_) => (
-            USAGE_OR_IO,
-            Some("create one with `reg init --root-key ROOT.pem`, or name one with --registry PATH or REG_DIR".into()),
-        ),
-        RegistryError::AlreadyExists(_) => (
-            REFUSED,
-            Some("reg never re-initializes a registry; choose another directory".into()),
-        ),
-        RegistryError::NewerFormat { .. } => (
-            USAGE_OR_IO,
-            Some("this registry was written by a newer reg; use that version".into()),
-        ),
-        RegistryError::Busy(..) => (
-            BUSY,
-            Some("wait for the other reg process to finish; REG_LOCK_TIMEOUT sets the wait in seconds".into()),
-        ),
-        RegistryError::Refused(s) => (REFUSED, state(s)),
-        RegistryError::Expired { .. } => (
-            REFUSED,
-            Some("at the registry's home site, `reg renew --key KEY.pem` (the key that signed the last entry) or any write re-signs the checkpoint; then carry the new medium".into()),
-        ),
-        RegistryError::NotHeadSigner { .. } => (
-            REFUSED,
-            Some("`reg log` shows who signed the last entry; use that key".into()),
-        ),
-        RegistryError::BelowFloor { .. } => (
-            REFUSED,
-            Some("the medium is older than, or diverges from, the history its owner read to you; ask them for the current medium (the pin's floor is shown by `reg trust list`)".into()),
-        ),
-        RegistryError::RolledBack { .. } => (
-            REFUSED,
-            Some("someone may be replaying an old medium; if this copy is legitimately older, use the newer one".into()),
-        ),
-        RegistryError::Ledger(l) => (REFUSED, Some(ledger(l))),
-        RegistryError::Trust(t) => (REFUSED, Some(trust(t))),
-        RegistryError::Store(_) | RegistryError::Config { .. } => (
-            REFUSED,
-            Some("the registry was altered or damaged; restore it from a trusted copy and run `reg ledger verify`".into()),
-        ),
-        RegistryError::Layout(_) => (
-            REFUSED,
-            Some("someone planted a link or special file in the registry; nothing was read through it or changed: run `reg fsck` to list every such path and restore the registry from a trusted copy".into()),
-        ),
-        RegistryError::HostState(h) => (USAGE_OR_IO, Some(host_state(h))),
-        // Refused before anything was signed: the message says what to change.
-        RegistryError::Envelope(reg::crypto::envelope::EnvelopeError::TooLarge { .. })
-        | RegistryError::Entry(reg::format::entry::EntryError::Invalid(_)) => (REFUSED, None),
-        RegistryError::Envelope(_) | RegistryError::Entry(_) | RegistryError::Encoding(_) | RegistryError::Io(_) => {
-            (USAGE_OR_IO, None)
+impl Kind {
+    /// The exit code (README, "Exit codes").
+    fn code(self) -> u8 {
+        match self {
+            Kind::Closed => 0,
+            Kind::Refused => 1,
+            Kind::UsageOrIo => 2,
+            Kind::Busy => 3,
         }
     }
 }
 
-fn bundle(e: &BundleError) -> (u8, Option<String>) {
+/// A failed command: its kind (the exit code), the message and the fix, if there is one.
+#[derive(Debug)]
+pub struct CommandError {
+    kind: Kind,
+    message: String,
+    hint: Option<String>,
+}
+
+/// The result of a command.
+pub type CommandResult<T = ()> = Result<T, CommandError>;
+
+impl CommandError {
+    fn new(kind: Kind, message: impl Display, hint: Option<String>) -> CommandError {
+        CommandError {
+            kind,
+            message: message.to_string(),
+            hint,
+        }
+    }
+
+    /// Bad usage or input the library did not judge: exit 2, no hint.
+    pub fn usage(message: impl Display) -> CommandError {
+        CommandError::new(Kind::UsageOrIo, message, None)
+    }
+
+    /// Prints the error (unless the reader closed stdout) and returns its exit code.
+    pub fn report(self) -> ExitCode {
+        if self.kind != Kind::Closed {
+            errln!("error: {}", self.message);
+            if let Some(hint) = &self.hint {
+                errln!("hint: {hint}");
+            }
+        }
+        ExitCode::from(self.kind.code())
+    }
+}
+
+/// Builds the error from `e`'s message and the kind and hint `classify` gives it.
+fn classified<E: Display>(
+    e: E,
+    classify: impl FnOnce(&E) -> (Kind, Option<String>),
+) -> CommandError {
+    let (kind, hint) = classify(&e);
+    CommandError::new(kind, e, hint)
+}
+
+/// Errors whose message says it all: exit 2, no hint.
+macro_rules! usage_or_io {
+    ($($t:ty),* $(,)?) => {$(
+        impl From<$t> for CommandError {
+            fn from(e: $t) -> Self {
+                CommandError::usage(e)
+            }
+        }
+    )*};
+}
+
+usage_or_io!(IoError, EncodingError, EntryProblem, serde_json::Error,);
+
+impl From<std::io::Error> for CommandError {
+    fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return CommandError::new(Kind::Closed, e, None);
+        }
+        CommandError::usage(e)
+    }
+}
+
+impl From<RegistryError> for CommandError {
+    fn from(e: RegistryError) -> Self {
+        classified(e, registry)
+    }
+}
+
+impl From<AddError> for CommandError {
+    fn from(e: AddError) -> Self {
+        classified(e, |e| match e {
+            AddError::Registry(r) => registry(r),
+            AddError::Bundle(b) => bundle(b),
+        })
+    }
+}
+
+impl From<CheckoutError> for CommandError {
+    fn from(e: CheckoutError) -> Self {
+        classified(e, |e| match e {
+            CheckoutError::Registry(r) => registry(r),
+            CheckoutError::Io(_) | CheckoutError::Exists(_) => (Kind::UsageOrIo, None),
+            CheckoutError::Artifact { .. } | CheckoutError::Revoked(_) => (
+                Kind::Refused,
+                Some("the store was altered or damaged: run `reg fsck`".into()),
+            ),
+        })
+    }
+}
+
+impl From<BundleError> for CommandError {
+    fn from(e: BundleError) -> Self {
+        classified(e, bundle)
+    }
+}
+
+impl From<LifecycleError> for CommandError {
+    fn from(e: LifecycleError) -> Self {
+        classified(e, |e| match e {
+            LifecycleError::Registry(r) => registry(r),
+            LifecycleError::Resolve(_) => resolve(),
+            LifecycleError::PlanWithoutRevocation => (Kind::Refused, None),
+        })
+    }
+}
+
+impl From<DriftError> for CommandError {
+    fn from(e: DriftError) -> Self {
+        classified(e, |e| match e {
+            DriftError::Registry(r) => registry(r),
+            DriftError::Resolve(_) => resolve(),
+            DriftError::NotAnObject | DriftError::Invalid(_) => (Kind::Refused, None),
+        })
+    }
+}
+
+impl From<KeysError> for CommandError {
+    fn from(e: KeysError) -> Self {
+        classified(e, |e| match e {
+            KeysError::Registry(r) => registry(r),
+        })
+    }
+}
+
+impl From<ConfigError> for CommandError {
+    fn from(e: ConfigError) -> Self {
+        classified(e, |e| match e {
+            ConfigError::Registry(r) => registry(r),
+            ConfigError::Recipients(s) => (Kind::Refused, state(s)),
+        })
+    }
+}
+
+impl From<ResolveError> for CommandError {
+    fn from(e: ResolveError) -> Self {
+        classified(e, |_| resolve())
+    }
+}
+
+impl From<KeyError> for CommandError {
+    fn from(e: KeyError) -> Self {
+        classified(e, key)
+    }
+}
+
+impl From<StateError> for CommandError {
+    fn from(e: StateError) -> Self {
+        classified(e, |e| (Kind::Refused, state(e)))
+    }
+}
+
+impl From<LogError> for CommandError {
+    fn from(e: LogError) -> Self {
+        classified(e, decision_log)
+    }
+}
+
+impl From<TrustError> for CommandError {
+    fn from(e: TrustError) -> Self {
+        classified(e, |e| match e {
+            TrustError::Io(_) | TrustError::File { .. } => (Kind::UsageOrIo, Some(trust(e))),
+            _ => (Kind::Refused, Some(trust(e))),
+        })
+    }
+}
+
+/// A model name that did not resolve.
+fn resolve() -> (Kind, Option<String>) {
+    (
+        Kind::UsageOrIo,
+        Some("`reg list` shows the registered models".into()),
+    )
+}
+
+fn registry(e: &RegistryError) -> (Kind, Option<String>) {
     match e {
-        BundleError::Io(_) => (USAGE_OR_IO, None),
+        RegistryError::NotFound(_) => (
+            Kind::UsageOrIo,
+            Some("create one with `reg init --root-key ROOT.pem`, or name one with --registry PATH or REG_DIR".into()),
+        ),
+        RegistryError::AlreadyExists(_) => (
+            Kind::Refused,
+            Some("reg never re-initializes a registry; choose another directory".into()),
+        ),
+        RegistryError::NewerFormat { .. } => (
+            Kind::UsageOrIo,
+            Some("this registry was written by a newer reg; use that version".into()),
+        ),
+        RegistryError::Busy(..) => (
+            Kind::Busy,
+            Some("wait for the other reg process to finish; REG_LOCK_TIMEOUT sets the wait in seconds".into()),
+        ),
+        RegistryError::Refused(s) => (Kind::Refused, state(s)),
+        RegistryError::Expired { .. } => (
+            Kind::Refused,
+            Some("at the registry's home site, `reg renew --key KEY.pem` (the key that signed the last entry) or any write re-signs the checkpoint; then carry the new medium".into()),
+        ),
+        RegistryError::NotHeadSigner { .. } => (
+            Kind::Refused,
+            Some("`reg log` shows who signed the last entry; use that key".into()),
+        ),
+        RegistryError::BelowFloor { .. } => (
+            Kind::Refused,
+            Some("the medium is older than, or diverges from, the history its owner read to you; ask them for the current medium (the pin's floor is shown by `reg trust list`)".into()),
+        ),
+        RegistryError::RolledBack { .. } => (
+            Kind::Refused,
+            Some("someone may be replaying an old medium; if this copy is legitimately older, use the newer one".into()),
+        ),
+        RegistryError::Ledger(l) => (Kind::Refused, Some(ledger(l))),
+        RegistryError::Trust(t) => (Kind::Refused, Some(trust(t))),
+        RegistryError::Store(_) | RegistryError::Config { .. } => (
+            Kind::Refused,
+            Some("the registry was altered or damaged; restore it from a trusted copy and run `reg ledger verify`".into()),
+        ),
+        RegistryError::Layout(_) => (
+            Kind::Refused,
+            Some("someone planted a link or special file in the registry; nothing was read through it or changed: run `reg fsck` to list every such path and restore the registry from a trusted copy".into()),
+        ),
+        RegistryError::HostState(h) => (Kind::UsageOrIo, Some(host_state(h))),
+        // Refused before anything was signed: the message says what to change.
+        RegistryError::Envelope(reg::crypto::envelope::EnvelopeError::TooLarge { .. })
+        | RegistryError::Entry(reg::format::entry::EntryError::Invalid(_)) => (Kind::Refused, None),
+        RegistryError::Envelope(_) | RegistryError::Entry(_) | RegistryError::Encoding(_) | RegistryError::Io(_) => {
+            (Kind::UsageOrIo, None)
+        }
+    }
+}
+
+fn bundle(e: &BundleError) -> (Kind, Option<String>) {
+    match e {
+        BundleError::Io(_) => (Kind::UsageOrIo, None),
         BundleError::Unauthorized(_) => (
-            REFUSED,
+            Kind::Refused,
             Some("the manifest must be signed by a key this registry trusts as publisher (`reg key list`)".into()),
         ),
         BundleError::Decrypt(_) => (
-            REFUSED,
+            Kind::Refused,
             Some("give the age identity the bundle was encrypted to with --identity, or REG_BUNDLE_PASSPHRASE for a passphrase bundle".into()),
         ),
-        BundleError::NotABundle(_) => (USAGE_OR_IO, None),
+        BundleError::NotABundle(_) => (Kind::UsageOrIo, None),
         _ => (
-            REFUSED,
+            Kind::Refused,
             Some("the bundle does not match its signed manifest; nothing was added: ask the publisher for a new bundle".into()),
         ),
     }
 }
 
-fn key(e: &KeyError) -> (u8, Option<String>) {
+fn key(e: &KeyError) -> (Kind, Option<String>) {
     match e {
         KeyError::TooOpen { path, .. } => (
-            USAGE_OR_IO,
+            Kind::UsageOrIo,
             Some(format!("run `chmod 600 {}`", path.display())),
         ),
         KeyError::NeedPassphrase(_) => (
-            USAGE_OR_IO,
+            Kind::UsageOrIo,
             Some("set REG_KEY_PASSPHRASE, or run reg on a terminal to be asked".into()),
         ),
-        KeyError::Exists(_) => (USAGE_OR_IO, Some("choose another file name".into())),
+        KeyError::Exists(_) => (Kind::UsageOrIo, Some("choose another file name".into())),
         KeyError::Weak(_)
         | KeyError::NonCanonical(_)
         | KeyError::MixedOrder(_)
-        | KeyError::BadSignature(_) => (REFUSED, None),
-        _ => (USAGE_OR_IO, None),
+        | KeyError::BadSignature(_) => (Kind::Refused, None),
+        _ => (Kind::UsageOrIo, None),
     }
 }
 
@@ -212,13 +346,13 @@ fn ledger(_e: &LedgerError) -> String {
         .into()
 }
 
-fn host_state(e: &reg::repo::trust::HostStateError) -> String {
+fn host_state(e: &HostStateError) -> String {
     match e {
-        reg::repo::trust::HostStateError::Unreadable { path, .. } => format!(
+        HostStateError::Unreadable { path, .. } => format!(
             "if nobody tampered with this host, remove `{}` and run the command again: the registry is then verified in full, as on first contact; --skip-rollback-check skips the check for one command",
             path.display()
         ),
-        reg::repo::trust::HostStateError::Unwritable { .. } => "make the state directory writable, or point REG_STATE_DIR at one that is; --skip-rollback-check skips the check for one command".into(),
+        HostStateError::Unwritable { .. } => "make the state directory writable, or point REG_STATE_DIR at one that is; --skip-rollback-check skips the check for one command".into(),
     }
 }
 
@@ -231,32 +365,73 @@ fn trust(e: &TrustError) -> String {
     }
 }
 
-fn decision_log(e: &reg::gate::decision_log::LogError) -> (u8, Option<String>) {
-    use reg::gate::decision_log::LogError as L;
+fn decision_log(e: &LogError) -> (Kind, Option<String>) {
     let new_file = "keep it as evidence, and log to a new file (--log NEW)";
     match e {
-        L::Line { .. } | L::Truncated { .. } | L::Replaced { .. } => (
-            REFUSED,
+        LogError::Line { .. } | LogError::Truncated { .. } | LogError::Replaced { .. } => (
+            Kind::Refused,
             Some(format!("the decision log was altered or damaged: {new_file}")),
         ),
-        L::Unanchored { .. } => (
-            REFUSED,
+        LogError::Unanchored { .. } => (
+            Kind::Refused,
             Some(format!(
                 "this host has no record of this log (its state directory was reset, or the log was moved here from another host): {new_file}"
             )),
         ),
-        L::OldFormat { .. } => (
-            REFUSED,
+        LogError::OldFormat { .. } => (
+            Kind::Refused,
             Some("keep it as an archive (`reg check --verify-log` still checks its chain, unauthenticated), and log to a new file (--log NEW)".into()),
         ),
-        L::NoKey(_) => (
-            REFUSED,
+        LogError::NoKey(_) => (
+            Kind::Refused,
             Some("verify the log on the host that wrote it (its key is in that host's REG_STATE_DIR)".into()),
         ),
-        L::Host { .. } => (
-            USAGE_OR_IO,
+        LogError::Host { .. } => (
+            Kind::UsageOrIo,
             Some("check the host state directory (REG_STATE_DIR)".into()),
         ),
-        L::Io(_) => (USAGE_OR_IO, None),
+        LogError::Io(_) => (Kind::UsageOrIo, None),
     }
+}
+
+/// Prints a command-line parsing error (or help, or the version) as clap does, except that a
+/// value that may be key material (a secret pasted where a fingerprint or recipient goes) is
+/// never echoed: the message then names the argument and what the value is, not the value.
+pub fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ContextValue};
+    let secret = match e.get(ContextKind::InvalidValue) {
+        Some(ContextValue::String(v)) if reg::crypto::keys::may_be_secret(v) => {
+            Some(match reg::crypto::keys::key_text_kind(v) {
+                Some(kind) => kind.name(),
+                None => "possibly key material",
+            })
+        }
+        _ => None,
+    };
+    let Some(kind) = secret else {
+        use clap::error::ErrorKind;
+        if matches!(
+            e.kind(),
+            ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        ) {
+            e.exit()
+        }
+        // clap echoes the offending value: escaped like every other line reg prints, so that
+        // an argument cannot drive the terminal either.
+        for line in e.render().to_string().lines() {
+            errln!("{line}");
+        }
+        return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+    };
+    let arg = match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(a)) => a.clone(),
+        _ => "an argument".to_string(),
+    };
+    errln!("error: invalid value for '{arg}': the value given is {kind} and is not shown");
+    errln!(
+        "hint: never pass a secret key on the command line; `reg --help` lists what each argument takes"
+    );
+    ExitCode::from(2)
 }

@@ -1,6 +1,7 @@
 //! `reg fsck`: PASS or FAIL, with every finding naming the file or object at fault.
 
 use super::Context;
+use super::error::CommandResult;
 use reg::fsck::{Glob, Options, Severity, check};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,7 +29,7 @@ pub struct Args {
     json: bool,
 }
 
-pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Context, args: Args) -> CommandResult<ExitCode> {
     let report = check(
         ctx.registry.as_deref(),
         &ctx.trust,

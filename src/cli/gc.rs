@@ -1,7 +1,8 @@
 //! `reg gc` and `reg purge`: removing bytes, never history.
 
-use super::{Context, load_key};
-use std::path::PathBuf;
+use super::Context;
+use super::error::{CommandError, CommandResult};
+use super::sign::{PurgeEntry, Signing};
 
 /// Remove objects no ledger entry reaches, staging leftovers and purged bytes; rewrite refs
 #[derive(Debug, clap::Args)]
@@ -12,15 +13,11 @@ pub struct GcArgs {}
 pub struct PurgeArgs {
     /// The model: name@version, a record id, or a unique id prefix
     model: String,
-    /// Why (recorded in the ledger; required)
-    #[arg(long)]
-    reason: String,
-    /// The operator's private key, which signs the purge
-    #[arg(long, value_name = "OPERATOR.pem")]
-    key: PathBuf,
+    #[command(flatten)]
+    sign: Signing<PurgeEntry>,
 }
 
-pub fn gc(ctx: &Context, _args: GcArgs) -> anyhow::Result<()> {
+pub fn gc(ctx: &Context, _args: GcArgs) -> CommandResult {
     let reg = ctx.open()?;
     let done = reg::ops::gc::gc(&reg)?;
     for (id, size) in &done.objects {
@@ -42,12 +39,15 @@ pub fn gc(ctx: &Context, _args: GcArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn purge(ctx: &Context, args: PurgeArgs) -> anyhow::Result<()> {
-    let key = load_key(&args.key)?;
+pub fn purge(ctx: &Context, args: PurgeArgs) -> CommandResult {
+    let key = args.sign.load()?;
     let reg = ctx.open()?;
-    let (done, freed) = reg::ops::gc::purge(&reg, &key, &args.model, &args.reason)?;
+    let (done, freed) = reg::ops::gc::purge(&reg, &key, &args.model, args.sign.reason())?;
     let reg::format::entry::Body::Purge(p) = &done.entry.body else {
-        anyhow::bail!("the committed entry {} is not a purge", done.id);
+        return Err(CommandError::usage(format!(
+            "the committed entry {} is not a purge",
+            done.id
+        )));
     };
     outln!(
         "purged {}: {} artifact object(s), {freed} bytes deleted (ledger entry {} {})",

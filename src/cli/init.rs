@@ -1,6 +1,8 @@
 //! `reg init`: create a registry whose genesis entry is signed by a root key.
 
-use super::{Context, load_key};
+use super::Context;
+use super::error::CommandResult;
+use super::secrets::load_key;
 use reg::repo::registry::Registry;
 use reg::state::GENESIS_NONCE_LEN;
 use std::path::PathBuf;
@@ -35,7 +37,7 @@ fn parse_nonce(s: &str) -> Result<[u8; GENESIS_NONCE_LEN], String> {
     Ok(out)
 }
 
-pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let key = load_key(&args.root_key)?;
     let (reg, state) = Registry::init(
         &args.dir,

@@ -1,6 +1,7 @@
 //! `reg ledger verify|export`: check the whole ledger, or write it out for an external audit ledger.
 
 use super::Context;
+use super::error::CommandResult;
 use reg::util::encoding::to_canonical_vec;
 use std::io::Write as _;
 
@@ -13,7 +14,7 @@ pub enum LedgerCommand {
     Export,
 }
 
-pub fn run(ctx: &Context, cmd: LedgerCommand) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, cmd: LedgerCommand) -> CommandResult {
     let reg = ctx.open()?;
     match cmd {
         LedgerCommand::Verify => {

@@ -1,6 +1,7 @@
 //! `reg list`: the registered models.
 
 use super::Context;
+use super::error::CommandResult;
 use serde::Serialize;
 
 /// List registered models
@@ -30,7 +31,7 @@ struct Row<'a> {
     state: reg::format::lifecycle::LifecycleState,
 }
 
-pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let state = ctx.open()?.state()?;
     let mut rows: Vec<Row<'_>> = state
         .models

@@ -1,6 +1,7 @@
 //! `reg log`: the ledger for people, newest first.
 
 use super::Context;
+use super::error::CommandResult;
 use reg::format::entry::{Body, Entry};
 use serde::Serialize;
 
@@ -27,7 +28,7 @@ struct Row {
     summary: String,
 }
 
-pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let reg = ctx.open()?;
     let mut rows = Vec::new();
     if let Some(spec) = &args.model {
@@ -70,7 +71,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     print(rows, args.json)
 }
 
-fn print(rows: Vec<Row>, json: bool) -> anyhow::Result<()> {
+fn print(rows: Vec<Row>, json: bool) -> CommandResult {
     if json {
         jsonln!(&rows);
         return Ok(());

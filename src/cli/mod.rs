@@ -42,7 +42,9 @@ mod progress;
 mod recipients;
 mod renew;
 mod sanitize;
+mod secrets;
 mod show;
+mod sign;
 mod slot;
 mod status;
 mod transition;
@@ -50,15 +52,14 @@ mod trust;
 mod verify;
 
 use clap::{Parser, Subcommand};
-use reg::crypto::keys::{Fingerprint, PassphraseSource};
+use error::{CommandError, CommandResult};
+use reg::crypto::keys::Fingerprint;
 use reg::format::lifecycle::LifecycleState;
 use reg::ops::lifecycle::SlotPlan;
 use reg::repo::registry::{self, Registry};
 use reg::repo::trust::{PinStatus, TrustOptions, default_trust_file};
-use std::io::IsTerminal as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use zeroize::Zeroizing;
 
 /// reg: an offline, signed registry that governs every AI/ML model a platform may use.
 #[derive(Debug, Parser)]
@@ -138,7 +139,7 @@ pub struct Context {
 impl Context {
     /// Finds and opens the registry, checking its root against the host's pin; says so on
     /// stderr when there is no pin.
-    fn open(&self) -> anyhow::Result<Registry> {
+    fn open(&self) -> Result<Registry, registry::RegistryError> {
         let dot = registry::discover(self.registry.as_deref())?;
         let reg = Registry::open(&dot, &self.trust)?;
         if *reg.pin() == PinStatus::Unpinned {
@@ -153,89 +154,11 @@ impl Context {
     }
 }
 
-/// Gets a key passphrase: `REG_KEY_PASSPHRASE`, else a prompt when stdin is a terminal.
-pub fn passphrase_source() -> impl FnMut(&Path) -> Option<Zeroizing<String>> {
-    |path: &Path| {
-        if let Some(p) = std::env::var_os("REG_KEY_PASSPHRASE") {
-            return Some(Zeroizing::new(p.to_string_lossy().into_owned()));
-        }
-        if std::io::stdin().is_terminal() {
-            return rpassword::prompt_password(format!(
-                "passphrase for {}: ",
-                sanitize::Escaped(&path.display().to_string())
-            ))
-            .ok()
-            .map(Zeroizing::new);
-        }
-        None
-    }
-}
-
-/// A bundle passphrase: `REG_BUNDLE_PASSPHRASE`, else asked on the terminal (twice when `new`).
-pub fn bundle_passphrase(new: bool) -> Option<age::secrecy::SecretString> {
-    if let Some(p) = std::env::var_os("REG_BUNDLE_PASSPHRASE") {
-        return Some(p.to_string_lossy().into_owned().into());
-    }
-    if !std::io::stdin().is_terminal() {
-        return None;
-    }
-    let first = Zeroizing::new(rpassword::prompt_password("bundle passphrase: ").ok()?);
-    if new {
-        let again = Zeroizing::new(rpassword::prompt_password("repeat bundle passphrase: ").ok()?);
-        if first != again || first.is_empty() {
-            errln!("error: the passphrases do not match or are empty");
-            return None;
-        }
-    }
-    Some(first.to_string().into())
-}
-
-/// Identities from `--identity` files, and the passphrase source for scrypt bundles.
-pub fn identities_and_passphrase(
-    files: &[PathBuf],
-) -> anyhow::Result<(
-    reg::bundle::Identities,
-    impl FnMut() -> Option<age::secrecy::SecretString>,
-)> {
-    for f in files {
-        check_identity_file(f)?;
-    }
-    let identities = reg::bundle::Decryption::load_identities(files)?;
-    Ok((identities, || bundle_passphrase(false)))
-}
-
-/// Refuses an `--identity` file that holds another kind of key, saying which (age's own error
-/// says only "non-identity data"); never prints the file's content.
-fn check_identity_file(path: &Path) -> anyhow::Result<()> {
-    use reg::crypto::keys::{KeyText, key_text_kind};
-    // A key file is small; a larger file is left to age's reader, which names the bad line.
-    let Ok(bytes) = reg::util::fsutil::read_small(path, 64 * 1024) else {
-        return Ok(());
-    };
-    let text = String::from_utf8_lossy(&bytes);
-    match key_text_kind(&text) {
-        None | Some(KeyText::AgeIdentity) => Ok(()),
-        Some(kind) => anyhow::bail!(
-            "`{}` is {}, not an age identity: --identity takes the identity file `reg key gen --age` \
-             (or age-keygen) wrote",
-            path.display(),
-            kind.name()
-        ),
-    }
-}
-
-/// Loads the private key given with `--key`.
-pub fn load_key(path: &Path) -> anyhow::Result<reg::crypto::keys::SecretKey> {
-    let mut source = passphrase_source();
-    let source: PassphraseSource<'_> = &mut source;
-    Ok(reg::crypto::keys::load_secret(path, source)?)
-}
-
 /// Parses arguments, runs the command and returns its exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => return usage_error(e),
+        Err(e) => return error::usage_error(e),
     };
     progress::install(cli.quiet);
     let ctx = Context {
@@ -254,57 +177,12 @@ pub fn main() -> ExitCode {
             "warning: --skip-rollback-check: this host neither checks nor records which checkpoint it verified; an older copy of a registry would be accepted"
         );
     }
-    match dispatch(&ctx, cli.command) {
-        Ok(code) => code,
-        Err(e) => error::finish(Err(e)),
-    }
-}
-
-/// Prints a command-line parsing error (or help, or the version) as clap does, except that a
-/// value that may be key material (a secret pasted where a fingerprint or recipient goes) is
-/// never echoed: the message then names the argument and what the value is, not the value.
-fn usage_error(e: clap::Error) -> ExitCode {
-    use clap::error::{ContextKind, ContextValue};
-    let secret = match e.get(ContextKind::InvalidValue) {
-        Some(ContextValue::String(v)) if reg::crypto::keys::may_be_secret(v) => {
-            Some(match reg::crypto::keys::key_text_kind(v) {
-                Some(kind) => kind.name(),
-                None => "possibly key material",
-            })
-        }
-        _ => None,
-    };
-    let Some(kind) = secret else {
-        use clap::error::ErrorKind;
-        if matches!(
-            e.kind(),
-            ErrorKind::DisplayHelp
-                | ErrorKind::DisplayVersion
-                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-        ) {
-            e.exit()
-        }
-        // clap echoes the offending value: escaped like every other line reg prints, so that
-        // an argument cannot drive the terminal either.
-        for line in e.render().to_string().lines() {
-            errln!("{line}");
-        }
-        return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
-    };
-    let arg = match e.get(ContextKind::InvalidArg) {
-        Some(ContextValue::String(a)) => a.clone(),
-        _ => "an argument".to_string(),
-    };
-    errln!("error: invalid value for '{arg}': the value given is {kind} and is not shown");
-    errln!(
-        "hint: never pass a secret key on the command line; `reg --help` lists what each argument takes"
-    );
-    ExitCode::from(2)
+    dispatch(&ctx, cli.command).unwrap_or_else(CommandError::report)
 }
 
 /// Runs one command. fsck and check have their own exit codes (0 PASS/ALLOW, 1 FAIL/DENY);
 /// every other command succeeds with 0, and errors get theirs in `error.rs`.
-fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<ExitCode> {
+fn dispatch(ctx: &Context, command: Command) -> CommandResult<ExitCode> {
     let done = match command {
         Command::Fsck(a) => return fsck::run(ctx, a),
         Command::Check(a) => return check::run(ctx, a),

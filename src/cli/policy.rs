@@ -1,9 +1,10 @@
 //! `reg policy`: the root-signed ingestion policy.
 
-use super::{Context, load_key};
-use reg::format::entry::{Body, Policy, PolicyDoc};
+use super::Context;
+use super::error::CommandResult;
+use super::sign::{RootEntry, Signing};
+use reg::format::entry::PolicyDoc;
 use reg::format::formats::Format;
-use std::path::PathBuf;
 
 /// Show or set the registry's policy
 #[derive(Debug, clap::Subcommand)]
@@ -23,12 +24,8 @@ pub struct SetArgs {
     /// re-signed (`reg renew` or any write), so that a stale medium stops working by itself
     #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=i64::from(reg::format::entry::MAX_CHECKPOINT_AGE_DAYS)))]
     checkpoint_max_age: Option<u32>,
-    /// A root private key of the registry, which signs the entry
-    #[arg(long, value_name = "ROOT.pem")]
-    key: PathBuf,
-    /// Why (recorded in the ledger)
-    #[arg(long)]
-    reason: String,
+    #[command(flatten)]
+    sign: Signing<RootEntry>,
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -38,7 +35,7 @@ fn parse_format(s: &str) -> Result<Format, String> {
     })
 }
 
-pub fn run(ctx: &Context, cmd: PolicyCommand) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, cmd: PolicyCommand) -> CommandResult {
     match cmd {
         PolicyCommand::Show => {
             let state = ctx.open()?.state()?;
@@ -60,22 +57,15 @@ pub fn run(ctx: &Context, cmd: PolicyCommand) -> anyhow::Result<()> {
                 outln!("checkpoint expires after: {d} days");
             }
         }
-        PolicyCommand::Set(mut args) => {
-            args.refuse_formats.sort();
-            args.refuse_formats.dedup();
-            let key = load_key(&args.key)?;
+        PolicyCommand::Set(args) => {
+            let key = args.sign.load()?;
             let reg = ctx.open()?;
-            let done = reg.commit(
-                &key,
-                Body::Policy(Policy {
-                    policy: PolicyDoc {
-                        refuse_formats: args.refuse_formats,
-                        checkpoint_max_age_days: args.checkpoint_max_age,
-                    },
-                    reason: args.reason,
-                }),
-            )?;
-            outln!("policy set (ledger entry {} {})", done.seq, done.id);
+            let policy = PolicyDoc {
+                refuse_formats: args.refuse_formats,
+                checkpoint_max_age_days: args.checkpoint_max_age,
+            };
+            let done = reg::ops::config::set_policy(&reg, &key, policy, args.sign.reason())?;
+            outln!("policy set (ledger entry {} {})", done.seq, done.entry);
         }
     }
     Ok(())

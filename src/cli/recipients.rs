@@ -1,9 +1,9 @@
 //! `reg recipients`: the age recipients publishers encrypt bundles to (root-signed).
 
-use super::{Context, load_key};
-use reg::format::entry::{Body, Recipients};
-use reg::state::normalize_recipients;
-use std::path::PathBuf;
+use super::Context;
+use super::error::CommandResult;
+use super::sign::{RootEntry, Signing};
+use reg::ops::config::{RecipientList, set_recipients};
 
 /// Show or change the registry's age recipients
 #[derive(Debug, clap::Subcommand)]
@@ -19,15 +19,11 @@ pub struct SetArgs {
     /// The new recipients (age1...); none clears the list
     #[arg(value_name = "AGE_RECIPIENT")]
     recipients: Vec<String>,
-    /// A root private key of the registry, which signs the entry
-    #[arg(long, value_name = "ROOT.pem")]
-    key: PathBuf,
-    /// Why (recorded in the ledger)
-    #[arg(long)]
-    reason: String,
+    #[command(flatten)]
+    sign: Signing<RootEntry>,
 }
 
-pub fn run(ctx: &Context, cmd: RecipientsCommand) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, cmd: RecipientsCommand) -> CommandResult {
     match cmd {
         RecipientsCommand::List => {
             for r in ctx.open()?.state()?.recipients {
@@ -35,21 +31,15 @@ pub fn run(ctx: &Context, cmd: RecipientsCommand) -> anyhow::Result<()> {
             }
         }
         RecipientsCommand::Set(args) => {
-            let recipients = normalize_recipients(args.recipients)?;
-            let key = load_key(&args.key)?;
+            let recipients = RecipientList::parse(args.recipients)?;
+            let key = args.sign.load()?;
             let reg = ctx.open()?;
-            let n = recipients.len();
-            let done = reg.commit(
-                &key,
-                Body::Recipients(Recipients {
-                    reason: args.reason,
-                    recipients,
-                }),
-            )?;
+            let done = set_recipients(&reg, &key, recipients, args.sign.reason())?;
             outln!(
-                "set {n} recipient(s) (ledger entry {} {})",
+                "set {} recipient(s) (ledger entry {} {})",
+                done.recipients.len(),
                 done.seq,
-                done.id
+                done.entry
             );
         }
     }

@@ -1,7 +1,8 @@
 //! `reg renew`: re-sign the checkpoint with the current time, for the same head.
 
-use super::{Context, load_key};
-use std::path::PathBuf;
+use super::Context;
+use super::error::CommandResult;
+use super::sign::{Checkpoint, Signing};
 
 /// Re-sign the checkpoint now, for the same head: what makes a registry whose checkpoint
 /// expired under its policy (`reg policy set --checkpoint-max-age DAYS`) readable again
@@ -9,13 +10,12 @@ use std::path::PathBuf;
 /// Only the key that signed the last entry may sign its checkpoint; any write re-signs it too.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The private key that signed the head entry (`reg log` shows who)
-    #[arg(long, value_name = "KEY.pem")]
-    key: PathBuf,
+    #[command(flatten)]
+    sign: Signing<Checkpoint>,
 }
 
-pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
-    let key = load_key(&args.key)?;
+pub fn run(ctx: &Context, args: Args) -> CommandResult {
+    let key = args.sign.load()?;
     let reg = ctx.open()?;
     let cp = reg.renew(&key)?;
     outln!(

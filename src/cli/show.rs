@@ -1,6 +1,7 @@
 //! `reg show`: one model's full record.
 
 use super::Context;
+use super::error::CommandResult;
 use reg::query::record::view;
 use reg::state::resolve::resolve;
 
@@ -14,7 +15,7 @@ pub struct Args {
     json: bool,
 }
 
-pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let reg = ctx.open()?;
     let state = reg.state()?;
     let (id, model) = resolve(&state, &args.model)?;

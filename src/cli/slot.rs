@@ -1,8 +1,9 @@
 //! `reg activate`, `reg deactivate`: the active model of a slot (the consumers' control plane).
 
-use super::{Context, load_key};
-use reg::ops::lifecycle::set_slot;
-use std::path::PathBuf;
+use super::Context;
+use super::error::CommandResult;
+use super::sign::{Signing, SlotEntry};
+use reg::ops::lifecycle;
 
 /// Make a PROMOTED model the active model of a slot
 #[derive(Debug, clap::Args)]
@@ -11,12 +12,8 @@ pub struct ActivateArgs {
     slot: String,
     /// The model: name@version, a record id, or a unique id prefix
     model: String,
-    /// Why (recorded in the ledger; required)
-    #[arg(long)]
-    reason: String,
-    /// The operator's private key, which signs the change
-    #[arg(long, value_name = "OPERATOR.pem")]
-    key: PathBuf,
+    #[command(flatten)]
+    sign: Signing<SlotEntry>,
 }
 
 /// Clear a slot: no model is active in it any more
@@ -24,38 +21,34 @@ pub struct ActivateArgs {
 pub struct DeactivateArgs {
     /// The slot
     slot: String,
-    /// Why (recorded in the ledger; required)
-    #[arg(long)]
-    reason: String,
-    /// The operator's private key, which signs the change
-    #[arg(long, value_name = "OPERATOR.pem")]
-    key: PathBuf,
+    #[command(flatten)]
+    sign: Signing<SlotEntry>,
 }
 
-pub fn activate(ctx: &Context, args: ActivateArgs) -> anyhow::Result<()> {
-    let key = load_key(&args.key)?;
+pub fn activate(ctx: &Context, args: ActivateArgs) -> CommandResult {
+    let key = args.sign.load()?;
     let reg = ctx.open()?;
-    let done = set_slot(&reg, &key, &args.slot, Some(&args.model), &args.reason)?;
-    let slot = &done.state.slots[&args.slot];
+    let done = lifecycle::activate(&reg, &key, &args.slot, &args.model, args.sign.reason())?;
+    let change = &done.change;
     outln!(
         "slot {}: {} (ledger entry {} {})",
-        args.slot,
-        done.state.spec(&slot.model),
-        done.seq,
-        done.id
+        change.slot,
+        done.model,
+        change.seq,
+        change.entry
     );
     Ok(())
 }
 
-pub fn deactivate(ctx: &Context, args: DeactivateArgs) -> anyhow::Result<()> {
-    let key = load_key(&args.key)?;
+pub fn deactivate(ctx: &Context, args: DeactivateArgs) -> CommandResult {
+    let key = args.sign.load()?;
     let reg = ctx.open()?;
-    let done = set_slot(&reg, &key, &args.slot, None, &args.reason)?;
+    let done = lifecycle::deactivate(&reg, &key, &args.slot, args.sign.reason())?;
     outln!(
         "slot {}: deactivated (ledger entry {} {})",
-        args.slot,
+        done.slot,
         done.seq,
-        done.id
+        done.entry
     );
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! `reg status`: the slots and their active models (what consumers will be told to load).
 
 use super::Context;
+use super::error::CommandResult;
 
 /// Show each slot and its active model
 #[derive(Debug, clap::Args)]
@@ -15,7 +16,7 @@ pub struct Args {
     code: bool,
 }
 
-pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let reg = ctx.open()?;
     let state = reg.state()?;
     if args.code {

@@ -1,21 +1,18 @@
 //! `reg promote`, `reg deprecate`, `reg revoke`: signed, reasoned lifecycle moves.
 
-use super::{Context, load_key};
+use super::Context;
+use super::error::CommandResult;
+use super::sign::{Signing, TransitionEntry};
 use reg::format::lifecycle::LifecycleState;
 use reg::ops::lifecycle::{SlotPlan, transition};
-use std::path::PathBuf;
 
 /// Arguments shared by promote and deprecate.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The model: name@version, a record id, or a unique id prefix
     model: String,
-    /// Why (recorded in the ledger; required)
-    #[arg(long)]
-    reason: String,
-    /// The operator's private key, which signs the transition
-    #[arg(long, value_name = "OPERATOR.pem")]
-    key: PathBuf,
+    #[command(flatten)]
+    sign: Signing<TransitionEntry>,
 }
 
 /// Arguments of revoke.
@@ -32,30 +29,27 @@ pub struct RevokeArgs {
 }
 
 /// Runs a transition to `to`.
-pub fn run(ctx: &Context, args: Args, to: LifecycleState, plan: SlotPlan) -> anyhow::Result<()> {
-    let key = load_key(&args.key)?;
+pub fn run(ctx: &Context, args: Args, to: LifecycleState, plan: SlotPlan) -> CommandResult {
+    let key = args.sign.load()?;
     let reg = ctx.open()?;
-    let done = transition(&reg, &key, &args.model, to, &args.reason, plan)?;
-    let reg::format::entry::Body::Transition(t) = &done.entry.body else {
-        anyhow::bail!("the committed entry {} is not a transition", done.id);
-    };
-    let spec = done.state.spec(&t.model);
+    let done = transition(&reg, &key, &args.model, to, args.sign.reason(), plan)?;
+    let spec = &done.spec;
     outln!(
         "{spec}: {} -> {} (ledger entry {} {})",
-        t.from,
-        t.to,
+        done.from,
+        done.to,
         done.seq,
-        done.id
+        done.entry
     );
-    for e in &t.slots {
-        match &e.replacement {
-            Some(r) => outln!("slot {}: now {}", e.slot, done.state.spec(r)),
-            None => outln!("slot {}: deactivated", e.slot),
+    for h in &done.slots {
+        match &h.replacement {
+            Some(r) => outln!("slot {}: now {r}", h.slot),
+            None => outln!("slot {}: deactivated", h.slot),
         }
     }
     if to == LifecycleState::Deprecated {
         // A deprecation leaves slots as they were.
-        for slot in done.state.slots_of(&t.model) {
+        for slot in &done.still_active {
             errln!(
                 "warning: {spec} stays the active model of slot `{slot}` until it is replaced (`reg activate {slot} MODEL`)"
             );
@@ -65,7 +59,7 @@ pub fn run(ctx: &Context, args: Args, to: LifecycleState, plan: SlotPlan) -> any
 }
 
 /// `reg revoke`.
-pub fn revoke(ctx: &Context, args: RevokeArgs) -> anyhow::Result<()> {
+pub fn revoke(ctx: &Context, args: RevokeArgs) -> CommandResult {
     let plan = match (args.deactivate, args.replace) {
         (true, _) => SlotPlan::Deactivate,
         (false, Some(m)) => SlotPlan::Replace(m),

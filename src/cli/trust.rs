@@ -1,6 +1,7 @@
 //! `reg trust`: the registries this host pins, like ssh's known hosts (FORMAT.md §8).
 
 use super::Context;
+use super::error::{CommandError, CommandResult};
 use reg::crypto::keys::Fingerprint;
 use reg::repo::registry::{Registry, discover};
 use reg::repo::trust::{
@@ -56,7 +57,7 @@ fn parse_key(s: &str) -> Result<PinKey, String> {
     s.parse()
 }
 
-pub fn run(ctx: &Context, cmd: TrustCommand) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, cmd: TrustCommand) -> CommandResult {
     match cmd {
         TrustCommand::Add(a) => add(ctx, a),
         TrustCommand::List(a) => list(ctx, a),
@@ -64,7 +65,7 @@ pub fn run(ctx: &Context, cmd: TrustCommand) -> anyhow::Result<()> {
     }
 }
 
-fn add(ctx: &Context, args: AddArgs) -> anyhow::Result<()> {
+fn add(ctx: &Context, args: AddArgs) -> CommandResult {
     // Opened against the host trust file only (not --trust): the registry is not trusted here,
     // only read for its id and genesis root; a path already pinned to another registry is
     // refused by the open itself.
@@ -111,16 +112,16 @@ fn add(ctx: &Context, args: AddArgs) -> anyhow::Result<()> {
                     head: Some(h.to_lowercase()),
                 }
             } else {
-                reg::repo::trust::Floor::parse_code(h).map_err(anyhow::Error::msg)?
+                reg::repo::trust::Floor::parse_code(h).map_err(CommandError::usage)?
             };
             if let Some(seq) = seq
                 && floor.seq != u64::MAX
                 && floor.seq != seq
             {
-                anyhow::bail!(
+                return Err(CommandError::usage(format!(
                     "--seq {seq} disagrees with the head code's entry {}",
                     floor.seq
-                );
+                )));
             }
             floor.seq = floor.seq.min(seq.unwrap_or(floor.seq));
             Some(floor)
@@ -141,10 +142,10 @@ fn add(ctx: &Context, args: AddArgs) -> anyhow::Result<()> {
     let floor = match floor {
         Some(mut f) if f.seq == u64::MAX => {
             let Some(seq) = ids.iter().position(|id| f.matches(id)) else {
-                anyhow::bail!(
+                return Err(CommandError::usage(format!(
                     "entry {} is not in this registry's history: the medium is older than, or diverges from, the registry whose head you were given",
                     f.head.as_deref().unwrap_or("")
-                );
+                )));
             };
             f.seq = seq as u64;
             Some(f)
@@ -154,14 +155,18 @@ fn add(ctx: &Context, args: AddArgs) -> anyhow::Result<()> {
     if let Some(f) = &floor {
         match ids.get(f.seq as usize) {
             Some(id) if f.matches(id) => outln!("history contains {f}: {}", id),
-            Some(id) => anyhow::bail!(
-                "this registry lists {id} at entry {}, not the head you were given ({f}): the medium diverges from the registry whose head you were read; nothing was pinned",
-                f.seq
-            ),
-            None => anyhow::bail!(
-                "this registry has only {} entries, fewer than the {f} you were given: the medium is older or was cut; nothing was pinned",
-                ids.len()
-            ),
+            Some(id) => {
+                return Err(CommandError::usage(format!(
+                    "this registry lists {id} at entry {}, not the head you were given ({f}): the medium diverges from the registry whose head you were read; nothing was pinned",
+                    f.seq
+                )));
+            }
+            None => {
+                return Err(CommandError::usage(format!(
+                    "this registry has only {} entries, fewer than the {f} you were given: the medium is older or was cut; nothing was pinned",
+                    ids.len()
+                )));
+            }
         }
     }
     let pin = pin_checked(
@@ -184,7 +189,7 @@ fn add(ctx: &Context, args: AddArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn list(ctx: &Context, args: ListArgs) -> anyhow::Result<()> {
+fn list(ctx: &Context, args: ListArgs) -> CommandResult {
     let file = TrustFile::load(&ctx.trust.file)?;
     if args.json {
         jsonln!(&file.pins);
@@ -208,7 +213,7 @@ fn list(ctx: &Context, args: ListArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn remove(ctx: &Context, args: RemoveArgs) -> anyhow::Result<()> {
+fn remove(ctx: &Context, args: RemoveArgs) -> CommandResult {
     // --registry (or REG_DIR) narrows the removal to the pin of that registry's path.
     let path = match &ctx.registry {
         Some(p) => Some(absolute(&discover(Some(p))?)),

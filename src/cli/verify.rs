@@ -1,6 +1,7 @@
 //! `reg verify` and `reg checkout`: a model's stored artifacts, re-hashed or written out.
 
 use super::Context;
+use super::error::{CommandError, CommandResult};
 use reg::state::resolve::resolve;
 use std::path::PathBuf;
 
@@ -25,7 +26,7 @@ pub struct CheckoutArgs {
     out: PathBuf,
 }
 
-pub fn verify(ctx: &Context, args: VerifyArgs) -> anyhow::Result<()> {
+pub fn verify(ctx: &Context, args: VerifyArgs) -> CommandResult {
     let reg = ctx.open()?;
     let state = reg.state()?;
     let (id, model) = resolve(&state, &args.model)?;
@@ -40,7 +41,7 @@ pub fn verify(ctx: &Context, args: VerifyArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn checkout(ctx: &Context, args: CheckoutArgs) -> anyhow::Result<()> {
+pub fn checkout(ctx: &Context, args: CheckoutArgs) -> CommandResult {
     let reg = ctx.open()?;
     let state = reg.state()?;
     let spec = match (&args.model, &args.slot) {
@@ -49,10 +50,10 @@ pub fn checkout(ctx: &Context, args: CheckoutArgs) -> anyhow::Result<()> {
             let s = state
                 .slots
                 .get(slot)
-                .ok_or_else(|| anyhow::anyhow!("slot `{slot}` has no active model"))?;
+                .ok_or_else(|| CommandError::usage(format!("slot `{slot}` has no active model")))?;
             s.model.to_string()
         }
-        (None, None) => anyhow::bail!("give a model or --slot"),
+        (None, None) => return Err(CommandError::usage("give a model or --slot")),
     };
     let (id, model) = resolve(&state, &spec)?;
     let bytes = reg::ops::checkout::checkout(&reg, &id, model, &args.out)?;

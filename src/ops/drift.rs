@@ -6,12 +6,43 @@
 
 use crate::crypto::keys::SecretKey;
 use crate::format::entry::{Body, Drift};
+use crate::format::id::ObjectId;
 use crate::format::observation::violations;
-use crate::ops::lifecycle::LifecycleError;
-use crate::repo::registry::{Committed, Registry, RegistryError};
-use crate::state::StateError;
-use crate::state::resolve::resolve;
+use crate::repo::registry::{Registry, RegistryError};
+use crate::state::resolve::{ResolveError, resolve};
 use serde_json::Value;
+
+/// Why an observation was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum DriftError {
+    /// The observation is JSON, but not an object.
+    #[error("an observation is a JSON object")]
+    NotAnObject,
+    /// The observation breaks the schema or the time rules: every violation, in order.
+    #[error("the observation is invalid: {}", .0.join("; "))]
+    Invalid(Vec<String>),
+    /// The model named did not resolve.
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    /// The registry refused (trust, rules, lock, I/O).
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}
+
+/// What recording an observation did.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// The `drift` entry's id.
+    pub entry: ObjectId,
+    /// Its seq.
+    pub seq: u64,
+    /// The model observed: its record id.
+    pub model: ObjectId,
+    /// Its `name@version`.
+    pub spec: String,
+    /// How many observations of the model the registry now holds (this one is the last).
+    pub count: u64,
+}
 
 /// Records `observation` for the model `spec`, signed by a reporter `key`.
 ///
@@ -23,26 +54,19 @@ pub fn record(
     key: &SecretKey,
     spec: &str,
     observation: Value,
-) -> Result<Committed, LifecycleError> {
+) -> Result<Recorded, DriftError> {
     let Value::Object(observation) = observation else {
-        return Err(RegistryError::Refused(StateError::Invalid(
-            "an observation is a JSON object".into(),
-        ))
-        .into());
+        return Err(DriftError::NotAnObject);
     };
     // Before the lock and the ledger: an observation refused here touches nothing.
     let problems = violations(&observation);
     if !problems.is_empty() {
-        return Err(RegistryError::Refused(StateError::Invalid(format!(
-            "the observation is invalid: {}",
-            problems.join("; ")
-        )))
-        .into());
+        return Err(DriftError::Invalid(problems));
     }
     let tx = reg.begin()?;
     let (model, m) = resolve(tx.state(), spec)?;
     let previous = m.drift.as_ref().map(|d| d.last);
-    Ok(tx.commit(
+    let done = tx.commit(
         key,
         Body::Drift(Drift {
             model,
@@ -50,5 +74,17 @@ pub fn record(
             previous,
             legacy_numbers: false,
         }),
-    )?)
+    )?;
+    let after = &done.state;
+    Ok(Recorded {
+        entry: done.id,
+        seq: done.seq,
+        model,
+        spec: after.spec(&model),
+        count: after
+            .models
+            .get(&model)
+            .and_then(|m| m.drift.as_ref())
+            .map_or(0, |d| d.count),
+    })
 }

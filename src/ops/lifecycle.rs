@@ -1,10 +1,13 @@
-//! Moving models through the lifecycle (FORMAT.md §5.7) and setting the active model of slots.
+//! Moving models through the lifecycle (FORMAT.md §5.7) and setting the active model of slots
+//! (§5.8): names resolve against the state under the writer lock, and each write returns what
+//! it did, typed.
 
 use crate::crypto::keys::SecretKey;
 use crate::format::entry::{Body, SlotChange, SlotEffect, Transition};
+use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
-use crate::repo::registry::{Committed, Registry, RegistryError};
-use crate::state::StateError;
+use crate::repo::registry::{Registry, RegistryError, Transaction};
+use crate::state::State;
 use crate::state::resolve::{ResolveError, resolve};
 
 /// What a revocation does to the slots the model is active in.
@@ -24,9 +27,42 @@ pub enum LifecycleError {
     /// A model name did not resolve.
     #[error(transparent)]
     Resolve(#[from] ResolveError),
+    /// A slot plan given with a move that is not a revocation.
+    #[error("--deactivate and --replace only go with a revocation")]
+    PlanWithoutRevocation,
     /// The registry refused.
     #[error(transparent)]
     Registry(#[from] RegistryError),
+}
+
+/// What a transition did.
+#[derive(Debug, Clone)]
+pub struct Transitioned {
+    /// The `transition` entry's id.
+    pub entry: ObjectId,
+    /// Its seq.
+    pub seq: u64,
+    /// The model's record id.
+    pub model: ObjectId,
+    /// Its `name@version`.
+    pub spec: String,
+    /// The state it left.
+    pub from: LifecycleState,
+    /// The state it is in now.
+    pub to: LifecycleState,
+    /// The slots the same entry handed over or cleared (a revocation's plan), in entry order.
+    pub slots: Vec<Handover>,
+    /// The slots the model is still the active model of, sorted (a deprecation leaves them).
+    pub still_active: Vec<String>,
+}
+
+/// One slot a revocation handed over or cleared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handover {
+    /// The slot.
+    pub slot: String,
+    /// `name@version` of the model now active in it; `None`: the slot was cleared.
+    pub replacement: Option<String>,
 }
 
 /// Moves the model `spec` to `to`, signed by `key`, with `reason`; for a revocation, `plan`
@@ -38,68 +74,128 @@ pub fn transition(
     to: LifecycleState,
     reason: &str,
     plan: SlotPlan,
-) -> Result<Committed, LifecycleError> {
+) -> Result<Transitioned, LifecycleError> {
     let tx = reg.begin()?;
     let state = tx.state();
     let (id, model) = resolve(state, spec)?;
-    let slots = match (&plan, to) {
-        (SlotPlan::Unspecified, _) => Vec::new(),
+    let replacement = match (&plan, to) {
+        (SlotPlan::Unspecified, _) => None,
         (_, t) if t != LifecycleState::Revoked => {
-            return Err(RegistryError::Refused(StateError::Invalid(
-                "--deactivate and --replace only go with a revocation".into(),
-            ))
-            .into());
+            return Err(LifecycleError::PlanWithoutRevocation);
         }
-        (SlotPlan::Deactivate, _) => state
+        (SlotPlan::Deactivate, _) => Some(None),
+        (SlotPlan::Replace(other), _) => Some(Some(resolve(state, other)?.0)),
+    };
+    let slots = match replacement {
+        None => Vec::new(),
+        Some(replacement) => state
             .slots_of(&id)
             .into_iter()
-            .map(|slot| SlotEffect {
-                replacement: None,
-                slot,
-            })
+            .map(|slot| SlotEffect { replacement, slot })
             .collect(),
-        (SlotPlan::Replace(other), _) => {
-            let (rid, _) = resolve(state, other)?;
-            state
-                .slots_of(&id)
-                .into_iter()
-                .map(|slot| SlotEffect {
-                    replacement: Some(rid),
-                    slot,
-                })
-                .collect()
-        }
     };
+    let from = model.state;
     let body = Body::Transition(Transition {
-        from: model.state,
+        from,
         model: id,
         previous: model.entry,
         reason: reason.to_string(),
-        slots,
+        slots: slots.clone(),
         to,
     });
-    Ok(tx.commit(key, body)?)
+    let done = tx.commit(key, body)?;
+    let after = &done.state;
+    Ok(Transitioned {
+        entry: done.id,
+        seq: done.seq,
+        model: id,
+        spec: after.spec(&id),
+        from,
+        to,
+        slots: slots
+            .into_iter()
+            .map(|e| Handover {
+                replacement: e.replacement.map(|r| after.spec(&r)),
+                slot: e.slot,
+            })
+            .collect(),
+        still_active: after.slots_of(&id),
+    })
 }
 
-/// Makes `spec` the active model of `slot` (`Some`), or clears the slot (`None`).
-pub fn set_slot(
+/// What a slot change did.
+#[derive(Debug, Clone)]
+pub struct SlotSet {
+    /// The `slot` entry's id.
+    pub entry: ObjectId,
+    /// Its seq.
+    pub seq: u64,
+    /// The slot.
+    pub slot: String,
+    /// `name@version` of the model that was active in it before, if any.
+    pub previous: Option<String>,
+}
+
+/// What activating a model in a slot did.
+#[derive(Debug, Clone)]
+pub struct Activated {
+    /// The change.
+    pub change: SlotSet,
+    /// `name@version` of the model now active in the slot.
+    pub model: String,
+}
+
+/// Makes the model `spec` the active model of `slot`, signed by `key`, with `reason`.
+pub fn activate(
     reg: &Registry,
     key: &SecretKey,
     slot: &str,
-    spec: Option<&str>,
+    spec: &str,
     reason: &str,
-) -> Result<Committed, LifecycleError> {
+) -> Result<Activated, LifecycleError> {
     let tx = reg.begin()?;
+    let (model, _) = resolve(tx.state(), spec)?;
+    let (change, after) = commit_slot(tx, key, slot, Some(model), reason)?;
+    Ok(Activated {
+        change,
+        model: after.spec(&model),
+    })
+}
+
+/// Clears `slot`: no model is active in it any more. Signed by `key`, with `reason`.
+pub fn deactivate(
+    reg: &Registry,
+    key: &SecretKey,
+    slot: &str,
+    reason: &str,
+) -> Result<SlotSet, LifecycleError> {
+    Ok(commit_slot(reg.begin()?, key, slot, None, reason)?.0)
+}
+
+/// Commits the `slot` entry that makes `model` the active model of `slot` (`None`: clears it);
+/// returns the change and the state after it.
+fn commit_slot(
+    tx: Transaction<'_>,
+    key: &SecretKey,
+    slot: &str,
+    model: Option<ObjectId>,
+    reason: &str,
+) -> Result<(SlotSet, State), LifecycleError> {
     let state = tx.state();
-    let model = spec
-        .map(|s| resolve(state, s))
-        .transpose()?
-        .map(|(id, _)| id);
+    let before = state.slots.get(slot);
+    let previous = before.map(|s| state.spec(&s.model));
     let body = Body::Slot(SlotChange {
         model,
-        previous: state.slots.get(slot).map(|s| s.entry),
+        previous: before.map(|s| s.entry),
         reason: reason.to_string(),
         slot: slot.to_string(),
     });
-    Ok(tx.commit(key, body)?)
+    let done = tx.commit(key, body)?;
+    let change = SlotSet {
+        entry: done.id,
+        seq: done.seq,
+        slot: slot.to_string(),
+        previous,
+    };
+    Ok((change, done.state))
 }

@@ -1,8 +1,11 @@
 //! Every write a registry accepts, one module per family: each resolves its inputs against the
-//! verified state, builds the entry, and commits it through one transaction.
+//! verified state under the writer lock, builds the entry, commits it through one transaction,
+//! and returns a typed outcome; each has its own error.
 
 pub mod add;
 pub mod checkout;
+pub mod config;
 pub mod drift;
 pub mod gc;
+pub mod keys;
 pub mod lifecycle;

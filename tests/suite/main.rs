@@ -41,6 +41,7 @@ mod limits;
 mod medium;
 mod mutations;
 mod one_encoding;
+mod ops_outcomes;
 mod readd;
 mod secrets;
 mod signature_first;

@@ -1,5 +1,6 @@
 //! `reg bundle`: what publishers do (pack) and anyone can check (verify), without a registry.
 
+use super::error::CommandResult;
 mod pack;
 mod verify;
 
@@ -12,7 +13,7 @@ pub enum BundleCommand {
     Verify(verify::Args),
 }
 
-pub fn run(cmd: BundleCommand) -> anyhow::Result<()> {
+pub fn run(cmd: BundleCommand) -> CommandResult {
     match cmd {
         BundleCommand::Pack(a) => pack::run(a),
         BundleCommand::Verify(a) => verify::run(a),

@@ -1,6 +1,8 @@
 //! `reg bundle pack`: sign a model directory into one tar, optionally age-encrypted.
 
-use super::super::{bundle_passphrase, load_key};
+use super::super::error::{CommandError, CommandResult};
+use super::super::secrets::bundle_passphrase;
+use super::super::sign::{Manifest, Signing};
 use reg::bundle::pack::{Encryption, Metadata, pack};
 use reg::crypto::keys::{KeyText, key_text_kind, parse_age_recipient};
 use reg::format::manifest::Provenance;
@@ -18,9 +20,8 @@ pub struct Args {
     /// The bundle to write (a tar; age-encrypted with --recipient or --passphrase)
     #[arg(short, long, value_name = "OUT")]
     out: PathBuf,
-    /// The publisher's private key, which signs the manifest
-    #[arg(long, value_name = "PUBLISHER.pem")]
-    key: PathBuf,
+    #[command(flatten)]
+    sign: Signing<Manifest>,
     /// Metadata as JSON; flags given as well override it
     #[arg(long, value_name = "FILE.json")]
     metadata: Option<PathBuf>,
@@ -59,14 +60,14 @@ pub struct Args {
     passphrase: bool,
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
+pub fn run(args: Args) -> CommandResult {
     let mut meta: Metadata = match &args.metadata {
         Some(p) => reg::util::encoding::parse_json_strict(&reg::util::fsutil::read_small(
             p,
             reg::format::manifest::MANIFEST_LIMIT,
         )?)
         .and_then(|v| Ok(serde_json::from_value(v)?))
-        .map_err(|e| anyhow::anyhow!("metadata file `{}`: {e}", p.display()))?,
+        .map_err(|e| CommandError::usage(format!("metadata file `{}`: {e}", p.display())))?,
         None => Metadata::default(),
     };
     if let Some(v) = args.name {
@@ -90,13 +91,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for l in &args.labels {
         let (k, v) = l
             .split_once('=')
-            .ok_or_else(|| anyhow::anyhow!("--label `{l}`: expected KEY=VALUE"))?;
+            .ok_or_else(|| CommandError::usage(format!("--label `{l}`: expected KEY=VALUE")))?;
         meta.labels.insert(k.to_string(), v.to_string());
     }
     for p in &args.provenance {
-        let (name, hash) = p
-            .split_once('=')
-            .ok_or_else(|| anyhow::anyhow!("--provenance `{p}`: expected NAME=ALGORITHM:HEX"))?;
+        let (name, hash) = p.split_once('=').ok_or_else(|| {
+            CommandError::usage(format!("--provenance `{p}`: expected NAME=ALGORITHM:HEX"))
+        })?;
         meta.provenance.push(Provenance {
             name: name.to_string(),
             hash: hash.to_string(),
@@ -104,21 +105,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let mut recipients = Vec::new();
     for r in &args.recipients {
-        recipients.push(parse_age_recipient(r).map_err(|e| anyhow::anyhow!("--recipient: {e}"))?);
+        recipients.push(
+            parse_age_recipient(r).map_err(|e| CommandError::usage(format!("--recipient: {e}")))?,
+        );
     }
     for f in &args.recipients_files {
         recipients.extend(recipients_file(f)?);
     }
     let encryption = if args.passphrase {
         Encryption::Passphrase(bundle_passphrase(true).ok_or_else(|| {
-            anyhow::anyhow!("--passphrase needs REG_BUNDLE_PASSPHRASE or a terminal")
+            CommandError::usage("--passphrase needs REG_BUNDLE_PASSPHRASE or a terminal")
         })?)
     } else if recipients.is_empty() {
         Encryption::None
     } else {
         Encryption::Recipients(recipients)
     };
-    let key = load_key(&args.key)?;
+    let key = args.sign.load()?;
     let packed = pack(&args.dir, meta, &key, &args.out, encryption)?;
     outln!(
         "packed {} ({} artifact(s)) into {}",
@@ -148,22 +151,26 @@ const RECIPIENTS_FILE_LIMIT: u64 = 1024 * 1024;
 
 /// The recipients listed in `path` (one per line, `#` comments). Errors name the file, the line
 /// and what was found there, never the line's text: a secret passed by mistake stays unprinted.
-fn recipients_file(path: &Path) -> anyhow::Result<Vec<age::x25519::Recipient>> {
+fn recipients_file(path: &Path) -> CommandResult<Vec<age::x25519::Recipient>> {
     let name = path.display();
     let bytes = reg::util::fsutil::read_small(path, RECIPIENTS_FILE_LIMIT)
-        .map_err(|e| anyhow::anyhow!("recipients file: {e}"))?;
+        .map_err(|e| CommandError::usage(format!("recipients file: {e}")))?;
     let text = String::from_utf8(bytes)
-        .map_err(|_| anyhow::anyhow!("recipients file `{name}` is not text"))?;
+        .map_err(|_| CommandError::usage(format!("recipients file `{name}` is not text")))?;
     match key_text_kind(&text) {
-        Some(KeyText::AgeIdentity) => anyhow::bail!(
-            "recipients file `{name}` is an age identity (secret), not a list of recipients: pass \
+        Some(KeyText::AgeIdentity) => {
+            return Err(CommandError::usage(format!(
+                "recipients file `{name}` is an age identity (secret), not a list of recipients: pass \
              its recipient (age1...) with --recipient; `reg key gen --age` printed it, and the \
              identity file keeps it on its `# public key:` line"
-        ),
-        Some(kind) if kind != KeyText::AgeRecipient => anyhow::bail!(
-            "recipients file `{name}` is {}, not a list of age recipients (age1..., one per line)",
-            kind.name()
-        ),
+            )));
+        }
+        Some(kind) if kind != KeyText::AgeRecipient => {
+            return Err(CommandError::usage(format!(
+                "recipients file `{name}` is {}, not a list of age recipients (age1..., one per line)",
+                kind.name()
+            )));
+        }
         _ => {}
     }
     let mut out = Vec::new();
@@ -173,10 +180,10 @@ fn recipients_file(path: &Path) -> anyhow::Result<Vec<age::x25519::Recipient>> {
             continue;
         }
         out.push(line.parse().map_err(|_| {
-            anyhow::anyhow!(
+            CommandError::usage(format!(
                 "recipients file `{name}` line {}: not an age X25519 recipient (age1...)",
                 i + 1
-            )
+            ))
         })?);
     }
     Ok(out)

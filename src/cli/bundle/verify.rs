@@ -1,6 +1,7 @@
 //! `reg bundle verify`: check a bundle against a publisher key, without a registry.
 
-use super::super::identities_and_passphrase;
+use super::super::error::CommandResult;
+use super::super::secrets::identities_and_passphrase;
 use reg::bundle::{self, BundleError, Staging};
 use std::path::PathBuf;
 
@@ -17,7 +18,7 @@ pub struct Args {
     identities: Vec<PathBuf>,
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
+pub fn run(args: Args) -> CommandResult {
     let publisher = reg::crypto::keys::load_public(&args.publisher)?;
     let (identities, mut passphrase) = identities_and_passphrase(&args.identities)?;
     let mut decryption = bundle::Decryption {

@@ -1,6 +1,7 @@
 //! `reg key fingerprint`: the fingerprint of a key file.
 
-use super::super::passphrase_source;
+use super::super::error::CommandResult;
+use super::super::secrets::passphrase_source;
 use std::path::PathBuf;
 
 /// Print the fingerprint of a public or private key file (what --trust and `reg key revoke` take)
@@ -10,7 +11,7 @@ pub struct Args {
     file: PathBuf,
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
+pub fn run(args: Args) -> CommandResult {
     let mut source = passphrase_source();
     let fp = reg::crypto::keys::fingerprint_file(&args.file, &mut source)?;
     outln!("{fp}");

@@ -1,5 +1,6 @@
 //! `reg key gen`: a new ed25519 signing key pair, or an age identity for encrypted bundles.
 
+use super::super::error::{CommandError, CommandResult};
 use age::secrecy::ExposeSecret as _;
 use reg::crypto::keys::{SecretKey, write_key_pair};
 use std::io::{IsTerminal as _, Write as _};
@@ -23,7 +24,7 @@ pub struct Args {
     age: bool,
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
+pub fn run(args: Args) -> CommandResult {
     if args.age {
         return age_identity(&args.out);
     }
@@ -44,7 +45,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 /// An age X25519 identity file, as age-keygen writes it, readable only by its owner.
-fn age_identity(out: &std::path::Path) -> anyhow::Result<()> {
+fn age_identity(out: &std::path::Path) -> CommandResult {
     let identity = age::x25519::Identity::generate();
     let recipient = identity.to_public().to_string();
     let mut opts = std::fs::OpenOptions::new();
@@ -56,7 +57,7 @@ fn age_identity(out: &std::path::Path) -> anyhow::Result<()> {
     }
     let mut f = opts
         .open(out)
-        .map_err(|e| anyhow::anyhow!("create `{}`: {e}", out.display()))?;
+        .map_err(|e| CommandError::usage(format!("create `{}`: {e}", out.display())))?;
     let secret = identity.to_string();
     let text = Zeroizing::new(format!(
         "# created by reg\n# public key: {recipient}\n{}\n",
@@ -69,19 +70,26 @@ fn age_identity(out: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn new_passphrase() -> anyhow::Result<Zeroizing<String>> {
+fn new_passphrase() -> CommandResult<Zeroizing<String>> {
     if let Some(p) = std::env::var_os("REG_KEY_PASSPHRASE") {
         let p = Zeroizing::new(p.to_string_lossy().into_owned());
-        anyhow::ensure!(!p.is_empty(), "REG_KEY_PASSPHRASE is empty");
+        if p.is_empty() {
+            return Err(CommandError::usage("REG_KEY_PASSPHRASE is empty"));
+        }
         return Ok(p);
     }
-    anyhow::ensure!(
-        std::io::stdin().is_terminal(),
-        "--passphrase needs a terminal to ask on, or REG_KEY_PASSPHRASE"
-    );
+    if !std::io::stdin().is_terminal() {
+        return Err(CommandError::usage(
+            "--passphrase needs a terminal to ask on, or REG_KEY_PASSPHRASE",
+        ));
+    }
     let first = Zeroizing::new(rpassword::prompt_password("new passphrase: ")?);
     let second = Zeroizing::new(rpassword::prompt_password("repeat passphrase: ")?);
-    anyhow::ensure!(!first.is_empty(), "the passphrase is empty");
-    anyhow::ensure!(first == second, "the passphrases do not match");
+    if first.is_empty() {
+        return Err(CommandError::usage("the passphrase is empty"));
+    }
+    if first != second {
+        return Err(CommandError::usage("the passphrases do not match"));
+    }
     Ok(first)
 }

@@ -1,6 +1,7 @@
 //! `reg key list`: the keys the registry trusts, their roles and status.
 
 use super::super::Context;
+use super::super::error::CommandResult;
 
 /// List the registry's keys with their roles and status
 #[derive(Debug, clap::Args)]
@@ -10,7 +11,7 @@ pub struct Args {
     json: bool,
 }
 
-pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let state = ctx.open()?.state()?;
     // In the order they were trusted: fingerprints carry no order a person cares about.
     let mut keys: Vec<_> = state.keys.iter().collect();

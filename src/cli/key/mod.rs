@@ -1,5 +1,6 @@
 //! `reg key`: create keys, and manage which keys the registry trusts for which role.
 
+use super::error::CommandResult;
 mod fingerprint;
 mod gen_;
 mod list;
@@ -19,7 +20,7 @@ pub enum KeyCommand {
     Revoke(revoke::Args),
 }
 
-pub fn run(ctx: &Context, cmd: KeyCommand) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, cmd: KeyCommand) -> CommandResult {
     match cmd {
         KeyCommand::Gen(a) => gen_::run(a),
         KeyCommand::Fingerprint(a) => fingerprint::run(a),

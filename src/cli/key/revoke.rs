@@ -1,38 +1,28 @@
 //! `reg key revoke`: a root key revokes a key, for good.
 
-use super::super::{Context, load_key};
+use super::super::Context;
+use super::super::error::CommandResult;
+use super::super::sign::{RootEntry, Signing};
 use reg::crypto::keys::Fingerprint;
-use reg::format::entry::{Body, KeyRevoke};
-use std::path::PathBuf;
 
 /// Revoke a key: its signatures made after this entry are invalid; signed by a root key
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Fingerprint of the key to revoke (`reg key list` shows them)
     fingerprint: Fingerprint,
-    /// A root private key of the registry, which signs the entry
-    #[arg(long, value_name = "ROOT.pem")]
-    key: PathBuf,
-    /// Why (recorded in the ledger)
-    #[arg(long)]
-    reason: String,
+    #[command(flatten)]
+    sign: Signing<RootEntry>,
 }
 
-pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
-    let key = load_key(&args.key)?;
+pub fn run(ctx: &Context, args: Args) -> CommandResult {
+    let key = args.sign.load()?;
     let reg = ctx.open()?;
-    let done = reg.commit(
-        &key,
-        Body::KeyRevoke(KeyRevoke {
-            fingerprint: args.fingerprint.clone(),
-            reason: args.reason,
-        }),
-    )?;
+    let done = reg::ops::keys::revoke(&reg, &key, &args.fingerprint, args.sign.reason())?;
     outln!(
         "revoked {} (ledger entry {} {})",
-        args.fingerprint,
+        done.fingerprint,
         done.seq,
-        done.id
+        done.entry
     );
     Ok(())
 }

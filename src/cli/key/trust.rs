@@ -1,8 +1,9 @@
 //! `reg key trust`: a root key grants a key a role.
 
-use super::super::{Context, load_key};
-use reg::format::entry::{Body, KeyRef, KeyTrust, Role};
-use reg::util::encoding::b64_encode;
+use super::super::Context;
+use super::super::error::CommandResult;
+use super::super::sign::{RootEntry, Signing};
+use reg::format::entry::Role;
 use std::path::PathBuf;
 
 /// Trust a public key for a role (root, publisher, operator, reporter); signed by a root key
@@ -14,12 +15,8 @@ pub struct Args {
     /// The role to grant
     #[arg(long, value_enum)]
     role: RoleArg,
-    /// A root private key of the registry, which signs the entry
-    #[arg(long, value_name = "ROOT.pem")]
-    key: PathBuf,
-    /// Why (recorded in the ledger)
-    #[arg(long)]
-    reason: String,
+    #[command(flatten)]
+    sign: Signing<RootEntry>,
 }
 
 /// Roles on the command line.
@@ -42,27 +39,23 @@ impl From<RoleArg> for Role {
     }
 }
 
-pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let public = reg::crypto::keys::load_public(&args.public_key)?;
-    let key = load_key(&args.key)?;
+    let key = args.sign.load()?;
     let reg = ctx.open()?;
-    let role = Role::from(args.role);
-    let done = reg.commit(
+    let done = reg::ops::keys::trust(
+        &reg,
         &key,
-        Body::KeyTrust(KeyTrust {
-            key: KeyRef {
-                fingerprint: public.fingerprint().clone(),
-                public_key: b64_encode(&public.to_bytes()),
-            },
-            reason: args.reason,
-            role,
-        }),
+        &public,
+        Role::from(args.role),
+        args.sign.reason(),
     )?;
     outln!(
-        "trusted {} as {role} (ledger entry {} {})",
-        public.fingerprint(),
+        "trusted {} as {} (ledger entry {} {})",
+        done.fingerprint,
+        done.role,
         done.seq,
-        done.id
+        done.entry
     );
     Ok(())
 }
