@@ -13,7 +13,7 @@
 //! checked on the descriptor, so one swapped for a FIFO meanwhile cannot make fsck block.
 
 use super::glob::Glob;
-use super::{Finding, Fsck, Severity};
+use super::{Code, Finding, Fsck, Severity};
 use crate::format::formats::{self, Format, SNIFF_LEN};
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
@@ -64,7 +64,7 @@ impl Subject {
     fn report(
         &self,
         f: &mut Fsck,
-        code: &'static str,
+        code: Code,
         severity: Severity,
         found: (Option<ObjectId>, Option<String>),
         message: String,
@@ -82,7 +82,7 @@ impl Subject {
         });
     }
 
-    fn refuse(&self, f: &mut Fsck, code: &'static str, message: String) {
+    fn refuse(&self, f: &mut Fsck, code: Code, message: String) {
         f.counts.verdicts.refused += 1;
         self.report(f, code, Severity::Error, (None, None), message);
     }
@@ -109,7 +109,7 @@ pub(super) fn scan(dir: &Path, state: &State, ignore: &[Glob], f: &mut Fsck) {
                     path,
                     target: None,
                 };
-                subject.refuse(f, "scan-unreadable", format!("cannot be read: {err}"));
+                subject.refuse(f, Code::ScanUnreadable, format!("cannot be read: {err}"));
                 continue;
             }
         };
@@ -162,7 +162,7 @@ fn check_entry(path: &Path, ft: FileType, state: &State, f: &mut Fsck) -> u64 {
     }
     if !ft.is_symlink() {
         let msg = format!("a {}, not a regular file: never opened", kind(ft));
-        subject.refuse(f, "scan-not-file", msg);
+        subject.refuse(f, Code::ScanNotFile, msg);
         return 0;
     }
     // Followed as a loader would, to the end of any chain of links.
@@ -173,7 +173,7 @@ fn check_entry(path: &Path, ft: FileType, state: &State, f: &mut Fsck) -> u64 {
                 "{}a link that cannot be followed (dangling, a loop, or unreadable): {e}",
                 subject.via()
             );
-            subject.refuse(f, "scan-link-refused", msg);
+            subject.refuse(f, Code::ScanLinkRefused, msg);
             0
         }
         Ok(target) => {
@@ -186,12 +186,12 @@ fn check_entry(path: &Path, ft: FileType, state: &State, f: &mut Fsck) -> u64 {
                         subject.via(),
                         kind(md.file_type())
                     );
-                    subject.refuse(f, "scan-link-refused", msg);
+                    subject.refuse(f, Code::ScanLinkRefused, msg);
                     0
                 }
                 Err(e) => {
                     let msg = format!("{}its target cannot be read: {e}", subject.via());
-                    subject.refuse(f, "scan-link-refused", msg);
+                    subject.refuse(f, Code::ScanLinkRefused, msg);
                     0
                 }
             }
@@ -214,7 +214,7 @@ fn hash_and_judge(subject: &mut Subject, open: &Path, state: &State, f: &mut Fsc
                 "{}cannot be opened (changed while scanned?): {e}",
                 subject.via()
             );
-            subject.refuse(f, "scan-unreadable", msg);
+            subject.refuse(f, Code::ScanUnreadable, msg);
             return 0;
         }
     };
@@ -226,12 +226,12 @@ fn hash_and_judge(subject: &mut Subject, open: &Path, state: &State, f: &mut Fsc
                 subject.via(),
                 kind(md.file_type())
             );
-            subject.refuse(f, "scan-not-file", msg);
+            subject.refuse(f, Code::ScanNotFile, msg);
             return 0;
         }
         Err(e) => {
             let msg = format!("{}cannot be read: {e}", subject.via());
-            subject.refuse(f, "scan-unreadable", msg);
+            subject.refuse(f, Code::ScanUnreadable, msg);
             return 0;
         }
     };
@@ -243,7 +243,7 @@ fn hash_and_judge(subject: &mut Subject, open: &Path, state: &State, f: &mut Fsc
         }
         Err(e) => {
             let msg = format!("{}cannot be read: {e}", subject.via());
-            subject.refuse(f, "scan-unreadable", msg);
+            subject.refuse(f, Code::ScanUnreadable, msg);
             0
         }
     }
@@ -292,7 +292,7 @@ fn judge(subject: &Subject, id: ObjectId, state: &State, f: &mut Fsck) {
         let msg = format!("{via}{file} that is no artifact of any registered model");
         return subject.report(
             f,
-            "scan-unregistered",
+            Code::ScanUnregistered,
             Severity::Error,
             (Some(id), None),
             msg,
@@ -306,23 +306,23 @@ fn judge(subject: &Subject, id: ObjectId, state: &State, f: &mut Fsck) {
                 let msg = format!(
                     "{via}its bytes, {file}, are an artifact of {spec} (PROMOTED); what is loaded through the link is whatever it names then"
                 );
-                subject.report(f, "scan-link", Severity::Warning, found, msg);
+                subject.report(f, Code::ScanLink, Severity::Warning, found, msg);
             }
         }
         LifecycleState::Deprecated => {
             f.counts.verdicts.deprecated += 1;
             let msg = format!("{via}{file} of {spec}, which is DEPRECATED: plan its replacement");
-            subject.report(f, "scan-deprecated", Severity::Warning, found, msg);
+            subject.report(f, Code::ScanDeprecated, Severity::Warning, found, msg);
         }
         LifecycleState::Registered => {
             f.counts.verdicts.unapproved += 1;
             let msg = format!("{via}{file} of {spec}, which is REGISTERED but not approved");
-            subject.report(f, "scan-unapproved", Severity::Error, found, msg);
+            subject.report(f, Code::ScanUnapproved, Severity::Error, found, msg);
         }
         LifecycleState::Revoked => {
             f.counts.verdicts.revoked += 1;
             let msg = format!("{via}{file} of {spec}, which is REVOKED");
-            subject.report(f, "scan-revoked", Severity::Error, found, msg);
+            subject.report(f, Code::ScanRevoked, Severity::Error, found, msg);
         }
     }
 }

@@ -8,11 +8,10 @@
 use crate::crypto::keys::SecretKey;
 use crate::format::entry::{Body, Purge};
 use crate::format::id::ObjectId;
-use crate::repo::layout::LayoutError;
+use crate::repo::layout::{LayoutError, OBJECTS, TMP};
 use crate::repo::registry::{Committed, Registry, RegistryError};
-use crate::state::State;
+use crate::repo::store::Name;
 use crate::util::fsutil::{IoContext, IoError, fsync_dir};
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// What gc removed.
@@ -24,20 +23,6 @@ pub struct Collected {
     pub staging: Vec<PathBuf>,
     /// Refs rewritten because they differed from the state.
     pub refs: Vec<PathBuf>,
-}
-
-/// Every object a verified ledger reaches and the store must keep: its entries up to the
-/// checkpoint (`ids`, as the replay verified them), every record, and the artifacts of every
-/// model that was not purged.
-pub fn reachable(ids: &[ObjectId], state: &State) -> BTreeSet<ObjectId> {
-    let mut keep: BTreeSet<ObjectId> = ids.iter().copied().collect();
-    for (id, m) in &state.models {
-        keep.insert(*id);
-        if !m.purged {
-            keep.extend(m.artifacts.iter().copied());
-        }
-    }
-    keep
 }
 
 fn remove(path: &Path) -> Result<(), IoError> {
@@ -64,44 +49,34 @@ pub fn gc(reg: &Registry) -> Result<Collected, RegistryError> {
     let started = std::time::SystemTime::now();
     let (tx, ids) = reg.begin_verified()?;
     let state = tx.state();
-    let keep = reachable(&ids, state);
+    let reach = crate::repo::reach::reachable(ids.iter().copied(), state);
     let mut out = Collected::default();
-    let objects = reg.path().join("objects");
+    let objects = reg.path().join(OBJECTS);
     let mut doomed = Vec::new();
-    for e in walkdir::WalkDir::new(&objects).min_depth(1).max_depth(2) {
+    for e in reg.store().list() {
         let e = e.map_err(|err| {
             IoError::from_source("list", &objects, std::io::Error::other(err.to_string()))
         })?;
-        let ft = e.file_type();
-        let expected = if e.depth() == 1 {
-            ft.is_dir()
-        } else {
-            ft.is_file()
-        };
-        if !expected {
+        let (ft, top) = (e.file_type, e.is_top());
+        if (top && !ft.is_dir()) || (!top && !ft.is_file()) {
             return Err(LayoutError {
-                path: e.path().to_path_buf(),
+                path: e.path,
                 found: crate::util::fsutil::describe(&ft),
-                expected: if e.depth() == 1 {
-                    "directory"
-                } else {
-                    "regular file"
-                },
+                expected: if top { "directory" } else { "regular file" },
             }
             .into());
         }
-        if e.depth() == 1 {
-            continue;
-        }
-        let Some(id) = crate::repo::store::Store::id_of_path(e.path()) else {
+        let Name::Object(id) = e.name else {
             continue; // not an object: fsck names it, a person decides
         };
-        if !keep.contains(&id) {
-            let size = e.metadata().map(|m| m.len()).unwrap_or(0);
-            doomed.push((e.path().to_path_buf(), id, size));
+        if !reach.keeps(&id) {
+            let size = std::fs::symlink_metadata(&e.path)
+                .map(|m| m.len())
+                .unwrap_or(0);
+            doomed.push((e.path, id, size));
         }
     }
-    let tmp = reg.path().join("tmp");
+    let tmp = reg.path().join(TMP);
     let mut staging = Vec::new();
     for e in std::fs::read_dir(&tmp).ctx("list", &tmp)?.flatten() {
         if staging_in_use(&e.path(), started) {

@@ -2,10 +2,10 @@
 //! observations from the verified state (as long as that model's history, whatever the size of
 //! the ledger).
 
+use super::chain::Chain;
 use crate::crypto::keys::Fingerprint;
 use crate::format::entry::Body;
 use crate::format::id::ObjectId;
-use crate::repo::ledger::read_entry;
 use crate::repo::registry::{Registry, RegistryError};
 use crate::state::ModelState;
 use serde::Serialize;
@@ -40,19 +40,10 @@ pub fn list(
     metric: Option<&str>,
 ) -> Result<Vec<ObservationView>, RegistryError> {
     let mut out = Vec::new();
-    let mut next = model.drift.as_ref().map(|d| d.last);
-    while let Some(id) = next {
-        let entry = read_entry(reg.store(), &id).map_err(|e| RegistryError::Config {
-            path: reg.store().path(&id),
-            detail: format!("entry {id}: {e}"),
-        })?;
-        let Body::Drift(d) = entry.body else {
-            return Err(RegistryError::Config {
-                path: reg.store().path(&id),
-                detail: format!("entry {id} is not a drift observation"),
-            });
-        };
-        next = d.previous;
+    for step in Chain::drift(reg, model.drift.as_ref().map(|d| d.last)) {
+        let (id, entry) = step?;
+        // The chain holds drift entries only.
+        let Body::Drift(d) = entry.body else { continue };
         let end = d
             .observation
             .get("window")

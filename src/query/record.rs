@@ -1,5 +1,6 @@
 //! Model records as reg shows them: the signed manifest, with its state and how it was admitted.
 
+use super::chain::Chain;
 use crate::crypto::keys::Fingerprint;
 use crate::format::entry::Body;
 use crate::format::formats::Format;
@@ -76,37 +77,22 @@ pub struct HistoryItem {
 /// as long as the model's own history, whatever the size of the ledger.
 pub fn history(reg: &Registry, model: &ModelState) -> Result<Vec<HistoryItem>, RegistryError> {
     let mut out = Vec::new();
-    let mut next = Some(model.entry);
-    while let Some(id) = next {
-        let entry = read_entry(reg.store(), &id).map_err(|e| RegistryError::Config {
-            path: reg.store().path(&id),
-            detail: format!("entry {id}: {e}"),
-        })?;
-        let (action, state, reason, previous) = match &entry.body {
-            Body::Add(_) => ("add", LifecycleState::Registered, None, None),
-            Body::Transition(t) => (
-                crate::format::lifecycle::verb(t.to),
-                t.to,
-                Some(t.reason.clone()),
-                Some(t.previous),
-            ),
-            _ => {
-                return Err(RegistryError::Config {
-                    path: reg.store().path(&id),
-                    detail: format!("entry {id} is not part of a model's history"),
-                });
-            }
+    for step in Chain::history(reg, model.entry) {
+        let (id, entry) = step?;
+        let (action, state, reason) = match entry.body {
+            Body::Transition(t) => (crate::format::lifecycle::verb(t.to), t.to, Some(t.reason)),
+            // The chain's start: the only other entry it holds.
+            _ => ("add", LifecycleState::Registered, None),
         };
         out.push(HistoryItem {
             entry: id,
             seq: entry.header.seq,
-            time: entry.header.time.clone(),
-            actor: entry.header.actor.clone(),
+            time: entry.header.time,
+            actor: entry.header.actor,
             action,
             state,
             reason,
         });
-        next = previous;
     }
     out.reverse();
     Ok(out)

@@ -15,29 +15,38 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+/// The object store (FORMAT.md §3): `objects/ab/cdef…`.
+pub const OBJECTS: &str = "objects";
+/// Staging: where every file is written before it is renamed into place.
+pub const TMP: &str = "tmp";
+/// The derived index.
+pub const INDEX: &str = "index";
+/// The refs ([`crate::repo::refs`]).
+pub const REFS: &str = "refs";
+/// `refs/models/ID`: each model's latest entry.
+pub const REFS_MODELS: &str = "refs/models";
+/// `refs/slots/NAME`: the entry that set each slot.
+pub const REFS_SLOTS: &str = "refs/slots";
+
 /// The directories reg uses inside `.registry/`, relative to it, parents first.
-pub const DIRS: [&str; 6] = [
-    "objects",
-    "tmp",
-    "index",
-    "refs",
-    "refs/models",
-    "refs/slots",
-];
+pub const DIRS: [&str; 6] = [OBJECTS, TMP, INDEX, REFS, REFS_MODELS, REFS_SLOTS];
 
 /// The marker of a commit whose refs may lag the ledger ([`crate::repo::refs`]); named here, with the
 /// rest of the layout, so that this module depends on nothing above the file-system helpers.
 pub const REFS_PENDING: &str = "refs-pending";
+/// The registry's configuration: its id and format.
+pub const CONFIG: &str = "config.json";
+/// The signed checkpoint.
+pub const CHECKPOINT: &str = "checkpoint";
+/// The ledger file: one entry id a line.
+pub const LEDGER: &str = "ledger";
+/// The writers' lock.
+pub const LOCK: &str = "lock";
+/// The derived state, as replaying the ledger gives it.
+pub const INDEX_STATE: &str = "index/state.json";
 
 /// The files reg reads at fixed places inside `.registry/`.
-pub const FILES: [&str; 6] = [
-    "config.json",
-    "checkpoint",
-    "ledger",
-    "lock",
-    "index/state.json",
-    REFS_PENDING,
-];
+pub const FILES: [&str; 6] = [CONFIG, CHECKPOINT, LEDGER, LOCK, INDEX_STATE, REFS_PENDING];
 
 /// A registry path that is not what the layout says it must be.
 #[derive(Debug, thiserror::Error)]
@@ -88,7 +97,7 @@ pub fn check_skeleton(dot: &Path) -> Result<(), LayoutError> {
     for f in FILES {
         expect(&dot.join(f), false)?;
     }
-    let objects = dot.join("objects");
+    let objects = dot.join(OBJECTS);
     let Ok(fans) = fs::read_dir(&objects) else {
         return Ok(());
     };

@@ -4,6 +4,7 @@
 
 pub mod layout;
 pub mod ledger;
+pub mod reach;
 pub mod refs;
 pub mod registry;
 mod replay;

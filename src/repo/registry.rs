@@ -865,8 +865,11 @@ impl Touched {
         let models = self
             .models
             .iter()
-            .map(|id| dot.join("refs/models").join(id.to_string()));
-        let slots = self.slots.iter().map(|s| dot.join("refs/slots").join(s));
+            .map(|id| crate::repo::refs::model_path(dot, id));
+        let slots = self
+            .slots
+            .iter()
+            .map(|s| crate::repo::refs::slot_path(dot, s));
         models.chain(slots).collect()
     }
 }

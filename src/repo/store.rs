@@ -4,6 +4,7 @@
 //! prints. Writes stream through a fixed buffer into `tmp/`, are fsynced and renamed into place;
 //! reads hash what they return and refuse an object whose bytes no longer match its name.
 
+use crate::repo::layout::{OBJECTS, TMP};
 use crate::util::fsutil::{IoContext, IoError, failpoint, fsync_dir};
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
@@ -18,6 +19,9 @@ pub const PARALLEL_FROM: u64 = 4 << 20;
 pub const BUF_SIZE: usize = 64 * 1024;
 
 use crate::format::id::ObjectId;
+
+mod list;
+pub use list::{ListError, Listed, Listing, Name};
 
 /// An object written to `tmp/` and hashed, not yet in the store.
 #[derive(Debug)]
@@ -200,8 +204,8 @@ impl Store {
     /// The store of the registry directory `dot_registry` (the `.registry` directory itself).
     pub fn new(dot_registry: &Path) -> Self {
         Store {
-            objects: dot_registry.join("objects"),
-            tmp: dot_registry.join("tmp"),
+            objects: dot_registry.join(OBJECTS),
+            tmp: dot_registry.join(TMP),
         }
     }
 
@@ -219,6 +223,14 @@ impl Store {
             return None;
         }
         format!("{fan}{rest}").parse().ok()
+    }
+
+    /// Everything under `objects/`, parents before what they hold, each directory in name order:
+    /// fan-out directories, objects, and whatever else is there, named for what it is
+    /// ([`Listed`]) with its type from `lstat` (nothing is followed). Nothing misnamed is
+    /// skipped: deciding what to do about it is the caller's (fsck reports it, gc stops).
+    pub fn list(&self) -> Listing {
+        Listing::new(&self.objects)
     }
 
     /// Whether the object exists (its content is not checked).

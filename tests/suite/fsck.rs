@@ -453,3 +453,66 @@ fn purge_destroys_a_revoked_models_bytes_and_keeps_its_history() {
     assert_eq!(fsck_json(&s, &[]).0, 0);
     s.ok(&["ledger", "verify"]);
 }
+
+/// The objects the findings with `code` name.
+fn objects_of(report: &serde_json::Value, code: &str) -> std::collections::BTreeSet<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == code)
+        .map(|f| f["object"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn gc_removes_exactly_what_fsck_finds_unreached_and_leaves_misnamed_files_to_a_person() {
+    let s = populated();
+    s.ok(&[
+        "purge",
+        "det@1.0.0",
+        "--reason",
+        "poisoned",
+        "--key",
+        "op.pem",
+    ]);
+    let store = reg::repo::store::Store::new(&s.dot());
+    let rules = fs::read(s.join("m-det-1.0.0/rules.yar")).unwrap();
+    let back = store.put_bytes(&rules).unwrap().to_string();
+    let smuggled: Vec<String> = [&b"one"[..], b"two"]
+        .iter()
+        .map(|b| store.put_bytes(b).unwrap().to_string())
+        .collect();
+    let fan = s.object_path(&back).parent().unwrap().to_path_buf();
+    let misnamed = [fan.join("not-an-id"), s.dot().join("objects/zz/x")];
+    fs::create_dir(s.dot().join("objects/zz")).unwrap();
+    for p in &misnamed {
+        fs::write(p, b"?").unwrap();
+    }
+    let (code, report) = fsck_json(&s, &[]);
+    assert_eq!(code, 1, "{report:#}");
+    let purged = objects_of(&report, "purged-present");
+    let dangling = objects_of(&report, "object-dangling");
+    assert_eq!(purged, [back.clone()].into());
+    assert_eq!(dangling, smuggled.iter().cloned().collect());
+    for p in &misnamed {
+        let named = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "object-misnamed" && f["path"].as_str() == p.to_str());
+        assert!(named, "{} not named: {report:#}", p.display());
+    }
+    let out = s.ok(&["gc"]);
+    let removed: std::collections::BTreeSet<String> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("removed object "))
+        .map(|l| l.split(' ').next().unwrap().to_string())
+        .collect();
+    let unreached: std::collections::BTreeSet<String> = purged.union(&dangling).cloned().collect();
+    assert_eq!(removed, unreached, "{out}");
+    let (_, report) = fsck_json(&s, &[]);
+    // The files, and the directory `zz` that is no fan-out directory.
+    assert_eq!(codes(&report), ["object-misnamed"; 3], "{report:#}");
+    assert!(misnamed.iter().all(|p| p.exists()));
+}

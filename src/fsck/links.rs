@@ -1,0 +1,86 @@
+//! Links and special files anywhere in `.registry/` (`link`, `not-regular`), and what an
+//! interrupted write left in staging (`staging-residue`).
+
+use super::{Code, Fsck};
+use crate::repo::layout::{LEDGER, TMP};
+use std::path::Path;
+
+/// Names every symbolic link and special file anywhere in `.registry/` (none is ever followed
+/// or read; see [`crate::repo::layout`]).
+pub(super) fn check_links(dot: &Path, f: &mut Fsck) {
+    match std::fs::symlink_metadata(dot) {
+        Ok(m) if m.file_type().is_dir() => {}
+        Ok(m) => {
+            let found = crate::util::fsutil::describe(&m.file_type());
+            f.error(
+                Code::Link,
+                Some(dot.to_path_buf()),
+                None,
+                format!("the registry directory is {found}; reg never follows links"),
+            );
+            return;
+        }
+        Err(_) => return,
+    }
+    for e in walkdir::WalkDir::new(dot).min_depth(1).sort_by_file_name() {
+        let Ok(e) = e else { continue };
+        let ft = e.file_type();
+        if ft.is_symlink() {
+            let target = std::fs::read_link(e.path())
+                .map(|t| format!(" (to `{}`)", t.display()))
+                .unwrap_or_default();
+            f.error(
+                Code::Link,
+                Some(e.path().to_path_buf()),
+                None,
+                format!("a symbolic link{target}: reg never follows links inside a registry, and writes and gc refuse to run until it is removed"),
+            );
+        } else if ft.is_file() && e.depth() == 1 && e.file_name() == LEDGER && hard_linked(e.path())
+        {
+            f.error(
+                Code::Link,
+                Some(e.path().to_path_buf()),
+                None,
+                "the ledger has several names (hard links): writers, which append to it in place, refuse it until it is copied to a file of its own".into(),
+            );
+        } else if !ft.is_dir() && !ft.is_file() {
+            f.error(
+                Code::NotRegular,
+                Some(e.path().to_path_buf()),
+                None,
+                format!(
+                    "{}: reg reads only regular files inside a registry",
+                    crate::util::fsutil::describe(&ft)
+                ),
+            );
+        }
+    }
+}
+
+/// Whether a file has more than one name.
+fn hard_linked(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        std::fs::symlink_metadata(path).is_ok_and(|m| m.nlink() > 1)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
+}
+
+/// Names every file left in `tmp/`.
+pub(super) fn check_staging(dot: &Path, f: &mut Fsck) {
+    if let Ok(rd) = std::fs::read_dir(dot.join(TMP)) {
+        for e in rd.flatten() {
+            f.warn(
+                Code::StagingResidue,
+                Some(e.path()),
+                None,
+                "left in staging by an interrupted write; `reg gc` removes it".into(),
+            );
+        }
+    }
+}

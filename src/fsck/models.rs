@@ -1,0 +1,61 @@
+//! Models: records admitted before their publisher key was revoked (`publisher-revoked`), and
+//! what the slots run (`revoked-active`, `deprecated-active`).
+
+use super::ledger::Reached;
+use super::{Code, Fsck};
+use crate::format::lifecycle::LifecycleState;
+use crate::format::manifest::{MANIFEST_LIMIT, SignedManifest};
+use crate::repo::registry::Registry;
+use crate::state::State;
+
+/// Records. That each is present, a valid manifest signed by a key holding the publisher role at
+/// its `add` entry, and the entry's name, version and artifacts, is the ledger's own rule
+/// (FORMAT.md §5.6): the replay checked it, and a record breaking it is a `ledger-invalid`
+/// finding naming the entry. What is left is the review hint: a model admitted before its
+/// publisher key was revoked.
+pub(super) fn check_records(reg: &Registry, state: &State, reached: &Reached, f: &mut Fsck) {
+    for (id, m) in &state.models {
+        f.counts.models += 1;
+        let spec = format!("{}@{}", m.name, m.version);
+        // Read and verified by the replay a moment ago; gone since only if someone is editing.
+        let Ok(signed) = reg
+            .store()
+            .get(id, MANIFEST_LIMIT)
+            .map_err(|e| e.to_string())
+            .and_then(|b| SignedManifest::parse(b).map_err(|e| e.to_string()))
+        else {
+            continue;
+        };
+        let publisher = &signed.manifest.publisher;
+        if let Some(r) = reached.revoked_at.get(publisher) {
+            f.warn(Code::PublisherRevoked, Some(reg.store().path(id)), Some(*id), format!("{spec} was admitted before its publisher key {publisher} was revoked (entry {r}); review it"));
+        }
+    }
+}
+
+/// No revoked model is active; a deprecated active model is a warning.
+pub(super) fn check_slots(state: &State, f: &mut Fsck) {
+    for (slot, s) in &state.slots {
+        match state.models.get(&s.model).map(|m| m.state) {
+            Some(LifecycleState::Promoted) => {}
+            Some(LifecycleState::Deprecated) => f.warn(
+                Code::DeprecatedActive,
+                None,
+                Some(s.model),
+                format!(
+                    "slot `{slot}` runs {}, which is DEPRECATED",
+                    state.spec(&s.model)
+                ),
+            ),
+            _ => f.error(
+                Code::RevokedActive,
+                None,
+                Some(s.model),
+                format!(
+                    "slot `{slot}` runs {}, which is not approved",
+                    state.spec(&s.model)
+                ),
+            ),
+        }
+    }
+}
