@@ -14,6 +14,7 @@ use reg::ops::checkout::CheckoutError;
 use reg::ops::config::ConfigError;
 use reg::ops::drift::DriftError;
 use reg::ops::keys::KeysError;
+use reg::ops::gc::PurgeError;
 use reg::ops::lifecycle::LifecycleError;
 use reg::repo::ledger::{EntryProblem, LedgerError};
 use reg::repo::registry::RegistryError;
@@ -107,7 +108,18 @@ macro_rules! usage_or_io {
     )*};
 }
 
-usage_or_io!(IoError, EncodingError, EntryProblem, serde_json::Error,);
+usage_or_io!(IoError, EncodingError, serde_json::Error,);
+
+/// An entry the verified state names could not be read back: the store changed under it.
+impl From<EntryProblem> for CommandError {
+    fn from(e: EntryProblem) -> Self {
+        CommandError::new(
+            Kind::Refused,
+            e,
+            Some("the store was altered or damaged: run `reg fsck`".into()),
+        )
+    }
+}
 
 impl From<std::io::Error> for CommandError {
     fn from(e: std::io::Error) -> Self {
@@ -138,7 +150,8 @@ impl From<CheckoutError> for CommandError {
         classified(e, |e| match e {
             CheckoutError::Registry(r) => registry(r),
             CheckoutError::Io(_) | CheckoutError::Exists(_) => (Kind::UsageOrIo, None),
-            CheckoutError::Artifact { .. } | CheckoutError::Revoked(_) => (
+            CheckoutError::Revoked(_) => (Kind::Refused, None),
+            CheckoutError::Artifact { .. } => (
                 Kind::Refused,
                 Some("the store was altered or damaged: run `reg fsck`".into()),
             ),
@@ -158,6 +171,15 @@ impl From<LifecycleError> for CommandError {
             LifecycleError::Registry(r) => registry(r),
             LifecycleError::Resolve(_) => resolve(),
             LifecycleError::PlanWithoutRevocation => (Kind::Refused, None),
+        })
+    }
+}
+
+impl From<PurgeError> for CommandError {
+    fn from(e: PurgeError) -> Self {
+        classified(e, |e| match e {
+            PurgeError::Registry(r) => registry(r),
+            PurgeError::Resolve(_) => resolve(),
         })
     }
 }

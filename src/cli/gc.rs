@@ -1,7 +1,7 @@
 //! `reg gc` and `reg purge`: removing bytes, never history.
 
 use super::Context;
-use super::error::{CommandError, CommandResult};
+use super::error::CommandResult;
 use super::sign::{PurgeEntry, Signing};
 
 /// Remove objects no ledger entry reaches, staging leftovers and purged bytes; rewrite refs
@@ -42,19 +42,14 @@ pub fn gc(ctx: &Context, _args: GcArgs) -> CommandResult {
 pub fn purge(ctx: &Context, args: PurgeArgs) -> CommandResult {
     let key = args.sign.load()?;
     let reg = ctx.open()?;
-    let (done, freed) = reg::ops::gc::purge(&reg, &key, &args.model, args.sign.reason())?;
-    let reg::format::entry::Body::Purge(p) = &done.entry.body else {
-        return Err(CommandError::usage(format!(
-            "the committed entry {} is not a purge",
-            done.id
-        )));
-    };
+    let done = reg::ops::gc::purge(&reg, &key, &args.model, args.sign.reason())?;
     outln!(
-        "purged {}: {} artifact object(s), {freed} bytes deleted (ledger entry {} {})",
-        done.state.spec(&p.model),
-        p.blobs.len(),
+        "purged {}: {} artifact object(s), {} bytes deleted (ledger entry {} {})",
+        done.spec,
+        done.objects,
+        done.freed,
         done.seq,
-        done.id
+        done.entry
     );
     Ok(())
 }

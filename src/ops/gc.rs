@@ -9,10 +9,38 @@ use crate::crypto::keys::SecretKey;
 use crate::format::entry::{Body, Purge};
 use crate::format::id::ObjectId;
 use crate::repo::layout::{LayoutError, OBJECTS, TMP};
-use crate::repo::registry::{Committed, Registry, RegistryError};
+use crate::repo::registry::{Registry, RegistryError};
 use crate::repo::store::Name;
 use crate::util::fsutil::{IoContext, IoError, fsync_dir};
 use std::path::{Path, PathBuf};
+
+/// What a purge did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Purged {
+    /// The `purge` entry's id.
+    pub entry: ObjectId,
+    /// Its seq.
+    pub seq: u64,
+    /// The purged model's record id.
+    pub model: ObjectId,
+    /// Its `name@version`.
+    pub spec: String,
+    /// How many artifact objects the entry names.
+    pub objects: usize,
+    /// Bytes deleted (objects already gone count nothing).
+    pub freed: u64,
+}
+
+/// Errors of a purge.
+#[derive(Debug, thiserror::Error)]
+pub enum PurgeError {
+    /// The model name did not resolve.
+    #[error(transparent)]
+    Resolve(#[from] crate::state::resolve::ResolveError),
+    /// The registry refused.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}
 
 /// What gc removed.
 #[derive(Debug, Default)]
@@ -126,9 +154,10 @@ pub fn purge(
     key: &SecretKey,
     spec: &str,
     reason: &str,
-) -> Result<(Committed, u64), crate::ops::lifecycle::LifecycleError> {
+) -> Result<Purged, PurgeError> {
     let tx = reg.begin()?;
     let (id, _) = crate::state::resolve::resolve(tx.state(), spec)?;
+    let spec = tx.state().spec(&id);
     let blobs = tx.state().purgeable(&id);
     let done = tx.commit(
         key,
@@ -147,5 +176,12 @@ pub fn purge(
             remove(&path).map_err(RegistryError::from)?;
         }
     }
-    Ok((done, freed))
+    Ok(Purged {
+        entry: done.id,
+        seq: done.seq,
+        model: id,
+        spec,
+        objects: blobs.len(),
+        freed,
+    })
 }
