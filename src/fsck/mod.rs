@@ -5,7 +5,6 @@
 //! fsck only reads: it takes no lock and writes nothing under `.registry/`. It returns a
 //! [`Report`]; the CLI decides how to print it. Finding codes are stable (docs/FSCK.md).
 
-use crate::crypto::keys::Fingerprint;
 use crate::format::entry::Body;
 use crate::format::formats::Format;
 use crate::format::id::ObjectId;
@@ -13,9 +12,9 @@ use crate::format::lifecycle::LifecycleState;
 use crate::format::manifest::{MANIFEST_LIMIT, SignedManifest};
 use crate::repo::registry::{Registry, RegistryError, discover};
 use crate::repo::trust::{PinStatus, TrustOptions};
-use crate::state::State;
+use crate::state::{State, StateError};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 mod glob;
@@ -159,11 +158,10 @@ impl Fsck {
     }
 }
 
-/// What the ledger reaches, and when each key was revoked, gathered while it is replayed.
+/// What the ledger reaches, gathered while it is replayed.
 #[derive(Default)]
 struct Reached {
     entries: BTreeSet<ObjectId>,
-    revoked_at: HashMap<Fingerprint, u64>,
 }
 
 /// Checks the registry at `path` (a `.registry` directory or its parent; `None`: found like git).
@@ -213,11 +211,6 @@ pub fn check(
     let mut reached = Reached::default();
     let replay = reg.replay(&mut |v| {
         reached.entries.insert(v.id);
-        if let Body::KeyRevoke(r) = &v.entry.body {
-            reached
-                .revoked_at
-                .insert(r.fingerprint.clone(), v.entry.header.seq);
-        }
     });
     let state = match replay {
         Ok(r) => {
@@ -251,7 +244,7 @@ pub fn check(
     let present = check_objects(&reg, &mut f);
     if let Some(state) = &state {
         check_reachability(&reg, state, &reached, &present, &mut f);
-        check_records(&reg, state, &reached, &mut f);
+        check_records(&reg, state, &mut f);
         check_index_and_refs(&reg, state, &reached, &mut f);
         check_slots(state, &mut f);
         for dir in &opts.scan {
@@ -522,7 +515,7 @@ fn check_reachability(
 /// (FORMAT.md §5.6): the replay checked it, and a record breaking it is a `ledger-invalid`
 /// finding naming the entry. What is left is the review hint: a model admitted before its
 /// publisher key was revoked.
-fn check_records(reg: &Registry, state: &State, reached: &Reached, f: &mut Fsck) {
+fn check_records(reg: &Registry, state: &State, f: &mut Fsck) {
     for (id, m) in &state.models {
         f.counts.models += 1;
         let spec = format!("{}@{}", m.name, m.version);
@@ -536,7 +529,9 @@ fn check_records(reg: &Registry, state: &State, reached: &Reached, f: &mut Fsck)
             continue;
         };
         let publisher = &signed.manifest.publisher;
-        if let Some(r) = reached.revoked_at.get(publisher) {
+        // The state's one answer to "may this key publish now": a key that could when the
+        // model was admitted and cannot now was revoked since.
+        if let Err(StateError::RevokedSigner { at: r, .. }) = state.may_publish(publisher) {
             f.warn("publisher-revoked", Some(reg.store().path(id)), Some(*id), format!("{spec} was admitted before its publisher key {publisher} was revoked (entry {r}); review it"));
         }
     }
