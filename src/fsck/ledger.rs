@@ -3,24 +3,20 @@
 //! `ledger-residue`).
 
 use super::{Code, Fsck};
-use crate::crypto::keys::Fingerprint;
-use crate::format::entry::Body;
 use crate::format::id::ObjectId;
 use crate::repo::layout::{CHECKPOINT, LEDGER};
 use crate::repo::ledger::{EntryProblem, LedgerError};
 use crate::repo::registry::{Registry, RegistryError};
 use crate::repo::store::{Store, StoreError};
 use crate::state::State;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-/// What the ledger reaches, and when each key was revoked, gathered while it is replayed.
+/// What the ledger reaches, gathered while it is replayed.
 #[derive(Default)]
 pub(super) struct Reached {
     /// Every entry up to the checkpoint, as the replay verified it.
     pub(super) entries: BTreeSet<ObjectId>,
-    /// The seq of the entry that revoked each revoked key.
-    pub(super) revoked_at: HashMap<Fingerprint, u64>,
 }
 
 /// Replays the ledger; returns the state it gives (`None` when it does not verify) and what it
@@ -30,11 +26,6 @@ pub(super) fn replay(reg: &Registry, f: &mut Fsck) -> (Option<State>, Reached) {
     let mut reached = Reached::default();
     let replay = reg.replay(&mut |v| {
         reached.entries.insert(v.id);
-        if let Body::KeyRevoke(r) = &v.entry.body {
-            reached
-                .revoked_at
-                .insert(r.fingerprint.clone(), v.entry.header.seq);
-        }
     });
     let state = match replay {
         Ok(r) => {

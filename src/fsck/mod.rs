@@ -190,7 +190,7 @@ pub fn check(
     let present = objects::check_objects(&reg, &mut f);
     if let Some(state) = &state {
         objects::check_reachability(&reg, state, &reached, &present, &mut f);
-        models::check_records(&reg, state, &reached, &mut f);
+        models::check_records(&reg, state, &mut f);
         refs::check_index_and_refs(&reg, state, &reached, &mut f);
         models::check_slots(state, &mut f);
         for dir in &opts.scan {

@@ -1,19 +1,18 @@
 //! Models: records admitted before their publisher key was revoked (`publisher-revoked`), and
 //! what the slots run (`revoked-active`, `deprecated-active`).
 
-use super::ledger::Reached;
 use super::{Code, Fsck};
 use crate::format::lifecycle::LifecycleState;
 use crate::format::manifest::{MANIFEST_LIMIT, SignedManifest};
 use crate::repo::registry::Registry;
-use crate::state::State;
+use crate::state::{State, StateError};
 
 /// Records. That each is present, a valid manifest signed by a key holding the publisher role at
 /// its `add` entry, and the entry's name, version and artifacts, is the ledger's own rule
 /// (FORMAT.md §5.6): the replay checked it, and a record breaking it is a `ledger-invalid`
 /// finding naming the entry. What is left is the review hint: a model admitted before its
 /// publisher key was revoked.
-pub(super) fn check_records(reg: &Registry, state: &State, reached: &Reached, f: &mut Fsck) {
+pub(super) fn check_records(reg: &Registry, state: &State, f: &mut Fsck) {
     for (id, m) in &state.models {
         f.counts.models += 1;
         let spec = format!("{}@{}", m.name, m.version);
@@ -27,7 +26,9 @@ pub(super) fn check_records(reg: &Registry, state: &State, reached: &Reached, f:
             continue;
         };
         let publisher = &signed.manifest.publisher;
-        if let Some(r) = reached.revoked_at.get(publisher) {
+        // The state's one answer to "may this key publish now": a key that could when the
+        // model was admitted and cannot now was revoked since.
+        if let Err(StateError::RevokedSigner { at: r, .. }) = state.may_publish(publisher) {
             f.warn(Code::PublisherRevoked, Some(reg.store().path(id)), Some(*id), format!("{spec} was admitted before its publisher key {publisher} was revoked (entry {r}); review it"));
         }
     }

@@ -7,9 +7,9 @@
 //! files, leaving the registry exactly as it was.
 
 use crate::bundle::{self, Bundle, BundleError, Decryption, Stage, Staging};
-use crate::crypto::envelope::Unverified;
+use crate::crypto::envelope::{Kind, Unverified};
 use crate::crypto::keys::SecretKey;
-use crate::format::entry::{Add, Body, Role};
+use crate::format::entry::{Add, Body};
 use crate::format::id::ObjectId;
 use crate::format::manifest::{MANIFEST_LIMIT, SignedManifest};
 use crate::repo::registry::{Registry, RegistryError};
@@ -82,21 +82,25 @@ pub fn check_publisher(state: &State, envelope: &Unverified) -> Result<(), Bundl
             envelope.signatures.len()
         ));
     };
-    let Some(ks) = state.keys.get(fp) else {
-        return unauthorized(format!(
-            "publisher key {fp} is not trusted by this registry"
-        ));
+    let ks = match state.may_publish(fp) {
+        Ok(ks) => ks,
+        Err(StateError::UnknownSigner(_)) => {
+            return unauthorized(format!(
+                "publisher key {fp} is not trusted by this registry"
+            ));
+        }
+        Err(StateError::RevokedSigner { at, .. }) => {
+            return unauthorized(format!("publisher key {fp} was revoked at entry {at}"));
+        }
+        Err(StateError::MissingRole { held, .. }) => {
+            let roles: Vec<&str> = held.iter().map(|r| r.name()).collect();
+            return unauthorized(format!(
+                "key {fp} is trusted as {} but not as publisher",
+                roles.join(", ")
+            ));
+        }
+        Err(other) => return unauthorized(other.to_string()),
     };
-    if let Some(at) = ks.revoked {
-        return unauthorized(format!("publisher key {fp} was revoked at entry {at}"));
-    }
-    if !ks.roles.contains(&Role::Publisher) {
-        let roles: Vec<&str> = ks.roles.iter().map(|r| r.name()).collect();
-        return unauthorized(format!(
-            "key {fp} is trusted as {} but not as publisher",
-            roles.join(", ")
-        ));
-    }
     let key =
         decode_key(fp, &ks.public_key).map_err(|e| BundleError::Unauthorized(e.to_string()))?;
     envelope
@@ -153,14 +157,7 @@ pub fn add(
 ) -> Result<Outcome, AddError> {
     let state = reg.state()?;
     // The operator's authority first: no point reading gigabytes for a key that cannot sign.
-    let probe = Body::Add(Add {
-        artifacts: Vec::new(),
-        bundle: state.head,
-        name: String::new(),
-        record: state.head,
-        version: String::new(),
-    });
-    state.authorize(key.public().fingerprint(), &probe)?;
+    state.authorize(key.public().fingerprint(), Kind::Add)?;
 
     // A bundle of a model registered already is read and verified in full all the same: a
     // tampered, truncated or re-packed copy must be refused, not waved through, and an intact

@@ -723,8 +723,8 @@ impl Transaction<'_> {
             },
             body: body.clone(),
         };
-        self.state.authorize(&entry.header.actor, &entry.body)?;
-        self.state.clone().apply(self.state.head, &entry)?;
+        // Signer and rule, on the state as it is: nothing is cloned to test one entry.
+        self.state.check(&entry)?;
         // What signing would refuse (a bad clock, an entry over the readers' limit), refused
         // before the caller stores the objects the entry refers to.
         entry.check_fields()?;

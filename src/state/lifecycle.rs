@@ -1,29 +1,26 @@
 //! The rules of transitions and slot changes (FORMAT.md §5.7, §5.8), applied to the derived
 //! state.
 
-use super::{SlotState, State, StateError};
+use super::{SlotState, StalePrevious, State, StateError};
 use crate::format::entry::{SlotChange, Transition};
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::{LifecycleState, allowed, verb};
 use crate::format::names;
 
 impl State {
-    /// Applies a transition (FORMAT.md §5.7) to the state, checking its rules.
-    pub(crate) fn apply_transition(
-        &mut self,
-        id: ObjectId,
-        t: &Transition,
-    ) -> Result<(), StateError> {
+    /// The rule of a transition (FORMAT.md §5.7): it follows the model's state and latest entry,
+    /// the state machine allows the move, and a revocation says what happens to each slot the
+    /// model is active in (cleared, or taken over by another PROMOTED model).
+    pub fn check_transition(&self, t: &Transition) -> Result<(), StateError> {
         let m = self.model(&t.model)?;
         // Built only for messages: replaying 100,000 entries should not format 100,000 names.
         let spec = || self.spec(&t.model);
         if m.state != t.from {
-            return Err(StateError::Stale(format!(
-                "the transition says {} is {:?}, but it is {}",
-                spec(),
-                t.from,
-                m.state
-            )));
+            return Err(StateError::StaleFrom {
+                spec: spec(),
+                claimed: t.from,
+                state: m.state,
+            });
         }
         if !allowed(t.from, t.to) {
             return Err(StateError::IllegalMove {
@@ -33,15 +30,14 @@ impl State {
             });
         }
         if m.entry != t.previous {
-            return Err(StateError::Stale(format!(
-                "the transition of {} names {} as its previous entry, but its latest is {}",
-                spec(),
-                t.previous,
-                m.entry
-            )));
+            return Err(StateError::StalePrevious(Box::new(StalePrevious {
+                spec: spec(),
+                named: t.previous,
+                latest: m.entry,
+            })));
         }
-        let active = self.slots_of(&t.model);
         if t.to == LifecycleState::Revoked {
+            let active = self.slots_of(&t.model);
             if !t.slots.iter().map(|e| &e.slot).eq(active.iter()) {
                 return Err(StateError::ActiveSlots {
                     spec: spec(),
@@ -49,25 +45,27 @@ impl State {
                 });
             }
         } else if !t.slots.is_empty() {
-            return Err(StateError::Invalid(
-                "only a revocation says what happens to slots".into(),
-            ));
+            return Err(StateError::SlotsWithoutRevocation);
         }
-        for e in &t.slots {
-            if let Some(r) = &e.replacement {
-                let rm = self.model(r)?;
-                if *r == t.model || rm.state != LifecycleState::Promoted {
-                    return Err(StateError::NotPromoted {
-                        spec: self.spec(r),
-                        state: if *r == t.model {
-                            LifecycleState::Revoked
-                        } else {
-                            rm.state
-                        },
-                    });
-                }
+        for r in t.slots.iter().filter_map(|e| e.replacement.as_ref()) {
+            let rm = self.model(r)?;
+            if *r == t.model || rm.state != LifecycleState::Promoted {
+                return Err(StateError::NotPromoted {
+                    spec: self.spec(r),
+                    state: if *r == t.model {
+                        LifecycleState::Revoked
+                    } else {
+                        rm.state
+                    },
+                });
             }
         }
+        Ok(())
+    }
+
+    /// Applies a transition (entry `id`) that [`State::check_transition`] passed: the slot
+    /// effects, then the model's new state and latest entry.
+    pub(super) fn apply_transition(&mut self, id: ObjectId, t: &Transition) {
         for e in &t.slots {
             match &e.replacement {
                 Some(r) => {
@@ -84,21 +82,20 @@ impl State {
                 }
             }
         }
-        let m = self.models.get_mut(&t.model).expect("checked above");
-        m.state = t.to;
-        m.entry = id;
-        Ok(())
+        if let Some(m) = self.models.get_mut(&t.model) {
+            m.state = t.to;
+            m.entry = id;
+        }
     }
 
-    /// Applies a slot change (FORMAT.md §5.8) to the state, checking its rules.
-    pub(crate) fn apply_slot(&mut self, id: ObjectId, c: &SlotChange) -> Result<(), StateError> {
-        names::check("slot name", &c.slot).map_err(|e| StateError::Invalid(e.to_string()))?;
+    /// The rule of a slot change (FORMAT.md §5.8): a valid slot name, following the entry that
+    /// last set the slot; setting it names a PROMOTED model it does not hold already, clearing
+    /// it needs it set.
+    pub fn check_slot(&self, c: &SlotChange) -> Result<(), StateError> {
+        names::check("slot name", &c.slot)?;
         let current = self.slots.get(&c.slot);
         if c.previous != current.map(|s| s.entry) {
-            return Err(StateError::Stale(format!(
-                "the slot change of `{}` does not follow the entry that last set it",
-                c.slot
-            )));
+            return Err(StateError::StaleSlot(c.slot.clone()));
         }
         match &c.model {
             Some(model) => {
@@ -110,12 +107,22 @@ impl State {
                     });
                 }
                 if current.is_some_and(|s| s.model == *model) {
-                    return Err(StateError::Invalid(format!(
-                        "{} is already the active model of slot `{}`",
-                        self.spec(model),
-                        c.slot
-                    )));
+                    return Err(StateError::AlreadyActive {
+                        spec: self.spec(model),
+                        slot: c.slot.clone(),
+                    });
                 }
+            }
+            None if current.is_none() => return Err(StateError::SlotNotSet(c.slot.clone())),
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// Applies a slot change (entry `id`) that [`State::check_slot`] passed.
+    pub(super) fn apply_slot(&mut self, id: ObjectId, c: &SlotChange) {
+        match &c.model {
+            Some(model) => {
                 self.slots.insert(
                     c.slot.clone(),
                     SlotState {
@@ -125,12 +132,8 @@ impl State {
                 );
             }
             None => {
-                if current.is_none() {
-                    return Err(StateError::Invalid(format!("slot `{}` is not set", c.slot)));
-                }
                 self.slots.remove(&c.slot);
             }
         }
-        Ok(())
     }
 }
