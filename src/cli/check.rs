@@ -43,7 +43,7 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     if let Some(log) = &args.verify_log {
-        return match verify_log(&LogHost::at(&ctx.trust.host.dir), log)? {
+        return match verify_log(&LogHost::at(&ctx.opts.trust.host.dir), log)? {
             LogReport::Authenticated {
                 log: id,
                 lines,
@@ -70,7 +70,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         };
     }
     // Opened without Context::open's note: the gate says itself what an unpinned registry means.
-    let reg = Registry::open(&discover(ctx.registry.as_deref())?, &ctx.trust)?;
+    let reg = Registry::open(&discover(ctx.registry.as_deref())?, &ctx.opts)?;
     let gate = Gate::new(
         &reg,
         GateOptions {
@@ -89,10 +89,10 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     }
     if let Some(log) = &args.log {
         append_log(
-            &LogHost::at(&ctx.trust.host.dir),
+            &LogHost::at(&ctx.opts.trust.host.dir),
             log,
             &decisions,
-            &reg::util::encoding::now()?,
+            &ctx.opts.clock.now()?,
         )?;
     }
     if args.json {

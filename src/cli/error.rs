@@ -133,7 +133,9 @@ fn registry(e: &RegistryError) -> (u8, Option<String>) {
         ),
         RegistryError::Ledger(l) => (REFUSED, Some(ledger(l))),
         RegistryError::Trust(t) => (REFUSED, Some(trust(t))),
-        RegistryError::Store(_) | RegistryError::Config { .. } => (
+        RegistryError::Store(_)
+        | RegistryError::Config { .. }
+        | RegistryError::CorruptObject { .. } => (
             REFUSED,
             Some("the registry was altered or damaged; restore it from a trusted copy and run `reg ledger verify`".into()),
         ),

@@ -42,8 +42,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         &key,
         args.recipients,
         args.nonce.as_ref(),
-        &ctx.trust.file,
-        &ctx.trust.host,
+        &ctx.opts,
     )?;
     outln!(
         "Initialized registry {} in {}",
@@ -51,6 +50,6 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         reg.path().display()
     );
     outln!("root key: {}", state.root);
-    outln!("pinned on this host in {}", ctx.trust.file.display());
+    outln!("pinned on this host in {}", ctx.opts.trust.file.display());
     Ok(())
 }

@@ -17,7 +17,8 @@ pub fn run(ctx: &Context, cmd: LedgerCommand) -> anyhow::Result<()> {
     let reg = ctx.open()?;
     match cmd {
         LedgerCommand::Verify => {
-            let replay = reg.replay(&mut |_| {})?;
+            let replay = reg.verify(&mut |_| {})?;
+            reg.record(&replay.checkpoint)?;
             let cp = &replay.checkpoint;
             // Intact but expired under its policy is not OK to use: refused like every read.
             reg.check_fresh(&replay.state, &cp.time)?;
@@ -45,7 +46,7 @@ pub fn run(ctx: &Context, cmd: LedgerCommand) -> anyhow::Result<()> {
             reg.state()?;
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             let mut failure: Option<std::io::Error> = None;
-            reg.replay(&mut |v| {
+            let replay = reg.verify(&mut |v| {
                 if failure.is_some() {
                     return;
                 }
@@ -55,6 +56,7 @@ pub fn run(ctx: &Context, cmd: LedgerCommand) -> anyhow::Result<()> {
                     failure = Some(e);
                 }
             })?;
+            reg.record(&replay.checkpoint)?;
             if let Some(e) = failure {
                 return Err(e.into());
             }

@@ -54,7 +54,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         rows.reverse();
         return print(rows, args.json);
     }
-    let replay = reg.replay(&mut |v| {
+    let replay = reg.verify(&mut |v| {
         let e = v.entry;
         rows.push(Row {
             seq: e.header.seq,
@@ -66,6 +66,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
             summary: summary(e),
         });
     })?;
+    reg.record(&replay.checkpoint)?;
     reg.check_fresh(&replay.state, &replay.checkpoint.time)?;
     print(rows, args.json)
 }

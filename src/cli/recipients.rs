@@ -30,7 +30,7 @@ pub struct SetArgs {
 pub fn run(ctx: &Context, cmd: RecipientsCommand) -> anyhow::Result<()> {
     match cmd {
         RecipientsCommand::List => {
-            for r in ctx.open()?.state()?.recipients {
+            for r in &ctx.open()?.state()?.recipients {
                 outln!("{r}");
             }
         }

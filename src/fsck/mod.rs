@@ -11,8 +11,8 @@ use crate::format::formats::Format;
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
 use crate::format::manifest::{MANIFEST_LIMIT, SignedManifest};
-use crate::repo::registry::{Registry, RegistryError, discover};
-use crate::repo::trust::{PinStatus, TrustOptions};
+use crate::repo::registry::{OpenOptions, Registry, RegistryError, discover};
+use crate::repo::trust::PinStatus;
 use crate::state::State;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -169,7 +169,7 @@ struct Reached {
 /// Checks the registry at `path` (a `.registry` directory or its parent; `None`: found like git).
 pub fn check(
     path: Option<&Path>,
-    trust: &TrustOptions,
+    trust: &OpenOptions,
     opts: &Options,
 ) -> Result<Report, RegistryError> {
     let dot = discover(path)?;
@@ -211,7 +211,7 @@ pub fn check(
     }
 
     let mut reached = Reached::default();
-    let replay = reg.replay(&mut |v| {
+    let replay = reg.verify(&mut |v| {
         reached.entries.insert(v.id);
         if let Body::KeyRevoke(r) = &v.entry.body {
             reached
@@ -219,9 +219,10 @@ pub fn check(
                 .insert(r.fingerprint.clone(), v.entry.header.seq);
         }
     });
+    // What this host verified is recorded, as after every full replay.
+    let replay = replay.and_then(|r| reg.record(&r.checkpoint).map(|()| r));
     let state = match replay {
         Ok(r) => {
-            let r = r.into_inner();
             f.counts.entries = r.checkpoint.seq + 1;
             if let Err(e) = reg.check_fresh(&r.state, &r.checkpoint.time) {
                 f.error(
@@ -234,7 +235,7 @@ pub fn check(
             if r.residue_lines > 0 || r.partial_line {
                 f.warn("ledger-residue", Some(dot.join("ledger")), None, "the ledger file lists entries after the checkpoint: an interrupted write, removed by the next one".into());
             }
-            Some(r.state)
+            Some(r.into_parts().0)
         }
         Err(e) => {
             let code = match &e {
@@ -289,7 +290,9 @@ fn error_path(e: &RegistryError, dot: &Path) -> Option<PathBuf> {
             StoreError::Corrupt { id, .. } | StoreError::Missing(id) | StoreError::NotAFile(id),
         ) => Some(store.path(id)),
         RegistryError::Io(io) => Some(io.path.clone()),
-        RegistryError::Config { path, .. } => Some(path.clone()),
+        RegistryError::Config { path, .. } | RegistryError::CorruptObject { path, .. } => {
+            Some(path.clone())
+        }
         RegistryError::RolledBack { .. } => Some(dot.join("checkpoint")),
         RegistryError::Ledger(l) => match l {
             // A missing entry object: the listing may be what was altered; name the ledger file

@@ -42,15 +42,15 @@ pub fn list(
     let mut out = Vec::new();
     let mut next = model.drift.as_ref().map(|d| d.last);
     while let Some(id) = next {
-        let entry = read_entry(reg.store(), &id).map_err(|e| RegistryError::Config {
-            path: reg.store().path(&id),
-            detail: format!("entry {id}: {e}"),
+        let entry = read_entry(reg.store(), &id).map_err(|e| {
+            RegistryError::corrupt_object(reg.store(), &id, format!("entry {id}: {e}"))
         })?;
         let Body::Drift(d) = entry.body else {
-            return Err(RegistryError::Config {
-                path: reg.store().path(&id),
-                detail: format!("entry {id} is not a drift observation"),
-            });
+            return Err(RegistryError::corrupt_object(
+                reg.store(),
+                &id,
+                format!("entry {id} is not a drift observation"),
+            ));
         };
         next = d.previous;
         let end = d

@@ -165,15 +165,6 @@ impl std::fmt::Display for Floor {
     }
 }
 
-/// The floor of the host pin of `registry` in the trust file, if it has one.
-pub fn pinned_floor(file: &Path, registry: &ObjectId) -> Result<Option<Floor>, TrustError> {
-    Ok(TrustFile::load(file)?
-        .pins
-        .into_iter()
-        .find(|p| p.registry == *registry)
-        .and_then(|p| p.floor))
-}
-
 /// The host trust file's content.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -204,18 +195,42 @@ pub enum PinStatus {
     Unpinned,
 }
 
-/// The default host trust file: `$REG_TRUST_FILE`, `$XDG_CONFIG_HOME/reg/trust.json` or
-/// `$HOME/.config/reg/trust.json`.
-pub fn default_trust_file() -> PathBuf {
-    if let Some(p) = std::env::var_os("REG_TRUST_FILE").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
+/// Where this host keeps its trust file and its state directory, by default: what the CLI
+/// documents, resolved from the environment values it is given (`var` looks one up: the CLI
+/// passes `std::env::var_os`). The library reads no environment itself, so an embedding
+/// program can put host state wherever it likes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPaths {
+    /// `$REG_TRUST_FILE`, `$XDG_CONFIG_HOME/reg/trust.json` or `$HOME/.config/reg/trust.json`.
+    pub trust_file: PathBuf,
+    /// `$REG_STATE_DIR`, `$XDG_STATE_HOME/reg` or `$HOME/.local/state/reg`.
+    pub state_dir: PathBuf,
+}
+
+impl HostPaths {
+    /// Resolves the defaults from the variables `var` gives (an empty value counts as unset,
+    /// except `HOME`; neither `XDG_*` nor `HOME`: the current directory).
+    pub fn from_vars(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> HostPaths {
+        let set = |name: &str| var(name).filter(|p| !p.is_empty()).map(PathBuf::from);
+        let home = |sub: &str| var("HOME").map(|h| PathBuf::from(h).join(sub));
+        let trust_file = set("REG_TRUST_FILE").unwrap_or_else(|| {
+            set("XDG_CONFIG_HOME")
+                .or_else(|| home(".config"))
+                .unwrap_or_else(|| PathBuf::from("."))
+                .join("reg")
+                .join("trust.json")
+        });
+        let state_dir = set("REG_STATE_DIR").unwrap_or_else(|| {
+            set("XDG_STATE_HOME")
+                .or_else(|| home(".local/state"))
+                .unwrap_or_else(|| PathBuf::from("."))
+                .join("reg")
+        });
+        HostPaths {
+            trust_file,
+            state_dir,
+        }
     }
-    let config = std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
-        .unwrap_or_else(|| PathBuf::from("."));
-    config.join("reg").join("trust.json")
 }
 
 impl TrustFile {
@@ -346,7 +361,8 @@ impl std::fmt::Display for PinSelector {
     }
 }
 
-/// Checks a registry's genesis root against the host's pin (FORMAT.md §8).
+/// Checks a registry's genesis root against the host's pin (FORMAT.md §8); returns how it was
+/// pinned and, for a pin of the host trust file, that pin's floor (one read of the file).
 ///
 /// `dot` is the `.registry` directory, `registry` the id `config.json` claims and `root` the
 /// fingerprint that signed the genesis entry that id names.
@@ -355,7 +371,7 @@ pub fn check(
     dot: &Path,
     registry: &ObjectId,
     root: &Fingerprint,
-) -> Result<PinStatus, TrustError> {
+) -> Result<(PinStatus, Option<Floor>), TrustError> {
     if let Some(pinned) = &opts.explicit {
         if pinned != root {
             return Err(TrustError::RootMismatch {
@@ -364,7 +380,7 @@ pub fn check(
                 source_: "given with --trust or REG_TRUST".into(),
             });
         }
-        return Ok(PinStatus::Explicit(pinned.clone()));
+        return Ok((PinStatus::Explicit(pinned.clone()), None));
     }
     let file = TrustFile::load(&opts.file)?;
     if let Some(pin) = file.pins.iter().find(|p| p.registry == *registry) {
@@ -375,7 +391,7 @@ pub fn check(
                 source_: format!("pinned in `{}`", opts.file.display()),
             });
         }
-        return Ok(PinStatus::HostFile(pin.root.clone()));
+        return Ok((PinStatus::HostFile(pin.root.clone()), pin.floor.clone()));
     }
     let here = absolute(dot);
     if let Some(pin) = file.pins.iter().find(|p| Path::new(&p.path) == here) {
@@ -385,7 +401,7 @@ pub fn check(
             found_root: root.clone(),
         });
     }
-    Ok(PinStatus::Unpinned)
+    Ok((PinStatus::Unpinned, None))
 }
 
 /// Pins a registry on this host (`reg trust add`), but only if `given`, the fingerprint the
@@ -436,37 +452,15 @@ pub struct Seen {
     pub ledger: Option<ObjectId>,
 }
 
-/// The host's state directory: `$REG_STATE_DIR`, `$XDG_STATE_HOME/reg` or `~/.local/state/reg`.
-pub fn state_dir() -> PathBuf {
-    if let Some(p) = std::env::var_os("REG_STATE_DIR").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
-    std::env::var_os("XDG_STATE_HOME")
-        .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("reg")
-}
-
 /// Where, and whether, this host keeps its records of verified checkpoints: the memory that
 /// refuses an older copy of a medium (a rollback) or a diverging one (a fork).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostState {
-    /// The state directory ([`state_dir`] by default).
+    /// The state directory ([`HostPaths::state_dir`] by default).
     pub dir: PathBuf,
     /// `false` only when the user said so explicitly (`--skip-rollback-check`): records are then
     /// neither required nor written, and an older copy of a registry is not recognised.
     pub rollback_check: bool,
-}
-
-impl Default for HostState {
-    fn default() -> Self {
-        HostState {
-            dir: state_dir(),
-            rollback_check: true,
-        }
-    }
 }
 
 /// The host cannot keep its record of a verified checkpoint, so it could not refuse a rollback.

@@ -119,7 +119,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Encryption::Recipients(recipients)
     };
     let key = load_key(&args.key)?;
-    let packed = pack(&args.dir, meta, &key, &args.out, encryption)?;
+    let clock = crate::cli::clock();
+    let packed = pack(&args.dir, meta, &key, &args.out, encryption, &clock)?;
     outln!(
         "packed {} ({} artifact(s)) into {}",
         packed.manifest.spec(),
