@@ -4,9 +4,10 @@
 
 mod config;
 mod error;
-mod host;
+mod host_state;
 pub mod layout;
 pub mod ledger;
+mod read;
 pub mod refs;
 pub mod registry;
 mod replay;

@@ -1,7 +1,7 @@
 //! A registry on disk: finding it, creating it and opening it (FORMAT.md §1, §8).
 //!
 //! The rest of [`Registry`] lives beside this file: reading the verified state on this host and
-//! recording what it verified (`host.rs`), and writing (`transaction.rs`). The library reads no
+//! recording what it verified (`read.rs`), and writing (`transaction.rs`). The library reads no
 //! environment: whom to trust, where this host keeps its records, how long to wait for the
 //! writer lock and the clock all come in [`OpenOptions`].
 

@@ -794,4 +794,34 @@ mod tests {
         assert_eq!(forbidden_char("a\u{85}").as_deref(), Some("U+0085"));
         assert_eq!(forbidden_char("plain é"), None);
     }
+
+    #[test]
+    fn a_clock_reads_the_time_it_was_given() {
+        assert_eq!(Clock::fixed(0).now().unwrap(), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            Clock::from_epoch_text(" 1767225600 ").now().unwrap(),
+            "2026-01-01T00:00:00Z"
+        );
+        assert!(matches!(
+            Clock::fixed(MAX_TIME_SECS + 1).now(),
+            Err(EncodingError::ClockOutOfRange(_))
+        ));
+        assert!(Clock::system().now().is_ok());
+    }
+
+    #[test]
+    fn a_bad_epoch_fails_when_read_not_when_made() {
+        for text in ["", "-1", "1.5", "yesterday", "253402300800"] {
+            let clock = Clock::from_epoch_text(text);
+            match clock.now() {
+                Err(e @ EncodingError::SourceDateEpoch(_)) => {
+                    assert!(
+                        e.to_string().starts_with("SOURCE_DATE_EPOCH must be"),
+                        "{e}"
+                    );
+                }
+                other => panic!("{text:?}: {other:?}"),
+            }
+        }
+    }
 }
