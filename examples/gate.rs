@@ -9,8 +9,8 @@
 //! denies every file.
 
 use reg::gate::{Gate, GateOptions, Scope};
-use reg::repo::registry::{Registry, discover};
-use reg::repo::trust::{TrustOptions, default_trust_file};
+use reg::repo::registry::{OpenOptions, Registry, discover};
+use reg::repo::trust::{HostPaths, HostState, TrustOptions};
 use std::io::Read as _;
 use std::path::PathBuf;
 
@@ -19,14 +19,20 @@ fn main() -> anyhow::Result<()> {
     let (Some(registry), Some(slot), Some(file)) = (args.next(), args.next(), args.next()) else {
         anyhow::bail!("usage: gate REGISTRY SLOT FILE");
     };
-    let trust = TrustOptions {
+    // The library reads no environment: this program resolves the host's paths as the CLI
+    // does and says where they are.
+    let paths = HostPaths::from_vars(|name| std::env::var_os(name));
+    let trust = OpenOptions::new(TrustOptions {
         explicit: std::env::var("REG_TRUST")
             .ok()
             .map(|s| s.parse())
             .transpose()?,
-        file: default_trust_file(),
-        host: reg::repo::trust::HostState::default(),
-    };
+        file: paths.trust_file,
+        host: HostState {
+            dir: paths.state_dir,
+            rollback_check: true,
+        },
+    });
     // 1. Open the registry: its genesis root is checked against this host's pin.
     let reg = Registry::open(&discover(Some(&PathBuf::from(registry)))?, &trust)?;
     // 2. The gate: the verified state (one hash and one signature check when the host verified

@@ -50,9 +50,20 @@ fn main() -> anyhow::Result<()> {
             write_key_pair(key, &dir.join(name), None)?;
         }
     }
-    let trust_file = reg::repo::trust::default_trust_file();
-    let host = reg::repo::trust::HostState::default();
-    let (reg, _) = Registry::init(&dir, &root, Vec::new(), None, &trust_file, &host)?;
+    // Host paths and clock as the CLI takes them from the environment (the library reads none).
+    let paths = reg::repo::trust::HostPaths::from_vars(|name| std::env::var_os(name));
+    let mut opts = reg::repo::registry::OpenOptions::new(reg::repo::trust::TrustOptions {
+        explicit: None,
+        file: paths.trust_file,
+        host: reg::repo::trust::HostState {
+            dir: paths.state_dir,
+            rollback_check: true,
+        },
+    });
+    if let Ok(text) = std::env::var("SOURCE_DATE_EPOCH") {
+        opts.clock = reg::util::encoding::Clock::from_epoch_text(&text);
+    }
+    let (reg, _) = Registry::init(&dir, &root, Vec::new(), None, &opts)?;
     let trust = |key: &SecretKey, role| {
         Body::KeyTrust(KeyTrust {
             key: KeyRef {

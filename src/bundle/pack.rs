@@ -11,7 +11,7 @@ use crate::format::formats::{self, SNIFF_LEN};
 use crate::format::id::ObjectId;
 use crate::format::manifest::{self, Artifact, MANIFEST_NAME, Manifest, Provenance};
 use crate::repo::store::copy_hashing;
-use crate::util::encoding::{now, parse_rfc3339};
+use crate::util::encoding::{Clock, parse_rfc3339};
 use crate::util::fsutil::{IoContext, IoError};
 use age::secrecy::SecretString;
 use serde::Deserialize;
@@ -74,13 +74,14 @@ pub struct Packed {
     pub bundle_hash: ObjectId,
 }
 
-/// Packs the files under `dir` into a signed bundle at `out`.
+/// Packs the files under `dir` into a signed bundle at `out`, dated by `clock`.
 pub fn pack(
     dir: &Path,
     meta: Metadata,
     key: &SecretKey,
     out: &Path,
     encryption: Encryption,
+    clock: &Clock,
 ) -> Result<Packed, BundleError> {
     let files = list_files(dir)?;
     let mut artifacts = Vec::with_capacity(files.len());
@@ -108,7 +109,9 @@ pub fn pack(
     provenance.sort_by(|a, b| a.name.cmp(&b.name));
     let manifest = Manifest {
         artifacts,
-        created: now().map_err(|e| BundleError::Archive(e.to_string()))?,
+        created: clock
+            .now()
+            .map_err(|e| BundleError::Archive(e.to_string()))?,
         description: meta.description,
         framework: meta.framework,
         labels: meta.labels,

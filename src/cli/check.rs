@@ -44,7 +44,7 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult<ExitCode> {
     if let Some(log) = &args.verify_log {
-        return match verify_log(&LogHost::at(&ctx.trust.host.dir), log)? {
+        return match verify_log(&LogHost::at(&ctx.opts.trust.host.dir), log)? {
             LogReport::Authenticated {
                 log: id,
                 lines,
@@ -71,7 +71,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult<ExitCode> {
         };
     }
     // Opened without Context::open's note: the gate says itself what an unpinned registry means.
-    let reg = Registry::open(&discover(ctx.registry.as_deref())?, &ctx.trust)?;
+    let reg = Registry::open(&discover(ctx.registry.as_deref())?, &ctx.opts)?;
     let gate = Gate::new(
         &reg,
         GateOptions {
@@ -90,10 +90,10 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult<ExitCode> {
     }
     if let Some(log) = &args.log {
         append_log(
-            &LogHost::at(&ctx.trust.host.dir),
+            &LogHost::at(&ctx.opts.trust.host.dir),
             log,
             &decisions,
-            &reg::util::encoding::now()?,
+            &ctx.opts.clock.now()?,
         )?;
     }
     if args.json {

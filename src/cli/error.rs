@@ -289,7 +289,9 @@ fn registry(e: &RegistryError) -> (Kind, Option<String>) {
         ),
         RegistryError::Ledger(l) => (Kind::Refused, Some(ledger(l))),
         RegistryError::Trust(t) => (Kind::Refused, Some(trust(t))),
-        RegistryError::Store(_) | RegistryError::Config { .. } => (
+        RegistryError::Store(_)
+        | RegistryError::Config { .. }
+        | RegistryError::CorruptObject { .. } => (
             Kind::Refused,
             Some("the registry was altered or damaged; restore it from a trusted copy and run `reg ledger verify`".into()),
         ),

@@ -44,8 +44,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
         &key,
         args.recipients,
         args.nonce.as_ref(),
-        &ctx.trust.file,
-        &ctx.trust.host,
+        &ctx.opts,
     )?;
     outln!(
         "Initialized registry {} in {}",
@@ -53,6 +52,6 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
         reg.path().display()
     );
     outln!("root key: {}", state.root);
-    outln!("pinned on this host in {}", ctx.trust.file.display());
+    outln!("pinned on this host in {}", ctx.opts.trust.file.display());
     Ok(())
 }

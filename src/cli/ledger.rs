@@ -18,7 +18,8 @@ pub fn run(ctx: &Context, cmd: LedgerCommand) -> CommandResult {
     let reg = ctx.open()?;
     match cmd {
         LedgerCommand::Verify => {
-            let replay = reg.replay(&mut |_| {})?;
+            let replay = reg.verify(&mut |_| {})?;
+            reg.record(&replay.checkpoint)?;
             let cp = &replay.checkpoint;
             // Intact but expired under its policy is not OK to use: refused like every read.
             reg.check_fresh(&replay.state, &cp.time)?;
@@ -46,7 +47,7 @@ pub fn run(ctx: &Context, cmd: LedgerCommand) -> CommandResult {
             reg.state()?;
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             let mut failure: Option<std::io::Error> = None;
-            reg.replay(&mut |v| {
+            let replay = reg.verify(&mut |v| {
                 if failure.is_some() {
                     return;
                 }
@@ -56,6 +57,7 @@ pub fn run(ctx: &Context, cmd: LedgerCommand) -> CommandResult {
                     failure = Some(e);
                 }
             })?;
+            reg.record(&replay.checkpoint)?;
             if let Some(e) = failure {
                 return Err(e.into());
             }

@@ -55,7 +55,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
         rows.reverse();
         return print(rows, args.json);
     }
-    let replay = reg.replay(&mut |v| {
+    let replay = reg.verify(&mut |v| {
         let e = v.entry;
         rows.push(Row {
             seq: e.header.seq,
@@ -67,6 +67,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
             summary: summary(e),
         });
     })?;
+    reg.record(&replay.checkpoint)?;
     reg.check_fresh(&replay.state, &replay.checkpoint.time)?;
     print(rows, args.json)
 }

@@ -56,8 +56,9 @@ use error::{CommandError, CommandResult};
 use reg::crypto::keys::Fingerprint;
 use reg::format::lifecycle::LifecycleState;
 use reg::ops::lifecycle::SlotPlan;
-use reg::repo::registry::{self, Registry};
-use reg::repo::trust::{PinStatus, TrustOptions, default_trust_file};
+use reg::repo::registry::{self, DEFAULT_LOCK_TIMEOUT, OpenOptions, Registry};
+use reg::repo::trust::{HostPaths, HostState, PinStatus, TrustOptions};
+use reg::util::encoding::Clock;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -130,10 +131,11 @@ enum Command {
     Trust(trust::TrustCommand),
 }
 
-/// What every command may need: where the registry is and whom to trust.
+/// What every command may need: where the registry is, whom to trust, and what the library
+/// would otherwise read from the environment.
 pub struct Context {
     registry: Option<PathBuf>,
-    trust: TrustOptions,
+    opts: OpenOptions,
 }
 
 impl Context {
@@ -141,7 +143,7 @@ impl Context {
     /// stderr when there is no pin.
     fn open(&self) -> Result<Registry, registry::RegistryError> {
         let dot = registry::discover(self.registry.as_deref())?;
-        let reg = Registry::open(&dot, &self.trust)?;
+        let reg = Registry::open(&dot, &self.opts)?;
         if *reg.pin() == PinStatus::Unpinned {
             errln!(
                 "note: registry {} is not pinned on this host; it was checked only against itself \
@@ -163,14 +165,7 @@ pub fn main() -> ExitCode {
     progress::install(cli.quiet);
     let ctx = Context {
         registry: cli.registry,
-        trust: TrustOptions {
-            explicit: cli.trust,
-            file: default_trust_file(),
-            host: reg::repo::trust::HostState {
-                dir: reg::repo::trust::state_dir(),
-                rollback_check: !cli.skip_rollback_check,
-            },
-        },
+        opts: open_options(cli.trust, !cli.skip_rollback_check),
     };
     if cli.skip_rollback_check {
         errln!(
@@ -178,6 +173,37 @@ pub fn main() -> ExitCode {
         );
     }
     dispatch(&ctx, cli.command).unwrap_or_else(CommandError::report)
+}
+
+/// The library's options from the environment, the one place the CLI reads it for them:
+/// `REG_TRUST_FILE`, `REG_STATE_DIR` and their defaults ([`HostPaths`]), `REG_LOCK_TIMEOUT`
+/// (seconds; anything else keeps the default) and `SOURCE_DATE_EPOCH` ([`clock`]).
+fn open_options(explicit: Option<Fingerprint>, rollback_check: bool) -> OpenOptions {
+    let paths = HostPaths::from_vars(|name| std::env::var_os(name));
+    OpenOptions {
+        trust: TrustOptions {
+            explicit,
+            file: paths.trust_file,
+            host: HostState {
+                dir: paths.state_dir,
+                rollback_check,
+            },
+        },
+        lock_timeout: std::env::var("REG_LOCK_TIMEOUT")
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .map_or(DEFAULT_LOCK_TIMEOUT, std::time::Duration::from_secs),
+        clock: clock(),
+    }
+}
+
+/// The clock: fixed by `SOURCE_DATE_EPOCH` when it is set (reproducible bytes), else the
+/// system's. A value that is not a number of seconds fails the commands that read the time.
+pub fn clock() -> Clock {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(text) => Clock::from_epoch_text(&text),
+        Err(_) => Clock::system(),
+    }
 }
 
 /// Runs one command. fsck and check have their own exit codes (0 PASS/ALLOW, 1 FAIL/DENY);

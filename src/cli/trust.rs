@@ -3,7 +3,7 @@
 use super::Context;
 use super::error::{CommandError, CommandResult};
 use reg::crypto::keys::Fingerprint;
-use reg::repo::registry::{Registry, discover};
+use reg::repo::registry::{OpenOptions, Registry, discover};
 use reg::repo::trust::{
     PinKey, PinSelector, PinStatus, TrustFile, TrustOptions, absolute, pin_checked,
 };
@@ -70,10 +70,12 @@ fn add(ctx: &Context, args: AddArgs) -> CommandResult {
     // only read for its id and genesis root; a path already pinned to another registry is
     // refused by the open itself.
     let dot = discover(ctx.registry.as_deref())?;
-    let host = TrustOptions {
-        explicit: None,
-        file: ctx.trust.file.clone(),
-        host: ctx.trust.host.clone(),
+    let host = OpenOptions {
+        trust: TrustOptions {
+            explicit: None,
+            ..ctx.opts.trust.clone()
+        },
+        ..ctx.opts.clone()
     };
     let reg = Registry::open(&dot, &host)?;
     outln!("registry       {}", reg.id());
@@ -96,7 +98,7 @@ fn add(ctx: &Context, args: AddArgs) -> CommandResult {
     {
         outln!(
             "already pinned in {}; nothing to do",
-            ctx.trust.file.display()
+            ctx.opts.trust.file.display()
         );
         return Ok(());
     }
@@ -170,7 +172,7 @@ fn add(ctx: &Context, args: AddArgs) -> CommandResult {
         }
     }
     let pin = pin_checked(
-        &ctx.trust.file,
+        &ctx.opts.trust.file,
         reg.path(),
         reg.id(),
         reg.root(),
@@ -184,19 +186,19 @@ fn add(ctx: &Context, args: AddArgs) -> CommandResult {
         "pinned registry {} (root {}) in {}",
         pin.registry,
         pin.root,
-        ctx.trust.file.display()
+        ctx.opts.trust.file.display()
     );
     Ok(())
 }
 
 fn list(ctx: &Context, args: ListArgs) -> CommandResult {
-    let file = TrustFile::load(&ctx.trust.file)?;
+    let file = TrustFile::load(&ctx.opts.trust.file)?;
     if args.json {
         jsonln!(&file.pins);
         return Ok(());
     }
     if file.pins.is_empty() {
-        outln!("no registry is pinned in {}", ctx.trust.file.display());
+        outln!("no registry is pinned in {}", ctx.opts.trust.file.display());
         return Ok(());
     }
     for pin in &file.pins {
@@ -220,7 +222,7 @@ fn remove(ctx: &Context, args: RemoveArgs) -> CommandResult {
         None => None,
     };
     let removed = TrustFile::remove_pins(
-        &ctx.trust.file,
+        &ctx.opts.trust.file,
         &PinSelector {
             key: args.key,
             path,

@@ -5,7 +5,7 @@
 use super::{Code, Fsck};
 use crate::format::id::ObjectId;
 use crate::repo::layout::{CHECKPOINT, LEDGER};
-use crate::repo::ledger::{EntryProblem, LedgerError};
+use crate::repo::ledger::{EntryProblem, LedgerError, Verified};
 use crate::repo::registry::{Registry, RegistryError};
 use crate::repo::store::{Store, StoreError};
 use crate::state::State;
@@ -21,15 +21,16 @@ pub(super) struct Reached {
 
 /// Replays the ledger; returns the state it gives (`None` when it does not verify) and what it
 /// reached.
-pub(super) fn replay(reg: &Registry, f: &mut Fsck) -> (Option<State>, Reached) {
+pub(super) fn replay(reg: &Registry, f: &mut Fsck) -> (Option<Verified<State>>, Reached) {
     let dot = reg.path();
     let mut reached = Reached::default();
-    let replay = reg.replay(&mut |v| {
+    let replay = reg.verify(&mut |v| {
         reached.entries.insert(v.id);
     });
+    // What this host verified is recorded, as after every full replay.
+    let replay = replay.and_then(|r| reg.record(&r.checkpoint).map(|()| r));
     let state = match replay {
         Ok(r) => {
-            let r = r.into_inner();
             f.counts.entries = r.checkpoint.seq + 1;
             if let Err(e) = reg.check_fresh(&r.state, &r.checkpoint.time) {
                 let path = Some(dot.join(CHECKPOINT));
@@ -38,7 +39,7 @@ pub(super) fn replay(reg: &Registry, f: &mut Fsck) -> (Option<State>, Reached) {
             if r.residue_lines > 0 || r.partial_line {
                 f.warn(Code::LedgerResidue, Some(dot.join(LEDGER)), None, "the ledger file lists entries after the checkpoint: an interrupted write, removed by the next one".into());
             }
-            Some(r.state)
+            Some(r.into_parts().0)
         }
         Err(e) => {
             let code = match &e {
@@ -62,7 +63,9 @@ pub(super) fn error_path(e: &RegistryError, dot: &Path) -> Option<PathBuf> {
             StoreError::Corrupt { id, .. } | StoreError::Missing(id) | StoreError::NotAFile(id),
         ) => Some(store.path(id)),
         RegistryError::Io(io) => Some(io.path.clone()),
-        RegistryError::Config { path, .. } => Some(path.clone()),
+        RegistryError::Config { path, .. } | RegistryError::CorruptObject { path, .. } => {
+            Some(path.clone())
+        }
         RegistryError::RolledBack { .. } => Some(dot.join(CHECKPOINT)),
         RegistryError::Ledger(l) => match l {
             // A missing entry object: the listing may be what was altered; name the ledger file

@@ -13,8 +13,7 @@
 
 use crate::format::formats::Format;
 use crate::format::id::ObjectId;
-use crate::repo::registry::{RegistryError, discover};
-use crate::repo::trust::TrustOptions;
+use crate::repo::registry::{OpenOptions, RegistryError, discover};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -177,7 +176,7 @@ impl Fsck {
 /// (`models`); the index and refs (`refs`); slots (`models`); `--scan`; staging leftovers.
 pub fn check(
     path: Option<&Path>,
-    trust: &TrustOptions,
+    trust: &OpenOptions,
     opts: &Options,
 ) -> Result<Report, RegistryError> {
     let dot = discover(path)?;

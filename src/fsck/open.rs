@@ -3,15 +3,15 @@
 
 use super::{Code, Fsck};
 use crate::repo::layout::CONFIG;
-use crate::repo::registry::{Registry, RegistryError};
-use crate::repo::trust::{PinStatus, TrustOptions};
+use crate::repo::registry::{OpenOptions, Registry, RegistryError};
+use crate::repo::trust::PinStatus;
 use std::path::Path;
 
 /// Opens the registry at `dot`; returns it with how its root is pinned (`explicit`, `host` or
 /// `none`), or `None` when it cannot be opened (the finding says why).
 pub(super) fn open(
     dot: &Path,
-    trust: &TrustOptions,
+    trust: &OpenOptions,
     allow_unpinned: bool,
     f: &mut Fsck,
 ) -> Option<(Registry, &'static str)> {

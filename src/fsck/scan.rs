@@ -18,6 +18,7 @@ use crate::format::formats::{self, Format, SNIFF_LEN};
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
 use crate::gate::{Scope, decide};
+use crate::repo::ledger::Verified;
 use crate::repo::store::{PARALLEL_FROM, copy_hashing, hash_parallel};
 use crate::state::State;
 use serde::Serialize;
@@ -89,7 +90,7 @@ impl Subject {
 }
 
 /// Checks every entry under `dir` but those an `ignore` pattern matches.
-pub(super) fn scan(dir: &Path, state: &State, ignore: &[Glob], f: &mut Fsck) {
+pub(super) fn scan(dir: &Path, state: &Verified<State>, ignore: &[Glob], f: &mut Fsck) {
     let task = crate::util::progress::task(&format!("scanning {}", dir.display()), None);
     for e in walkdir::WalkDir::new(dir)
         .follow_links(false)
@@ -150,7 +151,7 @@ fn kind(ft: FileType) -> &'static str {
 
 /// One non-directory entry: a regular file is hashed, a link followed, anything else refused
 /// without being opened. Returns the bytes hashed.
-fn check_entry(path: &Path, ft: FileType, state: &State, f: &mut Fsck) -> u64 {
+fn check_entry(path: &Path, ft: FileType, state: &Verified<State>, f: &mut Fsck) -> u64 {
     let mut subject = Subject {
         path: path.to_path_buf(),
         target: None,
@@ -202,7 +203,12 @@ fn check_entry(path: &Path, ft: FileType, state: &State, f: &mut Fsck) -> u64 {
 /// Opens `open` (the entry, or the link's resolved target) without following a link and without
 /// blocking, checks on the descriptor that it is a regular file, then hashes it in one stream.
 /// Returns the bytes hashed.
-fn hash_and_judge(subject: &mut Subject, open: &Path, state: &State, f: &mut Fsck) -> u64 {
+fn hash_and_judge(
+    subject: &mut Subject,
+    open: &Path,
+    state: &Verified<State>,
+    f: &mut Fsck,
+) -> u64 {
     let file = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY)
@@ -280,7 +286,7 @@ fn a_file_of(format: Format) -> String {
 }
 
 /// The verdict on a file whose bytes hash to `id`: the load gate's, for any model.
-fn judge(subject: &Subject, id: ObjectId, state: &State, f: &mut Fsck) {
+fn judge(subject: &Subject, id: ObjectId, state: &Verified<State>, f: &mut Fsck) {
     let decision = decide(state, &subject.path, id, &Scope::Any);
     let model = decision
         .record

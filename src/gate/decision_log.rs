@@ -217,14 +217,7 @@ pub enum LogReport {
 }
 
 impl LogHost {
-    /// The host state directory ([`crate::repo::trust::state_dir`]).
-    pub fn new() -> LogHost {
-        LogHost {
-            dir: crate::repo::trust::state_dir(),
-        }
-    }
-
-    /// A given directory (tests, embedding).
+    /// The host state directory `dir` (the CLI's: [`crate::repo::trust::HostPaths::state_dir`]).
     pub fn at(dir: &Path) -> LogHost {
         LogHost {
             dir: dir.to_path_buf(),
@@ -352,12 +345,6 @@ impl LogHost {
         })?;
         replace_file(&dir, &self.anchor_path(&anchor.log), &bytes)?;
         Ok(())
-    }
-}
-
-impl Default for LogHost {
-    fn default() -> Self {
-        LogHost::new()
     }
 }
 

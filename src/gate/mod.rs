@@ -12,6 +12,7 @@ pub mod decision_log;
 use crate::crypto::keys::Fingerprint;
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
+use crate::repo::ledger::Verified;
 use crate::repo::registry::{Registry, RegistryError};
 use crate::repo::store::{CopyError, hash_parallel as hash_reader};
 use crate::repo::trust::PinStatus;
@@ -99,8 +100,9 @@ pub struct Decision {
 /// What the verified `state` says about a file whose bytes hash to `hash`.
 ///
 /// This is the registry's answer only: it does not know whether the host trusts the registry.
-/// A consumer asks a [`Gate`], which also refuses a registry this host has not pinned.
-pub fn decide(state: &State, path: &Path, hash: ObjectId, scope: &Scope) -> Decision {
+/// A consumer asks a [`Gate`], which also refuses a registry this host has not pinned. Only a
+/// state the repo layer verified is accepted ([`Verified`]), never one parsed from elsewhere.
+pub fn decide(state: &Verified<State>, path: &Path, hash: ObjectId, scope: &Scope) -> Decision {
     let mut d = Decision {
         path: path.to_path_buf(),
         hash,
@@ -200,7 +202,7 @@ pub struct GateOptions {
 /// [`GateOptions::allow_unpinned`] says otherwise.
 #[derive(Debug, Clone)]
 pub struct Gate {
-    state: State,
+    state: Verified<State>,
     pinned: bool,
     registry: ObjectId,
     root: Fingerprint,
@@ -221,7 +223,7 @@ impl Gate {
     }
 
     /// The verified state the gate decides on.
-    pub fn state(&self) -> &State {
+    pub fn state(&self) -> &Verified<State> {
         &self.state
     }
 

@@ -41,10 +41,8 @@ pub enum CheckoutError {
 /// The record's manifest (hash-checked by the store, schema-checked on parse).
 fn manifest_of(reg: &Registry, id: &ObjectId) -> Result<manifest::Manifest, RegistryError> {
     let bytes = reg.store().get(id, MANIFEST_LIMIT)?;
-    let signed = SignedManifest::parse(bytes).map_err(|e| RegistryError::Config {
-        path: reg.store().path(id),
-        detail: format!("record {id}: {e}"),
-    })?;
+    let signed = SignedManifest::parse(bytes)
+        .map_err(|e| RegistryError::corrupt_object(reg.store(), id, format!("record {id}: {e}")))?;
     Ok(signed.manifest)
 }
 
@@ -57,9 +55,8 @@ pub fn verify(
     let spec = format!("{}@{}", model.name, model.version);
     let mut out = Vec::new();
     for a in manifest_of(reg, id)?.artifacts {
-        let aid: ObjectId = a.blake3.parse().map_err(|_| RegistryError::Config {
-            path: reg.store().path(id),
-            detail: format!("record {id}: bad artifact id"),
+        let aid: ObjectId = a.blake3.parse().map_err(|_| {
+            RegistryError::corrupt_object(reg.store(), id, format!("record {id}: bad artifact id"))
         })?;
         let size = reg
             .store()
@@ -102,13 +99,15 @@ pub fn checkout(
     let task = crate::util::progress::task("copying", Some(artifacts.iter().map(|a| a.size).sum()));
     for a in artifacts {
         // Paths were checked at ingestion (FORMAT.md §7.3); check again before writing by name.
-        manifest::check_path(&a.path).map_err(|why| RegistryError::Config {
-            path: reg.store().path(id),
-            detail: format!("artifact path `{}`: {why}", a.path),
+        manifest::check_path(&a.path).map_err(|why| {
+            RegistryError::corrupt_object(
+                reg.store(),
+                id,
+                format!("artifact path `{}`: {why}", a.path),
+            )
         })?;
-        let aid: ObjectId = a.blake3.parse().map_err(|_| RegistryError::Config {
-            path: reg.store().path(id),
-            detail: "bad artifact id".into(),
+        let aid: ObjectId = a.blake3.parse().map_err(|_| {
+            RegistryError::corrupt_object(reg.store(), id, "bad artifact id".into())
         })?;
         let target = staging.path().join(&a.path);
         if let Some(dir) = target.parent() {

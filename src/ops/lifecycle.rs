@@ -6,6 +6,7 @@ use crate::crypto::keys::SecretKey;
 use crate::format::entry::{Body, SlotChange, SlotEffect, Transition};
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
+use crate::repo::ledger::Verified;
 use crate::repo::registry::{Registry, RegistryError, Transaction};
 use crate::state::State;
 use crate::state::resolve::{ResolveError, resolve};
@@ -180,7 +181,7 @@ fn commit_slot(
     slot: &str,
     model: Option<ObjectId>,
     reason: &str,
-) -> Result<(SlotSet, State), LifecycleError> {
+) -> Result<(SlotSet, Verified<State>), LifecycleError> {
     let state = tx.state();
     let before = state.slots.get(slot);
     let previous = before.map(|s| state.spec(&s.model));

@@ -159,20 +159,22 @@ pub fn view(
     model: &ModelState,
 ) -> Result<RecordView, RegistryError> {
     let bytes = reg.store().get(id, MANIFEST_LIMIT)?;
-    let signed = SignedManifest::parse(bytes).map_err(|e| RegistryError::Config {
-        path: reg.store().path(id),
-        detail: format!("record {id}: {e}"),
-    })?;
+    let signed = SignedManifest::parse(bytes)
+        .map_err(|e| RegistryError::corrupt_object(reg.store(), id, format!("record {id}: {e}")))?;
     let history = history(reg, model)?;
-    let entry = read_entry(reg.store(), &model.added).map_err(|e| RegistryError::Config {
-        path: reg.store().path(&model.added),
-        detail: format!("entry {}: {e}", model.added),
+    let entry = read_entry(reg.store(), &model.added).map_err(|e| {
+        RegistryError::corrupt_object(
+            reg.store(),
+            &model.added,
+            format!("entry {}: {e}", model.added),
+        )
     })?;
     let Body::Add(add) = &entry.body else {
-        return Err(RegistryError::Config {
-            path: reg.store().path(&model.added),
-            detail: format!("entry {} is not the add entry of record {id}", model.added),
-        });
+        return Err(RegistryError::corrupt_object(
+            reg.store(),
+            &model.added,
+            format!("entry {} is not the add entry of record {id}", model.added),
+        ));
     };
     let m = signed.manifest;
     Ok(RecordView {
@@ -214,16 +216,19 @@ pub fn view(
         drift: match &model.drift {
             None => None,
             Some(d) => {
-                let entry =
-                    read_entry(reg.store(), &d.last).map_err(|e| RegistryError::Config {
-                        path: reg.store().path(&d.last),
-                        detail: format!("entry {}: {e}", d.last),
-                    })?;
+                let entry = read_entry(reg.store(), &d.last).map_err(|e| {
+                    RegistryError::corrupt_object(
+                        reg.store(),
+                        &d.last,
+                        format!("entry {}: {e}", d.last),
+                    )
+                })?;
                 let Body::Drift(obs) = entry.body else {
-                    return Err(RegistryError::Config {
-                        path: reg.store().path(&d.last),
-                        detail: format!("entry {} is not a drift observation", d.last),
-                    });
+                    return Err(RegistryError::corrupt_object(
+                        reg.store(),
+                        &d.last,
+                        format!("entry {} is not a drift observation", d.last),
+                    ));
                 };
                 Some(DriftSummary {
                     count: d.count,

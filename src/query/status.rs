@@ -37,10 +37,7 @@ pub fn status(reg: &Registry, state: &State) -> Result<Vec<SlotView>, RegistryEr
             .get(&s.model)
             .ok_or(StateError::UnknownModel(s.model))?;
         let entry = crate::repo::ledger::read_entry(reg.store(), &s.entry).map_err(|e| {
-            RegistryError::Config {
-                path: reg.store().path(&s.entry),
-                detail: format!("entry {}: {e}", s.entry),
-            }
+            RegistryError::corrupt_object(reg.store(), &s.entry, format!("entry {}: {e}", s.entry))
         })?;
         out.push(SlotView {
             slot: slot.clone(),

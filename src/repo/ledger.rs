@@ -3,7 +3,7 @@
 //!
 //! [`replay`] is the one place where entries are checked: object hash, canonical form, position,
 //! signer authority at that point, signature, and the kind's rules. Its result is a
-//! [`Verified`] value that only this module can make.
+//! [`Verified`] value, which only the repo layer can make.
 
 use crate::crypto::envelope::{self, EnvelopeError, Kind, Unverified};
 use crate::crypto::keys::SecretKey;
@@ -100,7 +100,10 @@ pub enum LedgerError {
     Io(#[from] IoError),
 }
 
-/// A value that came out of a successful verification; only this module constructs it.
+/// A value that came out of a successful verification: only the repo layer constructs it (a
+/// replay here, the checkpoint-checked index, a commit's own result), so that a state parsed
+/// from anywhere else cannot reach code that trusts it ([`crate::gate::decide`]). Read it
+/// through `Deref`.
 #[derive(Debug, Clone)]
 pub struct Verified<T>(T);
 
@@ -112,9 +115,21 @@ impl<T> Deref for Verified<T> {
 }
 
 impl<T> Verified<T> {
+    /// Vouches for `value`: for the repo layer's verifications only.
+    pub(in crate::repo) fn new(value: T) -> Verified<T> {
+        Verified(value)
+    }
+
     /// Gives up the proof and returns the value.
     pub fn into_inner(self) -> T {
         self.0
+    }
+}
+
+impl Verified<Replay> {
+    /// The verified state and the checkpoint that commits to it.
+    pub fn into_parts(self) -> (Verified<State>, Checkpoint) {
+        (Verified(self.0.state), self.0.checkpoint)
     }
 }
 

@@ -2,13 +2,18 @@
 //! trust pinned on the host, and the transaction that commits one action (FORMAT.md §1, §3, §6,
 //! §8).
 
+mod config;
+mod error;
+mod host_state;
 pub mod layout;
 pub mod ledger;
 pub mod reach;
+mod read;
 pub mod refs;
 pub mod registry;
 mod replay;
 pub mod store;
+mod transaction;
 pub mod trust;
 
 pub use replay::read_claim;

@@ -11,6 +11,8 @@ use crate::util::fsutil::{IoContext, IoError, read_small, replace_file};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+pub use crate::repo::host_state::{HostState, HostStateError, Seen};
+
 /// Errors about pinned trust.
 #[derive(Debug, thiserror::Error)]
 pub enum TrustError {
@@ -165,15 +167,6 @@ impl std::fmt::Display for Floor {
     }
 }
 
-/// The floor of the host pin of `registry` in the trust file, if it has one.
-pub fn pinned_floor(file: &Path, registry: &ObjectId) -> Result<Option<Floor>, TrustError> {
-    Ok(TrustFile::load(file)?
-        .pins
-        .into_iter()
-        .find(|p| p.registry == *registry)
-        .and_then(|p| p.floor))
-}
-
 /// The host trust file's content.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -204,18 +197,42 @@ pub enum PinStatus {
     Unpinned,
 }
 
-/// The default host trust file: `$REG_TRUST_FILE`, `$XDG_CONFIG_HOME/reg/trust.json` or
-/// `$HOME/.config/reg/trust.json`.
-pub fn default_trust_file() -> PathBuf {
-    if let Some(p) = std::env::var_os("REG_TRUST_FILE").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
+/// Where this host keeps its trust file and its state directory, by default: what the CLI
+/// documents, resolved from the environment values it is given (`var` looks one up: the CLI
+/// passes `std::env::var_os`). The library reads no environment itself, so an embedding
+/// program can put host state wherever it likes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPaths {
+    /// `$REG_TRUST_FILE`, `$XDG_CONFIG_HOME/reg/trust.json` or `$HOME/.config/reg/trust.json`.
+    pub trust_file: PathBuf,
+    /// `$REG_STATE_DIR`, `$XDG_STATE_HOME/reg` or `$HOME/.local/state/reg`.
+    pub state_dir: PathBuf,
+}
+
+impl HostPaths {
+    /// Resolves the defaults from the variables `var` gives (an empty value counts as unset,
+    /// except `HOME`; neither `XDG_*` nor `HOME`: the current directory).
+    pub fn from_vars(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> HostPaths {
+        let set = |name: &str| var(name).filter(|p| !p.is_empty()).map(PathBuf::from);
+        let home = |sub: &str| var("HOME").map(|h| PathBuf::from(h).join(sub));
+        let trust_file = set("REG_TRUST_FILE").unwrap_or_else(|| {
+            set("XDG_CONFIG_HOME")
+                .or_else(|| home(".config"))
+                .unwrap_or_else(|| PathBuf::from("."))
+                .join("reg")
+                .join("trust.json")
+        });
+        let state_dir = set("REG_STATE_DIR").unwrap_or_else(|| {
+            set("XDG_STATE_HOME")
+                .or_else(|| home(".local/state"))
+                .unwrap_or_else(|| PathBuf::from("."))
+                .join("reg")
+        });
+        HostPaths {
+            trust_file,
+            state_dir,
+        }
     }
-    let config = std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
-        .unwrap_or_else(|| PathBuf::from("."));
-    config.join("reg").join("trust.json")
 }
 
 impl TrustFile {
@@ -346,7 +363,8 @@ impl std::fmt::Display for PinSelector {
     }
 }
 
-/// Checks a registry's genesis root against the host's pin (FORMAT.md §8).
+/// Checks a registry's genesis root against the host's pin (FORMAT.md §8); returns how it was
+/// pinned and, for a pin of the host trust file, that pin's floor (one read of the file).
 ///
 /// `dot` is the `.registry` directory, `registry` the id `config.json` claims and `root` the
 /// fingerprint that signed the genesis entry that id names.
@@ -355,7 +373,7 @@ pub fn check(
     dot: &Path,
     registry: &ObjectId,
     root: &Fingerprint,
-) -> Result<PinStatus, TrustError> {
+) -> Result<(PinStatus, Option<Floor>), TrustError> {
     if let Some(pinned) = &opts.explicit {
         if pinned != root {
             return Err(TrustError::RootMismatch {
@@ -364,7 +382,7 @@ pub fn check(
                 source_: "given with --trust or REG_TRUST".into(),
             });
         }
-        return Ok(PinStatus::Explicit(pinned.clone()));
+        return Ok((PinStatus::Explicit(pinned.clone()), None));
     }
     let file = TrustFile::load(&opts.file)?;
     if let Some(pin) = file.pins.iter().find(|p| p.registry == *registry) {
@@ -375,7 +393,7 @@ pub fn check(
                 source_: format!("pinned in `{}`", opts.file.display()),
             });
         }
-        return Ok(PinStatus::HostFile(pin.root.clone()));
+        return Ok((PinStatus::HostFile(pin.root.clone()), pin.floor.clone()));
     }
     let here = absolute(dot);
     if let Some(pin) = file.pins.iter().find(|p| Path::new(&p.path) == here) {
@@ -385,7 +403,7 @@ pub fn check(
             found_root: root.clone(),
         });
     }
-    Ok(PinStatus::Unpinned)
+    Ok((PinStatus::Unpinned, None))
 }
 
 /// Pins a registry on this host (`reg trust add`), but only if `given`, the fingerprint the
@@ -416,167 +434,6 @@ pub fn pin_checked(
     };
     TrustFile::add_pin(file, pin.clone())?;
     Ok(pin)
-}
-
-/// The last checkpoint this host verified for a registry (FORMAT.md §8).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Seen {
-    /// The head entry id.
-    pub head: ObjectId,
-    /// Its seq.
-    pub seq: u64,
-    /// The state hash the checkpoint committed to.
-    pub state: ObjectId,
-    /// BLAKE3 of the `ledger` file's lines up to and including `seq`, as verified: the fast
-    /// path reads the index only while the file still hashes to it, so a line changed anywhere
-    /// (not only at the end) sends readers and writers to the full replay. Absent in records
-    /// written before it existed, which then take the full replay once.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ledger: Option<ObjectId>,
-}
-
-/// The host's state directory: `$REG_STATE_DIR`, `$XDG_STATE_HOME/reg` or `~/.local/state/reg`.
-pub fn state_dir() -> PathBuf {
-    if let Some(p) = std::env::var_os("REG_STATE_DIR").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
-    std::env::var_os("XDG_STATE_HOME")
-        .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("reg")
-}
-
-/// Where, and whether, this host keeps its records of verified checkpoints: the memory that
-/// refuses an older copy of a medium (a rollback) or a diverging one (a fork).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostState {
-    /// The state directory ([`state_dir`] by default).
-    pub dir: PathBuf,
-    /// `false` only when the user said so explicitly (`--skip-rollback-check`): records are then
-    /// neither required nor written, and an older copy of a registry is not recognised.
-    pub rollback_check: bool,
-}
-
-impl Default for HostState {
-    fn default() -> Self {
-        HostState {
-            dir: state_dir(),
-            rollback_check: true,
-        }
-    }
-}
-
-/// The host cannot keep its record of a verified checkpoint, so it could not refuse a rollback.
-#[derive(Debug, thiserror::Error)]
-pub enum HostStateError {
-    /// The record exists but cannot be read, or is not a record (emptied, edited, a link).
-    #[error(
-        "this host's record of the last checkpoint it verified, `{path}`, is unreadable ({detail}): without it an older copy of the registry would be accepted"
-    )]
-    Unreadable {
-        /// The record.
-        path: PathBuf,
-        /// What is wrong.
-        detail: String,
-    },
-    /// The record cannot be written.
-    #[error(
-        "cannot record the verified checkpoint in this host's state directory `{path}` ({detail}): without the record an older copy of the registry would be accepted later"
-    )]
-    Unwritable {
-        /// The directory or file.
-        path: PathBuf,
-        /// What is wrong.
-        detail: String,
-    },
-}
-
-impl HostState {
-    fn path(&self, registry: &ObjectId) -> PathBuf {
-        self.dir.join(format!("{registry}.json"))
-    }
-
-    /// The checkpoint this host verified last for `registry`: `None` on first contact (no
-    /// record). A record that exists but does not read as one is refused, never taken as none:
-    /// emptying or editing it must not switch rollback protection off.
-    pub fn load(&self, registry: &ObjectId) -> Result<Option<Seen>, HostStateError> {
-        if !self.rollback_check {
-            return Ok(None);
-        }
-        let path = self.path(registry);
-        let bytes = match read_small(&path, 4096) {
-            Ok(b) => b,
-            // No record, or no state directory to hold one (recording then says why).
-            Err(e)
-                if matches!(
-                    e.source.kind(),
-                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
-                ) =>
-            {
-                return Ok(None);
-            }
-            Err(e) => {
-                return Err(HostStateError::Unreadable {
-                    detail: e.source.to_string(),
-                    path,
-                });
-            }
-        };
-        from_canonical_slice(&bytes)
-            .map(Some)
-            .map_err(|e| HostStateError::Unreadable {
-                path,
-                detail: if bytes.is_empty() {
-                    "it is empty".into()
-                } else {
-                    e.to_string()
-                },
-            })
-    }
-
-    /// Records a verified checkpoint durably, never moving the record backwards (a slow reader
-    /// finishing after a writer's commit). Failing to record is an error: a host that cannot
-    /// remember what it verified cannot refuse an older copy later.
-    pub fn record(&self, registry: &ObjectId, seen: &Seen) -> Result<(), HostStateError> {
-        if !self.rollback_check {
-            return Ok(());
-        }
-        match self.load(registry)? {
-            Some(old) if old.seq > seen.seq || old == *seen => return Ok(()),
-            // The same checkpoint, recorded without a ledger digest: keep the one given now.
-            _ => {}
-        }
-        let path = self.path(registry);
-        let unwritable = |p: &Path, e: &dyn std::fmt::Display| HostStateError::Unwritable {
-            path: p.to_path_buf(),
-            detail: e.to_string(),
-        };
-        std::fs::create_dir_all(&self.dir).map_err(|e| unwritable(&self.dir, &e))?;
-        let bytes = to_canonical_vec(seen).map_err(|e| unwritable(&path, &e))?;
-        crate::util::fsutil::replace_file(&self.dir, &path, &bytes)
-            .map_err(|e| unwritable(&path, &e))
-    }
-
-    /// Fails unless a record could be written now: writers check this before they commit, so
-    /// that a commit is never left unrecorded for want of a writable state directory.
-    pub fn ensure_writable(&self) -> Result<(), HostStateError> {
-        if !self.rollback_check {
-            return Ok(());
-        }
-        let unwritable = |e: &dyn std::fmt::Display| HostStateError::Unwritable {
-            path: self.dir.clone(),
-            detail: e.to_string(),
-        };
-        std::fs::create_dir_all(&self.dir).map_err(|e| unwritable(&e))?;
-        tempfile::Builder::new()
-            .prefix(".probe-")
-            .tempfile_in(&self.dir)
-            .map(drop)
-            .map_err(|e| unwritable(&e))
-    }
 }
 
 /// The absolute, symlink-free path of a registry directory, as pins record it.

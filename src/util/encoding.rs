@@ -467,25 +467,64 @@ pub fn is_lower_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// The current time as FORMAT.md §2 writes it, from `SOURCE_DATE_EPOCH` when that is set.
-pub fn now() -> Result<String, EncodingError> {
-    let secs = match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(text) => text
-            .trim()
-            .parse::<u64>()
-            .ok()
-            .filter(|s| *s <= MAX_TIME_SECS)
-            .ok_or_else(|| EncodingError::SourceDateEpoch(echo(&text)))?,
-        // A clock before 1970 is not a state worth failing on: it shows as the epoch.
-        Err(_) => SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
-    };
-    if secs > MAX_TIME_SECS {
-        return Err(EncodingError::ClockOutOfRange(secs));
+/// Where the current time comes from: the system clock, or a fixed time (reproducible bytes:
+/// tests, the worked example, `SOURCE_DATE_EPOCH`). The library reads no environment: the CLI
+/// builds the clock from `SOURCE_DATE_EPOCH` and hands it down, and entry and checkpoint
+/// times, and the expiry check, read it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Clock(ClockSource);
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+enum ClockSource {
+    /// The system clock.
+    #[default]
+    System,
+    /// This many seconds since the epoch.
+    Fixed(u64),
+    /// Seconds as text, as `SOURCE_DATE_EPOCH` gives them: parsed at each reading, so that a
+    /// bad value fails only the commands that read the time.
+    Text(String),
+}
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Clock {
+        Clock(ClockSource::System)
     }
-    Ok(rfc3339(secs))
+
+    /// A clock stopped at `secs` seconds since the Unix epoch.
+    pub fn fixed(secs: u64) -> Clock {
+        Clock(ClockSource::Fixed(secs))
+    }
+
+    /// A clock stopped at the seconds `text` gives, as `SOURCE_DATE_EPOCH` sets them: text
+    /// that is not a number of seconds up to [`MAX_TIME_SECS`] fails each reading (not this
+    /// call), naming the variable.
+    pub fn from_epoch_text(text: &str) -> Clock {
+        Clock(ClockSource::Text(text.to_string()))
+    }
+
+    /// The current time as FORMAT.md §2 writes it.
+    pub fn now(&self) -> Result<String, EncodingError> {
+        let secs = match &self.0 {
+            ClockSource::Text(text) => text
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|s| *s <= MAX_TIME_SECS)
+                .ok_or_else(|| EncodingError::SourceDateEpoch(echo(text)))?,
+            ClockSource::Fixed(secs) => *secs,
+            // A clock before 1970 is not a state worth failing on: it shows as the epoch.
+            ClockSource::System => SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+        };
+        if secs > MAX_TIME_SECS {
+            return Err(EncodingError::ClockOutOfRange(secs));
+        }
+        Ok(rfc3339(secs))
+    }
 }
 
 /// Formats seconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SSZ`.
@@ -754,5 +793,35 @@ mod tests {
         assert_eq!(forbidden_char("ok\u{202e}x").as_deref(), Some("U+202E"));
         assert_eq!(forbidden_char("a\u{85}").as_deref(), Some("U+0085"));
         assert_eq!(forbidden_char("plain é"), None);
+    }
+
+    #[test]
+    fn a_clock_reads_the_time_it_was_given() {
+        assert_eq!(Clock::fixed(0).now().unwrap(), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            Clock::from_epoch_text(" 1767225600 ").now().unwrap(),
+            "2026-01-01T00:00:00Z"
+        );
+        assert!(matches!(
+            Clock::fixed(MAX_TIME_SECS + 1).now(),
+            Err(EncodingError::ClockOutOfRange(_))
+        ));
+        assert!(Clock::system().now().is_ok());
+    }
+
+    #[test]
+    fn a_bad_epoch_fails_when_read_not_when_made() {
+        for text in ["", "-1", "1.5", "yesterday", "253402300800"] {
+            let clock = Clock::from_epoch_text(text);
+            match clock.now() {
+                Err(e @ EncodingError::SourceDateEpoch(_)) => {
+                    assert!(
+                        e.to_string().starts_with("SOURCE_DATE_EPOCH must be"),
+                        "{e}"
+                    );
+                }
+                other => panic!("{text:?}: {other:?}"),
+            }
+        }
     }
 }

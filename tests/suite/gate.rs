@@ -222,14 +222,14 @@ fn the_library_hands_out_the_bytes_it_verified_even_if_the_file_is_swapped() {
     fs::write(&path, &good).unwrap();
     let reg = reg::repo::registry::Registry::open(
         &s.dot(),
-        &reg::repo::trust::TrustOptions {
+        &reg::repo::registry::OpenOptions::new(reg::repo::trust::TrustOptions {
             explicit: None,
             file: s.trust_file(),
             host: reg::repo::trust::HostState {
                 dir: s.join("home/.local/state/reg"),
                 rollback_check: true,
             },
-        },
+        }),
     )
     .unwrap();
     let gate = reg::gate::Gate::new(&reg, reg::gate::GateOptions::default()).unwrap();

@@ -168,14 +168,14 @@ fn the_library_gate_fails_closed_on_an_unpinned_registry() {
     let open = |explicit: Option<&str>| {
         reg::repo::registry::Registry::open(
             &s.dot(),
-            &reg::repo::trust::TrustOptions {
+            &reg::repo::registry::OpenOptions::new(reg::repo::trust::TrustOptions {
                 explicit: explicit.map(|f| f.parse().unwrap()),
                 file: s.join("host2/trust.json"),
                 host: reg::repo::trust::HostState {
                     dir: s.join("host2/state"),
                     rollback_check: true,
                 },
-            },
+            }),
         )
         .unwrap()
     };

@@ -36,6 +36,7 @@ mod interop;
 mod key_canon;
 mod layers;
 mod ledger_tamper;
+mod library_options;
 mod lifecycle;
 mod limits;
 mod medium;

@@ -17,14 +17,14 @@ use std::collections::BTreeSet;
 fn open(s: &Sandbox) -> Registry {
     Registry::open(
         &s.dot(),
-        &reg::repo::trust::TrustOptions {
+        &reg::repo::registry::OpenOptions::new(reg::repo::trust::TrustOptions {
             explicit: None,
             file: s.trust_file(),
             host: reg::repo::trust::HostState {
                 dir: s.join("home/.local/state/reg"),
                 rollback_check: true,
             },
-        },
+        }),
     )
     .unwrap()
 }

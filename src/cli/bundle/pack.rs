@@ -122,7 +122,8 @@ pub fn run(args: Args) -> CommandResult {
         Encryption::Recipients(recipients)
     };
     let key = args.sign.load()?;
-    let packed = pack(&args.dir, meta, &key, &args.out, encryption)?;
+    let clock = crate::cli::clock();
+    let packed = pack(&args.dir, meta, &key, &args.out, encryption, &clock)?;
     outln!(
         "packed {} ({} artifact(s)) into {}",
         packed.manifest.spec(),

@@ -1,0 +1,383 @@
+//! Writing to a registry: the writer lock, the transaction that checks an action against the
+//! verified state, and the commit protocol (FORMAT.md §6).
+
+use crate::crypto::envelope;
+use crate::crypto::keys::SecretKey;
+use crate::format::entry::{Body, Entry, Header};
+use crate::format::id::ObjectId;
+use crate::repo::ledger::{self, LINE_LEN, LedgerError, Verified};
+use crate::repo::registry::{Committed, Registry, RegistryError};
+use crate::repo::trust::{PinStatus, Seen};
+use crate::state::State;
+use crate::util::fsutil::{
+    IoContext, IoError, append_durably, failpoint, fsync_dir, replace_file, replace_file_unsynced,
+};
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+impl Registry {
+    /// Appends one signed action to the ledger (FORMAT.md §6): checks it against the verified
+    /// state first, so that a refused action writes nothing.
+    pub fn commit(&self, key: &SecretKey, body: Body) -> Result<Committed, RegistryError> {
+        self.begin()?.commit(key, body)
+    }
+
+    /// Starts a write: takes the lock, establishes the verified state and checks the registry
+    /// can take a write, changing nothing yet: the residue of an interrupted write is removed,
+    /// and refs it left behind repaired, only by [`Transaction::commit`], so that a refused
+    /// action leaves the registry exactly as it was. The caller may check the state and store
+    /// objects before committing; dropping the transaction instead writes no entry.
+    pub fn begin(&self) -> Result<Transaction<'_>, RegistryError> {
+        let lock = self.lock()?;
+        self.host.ensure_writable()?;
+        // Not `state()`: an expired checkpoint does not stop a write, which re-signs it.
+        let (state, _) = self.current()?;
+        self.check_writable(&state)?;
+        Ok(Transaction {
+            reg: self,
+            state,
+            _lock: lock,
+        })
+    }
+
+    /// Like [`Registry::begin`], but verifies the whole ledger whatever the host recorded, and
+    /// returns the ids of its entries up to the checkpoint: for `reg gc`, which deletes what no
+    /// verified entry reaches and so must never trust a `ledger` file it has not verified.
+    pub fn begin_verified(&self) -> Result<(Transaction<'_>, Vec<ObjectId>), RegistryError> {
+        let lock = self.lock()?;
+        self.host.ensure_writable()?;
+        // Before anything else: gc deletes, so a link or special file anywhere stops it.
+        crate::repo::layout::check_all(&self.dot)?;
+        let mut ids = Vec::new();
+        let replay = self.verify(&mut |v| ids.push(v.id))?;
+        self.record(&replay.checkpoint)?;
+        let (state, _) = replay.into_parts();
+        self.check_writable(&state)?;
+        let tx = Transaction {
+            reg: self,
+            state,
+            _lock: lock,
+        };
+        Ok((tx, ids))
+    }
+
+    /// Under the lock, with a verified state, changing nothing: the layout holds, the `ledger`
+    /// file is a single-linked regular file at least as long as the checkpoint says (a write is
+    /// never appended at the wrong position), and the refs-pending marker is a plain file.
+    fn check_writable(&self, state: &State) -> Result<(), RegistryError> {
+        crate::repo::layout::check_skeleton(&self.dot)?;
+        let ledger_path = self.dot.join("ledger");
+        let keep = (state.seq + 1) * LINE_LEN as u64;
+        let f = crate::util::fsutil::open_regular_rw(&ledger_path, false)?;
+        let len = f.metadata().ctx("read", &ledger_path)?.len();
+        if len < keep {
+            // The state was verified against this file a moment ago; only a concurrent editor
+            // could make it shorter. Never append at the wrong position.
+            return Err(LedgerError::Truncated {
+                checkpoint_seq: state.seq,
+                lines: len / LINE_LEN as u64,
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Under the lock, as a commit starts (after its checks): removes the residue of an
+    /// interrupted write, the lines after entry `seq` of the checkpoint.
+    pub(crate) fn truncate_residue(&self, seq: u64) -> Result<(), RegistryError> {
+        let ledger_path = self.dot.join("ledger");
+        let keep = (seq + 1) * LINE_LEN as u64;
+        let f = crate::util::fsutil::open_regular_rw(&ledger_path, false)?;
+        let len = f.metadata().ctx("read", &ledger_path)?.len();
+        if len > keep {
+            // Lines after the checkpoint are an interrupted write that never committed.
+            f.set_len(keep).ctx("truncate residue of", &ledger_path)?;
+            f.sync_all().ctx("sync", &ledger_path)?;
+        }
+        Ok(())
+    }
+
+    /// Takes the exclusive writer lock, waiting at most the lock timeout it was opened with
+    /// ([`crate::repo::registry::OpenOptions::lock_timeout`]).
+    pub fn lock(&self) -> Result<WriteLock, RegistryError> {
+        let path = self.dot.join("lock");
+        let file = crate::util::fsutil::open_regular_rw(&path, false)?;
+        let timeout = self.lock_timeout;
+        let start = Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(WriteLock { _file: file }),
+                Err(fs::TryLockError::WouldBlock) if start.elapsed() < timeout => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(RegistryError::Busy(path, timeout.as_secs()));
+                }
+                Err(fs::TryLockError::Error(e)) => {
+                    return Err(IoError::from_source("lock", &path, e).into());
+                }
+            }
+        }
+    }
+
+    /// Re-signs the checkpoint with the current time, for the same head (`reg renew`): what
+    /// makes an expired registry readable again (FORMAT.md §6). Only the head entry's signer
+    /// may sign its checkpoint, as always; nothing else changes.
+    pub fn renew(&self, key: &SecretKey) -> Result<ledger::Checkpoint, RegistryError> {
+        let _lock = self.lock()?;
+        self.host.ensure_writable()?;
+        let (state, _) = self.current()?;
+        crate::repo::layout::check_skeleton(&self.dot)?;
+        let head = ledger::read_entry(&self.store, &state.head)
+            .map_err(|e| LedgerError::Checkpoint(format!("head entry {}: {e}", state.head)))?;
+        if head.header.actor != *key.public().fingerprint() {
+            return Err(RegistryError::NotHeadSigner {
+                given: key.public().fingerprint().clone(),
+                head_actor: head.header.actor,
+            });
+        }
+        let time = self.clock.now()?;
+        let bytes = ledger::sign_checkpoint(&state, state.hash(), time, key)?;
+        replace_file(&self.dot.join("tmp"), &self.dot.join("checkpoint"), &bytes)?;
+        let (_, cp) = ledger::read_checkpoint(&self.dot.join("checkpoint"))?;
+        Ok(cp)
+    }
+}
+
+/// One entry a batch wrote: its id, seq and content.
+pub type Written = (ObjectId, u64, Entry);
+
+/// A write in progress: the writer lock is held and the state is verified.
+#[derive(Debug)]
+pub struct Transaction<'a> {
+    reg: &'a Registry,
+    state: Verified<State>,
+    _lock: WriteLock,
+}
+
+impl Transaction<'_> {
+    /// The verified state the entry will follow.
+    pub fn state(&self) -> &Verified<State> {
+        &self.state
+    }
+
+    /// Checks, without writing anything, that `key` may sign `body` next and that its rules hold:
+    /// so that a caller can store the objects an entry refers to only once it will be accepted.
+    pub fn check(&self, key: &SecretKey, body: &Body) -> Result<(), RegistryError> {
+        let entry = Entry {
+            header: Header {
+                actor: key.public().fingerprint().clone(),
+                prev: Some(self.state.head),
+                registry: Some(self.state.registry),
+                seq: self.state.seq + 1,
+                time: self.reg.clock.now()?,
+            },
+            body: body.clone(),
+        };
+        // Signer and rule, on the state as it is: nothing is cloned to test one entry.
+        self.state.check(&entry)?;
+        // What signing would refuse (a bad clock, an entry over the readers' limit), refused
+        // before the caller stores the objects the entry refers to.
+        entry.check_fields()?;
+        entry.check_writable()?;
+        Ok(())
+    }
+
+    /// Signs `body` as the next entry and commits it (FORMAT.md §6, steps 2 to 5).
+    pub fn commit(self, key: &SecretKey, body: Body) -> Result<Committed, RegistryError> {
+        let (mut entries, state) = self.commit_batch(key, vec![body])?;
+        let (id, seq, entry) = entries.pop().expect("one body gives one entry");
+        Ok(Committed {
+            id,
+            seq,
+            entry,
+            state,
+        })
+    }
+
+    /// Signs and commits several entries in order with one index, ledger and checkpoint write:
+    /// all of them or, if any is refused or the process dies, none.
+    pub fn commit_batch(
+        self,
+        key: &SecretKey,
+        bodies: Vec<Body>,
+    ) -> Result<(Vec<Written>, Verified<State>), RegistryError> {
+        let reg = self.reg;
+        let seq_before = self.state.seq;
+        let time = reg.clock.now()?;
+        let batch = Batch::sign(self.state.into_inner(), key, bodies, &time)?;
+        if batch.done.is_empty() {
+            return Ok((batch.done, Verified::new(batch.state)));
+        }
+        batch.write(reg, seq_before, key, time)
+    }
+}
+
+/// A batch of signed entries, checked and applied in memory, not yet written.
+struct Batch {
+    /// The state after the last entry.
+    state: State,
+    /// Each entry's id, seq and content.
+    done: Vec<Written>,
+    /// Each entry's signed envelope.
+    objects: Vec<Vec<u8>>,
+    /// What the entries change.
+    touched: Touched,
+}
+
+impl Batch {
+    /// Signs each body as the next entry after `state`, checking its signer and its rules.
+    fn sign(
+        mut state: State,
+        key: &SecretKey,
+        bodies: Vec<Body>,
+        time: &str,
+    ) -> Result<Batch, RegistryError> {
+        let mut done = Vec::with_capacity(bodies.len());
+        let mut objects = Vec::with_capacity(bodies.len());
+        let mut touched = Touched::default();
+        for body in bodies {
+            let entry = Entry {
+                header: Header {
+                    actor: key.public().fingerprint().clone(),
+                    prev: Some(state.head),
+                    registry: Some(state.registry),
+                    seq: state.seq + 1,
+                    time: time.to_string(),
+                },
+                body,
+            };
+            let trusted = state.authorize(&entry.header.actor, &entry.body)?;
+            debug_assert_eq!(trusted.to_bytes(), key.public().to_bytes());
+            let bytes = envelope::sign_bytes(entry.body.kind(), &entry.to_payload()?, key)?;
+            let id = ObjectId::of(&bytes);
+            state.apply(id, &entry)?;
+            touched.add(&entry.body);
+            objects.push(bytes);
+            done.push((id, state.seq, entry));
+        }
+        Ok(Batch {
+            state,
+            done,
+            objects,
+            touched,
+        })
+    }
+
+    /// Writes a non-empty batch (FORMAT.md §6, steps 2 to 5): objects, index, ledger lines,
+    /// then the checkpoint, the commit point; the host record and refs after it.
+    fn write(
+        self,
+        reg: &Registry,
+        seq_before: u64,
+        key: &SecretKey,
+        time: String,
+    ) -> Result<(Vec<Written>, Verified<State>), RegistryError> {
+        let Batch {
+            state,
+            done,
+            objects,
+            touched,
+        } = self;
+        let (head, _, _) = done
+            .last()
+            .expect("the caller writes only a non-empty batch");
+        let head = *head;
+        for path in touched.ref_paths(&reg.dot) {
+            crate::repo::layout::check_replaceable(&path)?;
+        }
+        // Every check passed: from here the registry changes. Refs an interrupted commit left
+        // behind (its marker is still there) are rewritten with this commit's, after its commit
+        // point.
+        let repair_refs = crate::repo::refs::is_pending(&reg.dot);
+        reg.truncate_residue(seq_before)?;
+
+        for bytes in &objects {
+            reg.store.put_bytes(bytes)?;
+        }
+        failpoint("commit:after-object");
+        let tmp = reg.dot.join("tmp");
+        let canonical = state.to_canonical();
+        let state_hash = ObjectId::of(&canonical);
+        // The index is checked against the checkpoint before any use and rebuilt when it does
+        // not match, so it needs no fsync of its own.
+        replace_file_unsynced(&tmp, &reg.dot.join("index/state.json"), &canonical)?;
+        failpoint("commit:after-index");
+        crate::repo::refs::mark_pending(&reg.dot)?;
+        let lines: String = done.iter().map(|(id, _, _)| format!("{id}\n")).collect();
+        append_durably(&reg.dot.join("ledger"), lines.as_bytes())?;
+        failpoint("commit:after-ledger");
+        let cp = ledger::sign_checkpoint(&state, state_hash, time, key)?;
+        replace_file(&tmp, &reg.dot.join("checkpoint"), &cp)?;
+        failpoint("commit:after-checkpoint");
+        // Committed. What follows is derived and repaired by the next writer if lost.
+        let recorded = match reg.pin {
+            PinStatus::Unpinned => Ok(()),
+            _ => reg.host.record(
+                reg.id(),
+                &Seen {
+                    head,
+                    seq: state.seq,
+                    state: state_hash,
+                    ledger: reg.ledger_digest(state.seq),
+                },
+            ),
+        };
+        if repair_refs {
+            crate::repo::refs::rewrite_all(&reg.dot, &state)?;
+            fsync_dir(&reg.dot.join("refs/models"))?;
+            fsync_dir(&reg.dot.join("refs/slots"))?;
+        } else {
+            crate::repo::refs::write(&reg.dot, &state, &touched.models, &touched.slots)?;
+        }
+        failpoint("commit:after-refs");
+        crate::repo::refs::clear_pending(&reg.dot)?;
+        recorded?;
+        Ok((done, Verified::new(state)))
+    }
+}
+
+/// The models and slots a batch of entries changed, whose refs must be rewritten.
+#[derive(Default)]
+struct Touched {
+    models: std::collections::BTreeSet<ObjectId>,
+    slots: std::collections::BTreeSet<String>,
+}
+
+impl Touched {
+    fn add(&mut self, body: &Body) {
+        match body {
+            Body::Add(a) => {
+                self.models.insert(a.record);
+            }
+            Body::Transition(t) => {
+                self.models.insert(t.model);
+                self.slots.extend(t.slots.iter().map(|e| e.slot.clone()));
+            }
+            Body::Slot(c) => {
+                self.slots.insert(c.slot.clone());
+            }
+            _ => {}
+        }
+    }
+
+    /// The ref files this batch will replace or remove.
+    fn ref_paths(&self, dot: &Path) -> Vec<PathBuf> {
+        let models = self
+            .models
+            .iter()
+            .map(|id| crate::repo::refs::model_path(dot, id));
+        let slots = self
+            .slots
+            .iter()
+            .map(|s| crate::repo::refs::slot_path(dot, s));
+        models.chain(slots).collect()
+    }
+}
+
+/// The held writer lock; dropping it releases the lock.
+#[derive(Debug)]
+pub struct WriteLock {
+    _file: File,
+}
