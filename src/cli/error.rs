@@ -63,6 +63,9 @@ fn classify(err: &anyhow::Error) -> (u8, Option<String>) {
     if let Some(e) = err.downcast_ref::<BundleError>() {
         return bundle(e);
     }
+    if let Some(e) = err.downcast_ref::<reg::ops::export::ExportError>() {
+        return export(e);
+    }
     if let Some(e) = err.downcast_ref::<reg::ops::lifecycle::LifecycleError>() {
         return match e {
             reg::ops::lifecycle::LifecycleError::Registry(r) => registry(r),
@@ -148,6 +151,26 @@ fn registry(e: &RegistryError) -> (u8, Option<String>) {
         RegistryError::Envelope(_) | RegistryError::Entry(_) | RegistryError::Encoding(_) | RegistryError::Io(_) => {
             (USAGE_OR_IO, None)
         }
+    }
+}
+
+fn export(e: &reg::ops::export::ExportError) -> (u8, Option<String>) {
+    use reg::ops::export::ExportError as E;
+    match e {
+        E::Registry(r) => registry(r),
+        E::Foreign(_) => (
+            REFUSED,
+            Some("carry back the `.registry/checkpoint` of a site that imported from this registry, or use --since-seq N".into()),
+        ),
+        E::Object { .. } | E::Transfer(reg::format::transfer::TransferError::Source { .. }) => (
+            REFUSED,
+            Some("the store was altered or damaged; nothing was exported: run `reg fsck`".into()),
+        ),
+        E::PastHead { .. } | E::NothingNew { .. } => (
+            USAGE_OR_IO,
+            Some("`reg status --code` shows this registry's head".into()),
+        ),
+        _ => (USAGE_OR_IO, None),
     }
 }
 

@@ -4,5 +4,6 @@
 pub mod add;
 pub mod checkout;
 pub mod drift;
+pub mod export;
 pub mod gc;
 pub mod lifecycle;
