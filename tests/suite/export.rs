@@ -277,3 +277,62 @@ fn a_corrupt_object_stops_the_export_and_leaves_nothing() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn a_purged_models_artifacts_are_never_exported_and_never_needed() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    s.add_model("alpha", "1.0.0", &[("a.yar", "rule a {}".into())]);
+    let before_purge = s.ledger_ids().len() - 1;
+    s.ok(&[
+        "revoke",
+        "alpha@1.0.0",
+        "--reason",
+        "bad",
+        "--key",
+        "op.pem",
+    ]);
+    s.ok(&["purge", "alpha@1.0.0", "--reason", "bad", "--key", "op.pem"]);
+    let a = blake3::hash(b"rule a {}").to_hex().to_string();
+    assert!(
+        !s.object_path(&a).exists(),
+        "the purge deleted the artifact"
+    );
+    // A full export holds what the registry holds: the record and history, not the bytes.
+    s.ok(&["export", "full.regx"]);
+    let t = read(&s.join("full.regx"));
+    let sent: BTreeSet<String> = t.frames.iter().map(|f| f.1.clone()).collect();
+    assert_eq!(sent, store_ids(&s));
+    assert!(!sent.contains(&a));
+    // From before the purge: the revoke and the purge, nothing else.
+    s.ok(&[
+        "export",
+        "inc.regx",
+        "--since-seq",
+        &before_purge.to_string(),
+    ]);
+    let t = read(&s.join("inc.regx"));
+    assert_eq!(t.frames.len(), 2);
+    assert!(t.frames.iter().all(|f| f.0 == ObjectKind::Entry));
+    // The same bytes admitted again by another model: the base that had them gets no copy,
+    // a full export does.
+    s.add_model("gamma", "1.0.0", &[("a.yar", "rule a {}".into())]);
+    s.ok(&[
+        "export",
+        "inc2.regx",
+        "--since-seq",
+        &before_purge.to_string(),
+    ]);
+    let t = read(&s.join("inc2.regx"));
+    assert!(
+        !t.frames.iter().any(|f| f.1 == a),
+        "the base holds alpha's bytes"
+    );
+    s.ok(&["export", "full2.regx"]);
+    let t = read(&s.join("full2.regx"));
+    assert!(
+        t.frames
+            .iter()
+            .any(|f| f.1 == a && f.0 == ObjectKind::Artifact)
+    );
+}
