@@ -166,6 +166,11 @@ fn export(e: &reg::ops::export::ExportError) -> (u8, Option<String>) {
             REFUSED,
             Some("the store was altered or damaged; nothing was exported: run `reg fsck`".into()),
         ),
+        E::Transfer(reg::format::transfer::TransferError::Io { .. }) => (USAGE_OR_IO, None),
+        E::Transfer(_) => (
+            REFUSED,
+            Some("the transfer file is damaged, cut short or not one reg writes; export it again from the home site".into()),
+        ),
         E::PastHead { .. } | E::NothingNew { .. } => (
             USAGE_OR_IO,
             Some("`reg status --code` shows this registry's head".into()),

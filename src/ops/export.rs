@@ -321,3 +321,44 @@ fn plan(
     }
     out
 }
+
+/// What [`verify_file`] found in a transfer file.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// The header.
+    pub header: Header,
+    /// Frames of each kind: entries, records, artifacts.
+    pub entries: u64,
+    /// Records.
+    pub records: u64,
+    /// Artifacts.
+    pub artifacts: u64,
+}
+
+/// Reads a transfer file through once, checking what the file itself can prove (FORMAT.md
+/// §11.8, the codec's part): layout, limits, frame order, every object's hash and the trailer.
+/// Signatures, trust and what the entries reach are the importer's, against its own registry.
+pub fn verify_file(path: &Path) -> Result<Checked, ExportError> {
+    let file = open_regular(path)?;
+    let len = file.metadata().ctx("stat", path)?.len();
+    let task = crate::util::progress::task("checking", Some(len));
+    let mut r = transfer::Reader::open(crate::util::progress::Reader::new(
+        std::io::BufReader::new(file),
+        task,
+    ))?;
+    let (mut entries, mut records, mut artifacts) = (0, 0, 0);
+    while let Some(f) = r.next_frame()? {
+        r.copy_body(&mut std::io::sink())?;
+        match f.kind {
+            ObjectKind::Entry => entries += 1,
+            ObjectKind::Record => records += 1,
+            ObjectKind::Artifact => artifacts += 1,
+        }
+    }
+    Ok(Checked {
+        header: r.header().clone(),
+        entries,
+        records,
+        artifacts,
+    })
+}

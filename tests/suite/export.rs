@@ -336,3 +336,34 @@ fn a_purged_models_artifacts_are_never_exported_and_never_needed() {
             .any(|f| f.1 == a && f.0 == ObjectKind::Artifact)
     );
 }
+
+#[test]
+fn verify_reads_a_transfer_file_back_and_refuses_a_damaged_one() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    s.add_model("alpha", "1.0.0", &[("a.yar", "rule a {}".repeat(1000))]);
+    s.ok(&["export", "full.regx"]);
+    let out = s.ok(&["export", "--verify", "full.regx"]);
+    let seq = s.ledger_ids().len() - 1;
+    assert!(
+        out.contains("transfer file OK")
+            && out.contains(&format!("entries 0 to {seq} from genesis"))
+            && out.contains("1 records, 1 artifacts"),
+        "{out}"
+    );
+    let good = fs::read(s.join("full.regx")).unwrap();
+    // A byte of the artifact (the 9,000 bytes of rules near the end) changed.
+    let mut bad = good.clone();
+    let at = bad.len() - 48 - 4000;
+    bad[at] ^= 0x20;
+    fs::write(s.join("bad.regx"), &bad).unwrap();
+    let err = s.fails(1, &["export", "--verify", "bad.regx"]);
+    assert!(err.contains("the transfer file is corrupt"), "{err}");
+    // Cut short.
+    fs::write(s.join("cut.regx"), &good[..good.len() - 100]).unwrap();
+    let err = s.fails(1, &["export", "--verify", "cut.regx"]);
+    assert!(err.contains("truncated"), "{err}");
+    // Not a transfer file at all.
+    let err = s.fails(1, &["export", "--verify", "m-alpha-1.0.0.tar"]);
+    assert!(err.contains("not a reg transfer file"), "{err}");
+}
