@@ -244,6 +244,37 @@ impl From<TrustError> for CommandError {
     }
 }
 
+impl From<reg::ops::export::ExportError> for CommandError {
+    fn from(e: reg::ops::export::ExportError) -> Self {
+        use reg::format::transfer::TransferError as T;
+        use reg::ops::export::ExportError as E;
+        classified(e, |e| {
+            match e {
+            E::Registry(r) => registry(r),
+            E::Foreign(_) => (
+                Kind::Refused,
+                Some("carry back the `.registry/checkpoint` of a site that imported from this registry, or use --since-seq N".into()),
+            ),
+            E::Object { .. } | E::Transfer(T::Source { .. }) => (
+                Kind::Refused,
+                Some("the store was altered or damaged; nothing was exported: run `reg fsck`".into()),
+            ),
+            E::Transfer(T::Io { .. }) | E::Exists(_) | E::Changed | E::Io(_) => {
+                (Kind::UsageOrIo, None)
+            }
+            E::Transfer(_) => (
+                Kind::Refused,
+                Some("the transfer file is damaged, cut short or not one reg writes; export it again from the home site".into()),
+            ),
+            E::PastHead { .. } | E::NothingNew { .. } => (
+                Kind::UsageOrIo,
+                Some("`reg status --code` shows this registry's head".into()),
+            ),
+        }
+        })
+    }
+}
+
 /// A model name that did not resolve.
 fn resolve() -> (Kind, Option<String>) {
     (

@@ -30,6 +30,7 @@ mod check;
 mod docs;
 mod drift;
 mod error;
+mod export;
 mod fsck;
 mod gc;
 mod init;
@@ -114,6 +115,7 @@ enum Command {
     Check(check::Args),
     Verify(verify::VerifyArgs),
     Checkout(verify::CheckoutArgs),
+    Export(export::Args),
     #[command(subcommand)]
     Drift(drift::DriftCommand),
     Gc(gc::GcArgs),
@@ -236,6 +238,7 @@ fn dispatch(ctx: &Context, command: Command) -> CommandResult<ExitCode> {
         Command::Trust(c) => trust::run(ctx, c),
         Command::Verify(a) => verify::verify(ctx, a),
         Command::Checkout(a) => verify::checkout(ctx, a),
+        Command::Export(a) => export::run(ctx, a),
         Command::Drift(c) => drift::run(ctx, c),
         Command::Gc(a) => gc::gc(ctx, a),
         Command::Completions(a) => docs::completions(a),

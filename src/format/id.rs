@@ -20,6 +20,11 @@ impl ObjectId {
         &self.0
     }
 
+    /// The id whose raw bytes are `bytes` (as a transfer file carries them, FORMAT.md §11).
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        ObjectId(bytes)
+    }
+
     /// Wraps a finished BLAKE3 hash.
     pub fn from_hash(hash: blake3::Hash) -> Self {
         ObjectId(*hash.as_bytes())

@@ -1,7 +1,10 @@
 //! The on-disk vocabulary as plain data (FORMAT.md): object ids, ledger entries, the lifecycle
 //! table, manifests and the claims their records make, artifact formats, drift observations,
-//! names and the embedded schemas. Parsing and checking a document in isolation, no I/O.
+//! names, the embedded schemas, the checkpoint payload and the transfer file. Parsing and
+//! checking a document in isolation; the transfer codec streams over `io::Read` and `io::Write`
+//! but opens no file.
 
+pub mod checkpoint;
 pub mod claim;
 pub mod entry;
 pub mod formats;
@@ -11,3 +14,4 @@ pub mod manifest;
 pub mod names;
 pub mod observation;
 pub mod schema;
+pub mod transfer;

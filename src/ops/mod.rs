@@ -6,6 +6,7 @@ pub mod add;
 pub mod checkout;
 pub mod config;
 pub mod drift;
+pub mod export;
 pub mod gc;
 pub mod keys;
 pub mod lifecycle;

@@ -13,7 +13,6 @@ use crate::repo::store::{Store, StoreError};
 use crate::state::{State, StateError, decode_key};
 use crate::util::encoding::is_lower_hex;
 use crate::util::fsutil::{IoError, read_small};
-use serde::{Deserialize, Serialize};
 use std::ops::Deref;
 use std::path::Path;
 
@@ -25,21 +24,7 @@ const CHECKPOINT_LIMIT: u64 = 64 * 1024;
 /// Bytes of one line of the `ledger` file: 64 hex digits and a newline.
 pub const LINE_LEN: usize = 65;
 
-/// The checkpoint payload (FORMAT.md §6).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Checkpoint {
-    /// Id of the last committed entry.
-    pub head: ObjectId,
-    /// The registry id.
-    pub registry: ObjectId,
-    /// Seq of the last committed entry.
-    pub seq: u64,
-    /// BLAKE3 of the canonical state after that entry.
-    pub state: ObjectId,
-    /// When it was written.
-    pub time: String,
-}
+pub use crate::format::checkpoint::Checkpoint;
 
 /// What is wrong with one ledger entry.
 #[derive(Debug, thiserror::Error)]

@@ -33,6 +33,7 @@ fn completions_cover_every_command_in_every_shell() {
         "check",
         "verify",
         "checkout",
+        "export",
         "drift",
         "gc",
         "purge",

@@ -1,0 +1,366 @@
+//! `reg export`: writes a transfer file (FORMAT.md §11) holding the ledger entries after a base
+//! and every object the new head has that the base does not, for a site that imports them.
+//!
+//! The registry is verified first (the whole ledger, pinned as every command), then the base is
+//! established: none, an entry of this ledger, or a receiving site's checkpoint that must name
+//! this registry and an entry this ledger has, and be signed by the key that signed that entry.
+//! Objects stream from the store through the transfer writer, which hashes each one; the file
+//! is written beside `OUT` and linked into place only when complete, never over an existing file.
+
+use crate::crypto::envelope::{Kind, Unverified};
+use crate::format::checkpoint::Checkpoint;
+use crate::format::entry::Body;
+use crate::format::id::ObjectId;
+use crate::format::transfer::{self, Header, ObjectKind, Point, TransferError};
+use crate::repo::ledger;
+use crate::repo::registry::{Registry, RegistryError};
+use crate::util::encoding::echo;
+use crate::util::fsutil::{IoContext, IoError, fsync_dir, open_regular, read_small};
+use std::collections::HashSet;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+/// Largest checkpoint file `--since` reads (the checkpoint file's own limit).
+const CHECKPOINT_FILE_LIMIT: u64 = transfer::MAX_CHECKPOINT as u64;
+
+/// Where an export starts.
+#[derive(Debug, Clone)]
+pub enum Since {
+    /// From genesis: a full export.
+    Full,
+    /// After entry `N` of this ledger.
+    Seq(u64),
+    /// After the entry a receiving site's checkpoint names (its bytes, as read from the file).
+    Checkpoint(Vec<u8>),
+}
+
+/// Errors of `reg export`.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The registry failed to open or verify.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// The transfer file could not be written as the format requires.
+    #[error(transparent)]
+    Transfer(#[from] TransferError),
+    /// `OUT` exists.
+    #[error("`{0}` already exists; export writes a new file")]
+    Exists(PathBuf),
+    /// The base is the head.
+    #[error("nothing to export: the base is entry {seq}, this registry's head")]
+    NothingNew {
+        /// The head's seq.
+        seq: u64,
+    },
+    /// `--since-seq` past the head.
+    #[error("entry {seq} is past this registry's head (entry {head})")]
+    PastHead {
+        /// The seq given.
+        seq: u64,
+        /// The head's seq.
+        head: u64,
+    },
+    /// A `--since` checkpoint that is not from this registry's history.
+    #[error("the checkpoint is not from this registry's history: {0}")]
+    Foreign(String),
+    /// An object the export needs is missing or unreadable in the store.
+    #[error("{kind} {id}: {source}")]
+    Object {
+        /// What it is.
+        kind: &'static str,
+        /// Its id.
+        id: ObjectId,
+        /// What went wrong.
+        #[source]
+        source: IoError,
+    },
+    /// The registry changed between its verification and the export.
+    #[error(
+        "the registry's checkpoint changed while it was exported (another reg committed); run the export again"
+    )]
+    Changed,
+    /// I/O failed.
+    #[error(transparent)]
+    Io(#[from] IoError),
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone)]
+pub struct Exported {
+    /// The transfer's header (base, head, object count, bytes).
+    pub header: Header,
+    /// Records carried.
+    pub records: u64,
+    /// Artifacts carried.
+    pub artifacts: u64,
+}
+
+/// What the export needs of one verified entry.
+struct Seen {
+    id: ObjectId,
+    actor: crate::crypto::keys::Fingerprint,
+    /// For an `add`: its record and artifacts.
+    add: Option<(ObjectId, Vec<ObjectId>)>,
+    /// For a `purge`: the model purged.
+    purged: Option<ObjectId>,
+}
+
+/// Writes the transfer file `out` from `since` to this registry's head (FORMAT.md §11.9).
+pub fn export(reg: &Registry, since: &Since, out: &Path) -> Result<Exported, ExportError> {
+    if std::fs::symlink_metadata(out).is_ok() {
+        return Err(ExportError::Exists(out.to_path_buf()));
+    }
+    let mut entries: Vec<Seen> = Vec::new();
+    let replay = reg.verify(&mut |v| {
+        let (add, purged) = match &v.entry.body {
+            Body::Add(a) => (Some((a.record, a.artifacts.clone())), None),
+            Body::Purge(p) => (None, Some(p.model)),
+            _ => (None, None),
+        };
+        entries.push(Seen {
+            id: v.id,
+            actor: v.entry.header.actor.clone(),
+            add,
+            purged,
+        });
+    })?;
+    // What this host verified is recorded, as after every full replay.
+    reg.record(&replay.checkpoint)?;
+    // Intact but expired under its policy is refused, as by every read.
+    reg.check_fresh(&replay.state, &replay.checkpoint.time)?;
+    let head = Point {
+        head: replay.checkpoint.head,
+        seq: replay.checkpoint.seq,
+    };
+    let base = match since {
+        Since::Full => None,
+        Since::Seq(n) => Some(base_at(&entries, *n, head.seq)?),
+        Since::Checkpoint(bytes) => Some(base_of_checkpoint(reg, &replay.state, &entries, bytes)?),
+    };
+    if let Some(b) = base
+        && b.seq == head.seq
+    {
+        return Err(ExportError::NothingNew { seq: head.seq });
+    }
+    let first = base.map_or(0, |b| b.seq as usize + 1);
+    let upto = head.seq as usize;
+    let have = base.map_or_else(HashSet::new, |b| holds(&entries[..=b.seq as usize]));
+    let need = holds(&entries[..=upto]);
+    let plan = plan(&entries[first..=upto], &need, &have);
+
+    // The checkpoint as stored, which must be the one just verified.
+    let checkpoint = read_small(&reg.path().join("checkpoint"), CHECKPOINT_FILE_LIMIT)?;
+    let stored: Option<Checkpoint> = Unverified::parse(&checkpoint)
+        .and_then(|e| e.payload_as(Kind::Checkpoint))
+        .ok();
+    if stored.as_ref() != Some(&replay.checkpoint) {
+        return Err(ExportError::Changed);
+    }
+
+    // Open every object first: a missing one stops the export before a byte is written.
+    let mut files = Vec::with_capacity(plan.len());
+    let mut bytes = 0u64;
+    for (kind, id) in &plan {
+        let path = reg.store().path(id);
+        let object = |source| ExportError::Object {
+            kind: kind.name(),
+            id: *id,
+            source,
+        };
+        let file = open_regular(&path).map_err(object)?;
+        let len = file.metadata().ctx("stat", &path).map_err(object)?.len();
+        bytes += len;
+        files.push((file, len));
+    }
+    let header = Header {
+        base,
+        bytes,
+        head,
+        objects: plan.len() as u64,
+        registry: *reg.id(),
+    };
+    let ids: Vec<ObjectId> = entries[first..=upto].iter().map(|e| e.id).collect();
+
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = tempfile::Builder::new()
+        .prefix(".reg-export-")
+        .tempfile_in(parent)
+        .ctx("create a temporary file in", parent)?;
+    let task = crate::util::progress::task("exporting", Some(bytes));
+    let mut writer = transfer::Writer::new(BufWriter::new(tmp), &header, &checkpoint, &ids)?;
+    for ((kind, id), (mut file, len)) in plan.iter().zip(files) {
+        writer.object(*kind, id, len, &mut file)?;
+        task.advance(len);
+    }
+    let tmp = writer
+        .finish()?
+        .into_inner()
+        .map_err(|e| IoError::from_source("write", out, e.into_error()))?;
+    tmp.as_file().sync_all().ctx("sync", tmp.path())?;
+    // A link, not a rename: it fails if `out` appeared meanwhile, never replacing it.
+    tmp.persist_noclobber(out).map_err(|e| {
+        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+            ExportError::Exists(out.to_path_buf())
+        } else {
+            IoError::from_source("write", out, e.error).into()
+        }
+    })?;
+    fsync_dir(parent)?;
+    let count = |k: ObjectKind| plan.iter().filter(|(kind, _)| *kind == k).count() as u64;
+    Ok(Exported {
+        header,
+        records: count(ObjectKind::Record),
+        artifacts: count(ObjectKind::Artifact),
+    })
+}
+
+/// Entry `n` of this ledger as a base.
+fn base_at(entries: &[Seen], n: u64, head: u64) -> Result<Point, ExportError> {
+    if n > head {
+        return Err(ExportError::PastHead { seq: n, head });
+    }
+    Ok(Point {
+        head: entries[n as usize].id,
+        seq: n,
+    })
+}
+
+/// The entry a receiving site's checkpoint names, if it is one of this ledger's, signed by the
+/// key that signed that entry (FORMAT.md §6, §11.9).
+fn base_of_checkpoint(
+    reg: &Registry,
+    state: &crate::state::State,
+    entries: &[Seen],
+    bytes: &[u8],
+) -> Result<Point, ExportError> {
+    let foreign = |m: String| Err(ExportError::Foreign(m));
+    let env = match Unverified::parse(bytes) {
+        Ok(env) => env,
+        Err(e) => return foreign(format!("not a checkpoint: {}", echo(&e.to_string()))),
+    };
+    let cp: Checkpoint = match env.payload_as(Kind::Checkpoint) {
+        Ok(cp) => cp,
+        Err(e) => return foreign(format!("not a checkpoint: {}", echo(&e.to_string()))),
+    };
+    if cp.registry != *reg.id() {
+        return foreign(format!(
+            "it names registry {}, this is registry {}",
+            cp.registry,
+            reg.id()
+        ));
+    }
+    let Some(ours) = entries.get(cp.seq as usize) else {
+        return foreign(format!(
+            "it names entry {}, past this registry's head (entry {}): a history this registry does not have",
+            cp.seq,
+            entries.len() - 1
+        ));
+    };
+    if ours.id != cp.head {
+        return foreign(format!(
+            "at entry {} it names {}, where this ledger has {}: a fork",
+            cp.seq, cp.head, ours.id
+        ));
+    }
+    if let Err(e) = ledger::verify_checkpoint_signature(&env, state, &ours.actor) {
+        return foreign(format!(
+            "its signature does not verify with the key that signed entry {} ({e})",
+            cp.seq
+        ));
+    }
+    Ok(Point {
+        head: cp.head,
+        seq: cp.seq,
+    })
+}
+
+/// The objects a site holding exactly `entries` (a ledger prefix) has (FORMAT.md §11.2): the
+/// entries, every record they register, and the artifacts of every model not purged.
+fn holds(entries: &[Seen]) -> HashSet<ObjectId> {
+    let purged: HashSet<ObjectId> = entries.iter().filter_map(|e| e.purged).collect();
+    let mut out = HashSet::new();
+    for e in entries {
+        out.insert(e.id);
+        if let Some((record, artifacts)) = &e.add {
+            out.insert(*record);
+            if !purged.contains(record) {
+                out.extend(artifacts.iter().copied());
+            }
+        }
+    }
+    out
+}
+
+/// The frames in the order of FORMAT.md §11.5: for each new entry, its new record then the
+/// entry; then the new artifacts in the order their `add` entries list them; each object once.
+fn plan(
+    new: &[Seen],
+    need: &HashSet<ObjectId>,
+    have: &HashSet<ObjectId>,
+) -> Vec<(ObjectKind, ObjectId)> {
+    let mut sent = HashSet::new();
+    let mut out = Vec::new();
+    let mut carry = |kind, id: ObjectId, out: &mut Vec<_>| {
+        if need.contains(&id) && !have.contains(&id) && sent.insert(id) {
+            out.push((kind, id));
+        }
+    };
+    for e in new {
+        if let Some((record, _)) = &e.add {
+            carry(ObjectKind::Record, *record, &mut out);
+        }
+        carry(ObjectKind::Entry, e.id, &mut out);
+    }
+    for e in new {
+        if let Some((_, artifacts)) = &e.add {
+            for a in artifacts {
+                carry(ObjectKind::Artifact, *a, &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// What [`verify_file`] found in a transfer file.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// The header.
+    pub header: Header,
+    /// Frames of each kind: entries, records, artifacts.
+    pub entries: u64,
+    /// Records.
+    pub records: u64,
+    /// Artifacts.
+    pub artifacts: u64,
+}
+
+/// Reads a transfer file through once, checking what the file itself can prove (FORMAT.md
+/// §11.8, the codec's part): layout, limits, frame order, every object's hash and the trailer.
+/// Signatures, trust and what the entries reach are the importer's, against its own registry.
+pub fn verify_file(path: &Path) -> Result<Checked, ExportError> {
+    let file = open_regular(path)?;
+    let len = file.metadata().ctx("stat", path)?.len();
+    let task = crate::util::progress::task("checking", Some(len));
+    let mut r = transfer::Reader::open(crate::util::progress::Reader::new(
+        std::io::BufReader::new(file),
+        task,
+    ))?;
+    let (mut entries, mut records, mut artifacts) = (0, 0, 0);
+    while let Some(f) = r.next_frame()? {
+        r.copy_body(&mut std::io::sink())?;
+        match f.kind {
+            ObjectKind::Entry => entries += 1,
+            ObjectKind::Record => records += 1,
+            ObjectKind::Artifact => artifacts += 1,
+        }
+    }
+    Ok(Checked {
+        header: r.header().clone(),
+        entries,
+        records,
+        artifacts,
+    })
+}
