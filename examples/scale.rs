@@ -138,7 +138,7 @@ fn main() -> anyhow::Result<()> {
             let bodies: Vec<Body> = chunk
                 .iter()
                 .map(|id| {
-                    let m = &state.models[id];
+                    let m = &state.models()[id];
                     Body::Transition(Transition {
                         from: m.state,
                         model: *id,
@@ -158,7 +158,7 @@ fn main() -> anyhow::Result<()> {
     let tx = reg.begin()?;
     let promoted: Vec<ObjectId> = tx
         .state()
-        .models
+        .models()
         .iter()
         .filter(|(_, m)| m.state == LifecycleState::Promoted)
         .map(|(id, _)| *id)
@@ -199,7 +199,7 @@ fn main() -> anyhow::Result<()> {
                     Body::Drift(reg::format::entry::Drift {
                         model: *id,
                         observation,
-                        previous: st.models[id].drift.as_ref().map(|d| d.last),
+                        previous: st.models()[id].drift.as_ref().map(|d| d.last),
                         legacy_numbers: false,
                     })
                 })
@@ -211,10 +211,10 @@ fn main() -> anyhow::Result<()> {
     }
     println!(
         "built {} models, {} ledger entries ({} drift observations), {} slots in {:.1} s at {}",
-        state.models.len(),
-        state.seq + 1,
+        state.models().len(),
+        state.seq() + 1,
         recorded,
-        state.slots.len(),
+        state.slots().len(),
         start.elapsed().as_secs_f64(),
         reg.path().display()
     );

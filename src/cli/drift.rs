@@ -129,7 +129,7 @@ fn export(ctx: &Context, a: ExportArgs) -> CommandResult {
     let reg = ctx.open()?;
     let state = reg.state()?;
     let mut all = Vec::new();
-    for (id, m) in state.models.iter().filter(|(_, m)| m.drift.is_some()) {
+    for (id, m) in state.models().iter().filter(|(_, m)| m.drift.is_some()) {
         all.extend(reg::query::drift::list(&reg, id, m, None, None)?);
     }
     all.sort_by_key(|o| o.seq);

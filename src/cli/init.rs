@@ -51,7 +51,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
         reg.id(),
         reg.path().display()
     );
-    outln!("root key: {}", state.root);
+    outln!("root key: {}", state.root());
     outln!("pinned on this host in {}", ctx.opts.trust.file.display());
     Ok(())
 }

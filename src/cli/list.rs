@@ -34,7 +34,7 @@ struct Row<'a> {
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let state = ctx.open()?.state()?;
     let mut rows: Vec<Row<'_>> = state
-        .models
+        .models()
         .iter()
         .filter(|(_, m)| args.state.is_none_or(|st| m.state == st))
         .filter(|(_, m)| args.name.as_ref().is_none_or(|n| m.name == *n))

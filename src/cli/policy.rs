@@ -40,7 +40,7 @@ pub fn run(ctx: &Context, cmd: PolicyCommand) -> CommandResult {
         PolicyCommand::Show => {
             let state = ctx.open()?.state()?;
             let refused: Vec<&str> = state
-                .policy
+                .policy()
                 .refuse_formats
                 .iter()
                 .map(|f| f.name())
@@ -53,7 +53,7 @@ pub fn run(ctx: &Context, cmd: PolicyCommand) -> CommandResult {
                     refused.join(", ")
                 }
             );
-            if let Some(d) = state.policy.checkpoint_max_age_days {
+            if let Some(d) = state.policy().checkpoint_max_age_days {
                 outln!("checkpoint expires after: {d} days");
             }
         }

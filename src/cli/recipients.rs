@@ -26,7 +26,7 @@ pub struct SetArgs {
 pub fn run(ctx: &Context, cmd: RecipientsCommand) -> CommandResult {
     match cmd {
         RecipientsCommand::List => {
-            for r in &ctx.open()?.state()?.recipients {
+            for r in ctx.open()?.state()?.recipients() {
                 outln!("{r}");
             }
         }

@@ -20,11 +20,14 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let reg = ctx.open()?;
     let state = reg.state()?;
     if args.code {
-        outln!("{}", reg::repo::trust::Floor::code(state.seq, &state.head));
+        outln!(
+            "{}",
+            reg::repo::trust::Floor::code(state.seq(), &state.head())
+        );
         errln!(
             "read it to the receiving site; they pin with: reg trust add {} --head {}",
             reg.root(),
-            reg::repo::trust::Floor::code(state.seq, &state.head)
+            reg::repo::trust::Floor::code(state.seq(), &state.head())
         );
         return Ok(());
     }

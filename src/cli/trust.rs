@@ -139,7 +139,7 @@ fn add(ctx: &Context, args: AddArgs) -> CommandResult {
     let state = replay.state;
     outln!(
         "ledger verified: {} entries, genesis signed by the root key above",
-        state.seq + 1
+        state.seq() + 1
     );
     let floor = match floor {
         Some(mut f) if f.seq == u64::MAX => {

@@ -48,7 +48,7 @@ pub fn checkout(ctx: &Context, args: CheckoutArgs) -> CommandResult {
         (Some(m), _) => m.clone(),
         (None, Some(slot)) => {
             let s = state
-                .slots
+                .slots()
                 .get(slot)
                 .ok_or_else(|| CommandError::usage(format!("slot `{slot}` has no active model")))?;
             s.model.to_string()

@@ -13,7 +13,7 @@ use crate::state::{State, StateError};
 /// finding naming the entry. What is left is the review hint: a model admitted before its
 /// publisher key was revoked.
 pub(super) fn check_records(reg: &Registry, state: &State, f: &mut Fsck) {
-    for (id, m) in &state.models {
+    for (id, m) in state.models() {
         f.counts.models += 1;
         let spec = format!("{}@{}", m.name, m.version);
         // Read and verified by the replay a moment ago; gone since only if someone is editing.
@@ -36,8 +36,8 @@ pub(super) fn check_records(reg: &Registry, state: &State, f: &mut Fsck) {
 
 /// No revoked model is active; a deprecated active model is a warning.
 pub(super) fn check_slots(state: &State, f: &mut Fsck) {
-    for (slot, s) in &state.slots {
-        match state.models.get(&s.model).map(|m| m.state) {
+    for (slot, s) in state.slots() {
+        match state.models().get(&s.model).map(|m| m.state) {
             Some(LifecycleState::Promoted) => {}
             Some(LifecycleState::Deprecated) => f.warn(
                 Code::DeprecatedActive,

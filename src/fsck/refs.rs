@@ -24,7 +24,7 @@ struct Lag<'a> {
 impl Lag<'_> {
     /// The ref of model `id` names `found` (`None`: it has none).
     fn model(&self, id: &ObjectId, found: Option<ObjectId>) -> bool {
-        let Some(m) = self.state.models.get(id) else {
+        let Some(m) = self.state.models().get(id) else {
             return false;
         };
         self.pending

@@ -290,7 +290,7 @@ fn judge(subject: &Subject, id: ObjectId, state: &Verified<State>, f: &mut Fsck)
     let decision = decide(state, &subject.path, id, &Scope::Any);
     let model = decision
         .record
-        .and_then(|r| state.models.get(&r))
+        .and_then(|r| state.models().get(&r))
         .map(|m| (m.state, format!("{}@{}", m.name, m.version)));
     let (via, file) = (subject.via(), a_file_of(subject.format));
     let Some((lifecycle, spec)) = model else {

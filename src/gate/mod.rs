@@ -115,12 +115,12 @@ pub fn decide(state: &Verified<State>, path: &Path, hash: ObjectId, scope: &Scop
     };
     let candidates: Vec<ObjectId> = match scope {
         Scope::Any => state
-            .models
+            .models()
             .iter()
             .filter(|(_, m)| m.artifacts.binary_search(&hash).is_ok())
             .map(|(id, _)| *id)
             .collect(),
-        Scope::Slot(slot) => match state.slots.get(slot) {
+        Scope::Slot(slot) => match state.slots().get(slot) {
             Some(s) => vec![s.model],
             None => {
                 d.code = Code::NoActiveModel;
@@ -139,7 +139,7 @@ pub fn decide(state: &Verified<State>, path: &Path, hash: ObjectId, scope: &Scop
     };
     let best = candidates
         .iter()
-        .filter_map(|id| state.models.get(id).map(|m| (id, m)))
+        .filter_map(|id| state.models().get(id).map(|m| (id, m)))
         .filter(|(_, m)| m.artifacts.binary_search(&hash).is_ok())
         .min_by_key(|(_, m)| rank(m.state));
     let Some((id, m)) = best else {

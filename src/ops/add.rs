@@ -120,7 +120,7 @@ fn registered_as(
     signed: &SignedManifest,
 ) -> Result<Option<ObjectId>, StateError> {
     let record = ObjectId::of(&signed.bytes);
-    if state.models.contains_key(&record) {
+    if state.models().contains_key(&record) {
         return Ok(Some(record));
     }
     let m = &signed.manifest;
@@ -193,7 +193,7 @@ pub fn add(
     if known.is_some() {
         return repair(reg, read);
     }
-    let refused: Vec<String> = bundle::refused_formats(&read, &state.policy.refuse_formats)
+    let refused: Vec<String> = bundle::refused_formats(&read, &state.policy().refuse_formats)
         .map(|a| format!("`{}` ({})", a.path, a.format))
         .collect();
     if !refused.is_empty() {
@@ -221,7 +221,7 @@ pub fn add(
     let fp = &read.manifest.manifest.publisher;
     let publisher_key = tx
         .state()
-        .keys
+        .keys()
         .get(fp)
         .and_then(|ks| decode_key(fp, &ks.public_key).ok());
     let claim = crate::format::claim::claim(&read.manifest, publisher_key.as_ref())
@@ -272,7 +272,7 @@ fn repair(reg: &Registry, read: Bundle) -> Result<Outcome, AddError> {
         .ok_or(RegistryError::Refused(StateError::UnknownModel(envelope)))?;
     let model = tx
         .state()
-        .models
+        .models()
         .get(&record)
         .ok_or(RegistryError::Refused(StateError::UnknownModel(record)))?;
     let purged = model.purged;

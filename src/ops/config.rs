@@ -63,7 +63,7 @@ pub fn set_recipients(
     reason: &str,
 ) -> Result<RecipientsSet, ConfigError> {
     let tx = reg.begin()?;
-    let previous = tx.state().recipients.clone();
+    let previous = tx.state().recipients().to_vec();
     let recipients = list.0;
     let done = tx.commit(
         key,
@@ -105,7 +105,7 @@ pub fn set_policy(
     policy.refuse_formats.sort();
     policy.refuse_formats.dedup();
     let tx = reg.begin()?;
-    let previous = tx.state().policy.clone();
+    let previous = tx.state().policy().clone();
     let done = tx.commit(
         key,
         Body::Policy(Policy {

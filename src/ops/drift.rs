@@ -82,7 +82,7 @@ pub fn record(
         model,
         spec: after.spec(&model),
         count: after
-            .models
+            .models()
             .get(&model)
             .and_then(|m| m.drift.as_ref())
             .map_or(0, |d| d.count),

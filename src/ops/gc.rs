@@ -123,7 +123,7 @@ pub fn gc(reg: &Registry) -> Result<Collected, RegistryError> {
         remove(&path)?;
         out.staging.push(path);
     }
-    reg.truncate_residue(state.seq)?;
+    reg.truncate_residue(state.seq())?;
     out.refs = crate::repo::refs::rewrite_all(reg.path(), state)?;
     crate::repo::refs::clear_pending(reg.path())?;
     drop(tx);

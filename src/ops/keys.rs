@@ -58,7 +58,7 @@ pub fn trust(
 ) -> Result<Trusted, KeysError> {
     let fingerprint = public.fingerprint().clone();
     let tx = reg.begin()?;
-    let new_key = !tx.state().keys.contains_key(&fingerprint);
+    let new_key = !tx.state().keys().contains_key(&fingerprint);
     let done = tx.commit(
         key,
         Body::KeyTrust(KeyTrust {
@@ -72,7 +72,7 @@ pub fn trust(
     )?;
     let roles = done
         .state
-        .keys
+        .keys()
         .get(&fingerprint)
         .map(|k| k.roles.clone())
         .unwrap_or_default();
@@ -96,7 +96,7 @@ pub fn revoke(
     let tx = reg.begin()?;
     let roles = tx
         .state()
-        .keys
+        .keys()
         .get(fingerprint)
         .map(|k| k.roles.clone())
         .unwrap_or_default();

@@ -183,7 +183,7 @@ fn commit_slot(
     reason: &str,
 ) -> Result<(SlotSet, Verified<State>), LifecycleError> {
     let state = tx.state();
-    let before = state.slots.get(slot);
+    let before = state.slots().get(slot);
     let previous = before.map(|s| state.spec(&s.model));
     let body = Body::Slot(SlotChange {
         model,

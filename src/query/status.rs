@@ -30,10 +30,10 @@ pub struct SlotView {
 
 /// Every set slot with its active model, sorted by slot (one entry read per slot).
 pub fn status(reg: &Registry, state: &State) -> Result<Vec<SlotView>, RegistryError> {
-    let mut out = Vec::with_capacity(state.slots.len());
-    for (slot, s) in &state.slots {
+    let mut out = Vec::with_capacity(state.slots().len());
+    for (slot, s) in state.slots() {
         let m = state
-            .models
+            .models()
             .get(&s.model)
             .ok_or(StateError::UnknownModel(s.model))?;
         let entry = crate::repo::ledger::read_entry(reg.store(), &s.entry).map_err(|e| {

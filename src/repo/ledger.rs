@@ -225,10 +225,12 @@ fn verify_checkpoint(
     if cp.registry != *registry {
         return bad(format!("names registry {}, not {registry}", cp.registry));
     }
-    if cp.head != state.head {
+    if cp.head != state.head() {
         return bad(format!(
             "names head {} but entry {} is {}",
-            cp.head, cp.seq, state.head
+            cp.head,
+            cp.seq,
+            state.head()
         ));
     }
     // The head entry's signer signs the checkpoint; its key is in the state (a key revoked by
@@ -241,7 +243,7 @@ fn verify_checkpoint(
         Entry::from_envelope(&head_env).map_err(|e| LedgerError::Checkpoint(e.to_string()))?;
     let actor = &head_entry.header.actor;
     let key = state
-        .keys
+        .keys()
         .get(actor)
         .ok_or_else(|| LedgerError::Checkpoint(format!("head signer {actor} is unknown")))
         .and_then(|ks| {
@@ -268,9 +270,9 @@ pub fn sign_checkpoint(
     key: &SecretKey,
 ) -> Result<Vec<u8>, EnvelopeError> {
     let cp = Checkpoint {
-        head: state.head,
-        registry: state.registry,
-        seq: state.seq,
+        head: state.head(),
+        registry: state.registry(),
+        seq: state.seq(),
         state: state_hash,
         time,
     };
@@ -316,7 +318,7 @@ pub fn verify_checkpoint_signature(
         )));
     }
     let ks = state
-        .keys
+        .keys()
         .get(keyid)
         .ok_or_else(|| LedgerError::Checkpoint(format!("signed by unknown key {keyid}")))?;
     let key =

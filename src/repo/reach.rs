@@ -35,7 +35,7 @@ pub fn reachable<'a>(entries: impl IntoIterator<Item = ObjectId>, state: &'a Sta
     for id in entries {
         r.needed.insert(id, Why::Entry);
     }
-    for (id, m) in &state.models {
+    for (id, m) in state.models() {
         r.needed.insert(*id, Why::Record(m));
         if m.purged {
             r.purged.extend(m.artifacts.iter().copied());

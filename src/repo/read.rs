@@ -77,7 +77,7 @@ impl Registry {
 
     /// Refuses a checkpoint signed at `time` that the state's policy says has expired.
     pub fn check_fresh(&self, state: &State, time: &str) -> Result<(), RegistryError> {
-        let Some(days) = state.policy.checkpoint_max_age_days else {
+        let Some(days) = state.policy().checkpoint_max_age_days else {
             return Ok(());
         };
         let signed = encoding::parse_rfc3339(time);
@@ -147,7 +147,7 @@ impl Registry {
         // canonical when it was computed: parse them directly, without a canonical re-check.
         let mut state: State = serde_json::from_slice(&bytes).ok()?;
         state.index_names();
-        if state.registry != *self.id() || state.head != cp.head || state.seq != cp.seq {
+        if state.registry() != *self.id() || state.head() != cp.head || state.seq() != cp.seq {
             return None;
         }
         // The head entry's signer, read from the entry the checkpoint names (hash-checked by the

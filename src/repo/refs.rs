@@ -69,14 +69,14 @@ pub fn write(
 ) -> Result<(), IoError> {
     let tmp = dot.join(TMP);
     for id in models {
-        if let Some(m) = state.models.get(id) {
+        if let Some(m) = state.models().get(id) {
             let path = model_path(dot, id);
             replace_file(&tmp, &path, format!("{}\n", m.entry).as_bytes())?;
         }
     }
     for slot in slots {
         let path = slot_path(dot, slot);
-        match state.slots.get(slot) {
+        match state.slots().get(slot) {
             Some(s) => replace_file(&tmp, &path, format!("{}\n", s.entry).as_bytes())?,
             None => match fs::remove_file(&path) {
                 Ok(()) => fsync_dir(&dot.join(REFS_SLOTS))?,
@@ -95,10 +95,10 @@ pub fn rewrite_all(dot: &Path, state: &State) -> Result<Vec<PathBuf>, IoError> {
     let tmp = dot.join(TMP);
     let mut changed = Vec::new();
     let mut want: Vec<(PathBuf, ObjectId)> = Vec::new();
-    for (id, m) in &state.models {
+    for (id, m) in state.models() {
         want.push((model_path(dot, id), m.entry));
     }
-    for (slot, s) in &state.slots {
+    for (slot, s) in state.slots() {
         want.push((slot_path(dot, slot), s.entry));
     }
     let wanted: BTreeSet<&PathBuf> = want.iter().map(|(p, _)| p).collect();
@@ -178,7 +178,7 @@ pub fn check(dot: &Path, state: &State) -> Vec<RefFault> {
     for e in list(&dot.join(REFS_MODELS)) {
         let path = e.path();
         let id = e.file_name().to_string_lossy().parse::<ObjectId>().ok();
-        match id.and_then(|id| state.models.get(&id).map(|m| (id, m))) {
+        match id.and_then(|id| state.models().get(&id).map(|m| (id, m))) {
             Some((id, m)) => {
                 seen.insert(id);
                 let found = read(&path);
@@ -194,7 +194,7 @@ pub fn check(dot: &Path, state: &State) -> Vec<RefFault> {
             None => out.push(RefFault::UnknownModel { path }),
         }
     }
-    for id in state.models.keys().filter(|id| !seen.contains(*id)) {
+    for id in state.models().keys().filter(|id| !seen.contains(*id)) {
         out.push(RefFault::MissingModel {
             path: model_path(dot, id),
             id: *id,
@@ -204,7 +204,7 @@ pub fn check(dot: &Path, state: &State) -> Vec<RefFault> {
     for e in list(&dot.join(REFS_SLOTS)) {
         let path = e.path();
         let name = e.file_name().to_string_lossy().into_owned();
-        let set = state.slots.get(&name).map(|s| s.entry);
+        let set = state.slots().get(&name).map(|s| s.entry);
         let found = read(&path);
         if set.is_some() && found == set {
             seen_slots.insert(name);
@@ -217,7 +217,7 @@ pub fn check(dot: &Path, state: &State) -> Vec<RefFault> {
             });
         }
     }
-    for name in state.slots.keys() {
+    for name in state.slots().keys() {
         let path = slot_path(dot, name);
         // `exists` follows a link: a dangling one counts as missing too.
         if !seen_slots.contains(name) && !path.exists() {

@@ -165,7 +165,7 @@ impl Registry {
             Pin {
                 path: trust::absolute(&dot).to_string_lossy().into_owned(),
                 registry: config.registry_id,
-                root: state.root.clone(),
+                root: state.root().clone(),
                 floor: None,
             },
         )?;
@@ -173,18 +173,18 @@ impl Registry {
             store: Store::new(&dot),
             dot,
             config,
-            pin: PinStatus::HostFile(state.root.clone()),
-            root: state.root.clone(),
+            pin: PinStatus::HostFile(state.root().clone()),
+            root: state.root().clone(),
             host: host.clone(),
             floor: None,
             lock_timeout: opts.lock_timeout,
             clock: opts.clock.clone(),
         };
         let seen = Seen {
-            head: state.head,
-            seq: state.seq,
+            head: state.head(),
+            seq: state.seq(),
             state: state.hash(),
-            ledger: reg.ledger_digest(state.seq),
+            ledger: reg.ledger_digest(state.seq()),
         };
         host.record(reg.id(), &seen)?;
         Ok((reg, Verified::new(state)))

@@ -68,14 +68,14 @@ impl Registry {
     fn check_writable(&self, state: &State) -> Result<(), RegistryError> {
         crate::repo::layout::check_skeleton(&self.dot)?;
         let ledger_path = self.dot.join("ledger");
-        let keep = (state.seq + 1) * LINE_LEN as u64;
+        let keep = (state.seq() + 1) * LINE_LEN as u64;
         let f = crate::util::fsutil::open_regular_rw(&ledger_path, false)?;
         let len = f.metadata().ctx("read", &ledger_path)?.len();
         if len < keep {
             // The state was verified against this file a moment ago; only a concurrent editor
             // could make it shorter. Never append at the wrong position.
             return Err(LedgerError::Truncated {
-                checkpoint_seq: state.seq,
+                checkpoint_seq: state.seq(),
                 lines: len / LINE_LEN as u64,
             }
             .into());
@@ -129,8 +129,8 @@ impl Registry {
         self.host.ensure_writable()?;
         let (state, _) = self.current()?;
         crate::repo::layout::check_skeleton(&self.dot)?;
-        let head = ledger::read_entry(&self.store, &state.head)
-            .map_err(|e| LedgerError::Checkpoint(format!("head entry {}: {e}", state.head)))?;
+        let head = ledger::read_entry(&self.store, &state.head())
+            .map_err(|e| LedgerError::Checkpoint(format!("head entry {}: {e}", state.head())))?;
         if head.header.actor != *key.public().fingerprint() {
             return Err(RegistryError::NotHeadSigner {
                 given: key.public().fingerprint().clone(),
@@ -168,9 +168,9 @@ impl Transaction<'_> {
         let entry = Entry {
             header: Header {
                 actor: key.public().fingerprint().clone(),
-                prev: Some(self.state.head),
-                registry: Some(self.state.registry),
-                seq: self.state.seq + 1,
+                prev: Some(self.state.head()),
+                registry: Some(self.state.registry()),
+                seq: self.state.seq() + 1,
                 time: self.reg.clock.now()?,
             },
             body: body.clone(),
@@ -204,7 +204,7 @@ impl Transaction<'_> {
         bodies: Vec<Body>,
     ) -> Result<(Vec<Written>, Verified<State>), RegistryError> {
         let reg = self.reg;
-        let seq_before = self.state.seq;
+        let seq_before = self.state.seq();
         let time = reg.clock.now()?;
         let batch = Batch::sign(self.state.into_inner(), key, bodies, &time)?;
         if batch.done.is_empty() {
@@ -241,9 +241,9 @@ impl Batch {
             let entry = Entry {
                 header: Header {
                     actor: key.public().fingerprint().clone(),
-                    prev: Some(state.head),
-                    registry: Some(state.registry),
-                    seq: state.seq + 1,
+                    prev: Some(state.head()),
+                    registry: Some(state.registry()),
+                    seq: state.seq() + 1,
                     time: time.to_string(),
                 },
                 body,
@@ -255,7 +255,7 @@ impl Batch {
             state.apply(id, &entry)?;
             touched.add(&entry.body);
             objects.push(bytes);
-            done.push((id, state.seq, entry));
+            done.push((id, state.seq(), entry));
         }
         Ok(Batch {
             state,
@@ -318,9 +318,9 @@ impl Batch {
                 reg.id(),
                 &Seen {
                     head,
-                    seq: state.seq,
+                    seq: state.seq(),
                     state: state_hash,
-                    ledger: reg.ledger_digest(state.seq),
+                    ledger: reg.ledger_digest(state.seq()),
                 },
             ),
         };

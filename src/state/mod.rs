@@ -107,29 +107,83 @@ pub struct SlotState {
 #[serde(deny_unknown_fields)]
 pub struct State {
     /// Format version (of genesis).
-    pub format_version: u32,
+    format_version: u32,
     /// Id of the last entry applied.
-    pub head: ObjectId,
+    head: ObjectId,
     /// Every key ever trusted.
-    pub keys: BTreeMap<Fingerprint, KeyState>,
+    keys: BTreeMap<Fingerprint, KeyState>,
     /// Every registered model.
-    pub models: BTreeMap<ObjectId, ModelState>,
+    models: BTreeMap<ObjectId, ModelState>,
     /// The policy.
-    pub policy: PolicyDoc,
+    policy: PolicyDoc,
     /// The age recipients.
-    pub recipients: Vec<String>,
+    recipients: Vec<String>,
     /// The registry id.
-    pub registry: ObjectId,
+    registry: ObjectId,
     /// The genesis root fingerprint (what hosts pin).
-    pub root: Fingerprint,
+    root: Fingerprint,
     /// Seq of the last entry applied.
-    pub seq: u64,
+    seq: u64,
     /// Every slot that is set.
-    pub slots: BTreeMap<String, SlotState>,
+    slots: BTreeMap<String, SlotState>,
     /// `(name, version)` -> record id, derived from `models` (not part of the format); used
     /// only when it is complete, so a state read from JSON stays correct without it.
     #[serde(skip)]
     by_name: std::collections::HashMap<(String, String), ObjectId>,
+}
+
+/// Read access to the state. Its fields are private to the `state` layer: only the rules change
+/// them, so a state reached from outside is always one the rules built (or the verified index).
+impl State {
+    /// Format version (of genesis).
+    pub fn format_version(&self) -> u32 {
+        self.format_version
+    }
+
+    /// Id of the last entry applied.
+    pub fn head(&self) -> ObjectId {
+        self.head
+    }
+
+    /// Every key ever trusted.
+    pub fn keys(&self) -> &BTreeMap<Fingerprint, KeyState> {
+        &self.keys
+    }
+
+    /// Every registered model.
+    pub fn models(&self) -> &BTreeMap<ObjectId, ModelState> {
+        &self.models
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &PolicyDoc {
+        &self.policy
+    }
+
+    /// The age recipients.
+    pub fn recipients(&self) -> &[String] {
+        &self.recipients
+    }
+
+    /// The registry id.
+    pub fn registry(&self) -> ObjectId {
+        self.registry
+    }
+
+    /// The genesis root fingerprint (what hosts pin).
+    pub fn root(&self) -> &Fingerprint {
+        &self.root
+    }
+
+    /// Seq of the last entry applied.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// Every slot that is set.
+    pub fn slots(&self) -> &BTreeMap<String, SlotState> {
+        &self.slots
+    }
 }
 
 impl State {

@@ -37,9 +37,9 @@ fn append(s: &Sandbox, state: &mut State, key: &SecretKey, body: Body) -> Object
     let entry = Entry {
         header: Header {
             actor: key.public().fingerprint().clone(),
-            prev: Some(state.head),
-            registry: Some(state.registry),
-            seq: state.seq + 1,
+            prev: Some(state.head()),
+            registry: Some(state.registry()),
+            seq: state.seq() + 1,
             time: "2026-01-02T00:00:00Z".into(),
         },
         body,
@@ -76,7 +76,7 @@ fn smuggle(s: &Sandbox, add: Add) -> (u64, ObjectId) {
         }
     }
     let add_id = append(s, &mut state, &op, Body::Add(add));
-    let seq = state.seq;
+    let seq = state.seq();
     append(
         s,
         &mut state,
@@ -91,9 +91,9 @@ fn smuggle(s: &Sandbox, add: Add) -> (u64, ObjectId) {
         }),
     );
     let cp = Checkpoint {
-        head: state.head,
-        registry: state.registry,
-        seq: state.seq,
+        head: state.head(),
+        registry: state.registry(),
+        seq: state.seq(),
         state: state.hash(),
         time: "2026-01-02T00:00:00Z".into(),
     };

@@ -239,10 +239,10 @@ fn raw_policy_entry(s: &Sandbox, reason: &str) {
     let payload = serde_json::json!({
         "actor": root.public().fingerprint().as_str(),
         "policy": {},
-        "prev": state.head.to_string(),
+        "prev": state.head().to_string(),
         "reason": reason,
-        "registry": state.registry.to_string(),
-        "seq": state.seq + 1,
+        "registry": state.registry().to_string(),
+        "seq": state.seq() + 1,
         "time": "2026-01-01T00:00:00Z",
     });
     let payload = reg::util::encoding::to_canonical_vec(&payload).unwrap();

@@ -105,7 +105,7 @@ fn append_root_signed_trust(s: &Sandbox, bytes: &[u8; 32]) {
     let root = load(s, "root.pem");
     let store = Store::new(&dot);
     let (ids, _) = read_ids(&dot.join("ledger")).unwrap();
-    let mut state: State =
+    let state: State =
         serde_json::from_slice(&fs::read(dot.join("index/state.json")).unwrap()).unwrap();
     let fingerprint = Fingerprint::of(bytes);
     let entry = Entry {
@@ -130,17 +130,17 @@ fn append_root_signed_trust(s: &Sandbox, bytes: &[u8; 32]) {
     let mut ledger = fs::read(dot.join("ledger")).unwrap();
     ledger.extend_from_slice(format!("{id}\n").as_bytes());
     fs::write(dot.join("ledger"), ledger).unwrap();
-    state.keys.insert(
-        fingerprint,
-        KeyState {
+    let state = crate::util::forge_state(&state, |v| {
+        v["keys"][fingerprint.to_string()] = serde_json::to_value(KeyState {
             public_key: b64_encode(bytes),
             roles: BTreeSet::from([Role::Operator]),
             revoked: None,
             since: entry.header.seq,
-        },
-    );
-    state.head = id;
-    state.seq = entry.header.seq;
+        })
+        .unwrap();
+        v["head"] = serde_json::json!(id.to_string());
+        v["seq"] = serde_json::json!(entry.header.seq);
+    });
     let canonical = to_canonical_vec(&state).unwrap();
     fs::write(dot.join("index/state.json"), &canonical).unwrap();
     let cp = reg::repo::ledger::sign_checkpoint(
@@ -222,16 +222,16 @@ fn a_key_trust_naming_a_trusted_fingerprint_with_other_key_bytes_is_refused() {
         &root.public().to_bytes(),
     );
     let gid = reg::format::id::ObjectId::of(b"genesis");
-    let (mut state, _) = State::from_genesis(gid, &g).unwrap();
-    state.keys.insert(
-        op.public().fingerprint().clone(),
-        KeyState {
+    let (state, _) = State::from_genesis(gid, &g).unwrap();
+    let mut state = crate::util::forge_state(&state, |v| {
+        v["keys"][op.public().fingerprint().to_string()] = serde_json::to_value(KeyState {
             public_key: b64_encode(&other.public().to_bytes()),
             roles: BTreeSet::from([Role::Reporter]),
             revoked: None,
             since: 1,
-        },
-    );
+        })
+        .unwrap();
+    });
     let entry = |seq: u64, key: &SecretKey| Entry {
         header: Header {
             actor: root.public().fingerprint().clone(),

@@ -334,14 +334,13 @@ fn a_forged_state_in_the_index_is_not_believed() {
     // because the state is replayed from signed entries (and the checkpoint commits to its hash).
     let (s, _) = registry();
     let path = s.dot().join("index/state.json");
-    let mut state: State = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    let state: State = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
     let op = load_secret(&s, "op.pem");
-    state
-        .keys
-        .get_mut(op.public().fingerprint())
-        .unwrap()
-        .roles
-        .insert(Role::Root);
+    let state = crate::util::forge_state(&state, |v| {
+        crate::util::edit_key(v, op.public().fingerprint(), |k| {
+            k.roles.insert(Role::Root);
+        })
+    });
     fs::write(&path, state.to_canonical()).unwrap();
     let err = s.fails(
         1,

@@ -45,7 +45,7 @@ fn host_state_goes_where_the_options_say_and_entries_are_dated_by_the_given_cloc
     let opts = options(&s, "site-a");
     let root = SecretKey::from_seed(&[1; 32]).unwrap();
     let (reg, state) = Registry::init(&s.join("r"), &root, Vec::new(), None, &opts).unwrap();
-    assert_eq!(state.seq, 0);
+    assert_eq!(state.seq(), 0);
     let pins = TrustFile::load(&s.join("site-a/trust.json")).unwrap().pins;
     assert_eq!(pins.len(), 1, "the pin went into the given trust file");
     assert_eq!(pins[0].registry, *reg.id());

@@ -47,9 +47,9 @@ fn append(
     let entry = Entry {
         header: Header {
             actor: actor.clone(),
-            prev: Some(state.head),
-            registry: Some(state.registry),
-            seq: state.seq + 1,
+            prev: Some(state.head()),
+            registry: Some(state.registry()),
+            seq: state.seq() + 1,
             time: TIME.into(),
         },
         body,
@@ -68,7 +68,7 @@ fn append(
     .to_canonical();
     let id = store_and_list(s, &bytes);
     state.apply(id, &entry).unwrap();
-    (id, state.seq)
+    (id, state.seq())
 }
 
 /// Stores `bytes` as an object whose id is its hash and lists it at the end of the ledger.
@@ -185,10 +185,11 @@ fn a_transition_that_lies_about_the_models_state_is_refused() {
     // `apply` refuses it (that is the point): reach the state a replay that believed `from`
     // would end with by applying it to a copy where the model is what the entry says it is.
     // That replay would end with the model PROMOTED; the checkpoint commits to that state.
-    let mut believed = state.clone();
-    believed.models.get_mut(&record).unwrap().state = LifecycleState::Deprecated;
+    let mut believed = crate::util::forge_state(&state, |v| {
+        v["models"][record.to_string()]["state"] = serde_json::json!("DEPRECATED");
+    });
     let forged = append(&s, &mut believed, lie, &op, &opkey);
-    assert_eq!(believed.models[&record].state, LifecycleState::Promoted);
+    assert_eq!(believed.models()[&record].state, LifecycleState::Promoted);
     checkpoint(&s, &believed, &opkey);
     let why = "the transition says det@1.0.0 is Deprecated, but it is REVOKED";
     refused_naming(&s, &["ledger", "verify"], 1, forged, why);
@@ -549,9 +550,9 @@ fn a_ledger_longer_than_one_replay_chunk_verifies_and_a_forgery_in_its_second_ch
         let entry = Entry {
             header: Header {
                 actor: root_fp.clone(),
-                prev: Some(state.head),
-                registry: Some(state.registry),
-                seq: state.seq + 1,
+                prev: Some(state.head()),
+                registry: Some(state.registry()),
+                seq: state.seq() + 1,
                 time: TIME.into(),
             },
             body: Body::Policy(reg::format::entry::Policy {
@@ -583,14 +584,14 @@ fn a_ledger_longer_than_one_replay_chunk_verifies_and_a_forgery_in_its_second_ch
         let mut lines = fs::read_to_string(s.dot().join("ledger")).unwrap();
         let mut forged = None;
         for n in 0..4200 {
-            let signer = if Some(state.seq + 1) == signer_at {
+            let signer = if Some(state.seq() + 1) == signer_at {
                 &evil
             } else {
                 &root
             };
             let id = sign(&mut state, signer, n);
-            if signer_at == Some(state.seq) {
-                forged = Some((id, state.seq));
+            if signer_at == Some(state.seq()) {
+                forged = Some((id, state.seq()));
             }
             lines.push_str(&format!("{id}\n"));
         }
@@ -621,13 +622,13 @@ fn an_entry_whose_prev_names_another_entry_is_named_with_both_ids() {
     let root_key = craft::load(&s, "root.pem");
     let root: Fingerprint = root.parse().unwrap();
     let state = replayed(&s);
-    let genesis = state.registry;
+    let genesis = state.registry();
     let entry = Entry {
         header: Header {
             actor: root.clone(),
             prev: Some(genesis),
-            registry: Some(state.registry),
-            seq: state.seq + 1,
+            registry: Some(state.registry()),
+            seq: state.seq() + 1,
             time: TIME.into(),
         },
         body: Body::Policy(reg::format::entry::Policy {
@@ -648,7 +649,7 @@ fn an_entry_whose_prev_names_another_entry_is_named_with_both_ids() {
     checkpoint(&s, &after, &root_key);
     let why = format!(
         "its prev is {genesis}, but the entry before it is {}",
-        state.head
+        state.head()
     );
-    refused_naming(&s, &["ledger", "verify"], 1, (id, state.seq + 1), &why);
+    refused_naming(&s, &["ledger", "verify"], 1, (id, state.seq() + 1), &why);
 }

@@ -241,3 +241,31 @@ pub fn tool(name: &str, package: &str) -> PathBuf {
         "`{name}` is needed by this interop test: install it with `sudo apt-get install {package}` (.ci/run does)"
     );
 }
+
+/// A state edited the way an attacker edits `index/state.json`: through its JSON. The library
+/// keeps `State`'s fields private (only its rules change them), so a test that forges a state
+/// does exactly what a forger can.
+pub fn forge_state(
+    state: &reg::state::State,
+    edit: impl FnOnce(&mut serde_json::Value),
+) -> reg::state::State {
+    let mut v = serde_json::to_value(state).expect("a state serializes");
+    edit(&mut v);
+    let mut forged: reg::state::State = serde_json::from_value(v).expect("the forged state parses");
+    forged.index_names();
+    forged
+}
+
+/// The key `fingerprint` of a state's JSON, as `edit` leaves it after a round trip through
+/// `KeyState` (so that roles stay a sorted set).
+pub fn edit_key(
+    v: &mut serde_json::Value,
+    fingerprint: &reg::crypto::keys::Fingerprint,
+    edit: impl FnOnce(&mut reg::state::KeyState),
+) {
+    let fp = fingerprint.to_string();
+    let mut key: reg::state::KeyState =
+        serde_json::from_value(v["keys"][&fp].take()).expect("the key is in the state");
+    edit(&mut key);
+    v["keys"][&fp] = serde_json::to_value(key).expect("a key serializes");
+}

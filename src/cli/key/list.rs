@@ -14,7 +14,7 @@ pub struct Args {
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let state = ctx.open()?.state()?;
     // In the order they were trusted: fingerprints carry no order a person cares about.
-    let mut keys: Vec<_> = state.keys.iter().collect();
+    let mut keys: Vec<_> = state.keys().iter().collect();
     keys.sort_by_key(|(fp, k)| (k.since, (*fp).clone()));
     if args.json {
         let keys: Vec<serde_json::Value> = keys
