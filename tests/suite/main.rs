@@ -39,6 +39,7 @@ mod ledger_tamper;
 mod lifecycle;
 mod limits;
 mod medium;
+mod mutants_trust;
 mod mutations;
 mod one_encoding;
 mod readd;
