@@ -41,6 +41,7 @@ mod library_options;
 mod lifecycle;
 mod limits;
 mod medium;
+mod mutants_trust;
 mod mutations;
 mod one_encoding;
 mod ops_outcomes;

@@ -1,0 +1,103 @@
+//! Tests that kill the `cargo mutants` survivors of `src/repo/trust.rs` (issue 11): the host's
+//! record of the last checkpoint it verified, which is what refuses a rollback, must never move
+//! backwards and must take the ledger digest that the fast path needs.
+
+use crate::util::Sandbox;
+use reg::repo::trust::{HostState, Seen};
+use std::fs;
+
+/// A registry of three entries that this host has read (so it holds a record of the checkpoint
+/// at seq 2); returns the sandbox, the host state and the registry id.
+fn recorded() -> (Sandbox, HostState, reg::format::id::ObjectId) {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    s.ok(&["list"]);
+    let host = HostState {
+        dir: s.join("home/.local/state/reg"),
+        rollback_check: true,
+    };
+    let registry = s.ledger_ids()[0].parse().unwrap();
+    (s, host, registry)
+}
+
+#[test]
+fn a_slow_reader_recording_an_older_checkpoint_leaves_the_newer_record() {
+    // A reader that verified seq 1 and records it after a writer recorded seq 2 (the race that
+    // `record` guards against) must not lower the record: a lowered record would let a copy of
+    // the registry cut back to seq 1 through as current.
+    let (s, host, registry) = recorded();
+    let path = host.dir.join(format!("{registry}.json"));
+    let before = fs::read(&path).unwrap();
+    let newer = host.load(&registry).unwrap().unwrap();
+    assert_eq!(newer.seq, 2);
+    let ids = s.ledger_ids();
+    let older = Seen {
+        head: ids[1].parse().unwrap(),
+        seq: 1,
+        state: reg::format::id::ObjectId::of(b"the state at seq 1"),
+        ledger: None,
+    };
+    host.record(&registry, &older).unwrap();
+    assert_eq!(host.load(&registry).unwrap(), Some(newer));
+    assert_eq!(fs::read(&path).unwrap(), before);
+}
+
+#[test]
+fn a_record_without_a_ledger_digest_is_replaced_by_the_same_checkpoint_with_one() {
+    // Records written before the ledger digest existed lack it; the same checkpoint verified
+    // again is recorded with it, so that reads can take the fast path again.
+    let (_s, host, registry) = recorded();
+    let full = host.load(&registry).unwrap().unwrap();
+    assert!(full.ledger.is_some());
+    let legacy = Seen {
+        ledger: None,
+        ..full.clone()
+    };
+    let path = host.dir.join(format!("{registry}.json"));
+    fs::remove_file(&path).unwrap();
+    host.record(&registry, &legacy).unwrap();
+    assert_eq!(host.load(&registry).unwrap(), Some(legacy));
+    host.record(&registry, &full).unwrap();
+    assert_eq!(host.load(&registry).unwrap(), Some(full));
+}
+
+/// Copies `from` (a directory) to `to` with `cp -a`.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    let ok = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+}
+
+#[test]
+fn a_host_record_replaced_by_a_link_refuses_an_older_copy_instead_of_taking_it_as_none() {
+    // A record that cannot be read (here: a symbolic link, which reg never follows) is refused,
+    // never taken as "no record": that would be first contact, which accepts any older copy.
+    let (s, host, registry) = recorded();
+    fs::create_dir(s.join("old")).unwrap();
+    copy_dir(&s.dot(), &s.join("old/.registry"));
+    s.key("rep.pem");
+    s.trust("rep.pem.pub", "reporter", "monitoring");
+    let err = s.fails(1, &["--registry", "old", "status"]);
+    assert!(err.contains("rolled-back"), "{err}");
+    let path = host.dir.join(format!("{registry}.json"));
+    let target = host.dir.join("elsewhere.json");
+    fs::rename(&path, &target).unwrap();
+    std::os::unix::fs::symlink(&target, &path).unwrap();
+    let old_before = crate::util::snapshot(&s.join("old/.registry"));
+    let err = s.fails(2, &["--registry", "old", "status"]);
+    assert!(
+        err.contains(&format!(
+            "this host's record of the last checkpoint it verified, `{}`, is unreadable",
+            path.display()
+        )),
+        "{err}"
+    );
+    // Nothing was written: the link and the copy are as they were.
+    assert!(fs::symlink_metadata(&path).unwrap().is_symlink());
+    assert_eq!(crate::util::snapshot(&s.join("old/.registry")), old_before);
+}
