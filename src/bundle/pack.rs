@@ -84,8 +84,34 @@ pub fn pack(
     clock: &Clock,
 ) -> Result<Packed, BundleError> {
     let files = list_files(dir)?;
+    let artifacts = describe_artifacts(&files)?;
+    let manifest = build_manifest(meta, artifacts, key, clock)?;
+    let signed = manifest::sign(&manifest, key)?;
+    let record = ObjectId::of(&signed);
+    // The manifest's time, so that the tar is reproducible too.
+    let mtime = parse_rfc3339(&manifest.created).unwrap_or(0);
+    let (tmp, bundle_hash) = write_bundle(out, encryption, &signed, &files, &manifest, mtime)?;
+    if std::fs::symlink_metadata(out).is_ok() {
+        return Err(BundleError::Archive(format!(
+            "`{}` already exists; refusing to overwrite it",
+            out.display()
+        )));
+    }
+    tmp.persist(out)
+        .map_err(|e| IoError::from_source("rename into place", out, e.error))?;
+    Ok(Packed {
+        manifest,
+        record,
+        bundle_hash,
+    })
+}
+
+/// The manifest's artifact list: each file's hash, size and format (sniffed from its first
+/// bytes). A step of its own because it reads every file once, before anything is signed; the
+/// tar writer reads them again and checks they did not change.
+fn describe_artifacts(files: &[(String, PathBuf)]) -> Result<Vec<Artifact>, BundleError> {
     let mut artifacts = Vec::with_capacity(files.len());
-    for (rel, path) in &files {
+    for (rel, path) in files {
         let mut file = File::open(path).ctx("open", path)?;
         let mut head = Vec::with_capacity(SNIFF_LEN);
         (&mut file)
@@ -102,12 +128,24 @@ pub fn pack(
             size,
         });
     }
+    Ok(artifacts)
+}
+
+/// The manifest to sign: the publisher's metadata in canonical order (uses sorted and
+/// deduplicated, provenance sorted by name), the artifacts, the time from `clock` and the
+/// signer as publisher. A step of its own because it decides what the signature covers.
+fn build_manifest(
+    meta: Metadata,
+    artifacts: Vec<Artifact>,
+    key: &SecretKey,
+    clock: &Clock,
+) -> Result<Manifest, BundleError> {
     let mut uses = meta.uses;
     uses.sort();
     uses.dedup();
     let mut provenance = meta.provenance;
     provenance.sort_by(|a, b| a.name.cmp(&b.name));
-    let manifest = Manifest {
+    Ok(Manifest {
         artifacts,
         created: clock
             .now()
@@ -121,12 +159,20 @@ pub fn pack(
         model_type: meta.model_type,
         uses,
         version: meta.version,
-    };
-    let signed = manifest::sign(&manifest, key)?;
-    let record = ObjectId::of(&signed);
-    // The manifest's time, so that the tar is reproducible too.
-    let mtime = parse_rfc3339(&manifest.created).unwrap_or(0);
+    })
+}
 
+/// Writes the bundle, encrypted as asked, to a temporary file beside `out`, synced, and returns
+/// it with the BLAKE3 of the bytes written. A step of its own because nothing reaches `out`
+/// until the whole bundle is on disk: the caller renames it into place.
+fn write_bundle(
+    out: &Path,
+    encryption: Encryption,
+    signed: &[u8],
+    files: &[(String, PathBuf)],
+    manifest: &Manifest,
+    mtime: u64,
+) -> Result<(tempfile::NamedTempFile, ObjectId), BundleError> {
     let parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -140,12 +186,12 @@ pub fn pack(
         tmp.reopen().ctx("open", tmp.path())?,
     ));
     let finished = match encryption {
-        Encryption::None => write_tar(hashing, &signed, &files, &manifest, mtime)?,
+        Encryption::None => write_tar(hashing, signed, files, manifest, mtime)?,
         Encryption::Recipients(rs) => {
             let enc = age::Encryptor::with_recipients(rs.iter().map(|r| r as &dyn age::Recipient))
                 .map_err(|e| BundleError::Archive(format!("cannot encrypt: {e}")))?;
             let stream = enc.wrap_output(hashing).ctx("encrypt", out)?;
-            write_tar(stream, &signed, &files, &manifest, mtime)?
+            write_tar(stream, signed, files, manifest, mtime)?
                 .finish()
                 .ctx("encrypt", out)?
         }
@@ -159,7 +205,7 @@ pub fn pack(
                     .map_err(|e| BundleError::Archive(format!("cannot encrypt: {e}")))?
                     .wrap_output(hashing)
                     .ctx("encrypt", out)?;
-            write_tar(stream, &signed, &files, &manifest, mtime)?
+            write_tar(stream, signed, files, manifest, mtime)?
                 .finish()
                 .ctx("encrypt", out)?
         }
@@ -170,19 +216,7 @@ pub fn pack(
         .into_inner()
         .map_err(|e| IoError::from_source("write", out, e.into_error()))?;
     file.sync_all().ctx("sync", out)?;
-    if std::fs::symlink_metadata(out).is_ok() {
-        return Err(BundleError::Archive(format!(
-            "`{}` already exists; refusing to overwrite it",
-            out.display()
-        )));
-    }
-    tmp.persist(out)
-        .map_err(|e| IoError::from_source("rename into place", out, e.error))?;
-    Ok(Packed {
-        manifest,
-        record,
-        bundle_hash,
-    })
+    Ok((tmp, bundle_hash))
 }
 
 /// The regular files under `dir`, sorted by their bundle path; links and special files refused.

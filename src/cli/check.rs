@@ -6,7 +6,7 @@ use reg::gate::decision_log::{LogHost, LogReport, append_log, verify_log};
 use reg::gate::{Decision, Gate, GateOptions, Scope, hash_file};
 use reg::repo::registry::{Registry, discover};
 use reg::state::resolve::resolve;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Allow a file only if its bytes, hashed now, are an artifact of an approved model
@@ -44,31 +44,7 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult<ExitCode> {
     if let Some(log) = &args.verify_log {
-        return match verify_log(&LogHost::at(&ctx.opts.trust.host.dir), log)? {
-            LogReport::Authenticated {
-                log: id,
-                lines,
-                recorded,
-            } => {
-                outln!(
-                    "decision log OK: {lines} decision(s) (log {id}), every line authenticated with this host's log key, none missing from the {recorded} this host recorded"
-                );
-                Ok(ExitCode::SUCCESS)
-            }
-            LogReport::Empty => {
-                outln!("decision log OK: empty");
-                Ok(ExitCode::SUCCESS)
-            }
-            LogReport::Unauthenticated { lines } => {
-                outln!(
-                    "decision log UNAUTHENTICATED: {lines} decision(s) in the old format; its hash chain is intact, but anyone who can edit the file can recompute it"
-                );
-                errln!(
-                    "hint: keep it as an archive; `reg check --log` writes authenticated logs to a new file"
-                );
-                Ok(ExitCode::from(1))
-            }
-        };
+        return verify(ctx, log);
     }
     // Opened without Context::open's note: the gate says itself what an unpinned registry means.
     let reg = Registry::open(&discover(ctx.registry.as_deref())?, &ctx.opts)?;
@@ -99,22 +75,69 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult<ExitCode> {
     if args.json {
         jsonln!(&decisions);
     } else {
-        for d in &decisions {
-            let verdict = if d.allowed { "ALLOW" } else { "DENY " };
-            let model = d
-                .model
-                .as_deref()
-                .map(|m| format!(" ({m})"))
-                .unwrap_or_default();
+        print_decisions(&decisions)?;
+    }
+    print_warnings(&reg, &gate, &args, &decisions);
+    Ok(ExitCode::from(if decisions.iter().all(|d| d.allowed) {
+        0
+    } else {
+        1
+    }))
+}
+
+/// `reg check --verify-log`: verifies a decision log and says what it proves. Exit 1 for a log
+/// in the old, unauthenticated format.
+fn verify(ctx: &Context, log: &Path) -> CommandResult<ExitCode> {
+    match verify_log(&LogHost::at(&ctx.opts.trust.host.dir), log)? {
+        LogReport::Authenticated {
+            log: id,
+            lines,
+            recorded,
+        } => {
             outln!(
-                "{verdict} {}  {}{model}: {} [{}]",
-                d.hash,
-                d.path.display(),
-                d.reason,
-                d.code.as_str()
+                "decision log OK: {lines} decision(s) (log {id}), every line authenticated with this host's log key, none missing from the {recorded} this host recorded"
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        LogReport::Empty => {
+            outln!("decision log OK: empty");
+            Ok(ExitCode::SUCCESS)
+        }
+        LogReport::Unauthenticated { lines } => {
+            outln!(
+                "decision log UNAUTHENTICATED: {lines} decision(s) in the old format; its hash chain is intact, but anyone who can edit the file can recompute it"
+            );
+            errln!(
+                "hint: keep it as an archive; `reg check --log` writes authenticated logs to a new file"
+            );
+            Ok(ExitCode::from(1))
         }
     }
+}
+
+/// Prints each decision, one a line.
+fn print_decisions(decisions: &[Decision]) -> CommandResult {
+    for d in decisions {
+        let verdict = if d.allowed { "ALLOW" } else { "DENY " };
+        let model = d
+            .model
+            .as_deref()
+            .map(|m| format!(" ({m})"))
+            .unwrap_or_default();
+        outln!(
+            "{verdict} {}  {}{model}: {} [{}]",
+            d.hash,
+            d.path.display(),
+            d.reason,
+            d.code.as_str()
+        );
+    }
+    Ok(())
+}
+
+/// Prints, on stderr, what an unpinned registry means for these decisions (or how to pin it),
+/// then each decision's warning.
+fn print_warnings(reg: &Registry, gate: &Gate, args: &Args, decisions: &[Decision]) {
     if !gate.pinned() {
         if args.allow_unpinned {
             errln!(
@@ -129,14 +152,9 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult<ExitCode> {
             );
         }
     }
-    for d in &decisions {
+    for d in decisions {
         if let Some(w) = &d.warning {
             errln!("warning: {}: {w}", d.path.display());
         }
     }
-    Ok(ExitCode::from(if decisions.iter().all(|d| d.allowed) {
-        0
-    } else {
-        1
-    }))
 }

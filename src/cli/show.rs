@@ -2,7 +2,7 @@
 
 use super::Context;
 use super::error::CommandResult;
-use reg::query::record::view;
+use reg::query::record::{RecordView, view};
 use reg::state::resolve::resolve;
 
 /// Show a model's record: metadata, artifacts with their BLAKE3, publisher, state, admission
@@ -24,6 +24,14 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
         jsonln!(&v);
         return Ok(());
     }
+    print_summary(&v)?;
+    print_drift(&v)?;
+    print_history(&v)?;
+    print_artifacts(&v)
+}
+
+/// Prints the record's metadata, publisher, admission and slots, one field a line.
+fn print_summary(v: &RecordView) -> CommandResult {
     let state_name = serde_json::to_value(v.state)?;
     outln!(
         "{}@{}  {}",
@@ -60,6 +68,11 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
     for slot in &v.slots {
         outln!("active in:   slot {slot}");
     }
+    Ok(())
+}
+
+/// Prints the drift summary, if any, with the latest observation's metrics.
+fn print_drift(v: &RecordView) -> CommandResult {
     if let Some(d) = &v.drift {
         outln!(
             "drift:       {} observation(s), latest entry {}",
@@ -75,6 +88,11 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
             );
         }
     }
+    Ok(())
+}
+
+/// Prints the model's history, oldest first, one entry a line.
+fn print_history(v: &RecordView) -> CommandResult {
     outln!("history:");
     for h in &v.history {
         let reason = h
@@ -91,6 +109,11 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
             h.actor
         );
     }
+    Ok(())
+}
+
+/// Prints the artifacts, one a line, marking those that run code when loaded.
+fn print_artifacts(v: &RecordView) -> CommandResult {
     outln!("artifacts:");
     for a in &v.artifacts {
         let warn = if a.runs_code_when_loaded {

@@ -3,9 +3,10 @@
 use super::Context;
 use super::error::{CommandError, CommandResult};
 use reg::crypto::keys::Fingerprint;
+use reg::format::id::ObjectId;
 use reg::repo::registry::{OpenOptions, Registry, discover};
 use reg::repo::trust::{
-    PinKey, PinSelector, PinStatus, TrustFile, TrustOptions, absolute, pin_checked,
+    Floor, PinKey, PinSelector, PinStatus, TrustFile, TrustOptions, absolute, pin_checked,
 };
 
 /// Manage the registries this host trusts (the host trust file)
@@ -78,19 +79,7 @@ fn add(ctx: &Context, args: AddArgs) -> CommandResult {
         ..ctx.opts.clone()
     };
     let reg = Registry::open(&dot, &host)?;
-    outln!("registry       {}", reg.id());
-    outln!("path           {}", absolute(reg.path()).display());
-    outln!("genesis root   {}", reg.root());
-    for line in [
-        "Pinning makes this host trust this registry only while its genesis entry is signed by",
-        "the root key above: a medium whose registry was replaced, even by a perfectly valid one",
-        "made with another key, is then refused by every command and every gate. The registry",
-        "itself cannot prove who made it: compare the fingerprint with the one its owner gives",
-        "you out of band (`reg key fingerprint ROOT.pem.pub` on their side), not with anything",
-        "on the medium.",
-    ] {
-        outln!("{line}");
-    }
+    print_what_pinning_means(&reg)?;
     let wants_floor = args.head.is_some() || args.seq.is_some();
     if let PinStatus::HostFile(root) = reg.pin()
         && *root == args.fingerprint
@@ -104,17 +93,72 @@ fn add(ctx: &Context, args: AddArgs) -> CommandResult {
     }
     // The fingerprint named in the genesis header is only a claim until the ledger verifies:
     // its genesis signature by that very key, and every entry after it.
-    let floor = match (&args.head, args.seq) {
+    let floor = parse_floor(&args)?;
+    // Verify the whole ledger (never the fast path: nothing about this registry is trusted yet)
+    // and find the floor's entry in it.
+    let mut ids = Vec::new();
+    // Checked, not recorded: this host records the registry only once it is pinned.
+    let replay = reg.verify(&mut |v| ids.push(v.id))?.into_inner();
+    let checkpoint = replay.checkpoint;
+    let state = replay.state;
+    outln!(
+        "ledger verified: {} entries, genesis signed by the root key above",
+        state.seq() + 1
+    );
+    let floor = find_floor(floor, &ids)?;
+    let pin = pin_checked(
+        &ctx.opts.trust.file,
+        reg.path(),
+        reg.id(),
+        reg.root(),
+        &args.fingerprint,
+        floor,
+    )?;
+    // Pinned: from now on this host remembers the checkpoint it verified. Opened again so that
+    // the registry is seen pinned, with its floor.
+    Registry::open(&dot, &host)?.record(&checkpoint)?;
+    outln!(
+        "pinned registry {} (root {}) in {}",
+        pin.registry,
+        pin.root,
+        ctx.opts.trust.file.display()
+    );
+    Ok(())
+}
+
+/// Prints the registry's id, path and genesis root, and what pinning it means: the operator
+/// reads this before anything is pinned.
+fn print_what_pinning_means(reg: &Registry) -> CommandResult {
+    outln!("registry       {}", reg.id());
+    outln!("path           {}", absolute(reg.path()).display());
+    outln!("genesis root   {}", reg.root());
+    for line in [
+        "Pinning makes this host trust this registry only while its genesis entry is signed by",
+        "the root key above: a medium whose registry was replaced, even by a perfectly valid one",
+        "made with another key, is then refused by every command and every gate. The registry",
+        "itself cannot prove who made it: compare the fingerprint with the one its owner gives",
+        "you out of band (`reg key fingerprint ROOT.pem.pub` on their side), not with anything",
+        "on the medium.",
+    ] {
+        outln!("{line}");
+    }
+    Ok(())
+}
+
+/// The history floor asked for by `--head` and `--seq`, if any: a head code, or a full entry
+/// id whose seq is not known yet (`u64::MAX`, found in the verified ledger by [`find_floor`]).
+fn parse_floor(args: &AddArgs) -> CommandResult<Option<Floor>> {
+    Ok(match (&args.head, args.seq) {
         (None, None) => None,
         (Some(h), seq) => {
             let mut floor = if h.len() == 64 && !h.contains('-') {
                 // A full entry id: its seq comes from the verified ledger below.
-                reg::repo::trust::Floor {
+                Floor {
                     seq: seq.unwrap_or(u64::MAX),
                     head: Some(h.to_lowercase()),
                 }
             } else {
-                reg::repo::trust::Floor::parse_code(h).map_err(CommandError::usage)?
+                Floor::parse_code(h).map_err(CommandError::usage)?
             };
             if let Some(seq) = seq
                 && floor.seq != u64::MAX
@@ -128,19 +172,14 @@ fn add(ctx: &Context, args: AddArgs) -> CommandResult {
             floor.seq = floor.seq.min(seq.unwrap_or(floor.seq));
             Some(floor)
         }
-        (None, Some(seq)) => Some(reg::repo::trust::Floor { seq, head: None }),
-    };
-    // Verify the whole ledger (never the fast path: nothing about this registry is trusted yet)
-    // and find the floor's entry in it.
-    let mut ids = Vec::new();
-    // Checked, not recorded: this host records the registry only once it is pinned.
-    let replay = reg.verify(&mut |v| ids.push(v.id))?.into_inner();
-    let checkpoint = replay.checkpoint;
-    let state = replay.state;
-    outln!(
-        "ledger verified: {} entries, genesis signed by the root key above",
-        state.seq() + 1
-    );
+        (None, Some(seq)) => Some(Floor { seq, head: None }),
+    })
+}
+
+/// Places `floor` in the verified ledger whose entry ids are `ids`, and refuses it unless that
+/// history contains it: the medium must not be older than, or diverge from, the registry whose
+/// head the operator was given.
+fn find_floor(floor: Option<Floor>, ids: &[ObjectId]) -> CommandResult<Option<Floor>> {
     let floor = match floor {
         Some(mut f) if f.seq == u64::MAX => {
             let Some(seq) = ids.iter().position(|id| f.matches(id)) else {
@@ -171,24 +210,7 @@ fn add(ctx: &Context, args: AddArgs) -> CommandResult {
             }
         }
     }
-    let pin = pin_checked(
-        &ctx.opts.trust.file,
-        reg.path(),
-        reg.id(),
-        reg.root(),
-        &args.fingerprint,
-        floor,
-    )?;
-    // Pinned: from now on this host remembers the checkpoint it verified. Opened again so that
-    // the registry is seen pinned, with its floor.
-    Registry::open(&dot, &host)?.record(&checkpoint)?;
-    outln!(
-        "pinned registry {} (root {}) in {}",
-        pin.registry,
-        pin.root,
-        ctx.opts.trust.file.display()
-    );
-    Ok(())
+    Ok(floor)
 }
 
 fn list(ctx: &Context, args: ListArgs) -> CommandResult {

@@ -158,18 +158,36 @@ pub fn add(
     let state = reg.state()?;
     // The operator's authority first: no point reading gigabytes for a key that cannot sign.
     state.authorize(key.public().fingerprint(), Kind::Add)?;
+    let (read, known) = read_authorized(reg, &state, path, decryption)?;
+    if known.is_some() {
+        return repair(reg, read);
+    }
+    check_policy(&state, &read)?;
+    admit(reg, read, key)
+}
 
-    // A bundle of a model registered already is read and verified in full all the same: a
-    // tampered, truncated or re-packed copy must be refused, not waved through, and an intact
-    // one is what can repair the model's stored objects.
+/// Reads and verifies the bundle, with the publisher's signature checked on the envelope before
+/// any artifact byte is read, and says which registered record it is, if any. A step of its own
+/// because the bundle reader calls back into the state at each stage and a refusal from the
+/// state must win over the reader's generic `Stopped`.
+///
+/// A bundle of a model registered already is read and verified in full all the same: a
+/// tampered, truncated or re-packed copy must be refused, not waved through, and an intact one
+/// is what can repair the model's stored objects.
+fn read_authorized(
+    reg: &Registry,
+    state: &State,
+    path: &Path,
+    decryption: &mut Decryption<'_>,
+) -> Result<(Bundle, Option<ObjectId>), AddError> {
     let mut stop: Option<AddError> = None;
     let mut known: Option<ObjectId> = None;
     let mut authorize = |stage: Stage<'_>| {
         let m = match stage {
-            Stage::Signed(envelope) => return check_publisher(&state, envelope),
+            Stage::Signed(envelope) => return check_publisher(state, envelope),
             Stage::Parsed(m) => m,
         };
-        match registered_as(reg, &state, m) {
+        match registered_as(reg, state, m) {
             Ok(k) => {
                 known = k;
                 Ok(())
@@ -189,11 +207,14 @@ pub fn add(
     if let Some(e) = stop {
         return Err(e);
     }
-    let read: Bundle = read?;
-    if known.is_some() {
-        return repair(reg, read);
-    }
-    let refused: Vec<String> = bundle::refused_formats(&read, &state.policy().refuse_formats)
+    Ok((read?, known))
+}
+
+/// Refuses a new model holding an artifact in a format the registry's policy refuses. A step of
+/// its own because it applies only to a new model, after the bundle is verified in full, and
+/// names every refused artifact at once.
+fn check_policy(state: &State, read: &Bundle) -> Result<(), AddError> {
+    let refused: Vec<String> = bundle::refused_formats(read, &state.policy().refuse_formats)
         .map(|a| format!("`{}` ({})", a.path, a.format))
         .collect();
     if !refused.is_empty() {
@@ -203,7 +224,13 @@ pub fn add(
         ))
         .into());
     }
+    Ok(())
+}
 
+/// Under the writer lock, checks the verified bundle again against the state as it is then,
+/// and admits it: the staged files become objects and the `add` entry is committed. A step of
+/// its own because everything here holds the lock, and nothing before it may.
+fn admit(reg: &Registry, read: Bundle, key: &SecretKey) -> Result<Outcome, AddError> {
     let record = ObjectId::of(&read.manifest.bytes);
     let m = read.manifest.manifest.clone();
     crate::util::fsutil::failpoint("add:before-lock");
@@ -215,26 +242,7 @@ pub fn add(
         drop(tx);
         return repair(reg, read);
     }
-    // The entry says what the record says, by construction; the ledger's own rule for an add
-    // (FORMAT.md §5.6) is checked all the same, against the state under the lock, exactly as
-    // replay will check it, so that no writer can commit an entry readers refuse.
-    let fp = &read.manifest.manifest.publisher;
-    let publisher_key = tx
-        .state()
-        .keys()
-        .get(fp)
-        .and_then(|ks| decode_key(fp, &ks.public_key).ok());
-    let claim = crate::format::claim::claim(&read.manifest, publisher_key.as_ref())
-        .map_err(|detail| StateError::RecordRefused { record, detail })?;
-    let add = Add {
-        artifacts: claim.artifacts.clone(),
-        bundle: read.bundle_hash,
-        name: m.name.clone(),
-        record,
-        version: m.version.clone(),
-    };
-    tx.state().check_record(&add, &claim)?;
-    let body = Body::Add(add);
+    let body = Body::Add(add_entry(tx.state(), &read, record)?);
     tx.check(key, &body)?;
     let code_on_load = read
         .artifacts
@@ -259,6 +267,30 @@ pub fn add(
         bundle_hash: read.bundle_hash,
         code_on_load,
     })
+}
+
+/// The `add` entry for the verified bundle, checked by the ledger's own rule for an add
+/// (FORMAT.md §5.6) against `state`, the state under the lock. A step of its own because it is
+/// exactly the check replay makes: the entry says what the record says, by construction, and is
+/// checked all the same, so that no writer can commit an entry readers refuse.
+fn add_entry(state: &State, read: &Bundle, record: ObjectId) -> Result<Add, StateError> {
+    let m = &read.manifest.manifest;
+    let fp = &m.publisher;
+    let publisher_key = state
+        .keys()
+        .get(fp)
+        .and_then(|ks| decode_key(fp, &ks.public_key).ok());
+    let claim = crate::format::claim::claim(&read.manifest, publisher_key.as_ref())
+        .map_err(|detail| StateError::RecordRefused { record, detail })?;
+    let add = Add {
+        artifacts: claim.artifacts.clone(),
+        bundle: read.bundle_hash,
+        name: m.name.clone(),
+        record,
+        version: m.version.clone(),
+    };
+    state.check_record(&add, &claim)?;
+    Ok(add)
 }
 
 /// A fully verified bundle of a registered model: restores, under the writer lock, any of the

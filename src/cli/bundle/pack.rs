@@ -3,7 +3,7 @@
 use super::super::error::{CommandError, CommandResult};
 use super::super::secrets::bundle_passphrase;
 use super::super::sign::{Manifest, Signing};
-use reg::bundle::pack::{Encryption, Metadata, pack};
+use reg::bundle::pack::{Encryption, Metadata, Packed, pack};
 use reg::crypto::keys::{KeyText, key_text_kind, parse_age_recipient};
 use reg::format::manifest::Provenance;
 use std::path::Path;
@@ -61,6 +61,17 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CommandResult {
+    let meta = metadata(&args)?;
+    let encryption = encryption(&args)?;
+    let key = args.sign.load()?;
+    let clock = crate::cli::clock();
+    let packed = pack(&args.dir, meta, &key, &args.out, encryption, &clock)?;
+    print_packed(&packed, &args.out)
+}
+
+/// The model metadata: the `--metadata` file if given, each flag given overriding its field. A
+/// step of its own because it is all the parsing of the metadata flags.
+fn metadata(args: &Args) -> CommandResult<Metadata> {
     let mut meta: Metadata = match &args.metadata {
         Some(p) => reg::util::encoding::parse_json_strict(&reg::util::fsutil::read_small(
             p,
@@ -70,23 +81,23 @@ pub fn run(args: Args) -> CommandResult {
         .map_err(|e| CommandError::usage(format!("metadata file `{}`: {e}", p.display())))?,
         None => Metadata::default(),
     };
-    if let Some(v) = args.name {
-        meta.name = v;
+    if let Some(v) = &args.name {
+        meta.name = v.clone();
     }
-    if let Some(v) = args.version {
-        meta.version = v;
+    if let Some(v) = &args.version {
+        meta.version = v.clone();
     }
-    if let Some(v) = args.model_type {
-        meta.model_type = v;
+    if let Some(v) = &args.model_type {
+        meta.model_type = v.clone();
     }
     if !args.uses.is_empty() {
-        meta.uses = args.uses;
+        meta.uses = args.uses.clone();
     }
-    if let Some(v) = args.description {
-        meta.description = v;
+    if let Some(v) = &args.description {
+        meta.description = v.clone();
     }
     if args.framework.is_some() {
-        meta.framework = args.framework;
+        meta.framework = args.framework.clone();
     }
     for l in &args.labels {
         let (k, v) = l
@@ -103,6 +114,13 @@ pub fn run(args: Args) -> CommandResult {
             hash: hash.to_string(),
         });
     }
+    Ok(meta)
+}
+
+/// How to encrypt the bundle, from `--recipient`, `--recipients-file` and `--passphrase`. A step
+/// of its own because it is all the parsing of the encryption flags, and may ask for a
+/// passphrase.
+fn encryption(args: &Args) -> CommandResult<Encryption> {
     let mut recipients = Vec::new();
     for r in &args.recipients {
         recipients.push(
@@ -112,7 +130,7 @@ pub fn run(args: Args) -> CommandResult {
     for f in &args.recipients_files {
         recipients.extend(recipients_file(f)?);
     }
-    let encryption = if args.passphrase {
+    Ok(if args.passphrase {
         Encryption::Passphrase(bundle_passphrase(true).ok_or_else(|| {
             CommandError::usage("--passphrase needs REG_BUNDLE_PASSPHRASE or a terminal")
         })?)
@@ -120,15 +138,16 @@ pub fn run(args: Args) -> CommandResult {
         Encryption::None
     } else {
         Encryption::Recipients(recipients)
-    };
-    let key = args.sign.load()?;
-    let clock = crate::cli::clock();
-    let packed = pack(&args.dir, meta, &key, &args.out, encryption, &clock)?;
+    })
+}
+
+/// Prints what was packed into `out`, and warns of each artifact that runs code when loaded.
+fn print_packed(packed: &Packed, out: &Path) -> CommandResult {
     outln!(
         "packed {} ({} artifact(s)) into {}",
         packed.manifest.spec(),
         packed.manifest.artifacts.len(),
-        args.out.display()
+        out.display()
     );
     outln!("record id: {}", packed.record);
     outln!("bundle:    {}", packed.bundle_hash);
