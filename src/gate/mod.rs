@@ -16,7 +16,7 @@ use crate::repo::ledger::Verified;
 use crate::repo::registry::{Registry, RegistryError};
 use crate::repo::store::{CopyError, hash_parallel as hash_reader};
 use crate::repo::trust::PinStatus;
-use crate::state::State;
+use crate::state::{ModelState, State};
 use crate::util::fsutil::{IoContext, IoError};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
@@ -131,12 +131,6 @@ pub fn decide(state: &Verified<State>, path: &Path, hash: ObjectId, scope: &Scop
         Scope::Model(id) => vec![*id],
     };
     // The best candidate: an approved model first, PROMOTED before DEPRECATED.
-    let rank = |s: LifecycleState| match s {
-        LifecycleState::Promoted => 0,
-        LifecycleState::Deprecated => 1,
-        LifecycleState::Registered => 2,
-        LifecycleState::Revoked => 3,
-    };
     let best = candidates
         .iter()
         .filter_map(|id| state.models().get(id).map(|m| (id, m)))
@@ -158,6 +152,22 @@ pub fn decide(state: &Verified<State>, path: &Path, hash: ObjectId, scope: &Scop
     };
     d.model = Some(format!("{}@{}", m.name, m.version));
     d.record = Some(*id);
+    judge(&mut d, m);
+    d
+}
+
+/// How good a candidate is: an approved model first, PROMOTED before DEPRECATED.
+fn rank(s: LifecycleState) -> u8 {
+    match s {
+        LifecycleState::Promoted => 0,
+        LifecycleState::Deprecated => 1,
+        LifecycleState::Registered => 2,
+        LifecycleState::Revoked => 3,
+    }
+}
+
+/// The decision for an artifact of model `m`, by its lifecycle state.
+fn judge(d: &mut Decision, m: &ModelState) {
     match m.state {
         LifecycleState::Promoted => {
             d.allowed = true;
@@ -182,7 +192,6 @@ pub fn decide(state: &Verified<State>, path: &Path, hash: ObjectId, scope: &Scop
             d.reason = "its model is REVOKED".into();
         }
     }
-    d
 }
 
 /// How a [`Gate`] treats the host's trust in the registry.
