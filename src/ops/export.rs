@@ -12,11 +12,13 @@ use crate::format::checkpoint::Checkpoint;
 use crate::format::entry::Body;
 use crate::format::id::ObjectId;
 use crate::format::transfer::{self, Header, ObjectKind, Point, TransferError};
-use crate::repo::ledger;
+use crate::repo::ledger::{self, Replay, Verified};
 use crate::repo::registry::{Registry, RegistryError};
+use crate::state::State;
 use crate::util::encoding::echo;
 use crate::util::fsutil::{IoContext, IoError, fsync_dir, open_regular, read_small};
 use std::collections::HashSet;
+use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
@@ -110,6 +112,41 @@ pub fn export(reg: &Registry, since: &Since, out: &Path) -> Result<Exported, Exp
     if std::fs::symlink_metadata(out).is_ok() {
         return Err(ExportError::Exists(out.to_path_buf()));
     }
+    let (replay, entries) = verify_and_collect(reg)?;
+    let head = Point {
+        head: replay.checkpoint.head,
+        seq: replay.checkpoint.seq,
+    };
+    let base = choose_base(reg, &replay.state, &entries, since, head.seq)?;
+    let first = base.map_or(0, |b| b.seq as usize + 1);
+    let upto = head.seq as usize;
+    let have = base.map_or_else(HashSet::new, |b| holds(&entries[..=b.seq as usize]));
+    let need = holds(&entries[..=upto]);
+    let plan = plan(&entries[first..=upto], &need, &have);
+    let checkpoint = stored_checkpoint(reg, &replay.checkpoint)?;
+    let (files, bytes) = open_objects(reg, &plan)?;
+    let header = Header {
+        base,
+        bytes,
+        head,
+        objects: plan.len() as u64,
+        registry: *reg.id(),
+    };
+    let ids: Vec<ObjectId> = entries[first..=upto].iter().map(|e| e.id).collect();
+    write_file(out, &header, &checkpoint, &ids, &plan, files)?;
+    let count = |k: ObjectKind| plan.iter().filter(|(kind, _)| *kind == k).count() as u64;
+    Ok(Exported {
+        header,
+        records: count(ObjectKind::Record),
+        artifacts: count(ObjectKind::Artifact),
+    })
+}
+
+/// Verifies the whole ledger, as every command does, and keeps what the export needs of each
+/// entry: an export carries only history this host has verified, and what it carries and from
+/// where are decided from those entries alone. Records the verified checkpoint and refuses an
+/// expired one, as every read does.
+fn verify_and_collect(reg: &Registry) -> Result<(Verified<Replay>, Vec<Seen>), ExportError> {
     let mut entries: Vec<Seen> = Vec::new();
     let replay = reg.verify(&mut |v| {
         let (add, purged) = match &v.entry.body {
@@ -128,39 +165,55 @@ pub fn export(reg: &Registry, since: &Since, out: &Path) -> Result<Exported, Exp
     reg.record(&replay.checkpoint)?;
     // Intact but expired under its policy is refused, as by every read.
     reg.check_fresh(&replay.state, &replay.checkpoint.time)?;
-    let head = Point {
-        head: replay.checkpoint.head,
-        seq: replay.checkpoint.seq,
-    };
+    Ok((replay, entries))
+}
+
+/// The entry the receiving site already has (`None` for a full export), from `since`: a base
+/// the head does not follow leaves nothing to carry, which is refused rather than written as an
+/// empty transfer (the format carries at least one entry).
+fn choose_base(
+    reg: &Registry,
+    state: &State,
+    entries: &[Seen],
+    since: &Since,
+    head: u64,
+) -> Result<Option<Point>, ExportError> {
     let base = match since {
         Since::Full => None,
-        Since::Seq(n) => Some(base_at(&entries, *n, head.seq)?),
-        Since::Checkpoint(bytes) => Some(base_of_checkpoint(reg, &replay.state, &entries, bytes)?),
+        Since::Seq(n) => Some(base_at(entries, *n, head)?),
+        Since::Checkpoint(bytes) => Some(base_of_checkpoint(reg, state, entries, bytes)?),
     };
     if let Some(b) = base
-        && b.seq == head.seq
+        && b.seq == head
     {
-        return Err(ExportError::NothingNew { seq: head.seq });
+        return Err(ExportError::NothingNew { seq: head });
     }
-    let first = base.map_or(0, |b| b.seq as usize + 1);
-    let upto = head.seq as usize;
-    let have = base.map_or_else(HashSet::new, |b| holds(&entries[..=b.seq as usize]));
-    let need = holds(&entries[..=upto]);
-    let plan = plan(&entries[first..=upto], &need, &have);
+    Ok(base)
+}
 
-    // The checkpoint as stored, which must be the one just verified.
+/// The checkpoint file's bytes as stored, which the transfer carries verbatim: they must be the
+/// checkpoint just verified, or another reg committed in between and the entries collected no
+/// longer end at the stored head.
+fn stored_checkpoint(reg: &Registry, verified: &Checkpoint) -> Result<Vec<u8>, ExportError> {
     let checkpoint = read_small(&reg.path().join("checkpoint"), CHECKPOINT_FILE_LIMIT)?;
     let stored: Option<Checkpoint> = Unverified::parse(&checkpoint)
         .and_then(|e| e.payload_as(Kind::Checkpoint))
         .ok();
-    if stored.as_ref() != Some(&replay.checkpoint) {
+    if stored.as_ref() != Some(verified) {
         return Err(ExportError::Changed);
     }
+    Ok(checkpoint)
+}
 
-    // Open every object first: a missing one stops the export before a byte is written.
+/// Opens every object of `plan` with its length, and their total: the header announces the
+/// lengths up front, and a missing object stops the export before a byte is written.
+fn open_objects(
+    reg: &Registry,
+    plan: &[(ObjectKind, ObjectId)],
+) -> Result<(Vec<(File, u64)>, u64), ExportError> {
     let mut files = Vec::with_capacity(plan.len());
     let mut bytes = 0u64;
-    for (kind, id) in &plan {
+    for (kind, id) in plan {
         let path = reg.store().path(id);
         let object = |source| ExportError::Object {
             kind: kind.name(),
@@ -172,15 +225,20 @@ pub fn export(reg: &Registry, since: &Since, out: &Path) -> Result<Exported, Exp
         bytes += len;
         files.push((file, len));
     }
-    let header = Header {
-        base,
-        bytes,
-        head,
-        objects: plan.len() as u64,
-        registry: *reg.id(),
-    };
-    let ids: Vec<ObjectId> = entries[first..=upto].iter().map(|e| e.id).collect();
+    Ok((files, bytes))
+}
 
+/// Streams the transfer into a temporary file beside `out` and links it into place only when
+/// complete and synced: a failed or interrupted export leaves no partial file at `out`, and
+/// never replaces a file that appeared there meanwhile.
+fn write_file(
+    out: &Path,
+    header: &Header,
+    checkpoint: &[u8],
+    ids: &[ObjectId],
+    plan: &[(ObjectKind, ObjectId)],
+    files: Vec<(File, u64)>,
+) -> Result<(), ExportError> {
     let parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -189,8 +247,8 @@ pub fn export(reg: &Registry, since: &Since, out: &Path) -> Result<Exported, Exp
         .prefix(".reg-export-")
         .tempfile_in(parent)
         .ctx("create a temporary file in", parent)?;
-    let task = crate::util::progress::task("exporting", Some(bytes));
-    let mut writer = transfer::Writer::new(BufWriter::new(tmp), &header, &checkpoint, &ids)?;
+    let task = crate::util::progress::task("exporting", Some(header.bytes));
+    let mut writer = transfer::Writer::new(BufWriter::new(tmp), header, checkpoint, ids)?;
     for ((kind, id), (mut file, len)) in plan.iter().zip(files) {
         writer.object(*kind, id, len, &mut file)?;
         task.advance(len);
@@ -209,12 +267,7 @@ pub fn export(reg: &Registry, since: &Since, out: &Path) -> Result<Exported, Exp
         }
     })?;
     fsync_dir(parent)?;
-    let count = |k: ObjectKind| plan.iter().filter(|(kind, _)| *kind == k).count() as u64;
-    Ok(Exported {
-        header,
-        records: count(ObjectKind::Record),
-        artifacts: count(ObjectKind::Artifact),
-    })
+    Ok(())
 }
 
 /// Entry `n` of this ledger as a base.
@@ -232,7 +285,7 @@ fn base_at(entries: &[Seen], n: u64, head: u64) -> Result<Point, ExportError> {
 /// key that signed that entry (FORMAT.md §6, §11.9).
 fn base_of_checkpoint(
     reg: &Registry,
-    state: &crate::state::State,
+    state: &State,
     entries: &[Seen],
     bytes: &[u8],
 ) -> Result<Point, ExportError> {
