@@ -1,0 +1,182 @@
+//! Key files: loading private keys (PKCS#8 PEM, plain or encrypted) and public keys
+//! (SubjectPublicKeyInfo PEM), and writing new key pairs.
+
+use super::encrypted::{check_encryption, unsupported_oid};
+use super::{Fingerprint, KeyError, KeyText, PublicKey, SecretKey, key_text_kind};
+use crate::util::fsutil::IoContext;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey};
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use pkcs8::der::Decode as _;
+use std::fs::{self, OpenOptions};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
+
+/// Largest key file reg reads: PEM keys are a few hundred bytes.
+const KEY_FILE_LIMIT: u64 = 16 * 1024;
+
+/// Where a passphrase for an encrypted key comes from (the CLI prompts; the library never does).
+pub type PassphraseSource<'a> = &'a mut dyn FnMut(&Path) -> Option<Zeroizing<String>>;
+
+/// Loads a private key file (`--key`), refusing files that others can read.
+pub fn load_secret(path: &Path, passphrase: PassphraseSource<'_>) -> Result<SecretKey, KeyError> {
+    check_private_permissions(path)?;
+    let text = read_key_file(path)?;
+    let malformed = |detail: String| KeyError::Malformed {
+        path: path.to_path_buf(),
+        expected: "an ed25519 private key (PKCS#8 PEM)",
+        detail,
+    };
+    match key_text_kind(&text) {
+        None | Some(KeyText::Private { .. }) => {}
+        Some(KeyText::Public) => {
+            return Err(malformed(
+                "it is a public key; --key takes the private key".into(),
+            ));
+        }
+        Some(kind) => {
+            return Err(malformed(format!(
+                "it is {}; --key takes an ed25519 private key, as `reg key gen` writes",
+                kind.name()
+            )));
+        }
+    }
+    let (label, der) =
+        pkcs8::der::pem::decode_vec(text.as_bytes()).map_err(|e| malformed(e.to_string()))?;
+    let der = Zeroizing::new(der);
+    let key = match label {
+        "PRIVATE KEY" => SigningKey::from_pkcs8_der(&der).map_err(|e| malformed(e.to_string()))?,
+        "ENCRYPTED PRIVATE KEY" => {
+            // The scheme and its costs are checked before asking for a passphrase, so that a
+            // key reg cannot or will not decrypt is refused at once.
+            let info =
+                pkcs8::EncryptedPrivateKeyInfoRef::from_der(&der).map_err(
+                    |e| match unsupported_oid(&der) {
+                        Some(what) => KeyError::UnsupportedEncryption {
+                            path: path.into(),
+                            what,
+                        },
+                        None => malformed(e.to_string()),
+                    },
+                )?;
+            check_encryption(path, &info.encryption_algorithm)?;
+            let pass = passphrase(path).ok_or_else(|| KeyError::NeedPassphrase(path.into()))?;
+            let doc = info
+                .decrypt(pass.as_bytes())
+                .map_err(|_| KeyError::WrongPassphrase(path.into()))?;
+            SigningKey::from_pkcs8_der(doc.as_bytes()).map_err(|e| malformed(e.to_string()))?
+        }
+        other => return Err(malformed(format!("unexpected PEM label `{other}`"))),
+    };
+    SecretKey::from_signing_key(key)
+}
+
+/// Loads a public key file (SubjectPublicKeyInfo PEM).
+pub fn load_public(path: &Path) -> Result<PublicKey, KeyError> {
+    let text = read_key_file(path)?;
+    let malformed = |detail: String| KeyError::Malformed {
+        path: path.to_path_buf(),
+        expected: "an ed25519 public key (SubjectPublicKeyInfo PEM)",
+        detail,
+    };
+    if text.contains("PRIVATE KEY-----") {
+        return Err(malformed(
+            "it is a private key; give the public key (`.pub`) instead".into(),
+        ));
+    }
+    if let Some(kind) = key_text_kind(&text).filter(|k| *k != KeyText::Public) {
+        return Err(malformed(format!(
+            "it is {}; give an ed25519 public key (the `.pub` file `reg key gen` writes)",
+            kind.name()
+        )));
+    }
+    let key = VerifyingKey::from_public_key_pem(text.trim_start())
+        .map_err(|e| malformed(e.to_string()))?;
+    PublicKey::from_bytes(&key.to_bytes())
+}
+
+/// The fingerprint of a public or private key file (for `reg key fingerprint`).
+pub fn fingerprint_file(
+    path: &Path,
+    passphrase: PassphraseSource<'_>,
+) -> Result<Fingerprint, KeyError> {
+    let text = read_key_file(path)?;
+    if text.contains("PRIVATE KEY-----") {
+        Ok(load_secret(path, passphrase)?
+            .public()
+            .fingerprint()
+            .clone())
+    } else {
+        Ok(load_public(path)?.fingerprint().clone())
+    }
+}
+
+/// Writes a new key pair: the private key at `path` (mode 0600, created exclusively) and the
+/// public key at `path.pub`.
+pub fn write_key_pair(
+    key: &SecretKey,
+    path: &Path,
+    passphrase: Option<&str>,
+) -> Result<PathBuf, KeyError> {
+    let pub_path = public_path(path);
+    for p in [path, pub_path.as_path()] {
+        if fs::symlink_metadata(p).is_ok() {
+            return Err(KeyError::Exists(p.to_path_buf()));
+        }
+    }
+    let pem = key.to_pem(passphrase)?;
+    let mut opts = OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).ctx("create", path)?;
+    f.write_all(pem.as_bytes()).ctx("write", path)?;
+    f.sync_all().ctx("sync", path)?;
+    let mut pf = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&pub_path)
+        .ctx("create", &pub_path)?;
+    pf.write_all(key.public().to_pem().as_bytes())
+        .ctx("write", &pub_path)?;
+    pf.sync_all().ctx("sync", &pub_path)?;
+    Ok(pub_path)
+}
+
+/// The public key file that goes with a private key file: `PATH.pub`, like ssh-keygen.
+pub fn public_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_os_string();
+    s.push(".pub");
+    PathBuf::from(s)
+}
+
+fn read_key_file(path: &Path) -> Result<String, KeyError> {
+    let bytes = crate::util::fsutil::read_small(path, KEY_FILE_LIMIT)?;
+    String::from_utf8(bytes).map_err(|_| KeyError::Malformed {
+        path: path.to_path_buf(),
+        expected: "a PEM key file",
+        detail: "it is not text".into(),
+    })
+}
+
+#[cfg(unix)]
+fn check_private_permissions(path: &Path) -> Result<(), KeyError> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let meta = fs::metadata(path).ctx("read", path)?;
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        return Err(KeyError::TooOpen {
+            path: path.to_path_buf(),
+            mode,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private_permissions(_path: &Path) -> Result<(), KeyError> {
+    Ok(())
+}

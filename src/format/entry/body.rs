@@ -1,0 +1,292 @@
+//! The body of each entry kind (FORMAT.md §5): the fields each kind carries beyond the header.
+
+use super::Role;
+use crate::crypto::envelope::Kind;
+use crate::crypto::keys::Fingerprint;
+use crate::format::formats::Format;
+use crate::format::id::ObjectId;
+use crate::format::lifecycle::LifecycleState;
+use crate::util::encoding::EncodingError;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// A public key as written in entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRef {
+    /// Its fingerprint (checked against the bytes).
+    pub fingerprint: Fingerprint,
+    /// Base64 of the 32 public key bytes.
+    pub public_key: String,
+}
+
+/// A key with its roles, as genesis lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyGrant {
+    /// Its fingerprint.
+    pub fingerprint: Fingerprint,
+    /// Base64 of the 32 public key bytes.
+    pub public_key: String,
+    /// Its roles, sorted.
+    pub roles: Vec<Role>,
+}
+
+/// Genesis (FORMAT.md §5.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Genesis {
+    /// The format version the registry was created with.
+    pub format_version: u32,
+    /// The initial root key.
+    pub keys: Vec<KeyGrant>,
+    /// 32 random bytes (64 lowercase hex digits) that make this registry's id unique even for
+    /// the same root key, recipients and second. Writers always set it; absent only in genesis
+    /// entries written before it existed, which stay valid (FORMAT.md §5.2).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub nonce: Option<String>,
+    /// The age recipients publishers encrypt bundles to.
+    pub recipients: Vec<String>,
+}
+
+/// A key gains a role (FORMAT.md §5.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyTrust {
+    /// The key.
+    pub key: KeyRef,
+    /// Why.
+    pub reason: String,
+    /// The role granted.
+    pub role: Role,
+}
+
+/// A key is revoked (FORMAT.md §5.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRevoke {
+    /// The key revoked.
+    pub fingerprint: Fingerprint,
+    /// Why.
+    pub reason: String,
+}
+
+/// The age recipients are replaced (FORMAT.md §5.4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recipients {
+    /// Why.
+    pub reason: String,
+    /// The new list, sorted and unique.
+    pub recipients: Vec<String>,
+}
+
+/// The registry's policy (FORMAT.md §5.5); absent members are defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyDoc {
+    /// Formats `reg add` refuses, sorted and unique.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub refuse_formats: Vec<Format>,
+    /// Days after which a checkpoint expires: readers refuse a registry whose checkpoint is
+    /// older, by their own clock, until it is re-signed (`reg renew`, or any write), so that a
+    /// stale medium stops working by itself. 1 to 36,500; absent, checkpoints never expire.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub checkpoint_max_age_days: Option<u32>,
+}
+
+/// The largest `checkpoint_max_age_days` (a century).
+pub const MAX_CHECKPOINT_AGE_DAYS: u32 = 36_500;
+
+/// The policy is replaced (FORMAT.md §5.5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// The new policy.
+    pub policy: PolicyDoc,
+    /// Why.
+    pub reason: String,
+}
+
+/// A model is ingested (FORMAT.md §5.6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Add {
+    /// The record's artifact ids (their BLAKE3), sorted, unique: what the load gate allows.
+    pub artifacts: Vec<ObjectId>,
+    /// BLAKE3 of the bundle file as received.
+    pub bundle: ObjectId,
+    /// The record's model name.
+    pub name: String,
+    /// The record id (the publisher-signed manifest object).
+    pub record: ObjectId,
+    /// The record's version.
+    pub version: String,
+}
+
+/// What happens to one slot when its active model is revoked (FORMAT.md §5.7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlotEffect {
+    /// The promoted model that takes the slot over; absent: the slot is cleared.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub replacement: Option<ObjectId>,
+    /// The slot.
+    pub slot: String,
+}
+
+/// A lifecycle transition (FORMAT.md §5.7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transition {
+    /// The model's state before.
+    pub from: LifecycleState,
+    /// The record id.
+    pub model: ObjectId,
+    /// The model's latest lifecycle entry before this one.
+    pub previous: ObjectId,
+    /// Why.
+    pub reason: String,
+    /// Slots the model is active in, and what happens to each (revocation only).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub slots: Vec<SlotEffect>,
+    /// The model's state after.
+    pub to: LifecycleState,
+}
+
+/// A slot is set or cleared (FORMAT.md §5.8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlotChange {
+    /// The model made active; absent: the slot is cleared.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub model: Option<ObjectId>,
+    /// The entry that last set the slot, if it was set.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub previous: Option<ObjectId>,
+    /// Why.
+    pub reason: String,
+    /// The slot's name.
+    pub slot: String,
+}
+
+/// A revoked model's artifact bytes are destroyed (FORMAT.md §5.10).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Purge {
+    /// The artifact objects deleted: the model's, less those another unpurged model holds.
+    pub blobs: Vec<ObjectId>,
+    /// The record id.
+    pub model: ObjectId,
+    /// Why.
+    pub reason: String,
+}
+
+/// A drift observation (FORMAT.md §5.9): the entry is the signed observation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Drift {
+    /// The record id observed.
+    pub model: ObjectId,
+    /// The observation (`schema/drift-observation.schema.json`).
+    pub observation: Map<String, Value>,
+    /// The model's previous drift entry.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub previous: Option<ObjectId>,
+    /// Read from an entry whose numbers are spelled as format-1 writers spelled them
+    /// ([`crate::util::encoding::NumberForm::Legacy`]), not as RFC 8785 does: valid only in a
+    /// format-1 registry (replay checks it against genesis). Never written.
+    #[serde(skip)]
+    pub legacy_numbers: bool,
+}
+
+/// The body of an entry: what kind it is and its own fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    /// See [`Genesis`].
+    Genesis(Genesis),
+    /// See [`KeyTrust`].
+    KeyTrust(KeyTrust),
+    /// See [`KeyRevoke`].
+    KeyRevoke(KeyRevoke),
+    /// See [`Recipients`].
+    Recipients(Recipients),
+    /// See [`Policy`].
+    Policy(Policy),
+    /// See [`Add`].
+    Add(Add),
+    /// See [`Transition`].
+    Transition(Transition),
+    /// See [`SlotChange`].
+    Slot(SlotChange),
+    /// See [`Purge`].
+    Purge(Purge),
+    /// See [`Drift`].
+    Drift(Drift),
+}
+
+impl Body {
+    /// The kind (payload type) of this body.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Body::Genesis(_) => Kind::Genesis,
+            Body::KeyTrust(_) => Kind::KeyTrust,
+            Body::KeyRevoke(_) => Kind::KeyRevoke,
+            Body::Recipients(_) => Kind::Recipients,
+            Body::Policy(_) => Kind::Policy,
+            Body::Add(_) => Kind::Add,
+            Body::Transition(_) => Kind::Transition,
+            Body::Slot(_) => Kind::Slot,
+            Body::Purge(_) => Kind::Purge,
+            Body::Drift(_) => Kind::Drift,
+        }
+    }
+
+    /// The role whose key must sign an entry of this kind.
+    pub fn required_role(&self) -> Role {
+        match self {
+            Body::Genesis(_)
+            | Body::KeyTrust(_)
+            | Body::KeyRevoke(_)
+            | Body::Recipients(_)
+            | Body::Policy(_) => Role::Root,
+            Body::Add(_) | Body::Transition(_) | Body::Slot(_) | Body::Purge(_) => Role::Operator,
+            Body::Drift(_) => Role::Reporter,
+        }
+    }
+
+    /// The entry's reason, for the kinds that carry one.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Body::Genesis(_) => None,
+            Body::KeyTrust(b) => Some(&b.reason),
+            Body::KeyRevoke(b) => Some(&b.reason),
+            Body::Recipients(b) => Some(&b.reason),
+            Body::Policy(b) => Some(&b.reason),
+            Body::Add(_) => None,
+            Body::Transition(b) => Some(&b.reason),
+            Body::Slot(b) => Some(&b.reason),
+            Body::Purge(b) => Some(&b.reason),
+            Body::Drift(_) => None,
+        }
+    }
+
+    pub(super) fn to_map(&self) -> Result<Map<String, Value>, EncodingError> {
+        let value = match self {
+            Body::Genesis(b) => serde_json::to_value(b)?,
+            Body::KeyTrust(b) => serde_json::to_value(b)?,
+            Body::KeyRevoke(b) => serde_json::to_value(b)?,
+            Body::Recipients(b) => serde_json::to_value(b)?,
+            Body::Policy(b) => serde_json::to_value(b)?,
+            Body::Add(b) => serde_json::to_value(b)?,
+            Body::Transition(b) => serde_json::to_value(b)?,
+            Body::Slot(b) => serde_json::to_value(b)?,
+            Body::Purge(b) => serde_json::to_value(b)?,
+            Body::Drift(b) => serde_json::to_value(b)?,
+        };
+        match value {
+            Value::Object(map) => Ok(map),
+            _ => unreachable!("entry bodies are structs"),
+        }
+    }
+}
