@@ -124,7 +124,7 @@ pub fn export(reg: &Registry, since: &Since, out: &Path) -> Result<Exported, Exp
     let need = holds(&entries[..=upto]);
     let plan = plan(&entries[first..=upto], &need, &have);
     let checkpoint = stored_checkpoint(reg, &replay.checkpoint)?;
-    let (files, bytes) = open_objects(reg, &plan)?;
+    let (sizes, bytes) = check_objects(reg, &plan)?;
     let header = Header {
         base,
         bytes,
@@ -133,7 +133,7 @@ pub fn export(reg: &Registry, since: &Since, out: &Path) -> Result<Exported, Exp
         registry: *reg.id(),
     };
     let ids: Vec<ObjectId> = entries[first..=upto].iter().map(|e| e.id).collect();
-    write_file(out, &header, &checkpoint, &ids, &plan, files)?;
+    write_file(reg, out, &header, &checkpoint, &ids, &plan, &sizes)?;
     let count = |k: ObjectKind| plan.iter().filter(|(kind, _)| *kind == k).count() as u64;
     Ok(Exported {
         header,
@@ -205,39 +205,52 @@ fn stored_checkpoint(reg: &Registry, verified: &Checkpoint) -> Result<Vec<u8>, E
     Ok(checkpoint)
 }
 
-/// Opens every object of `plan` with its length, and their total: the header announces the
-/// lengths up front, and a missing object stops the export before a byte is written.
-fn open_objects(
+/// Opens every object once before any byte is written (a missing, linked, special or unreadable
+/// object stops the export before it starts) and returns their sizes, which the header states.
+/// Each file is closed again at once: a full export of a large store must not hold one
+/// descriptor per object.
+fn check_objects(
     reg: &Registry,
     plan: &[(ObjectKind, ObjectId)],
-) -> Result<(Vec<(File, u64)>, u64), ExportError> {
-    let mut files = Vec::with_capacity(plan.len());
+) -> Result<(Vec<u64>, u64), ExportError> {
+    let mut sizes = Vec::with_capacity(plan.len());
     let mut bytes = 0u64;
     for (kind, id) in plan {
-        let path = reg.store().path(id);
-        let object = |source| ExportError::Object {
-            kind: kind.name(),
-            id: *id,
-            source,
-        };
-        let file = open_regular(&path).map_err(object)?;
-        let len = file.metadata().ctx("stat", &path).map_err(object)?.len();
+        let (_, len) = open_object(reg, *kind, id)?;
         bytes += len;
-        files.push((file, len));
+        sizes.push(len);
     }
-    Ok((files, bytes))
+    Ok((sizes, bytes))
+}
+
+/// Opens object `id` as a regular file, never through a link, with its size.
+fn open_object(
+    reg: &Registry,
+    kind: ObjectKind,
+    id: &ObjectId,
+) -> Result<(File, u64), ExportError> {
+    let path = reg.store().path(id);
+    let object = |source| ExportError::Object {
+        kind: kind.name(),
+        id: *id,
+        source,
+    };
+    let file = open_regular(&path).map_err(object)?;
+    let len = file.metadata().ctx("stat", &path).map_err(object)?.len();
+    Ok((file, len))
 }
 
 /// Streams the transfer into a temporary file beside `out` and links it into place only when
 /// complete and synced: a failed or interrupted export leaves no partial file at `out`, and
 /// never replaces a file that appeared there meanwhile.
 fn write_file(
+    reg: &Registry,
     out: &Path,
     header: &Header,
     checkpoint: &[u8],
     ids: &[ObjectId],
     plan: &[(ObjectKind, ObjectId)],
-    files: Vec<(File, u64)>,
+    sizes: &[u64],
 ) -> Result<(), ExportError> {
     let parent = out
         .parent()
@@ -249,7 +262,10 @@ fn write_file(
         .ctx("create a temporary file in", parent)?;
     let task = crate::util::progress::task("exporting", Some(header.bytes));
     let mut writer = transfer::Writer::new(BufWriter::new(tmp), header, checkpoint, ids)?;
-    for ((kind, id), (mut file, len)) in plan.iter().zip(files) {
+    for ((kind, id), &len) in plan.iter().zip(sizes) {
+        // Opened again one at a time; the writer refuses bytes that differ from the size the
+        // header announced or from the id, and the temporary file is then dropped.
+        let (mut file, _) = open_object(reg, *kind, id)?;
         writer.object(*kind, id, len, &mut file)?;
         task.advance(len);
     }

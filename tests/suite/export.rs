@@ -367,3 +367,41 @@ fn verify_reads_a_transfer_file_back_and_refuses_a_damaged_one() {
     let err = s.fails(1, &["export", "--verify", "m-alpha-1.0.0.tar"]);
     assert!(err.contains("not a reg transfer file"), "{err}");
 }
+
+#[test]
+fn a_full_export_holds_a_bounded_number_of_files_open() {
+    // Opening every object up front and keeping it open needs one descriptor per object: a
+    // store of a hundred thousand objects would fail. Under a limit of 48 open files, a store
+    // of more than 100 objects must still export.
+    let s = Sandbox::new();
+    s.init_with_roles();
+    let files: Vec<(String, String)> = (0..120)
+        .map(|i| (format!("r{i:03}.yar"), format!("rule r{i} {{}}")))
+        .collect();
+    let files: Vec<(&str, String)> = files.iter().map(|(p, c)| (p.as_str(), c.clone())).collect();
+    s.add_model("many", "1.0.0", &files);
+    assert!(store_ids(&s).len() > 120);
+    let reg = s.reg();
+    let program = reg.get_program().to_owned();
+    let mut c = std::process::Command::new("bash");
+    c.arg("-c")
+        .arg("ulimit -n 48 && exec \"$0\" export full.regx")
+        .arg(program)
+        .current_dir(s.path())
+        .env_clear();
+    for (k, v) in reg.get_envs() {
+        if let Some(v) = v {
+            c.env(k, v);
+        }
+    }
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        read(&s.join("full.regx")).header.objects as usize,
+        store_ids(&s).len()
+    );
+}
