@@ -275,6 +275,68 @@ impl From<reg::ops::export::ExportError> for CommandError {
     }
 }
 
+impl From<reg::ops::import::ImportError> for CommandError {
+    fn from(e: reg::ops::import::ImportError) -> Self {
+        use reg::format::transfer::TransferError as T;
+        use reg::ops::import::ImportError as E;
+        let again = "nothing was imported; export again at the home site with `reg export OUT --since .registry/checkpoint` (this site's checkpoint, carried back)";
+        classified(e, |e| {
+            match e {
+            E::Registry(r) => registry(r),
+            E::Unpinned(_) => (
+                Kind::Refused,
+                Some("pin this registry first: `reg trust add FINGERPRINT` with its root key's fingerprint, checked out of band".into()),
+            ),
+            E::Foreign { .. } => (
+                Kind::Refused,
+                Some("this file is for another registry; `reg status` shows this one's id".into()),
+            ),
+            E::NotFull { .. } => (
+                Kind::Refused,
+                Some("export the whole registry at the home site (`reg export OUT`, without --since) and clone from that".into()),
+            ),
+            E::NoPin { root, .. } => (
+                Kind::Refused,
+                Some(format!("check the root key's fingerprint {root} with the registry's owner over a channel the medium's holder does not control, then clone again with --trust {root}")),
+            ),
+            E::Rollback { .. } => (
+                Kind::Refused,
+                Some(format!("this site already has that history: an older transfer file, or one replayed from the medium; {again}")),
+            ),
+            E::Fork { local_kind: Some("drift"), .. } => (
+                Kind::Refused,
+                Some("this site wrote its own `drift` entry, so its ledger is no longer a copy of the home site's: a replica records drift with `reg drift record --outbox` and sends it home with `reg drift export`; start this site again from the home site with `reg clone`".into()),
+            ),
+            E::Fork { .. } => (
+                Kind::Refused,
+                Some("the two sites' histories diverged: a replica never writes its own entries; find which site wrote the other entry, and start the replica again from the home site with `reg clone`".into()),
+            ),
+            E::Gap { .. } => (Kind::Refused, Some(again.to_string())),
+            E::Entry { .. } | E::Missing { .. } | E::Extra { .. } | E::Checkpoint(_) => (
+                Kind::Refused,
+                Some(format!("the transfer file does not verify against this registry's trust and history; {again}")),
+            ),
+            E::Transfer(T::Io { .. }) | E::Io(_) | E::Store(_) => (Kind::UsageOrIo, None),
+            E::Transfer(_) => (
+                Kind::Refused,
+                Some("the transfer file is damaged, cut short or not one reg writes; check it with `reg export --verify FILE`, and export it again at the home site".into()),
+            ),
+        }
+        })
+    }
+}
+
+impl From<reg::ops::clone::CloneError> for CommandError {
+    fn from(e: reg::ops::clone::CloneError) -> Self {
+        use reg::ops::clone::CloneError as E;
+        match e {
+            E::Import(e) => (*e).into(),
+            E::Export(e) => e.into(),
+            E::Registry(e) => e.into(),
+        }
+    }
+}
+
 /// A model name that did not resolve.
 fn resolve() -> (Kind, Option<String>) {
     (

@@ -27,12 +27,14 @@ macro_rules! jsonln {
 mod add;
 mod bundle;
 mod check;
+mod clone;
 mod docs;
 mod drift;
 mod error;
 mod export;
 mod fsck;
 mod gc;
+mod import;
 mod init;
 mod key;
 mod ledger;
@@ -116,6 +118,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     Checkout(verify::CheckoutArgs),
     Export(export::Args),
+    Import(import::Args),
+    Clone(clone::Args),
     #[command(subcommand)]
     Drift(drift::DriftCommand),
     Gc(gc::GcArgs),
@@ -239,6 +243,8 @@ fn dispatch(ctx: &Context, command: Command) -> CommandResult<ExitCode> {
         Command::Verify(a) => verify::verify(ctx, a),
         Command::Checkout(a) => verify::checkout(ctx, a),
         Command::Export(a) => export::run(ctx, a),
+        Command::Import(a) => import::run(ctx, a),
+        Command::Clone(a) => clone::run(ctx, a),
         Command::Drift(c) => drift::run(ctx, c),
         Command::Gc(a) => gc::gc(ctx, a),
         Command::Completions(a) => docs::completions(a),

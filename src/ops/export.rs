@@ -112,6 +112,34 @@ pub fn export(reg: &Registry, since: &Since, out: &Path) -> Result<Exported, Exp
     if std::fs::symlink_metadata(out).is_ok() {
         return Err(ExportError::Exists(out.to_path_buf()));
     }
+    let planned = prepare(reg, since)?;
+    write_file(reg, out, &planned)?;
+    Ok(planned.done)
+}
+
+/// Streams the transfer from `since` to this registry's head into `out` (a pipe to a reader:
+/// `reg clone` from a registry). What `out` received is a whole transfer file only if this
+/// returns `Ok`.
+pub fn export_to(
+    reg: &Registry,
+    since: &Since,
+    out: &mut dyn std::io::Write,
+) -> Result<Exported, ExportError> {
+    let planned = prepare(reg, since)?;
+    stream(reg, out, &planned)?;
+    Ok(planned.done)
+}
+
+/// An export verified and planned, not yet written.
+struct Planned {
+    done: Exported,
+    checkpoint: Vec<u8>,
+    ids: Vec<ObjectId>,
+    plan: Vec<(ObjectKind, ObjectId)>,
+    sizes: Vec<u64>,
+}
+
+fn prepare(reg: &Registry, since: &Since) -> Result<Planned, ExportError> {
     let (replay, entries) = verify_and_collect(reg)?;
     let head = Point {
         head: replay.checkpoint.head,
@@ -133,12 +161,18 @@ pub fn export(reg: &Registry, since: &Since, out: &Path) -> Result<Exported, Exp
         registry: *reg.id(),
     };
     let ids: Vec<ObjectId> = entries[first..=upto].iter().map(|e| e.id).collect();
-    write_file(reg, out, &header, &checkpoint, &ids, &plan, &sizes)?;
     let count = |k: ObjectKind| plan.iter().filter(|(kind, _)| *kind == k).count() as u64;
-    Ok(Exported {
+    let done = Exported {
         header,
         records: count(ObjectKind::Record),
         artifacts: count(ObjectKind::Artifact),
+    };
+    Ok(Planned {
+        done,
+        checkpoint,
+        ids,
+        plan,
+        sizes,
     })
 }
 
@@ -243,15 +277,7 @@ fn open_object(
 /// Streams the transfer into a temporary file beside `out` and links it into place only when
 /// complete and synced: a failed or interrupted export leaves no partial file at `out`, and
 /// never replaces a file that appeared there meanwhile.
-fn write_file(
-    reg: &Registry,
-    out: &Path,
-    header: &Header,
-    checkpoint: &[u8],
-    ids: &[ObjectId],
-    plan: &[(ObjectKind, ObjectId)],
-    sizes: &[u64],
-) -> Result<(), ExportError> {
+fn write_file(reg: &Registry, out: &Path, p: &Planned) -> Result<(), ExportError> {
     let parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -260,17 +286,9 @@ fn write_file(
         .prefix(".reg-export-")
         .tempfile_in(parent)
         .ctx("create a temporary file in", parent)?;
-    let task = crate::util::progress::task("exporting", Some(header.bytes));
-    let mut writer = transfer::Writer::new(BufWriter::new(tmp), header, checkpoint, ids)?;
-    for ((kind, id), &len) in plan.iter().zip(sizes) {
-        // Opened again one at a time; the writer refuses bytes that differ from the size the
-        // header announced or from the id, and the temporary file is then dropped.
-        let (mut file, _) = open_object(reg, *kind, id)?;
-        writer.object(*kind, id, len, &mut file)?;
-        task.advance(len);
-    }
-    let tmp = writer
-        .finish()?
+    let mut buffered = BufWriter::new(tmp);
+    stream(reg, &mut buffered, p)?;
+    let tmp = buffered
         .into_inner()
         .map_err(|e| IoError::from_source("write", out, e.into_error()))?;
     tmp.as_file().sync_all().ctx("sync", tmp.path())?;
@@ -283,6 +301,21 @@ fn write_file(
         }
     })?;
     fsync_dir(parent)?;
+    Ok(())
+}
+
+/// Writes the planned transfer to `out`, each object opened again one at a time and hashed as
+/// it streams: the writer refuses bytes that differ from the size announced or from the id.
+fn stream(reg: &Registry, out: &mut dyn std::io::Write, p: &Planned) -> Result<(), ExportError> {
+    let header = &p.done.header;
+    let task = crate::util::progress::task("exporting", Some(header.bytes));
+    let mut writer = transfer::Writer::new(out, header, &p.checkpoint, &p.ids)?;
+    for ((kind, id), &len) in p.plan.iter().zip(&p.sizes) {
+        let (mut file, _) = open_object(reg, *kind, id)?;
+        writer.object(*kind, id, len, &mut file)?;
+        task.advance(len);
+    }
+    writer.finish()?;
     Ok(())
 }
 

@@ -53,7 +53,7 @@ pub struct Collected {
     pub refs: Vec<PathBuf>,
 }
 
-fn remove(path: &Path) -> Result<(), IoError> {
+pub(in crate::ops) fn remove(path: &Path) -> Result<(), IoError> {
     let meta = std::fs::symlink_metadata(path).ctx("stat", path)?;
     if meta.file_type().is_file() {
         let mut perms = meta.permissions();

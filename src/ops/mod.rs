@@ -4,9 +4,11 @@
 
 pub mod add;
 pub mod checkout;
+pub mod clone;
 pub mod config;
 pub mod drift;
 pub mod export;
 pub mod gc;
+pub mod import;
 pub mod keys;
 pub mod lifecycle;

@@ -2,9 +2,11 @@
 //! trust pinned on the host, and the transaction that commits one action (FORMAT.md §1, §3, §6,
 //! §8).
 
+mod clone;
 mod config;
 mod error;
 mod host_state;
+pub mod incoming;
 pub mod layout;
 pub mod ledger;
 pub mod reach;

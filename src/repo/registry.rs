@@ -276,10 +276,7 @@ impl Genesis<'_> {
     /// Writes a whole registry into the staging directory `s`: its skeleton, the signed genesis
     /// entry, the ledger, index, checkpoint and config.
     fn stage(self, s: &Path) -> Result<(Config, State), RegistryError> {
-        for d in ["objects", "tmp", "index", "refs/models", "refs/slots"] {
-            fs::create_dir_all(s.join(d)).ctx("create directory", &s.join(d))?;
-        }
-        File::create(s.join("lock")).ctx("create", &s.join("lock"))?;
+        make_skeleton(s)?;
         let store = Store::new(s);
         let root = self.root;
         let entry = Entry {
@@ -308,6 +305,15 @@ impl Genesis<'_> {
     }
 }
 
+/// Creates the directories and the lock file of a new registry in the staging directory `s`.
+pub(in crate::repo) fn make_skeleton(s: &Path) -> Result<(), RegistryError> {
+    for d in ["objects", "tmp", "index", "refs/models", "refs/slots"] {
+        fs::create_dir_all(s.join(d)).ctx("create directory", &s.join(d))?;
+    }
+    File::create(s.join("lock")).ctx("create", &s.join("lock"))?;
+    Ok(())
+}
+
 /// Writes `index/state.json` and the checkpoint for a state (used by init; commit writes them in
 /// its own order around the ledger append).
 fn write_head_files(
@@ -325,7 +331,7 @@ fn write_head_files(
 }
 
 #[cfg(unix)]
-fn set_dir_mode(dir: &Path) -> Result<(), RegistryError> {
+pub(in crate::repo) fn set_dir_mode(dir: &Path) -> Result<(), RegistryError> {
     use std::os::unix::fs::PermissionsExt as _;
     // tempfile makes the staging directory 0700; a registry is meant to be read by consumers
     // running as other users, like a git repository.

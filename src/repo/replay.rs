@@ -276,6 +276,20 @@ pub fn read_claim(
     let bytes = store
         .get(id, MANIFEST_LIMIT)
         .map_err(|e| refuse(e.to_string()))?;
+    claim_of_bytes(id, bytes, key_of)
+}
+
+/// [`read_claim`] for record bytes already in hand and hash-checked (a record received in a
+/// transfer file, FORMAT.md §11.8): parses them as a signed manifest and checks its signature.
+pub fn claim_of_bytes(
+    id: &ObjectId,
+    bytes: Vec<u8>,
+    key_of: &dyn Fn(&Fingerprint) -> Option<PublicKey>,
+) -> Result<RecordClaim, StateError> {
+    let refuse = |detail: String| StateError::RecordRefused {
+        record: *id,
+        detail,
+    };
     let signed = SignedManifest::parse(bytes).map_err(|e| refuse(e.to_string()))?;
     let key = key_of(&signed.manifest.publisher);
     claim(&signed, key.as_ref()).map_err(refuse)

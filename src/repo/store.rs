@@ -298,7 +298,7 @@ impl Store {
     /// A new file in `tmp/`, locked for as long as it is open: `reg gc`, which removes staging
     /// leftovers, leaves a locked file alone (it belongs to a live writer), and the lock goes
     /// with the process, so a killed writer's leftovers are collected.
-    fn staging_file(&self) -> Result<tempfile::NamedTempFile, StoreError> {
+    pub(in crate::repo) fn staging_file(&self) -> Result<tempfile::NamedTempFile, StoreError> {
         let tmp = tempfile::Builder::new()
             .prefix("object-")
             .tempfile_in(&self.tmp)
@@ -312,6 +312,22 @@ impl Store {
         let id = staged.id;
         self.persist(staged.tmp, &id)?;
         Ok(id)
+    }
+
+    /// Moves a file staged and closed earlier (a transfer's object, hashed as it was received,
+    /// FORMAT.md §11.8) into the store as object `id`, exactly as [`Store::commit`] does: a
+    /// staged object holds no descriptor while it waits, so that a transfer of millions of
+    /// objects does not run out of them.
+    pub(in crate::repo) fn commit_path(
+        &self,
+        path: tempfile::TempPath,
+        id: &ObjectId,
+    ) -> Result<(), StoreError> {
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .open(&path)
+            .ctx("open", &path)?;
+        self.persist(tempfile::NamedTempFile::from_parts(file, path), id)
     }
 
     /// Stores a small in-memory object (a signed entry, a record).

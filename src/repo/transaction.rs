@@ -151,7 +151,7 @@ pub type Written = (ObjectId, u64, Entry);
 /// A write in progress: the writer lock is held and the state is verified.
 #[derive(Debug)]
 pub struct Transaction<'a> {
-    reg: &'a Registry,
+    pub(in crate::repo) reg: &'a Registry,
     state: Verified<State>,
     _lock: WriteLock,
 }
@@ -280,22 +280,64 @@ impl Batch {
             objects,
             touched,
         } = self;
-        let (head, _, _) = done
-            .last()
-            .expect("the caller writes only a non-empty batch");
-        let head = *head;
-        for path in touched.ref_paths(&reg.dot) {
+        let ids: Vec<ObjectId> = done.iter().map(|(id, _, _)| *id).collect();
+        let commit = Commit {
+            seq_before,
+            state: &state,
+            ids: &ids,
+            touched: &touched,
+        };
+        reg.write_commit(
+            commit,
+            || {
+                for bytes in &objects {
+                    reg.store.put_bytes(bytes)?;
+                }
+                Ok(())
+            },
+            |state_hash| Ok(ledger::sign_checkpoint(&state, state_hash, time, key)?),
+        )?;
+        Ok((done, Verified::new(state)))
+    }
+}
+
+/// One commit's new entries and the state after them: what [`Registry::write_commit`] writes,
+/// for a batch signed here and for entries received from another site alike.
+pub(in crate::repo) struct Commit<'a> {
+    /// The checkpoint's seq before the commit.
+    pub(in crate::repo) seq_before: u64,
+    /// The state after the last new entry.
+    pub(in crate::repo) state: &'a State,
+    /// The new entry ids, in seq order (at least one).
+    pub(in crate::repo) ids: &'a [ObjectId],
+    /// The models and slots the new entries change.
+    pub(in crate::repo) touched: &'a Touched,
+}
+
+impl Registry {
+    /// The commit protocol (FORMAT.md §6, steps 2 to 5), under the lock, after every check:
+    /// `put_objects` stores the objects, then the index, the ledger lines, and the checkpoint
+    /// `checkpoint` gives for the new state's hash (the commit point); the host record and the
+    /// refs after it. A process killed at any step leaves the registry as it was or committed.
+    pub(in crate::repo) fn write_commit(
+        &self,
+        c: Commit<'_>,
+        put_objects: impl FnOnce() -> Result<(), RegistryError>,
+        checkpoint: impl FnOnce(ObjectId) -> Result<Vec<u8>, RegistryError>,
+    ) -> Result<(), RegistryError> {
+        let reg = self;
+        let state = c.state;
+        let head = *c.ids.last().expect("a commit writes at least one entry");
+        for path in c.touched.ref_paths(&reg.dot) {
             crate::repo::layout::check_replaceable(&path)?;
         }
         // Every check passed: from here the registry changes. Refs an interrupted commit left
         // behind (its marker is still there) are rewritten with this commit's, after its commit
         // point.
         let repair_refs = crate::repo::refs::is_pending(&reg.dot);
-        reg.truncate_residue(seq_before)?;
+        reg.truncate_residue(c.seq_before)?;
 
-        for bytes in &objects {
-            reg.store.put_bytes(bytes)?;
-        }
+        put_objects()?;
         failpoint("commit:after-object");
         let tmp = reg.dot.join("tmp");
         let canonical = state.to_canonical();
@@ -305,10 +347,10 @@ impl Batch {
         replace_file_unsynced(&tmp, &reg.dot.join("index/state.json"), &canonical)?;
         failpoint("commit:after-index");
         crate::repo::refs::mark_pending(&reg.dot)?;
-        let lines: String = done.iter().map(|(id, _, _)| format!("{id}\n")).collect();
+        let lines: String = c.ids.iter().map(|id| format!("{id}\n")).collect();
         append_durably(&reg.dot.join("ledger"), lines.as_bytes())?;
         failpoint("commit:after-ledger");
-        let cp = ledger::sign_checkpoint(&state, state_hash, time, key)?;
+        let cp = checkpoint(state_hash)?;
         replace_file(&tmp, &reg.dot.join("checkpoint"), &cp)?;
         failpoint("commit:after-checkpoint");
         // Committed. What follows is derived and repaired by the next writer if lost.
@@ -325,28 +367,28 @@ impl Batch {
             ),
         };
         if repair_refs {
-            crate::repo::refs::rewrite_all(&reg.dot, &state)?;
+            crate::repo::refs::rewrite_all(&reg.dot, state)?;
             fsync_dir(&reg.dot.join("refs/models"))?;
             fsync_dir(&reg.dot.join("refs/slots"))?;
         } else {
-            crate::repo::refs::write(&reg.dot, &state, &touched.models, &touched.slots)?;
+            crate::repo::refs::write(&reg.dot, state, &c.touched.models, &c.touched.slots)?;
         }
         failpoint("commit:after-refs");
         crate::repo::refs::clear_pending(&reg.dot)?;
         recorded?;
-        Ok((done, Verified::new(state)))
+        Ok(())
     }
 }
 
 /// The models and slots a batch of entries changed, whose refs must be rewritten.
-#[derive(Default)]
-struct Touched {
+#[derive(Debug, Default)]
+pub(in crate::repo) struct Touched {
     models: std::collections::BTreeSet<ObjectId>,
     slots: std::collections::BTreeSet<String>,
 }
 
 impl Touched {
-    fn add(&mut self, body: &Body) {
+    pub(in crate::repo) fn add(&mut self, body: &Body) {
         match body {
             Body::Add(a) => {
                 self.models.insert(a.record);

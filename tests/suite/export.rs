@@ -1,7 +1,7 @@
 //! `reg export` on real registries built by the CLI: what a transfer file carries, from which
 //! base, and every refusal (FORMAT.md §11).
 
-use crate::util::{Sandbox, snapshot};
+use crate::util::{Sandbox, copy_site, snapshot};
 use reg::format::id::ObjectId;
 use reg::format::transfer::{Header, ObjectKind, Reader};
 use std::collections::BTreeSet;
@@ -138,26 +138,6 @@ fn an_incremental_export_carries_only_what_the_base_lacks() {
         fs::read(s.join("by-seq.regx")).unwrap(),
         fs::read(s.join("inc.regx")).unwrap()
     );
-}
-
-/// Copies a sandbox's keys and registry (not its host state) into a new sandbox that pins it.
-fn copy_site(from: &Sandbox, root_fp: &str) -> Sandbox {
-    let to = Sandbox::new();
-    for e in walkdir::WalkDir::new(from.path()) {
-        let e = e.unwrap();
-        let rel = e.path().strip_prefix(from.path()).unwrap();
-        if rel.starts_with("host") || rel.starts_with("home") {
-            continue;
-        }
-        let dest = to.path().join(rel);
-        if e.file_type().is_dir() {
-            fs::create_dir_all(&dest).unwrap();
-        } else {
-            fs::copy(e.path(), &dest).unwrap();
-        }
-    }
-    to.ok(&["trust", "add", root_fp]);
-    to
 }
 
 #[test]

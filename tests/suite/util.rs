@@ -207,6 +207,27 @@ sys.exit(os.waitstatus_to_exitcode(status))
     }
 }
 
+/// A second site holding a copy of `from`'s registry (and its key files), with its own host
+/// state, pinned to `root_fp` on its own host: a replica carried on a medium.
+pub fn copy_site(from: &Sandbox, root_fp: &str) -> Sandbox {
+    let to = Sandbox::new();
+    for e in walkdir::WalkDir::new(from.path()) {
+        let e = e.unwrap();
+        let rel = e.path().strip_prefix(from.path()).unwrap();
+        if rel.starts_with("host") || rel.starts_with("home") {
+            continue;
+        }
+        let dest = to.path().join(rel);
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+    to.ok(&["trust", "add", root_fp]);
+    to
+}
+
 /// Every file under `dir` (relative path -> bytes); directories are listed with empty content
 /// and a trailing `/` so that an added empty directory shows too.
 pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {

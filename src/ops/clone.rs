@@ -1,0 +1,113 @@
+//! `reg clone`: starts a site from a medium (FORMAT.md §11.12). The source is a full transfer
+//! file, or a registry, which is exported into the clone through a pipe, so that nothing is
+//! written twice and a registry of any size streams.
+
+use crate::crypto::keys::Fingerprint;
+use crate::format::id::ObjectId;
+use crate::format::transfer::Reader;
+use crate::ops::export::{ExportError, Since, export_to};
+use crate::repo::registry::{OpenOptions, Registry, RegistryError, discover};
+use crate::repo::trust::PinStatus;
+use crate::util::fsutil::open_regular;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+pub use crate::repo::incoming::ImportError;
+
+/// Why a clone failed. No registry was made.
+#[derive(Debug, thiserror::Error)]
+pub enum CloneError {
+    /// The history was refused, or the new registry could not be written.
+    #[error(transparent)]
+    Import(Box<ImportError>),
+    /// The source registry could not be exported.
+    #[error(transparent)]
+    Export(#[from] ExportError),
+    /// The source registry could not be opened.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}
+
+impl From<ImportError> for CloneError {
+    fn from(e: ImportError) -> Self {
+        CloneError::Import(Box::new(e))
+    }
+}
+
+/// What a clone made.
+#[derive(Debug, Clone)]
+pub struct Cloned {
+    /// The new `.registry` directory.
+    pub path: PathBuf,
+    /// The registry id.
+    pub registry: ObjectId,
+    /// The root fingerprint it was checked against and pinned to.
+    pub root: Fingerprint,
+    /// Its head's seq.
+    pub seq: u64,
+    /// Its head.
+    pub head: ObjectId,
+    /// How many models it holds.
+    pub models: usize,
+}
+
+/// Clones `src` (a full transfer file, or a registry: its `.registry` or the directory holding
+/// it) into `dest/.registry`, trusting the root `opts` gives or this host's pin.
+pub fn clone(src: &Path, dest: &Path, opts: &OpenOptions) -> Result<Cloned, CloneError> {
+    let meta = std::fs::symlink_metadata(src).map_err(|e| {
+        RegistryError::from(crate::util::fsutil::IoError::from_source("read", src, e))
+    })?;
+    let (reg, state) = if meta.is_dir() {
+        from_registry(src, dest, opts)?
+    } else {
+        let file = open_regular(src).map_err(RegistryError::from)?;
+        let reader =
+            Reader::open(BufReader::with_capacity(1 << 20, file)).map_err(ImportError::from)?;
+        Registry::clone_from(reader, dest, opts)?
+    };
+    Ok(Cloned {
+        path: reg.path().to_path_buf(),
+        registry: *reg.id(),
+        root: reg.root().clone(),
+        seq: state.seq(),
+        head: state.head(),
+        models: state.models().len(),
+    })
+}
+
+type Made = (Registry, crate::repo::ledger::Verified<crate::state::State>);
+
+/// Exports the source registry in full into a pipe that the clone reads: the source is opened
+/// and verified against the same root the clone trusts.
+fn from_registry(src: &Path, dest: &Path, opts: &OpenOptions) -> Result<Made, CloneError> {
+    let dot = discover(Some(src))?;
+    let source = Registry::open(&dot, opts)?;
+    if *source.pin() == PinStatus::Unpinned {
+        return Err(ImportError::NoPin {
+            registry: *source.id(),
+            root: source.root().clone(),
+        }
+        .into());
+    }
+    let (pipe_in, mut pipe_out) = std::io::pipe().map_err(|e| {
+        RegistryError::from(crate::util::fsutil::IoError::from_source(
+            "create a pipe for",
+            src,
+            e,
+        ))
+    })?;
+    std::thread::scope(|scope| {
+        let exporter = scope.spawn(move || {
+            let done = export_to(&source, &Since::Full, &mut pipe_out);
+            drop(pipe_out);
+            done
+        });
+        let cloned = Reader::open(BufReader::with_capacity(1 << 20, pipe_in))
+            .map_err(ImportError::from)
+            .and_then(|reader| Registry::clone_from(reader, dest, opts));
+        let exported = exporter.join().expect("the export thread does not panic");
+        // A failed export shows as a cut-short file to the clone: report the export's reason.
+        exported?;
+        Ok(cloned?)
+    })
+}

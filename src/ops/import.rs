@@ -1,0 +1,117 @@
+//! `reg import`: brings another site's history into this registry from a transfer file
+//! (FORMAT.md §11.8), verified against this registry's own pin and ledger before anything
+//! changes, then committed atomically; or, with a dry run, says what would change.
+//!
+//! The checks and the commit are the repository's ([`Transaction::receive`],
+//! [`Transaction::accept`]); this module opens the file, describes the change for the operator,
+//! and deletes the bytes that purges among the new entries destroy, after the commit as at the
+//! home site.
+//!
+//! [`Transaction::receive`]: crate::repo::registry::Transaction::receive
+//! [`Transaction::accept`]: crate::repo::registry::Transaction::accept
+
+use crate::format::id::ObjectId;
+use crate::format::lifecycle::LifecycleState;
+use crate::format::transfer::{Header, Reader};
+use crate::repo::incoming::{Incoming, Receive};
+use crate::repo::registry::{Registry, RegistryError};
+use crate::state::State;
+use crate::util::fsutil::open_regular;
+use std::collections::BTreeMap;
+use std::io::BufReader;
+use std::path::Path;
+
+pub use crate::repo::incoming::ImportError;
+
+/// What an import changed, or a dry run would change.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    /// The file's header (registry, base, head).
+    pub header: Header,
+    /// Whether it was a dry run (nothing changed).
+    pub dry_run: bool,
+    /// The seq of this site's head before.
+    pub from_seq: u64,
+    /// New entries by kind.
+    pub kinds: BTreeMap<&'static str, u64>,
+    /// Entries the file carries that this site already had.
+    pub already_had: u64,
+    /// New objects stored (in a dry run: entries and records only).
+    pub objects: u64,
+    /// Models registered by the new entries, as `name@version`.
+    pub models_added: Vec<String>,
+    /// Lifecycle changes of models this site knew: `name@version`, before, after.
+    pub state_changes: Vec<(String, LifecycleState, LifecycleState)>,
+    /// Slots whose active model changes: slot, before, after (`name@version`).
+    pub slot_changes: Vec<(String, Option<String>, Option<String>)>,
+    /// Artifact objects deleted because a purge among the new entries destroyed them.
+    pub purged: Vec<ObjectId>,
+}
+
+/// Imports the transfer file `file` into `reg`, or with `dry_run` only checks it and reports
+/// what would change. A refused file changes nothing.
+pub fn import(reg: &Registry, file: &Path, dry_run: bool) -> Result<Imported, ImportError> {
+    let tx = reg.begin()?;
+    // Never through a link, never a FIFO or device: the medium is the attacker's.
+    let f = open_regular(file)?;
+    let reader = Reader::open(BufReader::with_capacity(1 << 20, f))?;
+    let mode = if dry_run {
+        Receive::DryRun
+    } else {
+        Receive::Stage
+    };
+    let incoming = tx.receive(reader, mode)?;
+    let mut done = describe(tx.state(), &incoming, dry_run);
+    if dry_run {
+        return Ok(done);
+    }
+    let doomed = incoming.purged_objects().to_vec();
+    tx.accept(incoming)?;
+    // After the commit point: a crash here leaves bytes fsck reports and gc removes.
+    for id in doomed {
+        let path = reg.store().path(&id);
+        if std::fs::symlink_metadata(&path).is_ok() {
+            super::gc::remove(&path).map_err(RegistryError::from)?;
+            done.purged.push(id);
+        }
+    }
+    Ok(done)
+}
+
+/// The change from this site's state to the incoming one, in the operator's terms.
+fn describe(before: &State, incoming: &Incoming, dry_run: bool) -> Imported {
+    let after = incoming.state();
+    let mut models_added = Vec::new();
+    let mut state_changes = Vec::new();
+    for (id, m) in after.models() {
+        match before.models().get(id) {
+            None => models_added.push(after.spec(id)),
+            Some(old) if old.state != m.state => {
+                state_changes.push((after.spec(id), old.state, m.state));
+            }
+            Some(_) => {}
+        }
+    }
+    let spec_of = |s: &State, slot: &str| s.slots().get(slot).map(|x| s.spec(&x.model));
+    let mut slot_changes = Vec::new();
+    let names: std::collections::BTreeSet<&String> =
+        before.slots().keys().chain(after.slots().keys()).collect();
+    for slot in names {
+        let (old, new) = (spec_of(before, slot), spec_of(after, slot));
+        if old != new {
+            slot_changes.push((slot.clone(), old, new));
+        }
+    }
+    Imported {
+        header: incoming.header().clone(),
+        dry_run,
+        from_seq: before.seq(),
+        kinds: incoming.kinds().clone(),
+        already_had: incoming.already_had(),
+        objects: incoming.objects(),
+        models_added,
+        state_changes,
+        slot_changes,
+        purged: Vec::new(),
+    }
+}

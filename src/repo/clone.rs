@@ -1,0 +1,231 @@
+//! Starting a site from a medium (FORMAT.md §11.12): a new registry made from a full transfer
+//! file, every entry verified from genesis against a root this host trusts, and pinned.
+//!
+//! The registry is built in a staging directory beside its destination, exactly as `reg init`
+//! builds one, and renamed into place only once complete: a refused or interrupted clone leaves
+//! no registry behind, and never a half-made one.
+
+use crate::crypto::envelope::Unverified;
+use crate::crypto::keys::Fingerprint;
+use crate::format::entry::{Entry, EntryError};
+use crate::format::id::ObjectId;
+use crate::format::transfer::{ObjectKind, Reader, TransferError};
+use crate::repo::config::Config;
+use crate::repo::incoming::{ImportError, Receive, Receiver, Start};
+use crate::repo::ledger::{EntryProblem, Verified};
+use crate::repo::registry::{DOT_REGISTRY, OpenOptions, Registry, RegistryError};
+use crate::repo::store::Store;
+use crate::repo::trust::{self, Pin, PinStatus, Seen, TrustFile};
+use crate::state::{FORMAT_VERSION, State};
+use crate::util::encoding::to_canonical_vec;
+use crate::util::fsutil::{IoContext, fsync_dir};
+use std::fs;
+use std::io::Read;
+use std::path::Path;
+
+/// Whom a clone trusts: the root fingerprint given (`--trust`), else this host's pin of the
+/// registry the file carries, else nobody (the clone is refused, naming the root it would pin).
+fn trusted_root(
+    opts: &OpenOptions,
+    registry: &ObjectId,
+) -> Result<Option<Fingerprint>, RegistryError> {
+    if let Some(fp) = &opts.trust.explicit {
+        return Ok(Some(fp.clone()));
+    }
+    let file = TrustFile::load(&opts.trust.file)?;
+    Ok(file
+        .pins
+        .iter()
+        .find(|p| p.registry == *registry)
+        .map(|p| p.root.clone()))
+}
+
+impl Registry {
+    /// Makes a new registry in `parent/.registry` from the full transfer file `reader` reads,
+    /// verified from genesis against the root `opts` trusts, and pins it on this host.
+    pub fn clone_from<R: Read>(
+        mut reader: Reader<R>,
+        parent: &Path,
+        opts: &OpenOptions,
+    ) -> Result<(Registry, Verified<State>), ImportError> {
+        let dot = parent.join(DOT_REGISTRY);
+        if fs::symlink_metadata(&dot).is_ok() {
+            return Err(RegistryError::AlreadyExists(dot).into());
+        }
+        let header = reader.header().clone();
+        if let Some(base) = header.base {
+            return Err(ImportError::NotFull { base: base.seq });
+        }
+        let trusted = trusted_root(opts, &header.registry)?;
+        // Genesis: the first frame, checked by itself and against the trusted root.
+        let Some(frame) = reader.next_frame()? else {
+            return Err(TransferError::Frame {
+                index: 0,
+                detail: "the file holds no objects".into(),
+            }
+            .into());
+        };
+        if frame.kind != ObjectKind::Entry || frame.id != header.registry {
+            return Err(ImportError::Extra {
+                index: 0,
+                kind: frame.kind.name(),
+                id: frame.id,
+            });
+        }
+        let bytes = reader.read_body()?;
+        let (state, actor) = genesis(&header.registry, &bytes)?;
+        let root = match trusted {
+            Some(fp) if fp == actor => fp,
+            Some(fp) => {
+                return Err(RegistryError::from(trust::TrustError::RootMismatch {
+                    pinned: fp,
+                    found: actor,
+                    source_: if opts.trust.explicit.is_some() {
+                        "given with --trust".into()
+                    } else {
+                        format!("pinned in `{}`", opts.trust.file.display())
+                    },
+                })
+                .into());
+            }
+            None => {
+                return Err(ImportError::NoPin {
+                    registry: header.registry,
+                    root: actor,
+                });
+            }
+        };
+        fs::create_dir_all(parent).ctx("create directory", parent)?;
+        let staging = tempfile::Builder::new()
+            .prefix(".registry-clone-")
+            .tempdir_in(parent)
+            .ctx("create staging directory in", parent)?;
+        let s = staging.path();
+        crate::repo::registry::make_skeleton(s)?;
+
+        let store = Store::new(s);
+        store.put_bytes(&bytes)?;
+        let config = Config {
+            format_version: FORMAT_VERSION,
+            registry_id: header.registry,
+        };
+        fs::write(s.join("ledger"), format!("{}\n", header.registry))
+            .ctx("write", &s.join("ledger"))?;
+        fs::write(
+            s.join("config.json"),
+            to_canonical_vec(&config).map_err(RegistryError::from)?,
+        )
+        .ctx("write", &s.join("config.json"))?;
+
+        let staged_reg = Registry {
+            dot: s.to_path_buf(),
+            store,
+            config: config.clone(),
+            pin: PinStatus::Explicit(root.clone()),
+            root: root.clone(),
+            host: opts.trust.host.clone(),
+            floor: None,
+            lock_timeout: opts.lock_timeout,
+            clock: opts.clock.clone(),
+        };
+        let start = Start {
+            next: 1,
+            last_actor: Some(actor),
+        };
+        let ids = reader.entry_ids().to_vec();
+        let mut rx = Receiver::new(&staged_reg, &state, &header, ids, Receive::Stage, start);
+        while let Some(frame) = reader.next_frame()? {
+            rx.frame(&mut reader, frame)?;
+        }
+        let checkpoint = reader.checkpoint().to_vec();
+        let incoming = rx.finish(header.clone(), checkpoint, &[header.registry])?;
+        let state = write(&staged_reg, incoming)?;
+        crate::repo::registry::set_dir_mode(s)?;
+
+        // Only now, so that a refused clone changes nothing on this host either.
+        opts.trust
+            .host
+            .ensure_writable()
+            .map_err(RegistryError::from)?;
+        let kept = staging.keep();
+        fs::rename(&kept, &dot).ctx("rename into place", &dot)?;
+        fsync_dir(parent)?;
+        TrustFile::add_pin(
+            &opts.trust.file,
+            Pin {
+                path: trust::absolute(&dot).to_string_lossy().into_owned(),
+                registry: header.registry,
+                root: root.clone(),
+                floor: None,
+            },
+        )
+        .map_err(RegistryError::from)?;
+        let reg = Registry {
+            store: Store::new(&dot),
+            dot,
+            config,
+            pin: PinStatus::HostFile(root.clone()),
+            root,
+            host: opts.trust.host.clone(),
+            floor: None,
+            lock_timeout: opts.lock_timeout,
+            clock: opts.clock.clone(),
+        };
+        let seen = Seen {
+            head: state.head(),
+            seq: state.seq(),
+            state: state.hash(),
+            ledger: reg.ledger_digest(state.seq()),
+        };
+        reg.host
+            .record(reg.id(), &seen)
+            .map_err(RegistryError::from)?;
+        Ok((reg, Verified::new(state)))
+    }
+}
+
+/// Checks the genesis entry by itself (FORMAT.md §5.2): its position, and its signature by the
+/// root key it names; returns the state it starts and its signer.
+fn genesis(id: &ObjectId, bytes: &[u8]) -> Result<(State, Fingerprint), ImportError> {
+    let fail = |problem: EntryProblem| ImportError::Entry {
+        seq: 0,
+        id: *id,
+        problem,
+    };
+    let env = Unverified::parse(bytes)
+        .map_err(EntryError::from)
+        .map_err(|e| fail(e.into()))?;
+    let entry = Entry::from_envelope(&env).map_err(|e| fail(e.into()))?;
+    let h = &entry.header;
+    if h.seq != 0 || h.prev.is_some() || h.registry.is_some() {
+        return Err(fail(EntryProblem::Position(
+            "the first entry is not a genesis entry at position 0".into(),
+        )));
+    }
+    let (state, key) = State::from_genesis(*id, &entry).map_err(|e| fail(e.into()))?;
+    env.verify_single(&key).map_err(|e| fail(e.into()))?;
+    Ok((state, entry.header.actor))
+}
+
+/// Writes the verified history into the staging registry: objects, index, ledger, checkpoint,
+/// refs. Nothing is live until the staging directory is renamed into place.
+fn write(reg: &Registry, incoming: crate::repo::incoming::Incoming) -> Result<State, ImportError> {
+    let crate::repo::incoming::Incoming {
+        new_ids,
+        state,
+        checkpoint,
+        staged,
+        ..
+    } = incoming;
+    for (id, path) in staged {
+        reg.store.commit_path(path, &id)?;
+    }
+    let canonical = state.to_canonical();
+    fs::write(reg.dot.join("index/state.json"), &canonical)
+        .ctx("write", &reg.dot.join("index/state.json"))?;
+    let lines: String = new_ids.iter().map(|id| format!("{id}\n")).collect();
+    crate::util::fsutil::append_durably(&reg.dot.join("ledger"), lines.as_bytes())?;
+    fs::write(reg.dot.join("checkpoint"), &checkpoint).ctx("write", &reg.dot.join("checkpoint"))?;
+    crate::repo::refs::rewrite_all(&reg.dot, &state)?;
+    Ok(state)
+}
