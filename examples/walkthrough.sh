@@ -158,14 +158,30 @@ echo "$code"
   reg --registry usb-copy check --slot ransomware-classifier sample-model/model.safetensors
 )
 
-step "17. Someone with the medium flips one byte of a ledger entry: caught, and named"
+step "17. Site A moves on; the medium's site imports only what is new, from its own checkpoint"
+reg --registry site-a deprecate ransomware-detector@1.0.0 --reason "1.1 under evaluation" --key keys/operator.pem
+# The receiving site's checkpoint travels back on the medium: site A exports only what it lacks.
+echo '$ cp usb-copy/.registry/checkpoint site-b.checkpoint'
+cp usb-copy/.registry/checkpoint site-b.checkpoint
+reg --registry site-a export update-1.regx --since site-b.checkpoint
+reg export --verify update-1.regx
+(
+  export REG_TRUST_FILE="$work/host2/trust.json" REG_STATE_DIR="$work/host2/state"
+  reg --registry usb-copy import update-1.regx --dry-run
+  reg --registry usb-copy import update-1.regx
+  reg --registry usb-copy status
+  # The same file carried in again later: this site already has that history.
+  refused --registry usb-copy import update-1.regx
+)
+
+step "18. Someone with the medium flips one byte of a ledger entry: caught, and named"
 entry=$(sed -n 3p usb-copy/.registry/ledger)
 object="usb-copy/.registry/objects/${entry:0:2}/${entry:2}"
 chmod u+w "$object"
 printf 'X' | dd of="$object" bs=1 seek=40 conv=notrunc status=none
 refused --registry usb-copy ledger verify
 
-step "18. Someone replaces the whole registry with one of their own keys: the host pin refuses it"
+step "19. Someone replaces the whole registry with one of their own keys: the host pin refuses it"
 rm -rf usb-copy
 mkdir -p attacker && (cd attacker && "$REG_BIN" key gen evil-root.pem >/dev/null 2>&1 &&
   REG_TRUST_FILE="$work/attacker/trust.json" "$REG_BIN" init forged --root-key evil-root.pem >/dev/null)

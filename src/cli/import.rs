@@ -39,7 +39,7 @@ fn print(d: &Imported) -> CommandResult {
         "imported"
     };
     outln!(
-        "{verb} entries {} to {} (head {}): {total} new ({}), {} already here, {} new objects",
+        "{verb} entries {} to {} (head {}): {total} new ({}), {} already here, {} new object(s)",
         d.from_seq + 1,
         h.head.seq,
         h.head.head,
