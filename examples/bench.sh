@@ -130,6 +130,45 @@ hyperfine --style basic --runs "$runs" --warmup 1 --export-json gate.json \
   -n "b3sum" "$B3SUM big/weights.bin" >/dev/null
 row "reg check, ${mib} MiB file" "$(median gate.json 0)" "$(median gate.json 1)" "b3sum of the file" 1.25
 
+echo "== transfer: a new ${mib} MiB model carried to a replica holding $((10 * mib)) MiB of models"
+# Home site: ten other models of the same size, then a replica copy of it (its own host record,
+# as a copy at another site has), then the new model at home, exported since the replica's
+# checkpoint and imported there. Baseline: b3sum of the transfer file, the bytes carried.
+export REG_STATE_DIR="$work/host-state-home"
+cp -a template home
+for i in 0 1 2 3 4 5 6 7 8 9; do
+  make_model "filler-$i" "$mib"
+  "$REG" bundle pack "filler-$i" -o filler.tar --key pub.pem --name "filler-$i" --version 1.0.0 --type ML --use detection --description "benchmark filler" >/dev/null
+  "$REG" --registry home add filler.tar --key op.pem >/dev/null
+  rm -rf "filler-$i" filler.tar
+done
+cp -a home replica-t
+cp -a "$REG_STATE_DIR" host-state-replica-t
+"$REG" --registry home add big.tar --key op.pem >/dev/null
+hyperfine --style basic --runs "$runs" --prepare "rm -f inc.regx" --export-json export.json \
+  -n "reg export" "$REG --registry home export inc.regx --since replica-t/.registry/checkpoint" >/dev/null
+[ -f inc.regx ] || "$REG" --registry home export inc.regx --since replica-t/.registry/checkpoint >/dev/null
+# Each import starts from the same replica: objects hard-linked (they are immutable), the files
+# an import changes copied, and the replica's own host record reset with it.
+replica_fresh='chmod -R u+w replica 2>/dev/null; rm -rf replica host-state-replica; cp -al replica-t replica; for f in ledger checkpoint lock index/state.json; do rm -f replica/.registry/$f; cp replica-t/.registry/$f replica/.registry/$f; done; cp -a host-state-replica-t host-state-replica; sync'
+hyperfine --style basic --runs "$runs" --prepare "$replica_fresh" --export-json import.json \
+  -n "reg import" "REG_STATE_DIR=$work/host-state-replica $REG --registry replica import inc.regx" \
+  -n "b3sum" "$B3SUM inc.regx" \
+  -n "b3sum + cp + sync" "$B3SUM inc.regx && cp inc.regx G && sync G" >/dev/null
+hyperfine --style basic --runs "$runs" --warmup 1 --export-json transfer-b3.json -n "b3sum" "$B3SUM inc.regx" >/dev/null
+transfer_mib=$(( $(stat -c %s inc.regx) / 1024 / 1024 ))
+row "reg export, ${transfer_mib} MiB transfer" "$(median export.json 0)" "$(median transfer-b3.json 0)" "b3sum of the transfer" 1.3
+row "reg import, ${transfer_mib} MiB into $((10 * mib)) MiB" "$(median import.json 0)" "$(median import.json 1)" "b3sum of the transfer" 1.3
+row "reg import, ${transfer_mib} MiB into $((10 * mib)) MiB" "$(median import.json 0)" "$(median import.json 2)" "b3sum + cp + sync"
+# What one import reads, from its system calls: about the transfer, not the replica's store.
+sh -c "$replica_fresh"
+REG_STATE_DIR="$work/host-state-replica" strace -f -qq -e trace=read,pread64,readv -e signal=none -o reads.txt \
+  "$REG" --registry replica import inc.regx >/dev/null
+read_mib=$(awk '{ n = $NF; if (n ~ /^[0-9]+$/) s += n } END { printf "%.0f", s / 1048576 }' reads.txt)
+store_mib=$(du -sm replica-t/.registry/objects | cut -f1)
+transfer_line="reg import read ${read_mib} MiB for a ${transfer_mib} MiB transfer into a replica whose store holds ${store_mib} MiB (target: about the transfer)"
+export REG_STATE_DIR="$work/host-state-add"
+
 echo "== metadata at ${models} models / ${entries} ledger entries (built through batch commits)"
 export REG_STATE_DIR="$work/host-state"
 "$SCALE" big-registry "$models" "$entries"
@@ -169,6 +208,7 @@ printf '%s\n' "${rows[@]}"
 echo
 mem_verdict=$(python3 -c "print('met' if $big_kib <= 1.25 * $small_kib else 'MISSED')")
 echo "peak RSS of reg add: 64 MiB model ${small_kib} KiB, ${mib} MiB model ${big_kib} KiB (target: no growth with size): ${mem_verdict}"
+echo "$transfer_line"
 echo
 echo "| command at ${models} models | median | target | verdict |"
 echo "| --- | --- | --- | --- |"

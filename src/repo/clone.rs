@@ -134,8 +134,10 @@ impl Registry {
         };
         let ids = reader.entry_ids().to_vec();
         let mut rx = Receiver::new(&staged_reg, &state, &header, ids, Receive::Stage, start);
+        let task = crate::util::progress::task("cloning", Some(header.bytes));
         while let Some(frame) = reader.next_frame()? {
             rx.frame(&mut reader, frame)?;
+            task.advance(frame.len);
         }
         let checkpoint = reader.checkpoint().to_vec();
         let incoming = rx.finish(header.clone(), checkpoint, &[header.registry])?;

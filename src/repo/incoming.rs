@@ -262,8 +262,10 @@ impl Transaction<'_> {
             mode,
             start,
         );
+        let task = crate::util::progress::task("importing", Some(header.bytes));
         while let Some(frame) = reader.next_frame()? {
             rx.frame(&mut reader, frame)?;
+            task.advance(frame.len);
         }
         let checkpoint = reader.checkpoint().to_vec();
         rx.finish(header, checkpoint, &local_ids)
