@@ -106,8 +106,13 @@ fn from_registry(src: &Path, dest: &Path, opts: &OpenOptions) -> Result<Made, Cl
             .map_err(ImportError::from)
             .and_then(|reader| Registry::clone_from(reader, dest, opts));
         let exported = exporter.join().expect("the export thread does not panic");
-        // A failed export shows as a cut-short file to the clone: report the export's reason.
-        exported?;
-        Ok(cloned?)
+        match (cloned, exported) {
+            (Ok(made), Ok(_)) => Ok(made),
+            // A failed export shows as a cut-short file to the clone: report the export's reason.
+            (Err(ImportError::Transfer(_)), Err(e)) => Err(e.into()),
+            // A clone that stopped reading (a refusal) breaks the export's pipe: report the clone's.
+            (Err(e), _) => Err(e.into()),
+            (Ok(_), Err(e)) => Err(e.into()),
+        }
     })
 }

@@ -56,84 +56,26 @@ impl Registry {
         if let Some(base) = header.base {
             return Err(ImportError::NotFull { base: base.seq });
         }
-        let trusted = trusted_root(opts, &header.registry)?;
-        // Genesis: the first frame, checked by itself and against the trusted root.
-        let Some(frame) = reader.next_frame()? else {
-            return Err(TransferError::Frame {
-                index: 0,
-                detail: "the file holds no objects".into(),
-            }
-            .into());
-        };
-        if frame.kind != ObjectKind::Entry || frame.id != header.registry {
-            return Err(ImportError::Extra {
-                index: 0,
-                kind: frame.kind.name(),
-                id: frame.id,
-            });
-        }
-        let bytes = reader.read_body()?;
-        let (state, actor) = genesis(&header.registry, &bytes)?;
-        let root = match trusted {
-            Some(fp) if fp == actor => fp,
-            Some(fp) => {
-                return Err(RegistryError::from(trust::TrustError::RootMismatch {
-                    pinned: fp,
-                    found: actor,
-                    source_: if opts.trust.explicit.is_some() {
-                        "given with --trust".into()
-                    } else {
-                        format!("pinned in `{}`", opts.trust.file.display())
-                    },
-                })
-                .into());
-            }
-            None => {
-                return Err(ImportError::NoPin {
-                    registry: header.registry,
-                    root: actor,
-                });
-            }
-        };
+        let first = first_entry(&mut reader, &header, opts)?;
         fs::create_dir_all(parent).ctx("create directory", parent)?;
         let staging = tempfile::Builder::new()
             .prefix(".registry-clone-")
             .tempdir_in(parent)
             .ctx("create staging directory in", parent)?;
-        let s = staging.path();
-        crate::repo::registry::make_skeleton(s)?;
-
-        let store = Store::new(s);
-        store.put_bytes(&bytes)?;
-        let config = Config {
-            format_version: FORMAT_VERSION,
-            registry_id: header.registry,
-        };
-        fs::write(s.join("ledger"), format!("{}\n", header.registry))
-            .ctx("write", &s.join("ledger"))?;
-        fs::write(
-            s.join("config.json"),
-            to_canonical_vec(&config).map_err(RegistryError::from)?,
-        )
-        .ctx("write", &s.join("config.json"))?;
-
-        let staged_reg = Registry {
-            dot: s.to_path_buf(),
-            store,
-            config: config.clone(),
-            pin: PinStatus::Explicit(root.clone()),
-            root: root.clone(),
-            host: opts.trust.host.clone(),
-            floor: None,
-            lock_timeout: opts.lock_timeout,
-            clock: opts.clock.clone(),
-        };
+        let staged_reg = staging_registry(staging.path(), &first, &header, opts)?;
         let start = Start {
             next: 1,
-            last_actor: Some(actor),
+            last_actor: Some(first.root.clone()),
         };
         let ids = reader.entry_ids().to_vec();
-        let mut rx = Receiver::new(&staged_reg, &state, &header, ids, Receive::Stage, start);
+        let mut rx = Receiver::new(
+            &staged_reg,
+            &first.state,
+            &header,
+            ids,
+            Receive::Stage,
+            start,
+        );
         let task = crate::util::progress::task("cloning", Some(header.bytes));
         while let Some(frame) = reader.next_frame()? {
             rx.frame(&mut reader, frame)?;
@@ -142,37 +84,8 @@ impl Registry {
         let checkpoint = reader.checkpoint().to_vec();
         let incoming = rx.finish(header.clone(), checkpoint, &[header.registry])?;
         let state = write(&staged_reg, incoming)?;
-        crate::repo::registry::set_dir_mode(s)?;
-
-        // Only now, so that a refused clone changes nothing on this host either.
-        opts.trust
-            .host
-            .ensure_writable()
-            .map_err(RegistryError::from)?;
-        let kept = staging.keep();
-        fs::rename(&kept, &dot).ctx("rename into place", &dot)?;
-        fsync_dir(parent)?;
-        TrustFile::add_pin(
-            &opts.trust.file,
-            Pin {
-                path: trust::absolute(&dot).to_string_lossy().into_owned(),
-                registry: header.registry,
-                root: root.clone(),
-                floor: None,
-            },
-        )
-        .map_err(RegistryError::from)?;
-        let reg = Registry {
-            store: Store::new(&dot),
-            dot,
-            config,
-            pin: PinStatus::HostFile(root.clone()),
-            root,
-            host: opts.trust.host.clone(),
-            floor: None,
-            lock_timeout: opts.lock_timeout,
-            clock: opts.clock.clone(),
-        };
+        crate::repo::registry::set_dir_mode(staging.path())?;
+        let reg = install(staging, &dot, staged_reg, opts)?;
         let seen = Seen {
             head: state.head(),
             seq: state.seq(),
@@ -184,6 +97,130 @@ impl Registry {
             .map_err(RegistryError::from)?;
         Ok((reg, Verified::new(state)))
     }
+}
+
+/// The genesis entry, checked, and the trusted root it is signed by.
+struct First {
+    bytes: Vec<u8>,
+    state: State,
+    root: Fingerprint,
+}
+
+/// Reads the first frame, which must be the genesis entry the header names, checks it by itself
+/// and checks its signer is the root this host trusts (`--trust`, else its pin of the registry);
+/// without one, refuses naming the root the medium claims.
+fn first_entry<R: Read>(
+    reader: &mut Reader<R>,
+    header: &crate::format::transfer::Header,
+    opts: &OpenOptions,
+) -> Result<First, ImportError> {
+    let trusted = trusted_root(opts, &header.registry)?;
+    let Some(frame) = reader.next_frame()? else {
+        return Err(TransferError::Frame {
+            index: 0,
+            detail: "the file holds no objects".into(),
+        }
+        .into());
+    };
+    if frame.kind != ObjectKind::Entry || frame.id != header.registry {
+        return Err(ImportError::Extra {
+            index: 0,
+            kind: frame.kind.name(),
+            id: frame.id,
+        });
+    }
+    let bytes = reader.read_body()?;
+    let (state, actor) = genesis(&header.registry, &bytes)?;
+    match trusted {
+        Some(fp) if fp == actor => Ok(First {
+            bytes,
+            state,
+            root: fp,
+        }),
+        Some(fp) => Err(RegistryError::from(trust::TrustError::RootMismatch {
+            pinned: fp,
+            found: actor,
+            source_: if opts.trust.explicit.is_some() {
+                "given with --trust".into()
+            } else {
+                format!("pinned in `{}`", opts.trust.file.display())
+            },
+        })
+        .into()),
+        None => Err(ImportError::NoPin {
+            registry: header.registry,
+            root: actor,
+        }),
+    }
+}
+
+/// A registry in the staging directory `s` holding the genesis entry: its skeleton, the genesis
+/// object, a one-line ledger and its config. The rest is received into it.
+fn staging_registry(
+    s: &Path,
+    first: &First,
+    header: &crate::format::transfer::Header,
+    opts: &OpenOptions,
+) -> Result<Registry, ImportError> {
+    crate::repo::registry::make_skeleton(s)?;
+    let store = Store::new(s);
+    store.put_bytes(&first.bytes)?;
+    let config = Config {
+        format_version: FORMAT_VERSION,
+        registry_id: header.registry,
+    };
+    fs::write(s.join("ledger"), format!("{}\n", header.registry))
+        .ctx("write", &s.join("ledger"))?;
+    fs::write(
+        s.join("config.json"),
+        to_canonical_vec(&config).map_err(RegistryError::from)?,
+    )
+    .ctx("write", &s.join("config.json"))?;
+    Ok(Registry {
+        dot: s.to_path_buf(),
+        store,
+        config,
+        pin: PinStatus::Explicit(first.root.clone()),
+        root: first.root.clone(),
+        host: opts.trust.host.clone(),
+        floor: None,
+        lock_timeout: opts.lock_timeout,
+        clock: opts.clock.clone(),
+    })
+}
+
+/// Renames the complete staging registry into place at `dot` and pins it on this host.
+fn install(
+    staging: tempfile::TempDir,
+    dot: &Path,
+    staged: Registry,
+    opts: &OpenOptions,
+) -> Result<Registry, ImportError> {
+    // Only now, so that a refused clone changes nothing on this host either.
+    opts.trust
+        .host
+        .ensure_writable()
+        .map_err(RegistryError::from)?;
+    let parent = dot.parent().unwrap_or(Path::new("."));
+    let kept = staging.keep();
+    fs::rename(&kept, dot).ctx("rename into place", dot)?;
+    fsync_dir(parent)?;
+    TrustFile::add_pin(
+        &opts.trust.file,
+        Pin {
+            path: trust::absolute(dot).to_string_lossy().into_owned(),
+            registry: staged.config.registry_id,
+            root: staged.root.clone(),
+            floor: None,
+        },
+    )
+    .map_err(RegistryError::from)?;
+    Ok(Registry {
+        store: Store::new(dot),
+        dot: dot.to_path_buf(),
+        pin: PinStatus::HostFile(staged.root.clone()),
+        ..staged
+    })
 }
 
 /// Checks the genesis entry by itself (FORMAT.md §5.2): its position, and its signature by the
