@@ -42,6 +42,7 @@ mod policy;
 mod progress;
 mod recipients;
 mod renew;
+mod repair;
 mod sanitize;
 mod secrets;
 mod show;
@@ -116,6 +117,7 @@ enum Command {
     Verify(verify::VerifyArgs),
     Checkout(verify::CheckoutArgs),
     Export(export::Args),
+    Repair(repair::Args),
     #[command(subcommand)]
     Drift(drift::DriftCommand),
     Gc(gc::GcArgs),
@@ -239,6 +241,7 @@ fn dispatch(ctx: &Context, command: Command) -> CommandResult<ExitCode> {
         Command::Verify(a) => verify::verify(ctx, a),
         Command::Checkout(a) => verify::checkout(ctx, a),
         Command::Export(a) => export::run(ctx, a),
+        Command::Repair(a) => repair::run(ctx, a),
         Command::Drift(c) => drift::run(ctx, c),
         Command::Gc(a) => gc::gc(ctx, a),
         Command::Completions(a) => docs::completions(a),

@@ -10,3 +10,4 @@ pub mod export;
 pub mod gc;
 pub mod keys;
 pub mod lifecycle;
+pub mod repair;

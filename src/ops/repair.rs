@@ -1,0 +1,656 @@
+//! `reg repair --from SRC`: puts back damaged objects of the local store from a second registry
+//! or a transfer file (FORMAT.md §11.12).
+//!
+//! Content addressing is the proof: bytes whose BLAKE3 is X can only be object X, so nothing in
+//! SRC is trusted (it need not be pinned or verified) and every byte taken from it is hashed as
+//! it is staged. What must be decided is which ids may be restored, and only ids the local
+//! registry names are: the genesis `config.json` names, the entries the local `ledger` lists up
+//! to the local checkpoint and the records their `add`s name (the replay reads both), then,
+//! once the local ledger verifies as every command verifies it, the records and artifacts the
+//! verified entries reach (the set gc keeps). Only object files change: the ledger, checkpoint,
+//! config, index and refs are never written, and nothing is removed.
+
+use crate::format::entry::Body;
+use crate::format::id::ObjectId;
+use crate::format::transfer::{self, MAGIC, ObjectKind, TransferError};
+use crate::repo::layout::OBJECTS;
+use crate::repo::ledger;
+use crate::repo::reach::{Why, reachable};
+use crate::repo::registry::{Config, DOT_REGISTRY, OpenOptions, Registry, RegistryError};
+use crate::repo::store::{Staged, Store, StoreError};
+use crate::util::encoding::from_canonical_slice;
+use crate::util::fsutil::{IoContext, IoError, describe, open_regular, read_small};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// How a local object is damaged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Damage {
+    /// Nothing at its name.
+    Missing,
+    /// Its bytes no longer hash to its name.
+    Corrupt,
+    /// A link, a directory or a special file at its name.
+    NotAFile,
+}
+
+impl Damage {
+    /// How the report names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Damage::Missing => "missing",
+            Damage::Corrupt => "corrupt",
+            Damage::NotAFile => "not a regular file",
+        }
+    }
+}
+
+/// A damaged object the local registry names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damaged {
+    /// What the ledger names it as.
+    pub kind: ObjectKind,
+    /// Its id.
+    pub id: ObjectId,
+    /// What is wrong with it.
+    pub damage: Damage,
+}
+
+/// A damaged object that stays damaged, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unrepaired {
+    /// The object.
+    pub object: Damaged,
+    /// Why it was not restored (SRC does not hold it intact, or its place cannot take it).
+    pub reason: String,
+}
+
+/// What SRC is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// A second copy of this registry.
+    Registry,
+    /// A transfer file written by `reg export`.
+    Transfer,
+}
+
+/// What a repair did (or, with `dry_run`, would do).
+#[derive(Debug, Clone)]
+pub struct Repaired {
+    /// What SRC was.
+    pub source: SourceKind,
+    /// Whether nothing was changed.
+    pub dry_run: bool,
+    /// The objects restored from SRC (with `dry_run`: that SRC holds intact), in the order
+    /// restored: entries, records, artifacts.
+    pub restored: Vec<Damaged>,
+    /// Damaged objects left as they were.
+    pub unrepaired: Vec<Unrepaired>,
+    /// Why the records and artifacts the ledger reaches were not examined (the ledger did not
+    /// verify, or a dry run would first have had to restore entries or records); `None` when
+    /// they were.
+    pub unverified: Option<String>,
+    /// How many named objects were checked (hashed) in the local store.
+    pub checked: u64,
+}
+
+impl Repaired {
+    /// Ok when every damaged object the registry names was restored (or would be), and the
+    /// whole ledger was examined; otherwise the error saying what is left.
+    pub fn finish(&self) -> Result<(), RepairError> {
+        if let Some(reason) = &self.unverified {
+            return Err(if self.dry_run {
+                RepairError::DryRunStopped(reason.clone())
+            } else {
+                RepairError::Unverified(reason.clone())
+            });
+        }
+        if !self.unrepaired.is_empty() {
+            return Err(RepairError::Incomplete {
+                left: self.unrepaired.len(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Errors of `reg repair`.
+#[derive(Debug, thiserror::Error)]
+pub enum RepairError {
+    /// The local registry failed to open, lock or read.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// SRC is neither a registry nor a transfer file.
+    #[error("`{path}` is not a registry or a transfer file: {detail}")]
+    Source {
+        /// SRC.
+        path: PathBuf,
+        /// Why not.
+        detail: String,
+    },
+    /// SRC holds another registry's objects.
+    #[error(
+        "`{path}` holds registry {theirs}, not this registry ({ours}): another registry's objects are never taken"
+    )]
+    Foreign {
+        /// SRC.
+        path: PathBuf,
+        /// The registry SRC names.
+        theirs: ObjectId,
+        /// This registry.
+        ours: ObjectId,
+    },
+    /// The transfer file's preamble could not be read.
+    #[error("transfer file `{path}`: {source}")]
+    Transfer {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        #[source]
+        source: TransferError,
+    },
+    /// Some damaged objects stay damaged.
+    #[error("{left} damaged object(s) could not be repaired from this source")]
+    Incomplete {
+        /// How many.
+        left: usize,
+    },
+    /// The ledger did not verify, so what it reaches was not examined.
+    #[error("the records and artifacts were not examined: {0}")]
+    Unverified(String),
+    /// A dry run cannot verify the ledger without restoring the entries or records it lists.
+    #[error("the dry run stopped before the records and artifacts: {0}")]
+    DryRunStopped(String),
+    /// I/O failed.
+    #[error(transparent)]
+    Io(#[from] IoError),
+}
+
+impl From<StoreError> for RepairError {
+    fn from(e: StoreError) -> Self {
+        RepairError::Registry(e.into())
+    }
+}
+
+/// Restores the damaged objects of the registry at `dot` (its `.registry` directory) from
+/// `from` (FORMAT.md §11.12); with `dry_run`, only says what it would restore.
+pub fn repair(
+    dot: &Path,
+    opts: &OpenOptions,
+    from: &Path,
+    dry_run: bool,
+) -> Result<Repaired, RepairError> {
+    let mut run = Run {
+        src: None,
+        from: from.to_path_buf(),
+        dry_run,
+        out: Repaired {
+            source: SourceKind::Registry,
+            dry_run,
+            restored: Vec::new(),
+            unrepaired: Vec::new(),
+            unverified: None,
+            checked: 0,
+        },
+    };
+    let reg = match Registry::open(dot, opts) {
+        Ok(reg) => reg,
+        Err(e) => {
+            // The one damage that stops the open: the genesis object config.json names, which
+            // the pin check reads. Restored first; nothing else happens unless the open passes.
+            let Some(genesis) = damaged_genesis(dot) else {
+                return Err(e.into());
+            };
+            let store = Store::new(dot);
+            run.restore(&store, &genesis.1, vec![genesis.0])?;
+            if !run.out.restored.iter().any(|d| d.id == genesis.1) || dry_run {
+                run.out.unverified = Some(format!(
+                    "the registry cannot be opened until its genesis entry {} is restored",
+                    genesis.1
+                ));
+                return Ok(run.out);
+            }
+            Registry::open(dot, opts)?
+        }
+    };
+    let _lock = reg.lock()?;
+    let store = reg.store().clone();
+    let ours = *reg.id();
+    // Step 1: the entries the ledger file lists up to the checkpoint, and genesis.
+    let (_, cp) = ledger::read_checkpoint(&dot.join("checkpoint")).map_err(RegistryError::from)?;
+    let (ids, _) = ledger::read_ids(&dot.join("ledger")).map_err(RegistryError::from)?;
+    let mut entries: Vec<ObjectId> = vec![ours];
+    entries.extend(ids.iter().take(cp.seq.saturating_add(1) as usize).copied());
+    let mut seen = BTreeSet::new();
+    entries.retain(|id| seen.insert(*id));
+    let damaged = run.survey(&store, entries.iter().map(|id| (ObjectKind::Entry, *id)))?;
+    run.restore(&store, &ours, damaged)?;
+    // Step 2: the records their adds name (the replay reads them).
+    let mut records = Vec::new();
+    for id in &entries {
+        if let Ok(entry) = ledger::read_entry(&store, id)
+            && let Body::Add(a) = &entry.body
+            && seen.insert(a.record)
+        {
+            records.push((ObjectKind::Record, a.record));
+        }
+    }
+    let damaged = run.survey(&store, records)?;
+    run.restore(&store, &ours, damaged)?;
+    if dry_run && !run.out.restored.is_empty() {
+        run.out.unverified = Some(
+            "the ledger can be verified only once the entries and records above are restored"
+                .into(),
+        );
+        return Ok(run.out);
+    }
+    // Step 3: verify the ledger as every command does, then what its verified entries reach.
+    let mut verified = Vec::new();
+    let replay = match reg.verify(&mut |v| verified.push(v.id)) {
+        Ok(r) => r,
+        Err(e) => {
+            run.out.unverified = Some(e.to_string());
+            return Ok(run.out);
+        }
+    };
+    reg.record(&replay.checkpoint)?;
+    let reach = reachable(verified.iter().copied(), &replay.state);
+    let rest = reach.needed.iter().filter_map(|(id, why)| {
+        let kind = match why {
+            Why::Entry => return None,
+            Why::Record(_) => ObjectKind::Record,
+            Why::Artifact(_) => ObjectKind::Artifact,
+        };
+        seen.insert(*id).then_some((kind, *id))
+    });
+    let mut damaged = run.survey(&store, rest.collect::<Vec<_>>())?;
+    // Records first, then artifacts: the order a transfer file holds them in.
+    damaged.sort_by_key(|d| d.kind != ObjectKind::Record);
+    run.restore(&store, &ours, damaged)?;
+    Ok(run.out)
+}
+
+/// The genesis object `config.json` names, with its damage, when it is damaged.
+fn damaged_genesis(dot: &Path) -> Option<(Damaged, ObjectId)> {
+    let bytes = read_small(&dot.join("config.json"), 64 * 1024).ok()?;
+    let config: Config = from_canonical_slice(&bytes).ok()?;
+    let id = config.registry_id;
+    let damage = damage_of(&Store::new(dot), &id).ok()??;
+    Some((
+        Damaged {
+            kind: ObjectKind::Entry,
+            id,
+            damage,
+        },
+        id,
+    ))
+}
+
+/// What is wrong with object `id` in `store`, if anything (it is hashed in full).
+fn damage_of(store: &Store, id: &ObjectId) -> Result<Option<Damage>, RepairError> {
+    match store.copy_verified(id, &mut io::sink()) {
+        Ok(_) => Ok(None),
+        Err(StoreError::Missing(_)) => Ok(Some(Damage::Missing)),
+        Err(StoreError::Corrupt { .. }) => Ok(Some(Damage::Corrupt)),
+        Err(StoreError::NotAFile(_)) => Ok(Some(Damage::NotAFile)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// One repair in progress.
+struct Run {
+    /// SRC, opened at its first use (a registry with nothing damaged never reads it).
+    src: Option<Source>,
+    from: PathBuf,
+    dry_run: bool,
+    out: Repaired,
+}
+
+impl Run {
+    /// The damaged objects among `objects`.
+    fn survey(
+        &mut self,
+        store: &Store,
+        objects: impl IntoIterator<Item = (ObjectKind, ObjectId)>,
+    ) -> Result<Vec<Damaged>, RepairError> {
+        let mut out = Vec::new();
+        for (kind, id) in objects {
+            self.out.checked += 1;
+            if let Some(damage) = damage_of(store, &id)? {
+                out.push(Damaged { kind, id, damage });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Restores `damaged` from SRC, each object only after its bytes hashed to its id.
+    fn restore(
+        &mut self,
+        store: &Store,
+        ours: &ObjectId,
+        damaged: Vec<Damaged>,
+    ) -> Result<(), RepairError> {
+        if damaged.is_empty() {
+            return Ok(());
+        }
+        let mut wanted = BTreeMap::new();
+        for d in damaged {
+            match placeable(store, &d.id) {
+                Ok(()) => {
+                    wanted.insert(d.id, d);
+                }
+                Err(reason) => self.out.unrepaired.push(Unrepaired { object: d, reason }),
+            }
+        }
+        if self.src.is_none() {
+            let src = Source::open(&self.from, ours)?;
+            self.out.source = src.kind();
+            self.src = Some(src);
+        }
+        let src = self.src.as_ref().expect("opened above");
+        let stage = (!self.dry_run).then_some(store);
+        let mut got = Vec::new();
+        let reasons = src.fetch(stage, &wanted, &mut |id, staged| {
+            got.push((id, staged));
+            Ok(())
+        })?;
+        for (id, staged) in got {
+            let d = wanted.remove(&id).expect("only wanted ids are fetched");
+            if let Some(staged) = staged {
+                if staged.id() != id {
+                    // stage_from hashed the bytes itself: never restore what is not the object.
+                    self.out.unrepaired.push(Unrepaired {
+                        object: d,
+                        reason: format!("SRC's bytes hash to {}", staged.id()),
+                    });
+                    continue;
+                }
+                if !store.restore(staged)? {
+                    continue; // intact again meanwhile: nothing to do
+                }
+            }
+            self.out.restored.push(d);
+        }
+        for (id, d) in wanted {
+            let reason = reasons
+                .get(&id)
+                .cloned()
+                .unwrap_or_else(|| "SRC does not hold it".into());
+            self.out.unrepaired.push(Unrepaired { object: d, reason });
+        }
+        Ok(())
+    }
+}
+
+/// Whether object `id`'s place can take a restored file: its fan-out directory is a directory
+/// (or absent), never a link, and no directory sits at its name (a rename cannot replace one;
+/// fsck names it, a person removes it).
+fn placeable(store: &Store, id: &ObjectId) -> Result<(), String> {
+    let path = store.path(id);
+    if let Some(fan) = path.parent()
+        && let Ok(m) = std::fs::symlink_metadata(fan)
+        && !m.is_dir()
+    {
+        return Err(format!(
+            "its fan-out directory `{}` is {}, not a directory",
+            fan.display(),
+            describe(&m.file_type())
+        ));
+    }
+    if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+        return Err(format!(
+            "a directory is in its place (`{}`); remove it first",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+/// SRC: a second copy of the registry, or a transfer file.
+enum Source {
+    Registry { dot: PathBuf, store: Store },
+    Transfer { path: PathBuf },
+}
+
+/// Called with each wanted object SRC holds intact: staged (or `None` in a dry run).
+type Found<'a> = dyn FnMut(ObjectId, Option<Staged>) -> Result<(), RepairError> + 'a;
+
+impl Source {
+    /// Opens SRC and checks it holds this registry (`ours`): a transfer file by its magic and
+    /// header, a registry by its `config.json`. Nothing in SRC is followed through a link.
+    fn open(from: &Path, ours: &ObjectId) -> Result<Source, RepairError> {
+        let bad = |detail: String| RepairError::Source {
+            path: from.to_path_buf(),
+            detail,
+        };
+        let meta = std::fs::symlink_metadata(from).ctx("read", from)?;
+        if meta.is_file() {
+            let mut file = open_regular(from)?;
+            let mut magic = [0u8; MAGIC.len()];
+            let n = read_up_to(&mut file, &mut magic).ctx("read", from)?;
+            if n < magic.len() || magic != *MAGIC {
+                return Err(bad(
+                    "a file that does not start with the transfer magic".into()
+                ));
+            }
+            let header = Self::reader(from)?.header().clone();
+            if header.registry != *ours {
+                return Err(RepairError::Foreign {
+                    path: from.to_path_buf(),
+                    theirs: header.registry,
+                    ours: *ours,
+                });
+            }
+            return Ok(Source::Transfer {
+                path: from.to_path_buf(),
+            });
+        }
+        if !meta.is_dir() {
+            return Err(bad(describe(&meta.file_type()).to_string()));
+        }
+        let dot = if from.file_name().is_some_and(|n| n == DOT_REGISTRY) {
+            from.to_path_buf()
+        } else {
+            from.join(DOT_REGISTRY)
+        };
+        for dir in [dot.clone(), dot.join(OBJECTS)] {
+            match std::fs::symlink_metadata(&dir) {
+                Ok(m) if m.is_dir() => {}
+                Ok(m) => {
+                    return Err(bad(format!(
+                        "`{}` is {}, not a directory (links are not followed)",
+                        dir.display(),
+                        describe(&m.file_type())
+                    )));
+                }
+                Err(_) => return Err(bad(format!("no `{}` directory", dir.display()))),
+            }
+        }
+        let config = dot.join("config.json");
+        let theirs = read_small(&config, 64 * 1024)
+            .map_err(|e| bad(e.to_string()))
+            .and_then(|b| {
+                from_canonical_slice::<Config>(&b)
+                    .map_err(|e| bad(format!("`{}`: {e}", config.display())))
+            })?
+            .registry_id;
+        if theirs != *ours {
+            return Err(RepairError::Foreign {
+                path: from.to_path_buf(),
+                theirs,
+                ours: *ours,
+            });
+        }
+        let store = Store::new(&dot);
+        Ok(Source::Registry { dot, store })
+    }
+
+    fn kind(&self) -> SourceKind {
+        match self {
+            Source::Registry { .. } => SourceKind::Registry,
+            Source::Transfer { .. } => SourceKind::Transfer,
+        }
+    }
+
+    /// The transfer file at `path`, its preamble read and checked.
+    fn reader(path: &Path) -> Result<transfer::Reader<io::BufReader<std::fs::File>>, RepairError> {
+        let file = open_regular(path)?;
+        transfer::Reader::open(io::BufReader::new(file)).map_err(|source| RepairError::Transfer {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// Hands every wanted object SRC holds intact to `found`, staged in `stage` (none: a dry
+    /// run, which only checks the bytes); returns, for wanted objects it does not hold intact,
+    /// why, when there is more to say than that it does not hold them.
+    fn fetch(
+        &self,
+        stage: Option<&Store>,
+        wanted: &BTreeMap<ObjectId, Damaged>,
+        found: &mut Found<'_>,
+    ) -> Result<BTreeMap<ObjectId, String>, RepairError> {
+        match self {
+            Source::Registry { dot, store } => fetch_registry(dot, store, stage, wanted, found),
+            Source::Transfer { path } => {
+                let reader = Self::reader(path)?;
+                fetch_transfer(reader, stage, wanted, found)
+            }
+        }
+    }
+}
+
+/// Reads into `buf` until it is full or the input ends; returns how much was read.
+fn read_up_to(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Copies what `fill` writes into a staging file of `stage`, or only through it in a dry run.
+fn take<E>(
+    stage: Option<&Store>,
+    fill: impl FnOnce(&mut dyn Write) -> Result<(), E>,
+) -> Result<Result<Option<Staged>, E>, RepairError> {
+    Ok(match stage {
+        None => fill(&mut io::sink()).map(|()| None),
+        Some(store) => store.stage_from(fill)?.map(Some),
+    })
+}
+
+/// Each wanted object from another copy of the registry, read with the store's verified copy
+/// (never through a link at its name or at its fan-out directory).
+fn fetch_registry(
+    dot: &Path,
+    src: &Store,
+    stage: Option<&Store>,
+    wanted: &BTreeMap<ObjectId, Damaged>,
+    found: &mut Found<'_>,
+) -> Result<BTreeMap<ObjectId, String>, RepairError> {
+    let mut why = BTreeMap::new();
+    for id in wanted.keys() {
+        let path = src.path(id);
+        if let Some(fan) = path.parent()
+            && let Ok(m) = std::fs::symlink_metadata(fan)
+            && !m.is_dir()
+        {
+            why.insert(
+                *id,
+                format!(
+                    "in SRC its fan-out directory is {} (not followed)",
+                    describe(&m.file_type())
+                ),
+            );
+            continue;
+        }
+        match take(stage, |w| src.copy_verified(id, w).map(|_| ()))? {
+            Ok(staged) => found(*id, staged)?,
+            Err(StoreError::Missing(_)) => {}
+            Err(StoreError::Corrupt { actual, .. }) => {
+                why.insert(
+                    *id,
+                    format!("SRC's copy is corrupt too (its bytes hash to {actual})"),
+                );
+            }
+            Err(StoreError::NotAFile(_)) => {
+                why.insert(
+                    *id,
+                    "SRC holds a link or special file in its place (not followed)".into(),
+                );
+            }
+            Err(e) => {
+                why.insert(
+                    *id,
+                    format!("reading it in `{}` failed: {e}", dot.display()),
+                );
+            }
+        }
+    }
+    Ok(why)
+}
+
+/// Each wanted object from a transfer file, streamed once, each frame hashed as it passes; the
+/// pass stops once every wanted object was seen. A frame that does not hash to its id is a
+/// corrupt copy (the rest is still read); a file that breaks off or breaks the format ends the
+/// pass, and what it did not reach is reported with why.
+fn fetch_transfer<R: Read>(
+    mut r: transfer::Reader<R>,
+    stage: Option<&Store>,
+    wanted: &BTreeMap<ObjectId, Damaged>,
+    found: &mut Found<'_>,
+) -> Result<BTreeMap<ObjectId, String>, RepairError> {
+    let mut why = BTreeMap::new();
+    let mut left: BTreeSet<ObjectId> = wanted.keys().copied().collect();
+    while !left.is_empty() {
+        let frame = match r.next_frame() {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                for id in &left {
+                    why.insert(*id, format!("the transfer file broke off before it: {e}"));
+                }
+                break;
+            }
+        };
+        let copied = if left.remove(&frame.id) {
+            match take(stage, |w| r.copy_body(w).map(|_| ()))? {
+                Ok(staged) => {
+                    found(frame.id, staged)?;
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
+        } else {
+            r.copy_body(&mut io::sink()).map(|_| ())
+        };
+        match copied {
+            Ok(()) => {}
+            Err(TransferError::HashMismatch { id, actual, .. }) => {
+                if wanted.contains_key(&id) {
+                    why.insert(
+                        id,
+                        format!("the transfer file's copy is corrupt (its bytes hash to {actual})"),
+                    );
+                }
+            }
+            Err(e) => {
+                if wanted.contains_key(&frame.id) {
+                    why.insert(frame.id, format!("the transfer file broke off in it: {e}"));
+                }
+                for id in &left {
+                    why.insert(*id, format!("the transfer file broke off before it: {e}"));
+                }
+                break;
+            }
+        }
+    }
+    Ok(why)
+}
