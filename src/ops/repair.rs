@@ -199,9 +199,14 @@ pub fn repair(
         Err(e) => {
             // The one damage that stops the open: the genesis object config.json names, which
             // the pin check reads. Restored first; nothing else happens unless the open passes.
+            // No lock: it is taken through an opened registry, and while genesis is damaged no
+            // writer can open this one; a rename of hash-checked bytes is atomic whatever runs.
+            // Only into a registry whose directories are what they should be (tmp/ and
+            // objects/ not links), which the open checked first.
             let Some(genesis) = damaged_genesis(dot) else {
                 return Err(e.into());
             };
+            crate::repo::layout::check_skeleton(dot).map_err(RegistryError::from)?;
             let store = Store::new(dot);
             run.restore(&store, &genesis.1, vec![genesis.0])?;
             if !run.out.restored.iter().any(|d| d.id == genesis.1) || dry_run {
@@ -343,36 +348,44 @@ impl Run {
                 Err(reason) => self.out.unrepaired.push(Unrepaired { object: d, reason }),
             }
         }
-        if self.src.is_none() {
-            let src = Source::open(&self.from, ours)?;
-            self.out.source = src.kind();
-            self.src = Some(src);
-        }
-        let src = self.src.as_ref().expect("opened above");
+        let src = match self.src.take() {
+            Some(src) => src,
+            None => Source::open(&self.from, ours)?,
+        };
+        self.out.source = src.kind();
         let stage = (!self.dry_run).then_some(store);
-        let mut got = Vec::new();
-        let reasons = src.fetch(stage, &wanted, &mut |id, staged| {
-            got.push((id, staged));
-            Ok(())
-        })?;
-        for (id, staged) in got {
-            let d = wanted.remove(&id).expect("only wanted ids are fetched");
+        let out = &mut self.out;
+        let mut seen = BTreeSet::new();
+        // Each object is put in place as it arrives, so that no more than one staged file is
+        // open at a time however many objects come back.
+        let fetched = src.fetch(stage, &wanted, &mut |id, staged| {
+            seen.insert(id);
+            let d = wanted
+                .get(&id)
+                .expect("only wanted ids are fetched")
+                .clone();
             if let Some(staged) = staged {
                 if staged.id() != id {
                     // stage_from hashed the bytes itself: never restore what is not the object.
-                    self.out.unrepaired.push(Unrepaired {
+                    out.unrepaired.push(Unrepaired {
                         object: d,
                         reason: format!("SRC's bytes hash to {}", staged.id()),
                     });
-                    continue;
+                    return Ok(());
                 }
                 if !store.restore(staged)? {
-                    continue; // intact again meanwhile: nothing to do
+                    return Ok(()); // intact again meanwhile: nothing to do
                 }
             }
-            self.out.restored.push(d);
-        }
+            out.restored.push(d);
+            Ok(())
+        });
+        self.src = Some(src);
+        let reasons = fetched?;
         for (id, d) in wanted {
+            if seen.contains(&id) {
+                continue;
+            }
             let reason = reasons
                 .get(&id)
                 .cloned()
@@ -447,7 +460,10 @@ impl Source {
             });
         }
         if !meta.is_dir() {
-            return Err(bad(describe(&meta.file_type()).to_string()));
+            return Err(bad(format!(
+                "{} (a link is not followed: name what it points to)",
+                describe(&meta.file_type())
+            )));
         }
         let dot = if from.file_name().is_some_and(|n| n == DOT_REGISTRY) {
             from.to_path_buf()

@@ -412,3 +412,121 @@ fn a_link_planted_at_an_object_path_in_src_is_not_followed() {
     );
     assert!(fs::symlink_metadata(b.object_path(&id)).is_err());
 }
+
+#[test]
+fn a_store_that_lost_every_artifact_is_repaired_holding_a_bounded_number_of_files_open() {
+    // One staged file open per object until the end would fail on a large store: under a limit
+    // of 48 open files, 120 lost artifacts must come back, from a registry and from a file.
+    let a = Sandbox::new();
+    let (root, _, _) = a.init_with_roles();
+    let files: Vec<(String, String)> = (0..120)
+        .map(|i| (format!("r{i:03}.yar"), format!("rule r{i} {{}}")))
+        .collect();
+    let files: Vec<(&str, String)> = files.iter().map(|(p, c)| (p.as_str(), c.clone())).collect();
+    a.add_model("many", "1.0.0", &files);
+    a.ok(&["export", "full.regx"]);
+    for src in [a.path().to_path_buf(), a.join("full.regx")] {
+        let b = site_b(&a, &root);
+        for (_, content) in &files {
+            let p = b.object_path(&id_of(content));
+            if p.exists() {
+                fs::remove_file(p).unwrap();
+            }
+        }
+        let reg = b.reg();
+        let mut c = std::process::Command::new("bash");
+        c.arg("-c")
+            .arg("ulimit -n 48 && exec \"$0\" repair --from \"$1\"")
+            .arg(reg.get_program())
+            .arg(&src)
+            .current_dir(b.path())
+            .env_clear();
+        for (k, v) in reg.get_envs() {
+            if let Some(v) = v {
+                c.env(k, v);
+            }
+        }
+        let out = c.output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("restored 120 object(s)"), "{stdout}");
+        fsck_passes(&b);
+    }
+}
+
+#[test]
+fn a_transfer_file_cut_short_restores_what_it_holds_before_the_cut_and_names_the_rest() {
+    let (a, root) = site_a();
+    a.ok(&["export", "full.regx"]);
+    let b = site_b(&a, &root);
+    let file = a.join("full.regx");
+    let bytes = fs::read(&file).unwrap();
+    let at = |text: &str| {
+        bytes
+            .windows(text.len())
+            .position(|w| w == text.as_bytes())
+            .unwrap()
+    };
+    let (x, y) = ("first artifact\n", "third artifact\n");
+    let (early, late) = if at(x) < at(y) { (x, y) } else { (y, x) };
+    fs::write(&file, &bytes[..at(late) + 3]).unwrap();
+    for t in [early, late] {
+        fs::remove_file(b.object_path(&id_of(t))).unwrap();
+    }
+    let out = b
+        .reg()
+        .args(["repair", "--from"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!("restored artifact {} (was missing)", id_of(early))),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "not repaired: artifact {} (missing): the transfer file broke off in it: the transfer file is truncated",
+            id_of(late)
+        )),
+        "{stdout}"
+    );
+    is_intact_object(&b, &id_of(early));
+    assert!(!b.object_path(&id_of(late)).exists());
+    assert_eq!(fs::read_dir(b.dot().join("tmp")).unwrap().count(), 0);
+}
+
+#[test]
+fn a_directory_where_an_object_belongs_is_named_and_left_for_a_person() {
+    let (a, root) = site_a();
+    let b = site_b(&a, &root);
+    let id = id_of("first artifact\n");
+    let p = b.object_path(&id);
+    fs::remove_file(&p).unwrap();
+    fs::create_dir(&p).unwrap();
+    fs::write(p.join("inside"), b"kept").unwrap();
+    let out = b
+        .reg()
+        .args(["repair", "--from"])
+        .arg(a.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "not repaired: artifact {id} (not a regular file): a directory is in its place"
+        )),
+        "{stdout}"
+    );
+    assert_eq!(
+        fs::read(p.join("inside")).unwrap(),
+        b"kept",
+        "nothing removed"
+    );
+}
