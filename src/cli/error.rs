@@ -360,7 +360,7 @@ fn registry(e: &RegistryError) -> (Kind, Option<String>) {
         | RegistryError::Config { .. }
         | RegistryError::CorruptObject { .. } => (
             Kind::Refused,
-            Some("the registry was altered or damaged; restore it from a trusted copy and run `reg ledger verify`".into()),
+            Some("the registry was altered or damaged: `reg fsck` names what; `reg repair --from COPY` puts back damaged objects from a copy of this registry or a transfer file".into()),
         ),
         RegistryError::Layout(_) => (
             Kind::Refused,
