@@ -27,6 +27,12 @@ pub struct Args {
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let dot = registry::discover(ctx.registry.as_deref())?;
     let done = repair(&dot, &ctx.opts, &args.from, args.dry_run)?;
+    if let Some((id, root)) = &done.unpinned {
+        errln!(
+            "note: registry {id} is not pinned on this host; it was checked only against itself \
+             (check its root key {root} with its owner out of band, then `reg trust add` it)"
+        );
+    }
     let verb = if done.dry_run {
         "would restore"
     } else {

@@ -530,3 +530,41 @@ fn a_directory_where_an_object_belongs_is_named_and_left_for_a_person() {
         "nothing removed"
     );
 }
+
+#[test]
+fn an_entry_src_lacks_stops_before_the_records_and_artifacts_with_the_ledger_named() {
+    let (a, root) = site_a();
+    // An incremental export: the entries after 4 only.
+    a.ok(&["export", "inc.regx", "--since-seq", "4"]);
+    let b = site_b(&a, &root);
+    let entry = b.ledger_ids()[3].clone();
+    fs::remove_file(b.object_path(&entry)).unwrap();
+    let before = b.snapshot();
+    let file = a.join("inc.regx");
+    let out = b
+        .reg()
+        .args(["repair", "--from"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "not repaired: entry {entry} (missing): SRC does not hold it"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("the records and artifacts were not examined: ledger entry 3"),
+        "{stderr}"
+    );
+    assert_eq!(b.snapshot(), before, "nothing to restore, nothing changed");
+    // A second copy that holds it finishes the job.
+    let out = b.ok(&["repair", "--from", a.path().to_str().unwrap()]);
+    assert!(out.contains(&format!("restored entry {entry}")), "{out}");
+    fsck_passes(&b);
+}

@@ -96,6 +96,9 @@ pub struct Repaired {
     pub unverified: Option<String>,
     /// How many named objects were checked (hashed) in the local store.
     pub checked: u64,
+    /// The local registry's id and root when it is not pinned on this host (it was then
+    /// checked only against itself), for the caller to say so.
+    pub unpinned: Option<(ObjectId, crate::crypto::keys::Fingerprint)>,
 }
 
 impl Repaired {
@@ -195,6 +198,7 @@ pub fn repair(
             unrepaired: Vec::new(),
             unverified: None,
             checked: 0,
+            unpinned: None,
         },
     };
     let reg = match Registry::open(dot, opts) {
@@ -222,6 +226,9 @@ pub fn repair(
             Registry::open(dot, opts)?
         }
     };
+    if *reg.pin() == crate::repo::trust::PinStatus::Unpinned {
+        run.out.unpinned = Some((*reg.id(), reg.root().clone()));
+    }
     let _lock = reg.lock()?;
     let store = reg.store().clone();
     let ours = *reg.id();
