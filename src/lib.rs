@@ -14,7 +14,7 @@
 //!   gate                the load gate: only approved bytes pass; its decision log
 //!   query               read-only views: records, history, slot status, drift
 //!   ops                 every write: add, lifecycle and slots, keys, config, drift, purge,
-//!                       gc, checkout, export
+//!                       gc, checkout, export, repair
 //!   bundle              reading, packing and decrypting publisher bundles
 //!   repo                the registry on disk: layout, store, ledger, refs, host trust, commit
 //!   state               the state the ledger derives, and its rules (no I/O)

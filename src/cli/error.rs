@@ -321,6 +321,42 @@ impl From<reg::ops::import::ImportError> for CommandError {
                 Kind::Refused,
                 Some("the transfer file is damaged, cut short or not one reg writes; check it with `reg export --verify FILE`, and export it again at the home site".into()),
             ),
+            }
+        })
+    }
+}
+
+impl From<reg::ops::repair::RepairError> for CommandError {
+    fn from(e: reg::ops::repair::RepairError) -> Self {
+        use reg::ops::repair::RepairError as E;
+        classified(e, |e| {
+            match e {
+            E::Registry(r) => registry(r),
+            E::Source { .. } => (
+                Kind::UsageOrIo,
+                Some("give --from a copy of this registry (its directory or `.registry`) or a transfer file written by `reg export`".into()),
+            ),
+            E::Foreign { .. } => (
+                Kind::Refused,
+                Some("repair only from a copy or an export of this same registry; nothing was changed".into()),
+            ),
+            E::Transfer { .. } => (
+                Kind::Refused,
+                Some("the transfer file is damaged, cut short or not one reg writes; check it with `reg export --verify FILE`".into()),
+            ),
+            E::Incomplete { .. } => (
+                Kind::Refused,
+                Some("what could be restored was; repair the rest from another copy (another site's registry, or a full `reg export` of it), then run `reg fsck`".into()),
+            ),
+            E::Unverified(_) => (
+                Kind::Refused,
+                Some("restore what is listed above, from another copy if this one lacks it, then run `reg repair` again".into()),
+            ),
+            E::DryRunStopped(_) => (
+                Kind::Refused,
+                Some("run `reg repair` without --dry-run to restore what is listed, then `reg repair --dry-run` shows the rest".into()),
+            ),
+            E::Io(_) => (Kind::UsageOrIo, None),
         }
         })
     }
@@ -386,7 +422,7 @@ fn registry(e: &RegistryError) -> (Kind, Option<String>) {
         | RegistryError::Config { .. }
         | RegistryError::CorruptObject { .. } => (
             Kind::Refused,
-            Some("the registry was altered or damaged; restore it from a trusted copy and run `reg ledger verify`".into()),
+            Some("the registry was altered or damaged: `reg fsck` names what; `reg repair --from COPY` puts back damaged objects from a copy of this registry or a transfer file".into()),
         ),
         RegistryError::Layout(_) => (
             Kind::Refused,

@@ -44,6 +44,7 @@ mod policy;
 mod progress;
 mod recipients;
 mod renew;
+mod repair;
 mod sanitize;
 mod secrets;
 mod show;
@@ -120,6 +121,7 @@ enum Command {
     Export(export::Args),
     Import(import::Args),
     Clone(clone::Args),
+    Repair(repair::Args),
     #[command(subcommand)]
     Drift(drift::DriftCommand),
     Gc(gc::GcArgs),
@@ -245,6 +247,7 @@ fn dispatch(ctx: &Context, command: Command) -> CommandResult<ExitCode> {
         Command::Export(a) => export::run(ctx, a),
         Command::Import(a) => import::run(ctx, a),
         Command::Clone(a) => clone::run(ctx, a),
+        Command::Repair(a) => repair::run(ctx, a),
         Command::Drift(c) => drift::run(ctx, c),
         Command::Gc(a) => gc::gc(ctx, a),
         Command::Completions(a) => docs::completions(a),

@@ -12,3 +12,4 @@ pub mod gc;
 pub mod import;
 pub mod keys;
 pub mod lifecycle;
+pub mod repair;

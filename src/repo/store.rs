@@ -60,6 +60,36 @@ impl Write for CountingWriter<'_> {
     }
 }
 
+/// Hashes and counts what passes through to a staging file, keeping the first write error so
+/// that a failure of the file (this store's) is told apart from one of whoever fills it.
+struct HashingWriter<'a> {
+    inner: &'a mut File,
+    hasher: blake3::Hasher,
+    n: u64,
+    failed: Option<io::Error>,
+}
+
+impl Write for HashingWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self.inner.write(buf) {
+            Ok(k) => {
+                self.hasher.update(&buf[..k]);
+                self.n += k as u64;
+                Ok(k)
+            }
+            Err(e) => {
+                if e.kind() != io::ErrorKind::Interrupted && self.failed.is_none() {
+                    self.failed = Some(io::Error::new(e.kind(), e.to_string()));
+                }
+                Err(e)
+            }
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// Hands chunks to a writer thread; fails once the writer has stopped (on its own error).
 struct ChannelWriter {
     tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
@@ -261,6 +291,35 @@ impl Store {
         })?;
         failpoint("put:after-write");
         Ok(Staged { tmp, id, size })
+    }
+
+    /// Stages what `fill` writes, for sources that push bytes into a writer rather than being
+    /// read (a transfer file's frame, another store's verified copy). The bytes are hashed here
+    /// whatever `fill` checked, so the [`Staged`] id is always what the file holds. The outer
+    /// error is this store's (writing to `tmp/` failed); the inner one is `fill`'s own, the
+    /// staged file then dropped.
+    pub fn stage_from<E>(
+        &self,
+        fill: impl FnOnce(&mut dyn Write) -> Result<(), E>,
+    ) -> Result<Result<Staged, E>, StoreError> {
+        let mut tmp = self.staging_file()?;
+        let path = tmp.path().to_path_buf();
+        let mut w = HashingWriter {
+            inner: tmp.as_file_mut(),
+            hasher: blake3::Hasher::new(),
+            n: 0,
+            failed: None,
+        };
+        let filled = fill(&mut w);
+        if let Some(e) = w.failed.take() {
+            return Err(IoError::from_source("write", &path, e).into());
+        }
+        let (id, size) = (ObjectId::from_hash(w.hasher.finalize()), w.n);
+        if let Err(e) = filled {
+            return Ok(Err(e));
+        }
+        failpoint("put:after-write");
+        Ok(Ok(Staged { tmp, id, size }))
     }
 
     /// Like [`Store::stage`], for large inputs: the bytes are written (and fsynced) on a second
@@ -511,6 +570,31 @@ mod tests {
             other.try_lock(),
             Err(fs::TryLockError::WouldBlock)
         ));
+    }
+
+    #[test]
+    fn stage_from_hashes_what_was_written_and_keeps_the_filler_error_apart() {
+        let (_d, s) = store();
+        let staged = s
+            .stage_from(|w| w.write_all(b"pushed bytes").map_err(|_| "no"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(staged.id(), ObjectId::of(b"pushed bytes"));
+        assert_eq!(staged.size(), 12);
+        let refused = s.stage_from(|w| {
+            w.write_all(b"half")?;
+            Err::<(), io::Error>(io::Error::other("the source broke"))
+        });
+        assert_eq!(
+            refused.unwrap().unwrap_err().to_string(),
+            "the source broke"
+        );
+        drop(staged);
+        assert_eq!(
+            fs::read_dir(&s.tmp).unwrap().count(),
+            0,
+            "nothing staged stays"
+        );
     }
 
     #[test]

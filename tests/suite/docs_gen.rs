@@ -34,6 +34,7 @@ fn completions_cover_every_command_in_every_shell() {
         "verify",
         "checkout",
         "export",
+        "repair",
         "drift",
         "gc",
         "purge",

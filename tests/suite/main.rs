@@ -48,6 +48,7 @@ mod mutations;
 mod one_encoding;
 mod ops_outcomes;
 mod readd;
+mod repair;
 mod secrets;
 mod signature_first;
 mod store;
