@@ -167,6 +167,11 @@ fn observations_made_at_a_replica_come_home_with_their_reporters_signature() {
         assert!(text.contains(&format!("by {rep}")), "{text}");
         assert!(text.contains(&format!("recorded by {op}")), "{text}");
     }
+    let show: serde_json::Value =
+        serde_json::from_str(&a.ok(&["show", "det@2.0.0", "--json"])).unwrap();
+    crate::ingest::validate("model-record.schema.json", &show);
+    assert_eq!(show["drift"]["count"], 1);
+    assert_eq!(show["drift"]["latest"]["metrics"][0]["value"], 0.25);
     let log = a.ok(&["log"]);
     assert!(log.contains(&format!("by reporter {rep}")), "{log}");
     a.ok(&["ledger", "verify"]);
@@ -479,6 +484,16 @@ fn home_refuses_reports_it_cannot_vouch_for_and_stays_unchanged() {
     assert!(err.contains("larger than the"), "{err}");
     fs::write(a.join("junk.regd"), b"{\"not\":\"a report file\"}\n").unwrap();
     import_refused(&a, "junk.regd", "op.pem", "not a drift report file");
+    // A model revoked at home after the replica observed it: no drift is recorded for it.
+    a.ok(&[
+        "revoke",
+        "det@2.0.0",
+        "--reason",
+        "withdrawn",
+        "--key",
+        "op.pem",
+    ]);
+    import_refused(&a, "drift.regd", "op.pem", "det@2.0.0 is REVOKED");
     // A reporter revoked at home after the replica recorded: refused, unknown at the head.
     let fp = a
         .ok(&["key", "fingerprint", "rep.pem.pub"])
