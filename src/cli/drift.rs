@@ -1,10 +1,11 @@
-//! `reg drift record|list|export`: drift observations, stored and signed (no detection logic).
+//! `reg drift record|list|export|import`: drift observations, stored and signed (no detection
+//! logic); at a replica, signed reports in the outbox that travel home (FORMAT.md §11.10).
 
 use super::Context;
 use super::error::{CommandError, CommandResult};
-use super::sign::{DriftEntry, Signing};
+use super::sign::{DriftEntry, DriftImportEntry, Signing};
 use reg::state::resolve::resolve;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Record and read drift observations (storage only: reg computes nothing from them)
 #[derive(Debug, clap::Subcommand)]
@@ -13,8 +14,10 @@ pub enum DriftCommand {
     Record(RecordArgs),
     /// A model's observations, oldest first
     List(ListArgs),
-    /// Every observation of every model
+    /// Every observation of every model (stdout); with OUT, the outbox's reports, for home
     Export(ExportArgs),
+    /// At the home site: record the reports of a file `reg drift export OUT` wrote at a replica
+    Import(ImportArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -25,6 +28,11 @@ pub struct RecordArgs {
     observation: PathBuf,
     #[command(flatten)]
     sign: Signing<DriftEntry>,
+    /// At a replica: write a signed report to the registry's outbox instead of the ledger
+    /// (a replica that appends to its ledger forks from home; `reg drift export OUT` carries
+    /// the outbox home)
+    #[arg(long)]
+    outbox: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -42,11 +50,31 @@ pub struct ListArgs {
     json: bool,
 }
 
+/// Without OUT: print every observation of this ledger as JSON. With OUT: write the outbox's
+/// drift reports to a report file for `reg drift import` at the home site (reports this ledger
+/// already records are left out, unless --all); OUT is never overwritten
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
-    /// One JSON object per line instead of one array
-    #[arg(long)]
+    /// The report file to create from the outbox
+    #[arg(value_name = "OUT")]
+    out: Option<PathBuf>,
+    /// One JSON object per line instead of one array (without OUT)
+    #[arg(long, conflicts_with = "out")]
     json_lines: bool,
+    /// Only reports made at or after this time (YYYY-MM-DDTHH:MM:SSZ, the report's own time)
+    #[arg(long, value_name = "TIME", requires = "out")]
+    since: Option<String>,
+    /// Also reports this registry's ledger already records (imported back from home)
+    #[arg(long, requires = "out")]
+    all: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The report file (`reg drift export OUT` at a replica)
+    file: PathBuf,
+    #[command(flatten)]
+    sign: Signing<DriftImportEntry>,
 }
 
 pub fn run(ctx: &Context, cmd: DriftCommand) -> CommandResult {
@@ -54,6 +82,7 @@ pub fn run(ctx: &Context, cmd: DriftCommand) -> CommandResult {
         DriftCommand::Record(a) => record(ctx, a),
         DriftCommand::List(a) => list(ctx, a),
         DriftCommand::Export(a) => export(ctx, a),
+        DriftCommand::Import(a) => import(ctx, a),
     }
 }
 
@@ -69,6 +98,16 @@ fn record(ctx: &Context, a: RecordArgs) -> CommandResult {
         CommandError::usage(format!("`{}` is not JSON: {e}", a.observation.display()))
     })?;
     let reg = ctx.open()?;
+    if a.outbox {
+        let done = reg::ops::drift::record_to_outbox(&reg, &key, &a.model, value)?;
+        outln!(
+            "wrote drift report {} of {} to the outbox (checked at entry {}; the ledger is unchanged)",
+            done.report,
+            done.spec,
+            done.seq
+        );
+        return Ok(());
+    }
     let done = reg::ops::drift::record(&reg, &key, &a.model, value)?;
     outln!(
         "recorded drift observation {} of {} (ledger entry {} {})",
@@ -106,6 +145,9 @@ fn list(ctx: &Context, a: ListArgs) -> CommandResult {
             o.observation["samples"],
             o.reporter
         );
+        if let (Some(report), Some(op)) = (&o.report, &o.recorded_by) {
+            outln!("  made at a replica: report {report}, recorded by {op}");
+        }
         for m in o.observation["metrics"].as_array().into_iter().flatten() {
             let threshold = m
                 .get("threshold")
@@ -126,6 +168,9 @@ fn list(ctx: &Context, a: ListArgs) -> CommandResult {
 }
 
 fn export(ctx: &Context, a: ExportArgs) -> CommandResult {
+    if let Some(out) = &a.out {
+        return export_reports(ctx, out, a.since, a.all);
+    }
     let reg = ctx.open()?;
     let state = reg.state()?;
     let mut all = Vec::new();
@@ -140,5 +185,55 @@ fn export(ctx: &Context, a: ExportArgs) -> CommandResult {
     } else {
         jsonln!(&all);
     }
+    Ok(())
+}
+
+fn export_reports(ctx: &Context, out: &Path, since: Option<String>, all: bool) -> CommandResult {
+    if let Some(s) = &since
+        && reg::util::encoding::parse_rfc3339(s).is_none()
+    {
+        return Err(CommandError::usage(format!(
+            "--since `{s}`: expected a time such as 2026-01-31T00:00:00Z"
+        )));
+    }
+    let reg = ctx.open()?;
+    let select = reg::ops::drift::Selection { all, since };
+    let done = reg::ops::drift::export_reports(&reg, &select, out)?;
+    for (id, spec) in &done.reports {
+        outln!("report {id} of {spec}");
+    }
+    let skipped = if done.skipped > 0 {
+        format!(
+            "; {} already recorded in this ledger left out (--all keeps them)",
+            done.skipped
+        )
+    } else {
+        String::new()
+    };
+    outln!(
+        "wrote {} drift report(s) to {} ({} bytes){skipped}; at the home site: reg drift import {} --key OPERATOR.pem",
+        done.reports.len(),
+        out.display(),
+        done.bytes,
+        out.display()
+    );
+    Ok(())
+}
+
+fn import(ctx: &Context, a: ImportArgs) -> CommandResult {
+    let key = a.sign.load()?;
+    let reg = ctx.open()?;
+    let done = reg::ops::drift::import_reports(&reg, &key, &a.file)?;
+    for e in &done.entries {
+        outln!(
+            "recorded drift report {} of {} by reporter {} (ledger entry {} {})",
+            e.report,
+            e.spec,
+            e.reporter,
+            e.seq,
+            e.entry
+        );
+    }
+    outln!("recorded {} drift report(s)", done.entries.len());
     Ok(())
 }

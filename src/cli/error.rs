@@ -194,6 +194,56 @@ impl From<DriftError> for CommandError {
     }
 }
 
+impl From<reg::ops::drift::OutboxError> for CommandError {
+    fn from(e: reg::ops::drift::OutboxError) -> Self {
+        use reg::ops::drift::OutboxError as E;
+        classified(e, |e| {
+            match e {
+            E::Drift(DriftError::Registry(r)) | E::Registry(r) => registry(r),
+            E::Drift(DriftError::Resolve(_)) => resolve(),
+            E::Drift(_) => (Kind::Refused, None),
+            E::Reporter(_) => (
+                Kind::Refused,
+                Some("a drift report is signed by a key this registry trusts with the reporter role: `reg key list` shows them".into()),
+            ),
+            E::Envelope(_) => (Kind::Refused, None),
+            E::AlreadyThere(_) => (
+                Kind::Refused,
+                Some("the same report is waiting in the outbox; `reg drift export OUT` sends it".into()),
+            ),
+            E::OutboxFile { .. } => (
+                Kind::Refused,
+                Some("only reg writes `.registry/outbox/`: remove the file named (nothing was exported)".into()),
+            ),
+            E::NothingToExport { .. } => (
+                Kind::UsageOrIo,
+                Some("record observations at this replica with `reg drift record MODEL OBS --key REPORTER.pem --outbox`".into()),
+            ),
+            E::Exists(_) | E::Io(_) => (Kind::UsageOrIo, None),
+            E::File { .. } => (
+                Kind::Refused,
+                Some("the report file is damaged, cut short or not one reg writes; export it again at the replica (nothing was recorded)".into()),
+            ),
+            E::Foreign { .. } => (
+                Kind::Refused,
+                Some("import a report file into the registry whose replica wrote it (nothing was recorded)".into()),
+            ),
+            E::Refused {
+                source: StateError::ReportRecorded { .. },
+                ..
+            } => (
+                Kind::Refused,
+                Some("this file, or one holding the same report, was imported before; nothing was recorded: `reg drift export OUT` at the replica leaves out reports its ledger already holds once it has the home's history".into()),
+            ),
+            E::Refused { .. } => (
+                Kind::Refused,
+                Some("nothing was recorded: the whole file is refused; export again at the replica without the report named (or trust its reporter first)".into()),
+            ),
+        }
+        })
+    }
+}
+
 impl From<KeysError> for CommandError {
     fn from(e: KeysError) -> Self {
         classified(e, |e| match e {

@@ -131,6 +131,20 @@ fn summary(e: &Entry) -> String {
                 .and_then(|m| m.as_array())
                 .map_or(0, |m| m.len())
         ),
+        Body::DriftImport(d) => match d.open() {
+            Ok(r) => format!(
+                "drift report {} of {} by reporter {} ({} metric(s))",
+                r.id,
+                d.model,
+                r.payload.reporter,
+                r.payload
+                    .observation
+                    .get("metrics")
+                    .and_then(|m| m.as_array())
+                    .map_or(0, |m| m.len())
+            ),
+            Err(e) => format!("drift report of {} (unreadable: {e})", d.model),
+        },
         Body::Purge(p) => format!(
             "purge {} ({} artifact object(s) deleted)",
             p.model,

@@ -91,6 +91,13 @@ signer!(
     None
 );
 signer!(
+    /// Drift reports recorded at home (`reg drift import`).
+    DriftImportEntry,
+    "OPERATOR.pem",
+    "The home operator's private key, which signs the entries that record the reports (each keeps its reporter's signature)",
+    None
+);
+signer!(
     /// The checkpoint, re-signed (`reg renew`).
     Checkpoint,
     "KEY.pem",
@@ -267,6 +274,7 @@ mod tests {
             (&["recipients", "set"], &root, "ROOT.pem"),
             (&["add"], &key_only, "OPERATOR.pem"),
             (&["drift", "record"], &key_only, "REPORTER.pem"),
+            (&["drift", "import"], &key_only, "OPERATOR.pem"),
             (&["renew"], &key_only, "KEY.pem"),
             (&["bundle", "pack"], &key_only, "PUBLISHER.pem"),
         ];

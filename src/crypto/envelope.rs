@@ -13,6 +13,11 @@ pub const ENTRY_LIMIT: u64 = 1024 * 1024;
 /// Largest manifest (model record) reg reads.
 pub const MANIFEST_LIMIT: u64 = 1024 * 1024;
 
+/// Largest drift report envelope reg reads or signs (FORMAT.md §11.10): half the entry limit,
+/// so that the `drift-import` entry embedding one (base64-encoded once more by its own
+/// envelope, with about 500 bytes of fields) always fits under [`ENTRY_LIMIT`].
+pub const REPORT_LIMIT: u64 = 512 * 1024;
+
 /// The payload types of FORMAT.md §4.4: one per kind of signed object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -34,6 +39,10 @@ pub enum Kind {
     Slot,
     /// A drift observation.
     Drift,
+    /// A drift report made at a replica, recorded at home (embeds the report).
+    DriftImport,
+    /// A drift report, signed by a reporter at a replica (not a ledger entry).
+    DriftReport,
     /// A revoked model's artifacts are deleted.
     Purge,
     /// A publisher-signed bundle manifest (the model record).
@@ -44,7 +53,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in the order of the spec's table.
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Genesis,
         Kind::KeyTrust,
         Kind::KeyRevoke,
@@ -54,6 +63,8 @@ impl Kind {
         Kind::Transition,
         Kind::Slot,
         Kind::Drift,
+        Kind::DriftImport,
+        Kind::DriftReport,
         Kind::Purge,
         Kind::Manifest,
         Kind::Checkpoint,
@@ -71,6 +82,8 @@ impl Kind {
             Kind::Transition => "transition",
             Kind::Slot => "slot",
             Kind::Drift => "drift",
+            Kind::DriftImport => "drift-import",
+            Kind::DriftReport => "drift-report",
             Kind::Purge => "purge",
             Kind::Manifest => "manifest",
             Kind::Checkpoint => "checkpoint",
@@ -88,6 +101,7 @@ impl Kind {
     pub fn reader_limit(self) -> Option<u64> {
         match self {
             Kind::Manifest => Some(MANIFEST_LIMIT),
+            Kind::DriftReport => Some(REPORT_LIMIT),
             Kind::Checkpoint => None,
             _ => Some(ENTRY_LIMIT),
         }
@@ -96,7 +110,7 @@ impl Kind {
     /// What to change when an object of this kind would be too large.
     fn shrink_hint(self) -> &'static str {
         match self {
-            Kind::Drift => "shorten the notes or split the observation",
+            Kind::Drift | Kind::DriftReport => "shorten the notes or split the observation",
             Kind::Manifest => {
                 "pack fewer files or shorter paths, or shorten the description, labels or provenance"
             }
@@ -141,7 +155,11 @@ pub enum EnvelopeError {
     /// The object would be larger than every reader accepts: refused before it is signed.
     #[error(
         "the {} would be {}, over the {} limit every reader enforces: {hint}",
-        if *kind == "manifest" { "signed manifest".to_string() } else { format!("{kind} entry") },
+        match *kind {
+            "manifest" => "signed manifest".to_string(),
+            "drift-report" => "drift report".to_string(),
+            _ => format!("{kind} entry"),
+        },
         human_size(*size),
         human_size(*limit)
     )]
@@ -205,7 +223,7 @@ pub struct SignatureEntry {
 }
 
 /// A DSSE envelope as stored.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Envelope {
     /// Base64 of the canonical payload bytes.

@@ -1,11 +1,12 @@
 //! The on-disk vocabulary as plain data (FORMAT.md): object ids, ledger entries, the lifecycle
-//! table, manifests and the claims their records make, artifact formats, drift observations,
-//! names, the embedded schemas, the checkpoint payload and the transfer file. Parsing and
-//! checking a document in isolation; the transfer codec streams over `io::Read` and `io::Write`
-//! but opens no file.
+//! table, manifests and the claims their records make, artifact formats, drift observations and
+//! the drift reports a replica sends home, names, the embedded schemas, the checkpoint payload
+//! and the transfer file. Parsing and checking a document in isolation; the transfer codec
+//! streams over `io::Read` and `io::Write` but opens no file.
 
 pub mod checkpoint;
 pub mod claim;
+pub mod drift_report;
 pub mod entry;
 pub mod formats;
 pub mod id;

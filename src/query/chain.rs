@@ -58,6 +58,7 @@ impl<'a> Chain<'a> {
             last,
             |body| match body {
                 Body::Drift(d) => Some(d.previous),
+                Body::DriftImport(d) => Some(d.previous),
                 _ => None,
             },
             "is not a drift observation",

@@ -24,8 +24,15 @@ pub struct ObservationView {
     pub seq: u64,
     /// When it was recorded.
     pub recorded: String,
-    /// The reporter key.
+    /// The reporter key: the entry's signer, or for an observation made at a replica, the
+    /// signer of the report it embeds.
     pub reporter: Fingerprint,
+    /// For an observation made at a replica: the id of the reporter's drift report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<ObjectId>,
+    /// For an observation made at a replica: the operator key that recorded it at home.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recorded_by: Option<Fingerprint>,
     /// The observation as signed.
     pub observation: Map<String, Value>,
 }
@@ -43,9 +50,23 @@ pub fn list(
     for step in Chain::drift(reg, model.drift.as_ref().map(|d| d.last)) {
         let (id, entry) = step?;
         // The chain holds drift entries only.
-        let Body::Drift(d) = entry.body else { continue };
-        let end = d
-            .observation
+        let (observation, reporter, report, recorded_by) = match entry.body {
+            Body::Drift(d) => (d.observation, entry.header.actor, None, None),
+            Body::DriftImport(d) => {
+                let r = d.open().map_err(|e| {
+                    RegistryError::corrupt_object(reg.store(), &id, format!("entry {id}: {e}"))
+                })?;
+                let actor = entry.header.actor;
+                (
+                    r.payload.observation,
+                    r.payload.reporter,
+                    Some(r.id),
+                    Some(actor),
+                )
+            }
+            _ => continue,
+        };
+        let end = observation
             .get("window")
             .and_then(|w| w.get("end"))
             .and_then(Value::as_str)
@@ -54,7 +75,7 @@ pub fn list(
             continue;
         }
         let has_metric = |name: &str| {
-            d.observation
+            observation
                 .get("metrics")
                 .and_then(Value::as_array)
                 .is_some_and(|ms| {
@@ -71,8 +92,10 @@ pub fn list(
             entry: id,
             seq: entry.header.seq,
             recorded: entry.header.time,
-            reporter: entry.header.actor,
-            observation: d.observation,
+            reporter,
+            report,
+            recorded_by,
+            observation,
         });
     }
     out.reverse();

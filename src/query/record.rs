@@ -244,16 +244,22 @@ fn drift_summary(
     let entry = read_entry(reg.store(), &d.last).map_err(|e| {
         RegistryError::corrupt_object(reg.store(), &d.last, format!("entry {}: {e}", d.last))
     })?;
-    let Body::Drift(obs) = entry.body else {
-        return Err(RegistryError::corrupt_object(
-            reg.store(),
-            &d.last,
-            format!("entry {} is not a drift observation", d.last),
-        ));
+    let corrupt = |detail: String| {
+        RegistryError::corrupt_object(reg.store(), &d.last, format!("entry {}: {detail}", d.last))
+    };
+    let observation = match entry.body {
+        Body::Drift(obs) => obs.observation,
+        Body::DriftImport(i) => {
+            i.open()
+                .map_err(|e| corrupt(e.to_string()))?
+                .payload
+                .observation
+        }
+        _ => return Err(corrupt("not a drift observation".into())),
     };
     Ok(Some(DriftSummary {
         count: d.count,
         last: d.last,
-        latest: serde_json::Value::Object(obs.observation),
+        latest: serde_json::Value::Object(observation),
     }))
 }

@@ -25,19 +25,28 @@ use std::path::Path;
 
 /// Whom a clone trusts: the root fingerprint given (`--trust`), else this host's pin of the
 /// registry the file carries, else nobody (the clone is refused, naming the root it would pin).
+/// Also returns that pin: a pin this host already holds for the registry is kept as it is,
+/// floor included, and `--trust` cannot override it with another root.
 fn trusted_root(
     opts: &OpenOptions,
     registry: &ObjectId,
-) -> Result<Option<Fingerprint>, RegistryError> {
-    if let Some(fp) = &opts.trust.explicit {
-        return Ok(Some(fp.clone()));
-    }
+) -> Result<(Option<Fingerprint>, Option<Pin>), RegistryError> {
     let file = TrustFile::load(&opts.trust.file)?;
-    Ok(file
-        .pins
-        .iter()
-        .find(|p| p.registry == *registry)
-        .map(|p| p.root.clone()))
+    let pin = file.pins.into_iter().find(|p| p.registry == *registry);
+    match (&opts.trust.explicit, &pin) {
+        (Some(given), Some(p)) if *given != p.root => Err(trust::TrustError::RootMismatch {
+            pinned: p.root.clone(),
+            found: given.clone(),
+            source_: format!(
+                "pinned in `{}` (`reg trust remove` it first if the root was legitimately replaced)",
+                opts.trust.file.display()
+            ),
+        }
+        .into()),
+        (Some(given), _) => Ok((Some(given.clone()), pin)),
+        (None, Some(p)) => Ok((Some(p.root.clone()), pin)),
+        (None, None) => Ok((None, None)),
+    }
 }
 
 impl Registry {
@@ -57,53 +66,80 @@ impl Registry {
             return Err(ImportError::NotFull { base: base.seq });
         }
         let first = first_entry(&mut reader, &header, opts)?;
+        let created = fs::symlink_metadata(parent).is_err();
         fs::create_dir_all(parent).ctx("create directory", parent)?;
-        let staging = tempfile::Builder::new()
-            .prefix(".registry-clone-")
-            .tempdir_in(parent)
-            .ctx("create staging directory in", parent)?;
-        let staged_reg = staging_registry(staging.path(), &first, &header, opts)?;
-        let start = Start {
-            next: 1,
-            last_actor: Some(first.root.clone()),
-        };
-        let ids = reader.entry_ids().to_vec();
-        let mut rx = Receiver::new(
-            &staged_reg,
-            &first.state,
-            &header,
-            ids,
-            Receive::Stage,
-            start,
-        );
-        let task = crate::util::progress::task("cloning", Some(header.bytes));
-        while let Some(frame) = reader.next_frame()? {
-            rx.frame(&mut reader, frame)?;
-            task.advance(frame.len);
+        // DEST given as a link to a directory is used as the directory it names, resolved once.
+        let real = fs::canonicalize(parent).ctx("resolve", parent)?;
+        let made = build(reader, &real, first, &header, opts);
+        if made.is_err() && created {
+            // A refused clone leaves no directory it made behind.
+            let _ = fs::remove_dir(&real);
         }
-        let checkpoint = reader.checkpoint().to_vec();
-        let incoming = rx.finish(header.clone(), checkpoint, &[header.registry])?;
-        let state = write(&staged_reg, incoming)?;
-        crate::repo::registry::set_dir_mode(staging.path())?;
-        let reg = install(staging, &dot, staged_reg, opts)?;
-        let seen = Seen {
-            head: state.head(),
-            seq: state.seq(),
-            state: state.hash(),
-            ledger: reg.ledger_digest(state.seq()),
-        };
-        reg.host
-            .record(reg.id(), &seen)
-            .map_err(RegistryError::from)?;
-        Ok((reg, Verified::new(state)))
+        made
     }
 }
 
-/// The genesis entry, checked, and the trusted root it is signed by.
+/// Receives the rest of the transfer into a staging registry beside `parent/.registry`, checks
+/// it against what this host knows of the registry, and installs it.
+fn build<R: Read>(
+    mut reader: Reader<R>,
+    parent: &Path,
+    first: First,
+    header: &crate::format::transfer::Header,
+    opts: &OpenOptions,
+) -> Result<(Registry, Verified<State>), ImportError> {
+    let dot = parent.join(DOT_REGISTRY);
+    let staging = tempfile::Builder::new()
+        .prefix(".registry-clone-")
+        .tempdir_in(parent)
+        .ctx("create staging directory in", parent)?;
+    let staged_reg = staging_registry(staging.path(), &first, header, opts)?;
+    let start = Start {
+        next: 1,
+        last_actor: Some(first.root.clone()),
+    };
+    let ids = reader.entry_ids().to_vec();
+    let genesis_only = [header.registry];
+    let mut rx = Receiver::new(
+        &staged_reg,
+        &first.state,
+        &genesis_only,
+        header,
+        ids,
+        Receive::Stage,
+        start,
+    );
+    let task = crate::util::progress::task("cloning", Some(header.bytes));
+    while let Some(frame) = reader.next_frame()? {
+        rx.frame(&mut reader, frame)?;
+        task.advance(frame.len);
+    }
+    let checkpoint = reader.checkpoint().to_vec();
+    let incoming = rx.finish(header.clone(), checkpoint)?;
+    let state = write(&staged_reg, incoming)?;
+    not_behind_this_host(&staged_reg, &state)?;
+    crate::repo::registry::set_dir_mode(staging.path())?;
+    let keep_pin = first.pin.is_some();
+    let reg = install(staging, &dot, staged_reg, opts, keep_pin)?;
+    let seen = Seen {
+        head: state.head(),
+        seq: state.seq(),
+        state: state.hash(),
+        ledger: reg.ledger_digest(state.seq()),
+    };
+    reg.host
+        .record(reg.id(), &seen)
+        .map_err(RegistryError::from)?;
+    Ok((reg, Verified::new(state)))
+}
+
+/// The genesis entry, checked, the trusted root it is signed by, and this host's pin of the
+/// registry if it has one.
 struct First {
     bytes: Vec<u8>,
     state: State,
     root: Fingerprint,
+    pin: Option<Pin>,
 }
 
 /// Reads the first frame, which must be the genesis entry the header names, checks it by itself
@@ -114,7 +150,7 @@ fn first_entry<R: Read>(
     header: &crate::format::transfer::Header,
     opts: &OpenOptions,
 ) -> Result<First, ImportError> {
-    let trusted = trusted_root(opts, &header.registry)?;
+    let (trusted, pin) = trusted_root(opts, &header.registry)?;
     let Some(frame) = reader.next_frame()? else {
         return Err(TransferError::Frame {
             index: 0,
@@ -136,6 +172,7 @@ fn first_entry<R: Read>(
             bytes,
             state,
             root: fp,
+            pin,
         }),
         Some(fp) => Err(RegistryError::from(trust::TrustError::RootMismatch {
             pinned: fp,
@@ -183,18 +220,36 @@ fn staging_registry(
         pin: PinStatus::Explicit(first.root.clone()),
         root: first.root.clone(),
         host: opts.trust.host.clone(),
-        floor: None,
+        floor: first.pin.as_ref().and_then(|p| p.floor.clone()),
         lock_timeout: opts.lock_timeout,
         clock: opts.clock.clone(),
     })
 }
 
-/// Renames the complete staging registry into place at `dot` and pins it on this host.
+/// What this host already knows of the registry holds for the clone's history too: the floor
+/// of its pin (`reg trust add --seq/--head`) and the last checkpoint it verified. A medium
+/// older than either, or diverging from it, is refused as every read refuses it (FORMAT.md §8).
+fn not_behind_this_host(staged: &Registry, state: &State) -> Result<(), ImportError> {
+    let ledger = staged.dot.join("ledger");
+    if let Some(floor) = &staged.floor {
+        staged.check_floor(state.seq(), crate::repo::ledger::id_at(&ledger, floor.seq))?;
+    }
+    if let Some(seen) = staged.host.load(staged.id()).map_err(RegistryError::from)? {
+        let (_, cp) = crate::repo::ledger::read_checkpoint(&staged.dot.join("checkpoint"))
+            .map_err(RegistryError::from)?;
+        staged.check_not_rolled_back(&seen, &cp)?;
+    }
+    Ok(())
+}
+
+/// Renames the complete staging registry into place at `dot` and pins it on this host, unless
+/// the host already pins the registry (`keep_pin`): that pin, with its floor, stays as it is.
 fn install(
     staging: tempfile::TempDir,
     dot: &Path,
     staged: Registry,
     opts: &OpenOptions,
+    keep_pin: bool,
 ) -> Result<Registry, ImportError> {
     // Only now, so that a refused clone changes nothing on this host either.
     opts.trust
@@ -202,19 +257,26 @@ fn install(
         .ensure_writable()
         .map_err(RegistryError::from)?;
     let parent = dot.parent().unwrap_or(Path::new("."));
+    fsync_dir(staging.path())?;
     let kept = staging.keep();
-    fs::rename(&kept, dot).ctx("rename into place", dot)?;
+    if let Err(e) = fs::rename(&kept, dot) {
+        // Nothing was installed: the staging directory goes too.
+        let _ = fs::remove_dir_all(&kept);
+        return Err(crate::util::fsutil::IoError::from_source("rename into place", dot, e).into());
+    }
     fsync_dir(parent)?;
-    TrustFile::add_pin(
-        &opts.trust.file,
-        Pin {
-            path: trust::absolute(dot).to_string_lossy().into_owned(),
-            registry: staged.config.registry_id,
-            root: staged.root.clone(),
-            floor: None,
-        },
-    )
-    .map_err(RegistryError::from)?;
+    if !keep_pin {
+        TrustFile::add_pin(
+            &opts.trust.file,
+            Pin {
+                path: trust::absolute(dot).to_string_lossy().into_owned(),
+                registry: staged.config.registry_id,
+                root: staged.root.clone(),
+                floor: None,
+            },
+        )
+        .map_err(RegistryError::from)?;
+    }
     Ok(Registry {
         store: Store::new(dot),
         dot: dot.to_path_buf(),

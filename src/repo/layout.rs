@@ -28,6 +28,10 @@ pub const REFS_MODELS: &str = "refs/models";
 /// `refs/slots/NAME`: the entry that set each slot.
 pub const REFS_SLOTS: &str = "refs/slots";
 
+/// A replica's drift reports waiting to go home (FORMAT.md §11.10): made on first use, so
+/// absent in most registries; a directory when present.
+pub const OUTBOX: &str = "outbox";
+
 /// The directories reg uses inside `.registry/`, relative to it, parents first.
 pub const DIRS: [&str; 6] = [OBJECTS, TMP, INDEX, REFS, REFS_MODELS, REFS_SLOTS];
 
@@ -94,6 +98,7 @@ pub fn check_skeleton(dot: &Path) -> Result<(), LayoutError> {
     for d in DIRS {
         expect(&dot.join(d), true)?;
     }
+    expect(&dot.join(OUTBOX), true)?;
     for f in FILES {
         expect(&dot.join(f), false)?;
     }
@@ -135,6 +140,12 @@ pub fn check_all(dot: &Path) -> Result<(), LayoutError> {
         });
     }
     Ok(())
+}
+
+/// Refuses a directory reg uses that is present but not a directory (a link, a file): what a
+/// writer checks before it creates a file in a directory that is made on first use (`outbox/`).
+pub fn check_dir(path: &Path) -> Result<(), LayoutError> {
+    expect(path, true)
 }
 
 /// Refuses to replace `path` unless it is absent or a regular file: a writer never writes over,

@@ -159,7 +159,11 @@ impl Registry {
 
     /// Refuses a history that does not reach the pin's floor: `seq` is the checkpoint's, `id`
     /// the entry listed at the floor's seq.
-    fn check_floor(&self, seq: u64, id: Option<ObjectId>) -> Result<(), RegistryError> {
+    pub(in crate::repo) fn check_floor(
+        &self,
+        seq: u64,
+        id: Option<ObjectId>,
+    ) -> Result<(), RegistryError> {
         let Some(floor) = &self.floor else {
             return Ok(());
         };
@@ -176,7 +180,7 @@ impl Registry {
     }
 
     /// Refuses a checkpoint older than, or diverging from, the one this host verified.
-    fn check_not_rolled_back(
+    pub(in crate::repo) fn check_not_rolled_back(
         &self,
         seen: &Seen,
         cp: &ledger::Checkpoint,

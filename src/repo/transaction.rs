@@ -203,14 +203,31 @@ impl Transaction<'_> {
         key: &SecretKey,
         bodies: Vec<Body>,
     ) -> Result<(Vec<Written>, Verified<State>), RegistryError> {
+        let count = bodies.len();
+        let mut bodies = bodies.into_iter();
+        self.commit_built(key, count, |_, _| {
+            Ok::<_, RegistryError>(bodies.next().expect("one body per index"))
+        })
+    }
+
+    /// Like [`Transaction::commit_batch`], for entries that depend on the ones before them in
+    /// the batch (a model's drift chain names its previous entry): `build(state, i)` makes the
+    /// body of entry `i` from the state after entries `0 .. i`, and may refuse it, which refuses
+    /// the whole batch with its error before anything is written.
+    pub fn commit_built<E: From<RegistryError>>(
+        self,
+        key: &SecretKey,
+        count: usize,
+        build: impl FnMut(&State, usize) -> Result<Body, E>,
+    ) -> Result<(Vec<Written>, Verified<State>), E> {
         let reg = self.reg;
         let seq_before = self.state.seq();
-        let time = reg.clock.now()?;
-        let batch = Batch::sign(self.state.into_inner(), key, bodies, &time)?;
+        let time = reg.clock.now().map_err(RegistryError::from)?;
+        let batch = Batch::sign(self.state.into_inner(), key, count, build, &time)?;
         if batch.done.is_empty() {
             return Ok((batch.done, Verified::new(batch.state)));
         }
-        batch.write(reg, seq_before, key, time)
+        Ok(batch.write(reg, seq_before, key, time)?)
     }
 }
 
@@ -228,16 +245,18 @@ struct Batch {
 
 impl Batch {
     /// Signs each body as the next entry after `state`, checking its signer and its rules.
-    fn sign(
+    fn sign<E: From<RegistryError>>(
         mut state: State,
         key: &SecretKey,
-        bodies: Vec<Body>,
+        count: usize,
+        mut build: impl FnMut(&State, usize) -> Result<Body, E>,
         time: &str,
-    ) -> Result<Batch, RegistryError> {
-        let mut done = Vec::with_capacity(bodies.len());
-        let mut objects = Vec::with_capacity(bodies.len());
+    ) -> Result<Batch, E> {
+        let mut done = Vec::with_capacity(count);
+        let mut objects = Vec::with_capacity(count);
         let mut touched = Touched::default();
-        for body in bodies {
+        for i in 0..count {
+            let body = build(&state, i)?;
             let entry = Entry {
                 header: Header {
                     actor: key.public().fingerprint().clone(),
@@ -248,11 +267,15 @@ impl Batch {
                 },
                 body,
             };
-            let trusted = state.authorize(&entry.header.actor, &entry.body)?;
+            let trusted = state
+                .authorize(&entry.header.actor, &entry.body)
+                .map_err(RegistryError::from)?;
             debug_assert_eq!(trusted.to_bytes(), key.public().to_bytes());
-            let bytes = envelope::sign_bytes(entry.body.kind(), &entry.to_payload()?, key)?;
+            let payload = entry.to_payload().map_err(RegistryError::from)?;
+            let bytes = envelope::sign_bytes(entry.body.kind(), &payload, key)
+                .map_err(RegistryError::from)?;
             let id = ObjectId::of(&bytes);
-            state.apply(id, &entry)?;
+            state.apply(id, &entry).map_err(RegistryError::from)?;
             touched.add(&entry.body);
             objects.push(bytes);
             done.push((id, state.seq(), entry));

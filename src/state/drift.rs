@@ -1,7 +1,11 @@
-//! Drift observations (FORMAT.md §5.9): a chain of signed observations per model.
+//! Drift observations (FORMAT.md §5.9): a chain of signed observations per model, recorded
+//! directly by a reporter (`drift`) or, made at a replica, recorded at home by an operator with
+//! the reporter's signed report embedded (`drift-import`, §5.12).
 
 use super::{DriftState, State, StateError};
-use crate::format::entry::Drift;
+use crate::crypto::envelope::Kind;
+use crate::format::drift_report::Report;
+use crate::format::entry::{Drift, DriftImport};
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
 use crate::format::schema::{Schema, violations};
@@ -14,13 +18,7 @@ impl State {
         if d.legacy_numbers && self.format_version >= 2 {
             return Err(StateError::LegacyNumbers);
         }
-        let m = self.model(&d.model)?;
-        if m.state == LifecycleState::Revoked {
-            return Err(StateError::DriftOnRevoked(self.spec(&d.model)));
-        }
-        if d.previous != m.drift.as_ref().map(|x| x.last) {
-            return Err(StateError::StaleDrift(self.spec(&d.model)));
-        }
+        self.check_observed(&d.model, d.previous)?;
         let value = serde_json::Value::Object(d.observation.clone());
         let problems = violations(Schema::DriftObservation, &value, "observation");
         if !problems.is_empty() {
@@ -37,11 +35,103 @@ impl State {
         Ok(())
     }
 
+    /// The model may be observed now: registered, not REVOKED, and `previous` is its latest
+    /// observation.
+    fn check_observed(
+        &self,
+        model: &ObjectId,
+        previous: Option<ObjectId>,
+    ) -> Result<(), StateError> {
+        let m = self.model(model)?;
+        if m.state == LifecycleState::Revoked {
+            return Err(StateError::DriftOnRevoked(self.spec(model)));
+        }
+        if previous != m.drift.as_ref().map(|x| x.last) {
+            return Err(StateError::StaleDrift(self.spec(model)));
+        }
+        Ok(())
+    }
+
     /// Applies a drift entry (`id`) that [`State::check_drift`] passed.
     pub(super) fn apply_drift(&mut self, id: ObjectId, d: &Drift) {
-        if let Some(m) = self.models.get_mut(&d.model) {
-            let count = m.drift.as_ref().map_or(0, |x| x.count) + 1;
-            m.drift = Some(DriftState { count, last: id });
+        self.observed(id, &d.model, None);
+    }
+
+    /// The rule of a `drift-import` entry (FORMAT.md §5.12): the embedded report is a drift
+    /// report of this registry and of the entry's model, made at a ledger this one extends,
+    /// signed by a key trusted as reporter here and now, whose signature verifies; the model
+    /// may be observed, the observation is valid, and the report is not recorded yet. Returns
+    /// the parsed report.
+    pub fn check_drift_import(&self, d: &DriftImport) -> Result<Report, StateError> {
+        let refuse = |report: ObjectId, detail: String| StateError::Report { report, detail };
+        let report = match Report::from_envelope(&d.report) {
+            Ok(r) => r,
+            Err(e) => {
+                let id = ObjectId::of(&d.report.to_canonical());
+                return Err(refuse(id, e.to_string()));
+            }
+        };
+        let (id, p) = (report.id, &report.payload);
+        if p.registry != self.registry {
+            return Err(refuse(
+                id,
+                format!(
+                    "a report of registry {}, not of this registry ({})",
+                    p.registry, self.registry
+                ),
+            ));
+        }
+        if p.model != d.model {
+            return Err(refuse(
+                id,
+                format!("a report of model {}, the entry names {}", p.model, d.model),
+            ));
+        }
+        if p.seq > self.seq {
+            return Err(refuse(
+                id,
+                format!(
+                    "made at entry {} of a replica, past this ledger's entry {}: not a replica of this history",
+                    p.seq, self.seq
+                ),
+            ));
+        }
+        let key = self
+            .authorize(&p.reporter, Kind::DriftReport)
+            .map_err(|e| refuse(id, format!("reporter: {e}")))?;
+        report
+            .envelope
+            .verify_single(&key)
+            .map_err(|e| refuse(id, format!("the reporter's signature does not verify: {e}")))?;
+        self.check_observed(&d.model, d.previous)?;
+        let recorded = self.model(&d.model)?.drift.as_ref();
+        if recorded.is_some_and(|x| x.reports.contains(&id)) {
+            return Err(StateError::ReportRecorded {
+                report: id,
+                spec: self.spec(&d.model),
+            });
+        }
+        Ok(report)
+    }
+
+    /// Applies a `drift-import` entry (`id`) that [`State::check_drift_import`] passed.
+    pub(super) fn apply_drift_import(&mut self, id: ObjectId, d: &DriftImport) {
+        let report = ObjectId::of(&d.report.to_canonical());
+        self.observed(id, &d.model, Some(report));
+    }
+
+    /// Counts an observation of `model` recorded by entry `id`, with its report id if any.
+    fn observed(&mut self, id: ObjectId, model: &ObjectId, report: Option<ObjectId>) {
+        if let Some(m) = self.models.get_mut(model) {
+            let mut drift = m.drift.take().unwrap_or(DriftState {
+                count: 0,
+                last: id,
+                reports: Default::default(),
+            });
+            drift.count += 1;
+            drift.last = id;
+            drift.reports.extend(report);
+            m.drift = Some(drift);
         }
     }
 }

@@ -294,6 +294,24 @@ pub enum StateError {
         /// `name@version` of the entry's model.
         spec: String,
     },
+    /// A drift report a `drift-import` entry embeds breaks a rule (FORMAT.md §5.12): malformed,
+    /// of another registry or model, from a replica ahead of this ledger, by a key not trusted
+    /// as reporter here, or with a signature that does not verify.
+    #[error("drift report {report}: {detail}")]
+    Report {
+        /// The report id (BLAKE3 of its envelope).
+        report: ObjectId,
+        /// Why.
+        detail: String,
+    },
+    /// A drift report already recorded for its model.
+    #[error("drift report {report} of {spec} is already recorded in this ledger")]
+    ReportRecorded {
+        /// The report id.
+        report: ObjectId,
+        /// `name@version` of its model.
+        spec: String,
+    },
 
     /// Anything else malformed, said in words (for refusals made before an entry exists).
     #[error("{0}")]

@@ -41,8 +41,10 @@ pub fn required_role(kind: Kind) -> Option<Role> {
         Kind::Genesis | Kind::KeyTrust | Kind::KeyRevoke | Kind::Recipients | Kind::Policy => {
             Some(Role::Root)
         }
-        Kind::Add | Kind::Transition | Kind::Slot | Kind::Purge => Some(Role::Operator),
-        Kind::Drift => Some(Role::Reporter),
+        Kind::Add | Kind::Transition | Kind::Slot | Kind::Purge | Kind::DriftImport => {
+            Some(Role::Operator)
+        }
+        Kind::Drift | Kind::DriftReport => Some(Role::Reporter),
         Kind::Manifest => Some(Role::Publisher),
         Kind::Checkpoint => None,
     }

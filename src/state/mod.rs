@@ -86,10 +86,14 @@ pub struct ModelState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DriftState {
-    /// How many observations.
+    /// How many observations (`drift` and `drift-import` entries).
     pub count: u64,
     /// The latest drift entry.
     pub last: ObjectId,
+    /// The ids of the drift reports recorded for the model (FORMAT.md §5.12): what refuses a
+    /// report recorded twice. Omitted while empty, so states without imports read as before.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty", default)]
+    pub reports: BTreeSet<ObjectId>,
 }
 
 /// A slot as the state records it.
@@ -213,6 +217,7 @@ impl State {
             Body::Slot(c) => self.check_slot(c),
             Body::Purge(p) => self.check_purge(p),
             Body::Drift(d) => self.check_drift(d),
+            Body::DriftImport(d) => self.check_drift_import(d).map(|_| ()),
         }
     }
 
@@ -235,6 +240,7 @@ impl State {
             Body::Slot(c) => self.apply_slot(id, c),
             Body::Purge(p) => self.apply_purge(p),
             Body::Drift(d) => self.apply_drift(id, d),
+            Body::DriftImport(d) => self.apply_drift_import(id, d),
         }
         self.seq = seq;
         self.head = id;

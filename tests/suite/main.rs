@@ -18,6 +18,7 @@ mod crash;
 mod determinism;
 mod docs_gen;
 mod drift;
+mod drift_home;
 mod ed25519_vectors;
 mod escape_props;
 mod escapes;

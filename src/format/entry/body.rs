@@ -1,7 +1,7 @@
 //! The body of each entry kind (FORMAT.md §5): the fields each kind carries beyond the header.
 
 use super::Role;
-use crate::crypto::envelope::Kind;
+use crate::crypto::envelope::{Envelope, Kind};
 use crate::crypto::keys::Fingerprint;
 use crate::format::formats::Format;
 use crate::format::id::ObjectId;
@@ -200,6 +200,30 @@ pub struct Drift {
     pub legacy_numbers: bool,
 }
 
+/// A drift report made at a replica, recorded at home (FORMAT.md §5.12): the entry embeds the
+/// reporter's envelope verbatim, so the reporter's own signature is checked on every replay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriftImport {
+    /// The record id observed (the report's `model`).
+    pub model: ObjectId,
+    /// The model's previous drift entry (`drift` or `drift-import`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub previous: Option<ObjectId>,
+    /// The reporter's drift report envelope, as signed.
+    pub report: Envelope,
+}
+
+impl DriftImport {
+    /// The embedded report, parsed (its signature is the state's to check, against the key
+    /// trusted as reporter at the entry's position).
+    pub fn open(
+        &self,
+    ) -> Result<crate::format::drift_report::Report, crate::format::drift_report::ReportError> {
+        crate::format::drift_report::Report::from_envelope(&self.report)
+    }
+}
+
 /// The body of an entry: what kind it is and its own fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
@@ -223,6 +247,8 @@ pub enum Body {
     Purge(Purge),
     /// See [`Drift`].
     Drift(Drift),
+    /// See [`DriftImport`].
+    DriftImport(DriftImport),
 }
 
 impl Body {
@@ -239,6 +265,7 @@ impl Body {
             Body::Slot(_) => Kind::Slot,
             Body::Purge(_) => Kind::Purge,
             Body::Drift(_) => Kind::Drift,
+            Body::DriftImport(_) => Kind::DriftImport,
         }
     }
 
@@ -250,7 +277,11 @@ impl Body {
             | Body::KeyRevoke(_)
             | Body::Recipients(_)
             | Body::Policy(_) => Role::Root,
-            Body::Add(_) | Body::Transition(_) | Body::Slot(_) | Body::Purge(_) => Role::Operator,
+            Body::Add(_)
+            | Body::Transition(_)
+            | Body::Slot(_)
+            | Body::Purge(_)
+            | Body::DriftImport(_) => Role::Operator,
             Body::Drift(_) => Role::Reporter,
         }
     }
@@ -267,7 +298,7 @@ impl Body {
             Body::Transition(b) => Some(&b.reason),
             Body::Slot(b) => Some(&b.reason),
             Body::Purge(b) => Some(&b.reason),
-            Body::Drift(_) => None,
+            Body::Drift(_) | Body::DriftImport(_) => None,
         }
     }
 
@@ -283,6 +314,7 @@ impl Body {
             Body::Slot(b) => serde_json::to_value(b)?,
             Body::Purge(b) => serde_json::to_value(b)?,
             Body::Drift(b) => serde_json::to_value(b)?,
+            Body::DriftImport(b) => serde_json::to_value(b)?,
         };
         match value {
             Value::Object(map) => Ok(map),

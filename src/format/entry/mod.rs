@@ -7,8 +7,9 @@
 mod body;
 
 pub use body::{
-    Add, Body, Drift, Genesis, KeyGrant, KeyRef, KeyRevoke, KeyTrust, MAX_CHECKPOINT_AGE_DAYS,
-    Policy, PolicyDoc, Purge, Recipients, SlotChange, SlotEffect, Transition,
+    Add, Body, Drift, DriftImport, Genesis, KeyGrant, KeyRef, KeyRevoke, KeyTrust,
+    MAX_CHECKPOINT_AGE_DAYS, Policy, PolicyDoc, Purge, Recipients, SlotChange, SlotEffect,
+    Transition,
 };
 
 use crate::crypto::envelope::{EnvelopeError, Kind, Unverified};
@@ -131,7 +132,10 @@ impl Entry {
 
     /// Decodes the entry in a parsed envelope (whose signature is checked by the caller).
     pub fn from_envelope(env: &Unverified) -> Result<Entry, EntryError> {
-        if matches!(env.kind, Kind::Manifest | Kind::Checkpoint) {
+        if matches!(
+            env.kind,
+            Kind::Manifest | Kind::Checkpoint | Kind::DriftReport
+        ) {
             return Err(EntryError::NotAnEntry(env.kind.payload_type()));
         }
         // One parse, one canonical check, then the object's members are moved, not copied.
@@ -177,6 +181,7 @@ impl Entry {
             Kind::Slot => Body::Slot(body(map)?),
             Kind::Purge => Body::Purge(body(map)?),
             Kind::Drift => Body::Drift(body(map)?),
+            Kind::DriftImport => Body::DriftImport(body(map)?),
             other => return Err(EntryError::NotAnEntry(other.payload_type())),
         };
         let mut entry = Entry { header, body };

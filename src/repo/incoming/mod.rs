@@ -256,6 +256,7 @@ impl Transaction<'_> {
         let mut rx = Receiver::new(
             reg,
             local,
+            &local_ids,
             &header,
             reader.entry_ids().to_vec(),
             mode,
@@ -267,7 +268,7 @@ impl Transaction<'_> {
             task.advance(frame.len);
         }
         let checkpoint = reader.checkpoint().to_vec();
-        rx.finish(header, checkpoint, &local_ids)
+        rx.finish(header, checkpoint)
     }
 
     /// Commits a received transfer (FORMAT.md §6): its objects, the index, the ledger lines,
@@ -282,6 +283,9 @@ impl Transaction<'_> {
             staged,
             ..
         } = incoming;
+        for (id, _) in &staged {
+            check_object_path(&reg.store.path(id))?;
+        }
         let commit = Commit {
             seq_before: self.state().seq(),
             state: &state,
@@ -370,6 +374,27 @@ fn place(
             local,
             local_head: local_ids[local as usize],
         });
+    }
+    Ok(())
+}
+
+/// Before a commit writes anything: a new object's fan-out directory must be a directory (or
+/// absent), and its own path absent, a regular file or a link (a rename replaces those as
+/// names); a directory or special file planted there would stop the commit halfway.
+fn check_object_path(dest: &std::path::Path) -> Result<(), RegistryError> {
+    if let Some(fan) = dest.parent() {
+        crate::repo::layout::check_dir(fan)?;
+    }
+    if let Ok(meta) = std::fs::symlink_metadata(dest) {
+        let ft = meta.file_type();
+        if !ft.is_file() && !ft.is_symlink() {
+            return Err(crate::repo::layout::LayoutError {
+                path: dest.to_path_buf(),
+                found: crate::util::fsutil::describe(&ft),
+                expected: "regular file",
+            }
+            .into());
+        }
     }
     Ok(())
 }

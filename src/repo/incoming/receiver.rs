@@ -45,6 +45,8 @@ pub(in crate::repo) struct Start {
 pub(in crate::repo) struct Receiver<'a> {
     reg: &'a Registry,
     local: &'a State,
+    /// The site's entry ids up to its head: objects it already has.
+    local_ids: &'a [ObjectId],
     mode: Receive,
     /// The file's entry ids and the seq of the first.
     ids: Vec<ObjectId>,
@@ -59,11 +61,15 @@ pub(in crate::repo) struct Receiver<'a> {
     purges: Vec<ObjectId>,
     /// Staged objects, in the order received.
     staged: Vec<(ObjectId, TempPath)>,
-    /// Where each staged record is, for the `add` that names it.
+    /// Where each staged record is, for a later `add` that names it again.
     record_paths: HashMap<ObjectId, usize>,
-    /// Record frames received, with their frame index.
-    records: Vec<(u64, ObjectId)>,
-    artifacts: HashSet<ObjectId>,
+    /// A record frame received and not yet claimed: the next entry frame must be the `add`
+    /// that names it (FORMAT.md §11.5). Held in memory (at most [`MANIFEST_LIMIT`] bytes) and
+    /// staged only once that entry verifies, so that nothing unverified reaches the disk.
+    pending: Option<(u64, ObjectId, Vec<u8>)>,
+    /// Every object id received, of any kind: an artifact whose bytes are also a record or an
+    /// entry is sent once, in its first place.
+    received: HashSet<ObjectId>,
     needs: Option<Needs>,
     frames: u64,
 }
@@ -72,6 +78,7 @@ impl<'a> Receiver<'a> {
     pub(in crate::repo) fn new(
         reg: &'a Registry,
         local: &'a State,
+        local_ids: &'a [ObjectId],
         header: &Header,
         ids: Vec<ObjectId>,
         mode: Receive,
@@ -80,6 +87,7 @@ impl<'a> Receiver<'a> {
         Receiver {
             reg,
             local,
+            local_ids,
             mode,
             ids,
             first: header.first_seq(),
@@ -92,10 +100,11 @@ impl<'a> Receiver<'a> {
             purges: Vec::new(),
             staged: Vec::new(),
             record_paths: HashMap::new(),
-            records: Vec::new(),
-            artifacts: HashSet::new(),
+            pending: None,
+            received: HashSet::new(),
             needs: None,
-            frames: 0,
+            // Frames a clone read itself (genesis) count, so that frame numbers are the file's.
+            frames: start.next as u64,
         }
     }
 
@@ -106,20 +115,31 @@ impl<'a> Receiver<'a> {
     ) -> Result<(), ImportError> {
         let index = self.frames;
         self.frames += 1;
+        self.received.insert(frame.id);
         match frame.kind {
             ObjectKind::Entry => self.entry(reader, frame),
             ObjectKind::Record => {
-                self.records.push((index, frame.id));
-                if self.local.models().contains_key(&frame.id) {
-                    reader.copy_body(&mut std::io::sink())?;
-                } else {
-                    let path = self.stage(reader)?;
-                    self.record_paths.insert(frame.id, self.staged.len());
-                    self.staged.push((frame.id, path));
+                if let Some((at, id, _)) = &self.pending {
+                    // Two records in a row: the first is claimed by no entry.
+                    return Err(extra(*at, ObjectKind::Record, *id));
                 }
+                let bytes = reader.read_body()?;
+                self.pending = Some((index, frame.id, bytes));
                 Ok(())
             }
             ObjectKind::Artifact => self.artifact(reader, frame, index),
+        }
+    }
+
+    /// Claims the pending record for the entry just read: it must be the record that entry
+    /// adds; returns its bytes.
+    fn claim_pending(&mut self, entry: &Entry) -> Result<Option<Vec<u8>>, ImportError> {
+        let Some((at, id, bytes)) = self.pending.take() else {
+            return Ok(None);
+        };
+        match &entry.body {
+            Body::Add(a) if a.record == id => Ok(Some(bytes)),
+            _ => Err(extra(at, ObjectKind::Record, id)),
         }
     }
 
@@ -143,12 +163,30 @@ impl<'a> Receiver<'a> {
             .into());
         }
         let bytes = reader.read_body()?;
-        if seq <= self.local.seq() {
-            return Ok(()); // the same id as this site's entry there (checked by `place`)
-        }
         let id = frame.id;
         let fail = |problem: EntryProblem| ImportError::Entry { seq, id, problem };
-        let entry = self.verify(seq, &bytes).map_err(fail)?;
+        if seq <= self.local.seq() {
+            // The same id as this site's entry there (checked by `place`): its bytes are this
+            // site's own entry's, so only the record sent before it is checked.
+            if self.pending.is_some() {
+                let (_, entry) = decode(&bytes).map_err(fail)?;
+                self.claim_pending(&entry)?;
+            }
+            return Ok(());
+        }
+        let (env, entry) = decode(&bytes).map_err(fail)?;
+        let record = self.claim_pending(&entry)?;
+        self.verify(seq, &env, &entry, record.as_deref())
+            .map_err(fail)?;
+        if let (Body::Add(a), Some(record)) = (&entry.body, record)
+            && !self.local.models().contains_key(&a.record)
+            && !self.record_paths.contains_key(&a.record)
+        {
+            let mut tmp = self.reg.store.staging_file()?;
+            std::io::Write::write_all(tmp.as_file_mut(), &record).ctx("write", tmp.path())?;
+            self.record_paths.insert(a.record, self.staged.len());
+            self.staged.push((a.record, tmp.into_temp_path()));
+        }
         self.state.apply(id, &entry).map_err(|e| fail(e.into()))?;
         let mut tmp = self.reg.store.staging_file()?;
         std::io::Write::write_all(tmp.as_file_mut(), &bytes).ctx("write", tmp.path())?;
@@ -166,9 +204,13 @@ impl<'a> Receiver<'a> {
     /// Checks one new entry as a replay does (FORMAT.md §5.1): its position after the last
     /// entry, its signer trusted for its kind at this point, its signature, and for an `add`
     /// its record; the kind's rules are checked by `apply`.
-    fn verify(&self, seq: u64, bytes: &[u8]) -> Result<Entry, EntryProblem> {
-        let env = Unverified::parse(bytes).map_err(EntryError::from)?;
-        let entry = Entry::from_envelope(&env)?;
+    fn verify(
+        &self,
+        seq: u64,
+        env: &Unverified,
+        entry: &Entry,
+        record: Option<&[u8]>,
+    ) -> Result<(), EntryProblem> {
         let h = &entry.header;
         let prev = self.new_ids.last().copied().unwrap_or(self.local.head());
         if h.seq != seq || h.prev != Some(prev) || h.registry != Some(self.local.registry()) {
@@ -187,10 +229,10 @@ impl<'a> Receiver<'a> {
             .ok_or_else(|| crate::state::StateError::UnknownSigner(h.actor.clone()))?;
         env.verify_single(&key)?;
         if let Body::Add(a) = &entry.body {
-            let claim = self.claim(&a.record)?;
+            let claim = self.claim(&a.record, record)?;
             self.state.check_record(a, &claim)?;
         }
-        Ok(entry)
+        Ok(())
     }
 
     fn key(&self, fp: &Fingerprint) -> Option<PublicKey> {
@@ -198,9 +240,21 @@ impl<'a> Receiver<'a> {
         decode_key(fp, &ks.public_key).ok()
     }
 
-    /// An `add`'s record: received in this file (and staged), or one this site already has.
-    fn claim(&self, record: &ObjectId) -> Result<crate::format::claim::RecordClaim, EntryProblem> {
+    /// An `add`'s record: sent just before it, received earlier in this file (and staged), or
+    /// one this site already has.
+    fn claim(
+        &self,
+        record: &ObjectId,
+        sent: Option<&[u8]>,
+    ) -> Result<crate::format::claim::RecordClaim, EntryProblem> {
         let key_of = |fp: &Fingerprint| self.key(fp);
+        if let Some(bytes) = sent {
+            return Ok(crate::repo::replay::claim_of_bytes(
+                record,
+                bytes.to_vec(),
+                &key_of,
+            )?);
+        }
         if let Some(&i) = self.record_paths.get(record) {
             let path: &std::path::Path = &self.staged[i].1;
             let bytes = read_small(path, MANIFEST_LIMIT).map_err(StoreError::from)?;
@@ -216,17 +270,12 @@ impl<'a> Receiver<'a> {
     /// The objects the new head reaches: computed at the first artifact frame, or at the end.
     fn needs(&mut self) -> Result<&Needs, ImportError> {
         if self.needs.is_none() {
-            let before = reachable([], self.local);
-            let records: HashSet<ObjectId> = self.state.models().keys().copied().collect();
-            for (index, id) in &self.records {
-                if !records.contains(id) {
-                    return Err(ImportError::Extra {
-                        index: *index,
-                        kind: ObjectKind::Record.name(),
-                        id: *id,
-                    });
-                }
+            if let Some((at, id, _)) = self.pending.take() {
+                // A record no entry claimed.
+                return Err(extra(at, ObjectKind::Record, id));
             }
+            let before = reachable(self.local_ids.iter().copied(), self.local);
+            let records: HashSet<ObjectId> = self.state.models().keys().copied().collect();
             self.needs = Some(Needs {
                 records,
                 artifacts: self
@@ -257,7 +306,6 @@ impl<'a> Receiver<'a> {
             });
         }
         let had = needs.had.contains(&frame.id);
-        self.artifacts.insert(frame.id);
         if had || self.mode == Receive::DryRun {
             reader.copy_body(&mut std::io::sink())?;
         } else {
@@ -273,22 +321,21 @@ impl<'a> Receiver<'a> {
         mut self,
         header: Header,
         checkpoint: Vec<u8>,
-        local_ids: &[ObjectId],
     ) -> Result<Incoming, ImportError> {
         self.needs()?;
         let needs = self.needs.as_ref().expect("computed above");
-        let received: HashSet<ObjectId> = self.records.iter().map(|(_, id)| *id).collect();
+        let lacks = |id: &&ObjectId| !needs.had.contains(id) && !self.received.contains(id);
         let mut missing: Vec<(&'static str, ObjectId)> = needs
             .records
             .iter()
-            .filter(|id| !self.local.models().contains_key(id) && !received.contains(id))
+            .filter(lacks)
             .map(|id| (ObjectKind::Record.name(), *id))
             .collect();
         missing.extend(
             needs
                 .artifacts
                 .iter()
-                .filter(|id| !needs.had.contains(id) && !self.artifacts.contains(id))
+                .filter(lacks)
                 .map(|id| (ObjectKind::Artifact.name(), *id)),
         );
         missing.sort();
@@ -299,7 +346,7 @@ impl<'a> Receiver<'a> {
         let purged = if self.purges.is_empty() {
             Vec::new()
         } else {
-            let all = local_ids.iter().chain(&self.new_ids).copied();
+            let all = self.local_ids.iter().chain(&self.new_ids).copied();
             let reach = reachable(all, &self.state);
             let mut doomed: Vec<ObjectId> = self
                 .purges
@@ -361,5 +408,21 @@ impl<'a> Receiver<'a> {
         }
         self.reg.check_fresh(&self.state, &cp.time)?;
         Ok(())
+    }
+}
+
+/// Parses an entry frame's bytes (hash-checked by the codec) as a signed entry.
+fn decode(bytes: &[u8]) -> Result<(Unverified, Entry), EntryProblem> {
+    let env = Unverified::parse(bytes).map_err(EntryError::from)?;
+    let entry = Entry::from_envelope(&env)?;
+    Ok((env, entry))
+}
+
+/// An object the transfer's history does not reach where it was sent.
+fn extra(index: u64, kind: ObjectKind, id: ObjectId) -> ImportError {
+    ImportError::Extra {
+        index,
+        kind: kind.name(),
+        id,
     }
 }
