@@ -196,3 +196,62 @@ fn a_partial_or_forged_medium_makes_no_registry() {
     );
     assert_eq!(snapshot(&b.join("site")), made);
 }
+
+#[test]
+fn a_clone_older_than_this_hosts_record_or_its_pins_floor_is_refused_and_the_pin_kept() {
+    let (a, root) = home();
+    a.ok(&["export", "old.regx"]);
+    a.ok(&[
+        "deprecate",
+        "alpha@1.0.0",
+        "--reason",
+        "newer",
+        "--key",
+        "op.pem",
+    ]);
+    a.ok(&["export", "new.regx"]);
+    let b = Sandbox::new();
+    for f in ["old.regx", "new.regx"] {
+        fs::copy(a.join(f), b.join(f)).unwrap();
+    }
+    b.ok(&["clone", "new.regx", "site1", "--trust", &root]);
+
+    // This host verified the newer history: an older medium is a rollback.
+    let pins = fs::read(b.trust_file()).unwrap();
+    let err = b.fails(1, &["clone", "old.regx", "site2", "--trust", &root]);
+    assert!(err.contains("rolled"), "{err}");
+    assert!(
+        !b.join("site2").exists(),
+        "a refused clone left its directory"
+    );
+    assert_eq!(fs::read(b.trust_file()).unwrap(), pins, "the pin stays");
+
+    let head_code = b.ok(&["--registry", "site1", "status", "--code"]);
+    b.ok(&[
+        "--registry",
+        "site1",
+        "trust",
+        "add",
+        &root,
+        "--head",
+        head_code.trim(),
+    ]);
+    let pins = fs::read(b.trust_file()).unwrap();
+
+    // A rebuilt host (no records) still has the pin's floor.
+    fs::remove_dir_all(b.join("home")).unwrap();
+    let err = b.fails(1, &["clone", "old.regx", "site2"]);
+    assert!(err.contains("does not contain entry"), "{err}");
+    assert_eq!(fs::read(b.trust_file()).unwrap(), pins);
+
+    // --trust cannot replace the root this host pins the registry to.
+    let other = b.key("other.pem");
+    let err = b.fails(1, &["clone", "new.regx", "site3", "--trust", &other]);
+    assert!(err.contains("trust remove"), "{err}");
+    assert_eq!(fs::read(b.trust_file()).unwrap(), pins);
+
+    // The newer medium clones again, under the same pin.
+    b.ok(&["clone", "new.regx", "site4"]);
+    assert_eq!(fs::read(b.trust_file()).unwrap(), pins);
+    assert!(b.ok(&["--registry", "site4", "fsck"]).contains("PASS"));
+}

@@ -580,3 +580,97 @@ fn an_import_killed_at_every_write_step_leaves_the_site_as_it_was_or_advanced() 
         assert!(b.ok(&["fsck"]).contains("PASS"), "{step}");
     }
 }
+
+#[test]
+fn an_artifact_whose_bytes_are_an_entry_or_a_record_travels_once_and_imports() {
+    // A publisher may ship any bytes, including a ledger entry's or a record's (both are
+    // public): the transfer sends such an object once, in its first place, and the importer
+    // must count it as received, or every later transfer of this history would be refused.
+    let (a, b, root) = home_and_replica();
+    let genesis = a.ledger_ids()[0].clone();
+    let record: serde_json::Value =
+        serde_json::from_str(&a.ok(&["show", "alpha@1.0.0", "--json"])).unwrap();
+    let record = record["id"].as_str().unwrap().to_string();
+    let dir = a.join("m-mirror-1.0.0");
+    fs::create_dir_all(&dir).unwrap();
+    fs::copy(a.object_path(&genesis), dir.join("genesis.bin")).unwrap();
+    fs::copy(a.object_path(&record), dir.join("record.bin")).unwrap();
+    a.ok(&[
+        "bundle",
+        "pack",
+        "m-mirror-1.0.0",
+        "-o",
+        "mirror.tar",
+        "--key",
+        "pub.pem",
+        "--name",
+        "mirror",
+        "--version",
+        "1.0.0",
+        "--type",
+        "ML",
+        "--use",
+        "detection",
+        "--description",
+        "bytes that are also objects",
+    ]);
+    a.ok(&["add", "mirror.tar", "--key", "op.pem"]);
+    let file = carry(&a, &b, "t.regx");
+    b.ok(&["import", file.to_str().unwrap()]);
+    assert!(b.ok(&["fsck"]).contains("PASS"));
+    a.ok(&["export", "full.regx"]);
+    let c = Sandbox::new();
+    fs::copy(a.join("full.regx"), c.join("full.regx")).unwrap();
+    c.ok(&["clone", "full.regx", "site", "--trust", &root]);
+    assert!(c.ok(&["--registry", "site", "fsck"]).contains("PASS"));
+}
+
+#[test]
+fn a_record_no_entry_claims_is_refused_where_it_stands_and_never_staged() {
+    let (a, b, _) = home_and_replica();
+    a.add_model("beta", "2.0.0", &[("b.yar", "rule b {}".into())]);
+    let file = carry(&a, &b, "t.regx");
+    let mut parts = parse(&file);
+    // Two unsigned "records" ahead of everything: the second one already shows the first is
+    // claimed by no entry. The file is then cut short after them: a reader that went on
+    // (staging as it went) would report the truncation instead.
+    let junk: Vec<Vec<u8>> = (0..2).map(|i| vec![i as u8; 4096]).collect();
+    for (i, j) in junk.iter().enumerate() {
+        parts
+            .frames
+            .insert(i, (ObjectKind::Record, ObjectId::of(j), j.clone()));
+    }
+    write(&mut parts, &b.join("junk.regx"));
+    let bytes = fs::read(b.join("junk.regx")).unwrap();
+    let cut = bytes.len() - 1500;
+    fs::write(b.join("junk.regx"), &bytes[..cut]).unwrap();
+    let err = refused(&b, &b.join("junk.regx"), 1);
+    assert!(
+        err.contains(&format!(
+            "object frame 0 (record {})",
+            ObjectId::of(&junk[0])
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_directory_planted_at_a_new_objects_path_stops_the_import_before_it_writes() {
+    let (a, b, _) = home_and_replica();
+    a.add_model("beta", "2.0.0", &[("b.yar", "rule b {}".into())]);
+    let file = carry(&a, &b, "t.regx");
+    let parts = parse(&file);
+    let art = parts
+        .frames
+        .iter()
+        .find(|f| f.0 == ObjectKind::Artifact)
+        .unwrap()
+        .1
+        .to_string();
+    fs::create_dir_all(b.object_path(&art)).unwrap();
+    let err = refused(&b, &file, 1);
+    assert!(err.contains(&art[2..]), "names the path: {err}");
+    fs::remove_dir(b.object_path(&art)).unwrap();
+    b.ok(&["import", file.to_str().unwrap()]);
+    assert!(b.ok(&["fsck"]).contains("PASS"));
+}
