@@ -47,8 +47,12 @@ fn print(d: &Imported) -> CommandResult {
         d.already_had,
         d.objects
     );
-    for m in &d.models_added {
-        outln!("  model {m}: registered");
+    for (m, state) in &d.models_added {
+        if *state == reg::format::lifecycle::LifecycleState::Registered {
+            outln!("  model {m}: registered");
+        } else {
+            outln!("  model {m}: registered, then {state}");
+        }
     }
     for (m, from, to) in &d.state_changes {
         outln!("  model {m}: {from} -> {to}");

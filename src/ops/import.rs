@@ -38,8 +38,9 @@ pub struct Imported {
     pub already_had: u64,
     /// New objects stored (in a dry run: entries and records only).
     pub objects: u64,
-    /// Models registered by the new entries, as `name@version`.
-    pub models_added: Vec<String>,
+    /// Models registered by the new entries, as `name@version`, with their state at the new
+    /// head.
+    pub models_added: Vec<(String, LifecycleState)>,
     /// Lifecycle changes of models this site knew: `name@version`, before, after.
     pub state_changes: Vec<(String, LifecycleState, LifecycleState)>,
     /// Slots whose active model changes: slot, before, after (`name@version`).
@@ -85,7 +86,7 @@ fn describe(before: &State, incoming: &Incoming, dry_run: bool) -> Imported {
     let mut state_changes = Vec::new();
     for (id, m) in after.models() {
         match before.models().get(id) {
-            None => models_added.push(after.spec(id)),
+            None => models_added.push((after.spec(id), m.state)),
             Some(old) if old.state != m.state => {
                 state_changes.push((after.spec(id), old.state, m.state));
             }

@@ -60,7 +60,9 @@ fn refused(b: &Sandbox, file: &Path, code: i32) -> String {
 fn an_incremental_import_brings_the_replica_to_the_home_head() {
     let (a, b, _) = home_and_replica();
     a.add_model("beta", "2.0.0", &[("b.yar", "rule b {}".into())]);
+    a.add_model("gamma", "3.0.0", &[("c.yar", "rule c {}".into())]);
     promote(&a, "alpha@1.0.0");
+    promote(&a, "gamma@3.0.0");
     a.ok(&[
         "activate",
         "detect",
@@ -76,7 +78,11 @@ fn an_incremental_import_brings_the_replica_to_the_home_head() {
     let dry = b.ok(&["import", file.to_str().unwrap(), "--dry-run"]);
     assert_eq!(site(&b), before, "a dry run changed the site");
     assert!(dry.contains("would import entries"), "{dry}");
-    assert!(dry.contains("model beta@2.0.0: registered"), "{dry}");
+    assert!(dry.contains("model beta@2.0.0: registered\n"), "{dry}");
+    assert!(
+        dry.contains("model gamma@3.0.0: registered, then PROMOTED"),
+        "{dry}"
+    );
     assert!(
         dry.contains("model alpha@1.0.0: REGISTERED -> PROMOTED"),
         "{dry}"
