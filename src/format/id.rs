@@ -43,7 +43,8 @@ impl fmt::Debug for ObjectId {
     }
 }
 
-/// Text that is not 64 lowercase hex digits.
+/// Text that is not 64 lowercase hex digits; it holds the text as it may be shown (escaped and
+/// cut short: an id comes from files and command lines an attacker may write).
 #[derive(Debug, thiserror::Error)]
 #[error("`{0}` is not an object id (64 lowercase hex digits)")]
 pub struct BadObjectId(pub String);
@@ -52,7 +53,7 @@ impl FromStr for ObjectId {
     type Err = BadObjectId;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if !is_lower_hex(s, 64) {
-            return Err(BadObjectId(s.to_string()));
+            return Err(BadObjectId(crate::util::encoding::echo(s)));
         }
         // is_lower_hex checked every digit above.
         let nibble = |c: u8| {
@@ -81,5 +82,21 @@ impl<'de> serde::Deserialize<'de> for ObjectId {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_id_is_shown_escaped_and_cut_short() {
+        let hostile = format!("\u{1b}[31m{}", "x".repeat(100_000));
+        let shown = hostile.parse::<ObjectId>().unwrap_err().to_string();
+        assert!(!shown.contains('\u{1b}'), "{shown}");
+        assert!(shown.contains("\\u{1b}"), "{shown}");
+        assert!(shown.len() < 1_000, "{} bytes", shown.len());
+        let good = "ab".repeat(32);
+        assert_eq!(good.parse::<ObjectId>().unwrap().to_string(), good);
     }
 }
