@@ -62,11 +62,16 @@ pub struct CommandError {
 /// The result of a command.
 pub type CommandResult<T = ()> = Result<T, CommandError>;
 
+/// Most bytes of one error message. Library errors echo what they refuse through
+/// `util::encoding::echo`, but a message built by a parser (serde's "unknown field `…`") can
+/// carry a whole hostile input; every message is cut here, the one place messages are printed.
+const MESSAGE_LIMIT: usize = 2048;
+
 impl CommandError {
     fn new(kind: Kind, message: impl Display, hint: Option<String>) -> CommandError {
         CommandError {
             kind,
-            message: message.to_string(),
+            message: reg::util::encoding::echo_within(&message.to_string(), MESSAGE_LIMIT),
             hint,
         }
     }

@@ -37,6 +37,11 @@ impl Staged {
         self.id
     }
 
+    /// Where its bytes are staged (in `tmp/`), to read them back before committing.
+    pub fn path(&self) -> &Path {
+        self.tmp.path()
+    }
+
     /// Its size in bytes.
     pub fn size(&self) -> u64 {
         self.size

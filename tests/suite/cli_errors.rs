@@ -638,3 +638,28 @@ fn recipients_are_root_signed_and_checked() {
     assert_eq!(s.ok(&["recipients", "list"]), "");
     s.ok(&["ledger", "verify"]);
 }
+
+#[test]
+fn a_hostile_input_is_never_echoed_whole_in_an_error() {
+    // A parser's own message ("unknown field `…`") can carry a whole hostile input: every
+    // message is cut where errors are printed.
+    let s = Sandbox::new();
+    s.init_with_roles();
+    let mut file = b"reg-drift-reports 1\n{\"".to_vec();
+    file.extend(std::iter::repeat_n(b'A', 4 << 20));
+    file.extend(b"\":1,\"count\":1}\n");
+    std::fs::write(s.join("big.rep"), &file).unwrap();
+    let out = s
+        .reg()
+        .args(["drift", "import", "big.rep", "--key", "op.pem"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr.starts_with("error: "),
+        "{}",
+        &stderr[..200.min(stderr.len())]
+    );
+    assert!(stderr.len() < 4096, "{} bytes of stderr", stderr.len());
+}

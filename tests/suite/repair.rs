@@ -219,8 +219,12 @@ fn an_object_src_holds_corrupt_too_is_reported_and_nothing_wrong_is_restored() {
     );
     assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
     assert!(
+        // Its copy in SRC is corrupt too: named as such, or, when the damage changed its
+        // length, as longer than the object (then not even copied to find out).
         stdout.contains(&format!(
             "not repaired: artifact {bad} (corrupt): SRC's copy is corrupt too"
+        )) || stdout.contains(&format!(
+            "not repaired: artifact {bad} (corrupt): SRC's copy is 23 bytes, more than the object's 15: not copied"
         )),
         "{stdout}"
     );
@@ -567,4 +571,82 @@ fn an_entry_src_lacks_stops_before_the_records_and_artifacts_with_the_ledger_nam
     let out = b.ok(&["repair", "--from", a.path().to_str().unwrap()]);
     assert!(out.contains(&format!("restored entry {entry}")), "{out}");
     fsck_passes(&b);
+}
+
+#[test]
+fn a_copy_longer_than_the_object_is_never_copied_to_this_hosts_disk() {
+    // A sparse file costs the medium's holder nothing; copying it to find out that it does not
+    // hash to the object would fill this host's disk. Its length alone refuses it.
+    let (a, root) = site_a();
+    let b = site_b(&a, &root);
+    let good = id_of("second artifact\n");
+    let path = a.object_path(&good);
+    make_writable(&path);
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(4 << 30)
+        .unwrap();
+    fs::remove_file(b.object_path(&good)).unwrap();
+    let started = std::time::Instant::now();
+    let out = b
+        .reg()
+        .args(["repair", "--from"])
+        .arg(a.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "not repaired: artifact {good} (missing): SRC's copy is {} bytes, more than the object's 16: not copied",
+            4u64 << 30
+        )),
+        "{stdout}"
+    );
+    assert!(started.elapsed().as_secs() < 60, "it read the copy");
+    assert_eq!(fs::read_dir(b.dot().join("tmp")).unwrap().count(), 0);
+}
+
+#[test]
+fn a_forged_ledger_line_gets_nothing_restored_that_is_not_its_entry() {
+    // The `ledger` file's lines are not signed: a line changed to name bytes the medium holds
+    // (anything at all) must not bring those bytes into the store.
+    let (a, root) = site_a();
+    let b = site_b(&a, &root);
+    let blob = b"arbitrary attacker bytes\n";
+    let x = ObjectId::of(blob).to_string();
+    let dir = a.dot().join("objects").join(&x[..2]);
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join(&x[2..]), blob).unwrap();
+    let ledger = b.dot().join("ledger");
+    make_writable(&ledger);
+    let mut lines: Vec<String> = fs::read_to_string(&ledger)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    lines[3] = x.clone();
+    fs::write(&ledger, lines.join("\n") + "\n").unwrap();
+    let objects = snapshot(&b.dot().join("objects"));
+    let out = b
+        .reg()
+        .args(["repair", "--from"])
+        .arg(a.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "not repaired: entry {x} (missing): SRC's bytes are not a ledger entry"
+        )),
+        "{stdout}"
+    );
+    assert_eq!(
+        snapshot(&b.dot().join("objects")),
+        objects,
+        "nothing was restored"
+    );
 }

@@ -200,59 +200,18 @@ pub fn repair(
             checked: 0,
             unpinned: None,
         },
+        sizes: BTreeMap::new(),
+        positions: BTreeMap::new(),
     };
-    let reg = match Registry::open(dot, opts) {
-        Ok(reg) => reg,
-        Err(e) => {
-            // The one damage that stops the open: the genesis object config.json names, which
-            // the pin check reads. Restored first; nothing else happens unless the open passes.
-            // No lock: it is taken through an opened registry, and while genesis is damaged no
-            // writer can open this one; a rename of hash-checked bytes is atomic whatever runs.
-            // Only into a registry whose directories are what they should be (tmp/ and
-            // objects/ not links), which the open checked first.
-            let Some(genesis) = damaged_genesis(dot) else {
-                return Err(e.into());
-            };
-            crate::repo::layout::check_skeleton(dot).map_err(RegistryError::from)?;
-            let store = Store::new(dot);
-            run.restore(&store, &genesis.1, vec![genesis.0])?;
-            if !run.out.restored.iter().any(|d| d.id == genesis.1) || dry_run {
-                run.out.unverified = Some(format!(
-                    "the registry cannot be opened until its genesis entry {} is restored",
-                    genesis.1
-                ));
-                return Ok(run.out);
-            }
-            Registry::open(dot, opts)?
-        }
+    let Some(reg) = open_restoring_genesis(dot, opts, &mut run)? else {
+        return Ok(run.out);
     };
     if *reg.pin() == crate::repo::trust::PinStatus::Unpinned {
         run.out.unpinned = Some((*reg.id(), reg.root().clone()));
     }
     let _lock = reg.lock()?;
     let store = reg.store().clone();
-    let ours = *reg.id();
-    // Step 1: the entries the ledger file lists up to the checkpoint, and genesis.
-    let (_, cp) = ledger::read_checkpoint(&dot.join("checkpoint")).map_err(RegistryError::from)?;
-    let (ids, _) = ledger::read_ids(&dot.join("ledger")).map_err(RegistryError::from)?;
-    let mut entries: Vec<ObjectId> = vec![ours];
-    entries.extend(ids.iter().take(cp.seq.saturating_add(1) as usize).copied());
-    let mut seen = BTreeSet::new();
-    entries.retain(|id| seen.insert(*id));
-    let damaged = run.survey(&store, entries.iter().map(|id| (ObjectKind::Entry, *id)))?;
-    run.restore(&store, &ours, damaged)?;
-    // Step 2: the records their adds name (the replay reads them).
-    let mut records = Vec::new();
-    for id in &entries {
-        if let Ok(entry) = ledger::read_entry(&store, id)
-            && let Body::Add(a) = &entry.body
-            && seen.insert(a.record)
-        {
-            records.push((ObjectKind::Record, a.record));
-        }
-    }
-    let damaged = run.survey(&store, records)?;
-    run.restore(&store, &ours, damaged)?;
+    let mut seen = restore_ledger_objects(&mut run, &store, dot, *reg.id())?;
     if dry_run && !run.out.restored.is_empty() {
         run.out.unverified = Some(
             "the ledger can be verified only once the entries and records above are restored"
@@ -269,7 +228,10 @@ pub fn repair(
             return Ok(run.out);
         }
     };
-    reg.record(&replay.checkpoint)?;
+    if !dry_run {
+        // A dry run changes nothing, not even this host's record of the checkpoint.
+        reg.record(&replay.checkpoint)?;
+    }
     let reach = reachable(verified.iter().copied(), &replay.state);
     let rest = reach.needed.iter().filter_map(|(id, why)| {
         let kind = match why {
@@ -280,10 +242,79 @@ pub fn repair(
         seen.insert(*id).then_some((kind, *id))
     });
     let mut damaged = run.survey(&store, rest.collect::<Vec<_>>())?;
+    run.sizes
+        .extend(artifact_sizes(&store, &replay.state, &damaged));
     // Records first, then artifacts: the order a transfer file holds them in.
     damaged.sort_by_key(|d| d.kind != ObjectKind::Record);
-    run.restore(&store, &ours, damaged)?;
+    run.restore(&store, reg.id(), damaged)?;
     Ok(run.out)
+}
+
+/// Opens the registry; if the open fails because the genesis object `config.json` names is
+/// damaged (the pin check reads it), restores that first. `None`: it could not be restored (or
+/// this is a dry run), which `run` says.
+fn open_restoring_genesis(
+    dot: &Path,
+    opts: &OpenOptions,
+    run: &mut Run,
+) -> Result<Option<Registry>, RepairError> {
+    match Registry::open(dot, opts) {
+        Ok(reg) => Ok(Some(reg)),
+        Err(e) => {
+            // No lock: it is taken through an opened registry, and while genesis is damaged no
+            // writer can open this one; a rename of hash-checked bytes is atomic whatever runs.
+            // Only into a registry whose directories are what they should be (tmp/ and
+            // objects/ not links), which the open checked first.
+            let Some(genesis) = damaged_genesis(dot) else {
+                return Err(e.into());
+            };
+            crate::repo::layout::check_skeleton(dot).map_err(RegistryError::from)?;
+            let store = Store::new(dot);
+            run.restore(&store, &genesis.1, vec![genesis.0])?;
+            if !run.out.restored.iter().any(|d| d.id == genesis.1) || run.dry_run {
+                run.out.unverified = Some(format!(
+                    "the registry cannot be opened until its genesis entry {} is restored",
+                    genesis.1
+                ));
+                return Ok(None);
+            }
+            Ok(Some(Registry::open(dot, opts)?))
+        }
+    }
+}
+
+/// Steps 1 and 2: the entries the `ledger` file lists up to the checkpoint (and genesis), then
+/// the records their `add`s name, which the replay reads. Returns the ids surveyed.
+fn restore_ledger_objects(
+    run: &mut Run,
+    store: &Store,
+    dot: &Path,
+    ours: ObjectId,
+) -> Result<BTreeSet<ObjectId>, RepairError> {
+    let (_, cp) = ledger::read_checkpoint(&dot.join("checkpoint")).map_err(RegistryError::from)?;
+    let (ids, _) = ledger::read_ids(&dot.join("ledger")).map_err(RegistryError::from)?;
+    let mut entries: Vec<ObjectId> = vec![ours];
+    entries.extend(ids.iter().take(cp.seq.saturating_add(1) as usize).copied());
+    run.positions.insert(ours, 0);
+    for (seq, id) in entries.iter().skip(1).enumerate() {
+        run.positions.entry(*id).or_insert(seq as u64);
+    }
+    let mut seen = BTreeSet::new();
+    entries.retain(|id| seen.insert(*id));
+    let damaged = run.survey(store, entries.iter().map(|id| (ObjectKind::Entry, *id)))?;
+    run.restore(store, &ours, damaged)?;
+    let mut records = Vec::new();
+    for id in &entries {
+        if let Ok(entry) = ledger::read_entry(store, id)
+            && let Body::Add(a) = &entry.body
+            && seen.insert(a.record)
+        {
+            records.push((ObjectKind::Record, a.record));
+        }
+    }
+    let damaged = run.survey(store, records)?;
+    run.restore(store, &ours, damaged)?;
+    Ok(seen)
 }
 
 /// The genesis object `config.json` names, with its damage, when it is damaged.
@@ -320,6 +351,13 @@ struct Run {
     from: PathBuf,
     dry_run: bool,
     out: Repaired,
+    /// The most bytes each wanted object can have: an entry or a record its kind's limit, an
+    /// artifact the size its record states. A copy in SRC that is longer is not the object, and
+    /// is never copied to this host's disk to find that out.
+    sizes: BTreeMap<ObjectId, u64>,
+    /// The line of the `ledger` file each entry is listed at: a copy restored as an entry must
+    /// decode as the entry for that position.
+    positions: BTreeMap<ObjectId, u64>,
 }
 
 impl Run {
@@ -368,7 +406,12 @@ impl Run {
         let mut seen = BTreeSet::new();
         // Each object is put in place as it arrives, so that no more than one staged file is
         // open at a time however many objects come back.
-        let fetched = src.fetch(stage, &wanted, &mut |id, staged| {
+        let limits: BTreeMap<ObjectId, u64> = wanted
+            .values()
+            .map(|d| (d.id, limit_of(d, &self.sizes)))
+            .collect();
+        let positions = &self.positions;
+        let fetched = src.fetch(stage, &wanted, &limits, &mut |id, staged| {
             seen.insert(id);
             let d = wanted
                 .get(&id)
@@ -381,6 +424,12 @@ impl Run {
                         object: d,
                         reason: format!("SRC's bytes hash to {}", staged.id()),
                     });
+                    return Ok(());
+                }
+                if d.kind == ObjectKind::Entry
+                    && let Err(reason) = is_entry_at(staged.path(), positions.get(&id))
+                {
+                    out.unrepaired.push(Unrepaired { object: d, reason });
                     return Ok(());
                 }
                 if !store.restore(staged)? {
@@ -428,4 +477,65 @@ fn placeable(store: &Store, id: &ObjectId) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The most bytes a copy of `d` can have (see [`Run::sizes`]); an artifact whose size no record
+/// states gets none, so nothing is copied for it.
+fn limit_of(d: &Damaged, sizes: &BTreeMap<ObjectId, u64>) -> u64 {
+    match d.kind {
+        ObjectKind::Entry => crate::crypto::envelope::ENTRY_LIMIT,
+        ObjectKind::Record => crate::format::manifest::MANIFEST_LIMIT,
+        ObjectKind::Artifact => sizes.get(&d.id).copied().unwrap_or(0),
+    }
+}
+
+/// The sizes the records state for the damaged artifacts among `damaged`: read from this
+/// registry's own records, which its verified ledger reaches.
+fn artifact_sizes(
+    store: &Store,
+    state: &crate::state::State,
+    damaged: &[Damaged],
+) -> BTreeMap<ObjectId, u64> {
+    let wanted: BTreeSet<ObjectId> = damaged
+        .iter()
+        .filter(|d| d.kind == ObjectKind::Artifact)
+        .map(|d| d.id)
+        .collect();
+    let mut sizes = BTreeMap::new();
+    for (record, m) in state.models() {
+        if !m.artifacts.iter().any(|a| wanted.contains(a)) {
+            continue;
+        }
+        let Ok(bytes) = store.get(record, crate::format::manifest::MANIFEST_LIMIT) else {
+            continue;
+        };
+        let Ok(signed) = crate::format::manifest::SignedManifest::parse(bytes) else {
+            continue;
+        };
+        for a in &signed.manifest.artifacts {
+            if let Ok(id) = a.blake3.parse::<ObjectId>() {
+                sizes.insert(id, a.size);
+            }
+        }
+    }
+    sizes
+}
+
+/// Whether the staged bytes at `path` decode as a ledger entry at `position`: a line of the
+/// `ledger` file is not signed, so what it names is restored only if it is at least an entry
+/// that says it belongs there (its signature is checked by the replay that follows).
+fn is_entry_at(path: &Path, position: Option<&u64>) -> Result<(), String> {
+    let bytes = crate::util::fsutil::read_small(path, crate::crypto::envelope::ENTRY_LIMIT)
+        .map_err(|e| e.to_string())?;
+    let entry = crate::crypto::envelope::Unverified::parse(&bytes)
+        .map_err(crate::format::entry::EntryError::from)
+        .and_then(|env| crate::format::entry::Entry::from_envelope(&env))
+        .map_err(|e| format!("SRC's bytes are not a ledger entry: {e}"))?;
+    match position {
+        Some(seq) if entry.header.seq != *seq => Err(format!(
+            "SRC's bytes are entry {}, but the ledger lists this id at entry {seq}",
+            entry.header.seq
+        )),
+        _ => Ok(()),
+    }
 }

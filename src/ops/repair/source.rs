@@ -118,17 +118,22 @@ impl Source {
     /// Hands every wanted object SRC holds intact to `found`, staged in `stage` (none: a dry
     /// run, which only checks the bytes); returns, for wanted objects it does not hold intact,
     /// why, when there is more to say than that it does not hold them.
+    /// `limits` holds the most bytes each wanted object can have: a longer copy is refused
+    /// before any of it is copied.
     pub(super) fn fetch(
         &self,
         stage: Option<&Store>,
         wanted: &BTreeMap<ObjectId, Damaged>,
+        limits: &BTreeMap<ObjectId, u64>,
         found: &mut Found<'_>,
     ) -> Result<BTreeMap<ObjectId, String>, RepairError> {
         match self {
-            Source::Registry { dot, store } => fetch_registry(dot, store, stage, wanted, found),
+            Source::Registry { dot, store } => {
+                fetch_registry(dot, store, stage, wanted, limits, found)
+            }
             Source::Transfer { path } => {
                 let reader = Self::reader(path)?;
-                fetch_transfer(reader, stage, wanted, found)
+                fetch_transfer(reader, stage, wanted, limits, found)
             }
         }
     }
@@ -183,6 +188,7 @@ fn fetch_registry(
     src: &Store,
     stage: Option<&Store>,
     wanted: &BTreeMap<ObjectId, Damaged>,
+    limits: &BTreeMap<ObjectId, u64>,
     found: &mut Found<'_>,
 ) -> Result<BTreeMap<ObjectId, String>, RepairError> {
     let mut why = BTreeMap::new();
@@ -202,11 +208,22 @@ fn fetch_registry(
             );
             continue;
         }
+        let limit = limits.get(id).copied().unwrap_or(0);
+        if let Ok(m) = std::fs::symlink_metadata(&path)
+            && m.is_file()
+            && m.len() > limit
+        {
+            why.insert(*id, too_long(m.len(), limit));
+            continue;
+        }
         let copied = take(stage, |w| {
             src.copy_verified(
                 id,
                 &mut Progress {
-                    inner: w,
+                    inner: &mut Limit {
+                        inner: w,
+                        left: limit,
+                    },
                     task: &task,
                 },
             )
@@ -246,6 +263,7 @@ fn fetch_transfer<R: Read>(
     mut r: transfer::Reader<R>,
     stage: Option<&Store>,
     wanted: &BTreeMap<ObjectId, Damaged>,
+    limits: &BTreeMap<ObjectId, u64>,
     found: &mut Found<'_>,
 ) -> Result<BTreeMap<ObjectId, String>, RepairError> {
     let mut why = BTreeMap::new();
@@ -261,7 +279,13 @@ fn fetch_transfer<R: Read>(
                 break;
             }
         };
-        let copied = if left.remove(&frame.id) {
+        let limit = limits.get(&frame.id).copied().unwrap_or(0);
+        let copied = if left.contains(&frame.id) && frame.len > limit {
+            // Not the object: its bytes pass through the hash check only, never to the disk.
+            left.remove(&frame.id);
+            why.insert(frame.id, too_long(frame.len, limit));
+            r.copy_body(&mut io::sink()).map(|_| ())
+        } else if left.remove(&frame.id) {
             match take(stage, |w| r.copy_body(w).map(|_| ()))? {
                 Ok(staged) => {
                     found(frame.id, staged)?;
@@ -294,4 +318,29 @@ fn fetch_transfer<R: Read>(
         }
     }
     Ok(why)
+}
+
+/// Why a copy longer than the object can be is not taken.
+fn too_long(len: u64, limit: u64) -> String {
+    format!("SRC's copy is {len} bytes, more than the object's {limit}: not copied")
+}
+
+/// Passes at most `left` bytes through; more is an error (a file that grows while it is read).
+struct Limit<'a> {
+    inner: &'a mut dyn Write,
+    left: u64,
+}
+
+impl Write for Limit<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if buf.len() as u64 > self.left {
+            return Err(io::Error::other("longer than the object can be"));
+        }
+        let n = self.inner.write(buf)?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
