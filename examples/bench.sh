@@ -133,7 +133,9 @@ row "reg check, ${mib} MiB file" "$(median gate.json 0)" "$(median gate.json 1)"
 echo "== transfer: a new ${mib} MiB model carried to a replica holding $((10 * mib)) MiB of models"
 # Home site: ten other models of the same size, then a replica copy of it (its own host record,
 # as a copy at another site has), then the new model at home, exported since the replica's
-# checkpoint and imported there. Baseline: b3sum of the transfer file, the bytes carried.
+# checkpoint and imported there. Baseline: b3sum of the transfer file, the bytes carried (the
+# issue's target), and b3sum + cp + sync of it: an export or import writes those bytes durably,
+# which hashing alone does not, so the second is the floor a durable copy can reach.
 export REG_STATE_DIR="$work/host-state-home"
 cp -a template home
 for i in 0 1 2 3 4 5 6 7 8 9; do
@@ -158,6 +160,7 @@ hyperfine --style basic --runs "$runs" --prepare "$replica_fresh" --export-json 
 hyperfine --style basic --runs "$runs" --warmup 1 --export-json transfer-b3.json -n "b3sum" "$B3SUM inc.regx" >/dev/null
 transfer_mib=$(( $(stat -c %s inc.regx) / 1024 / 1024 ))
 row "reg export, ${transfer_mib} MiB transfer" "$(median export.json 0)" "$(median transfer-b3.json 0)" "b3sum of the transfer" 1.3
+row "reg export, ${transfer_mib} MiB transfer" "$(median export.json 0)" "$(median import.json 2)" "b3sum + cp + sync"
 row "reg import, ${transfer_mib} MiB into $((10 * mib)) MiB" "$(median import.json 0)" "$(median import.json 1)" "b3sum of the transfer" 1.3
 row "reg import, ${transfer_mib} MiB into $((10 * mib)) MiB" "$(median import.json 0)" "$(median import.json 2)" "b3sum + cp + sync"
 # What one import reads, from its system calls: about the transfer, not the replica's store.
