@@ -414,3 +414,69 @@ pub fn refused_formats<'a>(
         .map(|c| &c.artifact)
         .filter(move |a| refuse.contains(&a.format))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Sniff, read_full};
+    use crate::format::formats::SNIFF_LEN;
+    use std::io::{self, Read};
+
+    /// A reader that fails with `errors` (in order) before it gives `data` in pieces of at most
+    /// three bytes, then ends.
+    struct Flaky {
+        errors: Vec<io::ErrorKind>,
+        data: Vec<u8>,
+    }
+
+    impl Read for Flaky {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if !self.errors.is_empty() {
+                return Err(io::Error::from(self.errors.remove(0)));
+            }
+            let n = buf.len().min(self.data.len()).min(3);
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data.drain(..n);
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn read_full_retries_an_interrupted_read_and_keeps_reading_short_ones() {
+        // A signal arriving during a read of the bundle must not end it as if it failed.
+        let mut r = Flaky {
+            errors: vec![io::ErrorKind::Interrupted, io::ErrorKind::Interrupted],
+            data: b"0123456789".to_vec(),
+        };
+        let mut buf = [0u8; 8];
+        assert_eq!(read_full(&mut r, &mut buf).unwrap(), 8);
+        assert_eq!(&buf, b"01234567");
+        let mut rest = [0u8; 8];
+        assert_eq!(read_full(&mut r, &mut rest).unwrap(), 2);
+        assert_eq!(&rest[..2], b"89");
+    }
+
+    #[test]
+    fn read_full_returns_any_other_error() {
+        // Anything but an interruption is the caller's to report, not a reason to retry.
+        let mut r = Flaky {
+            errors: vec![io::ErrorKind::PermissionDenied],
+            data: b"never read".to_vec(),
+        };
+        let mut buf = [0u8; 4];
+        let e = read_full(&mut r, &mut buf).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::PermissionDenied);
+    }
+
+    #[test]
+    fn sniff_keeps_only_the_first_bytes_of_an_artifact() {
+        // Format detection needs the first SNIFF_LEN bytes; keeping more would hold the whole
+        // artifact in memory, which streaming must never do.
+        let data: Vec<u8> = (0..3 * SNIFF_LEN).map(|i| (i % 251) as u8).collect();
+        let mut source = &data[..];
+        let mut sniff = Sniff::new(&mut source);
+        let mut sink = Vec::new();
+        std::io::copy(&mut sniff, &mut sink).unwrap();
+        assert_eq!(sink, data);
+        assert_eq!(sniff.head, &data[..SNIFF_LEN]);
+    }
+}
