@@ -101,3 +101,53 @@ fn a_host_record_replaced_by_a_link_refuses_an_older_copy_instead_of_taking_it_a
     assert!(fs::symlink_metadata(&path).unwrap().is_symlink());
     assert_eq!(crate::util::snapshot(&s.join("old/.registry")), old_before);
 }
+
+#[test]
+fn init_and_clone_on_a_host_that_cannot_record_make_no_registry_and_no_pin() {
+    // `ensure_writable` is what stops a registry from being made on a host that could not
+    // record its checkpoint (an unprotected registry): a state directory under a regular file
+    // cannot be created, even by root.
+    let s = Sandbox::new();
+    s.key("root.pem");
+    fs::write(s.join("not-a-dir"), b"a file").unwrap();
+    let state = s.join("not-a-dir/state");
+    let out = s
+        .reg()
+        .env("REG_STATE_DIR", &state)
+        .args(["init", "--root-key", "root.pem"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !s.dot().exists(),
+        "a registry was made that this host cannot record"
+    );
+    assert!(!s.trust_file().exists(), "a pin was written");
+
+    let home = Sandbox::new();
+    let root = home.init();
+    home.ok(&["export", "full.regx"]);
+    fs::copy(home.join("full.regx"), s.join("full.regx")).unwrap();
+    let out = s
+        .reg()
+        .env("REG_STATE_DIR", &state)
+        .args(["clone", "full.regx", "site", "--trust", &root])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !s.join("site/.registry").exists(),
+        "a clone was installed unrecorded"
+    );
+    assert!(!s.trust_file().exists(), "a pin was written");
+}
