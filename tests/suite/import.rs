@@ -257,6 +257,17 @@ fn a_link_or_a_fifo_given_as_the_file_is_refused() {
     std::os::unix::fs::symlink(&file, b.join("link.regx")).unwrap();
     let err = refused(&b, &b.join("link.regx"), 2);
     assert!(err.contains("link.regx"), "{err}");
+    // A FIFO is refused at once, never waited on.
+    let fifo = b.join("fifo.regx");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let err = refused(&b, &fifo, 2);
+    assert!(err.contains("fifo.regx"), "{err}");
 }
 
 /// A transfer file in memory: what the tests below edit and write back with the library's
