@@ -120,6 +120,8 @@ fn the_guide_transcript_is_what_the_walkthrough_prints() {
         "reg add ../detector-1.0.0.tar.age",
         "reg check --slot",
         "reg fsck --scan",
+        "import update-1.regx",
+        "export update-1.regx --since",
     ] {
         assert!(
             transcript.contains(cmd)
