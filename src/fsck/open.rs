@@ -20,9 +20,10 @@ pub(super) fn open(
         // Already named by check_links, with every other link.
         Err(RegistryError::Layout(_)) => return None,
         Err(e) => {
+            // Opening reads config.json, the genesis object it names (a damaged one is a
+            // `CorruptObject` naming config.json's registry id) and the host pin.
             let code = match &e {
                 RegistryError::Trust(_) => Code::TrustMismatch,
-                RegistryError::Store(_) => Code::ObjectCorrupt,
                 _ => Code::ConfigInvalid,
             };
             let path = super::ledger::error_path(&e, dot).unwrap_or_else(|| dot.join(CONFIG));
