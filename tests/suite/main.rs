@@ -44,6 +44,7 @@ mod library_options;
 mod lifecycle;
 mod limits;
 mod medium;
+mod mutants_bundle;
 mod mutants_fsck;
 mod mutants_trust;
 mod mutations;
