@@ -187,8 +187,9 @@ fn sniff(head: &[u8]) -> Option<Sniffed> {
     }
 }
 
-/// Reads until `buf` is full or the input ends; returns how much was read.
-fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+/// Reads until `buf` is full or the input ends; returns how much was read (a short read is not
+/// the end: pipes and decryptors return less than asked).
+pub(crate) fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match r.read(&mut buf[n..]) {

@@ -35,7 +35,7 @@ impl Source {
         if meta.is_file() {
             let mut file = open_regular(from)?;
             let mut magic = [0u8; MAGIC.len()];
-            let n = read_up_to(&mut file, &mut magic).ctx("read", from)?;
+            let n = crate::bundle::read_full(&mut file, &mut magic).ctx("read", from)?;
             if n < magic.len() || magic != *MAGIC {
                 return Err(bad(
                     "a file that does not start with the transfer magic".into()
@@ -154,20 +154,6 @@ impl Write for Progress<'_> {
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
     }
-}
-
-/// Reads into `buf` until it is full or the input ends; returns how much was read.
-fn read_up_to(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 /// Copies what `fill` writes into a staging file of `stage`, or only through it in a dry run.
