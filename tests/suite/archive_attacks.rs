@@ -5,14 +5,14 @@
 use crate::craft::{File, Tar, file, good_tar, load, manifest_for, python_list, sign};
 use crate::util::Sandbox;
 
-struct Case {
-    s: Sandbox,
-    files: Vec<File>,
-    signed: Vec<u8>,
+pub(crate) struct Case {
+    pub(crate) s: Sandbox,
+    pub(crate) files: Vec<File>,
+    pub(crate) signed: Vec<u8>,
 }
 
 /// A registry with a publisher, and a signed manifest for two small files.
-fn case() -> Case {
+pub(crate) fn case() -> Case {
     let s = Sandbox::new();
     s.init_with_roles();
     let publisher = load(&s, "pub.pem");
@@ -29,7 +29,7 @@ fn case() -> Case {
 
 impl Case {
     /// The good prefix of a bundle: the manifest and both files.
-    fn good_prefix(&self) -> Tar {
+    pub(crate) fn good_prefix(&self) -> Tar {
         let mut t = Tar::new().manifest(&self.signed);
         for f in &self.files {
             t = t.file(&f.path, &f.data);
@@ -51,15 +51,28 @@ impl Case {
                 kind as char
             );
         }
+        let err = self.refusal_of_written();
+        assert!(err.contains(needle), "expected `{needle}` in: {err}");
+    }
+
+    /// Writes `bytes` as a bundle and returns `reg add`'s refusal (exit 1), checking that the
+    /// registry is unchanged.
+    pub(crate) fn refusal(&self, bytes: &[u8]) -> String {
+        std::fs::write(self.s.join("hostile.tar"), bytes).unwrap();
+        self.refusal_of_written()
+    }
+
+    /// `reg add`'s refusal of the `hostile.tar` just written, the registry unchanged.
+    fn refusal_of_written(&self) -> String {
         let before = self.s.snapshot();
         let err = self.s.fails(1, &["add", "hostile.tar", "--key", "op.pem"]);
-        assert!(err.contains(needle), "expected `{needle}` in: {err}");
         assert!(err.starts_with("error: "), "{err}");
         assert_eq!(
             before,
             self.s.snapshot(),
             "the refused add changed the registry"
         );
+        err
     }
 }
 

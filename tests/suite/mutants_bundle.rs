@@ -2,58 +2,10 @@
 //! reader's refusals that no archive attack reached, and its two limits at their exact bounds.
 //! Each archive is crafted byte by byte, like those of `archive_attacks`.
 
-use crate::craft::{File, Tar, file, header, load, manifest_for, python_list, sign};
-use crate::util::Sandbox;
+use crate::archive_attacks::case;
+use crate::craft::{Tar, header, python_list};
 use reg::bundle::MAX_ENTRIES;
 use reg::format::manifest::MANIFEST_LIMIT;
-
-struct Case {
-    s: Sandbox,
-    files: Vec<File>,
-    signed: Vec<u8>,
-}
-
-/// A registry with a publisher, and a signed manifest for two small files.
-fn case() -> Case {
-    let s = Sandbox::new();
-    s.init_with_roles();
-    let publisher = load(&s, "pub.pem");
-    let files = vec![
-        file("model.bin", b"weights v1 0123456789"),
-        file("tokenizer.json", b"{\"vocab\":[]}"),
-    ];
-    let signed = sign(
-        &manifest_for(&files, "victim", "1.0.0", &publisher),
-        &publisher,
-    );
-    Case { s, files, signed }
-}
-
-impl Case {
-    /// The manifest and both files, as a well-formed bundle would start.
-    fn good_prefix(&self) -> Tar {
-        let mut t = Tar::new().manifest(&self.signed);
-        for f in &self.files {
-            t = t.file(&f.path, &f.data);
-        }
-        t
-    }
-
-    /// Writes `bytes` as a bundle and returns `reg add`'s refusal (exit 1), checking that the
-    /// registry is unchanged.
-    fn refusal(&self, bytes: &[u8]) -> String {
-        std::fs::write(self.s.join("hostile.tar"), bytes).unwrap();
-        let before = self.s.snapshot();
-        let err = self.s.fails(1, &["add", "hostile.tar", "--key", "op.pem"]);
-        assert!(err.starts_with("error: "), "{err}");
-        assert_eq!(
-            before,
-            self.s.snapshot(),
-            "the refused add changed the registry"
-        );
-        err
-    }
-}
 
 #[test]
 fn a_pax_global_header_among_the_artifacts_is_refused_by_its_kind() {
