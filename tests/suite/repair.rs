@@ -46,6 +46,15 @@ fn site_b(a: &Sandbox, root: &str) -> Sandbox {
     b
 }
 
+/// Runs `reg repair --from SRC` at `s`.
+fn repair_from(s: &Sandbox, src: impl AsRef<std::ffi::OsStr>) -> std::process::Output {
+    s.reg()
+        .args(["repair", "--from"])
+        .arg(src)
+        .output()
+        .unwrap()
+}
+
 fn id_of(text: &str) -> String {
     ObjectId::of(text.as_bytes()).to_string()
 }
@@ -207,12 +216,7 @@ fn an_object_src_holds_corrupt_too_is_reported_and_nothing_wrong_is_restored() {
     corrupt(&b.object_path(&bad));
     let damaged = fs::read(b.object_path(&bad)).unwrap();
     fs::remove_file(b.object_path(&good)).unwrap();
-    let out = b
-        .reg()
-        .args(["repair", "--from"])
-        .arg(a.path())
-        .output()
-        .unwrap();
+    let out = repair_from(&b, a.path());
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
@@ -263,12 +267,7 @@ fn a_corrupt_frame_in_a_transfer_file_restores_nothing_for_it_and_the_rest_still
         .unwrap();
     bytes[at] ^= 0x20;
     fs::write(&file, bytes).unwrap();
-    let out = b
-        .reg()
-        .args(["repair", "--from"])
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = repair_from(&b, &file);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
@@ -380,12 +379,7 @@ fn a_link_planted_at_an_object_path_in_src_is_not_followed() {
     fs::remove_file(a.object_path(&id)).unwrap();
     symlink(&lure, a.object_path(&id)).unwrap();
     fs::remove_file(b.object_path(&id)).unwrap();
-    let out = b
-        .reg()
-        .args(["repair", "--from"])
-        .arg(a.path())
-        .output()
-        .unwrap();
+    let out = repair_from(&b, a.path());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
@@ -402,12 +396,7 @@ fn a_link_planted_at_an_object_path_in_src_is_not_followed() {
     fs::remove_file(moved.join(&id[2..])).unwrap();
     fs::write(moved.join(&id[2..]), "first artifact\n").unwrap();
     symlink(&moved, &fan).unwrap();
-    let out = b
-        .reg()
-        .args(["repair", "--from"])
-        .arg(a.path())
-        .output()
-        .unwrap();
+    let out = repair_from(&b, a.path());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
@@ -481,12 +470,7 @@ fn a_transfer_file_cut_short_restores_what_it_holds_before_the_cut_and_names_the
     for t in [early, late] {
         fs::remove_file(b.object_path(&id_of(t))).unwrap();
     }
-    let out = b
-        .reg()
-        .args(["repair", "--from"])
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = repair_from(&b, &file);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
@@ -514,12 +498,7 @@ fn a_directory_where_an_object_belongs_is_named_and_left_for_a_person() {
     fs::remove_file(&p).unwrap();
     fs::create_dir(&p).unwrap();
     fs::write(p.join("inside"), b"kept").unwrap();
-    let out = b
-        .reg()
-        .args(["repair", "--from"])
-        .arg(a.path())
-        .output()
-        .unwrap();
+    let out = repair_from(&b, a.path());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
@@ -545,12 +524,7 @@ fn an_entry_src_lacks_stops_before_the_records_and_artifacts_with_the_ledger_nam
     fs::remove_file(b.object_path(&entry)).unwrap();
     let before = b.snapshot();
     let file = a.join("inc.regx");
-    let out = b
-        .reg()
-        .args(["repair", "--from"])
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = repair_from(&b, &file);
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
@@ -590,12 +564,7 @@ fn a_copy_longer_than_the_object_is_never_copied_to_this_hosts_disk() {
         .unwrap();
     fs::remove_file(b.object_path(&good)).unwrap();
     let started = std::time::Instant::now();
-    let out = b
-        .reg()
-        .args(["repair", "--from"])
-        .arg(a.path())
-        .output()
-        .unwrap();
+    let out = repair_from(&b, a.path());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
@@ -630,12 +599,7 @@ fn a_forged_ledger_line_gets_nothing_restored_that_is_not_its_entry() {
     lines[3] = x.clone();
     fs::write(&ledger, lines.join("\n") + "\n").unwrap();
     let objects = snapshot(&b.dot().join("objects"));
-    let out = b
-        .reg()
-        .args(["repair", "--from"])
-        .arg(a.path())
-        .output()
-        .unwrap();
+    let out = repair_from(&b, a.path());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
