@@ -39,6 +39,8 @@ codes! {
     Link => "link",
     /// A FIFO, socket or device in `.registry/`.
     NotRegular => "not-regular",
+    /// A directory where the registry layout has a file, or a file where it has a directory.
+    Layout => "layout",
     /// This host's record of the last checkpoint it verified is unusable.
     HostState => "host-state",
     /// An object's bytes no longer hash to its name.

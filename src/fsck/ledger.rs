@@ -8,6 +8,7 @@ use crate::repo::layout::{CHECKPOINT, LEDGER};
 use crate::repo::ledger::{EntryProblem, LedgerError, Verified};
 use crate::repo::registry::{Registry, RegistryError};
 use crate::repo::store::{Store, StoreError};
+use crate::repo::trust::HostStateError;
 use crate::state::State;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -43,42 +44,41 @@ pub(super) fn replay(reg: &Registry, f: &mut Fsck) -> (Option<Verified<State>>, 
         }
         Err(e) => {
             let code = match &e {
-                RegistryError::RolledBack { .. } => Code::LedgerRollback,
+                RegistryError::RolledBack { .. } | RegistryError::BelowFloor { .. } => {
+                    Code::LedgerRollback
+                }
                 RegistryError::HostState(_) => Code::HostState,
                 _ => Code::LedgerInvalid,
             };
-            let path = error_path(&e, dot).unwrap_or_else(|| dot.join(LEDGER));
-            f.error(code, Some(path), None, e.to_string());
+            f.error(code, Some(error_path(&e, dot)), None, e.to_string());
             None
         }
     };
     (state, reached)
 }
 
-/// The file an error is about, when it names one.
-pub(super) fn error_path(e: &RegistryError, dot: &Path) -> Option<PathBuf> {
+/// The file a failed replay is about: the one to look at, or restore, first.
+fn error_path(e: &RegistryError, dot: &Path) -> PathBuf {
     let store = Store::new(dot);
     match e {
-        RegistryError::Store(
-            StoreError::Corrupt { id, .. } | StoreError::Missing(id) | StoreError::NotAFile(id),
-        ) => Some(store.path(id)),
-        RegistryError::Io(io) => Some(io.path.clone()),
-        RegistryError::Config { path, .. } | RegistryError::CorruptObject { path, .. } => {
-            Some(path.clone())
-        }
-        RegistryError::RolledBack { .. } => Some(dot.join(CHECKPOINT)),
+        RegistryError::HostState(
+            HostStateError::Unreadable { path, .. } | HostStateError::Unwritable { path, .. },
+        ) => path.clone(),
+        // Older than what this host verified, or than its pin's floor: the checkpoint is what
+        // a copy from an older medium brought back.
+        RegistryError::RolledBack { .. } | RegistryError::BelowFloor { .. } => dot.join(CHECKPOINT),
         RegistryError::Ledger(l) => match l {
             // A missing entry object: the listing may be what was altered; name the ledger file
             // (the message names the object).
             LedgerError::Entry {
                 problem: EntryProblem::Object(StoreError::Missing(_)),
                 ..
-            } => Some(dot.join(LEDGER)),
-            LedgerError::Entry { id, .. } => Some(store.path(id)),
-            LedgerError::Checkpoint(_) => Some(dot.join(CHECKPOINT)),
-            LedgerError::Io(io) => Some(io.path.clone()),
-            LedgerError::File { .. } | LedgerError::Truncated { .. } => Some(dot.join(LEDGER)),
+            } => dot.join(LEDGER),
+            LedgerError::Entry { id, .. } => store.path(id),
+            LedgerError::Checkpoint(_) => dot.join(CHECKPOINT),
+            LedgerError::Io(io) => io.path.clone(),
+            LedgerError::File { .. } | LedgerError::Truncated { .. } => dot.join(LEDGER),
         },
-        _ => None,
+        _ => dot.join(LEDGER),
     }
 }

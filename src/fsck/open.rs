@@ -17,8 +17,15 @@ pub(super) fn open(
 ) -> Option<(Registry, &'static str)> {
     let reg = match Registry::open(dot, trust) {
         Ok(r) => r,
-        // Already named by check_links, with every other link.
-        Err(RegistryError::Layout(_)) => return None,
+        Err(RegistryError::Layout(e)) => {
+            // A link or special file is already named by check_links. Anything else the layout
+            // refuses (a directory where it has a file, a file where it has a directory) is
+            // named here: a registry that cannot be opened never passes.
+            if !f.findings.iter().any(|x| x.path.as_ref() == Some(&e.path)) {
+                f.error(Code::Layout, Some(e.path.clone()), None, e.to_string());
+            }
+            return None;
+        }
         Err(e) => {
             // Opening reads config.json, the genesis object it names (a damaged one is a
             // `CorruptObject` naming config.json's registry id) and the host pin.
@@ -26,8 +33,9 @@ pub(super) fn open(
                 RegistryError::Trust(_) => Code::TrustMismatch,
                 _ => Code::ConfigInvalid,
             };
-            let path = super::ledger::error_path(&e, dot).unwrap_or_else(|| dot.join(CONFIG));
-            f.error(code, Some(path), None, e.to_string());
+            // Every other refusal is about config.json or what it names (the genesis object,
+            // its root against the pin); the message names the object.
+            f.error(code, Some(dot.join(CONFIG)), None, e.to_string());
             return None;
         }
     };

@@ -39,7 +39,7 @@ fn populated() -> Sandbox {
     s
 }
 
-fn fsck_json(s: &Sandbox, extra: &[&str]) -> (i32, serde_json::Value) {
+pub(crate) fn fsck_json(s: &Sandbox, extra: &[&str]) -> (i32, serde_json::Value) {
     let mut args = vec!["fsck", "--json"];
     args.extend_from_slice(extra);
     let out = s.reg().args(&args).output().unwrap();

@@ -91,3 +91,232 @@ fn what_an_interrupted_write_left_in_staging_is_a_warning_that_gc_clears() {
     s.ok(&["gc"]);
     assert!(s.ok(&["fsck"]).contains("0 error(s), 0 warning(s)"));
 }
+
+/// Replaces `.registry/` with the copy in `backup` (`cp -a`: modes and all).
+fn restore(s: &Sandbox, backup: &std::path::Path) {
+    std::fs::remove_dir_all(s.dot()).unwrap();
+    let st = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(backup)
+        .arg(s.dot())
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
+/// A copy of `.registry/` beside it, to put back between cases.
+fn backup(s: &Sandbox, name: &str) -> std::path::PathBuf {
+    let to = s.join(name);
+    let st = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(s.dot())
+        .arg(&to)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    to
+}
+
+/// The findings of `reg fsck --json` as (severity, code, path), and its exit code.
+fn findings(s: &Sandbox) -> (i32, Vec<(String, String, String)>, serde_json::Value) {
+    let (code, report) = crate::fsck::fsck_json(s, &[]);
+    let list = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let field = |k: &str| f[k].as_str().unwrap_or_default().to_string();
+            (field("severity"), field("code"), field("path"))
+        })
+        .collect();
+    (code, list, report)
+}
+
+#[test]
+fn a_registry_whose_layout_is_not_its_own_never_passes() {
+    // A directory where the layout has a file, or a file where it has a directory: the
+    // registry cannot be opened, and fsck said PASS on 0 objects because it took every layout
+    // refusal for a link that its walk had already named.
+    let s = Sandbox::new();
+    s.init_with_roles();
+    s.add_model("alpha", "1.0.0", &[("a.yar", "rule a {}".into())]);
+    let good = backup(&s, "good");
+    let file_to_dir = [
+        "ledger",
+        "checkpoint",
+        "config.json",
+        "lock",
+        "index/state.json",
+    ];
+    let dir_to_file = ["objects", "tmp", "index", "refs", "refs/slots"];
+    for (path, to_dir) in file_to_dir
+        .iter()
+        .map(|p| (p, true))
+        .chain(dir_to_file.iter().map(|p| (p, false)))
+    {
+        let at = s.dot().join(path);
+        if to_dir {
+            std::fs::remove_file(&at).unwrap();
+            std::fs::create_dir(&at).unwrap();
+        } else {
+            std::fs::remove_dir_all(&at).unwrap();
+            std::fs::write(&at, b"").unwrap();
+        }
+        let (code, list, _) = findings(&s);
+        assert_eq!(code, 1, "{path}: {list:?}");
+        let expected = (
+            "error".to_string(),
+            "layout".to_string(),
+            at.to_string_lossy().into_owned(),
+        );
+        assert!(list.contains(&expected), "{path}: {list:?}");
+        let out = s.reg().arg("fsck").output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("FAIL"), "{path}: {stdout}");
+        restore(&s, &good);
+    }
+    assert_eq!(findings(&s).0, 0);
+}
+
+/// What is done, the damage, the code and path of the first finding.
+type Case<'a> = (&'a str, Box<dyn Fn() + 'a>, &'a str, std::path::PathBuf);
+
+#[test]
+fn each_failed_replay_names_its_code_and_the_file_to_look_at() {
+    // The code says what kind of failure it is (a rollback is not a corruption), the path what
+    // to look at or restore first.
+    let s = Sandbox::new();
+    s.init_with_roles();
+    s.add_model("alpha", "1.0.0", &[("a.yar", "rule a {}".into())]);
+    let (code, list, report) = findings(&s);
+    assert_eq!((code, list.len()), (0, 0), "{list:?}");
+    let ids = s.ledger_ids();
+    assert_eq!(report["checked"]["entries"], ids.len());
+    let old = backup(&s, "old");
+    s.ok(&[
+        "promote",
+        "alpha@1.0.0",
+        "--reason",
+        "ok",
+        "--key",
+        "op.pem",
+    ]);
+    let new = backup(&s, "new");
+    let dot = s.dot();
+    let head = s.ledger_ids().pop().unwrap();
+    let host_record = walkdir::WalkDir::new(s.join("home"))
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .find(|p| {
+            p.extension().is_some_and(|x| x == "json") && p.to_string_lossy().contains("state")
+        })
+        .expect("this host's record of the registry");
+    let cases: Vec<Case> = vec![
+        (
+            "the head entry's bytes altered",
+            Box::new(|| {
+                let p = s.object_path(&head);
+                crate::util::make_writable(&p);
+                let mut bytes = std::fs::read(&p).unwrap();
+                bytes.push(b' ');
+                std::fs::write(&p, bytes).unwrap();
+            }),
+            "ledger-invalid",
+            s.object_path(&head),
+        ),
+        (
+            "the head entry's object removed",
+            Box::new(|| {
+                let p = s.object_path(&head);
+                std::fs::remove_file(p).unwrap();
+            }),
+            "ledger-invalid",
+            dot.join("ledger"),
+        ),
+        (
+            "the checkpoint replaced by garbage",
+            Box::new(|| {
+                std::fs::remove_file(dot.join("checkpoint")).unwrap();
+                std::fs::write(dot.join("checkpoint"), b"garbage\n").unwrap();
+            }),
+            "ledger-invalid",
+            dot.join("checkpoint"),
+        ),
+        (
+            "this host's record emptied",
+            Box::new(|| std::fs::write(&host_record, b"").unwrap()),
+            "host-state",
+            host_record.clone(),
+        ),
+        (
+            "the copy from before the promotion put back",
+            Box::new(|| restore(&s, &old)),
+            "ledger-rollback",
+            dot.join("checkpoint"),
+        ),
+    ];
+    let record = std::fs::read(&host_record).unwrap();
+    for (what, damage, want_code, want_path) in cases {
+        damage();
+        let (code, list, report) = findings(&s);
+        assert_eq!(code, 1, "{what}: {list:?}");
+        assert_eq!(report["result"], "FAIL", "{what}");
+        let first = &list[0];
+        assert_eq!(
+            (first.0.as_str(), first.1.as_str(), first.2.as_str()),
+            ("error", want_code, &*want_path.to_string_lossy()),
+            "{what}: {list:?}"
+        );
+        restore(&s, &new);
+        std::fs::write(&host_record, &record).unwrap();
+        assert_eq!(findings(&s).0, 0, "{what}: restored");
+    }
+}
+
+#[test]
+fn entries_after_the_checkpoint_or_half_a_line_are_a_warning_and_fsck_still_passes() {
+    // An interrupted write leaves whole lines after the checkpoint (killed after the ledger
+    // append), or half of one; each alone is worth a warning.
+    let s = Sandbox::new();
+    s.init_with_roles();
+    s.add_model("alpha", "1.0.0", &[("a.yar", "rule a {}".into())]);
+    let out = s
+        .reg()
+        .args([
+            "promote",
+            "alpha@1.0.0",
+            "--reason",
+            "ok",
+            "--key",
+            "op.pem",
+        ])
+        .env("REG_FAILPOINT", "commit:after-ledger")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let residue = |s: &Sandbox| {
+        let (code, list, _) = findings(s);
+        assert_eq!(code, 0, "{list:?}");
+        let want = (
+            "warning".to_string(),
+            "ledger-residue".to_string(),
+            s.dot().join("ledger").to_string_lossy().into_owned(),
+        );
+        assert!(list.contains(&want), "{list:?}");
+        assert!(list.iter().all(|f| f.0 == "warning"), "{list:?}");
+    };
+    residue(&s);
+    let t = Sandbox::new();
+    t.init();
+    let ledger = t.dot().join("ledger");
+    crate::util::make_writable(&ledger);
+    let mut bytes = std::fs::read(&ledger).unwrap();
+    bytes.extend_from_slice(b"3f2a");
+    std::fs::write(&ledger, bytes).unwrap();
+    residue(&t);
+    assert_eq!(
+        findings(&t).1.len(),
+        1,
+        "half a line is all there is to say"
+    );
+}
