@@ -189,6 +189,14 @@ mod tests {
     }
 
     #[test]
+    fn a_pattern_shows_as_it_was_written() {
+        // What a report or an error shows is what the operator typed, `./` and all.
+        for p in ["./cache/", "**/**/*.txt", "a?c"] {
+            assert_eq!(p.parse::<Glob>().expect("a valid pattern").to_string(), p);
+        }
+    }
+
+    #[test]
     fn patterns_that_can_match_no_relative_path_are_refused() {
         for (p, e) in [
             ("", GlobError::Empty),

@@ -320,3 +320,45 @@ fn entries_after_the_checkpoint_or_half_a_line_are_a_warning_and_fsck_still_pass
         "half a line is all there is to say"
     );
 }
+
+#[test]
+fn the_counts_are_what_the_store_holds_and_a_damaged_artifact_is_named_once() {
+    // The summary line is what an operator reads first: its object and byte counts must be
+    // the store's. A damaged artifact is corrupt, not also missing.
+    let s = Sandbox::new();
+    s.init_with_roles();
+    s.add_model("alpha", "1.0.0", &[("a.yar", "rule a {}".into())]);
+    s.add_model(
+        "beta",
+        "2.0.0",
+        &[("b.yar", "rule b { condition: true }".into())],
+    );
+    let (mut objects, mut bytes) = (0u64, 0u64);
+    for e in walkdir::WalkDir::new(s.dot().join("objects")) {
+        let e = e.unwrap();
+        if e.file_type().is_file() {
+            objects += 1;
+            bytes += e.metadata().unwrap().len();
+        }
+    }
+    let (code, list, report) = findings(&s);
+    assert_eq!((code, list.len()), (0, 0), "{list:?}");
+    assert_eq!(report["checked"]["objects"], objects);
+    assert_eq!(report["checked"]["bytes"], bytes);
+    let artifact = s.object_path(&format!(
+        "{}",
+        blake3::hash(b"rule b { condition: true }").to_hex()
+    ));
+    crate::util::make_writable(&artifact);
+    std::fs::write(&artifact, b"rule b { condition: false }").unwrap();
+    let (code, list, _) = findings(&s);
+    assert_eq!(code, 1);
+    assert_eq!(
+        list,
+        vec![(
+            "error".to_string(),
+            "object-corrupt".to_string(),
+            artifact.to_string_lossy().into_owned()
+        )]
+    );
+}
