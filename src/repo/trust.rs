@@ -440,3 +440,33 @@ pub fn pin_checked(
 pub fn absolute(dot: &Path) -> PathBuf {
     std::fs::canonicalize(dot).unwrap_or_else(|_| dot.to_path_buf())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_head_code_is_read_back_whatever_its_dashes_and_case_and_nothing_else_is() {
+        let head = ObjectId::of(b"an entry");
+        let code = Floor::code(42, &head);
+        let floor = Floor::parse_code(&code).expect("the code reg prints");
+        assert_eq!(floor.seq, 42);
+        assert!(floor.matches(&head));
+        assert!(!floor.matches(&ObjectId::of(b"another entry")));
+        let (seq, groups) = code.split_once('-').expect("SEQ-");
+        let loose = format!(" {seq}-{} ", groups.to_uppercase().replacen('-', "", 3));
+        assert_eq!(Floor::parse_code(&loose), Ok(floor));
+        let hex = head.to_string();
+        assert!(Floor::parse_code(&format!("7-{hex}")).is_ok(), "a whole id");
+        for bad in [
+            format!("7-{}", &hex[..Floor::MIN_HEAD_DIGITS - 1]), // too short to be safe
+            format!("7-{hex}0"),                                 // longer than an id
+            format!("7-{}", "g".repeat(Floor::MIN_HEAD_DIGITS)), // not hex
+            format!("x-{hex}"),
+            hex.clone(),
+        ] {
+            let e = Floor::parse_code(&bad).expect_err(&bad);
+            assert!(e.contains("is not a head code"), "{e}");
+        }
+    }
+}

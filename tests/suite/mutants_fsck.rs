@@ -362,3 +362,52 @@ fn the_counts_are_what_the_store_holds_and_a_damaged_artifact_is_named_once() {
         )]
     );
 }
+
+#[test]
+fn after_an_interrupted_write_a_ref_naming_another_models_entry_is_still_an_error() {
+    // An interrupted commit explains a ref that lags behind its own model's history, nothing
+    // else: a ref moved to another model's entry is a mismatch, marker or not.
+    let s = Sandbox::new();
+    s.init_with_roles();
+    s.add_model("alpha", "1.0.0", &[("a.yar", "rule a {}".into())]);
+    s.add_model("beta", "1.0.0", &[("b.yar", "rule b {}".into())]);
+    let out = s
+        .reg()
+        .args([
+            "promote",
+            "alpha@1.0.0",
+            "--reason",
+            "ok",
+            "--key",
+            "op.pem",
+        ])
+        .env("REG_FAILPOINT", "commit:after-checkpoint")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), None, "killed at the failpoint");
+    let show = |spec: &str| -> serde_json::Value {
+        serde_json::from_str(&s.ok(&["show", spec, "--json"])).unwrap()
+    };
+    let alpha = show("alpha@1.0.0");
+    let beta = show("beta@1.0.0");
+    let alpha_ref = s
+        .dot()
+        .join("refs/models")
+        .join(alpha["id"].as_str().unwrap());
+    let finding = |severity: &str, code: &str| {
+        (
+            severity.to_string(),
+            code.to_string(),
+            alpha_ref.to_string_lossy().into_owned(),
+        )
+    };
+    let (code, list, _) = findings(&s);
+    assert_eq!(code, 0, "{list:?}");
+    assert!(list.contains(&finding("warning", "ref-stale")), "{list:?}");
+    let beta_entry = beta["history"][0]["entry"].as_str().unwrap();
+    crate::util::make_writable(&alpha_ref);
+    std::fs::write(&alpha_ref, format!("{beta_entry}\n")).unwrap();
+    let (code, list, _) = findings(&s);
+    assert_eq!(code, 1, "{list:?}");
+    assert!(list.contains(&finding("error", "ref-mismatch")), "{list:?}");
+}
