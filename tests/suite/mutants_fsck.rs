@@ -411,3 +411,42 @@ fn after_an_interrupted_write_a_ref_naming_another_models_entry_is_still_an_erro
     assert_eq!(code, 1, "{list:?}");
     assert!(list.contains(&finding("error", "ref-mismatch")), "{list:?}");
 }
+
+#[test]
+fn a_slot_ref_an_interrupted_activation_left_behind_is_a_warning() {
+    // Killed after its commit point, an activation leaves the slot's ref missing (first
+    // activation) or naming the entry that set it before: the lag the marker explains, which
+    // the next write repairs, so fsck warns and passes.
+    let s = Sandbox::new();
+    s.init_with_roles();
+    for name in ["alpha", "beta"] {
+        s.add_model(name, "1.0.0", &[("r.yar", format!("rule {name} {{}}"))]);
+        let spec = format!("{name}@1.0.0");
+        s.ok(&["promote", &spec, "--reason", "ok", "--key", "op.pem"]);
+    }
+    let slot_ref = s.dot().join("refs/slots/detect");
+    let stale = (
+        "warning".to_string(),
+        "ref-stale".to_string(),
+        slot_ref.to_string_lossy().into_owned(),
+    );
+    for spec in ["alpha@1.0.0", "beta@1.0.0"] {
+        let out = s
+            .reg()
+            .args([
+                "activate", "detect", spec, "--reason", "go", "--key", "op.pem",
+            ])
+            .env("REG_FAILPOINT", "commit:after-checkpoint")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), None, "killed at the failpoint");
+        let (code, list, _) = findings(&s);
+        assert_eq!(code, 0, "{spec}: {list:?}");
+        assert!(list.contains(&stale), "{spec}: {list:?}");
+        // The next write repairs the refs (a round trip through DEPRECATED).
+        for (verb, reason) in [("deprecate", "old"), ("promote", "back")] {
+            s.ok(&[verb, "alpha@1.0.0", "--reason", reason, "--key", "op.pem"]);
+        }
+        assert!(!findings(&s).1.contains(&stale), "{spec}: repaired");
+    }
+}
