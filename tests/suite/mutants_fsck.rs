@@ -413,7 +413,7 @@ fn after_an_interrupted_write_a_ref_naming_another_models_entry_is_still_an_erro
 }
 
 #[test]
-fn a_slot_ref_an_interrupted_activation_left_behind_is_a_warning() {
+fn a_slot_ref_an_interrupted_activation_left_behind_is_a_warning_and_another_entry_an_error() {
     // Killed after its commit point, an activation leaves the slot's ref missing (first
     // activation) or naming the entry that set it before: the lag the marker explains, which
     // the next write repairs, so fsck warns and passes.
@@ -424,6 +424,9 @@ fn a_slot_ref_an_interrupted_activation_left_behind_is_a_warning() {
         let spec = format!("{name}@1.0.0");
         s.ok(&["promote", &spec, "--reason", "ok", "--key", "op.pem"]);
     }
+    let show: serde_json::Value =
+        serde_json::from_str(&s.ok(&["show", "alpha@1.0.0", "--json"])).unwrap();
+    let add_entry = show["history"][0]["entry"].as_str().unwrap().to_string();
     let slot_ref = s.dot().join("refs/slots/detect");
     let stale = (
         "warning".to_string(),
@@ -443,6 +446,24 @@ fn a_slot_ref_an_interrupted_activation_left_behind_is_a_warning() {
         let (code, list, _) = findings(&s);
         assert_eq!(code, 0, "{spec}: {list:?}");
         assert!(list.contains(&stale), "{spec}: {list:?}");
+        // The lag explains only an entry that set this slot: not any entry the ledger holds.
+        let left = std::fs::read(&slot_ref).ok();
+        if left.is_some() {
+            crate::util::make_writable(&slot_ref);
+        }
+        std::fs::write(&slot_ref, format!("{add_entry}\n")).unwrap();
+        let (code, list, _) = findings(&s);
+        assert_eq!(code, 1, "{spec}: {list:?}");
+        let mismatch = (
+            "error".to_string(),
+            "ref-mismatch".to_string(),
+            stale.2.clone(),
+        );
+        assert!(list.contains(&mismatch), "{spec}: {list:?}");
+        match left {
+            Some(bytes) => std::fs::write(&slot_ref, bytes).unwrap(),
+            None => std::fs::remove_file(&slot_ref).unwrap(),
+        }
         // The next write repairs the refs (a round trip through DEPRECATED).
         for (verb, reason) in [("deprecate", "old"), ("promote", "back")] {
             s.ok(&[verb, "alpha@1.0.0", "--reason", reason, "--key", "op.pem"]);
