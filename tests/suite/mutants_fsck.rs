@@ -413,7 +413,7 @@ fn after_an_interrupted_write_a_ref_naming_another_models_entry_is_still_an_erro
 }
 
 #[test]
-fn a_slot_ref_an_interrupted_activation_left_behind_is_a_warning_and_another_entry_an_error() {
+fn a_slot_ref_an_interrupted_write_left_behind_is_a_warning_and_another_entry_an_error() {
     // Killed after its commit point, an activation leaves the slot's ref missing (first
     // activation) or naming the entry that set it before: the lag the marker explains, which
     // the next write repairs, so fsck warns and passes.
@@ -470,4 +470,33 @@ fn a_slot_ref_an_interrupted_activation_left_behind_is_a_warning_and_another_ent
         }
         assert!(!findings(&s).1.contains(&stale), "{spec}: repaired");
     }
+    // A revocation that hands the slot over sets it too: a slot cleared after it by a killed
+    // deactivation still has a ref naming the revocation, which the lag explains.
+    s.ok(&[
+        "revoke",
+        "beta@1.0.0",
+        "--replace",
+        "alpha@1.0.0",
+        "--reason",
+        "bad",
+        "--key",
+        "op.pem",
+    ]);
+    let out = s
+        .reg()
+        .args([
+            "deactivate",
+            "detect",
+            "--reason",
+            "stop",
+            "--key",
+            "op.pem",
+        ])
+        .env("REG_FAILPOINT", "commit:after-checkpoint")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), None, "killed at the failpoint");
+    let (code, list, _) = findings(&s);
+    assert_eq!(code, 0, "{list:?}");
+    assert!(list.contains(&stale), "{list:?}");
 }
