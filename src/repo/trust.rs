@@ -236,9 +236,14 @@ impl HostPaths {
 }
 
 impl TrustFile {
-    /// Reads the trust file; a missing file is an empty one.
+    /// The most bytes the trust file may hold: about 100,000 pins, far beyond any host's, and a
+    /// bound on what a planted file can make reg read. [`TrustFile::update`] enforces it first.
+    pub const LIMIT: u64 = 16 * 1024 * 1024;
+
+    /// Reads the trust file; a missing file is an empty one. Any other failure is an error,
+    /// never an empty file: the next write would replace every pin it holds.
     pub fn load(path: &Path) -> Result<TrustFile, TrustError> {
-        match read_small(path, 16 * 1024 * 1024) {
+        match read_small(path, Self::LIMIT) {
             Ok(bytes) => from_canonical_slice(&bytes).map_err(|e| TrustError::File {
                 path: path.to_path_buf(),
                 detail: e.to_string(),
@@ -299,6 +304,16 @@ impl TrustFile {
             path: path.to_path_buf(),
             detail: e.to_string(),
         })?;
+        if bytes.len() as u64 > Self::LIMIT {
+            return Err(TrustError::File {
+                path: path.to_path_buf(),
+                detail: format!(
+                    "the change would make it {} bytes, over the {} bytes reg reads; remove pins of registries this host no longer uses (`reg trust remove`)",
+                    bytes.len(),
+                    Self::LIMIT
+                ),
+            });
+        }
         replace_file(dir, path, &bytes)?;
         Ok(out)
     }
@@ -444,6 +459,59 @@ pub fn absolute(dot: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A trust file of `n` pins of one root, at paths of `width` characters.
+    fn pins(n: u32, width: usize) -> TrustFile {
+        let root: Fingerprint = "00112233445566778899aabbccddeeff"
+            .parse()
+            .expect("a fingerprint");
+        let mut pins: Vec<Pin> = (0..n)
+            .map(|i| Pin {
+                path: format!("/media/{i:0width$}/.registry"),
+                registry: ObjectId::of(&i.to_le_bytes()),
+                root: root.clone(),
+                floor: None,
+            })
+            .collect();
+        pins.sort_by_key(|p| p.registry);
+        TrustFile { pins }
+    }
+
+    #[test]
+    fn a_trust_file_is_read_up_to_its_limit_and_never_written_past_it() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("trust.json");
+        // Several MiB of pins, under the limit, read back as written.
+        let many = pins(20_000, 200);
+        let bytes = to_canonical_vec(&many).expect("serializes");
+        assert!(bytes.len() > 4 << 20 && (bytes.len() as u64) < TrustFile::LIMIT);
+        std::fs::write(&path, &bytes).expect("write");
+        assert_eq!(TrustFile::load(&path).expect("read back"), many);
+        // A file at the limit: one more pin would take it past, so adding one is refused and
+        // the file kept.
+        let size = |n| to_canonical_vec(&pins(n, 220)).expect("serializes").len() as u64;
+        let per_pin = size(2) - size(1);
+        let n = u32::try_from((TrustFile::LIMIT - size(1)) / per_pin + 1).expect("fits");
+        let mut all = pins(n + 1, 220);
+        let extra = all.pins.remove(7);
+        let bytes = to_canonical_vec(&all).expect("serializes");
+        assert!(bytes.len() as u64 <= TrustFile::LIMIT);
+        assert!(bytes.len() as u64 + per_pin > TrustFile::LIMIT);
+        std::fs::write(&path, &bytes).expect("write");
+        let e = TrustFile::add_pin(&path, extra).expect_err("past the limit");
+        assert!(e.to_string().contains("over the"), "{e}");
+        assert_eq!(std::fs::read(&path).expect("read"), bytes);
+        // A file past the limit, or a directory, is an error: never an empty file.
+        std::fs::write(&path, vec![b' '; TrustFile::LIMIT as usize + 1]).expect("write");
+        assert!(TrustFile::load(&path).is_err());
+        std::fs::remove_file(&path).expect("remove");
+        assert_eq!(
+            TrustFile::load(&path).expect("missing: empty"),
+            TrustFile::default()
+        );
+        std::fs::create_dir(&path).expect("mkdir");
+        assert!(TrustFile::load(&path).is_err());
+    }
 
     #[test]
     fn a_head_code_is_read_back_whatever_its_dashes_and_case_and_nothing_else_is() {
