@@ -478,6 +478,35 @@ mod tests {
     }
 
     #[test]
+    fn a_new_pin_replaces_the_pin_of_its_registry_and_the_pin_of_its_path() {
+        // One pin per registry (a moved registry is pinned at its new path) and one per path
+        // (a registry made again where another was): a stale pin would be matched first.
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("trust.json");
+        let mut ids = pins(3, 1).pins.into_iter();
+        let mut pin = |path: &str| {
+            let mut p = ids.next().expect("a pin");
+            p.path = path.into();
+            p
+        };
+        let (a, b, c) = (pin("/m/a"), pin("/m/b"), pin("/m/c"));
+        let moved = Pin {
+            path: "/m/b".into(),
+            ..a.clone()
+        };
+        let read = || TrustFile::load(&path).expect("read back").pins;
+        TrustFile::add_pin(&path, a).expect("pin");
+        TrustFile::add_pin(&path, moved.clone()).expect("pin at the new path");
+        assert_eq!(read(), vec![moved]);
+        TrustFile::add_pin(&path, b.clone()).expect("another registry at that path");
+        assert_eq!(read(), vec![b.clone()]);
+        TrustFile::add_pin(&path, c.clone()).expect("a third");
+        let mut both = vec![b, c];
+        both.sort_by_key(|p| p.registry);
+        assert_eq!(read(), both);
+    }
+
+    #[test]
     fn a_trust_file_is_read_up_to_its_limit_and_never_written_past_it() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let path = dir.path().join("trust.json");
