@@ -75,6 +75,12 @@ impl HostState {
         if !self.rollback_check {
             return Ok(None);
         }
+        if !self.dir.is_absolute() {
+            return Err(HostStateError::Unreadable {
+                path: self.dir.clone(),
+                detail: crate::repo::trust::RELATIVE.into(),
+            });
+        }
         let path = self.path(registry);
         let bytes = match read_small(&path, 4096) {
             Ok(b) => b,
@@ -139,6 +145,9 @@ impl HostState {
             path: self.dir.clone(),
             detail: e.to_string(),
         };
+        if !self.dir.is_absolute() {
+            return Err(unwritable(&crate::repo::trust::RELATIVE));
+        }
         std::fs::create_dir_all(&self.dir).map_err(|e| unwritable(&e))?;
         tempfile::Builder::new()
             .prefix(".probe-")

@@ -138,8 +138,11 @@ impl Registry {
             return Err(RegistryError::AlreadyExists(dot));
         }
         let host = &opts.trust.host;
-        // Before anything is created: a registry this host cannot record would be unprotected.
+        // Before anything is created: a registry this host cannot record would be unprotected,
+        // and one it cannot pin (a trust file that is relative, unreadable or malformed) would be
+        // left behind unpinned.
         host.ensure_writable()?;
+        TrustFile::load(&opts.trust.file)?;
         let recipients = normalize_recipients(recipients)?;
         let nonce = match nonce {
             Some(n) => *n,

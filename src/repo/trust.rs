@@ -210,22 +210,27 @@ pub struct HostPaths {
 }
 
 impl HostPaths {
-    /// Resolves the defaults from the variables `var` gives (an empty value counts as unset,
-    /// except `HOME`; neither `XDG_*` nor `HOME`: the current directory).
+    /// Resolves the defaults from the variables `var` gives: `REG_TRUST_FILE` and
+    /// `REG_STATE_DIR`, else under `XDG_CONFIG_HOME` and `XDG_STATE_HOME`, else under `HOME`.
+    /// An empty value counts as unset, and so does a relative `XDG_*` or `HOME` (as the XDG
+    /// specification says). With none of them the paths are left relative, and every use
+    /// refuses them ([`RELATIVE`]): resolved against the current directory, which is often the
+    /// medium, they would let the medium's holder choose the pins and the rollback records.
     pub fn from_vars(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> HostPaths {
         let set = |name: &str| var(name).filter(|p| !p.is_empty()).map(PathBuf::from);
-        let home = |sub: &str| var("HOME").map(|h| PathBuf::from(h).join(sub));
+        let base = |name: &str| set(name).filter(|p| p.is_absolute());
+        let home = |sub: &str| base("HOME").map(|h| h.join(sub));
         let trust_file = set("REG_TRUST_FILE").unwrap_or_else(|| {
-            set("XDG_CONFIG_HOME")
+            base("XDG_CONFIG_HOME")
                 .or_else(|| home(".config"))
-                .unwrap_or_else(|| PathBuf::from("."))
+                .unwrap_or_default()
                 .join("reg")
                 .join("trust.json")
         });
         let state_dir = set("REG_STATE_DIR").unwrap_or_else(|| {
-            set("XDG_STATE_HOME")
+            base("XDG_STATE_HOME")
                 .or_else(|| home(".local/state"))
-                .unwrap_or_else(|| PathBuf::from("."))
+                .unwrap_or_default()
                 .join("reg")
         });
         HostPaths {
@@ -235,6 +240,9 @@ impl HostPaths {
     }
 }
 
+/// Why a relative trust file or state directory is refused.
+pub const RELATIVE: &str = "a relative path, which would be read from the current directory (often the medium itself, whose holder would then choose this host's pins and records); set HOME, or REG_TRUST_FILE and REG_STATE_DIR, to absolute paths";
+
 impl TrustFile {
     /// The most bytes the trust file may hold: about 100,000 pins, far beyond any host's, and a
     /// bound on what a planted file can make reg read. [`TrustFile::update`] enforces it first.
@@ -243,6 +251,7 @@ impl TrustFile {
     /// Reads the trust file; a missing file is an empty one. Any other failure is an error,
     /// never an empty file: the next write would replace every pin it holds.
     pub fn load(path: &Path) -> Result<TrustFile, TrustError> {
+        Self::check_absolute(path)?;
         match read_small(path, Self::LIMIT) {
             Ok(bytes) => from_canonical_slice(&bytes).map_err(|e| TrustError::File {
                 path: path.to_path_buf(),
@@ -251,6 +260,17 @@ impl TrustFile {
             Err(e) if e.source.kind() == std::io::ErrorKind::NotFound => Ok(TrustFile::default()),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Refuses a relative path before anything is read or created ([`RELATIVE`]).
+    fn check_absolute(path: &Path) -> Result<(), TrustError> {
+        if path.is_absolute() {
+            return Ok(());
+        }
+        Err(TrustError::File {
+            path: path.to_path_buf(),
+            detail: RELATIVE.into(),
+        })
     }
 
     /// Adds or replaces the pin of a registry and writes the file durably.
@@ -287,6 +307,7 @@ impl TrustFile {
         path: &Path,
         change: impl FnOnce(&mut TrustFile) -> Result<T, TrustError>,
     ) -> Result<T, TrustError> {
+        Self::check_absolute(path)?;
         let dir = path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).ctx("create directory", dir)?;
         let lock_path = path.with_extension("lock");

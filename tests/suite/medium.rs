@@ -857,3 +857,80 @@ fn a_hard_linked_ledger_is_never_written_in_place() {
         "{report:#}"
     );
 }
+
+#[test]
+fn without_an_absolute_home_the_medium_never_becomes_this_hosts_trust_file_or_records() {
+    // With HOME unset, empty or relative (`env -i`, a system service), the default trust file
+    // and state directory were resolved against the current directory: often the medium, whose
+    // holder then planted a trust file pinning their own root, and got PASS and ALLOW.
+    let s = Sandbox::new();
+    s.init_with_roles();
+    let pinned = fs::read(s.trust_file()).unwrap();
+    for planted in [
+        "reg/trust.json",
+        ".config/reg/trust.json",
+        "xdg/reg/trust.json",
+    ] {
+        let p = s.join(planted);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(&p, &pinned).unwrap();
+    }
+    let before = tree(s.path());
+    let cases: [(&str, &[(&str, &str)]); 4] = [
+        ("HOME unset", &[]),
+        ("HOME empty", &[("HOME", "")]),
+        ("HOME relative", &[("HOME", ".")]),
+        (
+            "XDG relative",
+            &[("XDG_CONFIG_HOME", "xdg"), ("XDG_STATE_HOME", "xdg")],
+        ),
+    ];
+    for (what, vars) in cases {
+        let xdg = what == "XDG relative";
+        let commands: &[&[&str]] = if xdg {
+            // HOME is absolute here, so init would rightly make a registry: read only.
+            &[&["fsck"], &["status"]]
+        } else {
+            &[
+                &["fsck"],
+                &["status"],
+                &["init", "fresh", "--root-key", "root.pem"],
+            ]
+        };
+        for args in commands {
+            let mut c = s.reg();
+            c.env_remove("HOME").env_remove("REG_TRUST_FILE");
+            for (k, v) in vars {
+                c.env(k, v);
+            }
+            if xdg {
+                // An absolute HOME with no trust file: the relative XDG paths must not be used.
+                c.env("HOME", s.join("empty-home"));
+            }
+            let out = c.args(*args).output().unwrap();
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            if xdg {
+                // Unpinned: fsck fails, status runs with its note (FORMAT.md §8).
+                assert!(
+                    text.contains("not pinned on this host"),
+                    "{what} {args:?}: {text}"
+                );
+                assert!(
+                    args[0] == "status" || !out.status.success(),
+                    "{what} {args:?}"
+                );
+            } else {
+                assert!(
+                    matches!(out.status.code(), Some(1 | 2)),
+                    "{what} {args:?}: {text}"
+                );
+                assert!(text.contains("a relative path"), "{what} {args:?}: {text}");
+            }
+            assert_eq!(tree(s.path()), before, "{what} {args:?}: nothing written");
+        }
+    }
+}
