@@ -41,6 +41,8 @@ codes! {
     NotRegular => "not-regular",
     /// A directory where the registry layout has a file, or a file where it has a directory.
     Layout => "layout",
+    /// A file or directory that is not part of the registry layout.
+    UnknownEntry => "unknown-entry",
     /// This host's record of the last checkpoint it verified is unusable.
     HostState => "host-state",
     /// An object's bytes no longer hash to its name.

@@ -1,8 +1,10 @@
-//! Links and special files anywhere in `.registry/` (`link`, `not-regular`), and what an
-//! interrupted write left in staging (`staging-residue`).
+//! Links and special files anywhere in `.registry/` (`link`, `not-regular`), what is not part of
+//! its layout (`unknown-entry`), and what an interrupted write left in staging
+//! (`staging-residue`).
 
 use super::{Code, Fsck};
-use crate::repo::layout::{LEDGER, TMP};
+use crate::format::id::ObjectId;
+use crate::repo::layout::{DIRS, FILES, LEDGER, OUTBOX, TMP};
 use std::path::Path;
 
 /// Names every symbolic link and special file anywhere in `.registry/` (none is ever followed
@@ -22,9 +24,26 @@ pub(super) fn check_links(dot: &Path, f: &mut Fsck) {
         }
         Err(_) => return,
     }
-    for e in walkdir::WalkDir::new(dot).min_depth(1).sort_by_file_name() {
+    let mut walk = walkdir::WalkDir::new(dot)
+        .min_depth(1)
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(e) = walk.next() {
         let Ok(e) = e else { continue };
         let ft = e.file_type();
+        let rel = e.path().strip_prefix(dot).unwrap_or(e.path());
+        if !ft.is_symlink() && is_unknown(rel) {
+            f.error(
+                Code::UnknownEntry,
+                Some(e.path().to_path_buf()),
+                None,
+                "not part of the registry layout (FORMAT.md §1): reg never reads it, so nothing kept here is governed; remove it".into(),
+            );
+            if ft.is_dir() {
+                walk.skip_current_dir();
+            }
+            continue;
+        }
         if ft.is_symlink() {
             let target = std::fs::read_link(e.path())
                 .map(|t| format!(" (to `{}`)", t.display()))
@@ -55,6 +74,28 @@ pub(super) fn check_links(dot: &Path, f: &mut Fsck) {
             );
         }
     }
+}
+
+/// Whether `rel` (a path inside `.registry/`) is a name the layout does not have: at the top,
+/// in `refs/`, in `index/`, or in `outbox/` (which holds reports named by their ids). What is in
+/// `objects/`, `refs/models/`, `refs/slots/` and `tmp/` is judged by the checks of each.
+fn is_unknown(rel: &Path) -> bool {
+    let known = |p: &Path| {
+        DIRS.iter()
+            .chain(FILES.iter())
+            .chain([OUTBOX].iter())
+            .any(|k| Path::new(k) == p)
+    };
+    let parent = rel.parent().unwrap_or(Path::new(""));
+    if parent.as_os_str().is_empty() || parent == Path::new("refs") || parent == Path::new("index")
+    {
+        return !known(rel);
+    }
+    if parent == Path::new(OUTBOX) {
+        let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        return name.parse::<ObjectId>().is_err();
+    }
+    false
 }
 
 /// Whether a file has more than one name.

@@ -85,27 +85,41 @@ pub struct Committed {
 
 /// Finds the `.registry` directory like git finds `.git`: an explicit path (the directory itself
 /// or its parent), else the current directory and its ancestors.
+///
+/// Whatever is found at a `.registry` path is the registry, of any kind: opening it then says
+/// what is wrong ([`crate::repo::layout::check_skeleton`]). Skipping a `.registry` that is a
+/// file or a dangling link would quietly use a parent's registry instead, and from inside a
+/// registry a `.registry` planted below the current directory would be found first: inside
+/// one, the registry is the outermost ancestor named `.registry`.
 pub fn discover(explicit: Option<&Path>) -> Result<PathBuf, RegistryError> {
     // A `.registry` directory is a registry even with a damaged or missing config.json: opening
     // it then says what is wrong, instead of "no registry found".
+    let present = |p: &Path| fs::symlink_metadata(p).is_ok();
     if let Some(p) = explicit {
         // Rebuilt from its components: `x/.registry/` with a trailing slash would otherwise make
         // every later `lstat` of it follow a link planted there.
         let p: PathBuf = p.components().collect();
         let p = p.as_path();
-        if p.file_name().is_some_and(|n| n == DOT_REGISTRY) && p.is_dir() {
+        if p.file_name().is_some_and(|n| n == DOT_REGISTRY) && present(p) {
             return Ok(p.to_path_buf());
         }
         let inner = p.join(DOT_REGISTRY);
-        if inner.is_dir() {
+        if present(&inner) {
             return Ok(inner);
         }
         return Err(RegistryError::NotFound(format!("at `{}`", p.display())));
     }
     let cwd = std::env::current_dir().ctx("read current directory", Path::new("."))?;
+    if let Some(outer) = cwd
+        .ancestors()
+        .filter(|d| d.file_name().is_some_and(|n| n == DOT_REGISTRY))
+        .last()
+    {
+        return Ok(outer.to_path_buf());
+    }
     for dir in cwd.ancestors() {
         let inner = dir.join(DOT_REGISTRY);
-        if inner.is_dir() {
+        if present(&inner) {
             return Ok(inner);
         }
     }

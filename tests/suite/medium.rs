@@ -934,3 +934,124 @@ fn without_an_absolute_home_the_medium_never_becomes_this_hosts_trust_file_or_re
         }
     }
 }
+
+/// How a case puts something at a path.
+type Plant<'a> = Box<dyn Fn(&Path) + 'a>;
+
+#[test]
+fn what_is_not_part_of_the_layout_fails_fsck_wherever_it_is_planted() {
+    // A model file, a whole nested registry, a stray directory: reg never reads them, so
+    // nothing kept there is governed, and fsck said PASS with nothing to say.
+    let s = Sandbox::new();
+    s.init_with_roles();
+    s.add_model("alpha", "1.0.0", &[("a.yar", "rule a {}".into())]);
+    let other = Sandbox::new();
+    other.init();
+    let dot = s.dot();
+    let nest = |at: &Path| {
+        let st = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(other.dot())
+            .arg(at)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    };
+    fs::create_dir(dot.join("outbox")).unwrap();
+    let cases: Vec<(&str, Plant)> = vec![
+        ("extra", Box::new(|p| fs::write(p, b"x").unwrap())),
+        (
+            "model.onnx",
+            Box::new(|p| fs::write(p, b"weights").unwrap()),
+        ),
+        ("extradir", Box::new(|p| fs::create_dir(p).unwrap())),
+        (".registry", Box::new(nest)),
+        ("refs/other", Box::new(|p| fs::create_dir(p).unwrap())),
+        ("refs/notes", Box::new(|p| fs::write(p, b"x").unwrap())),
+        ("index/extra", Box::new(|p| fs::write(p, b"x").unwrap())),
+        ("index/sub", Box::new(|p| fs::create_dir(p).unwrap())),
+        (
+            "outbox/model.bin",
+            Box::new(|p| fs::write(p, b"weights").unwrap()),
+        ),
+        ("outbox/.registry", Box::new(nest)),
+    ];
+    for (rel, plant) in cases {
+        let at = dot.join(rel);
+        plant(&at);
+        let (code, report) = crate::fsck::fsck_json(&s, &[]);
+        assert_eq!(code, 1, "{rel}: {report}");
+        let findings = report["findings"].as_array().unwrap();
+        assert!(
+            findings.iter().any(|f| f["code"] == "unknown-entry"
+                && f["severity"] == "error"
+                && f["path"] == at.to_str().unwrap()),
+            "{rel}: {report}"
+        );
+        if at.is_dir() {
+            fs::remove_dir_all(&at).unwrap();
+        } else {
+            fs::remove_file(&at).unwrap();
+        }
+    }
+    assert_eq!(crate::fsck::fsck_json(&s, &[]).0, 0);
+}
+
+#[test]
+fn a_registry_path_of_another_kind_is_refused_and_never_passed_over_for_another() {
+    // Discovery found `.registry` only when it was a directory: a file or a dangling link in
+    // its place was passed over for a parent's registry, and from inside a registry a
+    // `.registry` planted below the current directory was found first.
+    let s = Sandbox::new();
+    s.init_with_roles();
+    let site = s.join("site");
+    fs::create_dir(&site).unwrap();
+    for (what, plant) in [
+        (
+            "a file",
+            Box::new(|p: &Path| fs::write(p, b"").unwrap()) as Box<dyn Fn(&Path)>,
+        ),
+        (
+            "a dangling link",
+            Box::new(|p: &Path| symlink("/nonexistent", p).unwrap()),
+        ),
+    ] {
+        let at = site.join(".registry");
+        plant(&at);
+        for args in [&["fsck"][..], &["status"]] {
+            let out = s.reg().current_dir(&site).args(args).output().unwrap();
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(out.status.code(), Some(1), "{what} {args:?}: {text}");
+            assert!(
+                text.contains(at.to_str().unwrap()),
+                "{what} {args:?}: {text}"
+            );
+        }
+        fs::remove_file(&at).unwrap();
+    }
+    // From inside the registry, a registry planted in it is not the one checked.
+    let other = Sandbox::new();
+    other.init();
+    let st = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(other.dot())
+        .arg(s.dot().join(".registry"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    for cwd in [s.dot(), s.dot().join("objects")] {
+        let out = s
+            .reg()
+            .current_dir(&cwd)
+            .args(["fsck", "--json"])
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["registry"], s.dot().to_str().unwrap(), "{report}");
+        assert_eq!(out.status.code(), Some(1), "{report}");
+    }
+}
