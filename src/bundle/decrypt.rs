@@ -176,3 +176,32 @@ pub(super) fn read(
     }
     Ok(parsed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn skipped(input: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        skip_whitespace_before_armor(input)
+            .expect("reads")
+            .read_to_end(&mut out)
+            .expect("reads");
+        out
+    }
+
+    #[test]
+    fn whitespace_is_dropped_before_armor_only_and_only_up_to_its_limit() {
+        let armor = b"-----BEGIN AGE ENCRYPTED FILE-----\nYWdl\n".to_vec();
+        let with = |n: usize, body: &[u8]| [vec![b' '; n], body.to_vec()].concat();
+        assert_eq!(skipped(&with(1, &armor)), armor);
+        assert_eq!(skipped(&with(4095, &armor)), armor, "just under the limit");
+        // At the limit, nothing is dropped: the parser then refuses the whitespace.
+        assert_eq!(skipped(&with(4096, &armor)), with(4096, &armor));
+        // Before anything else (a binary age file), whitespace is kept for the parser to refuse.
+        let binary = b"age-encryption.org/v1\n-> X25519 abc\n".to_vec();
+        assert_eq!(skipped(&with(3, &binary)), with(3, &binary));
+        assert_eq!(skipped(&armor), armor);
+        assert_eq!(skipped(&with(10, b"")), with(10, b""));
+    }
+}
