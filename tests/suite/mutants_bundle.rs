@@ -119,3 +119,54 @@ fn a_tar_of_exactly_the_entry_limit_is_accepted() {
     let out = c.s.ok(&["add", "full.tar", "--key", "op.pem"]);
     assert!(out.contains("added victim@1.0.0"), "{out}");
 }
+
+#[test]
+fn a_bundle_is_staged_beside_its_output_not_in_the_current_directory() {
+    // Staged elsewhere, the final rename would cross file systems (a bundle written onto the
+    // medium from a home directory) and fail. Run from /proc, where nothing can be created.
+    let s = crate::util::Sandbox::new();
+    s.key("pub.pem");
+    std::fs::create_dir_all(s.join("m")).unwrap();
+    std::fs::write(s.join("m/r.yar"), "rule r {}").unwrap();
+    std::fs::create_dir(s.join("out")).unwrap();
+    let out = s.join("out/m.tar");
+    let abs = |p: &str| s.join(p).to_string_lossy().into_owned();
+    let run = s
+        .reg()
+        .current_dir("/proc")
+        .args([
+            "bundle",
+            "pack",
+            &abs("m"),
+            "-o",
+            out.to_str().unwrap(),
+            "--key",
+            &abs("pub.pem"),
+            "--name",
+            "m",
+            "--version",
+            "1.0.0",
+            "--type",
+            "ruleset",
+            "--use",
+            "detection",
+            "--description",
+            "rules",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let left: Vec<_> = std::fs::read_dir(s.join("out")).unwrap().collect();
+    assert_eq!(left.len(), 1, "only the bundle: {left:?}");
+    s.ok(&[
+        "bundle",
+        "verify",
+        "out/m.tar",
+        "--publisher",
+        "pub.pem.pub",
+    ]);
+}
