@@ -43,6 +43,8 @@ codes! {
     Layout => "layout",
     /// A file or directory that is not part of the registry layout.
     UnknownEntry => "unknown-entry",
+    /// A directory in `.registry/` that cannot be listed (or an entry that cannot be read).
+    Unreadable => "unreadable",
     /// This host's record of the last checkpoint it verified is unusable.
     HostState => "host-state",
     /// An object's bytes no longer hash to its name.

@@ -29,7 +29,21 @@ pub(super) fn check_links(dot: &Path, f: &mut Fsck) {
         .sort_by_file_name()
         .into_iter();
     while let Some(e) = walk.next() {
-        let Ok(e) = e else { continue };
+        let e = match e {
+            Ok(e) => e,
+            Err(err) => {
+                // A directory this user cannot list hides what is in it (a link, a stray ref):
+                // nothing there is checked, so the registry cannot pass.
+                let path = err.path().unwrap_or(dot).to_path_buf();
+                f.error(
+                    Code::Unreadable,
+                    Some(path),
+                    None,
+                    format!("cannot be listed or read, so what it holds is not checked: {err}"),
+                );
+                continue;
+            }
+        };
         let ft = e.file_type();
         let rel = e.path().strip_prefix(dot).unwrap_or(e.path());
         if !ft.is_symlink() && is_unknown(rel) {

@@ -315,32 +315,7 @@ fn fsck_list_and_show_work_for_a_user_without_write_access() {
     let reader_state = s.join("reader-state");
     fs::create_dir(&reader_state).unwrap();
     fs::set_permissions(&reader_state, fs::Permissions::from_mode(0o777)).unwrap();
-    // As root, permission bits do not bind: run as `nobody` instead, through setpriv.
-    let as_user = |args: &[&str]| {
-        let mut c = s.reg();
-        if nix_is_root() {
-            let mut wrapped =
-                std::process::Command::new(crate::util::tool("setpriv", "util-linux"));
-            for (k, v) in c.get_envs() {
-                if let Some(v) = v {
-                    wrapped.env(k, v);
-                }
-            }
-            wrapped
-                .current_dir(s.path())
-                .env("HOME", "/nonexistent")
-                .env("REG_STATE_DIR", &reader_state)
-                .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-                .arg(assert_cmd::cargo::cargo_bin("reg"))
-                .args(args);
-            wrapped.output().unwrap()
-        } else {
-            c.env("REG_STATE_DIR", &reader_state)
-                .args(args)
-                .output()
-                .unwrap()
-        }
-    };
+    let as_user = |args: &[&str]| as_other_user(&s, &reader_state, args);
     for args in [
         &["fsck"][..],
         &["list"],
@@ -360,6 +335,35 @@ fn fsck_list_and_show_work_for_a_user_without_write_access() {
     assert_eq!(before, s.snapshot());
     for e in walkdir::WalkDir::new(&dot) {
         make_writable(e.unwrap().path());
+    }
+}
+
+/// Runs reg as a user other than the sandbox's owner, with its own writable state directory: as
+/// root, permission bits do not bind, so as `nobody` through setpriv (the sandbox must be
+/// readable by others).
+pub(crate) fn as_other_user(
+    s: &Sandbox,
+    state: &std::path::Path,
+    args: &[&str],
+) -> std::process::Output {
+    let mut c = s.reg();
+    if nix_is_root() {
+        let mut wrapped = std::process::Command::new(crate::util::tool("setpriv", "util-linux"));
+        for (k, v) in c.get_envs() {
+            if let Some(v) = v {
+                wrapped.env(k, v);
+            }
+        }
+        wrapped
+            .current_dir(s.path())
+            .env("HOME", "/nonexistent")
+            .env("REG_STATE_DIR", state)
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(assert_cmd::cargo::cargo_bin("reg"))
+            .args(args);
+        wrapped.output().unwrap()
+    } else {
+        c.env("REG_STATE_DIR", state).args(args).output().unwrap()
     }
 }
 
@@ -515,4 +519,50 @@ fn gc_removes_exactly_what_fsck_finds_unreached_and_leaves_misnamed_files_to_a_p
     // The files, and the directory `zz` that is no fan-out directory.
     assert_eq!(codes(&report), ["object-misnamed"; 3], "{report:#}");
     assert!(misnamed.iter().all(|p| p.exists()));
+}
+
+#[test]
+fn a_directory_the_checking_user_cannot_list_fails_fsck_instead_of_hiding_what_it_holds() {
+    // As a user who cannot list a directory of the registry, fsck skipped it: a link or a
+    // forged ref inside was never seen, and the report said PASS.
+    use std::os::unix::fs::PermissionsExt as _;
+    let s = populated();
+    let dot = s.dot();
+    for e in walkdir::WalkDir::new(s.path()) {
+        let e = e.unwrap();
+        let mode = if e.file_type().is_dir() { 0o755 } else { 0o644 };
+        fs::set_permissions(e.path(), fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let state = s.join("reader-state");
+    fs::create_dir(&state).unwrap();
+    fs::set_permissions(&state, fs::Permissions::from_mode(0o777)).unwrap();
+    let out = as_other_user(&s, &state, &["fsck"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    for (dir, plant) in [
+        ("", "evil"),
+        ("tmp", "tmp/evil"),
+        ("index", "index/evil"),
+        ("refs/slots", "refs/slots/evil"),
+    ] {
+        let dir = if dir.is_empty() {
+            dot.clone()
+        } else {
+            dot.join(dir)
+        };
+        std::os::unix::fs::symlink("/", dot.join(plant)).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o311)).unwrap();
+        let out = as_other_user(&s, &state, &["fsck"]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        fs::remove_file(dot.join(plant)).unwrap();
+        assert_eq!(out.status.code(), Some(1), "{plant}: {stdout}");
+        assert!(
+            stdout.contains(&format!("error[unreadable] {}", dir.display())),
+            "{plant}: {stdout}"
+        );
+    }
 }
