@@ -499,6 +499,20 @@ fn a_slot_ref_an_interrupted_write_left_behind_is_a_warning_and_another_entry_an
     let (code, list, _) = findings(&s);
     assert_eq!(code, 0, "{list:?}");
     assert!(list.contains(&stale), "{list:?}");
+    // Without an interrupted write, a ref of a slot the ledger never set is no lag.
+    for (verb, reason) in [("deprecate", "old"), ("promote", "back")] {
+        s.ok(&[verb, "alpha@1.0.0", "--reason", reason, "--key", "op.pem"]);
+    }
+    let ghost = s.dot().join("refs/slots/ghost");
+    std::fs::write(&ghost, format!("{add_entry}\n")).unwrap();
+    let (code, list, _) = findings(&s);
+    assert_eq!(code, 1, "{list:?}");
+    let mismatch = (
+        "error".to_string(),
+        "ref-mismatch".to_string(),
+        ghost.to_string_lossy().into_owned(),
+    );
+    assert!(list.contains(&mismatch), "{list:?}");
 }
 
 #[test]
