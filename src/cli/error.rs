@@ -479,9 +479,13 @@ fn registry(e: &RegistryError) -> (Kind, Option<String>) {
             Kind::Refused,
             Some("the registry was altered or damaged: `reg fsck` names what; `reg repair --from COPY` puts back damaged objects from a copy of this registry or a transfer file".into()),
         ),
-        RegistryError::Layout(_) => (
+        RegistryError::Layout(e) => (
             Kind::Refused,
-            Some("someone planted a link or special file in the registry; nothing was read through it or changed: run `reg fsck` to list every such path and restore the registry from a trusted copy".into()),
+            Some(if !matches!(e.found, "a directory" | "a regular file") {
+                "someone planted a link or special file in the registry; nothing was read through it or changed: run `reg fsck` to list every such path and restore the registry from a trusted copy".into()
+            } else {
+                "a path of the registry is not of the kind its layout has (FORMAT.md §1); nothing was read or changed: run `reg fsck` to list what is wrong and restore the registry from a trusted copy".into()
+            }),
         ),
         RegistryError::HostState(h) => (Kind::UsageOrIo, Some(host_state(h))),
         // Refused before anything was signed: the message says what to change.

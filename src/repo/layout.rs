@@ -55,7 +55,7 @@ pub const FILES: [&str; 6] = [CONFIG, CHECKPOINT, LEDGER, LOCK, INDEX_STATE, REF
 /// A registry path that is not what the layout says it must be.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "`{path}` is {found}, where the registry layout has a {expected}: reg never follows links or reads special files inside a registry (run `reg fsck` to list every such path; restore the registry from a good copy)"
+    "`{path}` is {found}, where the registry layout has a {expected}: reg reads a registry only when every path it uses is of its kind, and never follows links or reads special files inside one"
 )]
 pub struct LayoutError {
     /// The offending path.
