@@ -163,7 +163,16 @@ pub fn read_ids(path: &Path) -> Result<(Vec<ObjectId>, bool), LedgerError> {
             }
         }
     }
-    Ok((ids, !chunks.remainder().is_empty()))
+    // An interrupted append leaves the start of an id line at most: hex digits, no newline.
+    // Anything else there no write of reg made.
+    let rest = chunks.remainder();
+    if !rest.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return Err(LedgerError::File {
+            line: ids.len() as u64,
+            detail: "an unfinished last line that is not the start of an entry id, which no interrupted write leaves: remove the bytes after the last newline".into(),
+        });
+    }
+    Ok((ids, !rest.is_empty()))
 }
 
 /// Reads and parses the checkpoint file (not yet verified).

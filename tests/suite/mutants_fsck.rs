@@ -319,6 +319,18 @@ fn entries_after_the_checkpoint_or_half_a_line_are_a_warning_and_fsck_still_pass
         1,
         "half a line is all there is to say"
     );
+    // Bytes no interrupted write leaves are not residue: the ledger file is invalid.
+    let mut bytes = std::fs::read(&ledger).unwrap();
+    bytes.extend_from_slice(b"x!");
+    std::fs::write(&ledger, bytes).unwrap();
+    let (code, list, _) = findings(&t);
+    assert_eq!(code, 1, "{list:?}");
+    let invalid = (
+        "error".to_string(),
+        "ledger-invalid".to_string(),
+        t.dot().join("ledger").to_string_lossy().into_owned(),
+    );
+    assert_eq!(list, vec![invalid]);
 }
 
 #[test]
