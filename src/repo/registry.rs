@@ -225,12 +225,20 @@ impl Registry {
         let genesis = store
             .get(&id, ledger::ENTRY_LIMIT)
             .map_err(|e| corrupt(format!("registry id {id}: {e}")))?;
-        let root = Unverified::parse(&genesis)
+        let genesis = Unverified::parse(&genesis)
             .map_err(EntryError::from)
             .and_then(|env| Entry::from_envelope(&env))
-            .map_err(|e| corrupt(format!("registry id does not name a genesis entry: {e}")))?
-            .header
-            .actor;
+            .map_err(|e| corrupt(format!("registry id does not name a genesis entry: {e}")))?;
+        // config.json is unsigned: its version must be the one genesis signed (FORMAT.md §1.1).
+        if let crate::format::entry::Body::Genesis(g) = &genesis.body
+            && g.format_version != config.format_version
+        {
+            return Err(corrupt(format!(
+                "format_version {} is not the version {} its genesis entry names",
+                config.format_version, g.format_version
+            )));
+        }
+        let root = genesis.header.actor;
         let (pin, floor) = trust::check(&opts.trust, dot, &id, &root)?;
         Ok(Registry {
             dot: dot.to_path_buf(),

@@ -1055,3 +1055,32 @@ fn a_registry_path_of_another_kind_is_refused_and_never_passed_over_for_another(
         assert_eq!(out.status.code(), Some(1), "{report}");
     }
 }
+
+#[test]
+fn a_config_whose_version_is_not_the_one_genesis_signed_is_refused() {
+    // config.json is unsigned: lowering its version (which changes how numbers may be spelled)
+    // passed every check.
+    let s = Sandbox::new();
+    s.init();
+    let config = s.dot().join("config.json");
+    let text = fs::read_to_string(&config).unwrap();
+    assert!(text.contains("\"format_version\":2"), "{text}");
+    crate::util::make_writable(&config);
+    fs::write(
+        &config,
+        text.replace("\"format_version\":2", "\"format_version\":1"),
+    )
+    .unwrap();
+    let before = tree(s.path());
+    let out = s.reg().arg("fsck").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("error[config-invalid]"), "{stdout}");
+    assert!(
+        stdout.contains("format_version 1 is not the version 2 its genesis entry names"),
+        "{stdout}"
+    );
+    let err = s.fails(1, &["status"]);
+    assert!(err.contains("its genesis entry names"), "{err}");
+    assert_eq!(tree(s.path()), before);
+}
