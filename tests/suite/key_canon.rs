@@ -629,6 +629,8 @@ fn a_registry_whose_genesis_root_is_a_mixed_order_key_is_refused() {
             g.keys[0].fingerprint = fp.clone();
             g.keys[0].public_key = b64_encode(&a_prime);
             g.nonce = None;
+            // Format 1, as its config.json and state say.
+            g.format_version = 1;
             let entry = Entry {
                 header: Header {
                     actor: fp.clone(),
