@@ -147,6 +147,14 @@ pub struct Visit<'a> {
 pub fn read_ids(path: &Path) -> Result<(Vec<ObjectId>, bool), LedgerError> {
     // 65 bytes an entry: the limit allows some 16 million entries.
     let bytes = read_small(path, 1 << 30)?;
+    parse_lines(&bytes, 0)
+}
+
+/// Parses ledger lines (`first` is the number of the first): each an id and a newline, and at
+/// the end at most the start of one, which an interrupted append leaves (hex digits, no
+/// newline). Anything else no write of reg made. Returns the ids and whether a partial line
+/// ends them.
+pub fn parse_lines(bytes: &[u8], first: u64) -> Result<(Vec<ObjectId>, bool), LedgerError> {
     let mut ids = Vec::with_capacity(bytes.len() / LINE_LEN);
     let mut chunks = bytes.chunks_exact(LINE_LEN);
     for (line, chunk) in chunks.by_ref().enumerate() {
@@ -157,19 +165,17 @@ pub fn read_ids(path: &Path) -> Result<(Vec<ObjectId>, bool), LedgerError> {
             (Some(t), b'\n') => ids.push(t.parse().expect("64 lowercase hex digits")),
             _ => {
                 return Err(LedgerError::File {
-                    line: line as u64,
+                    line: first + line as u64,
                     detail: "not an entry id followed by a newline".into(),
                 });
             }
         }
     }
-    // An interrupted append leaves the start of an id line at most: hex digits, no newline.
-    // Anything else there no write of reg made.
     let rest = chunks.remainder();
     if !rest.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         return Err(LedgerError::File {
-            line: ids.len() as u64,
-            detail: "an unfinished last line that is not the start of an entry id, which no interrupted write leaves: remove the bytes after the last newline".into(),
+            line: first + ids.len() as u64,
+            detail: "an unfinished last line that is not the start of an entry id, which no interrupted write leaves: remove the bytes after the last full line".into(),
         });
     }
     Ok((ids, !rest.is_empty()))

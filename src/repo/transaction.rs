@@ -91,7 +91,20 @@ impl Registry {
         let f = crate::util::fsutil::open_regular_rw(&ledger_path, false)?;
         let len = f.metadata().ctx("read", &ledger_path)?.len();
         if len > keep {
-            // Lines after the checkpoint are an interrupted write that never committed.
+            // Lines after the checkpoint are an interrupted write that never committed. They are
+            // removed only if they are what one leaves (FORMAT.md §5.1): anything else is kept
+            // for fsck to name, and the write refused.
+            use std::io::{Read as _, Seek as _};
+            let mut tail = Vec::new();
+            let mut reader = crate::util::fsutil::open_regular(&ledger_path)?;
+            reader
+                .seek(std::io::SeekFrom::Start(keep))
+                .ctx("read", &ledger_path)?;
+            reader
+                .take(1 << 30)
+                .read_to_end(&mut tail)
+                .ctx("read", &ledger_path)?;
+            ledger::parse_lines(&tail, seq + 1)?;
             f.set_len(keep).ctx("truncate residue of", &ledger_path)?;
             f.sync_all().ctx("sync", &ledger_path)?;
         }

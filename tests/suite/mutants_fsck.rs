@@ -331,6 +331,28 @@ fn entries_after_the_checkpoint_or_half_a_line_are_a_warning_and_fsck_still_pass
         t.dot().join("ledger").to_string_lossy().into_owned(),
     );
     assert_eq!(list, vec![invalid]);
+    // Nor does a writer remove them as residue: it refuses, and they stay for fsck to name.
+    let before = std::fs::read(&ledger).unwrap();
+    t.key("x.pem");
+    let out = t
+        .reg()
+        .args([
+            "key",
+            "trust",
+            "x.pem.pub",
+            "--role",
+            "operator",
+            "--key",
+            "root.pem",
+            "--reason",
+            "r",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not the start of an entry id"), "{err}");
+    assert_eq!(std::fs::read(&ledger).unwrap(), before);
 }
 
 #[test]
