@@ -3,6 +3,7 @@
 //! (`staging-residue`).
 
 use super::{Code, Fsck};
+use crate::crypto::envelope::REPORT_LIMIT;
 use crate::format::id::ObjectId;
 use crate::repo::layout::{DIRS, FILES, LEDGER, OUTBOX, TMP};
 use std::path::Path;
@@ -46,7 +47,7 @@ pub(super) fn check_links(dot: &Path, f: &mut Fsck) {
         };
         let ft = e.file_type();
         let rel = e.path().strip_prefix(dot).unwrap_or(e.path());
-        if !ft.is_symlink() && is_unknown(rel) {
+        if !ft.is_symlink() && is_unknown(rel, &ft) {
             f.error(
                 Code::UnknownEntry,
                 Some(e.path().to_path_buf()),
@@ -93,7 +94,7 @@ pub(super) fn check_links(dot: &Path, f: &mut Fsck) {
 /// Whether `rel` (a path inside `.registry/`) is a name the layout does not have: at the top,
 /// in `refs/`, in `index/`, or in `outbox/` (which holds reports named by their ids). What is in
 /// `objects/`, `refs/models/`, `refs/slots/` and `tmp/` is judged by the checks of each.
-fn is_unknown(rel: &Path) -> bool {
+fn is_unknown(rel: &Path, ft: &std::fs::FileType) -> bool {
     let known = |p: &Path| {
         DIRS.iter()
             .chain(FILES.iter())
@@ -107,9 +108,40 @@ fn is_unknown(rel: &Path) -> bool {
     }
     if parent == Path::new(OUTBOX) {
         let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        return name.parse::<ObjectId>().is_err();
+        return !ft.is_file() || name.parse::<ObjectId>().is_err();
     }
     false
+}
+
+/// Every report in `outbox/` hashes to its name (`object-corrupt`): it is a content-addressed
+/// object like those of the store, and `reg drift export` refuses the outbox otherwise.
+pub(super) fn check_outbox(dot: &Path, f: &mut Fsck) {
+    let Ok(rd) = std::fs::read_dir(dot.join(OUTBOX)) else {
+        return; // absent (the usual case), or named by the walk
+    };
+    for e in rd.flatten() {
+        let Ok(id) = e.file_name().to_string_lossy().parse::<ObjectId>() else {
+            continue; // named by the walk
+        };
+        if !e.file_type().is_ok_and(|t| t.is_file()) {
+            continue;
+        }
+        let path = e.path();
+        let (code, found) = match crate::util::fsutil::read_small(&path, REPORT_LIMIT) {
+            Ok(bytes) if ObjectId::of(&bytes) == id => continue,
+            Ok(bytes) => (
+                Code::ObjectCorrupt,
+                format!("its bytes hash to {}", ObjectId::of(&bytes)),
+            ),
+            Err(err) => (Code::Unreadable, err.to_string()),
+        };
+        f.error(
+            code,
+            Some(path),
+            Some(id),
+            format!("a drift report in the outbox that is not the report its name says: {found}"),
+        );
+    }
 }
 
 /// Whether a file has more than one name.

@@ -979,6 +979,11 @@ fn what_is_not_part_of_the_layout_fails_fsck_wherever_it_is_planted() {
             Box::new(|p| fs::write(p, b"weights").unwrap()),
         ),
         ("outbox/.registry", Box::new(nest)),
+        (
+            // Named like a report, but a directory.
+            "outbox/1111111111111111111111111111111111111111111111111111111111111111",
+            Box::new(|p| fs::create_dir(p).unwrap()),
+        ),
     ];
     for (rel, plant) in cases {
         let at = dot.join(rel);
@@ -998,6 +1003,22 @@ fn what_is_not_part_of_the_layout_fails_fsck_wherever_it_is_planted() {
             fs::remove_file(&at).unwrap();
         }
     }
+    // A file named like a report whose bytes are not that report.
+    let forged = dot
+        .join("outbox")
+        .join(blake3::hash(b"a report").to_hex().as_str());
+    fs::write(&forged, b"another report").unwrap();
+    let (code, report) = crate::fsck::fsck_json(&s, &[]);
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "object-corrupt" && f["path"] == forged.to_str().unwrap()),
+        "{report}"
+    );
+    fs::remove_file(&forged).unwrap();
     assert_eq!(crate::fsck::fsck_json(&s, &[]).0, 0);
 }
 
