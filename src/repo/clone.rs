@@ -256,6 +256,7 @@ fn install(
         .host
         .ensure_writable()
         .map_err(RegistryError::from)?;
+    TrustFile::ensure_writable(&opts.trust.file).map_err(RegistryError::from)?;
     let parent = dot.parent().unwrap_or(Path::new("."));
     fsync_dir(staging.path())?;
     let kept = staging.keep();

@@ -156,7 +156,7 @@ impl Registry {
         // and one it cannot pin (a trust file that is relative, unreadable or malformed) would be
         // left behind unpinned.
         host.ensure_writable()?;
-        TrustFile::load(&opts.trust.file)?;
+        TrustFile::ensure_writable(&opts.trust.file)?;
         let recipients = normalize_recipients(recipients)?;
         let nonce = match nonce {
             Some(n) => *n,

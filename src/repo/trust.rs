@@ -262,15 +262,37 @@ impl TrustFile {
         }
     }
 
-    /// Refuses a relative path before anything is read or created ([`RELATIVE`]).
+    /// Refuses a relative path ([`RELATIVE`]), or one ending in `/`, before anything is read
+    /// or created.
     fn check_absolute(path: &Path) -> Result<(), TrustError> {
-        if path.is_absolute() {
+        let detail = if !path.is_absolute() {
+            RELATIVE
+        } else if path.as_os_str().to_string_lossy().ends_with('/') {
+            "a path that ends in `/` names a directory, not the trust file"
+        } else {
             return Ok(());
-        }
+        };
         Err(TrustError::File {
             path: path.to_path_buf(),
-            detail: RELATIVE.into(),
+            detail: detail.into(),
         })
+    }
+
+    /// Fails unless the file can be read and then changed now: where it lives can be created and
+    /// its lock opened. `init` and `clone` check this before they put a registry in place, so
+    /// that a registry is never left behind unpinned for want of a writable trust file.
+    pub fn ensure_writable(path: &Path) -> Result<(), TrustError> {
+        Self::check_absolute(path)?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).ctx("create directory", dir)?;
+        let lock_path = path.with_extension("lock");
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .ctx("open", &lock_path)?;
+        Self::load(path).map(drop)
     }
 
     /// Adds or replaces the pin of a registry and writes the file durably.

@@ -1109,3 +1109,36 @@ fn a_config_whose_version_is_not_the_one_genesis_signed_is_refused() {
     assert!(err.contains("its genesis entry names"), "{err}");
     assert_eq!(tree(s.path()), before);
 }
+
+#[test]
+fn init_and_clone_with_a_trust_file_they_cannot_write_leave_no_unpinned_registry() {
+    // The trust file was only written after the registry was in place: one that could be read
+    // (or was missing) but not written left a registry behind, unpinned.
+    let s = Sandbox::new();
+    let root = s.init();
+    let before = tree(s.path());
+    let unwritable = [
+        "/proc/reg-trust.json".to_string(),
+        format!("{}/", s.join("no-such-dir").display()),
+    ];
+    for file in &unwritable {
+        for args in [
+            &["init", "fresh", "--root-key", "root.pem"][..],
+            &["clone", ".", "fresh", "--trust", &root],
+        ] {
+            let out = s
+                .reg()
+                .env("REG_TRUST_FILE", file)
+                .args(args)
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{file} {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(tree(s.path()), before, "{file} {args:?}: nothing made");
+        }
+    }
+}
