@@ -560,6 +560,11 @@ fn ledger(_e: &LedgerError) -> String {
 
 fn host_state(e: &HostStateError) -> String {
     match e {
+        HostStateError::Unreadable { path, .. } | HostStateError::Unwritable { path, .. }
+            if path.is_relative() =>
+        {
+            "set HOME, or REG_STATE_DIR, to an absolute path (a relative one would be found in the current directory)".into()
+        }
         HostStateError::Unreadable { path, .. } => format!(
             "if nobody tampered with this host, remove `{}` and run the command again: the registry is then verified in full, as on first contact; --skip-rollback-check skips the check for one command",
             path.display()
@@ -573,6 +578,7 @@ fn trust(e: &TrustError) -> String {
         TrustError::RootMismatch { .. } | TrustError::Replaced { .. } => "if the root key was legitimately replaced, check the new fingerprint out of band and pass it with --trust".into(),
         TrustError::NotTheRoot { .. } => "ask the registry's owner for its root key fingerprint again (`reg key fingerprint ROOT.pem.pub`); if they confirm the one given, this medium does not hold their registry".into(),
         TrustError::NoSuchPin { .. } => "`reg trust list` shows this host's pins".into(),
+        TrustError::File { path, .. } if path.is_relative() => "set HOME, or REG_TRUST_FILE and REG_STATE_DIR, to absolute paths (a relative one would be found in the current directory)".into(),
         _ => "check the host trust file (REG_TRUST_FILE overrides its path)".into(),
     }
 }

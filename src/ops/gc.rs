@@ -120,7 +120,13 @@ pub fn gc(reg: &Registry) -> Result<Collected, RegistryError> {
         fsync_dir(&objects)?;
     }
     for path in staging {
-        remove(&path)?;
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+            // Nothing reg stages is a directory, but fsck says gc clears whatever is in `tmp/`;
+            // no link is anywhere under it (checked above), so nothing outside goes with it.
+            std::fs::remove_dir_all(&path).ctx("remove", &path)?;
+        } else {
+            remove(&path)?;
+        }
         out.staging.push(path);
     }
     reg.truncate_residue(state.seq())?;

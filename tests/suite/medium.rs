@@ -933,6 +933,10 @@ fn without_an_absolute_home_the_medium_never_becomes_this_hosts_trust_file_or_re
                     "{what} {args:?}: {text}"
                 );
                 assert!(text.contains("a relative path"), "{what} {args:?}: {text}");
+                assert!(
+                    args[0] == "fsck" || text.contains("hint: set HOME"),
+                    "{what} {args:?}: a hint that fits: {text}"
+                );
             }
             assert_eq!(tree(s.path()), before, "{what} {args:?}: nothing written");
         }

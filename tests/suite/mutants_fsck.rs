@@ -81,11 +81,14 @@ fn what_an_interrupted_write_left_in_staging_is_a_warning_that_gc_clears() {
     let s = Sandbox::new();
     s.init();
     std::fs::write(s.dot().join("tmp/object-left-behind"), b"half an object").unwrap();
+    // A directory too (nothing reg stages is one): gc must not stop at it.
+    std::fs::create_dir_all(s.dot().join("tmp/sub/deeper")).unwrap();
+    std::fs::write(s.dot().join("tmp/sub/deeper/f"), b"x").unwrap();
     let out = s.ok(&["fsck"]);
     assert!(out.contains("warning[staging-residue]"), "{out}");
     assert!(out.contains("object-left-behind"), "{out}");
     assert!(
-        out.contains("PASS") && out.contains("0 error(s), 1 warning(s)"),
+        out.contains("PASS") && out.contains("0 error(s), 2 warning(s)"),
         "{out}"
     );
     s.ok(&["gc"]);
