@@ -178,6 +178,21 @@ fn a_registry_whose_layout_is_not_its_own_never_passes() {
         assert!(stdout.contains("FAIL"), "{path}: {stdout}");
         restore(&s, &good);
     }
+    // A link is named once, as a link: the refusal to open is not a second finding.
+    let ledger = s.dot().join("ledger");
+    std::fs::rename(&ledger, s.join("ledger-elsewhere")).unwrap();
+    std::os::unix::fs::symlink(s.join("ledger-elsewhere"), &ledger).unwrap();
+    let (code, list, _) = findings(&s);
+    assert_eq!(code, 1);
+    assert_eq!(
+        list,
+        vec![(
+            "error".to_string(),
+            "link".to_string(),
+            ledger.to_string_lossy().into_owned()
+        )]
+    );
+    restore(&s, &good);
     assert_eq!(findings(&s).0, 0);
 }
 
