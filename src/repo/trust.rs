@@ -245,7 +245,7 @@ pub const RELATIVE: &str = "a relative path, which would be read from the curren
 
 impl TrustFile {
     /// The most bytes the trust file may hold: about 100,000 pins, far beyond any host's, and a
-    /// bound on what a planted file can make reg read. [`TrustFile::update`] enforces it first.
+    /// bound on what a planted file can make reg read. Every change of the file enforces it first.
     pub const LIMIT: u64 = 16 * 1024 * 1024;
 
     /// Reads the trust file; a missing file is an empty one. Any other failure is an error,
