@@ -446,6 +446,10 @@ fn registry(e: &RegistryError) -> (Kind, Option<String>) {
             Kind::Refused,
             Some("reg never re-initializes a registry; choose another directory".into()),
         ),
+        RegistryError::InsideRegistry(_) => (
+            Kind::Refused,
+            Some("choose a directory outside every `.registry` directory".into()),
+        ),
         RegistryError::NewerFormat { .. } => (
             Kind::UsageOrIo,
             Some("this registry was written by a newer reg; use that version".into()),

@@ -61,6 +61,7 @@ impl Registry {
         if fs::symlink_metadata(&dot).is_ok() {
             return Err(RegistryError::AlreadyExists(dot).into());
         }
+        super::registry::refuse_inside_a_registry(parent)?;
         let header = reader.header().clone();
         if let Some(base) = header.base {
             return Err(ImportError::NotFull { base: base.seq });

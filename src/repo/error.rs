@@ -21,6 +21,11 @@ pub enum RegistryError {
     /// `reg init` where a registry exists.
     #[error("a registry already exists at `{0}`")]
     AlreadyExists(PathBuf),
+    /// `reg init` or `reg clone` inside another registry's `.registry` directory.
+    #[error(
+        "`{0}` is inside a registry's `.registry` directory: a registry made there would not be found (from inside it, the registry is the outermost `.registry`), and is not part of that registry's layout"
+    )]
+    InsideRegistry(PathBuf),
     /// A registry written by a newer reg.
     #[error(
         "registry at `{path}` has format version {found}, but this reg reads only version {FORMAT_VERSION} or older"

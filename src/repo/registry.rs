@@ -129,6 +129,22 @@ pub fn discover(explicit: Option<&Path>) -> Result<PathBuf, RegistryError> {
     )))
 }
 
+/// Refuses to make a registry in `parent` when it is inside a `.registry` directory (see
+/// [`discover`]).
+pub(in crate::repo) fn refuse_inside_a_registry(parent: &Path) -> Result<(), RegistryError> {
+    // Resolved when it exists (a link may lead inside a registry), else made absolute.
+    let abs = fs::canonicalize(parent)
+        .or_else(|_| std::path::absolute(parent))
+        .unwrap_or_else(|_| parent.to_path_buf());
+    if abs
+        .ancestors()
+        .any(|a| a.file_name().is_some_and(|n| n == DOT_REGISTRY))
+    {
+        return Err(RegistryError::InsideRegistry(parent.to_path_buf()));
+    }
+    Ok(())
+}
+
 impl Registry {
     /// Creates a registry in `parent/.registry`, signed by `root`, and pins it on this host
     /// (in `opts.trust.file`, recording its checkpoint in `opts.trust.host`).
@@ -151,6 +167,7 @@ impl Registry {
         if fs::symlink_metadata(&dot).is_ok() {
             return Err(RegistryError::AlreadyExists(dot));
         }
+        refuse_inside_a_registry(parent)?;
         let host = &opts.trust.host;
         // Before anything is created: a registry this host cannot record would be unprotected,
         // and one it cannot pin (a trust file that is relative, unreadable or malformed) would be

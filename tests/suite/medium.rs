@@ -1146,3 +1146,36 @@ fn init_and_clone_with_a_trust_file_they_cannot_write_leave_no_unpinned_registry
         }
     }
 }
+
+#[test]
+fn no_registry_is_made_inside_a_registry() {
+    // A registry inside another's `.registry/` (its `tmp/`, say) is not found from inside it:
+    // the outer one is. init and clone refuse to make one there.
+    let s = Sandbox::new();
+    let root = s.init();
+    let before = tree(s.path());
+    for (cwd, args) in [
+        (s.dot().join("tmp"), &["init", "inner", "--root-key"][..]),
+        (
+            s.path().to_path_buf(),
+            &["init", ".registry/tmp/inner", "--root-key"],
+        ),
+    ] {
+        let mut a = args.to_vec();
+        let key = s.join("root.pem");
+        a.push(key.to_str().unwrap());
+        let out = s.reg().current_dir(&cwd).args(&a).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{a:?}: {err}");
+        assert!(
+            err.contains("inside a registry's `.registry` directory"),
+            "{err}"
+        );
+    }
+    let err = s.fails(1, &["clone", ".", ".registry/tmp/inner", "--trust", &root]);
+    assert!(
+        err.contains("inside a registry's `.registry` directory"),
+        "{err}"
+    );
+    assert_eq!(tree(s.path()), before);
+}
