@@ -299,11 +299,7 @@ fn fsck_list_and_show_work_for_a_user_without_write_access() {
     let s = populated();
     let dot = s.dot();
     // Everything read-only, and readable by others (the sandbox itself too).
-    for e in walkdir::WalkDir::new(s.path()) {
-        let e = e.unwrap();
-        let mode = if e.file_type().is_dir() { 0o755 } else { 0o644 };
-        fs::set_permissions(e.path(), fs::Permissions::from_mode(mode)).unwrap();
-    }
+    readable_by_others(&s);
     for e in walkdir::WalkDir::new(&dot) {
         let e = e.unwrap();
         let mode = if e.file_type().is_dir() { 0o555 } else { 0o444 };
@@ -335,6 +331,16 @@ fn fsck_list_and_show_work_for_a_user_without_write_access() {
     assert_eq!(before, s.snapshot());
     for e in walkdir::WalkDir::new(&dot) {
         make_writable(e.unwrap().path());
+    }
+}
+
+/// Makes everything in the sandbox readable by other users (directories 0755, files 0644).
+fn readable_by_others(s: &Sandbox) {
+    use std::os::unix::fs::PermissionsExt as _;
+    for e in walkdir::WalkDir::new(s.path()) {
+        let e = e.unwrap();
+        let mode = if e.file_type().is_dir() { 0o755 } else { 0o644 };
+        fs::set_permissions(e.path(), fs::Permissions::from_mode(mode)).unwrap();
     }
 }
 
@@ -528,11 +534,7 @@ fn a_directory_the_checking_user_cannot_list_fails_fsck_instead_of_hiding_what_i
     use std::os::unix::fs::PermissionsExt as _;
     let s = populated();
     let dot = s.dot();
-    for e in walkdir::WalkDir::new(s.path()) {
-        let e = e.unwrap();
-        let mode = if e.file_type().is_dir() { 0o755 } else { 0o644 };
-        fs::set_permissions(e.path(), fs::Permissions::from_mode(mode)).unwrap();
-    }
+    readable_by_others(&s);
     let state = s.join("reader-state");
     fs::create_dir(&state).unwrap();
     fs::set_permissions(&state, fs::Permissions::from_mode(0o777)).unwrap();

@@ -134,25 +134,13 @@ fn a_bundle_is_staged_beside_its_output_not_in_the_current_directory() {
     let run = s
         .reg()
         .current_dir("/proc")
-        .args([
-            "bundle",
-            "pack",
+        .args(crate::util::pack_args(
             &abs("m"),
-            "-o",
             out.to_str().unwrap(),
-            "--key",
             &abs("pub.pem"),
-            "--name",
             "m",
-            "--version",
             "1.0.0",
-            "--type",
-            "ruleset",
-            "--use",
-            "detection",
-            "--description",
-            "rules",
-        ])
+        ))
         .output()
         .unwrap();
     assert!(

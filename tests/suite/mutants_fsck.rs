@@ -135,6 +135,15 @@ fn findings(s: &Sandbox) -> (i32, Vec<(String, String, String)>, serde_json::Val
     (code, list, report)
 }
 
+/// A finding as [`findings`] lists it.
+fn finding(severity: &str, code: &str, path: &std::path::Path) -> (String, String, String) {
+    (
+        severity.to_string(),
+        code.to_string(),
+        path.to_string_lossy().into_owned(),
+    )
+}
+
 #[test]
 fn a_registry_whose_layout_is_not_its_own_never_passes() {
     // A directory where the layout has a file, or a file where it has a directory: the
@@ -167,11 +176,7 @@ fn a_registry_whose_layout_is_not_its_own_never_passes() {
         }
         let (code, list, _) = findings(&s);
         assert_eq!(code, 1, "{path}: {list:?}");
-        let expected = (
-            "error".to_string(),
-            "layout".to_string(),
-            at.to_string_lossy().into_owned(),
-        );
+        let expected = finding("error", "layout", &at);
         assert!(list.contains(&expected), "{path}: {list:?}");
         let out = s.reg().arg("fsck").output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -184,14 +189,7 @@ fn a_registry_whose_layout_is_not_its_own_never_passes() {
     std::os::unix::fs::symlink(s.join("ledger-elsewhere"), &ledger).unwrap();
     let (code, list, _) = findings(&s);
     assert_eq!(code, 1);
-    assert_eq!(
-        list,
-        vec![(
-            "error".to_string(),
-            "link".to_string(),
-            ledger.to_string_lossy().into_owned()
-        )]
-    );
+    assert_eq!(list, vec![finding("error", "link", &ledger)]);
     restore(&s, &good);
     assert_eq!(findings(&s).0, 0);
 }
@@ -315,11 +313,7 @@ fn entries_after_the_checkpoint_or_half_a_line_are_a_warning_and_fsck_still_pass
     let residue = |s: &Sandbox| {
         let (code, list, _) = findings(s);
         assert_eq!(code, 0, "{list:?}");
-        let want = (
-            "warning".to_string(),
-            "ledger-residue".to_string(),
-            s.dot().join("ledger").to_string_lossy().into_owned(),
-        );
+        let want = finding("warning", "ledger-residue", &s.dot().join("ledger"));
         assert!(list.contains(&want), "{list:?}");
         assert!(list.iter().all(|f| f.0 == "warning"), "{list:?}");
     };
@@ -343,11 +337,7 @@ fn entries_after_the_checkpoint_or_half_a_line_are_a_warning_and_fsck_still_pass
     std::fs::write(&ledger, bytes).unwrap();
     let (code, list, _) = findings(&t);
     assert_eq!(code, 1, "{list:?}");
-    let invalid = (
-        "error".to_string(),
-        "ledger-invalid".to_string(),
-        t.dot().join("ledger").to_string_lossy().into_owned(),
-    );
+    let invalid = finding("error", "ledger-invalid", &t.dot().join("ledger"));
     assert_eq!(list, vec![invalid]);
     // Nor does a writer remove them as residue: it refuses, and they stay for fsck to name.
     let before = std::fs::read(&ledger).unwrap();
@@ -405,14 +395,7 @@ fn the_counts_are_what_the_store_holds_and_a_damaged_artifact_is_named_once() {
     std::fs::write(&artifact, b"rule b { condition: false }").unwrap();
     let (code, list, _) = findings(&s);
     assert_eq!(code, 1);
-    assert_eq!(
-        list,
-        vec![(
-            "error".to_string(),
-            "object-corrupt".to_string(),
-            artifact.to_string_lossy().into_owned()
-        )]
-    );
+    assert_eq!(list, vec![finding("error", "object-corrupt", &artifact)]);
 }
 
 #[test]
@@ -446,22 +429,21 @@ fn after_an_interrupted_write_a_ref_naming_another_models_entry_is_still_an_erro
         .dot()
         .join("refs/models")
         .join(alpha["id"].as_str().unwrap());
-    let finding = |severity: &str, code: &str| {
-        (
-            severity.to_string(),
-            code.to_string(),
-            alpha_ref.to_string_lossy().into_owned(),
-        )
-    };
     let (code, list, _) = findings(&s);
     assert_eq!(code, 0, "{list:?}");
-    assert!(list.contains(&finding("warning", "ref-stale")), "{list:?}");
+    assert!(
+        list.contains(&finding("warning", "ref-stale", &alpha_ref)),
+        "{list:?}"
+    );
     let beta_entry = beta["history"][0]["entry"].as_str().unwrap();
     crate::util::make_writable(&alpha_ref);
     std::fs::write(&alpha_ref, format!("{beta_entry}\n")).unwrap();
     let (code, list, _) = findings(&s);
     assert_eq!(code, 1, "{list:?}");
-    assert!(list.contains(&finding("error", "ref-mismatch")), "{list:?}");
+    assert!(
+        list.contains(&finding("error", "ref-mismatch", &alpha_ref)),
+        "{list:?}"
+    );
 }
 
 #[test]
@@ -480,11 +462,7 @@ fn a_slot_ref_an_interrupted_write_left_behind_is_a_warning_and_another_entry_an
         serde_json::from_str(&s.ok(&["show", "alpha@1.0.0", "--json"])).unwrap();
     let add_entry = show["history"][0]["entry"].as_str().unwrap().to_string();
     let slot_ref = s.dot().join("refs/slots/detect");
-    let stale = (
-        "warning".to_string(),
-        "ref-stale".to_string(),
-        slot_ref.to_string_lossy().into_owned(),
-    );
+    let stale = finding("warning", "ref-stale", &slot_ref);
     for spec in ["alpha@1.0.0", "beta@1.0.0"] {
         let out = s
             .reg()
@@ -506,11 +484,7 @@ fn a_slot_ref_an_interrupted_write_left_behind_is_a_warning_and_another_entry_an
         std::fs::write(&slot_ref, format!("{add_entry}\n")).unwrap();
         let (code, list, _) = findings(&s);
         assert_eq!(code, 1, "{spec}: {list:?}");
-        let mismatch = (
-            "error".to_string(),
-            "ref-mismatch".to_string(),
-            stale.2.clone(),
-        );
+        let mismatch = finding("error", "ref-mismatch", &slot_ref);
         assert!(list.contains(&mismatch), "{spec}: {list:?}");
         match left {
             Some(bytes) => std::fs::write(&slot_ref, bytes).unwrap(),
@@ -559,11 +533,7 @@ fn a_slot_ref_an_interrupted_write_left_behind_is_a_warning_and_another_entry_an
     std::fs::write(&ghost, format!("{add_entry}\n")).unwrap();
     let (code, list, _) = findings(&s);
     assert_eq!(code, 1, "{list:?}");
-    let mismatch = (
-        "error".to_string(),
-        "ref-mismatch".to_string(),
-        ghost.to_string_lossy().into_owned(),
-    );
+    let mismatch = finding("error", "ref-mismatch", &ghost);
     assert!(list.contains(&mismatch), "{list:?}");
 }
 
@@ -575,25 +545,8 @@ fn a_model_an_interrupted_add_left_without_a_ref_is_a_warning() {
     s.init_with_roles();
     std::fs::create_dir(s.join("m")).unwrap();
     std::fs::write(s.join("m/r.yar"), "rule r {}").unwrap();
-    s.ok(&[
-        "bundle",
-        "pack",
-        "m",
-        "-o",
-        "m.tar",
-        "--key",
-        "pub.pem",
-        "--name",
-        "gamma",
-        "--version",
-        "1.0.0",
-        "--type",
-        "ruleset",
-        "--use",
-        "detection",
-        "--description",
-        "rules",
-    ]);
+    let args = crate::util::pack_args("m", "m.tar", "pub.pem", "gamma", "1.0.0");
+    s.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let out = s
         .reg()
         .args(["add", "m.tar", "--key", "op.pem"])
@@ -610,11 +563,7 @@ fn a_model_an_interrupted_add_left_without_a_ref_is_a_warning() {
     assert!(!model_ref.exists());
     let (code, list, _) = findings(&s);
     assert_eq!(code, 0, "{list:?}");
-    let stale = (
-        "warning".to_string(),
-        "ref-stale".to_string(),
-        model_ref.to_string_lossy().into_owned(),
-    );
+    let stale = finding("warning", "ref-stale", &model_ref);
     assert!(list.contains(&stale), "{list:?}");
 }
 

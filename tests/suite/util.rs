@@ -109,25 +109,8 @@ impl Sandbox {
             std::fs::write(p, content).expect("write model file");
         }
         let out = format!("{dir}.tar");
-        self.ok(&[
-            "bundle",
-            "pack",
-            &dir,
-            "-o",
-            &out,
-            "--key",
-            "pub.pem",
-            "--name",
-            name,
-            "--version",
-            version,
-            "--type",
-            "ruleset",
-            "--use",
-            "detection",
-            "--description",
-            "rules",
-        ]);
+        let args = pack_args(&dir, &out, "pub.pem", name, version);
+        self.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
         self.ok(&["add", &out, "--key", "op.pem"]);
         dir
     }
@@ -209,6 +192,31 @@ sys.exit(os.waitstatus_to_exitcode(status))
 
 /// A second site holding a copy of `from`'s registry (and its key files), with its own host
 /// state, pinned to `root_fp` on its own host: a replica carried on a medium.
+/// `reg bundle pack DIR -o OUT --key KEY` of a ruleset bundle named `name@version`.
+pub fn pack_args(dir: &str, out: &str, key: &str, name: &str, version: &str) -> Vec<String> {
+    [
+        "bundle",
+        "pack",
+        dir,
+        "-o",
+        out,
+        "--key",
+        key,
+        "--name",
+        name,
+        "--version",
+        version,
+        "--type",
+        "ruleset",
+        "--use",
+        "detection",
+        "--description",
+        "rules",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 pub fn copy_site(from: &Sandbox, root_fp: &str) -> Sandbox {
     let to = Sandbox::new();
     for e in walkdir::WalkDir::new(from.path()) {
