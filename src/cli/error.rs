@@ -485,7 +485,7 @@ fn registry(e: &RegistryError) -> (Kind, Option<String>) {
         ),
         RegistryError::Layout(e) => (
             Kind::Refused,
-            Some(if !matches!(e.found, "a directory" | "a regular file") {
+            Some(if e.is_planted() {
                 "someone planted a link or special file in the registry; nothing was read through it or changed: run `reg fsck` to list every such path and restore the registry from a trusted copy".into()
             } else {
                 "a path of the registry is not of the kind its layout has (FORMAT.md §1); nothing was read or changed: run `reg fsck` to list what is wrong and restore the registry from a trusted copy".into()

@@ -5,7 +5,7 @@
 use super::{Code, Fsck};
 use crate::crypto::envelope::REPORT_LIMIT;
 use crate::format::id::ObjectId;
-use crate::repo::layout::{DIRS, FILES, LEDGER, OUTBOX, TMP};
+use crate::repo::layout::{DIRS, FILES, INDEX, LEDGER, OUTBOX, REFS, TMP};
 use std::path::Path;
 
 /// Names every symbolic link and special file anywhere in `.registry/` (none is ever followed
@@ -102,8 +102,7 @@ fn is_unknown(rel: &Path, ft: &std::fs::FileType) -> bool {
             .any(|k| Path::new(k) == p)
     };
     let parent = rel.parent().unwrap_or(Path::new(""));
-    if parent.as_os_str().is_empty() || parent == Path::new("refs") || parent == Path::new("index")
-    {
+    if parent.as_os_str().is_empty() || parent == Path::new(REFS) || parent == Path::new(INDEX) {
         return !known(rel);
     }
     if parent == Path::new(OUTBOX) {

@@ -66,6 +66,14 @@ pub struct LayoutError {
     pub expected: &'static str,
 }
 
+impl LayoutError {
+    /// Whether what was found is a link or a special file (something planted), rather than a
+    /// directory or regular file in the wrong place.
+    pub fn is_planted(&self) -> bool {
+        !matches!(self.found, "a directory" | "a regular file")
+    }
+}
+
 /// Checks `path` without following it: a missing path passes (the caller says whether it must
 /// exist), anything else must be of the expected kind.
 fn expect(path: &Path, dir: bool) -> Result<(), LayoutError> {

@@ -181,6 +181,9 @@ fn a_registry_whose_layout_is_not_its_own_never_passes() {
         let out = s.reg().arg("fsck").output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(stdout.contains("FAIL"), "{path}: {stdout}");
+        // Other commands refuse it with a hint that fits: nothing was planted.
+        let err = s.fails(1, &["status"]);
+        assert!(err.contains("not of the kind its layout has"), "{path}: {err}");
         restore(&s, &good);
     }
     // A link is named once, as a link: the refusal to open is not a second finding.
@@ -190,6 +193,8 @@ fn a_registry_whose_layout_is_not_its_own_never_passes() {
     let (code, list, _) = findings(&s);
     assert_eq!(code, 1);
     assert_eq!(list, vec![finding("error", "link", &ledger)]);
+    let err = s.fails(1, &["status"]);
+    assert!(err.contains("planted a link or special file"), "{err}");
     restore(&s, &good);
     assert_eq!(findings(&s).0, 0);
 }
