@@ -33,16 +33,7 @@ fn observation(end: &str, psi: f64) -> serde_json::Value {
 
 /// Copies `from`'s `.registry` into `to` (as `cp -a` onto a medium and off it).
 fn copy_registry(from: &Sandbox, to: &Sandbox) {
-    let ok = std::process::Command::new("cp")
-        .args([
-            "-a",
-            from.dot().to_str().unwrap(),
-            to.path().to_str().unwrap(),
-        ])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
+    crate::util::cp_a(&from.dot(), to.path());
 }
 
 /// Home A (root, operator, publisher, reporter `rep.pem`; models det@1.0.0 promoted and

@@ -18,12 +18,7 @@ fn op(s: &Sandbox, args: &[&str]) -> String {
 fn carry(s: &Sandbox, name: &str) -> PathBuf {
     let dest = s.join(name);
     fs::create_dir(&dest).unwrap();
-    let ok = std::process::Command::new("cp")
-        .args(["-a", s.dot().to_str().unwrap(), dest.to_str().unwrap()])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
+    crate::util::cp_a(&s.dot(), &dest);
     dest
 }
 

@@ -401,11 +401,7 @@ fn a_host_that_cannot_record_refuses() {
     fs::write(s.join("not-a-dir"), b"").unwrap();
     let copy = s.join("copy");
     fs::create_dir(&copy).unwrap();
-    let status = std::process::Command::new("cp")
-        .args(["-a", s.dot().to_str().unwrap(), copy.to_str().unwrap()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    crate::util::cp_a(&s.dot(), &copy);
     let state_dir = s.join("not-a-dir/state");
     let run = |extra: &[&str]| {
         let mut c = s.reg();
@@ -452,11 +448,7 @@ fn an_emptied_or_edited_host_record_refuses_an_older_copy_instead_of_accepting_i
     // An older copy of the medium, then the registry moves on and this host sees it.
     let old = s.join("old");
     fs::create_dir(&old).unwrap();
-    let status = std::process::Command::new("cp")
-        .args(["-a", s.dot().to_str().unwrap(), old.to_str().unwrap()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    crate::util::cp_a(&s.dot(), &old);
     op(
         &s,
         &[
@@ -634,13 +626,7 @@ fn an_unpinned_registry_is_never_recorded_so_a_fork_met_first_cannot_lock_out_th
         .to_string();
     let fork = s.join("fork");
     fs::create_dir(&fork).unwrap();
-    assert!(
-        std::process::Command::new("cp")
-            .args(["-a", s.dot().to_str().unwrap(), fork.to_str().unwrap()])
-            .status()
-            .unwrap()
-            .success()
-    );
+    crate::util::cp_a(&s.dot(), &fork);
     op(&s, &["promote", "det@2.0.0", "--reason", "real"]);
     let code = s.ok(&["status", "--code"]).trim().to_string();
     // The operator key forks the copy at the same length (its own host state).
@@ -957,13 +943,7 @@ fn what_is_not_part_of_the_layout_fails_fsck_wherever_it_is_planted() {
     other.init();
     let dot = s.dot();
     let nest = |at: &Path| {
-        let st = std::process::Command::new("cp")
-            .arg("-a")
-            .arg(other.dot())
-            .arg(at)
-            .status()
-            .unwrap();
-        assert!(st.success());
+        crate::util::cp_a(&other.dot(), at);
     };
     fs::create_dir(dot.join("outbox")).unwrap();
     let cases: Vec<(&str, Plant)> = vec![
@@ -1065,13 +1045,7 @@ fn a_registry_path_of_another_kind_is_refused_and_never_passed_over_for_another(
     // From inside the registry, a registry planted in it is not the one checked.
     let other = Sandbox::new();
     other.init();
-    let st = std::process::Command::new("cp")
-        .arg("-a")
-        .arg(other.dot())
-        .arg(s.dot().join(".registry"))
-        .status()
-        .unwrap();
-    assert!(st.success());
+    crate::util::cp_a(&other.dot(), &s.dot().join(".registry"));
     for cwd in [s.dot(), s.dot().join("objects")] {
         let out = s
             .reg()

@@ -98,25 +98,13 @@ fn what_an_interrupted_write_left_in_staging_is_a_warning_that_gc_clears() {
 /// Replaces `.registry/` with the copy in `backup` (`cp -a`: modes and all).
 fn restore(s: &Sandbox, backup: &std::path::Path) {
     std::fs::remove_dir_all(s.dot()).unwrap();
-    let st = std::process::Command::new("cp")
-        .arg("-a")
-        .arg(backup)
-        .arg(s.dot())
-        .status()
-        .unwrap();
-    assert!(st.success());
+    crate::util::cp_a(backup, &s.dot());
 }
 
 /// A copy of `.registry/` beside it, to put back between cases.
 fn backup(s: &Sandbox, name: &str) -> std::path::PathBuf {
     let to = s.join(name);
-    let st = std::process::Command::new("cp")
-        .arg("-a")
-        .arg(s.dot())
-        .arg(&to)
-        .status()
-        .unwrap();
-    assert!(st.success());
+    crate::util::cp_a(&s.dot(), &to);
     to
 }
 
@@ -183,7 +171,10 @@ fn a_registry_whose_layout_is_not_its_own_never_passes() {
         assert!(stdout.contains("FAIL"), "{path}: {stdout}");
         // Other commands refuse it with a hint that fits: nothing was planted.
         let err = s.fails(1, &["status"]);
-        assert!(err.contains("not of the kind its layout has"), "{path}: {err}");
+        assert!(
+            err.contains("not of the kind its layout has"),
+            "{path}: {err}"
+        );
         restore(&s, &good);
     }
     // A link is named once, as a link: the refusal to open is not a second finding.

@@ -61,25 +61,13 @@ fn a_record_without_a_ledger_digest_is_replaced_by_the_same_checkpoint_with_one(
     assert_eq!(host.load(&registry).unwrap(), Some(full));
 }
 
-/// Copies `from` (a directory) to `to` with `cp -a`.
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    let ok = std::process::Command::new("cp")
-        .arg("-a")
-        .arg(from)
-        .arg(to)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
-}
-
 #[test]
 fn a_host_record_replaced_by_a_link_refuses_an_older_copy_instead_of_taking_it_as_none() {
     // A record that cannot be read (here: a symbolic link, which reg never follows) is refused,
     // never taken as "no record": that would be first contact, which accepts any older copy.
     let (s, host, registry) = recorded();
     fs::create_dir(s.join("old")).unwrap();
-    copy_dir(&s.dot(), &s.join("old/.registry"));
+    crate::util::cp_a(&s.dot(), &s.join("old/.registry"));
     s.key("rep.pem");
     s.trust("rep.pem.pub", "reporter", "monitoring");
     let err = s.fails(1, &["--registry", "old", "status"]);

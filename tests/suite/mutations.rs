@@ -198,17 +198,6 @@ fn a_transition_that_lies_about_the_models_state_is_refused() {
     refused_naming(&s, &["show", "det@1.0.0"], 1, forged, why);
 }
 
-fn copy_dot(from: &Path, to: &Path) {
-    let ok = std::process::Command::new("cp")
-        .arg("-a")
-        .arg(from)
-        .arg(to)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
-}
-
 fn clear(dot: &Path) {
     for e in walkdir::WalkDir::new(dot) {
         crate::util::make_writable(e.unwrap().path());
@@ -221,7 +210,7 @@ fn a_fork_that_is_longer_than_what_the_host_saw_is_refused() {
     let s = Sandbox::new();
     s.init_with_roles();
     fs::create_dir(s.join("fork")).unwrap();
-    copy_dot(&s.dot(), &s.join("fork/.registry"));
+    crate::util::cp_a(&s.dot(), &s.join("fork/.registry"));
     for k in ["a.pem", "b.pem", "c.pem"] {
         s.key(k);
     }
@@ -253,7 +242,7 @@ fn a_fork_that_is_longer_than_what_the_host_saw_is_refused() {
         );
     }
     clear(&s.dot());
-    copy_dot(&s.join("fork/.registry"), &s.dot());
+    crate::util::cp_a(&s.join("fork/.registry"), &s.dot());
     let fork = s.ledger_ids();
     assert_eq!(fork.len(), seen.len() + 1);
     assert_ne!(fork[seen.len() - 1], seen[seen.len() - 1]);

@@ -36,12 +36,7 @@ fn site_a() -> (Sandbox, String) {
 /// pinned there.
 fn site_b(a: &Sandbox, root: &str) -> Sandbox {
     let b = Sandbox::new();
-    let ok = std::process::Command::new("cp")
-        .args(["-a", a.dot().to_str().unwrap(), b.path().to_str().unwrap()])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
+    crate::util::cp_a(&a.dot(), b.path());
     b.ok(&["trust", "add", root]);
     b
 }

@@ -111,15 +111,7 @@ fn trust_add_refuses_a_path_pinned_to_another_registry() {
         crate::util::make_writable(e.unwrap().path());
     }
     fs::remove_dir_all(s.dot()).unwrap();
-    assert!(
-        std::process::Command::new("cp")
-            .arg("-a")
-            .arg(other.dot())
-            .arg(s.dot())
-            .status()
-            .unwrap()
-            .success()
-    );
+    crate::util::cp_a(&other.dot(), &s.dot());
     let before = s.snapshot();
     let err = s.fails(1, &["trust", "add", &other_root]);
     assert!(err.contains("refusing a replaced registry"), "{err}");

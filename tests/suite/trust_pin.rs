@@ -18,13 +18,7 @@ fn replace_registry(victim: &Sandbox, with: &Sandbox) {
         }
         fs::remove_dir_all(victim.dot()).unwrap();
     });
-    let status = std::process::Command::new("cp")
-        .arg("-a")
-        .arg(with.dot())
-        .arg(victim.dot())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    crate::util::cp_a(&with.dot(), &victim.dot());
 }
 
 #[test]
@@ -167,19 +161,6 @@ fn init_pins_the_registry_in_the_host_trust_file() {
     );
 }
 
-/// Copies the whole `.registry` directory (objects are read-only; `cp -a` keeps that).
-fn copy_dot(from: &std::path::Path, to: &std::path::Path) {
-    assert!(
-        std::process::Command::new("cp")
-            .arg("-a")
-            .arg(from)
-            .arg(to)
-            .status()
-            .unwrap()
-            .success()
-    );
-}
-
 fn clear(dot: &std::path::Path) {
     for e in walkdir::WalkDir::new(dot) {
         crate::util::make_writable(e.unwrap().path());
@@ -191,12 +172,12 @@ fn clear(dot: &std::path::Path) {
 fn an_older_copy_of_a_registry_is_refused_as_a_rollback() {
     let s = Sandbox::new();
     s.init_with_roles();
-    copy_dot(&s.dot(), &s.join("old"));
+    crate::util::cp_a(&s.dot(), &s.join("old"));
     s.key("rep.pem");
     s.trust("rep.pem.pub", "reporter", "monitoring");
     // Someone puts the older (genuine, fully valid) copy back in place.
     clear(&s.dot());
-    copy_dot(&s.join("old"), &s.dot());
+    crate::util::cp_a(&s.join("old"), &s.dot());
     for args in [&["key", "list"][..], &["ledger", "verify"]] {
         let err = s.fails(1, args);
         assert!(
@@ -214,7 +195,7 @@ fn a_forked_registry_is_refused() {
     let s = Sandbox::new();
     s.init_with_roles();
     fs::create_dir(s.join("fork")).unwrap();
-    copy_dot(&s.dot(), &s.join("fork/.registry"));
+    crate::util::cp_a(&s.dot(), &s.join("fork/.registry"));
     s.key("a.pem");
     s.key("b.pem");
     s.trust("a.pem.pub", "reporter", "branch a");
@@ -243,7 +224,7 @@ fn a_forked_registry_is_refused() {
         String::from_utf8_lossy(&elsewhere.stderr)
     );
     clear(&s.dot());
-    copy_dot(&s.join("fork/.registry"), &s.dot());
+    crate::util::cp_a(&s.join("fork/.registry"), &s.dot());
     let err = s.fails(1, &["key", "list"]);
     assert!(
         err.contains("refusing a rolled-back or forked registry"),

@@ -217,6 +217,18 @@ pub fn pack_args(dir: &str, out: &str, key: &str, name: &str, version: &str) -> 
     .to_vec()
 }
 
+/// `cp -a FROM TO`: a copy with modes and times, as an operator makes one (asserted to succeed).
+pub fn cp_a(from: &Path, to: &Path) {
+    let ok = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .expect("run cp")
+        .success();
+    assert!(ok, "cp -a {} {}", from.display(), to.display());
+}
+
 pub fn copy_site(from: &Sandbox, root_fp: &str) -> Sandbox {
     let to = Sandbox::new();
     for e in walkdir::WalkDir::new(from.path()) {
