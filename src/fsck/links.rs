@@ -161,12 +161,13 @@ fn hard_linked(path: &Path) -> bool {
 pub(super) fn check_staging(dot: &Path, f: &mut Fsck) {
     if let Ok(rd) = std::fs::read_dir(dot.join(TMP)) {
         for e in rd.flatten() {
-            f.warn(
-                Code::StagingResidue,
-                Some(e.path()),
-                None,
-                "left in staging by an interrupted write; `reg gc` removes it".into(),
-            );
+            let message = if e.file_type().is_ok_and(|t| t.is_dir()) {
+                // gc leaves it: what is under a directory (a mount point) may reach outside.
+                "a directory, which no write of reg stages: someone put it there; look at it, and remove it by hand"
+            } else {
+                "left in staging by an interrupted write; `reg gc` removes it"
+            };
+            f.warn(Code::StagingResidue, Some(e.path()), None, message.into());
         }
     }
 }

@@ -120,13 +120,13 @@ pub fn gc(reg: &Registry) -> Result<Collected, RegistryError> {
         fsync_dir(&objects)?;
     }
     for path in staging {
+        // Nothing reg stages is a directory: one in `tmp/` was put there by someone, and what
+        // is under it (a mount point, a tree deeper than the link check can walk) could reach
+        // outside the registry. It is left for a person (fsck names it), and gc goes on.
         if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
-            // Nothing reg stages is a directory, but fsck says gc clears whatever is in `tmp/`;
-            // no link is anywhere under it (checked above), so nothing outside goes with it.
-            std::fs::remove_dir_all(&path).ctx("remove", &path)?;
-        } else {
-            remove(&path)?;
+            continue;
         }
+        remove(&path)?;
         out.staging.push(path);
     }
     reg.truncate_residue(state.seq())?;

@@ -132,13 +132,17 @@ pub fn discover(explicit: Option<&Path>) -> Result<PathBuf, RegistryError> {
 /// Refuses to make a registry in `parent` when it is inside a `.registry` directory (see
 /// [`discover`]).
 pub(in crate::repo) fn refuse_inside_a_registry(parent: &Path) -> Result<(), RegistryError> {
-    // Resolved when it exists (a link may lead inside a registry), else made absolute.
-    let abs = fs::canonicalize(parent)
-        .or_else(|_| std::path::absolute(parent))
-        .unwrap_or_else(|_| parent.to_path_buf());
-    if abs
-        .ancestors()
-        .any(|a| a.file_name().is_some_and(|n| n == DOT_REGISTRY))
+    // Every ancestor, as written and as resolved: a link anywhere on the way (`lnk/inner`, with
+    // `lnk` leading into a registry) may lead inside one, even where `parent` does not exist yet.
+    let named = |p: &Path| {
+        p.ancestors()
+            .any(|a| a.file_name().is_some_and(|n| n == DOT_REGISTRY))
+    };
+    let abs = std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf());
+    if named(&abs)
+        || abs
+            .ancestors()
+            .any(|a| fs::canonicalize(a).is_ok_and(|c| named(&c)))
     {
         return Err(RegistryError::InsideRegistry(parent.to_path_buf()));
     }

@@ -1151,5 +1151,18 @@ fn no_registry_is_made_inside_a_registry() {
         err.contains("inside a registry's `.registry` directory"),
         "{err}"
     );
+    // Nor through a link on the way, to a place that does not exist yet.
+    symlink(s.dot().join("tmp"), s.join("lnk")).unwrap();
+    let err = s.fails(1, &["init", "lnk/a/b", "--root-key", "root.pem"]);
+    assert!(
+        err.contains("inside a registry's `.registry` directory"),
+        "{err}"
+    );
+    let err = s.fails(1, &["clone", ".", "lnk/inner", "--trust", &root]);
+    assert!(
+        err.contains("inside a registry's `.registry` directory"),
+        "{err}"
+    );
+    fs::remove_file(s.join("lnk")).unwrap();
     assert_eq!(tree(s.path()), before);
 }
