@@ -367,6 +367,7 @@ impl From<reg::ops::import::ImportError> for CommandError {
                 Some("the two sites' histories diverged: a replica never writes its own entries; find which site wrote the other entry, and start the replica again from the home site with `reg clone`".into()),
             ),
             E::Gap { .. } => (Kind::Refused, Some(again.to_string())),
+            E::Stale(s) => (Kind::Refused, Some(stale(s))),
             E::Entry { .. } | E::Missing { .. } | E::Extra { .. } | E::Checkpoint(_) => (
                 Kind::Refused,
                 Some(format!("the transfer file does not verify against this registry's trust and history; {again}")),
@@ -459,14 +460,7 @@ fn registry(e: &RegistryError) -> (Kind, Option<String>) {
             Some("wait for the other reg process to finish; REG_LOCK_TIMEOUT sets the wait in seconds".into()),
         ),
         RegistryError::Refused(s) => (Kind::Refused, state(s)),
-        RegistryError::Expired { .. } => (
-            Kind::Refused,
-            Some("at the registry's home site, `reg renew --key KEY.pem` (the key that signed the last entry) or any write re-signs the checkpoint; then carry the new medium".into()),
-        ),
-        RegistryError::NotHeadSigner { .. } => (
-            Kind::Refused,
-            Some("`reg log` shows who signed the last entry; use that key".into()),
-        ),
+        RegistryError::Stale(s) => (Kind::Refused, Some(stale(s))),
         RegistryError::BelowFloor { .. } => (
             Kind::Refused,
             Some("the medium is older than, or diverges from, the history its owner read to you; ask them for the current medium (the pin's floor is shown by `reg trust list`)".into()),
@@ -553,7 +547,20 @@ fn state(e: &StateError) -> Option<String> {
             "trust another root key first (`reg key trust NEW.pub --role root`), then revoke this one".into(),
         ),
         StateError::EmptyReason => Some("say why with --reason TEXT".into()),
+        StateError::WrittenExpired { .. } => Some(RENEW_HINT.into()),
         _ => None,
+    }
+}
+
+/// What renews an expired registry (FORMAT.md §6.1), for every message that meets one.
+pub(crate) const RENEW_HINT: &str = "renew it at its home site: `reg renew --key TIMESTAMP.pem`, with a key the root trusts as `timestamp` (`reg key trust PUB --role timestamp --key ROOT.pem`), then carry the new medium; a replica imports the home site's renewal";
+
+/// The hint for a stale registry: renewal, or a clock to check.
+pub(crate) fn stale(s: &reg::state::Staleness) -> String {
+    if s.is_expired() {
+        RENEW_HINT.into()
+    } else {
+        "check this host's clock (`date`); if it is right, the medium was signed with a clock far ahead: its home site renews it with a correct clock".into()
     }
 }
 

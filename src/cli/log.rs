@@ -101,7 +101,11 @@ fn summary(e: &Entry) -> String {
         Body::Recipients(r) => format!("recipients set to [{}]", r.recipients.join(", ")),
         Body::Policy(p) => {
             let refused: Vec<&str> = p.policy.refuse_formats.iter().map(|f| f.name()).collect();
-            format!("policy set: refuse formats [{}]", refused.join(", "))
+            let mut text = format!("policy set: refuse formats [{}]", refused.join(", "));
+            if let Some(days) = p.policy.checkpoint_max_age_days {
+                text.push_str(&format!("; expires {days} days after each renewal"));
+            }
+            text
         }
         Body::Add(a) => format!(
             "add {}@{} (record {}, bundle {})",
@@ -154,5 +158,6 @@ fn summary(e: &Entry) -> String {
             Some(m) => format!("activate {m} in slot {}", c.slot),
             None => format!("deactivate slot {}", c.slot),
         },
+        Body::Renew(_) => format!("renew: fresh from {}", e.header.time),
     }
 }

@@ -1,28 +1,30 @@
-//! `reg renew`: re-sign the checkpoint with the current time, for the same head.
+//! `reg renew`: a timestamp key renews the registry's freshness (FORMAT.md §6.1).
 
 use super::Context;
 use super::error::CommandResult;
-use super::sign::{Checkpoint, Signing};
+use super::sign::{RenewEntry, Signing};
 
-/// Re-sign the checkpoint now, for the same head: what makes a registry whose checkpoint
-/// expired under its policy (`reg policy set --checkpoint-max-age DAYS`) readable again
+/// Renew the registry's freshness now: a `renew` entry signed by a key the root trusts as
+/// `timestamp`, what makes a registry expired under its policy
+/// (`reg policy set --checkpoint-max-age DAYS`) readable again
 ///
-/// Only the key that signed the last entry may sign its checkpoint; any write re-signs it too.
+/// No other write renews it, and an expired registry takes no other write but the root's.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    sign: Signing<Checkpoint>,
+    sign: Signing<RenewEntry>,
 }
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let key = args.sign.load()?;
     let reg = ctx.open()?;
-    let cp = reg.renew(&key)?;
+    let done = reg.renew(&key)?;
     outln!(
-        "checkpoint re-signed at {} for entry {} ({})",
-        cp.time,
-        cp.seq,
-        cp.head
+        "renewed at {} by {} (entry {}, {})",
+        done.entry.header.time,
+        done.entry.header.actor,
+        done.seq,
+        done.id
     );
     Ok(())
 }

@@ -98,10 +98,10 @@ signer!(
     None
 );
 signer!(
-    /// The checkpoint, re-signed (`reg renew`).
-    Checkpoint,
-    "KEY.pem",
-    "The private key that signed the head entry (`reg log` shows who)",
+    /// A renewal (`reg renew`).
+    RenewEntry,
+    "TIMESTAMP.pem",
+    "The private key of a key the root trusts as `timestamp`, which signs the renewal",
     None
 );
 signer!(
@@ -275,7 +275,7 @@ mod tests {
             (&["add"], &key_only, "OPERATOR.pem"),
             (&["drift", "record"], &key_only, "REPORTER.pem"),
             (&["drift", "import"], &key_only, "OPERATOR.pem"),
-            (&["renew"], &key_only, "KEY.pem"),
+            (&["renew"], &key_only, "TIMESTAMP.pem"),
             (&["bundle", "pack"], &key_only, "PUBLISHER.pem"),
         ];
         for (path, order, key_name) in cases {

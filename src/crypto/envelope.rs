@@ -45,6 +45,8 @@ pub enum Kind {
     DriftReport,
     /// A revoked model's artifacts are deleted.
     Purge,
+    /// A timestamp key renews the registry's freshness (FORMAT.md §5.13).
+    Renew,
     /// A publisher-signed bundle manifest (the model record).
     Manifest,
     /// The signed checkpoint.
@@ -53,7 +55,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in the order of the spec's table.
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Genesis,
         Kind::KeyTrust,
         Kind::KeyRevoke,
@@ -66,6 +68,7 @@ impl Kind {
         Kind::DriftImport,
         Kind::DriftReport,
         Kind::Purge,
+        Kind::Renew,
         Kind::Manifest,
         Kind::Checkpoint,
     ];
@@ -85,6 +88,7 @@ impl Kind {
             Kind::DriftImport => "drift-import",
             Kind::DriftReport => "drift-report",
             Kind::Purge => "purge",
+            Kind::Renew => "renew",
             Kind::Manifest => "manifest",
             Kind::Checkpoint => "checkpoint",
         }

@@ -65,8 +65,10 @@ codes! {
     StagingResidue => "staging-residue",
     /// The ledger does not verify.
     LedgerInvalid => "ledger-invalid",
-    /// The checkpoint is older than the policy allows.
+    /// The registry's last renewal is older than the policy allows (FORMAT.md §6.1).
     CheckpointExpired => "checkpoint-expired",
+    /// The checkpoint or the renewal is dated past this host's clock by more than the skew.
+    CheckpointFuture => "checkpoint-future",
     /// The checkpoint is older than, or diverges from, the one this host verified.
     LedgerRollback => "ledger-rollback",
     /// The ledger file lists entries after the checkpoint.

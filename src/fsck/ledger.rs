@@ -34,8 +34,11 @@ pub(super) fn replay(reg: &Registry, f: &mut Fsck) -> (Option<Verified<State>>, 
         Ok(r) => {
             f.counts.entries = r.checkpoint.seq + 1;
             if let Err(e) = reg.check_fresh(&r.state, &r.checkpoint.time) {
-                let path = Some(dot.join(CHECKPOINT));
-                f.error(Code::CheckpointExpired, path, None, e.to_string());
+                let code = match &e {
+                    RegistryError::Stale(s) if !s.is_expired() => Code::CheckpointFuture,
+                    _ => Code::CheckpointExpired,
+                };
+                f.error(code, Some(dot.join(CHECKPOINT)), None, e.to_string());
             }
             if r.residue_lines > 0 || r.partial_line {
                 f.warn(Code::LedgerResidue, Some(dot.join(LEDGER)), None, "the ledger file lists entries after the checkpoint: an interrupted write, removed by the next one".into());

@@ -155,7 +155,7 @@ pub fn add(
     decryption: &mut Decryption<'_>,
     key: &SecretKey,
 ) -> Result<Outcome, AddError> {
-    let state = reg.state()?;
+    let state = reg.state_to_write(Kind::Add)?;
     // The operator's authority first: no point reading gigabytes for a key that cannot sign.
     state.authorize(key.public().fingerprint(), Kind::Add)?;
     let (read, known) = read_authorized(reg, &state, path, decryption)?;

@@ -1,7 +1,6 @@
 //! The error of registry-level operations: opening, reading on this host, and writing.
 
 use crate::crypto::envelope::EnvelopeError;
-use crate::crypto::keys::Fingerprint;
 use crate::format::entry::EntryError;
 use crate::format::id::ObjectId;
 use crate::repo::ledger::LedgerError;
@@ -67,24 +66,9 @@ pub enum RegistryError {
         /// What the registry has instead.
         found: String,
     },
-    /// The checkpoint is older than the registry's policy allows.
-    #[error(
-        "the registry's checkpoint was signed at {time}, more than the {days} days its policy allows: refusing a stale medium until it is re-signed"
-    )]
-    Expired {
-        /// When the checkpoint was signed.
-        time: String,
-        /// The policy's limit.
-        days: u32,
-    },
-    /// `reg renew` with a key that did not sign the head entry.
-    #[error("the checkpoint must be signed by the head entry's signer {head_actor}, not {given}")]
-    NotHeadSigner {
-        /// The key given.
-        given: Fingerprint,
-        /// The head entry's signer.
-        head_actor: Fingerprint,
-    },
+    /// The registry is stale under its policy, or dated past this host's clock (FORMAT.md §6.1).
+    #[error("the registry {0}: refusing a stale medium")]
+    Stale(crate::state::Staleness),
     /// The registry is older than, or diverges from, what this host verified before.
     #[error(
         "the registry's checkpoint (entry {found_seq}, head {found_head}) is older than or diverges from the one this host verified (entry {seen_seq}, head {seen_head}): refusing a rolled-back or forked registry"

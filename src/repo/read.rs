@@ -67,31 +67,38 @@ impl Registry {
     /// index is used after one hash and one signature check. Otherwise the whole ledger is
     /// replayed and verified, and the new checkpoint recorded.
     ///
-    /// A checkpoint older than the policy's `checkpoint_max_age_days` (by this host's clock) is
-    /// refused as expired; writers, which re-sign it, read through [`Registry::begin`] instead.
+    /// A registry stale under its policy (FORMAT.md §6.1) is refused; writers, which may renew
+    /// it, read through [`Registry::begin`] instead.
     pub fn state(&self) -> Result<Verified<State>, RegistryError> {
         let (state, time) = self.current()?;
         self.check_fresh(&state, &time)?;
         Ok(state)
     }
 
-    /// Refuses a checkpoint signed at `time` that the state's policy says has expired.
+    /// The verified current state for a writer about to sign an entry of `kind`: refused as the
+    /// entry would be if the registry expired (FORMAT.md §6.1), with the writer's message, and
+    /// not otherwise refused as stale (an expired registry still takes a renewal or a root's
+    /// entry). For checks made before a long read, such as a bundle's; the commit checks again.
+    pub fn state_to_write(
+        &self,
+        kind: crate::crypto::envelope::Kind,
+    ) -> Result<Verified<State>, RegistryError> {
+        let (state, checkpoint_time) = self.current()?;
+        let now = self.clock.now()?;
+        state.check_fresh_to_write(kind, &now, Some(&checkpoint_time))?;
+        Ok(state)
+    }
+
+    /// Refuses a registry that is stale under its policy, or dated past this host's clock by
+    /// more than the skew allows (FORMAT.md §6.1); `time` is its checkpoint's.
     pub fn check_fresh(&self, state: &State, time: &str) -> Result<(), RegistryError> {
-        let Some(days) = state.policy().checkpoint_max_age_days else {
-            return Ok(());
+        let now = self.clock.now()?;
+        let Some(now) = encoding::parse_rfc3339(&now) else {
+            return Ok(()); // `now` is in the grammar: the clock checked it
         };
-        let signed = encoding::parse_rfc3339(time);
-        let now = encoding::parse_rfc3339(&self.clock.now()?);
-        let (Some(signed), Some(now)) = (signed, now) else {
-            return Ok(()); // times were checked when read; the host clock by `now`
-        };
-        if now.saturating_sub(signed) > u64::from(days) * 86_400 {
-            return Err(RegistryError::Expired {
-                time: time.to_string(),
-                days,
-            });
-        }
-        Ok(())
+        state
+            .check_fresh_at(time, now)
+            .map_err(RegistryError::Stale)
     }
 
     /// The verified current state and its checkpoint's time, expired or not.

@@ -31,12 +31,14 @@ impl Registry {
     pub fn begin(&self) -> Result<Transaction<'_>, RegistryError> {
         let lock = self.lock()?;
         self.host.ensure_writable()?;
-        // Not `state()`: an expired checkpoint does not stop a write, which re-signs it.
-        let (state, _) = self.current()?;
+        // Not `state()`: an expired registry still takes a renewal or a root's entry; which
+        // entries it refuses is the freshness rule's to say, per entry (FORMAT.md §6.1).
+        let (state, checkpoint_time) = self.current()?;
         self.check_writable(&state)?;
         Ok(Transaction {
             reg: self,
             state,
+            checkpoint_time,
             _lock: lock,
         })
     }
@@ -52,11 +54,12 @@ impl Registry {
         let mut ids = Vec::new();
         let replay = self.verify(&mut |v| ids.push(v.id))?;
         self.record(&replay.checkpoint)?;
-        let (state, _) = replay.into_parts();
+        let (state, cp) = replay.into_parts();
         self.check_writable(&state)?;
         let tx = Transaction {
             reg: self,
             state,
+            checkpoint_time: cp.time,
             _lock: lock,
         };
         Ok((tx, ids))
@@ -134,27 +137,11 @@ impl Registry {
         }
     }
 
-    /// Re-signs the checkpoint with the current time, for the same head (`reg renew`): what
-    /// makes an expired registry readable again (FORMAT.md §6). Only the head entry's signer
-    /// may sign its checkpoint, as always; nothing else changes.
-    pub fn renew(&self, key: &SecretKey) -> Result<ledger::Checkpoint, RegistryError> {
-        let _lock = self.lock()?;
-        self.host.ensure_writable()?;
-        let (state, _) = self.current()?;
-        crate::repo::layout::check_skeleton(&self.dot)?;
-        let head = ledger::read_entry(&self.store, &state.head())
-            .map_err(|e| LedgerError::Checkpoint(format!("head entry {}: {e}", state.head())))?;
-        if head.header.actor != *key.public().fingerprint() {
-            return Err(RegistryError::NotHeadSigner {
-                given: key.public().fingerprint().clone(),
-                head_actor: head.header.actor,
-            });
-        }
-        let time = self.clock.now()?;
-        let bytes = ledger::sign_checkpoint(&state, state.hash(), time, key)?;
-        replace_file(&self.dot.join("tmp"), &self.dot.join("checkpoint"), &bytes)?;
-        let (_, cp) = ledger::read_checkpoint(&self.dot.join("checkpoint"))?;
-        Ok(cp)
+    /// Renews the registry's freshness (`reg renew`, FORMAT.md §6.1): appends a `renew` entry,
+    /// which only a key holding the `timestamp` role may sign, and so is the one write an
+    /// expired registry takes from a key that is not the root's.
+    pub fn renew(&self, key: &SecretKey) -> Result<Committed, RegistryError> {
+        self.commit(key, Body::Renew(crate::format::entry::Renew {}))
     }
 }
 
@@ -166,6 +153,9 @@ pub type Written = (ObjectId, u64, Entry);
 pub struct Transaction<'a> {
     pub(in crate::repo) reg: &'a Registry,
     state: Verified<State>,
+    /// The checkpoint's time: what stands in for a renewal in a format 1 or 2 registry never
+    /// renewed under format 3's rule (FORMAT.md §6.1).
+    checkpoint_time: String,
     _lock: WriteLock,
 }
 
@@ -190,6 +180,8 @@ impl Transaction<'_> {
         };
         // Signer and rule, on the state as it is: nothing is cloned to test one entry.
         self.state.check(&entry)?;
+        self.state
+            .check_written_fresh(&entry, Some(&self.checkpoint_time))?;
         // What signing would refuse (a bad clock, an entry over the readers' limit), refused
         // before the caller stores the objects the entry refers to.
         entry.check_fields()?;
@@ -236,7 +228,8 @@ impl Transaction<'_> {
         let reg = self.reg;
         let seq_before = self.state.seq();
         let time = reg.clock.now().map_err(RegistryError::from)?;
-        let batch = Batch::sign(self.state.into_inner(), key, count, build, &time)?;
+        let basis = Some(self.checkpoint_time.as_str());
+        let batch = Batch::sign(self.state.into_inner(), key, count, build, &time, basis)?;
         if batch.done.is_empty() {
             return Ok((batch.done, Verified::new(batch.state)));
         }
@@ -264,6 +257,7 @@ impl Batch {
         count: usize,
         mut build: impl FnMut(&State, usize) -> Result<Body, E>,
         time: &str,
+        legacy_basis: Option<&str>,
     ) -> Result<Batch, E> {
         let mut done = Vec::with_capacity(count);
         let mut objects = Vec::with_capacity(count);
@@ -284,6 +278,11 @@ impl Batch {
                 .authorize(&entry.header.actor, &entry.body)
                 .map_err(RegistryError::from)?;
             debug_assert_eq!(trusted.to_bytes(), key.public().to_bytes());
+            // What an expired registry takes (FORMAT.md §6.1); `apply` checks it too, but only
+            // once a renewal exists, which a format 1 or 2 registry may not have yet.
+            state
+                .check_written_fresh(&entry, legacy_basis)
+                .map_err(RegistryError::from)?;
             let payload = entry.to_payload().map_err(RegistryError::from)?;
             let bytes = envelope::sign_bytes(entry.body.kind(), &payload, key)
                 .map_err(RegistryError::from)?;

@@ -46,6 +46,23 @@ pub enum StateError {
     #[error("a {} is signed by the key that signed the head entry, not by a role", .0.name())]
     NoSigningRole(Kind),
 
+    /// An entry written after the registry expired that neither renews it nor is the root's
+    /// (FORMAT.md §6.1).
+    #[error(
+        "the registry expired before this {} entry at {time}: it was last renewed at {renewed}, more than the {days} days its policy allows, and an expired registry takes only a renewal or a root's entry",
+        kind.name()
+    )]
+    WrittenExpired {
+        /// The entry's kind.
+        kind: Kind,
+        /// The entry's time.
+        time: String,
+        /// The renewal (or, in a registry never renewed under format 3's rule, the checkpoint).
+        renewed: String,
+        /// The policy's limit.
+        days: u32,
+    },
+
     // ---- Genesis (keys.rs) ----
     /// Entry 0 is of another kind.
     #[error("entry 0 is not a genesis entry")]

@@ -34,7 +34,7 @@ impl Action for &Body {
 
 /// The role whose key signs an object of `kind` (FORMAT.md §5.3): root for genesis, keys,
 /// recipients and policy; operator for ingestion, transitions, slots and purges; reporter for
-/// drift; publisher for manifests. `None` for the checkpoint, which the head entry's signer
+/// drift; publisher for manifests; timestamp for renewals. `None` for the checkpoint, which the head entry's signer
 /// signs whatever its role.
 pub fn required_role(kind: Kind) -> Option<Role> {
     match kind {
@@ -45,6 +45,7 @@ pub fn required_role(kind: Kind) -> Option<Role> {
             Some(Role::Operator)
         }
         Kind::Drift | Kind::DriftReport => Some(Role::Reporter),
+        Kind::Renew => Some(Role::Timestamp),
         Kind::Manifest => Some(Role::Publisher),
         Kind::Checkpoint => None,
     }
@@ -74,6 +75,8 @@ impl State {
             models: BTreeMap::new(),
             policy: PolicyDoc::default(),
             recipients: g.recipients.clone(),
+            // From format 3, genesis is the first renewal (FORMAT.md §6.1).
+            renewed: (g.format_version >= 3).then(|| entry.header.time.clone()),
             registry: id,
             root: grant.fingerprint.clone(),
             seq: 0,

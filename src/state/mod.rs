@@ -25,13 +25,16 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The format version this build writes (and the newest it reads; it reads every older one).
 /// 2: numbers are spelled as RFC 8785 says, in every object (FORMAT.md §2); a format-1 registry
 /// keeps its version, and its drift observations may also hold format 1's spelling.
-pub const FORMAT_VERSION: u32 = 2;
+/// 3: freshness rests on renewals signed by a timestamp key, genesis being the first
+/// (FORMAT.md §6.1); a format-1 or 2 registry takes that rule from its first `renew` entry.
+pub const FORMAT_VERSION: u32 = 3;
 
 pub use crate::format::lifecycle::LifecycleState;
 
 mod config;
 mod drift;
 mod error;
+mod freshness;
 mod keys;
 pub mod lifecycle;
 mod models;
@@ -41,6 +44,7 @@ mod tests;
 
 pub use config::{check_policy, check_recipients, normalize_recipients};
 pub use error::{StalePrevious, StateError};
+pub use freshness::{MAX_CLOCK_SKEW_SECS, Staleness};
 pub use keys::{Action, GENESIS_NONCE_LEN, decode_key, genesis_body, random_nonce, required_role};
 
 /// A key as the state records it.
@@ -122,6 +126,11 @@ pub struct State {
     policy: PolicyDoc,
     /// The age recipients.
     recipients: Vec<String>,
+    /// The time of the latest renewal (FORMAT.md §6.1): genesis's from format 3 on, then each
+    /// `renew` entry's. Absent in a format 1 or 2 registry until its first `renew`, so that
+    /// their states, which checkpoints commit to, read as before.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    renewed: Option<String>,
     /// The registry id.
     registry: ObjectId,
     /// The genesis root fingerprint (what hosts pin).
@@ -196,6 +205,7 @@ impl State {
     /// Its position and signature are the caller's.
     pub fn check(&self, entry: &Entry) -> Result<(), StateError> {
         self.check_signer(&entry.header.actor, &entry.body)?;
+        self.check_written_fresh(entry, None)?;
         self.check_rule(&entry.body)
     }
 
@@ -218,6 +228,7 @@ impl State {
             Body::Purge(p) => self.check_purge(p),
             Body::Drift(d) => self.check_drift(d),
             Body::DriftImport(d) => self.check_drift_import(d).map(|_| ()),
+            Body::Renew(_) => Ok(()),
         }
     }
 
@@ -226,6 +237,7 @@ impl State {
     ///
     /// The caller has checked position, signer and signature; on error the state is unchanged.
     pub fn apply(&mut self, id: ObjectId, entry: &Entry) -> Result<(), StateError> {
+        self.check_written_fresh(entry, None)?;
         self.check_rule(&entry.body)?;
         let seq = entry.header.seq;
         match &entry.body {
@@ -241,6 +253,7 @@ impl State {
             Body::Purge(p) => self.apply_purge(p),
             Body::Drift(d) => self.apply_drift(id, d),
             Body::DriftImport(d) => self.apply_drift_import(id, d),
+            Body::Renew(_) => self.apply_renew(entry),
         }
         self.seq = seq;
         self.head = id;

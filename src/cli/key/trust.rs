@@ -6,7 +6,7 @@ use super::super::sign::{RootEntry, Signing};
 use reg::format::entry::Role;
 use std::path::PathBuf;
 
-/// Trust a public key for a role (root, publisher, operator, reporter); signed by a root key
+/// Trust a public key for a role (root, publisher, operator, reporter, timestamp); signed by a root key
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The public key to trust (SubjectPublicKeyInfo PEM, as `reg key gen` or `openssl pkey -pubout` write)
@@ -26,6 +26,8 @@ pub enum RoleArg {
     Publisher,
     Operator,
     Reporter,
+    /// Renews the registry's freshness (`reg renew`)
+    Timestamp,
 }
 
 impl From<RoleArg> for Role {
@@ -35,6 +37,7 @@ impl From<RoleArg> for Role {
             RoleArg::Publisher => Role::Publisher,
             RoleArg::Operator => Role::Operator,
             RoleArg::Reporter => Role::Reporter,
+            RoleArg::Timestamp => Role::Timestamp,
         }
     }
 }

@@ -88,9 +88,9 @@ pub struct PolicyDoc {
     /// Formats `reg add` refuses, sorted and unique.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub refuse_formats: Vec<Format>,
-    /// Days after which a checkpoint expires: readers refuse a registry whose checkpoint is
-    /// older, by their own clock, until it is re-signed (`reg renew`, or any write), so that a
-    /// stale medium stops working by itself. 1 to 36,500; absent, checkpoints never expire.
+    /// Days after which the registry expires (FORMAT.md §6.1): readers refuse a registry whose
+    /// last renewal is older, by their own clock, until a timestamp key renews it (`reg renew`),
+    /// so that a stale medium stops working by itself. 1 to 36,500; absent, nothing expires.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub checkpoint_max_age_days: Option<u32>,
 }
@@ -224,6 +224,13 @@ impl DriftImport {
     }
 }
 
+/// The registry's freshness is renewed (FORMAT.md §5.13): signed by a key holding the
+/// `timestamp` role, it carries nothing but the common fields; its `time` is the new renewal
+/// time (FORMAT.md §6.1).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Renew {}
+
 /// The body of an entry: what kind it is and its own fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
@@ -249,6 +256,8 @@ pub enum Body {
     Drift(Drift),
     /// See [`DriftImport`].
     DriftImport(DriftImport),
+    /// See [`Renew`].
+    Renew(Renew),
 }
 
 impl Body {
@@ -266,6 +275,7 @@ impl Body {
             Body::Purge(_) => Kind::Purge,
             Body::Drift(_) => Kind::Drift,
             Body::DriftImport(_) => Kind::DriftImport,
+            Body::Renew(_) => Kind::Renew,
         }
     }
 
@@ -283,6 +293,7 @@ impl Body {
             | Body::Purge(_)
             | Body::DriftImport(_) => Role::Operator,
             Body::Drift(_) => Role::Reporter,
+            Body::Renew(_) => Role::Timestamp,
         }
     }
 
@@ -298,7 +309,7 @@ impl Body {
             Body::Transition(b) => Some(&b.reason),
             Body::Slot(b) => Some(&b.reason),
             Body::Purge(b) => Some(&b.reason),
-            Body::Drift(_) | Body::DriftImport(_) => None,
+            Body::Drift(_) | Body::DriftImport(_) | Body::Renew(_) => None,
         }
     }
 
@@ -315,6 +326,7 @@ impl Body {
             Body::Purge(b) => serde_json::to_value(b)?,
             Body::Drift(b) => serde_json::to_value(b)?,
             Body::DriftImport(b) => serde_json::to_value(b)?,
+            Body::Renew(b) => serde_json::to_value(b)?,
         };
         match value {
             Value::Object(map) => Ok(map),

@@ -8,7 +8,7 @@ mod body;
 
 pub use body::{
     Add, Body, Drift, DriftImport, Genesis, KeyGrant, KeyRef, KeyRevoke, KeyTrust,
-    MAX_CHECKPOINT_AGE_DAYS, Policy, PolicyDoc, Purge, Recipients, SlotChange, SlotEffect,
+    MAX_CHECKPOINT_AGE_DAYS, Policy, PolicyDoc, Purge, Recipients, Renew, SlotChange, SlotEffect,
     Transition,
 };
 
@@ -33,6 +33,9 @@ pub enum Role {
     Operator,
     /// Signs drift observations.
     Reporter,
+    /// Renews the registry's freshness (FORMAT.md §6.1): the only role whose signature makes an
+    /// expired medium readable again, as TUF's timestamp role.
+    Timestamp,
 }
 
 impl Role {
@@ -43,6 +46,7 @@ impl Role {
             Role::Publisher => "publisher",
             Role::Operator => "operator",
             Role::Reporter => "reporter",
+            Role::Timestamp => "timestamp",
         }
     }
 }
@@ -182,6 +186,7 @@ impl Entry {
             Kind::Purge => Body::Purge(body(map)?),
             Kind::Drift => Body::Drift(body(map)?),
             Kind::DriftImport => Body::DriftImport(body(map)?),
+            Kind::Renew => Body::Renew(body(map)?),
             other => return Err(EntryError::NotAnEntry(other.payload_type())),
         };
         let mut entry = Entry { header, body };

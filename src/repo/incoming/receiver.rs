@@ -12,7 +12,7 @@ use crate::format::manifest::MANIFEST_LIMIT;
 use crate::format::transfer::{Frame, Header, ObjectKind, Reader, TransferError};
 use crate::repo::ledger::{self, EntryProblem};
 use crate::repo::reach::reachable;
-use crate::repo::registry::Registry;
+use crate::repo::registry::{Registry, RegistryError};
 use crate::repo::store::StoreError;
 use crate::repo::transaction::Touched;
 use crate::state::{State, decode_key};
@@ -406,8 +406,10 @@ impl<'a> Receiver<'a> {
                 cp.state
             ));
         }
-        self.reg.check_fresh(&self.state, &cp.time)?;
-        Ok(())
+        match self.reg.check_fresh(&self.state, &cp.time) {
+            Err(RegistryError::Stale(s)) => Err(ImportError::Stale(s)),
+            other => Ok(other?),
+        }
     }
 }
 

@@ -2,11 +2,11 @@
 
 use super::*;
 use crate::crypto::envelope::Kind;
-use crate::format::entry::{Drift, Policy, PolicyDoc, Purge, Recipients};
+use crate::format::entry::{Drift, Policy, PolicyDoc, Purge, Recipients, Renew};
 use crate::state::required_role;
 
 /// The role that signs each kind (FORMAT.md §5.3), written out apart from the code under test.
-const SIGNS: [(Kind, Role); 11] = [
+const SIGNS: [(Kind, Role); 12] = [
     (Kind::Genesis, Role::Root),
     (Kind::KeyTrust, Role::Root),
     (Kind::KeyRevoke, Role::Root),
@@ -17,6 +17,7 @@ const SIGNS: [(Kind, Role); 11] = [
     (Kind::Slot, Role::Operator),
     (Kind::Purge, Role::Operator),
     (Kind::Drift, Role::Reporter),
+    (Kind::Renew, Role::Timestamp),
     (Kind::Manifest, Role::Publisher),
 ];
 
@@ -33,6 +34,7 @@ fn signers(fx: &Fx) -> Vec<(Who, &SecretKey)> {
         (Who::Holds(Role::Operator), &fx.op),
         (Who::Holds(Role::Publisher), &fx.publisher),
         (Who::Holds(Role::Reporter), &fx.reporter),
+        (Who::Holds(Role::Timestamp), &fx.timestamp),
         (Who::Revoked, &fx.old),
         (Who::Unknown, &fx.stranger),
     ]
@@ -107,6 +109,7 @@ fn valid_bodies(fx: &Fx) -> Vec<Body> {
             previous: None,
             legacy_numbers: false,
         }),
+        Body::Renew(Renew {}),
     ]
 }
 

@@ -35,6 +35,7 @@ pub(super) struct Fx {
     pub op: SecretKey,
     pub publisher: SecretKey,
     pub reporter: SecretKey,
+    pub timestamp: SecretKey,
     /// An operator key, revoked at [`Fx::revoked_at`].
     pub old: SecretKey,
     pub revoked_at: u64,
@@ -67,6 +68,7 @@ impl Fx {
             op: key(2),
             publisher: key(3),
             reporter: key(4),
+            timestamp: key(11),
             old: key(5),
             revoked_at: 0,
             stranger: key(6),
@@ -80,6 +82,7 @@ impl Fx {
             (key(3), Role::Publisher),
             (key(4), Role::Reporter),
             (key(5), Role::Operator),
+            (key(11), Role::Timestamp),
         ] {
             fx.ok(&key(1), trust(&k, role));
         }
@@ -244,12 +247,12 @@ fn observation() -> serde_json::Map<String, serde_json::Value> {
     map
 }
 
-/// `format_version()` reports the version genesis set (2 today), which decides whether legacy
+/// `format_version()` reports the version genesis set (3 today), which decides whether legacy
 /// number spellings are still accepted; a constant 0 or 1 would report every registry as old.
 /// It has no caller inside reg, so only this test reads it (cargo-mutants, issue 11).
 #[test]
 fn the_format_version_read_back_is_the_one_genesis_set() {
     let fx = Fx::new();
     assert_eq!(fx.state.format_version(), super::FORMAT_VERSION);
-    assert_eq!(fx.state.format_version(), 2);
+    assert_eq!(fx.state.format_version(), 3);
 }
