@@ -62,12 +62,72 @@ struct Prepared {
     checked: Vec<Checked>,
 }
 
-/// What the parallel pass found about one entry.
-struct Checked {
+/// What the order-free checks found about one entry ([`check_unordered`]).
+pub(crate) struct Checked {
     signature: Result<(), EntryProblem>,
     /// An `add`'s record, read, parsed and its signature checked (FORMAT.md §5.6); `None` for
     /// other kinds. Who may publish at this point is the in-order pass's to check.
-    record: Option<Result<RecordClaim, StateError>>,
+    record: Option<Result<RecordClaim, EntryProblem>>,
+}
+
+/// Where an entry must sit (FORMAT.md §5.1, rule 2): its seq, the entry before it, and the
+/// registry (both absent for genesis).
+pub(crate) struct Position {
+    pub seq: u64,
+    pub prev: Option<ObjectId>,
+    pub registry: Option<ObjectId>,
+}
+
+/// The checks of one entry that need no order (FORMAT.md §5.1): its signature with the key
+/// `key_of` gives for its signer (an unknown signer is the in-order pass's to name, since only it
+/// knows why), and for an `add` its record, read by `record`, parsed and its signature checked.
+///
+/// With [`admit`], the one implementation of an entry's validity: `ledger verify` runs it over
+/// the ledger, `reg import` over the entries a transfer brings, so neither can forget a rule.
+pub(crate) fn check_unordered(
+    env: &Unverified,
+    entry: &Entry,
+    key_of: &dyn Fn(&Fingerprint) -> Option<PublicKey>,
+    record: &dyn Fn(&ObjectId) -> Result<RecordClaim, EntryProblem>,
+) -> Checked {
+    Checked {
+        signature: match key_of(&entry.header.actor) {
+            Some(key) => env.verify_single(&key).map_err(EntryProblem::from),
+            None => Ok(()),
+        },
+        record: match &entry.body {
+            Body::Add(a) => Some(record(&a.record)),
+            _ => None,
+        },
+    }
+}
+
+/// The checks of one entry in order, then its application to `state` (FORMAT.md §5.1): its
+/// position (rule 2), its signer trusted for its kind at this point and its signature (rule 3),
+/// an `add`'s record and the kind's rules (rule 4). On error `state` is unchanged.
+pub(crate) fn admit(
+    state: &mut State,
+    id: ObjectId,
+    entry: &Entry,
+    at: &Position,
+    checked: Checked,
+) -> Result<(), EntryProblem> {
+    check_position(entry, at)?;
+    state.check_signer(&entry.header.actor, &entry.body)?;
+    checked.signature?;
+    if let Body::Add(a) = &entry.body {
+        // Always read for an add by `check_unordered`; fail closed if not.
+        let claim = checked.record.unwrap_or_else(|| {
+            Err(StateError::RecordRefused {
+                record: a.record,
+                detail: "it was not read".into(),
+            }
+            .into())
+        })?;
+        state.check_record(a, &claim)?;
+    }
+    state.apply(id, entry)?;
+    Ok(())
 }
 
 /// Decodes a chunk and checks its signatures in parallel; `keys` gains the keys its entries trust.
@@ -100,21 +160,12 @@ fn prepare(
     let keys = &*keys;
     let indices: Vec<usize> = (0..chunk.len()).collect();
     let key_of = |fp: &Fingerprint| keys.get(fp).cloned();
+    // The record's read and signature check are the costly part of the add rule: here, on
+    // every core. A key this chunk trusts only later verifies too; the in-order pass refuses it
+    // unless its publisher role holds at the entry.
+    let record = |id: &ObjectId| read_claim(store, id, &key_of).map_err(EntryProblem::from);
     let checked = par_map(&indices, threads, |i| match &decoded[*i] {
-        Ok(d) => Checked {
-            signature: match keys.get(&d.entry.header.actor) {
-                Some(key) => d.env.verify_single(key).map_err(EntryProblem::from),
-                // An unknown signer is reported by the in-order pass, which knows why.
-                None => Ok(()),
-            },
-            // The record's read and signature check are the costly part of the add rule: here,
-            // on every core. A key this chunk trusts only later verifies too; the in-order
-            // pass refuses it unless its publisher role holds at the entry.
-            record: match &d.entry.body {
-                Body::Add(a) => Some(read_claim(store, &a.record, &key_of)),
-                _ => None,
-            },
-        },
+        Ok(d) => check_unordered(&d.env, &d.entry, &key_of, &record),
         Err(_) => Checked {
             signature: Ok(()),
             record: None,
@@ -178,7 +229,6 @@ fn in_order(
         .zip(prepared.checked)
         .enumerate()
     {
-        let sig = checked.signature;
         let seq = (base + i) as u64;
         let id = &chunk[i];
         let fail = |problem: EntryProblem| LedgerError::Entry {
@@ -187,32 +237,19 @@ fn in_order(
             problem,
         };
         let d = dec.map_err(fail)?;
-        check_position(&d.entry, seq, ids, registry).map_err(fail)?;
+        let at = Position {
+            seq,
+            prev: seq.checked_sub(1).map(|p| ids[p as usize]),
+            registry: (seq > 0).then_some(*registry),
+        };
         match state.as_mut() {
             None => {
+                check_position(&d.entry, &at).map_err(fail)?;
                 let (s, _) = State::from_genesis(*id, &d.entry).map_err(|e| fail(e.into()))?;
-                sig.map_err(fail)?;
+                checked.signature.map_err(fail)?;
                 *state = Some(s);
             }
-            Some(s) => {
-                s.check_signer(&d.entry.header.actor, &d.entry.body)
-                    .map_err(|e| fail(e.into()))?;
-                sig.map_err(fail)?;
-                if let Body::Add(a) = &d.entry.body {
-                    // Always read for an add by the parallel pass; fail closed if not.
-                    let claim = checked
-                        .record
-                        .unwrap_or_else(|| {
-                            Err(StateError::RecordRefused {
-                                record: a.record,
-                                detail: "it was not read".into(),
-                            })
-                        })
-                        .map_err(|e| fail(e.into()))?;
-                    s.check_record(a, &claim).map_err(|e| fail(e.into()))?;
-                }
-                s.apply(*id, &d.entry).map_err(|e| fail(e.into()))?;
-            }
+            Some(s) => admit(s, *id, &d.entry, &at, checked).map_err(fail)?,
         }
         visit(&Visit {
             id: *id,
@@ -224,21 +261,17 @@ fn in_order(
     Ok(())
 }
 
-/// The entry's `seq`, `prev` and `registry` match where it is listed (FORMAT.md §5.1, rule 2).
-fn check_position(
-    entry: &Entry,
-    seq: u64,
-    ids: &[ObjectId],
-    registry: &ObjectId,
-) -> Result<(), EntryProblem> {
+/// The entry's `seq`, `prev` and `registry` are those of its position (FORMAT.md §5.1, rule 2).
+fn check_position(entry: &Entry, at: &Position) -> Result<(), EntryProblem> {
     let h = &entry.header;
+    let seq = at.seq;
     if h.seq != seq {
         return Err(EntryProblem::Position(format!(
             "it says it is entry {}, but it is listed at position {seq}",
             h.seq
         )));
     }
-    let expected_prev = seq.checked_sub(1).map(|p| ids[p as usize]);
+    let expected_prev = at.prev;
     if h.prev != expected_prev {
         return Err(EntryProblem::Position(format!(
             "its prev is {}, but the entry before it is {}",
@@ -246,7 +279,7 @@ fn check_position(
             opt(&expected_prev)
         )));
     }
-    let expected_registry = (seq > 0).then_some(*registry);
+    let expected_registry = at.registry;
     if h.registry != expected_registry {
         return Err(EntryProblem::Position(format!(
             "it names registry {}, expected {}",

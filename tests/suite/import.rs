@@ -691,3 +691,142 @@ fn a_directory_planted_at_a_new_objects_path_stops_the_import_before_it_writes()
     b.ok(&["import", file.to_str().unwrap()]);
     assert!(b.ok(&["fsck"]).contains("PASS"));
 }
+
+/// Appends to `parts` a new head entry `body` naming `actor` as its signer but signed with
+/// `signer`, and a checkpoint signed the same way that commits to the state an importer that
+/// skipped the check under test would compute from the replica's state (`b`): so that only the
+/// check under test, shared with `ledger verify`, refuses it.
+fn append_convincing(
+    parts: &mut Parts,
+    b: &Sandbox,
+    actor: &SecretKey,
+    signer: &SecretKey,
+    body: Body,
+) -> ObjectId {
+    use reg::crypto::envelope::{Envelope, SignatureEntry, pae};
+    use reg::util::encoding::b64_encode;
+    let mut state = crate::mutations::replayed(b);
+    for (kind, id, bytes) in &parts.frames {
+        if *kind == ObjectKind::Entry && !b.ledger_ids().contains(&id.to_string()) {
+            let env = reg::crypto::envelope::Unverified::parse(bytes).unwrap();
+            state
+                .apply(*id, &Entry::from_envelope(&env).unwrap())
+                .unwrap();
+        }
+    }
+    let fp = actor.public().fingerprint().clone();
+    let entry = Entry {
+        header: EntryHeader {
+            actor: fp.clone(),
+            prev: Some(state.head()),
+            registry: Some(state.registry()),
+            seq: state.seq() + 1,
+            time: "2026-01-01T00:00:00Z".into(),
+        },
+        body,
+    };
+    let sign = |kind: Kind, payload: &[u8]| {
+        let t = kind.payload_type();
+        Envelope {
+            payload: b64_encode(payload),
+            payload_type: t.clone(),
+            signatures: vec![SignatureEntry {
+                keyid: fp.clone(),
+                sig: b64_encode(&signer.sign(&pae(&t, payload))),
+            }],
+        }
+        .to_canonical()
+    };
+    let bytes = sign(entry.body.kind(), &entry.to_payload().unwrap());
+    let id = ObjectId::of(&bytes);
+    // What a replay without the check under test computes: the kind's own rules only.
+    state.apply(id, &entry).unwrap();
+    let at = parts
+        .frames
+        .iter()
+        .position(|f| f.0 == ObjectKind::Artifact)
+        .unwrap_or(parts.frames.len());
+    parts.frames.insert(at, (ObjectKind::Entry, id, bytes));
+    parts.ids.push(id);
+    parts.header.head = Point {
+        head: id,
+        seq: state.seq(),
+    };
+    let cp = Checkpoint {
+        head: id,
+        registry: parts.header.registry,
+        seq: state.seq(),
+        state: state.hash(),
+        time: "2026-01-01T00:00:00Z".into(),
+    };
+    parts.checkpoint = sign(
+        Kind::Checkpoint,
+        &reg::util::encoding::to_canonical_vec(&cp).unwrap(),
+    );
+    id
+}
+
+#[test]
+fn an_entry_naming_the_root_but_not_signed_by_it_is_refused_for_its_signature() {
+    let (a, b, _) = home_and_replica();
+    promote(&a, "alpha@1.0.0");
+    let file = carry(&a, &b, "t.regx");
+    let mut parts = parse(&file);
+    // The medium's holder names the site's root as the signer of an entry granting their own key
+    // root, and signs it (and its checkpoint) with that key: only the entry's signature check,
+    // the one `ledger verify` makes, stands in the way.
+    let root = crate::craft::load(&b, "root.pem");
+    let rogue = SecretKey::generate().unwrap();
+    let forged = append_convincing(&mut parts, &b, &root, &rogue, grant_root(&rogue));
+    write(&mut parts, &b.join("forged.regx"));
+    let err = refused(&b, &b.join("forged.regx"), 1);
+    assert!(
+        err.contains(&format!("({forged}) of the transfer file: signature")),
+        "names the entry's signature: {err}"
+    );
+    assert!(err.contains("does not verify"), "{err}");
+    b.ok(&["import", file.to_str().unwrap()]);
+}
+
+#[test]
+fn an_add_whose_record_says_otherwise_is_refused_for_its_record() {
+    let (a, b, _) = home_and_replica();
+    promote(&a, "alpha@1.0.0");
+    let file = carry(&a, &b, "t.regx");
+    let mut parts = parse(&file);
+    // The site's own operator key, held by whoever holds the medium, adds `evil@6.6.6` with a
+    // record the publisher signed for `det@9.9.9`, record and artifact carried in the file: only
+    // the record check, the one `ledger verify` makes, stands in the way.
+    let publisher = crate::craft::load(&b, "pub.pem");
+    let files = [crate::craft::file(
+        "a.yar",
+        b"rule evil { condition: true }\n",
+    )];
+    let manifest = crate::craft::manifest_for(&files, "det", "9.9.9", &publisher);
+    let record_bytes = crate::craft::sign(&manifest, &publisher);
+    let record = ObjectId::of(&record_bytes);
+    let artifact = ObjectId::of(&files[0].data);
+    let op = crate::craft::load(&b, "op.pem");
+    let body = Body::Add(reg::format::entry::Add {
+        artifacts: vec![artifact],
+        bundle: record,
+        name: "evil".into(),
+        record,
+        version: "6.6.6".into(),
+    });
+    let forged = append_convincing(&mut parts, &b, &op, &op, body);
+    let at = parts.frames.iter().position(|f| f.1 == forged).unwrap();
+    parts
+        .frames
+        .insert(at, (ObjectKind::Record, record, record_bytes));
+    parts
+        .frames
+        .push((ObjectKind::Artifact, artifact, files[0].data.clone()));
+    write(&mut parts, &b.join("forged.regx"));
+    let err = refused(&b, &b.join("forged.regx"), 1);
+    assert!(
+        err.contains(&format!("({forged}) of the transfer file")),
+        "names the entry: {err}"
+    );
+    assert!(err.contains("record"), "{err}");
+}

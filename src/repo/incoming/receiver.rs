@@ -13,6 +13,7 @@ use crate::format::transfer::{Frame, Header, ObjectKind, Reader, TransferError};
 use crate::repo::ledger::{self, EntryProblem};
 use crate::repo::reach::reachable;
 use crate::repo::registry::{Registry, RegistryError};
+use crate::repo::replay::{Position, admit, check_unordered};
 use crate::repo::store::StoreError;
 use crate::repo::transaction::Touched;
 use crate::state::{State, decode_key};
@@ -176,8 +177,18 @@ impl<'a> Receiver<'a> {
         }
         let (env, entry) = decode(&bytes).map_err(fail)?;
         let record = self.claim_pending(&entry)?;
-        self.verify(seq, &env, &entry, record.as_deref())
-            .map_err(fail)?;
+        // Exactly the checks `ledger verify` makes of an entry, by the same code (FORMAT.md
+        // §11.8): its position after the last entry, its signer and signature, an `add`'s
+        // record, the kind's rules; then it is applied to the new state.
+        let at = Position {
+            seq,
+            prev: Some(self.new_ids.last().copied().unwrap_or(self.local.head())),
+            registry: Some(self.local.registry()),
+        };
+        let checked = check_unordered(&env, &entry, &|fp| self.key(fp), &|r| {
+            self.claim(r, record.as_deref())
+        });
+        admit(&mut self.state, id, &entry, &at, checked).map_err(fail)?;
         if let (Body::Add(a), Some(record)) = (&entry.body, record)
             && !self.local.models().contains_key(&a.record)
             && !self.record_paths.contains_key(&a.record)
@@ -187,7 +198,6 @@ impl<'a> Receiver<'a> {
             self.record_paths.insert(a.record, self.staged.len());
             self.staged.push((a.record, tmp.into_temp_path()));
         }
-        self.state.apply(id, &entry).map_err(|e| fail(e.into()))?;
         let mut tmp = self.reg.store.staging_file()?;
         std::io::Write::write_all(tmp.as_file_mut(), &bytes).ctx("write", tmp.path())?;
         self.staged.push((id, tmp.into_temp_path()));
@@ -198,40 +208,6 @@ impl<'a> Receiver<'a> {
         self.touched.add(&entry.body);
         self.last_actor = Some(entry.header.actor);
         self.new_ids.push(id);
-        Ok(())
-    }
-
-    /// Checks one new entry as a replay does (FORMAT.md §5.1): its position after the last
-    /// entry, its signer trusted for its kind at this point, its signature, and for an `add`
-    /// its record; the kind's rules are checked by `apply`.
-    fn verify(
-        &self,
-        seq: u64,
-        env: &Unverified,
-        entry: &Entry,
-        record: Option<&[u8]>,
-    ) -> Result<(), EntryProblem> {
-        let h = &entry.header;
-        let prev = self.new_ids.last().copied().unwrap_or(self.local.head());
-        if h.seq != seq || h.prev != Some(prev) || h.registry != Some(self.local.registry()) {
-            return Err(EntryProblem::Position(format!(
-                "it says it is entry {} after {} in registry {}, but it is entry {seq} after {prev} in registry {}",
-                h.seq,
-                h.prev.map_or_else(|| "(none)".into(), |p| p.to_string()),
-                h.registry
-                    .map_or_else(|| "(none)".into(), |r| r.to_string()),
-                self.local.registry()
-            )));
-        }
-        self.state.check_signer(&h.actor, &entry.body)?;
-        let key = self
-            .key(&h.actor)
-            .ok_or_else(|| crate::state::StateError::UnknownSigner(h.actor.clone()))?;
-        env.verify_single(&key)?;
-        if let Body::Add(a) = &entry.body {
-            let claim = self.claim(&a.record, record)?;
-            self.state.check_record(a, &claim)?;
-        }
         Ok(())
     }
 
