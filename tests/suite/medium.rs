@@ -1166,3 +1166,19 @@ fn no_registry_is_made_inside_a_registry() {
     fs::remove_file(s.join("lnk")).unwrap();
     assert_eq!(tree(s.path()), before);
 }
+
+#[test]
+fn a_registry_path_with_a_trailing_slash_through_a_link_is_refused_by_the_library() {
+    let s = Sandbox::new();
+    s.init();
+    // `lnk/.registry` is a link to the real one: with a trailing slash, `lstat` would follow it.
+    fs::create_dir(s.join("lnk")).unwrap();
+    symlink(s.dot(), s.join("lnk/.registry")).unwrap();
+    for p in ["lnk/.registry/", "lnk/.registry//", "lnk/.registry/."] {
+        let err = reg::repo::layout::check_skeleton(&s.join(p)).unwrap_err();
+        assert!(err.to_string().contains("lnk/.registry"), "{p}: {err}");
+    }
+    reg::repo::layout::check_skeleton(&s.join(".registry/")).unwrap();
+    let err = s.fails(1, &["--registry", "lnk/.registry/", "status"]);
+    assert!(err.contains("link"), "{err}");
+}

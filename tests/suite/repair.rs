@@ -609,3 +609,48 @@ fn a_forged_ledger_line_gets_nothing_restored_that_is_not_its_entry() {
         "nothing was restored"
     );
 }
+
+#[test]
+fn an_entry_is_restored_only_at_the_position_the_ledger_lists_it() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    s.add_model(
+        "det",
+        "1.0.0",
+        &[("r.yar", "rule r { condition: true }\n".into())],
+    );
+    s.ok(&["promote", "det@1.0.0", "--reason", "ok", "--key", "op.pem"]);
+    let src = s.join("src");
+    fs::create_dir(&src).unwrap();
+    crate::util::cp_a(&s.dot(), &src);
+    // Whoever holds the medium swaps two lines of the (unsigned) ledger file and deletes the two
+    // entry objects, hoping repair restores each where the file now lists it.
+    let ids = s.ledger_ids();
+    let mut swapped = ids.clone();
+    swapped.swap(3, 4);
+    let ledger = s.dot().join("ledger");
+    make_writable(&ledger);
+    fs::write(
+        &ledger,
+        swapped.iter().map(|l| format!("{l}\n")).collect::<String>(),
+    )
+    .unwrap();
+    for id in &ids[3..5] {
+        fs::remove_file(s.object_path(id)).unwrap();
+    }
+    let o = repair_from(&s, src.join(".registry"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_ne!(o.status.code(), Some(0), "{err}");
+    assert!(
+        out.contains("SRC's bytes are entry 4, but the ledger lists this id at entry 3")
+            || err.contains("SRC's bytes are entry 4, but the ledger lists this id at entry 3"),
+        "{out}{err}"
+    );
+    for id in &ids[3..5] {
+        assert!(
+            !s.object_path(id).exists(),
+            "{id} was restored out of place"
+        );
+    }
+}
