@@ -20,8 +20,8 @@ pub struct SetArgs {
     /// A format `reg add` must refuse (repeatable), e.g. pickle, joblib, pytorch
     #[arg(long = "refuse-format", value_name = "FORMAT", value_parser = parse_format)]
     refuse_formats: Vec<Format>,
-    /// Days after which the checkpoint expires: readers then refuse the registry until it is
-    /// re-signed (`reg renew` or any write), so that a stale medium stops working by itself
+    /// Days the registry stays valid after its last renewal: readers then refuse it until a
+    /// timestamp key renews it (`reg renew`), so that a stale medium stops working by itself
     #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=i64::from(reg::format::entry::MAX_CHECKPOINT_AGE_DAYS)))]
     checkpoint_max_age: Option<u32>,
     #[command(flatten)]
@@ -55,6 +55,13 @@ pub fn run(ctx: &Context, cmd: PolicyCommand) -> CommandResult {
             );
             if let Some(d) = state.policy().checkpoint_max_age_days {
                 outln!("checkpoint expires after: {d} days");
+                match state.renewed() {
+                    Some(t) => outln!("last renewed: {t} (`reg renew` with a timestamp key)"),
+                    None => outln!(
+                        "last renewed: never (a format {} registry: its checkpoint's time counts until a timestamp key runs `reg renew`)",
+                        state.format_version()
+                    ),
+                }
             }
         }
         PolicyCommand::Set(args) => {

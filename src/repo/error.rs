@@ -67,7 +67,7 @@ pub enum RegistryError {
         found: String,
     },
     /// The registry is stale under its policy, or dated past this host's clock (FORMAT.md §6.1).
-    #[error("the registry {0}: refusing a stale medium")]
+    #[error("the registry {0}")]
     Stale(crate::state::Staleness),
     /// The registry is older than, or diverges from, what this host verified before.
     #[error(

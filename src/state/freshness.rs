@@ -24,7 +24,10 @@ pub const MAX_CLOCK_SKEW_SECS: u64 = 86_400;
 pub enum Staleness {
     /// The last renewal (or, for a registry never renewed under format 3's rule, the checkpoint)
     /// is older than the policy allows.
-    #[error("{} {time}, more than the {days} days its policy allows", basis_text(*.legacy))]
+    #[error(
+        "{} {time}, more than the {days} days its policy allows: refusing a stale medium",
+        basis_text(*.legacy)
+    )]
     Expired {
         /// The renewal's time (or the checkpoint's).
         time: String,
@@ -35,7 +38,7 @@ pub enum Staleness {
     },
     /// A signed time is further past the reader's clock than the skew allows.
     #[error(
-        "{} {time}, more than a day after this host's clock ({now})",
+        "{} {time}, more than a day after this host's clock ({now}): refusing a time that would never expire",
         future_text(*.checkpoint)
     )]
     Future {

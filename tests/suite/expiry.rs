@@ -98,9 +98,14 @@ fn site_with_policy() -> Sandbox {
 #[test]
 fn an_expired_registry_is_refused_until_a_timestamp_key_renews_it() {
     let s = site_with_policy();
+    let shown = s.ok(&["policy", "show"]);
     assert!(
-        s.ok(&["policy", "show"])
-            .contains("checkpoint expires after: 30 days")
+        shown.contains("checkpoint expires after: 30 days"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("last renewed: 2026-01-01T00:00:00Z"),
+        "{shown}"
     );
     // Within the limit: readable. Writes on days 0..30 do not move the renewal (genesis).
     ok_at(
@@ -506,6 +511,7 @@ fn a_format_2_registry_keeps_its_checkpoint_rule_until_a_timestamp_key_renews_it
         serde_json::from_slice(&fs::read(s.dot().join("index/state.json")).unwrap()).unwrap();
     assert_eq!(state["format_version"], 2);
     assert!(state.get("renewed").is_none());
+    assert!(ok_at(&s, 0, &["policy", "show"]).contains("last renewed: never (a format 2 registry"));
     ok_at(&s, 30, &["ledger", "verify"]);
     ok_at(&s, 30, &["fsck"]);
     // Expired by its checkpoint's time; its reporter can no longer make it fresh by writing.

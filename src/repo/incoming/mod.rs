@@ -125,7 +125,7 @@ pub enum ImportError {
     },
     /// The history the file brings is stale under its policy, or dated past this host's clock
     /// (FORMAT.md §6.1): importing it would give a registry no reader here accepts.
-    #[error("the transfer file's history {0}: refusing a stale medium")]
+    #[error("the transfer file's history {0}")]
     Stale(crate::state::Staleness),
     /// An object the new entries reach and this site lacks is not in the file.
     #[error(
