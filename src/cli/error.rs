@@ -367,11 +367,15 @@ impl From<reg::ops::import::ImportError> for CommandError {
                 Some("the two sites' histories diverged: a replica never writes its own entries; find which site wrote the other entry, and start the replica again from the home site with `reg clone`".into()),
             ),
             E::Gap { .. } => (Kind::Refused, Some(again.to_string())),
-            E::Entry { .. } | E::Missing { .. } | E::Extra { .. } | E::Checkpoint(_) => (
+            E::Entry { .. } | E::Missing { .. } | E::Extra { .. } | E::Length { .. } | E::Checkpoint(_) => (
                 Kind::Refused,
                 Some(format!("the transfer file does not verify against this registry's trust and history; {again}")),
             ),
             E::Transfer(T::Io { .. }) | E::Io(_) | E::Store(_) => (Kind::UsageOrIo, None),
+            E::UnreadableRecord { .. } => (
+                Kind::Refused,
+                Some("nothing was imported; run `reg fsck`, and `reg repair --from SRC` if this site's record is damaged".into()),
+            ),
             E::Transfer(_) => (
                 Kind::Refused,
                 Some("the transfer file is damaged, cut short or not one reg writes; check it with `reg export --verify FILE`, and export it again at the home site".into()),

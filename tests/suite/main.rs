@@ -26,6 +26,7 @@ mod expiry;
 mod export;
 mod first_contact;
 mod format_example;
+mod frame_length;
 mod fsck;
 mod fsck_scan;
 mod gate;

@@ -2,6 +2,7 @@
 //! order against the evolving state, each new object staged in `tmp/`, and at the end the
 //! object set and the carried checkpoint checked against the state the entries give.
 
+use super::sizes::Sizes;
 use super::{ImportError, Incoming, Receive};
 use crate::crypto::envelope::{Kind, Unverified};
 use crate::crypto::keys::{Fingerprint, PublicKey};
@@ -30,6 +31,8 @@ struct Needs {
     artifacts: HashSet<ObjectId>,
     /// Objects this site's ledger already reaches.
     had: HashSet<ObjectId>,
+    /// The length each artifact frame must have.
+    sizes: Sizes,
 }
 
 /// Where a [`Receiver`] starts in the file: after the entries already read (a clone reads
@@ -286,6 +289,7 @@ impl<'a> Receiver<'a> {
                     .flat_map(|m| m.artifacts.iter().copied())
                     .collect(),
                 had: before.needed.keys().copied().collect(),
+                sizes: Sizes::new(&self.state),
             });
         }
         Ok(self.needs.as_ref().expect("computed above"))
@@ -306,6 +310,18 @@ impl<'a> Receiver<'a> {
             });
         }
         let had = needs.had.contains(&frame.id);
+        // Before a byte of it is read, whatever is done with it next.
+        let Receiver {
+            needs,
+            reg,
+            record_paths,
+            staged,
+            ..
+        } = self;
+        let sizes = &mut needs.as_mut().expect("computed above").sizes;
+        sizes.check(index, &frame.id, frame.len, |r| {
+            record_bytes(reg, record_paths, staged, r)
+        })?;
         if had || self.mode == Receive::DryRun {
             reader.copy_body(&mut std::io::sink())?;
         } else {
@@ -409,6 +425,21 @@ impl<'a> Receiver<'a> {
         self.reg.check_fresh(&self.state, &cp.time)?;
         Ok(())
     }
+}
+
+/// A record of the new state, verified: staged from this file (`paths` into `staged`), or the
+/// site's own, hash-checked.
+fn record_bytes(
+    reg: &Registry,
+    paths: &HashMap<ObjectId, usize>,
+    staged: &[(ObjectId, TempPath)],
+    record: &ObjectId,
+) -> Result<Vec<u8>, ImportError> {
+    if let Some(&i) = paths.get(record) {
+        let path: &std::path::Path = &staged[i].1;
+        return Ok(read_small(path, MANIFEST_LIMIT).map_err(StoreError::from)?);
+    }
+    Ok(reg.store.get(record, MANIFEST_LIMIT)?)
 }
 
 /// Parses an entry frame's bytes (hash-checked by the codec) as a signed entry.
