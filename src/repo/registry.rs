@@ -188,6 +188,8 @@ impl Registry {
             .prefix(".registry-init-")
             .tempdir_in(parent)
             .ctx("create staging directory in", parent)?;
+        // Ours until this returns: `reg gc`, `reg fsck` and clones leave it alone meanwhile.
+        let _held = crate::repo::leftovers::hold(staging.path())?;
         let genesis = Genesis {
             root,
             recipients,

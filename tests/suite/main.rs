@@ -41,6 +41,7 @@ mod interop;
 mod key_canon;
 mod layers;
 mod ledger_tamper;
+mod leftovers;
 mod library_options;
 mod lifecycle;
 mod limits;

@@ -150,6 +150,7 @@ impl<'a> Receiver<'a> {
     fn stage<R: Read>(&self, reader: &mut Reader<R>) -> Result<TempPath, ImportError> {
         let mut tmp = self.reg.store.staging_file()?;
         reader.copy_body(tmp.as_file_mut())?;
+        crate::util::fsutil::failpoint("receive:after-stage");
         // Closed now (its lock goes with it): millions of staged objects hold no descriptor.
         Ok(tmp.into_temp_path())
     }
