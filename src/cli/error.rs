@@ -367,7 +367,11 @@ impl From<reg::ops::import::ImportError> for CommandError {
                 Some("the two sites' histories diverged: a replica never writes its own entries; find which site wrote the other entry, and start the replica again from the home site with `reg clone`".into()),
             ),
             E::Gap { .. } => (Kind::Refused, Some(again.to_string())),
-            E::Entry { .. } | E::Missing { .. } | E::Extra { .. } | E::Length { .. } | E::Checkpoint(_) => (
+            E::Length { .. } => (
+                Kind::Refused,
+                Some("the transfer file was altered or damaged: a frame is not as long as its object; nothing was changed; write it again at the home site with `reg export`".into()),
+            ),
+            E::Entry { .. } | E::Missing { .. } | E::Extra { .. } | E::Checkpoint(_) => (
                 Kind::Refused,
                 Some(format!("the transfer file does not verify against this registry's trust and history; {again}")),
             ),

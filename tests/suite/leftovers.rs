@@ -442,3 +442,45 @@ fn an_import_killed_mid_way_leaves_staged_files_that_fsck_reports_and_gc_clears(
     b.ok(&["import", "next.regx"]);
     assert_eq!(b.ledger_ids(), a.ledger_ids());
 }
+
+#[test]
+fn a_clone_at_work_keeps_its_staging_while_another_clone_into_the_same_directory_sweeps() {
+    let (a, root) = home();
+    let c = Sandbox::new();
+    fs::copy(a.join("full.regx"), c.join("full.regx")).unwrap();
+    let pause = c.join("pause");
+    fs::create_dir(&pause).unwrap();
+    let first = command(&c)
+        .args(["clone", "full.regx", "site", "--trust", &root])
+        .env("REG_FAILPOINT", STAGED)
+        .env("REG_FAILPOINT_PAUSE", &pause)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !pause.join("reached").exists() {
+        assert!(started.elapsed() < Duration::from_secs(60), "never paused");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let working = staging_dirs(&c.join("site"));
+    assert_eq!(working.len(), 1, "{working:?}");
+    // A second clone into the same directory sweeps it, and leaves the live one alone.
+    let out = c.ok(&["clone", "full.regx", "site", "--trust", &root]);
+    assert!(!out.contains("removed"), "{out}");
+    assert!(
+        working[0].join("tmp").exists(),
+        "a live clone's staging was removed"
+    );
+    // The first one then finds a registry in place: it fails and takes its staging with it.
+    fs::write(pause.join("go"), "").unwrap();
+    let out = first.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("rename into place"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(staging_dirs(&c.join("site")), Vec::<PathBuf>::new());
+    assert!(c.ok(&["--registry", "site", "fsck"]).contains("PASS"));
+}
