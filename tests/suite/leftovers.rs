@@ -40,31 +40,10 @@ fn command(s: &Sandbox) -> Command {
 /// Runs `reg ARGS` in `s` until it reaches the failpoint `step`, where it waits, then kills it
 /// there with SIGKILL: no cleanup of any kind runs.
 fn kill_at(s: &Sandbox, step: &str, args: &[&str]) {
-    let pause = s.join(&format!("pause-{step}"));
-    fs::create_dir_all(&pause).unwrap();
-    let mut child = command(s)
-        .args(args)
-        .env("REG_FAILPOINT", step)
-        .env("REG_FAILPOINT_PAUSE", &pause)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while !pause.join("reached").exists() {
-        if let Some(st) = child.try_wait().unwrap() {
-            panic!("reg {args:?} ended ({st}) before the failpoint `{step}`");
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "reg {args:?} never reached `{step}`"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let (mut child, _) = paused(s, step, args);
     child.kill().unwrap();
     let st = child.wait().unwrap();
     assert!(!st.success(), "killed");
-    fs::remove_dir_all(&pause).unwrap();
 }
 
 /// The staging directories a clone or init left in `dir`.
@@ -316,8 +295,9 @@ fn a_staging_lookalike_holding_a_link_a_special_file_or_another_directory_is_rep
 
 #[test]
 fn a_staging_lookalike_with_a_mount_point_inside_is_left_whole() {
-    // A bind mount of the same file system has the same device number; only the mount table
-    // shows it. Run in a private mount namespace (`unshare`), so the mount never outlives reg.
+    // A bind mount of the same file system has the same device number: only the mount table
+    // shows it; another file system shows by its device number, even with no mount table to
+    // read. Each reg runs in a private mount namespace (`unshare`), so no mount outlives it.
     if !is_root() {
         eprintln!("not root: the mount namespace this test needs cannot be made");
         return;
@@ -329,57 +309,56 @@ fn a_staging_lookalike_with_a_mount_point_inside_is_left_whole() {
     fs::create_dir(&outside).unwrap();
     let object = "cd".repeat(31);
     fs::write(outside.join(&object), "keep me").unwrap();
-    let mounted = |args: &[&str]| -> Output {
-        let mut cmd = Command::new("unshare");
-        for (k, v) in c.reg().get_envs() {
-            if let Some(v) = v {
-                cmd.env(k, v);
+    let bind = r#"mount --bind "$1" "$2""#;
+    let tmpfs_no_table =
+        r#"mount -t tmpfs none "$2" && echo x > "$2/cdcd" && mount -t tmpfs none /proc"#;
+    for (setup, why) in [
+        (bind, "/objects/ab` is a mount point"),
+        (tmpfs_no_table, "`objects/ab` is on another file system"),
+    ] {
+        let mounted = |args: &[&str]| -> Output {
+            let mut cmd = Command::new("unshare");
+            for (k, v) in c.reg().get_envs() {
+                if let Some(v) = v {
+                    cmd.env(k, v);
+                }
             }
-        }
-        cmd.current_dir(c.path())
-            .args(["--mount", "--propagation", "private", "sh", "-c"])
-            .arg(r#"mount --bind "$1" "$2" && shift 2 && exec "$@""#)
-            .arg("sh")
-            .arg(&outside)
-            .arg(d.join("objects/ab"))
-            .arg(assert_cmd::cargo::cargo_bin("reg"))
-            .args(args)
-            .output()
+            cmd.current_dir(c.path())
+                .args(["--mount", "--propagation", "private", "sh", "-c"])
+                .arg(format!(r#"{setup} && shift 2 && exec "$@""#))
+                .arg("sh")
+                .arg(&outside)
+                .arg(d.join("objects/ab"))
+                .arg(assert_cmd::cargo::cargo_bin("reg"))
+                .args(args)
+                .output()
+                .unwrap()
+        };
+        let out = mounted(&["--registry", "site", "fsck", "--json"]);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        let f = report["findings"]
+            .as_array()
             .unwrap()
-    };
-    let out = mounted(&["--registry", "site", "fsck", "--json"]);
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    let f = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "staging-residue")
-        .unwrap_or_else(|| panic!("{report}"))
-        .clone();
-    assert!(
-        f["message"]
-            .as_str()
-            .unwrap()
-            .contains("/objects/ab` is a mount point"),
-        "{f}"
-    );
-    let out = mounted(&["--registry", "site", "gc"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        !String::from_utf8_lossy(&out.stdout).contains("removed staging leftover"),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    assert_eq!(
-        fs::read_to_string(outside.join(&object)).unwrap(),
-        "keep me"
-    );
-    assert!(d.join("tmp/object-x").exists());
+            .iter()
+            .find(|f| f["code"] == "staging-residue")
+            .unwrap_or_else(|| panic!("{report}"))
+            .clone();
+        assert!(f["message"].as_str().unwrap().contains(why), "{f}");
+        let out = mounted(&["--registry", "site", "gc"]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!stdout.contains("removed staging leftover"), "{stdout}");
+        assert_eq!(
+            fs::read_to_string(outside.join(&object)).unwrap(),
+            "keep me"
+        );
+        assert!(d.join("tmp/object-x").exists());
+    }
 }
 
 fn is_root() -> bool {
@@ -443,37 +422,54 @@ fn an_import_killed_mid_way_leaves_staged_files_that_fsck_reports_and_gc_clears(
     assert_eq!(b.ledger_ids(), a.ledger_ids());
 }
 
-#[test]
-fn a_clone_at_work_keeps_its_staging_while_another_clone_into_the_same_directory_sweeps() {
-    let (a, root) = home();
-    let c = Sandbox::new();
-    fs::copy(a.join("full.regx"), c.join("full.regx")).unwrap();
-    let pause = c.join("pause");
-    fs::create_dir(&pause).unwrap();
-    let first = command(&c)
-        .args(["clone", "full.regx", "site", "--trust", &root])
-        .env("REG_FAILPOINT", STAGED)
+/// Starts `reg ARGS` in `c` and waits until it pauses at the failpoint `step`; it goes on once
+/// `go` is called.
+fn paused(c: &Sandbox, step: &str, args: &[&str]) -> (std::process::Child, PathBuf) {
+    let pause = c.join(&format!("pause-{step}"));
+    fs::create_dir_all(&pause).unwrap();
+    let child = command(c)
+        .args(args)
+        .env("REG_FAILPOINT", step)
         .env("REG_FAILPOINT_PAUSE", &pause)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    let mut child = child;
     let started = Instant::now();
     while !pause.join("reached").exists() {
-        assert!(started.elapsed() < Duration::from_secs(60), "never paused");
+        if let Some(st) = child.try_wait().unwrap() {
+            panic!("reg {args:?} ended ({st}) before the failpoint `{step}`");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "reg {args:?} never reached `{step}`"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
+    (child, pause.join("go"))
+}
+
+/// A clone or init into `site`, paused mid-way, keeps its staging while another clone into
+/// `site` sweeps; then it finds a registry in place, fails, and takes its staging with it.
+fn at_work_while_a_clone_sweeps(step: &str, args: impl Fn(&str) -> Vec<String>, prefix: &str) {
+    let (a, root) = home();
+    let c = Sandbox::new();
+    fs::copy(a.join("full.regx"), c.join("full.regx")).unwrap();
+    c.key("root.pem");
+    let args = args(&root);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (first, go) = paused(&c, step, &args);
     let working = staging_dirs(&c.join("site"));
     assert_eq!(working.len(), 1, "{working:?}");
-    // A second clone into the same directory sweeps it, and leaves the live one alone.
+    assert!(name(&working[0]).starts_with(prefix), "{working:?}");
     let out = c.ok(&["clone", "full.regx", "site", "--trust", &root]);
     assert!(!out.contains("removed"), "{out}");
     assert!(
         working[0].join("tmp").exists(),
-        "a live clone's staging was removed"
+        "a live staging was removed"
     );
-    // The first one then finds a registry in place: it fails and takes its staging with it.
-    fs::write(pause.join("go"), "").unwrap();
+    fs::write(go, "").unwrap();
     let out = first.wait_with_output().unwrap();
     assert!(!out.status.success());
     assert!(
@@ -483,4 +479,30 @@ fn a_clone_at_work_keeps_its_staging_while_another_clone_into_the_same_directory
     );
     assert_eq!(staging_dirs(&c.join("site")), Vec::<PathBuf>::new());
     assert!(c.ok(&["--registry", "site", "fsck"]).contains("PASS"));
+}
+
+#[test]
+fn a_clone_at_work_keeps_its_staging_while_another_clone_into_the_same_directory_sweeps() {
+    at_work_while_a_clone_sweeps(
+        STAGED,
+        |root| {
+            ["clone", "full.regx", "site", "--trust", root]
+                .map(String::from)
+                .to_vec()
+        },
+        ".registry-clone-",
+    );
+}
+
+#[test]
+fn an_init_at_work_keeps_its_staging_while_a_clone_into_the_same_directory_sweeps() {
+    at_work_while_a_clone_sweeps(
+        "put:after-write",
+        |_| {
+            ["init", "site", "--root-key", "root.pem"]
+                .map(String::from)
+                .to_vec()
+        },
+        ".registry-init-",
+    );
 }
