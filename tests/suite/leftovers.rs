@@ -387,6 +387,20 @@ fn a_staging_directory_whose_maker_is_at_work_is_left_alone() {
         "{out}"
     );
     assert!(!d.exists());
+
+    // Made a moment ago and not locked yet (its maker is between the two): left alone for a
+    // minute, a leftover after that.
+    let young = c.join("site/.registry-clone-Young1");
+    fs::create_dir(&young).unwrap();
+    assert_eq!(residue(&c, "site"), vec![]);
+    let out = c.ok(&["--registry", "site", "gc"]);
+    assert!(!out.contains("removed staging leftover"), "{out}");
+    let old = std::time::SystemTime::now() - Duration::from_secs(120);
+    fs::File::open(&young).unwrap().set_modified(old).unwrap();
+    assert_eq!(residue(&c, "site").len(), 1);
+    let out = c.ok(&["--registry", "site", "gc"]);
+    assert!(out.contains("removed staging leftover"), "{out}");
+    assert!(!young.exists());
 }
 
 #[test]
