@@ -4,7 +4,7 @@
 //! renamed into place, so a killed clone can leave gigabytes there.
 //!
 //! The maker holds an exclusive lock on the staging directory's `lock` file from its first
-//! moment ([`hold`]); the lock goes with the process. A directory with that name whose lock is
+//! moment; the lock goes with the process. A directory with that name whose lock is
 //! free is a leftover. It is removed (by the next clone into the directory, or `reg gc` of the
 //! registry beside it; `reg fsck` reports it) only if it is recognisably reg's own: a real
 //! directory on the same file system as its parent, no mount point at or under it, and holding

@@ -180,9 +180,9 @@ fn host_state(s: &Sandbox) -> BTreeMap<PathBuf, Vec<u8>> {
         .collect()
 }
 
-/// B's registry and host state.
+/// B's registry and host state (its trust file and state directory).
 fn site(b: &Sandbox) -> (BTreeMap<PathBuf, Vec<u8>>, BTreeMap<PathBuf, Vec<u8>>) {
-    (b.snapshot(), snapshot(&b.join("home")))
+    (b.snapshot(), host_state(b))
 }
 
 /// Imports `file` at `b` with `extra` arguments under the watchdog: refused with exit 1, the
