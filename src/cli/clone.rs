@@ -22,6 +22,19 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let done = clone(&args.src, &args.dest, &ctx.opts)?;
+    for p in &done.removed {
+        outln!(
+            "removed {}, left by an interrupted clone or init",
+            p.display()
+        );
+    }
+    for l in &done.left {
+        outln!(
+            "left {} for a person: named like an interrupted clone's staging, but {}",
+            l.path.display(),
+            l.foreign.as_deref().unwrap_or_default()
+        );
+    }
     outln!(
         "cloned registry {} into {}: entries 0 to {} (head {}), {} model(s); pinned to root {} on this host",
         done.registry,

@@ -368,11 +368,19 @@ impl From<reg::ops::import::ImportError> for CommandError {
             ),
             E::Gap { .. } => (Kind::Refused, Some(again.to_string())),
             E::Stale(s) => (Kind::Refused, Some(stale(s))),
+            E::Length { .. } => (
+                Kind::Refused,
+                Some("the transfer file was altered or damaged: a frame is not as long as its object; nothing was changed; write it again at the home site with `reg export`".into()),
+            ),
             E::Entry { .. } | E::Missing { .. } | E::Extra { .. } | E::Checkpoint(_) => (
                 Kind::Refused,
                 Some(format!("the transfer file does not verify against this registry's trust and history; {again}")),
             ),
             E::Transfer(T::Io { .. }) | E::Io(_) | E::Store(_) => (Kind::UsageOrIo, None),
+            E::UnreadableRecord { .. } => (
+                Kind::Refused,
+                Some("nothing was imported; run `reg fsck`, and `reg repair --from SRC` if this site's record is damaged".into()),
+            ),
             E::Transfer(_) => (
                 Kind::Refused,
                 Some("the transfer file is damaged, cut short or not one reg writes; check it with `reg export --verify FILE`, and export it again at the home site".into()),

@@ -31,7 +31,7 @@ pub fn gc(ctx: &Context, _args: GcArgs) -> CommandResult {
     }
     let bytes: u64 = done.objects.iter().map(|(_, n)| n).sum();
     outln!(
-        "gc: {} object(s) ({bytes} bytes), {} staging file(s), {} ref(s)",
+        "gc: {} object(s) ({bytes} bytes), {} staging leftover(s), {} ref(s)",
         done.objects.len(),
         done.staging.len(),
         done.refs.len()

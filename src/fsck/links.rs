@@ -157,8 +157,20 @@ fn hard_linked(path: &Path) -> bool {
     }
 }
 
-/// Names every file left in `tmp/`.
+/// Names every file left in `tmp/`, and every staging directory an interrupted `reg clone` or
+/// `reg init` left beside `.registry` (one its maker still holds is not left: to know, fsck
+/// tries the lock it would hold, outside `.registry/`).
 pub(super) fn check_staging(dot: &Path, f: &mut Fsck) {
+    let beside = dot.parent().unwrap_or(Path::new("."));
+    for l in crate::repo::leftovers::find(beside) {
+        let message = match &l.foreign {
+            None => "the staging directory of an interrupted `reg clone` or `reg init`; `reg gc` removes it".into(),
+            Some(why) => format!(
+                "named like the staging directory of an interrupted `reg clone` or `reg init`, but {why}: look at it, and remove it by hand"
+            ),
+        };
+        f.warn(Code::StagingResidue, Some(l.path), None, message);
+    }
     if let Ok(rd) = std::fs::read_dir(dot.join(TMP)) {
         for e in rd.flatten() {
             let message = if e.file_type().is_ok_and(|t| t.is_dir()) {

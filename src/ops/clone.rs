@@ -6,6 +6,7 @@ use crate::crypto::keys::Fingerprint;
 use crate::format::id::ObjectId;
 use crate::format::transfer::Reader;
 use crate::ops::export::{ExportError, Since, export_to};
+use crate::repo::ClonedSite;
 use crate::repo::registry::{OpenOptions, Registry, RegistryError, discover};
 use crate::repo::trust::PinStatus;
 use crate::util::fsutil::open_regular;
@@ -49,6 +50,10 @@ pub struct Cloned {
     pub head: ObjectId,
     /// How many models it holds.
     pub models: usize,
+    /// Staging directories interrupted clones or inits had left in DEST, removed.
+    pub removed: Vec<PathBuf>,
+    /// Those left for a person, with why (they hold what no staging of reg holds).
+    pub left: Vec<crate::repo::leftovers::Leftover>,
 }
 
 /// Clones `src` (a full transfer file, or a registry: its `.registry` or the directory holding
@@ -57,7 +62,7 @@ pub fn clone(src: &Path, dest: &Path, opts: &OpenOptions) -> Result<Cloned, Clon
     let meta = std::fs::symlink_metadata(src).map_err(|e| {
         RegistryError::from(crate::util::fsutil::IoError::from_source("read", src, e))
     })?;
-    let (reg, state) = if meta.is_dir() {
+    let made = if meta.is_dir() {
         from_registry(src, dest, opts)?
     } else {
         let file = open_regular(src).map_err(RegistryError::from)?;
@@ -65,6 +70,7 @@ pub fn clone(src: &Path, dest: &Path, opts: &OpenOptions) -> Result<Cloned, Clon
             Reader::open(BufReader::with_capacity(1 << 20, file)).map_err(ImportError::from)?;
         Registry::clone_from(reader, dest, opts)?
     };
+    let (reg, state) = (&made.registry, &made.state);
     Ok(Cloned {
         path: reg.path().to_path_buf(),
         registry: *reg.id(),
@@ -72,14 +78,14 @@ pub fn clone(src: &Path, dest: &Path, opts: &OpenOptions) -> Result<Cloned, Clon
         seq: state.seq(),
         head: state.head(),
         models: state.models().len(),
+        removed: made.swept.removed,
+        left: made.swept.left,
     })
 }
 
-type Made = (Registry, crate::repo::ledger::Verified<crate::state::State>);
-
 /// Exports the source registry in full into a pipe that the clone reads: the source is opened
 /// and verified against the same root the clone trusts.
-fn from_registry(src: &Path, dest: &Path, opts: &OpenOptions) -> Result<Made, CloneError> {
+fn from_registry(src: &Path, dest: &Path, opts: &OpenOptions) -> Result<ClonedSite, CloneError> {
     let dot = discover(Some(src))?;
     let source = Registry::open(&dot, opts)?;
     if *source.pin() == PinStatus::Unpinned {

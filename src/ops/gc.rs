@@ -47,7 +47,8 @@ pub enum PurgeError {
 pub struct Collected {
     /// Objects deleted, with their sizes.
     pub objects: Vec<(ObjectId, u64)>,
-    /// Files removed from `tmp/`.
+    /// Files removed from `tmp/`, and staging directories interrupted clones or inits left
+    /// beside `.registry` ([`crate::repo::leftovers`]).
     pub staging: Vec<PathBuf>,
     /// Refs rewritten because they differed from the state.
     pub refs: Vec<PathBuf>,
@@ -72,7 +73,8 @@ pub(in crate::ops) fn remove(path: &Path) -> Result<(), IoError> {
 /// file read again), and the store is listed in full before anything is removed: a link, or
 /// anything else than a regular file where an object belongs, stops gc with nothing removed
 /// (fsck names it). A staging file that another process still holds open for writing (a running
-/// `reg add`, which holds a lock on each file it stages) is left alone.
+/// `reg add`, which holds a lock on each file it stages) is left alone, and so is the staging
+/// directory of a clone or init still at work beside `.registry`.
 pub fn gc(reg: &Registry) -> Result<Collected, RegistryError> {
     let started = std::time::SystemTime::now();
     let (tx, ids) = reg.begin_verified()?;
@@ -129,6 +131,11 @@ pub fn gc(reg: &Registry) -> Result<Collected, RegistryError> {
         remove(&path)?;
         out.staging.push(path);
     }
+    // Beside `.registry`: what a killed clone or init left, if it is recognisably reg's own
+    // staging (else fsck names it, and it is left for a person).
+    let beside = reg.path().parent().unwrap_or(Path::new("."));
+    out.staging
+        .extend(crate::repo::leftovers::clear(beside)?.removed);
     reg.truncate_residue(state.seq())?;
     out.refs = crate::repo::refs::rewrite_all(reg.path(), state)?;
     crate::repo::refs::clear_pending(reg.path())?;

@@ -13,6 +13,7 @@ use crate::format::transfer::{ObjectKind, Reader, TransferError};
 use crate::repo::config::Config;
 use crate::repo::incoming::{ImportError, Receive, Receiver, Start};
 use crate::repo::ledger::{EntryProblem, Verified};
+use crate::repo::leftovers::{self, Swept};
 use crate::repo::registry::{DOT_REGISTRY, OpenOptions, Registry, RegistryError};
 use crate::repo::store::Store;
 use crate::repo::trust::{self, Pin, PinStatus, Seen, TrustFile};
@@ -49,6 +50,18 @@ fn trusted_root(
     }
 }
 
+/// What a clone made.
+#[derive(Debug)]
+pub struct ClonedSite {
+    /// The new registry, pinned on this host.
+    pub registry: Registry,
+    /// Its verified state.
+    pub state: Verified<State>,
+    /// The staging directories interrupted clones or inits had left in the destination:
+    /// removed, or left for a person ([`leftovers`]).
+    pub swept: Swept,
+}
+
 impl Registry {
     /// Makes a new registry in `parent/.registry` from the full transfer file `reader` reads,
     /// verified from genesis against the root `opts` trusts, and pins it on this host.
@@ -56,7 +69,7 @@ impl Registry {
         mut reader: Reader<R>,
         parent: &Path,
         opts: &OpenOptions,
-    ) -> Result<(Registry, Verified<State>), ImportError> {
+    ) -> Result<ClonedSite, ImportError> {
         let dot = parent.join(DOT_REGISTRY);
         if fs::symlink_metadata(&dot).is_ok() {
             return Err(RegistryError::AlreadyExists(dot).into());
@@ -88,12 +101,16 @@ fn build<R: Read>(
     first: First,
     header: &crate::format::transfer::Header,
     opts: &OpenOptions,
-) -> Result<(Registry, Verified<State>), ImportError> {
+) -> Result<ClonedSite, ImportError> {
     let dot = parent.join(DOT_REGISTRY);
+    // What killed clones (or inits) left here goes first: it may hold gigabytes.
+    let swept = leftovers::clear(parent)?;
     let staging = tempfile::Builder::new()
         .prefix(".registry-clone-")
         .tempdir_in(parent)
         .ctx("create staging directory in", parent)?;
+    // Ours until this returns: `reg gc`, `reg fsck` and other clones leave it alone meanwhile.
+    let _held = leftovers::hold(staging.path())?;
     let staged_reg = staging_registry(staging.path(), &first, header, opts)?;
     let start = Start {
         next: 1,
@@ -131,7 +148,11 @@ fn build<R: Read>(
     reg.host
         .record(reg.id(), &seen)
         .map_err(RegistryError::from)?;
-    Ok((reg, Verified::new(state)))
+    Ok(ClonedSite {
+        registry: reg,
+        state: Verified::new(state),
+        swept,
+    })
 }
 
 /// The genesis entry, checked, the trusted root it is signed by, and this host's pin of the

@@ -9,6 +9,7 @@ mod host_state;
 pub mod incoming;
 pub mod layout;
 pub mod ledger;
+pub mod leftovers;
 pub mod reach;
 mod read;
 pub mod refs;
@@ -18,4 +19,5 @@ pub mod store;
 mod transaction;
 pub mod trust;
 
+pub use clone::ClonedSite;
 pub use replay::read_claim;

@@ -17,7 +17,7 @@ use crate::state::{
     FORMAT_VERSION, GENESIS_NONCE_LEN, State, genesis_body, normalize_recipients, random_nonce,
 };
 use crate::util::encoding::{Clock, to_canonical_vec};
-use crate::util::fsutil::{IoContext, fsync_dir};
+use crate::util::fsutil::{IoContext, IoError, fsync_dir};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -188,6 +188,8 @@ impl Registry {
             .prefix(".registry-init-")
             .tempdir_in(parent)
             .ctx("create staging directory in", parent)?;
+        // Ours until this returns: `reg gc`, `reg fsck` and clones leave it alone meanwhile.
+        let _held = crate::repo::leftovers::hold(staging.path())?;
         let genesis = Genesis {
             root,
             recipients,
@@ -196,7 +198,11 @@ impl Registry {
         };
         let (config, state) = genesis.stage(staging.path())?;
         let staged = staging.keep();
-        fs::rename(&staged, &dot).ctx("rename into place", &dot)?;
+        if let Err(e) = fs::rename(&staged, &dot) {
+            // Nothing was installed (another registry got there first): the staging goes too.
+            let _ = fs::remove_dir_all(&staged);
+            return Err(IoError::from_source("rename into place", &dot, e).into());
+        }
         fsync_dir(parent)?;
         TrustFile::add_pin(
             &opts.trust.file,

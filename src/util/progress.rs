@@ -79,3 +79,14 @@ impl<R: std::io::Read> std::io::Read for Reader<R> {
         Ok(n)
     }
 }
+
+/// A seek passes over bytes unread (a transfer frame nobody wants): a forward one counts them as
+/// done, so that a task whose total is the file's length ends at its end.
+impl<R: std::io::Seek> std::io::Seek for Reader<R> {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        let before = self.inner.stream_position()?;
+        let after = self.inner.seek(pos)?;
+        self.task.advance(after.saturating_sub(before));
+        Ok(after)
+    }
+}

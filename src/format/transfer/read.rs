@@ -8,12 +8,17 @@ use super::{
 };
 use crate::format::id::ObjectId;
 use crate::util::encoding::{echo, from_canonical_slice};
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 
 /// Reads one transfer file as a stream, checking as it goes: [`Reader::open`] reads and checks
 /// the preamble; [`Reader::next_frame`] announces each frame, whose bytes
-/// [`Reader::copy_body`] streams out while hashing them; after the last frame it checks the
-/// trailer and the end of the file. Bytes a frame yields are unverified until its copy returns.
+/// [`Reader::copy_body`] streams out while hashing them (or [`Reader::skip_body`] passes over,
+/// unread); after the last frame it checks the trailer and the end of the file. Bytes a frame
+/// yields are unverified until its copy returns.
+///
+/// The caller decides what each frame's bytes are worth reading: a frame is never read through
+/// behind its back, since its length is the medium's claim (a sparse file can announce a TiB at
+/// no cost to its holder) and only the caller knows how long the object may be.
 pub struct Reader<R: Read> {
     inner: R,
     skeleton: blake3::Hasher,
@@ -127,11 +132,19 @@ impl<R: Read> Reader<R> {
         &self.order.ids
     }
 
-    /// The next frame, or `None` once the trailer verified and the file ended. A frame whose
-    /// bytes were not read is read (and hash-checked) first.
+    /// The next frame, or `None` once the trailer verified and the file ended. The previous
+    /// frame's bytes must have been copied or skipped: reading them through here would read
+    /// whatever length the medium announced.
     pub fn next_frame(&mut self) -> Result<Option<Frame>, TransferError> {
-        if self.pending.is_some() {
-            self.copy_body(&mut io::sink())?;
+        if let Some((index, frame)) = self.pending {
+            return Err(TransferError::Frame {
+                index,
+                detail: format!(
+                    "the bytes of {} {} were neither read nor skipped",
+                    frame.kind.name(),
+                    frame.id
+                ),
+            });
         }
         if self.done {
             return Ok(None);
@@ -166,12 +179,7 @@ impl<R: Read> Reader<R> {
     /// Streams the announced frame's bytes into `out`, hashing them; fails if they do not hash to
     /// the frame's id (what `out` received must then be discarded). Returns the length.
     pub fn copy_body(&mut self, out: &mut dyn Write) -> Result<u64, TransferError> {
-        let Some((index, frame)) = self.pending.take() else {
-            return Err(TransferError::Frame {
-                index: self.order.frames,
-                detail: "no frame was announced".into(),
-            });
-        };
+        let (index, frame) = self.take_pending()?;
         let mut hasher = blake3::Hasher::new();
         let mut left = frame.len;
         while left > 0 {
@@ -237,6 +245,14 @@ impl<R: Read> Reader<R> {
         Ok(bytes)
     }
 
+    /// Removes the announced frame, if any, to skip it: (index, frame).
+    fn take_pending(&mut self) -> Result<(u64, Frame), TransferError> {
+        self.pending.take().ok_or(TransferError::Frame {
+            index: self.order.frames,
+            detail: "no frame was announced".into(),
+        })
+    }
+
     fn read_trailer(&mut self) -> Result<(), TransferError> {
         self.order.finish()?;
         let mut t = [0u8; TRAILER_MAGIC.len() + 32];
@@ -268,5 +284,39 @@ impl<R: Read> Reader<R> {
                 }
             }
         }
+    }
+}
+
+impl<R: Read + Seek> Reader<R> {
+    /// Passes over the announced frame's bytes without hashing them, for a caller that does not
+    /// want the object: a seek to the frame's last byte, and that one byte read to prove the
+    /// file holds the frame, so what a frame announces costs nothing, however long. The trailer
+    /// digest leaves the frames' bytes out (FORMAT.md §11.6): the file is still checked to its
+    /// end.
+    pub fn skip_body(&mut self) -> Result<u64, TransferError> {
+        let (index, frame) = self.take_pending()?;
+        let Some(last) = frame.len.checked_sub(1) else {
+            return Ok(0);
+        };
+        let io = |source| TransferError::Io {
+            what: "read the transfer file",
+            source,
+        };
+        let ahead = i64::try_from(last).map_err(|_| TransferError::TooLarge {
+            what: format!("object frame {index} ({} {})", frame.kind.name(), frame.id),
+            size: frame.len,
+            limit: frame.kind.limit(),
+        })?;
+        self.inner.seek(SeekFrom::Current(ahead)).map_err(io)?;
+        let mut one = [0u8; 1];
+        fill(&mut self.inner, &mut one, &|| {
+            format!(
+                "object frame {index} ({} {}), which announces {} bytes",
+                frame.kind.name(),
+                frame.id,
+                frame.len
+            )
+        })?;
+        Ok(frame.len)
     }
 }

@@ -351,3 +351,100 @@ fn the_writer_refuses_what_a_reader_would() {
         .unwrap();
     assert!(matches!(e, TransferError::Checkpoint(_)), "{e}");
 }
+
+/// A seekable stream that counts the bytes read from it.
+struct Counted {
+    inner: io::Cursor<Vec<u8>>,
+    read: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl io::Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl io::Seek for Counted {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
+#[test]
+fn a_skipped_frame_is_not_read_and_the_file_is_still_checked_to_its_end() {
+    let p = parts();
+    let bytes = encode(&p);
+    let total = bytes.len() as u64;
+    let read = std::rc::Rc::new(std::cell::Cell::new(0));
+    let mut r = Reader::open(Counted {
+        inner: io::Cursor::new(bytes.clone()),
+        read: read.clone(),
+    })
+    .unwrap();
+    let mut skipped = 0;
+    while let Some(f) = r.next_frame().unwrap() {
+        if f.kind == ObjectKind::Artifact {
+            skipped += r.skip_body().unwrap().saturating_sub(1);
+        } else {
+            r.copy_body(&mut io::sink()).unwrap();
+        }
+    }
+    assert_eq!(skipped, 200_000 - 1);
+    assert_eq!(
+        read.get(),
+        total - skipped,
+        "only the last byte of a skipped frame is read"
+    );
+
+    // A frame that announces more than the file holds (here, 1 GiB where the file ends) is a
+    // truncation naming it, found without reading it.
+    let mut h = p.header.clone();
+    h.bytes += 1 << 30;
+    let mut b = Vec::new();
+    let mut w = Writer::new(&mut b, &h, &p.checkpoint, &p.ids).unwrap();
+    for (kind, body) in &p.frames[..4] {
+        w.object(
+            *kind,
+            &ObjectId::of(body),
+            body.len() as u64,
+            &mut &body[..],
+        )
+        .unwrap();
+    }
+    drop(w);
+    let last = Frame {
+        kind: ObjectKind::Artifact,
+        id: ObjectId::of(b""),
+        len: 1 << 30,
+    };
+    b.extend_from_slice(&last.encode());
+    let mut r = Reader::open(io::Cursor::new(b)).unwrap();
+    for _ in 0..4 {
+        r.next_frame().unwrap().unwrap();
+        r.skip_body().unwrap();
+    }
+    assert_eq!(r.next_frame().unwrap(), Some(last));
+    let e = r.skip_body().err().unwrap();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "the transfer file is truncated: it ends inside object frame 4 (artifact {}), which announces 1073741824 bytes",
+            last.id
+        )
+    );
+}
+
+#[test]
+fn a_frame_neither_copied_nor_skipped_is_never_read_through() {
+    let p = parts();
+    let bytes = encode(&p);
+    let mut r = Reader::open(&bytes[..]).unwrap();
+    assert!(r.next_frame().unwrap().is_some());
+    let e = r.next_frame().err().unwrap();
+    assert!(
+        e.to_string().contains("were neither read nor skipped"),
+        "{e}"
+    );
+}

@@ -1,6 +1,8 @@
 //! SRC of a repair: a second copy of the registry or a transfer file, read only through what
 //! checks the bytes (the store's verified copy, never through a link; the transfer reader,
-//! which hashes every frame), and looked up by id only.
+//! which hashes every frame it copies), and looked up by id only. A copy longer than its
+//! object may be is refused by its length, never read; a transfer frame nobody wants is
+//! skipped unread.
 
 use super::{Damaged, RepairError, SourceKind};
 use crate::format::id::ObjectId;
@@ -11,7 +13,7 @@ use crate::repo::store::{Staged, Store, StoreError};
 use crate::util::encoding::from_canonical_slice;
 use crate::util::fsutil::{IoContext, describe, open_regular, read_small};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 /// SRC: a second copy of the registry, or a transfer file.
@@ -104,7 +106,7 @@ impl Source {
     }
 
     /// The transfer file at `path`, its preamble read and checked; reading it shows progress.
-    fn reader(path: &Path) -> Result<transfer::Reader<impl Read>, RepairError> {
+    fn reader(path: &Path) -> Result<transfer::Reader<impl Read + Seek>, RepairError> {
         let file = open_regular(path)?;
         let len = file.metadata().ctx("stat", path)?.len();
         let task = crate::util::progress::task("reading SRC", Some(len));
@@ -241,11 +243,13 @@ fn fetch_registry(
     Ok(why)
 }
 
-/// Each wanted object from a transfer file, streamed once, each frame hashed as it passes; the
-/// pass stops once every wanted object was seen. A frame that does not hash to its id is a
-/// corrupt copy (the rest is still read); a file that breaks off or breaks the format ends the
-/// pass, and what it did not reach is reported with why.
-fn fetch_transfer<R: Read>(
+/// Each wanted object from a transfer file, streamed once, each wanted frame hashed as it
+/// passes; the pass stops once every wanted object was seen. A frame of an object not wanted,
+/// or longer than its object can be, is skipped by its length, unread (a sparse file announces
+/// a TiB at no cost to its holder). A frame that does not hash to its id is a corrupt copy (the
+/// rest is still read); a file that breaks off or breaks the format ends the pass, and what it
+/// did not reach is reported with why.
+fn fetch_transfer<R: Read + Seek>(
     mut r: transfer::Reader<R>,
     stage: Option<&Store>,
     wanted: &BTreeMap<ObjectId, Damaged>,
@@ -266,12 +270,13 @@ fn fetch_transfer<R: Read>(
             }
         };
         let limit = limits.get(&frame.id).copied().unwrap_or(0);
-        let copied = if left.contains(&frame.id) && frame.len > limit {
-            // Not the object: its bytes pass through the hash check only, never to the disk.
-            left.remove(&frame.id);
+        let copied = if !left.remove(&frame.id) {
+            r.skip_body().map(|_| ())
+        } else if frame.len > limit {
+            // Not the object: refused by its length, never read to find that out.
             why.insert(frame.id, too_long(frame.len, limit));
-            r.copy_body(&mut io::sink()).map(|_| ())
-        } else if left.remove(&frame.id) {
+            r.skip_body().map(|_| ())
+        } else {
             match take(stage, |w| r.copy_body(w).map(|_| ()))? {
                 Ok(staged) => {
                     found(frame.id, staged)?;
@@ -279,8 +284,6 @@ fn fetch_transfer<R: Read>(
                 }
                 Err(e) => Err(e),
             }
-        } else {
-            r.copy_body(&mut io::sink()).map(|_| ())
         };
         match copied {
             Ok(()) => {}
@@ -294,7 +297,8 @@ fn fetch_transfer<R: Read>(
             }
             Err(e) => {
                 if wanted.contains_key(&frame.id) {
-                    why.insert(frame.id, format!("the transfer file broke off in it: {e}"));
+                    why.entry(frame.id)
+                        .or_insert_with(|| format!("the transfer file broke off in it: {e}"));
                 }
                 for id in &left {
                     why.insert(*id, format!("the transfer file broke off before it: {e}"));

@@ -27,6 +27,7 @@ use std::io::Read;
 use tempfile::TempPath;
 
 mod receiver;
+mod sizes;
 
 pub(in crate::repo) use receiver::{Receiver, Start};
 
@@ -146,6 +147,30 @@ pub enum ImportError {
         kind: &'static str,
         /// Its id.
         id: ObjectId,
+    },
+    /// An artifact frame whose length is not the size a record listing it states (FORMAT.md
+    /// §11.7): refused by its header, before any of its bytes are read.
+    #[error(
+        "object frame {index} (artifact {id}) announces {len} bytes, but the record that lists it states {}: refused before any of its bytes are read",
+        sizes(.stated)
+    )]
+    Length {
+        /// The frame's position.
+        index: u64,
+        /// The artifact.
+        id: ObjectId,
+        /// The length the frame announces.
+        len: u64,
+        /// The sizes the records listing it state (one, unless two records disagree).
+        stated: Vec<u64>,
+    },
+    /// A verified record, read again for the artifact sizes it states, no longer parses.
+    #[error("record {record}, read for the sizes of its artifacts, cannot be read: {detail}")]
+    UnreadableRecord {
+        /// The record.
+        record: ObjectId,
+        /// Why.
+        detail: String,
     },
     /// The carried checkpoint does not vouch for the state the entries give.
     #[error("the transfer file's checkpoint: {0}")]
@@ -316,6 +341,18 @@ impl Transaction<'_> {
             },
         )?;
         Ok(Verified::new(state))
+    }
+}
+
+/// The sizes in a [`ImportError::Length`] message: `9`, `9 or 12`, or none.
+fn sizes(stated: &[u64]) -> String {
+    match stated {
+        [] => "no size".into(),
+        s => s
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(" or "),
     }
 }
 

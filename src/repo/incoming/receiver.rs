@@ -2,6 +2,7 @@
 //! order against the evolving state, each new object staged in `tmp/`, and at the end the
 //! object set and the carried checkpoint checked against the state the entries give.
 
+use super::sizes::Sizes;
 use super::{ImportError, Incoming, Receive};
 use crate::crypto::envelope::{Kind, Unverified};
 use crate::crypto::keys::{Fingerprint, PublicKey};
@@ -31,6 +32,8 @@ struct Needs {
     artifacts: HashSet<ObjectId>,
     /// Objects this site's ledger already reaches.
     had: HashSet<ObjectId>,
+    /// The length each artifact frame must have.
+    sizes: Sizes,
 }
 
 /// Where a [`Receiver`] starts in the file: after the entries already read (a clone reads
@@ -148,6 +151,7 @@ impl<'a> Receiver<'a> {
     fn stage<R: Read>(&self, reader: &mut Reader<R>) -> Result<TempPath, ImportError> {
         let mut tmp = self.reg.store.staging_file()?;
         reader.copy_body(tmp.as_file_mut())?;
+        crate::util::fsutil::failpoint("receive:after-stage");
         // Closed now (its lock goes with it): millions of staged objects hold no descriptor.
         Ok(tmp.into_temp_path())
     }
@@ -262,6 +266,7 @@ impl<'a> Receiver<'a> {
                     .flat_map(|m| m.artifacts.iter().copied())
                     .collect(),
                 had: before.needed.keys().copied().collect(),
+                sizes: Sizes::new(&self.state),
             });
         }
         Ok(self.needs.as_ref().expect("computed above"))
@@ -282,6 +287,18 @@ impl<'a> Receiver<'a> {
             });
         }
         let had = needs.had.contains(&frame.id);
+        // Before a byte of it is read, whatever is done with it next.
+        let Receiver {
+            needs,
+            reg,
+            record_paths,
+            staged,
+            ..
+        } = self;
+        let sizes = &mut needs.as_mut().expect("computed above").sizes;
+        sizes.check(index, &frame.id, frame.len, |r| {
+            record_bytes(reg, record_paths, staged, r)
+        })?;
         if had || self.mode == Receive::DryRun {
             reader.copy_body(&mut std::io::sink())?;
         } else {
@@ -387,6 +404,21 @@ impl<'a> Receiver<'a> {
             other => Ok(other?),
         }
     }
+}
+
+/// A record of the new state, verified: staged from this file (`paths` into `staged`), or the
+/// site's own, hash-checked.
+fn record_bytes(
+    reg: &Registry,
+    paths: &HashMap<ObjectId, usize>,
+    staged: &[(ObjectId, TempPath)],
+    record: &ObjectId,
+) -> Result<Vec<u8>, ImportError> {
+    if let Some(&i) = paths.get(record) {
+        let path: &std::path::Path = &staged[i].1;
+        return Ok(read_small(path, MANIFEST_LIMIT).map_err(StoreError::from)?);
+    }
+    Ok(reg.store.get(record, MANIFEST_LIMIT)?)
 }
 
 /// Parses an entry frame's bytes (hash-checked by the codec) as a signed entry.
