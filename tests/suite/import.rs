@@ -830,3 +830,25 @@ fn an_add_whose_record_says_otherwise_is_refused_for_its_record() {
     );
     assert!(err.contains("record"), "{err}");
 }
+
+#[test]
+fn a_file_planted_where_a_new_objects_fan_out_directory_goes_is_refused_before_anything_changes() {
+    let (a, b, _) = home_and_replica();
+    promote(&a, "alpha@1.0.0");
+    a.add_model("beta", "1.0.0", &[("b.yar", "rule b {}".into())]);
+    let file = carry(&a, &b, "t.regx");
+    let parts = parse(&file);
+    // A new object whose fan-out directory the replica does not have yet.
+    let (_, id, _) = parts
+        .frames
+        .iter()
+        .find(|f| !b.dot().join("objects").join(&f.1.to_string()[..2]).exists())
+        .expect("some new object starts a fan-out directory");
+    let fan = b.dot().join("objects").join(&id.to_string()[..2]);
+    fs::write(&fan, b"planted").unwrap();
+    let err = refused(&b, &file, 1);
+    assert!(err.contains(&fan.display().to_string()), "{err}");
+    assert!(err.contains("a regular file"), "{err}");
+    fs::remove_file(&fan).unwrap();
+    b.ok(&["import", file.to_str().unwrap()]);
+}
