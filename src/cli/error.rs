@@ -64,14 +64,15 @@ pub type CommandResult<T = ()> = Result<T, CommandError>;
 
 /// Most bytes of one error message. Library errors echo what they refuse through
 /// `util::encoding::echo`, but a message built by a parser (serde's "unknown field `…`") can
-/// carry a whole hostile input; every message is cut here, the one place messages are printed.
+/// carry a whole hostile input; every message is cut here, the one place messages are printed,
+/// and what may still be key material in it is hidden (`echo_message`).
 const MESSAGE_LIMIT: usize = 2048;
 
 impl CommandError {
     fn new(kind: Kind, message: impl Display, hint: Option<String>) -> CommandError {
         CommandError {
             kind,
-            message: reg::util::encoding::echo_within(&message.to_string(), MESSAGE_LIMIT),
+            message: reg::util::encoding::echo_message(&message.to_string(), MESSAGE_LIMIT),
             hint,
         }
     }
@@ -113,7 +114,14 @@ macro_rules! usage_or_io {
     )*};
 }
 
-usage_or_io!(IoError, EncodingError, serde_json::Error,);
+usage_or_io!(IoError, EncodingError);
+
+/// A parser's message quotes what it refused: shown through `EncodingError`, which echoes it.
+impl From<serde_json::Error> for CommandError {
+    fn from(e: serde_json::Error) -> Self {
+        CommandError::usage(EncodingError::from(e))
+    }
+}
 
 /// An entry the verified state names could not be read back: the store changed under it.
 impl From<EntryProblem> for CommandError {
@@ -641,8 +649,13 @@ pub fn usage_error(e: clap::Error) -> ExitCode {
             e.exit()
         }
         // clap echoes the offending value: escaped like every other line reg prints, so that
-        // an argument cannot drive the terminal either.
+        // an argument cannot drive the terminal either, and with what may be key material
+        // hidden as in every error message (a secret pasted as an unexpected argument).
         for line in e.render().to_string().lines() {
+            let line = reg::util::encoding::mask_key_material(
+                line,
+                reg::util::encoding::MESSAGE_KEY_RUN_MIN,
+            );
             errln!("{line}");
         }
         return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
