@@ -301,7 +301,11 @@ impl From<LogError> for CommandError {
 impl From<TrustError> for CommandError {
     fn from(e: TrustError) -> Self {
         classified(e, |e| match e {
-            TrustError::Io(_) | TrustError::File { .. } => (Kind::UsageOrIo, Some(trust(e))),
+            TrustError::Io(_)
+            | TrustError::File { .. }
+            | TrustError::HeadCode(_)
+            | TrustError::LengthOnly(_)
+            | TrustError::NotInHistory { .. } => (Kind::UsageOrIo, Some(trust(e))),
             _ => (Kind::Refused, Some(trust(e))),
         })
     }
@@ -348,7 +352,7 @@ impl From<reg::ops::import::ImportError> for CommandError {
             E::Registry(r) => registry(r),
             E::Unpinned(_) => (
                 Kind::Refused,
-                Some("pin this registry first: `reg trust add FINGERPRINT` with its root key's fingerprint, checked out of band".into()),
+                Some("pin this registry first: `reg trust add FINGERPRINT --head CODE`, with its root key's fingerprint and the head code its sending site's `reg status --code` prints, both read to you out of band".into()),
             ),
             E::Foreign { .. } => (
                 Kind::Refused,
@@ -590,6 +594,10 @@ fn trust(e: &TrustError) -> String {
         TrustError::RootMismatch { .. } | TrustError::Replaced { .. } => "if the root key was legitimately replaced, check the new fingerprint out of band and pass it with --trust".into(),
         TrustError::NotTheRoot { .. } => "ask the registry's owner for its root key fingerprint again (`reg key fingerprint ROOT.pem.pub`); if they confirm the one given, this medium does not hold their registry".into(),
         TrustError::NoSuchPin { .. } => "`reg trust list` shows this host's pins".into(),
+        TrustError::HeadCode(reg::format::head_code::HeadCodeError::Old(_)) => "ask the sending site for the head code `reg status --code` prints with this version of reg (seven groups of five); nothing was pinned".into(),
+        TrustError::HeadCode(_) => "ask the sending site to read the code `reg status --code` prints again, group by group; nothing was pinned".into(),
+        TrustError::LengthOnly(_) => "pin with `--head CODE`: the head code the sending site's `reg status --code` prints, read to you out of band".into(),
+        TrustError::NotInHistory { .. } => "ask the registry's owner for the current medium, or check the head code with them again (`reg status --code`)".into(),
         TrustError::File { path, .. } if path.is_relative() => "set HOME, or REG_TRUST_FILE and REG_STATE_DIR, to absolute paths (a relative one would be found in the current directory)".into(),
         _ => "check the host trust file (REG_TRUST_FILE overrides its path)".into(),
     }

@@ -228,7 +228,7 @@ fn staging_registry(
 }
 
 /// What this host already knows of the registry holds for the clone's history too: the floor
-/// of its pin (`reg trust add --seq/--head`) and the last checkpoint it verified. A medium
+/// of its pin (`reg trust add --head`) and the last checkpoint it verified. A medium
 /// older than either, or diverging from it, is refused as every read refuses it (FORMAT.md §8).
 fn not_behind_this_host(staged: &Registry, state: &State) -> Result<(), ImportError> {
     let ledger = staged.dot.join("ledger");

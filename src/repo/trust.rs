@@ -5,6 +5,7 @@
 //! (`--trust`, `REG_TRUST`), or the pin `reg init` wrote into the host trust file.
 
 use crate::crypto::keys::Fingerprint;
+use crate::format::head_code::{HeadCode, HeadCodeError};
 use crate::format::id::ObjectId;
 use crate::util::encoding::{from_canonical_slice, to_canonical_vec};
 use crate::util::fsutil::{IoContext, IoError, read_small, replace_file};
@@ -75,6 +76,24 @@ pub enum TrustError {
     /// I/O on the trust file.
     #[error(transparent)]
     Io(#[from] IoError),
+    /// `reg trust add --head` was given text that is not a head code.
+    #[error(transparent)]
+    HeadCode(#[from] HeadCodeError),
+    /// `reg trust add --seq`: a number of entries, which any history of that length satisfies.
+    #[error(
+        "`--seq {0}` proves only a history's length, not which history: any history that long passes (one cut before a revocation and padded with new entries); nothing was pinned"
+    )]
+    LengthOnly(String),
+    /// The floor's head is not in the verified history, or not at its seq.
+    #[error(
+        "{wanted} is not in this registry's history ({found}): the medium is older than, or diverges from, the registry whose head you were read; nothing was pinned"
+    )]
+    NotInHistory {
+        /// The entry asked for.
+        wanted: String,
+        /// What the history has instead.
+        found: String,
+    },
 }
 
 /// One pin of the host trust file.
@@ -87,7 +106,7 @@ pub struct Pin {
     pub registry: ObjectId,
     /// The genesis root fingerprint.
     pub root: Fingerprint,
-    /// The least history this host accepts for the registry (`reg trust add --head/--seq`):
+    /// The least history this host accepts for the registry (`reg trust add --head`):
     /// absent in pins written before it existed, and when none was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub floor: Option<Floor>,
@@ -96,57 +115,36 @@ pub struct Pin {
 /// A minimum head a pin carries (FORMAT.md §8): the registry's history must reach entry `seq`,
 /// and, when `head` is given, list there an entry whose id starts with `head`. It is what closes
 /// first contact against a truncated medium: the sending site reads its head code
-/// (`reg status --code`) to the receiving site over a channel the medium's holder does not
-/// control.
+/// (`reg status --code`, [`HeadCode`]) to the receiving site over a channel the medium's holder
+/// does not control. A floor without `head` (pins of older reg, `--seq`) proves only a length.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Floor {
     /// The entry's sequence number.
     pub seq: u64,
-    /// Lowercase hex prefix of the entry's id (at least [`Floor::MIN_HEAD_DIGITS`] digits).
+    /// Lowercase hex prefix of the entry's id: [`Floor::MIN_HEAD_DIGITS`] to 64 digits. `reg
+    /// trust add` writes the whole id, found in the verified ledger.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub head: Option<String>,
 }
 
 impl Floor {
-    /// Hex digits of the head in a code: 96 bits, beyond what anyone can match by search.
+    /// Fewest hex digits of a head a pin may carry: the 96 bits older reg wrote, still read
+    /// (they were verified when pinned); a code read now carries [`crate::format::head_code::BITS`].
     pub const MIN_HEAD_DIGITS: usize = 24;
 
-    /// The code read aloud between sites: `SEQ-` and the head's first 24 hex digits in groups
-    /// of four, e.g. `42-3f9a-07c1-88de-b2a4-5c11-90fe`.
+    /// The code read aloud between sites ([`HeadCode`]), e.g.
+    /// `42-7KQ2X-M3PA9-0ZD4T-H6RWE-5NBCV-Q8XJ1-GT2M7`.
     pub fn code(seq: u64, head: &ObjectId) -> String {
-        let hex = head.to_string();
-        let groups: Vec<&str> = (0..Self::MIN_HEAD_DIGITS)
-            .step_by(4)
-            .map(|i| &hex[i..i + 4])
-            .collect();
-        format!("{seq}-{}", groups.join("-"))
+        HeadCode::of(seq, head).to_string()
     }
 
-    /// Parses a head code (dashes and case do not matter).
-    pub fn parse_code(code: &str) -> Result<Floor, String> {
-        let bad = || {
-            format!(
-                "`{}` is not a head code: SEQ-xxxx-xxxx-xxxx-xxxx-xxxx-xxxx, as `reg status --code` prints it",
-                crate::util::encoding::echo(code)
-            )
-        };
-        let (seq, rest) = code.trim().split_once('-').ok_or_else(bad)?;
-        let seq: u64 = seq.parse().map_err(|_| bad())?;
-        let head: String = rest
-            .chars()
-            .filter(|c| *c != '-')
-            .collect::<String>()
-            .to_lowercase();
-        if head.len() < Self::MIN_HEAD_DIGITS
-            || head.len() > 64
-            || !head.bytes().all(|b| b.is_ascii_hexdigit())
-        {
-            return Err(bad());
-        }
+    /// Parses a head code: the floor it names, with the code's 35 hex digits as its head.
+    pub fn parse_code(code: &str) -> Result<Floor, HeadCodeError> {
+        let code: HeadCode = code.parse()?;
         Ok(Floor {
-            seq,
-            head: Some(head),
+            seq: code.seq,
+            head: Some(code.head_hex()),
         })
     }
 
@@ -156,13 +154,33 @@ impl Floor {
             .as_ref()
             .is_none_or(|h| id.to_string().starts_with(h.as_str()))
     }
+
+    /// Refuses a head that is not [`Floor::MIN_HEAD_DIGITS`] to 64 lowercase hex digits: a
+    /// shorter one (an empty one matches every entry) would prove next to nothing.
+    fn check(&self) -> Result<(), String> {
+        match &self.head {
+            Some(h)
+                if h.len() < Self::MIN_HEAD_DIGITS
+                    || h.len() > 64
+                    || !h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) =>
+            {
+                Err(format!(
+                    "floor head `{}` is not {} to 64 lowercase hex digits",
+                    crate::util::encoding::echo(h),
+                    Self::MIN_HEAD_DIGITS
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 impl std::fmt::Display for Floor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.head {
+            Some(h) if h.len() == 64 => write!(f, "entry {} ({h})", self.seq),
             Some(h) => write!(f, "entry {} (head {h}…)", self.seq),
-            None => write!(f, "entry {}", self.seq),
+            None => write!(f, "entry {} (any entry: a length only)", self.seq),
         }
     }
 }
@@ -253,10 +271,22 @@ impl TrustFile {
     pub fn load(path: &Path) -> Result<TrustFile, TrustError> {
         Self::check_absolute(path)?;
         match read_small(path, Self::LIMIT) {
-            Ok(bytes) => from_canonical_slice(&bytes).map_err(|e| TrustError::File {
-                path: path.to_path_buf(),
-                detail: e.to_string(),
-            }),
+            Ok(bytes) => {
+                let file: TrustFile =
+                    from_canonical_slice(&bytes).map_err(|e| TrustError::File {
+                        path: path.to_path_buf(),
+                        detail: e.to_string(),
+                    })?;
+                for pin in &file.pins {
+                    if let Some(Err(detail)) = pin.floor.as_ref().map(Floor::check) {
+                        return Err(TrustError::File {
+                            path: path.to_path_buf(),
+                            detail: format!("the pin of registry {}: {detail}", pin.registry),
+                        });
+                    }
+                }
+                Ok(file)
+            }
             Err(e) if e.source.kind() == std::io::ErrorKind::NotFound => Ok(TrustFile::default()),
             Err(e) => Err(e.into()),
         }
@@ -494,6 +524,52 @@ pub fn pin_checked(
     Ok(pin)
 }
 
+/// The floor `reg trust add --head HEAD` asks for: a head code ([`HeadCode`]), or a full
+/// entry id (64 hex digits) whose seq the verified ledger gives ([`Floor::place`]).
+pub fn floor_of(head: &str) -> Result<Floor, TrustError> {
+    let head = head.trim();
+    if head.len() == 64 && head.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(Floor {
+            seq: u64::MAX,
+            head: Some(head.to_ascii_lowercase()),
+        });
+    }
+    Ok(Floor::parse_code(head)?)
+}
+
+impl Floor {
+    /// Places the floor in a verified history whose entry ids are `ids`, in order: the floor
+    /// to pin, with the whole id of its entry as its head, so that the pin proves all 256 bits
+    /// from then on. Refuses a history that does not hold the floor's entry at its seq.
+    pub fn place(self, ids: &[ObjectId]) -> Result<(Floor, ObjectId), TrustError> {
+        let at = if self.seq == u64::MAX {
+            ids.iter().position(|id| self.matches(id))
+        } else {
+            usize::try_from(self.seq).ok()
+        };
+        let found = match at.map(|i| (i, ids.get(i))) {
+            Some((i, Some(id))) if self.matches(id) => {
+                let floor = Floor {
+                    seq: i as u64,
+                    head: Some(id.to_string()),
+                };
+                return Ok((floor, *id));
+            }
+            Some((i, Some(id))) => format!("it lists {id} at entry {i}"),
+            Some(_) => format!(
+                "it has only {} entries: the medium is older or was cut",
+                ids.len()
+            ),
+            None => "no entry has that id".into(),
+        };
+        let wanted = match &self.head {
+            Some(h) if self.seq == u64::MAX => format!("entry {h}"),
+            _ => self.to_string(),
+        };
+        Err(TrustError::NotInHistory { wanted, found })
+    }
+}
+
 /// The absolute, symlink-free path of a registry directory, as pins record it.
 pub fn absolute(dot: &Path) -> PathBuf {
     std::fs::canonicalize(dot).unwrap_or_else(|_| dot.to_path_buf())
@@ -591,22 +667,62 @@ mod tests {
         let code = Floor::code(42, &head);
         let floor = Floor::parse_code(&code).expect("the code reg prints");
         assert_eq!(floor.seq, 42);
+        assert_eq!(floor.head.as_deref(), Some(&head.to_string()[..35]));
         assert!(floor.matches(&head));
         assert!(!floor.matches(&ObjectId::of(b"another entry")));
         let (seq, groups) = code.split_once('-').expect("SEQ-");
-        let loose = format!(" {seq}-{} ", groups.to_uppercase().replacen('-', "", 3));
+        let loose = format!(" {seq}-{} ", groups.to_lowercase().replacen('-', "", 3));
         assert_eq!(Floor::parse_code(&loose), Ok(floor));
         let hex = head.to_string();
-        assert!(Floor::parse_code(&format!("7-{hex}")).is_ok(), "a whole id");
+        let old = format!(
+            "42-{}-{}-{}-{}-{}-{}",
+            &hex[0..4],
+            &hex[4..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..24]
+        );
+        assert!(matches!(
+            Floor::parse_code(&old),
+            Err(HeadCodeError::Old(_))
+        ));
         for bad in [
-            format!("7-{}", &hex[..Floor::MIN_HEAD_DIGITS - 1]), // too short to be safe
-            format!("7-{hex}0"),                                 // longer than an id
-            format!("7-{}", "g".repeat(Floor::MIN_HEAD_DIGITS)), // not hex
-            format!("x-{hex}"),
+            format!("7-{hex}"),
+            format!("7-{}", "g".repeat(35)),
+            format!("x-{}", groups),
             hex.clone(),
         ] {
-            let e = Floor::parse_code(&bad).expect_err(&bad);
-            assert!(e.contains("is not a head code"), "{e}");
+            assert!(Floor::parse_code(&bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_pin_whose_floor_head_is_not_24_to_64_hex_digits_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("trust.json");
+        let pin = |head: Option<&str>| TrustFile {
+            pins: vec![Pin {
+                path: "/r/.registry".into(),
+                registry: ObjectId::of(b"r"),
+                root: "00112233445566778899aabbccddeeff".parse().expect("fp"),
+                floor: Some(Floor {
+                    seq: 3,
+                    head: head.map(str::to_string),
+                }),
+            }],
+        };
+        let id = ObjectId::of(b"entry").to_string();
+        for ok in [None, Some(&id[..24]), Some(&id[..35]), Some(id.as_str())] {
+            let file = pin(ok);
+            std::fs::write(&path, to_canonical_vec(&file).expect("json")).expect("write");
+            assert_eq!(TrustFile::load(&path).expect("read"), file);
+        }
+        let upper = id[..30].to_uppercase();
+        for bad in ["", &id[..23], &upper, "zz0000000000000000000000000"] {
+            std::fs::write(&path, to_canonical_vec(&pin(Some(bad))).expect("json")).expect("write");
+            let e = TrustFile::load(&path).expect_err(bad).to_string();
+            assert!(e.contains("is not 24 to 64 lowercase hex digits"), "{e}");
         }
     }
 }
