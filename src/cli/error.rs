@@ -497,7 +497,9 @@ fn registry(e: &RegistryError) -> (Kind, Option<String>) {
         ),
         RegistryError::Layout(e) => (
             Kind::Refused,
-            Some(if e.is_planted() {
+            Some(if e.is_mount() {
+                "another file system is mounted inside the registry; reg reads, writes and removes nothing there: unmount it (`umount PATH`), then run `reg fsck`".into()
+            } else if e.is_planted() {
                 "someone planted a link or special file in the registry; nothing was read through it or changed: run `reg fsck` to list every such path and restore the registry from a trusted copy".into()
             } else {
                 "a path of the registry is not of the kind its layout has (FORMAT.md §1); nothing was read or changed: run `reg fsck` to list what is wrong and restore the registry from a trusted copy".into()

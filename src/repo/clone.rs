@@ -19,6 +19,7 @@ use crate::repo::trust::{self, Pin, PinStatus, Seen, TrustFile};
 use crate::state::{FORMAT_VERSION, State};
 use crate::util::encoding::to_canonical_vec;
 use crate::util::fsutil::{IoContext, fsync_dir};
+use crate::util::mount::StagingDir;
 use std::fs;
 use std::io::Read;
 use std::path::Path;
@@ -90,9 +91,7 @@ fn build<R: Read>(
     opts: &OpenOptions,
 ) -> Result<(Registry, Verified<State>), ImportError> {
     let dot = parent.join(DOT_REGISTRY);
-    let staging = tempfile::Builder::new()
-        .prefix(".registry-clone-")
-        .tempdir_in(parent)
+    let staging = StagingDir::new_in(parent, ".registry-clone-")
         .ctx("create staging directory in", parent)?;
     let staged_reg = staging_registry(staging.path(), &first, header, opts)?;
     let start = Start {
@@ -246,7 +245,7 @@ fn not_behind_this_host(staged: &Registry, state: &State) -> Result<(), ImportEr
 /// Renames the complete staging registry into place at `dot` and pins it on this host, unless
 /// the host already pins the registry (`keep_pin`): that pin, with its floor, stays as it is.
 fn install(
-    staging: tempfile::TempDir,
+    staging: StagingDir,
     dot: &Path,
     staged: Registry,
     opts: &OpenOptions,
@@ -263,7 +262,7 @@ fn install(
     let kept = staging.keep();
     if let Err(e) = fs::rename(&kept, dot) {
         // Nothing was installed: the staging directory goes too.
-        let _ = fs::remove_dir_all(&kept);
+        let _ = crate::util::mount::remove_tree(&kept);
         return Err(crate::util::fsutil::IoError::from_source("rename into place", dot, e).into());
     }
     fsync_dir(parent)?;

@@ -1166,3 +1166,111 @@ fn no_registry_is_made_inside_a_registry() {
     fs::remove_file(s.join("lnk")).unwrap();
     assert_eq!(tree(s.path()), before);
 }
+
+/// Runs `script` under `sh -e` in a mount namespace of its own (`unshare -m`, with `-r` when
+/// not root), in the sandbox with its environment and `$REG` the binary: what it mounts is gone
+/// when it ends, even if the test fails.
+fn in_mount_namespace(s: &Sandbox, script: &str) -> std::process::Output {
+    let reg = s.reg();
+    let mut c = std::process::Command::new(crate::util::tool("unshare", "util-linux"));
+    let uid = std::process::Command::new("id").arg("-u").output().unwrap();
+    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+        c.arg("-r");
+    }
+    for (k, v) in reg.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    c.current_dir(s.path())
+        .env("REG", reg.get_program())
+        .args(["-m", "--propagation", "private", "sh", "-ec", script])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn gc_purge_and_every_command_refuse_a_mount_inside_the_registry() {
+    let s = setup();
+    op(&s, &["revoke", "det@2.0.0", "--reason", "withdrawn"]);
+    let show: serde_json::Value =
+        serde_json::from_str(&s.ok(&["show", "det@2.0.0", "--json"])).unwrap();
+    let artifact = show["artifacts"][0]["blake3"].as_str().unwrap().to_string();
+    // Someone's files, named as an object gc finds unreached, a staging leftover and the
+    // artifact a purge deletes would be.
+    let outside = s.join("elsewhere");
+    fs::create_dir(&outside).unwrap();
+    fs::write(outside.join("ab".repeat(31)), b"someone's data").unwrap();
+    fs::write(outside.join(&artifact[2..]), b"more of it").unwrap();
+    let fan = (0..=255u8)
+        .map(|b| format!("{b:02x}"))
+        .find(|f| !s.dot().join("objects").join(f).exists())
+        .unwrap();
+    fs::create_dir(s.dot().join("objects").join(&fan)).unwrap();
+    let (reg_before, out_before) = (tree(&s.dot()), tree(&outside));
+    let text = |o: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    // A bind mount of a directory of the same file system (the same st_dev) at a new fan-out
+    // directory, at tmp/ and at the fan-out directory of the artifact to purge; a tmpfs (another
+    // st_dev) at a fan-out directory.
+    for (at, how) in [
+        (format!(".registry/objects/{fan}"), "mount --bind elsewhere"),
+        (".registry/tmp".to_string(), "mount --bind elsewhere"),
+        (
+            format!(".registry/objects/{}", &artifact[..2]),
+            "mount --bind elsewhere",
+        ),
+        (format!(".registry/objects/{fan}"), "mount -t tmpfs none"),
+    ] {
+        let fill = if how.contains("tmpfs") {
+            format!("echo data > {at}/{}\n", "ab".repeat(31))
+        } else {
+            String::new()
+        };
+        let script = format!(
+            "{how} {at}\n{fill}\
+             for cmd in gc list; do \"$REG\" $cmd && echo \"$cmd: exit 0\" || echo \"$cmd: exit $?\"; done\n\
+             \"$REG\" purge det@2.0.0 --reason r --key op.pem && echo \"purge: exit 0\" || echo \"purge: exit $?\"\n\
+             ls -A {at}",
+        );
+        let o = in_mount_namespace(&s, &script);
+        let shown = text(&o);
+        assert!(o.status.success(), "{at} {how}: {shown}");
+        // What the mount holds is all still there (listed inside the namespace for a tmpfs).
+        assert_eq!(tree(&outside), out_before, "{at} {how}: {shown}");
+        assert!(shown.contains(&"ab".repeat(31)), "{at} {how}: {shown}");
+        let mounted = s.dot().join(at.trim_start_matches(".registry/"));
+        assert!(
+            shown.contains(&format!(
+                "error: `{}` is on another file system or mount (something is mounted inside the registry), where the registry layout has a directory",
+                mounted.display()
+            )),
+            "{at} {how}: {shown}"
+        );
+        assert!(
+            shown.contains("hint: another file system is mounted inside the registry; reg reads, writes and removes nothing there: unmount it (`umount PATH`), then run `reg fsck`"),
+            "{at} {how}: {shown}"
+        );
+        for cmd in ["gc", "list", "purge"] {
+            assert!(
+                shown.contains(&format!("{cmd}: exit 1")),
+                "{at} {how}: {shown}"
+            );
+        }
+        assert_eq!(
+            tree(&s.dot()),
+            reg_before,
+            "{at} {how}: the registry is unchanged"
+        );
+    }
+    // Unmounted, everything works again, and nothing outside was ever touched.
+    op(&s, &["purge", "det@2.0.0", "--reason", "r"]);
+    s.ok(&["gc"]);
+    assert_eq!(tree(&outside), out_before);
+}
