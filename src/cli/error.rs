@@ -596,6 +596,7 @@ fn trust(e: &TrustError) -> String {
         TrustError::RootMismatch { .. } | TrustError::Replaced { .. } => "if the root key was legitimately replaced, check the new fingerprint out of band and pass it with --trust".into(),
         TrustError::NotTheRoot { .. } => "ask the registry's owner for its root key fingerprint again (`reg key fingerprint ROOT.pem.pub`); if they confirm the one given, this medium does not hold their registry".into(),
         TrustError::NoSuchPin { .. } => "`reg trust list` shows this host's pins".into(),
+        TrustError::Lock { path, .. } => format!("remove `{}` (reg creates the lock itself), and check the trust file beside it: whoever could plant a link there could edit the pins too", path.display()),
         TrustError::HeadCode(reg::format::head_code::HeadCodeError::Old(_)) => "ask the sending site for the head code `reg status --code` prints with this version of reg (seven groups of five); nothing was pinned".into(),
         TrustError::HeadCode(_) => "ask the sending site to read the code `reg status --code` prints again, group by group; nothing was pinned".into(),
         TrustError::LengthOnly(_) => "pin with `--head CODE`: the head code the sending site's `reg status --code` prints, read to you out of band".into(),

@@ -76,6 +76,17 @@ pub enum TrustError {
     /// I/O on the trust file.
     #[error(transparent)]
     Io(#[from] IoError),
+    /// The trust file's lock is a link or a special file.
+    #[error(
+        "the host trust file's lock `{}` is {found}, not a regular file: reg opens it only as a file of its own, never through a link; nothing was changed",
+        .path.display()
+    )]
+    Lock {
+        /// `trust.lock`.
+        path: PathBuf,
+        /// What it is.
+        found: &'static str,
+    },
     /// `reg trust add --head` was given text that is not a head code.
     #[error(transparent)]
     HeadCode(#[from] HeadCodeError),
@@ -315,14 +326,23 @@ impl TrustFile {
         Self::check_absolute(path)?;
         let dir = path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).ctx("create directory", dir)?;
-        let lock_path = path.with_extension("lock");
-        std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .ctx("open", &lock_path)?;
+        Self::open_lock(path)?;
         Self::load(path).map(drop)
+    }
+
+    /// Opens (creating it) `trust.lock` beside the trust file `path`, never through a link: with
+    /// `O_CREAT`, a link planted there would make reg create or lock any file it points at.
+    fn open_lock(path: &Path) -> Result<std::fs::File, TrustError> {
+        let lock_path = path.with_extension("lock");
+        crate::util::fsutil::open_lock_file(&lock_path).map_err(
+            |e| match std::fs::symlink_metadata(&lock_path) {
+                Ok(m) if !m.is_file() => TrustError::Lock {
+                    path: lock_path.clone(),
+                    found: crate::util::fsutil::describe(&m.file_type()),
+                },
+                _ => e.into(),
+            },
+        )
     }
 
     /// Adds or replaces the pin of a registry and writes the file durably.
@@ -362,14 +382,8 @@ impl TrustFile {
         Self::check_absolute(path)?;
         let dir = path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).ctx("create directory", dir)?;
-        let lock_path = path.with_extension("lock");
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .ctx("open", &lock_path)?;
-        lock.lock().ctx("lock", &lock_path)?;
+        let lock = Self::open_lock(path)?;
+        lock.lock().ctx("lock", &path.with_extension("lock"))?;
         let mut file = TrustFile::load(path)?;
         let out = change(&mut file)?;
         file.pins.sort_by_key(|p| p.registry);

@@ -151,6 +151,17 @@ pub fn open_regular_rw(path: &Path, append: bool) -> Result<File, IoError> {
     Ok(file)
 }
 
+/// Opens a lock file for writing, creating it when missing, the way [`open_regular`] opens: never
+/// through a link (with `O_CREAT`, a link, even dangling, would create or open its target), never
+/// blocking on a FIFO, and only a regular file.
+pub fn open_lock_file(path: &Path) -> Result<File, IoError> {
+    open_checked(
+        path,
+        OpenOptions::new().create(true).truncate(false).write(true),
+        "open lock",
+    )
+}
+
 fn open_checked(path: &Path, opts: &mut OpenOptions, op: &'static str) -> Result<File, IoError> {
     #[cfg(unix)]
     {
