@@ -325,7 +325,7 @@ impl TrustFile {
     pub fn ensure_writable(path: &Path) -> Result<(), TrustError> {
         Self::check_absolute(path)?;
         let dir = path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).ctx("create directory", dir)?;
+        crate::util::fsutil::create_private_dir_all(dir).ctx("create directory", dir)?;
         Self::open_lock(path)?;
         Self::load(path).map(drop)
     }
@@ -381,7 +381,7 @@ impl TrustFile {
     ) -> Result<T, TrustError> {
         Self::check_absolute(path)?;
         let dir = path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).ctx("create directory", dir)?;
+        crate::util::fsutil::create_private_dir_all(dir).ctx("create directory", dir)?;
         let lock = Self::open_lock(path)?;
         lock.lock().ctx("lock", &path.with_extension("lock"))?;
         let mut file = TrustFile::load(path)?;

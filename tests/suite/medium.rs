@@ -1274,3 +1274,64 @@ fn gc_purge_and_every_command_refuse_a_mount_inside_the_registry() {
     s.ok(&["gc"]);
     assert_eq!(tree(&outside), out_before);
 }
+
+#[test]
+fn the_host_state_and_trust_directories_reg_makes_are_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let s = Sandbox::new();
+    s.key("root.pem");
+    let mode = |p: &str| fs::metadata(s.join(p)).unwrap().permissions().mode() & 0o777;
+    // The default places under HOME (no REG_TRUST_FILE, XDG_*, REG_STATE_DIR): every directory
+    // reg makes on the way is 0700, as the XDG specification asks, whatever the umask lets
+    // through for files.
+    let out = s
+        .reg()
+        .env_remove("REG_TRUST_FILE")
+        .args(["init", "--root-key", "root.pem"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    s.reg()
+        .env_remove("REG_TRUST_FILE")
+        .args(["check", "--log", "gate.log", "root.pem"])
+        .output()
+        .unwrap();
+    for dir in [
+        "home",
+        "home/.config",
+        "home/.config/reg",
+        "home/.local",
+        "home/.local/state",
+        "home/.local/state/reg",
+        "home/.local/state/reg/gate-logs",
+    ] {
+        assert_eq!(mode(dir), 0o700, "{dir}");
+    }
+    // Given explicitly: the same, and a directory that exists is left as it is.
+    fs::create_dir(s.join("shared")).unwrap();
+    fs::set_permissions(s.join("shared"), fs::Permissions::from_mode(0o755)).unwrap();
+    let out = s
+        .reg()
+        .env("REG_TRUST_FILE", s.join("shared/pins/trust.json"))
+        .env("REG_STATE_DIR", s.join("shared/state/reg"))
+        .args([
+            "trust",
+            "add",
+            s.ok(&["key", "fingerprint", "root.pem"]).trim(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for dir in ["shared/pins", "shared/state", "shared/state/reg"] {
+        assert_eq!(mode(dir), 0o700, "{dir}");
+    }
+    assert_eq!(mode("shared"), 0o755);
+}
