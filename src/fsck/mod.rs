@@ -203,7 +203,7 @@ pub fn check(
             "the ledger does not verify, so no file can be proved registered".into(),
         );
     }
-    links::check_outbox(&dot, &mut f);
+    links::check_outbox(&dot, reg.id(), &mut f);
     links::check_staging(&dot, &mut f);
     Ok(finish(f, dot, Some(*reg.id()), pinned))
 }
