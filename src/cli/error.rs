@@ -627,6 +627,10 @@ fn decision_log(e: &LogError) -> (Kind, Option<String>) {
             Kind::Refused,
             Some("verify the log on the host that wrote it (its key is in that host's REG_STATE_DIR)".into()),
         ),
+        LogError::NotAFile { .. } => (
+            Kind::UsageOrIo,
+            Some("name a regular file: a new one, or a log this host wrote (with --log, REG_GATE_LOG or --verify-log)".into()),
+        ),
         LogError::Host { .. } => (
             Kind::UsageOrIo,
             Some("check the host state directory (REG_STATE_DIR)".into()),
