@@ -5,7 +5,7 @@ use super::error::CommandResult;
 use reg::crypto::keys::Fingerprint;
 use reg::repo::registry::{OpenOptions, Registry, discover};
 use reg::repo::trust::{
-    PinKey, PinSelector, PinStatus, TrustError, TrustFile, TrustOptions, absolute, floor_of,
+    HeadWanted, PinKey, PinSelector, PinStatus, TrustError, TrustFile, TrustOptions, absolute,
     pin_checked,
 };
 
@@ -72,7 +72,11 @@ fn add(ctx: &Context, args: AddArgs) -> CommandResult {
     if let Some(seq) = args.seq {
         return Err(TrustError::LengthOnly(reg::util::encoding::echo(&seq)).into());
     }
-    let floor = args.head.as_deref().map(floor_of).transpose()?;
+    let floor = args
+        .head
+        .as_deref()
+        .map(str::parse::<HeadWanted>)
+        .transpose()?;
     // Opened against the host trust file only (not --trust): the registry is not trusted here,
     // only read for its id and genesis root; a path already pinned to another registry is
     // refused by the open itself.

@@ -538,31 +538,45 @@ pub fn pin_checked(
     Ok(pin)
 }
 
-/// The floor `reg trust add --head HEAD` asks for: a head code ([`HeadCode`]), or a full
-/// entry id (64 hex digits) whose seq the verified ledger gives ([`Floor::place`]).
-pub fn floor_of(head: &str) -> Result<Floor, TrustError> {
-    let head = head.trim();
-    if head.len() == 64 && head.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Ok(Floor {
-            seq: u64::MAX,
-            head: Some(head.to_ascii_lowercase()),
-        });
-    }
-    Ok(Floor::parse_code(head)?)
+/// The entry `reg trust add --head HEAD` asks for: a head code ([`HeadCode`]), or a full entry
+/// id (64 hex digits) whose seq the verified ledger gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeadWanted {
+    /// A head code: the entry at `floor.seq` must start with `floor.head`.
+    Code(Floor),
+    /// A whole entry id, wherever it is in the history.
+    Id(ObjectId),
 }
 
-impl Floor {
-    /// Places the floor in a verified history whose entry ids are `ids`, in order: the floor
+impl std::str::FromStr for HeadWanted {
+    type Err = TrustError;
+
+    fn from_str(head: &str) -> Result<HeadWanted, TrustError> {
+        let head = head.trim();
+        if head.len() == 64
+            && let Ok(id) = head.to_ascii_lowercase().parse()
+        {
+            return Ok(HeadWanted::Id(id));
+        }
+        Ok(HeadWanted::Code(Floor::parse_code(head)?))
+    }
+}
+
+impl HeadWanted {
+    /// Places the entry in a verified history whose entry ids are `ids`, in order: the floor
     /// to pin, with the whole id of its entry as its head, so that the pin proves all 256 bits
-    /// from then on. Refuses a history that does not hold the floor's entry at its seq.
+    /// from then on. Refuses a history that does not hold the entry (at the code's seq).
     pub fn place(self, ids: &[ObjectId]) -> Result<(Floor, ObjectId), TrustError> {
-        let at = if self.seq == u64::MAX {
-            ids.iter().position(|id| self.matches(id))
-        } else {
-            usize::try_from(self.seq).ok()
+        let (at, wanted) = match &self {
+            HeadWanted::Id(id) => (ids.iter().position(|x| x == id), format!("entry {id}")),
+            HeadWanted::Code(f) => (usize::try_from(f.seq).ok(), f.to_string()),
+        };
+        let matches = |id: &ObjectId| match &self {
+            HeadWanted::Id(want) => id == want,
+            HeadWanted::Code(f) => f.matches(id),
         };
         let found = match at.map(|i| (i, ids.get(i))) {
-            Some((i, Some(id))) if self.matches(id) => {
+            Some((i, Some(id))) if matches(id) => {
                 let floor = Floor {
                     seq: i as u64,
                     head: Some(id.to_string()),
@@ -575,10 +589,6 @@ impl Floor {
                 ids.len()
             ),
             None => "no entry has that id".into(),
-        };
-        let wanted = match &self.head {
-            Some(h) if self.seq == u64::MAX => format!("entry {h}"),
-            _ => self.to_string(),
         };
         Err(TrustError::NotInHistory { wanted, found })
     }
@@ -709,6 +719,29 @@ mod tests {
         ] {
             assert!(Floor::parse_code(&bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_wanted_head_is_found_only_where_it_says() {
+        let ids: Vec<ObjectId> = (0u8..5).map(|i| ObjectId::of(&[i])).collect();
+        let place = |text: &str| text.parse::<HeadWanted>().expect("parses").place(&ids);
+        let (floor, id) = place(&Floor::code(3, &ids[3])).expect("there");
+        assert_eq!((floor.seq, id), (3, ids[3]));
+        assert_eq!(floor.head, Some(ids[3].to_string()));
+        // A code names its seq: the same entry under another seq is not searched for.
+        for (seq, found) in [(2, "it lists"), (u64::MAX, "it has only 5 entries")] {
+            let e = place(&Floor::code(seq, &ids[3]))
+                .expect_err("not there")
+                .to_string();
+            assert!(e.contains(found), "{e}");
+        }
+        // A whole id, in either case, wherever it is.
+        let (floor, _) = place(&ids[1].to_string().to_uppercase()).expect("found");
+        assert_eq!(floor.seq, 1);
+        let e = place(&ObjectId::of(b"x").to_string())
+            .expect_err("absent")
+            .to_string();
+        assert!(e.contains("(no entry has that id)"), "{e}");
     }
 
     #[test]
