@@ -146,7 +146,7 @@ fn print_warnings(reg: &Registry, gate: &Gate, args: &Args, decisions: &[Decisio
             );
         } else {
             errln!(
-                "hint: get the registry's root key fingerprint from its owner out of band and pin it with `reg trust add FINGERPRINT --registry {}` (this registry's root is {}; `reg trust add` refuses any other)",
+                "hint: get the registry's root key fingerprint and head code (`reg status --code` at its sending site) from its owner out of band and pin it with `reg trust add FINGERPRINT --head CODE --registry {}` (this registry's root is {}; `reg trust add` refuses any other)",
                 reg.path().display(),
                 reg.root()
             );

@@ -64,14 +64,15 @@ pub type CommandResult<T = ()> = Result<T, CommandError>;
 
 /// Most bytes of one error message. Library errors echo what they refuse through
 /// `util::encoding::echo`, but a message built by a parser (serde's "unknown field `…`") can
-/// carry a whole hostile input; every message is cut here, the one place messages are printed.
+/// carry a whole hostile input; every message is cut here, the one place messages are printed,
+/// and what may still be key material in it is hidden (`echo_message`).
 const MESSAGE_LIMIT: usize = 2048;
 
 impl CommandError {
     fn new(kind: Kind, message: impl Display, hint: Option<String>) -> CommandError {
         CommandError {
             kind,
-            message: reg::util::encoding::echo_within(&message.to_string(), MESSAGE_LIMIT),
+            message: reg::util::encoding::echo_message(&message.to_string(), MESSAGE_LIMIT),
             hint,
         }
     }
@@ -113,7 +114,14 @@ macro_rules! usage_or_io {
     )*};
 }
 
-usage_or_io!(IoError, EncodingError, serde_json::Error,);
+usage_or_io!(IoError, EncodingError);
+
+/// A parser's message quotes what it refused: shown through `EncodingError`, which echoes it.
+impl From<serde_json::Error> for CommandError {
+    fn from(e: serde_json::Error) -> Self {
+        CommandError::usage(EncodingError::from(e))
+    }
+}
 
 /// An entry the verified state names could not be read back: the store changed under it.
 impl From<EntryProblem> for CommandError {
@@ -293,7 +301,11 @@ impl From<LogError> for CommandError {
 impl From<TrustError> for CommandError {
     fn from(e: TrustError) -> Self {
         classified(e, |e| match e {
-            TrustError::Io(_) | TrustError::File { .. } => (Kind::UsageOrIo, Some(trust(e))),
+            TrustError::Io(_)
+            | TrustError::File { .. }
+            | TrustError::HeadCode(_)
+            | TrustError::LengthOnly(_)
+            | TrustError::NotInHistory { .. } => (Kind::UsageOrIo, Some(trust(e))),
             _ => (Kind::Refused, Some(trust(e))),
         })
     }
@@ -340,7 +352,7 @@ impl From<reg::ops::import::ImportError> for CommandError {
             E::Registry(r) => registry(r),
             E::Unpinned(_) => (
                 Kind::Refused,
-                Some("pin this registry first: `reg trust add FINGERPRINT` with its root key's fingerprint, checked out of band".into()),
+                Some("pin this registry first: `reg trust add FINGERPRINT --head CODE`, with its root key's fingerprint and the head code its sending site's `reg status --code` prints, both read to you out of band".into()),
             ),
             E::Foreign { .. } => (
                 Kind::Refused,
@@ -487,7 +499,9 @@ fn registry(e: &RegistryError) -> (Kind, Option<String>) {
         ),
         RegistryError::Layout(e) => (
             Kind::Refused,
-            Some(if e.is_planted() {
+            Some(if e.is_mount() {
+                "another file system is mounted inside the registry; reg reads, writes and removes nothing there: unmount it (`umount PATH`), then run `reg fsck`".into()
+            } else if e.is_planted() {
                 "someone planted a link or special file in the registry; nothing was read through it or changed: run `reg fsck` to list every such path and restore the registry from a trusted copy".into()
             } else {
                 "a path of the registry is not of the kind its layout has (FORMAT.md §1); nothing was read or changed: run `reg fsck` to list what is wrong and restore the registry from a trusted copy".into()
@@ -597,6 +611,11 @@ fn trust(e: &TrustError) -> String {
         TrustError::RootMismatch { .. } | TrustError::Replaced { .. } => "if the root key was legitimately replaced, check the new fingerprint out of band and pass it with --trust".into(),
         TrustError::NotTheRoot { .. } => "ask the registry's owner for its root key fingerprint again (`reg key fingerprint ROOT.pem.pub`); if they confirm the one given, this medium does not hold their registry".into(),
         TrustError::NoSuchPin { .. } => "`reg trust list` shows this host's pins".into(),
+        TrustError::Lock { path, .. } => format!("remove `{}` (reg creates the lock itself), and check the trust file beside it: whoever could plant a link there could edit the pins too", path.display()),
+        TrustError::HeadCode(reg::format::head_code::HeadCodeError::Old(_)) => "ask the sending site for the head code `reg status --code` prints with this version of reg (seven groups of five); nothing was pinned".into(),
+        TrustError::HeadCode(_) => "ask the sending site to read the code `reg status --code` prints again, group by group; nothing was pinned".into(),
+        TrustError::LengthOnly(_) => "pin with `--head CODE`: the head code the sending site's `reg status --code` prints, read to you out of band".into(),
+        TrustError::NotInHistory { .. } => "ask the registry's owner for the current medium, or check the head code with them again (`reg status --code`)".into(),
         TrustError::File { path, .. } if path.is_relative() => "set HOME, or REG_TRUST_FILE and REG_STATE_DIR, to absolute paths (a relative one would be found in the current directory)".into(),
         _ => "check the host trust file (REG_TRUST_FILE overrides its path)".into(),
     }
@@ -622,6 +641,10 @@ fn decision_log(e: &LogError) -> (Kind, Option<String>) {
         LogError::NoKey(_) => (
             Kind::Refused,
             Some("verify the log on the host that wrote it (its key is in that host's REG_STATE_DIR)".into()),
+        ),
+        LogError::NotAFile { .. } => (
+            Kind::UsageOrIo,
+            Some("name a regular file: a new one, or a log this host wrote (with --log, REG_GATE_LOG or --verify-log)".into()),
         ),
         LogError::Host { .. } => (
             Kind::UsageOrIo,
@@ -656,8 +679,13 @@ pub fn usage_error(e: clap::Error) -> ExitCode {
             e.exit()
         }
         // clap echoes the offending value: escaped like every other line reg prints, so that
-        // an argument cannot drive the terminal either.
+        // an argument cannot drive the terminal either, and with what may be key material
+        // hidden as in every error message (a secret pasted as an unexpected argument).
         for line in e.render().to_string().lines() {
+            let line = reg::util::encoding::mask_key_material(
+                line,
+                reg::util::encoding::MESSAGE_KEY_RUN_MIN,
+            );
             errln!("{line}");
         }
         return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));

@@ -155,7 +155,8 @@ impl Context {
         if *reg.pin() == PinStatus::Unpinned {
             errln!(
                 "note: registry {} is not pinned on this host; it was checked only against itself \
-                 (check its root key {} with its owner out of band, then `reg trust add` it)",
+                 (check its root key {} and its head code with its owner out of band, then \
+                 `reg trust add FINGERPRINT --head CODE`)",
                 reg.id(),
                 reg.root()
             );

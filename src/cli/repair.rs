@@ -30,7 +30,8 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
     if let Some((id, root)) = &done.unpinned {
         errln!(
             "note: registry {id} is not pinned on this host; it was checked only against itself \
-             (check its root key {root} with its owner out of band, then `reg trust add` it)"
+             (check its root key {root} and its head code with its owner out of band, then \
+             `reg trust add FINGERPRINT --head CODE`)"
         );
     }
     let verb = if done.dry_run {

@@ -1,12 +1,12 @@
 //! `reg trust`: the registries this host pins, like ssh's known hosts (FORMAT.md §8).
 
 use super::Context;
-use super::error::{CommandError, CommandResult};
+use super::error::CommandResult;
 use reg::crypto::keys::Fingerprint;
-use reg::format::id::ObjectId;
 use reg::repo::registry::{OpenOptions, Registry, discover};
 use reg::repo::trust::{
-    Floor, PinKey, PinSelector, PinStatus, TrustFile, TrustOptions, absolute, pin_checked,
+    HeadWanted, PinKey, PinSelector, PinStatus, TrustError, TrustFile, TrustOptions, absolute,
+    pin_checked,
 };
 
 /// Manage the registries this host trusts (the host trust file)
@@ -28,14 +28,16 @@ pub struct AddArgs {
     fingerprint: Fingerprint,
 
     /// The least history to accept, as the sending site read it to you: its head code
-    /// (`reg status --code` prints SEQ-xxxx-xxxx-xxxx-xxxx-xxxx-xxxx) or a full entry id. A
-    /// medium whose history does not contain it is refused, now and later, on this host
+    /// (`reg status --code` prints SEQ-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX, each group
+    /// ending in a check symbol) or a full entry id. A medium whose history does not contain
+    /// that entry is refused, now and later, on this host
     #[arg(long, value_name = "CODE|ENTRY_ID")]
     head: Option<String>,
 
-    /// The least number of entries (less than --head: any history that reaches this seq)
-    #[arg(long, value_name = "N")]
-    seq: Option<u64>,
+    /// Refused: a number of entries proves only a length, which any history cut and padded to
+    /// it has; kept so that it says so (use --head)
+    #[arg(long, value_name = "N", hide = true)]
+    seq: Option<String>,
 }
 
 /// List the registries this host pins
@@ -67,6 +69,14 @@ pub fn run(ctx: &Context, cmd: TrustCommand) -> CommandResult {
 }
 
 fn add(ctx: &Context, args: AddArgs) -> CommandResult {
+    if let Some(seq) = args.seq {
+        return Err(TrustError::LengthOnly(reg::util::encoding::echo(&seq)).into());
+    }
+    let floor = args
+        .head
+        .as_deref()
+        .map(str::parse::<HeadWanted>)
+        .transpose()?;
     // Opened against the host trust file only (not --trust): the registry is not trusted here,
     // only read for its id and genesis root; a path already pinned to another registry is
     // refused by the open itself.
@@ -80,10 +90,9 @@ fn add(ctx: &Context, args: AddArgs) -> CommandResult {
     };
     let reg = Registry::open(&dot, &host)?;
     print_what_pinning_means(&reg)?;
-    let wants_floor = args.head.is_some() || args.seq.is_some();
     if let PinStatus::HostFile(root) = reg.pin()
         && *root == args.fingerprint
-        && !wants_floor
+        && floor.is_none()
     {
         outln!(
             "already pinned in {}; nothing to do",
@@ -93,7 +102,6 @@ fn add(ctx: &Context, args: AddArgs) -> CommandResult {
     }
     // The fingerprint named in the genesis header is only a claim until the ledger verifies:
     // its genesis signature by that very key, and every entry after it.
-    let floor = parse_floor(&args)?;
     // Verify the whole ledger (never the fast path: nothing about this registry is trusted yet)
     // and find the floor's entry in it.
     let mut ids = Vec::new();
@@ -105,7 +113,14 @@ fn add(ctx: &Context, args: AddArgs) -> CommandResult {
         "ledger verified: {} entries, genesis signed by the root key above",
         state.seq() + 1
     );
-    let floor = find_floor(floor, &ids)?;
+    let floor = match floor {
+        Some(f) => {
+            let (floor, id) = f.place(&ids)?;
+            outln!("history contains entry {}: {id}", floor.seq);
+            Some(floor)
+        }
+        None => None,
+    };
     let pin = pin_checked(
         &ctx.opts.trust.file,
         reg.path(),
@@ -143,74 +158,6 @@ fn print_what_pinning_means(reg: &Registry) -> CommandResult {
         outln!("{line}");
     }
     Ok(())
-}
-
-/// The history floor asked for by `--head` and `--seq`, if any: a head code, or a full entry
-/// id whose seq is not known yet (`u64::MAX`, found in the verified ledger by [`find_floor`]).
-fn parse_floor(args: &AddArgs) -> CommandResult<Option<Floor>> {
-    Ok(match (&args.head, args.seq) {
-        (None, None) => None,
-        (Some(h), seq) => {
-            let mut floor = if h.len() == 64 && !h.contains('-') {
-                // A full entry id: its seq comes from the verified ledger below.
-                Floor {
-                    seq: seq.unwrap_or(u64::MAX),
-                    head: Some(h.to_lowercase()),
-                }
-            } else {
-                Floor::parse_code(h).map_err(CommandError::usage)?
-            };
-            if let Some(seq) = seq
-                && floor.seq != u64::MAX
-                && floor.seq != seq
-            {
-                return Err(CommandError::usage(format!(
-                    "--seq {seq} disagrees with the head code's entry {}",
-                    floor.seq
-                )));
-            }
-            floor.seq = floor.seq.min(seq.unwrap_or(floor.seq));
-            Some(floor)
-        }
-        (None, Some(seq)) => Some(Floor { seq, head: None }),
-    })
-}
-
-/// Places `floor` in the verified ledger whose entry ids are `ids`, and refuses it unless that
-/// history contains it: the medium must not be older than, or diverge from, the registry whose
-/// head the operator was given.
-fn find_floor(floor: Option<Floor>, ids: &[ObjectId]) -> CommandResult<Option<Floor>> {
-    let floor = match floor {
-        Some(mut f) if f.seq == u64::MAX => {
-            let Some(seq) = ids.iter().position(|id| f.matches(id)) else {
-                return Err(CommandError::usage(format!(
-                    "entry {} is not in this registry's history: the medium is older than, or diverges from, the registry whose head you were given",
-                    f.head.as_deref().unwrap_or("")
-                )));
-            };
-            f.seq = seq as u64;
-            Some(f)
-        }
-        f => f,
-    };
-    if let Some(f) = &floor {
-        match ids.get(f.seq as usize) {
-            Some(id) if f.matches(id) => outln!("history contains {f}: {}", id),
-            Some(id) => {
-                return Err(CommandError::usage(format!(
-                    "this registry lists {id} at entry {}, not the head you were given ({f}): the medium diverges from the registry whose head you were read; nothing was pinned",
-                    f.seq
-                )));
-            }
-            None => {
-                return Err(CommandError::usage(format!(
-                    "this registry has only {} entries, fewer than the {f} you were given: the medium is older or was cut; nothing was pinned",
-                    ids.len()
-                )));
-            }
-        }
-    }
-    Ok(floor)
 }
 
 fn list(ctx: &Context, args: ListArgs) -> CommandResult {

@@ -173,7 +173,7 @@ struct FileHeader {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReportFileError {
     /// The first line is not the magic.
-    #[error("not a drift report file: its first line is not `{FILE_MAGIC}`{}", .0.as_deref().map(|v| format!(" (it is `{v}`)")).unwrap_or_default())]
+    #[error("not a drift report file: its first line is not `{FILE_MAGIC}`{}", .0.as_deref().map(|v| format!(" (it is {v})")).unwrap_or_default())]
     Magic(Option<String>),
     /// The header line does not decode or breaks a rule.
     #[error("the header line is invalid: {0}")]
@@ -280,6 +280,17 @@ pub fn write_file(registry: &ObjectId, reports: &[Report]) -> Result<Vec<u8>, Re
     Ok(out)
 }
 
+/// The first line of a file that is not a report file, for the error: what kind of key it is
+/// when it holds one (a person handed the wrong file), else its first 64 bytes echoed, which hides
+/// anything else that may be key material.
+fn first_line_shown(line: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&line[..line.len().min(64)]);
+    match crate::crypto::keys::key_text_kind(&String::from_utf8_lossy(line)) {
+        Some(kind) => format!("{}; not shown", kind.name()),
+        None => format!("`{}`", echo(&text)),
+    }
+}
+
 /// Decodes a report file: its registry and its reports, in file order, each checked by
 /// [`Report::parse`] (signatures unchecked: the importing registry's state checks them).
 pub fn read_file(bytes: &[u8]) -> Result<(ObjectId, Vec<Report>), ReportFileError> {
@@ -293,10 +304,7 @@ pub fn read_file(bytes: &[u8]) -> Result<(ObjectId, Vec<Report>), ReportFileErro
     let mut lines = Lines { rest: bytes };
     match lines.next() {
         Some(m) if m == FILE_MAGIC.as_bytes() => {}
-        other => {
-            let shown = other.map(|m| echo(&String::from_utf8_lossy(&m[..m.len().min(64)])));
-            return Err(ReportFileError::Magic(shown));
-        }
+        other => return Err(ReportFileError::Magic(other.map(first_line_shown))),
     }
     let header = lines
         .next()
@@ -304,7 +312,7 @@ pub fn read_file(bytes: &[u8]) -> Result<(ObjectId, Vec<Report>), ReportFileErro
     let value =
         parse_canonical_value(header).map_err(|e| ReportFileError::Header(e.to_string()))?;
     let header: FileHeader =
-        serde_json::from_value(value).map_err(|e| ReportFileError::Header(e.to_string()))?;
+        serde_json::from_value(value).map_err(|e| ReportFileError::Header(echo(&e.to_string())))?;
     if header.count == 0 || header.count > MAX_REPORTS {
         return Err(ReportFileError::Header(format!(
             "count {}: a file holds 1 to {MAX_REPORTS} reports",

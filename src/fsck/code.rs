@@ -49,6 +49,8 @@ codes! {
     HostState => "host-state",
     /// An object's bytes no longer hash to its name.
     ObjectCorrupt => "object-corrupt",
+    /// A file in `outbox/` named by its own hash that is not a drift report of this registry.
+    OutboxInvalid => "outbox-invalid",
     /// Something in `objects/` that is not an object of the store.
     ObjectMisnamed => "object-misnamed",
     /// A link or special file in `objects/`.

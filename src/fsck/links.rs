@@ -3,7 +3,6 @@
 //! (`staging-residue`).
 
 use super::{Code, Fsck};
-use crate::crypto::envelope::REPORT_LIMIT;
 use crate::format::id::ObjectId;
 use crate::repo::layout::{DIRS, FILES, INDEX, LEDGER, OUTBOX, REFS, TMP};
 use std::path::Path;
@@ -91,10 +90,14 @@ pub(super) fn check_links(dot: &Path, f: &mut Fsck) {
     }
 }
 
-/// Whether `rel` (a path inside `.registry/`) is a name the layout does not have: at the top,
-/// in `refs/`, in `index/`, or in `outbox/` (which holds reports named by their ids). What is in
-/// `objects/`, `refs/models/`, `refs/slots/` and `tmp/` is judged by the checks of each.
+/// Whether `rel` (a path inside `.registry/`) is a file or directory the layout does not have:
+/// at the top, in `refs/`, in `index/`, or in `outbox/` (which holds regular files named by
+/// report ids). What is in `objects/`, `refs/models/`, `refs/slots/` and `tmp/` is judged by the
+/// checks of each; a special file is `not-regular` wherever it is, whatever its name.
 fn is_unknown(rel: &Path, ft: &std::fs::FileType) -> bool {
+    if !ft.is_file() && !ft.is_dir() {
+        return false;
+    }
     let known = |p: &Path| {
         DIRS.iter()
             .chain(FILES.iter())
@@ -107,39 +110,47 @@ fn is_unknown(rel: &Path, ft: &std::fs::FileType) -> bool {
     }
     if parent == Path::new(OUTBOX) {
         let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        return !ft.is_file() || name.parse::<ObjectId>().is_err();
+        return ft.is_dir() || name.parse::<ObjectId>().is_err();
     }
     false
 }
 
-/// Every report in `outbox/` hashes to its name (`object-corrupt`): it is a content-addressed
-/// object like those of the store, and `reg drift export` refuses the outbox otherwise.
-pub(super) fn check_outbox(dot: &Path, f: &mut Fsck) {
+/// Every report in `outbox/` is what `reg drift export` would carry
+/// ([`crate::ops::drift::check_outbox_file`]): one that does not hash to its name is
+/// `object-corrupt` (it is a content-addressed object like those of the store), one that does but
+/// is not a drift report of this registry `outbox-invalid`. Links, special files and misnamed
+/// entries are named by the walk.
+pub(super) fn check_outbox(dot: &Path, registry: &ObjectId, f: &mut Fsck) {
+    use crate::ops::drift::{OutboxFileProblem as P, check_outbox_file};
     let Ok(rd) = std::fs::read_dir(dot.join(OUTBOX)) else {
         return; // absent (the usual case), or named by the walk
     };
     for e in rd.flatten() {
-        let Ok(id) = e.file_name().to_string_lossy().parse::<ObjectId>() else {
+        let path = e.path();
+        let Ok(ft) = e.file_type() else {
             continue; // named by the walk
         };
-        if !e.file_type().is_ok_and(|t| t.is_file()) {
-            continue;
-        }
-        let path = e.path();
-        let (code, found) = match crate::util::fsutil::read_small(&path, REPORT_LIMIT) {
-            Ok(bytes) if ObjectId::of(&bytes) == id => continue,
-            Ok(bytes) => (
+        let id = e.file_name().to_string_lossy().parse::<ObjectId>().ok();
+        let (code, message) = match check_outbox_file(registry, &path, &ft) {
+            Ok(_) | Err(P::NotRegular(_) | P::Misnamed) => continue,
+            Err(P::Corrupt(found)) => (
                 Code::ObjectCorrupt,
-                format!("its bytes hash to {}", ObjectId::of(&bytes)),
+                format!(
+                    "a drift report in the outbox that is not the report its name says: its bytes hash to {found}"
+                ),
             ),
-            Err(err) => (Code::Unreadable, err.to_string()),
+            Err(P::Unreadable(err)) => (
+                Code::Unreadable,
+                format!("a drift report in the outbox that cannot be read: {err}"),
+            ),
+            Err(problem @ (P::NotAReport(_) | P::OtherRegistry(_))) => (
+                Code::OutboxInvalid,
+                format!(
+                    "a file in the outbox that `reg drift export` refuses: {problem}; remove it"
+                ),
+            ),
         };
-        f.error(
-            code,
-            Some(path),
-            Some(id),
-            format!("a drift report in the outbox that is not the report its name says: {found}"),
-        );
+        f.error(code, Some(path), id, message);
     }
 }
 

@@ -137,6 +137,13 @@ impl Fsck {
         object: Option<ObjectId>,
         message: String,
     ) {
+        // A finding quotes what it found (a parser's message about a file of the registry): what
+        // may be key material in it is hidden here too, as in every error reg prints.
+        let message = crate::util::encoding::mask_key_material(
+            &message,
+            crate::util::encoding::MESSAGE_KEY_RUN_MIN,
+        )
+        .into_owned();
         self.findings.push(Finding {
             code,
             severity,
@@ -203,7 +210,7 @@ pub fn check(
             "the ledger does not verify, so no file can be proved registered".into(),
         );
     }
-    links::check_outbox(&dot, &mut f);
+    links::check_outbox(&dot, reg.id(), &mut f);
     links::check_staging(&dot, &mut f);
     Ok(finish(f, dot, Some(*reg.id()), pinned))
 }

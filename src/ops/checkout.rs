@@ -90,9 +90,7 @@ pub fn checkout(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let staging = tempfile::Builder::new()
-        .prefix(".reg-checkout-")
-        .tempdir_in(parent)
+    let staging = crate::util::mount::StagingDir::new_in(parent, ".reg-checkout-")
         .ctx("create temporary directory in", parent)?;
     let mut total = 0;
     let artifacts = manifest_of(reg, id)?.artifacts;

@@ -134,12 +134,12 @@ pub enum OutboxError {
     #[error("drift report {0} is already in the outbox")]
     AlreadyThere(ObjectId),
     /// A file in the outbox is not a report of this registry.
-    #[error("`{}`: {detail}", .path.display())]
+    #[error("`{}`: {problem}", .path.display())]
     OutboxFile {
         /// The file.
         path: PathBuf,
         /// Why.
-        detail: String,
+        problem: OutboxFileProblem,
     },
     /// Nothing to export.
     #[error(
@@ -285,9 +285,64 @@ pub struct ReportsExported {
     pub bytes: u64,
 }
 
-/// Every report in the outbox, checked (FORMAT.md §11.10): each file a regular file (never
-/// through a link), named by the BLAKE3 of its bytes, at most [`REPORT_LIMIT`] bytes, a drift
-/// report of this registry. Any other file refuses the whole outbox, naming it.
+/// Why a file in the outbox is not a report `reg drift export` carries (FORMAT.md §11.10).
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxFileProblem {
+    /// A link, a directory or a special file.
+    #[error(
+        "{0}, not a regular file: reg never follows links or reads special files inside a registry"
+    )]
+    NotRegular(&'static str),
+    /// A regular file not named by a report id.
+    #[error("not named by a report id")]
+    Misnamed,
+    /// The file could not be read (or is over `REPORT_LIMIT`).
+    #[error(transparent)]
+    Unreadable(IoError),
+    /// Its bytes hash to another id than its name.
+    #[error("its bytes do not hash to its name (altered or damaged): they hash to {0}")]
+    Corrupt(ObjectId),
+    /// Named by its own hash, but not a drift report.
+    #[error("not a drift report: {0}")]
+    NotAReport(String),
+    /// A drift report of another registry.
+    #[error("a report of registry {0}, not of this registry")]
+    OtherRegistry(ObjectId),
+}
+
+/// Checks one entry of the outbox as `reg drift export` and fsck both do (FORMAT.md §11.10): a
+/// regular file (of type `ft`, not followed), named by the BLAKE3 of its bytes, at most
+/// [`REPORT_LIMIT`] bytes, a drift report of `registry`. Its signature is the home site's to
+/// check, against its ledger.
+pub fn check_outbox_file(
+    registry: &ObjectId,
+    path: &Path,
+    ft: &std::fs::FileType,
+) -> Result<Report, OutboxFileProblem> {
+    if !ft.is_file() {
+        return Err(OutboxFileProblem::NotRegular(
+            crate::util::fsutil::describe(ft),
+        ));
+    }
+    let id = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.parse::<ObjectId>().ok())
+        .ok_or(OutboxFileProblem::Misnamed)?;
+    let bytes = read_small(path, REPORT_LIMIT).map_err(OutboxFileProblem::Unreadable)?;
+    let found = ObjectId::of(&bytes);
+    if found != id {
+        return Err(OutboxFileProblem::Corrupt(found));
+    }
+    let r = Report::parse(&bytes).map_err(|e| OutboxFileProblem::NotAReport(e.to_string()))?;
+    if r.payload.registry != *registry {
+        return Err(OutboxFileProblem::OtherRegistry(r.payload.registry));
+    }
+    Ok(r)
+}
+
+/// Every report in the outbox, each checked by [`check_outbox_file`]. Any other file refuses
+/// the whole outbox, naming it.
 pub fn outbox_reports(reg: &Registry) -> Result<Vec<Report>, OutboxError> {
     let dot = reg.path();
     crate::repo::layout::check_skeleton(dot).map_err(RegistryError::from)?;
@@ -301,35 +356,12 @@ pub fn outbox_reports(reg: &Registry) -> Result<Vec<Report>, OutboxError> {
     for e in listing {
         let e = e.ctx("list", &outbox)?;
         let path = e.path();
-        let bad = |detail: String| OutboxError::OutboxFile {
-            path: path.clone(),
-            detail,
-        };
         let ft = e.file_type().ctx("stat", &path)?;
-        if !ft.is_file() {
-            return Err(bad(format!(
-                "{}, not a regular file: reg never follows links or reads special files inside a registry",
-                crate::util::fsutil::describe(&ft)
-            )));
+        match check_outbox_file(reg.id(), &path, &ft) {
+            Ok(r) => out.push(r),
+            Err(OutboxFileProblem::Unreadable(io)) => return Err(io.into()),
+            Err(problem) => return Err(OutboxError::OutboxFile { path, problem }),
         }
-        let name = e.file_name();
-        let Some(id) = name.to_str().and_then(|n| n.parse::<ObjectId>().ok()) else {
-            return Err(bad("not named by a report id".into()));
-        };
-        let bytes = read_small(&path, REPORT_LIMIT)?;
-        if ObjectId::of(&bytes) != id {
-            return Err(bad(
-                "its bytes do not hash to its name (altered or damaged)".into(),
-            ));
-        }
-        let r = Report::parse(&bytes).map_err(|e| bad(e.to_string()))?;
-        if r.payload.registry != *reg.id() {
-            return Err(bad(format!(
-                "a report of registry {}, not of this registry",
-                r.payload.registry
-            )));
-        }
-        out.push(r);
     }
     Ok(out)
 }

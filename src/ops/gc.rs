@@ -12,6 +12,7 @@ use crate::repo::layout::{LayoutError, OBJECTS, TMP};
 use crate::repo::registry::{Registry, RegistryError};
 use crate::repo::store::Name;
 use crate::util::fsutil::{IoContext, IoError, fsync_dir};
+use crate::util::mount::{MountId, remove_file_on};
 use std::path::{Path, PathBuf};
 
 /// What a purge did.
@@ -54,16 +55,31 @@ pub struct Collected {
     pub refs: Vec<PathBuf>,
 }
 
-pub(in crate::ops) fn remove(path: &Path) -> Result<(), IoError> {
-    let meta = std::fs::symlink_metadata(path).ctx("stat", path)?;
-    if meta.file_type().is_file() {
-        let mut perms = meta.permissions();
-        #[allow(clippy::permissions_set_readonly_false)]
-        perms.set_readonly(false);
-        std::fs::set_permissions(path, perms).ctx("make writable", path)?;
+/// Removes `path`, a file of the registry `reg`, unless it is on another mount than the
+/// registry ([`crate::util::mount`]).
+pub(in crate::ops) fn remove(reg: &Registry, path: &Path) -> Result<(), IoError> {
+    remove_file_on(path, &MountId::of(reg.path())?)
+}
+
+/// Refuses, before anything is removed, when one of `paths` is on another mount than the
+/// registry: a directory of it has something mounted inside, whose files are not the
+/// registry's to delete.
+fn check_on_registry_mount<'a>(
+    reg: &Registry,
+    paths: impl IntoIterator<Item = &'a Path>,
+) -> Result<(), RegistryError> {
+    let mount = MountId::of(reg.path())?;
+    for p in paths {
+        if !mount.holds(p) {
+            return Err(LayoutError {
+                path: p.to_path_buf(),
+                found: crate::repo::layout::ON_ANOTHER_MOUNT,
+                expected: "regular file",
+            }
+            .into());
+        }
     }
-    // `remove_file` unlinks the name itself: a link is removed, never what it points at.
-    std::fs::remove_file(path).ctx("remove", path)
+    Ok(())
 }
 
 /// Removes unreachable objects and staging leftovers, and rewrites refs, under the writer lock.
@@ -114,8 +130,16 @@ pub fn gc(reg: &Registry) -> Result<Collected, RegistryError> {
         }
         staging.push(e.path());
     }
+    check_on_registry_mount(
+        reg,
+        doomed
+            .iter()
+            .map(|(p, _, _)| p.as_path())
+            .chain(staging.iter().map(PathBuf::as_path)),
+    )?;
+    let mount = MountId::of(reg.path())?;
     for (path, id, size) in doomed {
-        remove(&path)?;
+        remove_file_on(&path, &mount)?;
         out.objects.push((id, size));
     }
     if !out.objects.is_empty() {
@@ -128,7 +152,7 @@ pub fn gc(reg: &Registry) -> Result<Collected, RegistryError> {
         if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
             continue;
         }
-        remove(&path)?;
+        remove_file_on(&path, &mount)?;
         out.staging.push(path);
     }
     // Beside `.registry`: what a killed clone or init left, if it is recognisably reg's own
@@ -172,6 +196,16 @@ pub fn purge(
     let (id, _) = crate::state::resolve::resolve(tx.state(), spec)?;
     let spec = tx.state().spec(&id);
     let blobs = tx.state().purgeable(&id);
+    // Checked before the entry is signed: a purge that could not delete its bytes would be
+    // recorded as done.
+    let paths: Vec<PathBuf> = blobs.iter().map(|b| reg.store().path(b)).collect();
+    check_on_registry_mount(
+        reg,
+        paths
+            .iter()
+            .filter(|p| std::fs::symlink_metadata(p).is_ok())
+            .map(PathBuf::as_path),
+    )?;
     let done = tx.commit(
         key,
         Body::Purge(Purge {
@@ -186,7 +220,7 @@ pub fn purge(
         let path = reg.store().path(b);
         if let Ok(meta) = std::fs::symlink_metadata(&path) {
             freed += meta.len();
-            remove(&path).map_err(RegistryError::from)?;
+            remove(reg, &path).map_err(RegistryError::from)?;
         }
     }
     Ok(Purged {

@@ -72,7 +72,7 @@ pub fn import(reg: &Registry, file: &Path, dry_run: bool) -> Result<Imported, Im
     for id in doomed {
         let path = reg.store().path(&id);
         if std::fs::symlink_metadata(&path).is_ok() {
-            super::gc::remove(&path).map_err(RegistryError::from)?;
+            super::gc::remove(reg, &path).map_err(RegistryError::from)?;
             done.purged.push(id);
         }
     }

@@ -20,6 +20,7 @@ use crate::repo::trust::{self, Pin, PinStatus, Seen, TrustFile};
 use crate::state::{FORMAT_VERSION, State};
 use crate::util::encoding::to_canonical_vec;
 use crate::util::fsutil::{IoContext, fsync_dir};
+use crate::util::mount::StagingDir;
 use std::fs;
 use std::io::Read;
 use std::path::Path;
@@ -105,9 +106,7 @@ fn build<R: Read>(
     let dot = parent.join(DOT_REGISTRY);
     // What killed clones (or inits) left here goes first: it may hold gigabytes.
     let swept = leftovers::clear(parent)?;
-    let staging = tempfile::Builder::new()
-        .prefix(".registry-clone-")
-        .tempdir_in(parent)
+    let staging = StagingDir::new_in(parent, ".registry-clone-")
         .ctx("create staging directory in", parent)?;
     // Ours until this returns: `reg gc`, `reg fsck` and other clones leave it alone meanwhile.
     let _held = leftovers::hold(staging.path())?;
@@ -249,7 +248,7 @@ fn staging_registry(
 }
 
 /// What this host already knows of the registry holds for the clone's history too: the floor
-/// of its pin (`reg trust add --seq/--head`) and the last checkpoint it verified. A medium
+/// of its pin (`reg trust add --head`) and the last checkpoint it verified. A medium
 /// older than either, or diverging from it, is refused as every read refuses it (FORMAT.md §8).
 fn not_behind_this_host(staged: &Registry, state: &State) -> Result<(), ImportError> {
     let ledger = staged.dot.join("ledger");
@@ -267,7 +266,7 @@ fn not_behind_this_host(staged: &Registry, state: &State) -> Result<(), ImportEr
 /// Renames the complete staging registry into place at `dot` and pins it on this host, unless
 /// the host already pins the registry (`keep_pin`): that pin, with its floor, stays as it is.
 fn install(
-    staging: tempfile::TempDir,
+    staging: StagingDir,
     dot: &Path,
     staged: Registry,
     opts: &OpenOptions,
@@ -284,7 +283,7 @@ fn install(
     let kept = staging.keep();
     if let Err(e) = fs::rename(&kept, dot) {
         // Nothing was installed: the staging directory goes too.
-        let _ = fs::remove_dir_all(&kept);
+        let _ = crate::util::mount::remove_tree(&kept);
         return Err(crate::util::fsutil::IoError::from_source("rename into place", dot, e).into());
     }
     fsync_dir(parent)?;

@@ -4,7 +4,7 @@
 use crate::format::id::ObjectId;
 use crate::repo::registry::RegistryError;
 use crate::state::FORMAT_VERSION;
-use crate::util::encoding::from_canonical_slice;
+use crate::util::encoding::{EncodingError, from_canonical_slice};
 use crate::util::fsutil::read_small;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -31,7 +31,7 @@ pub(in crate::repo) fn read_config(dot: &Path) -> Result<Config, RegistryError> 
     // Read the version before the strict parse, so that a newer format is named as such
     // rather than reported as unknown fields.
     let loose: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|e| bad(format!("invalid JSON: {e}")))?;
+        serde_json::from_slice(&bytes).map_err(|e| bad(EncodingError::from(e).to_string()))?;
     match loose.get("format_version").and_then(|v| v.as_u64()) {
         Some(v) if v > u64::from(FORMAT_VERSION) => {
             return Err(RegistryError::NewerFormat {

@@ -129,7 +129,8 @@ impl HostState {
             path: p.to_path_buf(),
             detail: e.to_string(),
         };
-        std::fs::create_dir_all(&self.dir).map_err(|e| unwritable(&self.dir, &e))?;
+        crate::util::fsutil::create_private_dir_all(&self.dir)
+            .map_err(|e| unwritable(&self.dir, &e))?;
         let bytes = to_canonical_vec(seen).map_err(|e| unwritable(&path, &e))?;
         crate::util::fsutil::replace_file(&self.dir, &path, &bytes)
             .map_err(|e| unwritable(&path, &e))
@@ -148,7 +149,7 @@ impl HostState {
         if !self.dir.is_absolute() {
             return Err(unwritable(&crate::repo::trust::RELATIVE));
         }
-        std::fs::create_dir_all(&self.dir).map_err(|e| unwritable(&e))?;
+        crate::util::fsutil::create_private_dir_all(&self.dir).map_err(|e| unwritable(&e))?;
         tempfile::Builder::new()
             .prefix(".probe-")
             .tempfile_in(&self.dir)

@@ -11,6 +11,7 @@
 //! directories) are real directories and that the files reg reads at the top are not links.
 //! fsck goes further and reports a link or non-regular file anywhere.
 
+use crate::util::mount::MountId;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -65,12 +66,35 @@ pub struct LayoutError {
     pub expected: &'static str,
 }
 
+/// What a [`LayoutError`] says of a path on another mount than the registry.
+pub const ON_ANOTHER_MOUNT: &str =
+    "on another file system or mount (something is mounted inside the registry)";
+
 impl LayoutError {
     /// Whether what was found is a link or a special file (something planted), rather than a
     /// directory or regular file in the wrong place.
     pub fn is_planted(&self) -> bool {
-        !matches!(self.found, "a directory" | "a regular file")
+        !matches!(self.found, "a directory" | "a regular file") && !self.is_mount()
     }
+
+    /// Whether the path is on another mount than the registry ([`ON_ANOTHER_MOUNT`]).
+    pub fn is_mount(&self) -> bool {
+        self.found == ON_ANOTHER_MOUNT
+    }
+}
+
+/// Refuses a directory of the registry that is on another mount than the registry's own
+/// directory (`root`): reg would write into it, and `reg gc` delete what it holds
+/// ([`crate::util::mount`]).
+fn expect_same_mount(root: &MountId, dir: &Path) -> Result<(), LayoutError> {
+    if fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) && !root.holds(dir) {
+        return Err(LayoutError {
+            path: dir.to_path_buf(),
+            found: ON_ANOTHER_MOUNT,
+            expected: "directory",
+        });
+    }
+    Ok(())
 }
 
 /// Checks `path` without following it: a missing path passes (the caller says whether it must
@@ -106,6 +130,13 @@ pub fn check_skeleton(dot: &Path) -> Result<(), LayoutError> {
         expect(&dot.join(d), true)?;
     }
     expect(&dot.join(OUTBOX), true)?;
+    // Unreadable metadata is not a layout fault (as in `expect`): what follows names it.
+    let root = MountId::of(dot).ok();
+    if let Some(root) = &root {
+        for d in DIRS.iter().chain([&OUTBOX]) {
+            expect_same_mount(root, &dot.join(d))?;
+        }
+    }
     for f in FILES {
         expect(&dot.join(f), false)?;
     }
@@ -122,21 +153,31 @@ pub fn check_skeleton(dot: &Path) -> Result<(), LayoutError> {
                 expected: "directory",
             });
         }
+        if let Some(root) = &root {
+            expect_same_mount(root, &e.path())?;
+        }
     }
     Ok(())
 }
 
-/// Refuses a registry with a link or special file anywhere inside it: what fsck reports as
-/// `link` or `not-regular`. `reg gc`, which deletes, runs it under the lock before it removes
+/// Refuses a registry with a link or special file anywhere inside it (what fsck reports as
+/// `link` or `not-regular`), or a directory on another mount. `reg gc`, which deletes, runs it under the lock before it removes
 /// anything. It reads directory listings only (the file types come with them), but that is still
 /// one pass over the whole store, too slow for every write (a quarter of a second for 100,000
 /// objects here): writers check the skeleton and the very paths they replace
 /// ([`check_replaceable`]) instead, and every read is `O_NOFOLLOW`.
 pub fn check_all(dot: &Path) -> Result<(), LayoutError> {
     check_skeleton(dot)?;
+    let root = MountId::of(dot).ok();
     for e in walkdir::WalkDir::new(dot).min_depth(1) {
         let Ok(e) = e else { continue };
         let ft = e.file_type();
+        // Any directory, also one the layout does not have: a mount can only be on one.
+        if ft.is_dir()
+            && let Some(root) = &root
+        {
+            expect_same_mount(root, e.path())?;
+        }
         if ft.is_dir() || ft.is_file() {
             continue;
         }

@@ -98,9 +98,9 @@ pub fn clear(parent: &Path) -> Result<Swept, IoError> {
             swept.left.push(l);
             continue;
         }
-        // Checked just above; `remove_dir_all` removes a link it meets as a name, never what
-        // it points to, even if one is swapped in meanwhile.
-        fs::remove_dir_all(&l.path).ctx("remove", &l.path)?;
+        // Checked just above; `remove_tree` removes a link it meets as a name, never what it
+        // points to, and never enters another mount, even if one appears meanwhile.
+        crate::util::mount::remove_tree(&l.path)?;
         swept.removed.push(l.path);
     }
     Ok(swept)

@@ -184,9 +184,7 @@ impl Registry {
             None => random_nonce()?,
         };
         fs::create_dir_all(parent).ctx("create directory", parent)?;
-        let staging = tempfile::Builder::new()
-            .prefix(".registry-init-")
-            .tempdir_in(parent)
+        let staging = crate::util::mount::StagingDir::new_in(parent, ".registry-init-")
             .ctx("create staging directory in", parent)?;
         // Ours until this returns: `reg gc`, `reg fsck` and clones leave it alone meanwhile.
         let _held = crate::repo::leftovers::hold(staging.path())?;

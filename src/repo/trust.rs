@@ -5,6 +5,7 @@
 //! (`--trust`, `REG_TRUST`), or the pin `reg init` wrote into the host trust file.
 
 use crate::crypto::keys::Fingerprint;
+use crate::format::head_code::{HeadCode, HeadCodeError};
 use crate::format::id::ObjectId;
 use crate::util::encoding::{from_canonical_slice, to_canonical_vec};
 use crate::util::fsutil::{IoContext, IoError, read_small, replace_file};
@@ -75,6 +76,35 @@ pub enum TrustError {
     /// I/O on the trust file.
     #[error(transparent)]
     Io(#[from] IoError),
+    /// The trust file's lock is a link or a special file.
+    #[error(
+        "the host trust file's lock `{}` is {found}, not a regular file: reg opens it only as a file of its own, never through a link; nothing was changed",
+        .path.display()
+    )]
+    Lock {
+        /// `trust.lock`.
+        path: PathBuf,
+        /// What it is.
+        found: &'static str,
+    },
+    /// `reg trust add --head` was given text that is not a head code.
+    #[error(transparent)]
+    HeadCode(#[from] HeadCodeError),
+    /// `reg trust add --seq`: a number of entries, which any history of that length satisfies.
+    #[error(
+        "`--seq {0}` proves only a history's length, not which history: any history that long passes (one cut before a revocation and padded with new entries); nothing was pinned"
+    )]
+    LengthOnly(String),
+    /// The floor's head is not in the verified history, or not at its seq.
+    #[error(
+        "{wanted} is not in this registry's history ({found}): the medium is older than, or diverges from, the registry whose head you were read; nothing was pinned"
+    )]
+    NotInHistory {
+        /// The entry asked for.
+        wanted: String,
+        /// What the history has instead.
+        found: String,
+    },
 }
 
 /// One pin of the host trust file.
@@ -87,7 +117,7 @@ pub struct Pin {
     pub registry: ObjectId,
     /// The genesis root fingerprint.
     pub root: Fingerprint,
-    /// The least history this host accepts for the registry (`reg trust add --head/--seq`):
+    /// The least history this host accepts for the registry (`reg trust add --head`):
     /// absent in pins written before it existed, and when none was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub floor: Option<Floor>,
@@ -96,57 +126,36 @@ pub struct Pin {
 /// A minimum head a pin carries (FORMAT.md §8): the registry's history must reach entry `seq`,
 /// and, when `head` is given, list there an entry whose id starts with `head`. It is what closes
 /// first contact against a truncated medium: the sending site reads its head code
-/// (`reg status --code`) to the receiving site over a channel the medium's holder does not
-/// control.
+/// (`reg status --code`, [`HeadCode`]) to the receiving site over a channel the medium's holder
+/// does not control. A floor without `head` (pins of older reg, `--seq`) proves only a length.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Floor {
     /// The entry's sequence number.
     pub seq: u64,
-    /// Lowercase hex prefix of the entry's id (at least [`Floor::MIN_HEAD_DIGITS`] digits).
+    /// Lowercase hex prefix of the entry's id: [`Floor::MIN_HEAD_DIGITS`] to 64 digits. `reg
+    /// trust add` writes the whole id, found in the verified ledger.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub head: Option<String>,
 }
 
 impl Floor {
-    /// Hex digits of the head in a code: 96 bits, beyond what anyone can match by search.
+    /// Fewest hex digits of a head a pin may carry: the 96 bits older reg wrote, still read
+    /// (they were verified when pinned); a code read now carries [`crate::format::head_code::BITS`].
     pub const MIN_HEAD_DIGITS: usize = 24;
 
-    /// The code read aloud between sites: `SEQ-` and the head's first 24 hex digits in groups
-    /// of four, e.g. `42-3f9a-07c1-88de-b2a4-5c11-90fe`.
+    /// The code read aloud between sites ([`HeadCode`]), e.g.
+    /// `42-7KQ2X-M3PA9-0ZD4T-H6RWE-5NBCV-Q8XJ1-GT2M7`.
     pub fn code(seq: u64, head: &ObjectId) -> String {
-        let hex = head.to_string();
-        let groups: Vec<&str> = (0..Self::MIN_HEAD_DIGITS)
-            .step_by(4)
-            .map(|i| &hex[i..i + 4])
-            .collect();
-        format!("{seq}-{}", groups.join("-"))
+        HeadCode::of(seq, head).to_string()
     }
 
-    /// Parses a head code (dashes and case do not matter).
-    pub fn parse_code(code: &str) -> Result<Floor, String> {
-        let bad = || {
-            format!(
-                "`{}` is not a head code: SEQ-xxxx-xxxx-xxxx-xxxx-xxxx-xxxx, as `reg status --code` prints it",
-                crate::util::encoding::echo(code)
-            )
-        };
-        let (seq, rest) = code.trim().split_once('-').ok_or_else(bad)?;
-        let seq: u64 = seq.parse().map_err(|_| bad())?;
-        let head: String = rest
-            .chars()
-            .filter(|c| *c != '-')
-            .collect::<String>()
-            .to_lowercase();
-        if head.len() < Self::MIN_HEAD_DIGITS
-            || head.len() > 64
-            || !head.bytes().all(|b| b.is_ascii_hexdigit())
-        {
-            return Err(bad());
-        }
+    /// Parses a head code: the floor it names, with the code's 35 hex digits as its head.
+    pub fn parse_code(code: &str) -> Result<Floor, HeadCodeError> {
+        let code: HeadCode = code.parse()?;
         Ok(Floor {
-            seq,
-            head: Some(head),
+            seq: code.seq,
+            head: Some(code.head_hex()),
         })
     }
 
@@ -156,13 +165,33 @@ impl Floor {
             .as_ref()
             .is_none_or(|h| id.to_string().starts_with(h.as_str()))
     }
+
+    /// Refuses a head that is not [`Floor::MIN_HEAD_DIGITS`] to 64 lowercase hex digits: a
+    /// shorter one (an empty one matches every entry) would prove next to nothing.
+    fn check(&self) -> Result<(), String> {
+        match &self.head {
+            Some(h)
+                if h.len() < Self::MIN_HEAD_DIGITS
+                    || h.len() > 64
+                    || !h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) =>
+            {
+                Err(format!(
+                    "floor head `{}` is not {} to 64 lowercase hex digits",
+                    crate::util::encoding::echo(h),
+                    Self::MIN_HEAD_DIGITS
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 impl std::fmt::Display for Floor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.head {
+            Some(h) if h.len() == 64 => write!(f, "entry {} ({h})", self.seq),
             Some(h) => write!(f, "entry {} (head {h}…)", self.seq),
-            None => write!(f, "entry {}", self.seq),
+            None => write!(f, "entry {} (any entry: a length only)", self.seq),
         }
     }
 }
@@ -253,10 +282,22 @@ impl TrustFile {
     pub fn load(path: &Path) -> Result<TrustFile, TrustError> {
         Self::check_absolute(path)?;
         match read_small(path, Self::LIMIT) {
-            Ok(bytes) => from_canonical_slice(&bytes).map_err(|e| TrustError::File {
-                path: path.to_path_buf(),
-                detail: e.to_string(),
-            }),
+            Ok(bytes) => {
+                let file: TrustFile =
+                    from_canonical_slice(&bytes).map_err(|e| TrustError::File {
+                        path: path.to_path_buf(),
+                        detail: e.to_string(),
+                    })?;
+                for pin in &file.pins {
+                    if let Some(Err(detail)) = pin.floor.as_ref().map(Floor::check) {
+                        return Err(TrustError::File {
+                            path: path.to_path_buf(),
+                            detail: format!("the pin of registry {}: {detail}", pin.registry),
+                        });
+                    }
+                }
+                Ok(file)
+            }
             Err(e) if e.source.kind() == std::io::ErrorKind::NotFound => Ok(TrustFile::default()),
             Err(e) => Err(e.into()),
         }
@@ -284,15 +325,24 @@ impl TrustFile {
     pub fn ensure_writable(path: &Path) -> Result<(), TrustError> {
         Self::check_absolute(path)?;
         let dir = path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).ctx("create directory", dir)?;
-        let lock_path = path.with_extension("lock");
-        std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .ctx("open", &lock_path)?;
+        crate::util::fsutil::create_private_dir_all(dir).ctx("create directory", dir)?;
+        Self::open_lock(path)?;
         Self::load(path).map(drop)
+    }
+
+    /// Opens (creating it) `trust.lock` beside the trust file `path`, never through a link: with
+    /// `O_CREAT`, a link planted there would make reg create or lock any file it points at.
+    fn open_lock(path: &Path) -> Result<std::fs::File, TrustError> {
+        let lock_path = path.with_extension("lock");
+        crate::util::fsutil::open_lock_file(&lock_path).map_err(
+            |e| match std::fs::symlink_metadata(&lock_path) {
+                Ok(m) if !m.is_file() => TrustError::Lock {
+                    path: lock_path.clone(),
+                    found: crate::util::fsutil::describe(&m.file_type()),
+                },
+                _ => e.into(),
+            },
+        )
     }
 
     /// Adds or replaces the pin of a registry and writes the file durably.
@@ -331,15 +381,9 @@ impl TrustFile {
     ) -> Result<T, TrustError> {
         Self::check_absolute(path)?;
         let dir = path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).ctx("create directory", dir)?;
-        let lock_path = path.with_extension("lock");
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .ctx("open", &lock_path)?;
-        lock.lock().ctx("lock", &lock_path)?;
+        crate::util::fsutil::create_private_dir_all(dir).ctx("create directory", dir)?;
+        let lock = Self::open_lock(path)?;
+        lock.lock().ctx("lock", &path.with_extension("lock"))?;
         let mut file = TrustFile::load(path)?;
         let out = change(&mut file)?;
         file.pins.sort_by_key(|p| p.registry);
@@ -494,6 +538,62 @@ pub fn pin_checked(
     Ok(pin)
 }
 
+/// The entry `reg trust add --head HEAD` asks for: a head code ([`HeadCode`]), or a full entry
+/// id (64 hex digits) whose seq the verified ledger gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeadWanted {
+    /// A head code: the entry at `floor.seq` must start with `floor.head`.
+    Code(Floor),
+    /// A whole entry id, wherever it is in the history.
+    Id(ObjectId),
+}
+
+impl std::str::FromStr for HeadWanted {
+    type Err = TrustError;
+
+    fn from_str(head: &str) -> Result<HeadWanted, TrustError> {
+        let head = head.trim();
+        if head.len() == 64
+            && let Ok(id) = head.to_ascii_lowercase().parse()
+        {
+            return Ok(HeadWanted::Id(id));
+        }
+        Ok(HeadWanted::Code(Floor::parse_code(head)?))
+    }
+}
+
+impl HeadWanted {
+    /// Places the entry in a verified history whose entry ids are `ids`, in order: the floor
+    /// to pin, with the whole id of its entry as its head, so that the pin proves all 256 bits
+    /// from then on. Refuses a history that does not hold the entry (at the code's seq).
+    pub fn place(self, ids: &[ObjectId]) -> Result<(Floor, ObjectId), TrustError> {
+        let (at, wanted) = match &self {
+            HeadWanted::Id(id) => (ids.iter().position(|x| x == id), format!("entry {id}")),
+            HeadWanted::Code(f) => (usize::try_from(f.seq).ok(), f.to_string()),
+        };
+        let matches = |id: &ObjectId| match &self {
+            HeadWanted::Id(want) => id == want,
+            HeadWanted::Code(f) => f.matches(id),
+        };
+        let found = match at.map(|i| (i, ids.get(i))) {
+            Some((i, Some(id))) if matches(id) => {
+                let floor = Floor {
+                    seq: i as u64,
+                    head: Some(id.to_string()),
+                };
+                return Ok((floor, *id));
+            }
+            Some((i, Some(id))) => format!("it lists {id} at entry {i}"),
+            Some(_) => format!(
+                "it has only {} entries: the medium is older or was cut",
+                ids.len()
+            ),
+            None => "no entry has that id".into(),
+        };
+        Err(TrustError::NotInHistory { wanted, found })
+    }
+}
+
 /// The absolute, symlink-free path of a registry directory, as pins record it.
 pub fn absolute(dot: &Path) -> PathBuf {
     std::fs::canonicalize(dot).unwrap_or_else(|_| dot.to_path_buf())
@@ -591,22 +691,85 @@ mod tests {
         let code = Floor::code(42, &head);
         let floor = Floor::parse_code(&code).expect("the code reg prints");
         assert_eq!(floor.seq, 42);
+        assert_eq!(floor.head.as_deref(), Some(&head.to_string()[..35]));
         assert!(floor.matches(&head));
         assert!(!floor.matches(&ObjectId::of(b"another entry")));
         let (seq, groups) = code.split_once('-').expect("SEQ-");
-        let loose = format!(" {seq}-{} ", groups.to_uppercase().replacen('-', "", 3));
+        let loose = format!(" {seq}-{} ", groups.to_lowercase().replacen('-', "", 3));
         assert_eq!(Floor::parse_code(&loose), Ok(floor));
         let hex = head.to_string();
-        assert!(Floor::parse_code(&format!("7-{hex}")).is_ok(), "a whole id");
+        let old = format!(
+            "42-{}-{}-{}-{}-{}-{}",
+            &hex[0..4],
+            &hex[4..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..24]
+        );
+        assert!(matches!(
+            Floor::parse_code(&old),
+            Err(HeadCodeError::Old(_))
+        ));
         for bad in [
-            format!("7-{}", &hex[..Floor::MIN_HEAD_DIGITS - 1]), // too short to be safe
-            format!("7-{hex}0"),                                 // longer than an id
-            format!("7-{}", "g".repeat(Floor::MIN_HEAD_DIGITS)), // not hex
-            format!("x-{hex}"),
+            format!("7-{hex}"),
+            format!("7-{}", "g".repeat(35)),
+            format!("x-{}", groups),
             hex.clone(),
         ] {
-            let e = Floor::parse_code(&bad).expect_err(&bad);
-            assert!(e.contains("is not a head code"), "{e}");
+            assert!(Floor::parse_code(&bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_wanted_head_is_found_only_where_it_says() {
+        let ids: Vec<ObjectId> = (0u8..5).map(|i| ObjectId::of(&[i])).collect();
+        let place = |text: &str| text.parse::<HeadWanted>().expect("parses").place(&ids);
+        let (floor, id) = place(&Floor::code(3, &ids[3])).expect("there");
+        assert_eq!((floor.seq, id), (3, ids[3]));
+        assert_eq!(floor.head, Some(ids[3].to_string()));
+        // A code names its seq: the same entry under another seq is not searched for.
+        for (seq, found) in [(2, "it lists"), (u64::MAX, "it has only 5 entries")] {
+            let e = place(&Floor::code(seq, &ids[3]))
+                .expect_err("not there")
+                .to_string();
+            assert!(e.contains(found), "{e}");
+        }
+        // A whole id, in either case, wherever it is.
+        let (floor, _) = place(&ids[1].to_string().to_uppercase()).expect("found");
+        assert_eq!(floor.seq, 1);
+        let e = place(&ObjectId::of(b"x").to_string())
+            .expect_err("absent")
+            .to_string();
+        assert!(e.contains("(no entry has that id)"), "{e}");
+    }
+
+    #[test]
+    fn a_pin_whose_floor_head_is_not_24_to_64_hex_digits_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("trust.json");
+        let pin = |head: Option<&str>| TrustFile {
+            pins: vec![Pin {
+                path: "/r/.registry".into(),
+                registry: ObjectId::of(b"r"),
+                root: "00112233445566778899aabbccddeeff".parse().expect("fp"),
+                floor: Some(Floor {
+                    seq: 3,
+                    head: head.map(str::to_string),
+                }),
+            }],
+        };
+        let id = ObjectId::of(b"entry").to_string();
+        for ok in [None, Some(&id[..24]), Some(&id[..35]), Some(id.as_str())] {
+            let file = pin(ok);
+            std::fs::write(&path, to_canonical_vec(&file).expect("json")).expect("write");
+            assert_eq!(TrustFile::load(&path).expect("read"), file);
+        }
+        let upper = id[..30].to_uppercase();
+        for bad in ["", &id[..23], &upper, "zz0000000000000000000000000"] {
+            std::fs::write(&path, to_canonical_vec(&pin(Some(bad))).expect("json")).expect("write");
+            let e = TrustFile::load(&path).expect_err(bad).to_string();
+            assert!(e.contains("is not 24 to 64 lowercase hex digits"), "{e}");
         }
     }
 }

@@ -107,6 +107,21 @@ pub fn replace_file_unsynced(tmp_dir: &Path, dest: &Path, bytes: &[u8]) -> Resul
     Ok(())
 }
 
+/// Creates the directory `path` and any missing parent with mode 0700 (less the umask), as the
+/// XDG base directory specification asks for the directories it names: reg's host state (its
+/// rollback records, its decision log key) and trust file are this user's alone. Directories
+/// that exist are left as they are.
+pub fn create_private_dir_all(path: &Path) -> io::Result<()> {
+    let mut b = fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        b.mode(0o700);
+    }
+    b.create(path)
+}
+
 /// Appends `bytes` to `path` and fsyncs it.
 pub fn append_durably(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
     let mut f = open_regular_rw(path, true)?;
@@ -149,6 +164,17 @@ pub fn open_regular_rw(path: &Path, append: bool) -> Result<File, IoError> {
         }
     }
     Ok(file)
+}
+
+/// Opens a lock file for writing, creating it when missing, the way [`open_regular`] opens: never
+/// through a link (with `O_CREAT`, a link, even dangling, would create or open its target), never
+/// blocking on a FIFO, and only a regular file.
+pub fn open_lock_file(path: &Path) -> Result<File, IoError> {
+    open_checked(
+        path,
+        OpenOptions::new().create(true).truncate(false).write(true),
+        "open lock",
+    )
 }
 
 fn open_checked(path: &Path, opts: &mut OpenOptions, op: &'static str) -> Result<File, IoError> {

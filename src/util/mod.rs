@@ -3,4 +3,5 @@
 
 pub mod encoding;
 pub mod fsutil;
+pub mod mount;
 pub mod progress;

@@ -663,3 +663,75 @@ fn a_hostile_input_is_never_echoed_whole_in_an_error() {
     );
     assert!(stderr.len() < 4096, "{} bytes of stderr", stderr.len());
 }
+
+#[test]
+fn an_empty_part_of_a_transfer_file_and_a_log_that_is_no_file_get_messages_that_fit() {
+    let s = Sandbox::new();
+    s.init();
+    s.ok(&["export", "full.regx"]);
+    let bytes = fs::read(s.join("full.regx")).unwrap();
+    let header_len = u32::from_be_bytes(bytes[21..25].try_into().unwrap()) as usize;
+    let cp = 25 + header_len;
+    // The checkpoint announced as 0 bytes, and the header: "empty", not "over the limit".
+    let mut no_checkpoint = bytes.clone();
+    no_checkpoint[cp..cp + 4].copy_from_slice(&0u32.to_be_bytes());
+    fs::write(s.join("no-checkpoint.regx"), &no_checkpoint).unwrap();
+    let mut no_header = bytes.clone();
+    no_header[21..25].copy_from_slice(&0u32.to_be_bytes());
+    fs::write(s.join("no-header.regx"), &no_header).unwrap();
+    for (file, what) in [
+        ("no-checkpoint.regx", "the checkpoint"),
+        ("no-header.regx", "the header"),
+    ] {
+        for args in [
+            &["import", file][..],
+            &["export", "--verify", file],
+            &["clone", file, "dest"],
+        ] {
+            let err = refused(&s, 1, args, "");
+            assert!(
+                err.starts_with(&format!(
+                    "error: {what} is empty (0 bytes): a transfer file always carries one\n"
+                )),
+                "{args:?}: {err}"
+            );
+            assert!(!err.contains("over the limit"), "{err}");
+        }
+    }
+    assert!(!s.join("dest").exists());
+    // A FIFO, a device or a directory given as the decision log: what it is, and a hint that
+    // fits (it was told to check the host state directory).
+    let fifo = s.join("gate.fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    fs::create_dir(s.join("logdir")).unwrap();
+    let state = s.join("home/.local/state/reg");
+    for (log, found) in [
+        (fifo.to_str().unwrap(), "a FIFO"),
+        ("/dev/full", "a character device"),
+        ("/dev/null", "a character device"),
+        ("logdir", "a directory"),
+    ] {
+        let host_before = crate::util::snapshot(&state);
+        for args in [
+            &["check", "--log", log, "root.pem"][..],
+            &["check", "--verify-log", log],
+        ] {
+            let err = refused(&s, 2, args, "");
+            assert_eq!(
+                err,
+                format!(
+                    "error: decision log `{log}` is {found}, not a regular file: a decision log is a file reg appends to and reads back\n\
+                     hint: name a regular file: a new one, or a log this host wrote (with --log, REG_GATE_LOG or --verify-log)\n"
+                ),
+                "{args:?}"
+            );
+        }
+        assert_eq!(host_before, crate::util::snapshot(&state));
+    }
+}

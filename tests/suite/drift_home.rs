@@ -595,3 +595,96 @@ fn fsck_refuses_an_embedded_report_whose_signature_is_forged() {
     assert!(err.contains("signature does not verify"), "{err}");
     assert_eq!(before, a.snapshot());
 }
+
+#[test]
+fn fsck_checks_the_outbox_as_drift_export_does_and_names_a_fifo_not_regular() {
+    let (a, b, _) = sites();
+    b.ok(&[
+        "drift",
+        "record",
+        "det@1.0.0",
+        "o0.json",
+        "--key",
+        "rep.pem",
+        "--outbox",
+    ]);
+    assert_eq!(crate::fsck::fsck_json(&b, &[]).0, 0);
+    let outbox = b.dot().join("outbox");
+    let rep = load(&a, "rep.pem");
+    // Each named by the BLAKE3 of its bytes: a file that is not a drift report, a JSON
+    // document that is not one either, and a genuine report signed by this registry's
+    // reporter for another registry.
+    let mut other = payload(&a, &rep);
+    other.registry = ObjectId::of(b"another registry");
+    let foreign = report(&rep, &other).bytes;
+    for (bytes, why, export_says) in [
+        (
+            b"model weights".to_vec(),
+            "not a drift report: ",
+            "not a drift report: ",
+        ),
+        (
+            br#"{"payload":"","payloadType":"x","signatures":[]}"#.to_vec(),
+            "not a drift report: ",
+            "not a drift report: ",
+        ),
+        (
+            foreign,
+            &*format!(
+                "a report of registry {}, not of this registry",
+                other.registry
+            ),
+            "not of this registry",
+        ),
+    ] {
+        let path = outbox.join(ObjectId::of(&bytes).to_string());
+        fs::write(&path, &bytes).unwrap();
+        let before = b.snapshot();
+        let (code, report) = crate::fsck::fsck_json(&b, &[]);
+        assert_eq!(code, 1, "{report:#}");
+        let found = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == path.to_str().unwrap())
+            .unwrap_or_else(|| panic!("no finding for {}: {report:#}", path.display()));
+        assert_eq!(found["code"], "outbox-invalid", "{report:#}");
+        assert_eq!(found["severity"], "error");
+        let message = found["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("a file in the outbox that `reg drift export` refuses: ")
+                && message.contains(why)
+                && message.ends_with("; remove it"),
+            "{message}"
+        );
+        // drift export refuses the same file, for the same reason.
+        let err = b.fails(1, &["drift", "export", "x.regd"]);
+        assert!(err.contains(&format!("`{}`: ", path.display())), "{err}");
+        assert!(err.contains(export_says), "{err}");
+        assert_eq!(before, b.snapshot(), "fsck and export changed nothing");
+        fs::remove_file(&path).unwrap();
+    }
+    assert_eq!(crate::fsck::fsck_json(&b, &[]).0, 0);
+    // A FIFO, named by an id or not: `not-regular` as the format says, not `unknown-entry`,
+    // and fsck does not wait on it.
+    for name in [ObjectId::of(b"fifo").to_string(), "fifo".to_string()] {
+        let path = outbox.join(&name);
+        let ok = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+        let (code, report) = crate::fsck::fsck_json(&b, &[]);
+        assert_eq!(code, 1, "{report:#}");
+        let codes: Vec<&str> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["path"] == path.to_str().unwrap())
+            .map(|f| f["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(codes, ["not-regular"], "{name}: {report:#}");
+        fs::remove_file(&path).unwrap();
+    }
+}

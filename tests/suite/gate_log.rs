@@ -363,6 +363,6 @@ fn a_fifo_in_place_of_the_log_is_refused_without_blocking() {
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-        assert!(err.contains("is not a regular file"), "{err}");
+        assert!(err.contains("is a FIFO, not a regular file"), "{err}");
     }
 }

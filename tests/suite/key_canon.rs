@@ -508,6 +508,105 @@ fn oversized_kdf_parameters_are_refused_before_any_key_derivation() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("wrong passphrase"));
 }
 
+#[test]
+fn kdf_parameters_below_their_minimum_are_refused() {
+    let s = Sandbox::new();
+    openssl(
+        &s,
+        &["genpkey", "-algorithm", "ed25519", "-out", "plain.pem"],
+    );
+    chmod600(&s, "plain.pem");
+    let pass = format!("pass:{PASS}");
+    // A real key encrypted with one PBKDF2 iteration, relabelled 0: PBKDF2 code runs one
+    // iteration for a count of 0, so it decrypted, and a count RFC 8018 forbids was accepted.
+    openssl(
+        &s,
+        &[
+            "pkcs8",
+            "-topk8",
+            "-in",
+            "plain.pem",
+            "-v2",
+            "aes-256-cbc",
+            "-v2prf",
+            "hmacWithSHA256",
+            "-iter",
+            "1",
+            "-passout",
+            &pass,
+            "-outform",
+            "DER",
+            "-out",
+            "one.der",
+        ],
+    );
+    let mut der = fs::read(s.join("one.der")).unwrap();
+    let pbkdf2_oid = [
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0c,
+    ];
+    let at = der
+        .windows(pbkdf2_oid.len())
+        .position(|w| w == pbkdf2_oid)
+        .unwrap();
+    let count = at
+        + der[at..]
+            .windows(3)
+            .position(|w| w == [0x02, 0x01, 0x01])
+            .unwrap();
+    der[count + 2] = 0;
+    let pem = |der: &[u8]| {
+        let b64 = b64_encode(der);
+        let lines: Vec<&str> = b64
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        format!(
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\n{}\n-----END ENCRYPTED PRIVATE KEY-----\n",
+            lines.join("\n")
+        )
+    };
+    fs::write(s.join("zero.pem"), pem(&der)).unwrap();
+    chmod600(&s, "zero.pem");
+    der[count + 2] = 1;
+    fs::write(s.join("one.pem"), pem(&der)).unwrap();
+    chmod600(&s, "one.pem");
+    // With its true count, the key reads (the crafted file is a real key).
+    let out = fingerprint(&s, "one.pem");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = fingerprint(&s, "zero.pem");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: `zero.pem` is encrypted with PBKDF2 with 0 iterations (RFC 8018 requires at least 1), which reg does not read; re-encrypt it with `openssl pkcs8 -topk8 -v2 aes-256-cbc -v2prf hmacWithSHA256 -in OLD.pem -out NEW.pem`\n"
+    );
+    assert!(out.stdout.is_empty());
+    // The same for every KDF parameter under its minimum, before any derivation.
+    for (i, (kdf, needle)) in [
+        (pbkdf2(0), "PBKDF2 with 0 iterations"),
+        (scrypt(1, 8, 1), "scrypt with N = 1, r = 8, p = 1"),
+        (scrypt(1 << 14, 0, 1), "scrypt with N = 16384, r = 0, p = 1"),
+        (scrypt(1 << 14, 8, 0), "scrypt with N = 16384, r = 8, p = 0"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let name = format!("low{i}.pem");
+        crafted_kdf(&s, &name, &kdf);
+        let out = fingerprint(&s, &name);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(needle) && err.contains("which reg does not read"),
+            "{err}"
+        );
+    }
+}
+
 // Artifact paths (FORMAT.md §7.3): duplicates are found with full Unicode case folding.
 
 #[test]

@@ -1182,3 +1182,172 @@ fn a_registry_path_with_a_trailing_slash_through_a_link_is_refused_by_the_librar
     let err = s.fails(1, &["--registry", "lnk/.registry/", "status"]);
     assert!(err.contains("link"), "{err}");
 }
+
+/// Runs `script` under `sh -e` in a mount namespace of its own (`unshare -m`, with `-r` when
+/// not root), in the sandbox with its environment and `$REG` the binary: what it mounts is gone
+/// when it ends, even if the test fails.
+fn in_mount_namespace(s: &Sandbox, script: &str) -> std::process::Output {
+    let reg = s.reg();
+    let mut c = std::process::Command::new(crate::util::tool("unshare", "util-linux"));
+    let uid = std::process::Command::new("id").arg("-u").output().unwrap();
+    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+        c.arg("-r");
+    }
+    for (k, v) in reg.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    c.current_dir(s.path())
+        .env("REG", reg.get_program())
+        .args(["-m", "--propagation", "private", "sh", "-ec", script])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn gc_purge_and_every_command_refuse_a_mount_inside_the_registry() {
+    let s = setup();
+    op(&s, &["revoke", "det@2.0.0", "--reason", "withdrawn"]);
+    let show: serde_json::Value =
+        serde_json::from_str(&s.ok(&["show", "det@2.0.0", "--json"])).unwrap();
+    let artifact = show["artifacts"][0]["blake3"].as_str().unwrap().to_string();
+    // Someone's files, named as an object gc finds unreached, a staging leftover and the
+    // artifact a purge deletes would be.
+    let outside = s.join("elsewhere");
+    fs::create_dir(&outside).unwrap();
+    fs::write(outside.join("ab".repeat(31)), b"someone's data").unwrap();
+    fs::write(outside.join(&artifact[2..]), b"more of it").unwrap();
+    let fan = (0..=255u8)
+        .map(|b| format!("{b:02x}"))
+        .find(|f| !s.dot().join("objects").join(f).exists())
+        .unwrap();
+    fs::create_dir(s.dot().join("objects").join(&fan)).unwrap();
+    let (reg_before, out_before) = (tree(&s.dot()), tree(&outside));
+    let text = |o: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    // A bind mount of a directory of the same file system (the same st_dev) at a new fan-out
+    // directory, at tmp/ and at the fan-out directory of the artifact to purge; a tmpfs (another
+    // st_dev) at a fan-out directory.
+    for (at, how) in [
+        (format!(".registry/objects/{fan}"), "mount --bind elsewhere"),
+        (".registry/tmp".to_string(), "mount --bind elsewhere"),
+        (
+            format!(".registry/objects/{}", &artifact[..2]),
+            "mount --bind elsewhere",
+        ),
+        (format!(".registry/objects/{fan}"), "mount -t tmpfs none"),
+    ] {
+        let fill = if how.contains("tmpfs") {
+            format!("echo data > {at}/{}\n", "ab".repeat(31))
+        } else {
+            String::new()
+        };
+        let script = format!(
+            "{how} {at}\n{fill}\
+             for cmd in gc list; do \"$REG\" $cmd && echo \"$cmd: exit 0\" || echo \"$cmd: exit $?\"; done\n\
+             \"$REG\" purge det@2.0.0 --reason r --key op.pem && echo \"purge: exit 0\" || echo \"purge: exit $?\"\n\
+             ls -A {at}",
+        );
+        let o = in_mount_namespace(&s, &script);
+        let shown = text(&o);
+        assert!(o.status.success(), "{at} {how}: {shown}");
+        // What the mount holds is all still there (listed inside the namespace for a tmpfs).
+        assert_eq!(tree(&outside), out_before, "{at} {how}: {shown}");
+        assert!(shown.contains(&"ab".repeat(31)), "{at} {how}: {shown}");
+        let mounted = s.dot().join(at.trim_start_matches(".registry/"));
+        assert!(
+            shown.contains(&format!(
+                "error: `{}` is on another file system or mount (something is mounted inside the registry), where the registry layout has a directory",
+                mounted.display()
+            )),
+            "{at} {how}: {shown}"
+        );
+        assert!(
+            shown.contains("hint: another file system is mounted inside the registry; reg reads, writes and removes nothing there: unmount it (`umount PATH`), then run `reg fsck`"),
+            "{at} {how}: {shown}"
+        );
+        for cmd in ["gc", "list", "purge"] {
+            assert!(
+                shown.contains(&format!("{cmd}: exit 1")),
+                "{at} {how}: {shown}"
+            );
+        }
+        assert_eq!(
+            tree(&s.dot()),
+            reg_before,
+            "{at} {how}: the registry is unchanged"
+        );
+    }
+    // Unmounted, everything works again, and nothing outside was ever touched.
+    op(&s, &["purge", "det@2.0.0", "--reason", "r"]);
+    s.ok(&["gc"]);
+    assert_eq!(tree(&outside), out_before);
+}
+
+#[test]
+fn the_host_state_and_trust_directories_reg_makes_are_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let s = Sandbox::new();
+    s.key("root.pem");
+    let mode = |p: &str| fs::metadata(s.join(p)).unwrap().permissions().mode() & 0o777;
+    // The default places under HOME (no REG_TRUST_FILE, XDG_*, REG_STATE_DIR): every directory
+    // reg makes on the way is 0700, as the XDG specification asks, whatever the umask lets
+    // through for files.
+    let out = s
+        .reg()
+        .env_remove("REG_TRUST_FILE")
+        .args(["init", "--root-key", "root.pem"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    s.reg()
+        .env_remove("REG_TRUST_FILE")
+        .args(["check", "--log", "gate.log", "root.pem"])
+        .output()
+        .unwrap();
+    for dir in [
+        "home",
+        "home/.config",
+        "home/.config/reg",
+        "home/.local",
+        "home/.local/state",
+        "home/.local/state/reg",
+        "home/.local/state/reg/gate-logs",
+    ] {
+        assert_eq!(mode(dir), 0o700, "{dir}");
+    }
+    // Given explicitly: the same, and a directory that exists is left as it is.
+    fs::create_dir(s.join("shared")).unwrap();
+    fs::set_permissions(s.join("shared"), fs::Permissions::from_mode(0o755)).unwrap();
+    let out = s
+        .reg()
+        .env("REG_TRUST_FILE", s.join("shared/pins/trust.json"))
+        .env("REG_STATE_DIR", s.join("shared/state/reg"))
+        .args([
+            "trust",
+            "add",
+            s.ok(&["key", "fingerprint", "root.pem"]).trim(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for dir in ["shared/pins", "shared/state", "shared/state/reg"] {
+        assert_eq!(mode(dir), 0o700, "{dir}");
+    }
+    assert_eq!(mode("shared"), 0o755);
+}

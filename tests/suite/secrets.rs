@@ -5,7 +5,7 @@
 //! the identity's `AGE-SECRET-KEY-1...` (in either case), any 20-character slice of it or of a
 //! private key's PEM body, or a passphrase.
 
-use crate::util::{Sandbox, tool};
+use crate::util::{Sandbox, snapshot, tool};
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
 
@@ -494,4 +494,306 @@ fn passphrases_are_never_printed() {
         &[("REG_BUNDLE_PASSPHRASE", WRONG_PASSPHRASE)],
         &["add", "pass.tar", "--key", "op.pem"],
     );
+}
+
+/// Runs `args` with `env`, whatever its outcome, and checks that no 16-character piece of any
+/// secret (nor an age identity's marker) is on stdout or stderr, and that neither the registry
+/// nor the host's trust file and state changed; returns stderr.
+fn never_printed(s: &Sandbox, secrets: &[String], env: &[(&str, &str)], args: &[&str]) -> String {
+    let host = |s: &Sandbox| {
+        (
+            s.snapshot(),
+            snapshot(&s.join("host")),
+            snapshot(&s.join("home")),
+        )
+    };
+    let before = host(s);
+    let mut cmd = s.reg();
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.args(args).output().unwrap();
+    let shown = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !shown.to_uppercase().contains("AGE-SECRET-KEY-1"),
+        "reg {args:?} {env:?} printed an age identity: {shown}"
+    );
+    for secret in secrets {
+        let chars: Vec<char> = secret.chars().collect();
+        for w in chars.windows(16) {
+            let piece: String = w.iter().collect();
+            assert!(
+                !shown.contains(&piece),
+                "reg {args:?} {env:?} printed key material `{piece}`: {shown}"
+            );
+        }
+    }
+    assert!(
+        before == host(s),
+        "reg {args:?} {env:?} changed the registry or host state"
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The key files a person may hand reg by mistake, all readable only by their owner (so that no
+/// command stops at their mode): as `reg key gen` and OpenSSL write them, plain and encrypted;
+/// an age identity whole, as its bare line, in lower case; a PEM body without its armour, on
+/// its lines or on one; and a secret inside JSON, as a key and as a string. Returns their names
+/// and the secrets they hold.
+fn key_files(s: &Sandbox) -> (Vec<&'static str>, Vec<String>) {
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new(tool("openssl", "openssl"))
+            .current_dir(s.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    openssl(&["genpkey", "-algorithm", "ed25519", "-out", "ossl.pem"]);
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "ed25519",
+        "-aes256",
+        "-pass",
+        "pass:x",
+        "-out",
+        "ossl-enc.pem",
+    ]);
+    let read = |f: &str| fs::read_to_string(s.join(f)).unwrap();
+    let identity = read("id.age")
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .unwrap()
+        .to_string();
+    let mut secrets = vec![identity.clone(), identity.to_lowercase()];
+    let body = |f: &str| -> Vec<String> {
+        read(f)
+            .lines()
+            .filter(|l| !l.starts_with("-----") && !l.contains(':') && !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    for pem in [
+        "root.pem",
+        "op.pem",
+        "rep.pem",
+        "enc.pem",
+        "rsa.pem",
+        "ossl.pem",
+        "ossl-enc.pem",
+    ] {
+        secrets.push(body(pem).concat());
+    }
+    let write = |f: &str, text: String| fs::write(s.join(f), text).unwrap();
+    write("id-line.txt", format!("{identity}\n"));
+    write("id-lower.txt", identity.to_lowercase());
+    write("body-lines.txt", body("ossl-enc.pem").join("\n") + "\n");
+    write("body-line.txt", body("root.pem").concat());
+    write("as-key.json", format!("{{\"{identity}\":1}}"));
+    write("as-string.json", format!("[\"{identity}\"]"));
+    write(
+        "body-string.json",
+        format!("{{\"pins\":\"{}\"}}", body("rsa.pem").concat()),
+    );
+    // A piece of a key shorter than a PEM line, which only the quoting of input hides (every
+    // message is also masked where it is printed, but only runs of 40 characters and more).
+    write(
+        "short-key.json",
+        format!("{{\"{}\":1}}", &body("root.pem").concat()[..24]),
+    );
+    let files = vec![
+        "id.age",
+        "id-line.txt",
+        "id-lower.txt",
+        "root.pem",
+        "enc.pem",
+        "rsa.pem",
+        "ossl.pem",
+        "ossl-enc.pem",
+        "body-lines.txt",
+        "body-line.txt",
+        "as-key.json",
+        "as-string.json",
+        "body-string.json",
+        "short-key.json",
+    ];
+    for f in &files {
+        fs::set_permissions(s.join(f), fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    (files, secrets)
+}
+
+#[test]
+fn a_key_file_given_to_any_command_that_reads_a_file_is_never_printed() {
+    let (s, _) = setup();
+    let (files, secrets) = key_files(&s);
+    s.ok(&["export", "full.xfer"]);
+    // A copy with an object gone, so that repair reads its source.
+    fs::create_dir(s.join("damaged")).unwrap();
+    crate::util::cp_a(&s.dot(), &s.join("damaged/.registry"));
+    let root = s
+        .ok(&["key", "fingerprint", "root.pem.pub"])
+        .trim()
+        .to_string();
+    let record = s.ok(&["show", "det@1.0.0", "--json"]);
+    let record: serde_json::Value = serde_json::from_str(&record).unwrap();
+    let gone = s
+        .join("damaged/.registry/objects")
+        .join(&record["id"].as_str().unwrap()[..2]);
+    fs::remove_dir_all(&gone).unwrap();
+    fs::create_dir(&gone).unwrap();
+    // The host's decision log key exists (a first `--log` makes it, refused or not).
+    s.reg()
+        .args(["check", "--log", "good.log", "m-det-1.0.0/r.yar"])
+        .output()
+        .unwrap();
+    assert!(s.join("good.log").exists());
+
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["add", "{}", "--key", "op.pem"],
+        vec!["add", "m-det-1.0.0.tar", "--key", "op.pem", "-i", "{}"],
+        vec!["bundle", "verify", "{}", "--publisher", "pub.pem.pub"],
+        vec!["bundle", "verify", "m-det-1.0.0.tar", "--publisher", "{}"],
+        vec![
+            "bundle",
+            "verify",
+            "m-det-1.0.0.tar",
+            "--publisher",
+            "pub.pem.pub",
+            "-i",
+            "{}",
+        ],
+        vec!["bundle", "pack", "{}", "-o", "new.tar", "--key", "pub.pem"],
+        vec![
+            "bundle",
+            "pack",
+            "m-det-1.0.0",
+            "-o",
+            "new.tar",
+            "--key",
+            "pub.pem",
+            "--metadata",
+            "{}",
+        ],
+        vec![
+            "bundle",
+            "pack",
+            "m-det-1.0.0",
+            "-o",
+            "new.tar",
+            "--key",
+            "pub.pem",
+            "--name",
+            "x",
+            "--version",
+            "1.0.0",
+            "--type",
+            "ruleset",
+            "--use",
+            "detection",
+            "--description",
+            "d",
+            "--recipients-file",
+            "{}",
+        ],
+        vec!["import", "{}"],
+        vec!["import", "--dry-run", "{}"],
+        vec!["clone", "{}", "dest"],
+        vec![
+            "--registry",
+            "damaged",
+            "--trust",
+            &root,
+            "repair",
+            "--from",
+            "{}",
+        ],
+        vec!["drift", "import", "{}", "--key", "op.pem"],
+        vec!["drift", "record", "det@1.0.0", "{}", "--key", "rep.pem"],
+        vec![
+            "drift",
+            "record",
+            "det@1.0.0",
+            "{}",
+            "--key",
+            "rep.pem",
+            "--outbox",
+        ],
+        vec!["export", "--verify", "{}"],
+        vec!["export", "--since", "{}", "out.xfer"],
+        vec!["check", "{}"],
+        vec!["check", "--verify-log", "{}"],
+        vec!["check", "--log", "{}", "m-det-1.0.0/r.yar"],
+        vec!["fsck", "--scan", "{}"],
+        vec!["key", "fingerprint", "{}"],
+        vec![
+            "key", "trust", "{}", "--role", "operator", "--key", "root.pem", "--reason", "r",
+        ],
+        vec!["--registry", "{}", "list"],
+    ];
+    // (`--key` given each wrong file: `wrong_files_for_keys_are_named_not_printed`.)
+    let no_env: &[(&str, &str)] = &[];
+    for file in &files {
+        for command in &commands {
+            let args: Vec<&str> = command
+                .iter()
+                .map(|a| if *a == "{}" { *file } else { *a })
+                .collect();
+            never_printed(&s, &secrets, no_env, &args);
+        }
+        // Files named by the environment: the host trust file and the decision log.
+        let path = s.join(file);
+        let path = path.to_str().unwrap();
+        for args in [&["list"][..], &["trust", "list"], &["trust", "add", &root]] {
+            never_printed(&s, &secrets, &[("REG_TRUST_FILE", path)], args);
+        }
+        never_printed(
+            &s,
+            &secrets,
+            &[("REG_GATE_LOG", path)],
+            &["check", "m-det-1.0.0/r.yar"],
+        );
+        // The registry's own files, replaced by the key file in a copy.
+        for name in ["config.json", "checkpoint", "ledger", "index/state.json"] {
+            let copy = s.join("copy");
+            let _ = fs::remove_dir_all(&copy);
+            fs::create_dir(&copy).unwrap();
+            crate::util::cp_a(&s.dot(), &copy.join(".registry"));
+            let target = copy.join(".registry").join(name);
+            let _ = fs::remove_file(&target);
+            fs::copy(s.join(file), &target).unwrap();
+            for args in [&["list"][..], &["fsck"], &["log"]] {
+                let args = [&["--registry", "copy", "--trust", &root][..], args].concat();
+                never_printed(&s, &secrets, no_env, &args);
+            }
+        }
+    }
+    assert!(!s.join("dest").exists() && !s.join("fresh").exists() && !s.join("new.tar").exists());
+    // The reported case: a report file that is an identity says what it is.
+    let err = never_printed(
+        &s,
+        &secrets,
+        no_env,
+        &["drift", "import", "id-line.txt", "--key", "op.pem"],
+    );
+    assert!(
+        err.contains("its first line is not `reg-drift-reports 1` (it is an age identity (secret); not shown)"),
+        "{err}"
+    );
+    let err = never_printed(
+        &s,
+        &secrets,
+        no_env,
+        &["drift", "import", "body-lines.txt", "--key", "op.pem"],
+    );
+    assert!(err.contains("characters not shown]"), "{err}");
 }

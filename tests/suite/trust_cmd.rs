@@ -203,3 +203,89 @@ fn trust_add_pins_nothing_when_the_ledger_does_not_verify() {
     assert!(!s.join("host2/trust.json").exists());
     assert_eq!(before, s.snapshot());
 }
+
+#[test]
+fn a_trust_lock_that_is_a_link_or_a_fifo_is_refused_and_never_followed() {
+    let s = Sandbox::new();
+    let root = s.init();
+    let code = s.ok(&["status", "--code"]).trim().to_string();
+    let lock = s.join("host/trust.lock");
+    assert!(lock.is_file(), "init made the lock");
+    fs::create_dir(s.join("victim")).unwrap();
+    let victim = s.join("victim/made-through-the-link");
+    let existing = s.join("victim/existing");
+    fs::write(&existing, b"someone's file").unwrap();
+    let text = |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).into_owned();
+    for (target, found) in [
+        (Some(&victim), "a symbolic link"),
+        (Some(&existing), "a symbolic link"),
+        (None, "a FIFO"),
+    ] {
+        fs::remove_file(&lock).unwrap();
+        match target {
+            Some(t) => std::os::unix::fs::symlink(t, &lock).unwrap(),
+            None => {
+                let ok = std::process::Command::new("mkfifo")
+                    .arg(&lock)
+                    .status()
+                    .unwrap()
+                    .success();
+                assert!(ok);
+            }
+        }
+        let host = || {
+            (
+                host_files(&s),
+                crate::util::snapshot(&s.join("victim")),
+                s.snapshot(),
+            )
+        };
+        let before = host();
+        for args in [
+            &["trust", "remove", &root][..],
+            &["trust", "add", &root, "--head", &code],
+            &["init", "fresh", "--root-key", "root.pem"],
+        ] {
+            let o = s.reg().args(args).output().unwrap();
+            assert_eq!(o.status.code(), Some(1), "{args:?}: {}", text(&o));
+            assert!(
+                text(&o).ends_with(&format!(
+                    "error: the host trust file's lock `{0}` is {found}, not a regular file: reg opens it only as a file of its own, never through a link; nothing was changed\n\
+                     hint: remove `{0}` (reg creates the lock itself), and check the trust file beside it: whoever could plant a link there could edit the pins too\n",
+                    lock.display()
+                )),
+                "{args:?}: {}",
+                text(&o)
+            );
+            assert!(!victim.exists(), "{args:?} created a file through the link");
+            assert!(
+                before == host(),
+                "{args:?} changed the host or the registry"
+            );
+            assert!(!s.join("fresh").exists());
+        }
+    }
+}
+
+/// The host directory's entries, without following a link or opening a FIFO: a regular file's
+/// bytes, a link's target, or the kind of anything else.
+fn host_files(s: &Sandbox) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(s.join("host")).unwrap() {
+        let e = e.unwrap();
+        let ft = e.file_type().unwrap();
+        let what = if ft.is_symlink() {
+            fs::read_link(e.path())
+                .unwrap()
+                .into_os_string()
+                .into_encoded_bytes()
+        } else if ft.is_file() {
+            fs::read(e.path()).unwrap()
+        } else {
+            format!("{ft:?}").into_bytes()
+        };
+        out.push((e.file_name().to_string_lossy().into_owned(), what));
+    }
+    out.sort();
+    out
+}

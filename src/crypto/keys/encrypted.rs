@@ -61,6 +61,13 @@ pub(super) fn check_encryption(
                     "PBKDF2 with PRF hmacWithSHA1 (1.2.840.113549.2.7)",
                 ));
             }
+            // RFC 8018 §5.2: "c iteration count, a positive integer". PBKDF2 code computes one
+            // iteration for 0 (it loops `1..c`): a key labelled 0 would decrypt as if 1.
+            if p.iteration_count == 0 {
+                return Err(unsupported(
+                    "PBKDF2 with 0 iterations (RFC 8018 requires at least 1)",
+                ));
+            }
             if p.iteration_count > PBKDF2_MAX_ITERATIONS {
                 return Err(costly(
                     format!("{} PBKDF2 iterations", p.iteration_count),
@@ -71,6 +78,12 @@ pub(super) fn check_encryption(
         Kdf::Scrypt(p) => {
             let n = p.cost_parameter;
             let (r, pp) = (u64::from(p.block_size), u64::from(p.parallelization));
+            // RFC 7914 §2: N "larger than 1", a power of 2; r and p positive.
+            if n < 2 || r == 0 || pp == 0 {
+                return Err(unsupported(&format!(
+                    "scrypt with N = {n}, r = {r}, p = {pp} (RFC 7914 requires N > 1 and r, p ≥ 1)"
+                )));
+            }
             let limits = format!(
                 "N ≤ 2^{SCRYPT_MAX_LOG_N}, r ≤ {SCRYPT_MAX_R}, p ≤ {SCRYPT_MAX_P}, 128·r·N ≤ 1 GiB, N·r·p ≤ 2^23"
             );

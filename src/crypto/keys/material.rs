@@ -90,11 +90,13 @@ pub fn shown(s: &str) -> String {
     }
 }
 
-/// Whether `s` may hold key material and must not be echoed: a secret reg recognises, or a
-/// long run of base64 (a line of a PEM body, a raw key) that is neither hex (hashes,
-/// fingerprints) nor an age recipient (public).
+/// Whether `s` may hold key material and must not be echoed: a secret reg recognises, what
+/// [`crate::util::encoding::echo`] would hide, or a long run of base64 (a line of a PEM body, a
+/// raw key) that is neither hex (hashes, fingerprints) nor an age recipient (public).
 pub fn may_be_secret(s: &str) -> bool {
-    if key_text_kind(s).is_some_and(KeyText::is_secret) {
+    if key_text_kind(s).is_some_and(KeyText::is_secret)
+        || crate::util::encoding::holds_key_material(s)
+    {
         return true;
     }
     let t = s.trim();

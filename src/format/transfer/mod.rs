@@ -245,6 +245,12 @@ pub enum TransferError {
     /// The file ends early.
     #[error("the transfer file is truncated: it ends inside {0}")]
     Truncated(String),
+    /// A part the format requires, announced or given with no bytes (FORMAT.md §11.3).
+    #[error("{what} is empty (0 bytes): a transfer file always carries one")]
+    Empty {
+        /// What ("the header", "the checkpoint").
+        what: &'static str,
+    },
     /// A length over its limit.
     #[error("{what} is {size} bytes, over the limit of {limit}")]
     TooLarge {

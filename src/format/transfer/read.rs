@@ -68,7 +68,10 @@ impl<R: Read> Reader<R> {
         fill(&mut inner, &mut word, &|| "the header length".into())?;
         skeleton.update(&word);
         let header_len = u32::from_be_bytes(word);
-        if header_len == 0 || header_len > MAX_HEADER {
+        if header_len == 0 {
+            return Err(TransferError::Empty { what: "the header" });
+        }
+        if header_len > MAX_HEADER {
             return Err(TransferError::TooLarge {
                 what: "the header".into(),
                 size: header_len.into(),
@@ -84,7 +87,12 @@ impl<R: Read> Reader<R> {
         fill(&mut inner, &mut word, &|| "the checkpoint length".into())?;
         skeleton.update(&word);
         let cp_len = u32::from_be_bytes(word);
-        if cp_len == 0 || cp_len > MAX_CHECKPOINT {
+        if cp_len == 0 {
+            return Err(TransferError::Empty {
+                what: "the checkpoint",
+            });
+        }
+        if cp_len > MAX_CHECKPOINT {
             return Err(TransferError::TooLarge {
                 what: "the checkpoint".into(),
                 size: cp_len.into(),

@@ -136,7 +136,12 @@ pub(super) fn check_preamble(
     ids: &[ObjectId],
 ) -> Result<(), TransferError> {
     header.check()?;
-    if checkpoint.is_empty() || checkpoint.len() as u64 > u64::from(MAX_CHECKPOINT) {
+    if checkpoint.is_empty() {
+        return Err(TransferError::Empty {
+            what: "the checkpoint",
+        });
+    }
+    if checkpoint.len() as u64 > u64::from(MAX_CHECKPOINT) {
         return Err(TransferError::TooLarge {
             what: "the checkpoint".into(),
             size: checkpoint.len() as u64,

@@ -3,7 +3,7 @@
 
 use super::host::{Anchor, log_path};
 use super::scan::{Scan, resume, scan};
-use super::verify::{check_anchor, not_a_file};
+use super::verify::{check_anchor, not_a_file, open_error};
 use super::{LogError, LogHost, LogLine, mac_of};
 use crate::gate::Decision;
 use crate::util::encoding::{EncodingError, to_canonical_vec};
@@ -61,9 +61,10 @@ fn open_locked(path: &Path) -> Result<File, LogError> {
         use std::os::unix::fs::OpenOptionsExt as _;
         opts.custom_flags(libc::O_NONBLOCK);
     }
-    let file = opts.open(path).ctx("open decision log", path)?;
-    if !file.metadata().ctx("stat", path)?.is_file() {
-        return Err(not_a_file(path));
+    let file = opts.open(path).map_err(|e| open_error(path, e))?;
+    let ft = file.metadata().ctx("stat", path)?.file_type();
+    if !ft.is_file() {
+        return Err(not_a_file(path, &ft));
     }
     file.lock().ctx("lock decision log", path)?;
     Ok(file)

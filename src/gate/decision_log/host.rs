@@ -3,7 +3,7 @@
 
 use super::{LogError, LogHost, MAC_CONTEXT};
 use crate::util::encoding::{from_canonical_slice, to_canonical_vec};
-use crate::util::fsutil::{IoContext, IoError, read_small, replace_file};
+use crate::util::fsutil::{IoContext, IoError, create_private_dir_all, read_small, replace_file};
 use serde::{Deserialize, Serialize};
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
@@ -51,7 +51,7 @@ impl LogHost {
     pub(super) fn mac_key(&self, create: bool) -> Result<Option<Zeroizing<[u8; 32]>>, LogError> {
         let path = self.key_path();
         if create {
-            fs::create_dir_all(&self.dir).ctx("create directory", &self.dir)?;
+            create_private_dir_all(&self.dir).ctx("create directory", &self.dir)?;
             let mut secret = Zeroizing::new([0u8; 32]);
             getrandom::fill(secret.as_mut()).map_err(|e| LogError::Host {
                 path: path.clone(),
@@ -151,7 +151,7 @@ impl LogHost {
 
     pub(super) fn store_anchor(&self, anchor: &Anchor) -> Result<(), LogError> {
         let dir = self.anchors();
-        fs::create_dir_all(&dir).ctx("create directory", &dir)?;
+        create_private_dir_all(&dir).ctx("create directory", &dir)?;
         let bytes = to_canonical_vec(anchor).map_err(|e| LogError::Host {
             path: dir.clone(),
             detail: e.to_string(),

@@ -110,6 +110,17 @@ pub enum LogError {
         .0.display()
     )]
     NoKey(PathBuf),
+    /// The path given as the log is not a regular file (a FIFO, a device, a directory).
+    #[error(
+        "decision log `{}` is {found}, not a regular file: a decision log is a file reg appends to and reads back",
+        .path.display()
+    )]
+    NotAFile {
+        /// The path given.
+        path: PathBuf,
+        /// What it is.
+        found: &'static str,
+    },
     /// The host log key or a record is unusable.
     #[error("`{}`: {detail}", .path.display())]
     Host {

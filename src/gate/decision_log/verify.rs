@@ -83,10 +83,11 @@ pub fn verify_log(host: &LogHost, path: &Path) -> Result<LogReport, LogError> {
             check_anchor(host, path, &empty())?;
             return Err(IoError::from_source("open decision log", path, e).into());
         }
-        Err(e) => return Err(IoError::from_source("open decision log", path, e).into()),
+        Err(e) => return Err(open_error(path, e)),
     };
-    if !file.metadata().ctx("stat", path)?.is_file() {
-        return Err(not_a_file(path));
+    let ft = file.metadata().ctx("stat", path)?.file_type();
+    if !ft.is_file() {
+        return Err(not_a_file(path, &ft));
     }
     file.lock_shared().ctx("lock decision log", path)?;
     let key = host.mac_key(false)?;
@@ -111,10 +112,21 @@ pub fn verify_log(host: &LogHost, path: &Path) -> Result<LogReport, LogError> {
     })
 }
 
-pub(super) fn not_a_file(path: &Path) -> LogError {
-    LogError::Host {
+/// The error for a log that could not be opened: a directory is named as what it is.
+pub(super) fn open_error(path: &Path, e: io::Error) -> LogError {
+    if e.raw_os_error() == Some(libc::EISDIR) {
+        return LogError::NotAFile {
+            path: path.to_path_buf(),
+            found: "a directory",
+        };
+    }
+    IoError::from_source("open decision log", path, e).into()
+}
+
+pub(super) fn not_a_file(path: &Path, ft: &std::fs::FileType) -> LogError {
+    LogError::NotAFile {
         path: path.to_path_buf(),
-        detail: "the decision log is not a regular file".into(),
+        found: crate::util::fsutil::describe(ft),
     }
 }
 

@@ -11,7 +11,10 @@ mod number;
 mod tests;
 mod time;
 
-pub use echo::{ECHO_LIMIT, echo, echo_within, forbidden_char, is_bidi_control};
+pub use echo::{
+    ECHO_LIMIT, KEY_RUN_MIN, MESSAGE_KEY_RUN_MIN, echo, echo_message, echo_within, forbidden_char,
+    holds_key_material, is_bidi_control, mask_key_material,
+};
 pub use json::{
     NumberForm, check_typed, check_typed_in, from_canonical_slice, from_canonical_value_slice,
     parse_canonical_value, parse_json_strict, parse_value_in, to_canonical_vec, write_string,
@@ -24,8 +27,10 @@ use base64::Engine as _;
 /// Errors of the encoding layer.
 #[derive(Debug, thiserror::Error)]
 pub enum EncodingError {
-    /// The bytes are not JSON, or not of the expected shape.
-    #[error("invalid JSON: {0}")]
+    /// The bytes are not JSON, or not of the expected shape. The parser's message quotes what
+    /// it refused (an unknown field, a string of the wrong type): shown only through
+    /// [`echo`], so that a key file read as JSON is never printed.
+    #[error("invalid JSON: {}", echo(&.0.to_string()))]
     Json(#[from] serde_json::Error),
     /// The bytes are valid JSON but not in canonical form.
     #[error("not canonical JSON (same meaning, other bytes)")]
