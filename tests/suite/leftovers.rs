@@ -298,10 +298,6 @@ fn a_staging_lookalike_with_a_mount_point_inside_is_left_whole() {
     // A bind mount of the same file system has the same device number: only the mount table
     // shows it; another file system shows by its device number, even with no mount table to
     // read. Each reg runs in a private mount namespace (`unshare`), so no mount outlives it.
-    if !is_root() {
-        eprintln!("not root: the mount namespace this test needs cannot be made");
-        return;
-    }
     let (a, root) = home();
     let c = Sandbox::new();
     let d = beside_a_registry(&c, &a, &root, ".registry-clone-Mount1");
@@ -317,7 +313,12 @@ fn a_staging_lookalike_with_a_mount_point_inside_is_left_whole() {
         (tmpfs_no_table, "`objects/ab` is on another file system"),
     ] {
         let mounted = |args: &[&str]| -> Output {
-            let mut cmd = Command::new("unshare");
+            let mut cmd = Command::new(crate::util::tool("unshare", "util-linux"));
+            // Not root: a user namespace of its own makes the mounts possible (and the test
+            // fails, naming the cause, where even that is not allowed), never a silent skip.
+            if !is_root() {
+                cmd.arg("--map-root-user");
+            }
             for (k, v) in c.reg().get_envs() {
                 if let Some(v) = v {
                     cmd.env(k, v);
