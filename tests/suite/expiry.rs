@@ -4,10 +4,9 @@
 //! but the root's, so no other key, and no medium holder with one, makes a stale medium fresh.
 
 use crate::util::{EPOCH, Sandbox, copy_site, snapshot};
-use reg::crypto::envelope::{Envelope, Kind, SignatureEntry, pae};
-use reg::format::entry::{Body, Drift, Entry, Header};
+use reg::crypto::envelope::Kind;
+use reg::format::entry::{Body, Drift, Entry};
 use reg::format::id::ObjectId;
-use reg::util::encoding::b64_encode;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::PathBuf;
@@ -299,28 +298,8 @@ fn forge(
     time: &str,
     body: Body,
 ) -> (ObjectId, Entry) {
-    let actor = key.public().fingerprint().clone();
-    let entry = Entry {
-        header: Header {
-            actor: actor.clone(),
-            prev: Some(state.head()),
-            registry: Some(state.registry()),
-            seq: state.seq() + 1,
-            time: time.into(),
-        },
-        body,
-    };
-    let payload = entry.to_payload().unwrap();
-    let payload_type = entry.body.kind().payload_type();
-    let bytes = Envelope {
-        payload: b64_encode(&payload),
-        payload_type: payload_type.clone(),
-        signatures: vec![SignatureEntry {
-            keyid: actor,
-            sig: b64_encode(&key.sign(&pae(&payload_type, &payload))),
-        }],
-    }
-    .to_canonical();
+    let entry = crate::util::next_entry(state, key.public().fingerprint(), time, body);
+    let bytes = crate::util::forged_entry(&entry, key);
     (crate::mutations::store_and_list(s, &bytes), entry)
 }
 

@@ -703,8 +703,6 @@ fn append_convincing(
     signer: &SecretKey,
     body: Body,
 ) -> ObjectId {
-    use reg::crypto::envelope::{Envelope, SignatureEntry, pae};
-    use reg::util::encoding::b64_encode;
     let mut state = crate::mutations::replayed(b);
     for (kind, id, bytes) in &parts.frames {
         if *kind == ObjectKind::Entry && !b.ledger_ids().contains(&id.to_string()) {
@@ -715,29 +713,8 @@ fn append_convincing(
         }
     }
     let fp = actor.public().fingerprint().clone();
-    let entry = Entry {
-        header: EntryHeader {
-            actor: fp.clone(),
-            prev: Some(state.head()),
-            registry: Some(state.registry()),
-            seq: state.seq() + 1,
-            time: "2026-01-01T00:00:00Z".into(),
-        },
-        body,
-    };
-    let sign = |kind: Kind, payload: &[u8]| {
-        let t = kind.payload_type();
-        Envelope {
-            payload: b64_encode(payload),
-            payload_type: t.clone(),
-            signatures: vec![SignatureEntry {
-                keyid: fp.clone(),
-                sig: b64_encode(&signer.sign(&pae(&t, payload))),
-            }],
-        }
-        .to_canonical()
-    };
-    let bytes = sign(entry.body.kind(), &entry.to_payload().unwrap());
+    let entry = crate::util::next_entry(&state, &fp, "2026-01-01T00:00:00Z", body);
+    let bytes = crate::util::forged_entry(&entry, signer);
     let id = ObjectId::of(&bytes);
     // What a replay without the check under test computes: the kind's own rules only.
     state.apply(id, &entry).unwrap();
@@ -759,10 +736,8 @@ fn append_convincing(
         state: state.hash(),
         time: "2026-01-01T00:00:00Z".into(),
     };
-    parts.checkpoint = sign(
-        Kind::Checkpoint,
-        &reg::util::encoding::to_canonical_vec(&cp).unwrap(),
-    );
+    let payload = reg::util::encoding::to_canonical_vec(&cp).unwrap();
+    parts.checkpoint = crate::util::forged_envelope(Kind::Checkpoint, &payload, &fp, signer);
     id
 }
 

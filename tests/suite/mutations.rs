@@ -44,28 +44,8 @@ fn append(
     actor: &Fingerprint,
     signer: &SecretKey,
 ) -> (ObjectId, u64) {
-    let entry = Entry {
-        header: Header {
-            actor: actor.clone(),
-            prev: Some(state.head()),
-            registry: Some(state.registry()),
-            seq: state.seq() + 1,
-            time: TIME.into(),
-        },
-        body,
-    };
-    let payload = entry.to_payload().unwrap();
-    let payload_type = entry.body.kind().payload_type();
-    let sig = signer.sign(&pae(&payload_type, &payload));
-    let bytes = Envelope {
-        payload: b64_encode(&payload),
-        payload_type,
-        signatures: vec![SignatureEntry {
-            keyid: actor.clone(),
-            sig: b64_encode(&sig),
-        }],
-    }
-    .to_canonical();
+    let entry = crate::util::next_entry(state, actor, TIME, body);
+    let bytes = crate::util::forged_entry(&entry, signer);
     let id = store_and_list(s, &bytes);
     state.apply(id, &entry).unwrap();
     (id, state.seq())

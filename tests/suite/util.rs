@@ -310,3 +310,54 @@ pub fn edit_key(
     edit(&mut key);
     v["keys"][&fp] = serde_json::to_value(key).expect("a key serializes");
 }
+
+/// The entry after `state`'s head: `body` by `actor`, dated `time`.
+pub fn next_entry(
+    state: &reg::state::State,
+    actor: &reg::crypto::keys::Fingerprint,
+    time: &str,
+    body: reg::format::entry::Body,
+) -> reg::format::entry::Entry {
+    reg::format::entry::Entry {
+        header: reg::format::entry::Header {
+            actor: actor.clone(),
+            prev: Some(state.head()),
+            registry: Some(state.registry()),
+            seq: state.seq() + 1,
+            time: time.into(),
+        },
+        body,
+    }
+}
+
+/// A signed object of `kind` over `payload` whose one signature names `keyid` but is made with
+/// `signer` (the two differ for a forgery): what whoever holds the medium can write.
+pub fn forged_envelope(
+    kind: reg::crypto::envelope::Kind,
+    payload: &[u8],
+    keyid: &reg::crypto::keys::Fingerprint,
+    signer: &reg::crypto::keys::SecretKey,
+) -> Vec<u8> {
+    use reg::crypto::envelope::{Envelope, SignatureEntry, pae};
+    use reg::util::encoding::b64_encode;
+    let payload_type = kind.payload_type();
+    let sig = signer.sign(&pae(&payload_type, payload));
+    Envelope {
+        payload: b64_encode(payload),
+        payload_type,
+        signatures: vec![SignatureEntry {
+            keyid: keyid.clone(),
+            sig: b64_encode(&sig),
+        }],
+    }
+    .to_canonical()
+}
+
+/// [`forged_envelope`] of an entry, naming its `actor`.
+pub fn forged_entry(
+    entry: &reg::format::entry::Entry,
+    signer: &reg::crypto::keys::SecretKey,
+) -> Vec<u8> {
+    let payload = entry.to_payload().expect("a writable entry");
+    forged_envelope(entry.body.kind(), &payload, &entry.header.actor, signer)
+}
