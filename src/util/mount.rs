@@ -76,18 +76,16 @@ fn elsewhere(path: &Path) -> IoError {
     )
 }
 
-/// Removes the file `path` (a link as a name, never what it points at) if it is on `mount`,
-/// making it writable first (objects are read-only); refuses, removing nothing, if it is not.
+/// Removes the file `path` (a link as a name, never what it points at) if it is on `mount`;
+/// refuses, removing nothing, if it is not.
+///
+/// The file's mode is never touched: unlinking needs write access to the directory only, and a
+/// chmod would reach every other name of the file (a hard link planted in `tmp/` or the store
+/// made an outside file writable by everyone).
 pub fn remove_file_on(path: &Path, mount: &MountId) -> Result<(), IoError> {
-    let meta = fs::symlink_metadata(path).ctx("stat", path)?;
+    fs::symlink_metadata(path).ctx("stat", path)?;
     if !mount.holds(path) {
         return Err(elsewhere(path));
-    }
-    if meta.file_type().is_file() {
-        let mut perms = meta.permissions();
-        #[allow(clippy::permissions_set_readonly_false)]
-        perms.set_readonly(false);
-        fs::set_permissions(path, perms).ctx("make writable", path)?;
     }
     // `remove_file` unlinks the name itself: a link is removed, never what it points at.
     fs::remove_file(path).ctx("remove", path)

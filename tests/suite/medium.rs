@@ -1351,3 +1351,35 @@ fn the_host_state_and_trust_directories_reg_makes_are_private() {
     }
     assert_eq!(mode("shared"), 0o755);
 }
+
+#[test]
+fn gc_never_changes_the_mode_of_a_file_it_unlinks_so_no_other_name_of_it_is_opened_up() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let s = Sandbox::new();
+    s.init();
+    // Outside files, private, each given a second name inside the registry by whoever holds the
+    // medium: in `tmp/`, and as an object no entry reaches.
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    let mut victims = Vec::new();
+    for (i, inside) in [
+        "tmp/object-planted",
+        &format!("objects/ff/{}", "e".repeat(62)),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let victim = s.join(&format!("victim{i}"));
+        fs::write(&victim, "private").unwrap();
+        fs::set_permissions(&victim, fs::Permissions::from_mode(0o600)).unwrap();
+        let planted = s.dot().join(inside);
+        fs::create_dir_all(planted.parent().unwrap()).unwrap();
+        fs::hard_link(&victim, &planted).unwrap();
+        victims.push((victim, planted));
+    }
+    let out = s.ok(&["gc"]);
+    for (victim, planted) in &victims {
+        assert!(!planted.exists(), "{out}");
+        assert_eq!(mode(victim), 0o600, "{}: {out}", victim.display());
+        assert_eq!(fs::read_to_string(victim).unwrap(), "private");
+    }
+}
