@@ -19,10 +19,11 @@ pub fn run(ctx: &Context, cmd: LedgerCommand) -> CommandResult {
     match cmd {
         LedgerCommand::Verify => {
             let replay = reg.verify(&mut |_| {})?;
-            reg.record(&replay.checkpoint)?;
             let cp = &replay.checkpoint;
-            // Intact but expired under its policy is not OK to use: refused like every read.
+            // Intact but expired under its policy is not OK to use: refused like every read,
+            // and not recorded (FORMAT.md §6.1).
             reg.check_fresh(&replay.state, &cp.time)?;
+            reg.record(cp)?;
             outln!(
                 "ledger OK: {} entries, head {} (entry {}), checkpoint signed {}",
                 cp.seq + 1,

@@ -67,8 +67,8 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
             summary: summary(e),
         });
     })?;
-    reg.record(&replay.checkpoint)?;
     reg.check_fresh(&replay.state, &replay.checkpoint.time)?;
+    reg.record(&replay.checkpoint)?;
     print(rows, args.json)
 }
 

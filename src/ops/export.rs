@@ -195,10 +195,10 @@ fn verify_and_collect(reg: &Registry) -> Result<(Verified<Replay>, Vec<Seen>), E
             purged,
         });
     })?;
+    // Intact but expired under its policy is refused, as by every read, and not recorded.
+    reg.check_fresh(&replay.state, &replay.checkpoint.time)?;
     // What this host verified is recorded, as after every full replay.
     reg.record(&replay.checkpoint)?;
-    // Intact but expired under its policy is refused, as by every read.
-    reg.check_fresh(&replay.state, &replay.checkpoint.time)?;
     Ok((replay, entries))
 }
 

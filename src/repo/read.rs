@@ -70,8 +70,7 @@ impl Registry {
     /// A registry stale under its policy (FORMAT.md §6.1) is refused; writers, which may renew
     /// it, read through [`Registry::begin`] instead.
     pub fn state(&self) -> Result<Verified<State>, RegistryError> {
-        let (state, time) = self.current()?;
-        self.check_fresh(&state, &time)?;
+        let (state, _) = self.current_with(true)?;
         Ok(state)
     }
 
@@ -103,6 +102,13 @@ impl Registry {
 
     /// The verified current state and its checkpoint's time, expired or not.
     pub(in crate::repo) fn current(&self) -> Result<(Verified<State>, String), RegistryError> {
+        self.current_with(false)
+    }
+
+    /// [`Registry::current`], refusing a stale registry when `fresh` (FORMAT.md §6.1) before it
+    /// records anything: a checkpoint a reader refuses is not one this host accepted, so it must
+    /// not become the record a later genuine renewal is measured against.
+    fn current_with(&self, fresh: bool) -> Result<(Verified<State>, String), RegistryError> {
         // The host record first, then the checkpoint: writers record after they commit, so a
         // checkpoint read later is never older than a record read earlier (no false rollback
         // when another process commits meanwhile).
@@ -121,10 +127,16 @@ impl Registry {
                 && self.ledger_digest(cp.seq) == seen.ledger
                 && let Some(state) = self.verified_index(&env, &cp)
             {
+                if fresh {
+                    self.check_fresh(&state, &cp.time)?;
+                }
                 return Ok((state, cp.time));
             }
         }
         let replay = self.verify(&mut |_| {})?;
+        if fresh {
+            self.check_fresh(&replay.state, &replay.checkpoint.time)?;
+        }
         self.record(&replay.checkpoint)?;
         let (state, cp) = replay.into_parts();
         Ok((state, cp.time))
