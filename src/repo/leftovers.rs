@@ -14,6 +14,7 @@
 
 use crate::repo::layout::{INDEX, LOCK, OBJECTS, REFS, REFS_MODELS, REFS_SLOTS, TMP};
 use crate::util::fsutil::{IoContext, IoError, describe};
+use crate::util::mount::MountId;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -127,19 +128,25 @@ fn foreign(parent: &Path, dir: &Path) -> Result<(), String> {
     if !meta.is_dir() {
         return Err(format!("it is {}", describe(&meta.file_type())));
     }
+    let mount = MountId::of(parent).map_err(|e| e.to_string())?;
     let dev = device(&fs::symlink_metadata(parent).map_err(|e| e.to_string())?);
     if device(&meta) != dev {
         return Err("it is on another file system than the directory holding it".into());
     }
-    if let Some(m) = mount_under(parent, dir) {
-        return Err(format!("`{}` is a mount point", m.display()));
+    if !mount.holds(dir) {
+        return Err("it is a mount point".into());
     }
-    walk(dir, Path::new(""), dev)
+    walk(dir, Path::new(""), dev, &mount)?;
+    // Where the kernel gives no mount ids, the mount table still shows a bind mount.
+    match mount_under(parent, dir) {
+        Some(m) => Err(format!("`{}` is a mount point", m.display())),
+        None => Ok(()),
+    }
 }
 
 /// Checks the tree under `dir` (at `rel` inside the staging directory) against the layout of a
 /// staging registry, without following anything.
-fn walk(dir: &Path, rel: &Path, dev: u64) -> Result<(), String> {
+fn walk(dir: &Path, rel: &Path, dev: u64, mount: &MountId) -> Result<(), String> {
     let rd = fs::read_dir(dir).map_err(|e| format!("`{}` cannot be listed: {e}", rel.display()))?;
     for e in rd {
         let e = e.map_err(|e| format!("`{}` cannot be listed: {e}", rel.display()))?;
@@ -153,7 +160,10 @@ fn walk(dir: &Path, rel: &Path, dev: u64) -> Result<(), String> {
             if device(&meta) != dev {
                 return Err(format!("`{}` is on another file system", inner.display()));
             }
-            walk(&e.path(), &inner, dev)?;
+            if !mount.holds(&e.path()) {
+                return Err(format!("`{}` is a mount point", inner.display()));
+            }
+            walk(&e.path(), &inner, dev, mount)?;
         } else if !(ft.is_file() && is_layout_file(&inner)) {
             return Err(format!(
                 "`{}` is {}, which no staging registry of reg holds",
@@ -209,32 +219,35 @@ fn device(_meta: &fs::Metadata) -> u64 {
 /// A mount point at or under `dir` (in `parent`), from the system's mount table where there is
 /// one (Linux: `/proc/self/mountinfo`): a bind mount of the same file system has the same
 /// device number, so the device check alone does not see it.
+///
+/// The table is read as bytes: a mount point elsewhere whose name is not UTF-8 must not make the
+/// whole table unreadable (it did, and a bind mount inside a leftover went unseen).
 fn mount_under(parent: &Path, dir: &Path) -> Option<PathBuf> {
-    let table = fs::read_to_string("/proc/self/mountinfo").ok()?;
+    use std::os::unix::ffi::OsStringExt as _;
+    let table = fs::read("/proc/self/mountinfo").ok()?;
     let real = fs::canonicalize(parent).ok()?.join(dir.file_name()?);
     table
-        .lines()
-        .filter_map(|l| l.split(' ').nth(4))
-        .map(|p| PathBuf::from(unescape_mount_path(p)))
+        .split(|&b| b == b'\n')
+        .filter_map(|l| l.split(|&b| b == b' ').nth(4))
+        .map(|p| PathBuf::from(std::ffi::OsString::from_vec(unescape_mount_path(p))))
         .find(|p| p.starts_with(&real))
 }
 
 /// A mount point as the mount table writes it: space, tab, newline and backslash as `\ooo`.
-fn unescape_mount_path(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            let code: String = chars.clone().take(3).collect();
-            if code.len() == 3
-                && let Ok(b) = u8::from_str_radix(&code, 8)
-            {
-                out.push(char::from(b));
-                chars.nth(2);
-                continue;
-            }
+fn unescape_mount_path(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'\\'
+            && let Some(code) = s.get(i + 1..i + 4)
+            && let Ok(b) = u8::from_str_radix(&String::from_utf8_lossy(code), 8)
+        {
+            out.push(b);
+            i += 4;
+            continue;
         }
-        out.push(c);
+        out.push(s[i]);
+        i += 1;
     }
     out
 }
@@ -299,8 +312,10 @@ mod tests {
 
     #[test]
     fn mount_points_are_read_with_their_escapes() {
-        assert_eq!(unescape_mount_path(r"/a\040b\134c"), r"/a b\c");
-        assert_eq!(unescape_mount_path(r"/plain"), "/plain");
-        assert_eq!(unescape_mount_path(r"/odd\9"), r"/odd\9");
+        assert_eq!(unescape_mount_path(br"/a\040b\134c"), br"/a b\c");
+        assert_eq!(unescape_mount_path(br"/plain"), b"/plain");
+        assert_eq!(unescape_mount_path(br"/odd\9"), br"/odd\9");
+        // A name that is not UTF-8 stays the bytes it is.
+        assert_eq!(unescape_mount_path(b"/x\xffy\\040"), b"/x\xffy ");
     }
 }

@@ -309,7 +309,7 @@ fn a_staging_lookalike_with_a_mount_point_inside_is_left_whole() {
     let tmpfs_no_table =
         r#"mount -t tmpfs none "$2" && echo x > "$2/cdcd" && mount -t tmpfs none /proc"#;
     for (setup, why) in [
-        (bind, "/objects/ab` is a mount point"),
+        (bind, "objects/ab` is a mount point"),
         (tmpfs_no_table, "`objects/ab` is on another file system"),
     ] {
         let mounted = |args: &[&str]| -> Output {
