@@ -227,16 +227,20 @@ impl FromStr for HeadCode {
     /// Reads a code as [`HeadCode`]'s `Display` writes it, or as a person typed it back.
     fn from_str(text: &str) -> Result<HeadCode, HeadCodeError> {
         let shown = || crate::util::encoding::echo(text);
-        let (seq, rest) = text
-            .trim()
-            .split_once('-')
-            .ok_or_else(|| HeadCodeError::Grammar(shown()))?;
-        let seq: u64 = match seq.trim() {
-            s if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
-                s.parse().map_err(|_| HeadCodeError::Grammar(shown()))?
-            }
-            _ => return Err(HeadCodeError::Grammar(shown())),
+        // The seq's digits, then a dash or spaces (as a person reads a code aloud and types it).
+        let text_t = text.trim();
+        let digits = text_t.bytes().take_while(u8::is_ascii_digit).count();
+        let (seq, rest) = text_t.split_at(digits);
+        let rest = rest.trim_start();
+        let rest = match rest.strip_prefix('-') {
+            Some(r) => r,
+            None if rest.len() < text_t.len() - digits => rest,
+            None => return Err(HeadCodeError::Grammar(shown())),
         };
+        if seq.is_empty() {
+            return Err(HeadCodeError::Grammar(shown()));
+        }
+        let seq: u64 = seq.parse().map_err(|_| HeadCodeError::Grammar(shown()))?;
         let chars: Vec<char> = rest
             .chars()
             .filter(|c| *c != '-' && !c.is_whitespace())
@@ -312,7 +316,10 @@ mod tests {
                 .replacen('1', "l", 1)
                 .replace('1', "I");
             let typed = format!("{s}-{groups}");
-            assert_eq!(typed.parse::<HeadCode>(), Ok(code), "{typed}");
+            assert_eq!(typed.parse::<HeadCode>(), Ok(code.clone()), "{typed}");
+            // A space, not a dash, after the seq, as FORMAT.md §8 allows.
+            let spaced = format!("{s} {}", text.split_once('-').expect("seq").1);
+            assert_eq!(spaced.parse::<HeadCode>(), Ok(code), "{spaced}");
         }
         // Known vectors, so that a change of the encoding shows: with no data, each check is
         // the position's α^g (1, x, ..., x^5 = x^2 + 1, x^6 = x^3 + x); a seq shifts them all.

@@ -97,7 +97,7 @@ pub enum TrustError {
     LengthOnly(String),
     /// The floor's head is not in the verified history, or not at its seq.
     #[error(
-        "{wanted} is not in this registry's history ({found}): the medium is older than, or diverges from, the registry whose head you were read; nothing was pinned"
+        "{wanted} is not in this registry's history ({found}): the medium is older than, or diverges from, the registry whose head was read to you; nothing was pinned"
     )]
     NotInHistory {
         /// The entry asked for.
