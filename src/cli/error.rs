@@ -322,9 +322,9 @@ impl From<reg::ops::export::ExportError> for CommandError {
                 Kind::Refused,
                 Some("carry back the `.registry/checkpoint` of a site that imported from this registry, or use --since-seq N".into()),
             ),
-            E::Object { .. } | E::Transfer(T::Source { .. }) => (
+            E::Object { .. } | E::ArtifactSize { .. } | E::Transfer(T::Source { .. }) => (
                 Kind::Refused,
-                Some("the store was altered or damaged; nothing was exported: run `reg fsck`".into()),
+                Some("the store was altered or damaged; nothing was exported: run `reg fsck`, and `reg repair --from COPY` puts back damaged objects".into()),
             ),
             E::Transfer(T::Io { .. }) | E::Exists(_) | E::Changed | E::Io(_) => {
                 (Kind::UsageOrIo, None)

@@ -60,7 +60,7 @@ pub fn verify(
         })?;
         let size = reg
             .store()
-            .copy_verified(&aid, &mut std::io::sink())
+            .copy_verified_sized(&aid, Some(a.size), &mut std::io::sink())
             .map_err(|source| CheckoutError::Artifact {
                 spec: spec.clone(),
                 path: a.path.clone(),
@@ -114,7 +114,7 @@ pub fn checkout(
         let mut file = std::fs::File::create(&target).ctx("create", &target)?;
         total += reg
             .store()
-            .copy_verified(&aid, &mut file)
+            .copy_verified_sized(&aid, Some(a.size), &mut file)
             .map_err(|source| CheckoutError::Artifact {
                 spec: spec.clone(),
                 path: a.path.clone(),

@@ -17,7 +17,7 @@ use crate::repo::registry::{Registry, RegistryError};
 use crate::state::State;
 use crate::util::encoding::echo;
 use crate::util::fsutil::{IoContext, IoError, fsync_dir, open_regular, read_small};
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -75,6 +75,18 @@ pub enum ExportError {
         /// What went wrong.
         #[source]
         source: IoError,
+    },
+    /// An artifact whose stored file is not as long as every record listing it states.
+    #[error(
+        "artifact {id} is {found} bytes in the store, but its record states {stated}: corrupt (nothing of it was read)"
+    )]
+    ArtifactSize {
+        /// The artifact.
+        id: ObjectId,
+        /// The sizes its records state.
+        stated: String,
+        /// The stored file's size.
+        found: u64,
     },
     /// The registry changed between its verification and the export.
     #[error(
@@ -152,7 +164,7 @@ fn prepare(reg: &Registry, since: &Since) -> Result<Planned, ExportError> {
     let need = holds(&entries[..=upto]);
     let plan = plan(&entries[first..=upto], &need, &have);
     let checkpoint = stored_checkpoint(reg, &replay.checkpoint)?;
-    let (sizes, bytes) = check_objects(reg, &plan)?;
+    let (sizes, bytes) = check_objects(reg, &replay.state, &plan)?;
     let header = Header {
         base,
         bytes,
@@ -243,18 +255,73 @@ fn stored_checkpoint(reg: &Registry, verified: &Checkpoint) -> Result<Vec<u8>, E
 /// object stops the export before it starts) and returns their sizes, which the header states.
 /// Each file is closed again at once: a full export of a large store must not hold one
 /// descriptor per object.
+///
+/// An artifact must be as long as a record that lists it states (FORMAT.md §11.7): a sparse
+/// file planted in the store announces a TiB at no cost, and would otherwise be streamed into
+/// the transfer file before its hash failed.
 fn check_objects(
     reg: &Registry,
+    state: &crate::state::State,
     plan: &[(ObjectKind, ObjectId)],
 ) -> Result<(Vec<u64>, u64), ExportError> {
+    let stated = if plan.iter().any(|(k, _)| *k == ObjectKind::Artifact) {
+        stated_sizes(reg, state)?
+    } else {
+        HashMap::new()
+    };
     let mut sizes = Vec::with_capacity(plan.len());
     let mut bytes = 0u64;
     for (kind, id) in plan {
         let (_, len) = open_object(reg, *kind, id)?;
+        if *kind == ObjectKind::Artifact {
+            let sizes = stated.get(id).cloned().unwrap_or_default();
+            if !sizes.contains(&len) {
+                return Err(ExportError::ArtifactSize {
+                    id: *id,
+                    stated: sizes
+                        .iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" or "),
+                    found: len,
+                });
+            }
+        }
         bytes += len;
         sizes.push(len);
     }
     Ok((sizes, bytes))
+}
+
+/// The sizes the records of the models `state` has not purged state for each artifact.
+fn stated_sizes(
+    reg: &Registry,
+    state: &crate::state::State,
+) -> Result<HashMap<ObjectId, BTreeSet<u64>>, ExportError> {
+    use crate::format::manifest::{MANIFEST_LIMIT, SignedManifest};
+    let mut out: HashMap<ObjectId, BTreeSet<u64>> = HashMap::new();
+    for (record, m) in state.models() {
+        if m.purged {
+            continue;
+        }
+        let corrupt = |detail: String| {
+            crate::repo::registry::RegistryError::corrupt_object(reg.store(), record, detail)
+        };
+        let bytes = reg
+            .store()
+            .get(record, MANIFEST_LIMIT)
+            .map_err(crate::repo::registry::RegistryError::from)?;
+        let signed =
+            SignedManifest::parse(bytes).map_err(|e| corrupt(format!("record {record}: {e}")))?;
+        for a in signed.manifest.artifacts {
+            let id: ObjectId = a
+                .blake3
+                .parse()
+                .map_err(|_| corrupt(format!("record {record}: bad artifact id")))?;
+            out.entry(id).or_default().insert(a.size);
+        }
+    }
+    Ok(out)
 }
 
 /// Opens object `id` as a regular file, never through a link, with its size.

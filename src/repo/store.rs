@@ -226,6 +226,19 @@ pub enum StoreError {
     /// An object path is not a regular file (a symlink, a directory, ...).
     #[error("object {0} is not a regular file")]
     NotAFile(ObjectId),
+    /// An artifact whose file is not as long as its record states: refused by its size, before
+    /// a byte of it is read (a sparse file on the medium announces a TiB at no cost).
+    #[error(
+        "object {id} is {found} bytes, but its record states {stated}: corrupt (nothing of it was read)"
+    )]
+    WrongSize {
+        /// The object.
+        id: ObjectId,
+        /// The size its record states.
+        stated: u64,
+        /// The size of the stored file.
+        found: u64,
+    },
 }
 
 /// The object store under `.registry/objects`, staging in `.registry/tmp`.
@@ -523,9 +536,30 @@ impl Store {
     /// The caller must treat what it wrote as untrusted until this returns `Ok` (write to a
     /// temporary place, publish after).
     pub fn copy_verified(&self, id: &ObjectId, out: &mut dyn Write) -> Result<u64, StoreError> {
+        self.copy_verified_sized(id, None, out)
+    }
+
+    /// [`Store::copy_verified`] of an artifact whose record states its `size`: a file of another
+    /// size is refused by its length before a byte is read or written (FORMAT.md §11.7's rule for
+    /// frames, for the store a medium carries).
+    pub fn copy_verified_sized(
+        &self,
+        id: &ObjectId,
+        size: Option<u64>,
+        out: &mut dyn Write,
+    ) -> Result<u64, StoreError> {
         let path = self.path(id);
         let mut file = self.open_object(id, &path)?;
         let len = file.metadata().ctx("stat", &path)?.len();
+        if let Some(stated) = size
+            && stated != len
+        {
+            return Err(StoreError::WrongSize {
+                id: *id,
+                stated,
+                found: len,
+            });
+        }
         let mut counted = CountingWriter { inner: out, n: 0 };
         let hashed = if len < PARALLEL_FROM {
             copy_hashing(&mut file, &mut counted).map(|(id, _)| id)

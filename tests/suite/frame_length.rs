@@ -312,3 +312,36 @@ fn repair_from_a_transfer_file_refuses_a_frame_by_its_length_and_skips_others_un
     );
     assert!(b.ok(&["fsck"]).contains("PASS"));
 }
+
+#[test]
+fn a_stored_artifact_longer_than_its_record_says_is_refused_by_its_size_by_export_checkout_and_verify()
+ {
+    let a = Sandbox::new();
+    a.init_with_roles();
+    a.add_model("alpha", "1.0.0", &[("a.yar", "rule a {}".into())]);
+    // Whoever holds the medium grows the 9-byte artifact to a sparse TiB.
+    let object = a.object_path(&id_of("rule a {}").to_string());
+    crate::util::make_writable(&object);
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&object)
+        .unwrap()
+        .set_len(HUGE)
+        .unwrap();
+    for (args, out) in [
+        (&["export", "out/x.regx"][..], "out"),
+        (&["checkout", "alpha@1.0.0", "-o", "co/alpha"], "co"),
+        (&["verify", "alpha@1.0.0"], "co"),
+    ] {
+        fs::create_dir_all(a.join(out)).unwrap();
+        let o = run_watched(&a, args, &[a.join(out)]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("is {HUGE} bytes")) && err.contains("record states 9"),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("nothing of it was read"), "{args:?}: {err}");
+        assert_eq!(fs::read_dir(a.join(out)).unwrap().count(), 0, "{args:?}");
+    }
+}
