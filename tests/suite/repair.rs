@@ -654,3 +654,72 @@ fn an_entry_is_restored_only_at_the_position_the_ledger_lists_it() {
         );
     }
 }
+
+#[test]
+fn a_dry_run_records_nothing_on_this_host_and_a_repair_records_what_it_verified() {
+    let (a, root) = site_a();
+    let b = site_b(&a, &root);
+    fs::remove_file(b.object_path(&id_of("first artifact\n"))).unwrap();
+    // This host's record of the registry is gone (a new state directory): only a real repair,
+    // which verified the ledger, writes it again.
+    let state_dir = b.join("home/.local/state/reg");
+    fs::remove_dir_all(&state_dir).unwrap();
+    b.ok(&["repair", "--from", a.path().to_str().unwrap(), "--dry-run"]);
+    assert!(!state_dir.exists(), "a dry run recorded a checkpoint");
+    b.ok(&["repair", "--from", a.path().to_str().unwrap()]);
+    assert_eq!(fs::read_dir(&state_dir).unwrap().count(), 1);
+}
+
+#[test]
+fn a_dry_run_with_a_lost_genesis_says_what_it_would_restore_and_stops_there() {
+    let (a, root) = site_a();
+    let b = site_b(&a, &root);
+    let genesis = b.ledger_ids()[0].clone();
+    fs::remove_file(b.object_path(&genesis)).unwrap();
+    let before = b.snapshot();
+    let out = repair_from_dry(&b, a.path());
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!("would restore entry {genesis} (was missing)")),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "the registry cannot be opened until its genesis entry {genesis} is restored"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(b.snapshot(), before, "a dry run changes nothing");
+}
+
+fn repair_from_dry(s: &Sandbox, src: &Path) -> std::process::Output {
+    s.reg()
+        .args(["repair", "--dry-run", "--from"])
+        .arg(src)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn only_an_unpinned_registry_is_said_to_be_checked_only_against_itself() {
+    let (a, root) = site_a();
+    let b = site_b(&a, &root);
+    fs::remove_file(b.object_path(&id_of("first artifact\n"))).unwrap();
+    let out = repair_from(&b, a.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("is not pinned on this host"), "{err}");
+    b.ok(&["trust", "remove", &root]);
+    fs::remove_file(b.object_path(&id_of("second artifact\n"))).unwrap();
+    let out = repair_from(&b, a.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("is not pinned on this host; it was checked only against itself"),
+        "{err}"
+    );
+}
