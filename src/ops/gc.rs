@@ -11,7 +11,7 @@ use crate::format::id::ObjectId;
 use crate::repo::layout::{LayoutError, OBJECTS, TMP};
 use crate::repo::registry::{Registry, RegistryError};
 use crate::repo::store::Name;
-use crate::util::fsutil::{IoContext, IoError, fsync_dir};
+use crate::util::fsutil::{IoContext, IoError, fsync_dir, remove};
 use std::path::{Path, PathBuf};
 
 /// What a purge did.
@@ -53,18 +53,6 @@ pub struct Collected {
     pub refs: Vec<PathBuf>,
 }
 
-pub(in crate::ops) fn remove(path: &Path) -> Result<(), IoError> {
-    let meta = std::fs::symlink_metadata(path).ctx("stat", path)?;
-    if meta.file_type().is_file() {
-        let mut perms = meta.permissions();
-        #[allow(clippy::permissions_set_readonly_false)]
-        perms.set_readonly(false);
-        std::fs::set_permissions(path, perms).ctx("make writable", path)?;
-    }
-    // `remove_file` unlinks the name itself: a link is removed, never what it points at.
-    std::fs::remove_file(path).ctx("remove", path)
-}
-
 /// Removes unreachable objects and staging leftovers, and rewrites refs, under the writer lock.
 ///
 /// gc deletes, so it trusts nothing it has not verified: the whole ledger is replayed (never the
@@ -75,9 +63,8 @@ pub(in crate::ops) fn remove(path: &Path) -> Result<(), IoError> {
 /// `reg add`, which holds a lock on each file it stages) is left alone.
 pub fn gc(reg: &Registry) -> Result<Collected, RegistryError> {
     let started = std::time::SystemTime::now();
-    let (tx, ids) = reg.begin_verified()?;
-    let state = tx.state();
-    let reach = crate::repo::reach::reachable(ids.iter().copied(), state);
+    let (mut tx, ids) = reg.begin_verified()?;
+    let reach = crate::repo::reach::reachable(ids.iter().copied(), tx.state());
     let mut out = Collected::default();
     let objects = reg.path().join(OBJECTS);
     let mut doomed = Vec::new();
@@ -112,6 +99,9 @@ pub fn gc(reg: &Registry) -> Result<Collected, RegistryError> {
         }
         staging.push(e.path());
     }
+    // What gc deletes and rewrites, readers see all at once (FORMAT.md §6).
+    tx.open_window()?;
+    let state = tx.state();
     for (path, id, size) in doomed {
         remove(&path)?;
         out.objects.push((id, size));
@@ -154,7 +144,8 @@ fn staging_in_use(path: &Path, started: std::time::SystemTime) -> bool {
     matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
 }
 
-/// Purges a REVOKED model: commits the signed `purge` entry, then deletes the listed bytes.
+/// Purges a REVOKED model: commits the signed `purge` entry, whose commit deletes the listed
+/// bytes after its commit point, in the same commit window (FORMAT.md §6).
 pub fn purge(
     reg: &Registry,
     key: &SecretKey,
@@ -165,6 +156,12 @@ pub fn purge(
     let (id, _) = crate::state::resolve::resolve(tx.state(), spec)?;
     let spec = tx.state().spec(&id);
     let blobs = tx.state().purgeable(&id);
+    // Under the writer lock nothing else deletes: what is there now is what the commit frees.
+    let freed = blobs
+        .iter()
+        .filter_map(|b| std::fs::symlink_metadata(reg.store().path(b)).ok())
+        .map(|m| m.len())
+        .sum();
     let done = tx.commit(
         key,
         Body::Purge(Purge {
@@ -173,15 +170,6 @@ pub fn purge(
             reason: reason.to_string(),
         }),
     )?;
-    // After the commit point: a crash here leaves bytes fsck reports and gc removes.
-    let mut freed = 0;
-    for b in &blobs {
-        let path = reg.store().path(b);
-        if let Ok(meta) = std::fs::symlink_metadata(&path) {
-            freed += meta.len();
-            remove(&path).map_err(RegistryError::from)?;
-        }
-    }
     Ok(Purged {
         entry: done.id,
         seq: done.seq,

@@ -11,6 +11,7 @@ pub mod layout;
 pub mod ledger;
 pub mod reach;
 mod read;
+mod readers;
 pub mod refs;
 pub mod registry;
 mod replay;

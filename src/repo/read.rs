@@ -27,6 +27,8 @@ impl Registry {
         &self,
         visit: &mut dyn FnMut(&Visit<'_>),
     ) -> Result<Verified<Replay>, RegistryError> {
+        // One committed state from the first file read to the last (FORMAT.md §6).
+        let _reading = self.read_lock()?;
         let seen = self.host.load(self.id())?;
         let at_floor = self.floor.as_ref().map(|f| f.seq);
         let mut floor_id = None;
@@ -70,6 +72,8 @@ impl Registry {
     /// A checkpoint older than the policy's `checkpoint_max_age_days` (by this host's clock) is
     /// refused as expired; writers, which re-sign it, read through [`Registry::begin`] instead.
     pub fn state(&self) -> Result<Verified<State>, RegistryError> {
+        // One committed state from the first file read to the last (FORMAT.md §6).
+        let _reading = self.read_lock()?;
         let (state, time) = self.current()?;
         self.check_fresh(&state, &time)?;
         Ok(state)

@@ -114,6 +114,20 @@ pub fn append_durably(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
     f.sync_all().ctx("sync", path)
 }
 
+/// Removes the file or link `path` itself, never what a link points at, making a read-only file
+/// (every stored object is one) writable first.
+pub fn remove(path: &Path) -> Result<(), IoError> {
+    let meta = fs::symlink_metadata(path).ctx("stat", path)?;
+    if meta.file_type().is_file() {
+        let mut perms = meta.permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perms.set_readonly(false);
+        fs::set_permissions(path, perms).ctx("make writable", path)?;
+    }
+    // `remove_file` unlinks the name itself: a link is removed, never what it points at.
+    fs::remove_file(path).ctx("remove", path)
+}
+
 /// Opens `path` for reading the way reg opens every file: never through a symbolic link at its
 /// last component (`O_NOFOLLOW`), never blocking on a FIFO or device (`O_NONBLOCK`), and only if
 /// the opened descriptor is a regular file (checked with `fstat`, so nothing can be swapped in
