@@ -250,7 +250,11 @@ fn admit(reg: &Registry, read: Bundle, key: &SecretKey) -> Result<Outcome, AddEr
         .filter(|c| c.artifact.format.runs_code_when_loaded())
         .map(|c| c.artifact.path.clone())
         .collect();
-    // Readers see the new objects only with the entry that reaches them (FORMAT.md §6).
+    // Readers see the new objects only with the entry that reaches them (FORMAT.md §6); the
+    // artifacts' bytes go to the disk before, not while readers wait.
+    for staged in read.artifacts.iter().filter_map(|c| c.staged.as_ref()) {
+        staged.sync().map_err(RegistryError::from)?;
+    }
     tx.open_window()?;
     for checked in read.artifacts {
         if let Some(staged) = checked.staged {
