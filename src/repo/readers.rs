@@ -56,7 +56,10 @@ pub struct ReadLock {
 
 impl Drop for ReadLock {
     fn drop(&mut self) {
+        drop(self._dir.take());
         HELD.with(|h| h.set(h.get().saturating_sub(1)));
+        // Tests pause a reader here, its lock released, to commit between two of its reads.
+        crate::util::fsutil::failpoint("read:released");
     }
 }
 
@@ -224,6 +227,15 @@ mod tests {
         close.send(()).unwrap();
         th.join().unwrap();
         read_lock(t.path(), Duration::ZERO).unwrap();
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "would wait for it forever")]
+    fn a_thread_holding_a_read_lock_never_opens_a_commit_window() {
+        let t = tempfile::tempdir().unwrap();
+        let _r = read_lock(t.path(), Duration::ZERO).unwrap();
+        let _ = commit_window(t.path());
     }
 
     #[test]

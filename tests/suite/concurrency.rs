@@ -28,6 +28,11 @@ fn shown(out: Output) -> Shown {
 /// under the same relative name every time, so that runs can be compared), with `REG_DIR`
 /// naming the registry.
 fn start(s: &Sandbox, runs: &AtomicUsize, args: &[String]) -> Child {
+    start_with(s, runs, args, &[])
+}
+
+/// [`start`] with more variables.
+fn start_with(s: &Sandbox, runs: &AtomicUsize, args: &[String], extra: &[(&str, &Path)]) -> Child {
     let n = runs.fetch_add(1, Ordering::Relaxed);
     let cwd = s.join(&format!("runs/{n}"));
     fs::create_dir_all(&cwd).unwrap();
@@ -38,6 +43,9 @@ fn start(s: &Sandbox, runs: &AtomicUsize, args: &[String]) -> Child {
         if let Some(v) = v {
             c.env(k, v);
         }
+    }
+    for (k, v) in extra {
+        c.env(k, v);
     }
     c.args(args)
         .stdout(std::process::Stdio::piped())
@@ -50,9 +58,9 @@ fn run(s: &Sandbox, runs: &AtomicUsize, args: &[String]) -> Shown {
     shown(start(s, runs, args).wait_with_output().unwrap())
 }
 
-/// Every command that only reads the registry, on the model `det@1.0.0` that stays active in
-/// slot `main` whatever the writers do.
-fn readers(s: &Sandbox) -> Vec<Vec<String>> {
+/// Every command that only reads the registry; those about one model on `model`. `check` asks
+/// about `det@1.0.0`'s artifact in slot `main`, where it stays whatever the writers do.
+fn readers(s: &Sandbox, model: &str) -> Vec<Vec<String>> {
     let artifact = s.join("m-det-1.0.0/r.yar");
     let artifact = artifact.to_str().unwrap();
     [
@@ -61,13 +69,13 @@ fn readers(s: &Sandbox) -> Vec<Vec<String>> {
         &["ledger", "export"],
         &["status", "--json"],
         &["list", "--json"],
-        &["show", "det@1.0.0", "--json"],
+        &["show", model, "--json"],
         &["log", "--json"],
-        &["verify", "det@1.0.0"],
+        &["verify", model],
         &["check", artifact, "--slot", "main", "--json"],
-        &["checkout", "det@1.0.0", "-o", "out"],
+        &["checkout", model, "-o", "out"],
         &["export", "out.regx"],
-        &["drift", "list", "det@1.0.0"],
+        &["drift", "list", model],
         &["key", "list"],
         &["policy", "show"],
         &["recipients", "list"],
@@ -134,7 +142,7 @@ fn setup() -> (Sandbox, String) {
 fn a_reader_meeting_a_commit_at_any_step_waits_for_it_and_sees_the_state_before_or_after() {
     let (s, _) = setup();
     let runs = AtomicUsize::new(0);
-    let readers = readers(&s);
+    let readers = readers(&s, "det@1.0.0");
     let mut before: Vec<Shown> = readers.iter().map(|r| run(&s, &runs, r)).collect();
     for r in &before {
         assert_eq!(r.0, Some(0), "{r:?}");
@@ -382,7 +390,7 @@ fn readers_looping_against_writers_of_every_kind_never_see_a_false_state() {
         pack(&s, &format!("m{i}"));
         s.key(&format!("k{i}.pem"));
     }
-    let readers = readers(&s);
+    let readers = readers(&s, "det@1.0.0");
     let runs = AtomicUsize::new(0);
     let staging = AtomicUsize::new(0);
     let done = AtomicBool::new(false);
@@ -528,5 +536,92 @@ fn a_reader_that_cannot_open_the_registry_directory_to_lock_it_refuses_with_a_hi
             "error: cannot lock `{}` to read it: Permission denied (os error 13)\nhint: readers and writers lock the registry directory itself (FORMAT.md §6): the user running reg must be able to open it for reading\n",
             s.dot().display()
         )
+    );
+}
+
+/// Runs `reader` paused after it first releases the readers' lock (a reader that holds it across
+/// all its reads still holds it then), runs `writes` meanwhile, and checks that the reader showed
+/// the state before the writes or the one after them: `Ok` says whether those two differ, `Err`
+/// what the reader showed instead.
+fn paused_between_reads(
+    s: &Sandbox,
+    runs: &AtomicUsize,
+    reader: &[String],
+    writes: &[&[&str]],
+) -> Result<bool, String> {
+    let before = run(s, runs, reader);
+    let pause = s.join(&format!("pause-{}", runs.load(Ordering::Relaxed)));
+    fs::create_dir(&pause).unwrap();
+    let mut paused = start_with(
+        s,
+        runs,
+        reader,
+        &[
+            ("REG_FAILPOINT", Path::new("read:released")),
+            ("REG_FAILPOINT_PAUSE", &pause),
+        ],
+    );
+    wait_for(&pause.join("reached"));
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(|| {
+            for w in writes {
+                s.ok(w);
+            }
+        });
+        // Long enough for the writes to commit, unless the reader holds them off.
+        std::thread::sleep(Duration::from_millis(600));
+        fs::write(pause.join("go"), "").unwrap();
+        paused.wait().unwrap();
+        writer.join().unwrap();
+    });
+    let during = shown(paused.wait_with_output().unwrap());
+    let after = run(s, runs, reader);
+    if during != before && during != after {
+        return Err(format!(
+            "`reg {}`, paused between its reads while {writes:?} committed, showed neither the state before nor the one after:\n{during:?}\nbefore: {before:?}\nafter: {after:?}",
+            reader.join(" ")
+        ));
+    }
+    Ok(before != after)
+}
+
+#[test]
+fn a_reader_holds_off_every_commit_from_its_first_read_to_its_last() {
+    let (s, _) = setup();
+    let runs = AtomicUsize::new(0);
+    let count = readers(&s, "x").len();
+    for k in 0..count {
+        let name = format!("v{k}");
+        pack(&s, &name);
+        s.ok(&["add", &format!("{name}.tar"), "--key", "op.pem"]);
+    }
+    let mut mixed = Vec::new();
+    for k in 0..count {
+        // A model read, then revoked and its bytes purged while the reader pauses.
+        let model = format!("v{k}@1.0.0");
+        let reader = &readers(&s, &model)[k];
+        let revoke = ["revoke", &model, "--reason", "x", "--key", "op.pem"];
+        let purge = ["purge", &model, "--reason", "x", "--key", "op.pem"];
+        mixed.extend(paused_between_reads(&s, &runs, reader, &[&revoke, &purge]).err());
+    }
+    // gc cuts what an interrupted write left (a residue line, a dangling entry, refs to redo).
+    let out = s
+        .reg()
+        .env("REG_FAILPOINT", "commit:after-ledger")
+        .args(["promote", "other@1.0.0", "--reason", "x", "--key", "op.pem"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), None, "killed at the failpoint");
+    let fsck = vec!["fsck".to_string(), "--json".to_string()];
+    match paused_between_reads(&s, &runs, &fsck, &[&["gc"]]) {
+        Ok(changed) => assert!(changed, "gc changed nothing fsck reports"),
+        Err(e) => mixed.push(e),
+    }
+    assert!(
+        mixed.is_empty(),
+        "{} of {} readers saw a mix of commits:\n{}",
+        mixed.len(),
+        count + 1,
+        mixed.join("\n\n")
     );
 }
