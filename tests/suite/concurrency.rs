@@ -111,7 +111,7 @@ fn setup() -> (Sandbox, String) {
     let (root, _, _) = s.init_with_roles();
     s.key("rep.pem");
     s.trust("rep.pem.pub", "reporter", "monitoring");
-    for name in ["det", "other", "late"] {
+    for name in ["det", "other", "late", "later"] {
         pack(&s, name);
     }
     for name in ["det", "other"] {
@@ -147,7 +147,7 @@ fn a_reader_meeting_a_commit_at_any_step_waits_for_it_and_sees_the_state_before_
     for r in &before {
         assert_eq!(r.0, Some(0), "{r:?}");
     }
-    let cases: [(&str, &[&str]); 7] = [
+    let cases: [(&str, &[&str]); 8] = [
         (
             "commit:after-object",
             &[
@@ -200,6 +200,8 @@ fn a_reader_meeting_a_commit_at_any_step_waits_for_it_and_sees_the_state_before_
             "commit:after-checkpoint",
             &["add", "late.tar", "--key", "op.pem"],
         ),
+        // An add moves its staged artifacts into the store before it commits: in its window.
+        ("put:after-rename", &["add", "later.tar", "--key", "op.pem"]),
     ];
     let (mut mixed, mut early) = (Vec::new(), Vec::new());
     for (i, (step, write)) in cases.iter().enumerate() {
