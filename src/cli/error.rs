@@ -479,6 +479,14 @@ fn registry(e: &RegistryError) -> (Kind, Option<String>) {
             Kind::Busy,
             Some("wait for the other reg process to finish; REG_LOCK_TIMEOUT sets the wait in seconds".into()),
         ),
+        RegistryError::Unlockable { source, .. } => (
+            Kind::UsageOrIo,
+            Some(if source.kind() == std::io::ErrorKind::PermissionDenied {
+                "readers and writers lock the registry directory itself (FORMAT.md §6): the user running reg must be able to open it for reading".into()
+            } else {
+                "the registry's file system cannot lock files (`flock`): reg writes only where it can, and reads there only from a read-only mount, where nobody can be writing".into()
+            }),
+        ),
         RegistryError::Refused(s) => (Kind::Refused, state(s)),
         RegistryError::Stale(s) => (Kind::Refused, Some(stale(s))),
         RegistryError::BelowFloor { .. } => (

@@ -6,12 +6,13 @@ use reg::fsck::{Glob, Options, Severity, check};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Check the whole registry (exit 0 PASS, 1 FAIL, 2 usage or I/O error)
+/// Check the whole registry (exit 0 PASS, 1 FAIL, 2 usage or I/O error, 3 busy)
 ///
 /// Objects, ledger (chain, signatures, roles at each point), records and their publishers, refs
 /// and index against a replay of the ledger, active slots; with --scan, every file under DIR
 /// (whatever its name or format; links followed to their target's bytes) must be an artifact of
-/// an approved model, unless an --ignore pattern matches it. Reads only; takes no lock.
+/// an approved model, unless an --ignore pattern matches it. Reads only, one committed state
+/// while others write: a commit in progress is waited for (REG_LOCK_TIMEOUT seconds at most).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// A directory whose every file must be an artifact of an approved model (repeatable)

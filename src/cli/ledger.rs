@@ -16,6 +16,8 @@ pub enum LedgerCommand {
 
 pub fn run(ctx: &Context, cmd: LedgerCommand) -> CommandResult {
     let reg = ctx.open()?;
+    // The ledger, the index and the checkpoint of one commit (FORMAT.md §6).
+    let _reading = reg.read_lock()?;
     match cmd {
         LedgerCommand::Verify => {
             let replay = reg.verify(&mut |_| {})?;

@@ -28,9 +28,13 @@ pub struct CheckoutArgs {
 
 pub fn verify(ctx: &Context, args: VerifyArgs) -> CommandResult {
     let reg = ctx.open()?;
+    // The state and the bytes it names, of one commit: a purge committed in between would take
+    // them.
+    let reading = reg.read_lock()?;
     let state = reg.state()?;
     let (id, model) = resolve(&state, &args.model)?;
     let files = reg::ops::checkout::verify(&reg, &id, model)?;
+    drop(reading);
     let bytes: u64 = files.iter().map(|(_, n)| n).sum();
     outln!(
         "OK: {}@{}: {} artifact(s), {bytes} bytes, every byte hashes to its BLAKE3",
@@ -43,6 +47,8 @@ pub fn verify(ctx: &Context, args: VerifyArgs) -> CommandResult {
 
 pub fn checkout(ctx: &Context, args: CheckoutArgs) -> CommandResult {
     let reg = ctx.open()?;
+    // As for `verify`.
+    let reading = reg.read_lock()?;
     let state = reg.state()?;
     let spec = match (&args.model, &args.slot) {
         (Some(m), _) => m.clone(),
@@ -57,6 +63,7 @@ pub fn checkout(ctx: &Context, args: CheckoutArgs) -> CommandResult {
     };
     let (id, model) = resolve(&state, &spec)?;
     let bytes = reg::ops::checkout::checkout(&reg, &id, model, &args.out)?;
+    drop(reading);
     outln!(
         "checked out {}@{} ({bytes} bytes, verified) into {}",
         model.name,

@@ -2,9 +2,10 @@
 //! object at fault, that the registry matches its ledger, that no revoked model is active, and
 //! (with `--scan`) that no unregistered model file exists on the host.
 //!
-//! fsck only reads: it takes no lock and writes nothing under `.registry/`. It returns a
-//! [`Report`]; the CLI decides how to print it. Finding codes are stable ([`Code`],
-//! docs/FSCK.md).
+//! fsck only reads: it writes nothing under `.registry/`, and shares the readers' lock
+//! ([`crate::repo::registry::ReadLock`]) so that what it checks is one committed state, also
+//! while others write. It returns a [`Report`]; the CLI decides how to print it. Finding codes
+//! are stable ([`Code`], docs/FSCK.md).
 //!
 //! One file per family of checks: `links` (links and special files, staging leftovers), `open`
 //! (configuration and pin), `ledger` (the replay), `objects` (the store, and what the ledger
@@ -13,8 +14,9 @@
 
 use crate::format::formats::Format;
 use crate::format::id::ObjectId;
-use crate::repo::registry::{OpenOptions, RegistryError, discover};
+use crate::repo::registry::{OpenOptions, RegistryError, discover, read_lock};
 use serde::Serialize;
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 mod code;
@@ -180,13 +182,31 @@ impl Fsck {
 /// The checks run in this order, and findings of one severity keep it in the report: links and
 /// special files anywhere (`links`); opening the registry and its pin (`open`); the ledger
 /// replay (`ledger`); every object, then what the ledger reaches (`objects`); records
-/// (`models`); the index and refs (`refs`); slots (`models`); `--scan`; staging leftovers.
+/// (`models`); the index and refs (`refs`); slots (`models`); `--scan`, once the readers' lock
+/// is released; the outbox and staging leftovers (checked before the scan, under the lock).
 pub fn check(
     path: Option<&Path>,
     trust: &OpenOptions,
     opts: &Options,
 ) -> Result<Report, RegistryError> {
     let dot = discover(path)?;
+    // One committed state from the first file read to the last (FORMAT.md §6): a commit in
+    // progress is waited for, and a writer waits for this check. Not around `--scan`, which
+    // reads only this host's files against the state already verified. A `.registry` that is
+    // not a directory holds no state to lock (the link check names it), and one this user
+    // cannot open cannot be listed either (the walk names it `unreadable`): neither can pass.
+    let reading = match std::fs::symlink_metadata(&dot) {
+        Ok(m) if m.is_dir() => match read_lock(&dot, trust.lock_timeout) {
+            Ok(r) => Some(r),
+            Err(RegistryError::Unlockable { source, .. })
+                if source.kind() == ErrorKind::PermissionDenied =>
+            {
+                None
+            }
+            Err(e) => return Err(e),
+        },
+        _ => None,
+    };
     let mut f = Fsck::default();
     links::check_links(&dot, &mut f);
     let Some((reg, pinned)) = open::open(&dot, trust, opts.allow_unpinned, &mut f) else {
@@ -199,6 +219,13 @@ pub fn check(
         models::check_records(&reg, state, &mut f);
         refs::check_index_and_refs(&reg, state, &reached, &mut f);
         models::check_slots(state, &mut f);
+    }
+    // Checked now, reported after the scan's findings.
+    let mut last = Fsck::default();
+    links::check_outbox(&dot, reg.id(), &mut last);
+    links::check_staging(&dot, &mut last);
+    drop(reading);
+    if let Some(state) = &state {
         for dir in &opts.scan {
             scan::scan(dir, state, &opts.ignore, &mut f);
         }
@@ -210,8 +237,7 @@ pub fn check(
             "the ledger does not verify, so no file can be proved registered".into(),
         );
     }
-    links::check_outbox(&dot, reg.id(), &mut f);
-    links::check_staging(&dot, &mut f);
+    f.findings.append(&mut last.findings);
     Ok(finish(f, dot, Some(*reg.id()), pinned))
 }
 

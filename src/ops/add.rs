@@ -234,7 +234,7 @@ fn admit(reg: &Registry, read: Bundle, key: &SecretKey) -> Result<Outcome, AddEr
     let record = ObjectId::of(&read.manifest.bytes);
     let m = read.manifest.manifest.clone();
     crate::util::fsutil::failpoint("add:before-lock");
-    let tx = reg.begin()?;
+    let mut tx = reg.begin()?;
     // The state may have moved while the bundle was read: check again under the lock.
     check_publisher(tx.state(), &read.manifest.envelope)?;
     if registered_as(reg, tx.state(), &read.manifest)?.is_some() {
@@ -250,6 +250,12 @@ fn admit(reg: &Registry, read: Bundle, key: &SecretKey) -> Result<Outcome, AddEr
         .filter(|c| c.artifact.format.runs_code_when_loaded())
         .map(|c| c.artifact.path.clone())
         .collect();
+    // Readers see the new objects only with the entry that reaches them (FORMAT.md §6); the
+    // artifacts' bytes go to the disk before, not while readers wait.
+    for staged in read.artifacts.iter().filter_map(|c| c.staged.as_ref()) {
+        staged.sync().map_err(RegistryError::from)?;
+    }
+    tx.open_window()?;
     for checked in read.artifacts {
         if let Some(staged) = checked.staged {
             reg.store().commit(staged).map_err(RegistryError::from)?;

@@ -124,6 +124,9 @@ pub fn export(reg: &Registry, since: &Since, out: &Path) -> Result<Exported, Exp
     if std::fs::symlink_metadata(out).is_ok() {
         return Err(ExportError::Exists(out.to_path_buf()));
     }
+    // One committed state from the replay to the last object copied (FORMAT.md §6): a purge
+    // committed meanwhile would take bytes the plan names.
+    let _reading = reg.read_lock()?;
     let planned = prepare(reg, since)?;
     write_file(reg, out, &planned)?;
     Ok(planned.done)
@@ -137,6 +140,8 @@ pub fn export_to(
     since: &Since,
     out: &mut dyn std::io::Write,
 ) -> Result<Exported, ExportError> {
+    // As in `export`.
+    let _reading = reg.read_lock()?;
     let planned = prepare(reg, since)?;
     stream(reg, out, &planned)?;
     Ok(planned.done)
@@ -238,7 +243,8 @@ fn choose_base(
 }
 
 /// The checkpoint file's bytes as stored, which the transfer carries verbatim: they must be the
-/// checkpoint just verified, or another reg committed in between and the entries collected no
+/// checkpoint just verified. Under the readers' lock they are, unless a writer that does not
+/// take part in it (an older reg) committed in between: the entries collected would then no
 /// longer end at the stored head.
 fn stored_checkpoint(reg: &Registry, verified: &Checkpoint) -> Result<Vec<u8>, ExportError> {
     let checkpoint = read_small(&reg.path().join("checkpoint"), CHECKPOINT_FILE_LIMIT)?;

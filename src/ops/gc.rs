@@ -55,12 +55,6 @@ pub struct Collected {
     pub refs: Vec<PathBuf>,
 }
 
-/// Removes `path`, a file of the registry `reg`, unless it is on another mount than the
-/// registry ([`crate::util::mount`]).
-pub(in crate::ops) fn remove(reg: &Registry, path: &Path) -> Result<(), IoError> {
-    remove_file_on(path, &MountId::of(reg.path())?)
-}
-
 /// Refuses, before anything is removed, when one of `paths` is on another mount than the
 /// registry: a directory of it has something mounted inside, whose files are not the
 /// registry's to delete.
@@ -93,9 +87,8 @@ fn check_on_registry_mount<'a>(
 /// directory of a clone or init still at work beside `.registry`.
 pub fn gc(reg: &Registry) -> Result<Collected, RegistryError> {
     let started = std::time::SystemTime::now();
-    let (tx, ids) = reg.begin_verified()?;
-    let state = tx.state();
-    let reach = crate::repo::reach::reachable(ids.iter().copied(), state);
+    let (mut tx, ids) = reg.begin_verified()?;
+    let reach = crate::repo::reach::reachable(ids.iter().copied(), tx.state());
     let mut out = Collected::default();
     let objects = reg.path().join(OBJECTS);
     let mut doomed = Vec::new();
@@ -138,6 +131,9 @@ pub fn gc(reg: &Registry) -> Result<Collected, RegistryError> {
             .chain(staging.iter().map(PathBuf::as_path)),
     )?;
     let mount = MountId::of(reg.path())?;
+    // What gc deletes and rewrites, readers see all at once (FORMAT.md §6).
+    tx.open_window()?;
+    let state = tx.state();
     for (path, id, size) in doomed {
         remove_file_on(&path, &mount)?;
         out.objects.push((id, size));
@@ -185,7 +181,8 @@ fn staging_in_use(path: &Path, started: std::time::SystemTime) -> bool {
     matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
 }
 
-/// Purges a REVOKED model: commits the signed `purge` entry, then deletes the listed bytes.
+/// Purges a REVOKED model: commits the signed `purge` entry, whose commit deletes the listed
+/// bytes after its commit point, in the same commit window (FORMAT.md §6).
 pub fn purge(
     reg: &Registry,
     key: &SecretKey,
@@ -206,6 +203,12 @@ pub fn purge(
             .filter(|p| std::fs::symlink_metadata(p).is_ok())
             .map(PathBuf::as_path),
     )?;
+    // Under the writer lock nothing else deletes: what is there now is what the commit frees.
+    let freed = blobs
+        .iter()
+        .filter_map(|b| std::fs::symlink_metadata(reg.store().path(b)).ok())
+        .map(|m| m.len())
+        .sum();
     let done = tx.commit(
         key,
         Body::Purge(Purge {
@@ -214,15 +217,6 @@ pub fn purge(
             reason: reason.to_string(),
         }),
     )?;
-    // After the commit point: a crash here leaves bytes fsck reports and gc removes.
-    let mut freed = 0;
-    for b in &blobs {
-        let path = reg.store().path(b);
-        if let Ok(meta) = std::fs::symlink_metadata(&path) {
-            freed += meta.len();
-            remove(reg, &path).map_err(RegistryError::from)?;
-        }
-    }
     Ok(Purged {
         entry: done.id,
         seq: done.seq,

@@ -3,9 +3,9 @@
 //! changes, then committed atomically; or, with a dry run, says what would change.
 //!
 //! The checks and the commit are the repository's ([`Transaction::receive`],
-//! [`Transaction::accept`]); this module opens the file, describes the change for the operator,
-//! and deletes the bytes that purges among the new entries destroy, after the commit as at the
-//! home site.
+//! [`Transaction::accept`], whose commit also deletes the bytes that purges among the new
+//! entries destroy, as at the home site); this module opens the file and describes the change
+//! for the operator.
 //!
 //! [`Transaction::receive`]: crate::repo::registry::Transaction::receive
 //! [`Transaction::accept`]: crate::repo::registry::Transaction::accept
@@ -14,7 +14,7 @@ use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
 use crate::format::transfer::{Header, Reader};
 use crate::repo::incoming::{Incoming, Receive};
-use crate::repo::registry::{Registry, RegistryError};
+use crate::repo::registry::Registry;
 use crate::state::State;
 use crate::util::fsutil::open_regular;
 use std::collections::BTreeMap;
@@ -66,16 +66,15 @@ pub fn import(reg: &Registry, file: &Path, dry_run: bool) -> Result<Imported, Im
     if dry_run {
         return Ok(done);
     }
-    let doomed = incoming.purged_objects().to_vec();
+    // The commit deletes them after its commit point, in its window (FORMAT.md §6); under the
+    // writer lock nothing else deletes, so those there now are those it deletes.
+    done.purged = incoming
+        .purged_objects()
+        .iter()
+        .filter(|id| std::fs::symlink_metadata(reg.store().path(id)).is_ok())
+        .copied()
+        .collect();
     tx.accept(incoming)?;
-    // After the commit point: a crash here leaves bytes fsck reports and gc removes.
-    for id in doomed {
-        let path = reg.store().path(&id);
-        if std::fs::symlink_metadata(&path).is_ok() {
-            super::gc::remove(reg, &path).map_err(RegistryError::from)?;
-            done.purged.push(id);
-        }
-    }
     Ok(done)
 }
 

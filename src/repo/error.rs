@@ -56,6 +56,18 @@ pub enum RegistryError {
     /// Another writer holds the lock.
     #[error("registry is busy: another reg process has held `{0}` for more than {1} s")]
     Busy(PathBuf, u64),
+    /// The lock on the registry directory that gives every reader one committed state (FORMAT.md
+    /// §6) could not be taken, by a reader or by a writer for its commit window.
+    #[error("cannot lock `{path}` {what}: {source}")]
+    Unlockable {
+        /// The registry directory.
+        path: PathBuf,
+        /// "to read it" or "to commit".
+        what: &'static str,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// The registry's history does not reach the minimum head its pin carries.
     #[error(
         "the registry's history does not contain {floor}, which its pin on this host requires (it has {found}): refusing a truncated or diverging medium"

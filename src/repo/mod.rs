@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod leftovers;
 pub mod reach;
 mod read;
+mod readers;
 pub mod refs;
 pub mod registry;
 mod replay;

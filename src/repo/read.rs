@@ -27,6 +27,8 @@ impl Registry {
         &self,
         visit: &mut dyn FnMut(&Visit<'_>),
     ) -> Result<Verified<Replay>, RegistryError> {
+        // One committed state from the first file read to the last (FORMAT.md §6).
+        let _reading = self.read_lock()?;
         let seen = self.host.load(self.id())?;
         let at_floor = self.floor.as_ref().map(|f| f.seq);
         let mut floor_id = None;
@@ -70,6 +72,8 @@ impl Registry {
     /// A registry stale under its policy (FORMAT.md §6.1) is refused; writers, which may renew
     /// it, read through [`Registry::begin`] instead.
     pub fn state(&self) -> Result<Verified<State>, RegistryError> {
+        // One committed state from the first file read to the last (FORMAT.md §6).
+        let _reading = self.read_lock()?;
         let (state, _) = self.current_with(true)?;
         Ok(state)
     }

@@ -1,9 +1,10 @@
 //! A registry on disk: finding it, creating it and opening it (FORMAT.md §1, §8).
 //!
 //! The rest of [`Registry`] lives beside this file: reading the verified state on this host and
-//! recording what it verified (`read.rs`), and writing (`transaction.rs`). The library reads no
-//! environment: whom to trust, where this host keeps its records, how long to wait for the
-//! writer lock and the clock all come in [`OpenOptions`].
+//! recording what it verified (`read.rs`), the lock that gives every reader one committed state
+//! (`readers.rs`), and writing (`transaction.rs`). The library reads no environment: whom to
+//! trust, where this host keeps its records, how long to wait for the writer lock and the clock
+//! all come in [`OpenOptions`].
 
 use crate::crypto::envelope::{self, Unverified};
 use crate::crypto::keys::{Fingerprint, SecretKey};
@@ -24,6 +25,8 @@ use std::time::Duration;
 
 pub use crate::repo::config::Config;
 pub use crate::repo::error::RegistryError;
+pub(crate) use crate::repo::readers::read_lock;
+pub use crate::repo::readers::{CommitWindow, ReadLock};
 pub use crate::repo::transaction::{Transaction, WriteLock, Written};
 
 /// The registry directory's name.

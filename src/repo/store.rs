@@ -46,6 +46,12 @@ impl Staged {
     pub fn size(&self) -> u64 {
         self.size
     }
+
+    /// Flushes its bytes to stable storage now, so that committing it later (which syncs it
+    /// again) is quick: a writer does this before its commit window, which readers wait for.
+    pub fn sync(&self) -> Result<(), StoreError> {
+        Ok(self.tmp.as_file().sync_all().ctx("sync", self.tmp.path())?)
+    }
 }
 
 /// Counts what passes through to the inner writer.

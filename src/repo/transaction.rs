@@ -6,7 +6,7 @@ use crate::crypto::keys::SecretKey;
 use crate::format::entry::{Body, Entry, Header};
 use crate::format::id::ObjectId;
 use crate::repo::ledger::{self, LINE_LEN, LedgerError, Verified};
-use crate::repo::registry::{Committed, Registry, RegistryError};
+use crate::repo::registry::{CommitWindow, Committed, Registry, RegistryError};
 use crate::repo::trust::{PinStatus, Seen};
 use crate::state::State;
 use crate::util::fsutil::{
@@ -40,6 +40,7 @@ impl Registry {
             state,
             checkpoint_time,
             _lock: lock,
+            window: None,
         })
     }
 
@@ -61,6 +62,7 @@ impl Registry {
             state,
             checkpoint_time: cp.time,
             _lock: lock,
+            window: None,
         };
         Ok((tx, ids))
     }
@@ -157,12 +159,26 @@ pub struct Transaction<'a> {
     /// renewed under format 3's rule (FORMAT.md §6.1).
     checkpoint_time: String,
     _lock: WriteLock,
+    /// The commit window, once open: it stays open until the transaction ends.
+    window: Option<CommitWindow>,
 }
 
 impl Transaction<'_> {
     /// The verified state the entry will follow.
     pub fn state(&self) -> &Verified<State> {
         &self.state
+    }
+
+    /// Opens the commit window now, if it is not open yet (FORMAT.md §6, "Readers and
+    /// writers"): for a writer that changes what readers read before it commits (`reg add`
+    /// moves its staged artifacts into the store, gc deletes), so that no reader sees that
+    /// change without the commit. Readers in progress are waited for; new ones wait until the
+    /// transaction ends. A commit opens it itself.
+    pub fn open_window(&mut self) -> Result<&CommitWindow, RegistryError> {
+        if self.window.is_none() {
+            self.window = Some(self.reg.commit_window()?);
+        }
+        Ok(self.window.as_ref().expect("opened just above"))
     }
 
     /// Checks, without writing anything, that `key` may sign `body` next and that its rules hold:
@@ -233,7 +249,11 @@ impl Transaction<'_> {
         if batch.done.is_empty() {
             return Ok((batch.done, Verified::new(batch.state)));
         }
-        Ok(batch.write(reg, seq_before, key, time)?)
+        let window = match self.window {
+            Some(w) => w,
+            None => reg.commit_window()?,
+        };
+        Ok(batch.write(reg, &window, seq_before, key, time)?)
     }
 }
 
@@ -247,6 +267,8 @@ struct Batch {
     objects: Vec<Vec<u8>>,
     /// What the entries change.
     touched: Touched,
+    /// The bytes the batch's purges destroy.
+    doomed: Vec<ObjectId>,
 }
 
 impl Batch {
@@ -262,6 +284,7 @@ impl Batch {
         let mut done = Vec::with_capacity(count);
         let mut objects = Vec::with_capacity(count);
         let mut touched = Touched::default();
+        let mut doomed = Vec::new();
         for i in 0..count {
             let body = build(&state, i)?;
             let entry = Entry {
@@ -289,6 +312,9 @@ impl Batch {
             let id = ObjectId::of(&bytes);
             state.apply(id, &entry).map_err(RegistryError::from)?;
             touched.add(&entry.body);
+            if let Body::Purge(p) = &entry.body {
+                doomed.extend(p.blobs.iter().copied());
+            }
             objects.push(bytes);
             done.push((id, state.seq(), entry));
         }
@@ -297,14 +323,17 @@ impl Batch {
             done,
             objects,
             touched,
+            doomed,
         })
     }
 
-    /// Writes a non-empty batch (FORMAT.md §6, steps 2 to 5): objects, index, ledger lines,
-    /// then the checkpoint, the commit point; the host record and refs after it.
+    /// Writes a non-empty batch in its commit window (FORMAT.md §6, steps 2 to 9): objects,
+    /// index, ledger lines, then the checkpoint, the commit point; the host record, the refs and
+    /// the bytes its purges destroy after it.
     fn write(
         self,
         reg: &Registry,
+        window: &CommitWindow,
         seq_before: u64,
         key: &SecretKey,
         time: String,
@@ -314,6 +343,7 @@ impl Batch {
             done,
             objects,
             touched,
+            doomed,
         } = self;
         let ids: Vec<ObjectId> = done.iter().map(|(id, _, _)| *id).collect();
         let commit = Commit {
@@ -321,9 +351,11 @@ impl Batch {
             state: &state,
             ids: &ids,
             touched: &touched,
+            doomed: &doomed,
         };
         reg.write_commit(
             commit,
+            window,
             || {
                 for bytes in &objects {
                     reg.store.put_bytes(bytes)?;
@@ -347,16 +379,22 @@ pub(in crate::repo) struct Commit<'a> {
     pub(in crate::repo) ids: &'a [ObjectId],
     /// The models and slots the new entries change.
     pub(in crate::repo) touched: &'a Touched,
+    /// The objects the new entries' purges destroy (those still needed by another model left
+    /// out), deleted after the refs.
+    pub(in crate::repo) doomed: &'a [ObjectId],
 }
 
 impl Registry {
-    /// The commit protocol (FORMAT.md §6, steps 2 to 5), under the lock, after every check:
-    /// `put_objects` stores the objects, then the index, the ledger lines, and the checkpoint
-    /// `checkpoint` gives for the new state's hash (the commit point); the host record and the
-    /// refs after it. A process killed at any step leaves the registry as it was or committed.
+    /// The commit protocol (FORMAT.md §6, steps 2 to 9), under the lock, in the commit window
+    /// (readers see none of its steps until all are done), after every check: `put_objects`
+    /// stores the objects, then the index, the ledger lines, and the checkpoint `checkpoint`
+    /// gives for the new state's hash (the commit point); the host record, the refs and the
+    /// deletion of what the entries purge after it. A process killed at any step leaves the
+    /// registry as it was or committed.
     pub(in crate::repo) fn write_commit(
         &self,
         c: Commit<'_>,
+        _window: &CommitWindow,
         put_objects: impl FnOnce() -> Result<(), RegistryError>,
         checkpoint: impl FnOnce(ObjectId) -> Result<Vec<u8>, RegistryError>,
     ) -> Result<(), RegistryError> {
@@ -410,6 +448,17 @@ impl Registry {
         }
         failpoint("commit:after-refs");
         crate::repo::refs::clear_pending(&reg.dot)?;
+        // In the same window as the entry that destroys them: no reader sees a purge whose
+        // bytes are still there. A crash before this leaves bytes that fsck reports and gc
+        // removes.
+        // Never across a mount, and never changing a mode another name of the file shares.
+        let mount = crate::util::mount::MountId::of(&reg.dot)?;
+        for id in c.doomed {
+            let path = reg.store.path(id);
+            if fs::symlink_metadata(&path).is_ok() {
+                crate::util::mount::remove_file_on(&path, &mount)?;
+            }
+        }
         recorded?;
         Ok(())
     }

@@ -335,7 +335,7 @@ fn fsck_list_and_show_work_for_a_user_without_write_access() {
 }
 
 /// Makes everything in the sandbox readable by other users (directories 0755, files 0644).
-fn readable_by_others(s: &Sandbox) {
+pub(crate) fn readable_by_others(s: &Sandbox) {
     use std::os::unix::fs::PermissionsExt as _;
     for e in walkdir::WalkDir::new(s.path()) {
         let e = e.unwrap();

@@ -4,7 +4,7 @@
 //! positions and chains right, so that only the check under test stands in the way.
 
 use crate::craft;
-use crate::util::{Sandbox, snapshot};
+use crate::util::{Sandbox, snapshot, spawn, wait_for};
 use reg::crypto::envelope::{Envelope, SignatureEntry, pae};
 use reg::crypto::keys::{Fingerprint, SecretKey};
 use reg::format::entry::{Body, Entry, Header, KeyRef, KeyTrust, Role, Transition};
@@ -289,36 +289,6 @@ fn bundle_verify_refuses_an_artifact_whose_bytes_differ_from_the_manifest() {
         assert!(!err.contains("OK:"), "{err}");
         assert_eq!(before, snapshot(s.path()));
     }
-}
-
-/// `reg ARGS` as a child process with the sandbox's environment plus `extra`, not waited for.
-fn spawn(s: &Sandbox, args: &[&str], extra: &[(&str, &Path)]) -> std::process::Child {
-    let template = s.reg();
-    let mut c = std::process::Command::new(template.get_program());
-    c.env_clear().current_dir(s.path());
-    for (k, v) in template.get_envs() {
-        if let Some(v) = v {
-            c.env(k, v);
-        }
-    }
-    for (k, v) in extra {
-        c.env(k, v);
-    }
-    c.args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-fn wait_for(path: &Path) {
-    for _ in 0..6000 {
-        if path.exists() {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    panic!("{} never appeared", path.display());
 }
 
 #[test]

@@ -190,8 +190,38 @@ sys.exit(os.waitstatus_to_exitcode(status))
     }
 }
 
-/// A second site holding a copy of `from`'s registry (and its key files), with its own host
-/// state, pinned to `root_fp` on its own host: a replica carried on a medium.
+/// `reg ARGS` as a child process with the sandbox's environment plus `extra`, not waited for
+/// (stdout and stderr piped).
+pub fn spawn(s: &Sandbox, args: &[&str], extra: &[(&str, &Path)]) -> std::process::Child {
+    let template = s.reg();
+    let mut c = std::process::Command::new(template.get_program());
+    c.env_clear().current_dir(s.path());
+    for (k, v) in template.get_envs() {
+        if let Some(v) = v {
+            c.env(k, v);
+        }
+    }
+    for (k, v) in extra {
+        c.env(k, v);
+    }
+    c.args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until `path` exists (a paused failpoint says it reached its step), at most a minute.
+pub fn wait_for(path: &Path) {
+    for _ in 0..6000 {
+        if path.exists() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("{} never appeared", path.display());
+}
+
 /// `reg bundle pack DIR -o OUT --key KEY` of a ruleset bundle named `name@version`.
 pub fn pack_args(dir: &str, out: &str, key: &str, name: &str, version: &str) -> Vec<String> {
     [
@@ -229,6 +259,8 @@ pub fn cp_a(from: &Path, to: &Path) {
     assert!(ok, "cp -a {} {}", from.display(), to.display());
 }
 
+/// A second site holding a copy of `from`'s registry (and its key files), with its own host
+/// state, pinned to `root_fp` on its own host: a replica carried on a medium.
 pub fn copy_site(from: &Sandbox, root_fp: &str) -> Sandbox {
     let to = Sandbox::new();
     for e in walkdir::WalkDir::new(from.path()) {

@@ -301,8 +301,9 @@ impl Transaction<'_> {
     }
 
     /// Commits a received transfer (FORMAT.md §6): its objects, the index, the ledger lines,
-    /// and the carried checkpoint, the commit point; the host record and refs after it.
-    pub fn accept(self, incoming: Incoming) -> Result<Verified<State>, RegistryError> {
+    /// and the carried checkpoint, the commit point; the host record, the refs and the deletion
+    /// of what its purges destroy after it.
+    pub fn accept(mut self, incoming: Incoming) -> Result<Verified<State>, RegistryError> {
         let reg = self.reg;
         let Incoming {
             new_ids,
@@ -310,6 +311,7 @@ impl Transaction<'_> {
             checkpoint,
             touched,
             staged,
+            purged,
             ..
         } = incoming;
         for (id, _) in &staged {
@@ -320,10 +322,12 @@ impl Transaction<'_> {
             state: &state,
             ids: &new_ids,
             touched: &touched,
+            doomed: &purged,
         };
         let expected = state.hash();
         reg.write_commit(
             commit,
+            self.open_window()?,
             || {
                 for (id, path) in staged {
                     reg.store.commit_path(path, &id)?;
