@@ -723,3 +723,22 @@ fn only_an_unpinned_registry_is_said_to_be_checked_only_against_itself() {
         "{err}"
     );
 }
+
+#[test]
+fn a_source_file_holding_only_the_start_of_the_transfer_magic_is_refused() {
+    let (a, root) = site_a();
+    let b = site_b(&a, &root);
+    // Something to repair, so that SRC is opened at all.
+    fs::remove_file(b.object_path(&id_of("first artifact\n"))).unwrap();
+    let before = b.snapshot();
+    for n in [0, 1, 16] {
+        let short = b.join(&format!("short{n}.regx"));
+        fs::write(&short, &reg::format::transfer::MAGIC[..n]).unwrap();
+        let err = b.fails(2, &["repair", "--from", short.to_str().unwrap()]);
+        assert!(
+            err.contains("a file that does not start with the transfer magic"),
+            "{n}: {err}"
+        );
+    }
+    assert_eq!(b.snapshot(), before);
+}

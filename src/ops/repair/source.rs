@@ -37,8 +37,9 @@ impl Source {
         if meta.is_file() {
             let mut file = open_regular(from)?;
             let mut magic = [0u8; MAGIC.len()];
-            let n = crate::bundle::read_full(&mut file, &mut magic).ctx("read", from)?;
-            if n < magic.len() || magic != *MAGIC {
+            // A shorter file leaves zeros where the magic ends in a newline: it cannot match.
+            crate::bundle::read_full(&mut file, &mut magic).ctx("read", from)?;
+            if magic != *MAGIC {
                 return Err(bad(
                     "a file that does not start with the transfer magic".into()
                 ));
