@@ -742,3 +742,24 @@ fn a_source_file_holding_only_the_start_of_the_transfer_magic_is_refused() {
     }
     assert_eq!(b.snapshot(), before);
 }
+
+#[test]
+fn a_source_whose_registry_or_store_is_a_link_is_refused_not_followed() {
+    let (a, root) = site_a();
+    let b = site_b(&a, &root);
+    fs::remove_file(b.object_path(&id_of("first artifact\n"))).unwrap();
+    let before = b.snapshot();
+    // SRC/.registry a link to A's registry; then SRC/.registry/objects a link to A's store.
+    let src = b.join("src");
+    fs::create_dir(&src).unwrap();
+    symlink(a.dot(), src.join(".registry")).unwrap();
+    let err = b.fails(2, &["repair", "--from", src.to_str().unwrap()]);
+    assert!(err.contains("is a symbolic link, not a directory"), "{err}");
+    fs::remove_file(src.join(".registry")).unwrap();
+    crate::util::cp_a(&a.dot(), &src);
+    fs::rename(src.join(".registry/objects"), b.join("store")).unwrap();
+    symlink(b.join("store"), src.join(".registry/objects")).unwrap();
+    let err = b.fails(2, &["repair", "--from", src.to_str().unwrap()]);
+    assert!(err.contains("is a symbolic link, not a directory"), "{err}");
+    assert_eq!(b.snapshot(), before);
+}
