@@ -477,6 +477,11 @@ fn format2() -> Sandbox {
         "rep.pem.pub",
     ] {
         fs::copy(fixture.join(k), s.join(k)).unwrap();
+        // Git keeps no 0600: a clone's copy of a private key is readable by others.
+        if !k.ends_with(".pub") {
+            use std::os::unix::fs::PermissionsExt as _;
+            fs::set_permissions(s.join(k), fs::Permissions::from_mode(0o600)).unwrap();
+        }
     }
     let root = crate::craft::load(&s, "root.pem")
         .public()
