@@ -83,6 +83,7 @@ fn key_material_spans(text: &str, min_run: usize) -> Vec<(usize, usize)> {
             && run
                 .iter()
                 .any(|b| b.is_ascii_uppercase() || matches!(b, b'+' | b'='))
+            && !names_a_path_here(run)
         {
             spans.push((start, i));
         }
@@ -97,6 +98,26 @@ fn key_material_spans(text: &str, min_run: usize) -> Vec<(usize, usize)> {
         }
     }
     merged
+}
+
+/// Whether a run with a `/` starts with the name of something on this host (its first
+/// component, from `/` or from the current directory): a path an error names, such as
+/// `/srv/Models/ResNet50/Shard0001`, which must stay readable. A key's base64 body starts with a
+/// name that exists here with odds too small to matter, and what it would then print is a path.
+fn names_a_path_here(run: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(run) else {
+        return false;
+    };
+    let (root, rest) = match text.strip_prefix('/') {
+        Some(rest) => ("/", rest),
+        None => ("", text),
+    };
+    match rest.split_once('/') {
+        Some((first, _)) if !first.is_empty() => {
+            std::fs::symlink_metadata(format!("{root}{first}")).is_ok()
+        }
+        _ => false,
+    }
 }
 
 /// Most bytes of an input echoed in an error message: enough to recognise it, never a whole
@@ -173,6 +194,17 @@ pub fn forbidden_char(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_path_that_starts_on_this_host_stays_readable_and_a_key_body_does_not() {
+        // `/tmp` exists on every host these tests run on; the body's first piece nowhere.
+        let path = "/tmp/Models/ResNetLarge/FinalVersion/WeightsShard0001.bin";
+        assert_eq!(mask_key_material(path, KEY_RUN_MIN), path);
+        let body = "MC4CAQAwBQYDK2VwBCIEIH/9xQ3vT0Lk8W2aYpQz+1oV7sXbZcN4eRjFgH";
+        assert_ne!(mask_key_material(body, KEY_RUN_MIN), body);
+        let rooted = "/Kx9QwErTyUiOpAsDfGhJkLz/XcVbNm1234567890PoIuYtRe";
+        assert_ne!(mask_key_material(rooted, KEY_RUN_MIN), rooted);
+    }
 
     #[test]
     fn echo_never_quotes_what_may_be_key_material() {
