@@ -25,7 +25,7 @@ pub fn run(ctx: &Context, cmd: LedgerCommand) -> CommandResult {
             // Intact but expired under its policy is not OK to use: refused like every read,
             // and not recorded (FORMAT.md §6.1).
             reg.check_fresh(&replay.state, &cp.time)?;
-            reg.record(cp)?;
+            reg.record(&replay.state, cp)?;
             outln!(
                 "ledger OK: {} entries, head {} (entry {}), checkpoint signed {}",
                 cp.seq + 1,
@@ -60,7 +60,7 @@ pub fn run(ctx: &Context, cmd: LedgerCommand) -> CommandResult {
                     failure = Some(e);
                 }
             })?;
-            reg.record(&replay.checkpoint)?;
+            reg.record(&replay.state, &replay.checkpoint)?;
             if let Some(e) = failure {
                 return Err(e.into());
             }

@@ -68,7 +68,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
         });
     })?;
     reg.check_fresh(&replay.state, &replay.checkpoint.time)?;
-    reg.record(&replay.checkpoint)?;
+    reg.record(&replay.state, &replay.checkpoint)?;
     print(rows, args.json)
 }
 

@@ -131,7 +131,7 @@ fn add(ctx: &Context, args: AddArgs) -> CommandResult {
     )?;
     // Pinned: from now on this host remembers the checkpoint it verified. Opened again so that
     // the registry is seen pinned, with its floor.
-    Registry::open(&dot, &host)?.record(&checkpoint)?;
+    Registry::open(&dot, &host)?.record(&state, &checkpoint)?;
     outln!(
         "pinned registry {} (root {}) in {}",
         pin.registry,

@@ -29,7 +29,7 @@ pub(super) fn replay(reg: &Registry, f: &mut Fsck) -> (Option<Verified<State>>, 
         reached.entries.insert(v.id);
     });
     // What this host verified is recorded, as after every full replay.
-    let replay = replay.and_then(|r| reg.record(&r.checkpoint).map(|()| r));
+    let replay = replay.and_then(|r| reg.record(&r.state, &r.checkpoint).map(|()| r));
     let state = match replay {
         Ok(r) => {
             f.counts.entries = r.checkpoint.seq + 1;

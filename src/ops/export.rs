@@ -215,7 +215,7 @@ fn verify_and_collect(reg: &Registry) -> Result<(Verified<Replay>, Vec<Seen>), E
     // Intact but expired under its policy is refused, as by every read, and not recorded.
     reg.check_fresh(&replay.state, &replay.checkpoint.time)?;
     // What this host verified is recorded, as after every full replay.
-    reg.record(&replay.checkpoint)?;
+    reg.record(&replay.state, &replay.checkpoint)?;
     Ok((replay, entries))
 }
 

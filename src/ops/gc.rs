@@ -131,6 +131,11 @@ pub fn gc(reg: &Registry) -> Result<Collected, RegistryError> {
             .chain(staging.iter().map(PathBuf::as_path)),
     )?;
     let mount = MountId::of(reg.path())?;
+    // Beside `.registry`: what a killed clone or init left, if it is recognisably reg's own
+    // staging (else fsck names it, and it is left for a person). Outside the commit window: it
+    // may hold gigabytes, and no reader of the registry reads it.
+    let beside = reg.path().parent().unwrap_or(Path::new("."));
+    let swept = crate::repo::leftovers::clear(beside)?.removed;
     // What gc deletes and rewrites, readers see all at once (FORMAT.md §6).
     tx.open_window()?;
     let state = tx.state();
@@ -151,11 +156,7 @@ pub fn gc(reg: &Registry) -> Result<Collected, RegistryError> {
         remove_file_on(&path, &mount)?;
         out.staging.push(path);
     }
-    // Beside `.registry`: what a killed clone or init left, if it is recognisably reg's own
-    // staging (else fsck names it, and it is left for a person).
-    let beside = reg.path().parent().unwrap_or(Path::new("."));
-    out.staging
-        .extend(crate::repo::leftovers::clear(beside)?.removed);
+    out.staging.extend(swept);
     reg.truncate_residue(state.seq())?;
     out.refs = crate::repo::refs::rewrite_all(reg.path(), state)?;
     crate::repo::refs::clear_pending(reg.path())?;

@@ -50,8 +50,13 @@ impl Registry {
     /// pinned. An unpinned registry is never recorded: it proves nothing yet, and a record made
     /// from whatever medium a host met first would later refuse the genuine one as a "rollback"
     /// (a medium forked by any key the registry trusts could lock the real one out).
-    pub fn record(&self, cp: &ledger::Checkpoint) -> Result<(), RegistryError> {
-        if self.pin == PinStatus::Unpinned {
+    ///
+    /// Nor is a checkpoint no reader on this host accepts, stale under its policy or dated ahead
+    /// (FORMAT.md §6.1), whoever verified it (a reader, fsck, a writer that then refuses): a
+    /// stale fork brought back once would otherwise become the record that the home site's
+    /// genuine renewal is refused against, as a fork.
+    pub fn record(&self, state: &State, cp: &ledger::Checkpoint) -> Result<(), RegistryError> {
+        if self.pin == PinStatus::Unpinned || self.check_fresh(state, &cp.time).is_err() {
             return Ok(());
         }
         let seen = Seen {
@@ -141,7 +146,7 @@ impl Registry {
         if fresh {
             self.check_fresh(&replay.state, &replay.checkpoint.time)?;
         }
-        self.record(&replay.checkpoint)?;
+        self.record(&replay.state, &replay.checkpoint)?;
         let (state, cp) = replay.into_parts();
         Ok((state, cp.time))
     }

@@ -54,7 +54,7 @@ impl Registry {
         crate::repo::layout::check_all(&self.dot)?;
         let mut ids = Vec::new();
         let replay = self.verify(&mut |v| ids.push(v.id))?;
-        self.record(&replay.checkpoint)?;
+        self.record(&replay.state, &replay.checkpoint)?;
         let (state, cp) = replay.into_parts();
         self.check_writable(&state)?;
         let tx = Transaction {

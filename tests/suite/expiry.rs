@@ -630,7 +630,14 @@ fn a_reader_records_no_checkpoint_it_refuses_as_stale() {
         &["ledger", "verify"],
         &["log"],
         &["export", "x.regx"],
+        &["deprecate", "det@1.0.0", "--reason", "y", "--key", "op.pem"],
     ] {
-        refused_at(&s, 40, args, EXPIRED);
+        refused_at(&s, 40, args, "more than the 30 days its policy allows");
     }
+    // fsck, which reports it, records nothing either.
+    let before = site(&s);
+    let o = at(&s, 40, &["fsck"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("checkpoint-expired"));
+    assert!(site(&s) == before, "fsck recorded a stale checkpoint");
 }

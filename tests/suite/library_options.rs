@@ -78,7 +78,7 @@ fn verifying_records_nothing_until_record_is_called() {
     let replay = reg.verify(&mut |_| seen += 1).unwrap();
     assert_eq!(seen, 1);
     assert!(!record.exists(), "verify wrote a host record");
-    reg.record(&replay.checkpoint).unwrap();
+    reg.record(&replay.state, &replay.checkpoint).unwrap();
     assert!(record.is_file(), "record wrote no host record");
 }
 

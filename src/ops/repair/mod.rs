@@ -230,7 +230,7 @@ pub fn repair(
     };
     if !dry_run {
         // A dry run changes nothing, not even this host's record of the checkpoint.
-        reg.record(&replay.checkpoint)?;
+        reg.record(&replay.state, &replay.checkpoint)?;
     }
     let reach = reachable(verified.iter().copied(), &replay.state);
     let rest = reach.needed.iter().filter_map(|(id, why)| {
