@@ -83,7 +83,7 @@ fn key_material_spans(text: &str, min_run: usize) -> Vec<(usize, usize)> {
             && run
                 .iter()
                 .any(|b| b.is_ascii_uppercase() || matches!(b, b'+' | b'='))
-            && !names_a_path_here(run)
+            && !names_a_path_here(enclosing_token(bytes, start, i))
         {
             spans.push((start, i));
         }
@@ -100,21 +100,30 @@ fn key_material_spans(text: &str, min_run: usize) -> Vec<(usize, usize)> {
     merged
 }
 
-/// Whether a run with a `/` starts with the name of something on this host (its first
-/// component, from `/` or from the current directory): a path an error names, such as
-/// `/srv/Models/ResNet50/Shard0001`, which must stay readable. A key's base64 body starts with a
-/// name that exists here with odds too small to matter, and what it would then print is a path.
+/// The word around `bytes[start..end]`, up to whitespace, quotes, backticks or brackets: a
+/// path's `.`, `-` and `_` cut it into several base64 runs, and a path is judged whole.
+fn enclosing_token(bytes: &[u8], start: usize, end: usize) -> &[u8] {
+    let stop = |b: &u8| b.is_ascii_whitespace() || b"`'\"()[]{}<>,;".contains(b);
+    let from = bytes[..start].iter().rposition(stop).map_or(0, |p| p + 1);
+    let to = bytes[end..]
+        .iter()
+        .position(stop)
+        .map_or(bytes.len(), |p| end + p);
+    &bytes[from..to]
+}
+
+/// Whether a run with a `/` is a path whose directory (all of it before its last `/`) exists
+/// on this host: a path an error names, such as `/srv/Models/ResNet50/Shard0001`, which must
+/// stay readable. The whole directory must exist, not a prefix of it: to have a key's body
+/// shown, whoever can plant files (the medium is often the current directory) would have to
+/// plant the body itself up to its last `/`, that is, know the key.
 fn names_a_path_here(run: &[u8]) -> bool {
     let Ok(text) = std::str::from_utf8(run) else {
         return false;
     };
-    let (root, rest) = match text.strip_prefix('/') {
-        Some(rest) => ("/", rest),
-        None => ("", text),
-    };
-    match rest.split_once('/') {
-        Some((first, _)) if !first.is_empty() => {
-            std::fs::symlink_metadata(format!("{root}{first}")).is_ok()
+    match text.rsplit_once('/') {
+        Some((dir, _)) if !dir.is_empty() => {
+            std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir())
         }
         _ => false,
     }
@@ -197,9 +206,14 @@ mod tests {
 
     #[test]
     fn a_path_that_starts_on_this_host_stays_readable_and_a_key_body_does_not() {
-        // `/tmp` exists on every host these tests run on; the body's first piece nowhere.
-        let path = "/tmp/Models/ResNetLarge/FinalVersion/WeightsShard0001.bin";
-        assert_eq!(mask_key_material(path, KEY_RUN_MIN), path);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let models = dir.path().join("Models/ResNetLarge/FinalVersion");
+        std::fs::create_dir_all(&models).expect("mkdir");
+        let path = format!("{}/WeightsShard0001.bin", models.display());
+        assert_eq!(mask_key_material(&path, KEY_RUN_MIN), path);
+        // A directory that does not exist (only its start does) proves nothing.
+        let planted = format!("{}/NoSuchDirHere/AndNotThisOne/Shard", dir.path().display());
+        assert_ne!(mask_key_material(&planted, KEY_RUN_MIN), planted);
         let body = "MC4CAQAwBQYDK2VwBCIEIH/9xQ3vT0Lk8W2aYpQz+1oV7sXbZcN4eRjFgH";
         assert_ne!(mask_key_material(body, KEY_RUN_MIN), body);
         let rooted = "/Kx9QwErTyUiOpAsDfGhJkLz/XcVbNm1234567890PoIuYtRe";
