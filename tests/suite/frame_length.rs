@@ -7,9 +7,10 @@
 //! Every command runs under a watchdog that kills it once it has staged more than 1 MiB or run
 //! 30 s, so that a regression fails the test instead of filling the disk.
 
+use crate::import::parse;
 use crate::util::{Sandbox, copy_site, snapshot};
 use reg::format::id::ObjectId;
-use reg::format::transfer::{Header, ObjectKind, Reader, TRAILER_MAGIC, Writer};
+use reg::format::transfer::{ObjectKind, TRAILER_MAGIC, Writer};
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{Seek, SeekFrom, Write};
@@ -25,30 +26,6 @@ const LIMIT: Duration = Duration::from_secs(30);
 
 /// The most bytes the watched directories may hold (a refused import stages nothing big).
 const STAGED_LIMIT: u64 = 1 << 20;
-
-/// A transfer file in memory, as the exporter wrote it.
-struct Parts {
-    header: Header,
-    checkpoint: Vec<u8>,
-    ids: Vec<ObjectId>,
-    frames: Vec<(ObjectKind, ObjectId, Vec<u8>)>,
-}
-
-fn parse(path: &Path) -> Parts {
-    let mut r = Reader::open(fs::File::open(path).unwrap()).unwrap();
-    let mut frames = Vec::new();
-    while let Some(f) = r.next_frame().unwrap() {
-        let mut body = Vec::new();
-        r.copy_body(&mut body).unwrap();
-        frames.push((f.kind, f.id, body));
-    }
-    Parts {
-        header: r.header().clone(),
-        checkpoint: r.checkpoint().to_vec(),
-        ids: r.entry_ids().to_vec(),
-        frames,
-    }
-}
 
 /// Writes `from` to `to` with the frame of object `id` announcing `len` bytes, its body a hole
 /// (the file is sparse: no disk is used), and everything else as the exporter wrote it: the

@@ -272,14 +272,14 @@ fn a_link_or_a_fifo_given_as_the_file_is_refused() {
 
 /// A transfer file in memory: what the tests below edit and write back with the library's
 /// writer, so that the result is well formed and only the importer's own checks can refuse it.
-struct Parts {
-    header: Header,
-    checkpoint: Vec<u8>,
-    ids: Vec<ObjectId>,
-    frames: Vec<(ObjectKind, ObjectId, Vec<u8>)>,
+pub(crate) struct Parts {
+    pub header: Header,
+    pub checkpoint: Vec<u8>,
+    pub ids: Vec<ObjectId>,
+    pub frames: Vec<(ObjectKind, ObjectId, Vec<u8>)>,
 }
 
-fn parse(path: &Path) -> Parts {
+pub(crate) fn parse(path: &Path) -> Parts {
     let mut r = Reader::open(fs::File::open(path).unwrap()).unwrap();
     let mut frames = Vec::new();
     while let Some(f) = r.next_frame().unwrap() {
