@@ -17,7 +17,7 @@ use crate::repo::registry::{Registry, RegistryError};
 use crate::state::State;
 use crate::util::encoding::echo;
 use crate::util::fsutil::{IoContext, IoError, fsync_dir, open_regular, read_small};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -270,21 +270,24 @@ fn check_objects(
     state: &crate::state::State,
     plan: &[(ObjectKind, ObjectId)],
 ) -> Result<(Vec<u64>, u64), ExportError> {
-    let stated = if plan.iter().any(|(k, _)| *k == ObjectKind::Artifact) {
-        stated_sizes(reg, state)?
-    } else {
-        HashMap::new()
-    };
+    let mut stated = crate::repo::sizes::Sizes::new(state);
     let mut sizes = Vec::with_capacity(plan.len());
     let mut bytes = 0u64;
     for (kind, id) in plan {
         let (_, len) = open_object(reg, *kind, id)?;
         if *kind == ObjectKind::Artifact {
-            let sizes = stated.get(id).cloned().unwrap_or_default();
-            if !sizes.contains(&len) {
+            let read = |r: &ObjectId| {
+                reg.store()
+                    .get(r, crate::format::manifest::MANIFEST_LIMIT)
+                    .map_err(|e| ExportError::Registry(e.into()))
+            };
+            let unreadable = |record: ObjectId, detail: String| {
+                ExportError::Registry(RegistryError::corrupt_object(reg.store(), &record, detail))
+            };
+            if let Err(stated) = stated.check(id, len, read, unreadable)? {
                 return Err(ExportError::ArtifactSize {
                     id: *id,
-                    stated: sizes
+                    stated: stated
                         .iter()
                         .map(u64::to_string)
                         .collect::<Vec<_>>()
@@ -297,37 +300,6 @@ fn check_objects(
         sizes.push(len);
     }
     Ok((sizes, bytes))
-}
-
-/// The sizes the records of the models `state` has not purged state for each artifact.
-fn stated_sizes(
-    reg: &Registry,
-    state: &crate::state::State,
-) -> Result<HashMap<ObjectId, BTreeSet<u64>>, ExportError> {
-    use crate::format::manifest::{MANIFEST_LIMIT, SignedManifest};
-    let mut out: HashMap<ObjectId, BTreeSet<u64>> = HashMap::new();
-    for (record, m) in state.models() {
-        if m.purged {
-            continue;
-        }
-        let corrupt = |detail: String| {
-            crate::repo::registry::RegistryError::corrupt_object(reg.store(), record, detail)
-        };
-        let bytes = reg
-            .store()
-            .get(record, MANIFEST_LIMIT)
-            .map_err(crate::repo::registry::RegistryError::from)?;
-        let signed =
-            SignedManifest::parse(bytes).map_err(|e| corrupt(format!("record {record}: {e}")))?;
-        for a in signed.manifest.artifacts {
-            let id: ObjectId = a
-                .blake3
-                .parse()
-                .map_err(|_| corrupt(format!("record {record}: bad artifact id")))?;
-            out.entry(id).or_default().insert(a.size);
-        }
-    }
-    Ok(out)
 }
 
 /// Opens object `id` as a regular file, never through a link, with its size.

@@ -16,6 +16,7 @@ mod readers;
 pub mod refs;
 pub mod registry;
 mod replay;
+pub(crate) mod sizes;
 pub mod store;
 mod transaction;
 pub mod trust;

@@ -27,7 +27,6 @@ use std::io::Read;
 use tempfile::TempPath;
 
 mod receiver;
-mod sizes;
 
 pub(in crate::repo) use receiver::{Receiver, Start};
 

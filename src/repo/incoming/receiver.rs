@@ -2,7 +2,6 @@
 //! order against the evolving state, each new object staged in `tmp/`, and at the end the
 //! object set and the carried checkpoint checked against the state the entries give.
 
-use super::sizes::Sizes;
 use super::{ImportError, Incoming, Receive};
 use crate::crypto::envelope::{Kind, Unverified};
 use crate::crypto::keys::{Fingerprint, PublicKey};
@@ -15,6 +14,7 @@ use crate::repo::ledger::{self, EntryProblem};
 use crate::repo::reach::reachable;
 use crate::repo::registry::{Registry, RegistryError};
 use crate::repo::replay::{Position, admit, check_unordered};
+use crate::repo::sizes::Sizes;
 use crate::repo::store::StoreError;
 use crate::repo::transaction::Touched;
 use crate::state::{State, decode_key};
@@ -296,9 +296,16 @@ impl<'a> Receiver<'a> {
             ..
         } = self;
         let sizes = &mut needs.as_mut().expect("computed above").sizes;
-        sizes.check(index, &frame.id, frame.len, |r| {
-            record_bytes(reg, record_paths, staged, r)
-        })?;
+        let unreadable = |record, detail| ImportError::UnreadableRecord { record, detail };
+        let read = |r: &ObjectId| record_bytes(reg, record_paths, staged, r);
+        if let Err(stated) = sizes.check(&frame.id, frame.len, read, unreadable)? {
+            return Err(ImportError::Length {
+                index,
+                id: frame.id,
+                len: frame.len,
+                stated,
+            });
+        }
         if had || self.mode == Receive::DryRun {
             reader.copy_body(&mut std::io::sink())?;
         } else {
