@@ -6,7 +6,7 @@ use crate::util::{Sandbox, copy_site, snapshot};
 use reg::crypto::envelope::{self, Kind};
 use reg::crypto::keys::SecretKey;
 use reg::format::checkpoint::Checkpoint;
-use reg::format::entry::{Body, Entry, Header as EntryHeader, KeyRef, KeyTrust, Role};
+use reg::format::entry::{Body, Entry, KeyRef, KeyTrust, Role};
 use reg::format::id::ObjectId;
 use reg::format::transfer::{Header, ObjectKind, Point, Reader, Writer};
 use std::collections::BTreeMap;
@@ -307,44 +307,6 @@ fn write(parts: &mut Parts, path: &Path) {
     w.finish().unwrap();
 }
 
-/// Appends to `parts` a new head entry `body` signed by `key`, and a checkpoint for it signed by
-/// `key` (what a medium's holder can make with a key of their own).
-fn append_forged(parts: &mut Parts, key: &SecretKey, body: Body) -> ObjectId {
-    let head = parts.header.head;
-    let entry = Entry {
-        header: EntryHeader {
-            actor: key.public().fingerprint().clone(),
-            prev: Some(head.head),
-            registry: Some(parts.header.registry),
-            seq: head.seq + 1,
-            time: "2026-01-01T00:00:00Z".into(),
-        },
-        body,
-    };
-    let bytes = envelope::sign_bytes(entry.body.kind(), &entry.to_payload().unwrap(), key).unwrap();
-    let id = ObjectId::of(&bytes);
-    let at = parts
-        .frames
-        .iter()
-        .position(|f| f.0 == ObjectKind::Artifact)
-        .unwrap_or(parts.frames.len());
-    parts.frames.insert(at, (ObjectKind::Entry, id, bytes));
-    parts.ids.push(id);
-    parts.header.head = Point {
-        head: id,
-        seq: head.seq + 1,
-    };
-    let cp = Checkpoint {
-        head: id,
-        registry: parts.header.registry,
-        seq: head.seq + 1,
-        state: id,
-        time: "2026-01-01T00:00:00Z".into(),
-    };
-    parts.checkpoint = envelope::sign(Kind::Checkpoint, &cp, key).unwrap();
-    id
-}
-
 fn grant_root(to: &SecretKey) -> Body {
     Body::KeyTrust(KeyTrust {
         key: KeyRef {
@@ -364,7 +326,7 @@ fn an_entry_signed_by_a_key_the_site_does_not_trust_is_refused() {
     let mut parts = parse(&file);
     // The medium's holder appends an entry, signed by a key of their own, granting it root.
     let rogue = SecretKey::generate().unwrap();
-    let forged = append_forged(&mut parts, &rogue, grant_root(&rogue));
+    let forged = append_convincing(&mut parts, &b, &rogue, &rogue, grant_root(&rogue));
     write(&mut parts, &b.join("forged.regx"));
     let err = refused(&b, &b.join("forged.regx"), 1);
     assert!(err.contains(&forged.to_string()), "names the entry: {err}");
@@ -384,7 +346,7 @@ fn a_trust_change_signed_by_a_key_without_the_root_role_is_refused() {
     let mut parts = parse(&file);
     // The site's own operator key (trusted, but not as root) grants itself root.
     let op = crate::craft::load(&b, "op.pem");
-    let forged = append_forged(&mut parts, &op, grant_root(&op));
+    let forged = append_convincing(&mut parts, &b, &op, &op, grant_root(&op));
     write(&mut parts, &b.join("forged.regx"));
     let err = refused(&b, &b.join("forged.regx"), 1);
     assert!(err.contains(&forged.to_string()), "names the entry: {err}");
