@@ -121,14 +121,7 @@ fn setup() -> (Sandbox, String) {
     }
     op(&s, &["promote", "det@1.0.0", "--reason", "tested"]);
     op(&s, &["activate", "main", "det@1.0.0", "--reason", "live"]);
-    fs::copy(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/examples/drift-observation.json"
-        ),
-        s.join("obs.json"),
-    )
-    .unwrap();
+    s.example_observation("obs.json");
     s.ok(&[
         "drift",
         "record",

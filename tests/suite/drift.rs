@@ -39,14 +39,7 @@ fn setup() -> Sandbox {
         s.ok(&["add", &format!("{dir}.tar"), "--key", "op.pem"]);
     }
     s.ok(&["promote", "det@1.0.0", "--reason", "ok", "--key", "op.pem"]);
-    fs::copy(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/examples/drift-observation.json"
-        ),
-        s.join("obs.json"),
-    )
-    .unwrap();
+    s.example_observation("obs.json");
     s
 }
 

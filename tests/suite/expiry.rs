@@ -86,14 +86,7 @@ fn site_with_policy() -> Sandbox {
         &[("rules.yar", "rule a { condition: true }\n".into())],
     );
     s.ok(&["promote", "det@1.0.0", "--reason", "ok", "--key", "op.pem"]);
-    fs::copy(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/examples/drift-observation.json"
-        ),
-        s.join("obs.json"),
-    )
-    .unwrap();
+    s.example_observation("obs.json");
     s
 }
 

@@ -176,14 +176,7 @@ fn a_replica_that_recorded_drift_in_its_ledger_is_told_it_forked_and_shown_the_o
     let b = copy_site(&a, &root);
     promote(&a, "alpha@1.0.0");
     let file = carry(&a, &b, "t.regx");
-    fs::copy(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/examples/drift-observation.json"
-        ),
-        b.join("obs.json"),
-    )
-    .unwrap();
+    b.example_observation("obs.json");
     let obs: serde_json::Value =
         serde_json::from_slice(&fs::read(b.join("obs.json")).unwrap()).unwrap();
     let mut obs = obs;

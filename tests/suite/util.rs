@@ -115,6 +115,18 @@ impl Sandbox {
         dir
     }
 
+    /// Copies the example drift observation (`examples/drift-observation.json`) to `name`.
+    pub fn example_observation(&self, name: &str) {
+        std::fs::copy(
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/examples/drift-observation.json"
+            ),
+            self.join(name),
+        )
+        .expect("copy the example observation");
+    }
+
     pub fn dot(&self) -> PathBuf {
         self.join(".registry")
     }
