@@ -70,6 +70,7 @@ pub fn run(ctx: &Context, cmd: PolicyCommand) -> CommandResult {
             let policy = PolicyDoc {
                 refuse_formats: args.refuse_formats,
                 checkpoint_max_age_days: args.checkpoint_max_age,
+                ..PolicyDoc::default()
             };
             let done = reg::ops::config::set_policy(&reg, &key, policy, args.sign.reason())?;
             outln!("policy set (ledger entry {} {})", done.seq, done.entry);

@@ -91,6 +91,7 @@ fn policy_and_recipients_report_the_setting_before_and_after() {
     let wanted = PolicyDoc {
         refuse_formats: vec![Format::Pickle, Format::Joblib, Format::Pickle],
         checkpoint_max_age_days: Some(30),
+        ..PolicyDoc::default()
     };
     let set = reg::ops::config::set_policy(&reg, &root, wanted, "no pickles").unwrap();
     assert_eq!(set.previous, PolicyDoc::default());

@@ -93,6 +93,16 @@ pub struct PolicyDoc {
     /// so that a stale medium stops working by itself. 1 to 36,500; absent, nothing expires.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub checkpoint_max_age_days: Option<u32>,
+    /// `reg add` admits only age-encrypted bundles, decrypted by an identity whose recipient the
+    /// registry lists now (FORMAT.md §5.5), so that a plaintext bundle, or one sealed to a
+    /// recipient since removed, is refused. The operator's statement: the entry records
+    /// `encrypted` (§5.6), replay cannot see the bundle.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub require_encrypted: bool,
+    /// Duties kept apart (FORMAT.md §5.5): no key holds both publisher and operator, and the
+    /// key that published a model neither admits nor approves it. Format 4 and later.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub separate_duties: bool,
 }
 
 /// The largest `checkpoint_max_age_days` (a century).

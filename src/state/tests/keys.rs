@@ -178,6 +178,7 @@ fn policy(refuse_formats: Vec<Format>, days: Option<u32>) -> Body {
         policy: PolicyDoc {
             refuse_formats,
             checkpoint_max_age_days: days,
+            ..PolicyDoc::default()
         },
         reason: "why".into(),
     })
