@@ -114,7 +114,9 @@ fn main() -> anyhow::Result<()> {
             bodies.push(Body::Add(Add {
                 artifacts: vec![art_id],
                 bundle: record,
+                encrypted: false,
                 name: m.name,
+                publisher: Some(m.publisher.clone()),
                 record,
                 version: m.version,
             }));
@@ -140,6 +142,7 @@ fn main() -> anyhow::Result<()> {
                 .map(|id| {
                     let m = &state.models()[id];
                     Body::Transition(Transition {
+                        deny: false,
                         from: m.state,
                         model: *id,
                         previous: m.entry,

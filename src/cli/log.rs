@@ -97,13 +97,23 @@ fn summary(e: &Entry) -> String {
             g.recipients.len()
         ),
         Body::KeyTrust(t) => format!("trust {} as {}", t.key.fingerprint, t.role),
-        Body::KeyRevoke(r) => format!("revoke {}", r.fingerprint),
+        Body::KeyRevoke(r) if r.compromised => {
+            format!("revoke {} as compromised", r.fingerprint)
+        }
+        Body::KeyRevoke(r) => format!("revoke {} (retired)", r.fingerprint),
+        Body::KeyWithdraw(w) => format!("withdraw role {} from {}", w.role, w.fingerprint),
         Body::Recipients(r) => format!("recipients set to [{}]", r.recipients.join(", ")),
         Body::Policy(p) => {
             let refused: Vec<&str> = p.policy.refuse_formats.iter().map(|f| f.name()).collect();
             let mut text = format!("policy set: refuse formats [{}]", refused.join(", "));
             if let Some(days) = p.policy.checkpoint_max_age_days {
                 text.push_str(&format!("; expires {days} days after each renewal"));
+            }
+            if p.policy.require_encrypted {
+                text.push_str("; encrypted bundles only");
+            }
+            if p.policy.separate_duties {
+                text.push_str("; duties kept apart");
             }
             text
         }
@@ -119,6 +129,9 @@ fn summary(e: &Entry) -> String {
                 t.from,
                 t.to
             );
+            if t.deny {
+                text.push_str("; its artifact hashes denied");
+            }
             for effect in &t.slots {
                 match &effect.replacement {
                     Some(r) => text.push_str(&format!("; slot {} handed to {r}", effect.slot)),
@@ -150,10 +163,13 @@ fn summary(e: &Entry) -> String {
             Err(e) => format!("drift report of {} (unreadable: {e})", d.model),
         },
         Body::Purge(p) => format!(
-            "purge {} ({} artifact object(s) deleted)",
+            "purge {} ({} artifact object(s) deleted{})",
             p.model,
-            p.blobs.len()
+            p.blobs.len(),
+            if p.deny { ", hashes denied" } else { "" }
         ),
+        Body::Reapprove(r) => format!("re-approve {}", r.model),
+        Body::DenyLift(l) => format!("lift the denial of {} artifact hash(es)", l.artifacts.len()),
         Body::Slot(c) => match &c.model {
             Some(m) => format!("activate {m} in slot {}", c.slot),
             None => format!("deactivate slot {}", c.slot),

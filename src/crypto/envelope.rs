@@ -47,6 +47,12 @@ pub enum Kind {
     Purge,
     /// A timestamp key renews the registry's freshness (FORMAT.md §5.13).
     Renew,
+    /// A role is withdrawn from a key that stays trusted (FORMAT.md §5.3).
+    KeyWithdraw,
+    /// A model suspended by a compromised key is approved again (FORMAT.md §5.14).
+    Reapprove,
+    /// Denied artifact hashes are allowed again (FORMAT.md §5.15).
+    DenyLift,
     /// A publisher-signed bundle manifest (the model record).
     Manifest,
     /// The signed checkpoint.
@@ -55,7 +61,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in the order of the spec's table.
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 18] = [
         Kind::Genesis,
         Kind::KeyTrust,
         Kind::KeyRevoke,
@@ -69,6 +75,9 @@ impl Kind {
         Kind::DriftReport,
         Kind::Purge,
         Kind::Renew,
+        Kind::KeyWithdraw,
+        Kind::Reapprove,
+        Kind::DenyLift,
         Kind::Manifest,
         Kind::Checkpoint,
     ];
@@ -89,6 +98,9 @@ impl Kind {
             Kind::DriftReport => "drift-report",
             Kind::Purge => "purge",
             Kind::Renew => "renew",
+            Kind::KeyWithdraw => "key-withdraw",
+            Kind::Reapprove => "reapprove",
+            Kind::DenyLift => "deny-lift",
             Kind::Manifest => "manifest",
             Kind::Checkpoint => "checkpoint",
         }

@@ -288,10 +288,14 @@ fn add_entry(state: &State, read: &Bundle, record: ObjectId) -> Result<Add, Stat
         .and_then(|ks| decode_key(fp, &ks.public_key).ok());
     let claim = crate::format::claim::claim(&read.manifest, publisher_key.as_ref())
         .map_err(|detail| StateError::RecordRefused { record, detail })?;
+    // Format 4 names the publisher and says whether the bundle came sealed (FORMAT.md §5.6).
+    let provenance = state.has_provenance();
     let add = Add {
         artifacts: claim.artifacts.clone(),
         bundle: read.bundle_hash,
+        encrypted: provenance && read.encrypted,
         name: m.name.clone(),
+        publisher: provenance.then(|| claim.publisher.clone()),
         record,
         version: m.version.clone(),
     };

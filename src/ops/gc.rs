@@ -213,6 +213,7 @@ pub fn purge(
     let done = tx.commit(
         key,
         Body::Purge(Purge {
+            deny: false,
             blobs: blobs.clone(),
             model: id,
             reason: reason.to_string(),

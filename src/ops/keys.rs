@@ -103,6 +103,7 @@ pub fn revoke(
     let done = tx.commit(
         key,
         Body::KeyRevoke(KeyRevoke {
+            compromised: false,
             fingerprint: fingerprint.clone(),
             reason: reason.to_string(),
         }),

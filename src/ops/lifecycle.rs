@@ -97,6 +97,7 @@ pub fn transition(
     };
     let from = model.state;
     let body = Body::Transition(Transition {
+        deny: false,
         from,
         model: id,
         previous: model.entry,

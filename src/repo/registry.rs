@@ -340,7 +340,7 @@ impl Genesis<'_> {
                 seq: 0,
                 time: self.time,
             },
-            body: genesis_body(root.public(), self.recipients, &self.nonce),
+            body: genesis_body(root.public(), self.recipients, &self.nonce, None),
         };
         let bytes = envelope::sign_bytes(entry.body.kind(), &entry.to_payload()?, root)?;
         let id = store.put_bytes(&bytes)?;

@@ -330,6 +330,96 @@ pub enum StateError {
         spec: String,
     },
 
+    // ---- Governance (suspension.rs, deny.rs, duties.rs, time.rs; format 4) ----
+    /// A field or kind that only a registry of a later format holds.
+    #[error("{what} needs a registry of format {needs} or later; this one is format {version}")]
+    NeedsFormat {
+        /// What was asked, in words.
+        what: &'static str,
+        /// The format it needs.
+        needs: u32,
+        /// The registry's format.
+        version: u32,
+    },
+    /// An `add` names no publisher where the format requires one, or one where it has none.
+    #[error("an add entry of a format {version} registry {}", if *.version >= 4 { "must name the record's publisher" } else { "names no publisher" })]
+    AddPublisher {
+        /// The registry's format.
+        version: u32,
+    },
+    /// A model suspended by a compromised key is promoted or made active.
+    #[error(
+        "{spec} is suspended: key {key} it rests on was revoked as compromised at entry {at}; an operator must re-approve it (`reg reapprove`) or revoke it"
+    )]
+    Suspended {
+        /// `name@version`.
+        spec: String,
+        /// The compromised key.
+        key: Fingerprint,
+        /// Seq of the compromised key's revocation.
+        at: u64,
+    },
+    /// A re-approval of a model that is not suspended, or is revoked.
+    #[error("{spec} is not suspended{}", if *.revoked { " (it is REVOKED)" } else { "" })]
+    NotSuspended {
+        /// `name@version`.
+        spec: String,
+        /// It is revoked.
+        revoked: bool,
+    },
+    /// A model holding denied bytes is added, promoted or made active.
+    #[error(
+        "{spec} holds {count} denied artifact hash(es), first {first}, denied at entry {at}: no model may hold these bytes until root lifts the denial"
+    )]
+    DeniedBytes {
+        /// `name@version`.
+        spec: String,
+        /// How many of its artifacts are denied.
+        count: usize,
+        /// The first denied hash.
+        first: ObjectId,
+        /// Seq of the entry that denied it.
+        at: u64,
+    },
+    /// `deny` on a transition that is not a revocation.
+    #[error("only a revocation or a purge can deny a model's bytes")]
+    DenyWithoutRevocation,
+    /// A deny-lift whose list is empty, unsorted or repeats a hash.
+    #[error("a deny-lift lists its hashes sorted, unique, at least one")]
+    DenyLiftList,
+    /// A deny-lift names a hash that is not denied.
+    #[error("artifact hash {0} is not denied")]
+    NotDenied(ObjectId),
+    /// An entry that breaks the policy's separation of duties.
+    #[error("the policy keeps duties apart: {0}")]
+    DutiesApart(String),
+    /// A key-withdraw of a role the key does not hold.
+    #[error("key {fingerprint} does not hold the {role} role")]
+    RoleNotHeld {
+        /// The key.
+        fingerprint: Fingerprint,
+        /// The role.
+        role: Role,
+    },
+    /// A key-withdraw of a key's only role.
+    #[error("{role} is the only role of key {fingerprint}: revoke the key instead")]
+    OnlyRole {
+        /// The key.
+        fingerprint: Fingerprint,
+        /// The role.
+        role: Role,
+    },
+    /// An entry dated before the entry it follows (format 4).
+    #[error(
+        "the entry is dated {time}, before the entry it follows ({previous}): entry times only move forward"
+    )]
+    TimeBackwards {
+        /// The entry's time.
+        time: String,
+        /// The previous entry's time.
+        previous: String,
+    },
+
     /// Anything else malformed, said in words (for refusals made before an entry exists).
     #[error("{0}")]
     Invalid(String),

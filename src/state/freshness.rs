@@ -39,15 +39,15 @@ pub enum Staleness {
     /// A signed time is further past the reader's clock than the skew allows.
     #[error(
         "{} {time}, more than a day after this host's clock ({now}): refusing a time that would never expire",
-        future_text(*.checkpoint)
+        .what.text()
     )]
     Future {
         /// The time found.
         time: String,
         /// The reader's clock.
         now: String,
-        /// Whether it is the checkpoint's time (else the renewal's).
-        checkpoint: bool,
+        /// Whose time it is.
+        what: SignedTime,
     },
 }
 
@@ -59,11 +59,24 @@ fn basis_text(legacy: bool) -> &'static str {
     }
 }
 
-fn future_text(checkpoint: bool) -> &'static str {
-    if checkpoint {
-        "has its checkpoint dated"
-    } else {
-        "is renewed at"
+/// Which signed time is in the future (FORMAT.md §5.1, §6.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignedTime {
+    /// The checkpoint's.
+    Checkpoint,
+    /// The latest renewal's.
+    Renewal,
+    /// The head entry's (format 4: entry times only move forward, so it is the latest).
+    Entry,
+}
+
+impl SignedTime {
+    fn text(self) -> &'static str {
+        match self {
+            SignedTime::Checkpoint => "has its checkpoint dated",
+            SignedTime::Renewal => "is renewed at",
+            SignedTime::Entry => "has its last ledger entry dated",
+        }
     }
 }
 
@@ -84,22 +97,32 @@ impl State {
     /// Whether a reader whose clock reads `now` (seconds) may use this registry, whose
     /// checkpoint was signed at `checkpoint_time` (FORMAT.md §6.1). Without a
     /// `checkpoint_max_age_days` in the policy, times decide nothing and every registry is fresh.
+    ///
+    /// In a format-4 registry the head entry's time is checked against the clock whatever the
+    /// policy (FORMAT.md §5.1): an entry dated far ahead would forbid every later entry, since
+    /// times only move forward.
     pub fn check_fresh_at(&self, checkpoint_time: &str, now: u64) -> Result<(), Staleness> {
-        let Some(days) = self.policy.checkpoint_max_age_days else {
-            return Ok(());
-        };
-        let future = |time: &str, checkpoint: bool| match parse_rfc3339(time) {
+        let future = |time: &str, what: SignedTime| match parse_rfc3339(time) {
             Some(t) if t > now.saturating_add(MAX_CLOCK_SKEW_SECS) => Err(Staleness::Future {
                 time: time.to_string(),
                 now: rfc3339(now),
-                checkpoint,
+                what,
             }),
             _ => Ok(()),
         };
+        let Some(days) = self.policy.checkpoint_max_age_days else {
+            return match self.time() {
+                Some(t) => future(t, SignedTime::Entry),
+                None => Ok(()),
+            };
+        };
         if let Some(r) = self.renewed() {
-            future(r, false)?;
+            future(r, SignedTime::Renewal)?;
         }
-        future(checkpoint_time, true)?;
+        future(checkpoint_time, SignedTime::Checkpoint)?;
+        if let Some(t) = self.time() {
+            future(t, SignedTime::Entry)?;
+        }
         let (basis, legacy) = match self.renewed() {
             Some(r) => (r, false),
             None => (checkpoint_time, true),

@@ -3,7 +3,9 @@
 use super::{KeyState, State, StateError};
 use crate::crypto::envelope::Kind;
 use crate::crypto::keys::{Fingerprint, PublicKey};
-use crate::format::entry::{Body, Entry, Genesis, KeyGrant, KeyRevoke, KeyTrust, PolicyDoc, Role};
+use crate::format::entry::{
+    Body, Entry, Genesis, KeyGrant, KeyRevoke, KeyTrust, KeyWithdraw, PolicyDoc, Role, Succession,
+};
 use crate::format::id::ObjectId;
 use crate::util::encoding::{b64_decode, b64_encode};
 use std::collections::{BTreeMap, BTreeSet};
@@ -38,12 +40,19 @@ impl Action for &Body {
 /// signs whatever its role.
 pub fn required_role(kind: Kind) -> Option<Role> {
     match kind {
-        Kind::Genesis | Kind::KeyTrust | Kind::KeyRevoke | Kind::Recipients | Kind::Policy => {
-            Some(Role::Root)
-        }
-        Kind::Add | Kind::Transition | Kind::Slot | Kind::Purge | Kind::DriftImport => {
-            Some(Role::Operator)
-        }
+        Kind::Genesis
+        | Kind::KeyTrust
+        | Kind::KeyRevoke
+        | Kind::KeyWithdraw
+        | Kind::Recipients
+        | Kind::Policy
+        | Kind::DenyLift => Some(Role::Root),
+        Kind::Add
+        | Kind::Transition
+        | Kind::Slot
+        | Kind::Purge
+        | Kind::DriftImport
+        | Kind::Reapprove => Some(Role::Operator),
         Kind::Drift | Kind::DriftReport => Some(Role::Reporter),
         Kind::Renew => Some(Role::Timestamp),
         Kind::Manifest => Some(Role::Publisher),
@@ -65,10 +74,12 @@ impl State {
                 public_key: grant.public_key.clone(),
                 roles: BTreeSet::from([Role::Root]),
                 revoked: None,
+                compromised: false,
                 since: 0,
             },
         );
         let state = State {
+            denied: BTreeMap::new(),
             format_version: g.format_version,
             head: id,
             keys,
@@ -81,6 +92,8 @@ impl State {
             root: grant.fingerprint.clone(),
             seq: 0,
             slots: BTreeMap::new(),
+            succeeds: g.succeeds.clone(),
+            time: (g.format_version >= super::time::TIME_FORMAT).then(|| entry.header.time.clone()),
             by_name: Default::default(),
         };
         Ok((state, key))
@@ -180,6 +193,7 @@ impl State {
                         public_key: t.key.public_key.clone(),
                         roles: BTreeSet::from([t.role]),
                         revoked: None,
+                        compromised: false,
                         since: seq,
                     },
                 );
@@ -188,9 +202,17 @@ impl State {
     }
 
     /// The rule of a key-revoke (FORMAT.md §5.3): a known key, not revoked already, and not the
-    /// last unrevoked root key.
+    /// last unrevoked root key; revoked as compromised only where the state knows what rests on
+    /// it (format 4).
     pub fn check_key_revoke(&self, r: &KeyRevoke) -> Result<(), StateError> {
         let fp = &r.fingerprint;
+        if r.compromised && !self.has_provenance() {
+            return Err(StateError::NeedsFormat {
+                what: "revoking a key as compromised",
+                needs: super::PROVENANCE_FORMAT,
+                version: self.format_version,
+            });
+        }
         let ks = self
             .keys
             .get(fp)
@@ -202,20 +224,72 @@ impl State {
             });
         }
         if ks.roles.contains(&Role::Root) {
-            let other_root = self.keys.iter().any(|(other, k)| {
-                other != fp && k.revoked.is_none() && k.roles.contains(&Role::Root)
-            });
-            if !other_root {
-                return Err(StateError::LastRoot(fp.clone()));
-            }
+            self.check_other_root(fp)?;
         }
         Ok(())
     }
 
-    /// Applies a key-revoke that [`State::check_key_revoke`] passed, at entry `seq`.
+    /// Refuses to take root away from `fp` if it is the last unrevoked root key.
+    fn check_other_root(&self, fp: &Fingerprint) -> Result<(), StateError> {
+        let other_root = self
+            .keys
+            .iter()
+            .any(|(other, k)| other != fp && k.revoked.is_none() && k.roles.contains(&Role::Root));
+        if other_root {
+            Ok(())
+        } else {
+            Err(StateError::LastRoot(fp.clone()))
+        }
+    }
+
+    /// Applies a key-revoke that [`State::check_key_revoke`] passed, at entry `seq`: a
+    /// compromised key also suspends every model resting on it (FORMAT.md §5.14).
     pub(super) fn apply_key_revoke(&mut self, seq: u64, r: &KeyRevoke) {
         if let Some(ks) = self.keys.get_mut(&r.fingerprint) {
             ks.revoked = Some(seq);
+            ks.compromised = r.compromised;
+        }
+        if r.compromised {
+            self.suspend_resting_on(seq, &r.fingerprint);
+        }
+    }
+
+    /// The rule of a key-withdraw (FORMAT.md §5.3): a trusted, unrevoked key holding the role,
+    /// which is not its only one (revoke the key instead), nor the last root's root.
+    pub fn check_key_withdraw(&self, w: &KeyWithdraw) -> Result<(), StateError> {
+        let fp = &w.fingerprint;
+        let ks = self
+            .keys
+            .get(fp)
+            .ok_or_else(|| StateError::UnknownKey(fp.clone()))?;
+        if let Some(at) = ks.revoked {
+            return Err(StateError::AlreadyRevoked {
+                fingerprint: fp.clone(),
+                at,
+            });
+        }
+        if !ks.roles.contains(&w.role) {
+            return Err(StateError::RoleNotHeld {
+                fingerprint: fp.clone(),
+                role: w.role,
+            });
+        }
+        if ks.roles.len() == 1 {
+            return Err(StateError::OnlyRole {
+                fingerprint: fp.clone(),
+                role: w.role,
+            });
+        }
+        if w.role == Role::Root {
+            self.check_other_root(fp)?;
+        }
+        Ok(())
+    }
+
+    /// Applies a key-withdraw that [`State::check_key_withdraw`] passed.
+    pub(super) fn apply_key_withdraw(&mut self, w: &KeyWithdraw) {
+        if let Some(ks) = self.keys.get_mut(&w.fingerprint) {
+            ks.roles.remove(&w.role);
         }
     }
 }
@@ -239,6 +313,13 @@ fn check_genesis<'g>(
         return Err(StateError::GenesisSigner);
     }
     super::config::check_recipients(&g.recipients)?;
+    if g.succeeds.is_some() && g.format_version < super::PROVENANCE_FORMAT {
+        return Err(StateError::NeedsFormat {
+            what: "a genesis naming the registry it succeeds",
+            needs: super::PROVENANCE_FORMAT,
+            version: g.format_version,
+        });
+    }
     if let Some(nonce) = &g.nonce
         && !crate::util::encoding::is_lower_hex(nonce, GENESIS_NONCE_LEN * 2)
     {
@@ -253,6 +334,7 @@ pub fn genesis_body(
     root: &PublicKey,
     recipients: Vec<String>,
     nonce: &[u8; GENESIS_NONCE_LEN],
+    succeeds: Option<Succession>,
 ) -> Body {
     Body::Genesis(Genesis {
         format_version: super::FORMAT_VERSION,
@@ -263,6 +345,7 @@ pub fn genesis_body(
         }],
         nonce: Some(crate::util::encoding::hex(nonce)),
         recipients,
+        succeeds,
     })
 }
 

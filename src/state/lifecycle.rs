@@ -2,6 +2,7 @@
 //! state.
 
 use super::{SlotState, StalePrevious, State, StateError};
+use crate::crypto::keys::Fingerprint;
 use crate::format::entry::{SlotChange, Transition};
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::{LifecycleState, allowed, verb};
@@ -36,6 +37,13 @@ impl State {
                 latest: m.entry,
             })));
         }
+        if t.deny && t.to != LifecycleState::Revoked {
+            return Err(StateError::DenyWithoutRevocation);
+        }
+        if t.to == LifecycleState::Promoted {
+            self.check_not_suspended(&t.model)?;
+            self.check_not_denied(spec, &m.artifacts)?;
+        }
         if t.to == LifecycleState::Revoked {
             let active = self.slots_of(&t.model);
             if !t.slots.iter().map(|e| &e.slot).eq(active.iter()) {
@@ -63,9 +71,18 @@ impl State {
         Ok(())
     }
 
-    /// Applies a transition (entry `id`) that [`State::check_transition`] passed: the slot
-    /// effects, then the model's new state and latest entry.
-    pub(super) fn apply_transition(&mut self, id: ObjectId, t: &Transition) {
+    /// Applies a transition (entry `id`, `seq`, signed by `actor`) that
+    /// [`State::check_transition`] passed: the slot effects, then the model's new state and
+    /// latest entry, the promoting operator among those it rests on (format 4), and the denial
+    /// of its hashes a revocation may carry.
+    pub(super) fn apply_transition(
+        &mut self,
+        id: ObjectId,
+        seq: u64,
+        actor: &Fingerprint,
+        t: &Transition,
+    ) {
+        let provenance = self.has_provenance();
         for e in &t.slots {
             match &e.replacement {
                 Some(r) => {
@@ -85,6 +102,12 @@ impl State {
         if let Some(m) = self.models.get_mut(&t.model) {
             m.state = t.to;
             m.entry = id;
+            if provenance && t.to == LifecycleState::Promoted {
+                m.approvers.insert(actor.clone());
+            }
+        }
+        if t.deny {
+            self.deny_model(seq, &t.model);
         }
     }
 
@@ -106,6 +129,8 @@ impl State {
                         state: m.state,
                     });
                 }
+                self.check_not_suspended(model)?;
+                self.check_not_denied(|| self.spec(model), &m.artifacts)?;
                 if current.is_some_and(|s| s.model == *model) {
                     return Err(StateError::AlreadyActive {
                         spec: self.spec(model),

@@ -27,24 +27,34 @@ use std::collections::{BTreeMap, BTreeSet};
 /// keeps its version, and its drift observations may also hold format 1's spelling.
 /// 3: freshness rests on renewals signed by a timestamp key, genesis being the first
 /// (FORMAT.md §6.1); a format-1 or 2 registry takes that rule from its first `renew` entry.
-pub const FORMAT_VERSION: u32 = 3;
+/// 4: the state knows who each model rests on (its `add` names the publisher), so a key revoked
+/// as compromised suspends them (§5.14), duties can be kept apart (§5.5), and entry times only
+/// move forward (§5.1). Deny lists and role withdrawal hold in every format.
+pub const FORMAT_VERSION: u32 = 4;
+
+/// The first format whose state records a model's publisher and approvers (FORMAT.md §5.11).
+pub const PROVENANCE_FORMAT: u32 = 4;
 
 pub use crate::format::lifecycle::LifecycleState;
 
 mod config;
+mod deny;
 mod drift;
+mod duties;
 mod error;
 mod freshness;
 mod keys;
 pub mod lifecycle;
 mod models;
 pub mod resolve;
+mod suspension;
 #[cfg(test)]
 mod tests;
+mod time;
 
 pub use config::{check_policy, check_recipients, normalize_recipients};
 pub use error::{StalePrevious, StateError};
-pub use freshness::{MAX_CLOCK_SKEW_SECS, Staleness};
+pub use freshness::{MAX_CLOCK_SKEW_SECS, SignedTime, Staleness};
 pub use keys::{Action, GENESIS_NONCE_LEN, decode_key, genesis_body, random_nonce, required_role};
 
 /// A key as the state records it.
@@ -58,6 +68,9 @@ pub struct KeyState {
     /// Seq of the entry that revoked it, if any.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub revoked: Option<u64>,
+    /// It was revoked as compromised, not retired (FORMAT.md §5.3, format 4).
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub compromised: bool,
     /// Seq of the entry that first trusted it.
     pub since: u64,
 }
@@ -68,6 +81,10 @@ pub struct KeyState {
 pub struct ModelState {
     /// Its `add` entry.
     pub added: ObjectId,
+    /// The operator keys it rests on (format 4): the one that admitted it and each that promoted
+    /// it, or, once re-approved, the re-approving one alone (FORMAT.md §5.14).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty", default)]
+    pub approvers: BTreeSet<Fingerprint>,
     /// Its artifacts' ids (BLAKE3), sorted.
     pub artifacts: Vec<ObjectId>,
     /// Its latest `add` or `transition` entry.
@@ -79,11 +96,41 @@ pub struct ModelState {
     /// Its drift observations: how many, and the latest entry (FORMAT.md §5.9).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub drift: Option<DriftState>,
+    /// Its bundle was age-encrypted as received (format 4; the operator's statement).
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub encrypted: bool,
+    /// The key that signed its record (format 4).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub publisher: Option<Fingerprint>,
     /// Whether its artifact bytes were purged (FORMAT.md §5.10).
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub purged: bool,
+    /// The key-revoke that suspended it, a key it rests on being compromised (FORMAT.md §5.14):
+    /// until an operator re-approves it, it is not promoted, made active or allowed by the gate.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub suspended: Option<Suspension>,
     /// Model version.
     pub version: String,
+}
+
+/// Why a model is suspended (FORMAT.md §5.14).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Suspension {
+    /// The compromised key.
+    pub key: Fingerprint,
+    /// Seq of its revocation.
+    pub seq: u64,
+}
+
+/// A denied artifact hash (FORMAT.md §5.15).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Denial {
+    /// The model whose revocation or purge denied it.
+    pub model: ObjectId,
+    /// Seq of that entry.
+    pub seq: u64,
 }
 
 /// A model's drift observations in the state.
@@ -114,6 +161,9 @@ pub struct SlotState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct State {
+    /// Artifact hashes no model may hold (FORMAT.md §5.15), omitted while empty.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    denied: BTreeMap<ObjectId, Denial>,
     /// Format version (of genesis).
     format_version: u32,
     /// Id of the last entry applied.
@@ -139,6 +189,12 @@ pub struct State {
     seq: u64,
     /// Every slot that is set.
     slots: BTreeMap<String, SlotState>,
+    /// The registry this one succeeds (FORMAT.md §5.2), from its genesis.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    succeeds: Option<crate::format::entry::Succession>,
+    /// The time of the last entry applied (format 4, FORMAT.md §5.1): the next is no earlier.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    time: Option<String>,
     /// `(name, version)` -> record id, derived from `models` (not part of the format); used
     /// only when it is complete, so a state read from JSON stays correct without it.
     #[serde(skip)]
@@ -197,6 +253,26 @@ impl State {
     pub fn slots(&self) -> &BTreeMap<String, SlotState> {
         &self.slots
     }
+
+    /// Artifact hashes no model may hold (FORMAT.md §5.15).
+    pub fn denied(&self) -> &BTreeMap<ObjectId, Denial> {
+        &self.denied
+    }
+
+    /// The registry this one succeeds, if its genesis names one (FORMAT.md §5.2).
+    pub fn succeeds(&self) -> Option<&crate::format::entry::Succession> {
+        self.succeeds.as_ref()
+    }
+
+    /// The time of the last entry applied, in a format-4 registry (FORMAT.md §5.1).
+    pub fn time(&self) -> Option<&str> {
+        self.time.as_deref()
+    }
+
+    /// Whether this registry's state records who each model rests on (format 4).
+    pub fn has_provenance(&self) -> bool {
+        self.format_version >= PROVENANCE_FORMAT
+    }
 }
 
 impl State {
@@ -206,7 +282,9 @@ impl State {
     pub fn check(&self, entry: &Entry) -> Result<(), StateError> {
         self.check_signer(&entry.header.actor, &entry.body)?;
         self.check_written_fresh(entry, None)?;
-        self.check_rule(&entry.body)
+        self.check_time(&entry.header.time)?;
+        self.check_rule(&entry.body)?;
+        self.check_duties(&entry.header.actor, &entry.body)
     }
 
     /// The rule of `body`'s kind against this state (not who signed it), without changing it.
@@ -229,6 +307,9 @@ impl State {
             Body::Drift(d) => self.check_drift(d),
             Body::DriftImport(d) => self.check_drift_import(d).map(|_| ()),
             Body::Renew(_) => Ok(()),
+            Body::KeyWithdraw(w) => self.check_key_withdraw(w),
+            Body::Reapprove(r) => self.check_reapprove(r),
+            Body::DenyLift(l) => self.check_deny_lift(l),
         }
     }
 
@@ -238,23 +319,30 @@ impl State {
     /// The caller has checked position, signer and signature; on error the state is unchanged.
     pub fn apply(&mut self, id: ObjectId, entry: &Entry) -> Result<(), StateError> {
         self.check_written_fresh(entry, None)?;
+        self.check_time(&entry.header.time)?;
         self.check_rule(&entry.body)?;
+        self.check_duties(&entry.header.actor, &entry.body)?;
         let seq = entry.header.seq;
+        let actor = &entry.header.actor;
         match &entry.body {
             // Refused by check_rule: only entry 0 is a genesis, and it makes the state.
             Body::Genesis(_) => return Err(StateError::LateGenesis),
             Body::KeyTrust(t) => self.apply_key_trust(seq, t),
             Body::KeyRevoke(r) => self.apply_key_revoke(seq, r),
+            Body::KeyWithdraw(w) => self.apply_key_withdraw(w),
             Body::Recipients(r) => self.apply_recipients(r),
             Body::Policy(p) => self.apply_policy(p),
-            Body::Add(a) => self.apply_add(id, a),
-            Body::Transition(t) => self.apply_transition(id, t),
+            Body::Add(a) => self.apply_add(id, actor, a),
+            Body::Transition(t) => self.apply_transition(id, seq, actor, t),
             Body::Slot(c) => self.apply_slot(id, c),
-            Body::Purge(p) => self.apply_purge(p),
+            Body::Purge(p) => self.apply_purge(seq, p),
+            Body::Reapprove(r) => self.apply_reapprove(id, actor, r),
+            Body::DenyLift(l) => self.apply_deny_lift(l),
             Body::Drift(d) => self.apply_drift(id, d),
             Body::DriftImport(d) => self.apply_drift_import(id, d),
             Body::Renew(_) => self.apply_renew(entry),
         }
+        self.apply_time(&entry.header.time);
         self.seq = seq;
         self.head = id;
         Ok(())

@@ -2,23 +2,39 @@
 //! and the purge of a revoked model's artifacts.
 
 use super::{ModelState, State, StateError};
+use crate::crypto::keys::Fingerprint;
 use crate::format::claim::RecordClaim;
 use crate::format::entry::{Add, Purge};
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
 use crate::format::names;
 use crate::util::encoding::b64_encode;
+use std::collections::BTreeSet;
 
 impl State {
     /// The rule of an `add` entry on its own fields and the state (FORMAT.md §5.6): a valid
-    /// name and version, artifacts sorted and unique, a record and a `name@version` not
-    /// registered yet. The record itself is [`State::check_record`]'s.
+    /// name and version, artifacts sorted and unique and none denied, a record and a
+    /// `name@version` not registered yet, and a publisher named exactly where the format has
+    /// one (format 4). The record itself is [`State::check_record`]'s.
     pub fn check_add(&self, a: &Add) -> Result<(), StateError> {
         names::check("model name", &a.name)?;
         names::check_version(&a.version)?;
         if a.artifacts.is_empty() || a.artifacts.windows(2).any(|w| w[0] >= w[1]) {
             return Err(StateError::AddArtifacts);
         }
+        if a.publisher.is_some() != self.has_provenance() {
+            return Err(StateError::AddPublisher {
+                version: self.format_version,
+            });
+        }
+        if a.encrypted && !self.has_provenance() {
+            return Err(StateError::NeedsFormat {
+                what: "an add's `encrypted`",
+                needs: super::PROVENANCE_FORMAT,
+                version: self.format_version,
+            });
+        }
+        self.check_not_denied(|| format!("{}@{}", a.name, a.version), &a.artifacts)?;
         if let Some(m) = self.models.get(&a.record) {
             return Err(StateError::AlreadyRegistered {
                 spec: format!("{}@{}", m.name, m.version),
@@ -34,8 +50,14 @@ impl State {
         Ok(())
     }
 
-    /// Applies an `add` (entry `id`) that [`State::check_add`] passed: a REGISTERED model.
-    pub(super) fn apply_add(&mut self, id: ObjectId, a: &Add) {
+    /// Applies an `add` (entry `id`, signed by `actor`) that [`State::check_add`] passed: a
+    /// REGISTERED model, resting (format 4) on its publisher and the admitting operator.
+    pub(super) fn apply_add(&mut self, id: ObjectId, actor: &Fingerprint, a: &Add) {
+        let approvers = if self.has_provenance() {
+            BTreeSet::from([actor.clone()])
+        } else {
+            BTreeSet::new()
+        };
         if self.by_name.len() == self.models.len() {
             self.by_name
                 .insert((a.name.clone(), a.version.clone()), a.record);
@@ -44,11 +66,15 @@ impl State {
             a.record,
             ModelState {
                 added: id,
+                approvers,
                 artifacts: a.artifacts.clone(),
                 entry: id,
                 name: a.name.clone(),
                 drift: None,
+                encrypted: a.encrypted,
+                publisher: a.publisher.clone(),
                 purged: false,
+                suspended: None,
                 state: LifecycleState::Registered,
                 version: a.version.clone(),
             },
@@ -90,6 +116,13 @@ impl State {
             }
             Err(other) => return refuse(other.to_string()),
         };
+        if let Some(named) = &add.publisher
+            && named != fp
+        {
+            return refuse(format!(
+                "the entry names publisher {named}, the record is signed by {fp}"
+            ));
+        }
         if claim.verified_with.as_ref().map(|k| b64_encode(k)) != Some(ks.public_key.clone()) {
             return refuse(format!(
                 "its signature was not verified with the key of publisher {fp}"
@@ -128,11 +161,15 @@ impl State {
         Ok(())
     }
 
-    /// Applies a purge that [`State::check_purge`] passed. The model's history (its `entry`
-    /// chain) is unchanged: the purge is not a move.
-    pub(super) fn apply_purge(&mut self, p: &Purge) {
+    /// Applies a purge (entry `seq`) that [`State::check_purge`] passed, with the denial of
+    /// the model's hashes it may carry. The model's history (its `entry` chain) is unchanged:
+    /// the purge is not a move.
+    pub(super) fn apply_purge(&mut self, seq: u64, p: &Purge) {
         if let Some(m) = self.models.get_mut(&p.model) {
             m.purged = true;
+        }
+        if p.deny {
+            self.deny_model(seq, &p.model);
         }
     }
 

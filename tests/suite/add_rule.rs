@@ -65,8 +65,11 @@ fn current_state(s: &Sandbox) -> State {
 /// not at all) and a `transition` promoting it, with a checkpoint the operator signs over the
 /// state the library computes: a ledger whose only flaw is the record. Returns the add's seq
 /// and id.
-fn smuggle(s: &Sandbox, add: Add) -> (u64, ObjectId) {
+fn smuggle(s: &Sandbox, mut add: Add) -> (u64, ObjectId) {
     let op = load(s, "op.pem");
+    // Format 4 names the publisher: the attacker names the registry's own, whoever signed.
+    add.publisher
+        .get_or_insert_with(|| load(s, "pub.pem").public().fingerprint().clone());
     let mut state = current_state(s);
     let record = add.record;
     // The attacker plants the bytes too, so nothing but the record rule stands in the way.
@@ -82,6 +85,7 @@ fn smuggle(s: &Sandbox, add: Add) -> (u64, ObjectId) {
         &mut state,
         &op,
         Body::Transition(Transition {
+            deny: false,
             from: LifecycleState::Registered,
             model: record,
             previous: add_id,
@@ -144,6 +148,8 @@ fn evil_add(record: ObjectId) -> Add {
     Add {
         artifacts: vec![ObjectId::of(EVIL)],
         bundle: ObjectId::of(EVIL),
+        encrypted: false,
+        publisher: None,
         name: "smuggled".into(),
         record,
         version: "1.0.0".into(),

@@ -433,13 +433,13 @@ fn a_newer_format_is_refused_by_name() {
     let path = s.dot().join("config.json");
     let text = fs::read_to_string(&path)
         .unwrap()
-        .replace("\"format_version\":3", "\"format_version\":4");
+        .replace("\"format_version\":4", "\"format_version\":5");
     fs::write(&path, text).unwrap();
     let err = refused(
         &s,
         2,
         &["key", "list"],
-        "has format version 4, but this reg reads only version 3 or older",
+        "has format version 5, but this reg reads only version 4 or older",
     );
     assert!(
         err.contains("hint: this registry was written by a newer reg"),

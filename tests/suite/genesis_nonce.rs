@@ -86,7 +86,7 @@ fn a_fixed_nonce_reproduces_the_registry_id_and_a_bad_one_is_refused() {
 #[test]
 fn a_genesis_nonce_that_is_not_64_lowercase_hex_digits_is_refused() {
     let root = reg::crypto::keys::SecretKey::from_seed(&[7u8; 32]).unwrap();
-    let mut body = reg::state::genesis_body(root.public(), vec![], &[1u8; 32]);
+    let mut body = reg::state::genesis_body(root.public(), vec![], &[1u8; 32], None);
     let reg::format::entry::Body::Genesis(g) = &mut body else {
         unreachable!()
     };

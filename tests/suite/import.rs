@@ -740,6 +740,8 @@ fn an_add_whose_record_says_otherwise_is_refused_for_its_record() {
     let body = Body::Add(reg::format::entry::Add {
         artifacts: vec![artifact],
         bundle: record,
+        encrypted: false,
+        publisher: Some(publisher.public().fingerprint().clone()),
         name: "evil".into(),
         record,
         version: "6.6.6".into(),

@@ -320,7 +320,18 @@ fn a_clock_beyond_9999_writes_nothing() {
         .env("SOURCE_DATE_EPOCH", "253402300799")
         .assert()
         .success();
-    s.ok(&["ledger", "verify"]);
+    s.reg()
+        .args(["ledger", "verify"])
+        .env("SOURCE_DATE_EPOCH", "253402300799")
+        .assert()
+        .success();
+    // A host whose clock reads 2026 refuses a head entry dated 9999 (FORMAT.md §5.1 rule 5):
+    // every later entry would have to be dated 9999 too.
+    let err = s.fails(1, &["ledger", "verify"]);
+    assert!(
+        err.contains("has its last ledger entry dated 9999-12-31T23:59:59Z, more than a day after this host's clock"),
+        "{err}"
+    );
 }
 
 /// Appends an entry built from `payload` (a canonical JSON object, its header filled in here)

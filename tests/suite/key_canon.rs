@@ -132,6 +132,7 @@ fn append_root_signed_trust(s: &Sandbox, bytes: &[u8; 32]) {
     fs::write(dot.join("ledger"), ledger).unwrap();
     let state = crate::util::forge_state(&state, |v| {
         v["keys"][fingerprint.to_string()] = serde_json::to_value(KeyState {
+            compromised: false,
             public_key: b64_encode(bytes),
             roles: BTreeSet::from([Role::Operator]),
             revoked: None,
@@ -178,7 +179,7 @@ fn a_root_signed_key_trust_entry_with_a_non_canonical_or_mixed_order_key_fails_r
 
 fn genesis(actor: Fingerprint, key: &[u8; 32]) -> Entry {
     let root = SecretKey::from_seed(&[3u8; 32]).unwrap();
-    let mut body = reg::state::genesis_body(root.public(), vec![], &[5u8; 32]);
+    let mut body = reg::state::genesis_body(root.public(), vec![], &[5u8; 32], None);
     let Body::Genesis(g) = &mut body else {
         unreachable!()
     };
@@ -225,6 +226,7 @@ fn a_key_trust_naming_a_trusted_fingerprint_with_other_key_bytes_is_refused() {
     let (state, _) = State::from_genesis(gid, &g).unwrap();
     let mut state = crate::util::forge_state(&state, |v| {
         v["keys"][op.public().fingerprint().to_string()] = serde_json::to_value(KeyState {
+            compromised: false,
             public_key: b64_encode(&other.public().to_bytes()),
             roles: BTreeSet::from([Role::Reporter]),
             revoked: None,
@@ -721,7 +723,7 @@ fn a_registry_whose_genesis_root_is_a_mixed_order_key_is_refused() {
     // can be shown to verify with the reg of before this change.
     let (id, genesis) = (0..60)
         .find_map(|sec| {
-            let mut body = reg::state::genesis_body(a.public(), vec![], &[0; 32]);
+            let mut body = reg::state::genesis_body(a.public(), vec![], &[0; 32], None);
             let Body::Genesis(g) = &mut body else {
                 unreachable!()
             };

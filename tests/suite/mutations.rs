@@ -155,6 +155,7 @@ fn a_transition_that_lies_about_the_models_state_is_refused() {
     // Signed by the operator, in its place in the chain, naming the model's latest entry: only
     // its `from` is false (DEPRECATED, from which PROMOTED is a legal move; the model is REVOKED).
     let lie = Body::Transition(Transition {
+        deny: false,
         from: LifecycleState::Deprecated,
         model: record,
         previous,
@@ -450,6 +451,7 @@ fn an_entry_claiming_a_key_trusted_by_a_later_entry_with_another_signature_is_re
     let mut state = replayed(&s);
     let (record, model) = state.find("det", "1.0.0").unwrap();
     let promote = Body::Transition(Transition {
+        deny: false,
         from: LifecycleState::Registered,
         model: *record,
         previous: model.entry,

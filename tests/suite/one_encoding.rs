@@ -29,7 +29,7 @@ fn setup() -> (Sandbox, String) {
     );
     let state: serde_json::Value =
         serde_json::from_slice(&fs::read(s.dot().join("index/state.json")).unwrap()).unwrap();
-    assert_eq!(state["format_version"], 3, "reg init writes format 3");
+    assert_eq!(state["format_version"], 4, "reg init writes format 4");
     let record = state["models"].as_object().unwrap().keys().next().unwrap();
     (s, record.clone())
 }

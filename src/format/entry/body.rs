@@ -47,6 +47,23 @@ pub struct Genesis {
     pub nonce: Option<String>,
     /// The age recipients publishers encrypt bundles to.
     pub recipients: Vec<String>,
+    /// The registry this one succeeds, after every root key of that one was lost (FORMAT.md
+    /// §5.2): format 4 and later, absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub succeeds: Option<Succession>,
+}
+
+/// What a successor registry's genesis names (FORMAT.md §5.2): the registry it succeeds and the
+/// head it last knew of it, so that an auditor can tie the two histories together.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Succession {
+    /// The id of the head entry of the registry succeeded, as last verified.
+    pub head: ObjectId,
+    /// The registry succeeded.
+    pub registry: ObjectId,
+    /// The seq of that head entry.
+    pub seq: u64,
 }
 
 /// A key gains a role (FORMAT.md §5.3).
@@ -61,14 +78,31 @@ pub struct KeyTrust {
     pub role: Role,
 }
 
-/// A key is revoked (FORMAT.md §5.3).
+/// A key is revoked (FORMAT.md §5.3): retired, or compromised.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeyRevoke {
+    /// The key was compromised (format 4 and later): its earlier signatures no longer stand on
+    /// their own, so every model it published, admitted or approved is suspended (FORMAT.md
+    /// §5.14). Absent (false): the key is retired and its earlier signatures stay valid.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub compromised: bool,
     /// The key revoked.
     pub fingerprint: Fingerprint,
     /// Why.
     pub reason: String,
+}
+
+/// One role is withdrawn from a key that stays trusted with its others (FORMAT.md §5.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyWithdraw {
+    /// The key.
+    pub fingerprint: Fingerprint,
+    /// Why.
+    pub reason: String,
+    /// The role withdrawn.
+    pub role: Role,
 }
 
 /// The age recipients are replaced (FORMAT.md §5.4).
@@ -126,8 +160,16 @@ pub struct Add {
     pub artifacts: Vec<ObjectId>,
     /// BLAKE3 of the bundle file as received.
     pub bundle: ObjectId,
+    /// The bundle was age-encrypted as received (format 4 and later): the operator's statement,
+    /// since replay never sees the bundle (FORMAT.md §5.6).
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub encrypted: bool,
     /// The record's model name.
     pub name: String,
+    /// The key that signed the record (format 4 and later, where it is required; replay checks
+    /// it against the record): what suspension and separate duties are decided by.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub publisher: Option<Fingerprint>,
     /// The record id (the publisher-signed manifest object).
     pub record: ObjectId,
     /// The record's version.
@@ -149,6 +191,10 @@ pub struct SlotEffect {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Transition {
+    /// A revocation that also denies the model's artifact hashes (FORMAT.md §5.15): no model
+    /// may hold them again until root lifts the denial.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub deny: bool,
     /// The model's state before.
     pub from: LifecycleState,
     /// The record id.
@@ -186,6 +232,9 @@ pub struct SlotChange {
 pub struct Purge {
     /// The artifact objects deleted: the model's, less those another unpurged model holds.
     pub blobs: Vec<ObjectId>,
+    /// The purge also denies the model's artifact hashes (FORMAT.md §5.15).
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub deny: bool,
     /// The record id.
     pub model: ObjectId,
     /// Why.
@@ -241,6 +290,29 @@ impl DriftImport {
 #[serde(deny_unknown_fields)]
 pub struct Renew {}
 
+/// A model suspended because a key it rests on was compromised is approved again by an
+/// operator (FORMAT.md §5.14): from here it rests on this operator's signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reapprove {
+    /// The record id.
+    pub model: ObjectId,
+    /// The model's latest lifecycle entry before this one.
+    pub previous: ObjectId,
+    /// Why: what the operator checked.
+    pub reason: String,
+}
+
+/// Denied artifact hashes are allowed again (FORMAT.md §5.15): root-signed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DenyLift {
+    /// The hashes, sorted and unique, each denied now.
+    pub artifacts: Vec<ObjectId>,
+    /// Why.
+    pub reason: String,
+}
+
 /// The body of an entry: what kind it is and its own fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
@@ -268,6 +340,12 @@ pub enum Body {
     DriftImport(DriftImport),
     /// See [`Renew`].
     Renew(Renew),
+    /// See [`KeyWithdraw`].
+    KeyWithdraw(KeyWithdraw),
+    /// See [`Reapprove`].
+    Reapprove(Reapprove),
+    /// See [`DenyLift`].
+    DenyLift(DenyLift),
 }
 
 impl Body {
@@ -286,6 +364,9 @@ impl Body {
             Body::Drift(_) => Kind::Drift,
             Body::DriftImport(_) => Kind::DriftImport,
             Body::Renew(_) => Kind::Renew,
+            Body::KeyWithdraw(_) => Kind::KeyWithdraw,
+            Body::Reapprove(_) => Kind::Reapprove,
+            Body::DenyLift(_) => Kind::DenyLift,
         }
     }
 
@@ -295,13 +376,16 @@ impl Body {
             Body::Genesis(_)
             | Body::KeyTrust(_)
             | Body::KeyRevoke(_)
+            | Body::KeyWithdraw(_)
             | Body::Recipients(_)
-            | Body::Policy(_) => Role::Root,
+            | Body::Policy(_)
+            | Body::DenyLift(_) => Role::Root,
             Body::Add(_)
             | Body::Transition(_)
             | Body::Slot(_)
             | Body::Purge(_)
-            | Body::DriftImport(_) => Role::Operator,
+            | Body::DriftImport(_)
+            | Body::Reapprove(_) => Role::Operator,
             Body::Drift(_) => Role::Reporter,
             Body::Renew(_) => Role::Timestamp,
         }
@@ -319,6 +403,9 @@ impl Body {
             Body::Transition(b) => Some(&b.reason),
             Body::Slot(b) => Some(&b.reason),
             Body::Purge(b) => Some(&b.reason),
+            Body::KeyWithdraw(b) => Some(&b.reason),
+            Body::Reapprove(b) => Some(&b.reason),
+            Body::DenyLift(b) => Some(&b.reason),
             Body::Drift(_) | Body::DriftImport(_) | Body::Renew(_) => None,
         }
     }
@@ -337,6 +424,9 @@ impl Body {
             Body::Drift(b) => serde_json::to_value(b)?,
             Body::DriftImport(b) => serde_json::to_value(b)?,
             Body::Renew(b) => serde_json::to_value(b)?,
+            Body::KeyWithdraw(b) => serde_json::to_value(b)?,
+            Body::Reapprove(b) => serde_json::to_value(b)?,
+            Body::DenyLift(b) => serde_json::to_value(b)?,
         };
         match value {
             Value::Object(map) => Ok(map),

@@ -7,9 +7,9 @@
 mod body;
 
 pub use body::{
-    Add, Body, Drift, DriftImport, Genesis, KeyGrant, KeyRef, KeyRevoke, KeyTrust,
-    MAX_CHECKPOINT_AGE_DAYS, Policy, PolicyDoc, Purge, Recipients, Renew, SlotChange, SlotEffect,
-    Transition,
+    Add, Body, DenyLift, Drift, DriftImport, Genesis, KeyGrant, KeyRef, KeyRevoke, KeyTrust,
+    KeyWithdraw, MAX_CHECKPOINT_AGE_DAYS, Policy, PolicyDoc, Purge, Reapprove, Recipients, Renew,
+    SlotChange, SlotEffect, Succession, Transition,
 };
 
 use crate::crypto::envelope::{EnvelopeError, Kind, Unverified};
@@ -187,6 +187,9 @@ impl Entry {
             Kind::Drift => Body::Drift(body(map)?),
             Kind::DriftImport => Body::DriftImport(body(map)?),
             Kind::Renew => Body::Renew(body(map)?),
+            Kind::KeyWithdraw => Body::KeyWithdraw(body(map)?),
+            Kind::Reapprove => Body::Reapprove(body(map)?),
+            Kind::DenyLift => Body::DenyLift(body(map)?),
             other => return Err(EntryError::NotAnEntry(other.payload_type())),
         };
         let mut entry = Entry { header, body };
@@ -277,6 +280,8 @@ mod tests {
             body: Body::Add(Add {
                 artifacts,
                 bundle: id(3),
+                encrypted: true,
+                publisher: Some(key.public().fingerprint().clone()),
                 name: "n".repeat(crate::format::names::MAX_NAME_LEN),
                 record: id(4),
                 version: format!(
@@ -297,6 +302,7 @@ mod tests {
         let purge = Entry {
             header: entry.header,
             body: Body::Purge(Purge {
+                deny: false,
                 blobs: a.artifacts,
                 model: a.record,
                 reason: "r".repeat(400 * 1024),

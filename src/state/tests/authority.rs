@@ -84,7 +84,7 @@ fn valid_bodies(fx: &Fx) -> Vec<Body> {
     let mut drift = observation();
     drift.insert("model".into(), fx.alpha.to_string().into());
     vec![
-        genesis_body(fx.root.public(), Vec::new(), &[8; 32]),
+        genesis_body(fx.root.public(), Vec::new(), &[8; 32], None),
         trust(&key(9), Role::Operator),
         revoke(&fx.op),
         Body::Recipients(Recipients {
@@ -99,6 +99,7 @@ fn valid_bodies(fx: &Fx) -> Vec<Body> {
         fx.moved(&fx.alpha, LifecycleState::Promoted),
         fx.set_slot("prod", Some(fx.gamma)),
         Body::Purge(Purge {
+            deny: false,
             blobs: fx.state.purgeable(&fx.delta),
             model: fx.delta,
             reason: "why".into(),

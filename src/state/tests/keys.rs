@@ -21,7 +21,7 @@ fn genesis(signer: &SecretKey, body: Body) -> Result<(), StateError> {
 }
 
 fn genesis_of(edit: impl FnOnce(&mut Genesis)) -> Body {
-    let Body::Genesis(mut g) = genesis_body(key(1).public(), Vec::new(), &[7; 32]) else {
+    let Body::Genesis(mut g) = genesis_body(key(1).public(), Vec::new(), &[7; 32], None) else {
         unreachable!("genesis_body gives a genesis")
     };
     edit(&mut g);
@@ -42,7 +42,7 @@ fn genesis_rules() {
     );
     assert_eq!(
         StateError::GenesisVersion(99).to_string(),
-        "genesis has format version 99, this reg reads versions 1 to 3"
+        "genesis has format version 99, this reg reads versions 1 to 4"
     );
     assert_eq!(
         genesis(&root, genesis_of(|g| g.keys.push(g.keys[0].clone()))),

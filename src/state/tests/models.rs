@@ -145,6 +145,7 @@ fn record_rules() {
 
 fn purge(model: ObjectId, blobs: Vec<ObjectId>) -> Body {
     Body::Purge(Purge {
+        deny: false,
         blobs,
         model,
         reason: "why".into(),
