@@ -578,6 +578,24 @@ fn state(e: &StateError) -> Option<String> {
         ),
         StateError::EmptyReason => Some("say why with --reason TEXT".into()),
         StateError::WrittenExpired { .. } => Some(RENEW_HINT.into()),
+        StateError::NeedsFormat { .. } => Some(
+            "a registry keeps the format it was made with; to use this, make a successor registry (docs/GUIDE.md, \"Roots over the years\")".into(),
+        ),
+        StateError::Suspended { spec, .. } => Some(format!(
+            "check the model, then `reg reapprove {spec} --reason TEXT --key OPERATOR.pem`; or revoke it"
+        )),
+        StateError::DeniedBytes { first, .. } => Some(format!(
+            "`reg deny list` shows the denials; only a root key lifts one (`reg deny lift {first} --reason TEXT --key ROOT.pem`)"
+        )),
+        StateError::DutiesApart(_) => Some(
+            "the policy keeps duties apart (`reg policy show`): another key must sign this".into(),
+        ),
+        StateError::OnlyRole { fingerprint, .. } => {
+            Some(format!("`reg key revoke {fingerprint}` revokes the key"))
+        }
+        StateError::TimeBackwards { .. } => Some(
+            "check this host's clock (`date`) and SOURCE_DATE_EPOCH: it reads earlier than the ledger's last entry".into(),
+        ),
         _ => None,
     }
 }

@@ -89,6 +89,18 @@ codes! {
     RevokedActive => "revoked-active",
     /// A slot whose active model is DEPRECATED.
     DeprecatedActive => "deprecated-active",
+    /// A model suspended by a compromised key (FORMAT.md §5.14), not re-approved.
+    ModelSuspended => "model-suspended",
+    /// A slot whose active model is suspended: the gate denies it.
+    SuspendedActive => "suspended-active",
+    /// An approved model holding a format the policy refuses (FORMAT.md §5.5).
+    OutOfPolicy => "out-of-policy",
+    /// A slot whose active model is out of policy: the gate denies it.
+    PolicyActive => "policy-active",
+    /// A model that is not revoked and holds denied bytes (FORMAT.md §5.15).
+    DeniedHeld => "denied-held",
+    /// A ledger entry dated before the entry it follows (a registry older than format 4).
+    TimeBackwards => "time-backwards",
     /// (`--scan`) A file that is no artifact of any registered model.
     ScanUnregistered => "scan-unregistered",
     /// (`--scan`) A file that is only an artifact of REVOKED models.

@@ -1,7 +1,8 @@
 //! The load gate: a file may be loaded only if its bytes, hashed now, are an artifact of an
 //! approved model (PROMOTED; DEPRECATED with a warning), and, with a slot or model given, of
-//! that one. Nothing about the file but its bytes is trusted: not its name, not a timestamp, not
-//! a cached hash.
+//! that one; never bytes the registry denies (FORMAT.md §5.15), never a model suspended by a
+//! compromised key (§5.14), never a model the policy now refuses (§5.5). Nothing about the file
+//! but its bytes is trusted: not its name, not a timestamp, not a cached hash.
 //!
 //! [`open_verified`] is the API consumers use: it copies the file into a private, unlinked
 //! temporary file while hashing it and hands back that copy, so a file swapped on disk between
@@ -12,9 +13,10 @@ pub mod decision_log;
 use crate::crypto::keys::Fingerprint;
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
+use crate::format::manifest::{MANIFEST_LIMIT, SignedManifest};
 use crate::repo::ledger::Verified;
 use crate::repo::registry::{Registry, RegistryError};
-use crate::repo::store::{CopyError, hash_parallel as hash_reader};
+use crate::repo::store::{CopyError, Store, hash_parallel as hash_reader};
 use crate::repo::trust::PinStatus;
 use crate::state::{ModelState, State};
 use crate::util::fsutil::{IoContext, IoError};
@@ -55,6 +57,12 @@ pub enum Code {
     NotApproved,
     /// DENY: the model is REVOKED.
     Revoked,
+    /// DENY: the bytes are denied (FORMAT.md §5.15), whatever model claims them.
+    Denied,
+    /// DENY: the model rests on a key revoked as compromised and is not re-approved (§5.14).
+    Suspended,
+    /// DENY: the model holds an artifact in a format the registry's policy refuses (§5.5).
+    Policy,
 }
 
 impl Code {
@@ -69,6 +77,9 @@ impl Code {
             Code::OutOfScope => "out-of-scope",
             Code::NotApproved => "not-approved",
             Code::Revoked => "revoked",
+            Code::Denied => "denied",
+            Code::Suspended => "suspended",
+            Code::Policy => "policy",
         }
     }
 }
@@ -113,6 +124,18 @@ pub fn decide(state: &Verified<State>, path: &Path, hash: ObjectId, scope: &Scop
         reason: String::new(),
         warning: None,
     };
+    // Denied bytes are denied before anything claims them (FORMAT.md §5.15).
+    if let Some(denial) = state.denied().get(&hash) {
+        d.code = Code::Denied;
+        d.model = Some(state.spec(&denial.model));
+        d.record = Some(denial.model);
+        d.reason = format!(
+            "its bytes are denied by ledger entry {} (with {}): root lifts a denial with `reg deny lift`",
+            denial.seq,
+            state.spec(&denial.model)
+        );
+        return d;
+    }
     let candidates: Vec<ObjectId> = match scope {
         Scope::Any => state
             .models()
@@ -135,7 +158,7 @@ pub fn decide(state: &Verified<State>, path: &Path, hash: ObjectId, scope: &Scop
         .iter()
         .filter_map(|id| state.models().get(id).map(|m| (id, m)))
         .filter(|(_, m)| m.artifacts.binary_search(&hash).is_ok())
-        .min_by_key(|(_, m)| rank(m.state));
+        .min_by_key(|(_, m)| (m.suspended.is_some(), rank(m.state)));
     let Some((id, m)) = best else {
         if !matches!(scope, Scope::Any) {
             d.code = Code::OutOfScope;
@@ -166,8 +189,22 @@ fn rank(s: LifecycleState) -> u8 {
     }
 }
 
-/// The decision for an artifact of model `m`, by its lifecycle state.
+/// The decision for an artifact of model `m`, by its lifecycle state and, for an approved
+/// model, its suspension.
 fn judge(d: &mut Decision, m: &ModelState) {
+    if let Some(s) = &m.suspended
+        && matches!(
+            m.state,
+            LifecycleState::Promoted | LifecycleState::Deprecated
+        )
+    {
+        d.code = Code::Suspended;
+        d.reason = format!(
+            "its model is suspended: key {} it rests on was revoked as compromised at ledger entry {}; an operator must re-approve it (`reg reapprove`)",
+            s.key, s.seq
+        );
+        return;
+    }
     match m.state {
         LifecycleState::Promoted => {
             d.allowed = true;
@@ -212,6 +249,7 @@ pub struct GateOptions {
 #[derive(Debug, Clone)]
 pub struct Gate {
     state: Verified<State>,
+    store: Store,
     pinned: bool,
     registry: ObjectId,
     root: Fingerprint,
@@ -224,6 +262,7 @@ impl Gate {
     pub fn new(reg: &Registry, opts: GateOptions) -> Result<Gate, RegistryError> {
         Ok(Gate {
             state: reg.state()?,
+            store: reg.store().clone(),
             pinned: *reg.pin() != PinStatus::Unpinned,
             registry: *reg.id(),
             root: reg.root().clone(),
@@ -259,6 +298,9 @@ impl Gate {
             };
         }
         let mut d = decide(&self.state, path, hash, scope);
+        if d.allowed {
+            self.judge_policy(&mut d);
+        }
         if d.allowed && !self.pinned {
             let note = format!(
                 "allowed by registry {} (root {}), which is not pinned on this host",
@@ -270,6 +312,45 @@ impl Gate {
             });
         }
         d
+    }
+
+    /// Denies an allowed decision whose model holds an artifact in a format the policy refuses
+    /// (FORMAT.md §5.5). The formats are the record's, so the record is read, and only when the
+    /// policy refuses some format; a record that cannot be read denies (fail closed).
+    fn judge_policy(&self, d: &mut Decision) {
+        if self.state.policy().refuse_formats.is_empty() {
+            return;
+        }
+        let Some(record) = d.record else { return };
+        let refused = match self
+            .store
+            .get(&record, MANIFEST_LIMIT)
+            .map_err(|e| e.to_string())
+            .and_then(|b| SignedManifest::parse(b).map_err(|e| e.to_string()))
+        {
+            Ok(signed) => {
+                let refused: Vec<String> = self
+                    .state
+                    .out_of_policy(&signed.manifest)
+                    .iter()
+                    .map(|a| format!("`{}` ({})", a.path, a.format))
+                    .collect();
+                if refused.is_empty() {
+                    return;
+                }
+                format!(
+                    "its model holds artifacts in formats the registry policy refuses: {}",
+                    refused.join(", ")
+                )
+            }
+            Err(e) => format!(
+                "its record could not be read to check the registry policy ({e}): run `reg fsck`"
+            ),
+        };
+        d.allowed = false;
+        d.code = Code::Policy;
+        d.reason = refused;
+        d.warning = None;
     }
 
     /// Opens `path` for loading through the gate: see [`open_verified`].

@@ -3,6 +3,7 @@
 
 use super::{State, StateError};
 use crate::format::entry::{MAX_CHECKPOINT_AGE_DAYS, Policy, PolicyDoc, Recipients};
+use crate::format::manifest::{Artifact, Manifest};
 
 impl State {
     /// The rule of a recipients entry (FORMAT.md §5.4): see [`check_recipients`].
@@ -23,6 +24,16 @@ impl State {
     /// Applies a policy entry that [`State::check_policy`] passed.
     pub(super) fn apply_policy(&mut self, p: &Policy) {
         self.policy = p.policy.clone();
+    }
+
+    /// The artifacts of `manifest` whose format the policy refuses (FORMAT.md §5.5): what makes
+    /// a model out of policy wherever the policy binds (add, promote, activate, the gate, fsck).
+    pub fn out_of_policy<'m>(&self, manifest: &'m Manifest) -> Vec<&'m Artifact> {
+        manifest
+            .artifacts
+            .iter()
+            .filter(|a| self.policy.refuse_formats.contains(&a.format))
+            .collect()
     }
 }
 
