@@ -3,6 +3,7 @@
 //! decoded from its envelope, its signer checked and applied through the rules.
 
 mod authority;
+mod format4;
 mod keys;
 mod models;
 mod moves;
