@@ -270,6 +270,14 @@ impl From<ConfigError> for CommandError {
         classified(e, |e| match e {
             ConfigError::Registry(r) => registry(r),
             ConfigError::Recipients(s) => (Kind::Refused, state(s)),
+            ConfigError::NoChange => (
+                Kind::UsageOrIo,
+                Some("say what to change: --refuse-format F, --allow-format F, --checkpoint-max-age DAYS or --no-checkpoint-max-age, --[no-]require-encrypted, --[no-]separate-duties; `reg policy show` prints the policy".into()),
+            ),
+            ConfigError::BothWays(_) => (
+                Kind::UsageOrIo,
+                Some("give each format either --refuse-format or --allow-format".into()),
+            ),
         })
     }
 }

@@ -33,6 +33,7 @@ mod fsck_scan;
 mod gate;
 mod gate_log;
 mod gate_pin;
+mod governance_ops;
 mod genesis_nonce;
 mod guide;
 mod import;
