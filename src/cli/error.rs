@@ -164,6 +164,10 @@ impl From<CheckoutError> for CommandError {
             CheckoutError::Registry(r) => registry(r),
             CheckoutError::Io(_) | CheckoutError::Exists(_) => (Kind::UsageOrIo, None),
             CheckoutError::Revoked(_) => (Kind::Refused, None),
+            CheckoutError::Purged { spec, .. } => (
+                Kind::Refused,
+                Some(format!("nothing is damaged: a purged model's bytes are gone for good, so `reg fsck` counts nothing missing; `reg show {spec}` shows its record and history")),
+            ),
             CheckoutError::Artifact { .. } => (
                 Kind::Refused,
                 Some("the store was altered or damaged: run `reg fsck`".into()),

@@ -4,6 +4,7 @@
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
 use crate::format::manifest::{self, MANIFEST_LIMIT, SignedManifest};
+use crate::query::record::PurgeView;
 use crate::repo::registry::{Registry, RegistryError};
 use crate::repo::store::StoreError;
 use crate::state::ModelState;
@@ -33,9 +34,43 @@ pub enum CheckoutError {
     /// A revoked model is never written out.
     #[error("{0} is REVOKED: its artifacts are not to be used")]
     Revoked(String),
+    /// A purged model's artifacts were destroyed on purpose: there is nothing to verify or
+    /// write out, and that is not damage.
+    #[error("{spec} was purged{}: its artifact bytes were destroyed on purpose", purge_detail(.purge.as_ref()))]
+    Purged {
+        /// `name@version`.
+        spec: String,
+        /// The purge entry, when the ledger could be read for it.
+        purge: Option<PurgeView>,
+    },
     /// I/O failed.
     #[error(transparent)]
     Io(#[from] IoError),
+}
+
+/// ` by ledger entry SEQ ID at TIME (reason: ...)`, or nothing when the entry is not known.
+fn purge_detail(purge: Option<&PurgeView>) -> String {
+    purge.map_or(String::new(), |p| {
+        format!(
+            " by ledger entry {} {} at {} (reason: {})",
+            p.seq,
+            p.entry,
+            p.time,
+            crate::util::encoding::echo(&p.reason)
+        )
+    })
+}
+
+/// Refuses a purged model, naming its purge. The entry is looked up only for the message: a
+/// ledger that cannot be read for it leaves the refusal as it is, without the detail.
+fn refuse_purged(reg: &Registry, id: &ObjectId, model: &ModelState) -> Result<(), CheckoutError> {
+    if !model.purged {
+        return Ok(());
+    }
+    Err(CheckoutError::Purged {
+        spec: format!("{}@{}", model.name, model.version),
+        purge: crate::query::record::purge_of(reg, id).ok().flatten(),
+    })
 }
 
 /// The record's manifest (hash-checked by the store, schema-checked on parse).
@@ -52,6 +87,7 @@ pub fn verify(
     id: &ObjectId,
     model: &ModelState,
 ) -> Result<Vec<(String, u64)>, CheckoutError> {
+    refuse_purged(reg, id, model)?;
     let spec = format!("{}@{}", model.name, model.version);
     let mut out = Vec::new();
     for a in manifest_of(reg, id)?.artifacts {
@@ -79,6 +115,7 @@ pub fn checkout(
     model: &ModelState,
     dest: &Path,
 ) -> Result<u64, CheckoutError> {
+    refuse_purged(reg, id, model)?;
     let spec = format!("{}@{}", model.name, model.version);
     if model.state == LifecycleState::Revoked {
         return Err(CheckoutError::Revoked(spec));

@@ -263,3 +263,40 @@ fn drift_summary(
         latest: serde_json::Value::Object(observation),
     }))
 }
+
+/// The entry that purged a model (FORMAT.md §5.10), as messages about the model name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PurgeView {
+    /// The `purge` entry's id.
+    pub entry: ObjectId,
+    /// Its seq.
+    pub seq: u64,
+    /// When.
+    pub time: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The `purge` entry of the model `record`, if the ledger holds one. The state records only
+/// that a model was purged, not by which entry, and no chain links a purge to its model: the
+/// ledger is read from its newest entry back to the purge, which only a message about a purged
+/// model needs.
+pub fn purge_of(reg: &Registry, record: &ObjectId) -> Result<Option<PurgeView>, RegistryError> {
+    let (ids, _) = crate::repo::ledger::read_ids(&reg.path().join(crate::repo::layout::LEDGER))?;
+    for id in ids.iter().rev() {
+        let entry = read_entry(reg.store(), id).map_err(|e| {
+            RegistryError::corrupt_object(reg.store(), id, format!("entry {id}: {e}"))
+        })?;
+        if let Body::Purge(p) = entry.body
+            && p.model == *record
+        {
+            return Ok(Some(PurgeView {
+                entry: *id,
+                seq: entry.header.seq,
+                time: entry.header.time,
+                reason: p.reason,
+            }));
+        }
+    }
+    Ok(None)
+}

@@ -119,3 +119,121 @@ fn policy_set_that_changes_nothing_writes_no_entry() {
     assert!(err.contains("root"), "{err}");
     assert_eq!(before, s.snapshot());
 }
+
+/// A registry with `det@1.0.0` (from `m-det-1.0.0.tar`) revoked as `reason` and purged.
+fn purged_model() -> Sandbox {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    s.add_model(
+        "det",
+        "1.0.0",
+        &[("rules.yar", "rule a { condition: true }\n".into())],
+    );
+    s.ok(&[
+        "revoke",
+        "det@1.0.0",
+        "--reason",
+        "poisoned rules",
+        "--key",
+        "op.pem",
+    ]);
+    s.ok(&[
+        "purge",
+        "det@1.0.0",
+        "--reason",
+        "destroyed after review",
+        "--key",
+        "op.pem",
+    ]);
+    s
+}
+
+#[test]
+fn verify_and_checkout_of_a_purged_model_say_it_was_purged_not_damaged() {
+    let s = purged_model();
+    s.ok(&["fsck"]);
+    let purge = s.ledger_ids().last().unwrap().clone();
+    let before = s.snapshot();
+    for args in [
+        &["verify", "det@1.0.0"][..],
+        &["checkout", "det@1.0.0", "-o", "out"],
+    ] {
+        let err = s.fails(1, args);
+        assert!(
+            err.contains(&format!(
+                "error: det@1.0.0 was purged by ledger entry 5 {purge} at 2026-01-01T00:00:00Z"
+            )),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("destroyed after review"), "{args:?}: {err}");
+        assert!(err.contains("destroyed on purpose"), "{args:?}: {err}");
+        assert!(err.contains("hint: nothing is damaged"), "{args:?}: {err}");
+        assert!(!err.contains("altered or damaged"), "{args:?}: {err}");
+    }
+    assert!(!s.join("out").exists());
+    assert_eq!(before, s.snapshot());
+}
+
+#[test]
+fn re_adding_a_purged_models_bundle_says_one_true_thing() {
+    let s = purged_model();
+    let before = s.snapshot();
+    let out = s.ok(&["add", "m-det-1.0.0.tar", "--key", "op.pem"]);
+    assert!(
+        out.contains("det@1.0.0 was purged: its artifacts stay destroyed"),
+        "{out}"
+    );
+    assert!(out.contains("its record is intact; nothing to do"), "{out}");
+    assert!(!out.contains("every stored object"), "{out}");
+    assert_eq!(before, s.snapshot());
+}
+
+/// `pub.pem`'s fingerprint.
+fn publisher_fp(s: &Sandbox) -> String {
+    s.ok(&["key", "fingerprint", "pub.pem.pub"]).trim().to_string()
+}
+
+#[test]
+fn the_original_bundle_of_a_retired_publisher_restores_its_objects() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    s.add_model(
+        "det",
+        "1.0.0",
+        &[("rules.yar", "rule a { condition: true }\n".into())],
+    );
+    // A new model packed before the key is retired: never registered.
+    std::fs::create_dir(s.join("m2")).unwrap();
+    std::fs::write(s.join("m2/r.yar"), "rule b { condition: true }\n").unwrap();
+    let pack = crate::util::pack_args("m2", "m2.tar", "pub.pem", "det", "2.0.0");
+    s.ok(&pack.iter().map(String::as_str).collect::<Vec<_>>());
+    s.ok(&[
+        "key",
+        "revoke",
+        &publisher_fp(&s),
+        "--key",
+        "root.pem",
+        "--reason",
+        "publisher left the team",
+    ]);
+    let artifact = blake3::hash(b"rule a { condition: true }\n")
+        .to_hex()
+        .to_string();
+    std::fs::remove_file(s.object_path(&artifact)).unwrap();
+    s.fails(1, &["fsck"]);
+    let ledger = s.ledger_ids();
+    let out = s.ok(&["add", "m-det-1.0.0.tar", "--key", "op.pem"]);
+    assert!(out.contains("already registered as det@1.0.0"), "{out}");
+    assert!(
+        out.contains(&format!("restored artifact `rules.yar` (object {artifact})")),
+        "{out}"
+    );
+    assert_eq!(ledger, s.ledger_ids(), "a restore wrote to the ledger");
+    s.ok(&["fsck"]);
+    s.ok(&["verify", "det@1.0.0"]);
+    // A bundle whose record is not registered is refused: its publisher is revoked now.
+    let before = s.snapshot();
+    let err = s.fails(1, &["add", "m2.tar", "--key", "op.pem"]);
+    assert!(err.contains("was revoked at entry"), "{err}");
+    assert_eq!(before, s.snapshot());
+}
