@@ -237,3 +237,61 @@ fn the_original_bundle_of_a_retired_publisher_restores_its_objects() {
     assert!(err.contains("was revoked at entry"), "{err}");
     assert_eq!(before, s.snapshot());
 }
+
+/// `reg trust add ARGS` at a new site holding a copy of `from`'s registry: (exit code, stdout,
+/// stderr).
+fn trust_add_copy(from: &Sandbox, args: &[&str]) -> (Option<i32>, String, String) {
+    let site = Sandbox::new();
+    crate::util::cp_a(&from.dot(), &site.dot());
+    let out = site
+        .reg()
+        .args([&["trust", "add"][..], args].concat())
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn trust_add_of_a_registry_whose_genesis_root_is_revoked_warns_and_recommends_a_head() {
+    let s = Sandbox::new();
+    let root = s.init();
+    let root2 = s.key("root2.pem");
+    s.trust("root2.pem.pub", "root", "root rotation");
+    // Before the rotation: no warning.
+    let (code, _, err) = trust_add_copy(&s, &[&root]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains("revoked"), "{err}");
+    s.ok(&[
+        "key",
+        "revoke",
+        &root,
+        "--key",
+        "root2.pem",
+        "--reason",
+        "rotated out",
+    ]);
+    let (code, out, err) = trust_add_copy(&s, &[&root]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("pinned registry"), "{out}");
+    assert!(
+        err.contains(&format!(
+            "warning: this registry's genesis root key {root} was revoked at entry 2; its current root keys are {root2}"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("pin with `reg trust add {root} --head CODE`")),
+        "{err}"
+    );
+    // With a head floor, the warning stays and says what the floor does.
+    let head = s.ok(&["status", "--code"]).trim().to_string();
+    let (code, _, err) = trust_add_copy(&s, &[&root, "--head", &head]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("was revoked at entry 2"), "{err}");
+    assert!(err.contains("note: the --head given"), "{err}");
+    assert!(!err.contains("pin with"), "{err}");
+}
