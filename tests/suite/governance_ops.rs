@@ -295,3 +295,49 @@ fn trust_add_of_a_registry_whose_genesis_root_is_revoked_warns_and_recommends_a_
     assert!(err.contains("note: the --head given"), "{err}");
     assert!(!err.contains("pin with"), "{err}");
 }
+
+/// `reg key trust PUB --role ROLE` signed by `root.pem`, asserted to succeed: its stderr.
+fn grant(s: &Sandbox, public: &str, role: &str) -> String {
+    let out = s
+        .reg()
+        .args([
+            "key", "trust", public, "--role", role, "--key", "root.pem", "--reason", "grant",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains(&format!("as {role}")),
+        "{err}"
+    );
+    err
+}
+
+#[test]
+fn key_trust_warns_when_one_key_gathers_roles() {
+    let s = Sandbox::new();
+    let (_, op, publ) = s.init_with_roles();
+    let rep = s.key("rep.pem");
+    assert!(!grant(&s, "rep.pem.pub", "reporter").contains("warning"));
+    let err = grant(&s, "pub.pem.pub", "operator");
+    assert!(
+        err.contains(&format!(
+            "warning: key {publ} now holds the roles publisher, operator\n"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("can publish a model and admit, promote and activate it itself"),
+        "{err}"
+    );
+    let err = grant(&s, "op.pem.pub", "root");
+    assert!(err.contains(&format!("warning: key {op} now holds the roles")), "{err}");
+    assert!(err.contains("a root key that also signs everyday entries"), "{err}");
+    assert!(!err.contains("publish a model"), "{err}");
+    let err = grant(&s, "rep.pem.pub", "timestamp");
+    assert!(err.contains(&format!("warning: key {rep} now holds the roles")), "{err}");
+    assert!(err.contains("costs all of these duties at once"), "{err}");
+}
