@@ -163,10 +163,16 @@ impl From<CheckoutError> for CommandError {
         classified(e, |e| match e {
             CheckoutError::Registry(r) => registry(r),
             CheckoutError::Io(_) | CheckoutError::Exists(_) => (Kind::UsageOrIo, None),
+            CheckoutError::BundleExists(_) => (
+                Kind::UsageOrIo,
+                Some("name a new file: nothing was written".into()),
+            ),
             CheckoutError::Revoked(_) => (Kind::Refused, None),
             CheckoutError::Purged { spec, .. } => (
                 Kind::Refused,
-                Some(format!("nothing is damaged: a purged model's bytes are gone for good, so `reg fsck` counts nothing missing; `reg show {spec}` shows its record and history")),
+                Some(format!(
+                    "nothing is damaged: a purged model's bytes are gone for good, so `reg fsck` counts nothing missing; `reg show {spec}` shows its record and history"
+                )),
             ),
             CheckoutError::Artifact { .. } => (
                 Kind::Refused,
@@ -271,7 +277,8 @@ impl From<KeysError> for CommandError {
 
 impl From<ConfigError> for CommandError {
     fn from(e: ConfigError) -> Self {
-        classified(e, |e| match e {
+        classified(e, |e| {
+            match e {
             ConfigError::Registry(r) => registry(r),
             ConfigError::Recipients(s) => (Kind::Refused, state(s)),
             ConfigError::NoChange => (
@@ -282,6 +289,7 @@ impl From<ConfigError> for CommandError {
                 Kind::UsageOrIo,
                 Some("give each format either --refuse-format or --allow-format".into()),
             ),
+        }
         })
     }
 }

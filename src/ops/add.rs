@@ -116,7 +116,11 @@ pub fn check_publisher(state: &State, envelope: &Unverified) -> Result<(), Bundl
 /// fingerprint names one key). Any other envelope, a new model or the same manifest signed
 /// again, needs a publisher trusted now ([`check_publisher`]): a revoked key's new signatures
 /// admit nothing.
-pub fn check_signer(state: &State, envelope: &Unverified, id: &ObjectId) -> Result<(), BundleError> {
+pub fn check_signer(
+    state: &State,
+    envelope: &Unverified,
+    id: &ObjectId,
+) -> Result<(), BundleError> {
     if !state.models().contains_key(id) {
         return check_publisher(state, envelope);
     }

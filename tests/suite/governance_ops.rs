@@ -21,7 +21,10 @@ fn policy_set_changes_only_the_fields_it_is_given_and_prints_them() {
     let s = Sandbox::new();
     s.init_with_roles();
     let out = policy_set(&s, &["--refuse-format", "pickle"]);
-    assert!(out.contains("policy: refuse formats [] -> [pickle]\n"), "{out}");
+    assert!(
+        out.contains("policy: refuse formats [] -> [pickle]\n"),
+        "{out}"
+    );
     // Setting only the expiry keeps the refusal (it used to drop it silently).
     let out = policy_set(&s, &["--checkpoint-max-age", "30"]);
     assert!(
@@ -70,7 +73,10 @@ fn policy_set_without_a_change_is_a_usage_error_and_writes_nothing() {
         &["policy", "set", "--key", "root.pem", "--reason", "nothing"],
     );
     assert!(err.contains("error: no policy change given"), "{err}");
-    assert!(err.contains("hint: say what to change: --refuse-format F"), "{err}");
+    assert!(
+        err.contains("hint: say what to change: --refuse-format F"),
+        "{err}"
+    );
     let err = s.fails(
         2,
         &[
@@ -86,7 +92,10 @@ fn policy_set_without_a_change_is_a_usage_error_and_writes_nothing() {
             "both",
         ],
     );
-    assert!(err.contains("format `pickle` is both refused and allowed"), "{err}");
+    assert!(
+        err.contains("format `pickle` is both refused and allowed"),
+        "{err}"
+    );
     assert_eq!(before, s.snapshot());
 }
 
@@ -190,7 +199,9 @@ fn re_adding_a_purged_models_bundle_says_one_true_thing() {
 
 /// `pub.pem`'s fingerprint.
 fn publisher_fp(s: &Sandbox) -> String {
-    s.ok(&["key", "fingerprint", "pub.pem.pub"]).trim().to_string()
+    s.ok(&["key", "fingerprint", "pub.pem.pub"])
+        .trim()
+        .to_string()
 }
 
 #[test]
@@ -225,7 +236,9 @@ fn the_original_bundle_of_a_retired_publisher_restores_its_objects() {
     let out = s.ok(&["add", "m-det-1.0.0.tar", "--key", "op.pem"]);
     assert!(out.contains("already registered as det@1.0.0"), "{out}");
     assert!(
-        out.contains(&format!("restored artifact `rules.yar` (object {artifact})")),
+        out.contains(&format!(
+            "restored artifact `rules.yar` (object {artifact})"
+        )),
         "{out}"
     );
     assert_eq!(ledger, s.ledger_ids(), "a restore wrote to the ledger");
@@ -334,10 +347,145 @@ fn key_trust_warns_when_one_key_gathers_roles() {
         "{err}"
     );
     let err = grant(&s, "op.pem.pub", "root");
-    assert!(err.contains(&format!("warning: key {op} now holds the roles")), "{err}");
-    assert!(err.contains("a root key that also signs everyday entries"), "{err}");
+    assert!(
+        err.contains(&format!("warning: key {op} now holds the roles")),
+        "{err}"
+    );
+    assert!(
+        err.contains("a root key that also signs everyday entries"),
+        "{err}"
+    );
     assert!(!err.contains("publish a model"), "{err}");
     let err = grant(&s, "rep.pem.pub", "timestamp");
-    assert!(err.contains(&format!("warning: key {rep} now holds the roles")), "{err}");
+    assert!(
+        err.contains(&format!("warning: key {rep} now holds the roles")),
+        "{err}"
+    );
     assert!(err.contains("costs all of these duties at once"), "{err}");
+}
+
+/// Registry A with `det@1.0.0` (two files, one in a subdirectory); returns it and the record id.
+fn home_with_model() -> (Sandbox, String) {
+    let a = Sandbox::new();
+    a.init_with_roles();
+    a.add_model(
+        "det",
+        "1.0.0",
+        &[
+            ("rules.yar", "rule a { condition: true }\n".into()),
+            ("sub/more.yar", "rule b { condition: false }\n".into()),
+        ],
+    );
+    let shown: serde_json::Value =
+        serde_json::from_str(&a.ok(&["show", "det@1.0.0", "--json"])).unwrap();
+    let record = shown["id"].as_str().unwrap().to_string();
+    (a, record)
+}
+
+/// A fresh registry B, whose operator is `op.pem` and which trusts A's publisher key.
+fn successor(a: &Sandbox) -> Sandbox {
+    let b = Sandbox::new();
+    b.init();
+    b.key("op.pem");
+    b.trust("op.pem.pub", "operator", "successor operator");
+    std::fs::copy(a.join("pub.pem.pub"), b.join("pub.pem.pub")).unwrap();
+    b.trust("pub.pem.pub", "publisher", "the same model team");
+    b
+}
+
+#[test]
+fn checkout_bundle_writes_the_signed_bundle_another_registry_admits_as_the_same_record() {
+    let (a, record) = home_with_model();
+    let out = a.ok(&["checkout", "det@1.0.0", "--bundle", "det.tar"]);
+    assert!(
+        out.contains(&format!(
+            "wrote the signed bundle of det@1.0.0 to det.tar (record {record}, 2 artifact(s)"
+        )),
+        "{out}"
+    );
+    // A model packed by reg as a plain tar comes back byte for byte.
+    assert_eq!(
+        std::fs::read(a.join("det.tar")).unwrap(),
+        std::fs::read(a.join("m-det-1.0.0.tar")).unwrap()
+    );
+    let b = successor(&a);
+    std::fs::copy(a.join("det.tar"), b.join("det.tar")).unwrap();
+    let added = b.ok(&["add", "det.tar", "--key", "op.pem"]);
+    assert!(
+        added.contains(&format!("added det@1.0.0 as REGISTERED (record {record},")),
+        "{added}"
+    );
+    b.ok(&["verify", "det@1.0.0"]);
+
+    // Never over an existing file.
+    let before = std::fs::read(a.join("det.tar")).unwrap();
+    let err = a.fails(2, &["checkout", "det@1.0.0", "--bundle", "det.tar"]);
+    assert!(err.contains("`det.tar` already exists"), "{err}");
+    assert_eq!(before, std::fs::read(a.join("det.tar")).unwrap());
+    a.fails(
+        2,
+        &["checkout", "det@1.0.0", "--bundle", "x.tar", "-o", "dir"],
+    );
+}
+
+#[test]
+fn a_tampered_checked_out_bundle_is_refused_by_the_other_registry() {
+    let (a, _) = home_with_model();
+    a.ok(&["checkout", "det@1.0.0", "--bundle", "det.tar"]);
+    let b = successor(&a);
+    let mut bytes = std::fs::read(a.join("det.tar")).unwrap();
+    let at = bytes
+        .windows(6)
+        .position(|w| w == b"rule b")
+        .expect("the artifact is in the tar");
+    bytes[at] = b'R';
+    std::fs::write(b.join("det.tar"), &bytes).unwrap();
+    let before = b.snapshot();
+    let err = b.fails(1, &["add", "det.tar", "--key", "op.pem"]);
+    assert!(err.contains("`sub/more.yar`: BLAKE3 is"), "{err}");
+    assert_eq!(before, b.snapshot());
+}
+
+#[test]
+fn checkout_bundle_verifies_what_it_copies_and_refuses_revoked_and_purged_models() {
+    let (a, _) = home_with_model();
+    // A corrupt stored artifact: refused, and nothing left at the destination.
+    let id = blake3::hash(b"rule b { condition: false }\n")
+        .to_hex()
+        .to_string();
+    let object = a.object_path(&id);
+    crate::util::make_writable(&object);
+    std::fs::write(&object, b"rule b { condition: true! }\n").unwrap();
+    let err = a.fails(1, &["checkout", "det@1.0.0", "--bundle", "det.tar"]);
+    assert!(
+        err.contains("artifact `sub/more.yar` of det@1.0.0"),
+        "{err}"
+    );
+    assert!(!a.join("det.tar").exists());
+    let left: Vec<_> = std::fs::read_dir(a.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".reg-checkout-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+
+    let s = purged_model();
+    let err = s.fails(1, &["checkout", "det@1.0.0", "--bundle", "det.tar"]);
+    assert!(
+        err.contains("det@1.0.0 was purged by ledger entry"),
+        "{err}"
+    );
+    assert!(!s.join("det.tar").exists());
+
+    let r = Sandbox::new();
+    r.init_with_roles();
+    r.add_model(
+        "det",
+        "1.0.0",
+        &[("r.yar", "rule a { condition: true }\n".into())],
+    );
+    r.ok(&["revoke", "det@1.0.0", "--reason", "bad", "--key", "op.pem"]);
+    let err = r.fails(1, &["checkout", "det@1.0.0", "--bundle", "det.tar"]);
+    assert!(err.contains("det@1.0.0 is REVOKED"), "{err}");
+    assert!(!r.join("det.tar").exists());
 }
