@@ -6,7 +6,6 @@
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
 use crate::format::manifest::{self, MANIFEST_LIMIT, SignedManifest};
-use crate::query::record::PurgeView;
 use crate::repo::registry::{Registry, RegistryError};
 use crate::repo::store::StoreError;
 use crate::state::ModelState;
@@ -75,7 +74,7 @@ fn refuse_purged(reg: &Registry, id: &ObjectId, model: &ModelState) -> Result<()
     }
     Err(CheckoutError::Purged {
         spec: format!("{}@{}", model.name, model.version),
-        purge: crate::query::record::purge_of(reg, id).ok().flatten(),
+        purge: purge_of(reg, id).ok().flatten(),
     })
 }
 
@@ -292,4 +291,41 @@ pub fn write_bundle(
         artifacts: artifacts.len(),
         bytes,
     })
+}
+
+/// The entry that purged a model (FORMAT.md §5.10), as messages about the model name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurgeView {
+    /// The `purge` entry's id.
+    pub entry: ObjectId,
+    /// Its seq.
+    pub seq: u64,
+    /// When.
+    pub time: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The `purge` entry of the model `record`, if the ledger holds one. The state records only
+/// that a model was purged, not by which entry, and no chain links a purge to its model: the
+/// ledger is read from its newest entry back to the purge, which only a message about a purged
+/// model needs.
+pub fn purge_of(reg: &Registry, record: &ObjectId) -> Result<Option<PurgeView>, RegistryError> {
+    let (ids, _) = crate::repo::ledger::read_ids(&reg.path().join(crate::repo::layout::LEDGER))?;
+    for id in ids.iter().rev() {
+        let entry = crate::repo::ledger::read_entry(reg.store(), id).map_err(|e| {
+            RegistryError::corrupt_object(reg.store(), id, format!("entry {id}: {e}"))
+        })?;
+        if let crate::format::entry::Body::Purge(p) = entry.body
+            && p.model == *record
+        {
+            return Ok(Some(PurgeView {
+                entry: *id,
+                seq: entry.header.seq,
+                time: entry.header.time,
+                reason: p.reason,
+            }));
+        }
+    }
+    Ok(None)
 }
