@@ -112,7 +112,12 @@ pub type Authorize<'a> = &'a mut dyn FnMut(Stage<'_>) -> Result<(), BundleError>
 /// What [`Authorize`] is shown.
 pub enum Stage<'a> {
     /// The manifest's envelope, whose payload is not interpreted yet: check the signature.
-    Signed(&'a Unverified),
+    Signed {
+        /// The envelope.
+        envelope: &'a Unverified,
+        /// Its object id: the record id it has, or would have, in a registry (FORMAT.md §7.1).
+        id: ObjectId,
+    },
     /// The manifest, signed (as checked) and valid under the schema and the rules of §7.
     Parsed(&'a SignedManifest),
 }
@@ -399,7 +404,10 @@ fn accept_manifest(
 ) -> Result<SignedManifest, BundleError> {
     // The signature first, then the payload's schema and rules (FORMAT.md §7.5).
     let envelope = SignedManifest::parse_envelope(&bytes)?;
-    authorize(Stage::Signed(&envelope))?;
+    authorize(Stage::Signed {
+        envelope: &envelope,
+        id: ObjectId::of(&bytes),
+    })?;
     let manifest = SignedManifest::check_payload(bytes, envelope)?;
     authorize(Stage::Parsed(&manifest))?;
     Ok(manifest)

@@ -52,10 +52,18 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
             for (what, id) in &restored {
                 outln!("restored {what} (object {id}) from the bundle's verified bytes");
             }
+            // One true statement: a purged model's artifacts are absent on purpose, so "every
+            // stored object is intact" would be false of it.
             if purged {
-                outln!("{spec} was purged: its artifacts stay destroyed");
-            }
-            if restored.is_empty() {
+                outln!(
+                    "{spec} was purged: its artifacts stay destroyed (the bundle's copies were verified, not stored){}",
+                    if restored.is_empty() {
+                        "; its record is intact; nothing to do"
+                    } else {
+                        ""
+                    }
+                );
+            } else if restored.is_empty() {
                 outln!("every stored object of it is intact; nothing to do");
             }
         }

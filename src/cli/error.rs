@@ -163,7 +163,17 @@ impl From<CheckoutError> for CommandError {
         classified(e, |e| match e {
             CheckoutError::Registry(r) => registry(r),
             CheckoutError::Io(_) | CheckoutError::Exists(_) => (Kind::UsageOrIo, None),
+            CheckoutError::BundleExists(_) => (
+                Kind::UsageOrIo,
+                Some("name a new file: nothing was written".into()),
+            ),
             CheckoutError::Revoked(_) => (Kind::Refused, None),
+            CheckoutError::Purged { spec, .. } => (
+                Kind::Refused,
+                Some(format!(
+                    "nothing is damaged: a purged model's bytes are gone for good, so `reg fsck` counts nothing missing; `reg show {spec}` shows its record and history"
+                )),
+            ),
             CheckoutError::Artifact { .. } => (
                 Kind::Refused,
                 Some("the store was altered or damaged: run `reg fsck`".into()),
@@ -267,9 +277,19 @@ impl From<KeysError> for CommandError {
 
 impl From<ConfigError> for CommandError {
     fn from(e: ConfigError) -> Self {
-        classified(e, |e| match e {
+        classified(e, |e| {
+            match e {
             ConfigError::Registry(r) => registry(r),
             ConfigError::Recipients(s) => (Kind::Refused, state(s)),
+            ConfigError::NoChange => (
+                Kind::UsageOrIo,
+                Some("say what to change: --refuse-format F, --allow-format F, --checkpoint-max-age DAYS or --no-checkpoint-max-age, --[no-]require-encrypted, --[no-]separate-duties; `reg policy show` prints the policy".into()),
+            ),
+            ConfigError::BothWays(_) => (
+                Kind::UsageOrIo,
+                Some("give each format either --refuse-format or --allow-format".into()),
+            ),
+        }
         })
     }
 }

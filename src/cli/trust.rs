@@ -5,8 +5,8 @@ use super::error::CommandResult;
 use reg::crypto::keys::Fingerprint;
 use reg::repo::registry::{OpenOptions, Registry, discover};
 use reg::repo::trust::{
-    HeadWanted, PinKey, PinSelector, PinStatus, TrustError, TrustFile, TrustOptions, absolute,
-    pin_checked,
+    HeadWanted, PinKey, PinSelector, PinStatus, RevokedGenesis, TrustError, TrustFile,
+    TrustOptions, absolute, pin_checked, revoked_genesis,
 };
 
 /// Manage the registries this host trusts (the host trust file)
@@ -113,6 +113,9 @@ fn add(ctx: &Context, args: AddArgs) -> CommandResult {
         "ledger verified: {} entries, genesis signed by the root key above",
         state.seq() + 1
     );
+    if let Some(revoked) = revoked_genesis(&state) {
+        warn_revoked_genesis(&revoked, reg.root(), floor.is_some());
+    }
     let floor = match floor {
         Some(f) => {
             let (floor, id) = f.place(&ids)?;
@@ -139,6 +142,30 @@ fn add(ctx: &Context, args: AddArgs) -> CommandResult {
         ctx.opts.trust.file.display()
     );
     Ok(())
+}
+
+/// Warns that the genesis root, which the pin names, is revoked: the current roots, and why a
+/// head floor matters. The pin is still the operator's decision: nothing is refused.
+fn warn_revoked_genesis(revoked: &RevokedGenesis, genesis: &Fingerprint, has_floor: bool) {
+    let roots: Vec<String> = revoked.roots.iter().map(ToString::to_string).collect();
+    errln!(
+        "warning: this registry's genesis root key {genesis} was revoked at entry {}; its current root keys are {}",
+        revoked.at,
+        if roots.is_empty() {
+            "none".to_string()
+        } else {
+            roots.join(", ")
+        }
+    );
+    if has_floor {
+        errln!(
+            "note: the --head given makes this host refuse any history that does not contain it, such as a copy the old root extended"
+        );
+    } else {
+        errln!(
+            "warning: a host that never saw that revocation can be shown a copy the old root extended: pin with `reg trust add {genesis} --head CODE`, the head code the registry's owner reads to you from `reg status --code`, so that this host refuses any history without it"
+        );
+    }
 }
 
 /// Prints the registry's id, path and genesis root, and what pinning it means: the operator

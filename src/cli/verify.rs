@@ -12,7 +12,13 @@ pub struct VerifyArgs {
     model: String,
 }
 
-/// Write a model's artifacts to a new directory, verifying every byte as it is copied
+/// Write a model's artifacts to a new directory, or its original signed bundle to a new file,
+/// verifying every byte as it is copied
+///
+/// With --bundle, the file is a tar holding the publisher-signed manifest exactly as this
+/// registry stores it (the record) and every artifact: `reg add` admits it into another
+/// registry that trusts the publisher, as the same record (a successor registry, when every
+/// root key of this one is lost).
 #[derive(Debug, clap::Args)]
 pub struct CheckoutArgs {
     /// The model (name@version, record id or prefix); or use --slot
@@ -22,8 +28,16 @@ pub struct CheckoutArgs {
     #[arg(long, conflicts_with = "model")]
     slot: Option<String>,
     /// The directory to create
-    #[arg(long, short = 'o', value_name = "DIR")]
-    out: PathBuf,
+    #[arg(
+        long,
+        short = 'o',
+        value_name = "DIR",
+        required_unless_present = "bundle"
+    )]
+    out: Option<PathBuf>,
+    /// Instead of a directory, write the model's original signed bundle to this new file
+    #[arg(long, value_name = "FILE", conflicts_with = "out")]
+    bundle: Option<PathBuf>,
 }
 
 pub fn verify(ctx: &Context, args: VerifyArgs) -> CommandResult {
@@ -62,13 +76,31 @@ pub fn checkout(ctx: &Context, args: CheckoutArgs) -> CommandResult {
         (None, None) => return Err(CommandError::usage("give a model or --slot")),
     };
     let (id, model) = resolve(&state, &spec)?;
-    let bytes = reg::ops::checkout::checkout(&reg, &id, model, &args.out)?;
-    drop(reading);
-    outln!(
-        "checked out {}@{} ({bytes} bytes, verified) into {}",
-        model.name,
-        model.version,
-        args.out.display()
-    );
+    match (&args.bundle, &args.out) {
+        (Some(file), _) => {
+            let done = reg::ops::checkout::write_bundle(&reg, &id, model, file)?;
+            drop(reading);
+            outln!(
+                "wrote the signed bundle of {}@{} to {} (record {}, {} artifact(s), {} bytes, verified)",
+                model.name,
+                model.version,
+                file.display(),
+                done.record,
+                done.artifacts,
+                done.bytes
+            );
+        }
+        (None, Some(dir)) => {
+            let bytes = reg::ops::checkout::checkout(&reg, &id, model, dir)?;
+            drop(reading);
+            outln!(
+                "checked out {}@{} ({bytes} bytes, verified) into {}",
+                model.name,
+                model.version,
+                dir.display()
+            );
+        }
+        (None, None) => return Err(CommandError::usage("give -o DIR or --bundle FILE")),
+    }
     Ok(())
 }

@@ -108,6 +108,38 @@ pub fn check_publisher(state: &State, envelope: &Unverified) -> Result<(), Bundl
         .map_err(|e| BundleError::Unauthorized(format!("does not verify: {e}")))
 }
 
+/// Checks the signer of the manifest envelope `id` at `reg add`. An envelope that is a record
+/// registered already, byte for byte, was admitted by a ledger entry that proved its publisher
+/// was trusted then; its bundle can restore the model's stored objects even after that key was
+/// revoked or lost the role, as any registered model's can, and its signature is checked with
+/// the key's bytes as the state keeps them (the key as trusted when the record was added: a
+/// fingerprint names one key). Any other envelope, a new model or the same manifest signed
+/// again, needs a publisher trusted now ([`check_publisher`]): a revoked key's new signatures
+/// admit nothing.
+pub fn check_signer(
+    state: &State,
+    envelope: &Unverified,
+    id: &ObjectId,
+) -> Result<(), BundleError> {
+    if !state.models().contains_key(id) {
+        return check_publisher(state, envelope);
+    }
+    let [(fp, _)] = envelope.signatures.as_slice() else {
+        return Err(BundleError::Unauthorized(format!(
+            "a manifest has exactly one signature, the publisher's; this one has {}",
+            envelope.signatures.len()
+        )));
+    };
+    let ks = state.keys().get(fp).ok_or_else(|| {
+        BundleError::Unauthorized(format!("publisher key {fp} is not known to this registry"))
+    })?;
+    let key =
+        decode_key(fp, &ks.public_key).map_err(|e| BundleError::Unauthorized(e.to_string()))?;
+    envelope
+        .verify_single(&key)
+        .map_err(|e| BundleError::Unauthorized(format!("does not verify: {e}")))
+}
+
 /// Which registered record a manifest is, if any (FORMAT.md §7.1: a model is its signed payload,
 /// the manifest, not the envelope around it): the record itself, or a registered record of the
 /// same `name@version` whose payload is byte for byte this one's (the same manifest signed again:
@@ -184,7 +216,7 @@ fn read_authorized(
     let mut known: Option<ObjectId> = None;
     let mut authorize = |stage: Stage<'_>| {
         let m = match stage {
-            Stage::Signed(envelope) => return check_publisher(state, envelope),
+            Stage::Signed { envelope, id } => return check_signer(state, envelope, &id),
             Stage::Parsed(m) => m,
         };
         match registered_as(reg, state, m) {
@@ -236,7 +268,7 @@ fn admit(reg: &Registry, read: Bundle, key: &SecretKey) -> Result<Outcome, AddEr
     crate::util::fsutil::failpoint("add:before-lock");
     let mut tx = reg.begin()?;
     // The state may have moved while the bundle was read: check again under the lock.
-    check_publisher(tx.state(), &read.manifest.envelope)?;
+    check_signer(tx.state(), &read.manifest.envelope, &record)?;
     if registered_as(reg, tx.state(), &read.manifest)?.is_some() {
         // Registered by another writer meanwhile: verify against it and repair, as above.
         drop(tx);

@@ -1,5 +1,7 @@
 //! Re-hashing a model's stored artifacts (`reg verify`) and writing them out (`reg checkout`),
-//! verifying every byte as it is copied.
+//! verifying every byte as it is copied: as files in a new directory, or as the model's
+//! original signed bundle, which another registry can admit with `reg add` (a successor
+//! registry after the loss of every root key re-admits models from their signed records).
 
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
@@ -8,6 +10,7 @@ use crate::repo::registry::{Registry, RegistryError};
 use crate::repo::store::StoreError;
 use crate::state::ModelState;
 use crate::util::fsutil::{IoContext, IoError, fsync_dir};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 /// Errors of verify and checkout.
@@ -30,20 +33,81 @@ pub enum CheckoutError {
     /// The destination exists.
     #[error("`{0}` already exists; checkout writes a new directory")]
     Exists(PathBuf),
+    /// The bundle's destination exists.
+    #[error("`{0}` already exists; checkout writes a new bundle file and never replaces one")]
+    BundleExists(PathBuf),
     /// A revoked model is never written out.
     #[error("{0} is REVOKED: its artifacts are not to be used")]
     Revoked(String),
+    /// A purged model's artifacts were destroyed on purpose: there is nothing to verify or
+    /// write out, and that is not damage.
+    #[error("{spec} was purged{}: its artifact bytes were destroyed on purpose", purge_detail(.purge.as_ref()))]
+    Purged {
+        /// `name@version`.
+        spec: String,
+        /// The purge entry, when the ledger could be read for it.
+        purge: Option<PurgeView>,
+    },
     /// I/O failed.
     #[error(transparent)]
     Io(#[from] IoError),
 }
 
-/// The record's manifest (hash-checked by the store, schema-checked on parse).
-fn manifest_of(reg: &Registry, id: &ObjectId) -> Result<manifest::Manifest, RegistryError> {
+/// ` by ledger entry SEQ ID at TIME (reason: ...)`, or nothing when the entry is not known.
+fn purge_detail(purge: Option<&PurgeView>) -> String {
+    purge.map_or(String::new(), |p| {
+        format!(
+            " by ledger entry {} {} at {} (reason: {})",
+            p.seq,
+            p.entry,
+            p.time,
+            crate::util::encoding::echo(&p.reason)
+        )
+    })
+}
+
+/// Refuses a purged model, naming its purge. The entry is looked up only for the message: a
+/// ledger that cannot be read for it leaves the refusal as it is, without the detail.
+fn refuse_purged(reg: &Registry, id: &ObjectId, model: &ModelState) -> Result<(), CheckoutError> {
+    if !model.purged {
+        return Ok(());
+    }
+    Err(CheckoutError::Purged {
+        spec: format!("{}@{}", model.name, model.version),
+        purge: purge_of(reg, id).ok().flatten(),
+    })
+}
+
+/// The record: its bytes as stored (hash-checked by the store) and its manifest (schema-checked
+/// on parse).
+fn record_of(reg: &Registry, id: &ObjectId) -> Result<SignedManifest, RegistryError> {
     let bytes = reg.store().get(id, MANIFEST_LIMIT)?;
-    let signed = SignedManifest::parse(bytes)
-        .map_err(|e| RegistryError::corrupt_object(reg.store(), id, format!("record {id}: {e}")))?;
-    Ok(signed.manifest)
+    SignedManifest::parse(bytes)
+        .map_err(|e| RegistryError::corrupt_object(reg.store(), id, format!("record {id}: {e}")))
+}
+
+/// The record's manifest.
+fn manifest_of(reg: &Registry, id: &ObjectId) -> Result<manifest::Manifest, RegistryError> {
+    Ok(record_of(reg, id)?.manifest)
+}
+
+/// An artifact's object id and bundle path, as the record states them, checked again before
+/// anything is written by that name (FORMAT.md §7.3; checked at ingestion already).
+fn artifact_target(
+    reg: &Registry,
+    id: &ObjectId,
+    a: &manifest::Artifact,
+) -> Result<ObjectId, RegistryError> {
+    manifest::check_path(&a.path).map_err(|why| {
+        RegistryError::corrupt_object(
+            reg.store(),
+            id,
+            format!("artifact path `{}`: {why}", a.path),
+        )
+    })?;
+    a.blake3
+        .parse()
+        .map_err(|_| RegistryError::corrupt_object(reg.store(), id, "bad artifact id".into()))
 }
 
 /// Re-hashes every stored artifact of a model; returns (path, size) of each.
@@ -52,6 +116,7 @@ pub fn verify(
     id: &ObjectId,
     model: &ModelState,
 ) -> Result<Vec<(String, u64)>, CheckoutError> {
+    refuse_purged(reg, id, model)?;
     let spec = format!("{}@{}", model.name, model.version);
     let mut out = Vec::new();
     for a in manifest_of(reg, id)?.artifacts {
@@ -79,6 +144,7 @@ pub fn checkout(
     model: &ModelState,
     dest: &Path,
 ) -> Result<u64, CheckoutError> {
+    refuse_purged(reg, id, model)?;
     let spec = format!("{}@{}", model.name, model.version);
     if model.state == LifecycleState::Revoked {
         return Err(CheckoutError::Revoked(spec));
@@ -96,17 +162,7 @@ pub fn checkout(
     let artifacts = manifest_of(reg, id)?.artifacts;
     let task = crate::util::progress::task("copying", Some(artifacts.iter().map(|a| a.size).sum()));
     for a in artifacts {
-        // Paths were checked at ingestion (FORMAT.md §7.3); check again before writing by name.
-        manifest::check_path(&a.path).map_err(|why| {
-            RegistryError::corrupt_object(
-                reg.store(),
-                id,
-                format!("artifact path `{}`: {why}", a.path),
-            )
-        })?;
-        let aid: ObjectId = a.blake3.parse().map_err(|_| {
-            RegistryError::corrupt_object(reg.store(), id, "bad artifact id".into())
-        })?;
+        let aid = artifact_target(reg, id, &a)?;
         let target = staging.path().join(&a.path);
         if let Some(dir) = target.parent() {
             std::fs::create_dir_all(dir).ctx("create directory", dir)?;
@@ -127,4 +183,149 @@ pub fn checkout(
     std::fs::rename(&kept, dest).ctx("rename into place", dest)?;
     fsync_dir(parent)?;
     Ok(total)
+}
+
+/// What writing a model's bundle did.
+#[derive(Debug, Clone)]
+pub struct BundleWritten {
+    /// The record id: the bundle's manifest is this object, byte for byte.
+    pub record: ObjectId,
+    /// How many artifacts it holds.
+    pub artifacts: usize,
+    /// Their bytes in all.
+    pub bytes: u64,
+}
+
+/// Writes a model's original signed bundle to the new file `out` (FORMAT.md §7.2, a tar): first
+/// `reg-manifest.json`, the record object's bytes exactly as stored, which is the
+/// publisher-signed manifest, then each artifact, streamed from the store and verified against
+/// its size and BLAKE3 as it is copied. Entries are written as `reg bundle pack` writes them
+/// (owner 0, mode 0644, the manifest's `created` as their time), so a model packed by reg as a
+/// plain tar comes back byte for byte. Written beside `out` and linked into place only when
+/// complete and synced, never over a file: a failure leaves nothing at `out`.
+///
+/// A revoked model is refused as for a directory checkout: another registry would admit its
+/// bundle as a new, unrevoked model.
+pub fn write_bundle(
+    reg: &Registry,
+    id: &ObjectId,
+    model: &ModelState,
+    out: &Path,
+) -> Result<BundleWritten, CheckoutError> {
+    refuse_purged(reg, id, model)?;
+    let spec = format!("{}@{}", model.name, model.version);
+    if model.state == LifecycleState::Revoked {
+        return Err(CheckoutError::Revoked(spec));
+    }
+    if std::fs::symlink_metadata(out).is_ok() {
+        return Err(CheckoutError::BundleExists(out.to_path_buf()));
+    }
+    let record = record_of(reg, id)?;
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = tempfile::Builder::new()
+        .prefix(".reg-checkout-")
+        .tempfile_in(parent)
+        .ctx("create a temporary file in", parent)?;
+    let mut builder = tar::Builder::new(BufWriter::with_capacity(1 << 20, tmp));
+    // The manifest's time, as `reg bundle pack` dates the entries.
+    let mtime = crate::util::encoding::parse_rfc3339(&record.manifest.created).unwrap_or(0);
+    let header = |size: u64| {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(size);
+        h.set_mode(0o644);
+        h.set_mtime(mtime);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_entry_type(tar::EntryType::Regular);
+        h
+    };
+    let write_err = |e: std::io::Error| CheckoutError::Io(IoError::from_source("write", out, e));
+    builder
+        .append_data(
+            &mut header(record.bytes.len() as u64),
+            manifest::MANIFEST_NAME,
+            &record.bytes[..],
+        )
+        .map_err(write_err)?;
+    let artifacts = &record.manifest.artifacts;
+    let task = crate::util::progress::task(
+        "writing bundle",
+        Some(artifacts.iter().map(|a| a.size).sum()),
+    );
+    let mut bytes = 0;
+    for a in artifacts {
+        let aid = artifact_target(reg, id, a)?;
+        let mut h = header(a.size);
+        let mut entry = builder.append_writer(&mut h, &a.path).map_err(write_err)?;
+        bytes += reg
+            .store()
+            .copy_verified_sized(&aid, Some(a.size), &mut entry)
+            .map_err(|source| CheckoutError::Artifact {
+                spec: spec.clone(),
+                path: a.path.clone(),
+                source,
+            })?;
+        entry.finish().map_err(write_err)?;
+        task.advance(a.size);
+    }
+    let tmp = builder
+        .into_inner()
+        .map_err(write_err)?
+        .into_inner()
+        .map_err(|e| write_err(e.into_error()))?;
+    tmp.as_file().sync_all().ctx("sync", tmp.path())?;
+    // A link, not a rename: it fails if `out` appeared meanwhile, never replacing it.
+    tmp.persist_noclobber(out).map_err(|e| {
+        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+            CheckoutError::BundleExists(out.to_path_buf())
+        } else {
+            write_err(e.error)
+        }
+    })?;
+    fsync_dir(parent)?;
+    Ok(BundleWritten {
+        record: *id,
+        artifacts: artifacts.len(),
+        bytes,
+    })
+}
+
+/// The entry that purged a model (FORMAT.md §5.10), as messages about the model name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurgeView {
+    /// The `purge` entry's id.
+    pub entry: ObjectId,
+    /// Its seq.
+    pub seq: u64,
+    /// When.
+    pub time: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The `purge` entry of the model `record`, if the ledger holds one. The state records only
+/// that a model was purged, not by which entry, and no chain links a purge to its model: the
+/// ledger is read from its newest entry back to the purge, which only a message about a purged
+/// model needs.
+pub fn purge_of(reg: &Registry, record: &ObjectId) -> Result<Option<PurgeView>, RegistryError> {
+    let (ids, _) = crate::repo::ledger::read_ids(&reg.path().join(crate::repo::layout::LEDGER))?;
+    for id in ids.iter().rev() {
+        let entry = crate::repo::ledger::read_entry(reg.store(), id).map_err(|e| {
+            RegistryError::corrupt_object(reg.store(), id, format!("entry {id}: {e}"))
+        })?;
+        if let crate::format::entry::Body::Purge(p) = entry.body
+            && p.model == *record
+        {
+            return Ok(Some(PurgeView {
+                entry: *id,
+                seq: entry.header.seq,
+                time: entry.header.time,
+                reason: p.reason,
+            }));
+        }
+    }
+    Ok(None)
 }

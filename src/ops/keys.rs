@@ -35,6 +35,43 @@ pub struct Trusted {
     pub new_key: bool,
 }
 
+/// Why one key holding several roles matters: what it can then do alone that the roles exist
+/// to split between keys (issue 20's duties). A warning, not a rule: the policy's
+/// `separate_duties` is the rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gathered {
+    /// Publisher and operator: the key can publish a model and admit, promote and activate it
+    /// itself, with no second key ever looking at it.
+    PublishAndAdmit,
+    /// Root and another role: the key that trusts keys and sets the policy also signs everyday
+    /// entries, so it is kept at hand and exposed every day, and whoever holds it can grant
+    /// itself any role.
+    RootAndDuty,
+    /// Other roles together: losing the key, or its theft, costs all of its duties at once.
+    Several,
+}
+
+impl Trusted {
+    /// Why the roles the key holds now matter together; empty while it holds one.
+    pub fn gathered(&self) -> Vec<Gathered> {
+        use Role::{Operator, Publisher, Root};
+        if self.roles.len() < 2 {
+            return Vec::new();
+        }
+        let mut why = Vec::new();
+        if self.roles.contains(&Publisher) && self.roles.contains(&Operator) {
+            why.push(Gathered::PublishAndAdmit);
+        }
+        if self.roles.contains(&Root) {
+            why.push(Gathered::RootAndDuty);
+        }
+        if why.is_empty() {
+            why.push(Gathered::Several);
+        }
+        why
+    }
+}
+
 /// What revoking a key did.
 #[derive(Debug, Clone)]
 pub struct Revoked {

@@ -773,3 +773,27 @@ mod tests {
         }
     }
 }
+
+/// A verified registry whose genesis root key was revoked: what a host about to pin it by that
+/// key must be told (FORMAT.md §8). The pin still names the genesis root, which signed the
+/// registry's first entry; but a host that never saw the revocation can be shown a copy that the
+/// old root extended another way, and only a head floor (`--head`) refuses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokedGenesis {
+    /// The seq of the entry that revoked the genesis root.
+    pub at: u64,
+    /// The root keys not revoked, sorted.
+    pub roots: Vec<Fingerprint>,
+}
+
+/// Whether the genesis root of the verified `state` is revoked, and which root keys govern now.
+pub fn revoked_genesis(state: &crate::state::State) -> Option<RevokedGenesis> {
+    let at = state.keys().get(state.root())?.revoked?;
+    let roots = state
+        .keys()
+        .iter()
+        .filter(|(_, k)| k.revoked.is_none() && k.roles.contains(&crate::format::entry::Role::Root))
+        .map(|(fp, _)| fp.clone())
+        .collect();
+    Some(RevokedGenesis { at, roots })
+}

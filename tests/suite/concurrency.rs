@@ -333,7 +333,7 @@ fn write_everything(s: &Sandbox, site: &Sandbox, root: &str) -> usize {
         let refuse: &[&str] = if i % 2 == 0 {
             &["--refuse-format", "pickle"]
         } else {
-            &[]
+            &["--allow-format", "pickle"]
         };
         w(&[
             &["policy", "set", "--key", "root.pem", "--reason", "x"][..],

@@ -241,12 +241,12 @@ fn an_expired_registry_takes_no_write_but_a_renewal_or_the_roots() {
         &[
             "policy",
             "set",
-            "--checkpoint-max-age",
-            "30",
+            "--refuse-format",
+            "pickle",
             "--key",
             "root2.pem",
             "--reason",
-            "same",
+            "no pickles",
         ],
     );
     refused_at(&s, 31, &["list"], EXPIRED);

@@ -442,7 +442,7 @@ fn pickle_formats_are_warned_about_and_a_policy_refuses_them() {
     ]);
     assert_eq!(
         s.ok(&["policy", "show"]),
-        "refuse formats: joblib, pickle\n"
+        "refuse formats: [joblib, pickle]\ncheckpoint expires after: never\nrequire encrypted bundles: no\nseparate duties: no\n"
     );
     refused(
         &s,
@@ -452,6 +452,10 @@ fn pickle_formats_are_warned_about_and_a_policy_refuses_them() {
     s.ok(&[
         "policy",
         "set",
+        "--allow-format",
+        "pickle",
+        "--allow-format",
+        "joblib",
         "--key",
         "root.pem",
         "--reason",

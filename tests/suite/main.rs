@@ -34,6 +34,7 @@ mod gate;
 mod gate_log;
 mod gate_pin;
 mod genesis_nonce;
+mod governance_ops;
 mod guide;
 mod import;
 mod ingest;

@@ -118,6 +118,53 @@ fn policy_and_recipients_report_the_setting_before_and_after() {
     assert!(matches!(bad, ConfigError::Recipients(_)), "{bad:?}");
 }
 
+#[test]
+fn a_policy_change_keeps_the_fields_it_does_not_name_and_writes_nothing_when_it_changes_nothing() {
+    use reg::ops::config::{PolicyChange, PolicyChanged, change_policy};
+    let s = Sandbox::new();
+    s.init();
+    let reg = open(&s);
+    let root = secret(&s, "root.pem");
+    let refuse = PolicyChange {
+        refuse_formats: vec![Format::Pickle],
+        ..PolicyChange::default()
+    };
+    let PolicyChanged::Set(first) = change_policy(&reg, &root, &refuse, "no pickles").unwrap()
+    else {
+        panic!("a change that changes the policy writes an entry")
+    };
+    let age = PolicyChange {
+        checkpoint_max_age_days: Some(Some(30)),
+        ..PolicyChange::default()
+    };
+    let PolicyChanged::Set(second) = change_policy(&reg, &root, &age, "expire").unwrap() else {
+        panic!("a change that changes the policy writes an entry")
+    };
+    assert_eq!(second.previous, first.policy);
+    assert_eq!(second.policy.refuse_formats, vec![Format::Pickle]);
+    assert_eq!(second.policy.checkpoint_max_age_days, Some(30));
+    let before = s.snapshot();
+    let again = change_policy(&reg, &root, &refuse, "again").unwrap();
+    assert!(
+        matches!(&again, PolicyChanged::Unchanged(p) if *p == second.policy),
+        "{again:?}"
+    );
+    assert_eq!(before, s.snapshot(), "an unchanged policy wrote something");
+    let empty = change_policy(&reg, &root, &PolicyChange::default(), "nothing").unwrap_err();
+    assert!(matches!(empty, ConfigError::NoChange), "{empty:?}");
+    let both = PolicyChange {
+        refuse_formats: vec![Format::Joblib],
+        allow_formats: vec![Format::Joblib],
+        ..PolicyChange::default()
+    };
+    let err = change_policy(&reg, &root, &both, "both").unwrap_err();
+    assert!(
+        matches!(err, ConfigError::BothWays(Format::Joblib)),
+        "{err:?}"
+    );
+    assert_eq!(before, s.snapshot());
+}
+
 /// A registry with det@1.0.0 and det@2.0.0, both promoted.
 fn two_models() -> Sandbox {
     let s = Sandbox::new();

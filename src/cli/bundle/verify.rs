@@ -26,7 +26,7 @@ pub fn run(args: Args) -> CommandResult {
         passphrase: &mut passphrase,
     };
     let mut authorize = |stage: bundle::Stage<'_>| match stage {
-        bundle::Stage::Signed(envelope) => envelope
+        bundle::Stage::Signed { envelope, .. } => envelope
             .verify_single(&publisher)
             .map_err(|e| BundleError::Unauthorized(e.to_string())),
         bundle::Stage::Parsed(_) => Ok(()),

@@ -4,6 +4,7 @@ use super::super::Context;
 use super::super::error::CommandResult;
 use super::super::sign::{RootEntry, Signing};
 use reg::format::entry::Role;
+use reg::ops::keys::Gathered;
 use std::path::PathBuf;
 
 /// Trust a public key for a role (root, publisher, operator, reporter, timestamp); signed by a root key
@@ -60,5 +61,32 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
         done.seq,
         done.entry
     );
+    let why = done.gathered();
+    if !why.is_empty() {
+        let roles: Vec<&str> = done.roles.iter().map(|r| r.name()).collect();
+        errln!(
+            "warning: key {} now holds the roles {}",
+            done.fingerprint,
+            roles.join(", ")
+        );
+    }
+    for w in why {
+        errln!("warning: {}", gathered(w));
+    }
     Ok(())
+}
+
+/// What a key holding these roles can do alone, for the warning.
+fn gathered(why: Gathered) -> &'static str {
+    match why {
+        Gathered::PublishAndAdmit => {
+            "as publisher and operator it can publish a model and admit, promote and activate it itself, with no second key ever looking at it (`reg policy set --separate-duties` forbids this)"
+        }
+        Gathered::RootAndDuty => {
+            "a root key that also signs everyday entries is kept at hand and exposed every day, and whoever holds it can grant itself any role; keep root keys offline, for root's entries only"
+        }
+        Gathered::Several => {
+            "losing this key, or its theft, costs all of these duties at once; one key per role limits what one key can do"
+        }
+    }
 }
