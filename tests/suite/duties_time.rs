@@ -513,3 +513,169 @@ fn a_format_3_registry_refuses_separate_duties() {
     );
     assert_eq!(before, s.snapshot());
 }
+
+// ---- time only moves forward ----
+
+#[test]
+fn a_write_whose_clock_reads_before_the_last_entry_is_refused() {
+    let s = Sandbox::new();
+    s.init();
+    s.key("op.pem");
+    let before = s.snapshot();
+    let out = s
+        .reg()
+        .env("SOURCE_DATE_EPOCH", "1767139200") // 2025-12-31
+        .args(trust("op.pem.pub", "operator"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("error: the entry is dated 2025-12-31T00:00:00Z, before the entry it follows (2026-01-01T00:00:00Z): entry times only move forward"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: check this host's clock (`date`) and SOURCE_DATE_EPOCH"),
+        "{err}"
+    );
+    assert_eq!(before, s.snapshot(), "a refused write wrote something");
+    // The same second as the last entry is not earlier.
+    s.ok(&trust("op.pem.pub", "operator"));
+}
+
+#[test]
+fn replay_refuses_entries_dated_before_the_one_they_follow() {
+    // An operator trusted in 1970, after a genesis of 2026.
+    let s = Sandbox::new();
+    s.init();
+    s.key("op.pem");
+    let public = reg::crypto::keys::load_public(&s.join("op.pem.pub")).unwrap();
+    let (seq, id) = forge(
+        &s,
+        &crate::craft::load(&s, "root.pem"),
+        "1970-01-01T00:00:00Z",
+        Body::KeyTrust(KeyTrust {
+            key: KeyRef {
+                fingerprint: public.fingerprint().clone(),
+                public_key: b64_encode(&public.to_bytes()),
+            },
+            reason: "ops".into(),
+            role: Role::Operator,
+        }),
+    );
+    replay_refuses(
+        &s,
+        seq,
+        &id,
+        "the entry is dated 1970-01-01T00:00:00Z, before the entry it follows (2026-01-01T00:00:00Z): entry times only move forward",
+    );
+
+    // A policy change backdated to 2000, after a write of 2026.
+    let s = Sandbox::new();
+    s.init();
+    s.key("op.pem");
+    s.ok(&trust("op.pem.pub", "operator"));
+    let (seq, id) = forge(
+        &s,
+        &crate::craft::load(&s, "root.pem"),
+        "2000-01-01T00:00:00Z",
+        Body::Policy(Policy {
+            policy: PolicyDoc {
+                refuse_formats: vec![Format::Pickle],
+                ..PolicyDoc::default()
+            },
+            reason: "backdated".into(),
+        }),
+    );
+    replay_refuses(
+        &s,
+        seq,
+        &id,
+        "the entry is dated 2000-01-01T00:00:00Z, before the entry it follows (2026-01-01T00:00:00Z)",
+    );
+}
+
+#[test]
+fn fsck_and_log_mark_an_older_registrys_entry_dated_before_its_predecessor() {
+    let s = format3();
+    // Format 3 had no time rule: its writer still takes an entry dated 2023 after 2026.
+    let out = s
+        .reg()
+        .env("SOURCE_DATE_EPOCH", "1700000000") // 2023-11-14T22:13:20Z
+        .args(trust("rep.pem.pub", "operator"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Forward again from there: not marked.
+    let out = s
+        .reg()
+        .env("SOURCE_DATE_EPOCH", "1700000060")
+        .args(trust("op.pem.pub", "reporter"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let back = s.ledger_ids()[15].clone();
+
+    let out = s.reg().args(["fsck", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "a warning only: fsck passes");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    crate::ingest::validate("fsck-report.schema.json", &report);
+    let found: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "time-backwards")
+        .collect();
+    assert_eq!(found.len(), 1, "{report}");
+    assert_eq!(found[0]["severity"], "warning");
+    let message = found[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "entry 15 is dated 2023-11-14T22:13:20Z, before entry 14 (2026-01-01T00:00:00Z)"
+        ),
+        "{message}"
+    );
+    assert!(
+        found[0]["path"].as_str().unwrap().ends_with(&back[2..]),
+        "{}",
+        found[0]
+    );
+    let text = s.ok(&["fsck"]);
+    assert!(text.contains("warning[time-backwards]"), "{text}");
+
+    let log = s.ok(&["log"]);
+    let marked: Vec<&str> = log
+        .lines()
+        .filter(|l| l.starts_with("  warning: "))
+        .collect();
+    assert_eq!(
+        marked,
+        [
+            "  warning: dated before entry 14 (2026-01-01T00:00:00Z): this registry's format did not refuse it"
+        ],
+        "{log}"
+    );
+    let entry15 = log.split(&format!("entry 15 {back}")).nth(1).unwrap();
+    assert!(
+        entry15
+            .split("\nentry ")
+            .next()
+            .unwrap()
+            .contains("  warning: dated before entry 14"),
+        "the mark is on entry 15: {log}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&s.ok(&["log", "--json"])).unwrap();
+    crate::ingest::validate("log.schema.json", &json);
+    let warned: Vec<u64> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r.get("warning").is_some())
+        .map(|r| r["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(warned, [15]);
+}
