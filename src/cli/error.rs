@@ -265,6 +265,21 @@ impl From<KeysError> for CommandError {
     }
 }
 
+impl From<reg::ops::succession::SuccessionError> for CommandError {
+    fn from(e: reg::ops::succession::SuccessionError) -> Self {
+        use reg::ops::succession::SuccessionError as E;
+        classified(e, |e| match e {
+            E::Registry(r) => registry(r),
+            E::Unpinned { root, .. } => (
+                Kind::Refused,
+                Some(format!(
+                    "pin it first, with the root fingerprint and head code its owner reads to you out of band: `reg --registry PATH trust add {root} --head CODE`; nothing was created"
+                )),
+            ),
+        })
+    }
+}
+
 impl From<ConfigError> for CommandError {
     fn from(e: ConfigError) -> Self {
         classified(e, |e| match e {

@@ -679,3 +679,227 @@ fn fsck_and_log_mark_an_older_registrys_entry_dated_before_its_predecessor() {
         .collect();
     assert_eq!(warned, [15]);
 }
+
+// ---- roots over the years ----
+
+/// Entry 0's payload in `dot` (the genesis), as JSON.
+fn genesis(dot: &Path) -> serde_json::Value {
+    let ledger = fs::read_to_string(dot.join("ledger")).unwrap();
+    let id = ledger.lines().next().unwrap();
+    let bytes = fs::read(dot.join("objects").join(&id[..2]).join(&id[2..])).unwrap();
+    let env: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let payload = reg::util::encoding::b64_decode(env["payload"].as_str().unwrap()).unwrap();
+    serde_json::from_slice(&payload).unwrap()
+}
+
+#[test]
+fn a_successor_records_which_registry_and_head_it_continues() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    s.add_model(
+        "det",
+        "1.0.0",
+        &[("rules.yar", "rule a { condition: true }".into())],
+    );
+    let old_id: String = serde_json::from_slice::<serde_json::Value>(
+        &fs::read(s.dot().join("config.json")).unwrap(),
+    )
+    .unwrap()["registry_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let head = s.ledger_ids()[3].clone();
+    let new_root = s.key("new.pem");
+    let said = format!("succeeds registry {old_id} at entry 3 ({head})");
+
+    let out = s.ok(&["init", "next", "--root-key", "new.pem", "--succeeds", "."]);
+    assert!(out.contains(&said), "{out}");
+    let g = genesis(&s.join("next/.registry"));
+    assert_eq!(
+        g["succeeds"],
+        serde_json::json!({"head": head, "registry": old_id, "seq": 3}),
+        "{g}"
+    );
+    assert_eq!(g["actor"], new_root.as_str());
+    let next = ["--registry", "next"];
+    s.ok(&[&next[..], &["ledger", "verify"]].concat());
+    let status = s.ok(&[&next[..], &["status"]].concat());
+    assert!(
+        status.contains(&format!("this registry {said}")),
+        "{status}"
+    );
+    let log = s.ok(&[&next[..], &["log"]].concat());
+    assert!(log.contains(&format!("; {said}")), "{log}");
+
+    // The same, named by hand as this site last verified it.
+    let named = format!("{old_id}:3:{head}");
+    s.ok(&[
+        "init",
+        "named",
+        "--root-key",
+        "new.pem",
+        "--succeeds",
+        &named,
+    ]);
+    assert_eq!(
+        genesis(&s.join("named/.registry"))["succeeds"],
+        g["succeeds"]
+    );
+}
+
+#[test]
+fn a_registry_this_host_has_not_pinned_is_not_succeeded() {
+    let s = Sandbox::new();
+    let root = s.init();
+    s.key("new.pem");
+    fs::remove_file(s.trust_file()).unwrap();
+    let err = s.fails(
+        1,
+        &["init", "next", "--root-key", "new.pem", "--succeeds", "."],
+    );
+    assert!(
+        err.contains(&format!(
+            "(root {root}) is not pinned on this host: its history was checked only against itself, so a successor cannot name it"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("hint: pin it first, with the root fingerprint and head code its owner reads to you out of band: `reg --registry PATH trust add {root} --head CODE`")),
+        "{err}"
+    );
+    assert!(!s.join("next").exists(), "nothing was created");
+    // A registry whose ledger does not verify is not succeeded either.
+    s.ok(&["trust", "add", &root]);
+    let genesis_id = s.ledger_ids()[0].clone();
+    crate::util::make_writable(&s.object_path(&genesis_id));
+    fs::write(s.object_path(&genesis_id), b"{}").unwrap();
+    s.fails(
+        1,
+        &["init", "next", "--root-key", "new.pem", "--succeeds", "."],
+    );
+    assert!(!s.join("next").exists(), "nothing was created");
+}
+
+#[test]
+fn a_format_3_registry_can_be_succeeded() {
+    let s = format3();
+    let old_id = genesis(&s.dot());
+    assert_eq!(old_id["format_version"], 3);
+    let id = s.ledger_ids()[0].clone();
+    let head = s.ledger_ids()[14].clone();
+    s.key("new.pem");
+    s.ok(&["init", "next", "--root-key", "new.pem", "--succeeds", "."]);
+    let g = genesis(&s.join("next/.registry"));
+    assert_eq!(g["format_version"], 4);
+    assert_eq!(
+        g["succeeds"],
+        serde_json::json!({"head": head, "registry": id, "seq": 14})
+    );
+    s.ok(&["--registry", "next", "ledger", "verify"]);
+    let status = s.ok(&["--registry", "next", "status"]);
+    assert!(
+        status.contains(&format!("succeeds registry {id} at entry 14 ({head})")),
+        "{status}"
+    );
+}
+
+/// Puts a copy of `from`'s registry in `to` (replacing any), as a medium is carried.
+fn carry(from: &Sandbox, to: &Sandbox) {
+    if to.dot().exists() {
+        for e in walkdir::WalkDir::new(to.dot()) {
+            crate::util::make_writable(e.unwrap().path());
+        }
+        fs::remove_dir_all(to.dot()).unwrap();
+    }
+    cp_a(&from.dot(), &to.dot());
+}
+
+#[test]
+fn a_root_rotation_hands_out_a_head_floor_that_refuses_what_the_old_root_signs_since() {
+    let home = Sandbox::new();
+    let (root, _, _) = home.init_with_roles();
+    home.add_model(
+        "det",
+        "1.0.0",
+        &[("rules.yar", "rule a { condition: true }".into())],
+    );
+    let code_before = home.ok(&["status", "--code"]).trim().to_string();
+    // A copy made before the rotation, still writable by whoever holds the old root key.
+    let stale = crate::util::copy_site(&home, &root);
+
+    // The runbook: a new root, the old one retired, a new head code read to every host.
+    let root2 = home.key("root2.pem");
+    home.trust("root2.pem.pub", "root", "rotation: new root");
+    home.ok(&[
+        "key",
+        "revoke",
+        &root,
+        "--key",
+        "root2.pem",
+        "--reason",
+        "rotation: retired",
+    ]);
+    assert_eq!(listed(&home, &root)["status"], "revoked");
+    assert_eq!(listed(&home, &root2)["roles"], serde_json::json!(["root"]));
+    let code = home.ok(&["status", "--code"]).trim().to_string();
+    assert!(code.starts_with("5-"), "{code}");
+    assert_ne!(code, code_before);
+
+    // The old root key extends its copy past the rotation: an operator of its choosing.
+    home.key("evil.pem");
+    fs::copy(home.join("evil.pem.pub"), stale.join("evil.pem.pub")).unwrap();
+    stale.ok(&trust("evil.pem.pub", "operator"));
+    stale.ok(&trust("evil.pem.pub", "reporter"));
+    stale.ok(&trust("evil.pem.pub", "timestamp"));
+    stale.ok(&["ledger", "verify"]);
+
+    // A host that pins by fingerprint alone, on first contact, takes that copy: the floor is
+    // what tells the two apart.
+    let naive = Sandbox::new();
+    carry(&stale, &naive);
+    naive.ok(&["trust", "add", &root]);
+    naive.ok(&["ledger", "verify"]);
+
+    // A host pinned with the new floor, on the genuine medium.
+    let host = Sandbox::new();
+    carry(&home, &host);
+    host.ok(&["trust", "add", &root, "--head", &code]);
+    host.ok(&["ledger", "verify"]);
+    // Shown the old root's copy, whatever this host recorded: its history lacks the floor's entry.
+    let _ = fs::remove_dir_all(host.join("home/.local/state"));
+    carry(&stale, &host);
+    let before = host.snapshot();
+    for args in [&["ledger", "verify"][..], &["key", "list"], &["status"]] {
+        let err = host.fails(1, args);
+        assert!(
+            err.contains("which its pin on this host requires (it has "),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains("refusing a truncated or diverging medium"),
+            "{err}"
+        );
+    }
+    // Nor does the old root key write through the pin.
+    for key in ["root.pem", "evil.pem.pub"] {
+        fs::copy(home.join(key), host.join(key)).unwrap();
+    }
+    let err = host.fails(1, &trust("evil.pem.pub", "publisher"));
+    assert!(err.contains("which its pin on this host requires"), "{err}");
+    assert_eq!(
+        before,
+        host.snapshot(),
+        "a refused command changed the registry"
+    );
+
+    // Pinning that copy with the new code is refused too.
+    let fresh = Sandbox::new();
+    carry(&stale, &fresh);
+    let out = fresh
+        .reg()
+        .args(["trust", "add", &root, "--head", &code])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(!fresh.trust_file().exists(), "nothing was pinned");
+}
