@@ -275,6 +275,21 @@ impl From<KeysError> for CommandError {
     }
 }
 
+impl From<reg::ops::succession::SuccessionError> for CommandError {
+    fn from(e: reg::ops::succession::SuccessionError) -> Self {
+        use reg::ops::succession::SuccessionError as E;
+        classified(e, |e| match e {
+            E::Registry(r) => registry(r),
+            E::Unpinned { root, .. } => (
+                Kind::Refused,
+                Some(format!(
+                    "pin it first, with the root fingerprint and head code its owner reads to you out of band: `reg --registry PATH trust add {root} --head CODE`; nothing was created"
+                )),
+            ),
+        })
+    }
+}
+
 impl From<ConfigError> for CommandError {
     fn from(e: ConfigError) -> Self {
         classified(e, |e| {
@@ -607,9 +622,13 @@ fn state(e: &StateError) -> Option<String> {
         StateError::DeniedBytes { first, .. } => Some(format!(
             "`reg deny list` shows the denials; only a root key lifts one (`reg deny lift {first} --reason TEXT --key ROOT.pem`)"
         )),
-        StateError::DutiesApart(_) => Some(
-            "the policy keeps duties apart (`reg policy show`): another key must sign this".into(),
+        StateError::DutiesApart(duty) => Some(duties(duty)),
+        StateError::LastRootWithdrawn(_) => Some(
+            "trust another root key first (`reg key trust NEW.pub --role root`), then withdraw root from this one".into(),
         ),
+        StateError::RoleNotHeld { .. } => {
+            Some("`reg key list` shows the keys and their roles".into())
+        }
         StateError::OnlyRole { fingerprint, .. } => {
             Some(format!("`reg key revoke {fingerprint}` revokes the key"))
         }
@@ -617,6 +636,29 @@ fn state(e: &StateError) -> Option<String> {
             "check this host's clock (`date`) and SOURCE_DATE_EPOCH: it reads earlier than the ledger's last entry".into(),
         ),
         _ => None,
+    }
+}
+
+/// The fix for an entry that would join duties the policy keeps apart (FORMAT.md §5.5).
+fn duties(duty: &reg::state::Duty) -> String {
+    use reg::state::Duty;
+    let withdraw = |fp: &dyn Display, role: &dyn Display| {
+        format!("`reg key withdraw {fp} --role {role} --reason TEXT --key ROOT.pem`")
+    };
+    match duty {
+        Duty::BothHeld(fp) => format!(
+            "withdraw publisher or operator from it first ({}), then set the policy",
+            withdraw(fp, &"publisher")
+        ),
+        Duty::Gains {
+            fingerprint,
+            held,
+            role,
+        } => format!(
+            "trust another key as {role}, or withdraw {held} from this one first ({})",
+            withdraw(fingerprint, held)
+        ),
+        Duty::OwnModel { .. } => "another operator key must sign this: under the policy (`reg policy show`) the key that published a model neither admits, promotes nor re-approves it".into(),
     }
 }
 

@@ -3,7 +3,9 @@
 use super::Context;
 use super::error::CommandResult;
 use super::secrets::load_key;
-use reg::repo::registry::Registry;
+use reg::format::entry::Succession;
+use reg::format::id::ObjectId;
+use reg::repo::registry::{self, Registry};
 use reg::state::GENESIS_NONCE_LEN;
 use std::path::PathBuf;
 
@@ -23,6 +25,43 @@ pub struct Args {
     /// fresh random bytes, so that no two registries share an id (never reuse a nonce)
     #[arg(long, value_name = "HEX", value_parser = parse_nonce)]
     nonce: Option<[u8; GENESIS_NONCE_LEN]>,
+    /// Make a successor of another registry, once every root key of it is lost: its path (its
+    /// history is verified against this host's pin and its head recorded), or
+    /// REGISTRY_ID:SEQ:HEAD_ENTRY_ID as this site last verified it
+    #[arg(long, value_name = "PATH|ID:SEQ:HEAD", value_parser = parse_succeeds)]
+    succeeds: Option<Succeeds>,
+}
+
+/// What `--succeeds` names.
+#[derive(Debug, Clone)]
+enum Succeeds {
+    /// The registry to read (its `.registry` or the directory holding it).
+    Path(PathBuf),
+    /// The registry id, seq and head entry id, given as they were verified elsewhere.
+    Named(Succession),
+}
+
+/// `REGISTRY_ID:SEQ:HEAD_ENTRY_ID` (ids of 64 hex digits) names a head; anything else is a path.
+fn parse_succeeds(s: &str) -> Result<Succeeds, String> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let [registry, seq, head] = parts.as_slice() else {
+        return Ok(Succeeds::Path(PathBuf::from(s)));
+    };
+    let (Ok(registry), Ok(seq), Ok(head)) = (
+        registry.parse::<ObjectId>(),
+        seq.parse::<u64>(),
+        head.parse::<ObjectId>(),
+    ) else {
+        return Ok(Succeeds::Path(PathBuf::from(s)));
+    };
+    if seq == 0 && head != registry {
+        return Err("entry 0 of a registry is its genesis, whose id is the registry id".into());
+    }
+    Ok(Succeeds::Named(Succession {
+        head,
+        registry,
+        seq,
+    }))
 }
 
 fn parse_nonce(s: &str) -> Result<[u8; GENESIS_NONCE_LEN], String> {
@@ -39,19 +78,41 @@ fn parse_nonce(s: &str) -> Result<[u8; GENESIS_NONCE_LEN], String> {
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let key = load_key(&args.root_key)?;
-    let (reg, state) = Registry::init(
-        &args.dir,
-        &key,
-        args.recipients,
-        args.nonce.as_ref(),
-        &ctx.opts,
-    )?;
+    // The registry succeeded is read before anything is made: a refusal leaves nothing behind.
+    let succeeds = match args.succeeds {
+        None => None,
+        Some(Succeeds::Named(s)) => Some(s),
+        Some(Succeeds::Path(path)) => {
+            let old = Registry::open(&registry::discover(Some(&path))?, &ctx.opts)?;
+            Some(reg::ops::succession::of(&old)?)
+        }
+    };
+    let (reg, state) = match succeeds {
+        None => Registry::init(
+            &args.dir,
+            &key,
+            args.recipients,
+            args.nonce.as_ref(),
+            &ctx.opts,
+        )?,
+        Some(s) => reg::ops::succession::init(
+            &args.dir,
+            &key,
+            args.recipients,
+            args.nonce.as_ref(),
+            s,
+            &ctx.opts,
+        )?,
+    };
     outln!(
         "Initialized registry {} in {}",
         reg.id(),
         reg.path().display()
     );
     outln!("root key: {}", state.root());
+    if let Some(s) = state.succeeds() {
+        outln!("{}", super::log::succession(s));
+    }
     outln!("pinned on this host in {}", ctx.opts.trust.file.display());
     Ok(())
 }

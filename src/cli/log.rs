@@ -26,6 +26,10 @@ struct Row {
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
     summary: String,
+    /// What is doubtful about the entry: dated before the entry it follows, in a registry older
+    /// than format 4 (FORMAT.md §5.1 rule 5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warning: Option<String>,
 }
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
@@ -50,11 +54,13 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
                 actor: e.header.actor.to_string(),
                 reason: e.body.reason().map(str::to_string),
                 summary: summary(&e),
+                warning: None,
             });
         }
         rows.reverse();
         return print(rows, args.json);
     }
+    let mut times = reg::state::TimeOrder::default();
     let replay = reg.verify(&mut |v| {
         let e = v.entry;
         rows.push(Row {
@@ -65,6 +71,13 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
             actor: e.header.actor.to_string(),
             reason: e.body.reason().map(str::to_string),
             summary: summary(e),
+            warning: times.next(e.header.seq, &e.header.time).map(|b| {
+                format!(
+                    "dated before entry {} ({}): this registry's format did not refuse it",
+                    b.seq.saturating_sub(1),
+                    b.previous
+                )
+            }),
         });
     })?;
     reg.check_fresh(&replay.state, &replay.checkpoint.time)?;
@@ -85,17 +98,26 @@ fn print(rows: Vec<Row>, json: bool) -> CommandResult {
         if let Some(reason) = &r.reason {
             outln!("  reason:  {reason}");
         }
+        if let Some(warning) = &r.warning {
+            outln!("  warning: {warning}");
+        }
     }
     Ok(())
 }
 
 fn summary(e: &Entry) -> String {
     match &e.body {
-        Body::Genesis(g) => format!(
-            "registry created, root key {}, {} recipient(s)",
-            e.header.actor,
-            g.recipients.len()
-        ),
+        Body::Genesis(g) => {
+            let mut text = format!(
+                "registry created, root key {}, {} recipient(s)",
+                e.header.actor,
+                g.recipients.len()
+            );
+            if let Some(s) = &g.succeeds {
+                text.push_str(&format!("; {}", succession(s)));
+            }
+            text
+        }
         Body::KeyTrust(t) => format!("trust {} as {}", t.key.fingerprint, t.role),
         Body::KeyRevoke(r) if r.compromised => {
             format!("revoke {} as compromised", r.fingerprint)
@@ -176,4 +198,12 @@ fn summary(e: &Entry) -> String {
         },
         Body::Renew(_) => format!("renew: fresh from {}", e.header.time),
     }
+}
+
+/// What a successor's genesis says it continues (FORMAT.md §5.2), as `log` and `status` show it.
+pub fn succession(s: &reg::format::entry::Succession) -> String {
+    format!(
+        "succeeds registry {} at entry {} ({})",
+        s.registry, s.seq, s.head
+    )
 }

@@ -36,6 +36,9 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
         jsonln!(&slots);
         return Ok(());
     }
+    if let Some(s) = state.succeeds() {
+        outln!("this registry {}", super::log::succession(s));
+    }
     if slots.is_empty() {
         outln!("no slot is set (`reg activate SLOT MODEL` sets one)");
         return Ok(());

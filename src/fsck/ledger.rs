@@ -1,6 +1,7 @@
 //! The ledger, replayed and verified in full, against this host's record of the last checkpoint
 //! it verified (`ledger-invalid`, `ledger-rollback`, `host-state`, `checkpoint-expired`,
-//! `ledger-residue`).
+//! `ledger-residue`), and each entry of an older registry dated before its predecessor
+//! (`time-backwards`: FORMAT.md §5.1 rule 5, which only format 4's replay enforces).
 
 use super::{Code, Fsck};
 use crate::format::id::ObjectId;
@@ -9,7 +10,7 @@ use crate::repo::ledger::{EntryProblem, LedgerError, Verified};
 use crate::repo::registry::{Registry, RegistryError};
 use crate::repo::store::{Store, StoreError};
 use crate::repo::trust::HostStateError;
-use crate::state::State;
+use crate::state::{State, TimeOrder};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -25,9 +26,22 @@ pub(super) struct Reached {
 pub(super) fn replay(reg: &Registry, f: &mut Fsck) -> (Option<Verified<State>>, Reached) {
     let dot = reg.path();
     let mut reached = Reached::default();
+    let mut times = TimeOrder::default();
+    let mut backwards = Vec::new();
     let replay = reg.verify(&mut |v| {
         reached.entries.insert(v.id);
+        let header = &v.entry.header;
+        backwards.extend(times.next(header.seq, &header.time).map(|b| (v.id, b)));
     });
+    let store = Store::new(dot);
+    for (id, back) in backwards {
+        f.warn(
+            Code::TimeBackwards,
+            Some(store.path(&id)),
+            Some(id),
+            format!("{back}: a registry older than format 4 did not refuse it, but when the entry was made is doubtful"),
+        );
+    }
     // What this host verified is recorded, as after every full replay.
     let replay = replay.and_then(|r| reg.record(&r.state, &r.checkpoint).map(|()| r));
     let state = match replay {

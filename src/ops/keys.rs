@@ -1,9 +1,9 @@
 //! Which keys the registry trusts, and for what (FORMAT.md §5.3): a root key grants a key a
-//! role, or revokes a key for good. Each write is checked against the state under the writer
-//! lock and returns what changed.
+//! role, withdraws one role from it, or revokes a key for good. Each write is checked against
+//! the state under the writer lock and returns what changed.
 
 use crate::crypto::keys::{Fingerprint, PublicKey, SecretKey};
-use crate::format::entry::{Body, KeyRef, KeyRevoke, KeyTrust, Role};
+use crate::format::entry::{Body, KeyRef, KeyRevoke, KeyTrust, KeyWithdraw, Role};
 use crate::format::id::ObjectId;
 use crate::repo::registry::{Registry, RegistryError};
 use crate::util::encoding::b64_encode;
@@ -149,6 +149,56 @@ pub fn revoke(
         entry: done.id,
         seq: done.seq,
         fingerprint: fingerprint.clone(),
+        roles,
+    })
+}
+
+/// What withdrawing a role did.
+#[derive(Debug, Clone)]
+pub struct Withdrawn {
+    /// The `key-withdraw` entry's id.
+    pub entry: ObjectId,
+    /// Its seq.
+    pub seq: u64,
+    /// The key.
+    pub fingerprint: Fingerprint,
+    /// The role withdrawn.
+    pub role: Role,
+    /// The roles the key keeps, sorted (never empty: a key's only role is not withdrawn).
+    pub roles: BTreeSet<Role>,
+}
+
+/// Withdraws `role` from the key `fingerprint`, which stays trusted with its other roles,
+/// signed by the root `key`, with `reason`: how a key that gathered roles gives one up (under
+/// the policy's `separate_duties`, FORMAT.md §5.5) without the finality of a revocation. The
+/// state refuses a role the key does not hold, its only role (revoke it instead) and root
+/// from the last root key.
+pub fn withdraw(
+    reg: &Registry,
+    key: &SecretKey,
+    fingerprint: &Fingerprint,
+    role: Role,
+    reason: &str,
+) -> Result<Withdrawn, KeysError> {
+    let done = reg.commit(
+        key,
+        Body::KeyWithdraw(KeyWithdraw {
+            fingerprint: fingerprint.clone(),
+            reason: reason.to_string(),
+            role,
+        }),
+    )?;
+    let roles = done
+        .state
+        .keys()
+        .get(fingerprint)
+        .map(|k| k.roles.clone())
+        .unwrap_or_default();
+    Ok(Withdrawn {
+        entry: done.id,
+        seq: done.seq,
+        fingerprint: fingerprint.clone(),
+        role,
         roles,
     })
 }

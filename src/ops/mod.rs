@@ -13,3 +13,4 @@ pub mod import;
 pub mod keys;
 pub mod lifecycle;
 pub mod repair;
+pub mod succession;

@@ -8,7 +8,7 @@
 
 use crate::crypto::envelope::{self, Unverified};
 use crate::crypto::keys::{Fingerprint, SecretKey};
-use crate::format::entry::{Entry, EntryError, Header};
+use crate::format::entry::{Entry, EntryError, Header, Succession};
 use crate::format::id::ObjectId;
 use crate::repo::config::read_config;
 use crate::repo::ledger::{self, Verified};
@@ -170,6 +170,21 @@ impl Registry {
         nonce: Option<&[u8; GENESIS_NONCE_LEN]>,
         opts: &OpenOptions,
     ) -> Result<(Registry, Verified<State>), RegistryError> {
+        Self::init_successor(parent, root, recipients, nonce, None, opts)
+    }
+
+    /// [`Registry::init`] of a registry whose genesis names the registry it `succeeds`, when
+    /// there is one (FORMAT.md §5.2: a successor made after every root key of that one was
+    /// lost; `crate::ops::succession` reads what it names from that registry's verified
+    /// history).
+    pub fn init_successor(
+        parent: &Path,
+        root: &SecretKey,
+        recipients: Vec<String>,
+        nonce: Option<&[u8; GENESIS_NONCE_LEN]>,
+        succeeds: Option<Succession>,
+        opts: &OpenOptions,
+    ) -> Result<(Registry, Verified<State>), RegistryError> {
         let dot = parent.join(DOT_REGISTRY);
         if fs::symlink_metadata(&dot).is_ok() {
             return Err(RegistryError::AlreadyExists(dot));
@@ -195,6 +210,7 @@ impl Registry {
             root,
             recipients,
             nonce,
+            succeeds,
             time: opts.clock.now()?,
         };
         let (config, state) = genesis.stage(staging.path())?;
@@ -322,6 +338,7 @@ struct Genesis<'a> {
     root: &'a SecretKey,
     recipients: Vec<String>,
     nonce: [u8; GENESIS_NONCE_LEN],
+    succeeds: Option<Succession>,
     time: String,
 }
 
@@ -340,7 +357,7 @@ impl Genesis<'_> {
                 seq: 0,
                 time: self.time,
             },
-            body: genesis_body(root.public(), self.recipients, &self.nonce, None),
+            body: genesis_body(root.public(), self.recipients, &self.nonce, self.succeeds),
         };
         let bytes = envelope::sign_bytes(entry.body.kind(), &entry.to_payload()?, root)?;
         let id = store.put_bytes(&bytes)?;

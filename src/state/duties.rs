@@ -10,6 +10,35 @@ use super::{LifecycleState, State, StateError};
 use crate::crypto::keys::Fingerprint;
 use crate::format::entry::{Body, Role};
 
+/// Which duty an entry would join to another (FORMAT.md §5.5): what
+/// [`StateError::DutiesApart`] says, typed, so that each refusal gets the fix that fits it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Duty {
+    /// A policy turning `separate_duties` on while a key holds both publisher and operator.
+    #[error("key {0} holds both publisher and operator; withdraw one of them first")]
+    BothHeld(Fingerprint),
+    /// A key-trust that would give a key the second of publisher and operator.
+    #[error("key {fingerprint} holds {held} and may not also hold {role}")]
+    Gains {
+        /// The key.
+        fingerprint: Fingerprint,
+        /// The role it holds.
+        held: Role,
+        /// The role the entry grants.
+        role: Role,
+    },
+    /// A model's publisher admits, promotes or re-approves it.
+    #[error("key {fingerprint} published {spec} and may not {verb} it")]
+    OwnModel {
+        /// The publisher, who signed the entry.
+        fingerprint: Fingerprint,
+        /// `name@version` of the model.
+        spec: String,
+        /// "admit", "promote" or "re-approve".
+        verb: &'static str,
+    },
+}
+
 impl State {
     /// The unrevoked keys holding both publisher and operator, sorted.
     pub fn duty_conflicts(&self) -> Vec<&Fingerprint> {
@@ -39,18 +68,18 @@ impl State {
                 });
             }
             if let Some(fp) = self.duty_conflicts().first() {
-                return Err(StateError::DutiesApart(format!(
-                    "key {fp} holds both publisher and operator; withdraw one of them first"
-                )));
+                return Err(StateError::DutiesApart(Duty::BothHeld((*fp).clone())));
             }
         }
         if !self.policy.separate_duties {
             return Ok(());
         }
-        let own = |spec: String, verb: &str| {
-            Err(StateError::DutiesApart(format!(
-                "key {actor} published {spec} and may not {verb} it"
-            )))
+        let own = |spec: String, verb: &'static str| {
+            Err(StateError::DutiesApart(Duty::OwnModel {
+                fingerprint: actor.clone(),
+                spec,
+                verb,
+            }))
         };
         match body {
             Body::KeyTrust(t) => {
@@ -61,10 +90,11 @@ impl State {
                 };
                 match self.keys.get(&t.key.fingerprint) {
                     Some(k) if k.revoked.is_none() && k.roles.contains(&other) => {
-                        Err(StateError::DutiesApart(format!(
-                            "key {} holds {other} and may not also hold {}",
-                            t.key.fingerprint, t.role
-                        )))
+                        Err(StateError::DutiesApart(Duty::Gains {
+                            fingerprint: t.key.fingerprint.clone(),
+                            held: other,
+                            role: t.role,
+                        }))
                     }
                     _ => Ok(()),
                 }

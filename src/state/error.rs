@@ -147,6 +147,9 @@ pub enum StateError {
     /// Revoking this key would leave no root key.
     #[error("refusing to revoke {0}: it is the last unrevoked root key")]
     LastRoot(Fingerprint),
+    /// Withdrawing root from this key would leave no root key (FORMAT.md §5.3).
+    #[error("refusing to withdraw root from {0}: it is the last unrevoked root key")]
+    LastRootWithdrawn(Fingerprint),
 
     // ---- Config (config.rs) ----
     /// An age recipient that does not parse.
@@ -390,9 +393,9 @@ pub enum StateError {
     /// A deny-lift names a hash that is not denied.
     #[error("artifact hash {0} is not denied")]
     NotDenied(ObjectId),
-    /// An entry that breaks the policy's separation of duties.
+    /// An entry that breaks the policy's separation of duties (FORMAT.md §5.5).
     #[error("the policy keeps duties apart: {0}")]
-    DutiesApart(String),
+    DutiesApart(super::Duty),
     /// A key-withdraw of a role the key does not hold.
     #[error("key {fingerprint} does not hold the {role} role")]
     RoleNotHeld {

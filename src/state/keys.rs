@@ -223,23 +223,18 @@ impl State {
                 at,
             });
         }
-        if ks.roles.contains(&Role::Root) {
-            self.check_other_root(fp)?;
+        if ks.roles.contains(&Role::Root) && !self.other_root(fp) {
+            return Err(StateError::LastRoot(fp.clone()));
         }
         Ok(())
     }
 
-    /// Refuses to take root away from `fp` if it is the last unrevoked root key.
-    fn check_other_root(&self, fp: &Fingerprint) -> Result<(), StateError> {
-        let other_root = self
-            .keys
+    /// Whether an unrevoked key other than `fp` holds root: root may be taken from `fp` only
+    /// then, so that the registry never loses its last root.
+    fn other_root(&self, fp: &Fingerprint) -> bool {
+        self.keys
             .iter()
-            .any(|(other, k)| other != fp && k.revoked.is_none() && k.roles.contains(&Role::Root));
-        if other_root {
-            Ok(())
-        } else {
-            Err(StateError::LastRoot(fp.clone()))
-        }
+            .any(|(other, k)| other != fp && k.revoked.is_none() && k.roles.contains(&Role::Root))
     }
 
     /// Applies a key-revoke that [`State::check_key_revoke`] passed, at entry `seq`: a
@@ -280,8 +275,8 @@ impl State {
                 role: w.role,
             });
         }
-        if w.role == Role::Root {
-            self.check_other_root(fp)?;
+        if w.role == Role::Root && !self.other_root(fp) {
+            return Err(StateError::LastRootWithdrawn(fp.clone()));
         }
         Ok(())
     }

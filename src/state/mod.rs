@@ -53,9 +53,11 @@ mod tests;
 mod time;
 
 pub use config::{check_policy, check_recipients, normalize_recipients};
+pub use duties::Duty;
 pub use error::{StalePrevious, StateError};
 pub use freshness::{MAX_CLOCK_SKEW_SECS, SignedTime, Staleness};
 pub use keys::{Action, GENESIS_NONCE_LEN, decode_key, genesis_body, random_nonce, required_role};
+pub use time::{Backwards, TIME_FORMAT, TimeOrder, goes_back};
 
 /// A key as the state records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

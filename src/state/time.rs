@@ -5,7 +5,7 @@
 //! when a decision was made. From format 4 the state keeps the last entry's time and replay
 //! refuses an entry dated before it; how far ahead of a reader's clock the head may be is
 //! [`State::check_fresh_at`]'s (the skew of §6.1). Older registries are only reported on
-//! ([`goes_back`], by fsck and `reg log`), since their history was valid when written.
+//! ([`TimeOrder`], by fsck and `reg log`), since their history was valid when written.
 
 use super::{State, StateError};
 use crate::util::encoding::parse_rfc3339;
@@ -38,4 +38,52 @@ impl State {
 /// format's grammar were refused when their entries were read, so they compare as equal here.
 pub fn goes_back(previous: &str, next: &str) -> bool {
     matches!((parse_rfc3339(previous), parse_rfc3339(next)), (Some(p), Some(n)) if n < p)
+}
+
+/// An entry dated before the entry it follows, in a registry older than format 4 (format 4's
+/// replay refuses it): what `reg fsck` warns of (`time-backwards`) and `reg log` marks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backwards {
+    /// The entry's seq.
+    pub seq: u64,
+    /// Its time.
+    pub time: String,
+    /// The time of entry `seq - 1`.
+    pub previous: String,
+}
+
+impl std::fmt::Display for Backwards {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "entry {} is dated {}, before entry {} ({})",
+            self.seq,
+            self.time,
+            self.seq.saturating_sub(1),
+            self.previous
+        )
+    }
+}
+
+/// Follows a ledger's times entry after entry, as a replay visits them, and says which entry
+/// goes back in time from the one before it ([`goes_back`]).
+#[derive(Debug, Default)]
+pub struct TimeOrder {
+    previous: Option<String>,
+}
+
+impl TimeOrder {
+    /// Takes the next entry, `seq` dated `time`: [`Backwards`] if it is dated before the last.
+    pub fn next(&mut self, seq: u64, time: &str) -> Option<Backwards> {
+        let back = match self.previous.take() {
+            Some(previous) if goes_back(&previous, time) => Some(Backwards {
+                seq,
+                time: time.to_string(),
+                previous,
+            }),
+            _ => None,
+        };
+        self.previous = Some(time.to_string());
+        back
+    }
 }

@@ -20,6 +20,7 @@ mod determinism;
 mod docs_gen;
 mod drift;
 mod drift_home;
+mod duties_time;
 mod ed25519_vectors;
 mod escape_props;
 mod escapes;

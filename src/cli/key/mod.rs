@@ -6,6 +6,7 @@ mod gen_;
 mod list;
 mod revoke;
 mod trust;
+mod withdraw;
 
 use super::Context;
 
@@ -18,6 +19,7 @@ pub enum KeyCommand {
     List(list::Args),
     Trust(trust::Args),
     Revoke(revoke::Args),
+    Withdraw(withdraw::Args),
 }
 
 pub fn run(ctx: &Context, cmd: KeyCommand) -> CommandResult {
@@ -27,5 +29,6 @@ pub fn run(ctx: &Context, cmd: KeyCommand) -> CommandResult {
         KeyCommand::List(a) => list::run(ctx, a),
         KeyCommand::Trust(a) => trust::run(ctx, a),
         KeyCommand::Revoke(a) => revoke::run(ctx, a),
+        KeyCommand::Withdraw(a) => withdraw::run(ctx, a),
     }
 }

@@ -160,6 +160,76 @@ fn key_revoke_rules() {
     );
 }
 
+fn withdraw(key: &SecretKey, role: Role) -> Body {
+    Body::KeyWithdraw(crate::format::entry::KeyWithdraw {
+        fingerprint: key.public().fingerprint().clone(),
+        reason: "why".into(),
+        role,
+    })
+}
+
+#[test]
+fn key_withdraw_rules() {
+    let mut fx = Fx::new();
+    let root = key(1);
+    let rfp = Fx::fp(&root);
+    // The root key also reports; root is still not taken from the last root key.
+    fx.ok(&root, trust(&root, Role::Reporter));
+    assert_eq!(
+        fx.check(&root, withdraw(&root, Role::Root)),
+        Err(StateError::LastRootWithdrawn(rfp.clone()))
+    );
+    assert_eq!(
+        StateError::LastRootWithdrawn(rfp.clone()).to_string(),
+        format!("refusing to withdraw root from {rfp}: it is the last unrevoked root key")
+    );
+    assert_eq!(
+        fx.check(&root, withdraw(&fx.stranger, Role::Operator)),
+        Err(StateError::UnknownKey(Fx::fp(&fx.stranger)))
+    );
+    // With a second root, the first gives root up and keeps reporting.
+    fx.ok(&root, trust(&key(14), Role::Root));
+    fx.ok(&root, withdraw(&root, Role::Root));
+    assert_eq!(
+        fx.state.keys[&rfp].roles,
+        std::collections::BTreeSet::from([Role::Reporter])
+    );
+    assert_eq!(fx.state.keys[&rfp].revoked, None);
+    assert_eq!(
+        fx.check(&key(14), withdraw(&root, Role::Reporter)),
+        Err(StateError::OnlyRole {
+            fingerprint: rfp.clone(),
+            role: Role::Reporter
+        })
+    );
+    assert_eq!(
+        fx.check(&key(14), withdraw(&root, Role::Root)),
+        Err(StateError::RoleNotHeld {
+            fingerprint: rfp,
+            role: Role::Root
+        })
+    );
+}
+
+#[test]
+fn time_order_marks_each_entry_dated_before_the_one_it_follows() {
+    let mut order = crate::state::TimeOrder::default();
+    assert_eq!(order.next(0, "2026-01-01T00:00:00Z"), None);
+    assert_eq!(
+        order.next(1, "2026-01-01T00:00:00Z"),
+        None,
+        "the same second"
+    );
+    let back = order.next(2, "1970-01-01T00:00:00Z").expect("backwards");
+    assert_eq!(
+        back.to_string(),
+        "entry 2 is dated 1970-01-01T00:00:00Z, before entry 1 (2026-01-01T00:00:00Z)"
+    );
+    // Measured from the entry before, not from the latest time seen.
+    assert_eq!(order.next(3, "2000-01-01T00:00:00Z"), None);
+    assert!(order.next(4, "1999-12-31T23:59:59Z").is_some());
+}
+
 #[test]
 fn an_empty_reason_is_refused() {
     let fx = Fx::new();

@@ -1,0 +1,43 @@
+//! `reg key withdraw`: a root key takes one role from a key, which keeps its others.
+
+use super::super::Context;
+use super::super::error::CommandResult;
+use super::super::sign::{RootEntry, Signing};
+use super::trust::RoleArg;
+use reg::crypto::keys::Fingerprint;
+use reg::format::entry::Role;
+
+/// Withdraw one role from a key, which stays trusted with its others (revoke it to end them
+/// all); signed by a root key
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Fingerprint of the key (`reg key list` shows them and their roles)
+    fingerprint: Fingerprint,
+    /// The role to withdraw
+    #[arg(long, value_enum)]
+    role: RoleArg,
+    #[command(flatten)]
+    sign: Signing<RootEntry>,
+}
+
+pub fn run(ctx: &Context, args: Args) -> CommandResult {
+    let key = args.sign.load()?;
+    let reg = ctx.open()?;
+    let done = reg::ops::keys::withdraw(
+        &reg,
+        &key,
+        &args.fingerprint,
+        Role::from(args.role),
+        args.sign.reason(),
+    )?;
+    let kept: Vec<&str> = done.roles.iter().map(|r| r.name()).collect();
+    outln!(
+        "withdrew {} from {}, which keeps {} (ledger entry {} {})",
+        done.role,
+        done.fingerprint,
+        kept.join(", "),
+        done.seq,
+        done.entry
+    );
+    Ok(())
+}
