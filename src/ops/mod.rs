@@ -12,4 +12,5 @@ pub mod gc;
 pub mod import;
 pub mod keys;
 pub mod lifecycle;
+pub mod reapprove;
 pub mod repair;
