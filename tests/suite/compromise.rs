@@ -581,6 +581,28 @@ fn show_list_status_check_and_fsck_say_which_way_a_key_was_revoked_and_what_is_s
     compromise(&s, &publ);
     let at = head_seq(&s);
 
+    // key list: which way each key was revoked.
+    let keys = s.ok(&["key", "list"]);
+    for (fp, status) in [
+        (&publ, format!("revoked at entry {at}, compromised")),
+        (&op3, format!("revoked at entry {retired}, retired")),
+    ] {
+        let row = keys.lines().find(|l| l.starts_with(fp.as_str())).unwrap();
+        assert!(row.ends_with(&status), "{row}");
+    }
+    let v = json(&s, &["key", "list"], "key-list.schema.json");
+    let kinds: Vec<(&str, &str)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|k| Some((k["fingerprint"].as_str()?, k["revocation"].as_str()?)))
+        .collect();
+    assert_eq!(
+        kinds,
+        [(publ.as_str(), "compromised"), (op3.as_str(), "retired")],
+        "in the order they were trusted"
+    );
+
     // show: the suspension, and each revoked key with its kind and entry.
     let show = s.ok(&["show", "new@1.0.0"]);
     for line in [

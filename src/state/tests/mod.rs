@@ -6,6 +6,7 @@ mod authority;
 mod keys;
 mod models;
 mod moves;
+mod suspension;
 
 use super::{State, StateError, genesis_body};
 use crate::crypto::envelope::{self, Unverified};
