@@ -973,3 +973,40 @@ fn a_forged_reapproval_of_a_model_not_suspended_or_naming_a_stale_entry_is_refus
         &file("det"),
     );
 }
+
+#[test]
+fn a_replica_imports_a_compromise_and_a_reapproval_and_its_gate_and_refs_follow() {
+    let (a, publ, _) = site();
+    let root = crate::craft::load(&a, "root.pem")
+        .public()
+        .fingerprint()
+        .to_string();
+    let b = crate::util::copy_site(&a, &root);
+    compromise(&a, &publ);
+    a.ok(&[
+        "reapprove",
+        "det@1.0.0",
+        "--reason",
+        "checked",
+        "--key",
+        "op2.pem",
+    ]);
+    fs::copy(b.dot().join("checkpoint"), a.join("b.checkpoint")).unwrap();
+    a.ok(&["export", "update.regx", "--since", "b.checkpoint"]);
+    fs::copy(a.join("update.regx"), b.join("update.regx")).unwrap();
+    b.ok(&["import", "update.regx"]);
+    let (allowed, code, _) = gate(&b, &file("det"), &["--slot", "prod"]);
+    assert!(allowed && code == "promoted", "{code}");
+    let (allowed, code, _) = gate(&b, &file("alt"), &[]);
+    assert!(!allowed && code == "suspended", "{code}");
+    // The re-approval is det's latest entry at the replica too: its ref names it.
+    let (code, report) = crate::fsck::fsck_json(&b, &[]);
+    let codes: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(codes, ["model-suspended", "model-suspended"], "{report}");
+}
