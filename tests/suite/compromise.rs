@@ -293,6 +293,20 @@ fn a_suspended_model_is_neither_promoted_nor_activated_even_deprecated_but_can_b
         "--key",
         "op.pem",
     ]);
+    // fsck lists what is suspended and not revoked: alt@1.0.0 alone.
+    let (code, report) = crate::fsck::fsck_json(&s, &[]);
+    assert_eq!(code, 0, "{report}");
+    let suspended: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "model-suspended")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        suspended.len() == 1 && suspended[0].starts_with("alt@1.0.0 is suspended"),
+        "{suspended:?}"
+    );
 }
 
 #[test]
