@@ -7,7 +7,7 @@ use crate::crypto::keys::{Fingerprint, PublicKey, SecretKey};
 use crate::format::entry::{Body, KeyRef, KeyRevoke, KeyTrust, Role};
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
-pub use crate::query::revoked::RevocationKind;
+pub use crate::format::revocation::RevocationKind;
 use crate::repo::registry::{Registry, RegistryError};
 use crate::util::encoding::b64_encode;
 use std::collections::BTreeSet;

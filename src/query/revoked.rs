@@ -14,30 +14,11 @@ use crate::format::entry::Body;
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
 use crate::format::manifest::{MANIFEST_LIMIT, SignedManifest};
+pub use crate::format::revocation::RevocationKind;
 use crate::repo::registry::{Registry, RegistryError};
 use crate::state::{ModelState, State};
 use serde::Serialize;
 use std::collections::BTreeSet;
-
-/// Which way a key was revoked (FORMAT.md §5.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RevocationKind {
-    /// Lost, rotated, its holder gone: its earlier signatures stay valid.
-    Retired,
-    /// Someone else may have held it: what rests on it is suspended (format 4).
-    Compromised,
-}
-
-impl RevocationKind {
-    /// The word, as in JSON.
-    pub fn name(self) -> &'static str {
-        match self {
-            RevocationKind::Retired => "retired",
-            RevocationKind::Compromised => "compromised",
-        }
-    }
-}
 
 /// What a model holds a key for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -110,11 +91,7 @@ pub fn revoked_keys(
                 fingerprint,
                 capacity,
                 revoked,
-                kind: if k.compromised {
-                    RevocationKind::Compromised
-                } else {
-                    RevocationKind::Retired
-                },
+                kind: RevocationKind::of(k.compromised),
             });
         }
     }

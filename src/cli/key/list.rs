@@ -60,9 +60,5 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
 /// Which way a revoked key was revoked (FORMAT.md §5.3): every revocation before format 4 is a
 /// retirement.
 fn revocation(k: &reg::state::KeyState) -> &'static str {
-    if k.compromised {
-        "compromised"
-    } else {
-        "retired"
-    }
+    reg::format::revocation::RevocationKind::of(k.compromised).name()
 }
