@@ -4,6 +4,7 @@ use super::Context;
 use super::error::CommandResult;
 use reg::gate::decision_log::{LogHost, LogReport, append_log, verify_log};
 use reg::gate::{Decision, Gate, GateOptions, Scope, hash_file};
+use reg::query::revoked::revoked_keys;
 use reg::repo::registry::{Registry, discover};
 use reg::state::resolve::resolve;
 use std::path::{Path, PathBuf};
@@ -155,6 +156,31 @@ fn print_warnings(reg: &Registry, gate: &Gate, args: &Args, decisions: &[Decisio
     for d in decisions {
         if let Some(w) = &d.warning {
             errln!("warning: {}: {w}", d.path.display());
+        }
+    }
+    print_revoked_keys(reg, gate, decisions);
+}
+
+/// Warns, for each allowed file, of the revoked keys its model rests on and which way each was
+/// revoked (FORMAT.md §5.3): a retired key's signatures stay valid, so the decision stands, but
+/// whoever loads the file should know. A suspended model is denied, and its reason says why.
+fn print_revoked_keys(reg: &Registry, gate: &Gate, decisions: &[Decision]) {
+    let state = gate.state();
+    for d in decisions.iter().filter(|d| d.allowed) {
+        let Some((id, m)) = d.record.and_then(|r| state.models().get_key_value(&r)) else {
+            continue;
+        };
+        let spec = state.spec(id);
+        match revoked_keys(reg, state, id, m) {
+            Ok(keys) => {
+                for k in keys {
+                    errln!("warning: {}: {spec} rests on {k}", d.path.display());
+                }
+            }
+            Err(e) => errln!(
+                "warning: {}: could not read which keys {spec} rests on: {e}",
+                d.path.display()
+            ),
         }
     }
 }

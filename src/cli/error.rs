@@ -198,6 +198,16 @@ impl From<LifecycleError> for CommandError {
     }
 }
 
+impl From<reg::ops::reapprove::ReapproveError> for CommandError {
+    fn from(e: reg::ops::reapprove::ReapproveError) -> Self {
+        use reg::ops::reapprove::ReapproveError as E;
+        classified(e, |e| match e {
+            E::Registry(r) => registry(r),
+            E::Resolve(_) => resolve(),
+        })
+    }
+}
+
 impl From<PurgeError> for CommandError {
     fn from(e: PurgeError) -> Self {
         classified(e, |e| match e {
@@ -619,6 +629,16 @@ fn state(e: &StateError) -> Option<String> {
         StateError::Suspended { spec, .. } => Some(format!(
             "check the model, then `reg reapprove {spec} --reason TEXT --key OPERATOR.pem`; or revoke it"
         )),
+        StateError::NotSuspended {
+            revoked: false,
+            spec,
+        } => Some(format!(
+            "only a model suspended by a compromised key is re-approved; `reg show {spec}` says whether a key it rests on was revoked, and which way"
+        )),
+        StateError::NotSuspended { revoked: true, .. } => Some(
+            "a revoked model is never approved again; register and promote a new version instead"
+                .into(),
+        ),
         StateError::DeniedBytes { first, .. } => Some(format!(
             "`reg deny list` shows the denials; only a root key lifts one (`reg deny lift {first} --reason TEXT --key ROOT.pem`)"
         )),

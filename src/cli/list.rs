@@ -1,7 +1,9 @@
-//! `reg list`: the registered models.
+//! `reg list`: the registered models, and what revoked keys they rest on (FORMAT.md §5.14).
 
 use super::Context;
 use super::error::CommandResult;
+use reg::query::revoked::{RevokedKey, revoked_keys};
+use reg::state::Suspension;
 use serde::Serialize;
 
 /// List registered models
@@ -29,22 +31,33 @@ struct Row<'a> {
     name: &'a str,
     version: &'a str,
     state: reg::format::lifecycle::LifecycleState,
+    /// Why it is suspended, if it is (FORMAT.md §5.14).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suspended: Option<&'a Suspension>,
+    /// The revoked keys it rests on, and which way each was revoked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    revoked_keys: Vec<RevokedKey>,
 }
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
-    let state = ctx.open()?.state()?;
-    let mut rows: Vec<Row<'_>> = state
+    let reg = ctx.open()?;
+    let state = reg.state()?;
+    let mut rows: Vec<Row<'_>> = Vec::new();
+    for (id, m) in state
         .models()
         .iter()
         .filter(|(_, m)| args.state.is_none_or(|st| m.state == st))
         .filter(|(_, m)| args.name.as_ref().is_none_or(|n| m.name == *n))
-        .map(|(id, m)| Row {
+    {
+        rows.push(Row {
             id: id.to_string(),
             name: &m.name,
             version: &m.version,
             state: m.state,
-        })
-        .collect();
+            suspended: m.suspended.as_ref(),
+            revoked_keys: revoked_keys(&reg, &state, id, m)?,
+        });
+    }
     rows.sort_by(|a, b| (a.name, a.version).cmp(&(b.name, b.version)));
     if args.json {
         jsonln!(&rows);
@@ -54,12 +67,33 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
     for r in rows {
         let state = serde_json::to_value(r.state)?;
         outln!(
-            "{:<40}  {:<16}  {:<10}  {}",
+            "{:<40}  {:<16}  {:<10}  {}{}",
             r.name,
             r.version,
             state.as_str().unwrap_or_default(),
-            &r.id[..16]
+            &r.id[..16],
+            notes(r.suspended, &r.revoked_keys)
         );
     }
     Ok(())
+}
+
+/// What `list` and `status` add after a model's row: whether it is suspended and by which key,
+/// and each revoked key it rests on, which way and when; empty when there is nothing to say.
+pub fn notes(suspended: Option<&Suspension>, revoked: &[RevokedKey]) -> String {
+    let mut notes: Vec<String> = Vec::new();
+    if let Some(s) = suspended {
+        // The compromised key is among the revoked keys listed next, unless it no longer is
+        // one the model rests on; then it is named here.
+        notes.push(if revoked.iter().any(|k| k.fingerprint == s.key) {
+            "SUSPENDED".to_string()
+        } else {
+            format!("SUSPENDED by key {}, compromised at entry {}", s.key, s.seq)
+        });
+    }
+    notes.extend(revoked.iter().map(ToString::to_string));
+    if notes.is_empty() {
+        return String::new();
+    }
+    format!("  [{}]", notes.join("; "))
 }

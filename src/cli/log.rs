@@ -44,6 +44,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
             let e = reg::repo::ledger::read_entry(reg.store(), &id)?;
             next = match &e.body {
                 Body::Transition(t) => Some(t.previous),
+                Body::Reapprove(r) => Some(r.previous),
                 _ => None,
             };
             rows.push(Row {

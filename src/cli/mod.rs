@@ -42,6 +42,7 @@ mod list;
 mod log;
 mod policy;
 mod progress;
+mod reapprove;
 mod recipients;
 mod renew;
 mod repair;
@@ -108,6 +109,7 @@ enum Command {
     Deprecate(transition::Args),
     /// Revoke a model for good; say what happens to its slots with --deactivate or --replace
     Revoke(transition::RevokeArgs),
+    Reapprove(reapprove::Args),
     Activate(slot::ActivateArgs),
     Deactivate(slot::DeactivateArgs),
     List(list::Args),
@@ -232,6 +234,7 @@ fn dispatch(ctx: &Context, command: Command) -> CommandResult<ExitCode> {
             transition::run(ctx, a, LifecycleState::Deprecated, SlotPlan::Unspecified)
         }
         Command::Revoke(a) => transition::revoke(ctx, a),
+        Command::Reapprove(a) => reapprove::run(ctx, a),
         Command::Activate(a) => slot::activate(ctx, a),
         Command::Deactivate(a) => slot::deactivate(ctx, a),
         Command::List(a) => list::run(ctx, a),

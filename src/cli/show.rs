@@ -68,6 +68,18 @@ fn print_summary(v: &RecordView) -> CommandResult {
     for slot in &v.slots {
         outln!("active in:   slot {slot}");
     }
+    if let Some(s) = &v.suspended {
+        outln!(
+            "suspended:   key {} it rests on was revoked as compromised at entry {}: the gate denies it until an operator re-approves it (`reg reapprove {}@{}`) or revokes it",
+            s.key,
+            s.seq,
+            v.name,
+            v.version
+        );
+    }
+    for k in &v.revoked_keys {
+        outln!("revoked key: {k}");
+    }
     Ok(())
 }
 

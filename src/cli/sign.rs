@@ -77,6 +77,16 @@ signer!(
     OPERATOR_REASON
 );
 signer!(
+    /// A re-approval of a suspended model (`reg reapprove`).
+    ReapproveEntry,
+    "OPERATOR.pem",
+    "The operator's private key, which signs the re-approval",
+    Some(Reason {
+        help: "What was checked, and why the model may be used again (recorded in the ledger; required)",
+        first: true,
+    })
+);
+signer!(
     /// A purge (`reg purge`).
     PurgeEntry,
     "OPERATOR.pem",

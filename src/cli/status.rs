@@ -46,12 +46,26 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
     outln!("{:<32}  {:<40}  {:<10}  SINCE", "SLOT", "MODEL", "STATE");
     for s in &slots {
         outln!(
-            "{:<32}  {:<40}  {:<10}  {}",
+            "{:<32}  {:<40}  {:<10}  {}{}",
             s.slot,
             format!("{}@{}", s.name, s.version),
             s.state.name(),
-            s.since
+            s.since,
+            super::list::notes(s.suspended.as_ref(), &s.revoked_keys)
         );
+        if let Some(sus) = &s.suspended {
+            errln!(
+                "warning: slot `{}` runs {}@{}, which is suspended (key {} revoked as compromised at entry {}): the gate denies it; re-approve it (`reg reapprove {}@{}`) or give the slot another model (`reg activate {} MODEL`)",
+                s.slot,
+                s.name,
+                s.version,
+                sus.key,
+                sus.seq,
+                s.name,
+                s.version,
+                s.slot
+            );
+        }
         if s.state == reg::format::lifecycle::LifecycleState::Deprecated {
             errln!(
                 "warning: slot `{}` runs {}@{}, which is DEPRECATED: replace it with `reg activate {} MODEL`",

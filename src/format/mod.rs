@@ -15,5 +15,6 @@ pub mod lifecycle;
 pub mod manifest;
 pub mod names;
 pub mod observation;
+pub mod revocation;
 pub mod schema;
 pub mod transfer;

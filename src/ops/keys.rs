@@ -1,10 +1,13 @@
 //! Which keys the registry trusts, and for what (FORMAT.md §5.3): a root key grants a key a
-//! role, withdraws one role from it, or revokes a key for good. Each write is checked against
-//! the state under the writer lock and returns what changed.
+//! role, withdraws one role from it, or revokes a key for good, as retired or as compromised
+//! (which suspends what rests on it, §5.14). Each write is checked against the state under the
+//! writer lock and returns what changed.
 
 use crate::crypto::keys::{Fingerprint, PublicKey, SecretKey};
 use crate::format::entry::{Body, KeyRef, KeyRevoke, KeyTrust, KeyWithdraw, Role};
 use crate::format::id::ObjectId;
+use crate::format::lifecycle::LifecycleState;
+pub use crate::format::revocation::RevocationKind;
 use crate::repo::registry::{Registry, RegistryError};
 use crate::util::encoding::b64_encode;
 use std::collections::BTreeSet;
@@ -83,6 +86,24 @@ pub struct Revoked {
     pub fingerprint: Fingerprint,
     /// The roles it held until this entry, sorted: it holds none from now on.
     pub roles: BTreeSet<Role>,
+    /// Which way it was revoked.
+    pub kind: RevocationKind,
+    /// The models this entry suspended (a compromised key, FORMAT.md §5.14), by record id; a
+    /// model suspended already by an earlier compromise keeps that one and is not listed.
+    pub suspended: Vec<SuspendedModel>,
+}
+
+/// A model a compromised key's revocation suspended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuspendedModel {
+    /// Its record id.
+    pub model: ObjectId,
+    /// Its `name@version`.
+    pub spec: String,
+    /// Its lifecycle state (unchanged by the suspension).
+    pub state: LifecycleState,
+    /// The slots it is the active model of, sorted: the gate now denies what they name.
+    pub slots: Vec<String>,
 }
 
 /// Grants `public` the `role`, signed by the root `key`, with `reason`.
@@ -123,11 +144,15 @@ pub fn trust(
     })
 }
 
-/// Revokes the key `fingerprint` for good, signed by the root `key`, with `reason`.
+/// Revokes the key `fingerprint` for good, signed by the root `key`, with `reason`: `kind`
+/// says whether it is retired or compromised (FORMAT.md §5.3). A compromised key suspends, in
+/// the same entry, every model resting on it; only a format-4 registry can say so (an older one
+/// refuses with [`crate::state::StateError::NeedsFormat`]).
 pub fn revoke(
     reg: &Registry,
     key: &SecretKey,
     fingerprint: &Fingerprint,
+    kind: RevocationKind,
     reason: &str,
 ) -> Result<Revoked, KeysError> {
     let tx = reg.begin()?;
@@ -140,16 +165,30 @@ pub fn revoke(
     let done = tx.commit(
         key,
         Body::KeyRevoke(KeyRevoke {
-            compromised: false,
+            compromised: kind == RevocationKind::Compromised,
             fingerprint: fingerprint.clone(),
             reason: reason.to_string(),
         }),
     )?;
+    let after = &done.state;
+    let suspended = after
+        .models()
+        .iter()
+        .filter(|(_, m)| m.suspended.as_ref().is_some_and(|s| s.seq == done.seq))
+        .map(|(id, m)| SuspendedModel {
+            model: *id,
+            spec: after.spec(id),
+            state: m.state,
+            slots: after.slots_of(id),
+        })
+        .collect();
     Ok(Revoked {
         entry: done.id,
         seq: done.seq,
         fingerprint: fingerprint.clone(),
         roles,
+        kind,
+        suspended,
     })
 }
 

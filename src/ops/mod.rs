@@ -12,5 +12,6 @@ pub mod gc;
 pub mod import;
 pub mod keys;
 pub mod lifecycle;
+pub mod reapprove;
 pub mod repair;
 pub mod succession;

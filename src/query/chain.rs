@@ -37,7 +37,8 @@ impl<'a> Chain<'a> {
         }
     }
 
-    /// A model's history, from its latest entry back to its `add`.
+    /// A model's history, from its latest entry back to its `add`: its transitions and its
+    /// re-approvals (FORMAT.md §5.14), which join the same chain.
     pub fn history(reg: &'a Registry, latest: ObjectId) -> Self {
         Chain::new(
             reg,
@@ -45,6 +46,7 @@ impl<'a> Chain<'a> {
             |body| match body {
                 Body::Add(_) => Some(None),
                 Body::Transition(t) => Some(Some(t.previous)),
+                Body::Reapprove(r) => Some(Some(r.previous)),
                 _ => None,
             },
             "is not part of a model's history",

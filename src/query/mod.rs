@@ -1,7 +1,8 @@
 //! Read-only views of a verified registry: model records and their history, slot status, drift
-//! observations.
+//! observations, the revoked keys a model rests on.
 
 pub mod chain;
 pub mod drift;
 pub mod record;
+pub mod revoked;
 pub mod status;

@@ -1,6 +1,7 @@
 //! Model records as reg shows them: the signed manifest, with its state and how it was admitted.
 
 use super::chain::Chain;
+use super::revoked::{RevokedKey, revoked_keys};
 use crate::crypto::keys::Fingerprint;
 use crate::format::entry::Body;
 use crate::format::formats::Format;
@@ -9,7 +10,7 @@ use crate::format::lifecycle::LifecycleState;
 use crate::format::manifest::{Artifact, MANIFEST_LIMIT, Provenance, SignedManifest};
 use crate::repo::ledger::read_entry;
 use crate::repo::registry::{Registry, RegistryError};
-use crate::state::{ModelState, State};
+use crate::state::{ModelState, State, Suspension};
 use crate::util::encoding::b64_encode;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -64,7 +65,7 @@ pub struct HistoryItem {
     pub time: String,
     /// Who signed it.
     pub actor: Fingerprint,
-    /// `add`, `promote`, `deprecate` or `revoke`.
+    /// `add`, `promote`, `deprecate`, `revoke` or `reapprove`.
     pub action: &'static str,
     /// The state after it.
     pub state: LifecycleState,
@@ -81,6 +82,8 @@ pub fn history(reg: &Registry, model: &ModelState) -> Result<Vec<HistoryItem>, R
         let (id, entry) = step?;
         let (action, state, reason) = match entry.body {
             Body::Transition(t) => (crate::format::lifecycle::verb(t.to), t.to, Some(t.reason)),
+            // A re-approval keeps the state: the one before it, set once the order is known.
+            Body::Reapprove(r) => ("reapprove", LifecycleState::Registered, Some(r.reason)),
             // The chain's start: the only other entry it holds.
             _ => ("add", LifecycleState::Registered, None),
         };
@@ -95,6 +98,13 @@ pub fn history(reg: &Registry, model: &ModelState) -> Result<Vec<HistoryItem>, R
         });
     }
     out.reverse();
+    let mut before = LifecycleState::Registered;
+    for item in &mut out {
+        if item.action == "reapprove" {
+            item.state = before;
+        }
+        before = item.state;
+    }
     Ok(out)
 }
 
@@ -138,6 +148,12 @@ pub struct RecordView {
     /// Its drift observations: how many, and the latest.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drift: Option<DriftSummary>,
+    /// Why it is suspended, if it is (FORMAT.md §5.14): the gate denies it until re-approved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suspended: Option<Suspension>,
+    /// The revoked keys it rests on, and which way each was revoked (omitted when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub revoked_keys: Vec<RevokedKey>,
 }
 
 /// How many drift observations a model has, and the latest one.
@@ -164,6 +180,7 @@ pub fn view(
     let history = history(reg, model)?;
     let added = admission(reg, id, model)?;
     let drift = drift_summary(reg, model)?;
+    let revoked_keys = revoked_keys(reg, state, id, model)?;
     let m = signed.manifest;
     Ok(RecordView {
         id: *id,
@@ -186,6 +203,8 @@ pub fn view(
         history,
         slots: state.slots_of(id),
         drift,
+        suspended: model.suspended.clone(),
+        revoked_keys,
     })
 }
 

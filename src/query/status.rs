@@ -1,10 +1,11 @@
-//! `reg status`: every set slot and its active model.
+//! `reg status`: every set slot and its active model, and whether the gate still allows it.
 
 use crate::crypto::keys::Fingerprint;
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
+use crate::query::revoked::{RevokedKey, revoked_keys};
 use crate::repo::registry::{Registry, RegistryError};
-use crate::state::{State, StateError};
+use crate::state::{State, StateError, Suspension};
 use serde::Serialize;
 
 /// A slot and its active model, as `reg status` shows it.
@@ -26,6 +27,13 @@ pub struct SlotView {
     pub since: String,
     /// Who set it.
     pub actor: Fingerprint,
+    /// Why its model is suspended, if it is (FORMAT.md §5.14): the gate denies what the slot
+    /// names until the model is re-approved or the slot gets another.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suspended: Option<Suspension>,
+    /// The revoked keys its model rests on, and which way each was revoked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub revoked_keys: Vec<RevokedKey>,
 }
 
 /// Every set slot with its active model, sorted by slot (one entry read per slot).
@@ -48,6 +56,8 @@ pub fn status(reg: &Registry, state: &State) -> Result<Vec<SlotView>, RegistryEr
             entry: s.entry,
             since: entry.header.time,
             actor: entry.header.actor,
+            suspended: m.suspended.clone(),
+            revoked_keys: revoked_keys(reg, state, &s.model, m)?,
         });
     }
     Ok(out)

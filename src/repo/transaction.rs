@@ -481,6 +481,10 @@ impl Touched {
                 self.models.insert(t.model);
                 self.slots.extend(t.slots.iter().map(|e| e.slot.clone()));
             }
+            // A re-approval becomes the model's latest entry (FORMAT.md §5.14).
+            Body::Reapprove(r) => {
+                self.models.insert(r.model);
+            }
             Body::Slot(c) => {
                 self.slots.insert(c.slot.clone());
             }

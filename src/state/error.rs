@@ -245,10 +245,10 @@ pub enum StateError {
         /// The model's state.
         state: LifecycleState,
     },
-    /// A transition whose `previous` is not the model's latest entry (a stale or forged entry);
-    /// boxed, so that two ids do not make every error larger.
+    /// A transition or re-approval whose `previous` is not the model's latest entry (a stale or
+    /// forged entry); boxed, so that two ids do not make every error larger.
     #[error(
-        "the transition of {} names {} as its previous entry, but its latest is {}",
+        "an entry of {}'s history names {} as its previous entry, but its latest is {}",
         .0.spec,
         .0.named,
         .0.latest
@@ -363,7 +363,7 @@ pub enum StateError {
         at: u64,
     },
     /// A re-approval of a model that is not suspended, or is revoked.
-    #[error("{spec} is not suspended{}", if *.revoked { " (it is REVOKED)" } else { "" })]
+    #[error("{spec} {}", if *.revoked { "is REVOKED: a revoked model is never re-approved" } else { "is not suspended: nothing to re-approve" })]
     NotSuspended {
         /// `name@version`.
         spec: String,

@@ -13,6 +13,7 @@ mod archive_attacks;
 mod canonical_numbers;
 mod cli_errors;
 mod clone;
+mod compromise;
 mod concurrency;
 mod craft;
 mod crash;

@@ -62,13 +62,27 @@ fn trusting_and_revoking_a_key_report_its_roles() {
         BTreeSet::from([Role::Operator, Role::Reporter])
     );
 
-    let revoked = reg::ops::keys::revoke(&reg, &root, &first.fingerprint, "left").unwrap();
+    let revoked = reg::ops::keys::revoke(
+        &reg,
+        &root,
+        &first.fingerprint,
+        reg::ops::keys::RevocationKind::Retired,
+        "left",
+    )
+    .unwrap();
     assert_eq!(revoked.seq, 3);
     assert_eq!(revoked.roles, second.roles);
     assert_eq!(revoked.entry.to_string(), head(&s));
 
     let before = s.snapshot();
-    let again = reg::ops::keys::revoke(&reg, &root, &first.fingerprint, "twice").unwrap_err();
+    let again = reg::ops::keys::revoke(
+        &reg,
+        &root,
+        &first.fingerprint,
+        reg::ops::keys::RevocationKind::Retired,
+        "twice",
+    )
+    .unwrap_err();
     assert!(
         matches!(
             again,

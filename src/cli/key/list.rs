@@ -28,6 +28,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
                 });
                 if let Some(at) = k.revoked {
                     v["revoked"] = at.into();
+                    v["revocation"] = revocation(k).into();
                 }
                 v
             })
@@ -44,7 +45,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
     for (fp, k) in keys {
         let roles: Vec<&str> = k.roles.iter().map(|r| r.name()).collect();
         let status = match k.revoked {
-            Some(at) => format!("revoked at entry {at}"),
+            Some(at) => format!("revoked at entry {at}, {}", revocation(k)),
             None => "trusted".to_string(),
         };
         outln!(
@@ -54,4 +55,10 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
         );
     }
     Ok(())
+}
+
+/// Which way a revoked key was revoked (FORMAT.md §5.3): every revocation before format 4 is a
+/// retirement.
+fn revocation(k: &reg::state::KeyState) -> &'static str {
+    reg::format::revocation::RevocationKind::of(k.compromised).name()
 }

@@ -1,15 +1,26 @@
-//! `reg key revoke`: a root key revokes a key, for good.
+//! `reg key revoke`: a root key revokes a key, for good, as retired or as compromised
+//! (FORMAT.md §5.3, §5.14).
 
 use super::super::Context;
 use super::super::error::CommandResult;
 use super::super::sign::{RootEntry, Signing};
 use reg::crypto::keys::Fingerprint;
+use reg::format::entry::Role;
+use reg::ops::keys::{RevocationKind, Revoked};
 
 /// Revoke a key: its signatures made after this entry are invalid; signed by a root key
+///
+/// Without --compromised the key is retired (lost, rotated, its holder left): what it signed
+/// before stays valid. With --compromised, what it signed before no longer stands on its own:
+/// every model it published, admitted or approved is suspended, denied by the gate and neither
+/// promoted nor activated, until an operator re-approves it (`reg reapprove`) or revokes it.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Fingerprint of the key to revoke (`reg key list` shows them)
     fingerprint: Fingerprint,
+    /// The key was compromised, not retired: suspend every model resting on it (format 4)
+    #[arg(long)]
+    compromised: bool,
     #[command(flatten)]
     sign: Signing<RootEntry>,
 }
@@ -17,12 +28,65 @@ pub struct Args {
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let key = args.sign.load()?;
     let reg = ctx.open()?;
-    let done = reg::ops::keys::revoke(&reg, &key, &args.fingerprint, args.sign.reason())?;
-    outln!(
-        "revoked {} (ledger entry {} {})",
-        done.fingerprint,
-        done.seq,
-        done.entry
+    let kind = if args.compromised {
+        RevocationKind::Compromised
+    } else {
+        RevocationKind::Retired
+    };
+    let done = reg::ops::keys::revoke(&reg, &key, &args.fingerprint, kind, args.sign.reason())?;
+    match done.kind {
+        RevocationKind::Retired => outln!(
+            "revoked {}, retired: its earlier signatures stay valid (ledger entry {} {})",
+            done.fingerprint,
+            done.seq,
+            done.entry
+        ),
+        RevocationKind::Compromised => {
+            outln!(
+                "revoked {} as compromised (ledger entry {} {})",
+                done.fingerprint,
+                done.seq,
+                done.entry
+            );
+            print_suspended(&done)?;
+        }
+    }
+    // A compromised root signs no model, so it suspends nothing; but its holder can extend an
+    // older copy of the registry that a host which never sees this revocation accepts.
+    if done.kind == RevocationKind::Compromised && done.roles.contains(&Role::Root) {
+        let code = reg::repo::trust::Floor::code(done.seq, &done.entry);
+        errln!(
+            "warning: {} held root: whoever holds it can still sign a copy of this registry that a host which never sees this revocation accepts; follow the root-rotation runbook (docs/GUIDE.md): hand every host the new floor, `reg trust add {} --head {code}`",
+            done.fingerprint,
+            reg.root()
+        );
+    }
+    Ok(())
+}
+
+/// What a compromised key's revocation suspended, the slots the gate now denies, and the next
+/// step.
+fn print_suspended(done: &Revoked) -> CommandResult {
+    if done.suspended.is_empty() {
+        errln!(
+            "note: no model that is not revoked rests on {}: nothing was suspended",
+            done.fingerprint
+        );
+        return Ok(());
+    }
+    for m in &done.suspended {
+        outln!("suspended {} ({})", m.spec, m.state);
+    }
+    for m in &done.suspended {
+        for slot in &m.slots {
+            outln!(
+                "slot {slot}: its active model {} is suspended; the gate denies it",
+                m.spec
+            );
+        }
+    }
+    errln!(
+        "next: check each suspended model, then re-approve it (`reg reapprove MODEL --reason TEXT --key OPERATOR.pem`) or revoke it (`reg revoke MODEL --reason TEXT --key OPERATOR.pem`); a slot can also be given another model (`reg activate SLOT MODEL`); `reg fsck` lists what is suspended"
     );
     Ok(())
 }

@@ -7,6 +7,7 @@ mod format4;
 mod keys;
 mod models;
 mod moves;
+mod suspension;
 
 use super::{State, StateError, genesis_body};
 use crate::crypto::envelope::{self, Unverified};

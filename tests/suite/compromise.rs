@@ -1,0 +1,1026 @@
+//! Compromised is not retired (issue 20, point 1; FORMAT.md §5.3, §5.14): `reg key revoke
+//! --compromised` suspends every model resting on the key, the gate denies a suspended model
+//! (`suspended`), writers refuse to promote or activate it until an operator re-approves it
+//! (`reg reapprove`), and `show`, `list`, `status`, `check`, `fsck` and `log` say which way a key
+//! was revoked. A retired key (no flag, and every revocation of a format-3 registry, whatever
+//! its reason) keeps what it signed valid.
+
+use crate::util::{Sandbox, forge_state};
+use reg::crypto::keys::SecretKey;
+use reg::format::entry::{Body, KeyRevoke, Reapprove, SlotChange, Transition};
+use reg::format::id::ObjectId;
+use reg::format::lifecycle::LifecycleState;
+use serde_json::Value;
+use std::fs;
+
+/// The artifact of each model: `m-NAME-VERSION/rules.txt`.
+fn file(name: &str) -> String {
+    format!("m-{name}-1.0.0/rules.txt")
+}
+
+/// A format-4 site: `det@1.0.0` PROMOTED and active in slot `prod`, `alt@1.0.0` PROMOTED in no
+/// slot, `new@1.0.0` REGISTERED; all published by `pub.pem`, admitted and approved by `op.pem`.
+/// A second operator, `op2.pem`, approved nothing. Returns the publisher's and operator's
+/// fingerprints.
+fn site() -> (Sandbox, String, String) {
+    let s = Sandbox::new();
+    let (_, op, publ) = s.init_with_roles();
+    s.key("op2.pem");
+    s.trust("op2.pem.pub", "operator", "second operator");
+    for name in ["det", "alt", "new"] {
+        s.add_model(name, "1.0.0", &[("rules.txt", format!("{name} rules\n"))]);
+    }
+    for args in [
+        &["promote", "det@1.0.0", "--reason", "validated"][..],
+        &["promote", "alt@1.0.0", "--reason", "validated"],
+        &["activate", "prod", "det@1.0.0", "--reason", "go live"],
+    ] {
+        let mut a = args.to_vec();
+        a.extend_from_slice(&["--key", "op.pem"]);
+        s.ok(&a);
+    }
+    (s, publ, op)
+}
+
+/// `reg ARGS`: exit code, stdout, stderr.
+fn run(s: &Sandbox, args: &[&str]) -> (i32, String, String) {
+    let out = s.reg().args(args).output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// The gate's decision on one file (`reg check FILE --json`, plus `extra`): allowed, its code,
+/// and what the command said on stderr. The exit code agrees with the decision.
+fn gate(s: &Sandbox, path: &str, extra: &[&str]) -> (bool, String, String) {
+    let mut args = vec!["check", path, "--json"];
+    args.extend_from_slice(extra);
+    let (code, stdout, stderr) = run(s, &args);
+    let decisions: Value = serde_json::from_str(&stdout).unwrap();
+    crate::ingest::validate("check.schema.json", &decisions);
+    let d = &decisions[0];
+    let allowed = d["allowed"].as_bool().unwrap();
+    assert_eq!(code, if allowed { 0 } else { 1 }, "{stdout}{stderr}");
+    (allowed, d["code"].as_str().unwrap().to_string(), stderr)
+}
+
+/// `reg key revoke FP --compromised`, signed by `root.pem`: stdout and stderr.
+fn compromise(s: &Sandbox, fp: &str) -> (String, String) {
+    let (code, out, err) = run(
+        s,
+        &[
+            "key",
+            "revoke",
+            fp,
+            "--compromised",
+            "--key",
+            "root.pem",
+            "--reason",
+            "key found on a stolen laptop",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    (out, err)
+}
+
+/// `reg ARGS --json`, checked against `schema`.
+fn json(s: &Sandbox, args: &[&str], schema: &str) -> Value {
+    let mut a = args.to_vec();
+    a.push("--json");
+    let v: Value = serde_json::from_str(&s.ok(&a)).unwrap();
+    crate::ingest::validate(schema, &v);
+    v
+}
+
+/// The seq of the head entry (the entry the last write made).
+fn head_seq(s: &Sandbox) -> u64 {
+    s.ledger_ids().len() as u64 - 1
+}
+
+/// Runs `args`, which must be refused with exit `code`, saying `why` (and `hint` on its hint
+/// line), leaving the registry byte for byte as it was.
+fn refused(s: &Sandbox, code: i32, args: &[&str], why: &str, hint: &str) {
+    let before = s.snapshot();
+    let err = s.fails(code, args);
+    assert!(
+        err.contains(why),
+        "reg {args:?}: expected `{why}` in: {err}"
+    );
+    let hint_line = err.lines().find(|l| l.starts_with("hint: ")).unwrap_or("");
+    assert!(
+        hint_line.contains(hint),
+        "reg {args:?}: expected hint `{hint}` in: {err}"
+    );
+    assert_eq!(before, s.snapshot(), "reg {args:?} changed the registry");
+}
+
+#[test]
+fn a_compromised_publisher_suspends_what_it_signed_and_the_gate_denies_it_where_a_retired_one_is_allowed()
+ {
+    // Today's meaning, which a "COMPROMISED" reason does not change: the key is retired, what
+    // it signed is still allowed, and the gate says on stderr whose key it rests on.
+    let (s, publ, _) = site();
+    let out = s.ok(&[
+        "key",
+        "revoke",
+        &publ,
+        "--key",
+        "root.pem",
+        "--reason",
+        "COMPROMISED",
+    ]);
+    let retired_at = head_seq(&s);
+    assert!(
+        out.contains(&format!(
+            "revoked {publ}, retired: its earlier signatures stay valid"
+        )),
+        "{out}"
+    );
+    let (allowed, code, err) = gate(&s, &file("det"), &["--slot", "prod"]);
+    assert!(allowed, "a retired publisher's model is allowed");
+    assert_eq!(code, "promoted");
+    assert!(
+        err.contains(&format!(
+            "det@1.0.0 rests on publisher key {publ}, retired at entry {retired_at}"
+        )),
+        "{err}"
+    );
+    s.ok(&[
+        "promote",
+        "new@1.0.0",
+        "--reason",
+        "a retired key's signature stands",
+        "--key",
+        "op.pem",
+    ]);
+
+    // The same site, the publisher revoked as compromised: every model it published is
+    // suspended in the same entry, the slot's model with them.
+    let (s, publ, _) = site();
+    let (out, err) = compromise(&s, &publ);
+    let at = head_seq(&s);
+    assert!(
+        out.contains(&format!(
+            "revoked {publ} as compromised (ledger entry {at} "
+        )),
+        "{out}"
+    );
+    for line in [
+        "suspended alt@1.0.0 (PROMOTED)",
+        "suspended det@1.0.0 (PROMOTED)",
+        "suspended new@1.0.0 (REGISTERED)",
+        "slot prod: its active model det@1.0.0 is suspended; the gate denies it",
+    ] {
+        assert!(
+            out.lines().any(|l| l == line),
+            "expected `{line}` in: {out}"
+        );
+    }
+    assert!(
+        err.contains("next: check each suspended model, then re-approve it (`reg reapprove MODEL"),
+        "{err}"
+    );
+    for (path, extra) in [
+        (file("det"), &["--slot", "prod"][..]),
+        (file("det"), &[]),
+        (file("alt"), &["--model", "alt@1.0.0"]),
+    ] {
+        let (allowed, code, _) = gate(&s, &path, extra);
+        assert!(!allowed, "{path} {extra:?}: a suspended model is denied");
+        assert_eq!(code, "suspended", "{path} {extra:?}");
+    }
+    let (code, stdout, _) = run(&s, &["check", &file("det"), "--slot", "prod"]);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains(&format!(
+            "key {publ} it rests on was revoked as compromised at ledger entry {at}"
+        )) && stdout.ends_with("[suspended]\n"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_suspended_model_is_neither_promoted_nor_activated_even_deprecated_but_can_be_deprecated_and_revoked()
+ {
+    let (s, publ, _) = site();
+    compromise(&s, &publ);
+    let at = head_seq(&s);
+    let suspended =
+        format!("is suspended: key {publ} it rests on was revoked as compromised at entry {at}");
+    refused(
+        &s,
+        1,
+        &["promote", "new@1.0.0", "--reason", "x", "--key", "op.pem"],
+        &format!("new@1.0.0 {suspended}"),
+        "then `reg reapprove new@1.0.0 --reason TEXT --key OPERATOR.pem`",
+    );
+    refused(
+        &s,
+        1,
+        &[
+            "activate",
+            "prod",
+            "alt@1.0.0",
+            "--reason",
+            "x",
+            "--key",
+            "op.pem",
+        ],
+        &format!("alt@1.0.0 {suspended}"),
+        "`reg reapprove alt@1.0.0",
+    );
+    refused(
+        &s,
+        1,
+        &[
+            "activate",
+            "spare",
+            "alt@1.0.0",
+            "--reason",
+            "x",
+            "--key",
+            "op.pem",
+        ],
+        &format!("alt@1.0.0 {suspended}"),
+        "`reg reapprove alt@1.0.0",
+    );
+    // The issue's case: a deprecated model of a compromised publisher was promoted again.
+    s.ok(&[
+        "deprecate",
+        "det@1.0.0",
+        "--reason",
+        "phase out",
+        "--key",
+        "op.pem",
+    ]);
+    refused(
+        &s,
+        1,
+        &[
+            "promote",
+            "det@1.0.0",
+            "--reason",
+            "reinstate",
+            "--key",
+            "op.pem",
+        ],
+        &format!("det@1.0.0 {suspended}"),
+        "`reg reapprove det@1.0.0",
+    );
+    let (allowed, code, _) = gate(&s, &file("det"), &["--slot", "prod"]);
+    assert!(
+        !allowed && code == "suspended",
+        "deprecated and suspended: {code}"
+    );
+    s.ok(&[
+        "revoke",
+        "det@1.0.0",
+        "--deactivate",
+        "--reason",
+        "withdrawn",
+        "--key",
+        "op.pem",
+    ]);
+    let (allowed, code, _) = gate(&s, &file("det"), &[]);
+    assert!(!allowed && code == "revoked", "{code}");
+    s.ok(&[
+        "revoke",
+        "new@1.0.0",
+        "--reason",
+        "withdrawn",
+        "--key",
+        "op.pem",
+    ]);
+    // fsck lists what is suspended and not revoked: alt@1.0.0 alone.
+    let (code, report) = crate::fsck::fsck_json(&s, &[]);
+    assert_eq!(code, 0, "{report}");
+    let suspended: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "model-suspended")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        suspended.len() == 1 && suspended[0].starts_with("alt@1.0.0 is suspended"),
+        "{suspended:?}"
+    );
+}
+
+#[test]
+fn a_reapproval_lifts_the_suspension_and_promote_activate_and_the_gate_work_again() {
+    let (s, publ, _) = site();
+    compromise(&s, &publ);
+    let at = head_seq(&s);
+    let out = s.ok(&[
+        "reapprove",
+        "det@1.0.0",
+        "--reason",
+        "rules diffed against the source repository",
+        "--key",
+        "op2.pem",
+    ]);
+    let seq = head_seq(&s);
+    assert!(
+        out.contains(&format!(
+            "det@1.0.0: re-approved, no longer suspended (key {publ} was revoked as compromised at entry {at}); it stays PROMOTED (ledger entry {seq} "
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("slot prod: the gate allows its active model again"),
+        "{out}"
+    );
+    let (allowed, code, err) = gate(&s, &file("det"), &["--slot", "prod"]);
+    assert!(allowed && code == "promoted", "{code}");
+    assert!(
+        err.contains(&format!(
+            "det@1.0.0 rests on publisher key {publ}, compromised at entry {at}"
+        )),
+        "the gate still says whose key it rests on: {err}"
+    );
+
+    // A REGISTERED model re-approved can be promoted and made active.
+    let (code, _, err) = run(
+        &s,
+        &[
+            "reapprove",
+            "new@1.0.0",
+            "--reason",
+            "checked",
+            "--key",
+            "op2.pem",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("note: new@1.0.0 is REGISTERED, not approved: `reg promote new@1.0.0"),
+        "{err}"
+    );
+    s.ok(&["promote", "new@1.0.0", "--reason", "ok", "--key", "op2.pem"]);
+    s.ok(&[
+        "activate",
+        "prod",
+        "new@1.0.0",
+        "--reason",
+        "x",
+        "--key",
+        "op2.pem",
+    ]);
+    let (allowed, code, _) = gate(&s, &file("new"), &["--slot", "prod"]);
+    assert!(allowed && code == "promoted", "{code}");
+
+    // The re-approval is part of the model's history, in show, log and their JSON.
+    let show = s.ok(&["show", "det@1.0.0"]);
+    let line = format!(
+        "  entry {seq:<6} 2026-01-01T00:00:00Z  reapprove -> PROMOTED   by {}: rules diffed against the source repository",
+        crate::craft::load(&s, "op2.pem").public().fingerprint()
+    );
+    assert!(
+        show.lines().any(|l| l == line),
+        "expected `{line}` in: {show}"
+    );
+    assert!(!show.contains("suspended:"), "{show}");
+    let v = json(&s, &["show", "det@1.0.0"], "model-record.schema.json");
+    let actions: Vec<&str> = v["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["add", "promote", "reapprove"]);
+    assert!(v.get("suspended").is_none(), "{v}");
+    let log = s.ok(&["log", "det@1.0.0"]);
+    assert!(log.contains("reapprove: re-approve "), "{log}");
+    assert!(
+        log.contains("add det@1.0.0"),
+        "log MODEL follows the re-approval back: {log}"
+    );
+    let full = s.ok(&["log"]);
+    assert!(
+        full.contains(&format!("key-revoke: revoke {publ} as compromised")),
+        "{full}"
+    );
+    // alt@1.0.0 is still suspended: fsck says so; nothing else is wrong (refs included).
+    let (code, report) = crate::fsck::fsck_json(&s, &[]);
+    let findings: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(code, 0, "{findings:?}");
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0].0, "model-suspended");
+    assert!(
+        findings[0].1.starts_with("alt@1.0.0 is suspended"),
+        "{findings:?}"
+    );
+}
+
+#[test]
+fn a_reapproval_is_refused_for_a_model_not_suspended_or_revoked_and_needs_an_operator() {
+    let (s, publ, _) = site();
+    refused(
+        &s,
+        1,
+        &["reapprove", "det@1.0.0", "--reason", "x", "--key", "op.pem"],
+        "det@1.0.0 is not suspended: nothing to re-approve",
+        "`reg show det@1.0.0` says whether a key it rests on was revoked",
+    );
+    compromise(&s, &publ);
+    s.ok(&[
+        "revoke",
+        "alt@1.0.0",
+        "--reason",
+        "not worth checking",
+        "--key",
+        "op.pem",
+    ]);
+    refused(
+        &s,
+        1,
+        &["reapprove", "alt@1.0.0", "--reason", "x", "--key", "op.pem"],
+        "alt@1.0.0 is REVOKED: a revoked model is never re-approved",
+        "register and promote a new version instead",
+    );
+    refused(
+        &s,
+        1,
+        &[
+            "reapprove",
+            "det@1.0.0",
+            "--reason",
+            "x",
+            "--key",
+            "root.pem",
+        ],
+        "signed a reapprove entry but does not hold the operator role",
+        "must be signed with a key trusted as operator",
+    );
+    refused(
+        &s,
+        2,
+        &[
+            "reapprove",
+            "nope@1.0.0",
+            "--reason",
+            "x",
+            "--key",
+            "op.pem",
+        ],
+        "nope@1.0.0",
+        "`reg list` shows the registered models",
+    );
+    refused(
+        &s,
+        1,
+        &["reapprove", "det@1.0.0", "--reason", " ", "--key", "op.pem"],
+        "reason",
+        "say why with --reason TEXT",
+    );
+}
+
+#[test]
+fn a_compromised_operator_suspends_what_it_admitted_or_approved_and_another_operator_reapproves() {
+    let (s, _, op) = site();
+    // op2 admits and promotes one model of its own: it rests on op2, not op.
+    s.add_model("own", "1.0.0", &[("rules.txt", "own rules\n".into())]);
+    let (out, _) = compromise(&s, &op);
+    for spec in ["alt@1.0.0", "det@1.0.0", "new@1.0.0", "own@1.0.0"] {
+        assert!(out.contains(&format!("suspended {spec} (")), "{out}");
+    }
+    // add_model admits with op.pem: own@1.0.0 rests on op too. A model admitted by op2 alone:
+    let dir = "m-solo-1.0.0";
+    fs::create_dir(s.join(dir)).unwrap();
+    fs::write(s.join(&format!("{dir}/rules.txt")), "solo rules\n").unwrap();
+    let args = crate::util::pack_args(dir, "solo.tar", "pub.pem", "solo", "1.0.0");
+    s.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    s.ok(&["add", "solo.tar", "--key", "op2.pem"]);
+    s.ok(&[
+        "promote",
+        "solo@1.0.0",
+        "--reason",
+        "ok",
+        "--key",
+        "op2.pem",
+    ]);
+    let (allowed, code, _) = gate(&s, &file("solo"), &[]);
+    assert!(allowed && code == "promoted", "{code}");
+    // The compromised key can sign nothing more, its re-approval of its own model included.
+    refused(
+        &s,
+        1,
+        &["reapprove", "det@1.0.0", "--reason", "x", "--key", "op.pem"],
+        "after its revocation",
+        "use a key that has not been revoked",
+    );
+    s.ok(&[
+        "reapprove",
+        "det@1.0.0",
+        "--reason",
+        "checked",
+        "--key",
+        "op2.pem",
+    ]);
+    let (allowed, code, _) = gate(&s, &file("det"), &["--slot", "prod"]);
+    assert!(allowed && code == "promoted", "{code}");
+    let show = s.ok(&["show", "det@1.0.0"]);
+    assert!(
+        !show.contains("revoked key: approver"),
+        "after its re-approval det@1.0.0 rests on op2 alone: {show}"
+    );
+}
+
+#[test]
+fn revoking_a_root_as_compromised_suspends_nothing_and_points_to_the_root_rotation_runbook() {
+    let (s, _, _) = site();
+    let root = crate::craft::load(&s, "root.pem")
+        .public()
+        .fingerprint()
+        .to_string();
+    s.key("root2.pem");
+    s.trust("root2.pem.pub", "root", "second root");
+    let (code, out, err) = run(
+        &s,
+        &[
+            "key",
+            "revoke",
+            &root,
+            "--compromised",
+            "--key",
+            "root2.pem",
+            "--reason",
+            "root key copied",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&format!("revoked {root} as compromised")),
+        "{out}"
+    );
+    assert!(!out.contains("suspended "), "a root signs no model: {out}");
+    let floor = s.ok(&["status", "--code"]).trim().to_string();
+    assert!(
+        err.contains(&format!("warning: {root} held root"))
+            && err.contains("root-rotation runbook (docs/GUIDE.md)")
+            && err.contains(&format!("`reg trust add {root} --head {floor}`")),
+        "{err}"
+    );
+    let (allowed, code, _) = gate(&s, &file("det"), &["--slot", "prod"]);
+    assert!(allowed && code == "promoted", "{code}");
+}
+
+#[test]
+fn show_list_status_check_and_fsck_say_which_way_a_key_was_revoked_and_what_is_suspended() {
+    let (s, publ, _) = site();
+    s.key("op3.pem");
+    s.trust("op3.pem.pub", "operator", "temporary operator");
+    s.ok(&["promote", "new@1.0.0", "--reason", "ok", "--key", "op3.pem"]);
+    let op3 = crate::craft::load(&s, "op3.pem")
+        .public()
+        .fingerprint()
+        .to_string();
+    s.ok(&[
+        "key", "revoke", &op3, "--key", "root.pem", "--reason", "left",
+    ]);
+    let retired = head_seq(&s);
+    compromise(&s, &publ);
+    let at = head_seq(&s);
+
+    // key list: which way each key was revoked.
+    let keys = s.ok(&["key", "list"]);
+    for (fp, status) in [
+        (&publ, format!("revoked at entry {at}, compromised")),
+        (&op3, format!("revoked at entry {retired}, retired")),
+    ] {
+        let row = keys.lines().find(|l| l.starts_with(fp.as_str())).unwrap();
+        assert!(row.ends_with(&status), "{row}");
+    }
+    let v = json(&s, &["key", "list"], "key-list.schema.json");
+    let kinds: Vec<(&str, &str)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|k| Some((k["fingerprint"].as_str()?, k["revocation"].as_str()?)))
+        .collect();
+    assert_eq!(
+        kinds,
+        [(publ.as_str(), "compromised"), (op3.as_str(), "retired")],
+        "in the order they were trusted"
+    );
+
+    // show: the suspension, and each revoked key with its kind and entry.
+    let show = s.ok(&["show", "new@1.0.0"]);
+    for line in [
+        format!(
+            "suspended:   key {publ} it rests on was revoked as compromised at entry {at}: the gate denies it until an operator re-approves it (`reg reapprove new@1.0.0`) or revokes it"
+        ),
+        format!("revoked key: publisher key {publ}, compromised at entry {at}"),
+        format!("revoked key: approver key {op3}, retired at entry {retired}"),
+    ] {
+        assert!(
+            show.lines().any(|l| l == line),
+            "expected `{line}` in: {show}"
+        );
+    }
+    let v = json(&s, &["show", "new@1.0.0"], "model-record.schema.json");
+    assert_eq!(v["suspended"], serde_json::json!({"key": publ, "seq": at}));
+    assert_eq!(
+        v["revoked_keys"],
+        serde_json::json!([
+            {"fingerprint": publ, "as": "publisher", "revoked": at, "kind": "compromised"},
+            {"fingerprint": op3, "as": "approver", "revoked": retired, "kind": "retired"},
+        ])
+    );
+
+    // list: a note after each row, and the same fields in JSON.
+    let list = s.ok(&["list"]);
+    let row = list.lines().find(|l| l.starts_with("new ")).unwrap();
+    assert!(
+        row.ends_with(&format!(
+            "  [SUSPENDED; publisher key {publ}, compromised at entry {at}; approver key {op3}, retired at entry {retired}]"
+        )),
+        "{row}"
+    );
+    let v = json(&s, &["list"], "model-list.schema.json");
+    let new = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "new")
+        .unwrap();
+    assert_eq!(new["suspended"]["seq"], at);
+    assert_eq!(new["revoked_keys"][1]["kind"], "retired");
+
+    // status: the slot whose model is suspended, with a warning that the gate denies it.
+    let (code, out, err) = run(&s, &["status"]);
+    assert_eq!(code, 0);
+    let row = out.lines().find(|l| l.starts_with("prod ")).unwrap();
+    assert!(row.contains("  [SUSPENDED; publisher key "), "{row}");
+    assert!(
+        err.contains("warning: slot `prod` runs det@1.0.0, which is suspended")
+            && err.contains("the gate denies it"),
+        "{err}"
+    );
+    let v = json(&s, &["status"], "status.schema.json");
+    assert_eq!(v[0]["suspended"]["key"], publ.as_str());
+    assert_eq!(v[0]["revoked_keys"][0]["kind"], "compromised");
+
+    // fsck: each suspended model, and the slot the gate now denies.
+    let (code, report) = crate::fsck::fsck_json(&s, &[]);
+    assert_eq!(code, 1, "a slot running a suspended model fails fsck");
+    let findings = report["findings"].as_array().unwrap();
+    let of = |c: &str| -> Vec<&Value> { findings.iter().filter(|f| f["code"] == c).collect() };
+    assert_eq!(of("model-suspended").len(), 3, "{findings:?}");
+    assert!(
+        of("model-suspended")
+            .iter()
+            .all(|f| f["severity"] == "warning"),
+        "{findings:?}"
+    );
+    let active = of("suspended-active");
+    assert_eq!(active.len(), 1, "{findings:?}");
+    assert_eq!(active[0]["severity"], "error");
+    assert!(
+        active[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("slot `prod` runs det@1.0.0, which is suspended"),
+        "{findings:?}"
+    );
+    assert!(
+        of("publisher-revoked").is_empty(),
+        "a compromised publisher is `model-suspended`, not `publisher-revoked`: {findings:?}"
+    );
+}
+
+#[test]
+fn fsck_names_a_retired_publisher_retired() {
+    let (s, publ, _) = site();
+    s.ok(&[
+        "key", "revoke", &publ, "--key", "root.pem", "--reason", "rotated",
+    ]);
+    let at = head_seq(&s);
+    let (code, report) = crate::fsck::fsck_json(&s, &[]);
+    assert_eq!(code, 0);
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 3, "{findings:?}");
+    for f in findings {
+        assert_eq!(f["code"], "publisher-revoked");
+        assert!(
+            f["message"].as_str().unwrap().contains(&format!(
+                "was admitted before its publisher key {publ} was retired (entry {at}): its signatures stay valid"
+            )),
+            "{f}"
+        );
+    }
+    let list = json(&s, &["list"], "model-list.schema.json");
+    assert!(
+        list.as_array().unwrap().iter().all(|m| m["revoked_keys"]
+            == serde_json::json!([{"fingerprint": publ, "as": "publisher", "revoked": at, "kind": "retired"}])
+            && m.get("suspended").is_none()),
+        "{list}"
+    );
+}
+
+/// A copy of `tests/fixtures/format3` (a format-3 registry whose publisher was revoked with
+/// the reason "COMPROMISED"), pinned, its keys 0600, and `det@1.0.0`'s artifact checked out
+/// into `det/`.
+fn format3() -> Sandbox {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format3");
+    let s = Sandbox::new();
+    crate::util::cp_a(&fixture.join("registry"), &s.dot());
+    fs::create_dir_all(s.dot().join("tmp")).unwrap();
+    for k in ["root.pem", "op.pem", "pub.pem", "rep.pem"] {
+        for name in [k.to_string(), format!("{k}.pub")] {
+            fs::copy(fixture.join(&name), s.join(&name)).unwrap();
+        }
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::set_permissions(s.join(k), fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let root = crate::craft::load(&s, "root.pem")
+        .public()
+        .fingerprint()
+        .to_string();
+    s.ok(&["trust", "add", &root]);
+    s.ok(&["checkout", "det@1.0.0", "-o", "det"]);
+    s
+}
+
+#[test]
+fn a_format_3_registry_reads_its_compromised_by_reason_publisher_as_retired_and_refuses_compromised()
+ {
+    let s = format3();
+    let publ = crate::craft::load(&s, "pub.pem")
+        .public()
+        .fingerprint()
+        .to_string();
+    let op = crate::craft::load(&s, "op.pem")
+        .public()
+        .fingerprint()
+        .to_string();
+    // Entry 14 revoked the publisher with the reason "COMPROMISED": format 3 had no other way to
+    // say it, and it reads as retirement (FORMAT.md §5.3).
+    for extra in [&[][..], &["--slot", "prod"]] {
+        let (allowed, code, err) = gate(&s, "det/model.onnx", extra);
+        assert!(allowed && code == "promoted", "{extra:?}: {code}");
+        assert!(
+            err.contains(&format!(
+                "det@1.0.0 rests on publisher key {publ}, retired at entry 14"
+            )),
+            "{err}"
+        );
+    }
+    let show = s.ok(&["show", "det@1.0.0"]);
+    assert!(
+        show.lines()
+            .any(|l| l == format!("revoked key: publisher key {publ}, retired at entry 14")),
+        "{show}"
+    );
+    assert!(!show.contains("suspended"), "{show}");
+    let v = json(&s, &["show", "det@1.0.0"], "model-record.schema.json");
+    assert_eq!(v["revoked_keys"][0]["kind"], "retired");
+    let log = s.ok(&["log"]);
+    assert!(
+        log.contains(&format!("key-revoke: revoke {publ} (retired)")),
+        "{log}"
+    );
+    refused(
+        &s,
+        1,
+        &[
+            "key",
+            "revoke",
+            &op,
+            "--compromised",
+            "--key",
+            "root.pem",
+            "--reason",
+            "x",
+        ],
+        "revoking a key as compromised needs a registry of format 4 or later; this one is format 3",
+        "a registry keeps the format it was made with",
+    );
+
+    // A compromised revocation forged into it is refused by replay.
+    let entry = forge(
+        &s,
+        "root.pem",
+        Body::KeyRevoke(KeyRevoke {
+            compromised: true,
+            fingerprint: op.parse().unwrap(),
+            reason: "x".into(),
+        }),
+        |v| v["format_version"] = 4.into(),
+        |v| {
+            v["format_version"] = 3.into();
+            v.as_object_mut().unwrap().remove("time");
+        },
+    );
+    replay_refuses(
+        &s,
+        entry,
+        "revoking a key as compromised needs a registry of format 4 or later",
+        "det/model.onnx",
+    );
+}
+
+/// Appends `body`, signed with key file `key`, as the next entry, with a checkpoint signed by
+/// the same key committing to the state a replay without the rule under test would give:
+/// `loosen` edits the state before it so that the rule passes, `restore` undoes that edit in
+/// the state after it. What a medium holder with that key can write without reg. Returns the
+/// entry's id and seq.
+fn forge(
+    s: &Sandbox,
+    key: &str,
+    body: Body,
+    loosen: impl FnOnce(&mut Value),
+    restore: impl FnOnce(&mut Value),
+) -> (ObjectId, u64) {
+    let key: SecretKey = crate::craft::load(s, key);
+    let state = crate::mutations::replayed(s);
+    let mut loose = forge_state(&state, loosen);
+    let entry = crate::util::next_entry(
+        &loose,
+        key.public().fingerprint(),
+        "2026-01-01T00:00:00Z",
+        body,
+    );
+    let bytes = crate::util::forged_entry(&entry, &key);
+    let id = crate::mutations::store_and_list(s, &bytes);
+    loose.apply(id, &entry).unwrap();
+    let after = forge_state(&loose, restore);
+    crate::mutations::checkpoint(s, &after, &key);
+    (id, entry.header.seq)
+}
+
+/// `reg ledger verify` refuses the registry, naming `entry` and saying `why`; the gate allows
+/// nothing of it (`path` is an artifact of it); neither changes anything.
+fn replay_refuses(s: &Sandbox, entry: (ObjectId, u64), why: &str, path: &str) {
+    let before = s.snapshot();
+    let err = s.fails(1, &["ledger", "verify"]);
+    let named = format!("ledger entry {} ({})", entry.1, entry.0);
+    assert!(err.contains(&named), "expected `{named}` in: {err}");
+    assert!(err.contains(why), "expected `{why}` in: {err}");
+    let (code, stdout, _) = run(s, &["check", path]);
+    assert!(code != 0 && !stdout.contains("ALLOW"), "{stdout}");
+    assert_eq!(before, s.snapshot(), "a refusal changed the registry");
+}
+
+/// The record id and latest entry of `spec` in the replayed state.
+fn model(s: &Sandbox, name: &str) -> (ObjectId, ObjectId) {
+    let state = crate::mutations::replayed(s);
+    let (id, m) = state.find(name, "1.0.0").unwrap();
+    (*id, m.entry)
+}
+
+/// Removes `name@1.0.0`'s suspension from a state's JSON.
+fn unsuspend(id: ObjectId) -> impl FnOnce(&mut Value) {
+    move |v| {
+        v["models"][id.to_string()]
+            .as_object_mut()
+            .unwrap()
+            .remove("suspended");
+    }
+}
+
+/// Puts `name@1.0.0`'s suspension (by `key` at `seq`) back into a state's JSON.
+fn suspend(id: ObjectId, key: &str, seq: u64) -> impl FnOnce(&mut Value) {
+    let key = key.to_string();
+    move |v| v["models"][id.to_string()]["suspended"] = serde_json::json!({"key": key, "seq": seq})
+}
+
+#[test]
+fn a_forged_promotion_of_a_suspended_model_is_refused_by_replay() {
+    let (s, publ, _) = site();
+    compromise(&s, &publ);
+    let at = head_seq(&s);
+    let (id, latest) = model(&s, "new");
+    let entry = forge(
+        &s,
+        "op.pem",
+        Body::Transition(Transition {
+            deny: false,
+            from: LifecycleState::Registered,
+            model: id,
+            previous: latest,
+            reason: "forged".into(),
+            slots: vec![],
+            to: LifecycleState::Promoted,
+        }),
+        unsuspend(id),
+        suspend(id, &publ, at),
+    );
+    replay_refuses(&s, entry, "new@1.0.0 is suspended", &file("new"));
+}
+
+#[test]
+fn a_forged_activation_of_a_suspended_model_is_refused_by_replay() {
+    let (s, publ, _) = site();
+    compromise(&s, &publ);
+    let at = head_seq(&s);
+    let (id, _) = model(&s, "alt");
+    let state = crate::mutations::replayed(&s);
+    let previous = state.slots().get("prod").map(|slot| slot.entry);
+    let entry = forge(
+        &s,
+        "op.pem",
+        Body::Slot(SlotChange {
+            model: Some(id),
+            previous,
+            reason: "forged".into(),
+            slot: "prod".into(),
+        }),
+        unsuspend(id),
+        suspend(id, &publ, at),
+    );
+    replay_refuses(&s, entry, "alt@1.0.0 is suspended", &file("det"));
+}
+
+#[test]
+fn a_forged_reapproval_of_a_model_not_suspended_or_naming_a_stale_entry_is_refused_by_replay() {
+    let (s, publ, _) = site();
+    // Not suspended: nothing to re-approve.
+    let (id, latest) = model(&s, "det");
+    let entry = forge(
+        &s,
+        "op2.pem",
+        Body::Reapprove(Reapprove {
+            model: id,
+            previous: latest,
+            reason: "forged".into(),
+        }),
+        suspend(id, &publ, 1),
+        |_| {},
+    );
+    replay_refuses(&s, entry, "det@1.0.0 is not suspended", &file("det"));
+
+    // Suspended, but naming an entry that is not its latest.
+    let (s, publ, _) = site();
+    compromise(&s, &publ);
+    let (id, _) = model(&s, "det");
+    let state = crate::mutations::replayed(&s);
+    let stale = state.models()[&id].added;
+    let entry = forge(
+        &s,
+        "op2.pem",
+        Body::Reapprove(Reapprove {
+            model: id,
+            previous: stale,
+            reason: "forged".into(),
+        }),
+        move |v| v["models"][id.to_string()]["entry"] = stale.to_string().into(),
+        |_| {},
+    );
+    replay_refuses(
+        &s,
+        entry,
+        &format!("an entry of det@1.0.0's history names {stale} as its previous entry"),
+        &file("det"),
+    );
+}
+
+#[test]
+fn a_replica_imports_a_compromise_and_a_reapproval_and_its_gate_and_refs_follow() {
+    let (a, publ, _) = site();
+    let root = crate::craft::load(&a, "root.pem")
+        .public()
+        .fingerprint()
+        .to_string();
+    let b = crate::util::copy_site(&a, &root);
+    compromise(&a, &publ);
+    a.ok(&[
+        "reapprove",
+        "det@1.0.0",
+        "--reason",
+        "checked",
+        "--key",
+        "op2.pem",
+    ]);
+    fs::copy(b.dot().join("checkpoint"), a.join("b.checkpoint")).unwrap();
+    a.ok(&["export", "update.regx", "--since", "b.checkpoint"]);
+    fs::copy(a.join("update.regx"), b.join("update.regx")).unwrap();
+    b.ok(&["import", "update.regx"]);
+    let (allowed, code, _) = gate(&b, &file("det"), &["--slot", "prod"]);
+    assert!(allowed && code == "promoted", "{code}");
+    let (allowed, code, _) = gate(&b, &file("alt"), &[]);
+    assert!(!allowed && code == "suspended", "{code}");
+    // The re-approval is det's latest entry at the replica too: its ref names it.
+    let (code, report) = crate::fsck::fsck_json(&b, &[]);
+    let codes: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(codes, ["model-suspended", "model-suspended"], "{report}");
+}
