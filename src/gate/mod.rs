@@ -158,7 +158,7 @@ pub fn decide(state: &Verified<State>, path: &Path, hash: ObjectId, scope: &Scop
         .iter()
         .filter_map(|id| state.models().get(id).map(|m| (id, m)))
         .filter(|(_, m)| m.artifacts.binary_search(&hash).is_ok())
-        .min_by_key(|(_, m)| (m.suspended.is_some(), rank(m.state)));
+        .min_by_key(|(_, m)| rank(m));
     let Some((id, m)) = best else {
         if !matches!(scope, Scope::Any) {
             d.code = Code::OutOfScope;
@@ -179,13 +179,16 @@ pub fn decide(state: &Verified<State>, path: &Path, hash: ObjectId, scope: &Scop
     d
 }
 
-/// How good a candidate is: an approved model first, PROMOTED before DEPRECATED.
-fn rank(s: LifecycleState) -> u8 {
-    match s {
-        LifecycleState::Promoted => 0,
-        LifecycleState::Deprecated => 1,
-        LifecycleState::Registered => 2,
-        LifecycleState::Revoked => 3,
+/// How good a candidate is: an approved model first, PROMOTED before DEPRECATED, one that is
+/// not suspended before one that is; so that a file denied because its approved model is
+/// suspended says `suspended`, not that some other model holding it is unapproved.
+fn rank(m: &ModelState) -> u8 {
+    let suspended = u8::from(m.suspended.is_some());
+    match m.state {
+        LifecycleState::Promoted => suspended * 2,
+        LifecycleState::Deprecated => 1 + suspended * 2,
+        LifecycleState::Registered => 4,
+        LifecycleState::Revoked => 5,
     }
 }
 

@@ -217,16 +217,19 @@ impl State {
             .keys
             .get(fp)
             .ok_or_else(|| StateError::UnknownKey(fp.clone()))?;
-        if let Some(at) = ks.revoked {
-            return Err(StateError::AlreadyRevoked {
+        match ks.revoked {
+            // A key retired before and found compromised since: the retirement becomes a
+            // compromise (FORMAT.md §5.3). Anything else revokes a revoked key twice.
+            Some(_) if r.compromised && !ks.compromised => Ok(()),
+            Some(at) => Err(StateError::AlreadyRevoked {
                 fingerprint: fp.clone(),
                 at,
-            });
+            }),
+            None if ks.roles.contains(&Role::Root) && !self.other_root(fp) => {
+                Err(StateError::LastRoot(fp.clone()))
+            }
+            None => Ok(()),
         }
-        if ks.roles.contains(&Role::Root) && !self.other_root(fp) {
-            return Err(StateError::LastRoot(fp.clone()));
-        }
-        Ok(())
     }
 
     /// Whether an unrevoked key other than `fp` holds root: root may be taken from `fp` only
@@ -238,10 +241,12 @@ impl State {
     }
 
     /// Applies a key-revoke that [`State::check_key_revoke`] passed, at entry `seq`: a
-    /// compromised key also suspends every model resting on it (FORMAT.md §5.14).
+    /// compromised key also suspends every model resting on it (FORMAT.md §5.14). A retired
+    /// key found compromised keeps the seq of its first revocation, after which its signatures
+    /// were already invalid.
     pub(super) fn apply_key_revoke(&mut self, seq: u64, r: &KeyRevoke) {
         if let Some(ks) = self.keys.get_mut(&r.fingerprint) {
-            ks.revoked = Some(seq);
+            ks.revoked.get_or_insert(seq);
             ks.compromised = r.compromised;
         }
         if r.compromised {

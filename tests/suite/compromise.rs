@@ -570,7 +570,7 @@ fn revoking_a_root_as_compromised_suspends_nothing_and_points_to_the_root_rotati
     let floor = s.ok(&["status", "--code"]).trim().to_string();
     assert!(
         err.contains(&format!("warning: {root} held root"))
-            && err.contains("root-rotation runbook (docs/GUIDE.md)")
+            && err.contains("root-rotation runbook (docs/GUIDE.md §8.3)")
             && err.contains(&format!("`reg trust add {root} --head {floor}`")),
         "{err}"
     );
@@ -1023,4 +1023,100 @@ fn a_replica_imports_a_compromise_and_a_reapproval_and_its_gate_and_refs_follow(
         .collect();
     assert_eq!(code, 0, "{report}");
     assert_eq!(codes, ["model-suspended", "model-suspended"], "{report}");
+}
+
+/// A key retired (a laptop lost) and later found in someone else's hands: revoked again as
+/// compromised, the retirement becomes a compromise and what rests on it is suspended; its
+/// first revocation's seq stays, and a third revocation is refused.
+#[test]
+fn a_retired_key_found_compromised_later_is_revoked_again_as_compromised() {
+    let (s, publ, _) = site();
+    s.ok(&[
+        "key",
+        "revoke",
+        &publ,
+        "--key",
+        "root.pem",
+        "--reason",
+        "laptop lost",
+    ]);
+    let retired = head_seq(&s);
+    let (allowed, code, _) = gate(&s, &file("det"), &["--slot", "prod"]);
+    assert!(allowed && code == "promoted", "{code}");
+    let (out, _) = compromise(&s, &publ);
+    assert!(out.contains("suspended det@1.0.0"), "{out}");
+    let (allowed, code, _) = gate(&s, &file("det"), &["--slot", "prod"]);
+    assert!(!allowed && code == "suspended", "{code}");
+    let keys = json(&s, &["key", "list"], "key-list.schema.json");
+    let k = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["fingerprint"] == publ.as_str())
+        .unwrap();
+    assert_eq!(k["revoked"], retired, "{k}");
+    refused(
+        &s,
+        1,
+        &[
+            "key",
+            "revoke",
+            &publ,
+            "--compromised",
+            "--key",
+            "root.pem",
+            "--reason",
+            "again",
+        ],
+        "revoked",
+        "",
+    );
+    s.ok(&["ledger", "verify"]);
+}
+
+/// Retiring a root (the rotation runbook) also prints the floor every host needs.
+#[test]
+fn retiring_a_root_prints_the_floor_of_the_rotation_runbook() {
+    let (s, _, _) = site();
+    let root = crate::craft::load(&s, "root.pem")
+        .public()
+        .fingerprint()
+        .to_string();
+    s.key("root2.pem");
+    s.trust("root2.pem.pub", "root", "rotation");
+    let (code, _, err) = run(
+        &s,
+        &[
+            "key",
+            "revoke",
+            &root,
+            "--key",
+            "root2.pem",
+            "--reason",
+            "rotated out",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let floor = s.ok(&["status", "--code"]).trim().to_string();
+    assert!(
+        err.contains(&format!("`reg trust add {root} --head {floor}`")),
+        "{err}"
+    );
+}
+
+/// The same bytes in a suspended PROMOTED model and in an unsuspended REGISTERED one: the gate
+/// names the suspension, the reason the approved model does not vouch for them.
+#[test]
+fn the_gate_names_the_suspension_when_another_unapproved_model_holds_the_same_bytes() {
+    let (s, publ, _) = site();
+    s.key("pub2.pem");
+    s.trust("pub2.pem.pub", "publisher", "second team");
+    fs::create_dir_all(s.join("twin")).unwrap();
+    fs::copy(s.join(&file("det")), s.join("twin/rules.txt")).unwrap();
+    let args = crate::util::pack_args("twin", "twin.tar", "pub2.pem", "twin", "1.0.0");
+    s.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    s.ok(&["add", "twin.tar", "--key", "op2.pem"]);
+    compromise(&s, &publ);
+    let (allowed, code, _) = gate(&s, &file("det"), &[]);
+    assert!(!allowed && code == "suspended", "{code}");
 }

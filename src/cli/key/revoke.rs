@@ -51,12 +51,13 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
             print_suspended(&done)?;
         }
     }
-    // A compromised root signs no model, so it suspends nothing; but its holder can extend an
-    // older copy of the registry that a host which never sees this revocation accepts.
-    if done.kind == RevocationKind::Compromised && done.roles.contains(&Role::Root) {
+    // A root signs no model, so its revocation suspends nothing; but its holder (a thief, or
+    // whoever finds a lost key) can extend an older copy of the registry that a host which
+    // never sees this revocation accepts: the new floor is what every host needs.
+    if done.roles.contains(&Role::Root) {
         let code = reg::repo::trust::Floor::code(done.seq, &done.entry);
         errln!(
-            "warning: {} held root: whoever holds it can still sign a copy of this registry that a host which never sees this revocation accepts; follow the root-rotation runbook (docs/GUIDE.md): hand every host the new floor, `reg trust add {} --head {code}`",
+            "warning: {} held root: whoever holds it can still sign a copy of this registry that a host which never sees this revocation accepts; follow the root-rotation runbook (docs/GUIDE.md §8.3): hand every host the new floor, `reg trust add {} --head {code}`",
             done.fingerprint,
             reg.root()
         );
