@@ -5,9 +5,11 @@
 //! releases plaintext before its error (DEPENDENCIES.md pitfall 4), so nothing is committed until
 //! the stream has ended cleanly.
 
-use super::{Authorize, BundleError, Checked, HashingReader, Staging, read_full};
+use super::{Authorize, BundleError, Checked, HashingReader, Sealing, Stage, Staging, read_full};
 use crate::format::manifest::SignedManifest;
 use age::secrecy::SecretString;
+use age_core::format::{FileKey, Stanza};
+use std::cell::Cell;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 
@@ -55,13 +57,71 @@ impl Decryption<'_> {
     }
 }
 
+/// An identity that notes its index when it unwraps the file key: how [`open`] tells which of
+/// the identities given opened a bundle (age tries them in order and says only whether one did).
+struct Witness<'a> {
+    inner: &'a dyn age::Identity,
+    index: usize,
+    opened: &'a Cell<Option<usize>>,
+}
+
+impl age::Identity for Witness<'_> {
+    fn unwrap_stanza(&self, stanza: &Stanza) -> Option<Result<FileKey, age::DecryptError>> {
+        self.noted(self.inner.unwrap_stanza(stanza))
+    }
+
+    // Delegated as a whole: an identity may check the stanzas together (scrypt does).
+    fn unwrap_stanzas(&self, stanzas: &[Stanza]) -> Option<Result<FileKey, age::DecryptError>> {
+        self.noted(self.inner.unwrap_stanzas(stanzas))
+    }
+}
+
+impl Witness<'_> {
+    fn noted(
+        &self,
+        r: Option<Result<FileKey, age::DecryptError>>,
+    ) -> Option<Result<FileKey, age::DecryptError>> {
+        if matches!(r, Some(Ok(_))) {
+            self.opened.set(Some(self.index));
+        }
+        r
+    }
+}
+
+/// Which of `recipients` (age X25519 recipients, `age1…`) each of `identities` belongs to, if
+/// any, in the identities' order. An identity is opaque (age hands out no public key for it),
+/// so each recipient seals an empty file and each identity is asked to open it: this needs
+/// nothing from the identity but what decryption uses, and works for any kind age reads.
+pub fn recipients_of(identities: &Identities, recipients: &[String]) -> Vec<Option<String>> {
+    let sealed: Vec<(&String, Vec<u8>)> = recipients
+        .iter()
+        .filter_map(|r| {
+            let parsed: age::x25519::Recipient = r.parse().ok()?;
+            Some((r, age::encrypt(&parsed, b"").ok()?))
+        })
+        .collect();
+    identities
+        .iter()
+        .map(|id| {
+            sealed.iter().find_map(|(r, file)| {
+                let opens = age::Decryptor::new(&file[..])
+                    .and_then(|d| d.decrypt(std::iter::once(id.as_ref() as &dyn age::Identity)))
+                    .is_ok();
+                opens.then(|| (*r).clone())
+            })
+        })
+        .collect()
+}
+
+/// The plaintext of an age stream read from `R`.
+type Plaintext<R> = age::stream::StreamReader<age::armor::ArmoredReader<BufReader<Prefixed<R>>>>;
+
 /// Opens an age stream (binary or ASCII-armored) with the given identities, or, for a
-/// passphrase-encrypted one, the passphrase (scrypt work factor capped).
+/// passphrase-encrypted one, the passphrase (scrypt work factor capped); says how it was sealed.
 fn open<R: Read>(
     input: R,
     decryption: &mut Decryption<'_>,
-) -> Result<age::stream::StreamReader<age::armor::ArmoredReader<BufReader<Prefixed<R>>>>, BundleError>
-{
+) -> Result<(Plaintext<R>, Sealing), BundleError> {
     // ArmoredReader passes binary age files through and decodes ASCII-armored ones; the age
     // spec (and its testkit) allows whitespace before an armored file, which it does not skip.
     let input =
@@ -69,7 +129,10 @@ fn open<R: Read>(
     let decryptor = age::Decryptor::new(age::armor::ArmoredReader::new(input))
         .map_err(|e| BundleError::Decrypt(e.to_string()))?;
     let scrypt_identity;
-    let identities: Vec<&dyn age::Identity> = if decryptor.is_scrypt() {
+    let opened = Cell::new(None);
+    let witnesses: Vec<Witness<'_>>;
+    let scrypt = decryptor.is_scrypt();
+    let identities: Vec<&dyn age::Identity> = if scrypt {
         let pass = (decryption.passphrase)().ok_or_else(|| {
             BundleError::Decrypt(
                 "the bundle is passphrase-encrypted and no passphrase was given".into(),
@@ -85,13 +148,19 @@ fn open<R: Read>(
                 "the bundle is encrypted to age recipients; give the matching identity with --identity".into(),
             ));
         }
-        decryption
+        witnesses = decryption
             .identities
             .iter()
-            .map(|i| i.as_ref() as &dyn age::Identity)
-            .collect()
+            .enumerate()
+            .map(|(index, i)| Witness {
+                inner: i.as_ref(),
+                index,
+                opened: &opened,
+            })
+            .collect();
+        witnesses.iter().map(|w| w as &dyn age::Identity).collect()
     };
-    decryptor
+    let stream = decryptor
         .decrypt(identities.into_iter())
         .map_err(|e| match e {
             age::DecryptError::ExcessiveWork { required, .. } => BundleError::Decrypt(format!(
@@ -100,7 +169,18 @@ fn open<R: Read>(
                 scrypt_mib(MAX_SCRYPT_LOG_N)
             )),
             e => BundleError::Decrypt(e.to_string()),
-        })
+        })?;
+    let sealing = match opened.get() {
+        _ if scrypt => Sealing::Passphrase,
+        Some(index) => Sealing::Identity(index),
+        // age opened it with none of the identities: it cannot, but then none is to be named.
+        None => {
+            return Err(BundleError::Decrypt(
+                "no identity given opened the bundle".into(),
+            ));
+        }
+    };
+    Ok((stream, sealing))
 }
 
 /// A reader with some bytes put back in front.
@@ -142,7 +222,7 @@ pub fn decrypt_to(
     decryption: &mut Decryption<'_>,
     out: &mut dyn io::Write,
 ) -> Result<(), BundleError> {
-    let mut stream = open(input, decryption)?;
+    let (mut stream, _) = open(input, decryption)?;
     io::copy(&mut stream, out).map_err(|e| BundleError::Decrypt(e.to_string()))?;
     Ok(())
 }
@@ -156,7 +236,8 @@ pub(super) fn read(
 ) -> Result<(SignedManifest, Vec<Checked>), BundleError> {
     // Large reads from the file; the armor layer reads from this buffer in small pieces.
     let input = BufReader::with_capacity(256 * 1024, io::Cursor::new(head).chain(&mut *hashing));
-    let mut stream = open(input, decryption)?;
+    let (mut stream, sealing) = open(input, decryption)?;
+    authorize(Stage::Opened(sealing))?;
 
     let (parsed, decrypted) = super::pipe::pipelined(&mut stream, |plain| {
         super::tar::read(plain, authorize, staging)

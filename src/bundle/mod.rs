@@ -11,10 +11,10 @@ pub mod pack;
 mod pipe;
 mod tar;
 
-pub use decrypt::{Decryption, Identities, decrypt_to};
+pub use decrypt::{Decryption, Identities, decrypt_to, recipients_of};
 
 use crate::crypto::envelope::Unverified;
-use crate::format::formats::{self, Format, SNIFF_LEN};
+use crate::format::formats::{self, SNIFF_LEN};
 use crate::format::id::ObjectId;
 use crate::format::manifest::{self, Artifact, ManifestError, SignedManifest};
 use crate::repo::store::{CopyError, Staged, Store, StoreError, copy_hashing};
@@ -55,9 +55,6 @@ pub enum BundleError {
     /// The caller's `authorize` stopped reading; its reason is the caller's to report.
     #[error("reading the bundle was stopped")]
     Stopped,
-    /// A policy of the registry refuses the bundle.
-    #[error("{0}")]
-    Policy(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -104,13 +101,30 @@ pub struct Bundle {
     pub encrypted: bool,
 }
 
-/// Callback that checks a manifest before any artifact is read, in two stages (FORMAT.md §7.5):
-/// first its signer and signature, on the envelope alone, before the payload is interpreted;
-/// then the parsed manifest, once its schema and rules hold.
+/// Callback that checks a bundle before any artifact is read, in stages (FORMAT.md §7.5): how
+/// it came sealed, before its manifest is read; then the manifest's signer and signature, on
+/// the envelope alone, before the payload is interpreted; then the parsed manifest, once its
+/// schema and rules hold.
 pub type Authorize<'a> = &'a mut dyn FnMut(Stage<'_>) -> Result<(), BundleError>;
+
+/// How a bundle came sealed: what a policy requiring encrypted bundles asks about (FORMAT.md
+/// §5.5 `require_encrypted`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sealing {
+    /// Not encrypted: a directory or a tar.
+    Plain,
+    /// age-encrypted with a passphrase (scrypt).
+    Passphrase,
+    /// age-encrypted to recipients, and opened by the identity at this index of
+    /// [`Decryption::identities`] (the first, in their order, that unwrapped the file key).
+    Identity(usize),
+}
 
 /// What [`Authorize`] is shown.
 pub enum Stage<'a> {
+    /// How the bundle came sealed; shown first, before the manifest is read (for an encrypted
+    /// bundle, once its file key is unwrapped).
+    Opened(Sealing),
     /// The manifest's envelope, whose payload is not interpreted yet: check the signature.
     Signed {
         /// The envelope.
@@ -132,6 +146,7 @@ pub fn read(
     let meta =
         std::fs::symlink_metadata(path).map_err(|e| IoError::from_source("read", path, e))?;
     if meta.is_dir() {
+        authorize(Stage::Opened(Sealing::Plain))?;
         return dir::read(path, authorize, staging);
     }
     if !meta.is_file() {
@@ -147,6 +162,7 @@ pub fn read(
     let kind = sniff(&head).ok_or_else(|| BundleError::NotABundle(path.to_path_buf()))?;
     match kind {
         Sniffed::Tar => {
+            authorize(Stage::Opened(Sealing::Plain))?;
             // Reading and hashing the file as received runs beside parsing, hashing and
             // writing the artifacts (see `pipe`).
             let source = io::Cursor::new(head).chain(&mut hashing);
@@ -411,17 +427,6 @@ fn accept_manifest(
     let manifest = SignedManifest::check_payload(bytes, envelope)?;
     authorize(Stage::Parsed(&manifest))?;
     Ok(manifest)
-}
-
-/// Formats refused by a policy, found in a read bundle.
-pub fn refused_formats<'a>(
-    read: &'a Bundle,
-    refuse: &'a [Format],
-) -> impl Iterator<Item = &'a Artifact> {
-    read.artifacts
-        .iter()
-        .map(|c| &c.artifact)
-        .filter(move |a| refuse.contains(&a.format))
 }
 
 #[cfg(test)]

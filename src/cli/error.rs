@@ -154,6 +154,7 @@ impl From<AddError> for CommandError {
         classified(e, |e| match e {
             AddError::Registry(r) => registry(r),
             AddError::Bundle(b) => bundle(b),
+            AddError::Policy(p) => (Kind::Refused, Some(add_policy(p))),
         })
     }
 }
@@ -194,6 +195,12 @@ impl From<LifecycleError> for CommandError {
             LifecycleError::Registry(r) => registry(r),
             LifecycleError::Resolve(_) => resolve(),
             LifecycleError::PlanWithoutRevocation => (Kind::Refused, None),
+            LifecycleError::OutOfPolicy { .. } => (
+                Kind::Refused,
+                Some(format!(
+                    "`reg policy show` shows the policy; {OUT_OF_POLICY}"
+                )),
+            ),
         })
     }
 }
@@ -589,6 +596,19 @@ fn bundle(e: &BundleError) -> (Kind, Option<String>) {
     }
 }
 
+/// What to do with a model out of policy (FORMAT.md §5.5), for every message that meets one.
+const OUT_OF_POLICY: &str = "a model out of policy is not promoted, made active or allowed by the gate: revoke it, or a root key changes the policy";
+
+/// The fix for a bundle the registry's policy refuses (nothing was added).
+fn add_policy(e: &reg::ops::add::PolicyRefusal) -> String {
+    use reg::ops::add::PolicyRefusal as P;
+    match e {
+        P::Formats(_) => "nothing was added: ask the publisher for the model in another format (`reg policy show` shows the policy)".into(),
+        P::Plaintext | P::Passphrase => "nothing was added: ask the publisher for the bundle encrypted to the registry's recipients (`reg recipients list`; `reg bundle pack --recipient AGE`)".into(),
+        P::NotARecipient => "nothing was added: `reg recipients list` shows the registry's recipients; give the identity of one of them with --identity, or ask the publisher to encrypt the bundle to one".into(),
+    }
+}
+
 fn key(e: &KeyError) -> (Kind, Option<String>) {
     match e {
         KeyError::TooOpen { path, .. } => (
@@ -642,6 +662,9 @@ fn state(e: &StateError) -> Option<String> {
         StateError::DeniedBytes { first, .. } => Some(format!(
             "`reg deny list` shows the denials; only a root key lifts one (`reg deny lift {first} --reason TEXT --key ROOT.pem`)"
         )),
+        StateError::NotDenied(_) => Some(
+            "`reg deny list` shows the denied hashes; nothing was written".into(),
+        ),
         StateError::DutiesApart(duty) => Some(duties(duty)),
         StateError::LastRootWithdrawn(_) => Some(
             "trust another root key first (`reg key trust NEW.pub --role root`), then withdraw root from this one".into(),

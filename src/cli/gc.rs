@@ -1,4 +1,5 @@
-//! `reg gc` and `reg purge`: removing bytes, never history.
+//! `reg gc` and `reg purge`: removing bytes, never history; a purge may also deny the model's
+//! bytes (`--deny-bytes`, FORMAT.md §5.15).
 
 use super::Context;
 use super::error::CommandResult;
@@ -15,6 +16,10 @@ pub struct PurgeArgs {
     model: String,
     #[command(flatten)]
     sign: Signing<PurgeEntry>,
+    /// Also deny the model's bytes: no model, under any name, may hold its artifact hashes
+    /// until a root key lifts the denial (`reg deny lift`)
+    #[arg(long)]
+    deny_bytes: bool,
 }
 
 pub fn gc(ctx: &Context, _args: GcArgs) -> CommandResult {
@@ -42,7 +47,7 @@ pub fn gc(ctx: &Context, _args: GcArgs) -> CommandResult {
 pub fn purge(ctx: &Context, args: PurgeArgs) -> CommandResult {
     let key = args.sign.load()?;
     let reg = ctx.open()?;
-    let done = reg::ops::gc::purge(&reg, &key, &args.model, args.sign.reason())?;
+    let done = reg::ops::gc::purge(&reg, &key, &args.model, args.sign.reason(), args.deny_bytes)?;
     outln!(
         "purged {}: {} artifact object(s), {} bytes deleted (ledger entry {} {})",
         done.spec,
@@ -51,5 +56,8 @@ pub fn purge(ctx: &Context, args: PurgeArgs) -> CommandResult {
         done.seq,
         done.entry
     );
+    if let Some(d) = done.denied {
+        super::deny::print_denied(d)?;
+    }
     Ok(())
 }

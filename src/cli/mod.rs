@@ -28,6 +28,7 @@ mod add;
 mod bundle;
 mod check;
 mod clone;
+mod deny;
 mod docs;
 mod drift;
 mod error;
@@ -130,6 +131,8 @@ enum Command {
     Completions(docs::CompletionsArgs),
     Man(docs::ManArgs),
     Purge(gc::PurgeArgs),
+    #[command(subcommand)]
+    Deny(deny::DenyCommand),
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
     #[command(subcommand)]
@@ -257,6 +260,7 @@ fn dispatch(ctx: &Context, command: Command) -> CommandResult<ExitCode> {
         Command::Completions(a) => docs::completions(a),
         Command::Man(a) => docs::man(a),
         Command::Purge(a) => gc::purge(ctx, a),
+        Command::Deny(c) => deny::run(ctx, c),
     };
     done.map(|()| ExitCode::SUCCESS)
 }

@@ -64,7 +64,12 @@ fn print_summary(v: &RecordView) -> CommandResult {
         v.added.operator,
         v.added.time
     );
-    outln!("bundle:      {}", v.added.bundle);
+    let sealed = match v.added.encrypted {
+        Some(true) => " (received encrypted)",
+        Some(false) => " (received not encrypted)",
+        None => "",
+    };
+    outln!("bundle:      {}{sealed}", v.added.bundle);
     for slot in &v.slots {
         outln!("active in:   slot {slot}");
     }

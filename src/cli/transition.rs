@@ -1,10 +1,11 @@
-//! `reg promote`, `reg deprecate`, `reg revoke`: signed, reasoned lifecycle moves.
+//! `reg promote`, `reg deprecate`, `reg revoke`: signed, reasoned lifecycle moves; a revocation
+//! may also deny the model's bytes (`--deny-bytes`, FORMAT.md §5.15).
 
 use super::Context;
 use super::error::CommandResult;
 use super::sign::{Signing, TransitionEntry};
 use reg::format::lifecycle::LifecycleState;
-use reg::ops::lifecycle::{SlotPlan, transition};
+use reg::ops::lifecycle::{self, SlotPlan, Transitioned, transition};
 
 /// Arguments shared by promote and deprecate.
 #[derive(Debug, clap::Args)]
@@ -26,6 +27,10 @@ pub struct RevokeArgs {
     /// If the model is active in slots, hand them to this PROMOTED model in the same action
     #[arg(long, value_name = "MODEL")]
     replace: Option<String>,
+    /// Also deny the model's bytes: no model, under any name, may hold its artifact hashes
+    /// until a root key lifts the denial (`reg deny lift`)
+    #[arg(long)]
+    deny_bytes: bool,
 }
 
 /// Runs a transition to `to`.
@@ -33,6 +38,12 @@ pub fn run(ctx: &Context, args: Args, to: LifecycleState, plan: SlotPlan) -> Com
     let key = args.sign.load()?;
     let reg = ctx.open()?;
     let done = transition(&reg, &key, &args.model, to, args.sign.reason(), plan)?;
+    print(&done)
+}
+
+/// Prints what a transition did.
+fn print(done: &Transitioned) -> CommandResult {
+    let to = done.to;
     let spec = &done.spec;
     outln!(
         "{spec}: {} -> {} (ledger entry {} {})",
@@ -46,6 +57,9 @@ pub fn run(ctx: &Context, args: Args, to: LifecycleState, plan: SlotPlan) -> Com
             Some(r) => outln!("slot {}: now {r}", h.slot),
             None => outln!("slot {}: deactivated", h.slot),
         }
+    }
+    if let Some(d) = done.denied {
+        super::deny::print_denied(d)?;
     }
     if to == LifecycleState::Deprecated {
         // A deprecation leaves slots as they were.
@@ -65,5 +79,15 @@ pub fn revoke(ctx: &Context, args: RevokeArgs) -> CommandResult {
         (false, Some(m)) => SlotPlan::Replace(m),
         (false, None) => SlotPlan::Unspecified,
     };
-    run(ctx, args.common, LifecycleState::Revoked, plan)
+    let key = args.common.sign.load()?;
+    let reg = ctx.open()?;
+    let reason = args.common.sign.reason();
+    print(&lifecycle::revoke(
+        &reg,
+        &key,
+        &args.common.model,
+        reason,
+        plan,
+        args.deny_bytes,
+    )?)
 }

@@ -9,7 +9,8 @@
 //!
 //! One file per family of checks: `links` (links and special files, staging leftovers), `open`
 //! (configuration and pin), `ledger` (the replay), `objects` (the store, and what the ledger
-//! reaches), `models` (records and slots), `refs` (the index and refs), `scan` (`--scan`). This
+//! reaches), `models` (records and slots), `refs` (the index and refs), `refused` (models the
+//! policy or the deny list now refuses), `scan` (`--scan`). This
 //! file holds the report and the order in which the checks run ([`check`]).
 
 use crate::format::formats::Format;
@@ -27,6 +28,7 @@ mod models;
 mod objects;
 mod open;
 mod refs;
+mod refused;
 mod scan;
 pub use code::Code;
 pub use glob::{Glob, GlobError};
@@ -182,7 +184,8 @@ impl Fsck {
 /// The checks run in this order, and findings of one severity keep it in the report: links and
 /// special files anywhere (`links`); opening the registry and its pin (`open`); the ledger
 /// replay (`ledger`); every object, then what the ledger reaches (`objects`); records
-/// (`models`); the index and refs (`refs`); slots (`models`); `--scan`, once the readers' lock
+/// (`models`); the index and refs (`refs`); slots (`models`); what the policy and the deny list
+/// refuse (`refused`); `--scan`, once the readers' lock
 /// is released; the outbox and staging leftovers (checked before the scan, under the lock).
 pub fn check(
     path: Option<&Path>,
@@ -219,6 +222,8 @@ pub fn check(
         models::check_records(&reg, state, &mut f);
         refs::check_index_and_refs(&reg, state, &reached, &mut f);
         models::check_slots(state, &mut f);
+        refused::check_policy(&reg, state, &mut f);
+        refused::check_denied(state, &mut f);
     }
     // Checked now, reported after the scan's findings.
     let mut last = Fsck::default();

@@ -332,18 +332,13 @@ impl Gate {
             .and_then(|b| SignedManifest::parse(b).map_err(|e| e.to_string()))
         {
             Ok(signed) => {
-                let refused: Vec<String> = self
-                    .state
-                    .out_of_policy(&signed.manifest)
-                    .iter()
-                    .map(|a| format!("`{}` ({})", a.path, a.format))
-                    .collect();
+                let refused = self.state.out_of_policy(&signed.manifest);
                 if refused.is_empty() {
                     return;
                 }
                 format!(
                     "its model holds artifacts in formats the registry policy refuses: {}",
-                    refused.join(", ")
+                    crate::state::describe_refused(&refused)
                 )
             }
             Err(e) => format!(

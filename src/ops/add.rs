@@ -5,8 +5,13 @@
 //! and only then, under the writer lock and against the state as it is then, do the staged files
 //! become objects and the `add` entry is committed. Any refusal before that drops the staged
 //! files, leaving the registry exactly as it was.
+//!
+//! What the registry refuses of a new model whatever its signature says is refused as soon as
+//! the manifest is read, before any artifact is staged: bytes the registry denies (FORMAT.md
+//! §5.15), formats the policy refuses, and, when the policy requires encrypted bundles, a bundle
+//! not sealed to a recipient the registry lists (§5.5). Each is checked again under the lock.
 
-use crate::bundle::{self, Bundle, BundleError, Decryption, Stage, Staging};
+use crate::bundle::{self, Bundle, BundleError, Decryption, Sealing, Stage, Staging};
 use crate::crypto::envelope::{Kind, Unverified};
 use crate::crypto::keys::SecretKey;
 use crate::format::entry::{Add, Body};
@@ -25,6 +30,94 @@ pub enum AddError {
     /// The registry refuses (trust, ledger, lock, I/O).
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    /// The registry's policy refuses the bundle (FORMAT.md §5.5).
+    #[error(transparent)]
+    Policy(#[from] PolicyRefusal),
+}
+
+/// Why the registry's policy refuses a new model's bundle (FORMAT.md §5.5).
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyRefusal {
+    /// It holds artifacts in formats the policy refuses.
+    #[error("the registry policy refuses these formats: {0}")]
+    Formats(String),
+    /// The policy requires encrypted bundles; this one is a plain tar or a directory.
+    #[error("the registry policy requires encrypted bundles, and this one is not encrypted")]
+    Plaintext,
+    /// The policy requires bundles sealed to the registry's recipients; this one is sealed with
+    /// a passphrase.
+    #[error(
+        "the registry policy requires bundles encrypted to its recipients, and this one is encrypted with a passphrase"
+    )]
+    Passphrase,
+    /// The identity that opened the bundle is not that of a recipient the registry lists now:
+    /// the bundle is sealed to none of them (to a recipient since removed, or another's).
+    #[error(
+        "the registry policy requires bundles encrypted to its recipients, and this one was opened by the identity of none of them (sealed to a recipient since removed from the registry, or to another key; the identities given for the registry's current recipients do not open it)"
+    )]
+    NotARecipient,
+}
+
+/// How a bundle came sealed, against the registry's recipients: what a policy requiring
+/// encrypted bundles judges (FORMAT.md §5.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Sealed {
+    /// Not encrypted.
+    Plain,
+    /// Encrypted with a passphrase.
+    Passphrase,
+    /// Encrypted to recipients, opened by the identity of this recipient of the registry, or
+    /// (`None`) by an identity that is no recipient of it.
+    Recipient(Option<String>),
+}
+
+/// The rules a new model meets before any of its artifacts is staged, and again under the
+/// writer lock: none of its bytes denied (FORMAT.md §5.15), none of its formats refused by the
+/// policy, and, when the policy requires it, a bundle sealed to a recipient the registry lists
+/// (§5.5). The formats are the manifest's: the reader refuses an artifact whose bytes are of
+/// another format than it declares, so they are the stored bytes' too.
+fn admissible(state: &State, signed: &SignedManifest, sealed: &Sealed) -> Result<(), AddError> {
+    let m = &signed.manifest;
+    let artifacts: Vec<ObjectId> = m
+        .artifacts
+        .iter()
+        .filter_map(|a| a.blake3.parse().ok())
+        .collect();
+    state.check_not_denied(|| m.spec(), &artifacts)?;
+    let refused = state.out_of_policy(m);
+    if !refused.is_empty() {
+        return Err(PolicyRefusal::Formats(crate::state::describe_refused(&refused)).into());
+    }
+    if state.policy().require_encrypted {
+        match sealed {
+            Sealed::Plain => return Err(PolicyRefusal::Plaintext.into()),
+            Sealed::Passphrase => return Err(PolicyRefusal::Passphrase.into()),
+            Sealed::Recipient(Some(r)) if state.recipients().contains(r) => {}
+            Sealed::Recipient(_) => return Err(PolicyRefusal::NotARecipient.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Puts first the identities of the registry's current recipients, so that age, which stops
+/// at the first identity that opens a bundle, tries them first; returns, in the new order,
+/// which recipient each is, if any. Only when the policy requires encrypted bundles: a bundle
+/// sealed to a current recipient and to a removed one is then admitted with the identity of
+/// the current one whatever order the identities were given in.
+fn order_identities(state: &State, decryption: &mut Decryption<'_>) -> Vec<Option<String>> {
+    if !state.policy().require_encrypted {
+        return Vec::new();
+    }
+    let whose = bundle::recipients_of(&decryption.identities, state.recipients());
+    let mut paired: Vec<_> = std::mem::take(&mut decryption.identities)
+        .into_iter()
+        .zip(whose)
+        .collect();
+    // Stable: among each kind, the order given.
+    paired.sort_by_key(|(_, r)| r.is_none());
+    let (identities, whose) = paired.into_iter().unzip();
+    decryption.identities = identities;
+    whose
 }
 
 impl From<StateError> for AddError {
@@ -190,45 +283,60 @@ pub fn add(
     let state = reg.state_to_write(Kind::Add)?;
     // The operator's authority first: no point reading gigabytes for a key that cannot sign.
     state.authorize(key.public().fingerprint(), Kind::Add)?;
-    let (read, known) = read_authorized(reg, &state, path, decryption)?;
+    let whose = order_identities(&state, decryption);
+    let (read, known, sealed) = read_authorized(reg, &state, path, decryption, &whose)?;
     if known.is_some() {
         return repair(reg, read);
     }
-    check_policy(&state, &read)?;
-    admit(reg, read, key)
+    admit(reg, read, key, &sealed)
 }
 
 /// Reads and verifies the bundle, with the publisher's signature checked on the envelope before
-/// any artifact byte is read, and says which registered record it is, if any. A step of its own
-/// because the bundle reader calls back into the state at each stage and a refusal from the
-/// state must win over the reader's generic `Stopped`.
+/// any artifact byte is read, and says which registered record it is, if any, and how it came
+/// sealed. A new model is refused as soon as its manifest is read if it is not
+/// [`admissible`]. A step of its own because the bundle reader calls back into the state at
+/// each stage and a refusal from the state must win over the reader's generic `Stopped`.
 ///
 /// A bundle of a model registered already is read and verified in full all the same: a
 /// tampered, truncated or re-packed copy must be refused, not waved through, and an intact one
-/// is what can repair the model's stored objects.
+/// is what can repair the model's stored objects. `whose` says which recipient each identity
+/// of `decryption` is ([`order_identities`]).
 fn read_authorized(
     reg: &Registry,
     state: &State,
     path: &Path,
     decryption: &mut Decryption<'_>,
-) -> Result<(Bundle, Option<ObjectId>), AddError> {
+    whose: &[Option<String>],
+) -> Result<(Bundle, Option<ObjectId>, Sealed), AddError> {
     let mut stop: Option<AddError> = None;
     let mut known: Option<ObjectId> = None;
+    let mut sealed = Sealed::Plain;
     let mut authorize = |stage: Stage<'_>| {
         let m = match stage {
+            Stage::Opened(s) => {
+                sealed = match s {
+                    Sealing::Plain => Sealed::Plain,
+                    Sealing::Passphrase => Sealed::Passphrase,
+                    Sealing::Identity(i) => Sealed::Recipient(whose.get(i).cloned().flatten()),
+                };
+                return Ok(());
+            }
             Stage::Signed { envelope, id } => return check_signer(state, envelope, &id),
             Stage::Parsed(m) => m,
         };
-        match registered_as(reg, state, m) {
-            Ok(k) => {
+        let checked = registered_as(reg, state, m)
+            .map_err(AddError::from)
+            .and_then(|k| {
                 known = k;
-                Ok(())
-            }
-            Err(e) => {
-                stop = Some(e.into());
-                Err(BundleError::Stopped)
-            }
-        }
+                match k {
+                    Some(_) => Ok(()),
+                    None => admissible(state, m, &sealed),
+                }
+            });
+        checked.map_err(|e| {
+            stop = Some(e);
+            BundleError::Stopped
+        })
     };
     let read = bundle::read(
         path,
@@ -239,30 +347,18 @@ fn read_authorized(
     if let Some(e) = stop {
         return Err(e);
     }
-    Ok((read?, known))
-}
-
-/// Refuses a new model holding an artifact in a format the registry's policy refuses. A step of
-/// its own because it applies only to a new model, after the bundle is verified in full, and
-/// names every refused artifact at once.
-fn check_policy(state: &State, read: &Bundle) -> Result<(), AddError> {
-    let refused: Vec<String> = bundle::refused_formats(read, &state.policy().refuse_formats)
-        .map(|a| format!("`{}` ({})", a.path, a.format))
-        .collect();
-    if !refused.is_empty() {
-        return Err(BundleError::Policy(format!(
-            "the registry policy refuses these formats: {}",
-            refused.join(", ")
-        ))
-        .into());
-    }
-    Ok(())
+    Ok((read?, known, sealed))
 }
 
 /// Under the writer lock, checks the verified bundle again against the state as it is then,
 /// and admits it: the staged files become objects and the `add` entry is committed. A step of
 /// its own because everything here holds the lock, and nothing before it may.
-fn admit(reg: &Registry, read: Bundle, key: &SecretKey) -> Result<Outcome, AddError> {
+fn admit(
+    reg: &Registry,
+    read: Bundle,
+    key: &SecretKey,
+    sealed: &Sealed,
+) -> Result<Outcome, AddError> {
     let record = ObjectId::of(&read.manifest.bytes);
     let m = read.manifest.manifest.clone();
     crate::util::fsutil::failpoint("add:before-lock");
@@ -274,6 +370,7 @@ fn admit(reg: &Registry, read: Bundle, key: &SecretKey) -> Result<Outcome, AddEr
         drop(tx);
         return repair(reg, read);
     }
+    admissible(tx.state(), &read.manifest, sealed)?;
     let body = Body::Add(add_entry(tx.state(), &read, record)?);
     tx.check(key, &body)?;
     let code_on_load = read

@@ -30,6 +30,8 @@ pub struct Purged {
     pub objects: usize,
     /// Bytes deleted (objects already gone count nothing).
     pub freed: u64,
+    /// What a purge with `deny` did to the model's artifact hashes (FORMAT.md §5.15).
+    pub denied: Option<crate::ops::deny::Denied>,
 }
 
 /// Errors of a purge.
@@ -183,15 +185,19 @@ fn staging_in_use(path: &Path, started: std::time::SystemTime) -> bool {
 }
 
 /// Purges a REVOKED model: commits the signed `purge` entry, whose commit deletes the listed
-/// bytes after its commit point, in the same commit window (FORMAT.md §6).
+/// bytes after its commit point, in the same commit window (FORMAT.md §6). With `deny`, the
+/// same entry denies every artifact hash of the model (FORMAT.md §5.15), deleted here or not:
+/// destroyed bytes stay denied, under any name, until a root key lifts the denial.
 pub fn purge(
     reg: &Registry,
     key: &SecretKey,
     spec: &str,
     reason: &str,
+    deny: bool,
 ) -> Result<Purged, PurgeError> {
     let tx = reg.begin()?;
-    let (id, _) = crate::state::resolve::resolve(tx.state(), spec)?;
+    let (id, model) = crate::state::resolve::resolve(tx.state(), spec)?;
+    let denied = deny.then(|| crate::ops::deny::Denied::count(tx.state(), &model.artifacts));
     let spec = tx.state().spec(&id);
     let blobs = tx.state().purgeable(&id);
     // Checked before the entry is signed: a purge that could not delete its bytes would be
@@ -213,7 +219,7 @@ pub fn purge(
     let done = tx.commit(
         key,
         Body::Purge(Purge {
-            deny: false,
+            deny,
             blobs: blobs.clone(),
             model: id,
             reason: reason.to_string(),
@@ -226,5 +232,6 @@ pub fn purge(
         spec,
         objects: blobs.len(),
         freed,
+        denied,
     })
 }

@@ -1,11 +1,18 @@
 //! Moving models through the lifecycle (FORMAT.md §5.7) and setting the active model of slots
 //! (§5.8): names resolve against the state under the writer lock, and each write returns what
 //! it did, typed.
+//!
+//! Two writer's rules sit here on top of replay's: a revocation may deny the model's bytes
+//! (§5.15), and a model out of policy is neither promoted nor made active (§5.5, "Where the
+//! policy binds"). The policy rule is not replay's (a model promoted before the policy changed
+//! was valid history), so it is checked here, on the model's record, under the writer lock.
 
 use crate::crypto::keys::SecretKey;
 use crate::format::entry::{Body, SlotChange, SlotEffect, Transition};
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
+use crate::format::manifest::{MANIFEST_LIMIT, SignedManifest};
+use crate::ops::deny::Denied;
 use crate::repo::ledger::Verified;
 use crate::repo::registry::{Registry, RegistryError, Transaction};
 use crate::state::State;
@@ -31,6 +38,15 @@ pub enum LifecycleError {
     /// A slot plan given with a move that is not a revocation.
     #[error("--deactivate and --replace only go with a revocation")]
     PlanWithoutRevocation,
+    /// The model holds artifacts in formats the registry's policy refuses (FORMAT.md §5.5):
+    /// it is not promoted or made active.
+    #[error("{spec} is out of policy: the registry policy refuses the format of {refused}")]
+    OutOfPolicy {
+        /// `name@version`.
+        spec: String,
+        /// The refused artifacts, for people: `` `path` (format) ``, comma-separated.
+        refused: String,
+    },
     /// The registry refused.
     #[error(transparent)]
     Registry(#[from] RegistryError),
@@ -55,6 +71,8 @@ pub struct Transitioned {
     pub slots: Vec<Handover>,
     /// The slots the model is still the active model of, sorted (a deprecation leaves them).
     pub still_active: Vec<String>,
+    /// What a revocation with `deny` did to the model's artifact hashes (FORMAT.md §5.15).
+    pub denied: Option<Denied>,
 }
 
 /// One slot a revocation handed over or cleared.
@@ -76,9 +94,40 @@ pub fn transition(
     reason: &str,
     plan: SlotPlan,
 ) -> Result<Transitioned, LifecycleError> {
+    move_model(reg, key, spec, to, reason, plan, false)
+}
+
+/// Revokes the model `spec` (see [`transition`]); with `deny`, the same entry denies every
+/// artifact hash of the model (FORMAT.md §5.15), so that the same bytes cannot come back under
+/// another name until a root key lifts the denial.
+pub fn revoke(
+    reg: &Registry,
+    key: &SecretKey,
+    spec: &str,
+    reason: &str,
+    plan: SlotPlan,
+    deny: bool,
+) -> Result<Transitioned, LifecycleError> {
+    move_model(reg, key, spec, LifecycleState::Revoked, reason, plan, deny)
+}
+
+/// The one writer of transitions: [`transition`] and [`revoke`].
+fn move_model(
+    reg: &Registry,
+    key: &SecretKey,
+    spec: &str,
+    to: LifecycleState,
+    reason: &str,
+    plan: SlotPlan,
+    deny: bool,
+) -> Result<Transitioned, LifecycleError> {
     let tx = reg.begin()?;
     let state = tx.state();
     let (id, model) = resolve(state, spec)?;
+    if to == LifecycleState::Promoted {
+        check_in_policy(reg, state, &id)?;
+    }
+    let denied = deny.then(|| Denied::count(state, &model.artifacts));
     let replacement = match (&plan, to) {
         (SlotPlan::Unspecified, _) => None,
         (_, t) if t != LifecycleState::Revoked => {
@@ -97,7 +146,7 @@ pub fn transition(
     };
     let from = model.state;
     let body = Body::Transition(Transition {
-        deny: false,
+        deny,
         from,
         model: id,
         previous: model.entry,
@@ -122,6 +171,41 @@ pub fn transition(
             })
             .collect(),
         still_active: after.slots_of(&id),
+        denied,
+    })
+}
+
+/// Refuses to put in service (promote, activate) a model out of policy: one holding an
+/// artifact whose format the registry's policy refuses (FORMAT.md §5.5), by the rule
+/// [`State::out_of_policy`] that `reg add`, the gate and fsck apply too. The formats are the
+/// record's, so the record is read, and only when the policy refuses some format; a record that
+/// cannot be read refuses (fail closed).
+fn check_in_policy(reg: &Registry, state: &State, id: &ObjectId) -> Result<(), LifecycleError> {
+    if state.policy().refuse_formats.is_empty() {
+        return Ok(());
+    }
+    let signed = reg
+        .store()
+        .get(id, MANIFEST_LIMIT)
+        .map_err(|e| e.to_string())
+        .and_then(|b| SignedManifest::parse(b).map_err(|e| e.to_string()))
+        .map_err(|e| {
+            RegistryError::corrupt_object(
+                reg.store(),
+                id,
+                format!(
+                    "the record of {} cannot be read to check the registry policy ({e})",
+                    state.spec(id)
+                ),
+            )
+        })?;
+    let refused = state.out_of_policy(&signed.manifest);
+    if refused.is_empty() {
+        return Ok(());
+    }
+    Err(LifecycleError::OutOfPolicy {
+        spec: state.spec(id),
+        refused: crate::state::describe_refused(&refused),
     })
 }
 
@@ -157,6 +241,7 @@ pub fn activate(
 ) -> Result<Activated, LifecycleError> {
     let tx = reg.begin()?;
     let (model, _) = resolve(tx.state(), spec)?;
+    check_in_policy(reg, tx.state(), &model)?;
     let (change, after) = commit_slot(tx, key, slot, Some(model), reason)?;
     Ok(Activated {
         change,

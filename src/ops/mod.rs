@@ -6,6 +6,7 @@ pub mod add;
 pub mod checkout;
 pub mod clone;
 pub mod config;
+pub mod deny;
 pub mod drift;
 pub mod export;
 pub mod gc;

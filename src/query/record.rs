@@ -43,6 +43,10 @@ pub struct Admission {
     pub operator: Fingerprint,
     /// BLAKE3 of the bundle as received.
     pub bundle: ObjectId,
+    /// Whether the bundle came age-encrypted, as its `add` entry says (format 4, FORMAT.md §5.6);
+    /// absent for a model added before, whose entry does not say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
 }
 
 /// The publisher and signature.
@@ -248,6 +252,8 @@ fn admission(
         time: entry.header.time.clone(),
         operator: entry.header.actor.clone(),
         bundle: add.bundle,
+        // Format 4's adds name their publisher, and say `encrypted` (omitted when false).
+        encrypted: add.publisher.is_some().then_some(add.encrypted),
     })
 }
 

@@ -37,6 +37,16 @@ impl State {
     }
 }
 
+/// Names artifacts out of policy for people, as every refusal of the policy says it:
+/// `` `path` (format) ``, comma-separated.
+pub fn describe_refused(artifacts: &[&Artifact]) -> String {
+    artifacts
+        .iter()
+        .map(|a| format!("`{}` ({})", a.path, a.format))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Checks a policy: refused formats sorted and unique, a checkpoint age of 1 to
 /// [`MAX_CHECKPOINT_AGE_DAYS`] days if any.
 pub fn check_policy(policy: &PolicyDoc) -> Result<(), StateError> {

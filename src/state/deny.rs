@@ -22,8 +22,9 @@ impl State {
             .filter_map(|a| self.denied.get_key_value(a))
     }
 
-    /// Refuses `artifacts` of model `spec` if any is denied.
-    pub(super) fn check_not_denied(
+    /// Refuses `artifacts` of model `spec` if any is denied (a writer asks before it stages a
+    /// bundle's bytes; replay asks of every add, promotion and activation).
+    pub fn check_not_denied(
         &self,
         spec: impl FnOnce() -> String,
         artifacts: &[ObjectId],

@@ -52,7 +52,7 @@ mod suspension;
 mod tests;
 mod time;
 
-pub use config::{check_policy, check_recipients, normalize_recipients};
+pub use config::{check_policy, check_recipients, describe_refused, normalize_recipients};
 pub use duties::Duty;
 pub use error::{StalePrevious, StateError};
 pub use freshness::{MAX_CLOCK_SKEW_SECS, SignedTime, Staleness};

@@ -17,6 +17,7 @@ mod compromise;
 mod concurrency;
 mod craft;
 mod crash;
+mod deny_policy;
 mod determinism;
 mod docs_gen;
 mod drift;

@@ -29,7 +29,7 @@ pub fn run(args: Args) -> CommandResult {
         bundle::Stage::Signed { envelope, .. } => envelope
             .verify_single(&publisher)
             .map_err(|e| BundleError::Unauthorized(e.to_string())),
-        bundle::Stage::Parsed(_) => Ok(()),
+        bundle::Stage::Opened(_) | bundle::Stage::Parsed(_) => Ok(()),
     };
     let b = bundle::read(
         &args.bundle,

@@ -1,0 +1,894 @@
+//! Destroyed bytes stay denied (FORMAT.md §5.15) and the policy binds wherever it speaks (§5.5):
+//! issue #20, points 2 and 3, tried on registries the CLI builds.
+//!
+//! Before: a model revoked as malicious and purged could be packed again under another name,
+//! added, promoted and allowed by the gate; a pickle model promoted before the policy refused
+//! pickle stayed promotable, activatable and allowed; a plaintext bundle, or one sealed to a
+//! recipient since removed, was admitted although the policy meant encrypted bundles only.
+
+use crate::util::{Sandbox, pack_args};
+use reg::format::entry::{Add, Body, DenyLift, PolicyDoc};
+use reg::format::id::ObjectId;
+use reg::repo::registry::Registry;
+use serde_json::Value;
+use std::fs;
+
+/// The rule files of the model the issue calls malicious.
+fn evil_files() -> Vec<(&'static str, String)> {
+    vec![
+        ("evil.yar", "rule evil { condition: true }\n".into()),
+        ("helper.yar", "rule helper { condition: false }\n".into()),
+    ]
+}
+
+/// Packs `dir` (written by `add_model` or by hand) as `name@version`, signed by `pub.pem`, into
+/// `out`, with `extra` arguments (`--recipient`); returns `out`.
+fn pack(
+    s: &Sandbox,
+    dir: &str,
+    (name, version): (&str, &str),
+    out: &str,
+    extra: &[&str],
+) -> String {
+    let out = out.to_string();
+    let mut args = pack_args(dir, &out, "pub.pem", name, version);
+    args.extend(extra.iter().map(|a| a.to_string()));
+    s.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    out
+}
+
+/// The gate's decision on `file` (`reg check FILE --json` plus `extra`): whether it allowed it,
+/// and its code. The exit code is asserted to agree (0 ALLOW, 1 DENY).
+fn gate(s: &Sandbox, file: &str, extra: &[&str]) -> (bool, String) {
+    let out = s
+        .reg()
+        .args([&["check", file, "--json"][..], extra].concat())
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    crate::ingest::validate("check.schema.json", &v);
+    let allowed = v[0]["allowed"].as_bool().unwrap();
+    assert_eq!(out.status.code(), Some(if allowed { 0 } else { 1 }), "{v}");
+    (allowed, v[0]["code"].as_str().unwrap().to_string())
+}
+
+/// `reg fsck --json`: whether it passed, and its findings as `(code, severity, message)`.
+fn fsck(s: &Sandbox) -> (bool, Vec<(String, String, String)>) {
+    let out = s.reg().args(["fsck", "--json"]).output().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    crate::ingest::validate("fsck-report.schema.json", &v);
+    let pass = v["result"] == "PASS";
+    assert_eq!(out.status.code(), Some(if pass { 0 } else { 1 }), "{v}");
+    let findings = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let text = |k: &str| f[k].as_str().unwrap().to_string();
+            (text("code"), text("severity"), text("message"))
+        })
+        .collect();
+    (pass, findings)
+}
+
+/// The findings of `code` in `findings`, as `(severity, message)`.
+fn with_code(findings: &[(String, String, String)], code: &str) -> Vec<(String, String)> {
+    findings
+        .iter()
+        .filter(|(c, _, _)| c == code)
+        .map(|(_, sev, msg)| (sev.clone(), msg.clone()))
+        .collect()
+}
+
+/// Runs `args`, asserts it is refused (exit 1) saying `needle`, with the registry unchanged, and
+/// returns stderr.
+fn refused(s: &Sandbox, args: &[&str], needle: &str) -> String {
+    let before = s.snapshot();
+    let err = s.fails(1, args);
+    assert!(err.contains(needle), "reg {args:?}: {err}");
+    assert!(s.snapshot() == before, "reg {args:?} changed the registry");
+    err
+}
+
+/// BLAKE3 of a file's bytes, as the gate and `reg deny list` name them.
+fn hash_of(s: &Sandbox, path: &str) -> String {
+    ObjectId::of(&fs::read(s.join(path)).unwrap()).to_string()
+}
+
+/// Opens the sandbox's registry as the CLI would, with its host trust file and state, and the
+/// tests' clock (entry times only move forward).
+fn open(s: &Sandbox) -> Registry {
+    let mut opts = reg::repo::registry::OpenOptions::new(reg::repo::trust::TrustOptions {
+        explicit: None,
+        file: s.trust_file(),
+        host: reg::repo::trust::HostState {
+            dir: s.join("home/.local/state/reg"),
+            rollback_check: true,
+        },
+    });
+    opts.clock = reg::util::encoding::Clock::from_epoch_text(crate::util::EPOCH);
+    Registry::open(&s.dot(), &opts).unwrap()
+}
+
+/// Replaces the policy through the library, signed by `root.pem` (the CLI's flags for it are
+/// another part of the issue): a root-signed `policy` entry like any other.
+fn set_policy(s: &Sandbox, policy: PolicyDoc) {
+    let root = crate::craft::load(s, "root.pem");
+    reg::ops::config::set_policy(&open(s), &root, policy, "site policy").unwrap();
+}
+
+#[test]
+fn a_malicious_model_purged_with_its_bytes_denied_cannot_come_back_under_another_name() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    let dir = s.add_model("evil", "1.0.0", &evil_files());
+    s.ok(&["promote", "evil@1.0.0", "--reason", "ok", "--key", "op.pem"]);
+    let out = s.ok(&[
+        "revoke",
+        "evil@1.0.0",
+        "--reason",
+        "malicious: exfiltrates",
+        "--key",
+        "op.pem",
+    ]);
+    assert!(
+        !out.contains("denied"),
+        "a plain revocation denies nothing: {out}"
+    );
+    let out = s.ok(&[
+        "purge",
+        "evil@1.0.0",
+        "--deny-bytes",
+        "--reason",
+        "destroy it",
+        "--key",
+        "op.pem",
+    ]);
+    assert!(out.contains("denied 2 artifact hash(es)"), "{out}");
+    let evil = hash_of(&s, &format!("{dir}/evil.yar"));
+    let helper = hash_of(&s, &format!("{dir}/helper.yar"));
+    let purge_seq = s.ledger_ids().len() - 1;
+
+    // The same bytes packed by the same publisher as another model: refused before anything
+    // is staged, the registry unchanged, pointing at the deny list and at who lifts it.
+    let other = pack(&s, &dir, ("other", "9.9.9"), "other.tar", &[]);
+    let err = refused(
+        &s,
+        &["add", &other, "--key", "op.pem"],
+        "other@9.9.9 holds 2 denied artifact hash(es)",
+    );
+    assert!(
+        err.contains(&format!("denied at entry {purge_seq}")),
+        "{err}"
+    );
+    assert!(err.contains("hint: `reg deny list`"), "{err}");
+    assert!(err.contains("reg deny lift"), "{err}");
+    // The gate denies the bytes themselves, whatever claims them.
+    assert_eq!(
+        gate(&s, &format!("{dir}/evil.yar"), &[]),
+        (false, "denied".into())
+    );
+
+    let list = s.ok(&["deny", "list"]);
+    assert_eq!(
+        list,
+        {
+            let mut rows = [
+                format!("{evil}  evil@1.0.0  (entry {purge_seq})\n"),
+                format!("{helper}  evil@1.0.0  (entry {purge_seq})\n"),
+            ];
+            rows.sort();
+            rows.concat()
+        },
+        "one line per hash, sorted"
+    );
+    let json: Value = serde_json::from_str(&s.ok(&["deny", "list", "--json"])).unwrap();
+    crate::ingest::validate("deny-list.schema.json", &json);
+    assert_eq!(json.as_array().unwrap().len(), 2);
+    assert_eq!(json[0]["spec"], "evil@1.0.0");
+    assert_eq!(json[0]["seq"], purge_seq);
+
+    // Only a root key lifts a denial, and only of a hash that is denied.
+    refused(
+        &s,
+        &["deny", "lift", &evil, "--reason", "x", "--key", "op.pem"],
+        "root",
+    );
+    let innocent = ObjectId::of(b"never denied").to_string();
+    let err = refused(
+        &s,
+        &[
+            "deny", "lift", &evil, &innocent, "--reason", "x", "--key", "root.pem",
+        ],
+        &format!("artifact hash {innocent} is not denied"),
+    );
+    assert!(err.contains("hint: `reg deny list`"), "{err}");
+    // Given in any order and twice: the entry lists them sorted, once each.
+    let out = s.ok(&[
+        "deny",
+        "lift",
+        &helper,
+        &evil,
+        &helper,
+        "--reason",
+        "false positive, confirmed by the vendor",
+        "--key",
+        "root.pem",
+    ]);
+    assert!(out.contains("2 denial(s) lifted"), "{out}");
+    assert!(out.contains("no model was re-admitted"), "{out}");
+    let export = s.ok(&["ledger", "export"]);
+    let last: Value = serde_json::from_str(export.lines().last().unwrap()).unwrap();
+    let mut sorted = vec![evil.clone(), helper.clone()];
+    sorted.sort();
+    assert_eq!(last["payload"]["artifacts"], serde_json::json!(sorted));
+    assert_eq!(s.ok(&["deny", "list"]), "no artifact hash is denied\n");
+    assert_eq!(
+        s.ok(&["deny", "list", "--json"]).trim(),
+        "[]",
+        "an empty list is an empty array"
+    );
+
+    // Lifted: the same bytes under the other name are admitted, and can be approved.
+    s.ok(&["add", &other, "--key", "op.pem"]);
+    s.ok(&[
+        "promote",
+        "other@9.9.9",
+        "--reason",
+        "ok",
+        "--key",
+        "op.pem",
+    ]);
+    assert_eq!(
+        gate(&s, &format!("{dir}/evil.yar"), &[]),
+        (true, "promoted".into())
+    );
+    // Lifting re-admitted nothing: the revoked model stays revoked.
+    assert!(s.ok(&["list", "--state", "revoked"]).contains("evil"));
+    s.ok(&["ledger", "verify"]);
+}
+
+#[test]
+fn a_revocation_denying_bytes_binds_every_model_holding_them() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    let shared = (
+        "shared.yar",
+        "rule shared { condition: true }\n".to_string(),
+    );
+    let a = s.add_model(
+        "a",
+        "1.0.0",
+        &[
+            shared.clone(),
+            ("a.yar", "rule a { condition: true }\n".into()),
+        ],
+    );
+    let b = s.add_model(
+        "b",
+        "1.0.0",
+        &[
+            shared.clone(),
+            ("b.yar", "rule b { condition: true }\n".into()),
+        ],
+    );
+    s.add_model("c", "1.0.0", std::slice::from_ref(&shared));
+    for m in ["a@1.0.0", "b@1.0.0"] {
+        s.ok(&["promote", m, "--reason", "ok", "--key", "op.pem"]);
+    }
+    s.ok(&[
+        "activate", "prod", "b@1.0.0", "--reason", "go", "--key", "op.pem",
+    ]);
+    assert_eq!(
+        gate(&s, &format!("{b}/shared.yar"), &[]),
+        (true, "promoted".into())
+    );
+
+    let out = s.ok(&[
+        "revoke",
+        "a@1.0.0",
+        "--deny-bytes",
+        "--reason",
+        "malicious",
+        "--key",
+        "op.pem",
+    ]);
+    assert!(out.contains("a@1.0.0: PROMOTED -> REVOKED"), "{out}");
+    assert!(out.contains("denied 2 artifact hash(es)"), "{out}");
+    let seq = s.ledger_ids().len() - 1;
+
+    // b holds a's shared bytes: the gate denies them (in the slot too), not b's own.
+    for extra in [&[][..], &["--slot", "prod"], &["--model", "b@1.0.0"]] {
+        assert_eq!(
+            gate(&s, &format!("{b}/shared.yar"), extra),
+            (false, "denied".into()),
+            "{extra:?}"
+        );
+    }
+    assert_eq!(
+        gate(&s, &format!("{b}/b.yar"), &[]),
+        (true, "promoted".into())
+    );
+    assert_eq!(
+        gate(&s, &format!("{a}/a.yar"), &[]),
+        (false, "denied".into())
+    );
+    // Neither promoted nor made active while it holds them.
+    refused(
+        &s,
+        &["promote", "c@1.0.0", "--reason", "ok", "--key", "op.pem"],
+        "c@1.0.0 holds 1 denied artifact hash(es)",
+    );
+    refused(
+        &s,
+        &[
+            "activate", "canary", "b@1.0.0", "--reason", "go", "--key", "op.pem",
+        ],
+        &format!("denied at entry {seq}"),
+    );
+    // fsck lists each model that is not revoked and holds them (a warning: valid history).
+    let (pass, findings) = fsck(&s);
+    assert!(pass, "{findings:?}");
+    let mut held = with_code(&findings, "denied-held");
+    held.sort();
+    assert_eq!(held.len(), 2, "{held:?}");
+    for ((sev, msg), spec) in held
+        .iter()
+        .zip(["b@1.0.0 (PROMOTED)", "c@1.0.0 (REGISTERED)"])
+    {
+        assert_eq!(sev, "warning");
+        assert!(msg.contains(spec), "{msg}");
+        assert!(
+            msg.contains(&format!("denied with a@1.0.0 at entry {seq}")),
+            "{msg}"
+        );
+    }
+    // A purge with --deny-bytes of a model whose bytes are denied already denies nothing new.
+    let out = s.ok(&[
+        "purge",
+        "a@1.0.0",
+        "--deny-bytes",
+        "--reason",
+        "destroy",
+        "--key",
+        "op.pem",
+    ]);
+    assert!(
+        out.contains("denied 0 artifact hash(es) (2 more denied already)"),
+        "{out}"
+    );
+    // Revoking the holders leaves nothing for fsck to list.
+    s.ok(&[
+        "revoke",
+        "b@1.0.0",
+        "--deactivate",
+        "--reason",
+        "r",
+        "--key",
+        "op.pem",
+    ]);
+    s.ok(&["revoke", "c@1.0.0", "--reason", "r", "--key", "op.pem"]);
+    assert!(with_code(&fsck(&s).1, "denied-held").is_empty());
+}
+
+#[test]
+fn deny_bytes_goes_only_with_a_revocation_or_a_purge() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    s.add_model("a", "1.0.0", &evil_files());
+    for verb in ["promote", "deprecate"] {
+        let err = s.fails(
+            2,
+            &[
+                verb,
+                "a@1.0.0",
+                "--deny-bytes",
+                "--reason",
+                "r",
+                "--key",
+                "op.pem",
+            ],
+        );
+        assert!(err.contains("--deny-bytes"), "{err}");
+    }
+    assert!(
+        s.ok(&["deny", "list"])
+            .contains("no artifact hash is denied")
+    );
+}
+
+#[test]
+fn a_model_out_of_policy_is_not_promoted_activated_or_allowed() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    let pickle = |name: &str| vec![("legacy.pkl", format!("\u{80}\u{4} pickled {name}"))];
+    let legacy = s.add_model("legacy", "0.1.0", &pickle("legacy"));
+    s.add_model("old", "0.1.0", &pickle("old"));
+    let kept = s.add_model("kept", "0.1.0", &pickle("kept"));
+    s.add_model("rules", "1.0.0", &evil_files());
+    for m in ["legacy@0.1.0", "kept@0.1.0", "rules@1.0.0"] {
+        s.ok(&["promote", m, "--reason", "ok", "--key", "op.pem"]);
+    }
+    s.ok(&[
+        "deprecate",
+        "kept@0.1.0",
+        "--reason",
+        "phase out",
+        "--key",
+        "op.pem",
+    ]);
+    s.ok(&[
+        "activate",
+        "prod",
+        "legacy@0.1.0",
+        "--reason",
+        "go",
+        "--key",
+        "op.pem",
+    ]);
+    assert_eq!(
+        gate(&s, &format!("{legacy}/legacy.pkl"), &[]),
+        (true, "promoted".into())
+    );
+
+    s.ok(&[
+        "policy",
+        "set",
+        "--refuse-format",
+        "pickle",
+        "--reason",
+        "no code-executing formats",
+        "--key",
+        "root.pem",
+    ]);
+    // The gate denies what the ledger promoted before the policy, in the slot too.
+    for extra in [&[][..], &["--slot", "prod"]] {
+        assert_eq!(
+            gate(&s, &format!("{legacy}/legacy.pkl"), extra),
+            (false, "policy".into())
+        );
+    }
+    assert_eq!(
+        gate(&s, &format!("{kept}/legacy.pkl"), &[]),
+        (false, "policy".into())
+    );
+    // Writers refuse to put it in service, naming the artifact and its format.
+    let err = refused(
+        &s,
+        &["promote", "old@0.1.0", "--reason", "ok", "--key", "op.pem"],
+        "old@0.1.0 is out of policy: the registry policy refuses the format of `legacy.pkl` (pickle)",
+    );
+    assert!(err.contains("hint: `reg policy show`"), "{err}");
+    refused(
+        &s,
+        &[
+            "promote",
+            "kept@0.1.0",
+            "--reason",
+            "reinstate",
+            "--key",
+            "op.pem",
+        ],
+        "kept@0.1.0 is out of policy",
+    );
+    refused(
+        &s,
+        &[
+            "activate",
+            "canary",
+            "legacy@0.1.0",
+            "--reason",
+            "go",
+            "--key",
+            "op.pem",
+        ],
+        "legacy@0.1.0 is out of policy",
+    );
+    // fsck lists the approved models out of policy, and fails on the slot that runs one.
+    let (pass, findings) = fsck(&s);
+    assert!(!pass, "a slot runs a model the gate denies: {findings:?}");
+    let mut out = with_code(&findings, "out-of-policy");
+    out.sort();
+    assert_eq!(out.len(), 2, "{out:?}");
+    assert!(out.iter().all(|(sev, _)| sev == "warning"));
+    assert!(
+        out[0]
+            .1
+            .contains("kept@0.1.0 (DEPRECATED) is out of policy"),
+        "{out:?}"
+    );
+    assert!(
+        out[1]
+            .1
+            .contains("legacy@0.1.0 (PROMOTED) is out of policy"),
+        "{out:?}"
+    );
+    let active = with_code(&findings, "policy-active");
+    assert_eq!(active.len(), 1, "{active:?}");
+    assert_eq!(active[0].0, "error");
+    assert!(
+        active[0].1.contains("slot `prod` runs legacy@0.1.0"),
+        "{active:?}"
+    );
+    // What is in policy is untouched; a policy refusing nothing binds nothing.
+    assert_eq!(
+        gate(&s, "m-rules-1.0.0/evil.yar", &[]),
+        (true, "promoted".into())
+    );
+    s.ok(&[
+        "deactivate",
+        "prod",
+        "--reason",
+        "out of policy",
+        "--key",
+        "op.pem",
+    ]);
+    let (pass, findings) = fsck(&s);
+    assert!(pass, "{findings:?}");
+    set_policy(&s, PolicyDoc::default());
+    s.ok(&["promote", "old@0.1.0", "--reason", "ok", "--key", "op.pem"]);
+    assert!(with_code(&fsck(&s).1, "out-of-policy").is_empty());
+}
+
+/// A copy of the frozen format-3 registry (tests/fixtures/format3), pinned on this host.
+fn format3() -> Sandbox {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format3");
+    let s = Sandbox::new();
+    crate::util::cp_a(&fixture.join("registry"), &s.dot());
+    fs::create_dir_all(s.dot().join("tmp")).unwrap();
+    for k in ["root.pem", "op.pem", "pub.pem", "rep.pem"] {
+        for f in [k.to_string(), format!("{k}.pub")] {
+            fs::copy(fixture.join(&f), s.join(&f)).unwrap();
+        }
+        // Git keeps no 0600: a clone's copy of a private key is readable by others.
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::set_permissions(s.join(k), fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let root = crate::craft::load(&s, "root.pem")
+        .public()
+        .fingerprint()
+        .to_string();
+    s.ok(&["trust", "add", &root]);
+    s
+}
+
+#[test]
+fn the_format_3_pickle_model_promoted_before_its_policy_is_denied_by_the_gate() {
+    let s = format3();
+    s.ok(&["checkout", "legacy@0.1.0", "-o", "legacy"]);
+    let file = fs::read_dir(s.join("legacy"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_file())
+        .unwrap();
+    let file = file.to_str().unwrap();
+    assert_eq!(gate(&s, file, &[]), (false, "policy".into()));
+    let (pass, findings) = fsck(&s);
+    assert!(pass, "{findings:?}");
+    let out = with_code(&findings, "out-of-policy");
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(
+        out[0]
+            .1
+            .contains("legacy@0.1.0 (PROMOTED) is out of policy"),
+        "{out:?}"
+    );
+    // Written before format 4, its add does not say whether the bundle came encrypted.
+    let show: Value = serde_json::from_str(&s.ok(&["show", "legacy@0.1.0", "--json"])).unwrap();
+    assert!(show["added"].get("encrypted").is_none(), "{show}");
+}
+
+/// A registry (root, operator, publisher) with two age identities, `a.age` and `b.age`;
+/// its recipients are `a`'s, and its policy requires encrypted bundles. Returns the
+/// sandbox and the two recipients.
+fn sealed_site() -> (Sandbox, String, String) {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    let a = s.ok(&["key", "gen", "--age", "a.age"]).trim().to_string();
+    let b = s.ok(&["key", "gen", "--age", "b.age"]).trim().to_string();
+    s.ok(&[
+        "recipients",
+        "set",
+        &a,
+        "--reason",
+        "site a",
+        "--key",
+        "root.pem",
+    ]);
+    fs::create_dir_all(s.join("model")).unwrap();
+    for (path, body) in evil_files() {
+        fs::write(s.join(&format!("model/{path}")), body).unwrap();
+    }
+    (s, a, b)
+}
+
+#[test]
+fn a_plaintext_bundle_is_refused_when_the_policy_requires_encryption() {
+    let (s, a, _) = sealed_site();
+    // Without the policy, a plaintext bundle is admitted, and said to be one.
+    let plain = pack(&s, "model", ("plain", "1.0.0"), "plain.tar", &[]);
+    s.ok(&["add", &plain, "--key", "op.pem"]);
+    assert!(
+        s.ok(&["show", "plain@1.0.0"])
+            .contains("(received not encrypted)"),
+        "reg show says how the bundle came"
+    );
+    set_policy(
+        &s,
+        PolicyDoc {
+            require_encrypted: true,
+            ..PolicyDoc::default()
+        },
+    );
+    fs::write(s.join("model/more.yar"), "rule more { condition: true }\n").unwrap();
+    let tar = pack(&s, "model", ("m", "1.0.0"), "m.tar", &[]);
+    let err = refused(
+        &s,
+        &["add", &tar, "--key", "op.pem"],
+        "the registry policy requires encrypted bundles, and this one is not encrypted",
+    );
+    assert!(err.contains("hint: nothing was added"), "{err}");
+    assert!(err.contains("reg recipients list"), "{err}");
+    // A directory bundle is plaintext too.
+    fs::create_dir_all(s.join("unpacked")).unwrap();
+    let out = std::process::Command::new("tar")
+        .current_dir(s.path())
+        .args(["-xf", &tar, "-C", "unpacked"])
+        .status()
+        .unwrap();
+    assert!(out.success());
+    refused(
+        &s,
+        &["add", "unpacked", "--key", "op.pem"],
+        "this one is not encrypted",
+    );
+    // So is a passphrase: the policy asks for the registry's recipients.
+    let out = s
+        .reg()
+        .env("REG_BUNDLE_PASSPHRASE", "correct horse battery staple")
+        .args(
+            pack_args("model", "pass.age", "pub.pem", "m", "1.0.0")
+                .iter()
+                .map(String::as_str)
+                .chain(["--passphrase"]),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let before = s.snapshot();
+    let out = s
+        .reg()
+        .env("REG_BUNDLE_PASSPHRASE", "correct horse battery staple")
+        .args(["add", "pass.age", "--key", "op.pem"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("this one is encrypted with a passphrase"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(s.snapshot() == before);
+    // Encrypted to the registry's recipient: admitted, and shown as received encrypted.
+    let sealed = pack(&s, "model", ("m", "1.0.0"), "m.age", &["--recipient", &a]);
+    s.ok(&["add", &sealed, "--key", "op.pem", "--identity", "a.age"]);
+    assert!(s.ok(&["show", "m@1.0.0"]).contains("(received encrypted)"));
+    let show: Value = serde_json::from_str(&s.ok(&["show", "m@1.0.0", "--json"])).unwrap();
+    crate::ingest::validate("model-record.schema.json", &show);
+    assert_eq!(show["added"]["encrypted"], true);
+    let show: Value = serde_json::from_str(&s.ok(&["show", "plain@1.0.0", "--json"])).unwrap();
+    assert_eq!(show["added"]["encrypted"], false);
+}
+
+#[test]
+fn a_bundle_sealed_only_to_a_removed_recipient_is_refused() {
+    let (s, a, b) = sealed_site();
+    set_policy(
+        &s,
+        PolicyDoc {
+            require_encrypted: true,
+            ..PolicyDoc::default()
+        },
+    );
+    // Sealed to `b`, which the registry never listed, and to `a` once `a` is removed.
+    let to_b = pack(
+        &s,
+        "model",
+        ("m", "1.0.0"),
+        "to-b.age",
+        &["--recipient", &b],
+    );
+    let err = refused(
+        &s,
+        &["add", &to_b, "--key", "op.pem", "--identity", "b.age"],
+        "this one was opened by the identity of none of them (sealed to a recipient since removed",
+    );
+    assert!(
+        err.contains("hint: nothing was added: `reg recipients list`"),
+        "{err}"
+    );
+    // Sealed to both: the identity of the listed recipient admits it, whatever the order given.
+    let both = pack(
+        &s,
+        "model",
+        ("m", "1.0.0"),
+        "both.age",
+        &["--recipient", &b, "--recipient", &a],
+    );
+    let to_a = pack(
+        &s,
+        "model",
+        ("m", "1.0.0"),
+        "to-a.age",
+        &["--recipient", &a],
+    );
+    s.ok(&[
+        "recipients",
+        "set",
+        &b,
+        "--reason",
+        "site a retired",
+        "--key",
+        "root.pem",
+    ]);
+    refused(
+        &s,
+        &[
+            "add",
+            &to_a,
+            "--key",
+            "op.pem",
+            "--identity",
+            "a.age",
+            "--identity",
+            "b.age",
+        ],
+        "sealed to a recipient since removed",
+    );
+    s.ok(&[
+        "add",
+        &both,
+        "--key",
+        "op.pem",
+        "--identity",
+        "a.age",
+        "--identity",
+        "b.age",
+    ]);
+    assert!(s.ok(&["show", "m@1.0.0"]).contains("(received encrypted)"));
+}
+
+/// Signs `body` as the next entry after the replayed state with `key`, stores and lists it, and
+/// writes a checkpoint and index over the state a replay without the rule under test would
+/// compute (`unruled` edits the state's JSON to take the rule's ground away, `ruled` puts it
+/// back): what whoever holds the medium and `key` can write. Returns the entry's seq and id.
+fn forge(
+    s: &Sandbox,
+    key: &str,
+    body: Body,
+    unruled: impl FnOnce(&mut Value),
+    ruled: impl FnOnce(&mut Value),
+) -> (u64, ObjectId) {
+    let key = crate::craft::load(s, key);
+    let state = crate::mutations::replayed(s);
+    let entry = crate::util::next_entry(
+        &state,
+        key.public().fingerprint(),
+        "2026-01-02T00:00:00Z",
+        body,
+    );
+    let bytes = crate::util::forged_entry(&entry, &key);
+    let id = crate::mutations::store_and_list(s, &bytes);
+    let mut after = crate::util::forge_state(&state, unruled);
+    after.apply(id, &entry).unwrap();
+    let after = crate::util::forge_state(&after, ruled);
+    // Signed by the head entry's signer, as a writer signs it.
+    let cp = reg::repo::ledger::sign_checkpoint(
+        &after,
+        after.hash(),
+        "2026-01-02T00:00:00Z".into(),
+        &key,
+    )
+    .unwrap();
+    fs::write(s.dot().join("checkpoint"), cp).unwrap();
+    fs::write(s.dot().join("index/state.json"), after.to_canonical()).unwrap();
+    (entry.header.seq, id)
+}
+
+/// `ledger verify` refuses the registry, naming the entry and saying `why`.
+fn verify_refuses(s: &Sandbox, (seq, id): (u64, ObjectId), why: &str) {
+    let err = refused(s, &["ledger", "verify"], why);
+    assert!(err.contains(&format!("ledger entry {seq} ({id})")), "{err}");
+}
+
+#[test]
+fn an_add_of_denied_bytes_forged_by_hand_is_refused_by_replay() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    let dir = s.add_model("evil", "1.0.0", &evil_files());
+    s.ok(&[
+        "revoke",
+        "evil@1.0.0",
+        "--deny-bytes",
+        "--reason",
+        "malicious",
+        "--key",
+        "op.pem",
+    ]);
+    // The publisher signed the same bytes as another model (or the medium holder has such a
+    // manifest); the operator key writes the `add` that `reg add` refuses.
+    let publisher = crate::craft::load(&s, "pub.pem");
+    let files: Vec<_> = evil_files()
+        .iter()
+        .map(|(p, _)| crate::craft::file(p, &fs::read(s.join(&format!("{dir}/{p}"))).unwrap()))
+        .collect();
+    let manifest = crate::craft::manifest_for(&files, "other", "9.9.9", &publisher);
+    let record_bytes = crate::craft::sign(&manifest, &publisher);
+    let record = reg::repo::store::Store::new(&s.dot())
+        .put_bytes(&record_bytes)
+        .unwrap();
+    let mut artifacts: Vec<ObjectId> = files.iter().map(|f| ObjectId::of(&f.data)).collect();
+    artifacts.sort();
+    let add = Body::Add(Add {
+        artifacts,
+        bundle: record,
+        encrypted: false,
+        name: "other".into(),
+        publisher: Some(publisher.public().fingerprint().clone()),
+        record,
+        version: "9.9.9".into(),
+    });
+    let denied = std::cell::RefCell::new(Value::Null);
+    let forged = forge(
+        &s,
+        "op.pem",
+        add,
+        |v| *denied.borrow_mut() = v.as_object_mut().unwrap().remove("denied").unwrap(),
+        |v| v["denied"] = denied.take(),
+    );
+    verify_refuses(&s, forged, "other@9.9.9 holds 2 denied artifact hash(es)");
+}
+
+#[test]
+fn a_deny_lift_of_bytes_not_denied_forged_by_hand_is_refused_by_replay() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    s.add_model("a", "1.0.0", &evil_files());
+    s.ok(&[
+        "revoke",
+        "a@1.0.0",
+        "--deny-bytes",
+        "--reason",
+        "malicious",
+        "--key",
+        "op.pem",
+    ]);
+    let denied: Vec<ObjectId> = crate::mutations::replayed(&s)
+        .denied()
+        .keys()
+        .copied()
+        .collect();
+    let innocent = ObjectId::of(b"never denied");
+    let mut listed = vec![denied[0], innocent];
+    listed.sort();
+    let lift = Body::DenyLift(DenyLift {
+        artifacts: listed,
+        reason: "smuggle".into(),
+    });
+    let forged = forge(
+        &s,
+        "root.pem",
+        lift,
+        |v| v["denied"][innocent.to_string()] = v["denied"][denied[0].to_string()].clone(),
+        |_| {},
+    );
+    verify_refuses(
+        &s,
+        forged,
+        &format!("artifact hash {innocent} is not denied"),
+    );
+}
