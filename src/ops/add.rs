@@ -78,6 +78,7 @@ enum Sealed {
 /// another format than it declares, so they are the stored bytes' too.
 fn admissible(state: &State, signed: &SignedManifest, sealed: &Sealed) -> Result<(), AddError> {
     let m = &signed.manifest;
+    // The schema holds each `blake3` to 64 lowercase hex digits (§7.1): an object id, always.
     let artifacts: Vec<ObjectId> = m
         .artifacts
         .iter()

@@ -124,9 +124,6 @@ fn move_model(
     let tx = reg.begin()?;
     let state = tx.state();
     let (id, model) = resolve(state, spec)?;
-    if to == LifecycleState::Promoted {
-        check_in_policy(reg, state, &id)?;
-    }
     let denied = deny.then(|| Denied::count(state, &model.artifacts));
     let replacement = match (&plan, to) {
         (SlotPlan::Unspecified, _) => None,
@@ -154,6 +151,11 @@ fn move_model(
         slots: slots.clone(),
         to,
     });
+    if to == LifecycleState::Promoted {
+        // The ledger's rules (and who may sign) first: their refusal is the more basic one.
+        tx.check(key, &body)?;
+        check_in_policy(reg, tx.state(), &id)?;
+    }
     let done = tx.commit(key, body)?;
     let after = &done.state;
     Ok(Transitioned {
@@ -241,8 +243,7 @@ pub fn activate(
 ) -> Result<Activated, LifecycleError> {
     let tx = reg.begin()?;
     let (model, _) = resolve(tx.state(), spec)?;
-    check_in_policy(reg, tx.state(), &model)?;
-    let (change, after) = commit_slot(tx, key, slot, Some(model), reason)?;
+    let (change, after) = commit_slot(tx, key, slot, Some((reg, model)), reason)?;
     Ok(Activated {
         change,
         model: after.spec(&model),
@@ -259,15 +260,16 @@ pub fn deactivate(
     Ok(commit_slot(reg.begin()?, key, slot, None, reason)?.0)
 }
 
-/// Commits the `slot` entry that makes `model` the active model of `slot` (`None`: clears it);
-/// returns the change and the state after it.
+/// Commits the `slot` entry that makes `model` (of `reg`) the active model of `slot` (`None`:
+/// clears it), if the model is in policy; returns the change and the state after it.
 fn commit_slot(
     tx: Transaction<'_>,
     key: &SecretKey,
     slot: &str,
-    model: Option<ObjectId>,
+    activate: Option<(&Registry, ObjectId)>,
     reason: &str,
 ) -> Result<(SlotSet, Verified<State>), LifecycleError> {
+    let model = activate.map(|(_, m)| m);
     let state = tx.state();
     let before = state.slots().get(slot);
     let previous = before.map(|s| state.spec(&s.model));
@@ -277,6 +279,11 @@ fn commit_slot(
         reason: reason.to_string(),
         slot: slot.to_string(),
     });
+    if let Some((reg, model)) = activate {
+        // The ledger's rules (and who may sign) first: their refusal is the more basic one.
+        tx.check(key, &body)?;
+        check_in_policy(reg, tx.state(), &model)?;
+    }
     let done = tx.commit(key, body)?;
     let change = SlotSet {
         entry: done.id,

@@ -163,6 +163,31 @@ fn a_malicious_model_purged_with_its_bytes_denied_cannot_come_back_under_another
     );
     assert!(err.contains("hint: `reg deny list`"), "{err}");
     assert!(err.contains("reg deny lift"), "{err}");
+    // Refused on the manifest alone, before an artifact byte is read: a bundle whose files do
+    // not even match it is refused as denied, not as damaged.
+    let publisher = crate::craft::load(&s, "pub.pem");
+    let files: Vec<_> = evil_files()
+        .iter()
+        .map(|(p, body)| crate::craft::file(p, body.as_bytes()))
+        .collect();
+    let signed = crate::craft::sign(
+        &crate::craft::manifest_for(&files, "other", "9.9.8", &publisher),
+        &publisher,
+    );
+    let garbled: Vec<_> = evil_files()
+        .iter()
+        .map(|(p, _)| crate::craft::file(p, b"not the signed bytes"))
+        .collect();
+    fs::write(
+        s.join("garbled.tar"),
+        crate::craft::good_tar(&signed, &garbled),
+    )
+    .unwrap();
+    refused(
+        &s,
+        &["add", "garbled.tar", "--key", "op.pem"],
+        "other@9.9.8 holds 2 denied artifact hash(es)",
+    );
     // The gate denies the bytes themselves, whatever claims them.
     assert_eq!(
         gate(&s, &format!("{dir}/evil.yar"), &[]),
@@ -470,6 +495,12 @@ fn a_model_out_of_policy_is_not_promoted_activated_or_allowed() {
             "op.pem",
         ],
         "kept@0.1.0 is out of policy",
+    );
+    // Who may sign is judged first: a key that may not promote is told so.
+    refused(
+        &s,
+        &["promote", "old@0.1.0", "--reason", "ok", "--key", "pub.pem"],
+        "operator",
     );
     refused(
         &s,
