@@ -59,6 +59,7 @@ mod one_encoding;
 mod ops_outcomes;
 mod readd;
 mod repair;
+mod runbooks;
 mod secrets;
 mod signature_first;
 mod store;
