@@ -205,3 +205,60 @@ fn the_threat_model_cites_tests_that_exist() {
     }
     assert!(cited > 30, "only {cited} tests cited");
 }
+
+/// Every `reg` command the guide's runbooks (section 8 and after) show is one the command line
+/// accepts: its subcommand exists and each `--flag` it passes is one that subcommand takes, so a
+/// security officer following a runbook under pressure never meets "unexpected argument".
+#[test]
+fn the_runbooks_name_commands_and_flags_that_exist() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(repo.join("docs/GUIDE.md")).unwrap();
+    let start = doc.find("## 8. ").expect("the guide has its runbooks");
+    let end = doc.find("## Transcript").unwrap();
+    let s = crate::util::Sandbox::new();
+    let mut checked = 0;
+    let mut in_block = false;
+    for line in doc[start..end].lines() {
+        if line.starts_with("```") {
+            in_block = !in_block;
+            continue;
+        }
+        let line = line.split('#').next().unwrap().trim();
+        let Some(rest) = line.strip_prefix("reg ") else {
+            continue;
+        };
+        if !in_block {
+            continue;
+        }
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        // The subcommand path: the leading lowercase words that name commands.
+        let mut path = Vec::new();
+        for w in &words {
+            if w.starts_with('-') || !w.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+                break;
+            }
+            let mut probe = path.clone();
+            probe.push(*w);
+            probe.push("--help");
+            if s.reg().args(&probe).output().unwrap().status.success() {
+                path.push(*w);
+            } else {
+                break;
+            }
+        }
+        assert!(!path.is_empty(), "`reg {rest}`: no such command");
+        let mut help_args = path.clone();
+        help_args.push("--help");
+        let help = s.ok(&help_args);
+        for flag in words.iter().filter(|w| w.starts_with("--")) {
+            let flag = flag.split('=').next().unwrap();
+            assert!(
+                help.contains(&format!("{flag} ")) || help.contains(&format!("{flag}\n")),
+                "`reg {rest}`: `reg {}` takes no {flag}",
+                path.join(" ")
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} runbook commands found");
+}

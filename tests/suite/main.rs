@@ -30,6 +30,7 @@ mod expiry;
 mod export;
 mod first_contact;
 mod format_example;
+mod format_governance;
 mod frame_length;
 mod fsck;
 mod fsck_scan;

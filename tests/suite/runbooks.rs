@@ -94,7 +94,7 @@ fn runbook_a_compromised_publisher_suspends_its_models_until_an_operator_reappro
         "{list}"
     );
     let status = s.ok(&["status"]);
-    assert!(status.contains("suspended"), "{status}");
+    assert!(status.contains("SUSPENDED"), "{status}");
     let fsck = s.reg().arg("fsck").output().unwrap();
     let report = String::from_utf8_lossy(&fsck.stdout);
     assert!(report.contains("model-suspended"), "{report}");
