@@ -74,6 +74,12 @@ pub fn run(ctx: &Context, cmd: DenyCommand) -> CommandResult {
 
 /// Prints what a revocation or a purge with `--deny-bytes` denied.
 pub fn print_denied(d: Denied) -> CommandResult {
+    if !d.others.is_empty() {
+        errln!(
+            "warning: {} hold(s) some of these bytes too: the gate now denies them there as well, and they can be neither promoted nor made active",
+            d.others.join(", ")
+        );
+    }
     let already = if d.already > 0 {
         format!(" ({} more denied already)", d.already)
     } else {

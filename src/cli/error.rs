@@ -710,10 +710,10 @@ pub(crate) const RENEW_HINT: &str = "renew it at its home site: `reg renew --key
 
 /// The hint for a stale registry: renewal, or a clock to check.
 pub(crate) fn stale(s: &reg::state::Staleness) -> String {
-    if s.is_expired() {
-        RENEW_HINT.into()
-    } else {
-        "check this host's clock (`date`); if it is right, the medium was signed with a clock far ahead: its home site renews it with a correct clock".into()
+    match s {
+        reg::state::Staleness::Expired { .. } => RENEW_HINT.into(),
+        reg::state::Staleness::Future { what, .. } if what.is_entry() => "check this host's clock (`date`); if it is right, a ledger entry was signed with a clock far ahead, and since entry times only move forward no entry can follow it before that time: wait for it, or, if it is far off, make a successor registry (docs/GUIDE.md §8.4)".into(),
+        reg::state::Staleness::Future { .. } => "check this host's clock (`date`); if it is right, the medium was signed with a clock far ahead: its home site renews it with a correct clock".into(),
     }
 }
 

@@ -92,6 +92,7 @@ fn scan_summary(c: &reg::fsck::Counts) -> String {
         (v.unapproved, "unapproved"),
         (v.revoked, "revoked"),
         (v.unregistered, "unregistered"),
+        (v.denied, "denied"),
         (v.refused, "refused"),
     ]
     .into_iter()

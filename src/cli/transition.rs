@@ -58,7 +58,7 @@ fn print(done: &Transitioned) -> CommandResult {
             None => outln!("slot {}: deactivated", h.slot),
         }
     }
-    if let Some(d) = done.denied {
+    if let Some(d) = done.denied.clone() {
         super::deny::print_denied(d)?;
     }
     if to == LifecycleState::Deprecated {

@@ -109,6 +109,9 @@ codes! {
     ScanUnapproved => "scan-unapproved",
     /// (`--scan`) A file of a DEPRECATED model.
     ScanDeprecated => "scan-deprecated",
+    /// (`--scan`) A file the gate denies beyond its model's lifecycle: denied bytes, a
+    /// suspended model, a model out of policy.
+    ScanDenied => "scan-denied",
     /// (`--scan`) A link whose target is an artifact of a PROMOTED model.
     ScanLink => "scan-link",
     /// (`--scan`) A link that cannot be followed to a regular file.

@@ -232,7 +232,11 @@ pub fn check(
     drop(reading);
     if let Some(state) = &state {
         for dir in &opts.scan {
-            scan::scan(dir, state, &opts.ignore, &mut f);
+            let judging = scan::Judging {
+                state,
+                store: reg.store(),
+            };
+            scan::scan(dir, &judging, &opts.ignore, &mut f);
         }
     } else if !opts.scan.is_empty() {
         f.error(

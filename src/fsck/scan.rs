@@ -17,7 +17,7 @@ use super::{Code, Finding, Fsck, Severity};
 use crate::format::formats::{self, Format, SNIFF_LEN};
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
-use crate::gate::{Scope, decide};
+use crate::gate::{Code as GateCode, Scope, decide};
 use crate::repo::ledger::Verified;
 use crate::repo::store::{PARALLEL_FROM, copy_hashing, hash_parallel};
 use crate::state::State;
@@ -40,6 +40,9 @@ pub struct ScanVerdicts {
     pub revoked: u64,
     /// No artifact of any registered model.
     pub unregistered: u64,
+    /// Bytes the gate denies beyond their model's lifecycle: denied bytes, a suspended model,
+    /// a model out of policy.
+    pub denied: u64,
     /// Not checkable: a link that cannot be followed to a regular file, a FIFO, socket or
     /// device, a file or directory that cannot be read.
     pub refused: u64,
@@ -90,7 +93,16 @@ impl Subject {
 }
 
 /// Checks every entry under `dir` but those an `ignore` pattern matches.
-pub(super) fn scan(dir: &Path, state: &Verified<State>, ignore: &[Glob], f: &mut Fsck) {
+/// What a scan judges files with: the verified state and the store holding its records (the
+/// gate's policy reads a model's formats from its record).
+pub(super) struct Judging<'a> {
+    /// The verified state.
+    pub state: &'a Verified<State>,
+    /// The registry's store.
+    pub store: &'a crate::repo::store::Store,
+}
+
+pub(super) fn scan(dir: &Path, j: &Judging<'_>, ignore: &[Glob], f: &mut Fsck) {
     let task = crate::util::progress::task(&format!("scanning {}", dir.display()), None);
     for e in walkdir::WalkDir::new(dir)
         .follow_links(false)
@@ -126,7 +138,7 @@ pub(super) fn scan(dir: &Path, state: &Verified<State>, ignore: &[Glob], f: &mut
             continue;
         }
         f.counts.scanned += 1;
-        task.advance(check_entry(e.path(), ft, state, f));
+        task.advance(check_entry(e.path(), ft, j, f));
     }
 }
 
@@ -151,7 +163,7 @@ fn kind(ft: FileType) -> &'static str {
 
 /// One non-directory entry: a regular file is hashed, a link followed, anything else refused
 /// without being opened. Returns the bytes hashed.
-fn check_entry(path: &Path, ft: FileType, state: &Verified<State>, f: &mut Fsck) -> u64 {
+fn check_entry(path: &Path, ft: FileType, j: &Judging<'_>, f: &mut Fsck) -> u64 {
     let mut subject = Subject {
         path: path.to_path_buf(),
         target: None,
@@ -159,7 +171,7 @@ fn check_entry(path: &Path, ft: FileType, state: &Verified<State>, f: &mut Fsck)
         format: formats::detect(&path.to_string_lossy(), &[]),
     };
     if ft.is_file() {
-        return hash_and_judge(&mut subject, path, state, f);
+        return hash_and_judge(&mut subject, path, j, f);
     }
     if !ft.is_symlink() {
         let msg = format!("a {}, not a regular file: never opened", kind(ft));
@@ -180,7 +192,7 @@ fn check_entry(path: &Path, ft: FileType, state: &Verified<State>, f: &mut Fsck)
         Ok(target) => {
             subject.target = Some(target.clone());
             match std::fs::symlink_metadata(&target) {
-                Ok(md) if md.is_file() => hash_and_judge(&mut subject, &target, state, f),
+                Ok(md) if md.is_file() => hash_and_judge(&mut subject, &target, j, f),
                 Ok(md) => {
                     let msg = format!(
                         "{}its target is a {}, not a regular file: not followed",
@@ -203,12 +215,7 @@ fn check_entry(path: &Path, ft: FileType, state: &Verified<State>, f: &mut Fsck)
 /// Opens `open` (the entry, or the link's resolved target) without following a link and without
 /// blocking, checks on the descriptor that it is a regular file, then hashes it in one stream.
 /// Returns the bytes hashed.
-fn hash_and_judge(
-    subject: &mut Subject,
-    open: &Path,
-    state: &Verified<State>,
-    f: &mut Fsck,
-) -> u64 {
+fn hash_and_judge(subject: &mut Subject, open: &Path, j: &Judging<'_>, f: &mut Fsck) -> u64 {
     let file = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY)
@@ -244,7 +251,7 @@ fn hash_and_judge(
     match sniff_and_hash(file, len) {
         Ok((head, id)) => {
             subject.format = formats::detect(&subject.path.to_string_lossy(), &head);
-            judge(subject, id, state, f);
+            judge(subject, id, j, f);
             len
         }
         Err(e) => {
@@ -286,8 +293,9 @@ fn a_file_of(format: Format) -> String {
 }
 
 /// The verdict on a file whose bytes hash to `id`: the load gate's, for any model.
-fn judge(subject: &Subject, id: ObjectId, state: &Verified<State>, f: &mut Fsck) {
-    let decision = decide(state, &subject.path, id, &Scope::Any);
+fn judge(subject: &Subject, id: ObjectId, j: &Judging<'_>, f: &mut Fsck) {
+    let state = j.state;
+    let decision = decide(state, j.store, &subject.path, id, &Scope::Any);
     let model = decision
         .record
         .and_then(|r| state.models().get(&r))
@@ -305,6 +313,20 @@ fn judge(subject: &Subject, id: ObjectId, state: &Verified<State>, f: &mut Fsck)
         );
     };
     let found = (Some(id), Some(spec.clone()));
+    // Bytes the gate denies for a reason beyond the lifecycle (denied bytes, a suspended model,
+    // one out of policy) are no approved file, whatever state their model is in.
+    if matches!(
+        decision.code,
+        GateCode::Denied | GateCode::Suspended | GateCode::Policy
+    ) {
+        f.counts.verdicts.denied += 1;
+        let msg = format!(
+            "{via}{file} of {spec}, which the gate denies ({}): {}",
+            decision.code.as_str(),
+            decision.reason
+        );
+        return subject.report(f, Code::ScanDenied, Severity::Error, found, msg);
+    }
     match lifecycle {
         LifecycleState::Promoted => {
             f.counts.verdicts.approved += 1;

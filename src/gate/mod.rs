@@ -108,12 +108,19 @@ pub struct Decision {
     pub warning: Option<String>,
 }
 
-/// What the verified `state` says about a file whose bytes hash to `hash`.
+/// What the verified `state` (with its `store`, whose records say each model's formats) says
+/// about a file whose bytes hash to `hash`.
 ///
 /// This is the registry's answer only: it does not know whether the host trusts the registry.
 /// A consumer asks a [`Gate`], which also refuses a registry this host has not pinned. Only a
 /// state the repo layer verified is accepted ([`Verified`]), never one parsed from elsewhere.
-pub fn decide(state: &Verified<State>, path: &Path, hash: ObjectId, scope: &Scope) -> Decision {
+pub fn decide(
+    state: &Verified<State>,
+    store: &Store,
+    path: &Path,
+    hash: ObjectId,
+    scope: &Scope,
+) -> Decision {
     let mut d = Decision {
         path: path.to_path_buf(),
         hash,
@@ -153,12 +160,34 @@ pub fn decide(state: &Verified<State>, path: &Path, hash: ObjectId, scope: &Scop
         },
         Scope::Model(id) => vec![*id],
     };
-    // The best candidate: an approved model first, PROMOTED before DEPRECATED.
-    let best = candidates
+    // The candidates holding the bytes, best first: an approved model first, PROMOTED before
+    // DEPRECATED, unsuspended before suspended; ties by record id, so the answer is the same
+    // on every host.
+    let mut ranked: Vec<(&ObjectId, &ModelState)> = candidates
         .iter()
-        .filter_map(|id| state.models().get(id).map(|m| (id, m)))
+        .filter_map(|id| state.models().get_key_value(id))
         .filter(|(_, m)| m.artifacts.binary_search(&hash).is_ok())
-        .min_by_key(|(_, m)| rank(m));
+        .collect();
+    ranked.sort_by_key(|(id, m)| (rank(m), **id));
+    // The policy judges each approved, unsuspended candidate in that order: the first in
+    // policy vouches; if none is, the best one is denied with the policy's reason.
+    let mut refusal = None;
+    let mut best = ranked.first().copied();
+    for &(id, m) in ranked.iter().filter(|(_, m)| rank(m) < 2) {
+        match policy_refusal(state, store, id) {
+            None => {
+                best = Some((id, m));
+                refusal = None;
+                break;
+            }
+            Some(r) => {
+                if refusal.is_none() {
+                    best = Some((id, m));
+                    refusal = Some(r);
+                }
+            }
+        }
+    }
     let Some((id, m)) = best else {
         if !matches!(scope, Scope::Any) {
             d.code = Code::OutOfScope;
@@ -176,7 +205,40 @@ pub fn decide(state: &Verified<State>, path: &Path, hash: ObjectId, scope: &Scop
     d.model = Some(format!("{}@{}", m.name, m.version));
     d.record = Some(*id);
     judge(&mut d, m);
+    if let Some(reason) = refusal {
+        d.allowed = false;
+        d.code = Code::Policy;
+        d.reason = reason;
+        d.warning = None;
+    }
     d
+}
+
+/// Why model `record` is out of the registry's policy (FORMAT.md §5.5), if it is: the formats
+/// are its record's, so the record is read, and only when the policy refuses some format; a
+/// record that cannot be read refuses (fail closed).
+fn policy_refusal(state: &State, store: &Store, record: &ObjectId) -> Option<String> {
+    if state.policy().refuse_formats.is_empty() {
+        return None;
+    }
+    match store
+        .get(record, MANIFEST_LIMIT)
+        .map_err(|e| e.to_string())
+        .and_then(|b| SignedManifest::parse(b).map_err(|e| e.to_string()))
+    {
+        Ok(signed) => {
+            let refused = state.out_of_policy(&signed.manifest);
+            (!refused.is_empty()).then(|| {
+                format!(
+                    "its model holds artifacts in formats the registry policy refuses: {}",
+                    crate::state::describe_refused(&refused)
+                )
+            })
+        }
+        Err(e) => Some(format!(
+            "its record could not be read to check the registry policy ({e}): run `reg fsck`"
+        )),
+    }
 }
 
 /// How good a candidate is: an approved model first, PROMOTED before DEPRECATED, one that is
@@ -300,10 +362,7 @@ impl Gate {
                 warning: None,
             };
         }
-        let mut d = decide(&self.state, path, hash, scope);
-        if d.allowed {
-            self.judge_policy(&mut d);
-        }
+        let mut d = decide(&self.state, &self.store, path, hash, scope);
         if d.allowed && !self.pinned {
             let note = format!(
                 "allowed by registry {} (root {}), which is not pinned on this host",
@@ -315,40 +374,6 @@ impl Gate {
             });
         }
         d
-    }
-
-    /// Denies an allowed decision whose model holds an artifact in a format the policy refuses
-    /// (FORMAT.md §5.5). The formats are the record's, so the record is read, and only when the
-    /// policy refuses some format; a record that cannot be read denies (fail closed).
-    fn judge_policy(&self, d: &mut Decision) {
-        if self.state.policy().refuse_formats.is_empty() {
-            return;
-        }
-        let Some(record) = d.record else { return };
-        let refused = match self
-            .store
-            .get(&record, MANIFEST_LIMIT)
-            .map_err(|e| e.to_string())
-            .and_then(|b| SignedManifest::parse(b).map_err(|e| e.to_string()))
-        {
-            Ok(signed) => {
-                let refused = self.state.out_of_policy(&signed.manifest);
-                if refused.is_empty() {
-                    return;
-                }
-                format!(
-                    "its model holds artifacts in formats the registry policy refuses: {}",
-                    crate::state::describe_refused(&refused)
-                )
-            }
-            Err(e) => format!(
-                "its record could not be read to check the registry policy ({e}): run `reg fsck`"
-            ),
-        };
-        d.allowed = false;
-        d.code = Code::Policy;
-        d.reason = refused;
-        d.warning = None;
     }
 
     /// Opens `path` for loading through the gate: see [`open_verified`].

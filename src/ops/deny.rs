@@ -15,22 +15,41 @@ use crate::state::{Denial, State};
 use serde::Serialize;
 
 /// What a revocation or a purge with `deny` did to the model's artifact hashes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Denied {
     /// The model's artifact hashes the entry denied.
     pub new: usize,
     /// Those of its hashes that were denied already: an earlier denial stands, with its seq.
     pub already: usize,
+    /// The other models that are not revoked and hold some of these bytes (`name@version`,
+    /// sorted), which the denial binds too: the gate denies those bytes, and they can be
+    /// neither promoted nor made active. Said, since a shared artifact takes them out of
+    /// service as well.
+    pub others: Vec<String>,
 }
 
 impl Denied {
-    /// Counts, in the state before the entry, which of `artifacts` (a model's) the entry denies
-    /// and which are denied already.
-    pub fn count(state: &State, artifacts: &[ObjectId]) -> Denied {
+    /// Counts, in the state before the entry, which of `artifacts` (model `model`'s) the entry
+    /// denies and which are denied already, and which other live models hold them.
+    pub fn count(state: &State, model: &ObjectId, artifacts: &[ObjectId]) -> Denied {
         let already = state.denied_among(artifacts).count();
+        let mut others: Vec<String> = state
+            .models()
+            .iter()
+            .filter(|(id, m)| {
+                *id != model
+                    && m.state != crate::format::lifecycle::LifecycleState::Revoked
+                    && m.artifacts
+                        .iter()
+                        .any(|a| artifacts.binary_search(a).is_ok())
+            })
+            .map(|(id, _)| state.spec(id))
+            .collect();
+        others.sort();
         Denied {
             new: artifacts.len() - already,
             already,
+            others,
         }
     }
 }

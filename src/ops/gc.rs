@@ -197,7 +197,7 @@ pub fn purge(
 ) -> Result<Purged, PurgeError> {
     let tx = reg.begin()?;
     let (id, model) = crate::state::resolve::resolve(tx.state(), spec)?;
-    let denied = deny.then(|| crate::ops::deny::Denied::count(tx.state(), &model.artifacts));
+    let denied = deny.then(|| crate::ops::deny::Denied::count(tx.state(), &id, &model.artifacts));
     let spec = tx.state().spec(&id);
     let blobs = tx.state().purgeable(&id);
     // Checked before the entry is signed: a purge that could not delete its bytes would be

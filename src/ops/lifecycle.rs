@@ -124,7 +124,7 @@ fn move_model(
     let tx = reg.begin()?;
     let state = tx.state();
     let (id, model) = resolve(state, spec)?;
-    let denied = deny.then(|| Denied::count(state, &model.artifacts));
+    let denied = deny.then(|| Denied::count(state, &id, &model.artifacts));
     let replacement = match (&plan, to) {
         (SlotPlan::Unspecified, _) => None,
         (_, t) if t != LifecycleState::Revoked => {
@@ -155,6 +155,11 @@ fn move_model(
         // The ledger's rules (and who may sign) first: their refusal is the more basic one.
         tx.check(key, &body)?;
         check_in_policy(reg, tx.state(), &id)?;
+    }
+    // A replacement is made active by the revocation: the policy binds it as any activation.
+    if let Some(Some(r)) = replacement {
+        tx.check(key, &body)?;
+        check_in_policy(reg, tx.state(), &r)?;
     }
     let done = tx.commit(key, body)?;
     let after = &done.state;

@@ -38,8 +38,9 @@ pub enum Staleness {
     },
     /// A signed time is further past the reader's clock than the skew allows.
     #[error(
-        "{} {time}, more than a day after this host's clock ({now}): refusing a time that would never expire",
-        .what.text()
+        "{} {time}, more than a day after this host's clock ({now}): {}",
+        .what.text(),
+        .what.why()
     )]
     Future {
         /// The time found.
@@ -77,6 +78,23 @@ impl SignedTime {
             SignedTime::Renewal => "is renewed at",
             SignedTime::Entry => "has its last ledger entry dated",
         }
+    }
+
+    fn why(self) -> &'static str {
+        match self {
+            SignedTime::Checkpoint | SignedTime::Renewal => {
+                "refusing a time that would never expire"
+            }
+            SignedTime::Entry => {
+                "refusing a history dated in the future (entry times only move forward)"
+            }
+        }
+    }
+
+    /// Whether it is the head entry's time (whose cure is waiting or a successor, not a
+    /// renewal: a renewal dated now would go back in time).
+    pub fn is_entry(self) -> bool {
+        self == SignedTime::Entry
     }
 }
 

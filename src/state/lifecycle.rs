@@ -67,6 +67,25 @@ impl State {
                     },
                 });
             }
+            // A replacement is made active by this entry: what refuses an activation refuses
+            // it (FORMAT.md §5.7, §5.8), bytes this same revocation denies included.
+            self.check_not_suspended(r)?;
+            self.check_not_denied(|| self.spec(r), &rm.artifacts)?;
+            if t.deny {
+                let shared: Vec<&ObjectId> = rm
+                    .artifacts
+                    .iter()
+                    .filter(|a| m.artifacts.binary_search(a).is_ok())
+                    .collect();
+                if let Some(first) = shared.first() {
+                    return Err(StateError::DeniedBytes {
+                        spec: self.spec(r),
+                        count: shared.len(),
+                        first: **first,
+                        at: self.seq + 1,
+                    });
+                }
+            }
         }
         Ok(())
     }

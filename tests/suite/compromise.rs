@@ -1120,3 +1120,50 @@ fn the_gate_names_the_suspension_when_another_unapproved_model_holds_the_same_by
     let (allowed, code, _) = gate(&s, &file("det"), &[]);
     assert!(!allowed && code == "suspended", "{code}");
 }
+
+/// A revocation that hands a slot over makes the replacement active: a suspended replacement is
+/// refused as `reg activate` refuses it, by the writer and by replay (FORMAT.md §5.7).
+#[test]
+fn a_revocation_cannot_hand_a_slot_to_a_suspended_model() {
+    let (s, publ, _) = site();
+    compromise(&s, &publ);
+    refused(
+        &s,
+        1,
+        &[
+            "revoke",
+            "det@1.0.0",
+            "--replace",
+            "alt@1.0.0",
+            "--reason",
+            "compromised",
+            "--key",
+            "op.pem",
+        ],
+        "alt@1.0.0 is suspended",
+        "reg reapprove alt@1.0.0",
+    );
+    // Forged by hand with a checkpoint that vouches for it: replay refuses it.
+    let at = head_seq(&s);
+    let (alt, _) = model(&s, "alt");
+    let (det, latest) = model(&s, "det");
+    let entry = forge(
+        &s,
+        "op.pem",
+        Body::Transition(Transition {
+            deny: false,
+            from: LifecycleState::Promoted,
+            model: det,
+            previous: latest,
+            reason: "forged".into(),
+            slots: vec![reg::format::entry::SlotEffect {
+                replacement: Some(alt),
+                slot: "prod".into(),
+            }],
+            to: LifecycleState::Revoked,
+        }),
+        unsuspend(alt),
+        suspend(alt, &publ, at),
+    );
+    replay_refuses(&s, entry, "alt@1.0.0 is suspended", &file("alt"));
+}

@@ -923,3 +923,140 @@ fn a_deny_lift_of_bytes_not_denied_forged_by_hand_is_refused_by_replay() {
         &format!("artifact hash {innocent} is not denied"),
     );
 }
+
+/// The review's cases around the gate and the writers (issue #20): a revocation's replacement is
+/// held to what `reg activate` refuses (bytes this same revocation denies, a model out of
+/// policy); `fsck --scan` counts what the gate denies as denied, not approved; with a file held
+/// by several models, a model in policy vouches for it even when another holding it is not; and
+/// `--deny-bytes` names the other models it takes out of service.
+#[test]
+fn replacements_scans_shared_bytes_and_denials_follow_the_gate() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    let shared = ("shared.json", "{\"vocab\": 1}\n".to_string());
+    s.add_model(
+        "f",
+        "1.0.0",
+        &[
+            shared.clone(),
+            ("f.yar", "rule f { condition: true }\n".into()),
+        ],
+    );
+    s.add_model(
+        "g",
+        "1.0.0",
+        &[
+            shared.clone(),
+            ("g.yar", "rule g { condition: true }\n".into()),
+        ],
+    );
+    // p holds the shared file and a pickle.
+    fs::create_dir_all(s.join("p")).unwrap();
+    fs::write(s.join("p/shared.json"), &shared.1).unwrap();
+    fs::write(
+        s.join("p/model.pkl"),
+        b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00K\x01.",
+    )
+    .unwrap();
+    pack(&s, "p", ("p", "4.0.0"), "p.tar", &[]);
+    s.ok(&["add", "p.tar", "--key", "op.pem"]);
+    for m in ["f@1.0.0", "g@1.0.0", "p@4.0.0"] {
+        s.ok(&["promote", m, "--reason", "ok", "--key", "op.pem"]);
+    }
+    s.ok(&[
+        "activate", "u1", "g@1.0.0", "--reason", "go", "--key", "op.pem",
+    ]);
+    s.ok(&[
+        "activate", "u2", "g@1.0.0", "--reason", "go", "--key", "op.pem",
+    ]);
+    set_policy(
+        &s,
+        PolicyDoc {
+            refuse_formats: vec![reg::format::formats::Format::Pickle],
+            ..PolicyDoc::default()
+        },
+    );
+    // The shared file: p is out of policy, f and g vouch for it (whatever the record ids' order).
+    assert_eq!(
+        gate(&s, "m-f-1.0.0/shared.json", &[]),
+        (true, "promoted".into())
+    );
+    assert_eq!(gate(&s, "p/model.pkl", &[]), (false, "policy".into()));
+    // A replacement out of policy is refused; one sharing bytes this revocation denies too.
+    refused(
+        &s,
+        &[
+            "revoke",
+            "g@1.0.0",
+            "--replace",
+            "p@4.0.0",
+            "--reason",
+            "r",
+            "--key",
+            "op.pem",
+        ],
+        "policy",
+    );
+    refused(
+        &s,
+        &[
+            "revoke",
+            "g@1.0.0",
+            "--replace",
+            "f@1.0.0",
+            "--deny-bytes",
+            "--reason",
+            "r",
+            "--key",
+            "op.pem",
+        ],
+        "f@1.0.0 holds 1 denied artifact hash(es)",
+    );
+    // fsck --scan counts the pickle as denied, with the gate's code, and fails.
+    fs::create_dir_all(s.join("scan")).unwrap();
+    fs::copy(s.join("p/model.pkl"), s.join("scan/model.pkl")).unwrap();
+    let out = s
+        .reg()
+        .args(["fsck", "--scan", "scan", "--json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    crate::ingest::validate("fsck-report.schema.json", &v);
+    assert_eq!(out.status.code(), Some(1), "{v}");
+    assert_eq!(v["checked"]["verdicts"]["denied"], 1, "{v}");
+    assert_eq!(v["checked"]["verdicts"]["approved"], 0, "{v}");
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "scan-denied"
+                && f["message"].as_str().unwrap().contains("(policy)")),
+        "{v}"
+    );
+    // Revoking g with its bytes denied (its slots cleared) names f and p, which hold them too.
+    let out = s
+        .reg()
+        .args([
+            "revoke",
+            "g@1.0.0",
+            "--deactivate",
+            "--deny-bytes",
+            "--reason",
+            "r",
+            "--key",
+            "op.pem",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: f@1.0.0, p@4.0.0 hold(s) some of these bytes too"),
+        "{err}"
+    );
+    assert_eq!(
+        gate(&s, "m-f-1.0.0/shared.json", &[]),
+        (false, "denied".into())
+    );
+}

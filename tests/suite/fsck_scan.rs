@@ -465,7 +465,7 @@ fn the_report_counts_files_scanned_ignored_and_in_each_verdict() {
     assert_eq!(
         c["verdicts"],
         serde_json::json!({"approved": 2, "deprecated": 1, "unapproved": 1, "revoked": 1,
-            "unregistered": 1, "refused": 1})
+            "unregistered": 1, "denied": 0, "refused": 1})
     );
     assert_eq!(
         scan_findings(&report),

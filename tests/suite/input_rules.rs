@@ -329,7 +329,13 @@ fn a_clock_beyond_9999_writes_nothing() {
     // every later entry would have to be dated 9999 too.
     let err = s.fails(1, &["ledger", "verify"]);
     assert!(
-        err.contains("has its last ledger entry dated 9999-12-31T23:59:59Z, more than a day after this host's clock"),
+        err.contains("has its last ledger entry dated 9999-12-31T23:59:59Z, more than a day after this host's clock")
+            && err.contains("refusing a history dated in the future"),
+        "{err}"
+    );
+    // Its cure is not a renewal (which would go back in time) but waiting, or a successor.
+    assert!(
+        err.contains("hint: check this host's clock") && err.contains("successor registry"),
         "{err}"
     );
 }

@@ -61,6 +61,14 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
             done.fingerprint,
             reg.root()
         );
+        if done.kind == RevocationKind::Compromised {
+            // What a root signed is trust, not models: nothing is suspended, so say where the
+            // review is (every key it trusted stays trusted until revoked).
+            errln!(
+                "warning: the keys, recipients, policies and deny-lifts {} signed stay in force: review its entries in `reg log` and revoke any key it should not have trusted (with --compromised, to suspend what that key signed)",
+                done.fingerprint
+            );
+        }
     }
     Ok(())
 }
