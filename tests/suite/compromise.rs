@@ -735,22 +735,7 @@ fn fsck_names_a_retired_publisher_retired() {
 /// the reason "COMPROMISED"), pinned, its keys 0600, and `det@1.0.0`'s artifact checked out
 /// into `det/`.
 fn format3() -> Sandbox {
-    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format3");
-    let s = Sandbox::new();
-    crate::util::cp_a(&fixture.join("registry"), &s.dot());
-    fs::create_dir_all(s.dot().join("tmp")).unwrap();
-    for k in ["root.pem", "op.pem", "pub.pem", "rep.pem"] {
-        for name in [k.to_string(), format!("{k}.pub")] {
-            fs::copy(fixture.join(&name), s.join(&name)).unwrap();
-        }
-        use std::os::unix::fs::PermissionsExt as _;
-        fs::set_permissions(s.join(k), fs::Permissions::from_mode(0o600)).unwrap();
-    }
-    let root = crate::craft::load(&s, "root.pem")
-        .public()
-        .fingerprint()
-        .to_string();
-    s.ok(&["trust", "add", &root]);
+    let s = crate::util::fixture("format3", &["root.pem", "op.pem", "pub.pem", "rep.pem"]);
     s.ok(&["checkout", "det@1.0.0", "-o", "det"]);
     s
 }

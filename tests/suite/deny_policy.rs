@@ -563,24 +563,7 @@ fn a_model_out_of_policy_is_not_promoted_activated_or_allowed() {
 
 /// A copy of the frozen format-3 registry (tests/fixtures/format3), pinned on this host.
 fn format3() -> Sandbox {
-    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format3");
-    let s = Sandbox::new();
-    crate::util::cp_a(&fixture.join("registry"), &s.dot());
-    fs::create_dir_all(s.dot().join("tmp")).unwrap();
-    for k in ["root.pem", "op.pem", "pub.pem", "rep.pem"] {
-        for f in [k.to_string(), format!("{k}.pub")] {
-            fs::copy(fixture.join(&f), s.join(&f)).unwrap();
-        }
-        // Git keeps no 0600: a clone's copy of a private key is readable by others.
-        use std::os::unix::fs::PermissionsExt as _;
-        fs::set_permissions(s.join(k), fs::Permissions::from_mode(0o600)).unwrap();
-    }
-    let root = crate::craft::load(&s, "root.pem")
-        .public()
-        .fingerprint()
-        .to_string();
-    s.ok(&["trust", "add", &root]);
-    s
+    crate::util::fixture("format3", &["root.pem", "op.pem", "pub.pem", "rep.pem"])
 }
 
 #[test]

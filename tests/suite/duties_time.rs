@@ -138,28 +138,7 @@ fn replay_refuses(s: &Sandbox, seq: u64, id: &ObjectId, detail: &str) {
 
 /// A copy of the frozen format-3 registry (`tests/fixtures/format3`) with its keys, pinned.
 fn format3() -> Sandbox {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format3");
-    let s = Sandbox::new();
-    cp_a(&fixture.join("registry"), &s.dot());
-    fs::create_dir_all(s.dot().join("tmp")).unwrap();
-    for k in ["root", "op", "pub", "rep"] {
-        for name in [format!("{k}.pem"), format!("{k}.pem.pub")] {
-            fs::copy(fixture.join(&name), s.join(&name)).unwrap();
-        }
-        // Git keeps no 0600: a clone's copy of a private key is readable by others.
-        use std::os::unix::fs::PermissionsExt as _;
-        fs::set_permissions(
-            s.join(&format!("{k}.pem")),
-            fs::Permissions::from_mode(0o600),
-        )
-        .unwrap();
-    }
-    s.ok(&["trust", "add", &fingerprint(&s, "root.pem")]);
-    s
-}
-
-fn fingerprint(s: &Sandbox, key: &str) -> String {
-    s.ok(&["key", "fingerprint", key]).trim().to_string()
+    crate::util::fixture("format3", &["root.pem", "op.pem", "pub.pem", "rep.pem"])
 }
 
 /// `reg key list --json`'s entry for `fp`.

@@ -457,31 +457,7 @@ fn an_expired_replica_takes_the_home_sites_renewal_by_import_and_refuses_a_stale
 
 /// The format-2 fixture, copied into a sandbox and pinned there.
 fn format2() -> Sandbox {
-    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format2");
-    let s = Sandbox::new();
-    crate::util::cp_a(&fixture.join("registry"), &s.dot());
-    fs::create_dir_all(s.dot().join("tmp")).unwrap();
-    for k in [
-        "root.pem",
-        "op.pem",
-        "rep.pem",
-        "root.pem.pub",
-        "op.pem.pub",
-        "rep.pem.pub",
-    ] {
-        fs::copy(fixture.join(k), s.join(k)).unwrap();
-        // Git keeps no 0600: a clone's copy of a private key is readable by others.
-        if !k.ends_with(".pub") {
-            use std::os::unix::fs::PermissionsExt as _;
-            fs::set_permissions(s.join(k), fs::Permissions::from_mode(0o600)).unwrap();
-        }
-    }
-    let root = crate::craft::load(&s, "root.pem")
-        .public()
-        .fingerprint()
-        .to_string();
-    s.ok(&["trust", "add", &root]);
-    s
+    crate::util::fixture("format2", &["root.pem", "op.pem", "rep.pem"])
 }
 
 #[test]

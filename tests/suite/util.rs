@@ -405,3 +405,26 @@ pub fn forged_entry(
     let payload = entry.to_payload().expect("a writable entry");
     forged_envelope(entry.body.kind(), &payload, &entry.header.actor, signer)
 }
+
+/// A copy of the frozen registry `tests/fixtures/NAME` (written by an older reg, never edited)
+/// with its private keys `keys` (and their `.pub`), pinned on the sandbox's host. Git keeps no
+/// file mode, so the keys are made 0600 here, as reg requires of a private key.
+pub fn fixture(name: &str, keys: &[&str]) -> Sandbox {
+    use std::os::unix::fs::PermissionsExt as _;
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    let s = Sandbox::new();
+    cp_a(&fixture.join("registry"), &s.dot());
+    std::fs::create_dir_all(s.dot().join("tmp")).expect("recreate tmp/");
+    for k in keys {
+        for file in [k.to_string(), format!("{k}.pub")] {
+            std::fs::copy(fixture.join(&file), s.join(&file)).expect("copy a fixture key");
+        }
+        std::fs::set_permissions(s.join(k), std::fs::Permissions::from_mode(0o600))
+            .expect("chmod a fixture key");
+    }
+    let root = s.ok(&["key", "fingerprint", "root.pem"]).trim().to_string();
+    s.ok(&["trust", "add", &root]);
+    s
+}
