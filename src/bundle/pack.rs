@@ -257,16 +257,7 @@ fn write_tar<W: Write>(
     mtime: u64,
 ) -> Result<W, BundleError> {
     let mut builder = tar::Builder::new(out);
-    let header = |size: u64| {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(size);
-        h.set_mode(0o644);
-        h.set_mtime(mtime);
-        h.set_uid(0);
-        h.set_gid(0);
-        h.set_entry_type(tar::EntryType::Regular);
-        h
-    };
+    let header = |size: u64| entry_header(size, mtime);
     let io_err = |e: io::Error| BundleError::Archive(format!("cannot write the bundle: {e}"));
     builder
         .append_data(&mut header(signed.len() as u64), MANIFEST_NAME, signed)
@@ -284,6 +275,21 @@ fn write_tar<W: Write>(
         }
     }
     builder.into_inner().map_err(io_err)
+}
+
+/// The header of every entry reg writes into a bundle (FORMAT.md §7.2): a regular file of
+/// `size` bytes, mode 0644, owner 0, dated `mtime` (the manifest's `created`), so that the same
+/// model gives the same bundle bytes whether `reg bundle pack` or `reg checkout --bundle` wrote
+/// it.
+pub fn entry_header(size: u64, mtime: u64) -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    h.set_size(size);
+    h.set_mode(0o644);
+    h.set_mtime(mtime);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_entry_type(tar::EntryType::Regular);
+    h
 }
 
 /// A writer that hashes what passes through it (the bundle file as written).

@@ -232,16 +232,7 @@ pub fn write_bundle(
     let mut builder = tar::Builder::new(BufWriter::with_capacity(1 << 20, tmp));
     // The manifest's time, as `reg bundle pack` dates the entries.
     let mtime = crate::util::encoding::parse_rfc3339(&record.manifest.created).unwrap_or(0);
-    let header = |size: u64| {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(size);
-        h.set_mode(0o644);
-        h.set_mtime(mtime);
-        h.set_uid(0);
-        h.set_gid(0);
-        h.set_entry_type(tar::EntryType::Regular);
-        h
-    };
+    let header = |size: u64| crate::bundle::pack::entry_header(size, mtime);
     let write_err = |e: std::io::Error| CheckoutError::Io(IoError::from_source("write", out, e));
     builder
         .append_data(
