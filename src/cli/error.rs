@@ -161,7 +161,8 @@ impl From<AddError> for CommandError {
 
 impl From<CheckoutError> for CommandError {
     fn from(e: CheckoutError) -> Self {
-        classified(e, |e| match e {
+        classified(e, |e| {
+            match e {
             CheckoutError::Registry(r) => registry(r),
             CheckoutError::Io(_) | CheckoutError::Exists(_) => (Kind::UsageOrIo, None),
             CheckoutError::BundleExists(_) => (
@@ -169,6 +170,18 @@ impl From<CheckoutError> for CommandError {
                 Some("name a new file: nothing was written".into()),
             ),
             CheckoutError::Revoked(_) => (Kind::Refused, None),
+            CheckoutError::Blocked { spec, block, .. } => (
+                Kind::Refused,
+                Some(match block {
+                    reg::state::Block::Suspended => format!("check the model, then `reg reapprove {spec} --reason TEXT --key OPERATOR.pem`; or revoke it"),
+                    reg::state::Block::Denied => "`reg deny list` shows the denials; only a root key lifts one (`reg deny lift`)".to_string(),
+                    reg::state::Block::Policy => "`reg policy show` shows the policy; revoke or deprecate the model, or have root change the policy".to_string(),
+                }),
+            ),
+            CheckoutError::InsideRegistry(_) => (
+                Kind::UsageOrIo,
+                Some("write it outside `.registry/`, which holds only what reg writes there".into()),
+            ),
             CheckoutError::Purged { spec, .. } => (
                 Kind::Refused,
                 Some(format!(
@@ -179,6 +192,7 @@ impl From<CheckoutError> for CommandError {
                 Kind::Refused,
                 Some("the store was altered or damaged: run `reg fsck`".into()),
             ),
+        }
         })
     }
 }

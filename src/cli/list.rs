@@ -37,6 +37,9 @@ struct Row<'a> {
     /// The revoked keys it rests on, and which way each was revoked.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     revoked_keys: Vec<RevokedKey>,
+    /// Why the gate denies it beyond its state: denied bytes, or out of policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    blocked: Option<String>,
 }
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
@@ -56,6 +59,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
             state: m.state,
             suspended: m.suspended.as_ref(),
             revoked_keys: revoked_keys(&reg, &state, id, m)?,
+            blocked: reg::query::standing::blocked(&reg, &state, id, m)?,
         });
     }
     rows.sort_by(|a, b| (a.name, a.version).cmp(&(b.name, b.version)));
@@ -72,7 +76,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
             r.version,
             state.as_str().unwrap_or_default(),
             &r.id[..16],
-            notes(r.suspended, &r.revoked_keys)
+            notes(r.suspended, &r.revoked_keys, r.blocked.as_deref())
         );
     }
     Ok(())
@@ -80,8 +84,15 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
 
 /// What `list` and `status` add after a model's row: whether it is suspended and by which key,
 /// and each revoked key it rests on, which way and when; empty when there is nothing to say.
-pub fn notes(suspended: Option<&Suspension>, revoked: &[RevokedKey]) -> String {
+pub fn notes(
+    suspended: Option<&Suspension>,
+    revoked: &[RevokedKey],
+    blocked: Option<&str>,
+) -> String {
     let mut notes: Vec<String> = Vec::new();
+    if let Some(why) = blocked {
+        notes.push(format!("DENIED by the gate: {why}"));
+    }
     if let Some(s) = suspended {
         // The compromised key is among the revoked keys listed next, unless it no longer is
         // one the model rests on; then it is named here.

@@ -82,6 +82,9 @@ fn print_summary(v: &RecordView) -> CommandResult {
             v.version
         );
     }
+    if let Some(why) = &v.blocked {
+        outln!("denied:      the gate denies it: {why}");
+    }
     for k in &v.revoked_keys {
         outln!("revoked key: {k}");
     }

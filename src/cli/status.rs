@@ -51,7 +51,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
             format!("{}@{}", s.name, s.version),
             s.state.name(),
             s.since,
-            super::list::notes(s.suspended.as_ref(), &s.revoked_keys)
+            super::list::notes(s.suspended.as_ref(), &s.revoked_keys, s.blocked.as_deref())
         );
         if let Some(sus) = &s.suspended {
             errln!(

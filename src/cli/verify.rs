@@ -78,7 +78,7 @@ pub fn checkout(ctx: &Context, args: CheckoutArgs) -> CommandResult {
     let (id, model) = resolve(&state, &spec)?;
     match (&args.bundle, &args.out) {
         (Some(file), _) => {
-            let done = reg::ops::checkout::write_bundle(&reg, &id, model, file)?;
+            let done = reg::ops::checkout::write_bundle(&reg, &state, &id, file)?;
             drop(reading);
             outln!(
                 "wrote the signed bundle of {}@{} to {} (record {}, {} artifact(s), {} bytes, verified)",
@@ -91,7 +91,7 @@ pub fn checkout(ctx: &Context, args: CheckoutArgs) -> CommandResult {
             );
         }
         (None, Some(dir)) => {
-            let bytes = reg::ops::checkout::checkout(&reg, &id, model, dir)?;
+            let bytes = reg::ops::checkout::checkout(&reg, &state, &id, dir)?;
             drop(reading);
             outln!(
                 "checked out {}@{} ({bytes} bytes, verified) into {}",

@@ -8,7 +8,7 @@ use crate::format::lifecycle::LifecycleState;
 use crate::format::manifest::{self, MANIFEST_LIMIT, SignedManifest};
 use crate::repo::registry::{Registry, RegistryError};
 use crate::repo::store::StoreError;
-use crate::state::ModelState;
+use crate::state::{ModelState, State};
 use crate::util::fsutil::{IoContext, IoError, fsync_dir};
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -39,6 +39,20 @@ pub enum CheckoutError {
     /// A revoked model is never written out.
     #[error("{0} is REVOKED: its artifacts are not to be used")]
     Revoked(String),
+    /// What the gate denies is not written out either (FORMAT.md §5.5, §5.14, §5.15): a
+    /// checkout is how some sites deploy, and a bundle written out is admitted elsewhere.
+    #[error("{spec} is not written out: {why}")]
+    Blocked {
+        /// `name@version`.
+        spec: String,
+        /// Why.
+        why: String,
+        /// Which rule.
+        block: crate::state::Block,
+    },
+    /// The destination is inside the registry, which holds only what reg writes there.
+    #[error("`{0}` is inside the registry; checkout writes outside it")]
+    InsideRegistry(PathBuf),
     /// A purged model's artifacts were destroyed on purpose: there is nothing to verify or
     /// write out, and that is not damage.
     #[error("{spec} was purged{}: its artifact bytes were destroyed on purpose", purge_detail(.purge.as_ref()))]
@@ -68,6 +82,41 @@ fn purge_detail(purge: Option<&PurgeView>) -> String {
 
 /// Refuses a purged model, naming its purge. The entry is looked up only for the message: a
 /// ledger that cannot be read for it leaves the refusal as it is, without the detail.
+/// Refuses to write out model `id`: purged or revoked, or what the gate denies it for
+/// (suspended, holding denied bytes, out of policy), or into the registry itself.
+fn refuse_blocked(
+    reg: &Registry,
+    state: &State,
+    id: &ObjectId,
+    model: &ModelState,
+    out: &Path,
+) -> Result<(), CheckoutError> {
+    refuse_purged(reg, id, model)?;
+    let spec = state.spec(id);
+    if model.state == LifecycleState::Revoked {
+        return Err(CheckoutError::Revoked(spec));
+    }
+    // What the gate denies is not written out: the same answer (FORMAT.md §5.5, §5.14, §5.15).
+    let manifest = if state.policy().refuse_formats.is_empty() {
+        None
+    } else {
+        Some(manifest_of(reg, id)?)
+    };
+    if let Some((block, why)) = state.blocked(model, manifest.as_ref()) {
+        return Err(CheckoutError::Blocked { spec, why, block });
+    }
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if let (Ok(dir), Ok(dot)) = (parent.canonicalize(), reg.path().canonicalize())
+        && dir.starts_with(&dot)
+    {
+        return Err(CheckoutError::InsideRegistry(out.to_path_buf()));
+    }
+    Ok(())
+}
+
 fn refuse_purged(reg: &Registry, id: &ObjectId, model: &ModelState) -> Result<(), CheckoutError> {
     if !model.purged {
         return Ok(());
@@ -140,15 +189,13 @@ pub fn verify(
 /// into a temporary directory beside it, renamed into place only when every file verified.
 pub fn checkout(
     reg: &Registry,
+    state: &State,
     id: &ObjectId,
-    model: &ModelState,
     dest: &Path,
 ) -> Result<u64, CheckoutError> {
-    refuse_purged(reg, id, model)?;
-    let spec = format!("{}@{}", model.name, model.version);
-    if model.state == LifecycleState::Revoked {
-        return Err(CheckoutError::Revoked(spec));
-    }
+    let model = state.model(id).map_err(RegistryError::Refused)?;
+    refuse_blocked(reg, state, id, model, dest)?;
+    let spec = state.spec(id);
     if std::fs::symlink_metadata(dest).is_ok() {
         return Err(CheckoutError::Exists(dest.to_path_buf()));
     }
@@ -208,15 +255,13 @@ pub struct BundleWritten {
 /// bundle as a new, unrevoked model.
 pub fn write_bundle(
     reg: &Registry,
+    state: &State,
     id: &ObjectId,
-    model: &ModelState,
     out: &Path,
 ) -> Result<BundleWritten, CheckoutError> {
-    refuse_purged(reg, id, model)?;
-    let spec = format!("{}@{}", model.name, model.version);
-    if model.state == LifecycleState::Revoked {
-        return Err(CheckoutError::Revoked(spec));
-    }
+    let model = state.model(id).map_err(RegistryError::Refused)?;
+    refuse_blocked(reg, state, id, model, out)?;
+    let spec = state.spec(id);
     if std::fs::symlink_metadata(out).is_ok() {
         return Err(CheckoutError::BundleExists(out.to_path_buf()));
     }

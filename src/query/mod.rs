@@ -5,4 +5,5 @@ pub mod chain;
 pub mod drift;
 pub mod record;
 pub mod revoked;
+pub mod standing;
 pub mod status;

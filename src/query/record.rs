@@ -158,6 +158,9 @@ pub struct RecordView {
     /// The revoked keys it rests on, and which way each was revoked (omitted when none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub revoked_keys: Vec<RevokedKey>,
+    /// Why the gate denies it beyond its state: denied bytes, or out of policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<String>,
 }
 
 /// How many drift observations a model has, and the latest one.
@@ -209,6 +212,7 @@ pub fn view(
         drift,
         suspended: model.suspended.clone(),
         revoked_keys,
+        blocked: super::standing::blocked(reg, state, id, model)?,
     })
 }
 

@@ -34,6 +34,9 @@ pub struct SlotView {
     /// The revoked keys its model rests on, and which way each was revoked.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub revoked_keys: Vec<RevokedKey>,
+    /// Why the gate denies its model beyond its state: denied bytes, or out of policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<String>,
 }
 
 /// Every set slot with its active model, sorted by slot (one entry read per slot).
@@ -58,6 +61,7 @@ pub fn status(reg: &Registry, state: &State) -> Result<Vec<SlotView>, RegistryEr
             actor: entry.header.actor,
             suspended: m.suspended.clone(),
             revoked_keys: revoked_keys(reg, state, &s.model, m)?,
+            blocked: super::standing::blocked(reg, state, &s.model, m)?,
         });
     }
     Ok(out)

@@ -47,6 +47,7 @@ mod keys;
 pub mod lifecycle;
 mod models;
 pub mod resolve;
+mod standing;
 mod suspension;
 #[cfg(test)]
 mod tests;
@@ -57,6 +58,7 @@ pub use duties::Duty;
 pub use error::{StalePrevious, StateError};
 pub use freshness::{MAX_CLOCK_SKEW_SECS, SignedTime, Staleness};
 pub use keys::{Action, GENESIS_NONCE_LEN, decode_key, genesis_body, random_nonce, required_role};
+pub use standing::Block;
 pub use time::{Backwards, TIME_FORMAT, TimeOrder, goes_back};
 
 /// A key as the state records it.

@@ -1152,3 +1152,24 @@ fn a_revocation_cannot_hand_a_slot_to_a_suspended_model() {
     );
     replay_refuses(&s, entry, "alt@1.0.0 is suspended", &file("alt"));
 }
+
+/// `reg checkout` writes out no suspended model, by slot or as a bundle another registry would
+/// admit: the gate's answer, not only the lifecycle's.
+#[test]
+fn checkout_writes_out_no_suspended_model() {
+    let (s, publ, _) = site();
+    compromise(&s, &publ);
+    for args in [
+        &["checkout", "--slot", "prod", "-o", "out"][..],
+        &["checkout", "det@1.0.0", "--bundle", "det.tar"],
+    ] {
+        refused(
+            &s,
+            1,
+            args,
+            "det@1.0.0 is not written out: suspended: key",
+            "reg reapprove det@1.0.0",
+        );
+    }
+    assert!(!s.join("out").exists() && !s.join("det.tar").exists());
+}

@@ -569,14 +569,15 @@ fn format3() -> Sandbox {
 #[test]
 fn the_format_3_pickle_model_promoted_before_its_policy_is_denied_by_the_gate() {
     let s = format3();
-    s.ok(&["checkout", "legacy@0.1.0", "-o", "legacy"]);
-    let file = fs::read_dir(s.join("legacy"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.is_file())
-        .unwrap();
-    let file = file.to_str().unwrap();
-    assert_eq!(gate(&s, file, &[]), (false, "policy".into()));
+    // The fixture's `model.pkl`, as its README's build wrote it (checkout refuses it now: the
+    // policy binds there too).
+    fs::write(s.join("model.pkl"), b"\x80\x04\x95weights.").unwrap();
+    refused(
+        &s,
+        &["checkout", "legacy@0.1.0", "-o", "legacy"],
+        "out of policy",
+    );
+    assert_eq!(gate(&s, "model.pkl", &[]), (false, "policy".into()));
     let (pass, findings) = fsck(&s);
     assert!(pass, "{findings:?}");
     let out = with_code(&findings, "out-of-policy");
@@ -1042,4 +1043,112 @@ fn replacements_scans_shared_bytes_and_denials_follow_the_gate() {
         gate(&s, "m-f-1.0.0/shared.json", &[]),
         (false, "denied".into())
     );
+}
+
+/// `reg checkout` (how some sites deploy) writes out nothing the gate denies, and `list`,
+/// `status` and `show` say why the gate denies a model that is still PROMOTED: denied bytes,
+/// or a format the policy refuses. Nor is anything written inside `.registry/`.
+#[test]
+fn checkout_writes_out_nothing_the_gate_denies_and_the_listings_say_why() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    s.add_model(
+        "det",
+        "1.0.0",
+        &[("det.yar", "rule det { condition: true }\n".into())],
+    );
+    s.add_model(
+        "twin",
+        "1.0.0",
+        &[("twin.yar", "rule det { condition: true }\n".into())],
+    );
+    s.add_model("pk", "1.0.0", &[("model.pkl", "\u{80}\u{4}K\u{1}.".into())]);
+    for m in ["det@1.0.0", "twin@1.0.0", "pk@1.0.0"] {
+        s.ok(&["promote", m, "--reason", "ok", "--key", "op.pem"]);
+    }
+    s.ok(&[
+        "activate",
+        "prod",
+        "det@1.0.0",
+        "--reason",
+        "go",
+        "--key",
+        "op.pem",
+    ]);
+    // twin holds det's bytes under another name; denying them with twin's revocation takes det
+    // out of service too.
+    s.ok(&[
+        "revoke",
+        "twin@1.0.0",
+        "--deny-bytes",
+        "--reason",
+        "malicious",
+        "--key",
+        "op.pem",
+    ]);
+    set_policy(
+        &s,
+        PolicyDoc {
+            refuse_formats: vec![reg::format::formats::Format::Pickle],
+            ..PolicyDoc::default()
+        },
+    );
+    assert_eq!(
+        gate(&s, "m-det-1.0.0/det.yar", &["--slot", "prod"]),
+        (false, "denied".into())
+    );
+    for args in [
+        &["checkout", "--slot", "prod", "-o", "out"][..],
+        &["checkout", "det@1.0.0", "--bundle", "det.tar"],
+    ] {
+        let err = refused(
+            &s,
+            args,
+            "det@1.0.0 is not written out: 1 of its artifact hashes denied",
+        );
+        assert!(err.contains("hint: `reg deny list`"), "{err}");
+    }
+    let err = refused(
+        &s,
+        &["checkout", "pk@1.0.0", "-o", "out"],
+        "pk@1.0.0 is not written out: out of policy: the registry policy refuses `model.pkl` (pickle)",
+    );
+    assert!(err.contains("hint: `reg policy show`"), "{err}");
+    assert!(!s.join("out").exists() && !s.join("det.tar").exists());
+    // The listings say it, in words and in JSON.
+    let status = s.ok(&["status"]);
+    assert!(
+        status.contains("DENIED by the gate: 1 of its artifact hashes denied"),
+        "{status}"
+    );
+    let list = s.ok(&["list"]);
+    assert!(list.contains("DENIED by the gate: out of policy"), "{list}");
+    let v: Value = serde_json::from_str(&s.ok(&["list", "--json"])).unwrap();
+    crate::ingest::validate("model-list.schema.json", &v);
+    let show = s.ok(&["show", "det@1.0.0"]);
+    assert!(
+        show.contains("denied:      the gate denies it: 1 of its artifact hashes denied"),
+        "{show}"
+    );
+    let v: Value = serde_json::from_str(&s.ok(&["show", "pk@1.0.0", "--json"])).unwrap();
+    crate::ingest::validate("model-record.schema.json", &v);
+    assert!(v["blocked"].as_str().unwrap().contains("pickle"), "{v}");
+    let v: Value = serde_json::from_str(&s.ok(&["status", "--json"])).unwrap();
+    crate::ingest::validate("status.schema.json", &v);
+    // Nothing is written inside the registry, even for a model in service.
+    s.add_model(
+        "fine",
+        "1.0.0",
+        &[("fine.yar", "rule fine { condition: false }\n".into())],
+    );
+    for args in [
+        &["checkout", "fine@1.0.0", "--bundle", ".registry/x.tar"][..],
+        &["checkout", "fine@1.0.0", "-o", ".registry/objects/zz"],
+    ] {
+        let before = s.snapshot();
+        let err = s.fails(2, args);
+        assert!(err.contains("is inside the registry"), "{err}");
+        assert_eq!(before, s.snapshot());
+    }
+    s.ok(&["checkout", "fine@1.0.0", "--bundle", "fine.tar"]);
 }
