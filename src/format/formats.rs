@@ -140,6 +140,11 @@ pub fn detect(path: &str, head: &[u8]) -> Format {
         return Format::Numpy;
     }
     if head.starts_with(b"PK\x03\x04") {
+        // PyTorch's zip holds its pickle as `<name>/data.pkl`, first: a pickle archive whatever
+        // the file is called.
+        if zip_first_name(head).is_some_and(|n| n.ends_with(b"data.pkl")) {
+            return Format::Pytorch;
+        }
         return match ext.as_str() {
             "pt" | "pth" | "bin" | "ckpt" => Format::Pytorch,
             "keras" => Format::Keras,
@@ -154,6 +159,7 @@ pub fn detect(path: &str, head: &[u8]) -> Format {
     }
     if matches!(ext.as_str(), "pkl" | "pickle")
         || (head.len() >= 2 && head[0] == 0x80 && (2..=5).contains(&head[1]))
+        || is_text_pickle(head)
     {
         return Format::Pickle;
     }
@@ -166,6 +172,43 @@ pub fn detect(path: &str, head: &[u8]) -> Format {
         "yaml" | "yml" => Format::Yaml,
         "txt" | "md" | "csv" | "tsv" => Format::Text,
         _ => Format::Unknown,
+    }
+}
+
+/// The name of a zip's first local file entry, from its header (30 bytes, then the name).
+fn zip_first_name(head: &[u8]) -> Option<&[u8]> {
+    let len = usize::from(u16::from_le_bytes([*head.get(26)?, *head.get(27)?]));
+    head.get(30..30 + len)
+}
+
+/// A pickle of protocol 0 or 1, which has no `\x80` header: its first opcodes as Python's
+/// pickle module writes them. A pickle that runs code must name a callable, with GLOBAL (`c`
+/// module `\n` name `\n`) or INST (`(i` module `\n` name `\n`), and reg checks that what follows
+/// the name is an opcode again, so that text such as `cat\ndog\n...` is not taken for one;
+/// containers start `(dp0`, `(lp0` (protocol 0) or `}q`, `]q` (protocol 1). Without this, a
+/// protocol-0 pickle named `model.bin` passed as `unknown` a policy that refuses pickle.
+fn is_text_pickle(head: &[u8]) -> bool {
+    /// `module\nname\n` then an opcode.
+    fn global(rest: &[u8]) -> bool {
+        let ident = |s: &[u8]| {
+            !s.is_empty()
+                && s.len() <= 256
+                && !s[0].is_ascii_digit()
+                && s.iter()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.'))
+        };
+        let mut parts = rest.splitn(3, |&b| b == b'\n');
+        let (Some(module), Some(name), Some(next)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return false;
+        };
+        ident(module) && ident(name) && next.first().is_some_and(|b| b"(pqR)N.SVIcd}]t".contains(b))
+    }
+    match head {
+        [b'c', rest @ ..] | [b'(', b'i' | b'c', rest @ ..] => global(rest),
+        [b'(', b'd' | b'l', b'p', d, ..] => d.is_ascii_digit(),
+        [b'}' | b']', b'q', ..] => true,
+        _ => false,
     }
 }
 
@@ -200,6 +243,35 @@ mod tests {
         assert_eq!(detect("rules/ransom.yar", b"rule x {}"), Format::Ruleset);
         assert_eq!(detect("tokenizer.json", b"{}"), Format::Json);
         assert_eq!(detect("README", b"hello"), Format::Unknown);
+        // Protocol 0 and 1 pickles, whatever they are called; text that merely looks alike
+        // is not one.
+        for pickle in [
+            &b"cos\nsystem\n(S'echo pwned'\ntR."[..],
+            b"ccopy_reg\n_reconstructor\np0\n(c__main__\nM\n",
+            b"(ios\nsystem\n(S'id'\ntR.",
+            b"(dp0\nS'a'\np1\nI1\ns.",
+            b"(lp0\nI1\na.",
+            b"}q\x00(X\x01\x00\x00\x00aq\x01K\x01u.",
+            b"]q\x00K\x01a.",
+        ] {
+            assert_eq!(detect("model.bin", pickle), Format::Pickle, "{pickle:?}");
+            assert_eq!(detect("notes.txt", pickle), Format::Pickle, "{pickle:?}");
+        }
+        for text in [
+            &b"cat\ndog\nbird\n"[..],
+            b"c\nx\n(",
+            b"(default) value\n",
+            b"config\nname\n\n",
+        ] {
+            assert_ne!(detect("notes.txt", text), Format::Pickle, "{text:?}");
+        }
+        // A PyTorch zip is one whatever it is called: its first entry is `<name>/data.pkl`.
+        let mut zip = b"PK\x03\x04".to_vec();
+        zip.extend_from_slice(&[0; 22]);
+        zip.extend_from_slice(&14u16.to_le_bytes());
+        zip.extend_from_slice(&[0, 0]);
+        zip.extend_from_slice(b"model/data.pkl");
+        assert_eq!(detect("weights.zip", &zip), Format::Pytorch);
         assert!(Format::Pickle.runs_code_when_loaded());
         assert!(!Format::Safetensors.runs_code_when_loaded());
         for f in Format::ALL {

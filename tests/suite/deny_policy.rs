@@ -1152,3 +1152,38 @@ fn checkout_writes_out_nothing_the_gate_denies_and_the_listings_say_why() {
     }
     s.ok(&["checkout", "fine@1.0.0", "--bundle", "fine.tar"]);
 }
+
+/// A protocol-0 pickle named `model.bin` (no `\x80` header) is a pickle to the policy: `reg add`
+/// refuses it where the policy refuses pickle, instead of admitting it as `unknown` for the gate
+/// to allow (the red team's case).
+#[test]
+fn a_protocol_0_pickle_under_another_name_is_refused_by_a_policy_refusing_pickle() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    set_policy(
+        &s,
+        PolicyDoc {
+            refuse_formats: vec![reg::format::formats::Format::Pickle],
+            ..PolicyDoc::default()
+        },
+    );
+    fs::create_dir_all(s.join("pk0")).unwrap();
+    fs::write(s.join("pk0/model.bin"), b"cos\nsystem\n(S'echo pwned'\ntR.").unwrap();
+    let out = s
+        .reg()
+        .args(pack_args("pk0", "pk0.tar", "pub.pem", "pk0", "1.0.0"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("pickle"),
+        "pack warns: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = refused(&s, &["add", "pk0.tar", "--key", "op.pem"], "pickle");
+    assert!(err.contains("model.bin"), "{err}");
+    assert_eq!(
+        gate(&s, "pk0/model.bin", &[]),
+        (false, "not-registered".into())
+    );
+}
