@@ -1187,3 +1187,97 @@ fn a_protocol_0_pickle_under_another_name_is_refused_by_a_policy_refusing_pickle
         (false, "not-registered".into())
     );
 }
+
+/// The policy judges only approved models that are not suspended (FORMAT.md §5.5, §5.14): a
+/// PROMOTED or DEPRECATED model out of policy whose operator key is then revoked as compromised
+/// is denied as `suspended`, which is what an officer must act on first; re-approved, the policy
+/// denies it again (cargo-mutants, issue 20: the gate's rank and its policy threshold).
+#[test]
+fn a_suspended_model_out_of_policy_is_denied_as_suspended_until_reapproved() {
+    let s = Sandbox::new();
+    let (_, op, _) = s.init_with_roles();
+    s.key("op2.pem");
+    s.trust("op2.pem.pub", "operator", "second operator");
+    let pickle = |name: &str| vec![("legacy.pkl", format!("\u{80}\u{4} pickled {name}"))];
+    let p = s.add_model("p", "0.1.0", &pickle("p"));
+    let d = s.add_model("d", "0.1.0", &pickle("d"));
+    for m in ["p@0.1.0", "d@0.1.0"] {
+        s.ok(&["promote", m, "--reason", "ok", "--key", "op.pem"]);
+    }
+    s.ok(&["deprecate", "d@0.1.0", "--reason", "old", "--key", "op.pem"]);
+    set_policy(
+        &s,
+        PolicyDoc {
+            refuse_formats: vec![reg::format::formats::Format::Pickle],
+            ..PolicyDoc::default()
+        },
+    );
+    let (p, d) = (format!("{p}/legacy.pkl"), format!("{d}/legacy.pkl"));
+    assert_eq!(gate(&s, &p, &[]), (false, "policy".into()));
+    assert_eq!(gate(&s, &d, &[]), (false, "policy".into()));
+    s.ok(&[
+        "key",
+        "revoke",
+        &op,
+        "--compromised",
+        "--key",
+        "root.pem",
+        "--reason",
+        "stolen",
+    ]);
+    assert_eq!(gate(&s, &p, &[]), (false, "suspended".into()));
+    assert_eq!(gate(&s, &d, &[]), (false, "suspended".into()));
+    s.ok(&[
+        "reapprove",
+        "p@0.1.0",
+        "--reason",
+        "checked",
+        "--key",
+        "op2.pem",
+    ]);
+    assert_eq!(gate(&s, &p, &[]), (false, "policy".into()));
+}
+
+/// A file held by a PROMOTED and a DEPRECATED model is allowed as the PROMOTED one's, whichever
+/// record id sorts first (cargo-mutants, issue 20: the gate's rank).
+#[test]
+fn a_file_held_by_a_promoted_and_a_deprecated_model_is_the_promoted_ones() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    let shared = (
+        "shared.yar",
+        "rule shared { condition: true }\n".to_string(),
+    );
+    let a = s.add_model("a", "1.0.0", std::slice::from_ref(&shared));
+    s.add_model("b", "1.0.0", std::slice::from_ref(&shared));
+    for m in ["a@1.0.0", "b@1.0.0"] {
+        s.ok(&["promote", m, "--reason", "ok", "--key", "op.pem"]);
+    }
+    let file = format!("{a}/shared.yar");
+    let decision = |s: &Sandbox| -> Value {
+        let out = s.reg().args(["check", &file, "--json"]).output().unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        crate::ingest::validate("check.schema.json", &v);
+        let allowed = v[0]["allowed"].as_bool().unwrap();
+        assert_eq!(out.status.code(), Some(if allowed { 0 } else { 1 }), "{v}");
+        v[0].clone()
+    };
+    // Both PROMOTED: the tie goes to the smaller record id. Deprecate that one.
+    let first = decision(&s)["model"].as_str().unwrap().to_string();
+    let other = if first == "a@1.0.0" {
+        "b@1.0.0"
+    } else {
+        "a@1.0.0"
+    };
+    s.ok(&["deprecate", &first, "--reason", "old", "--key", "op.pem"]);
+    let d = decision(&s);
+    assert_eq!(
+        (
+            d["allowed"].as_bool(),
+            d["code"].as_str(),
+            d["model"].as_str()
+        ),
+        (Some(true), Some("promoted"), Some(other)),
+        "{d}"
+    );
+}

@@ -161,10 +161,15 @@ fn the_threat_model_cites_tests_that_exist() {
         // suite in tests/suite/.
         let (files, name) = if let Some((module, inner)) = quoted.split_once("::tests::") {
             let path = module.replace("::", "/");
+            // `state::tests::format4::name`: a test in the file `src/state/tests/format4.rs`.
+            let (sub, inner) = match inner.rsplit_once("::") {
+                Some((sub, name)) => (format!("/tests/{}", sub.replace("::", "/")), name),
+                None => (String::new(), inner),
+            };
             (
                 vec![
-                    repo.join(format!("src/{path}.rs")),
-                    repo.join(format!("src/{path}/mod.rs")),
+                    repo.join(format!("src/{path}{sub}.rs")),
+                    repo.join(format!("src/{path}{sub}/mod.rs")),
                 ],
                 inner,
             )

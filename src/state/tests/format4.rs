@@ -385,3 +385,57 @@ fn what_needs_provenance_is_refused_in_a_format_3_state() {
         Err(StateError::NeedsFormat { .. })
     ));
 }
+
+/// Under separate duties the rule binds a model's own publisher only: an operator admits and
+/// re-approves what another key published, while the publisher, an operator too, may re-approve
+/// its own model no more than it may promote it (cargo-mutants, issue 20).
+#[test]
+fn separate_duties_binds_the_models_own_publisher_and_no_other_operator() {
+    let mut fx = Fx::new();
+    let (root, op, publisher) = (key(1), key(2), key(3));
+    let (op2, other) = (key(12), key(14));
+    fx.ok(&root, trust(&publisher, Role::Operator));
+    fx.ok(&root, withdraw(&publisher, Role::Publisher));
+    fx.ok(&root, trust(&op2, Role::Operator));
+    fx.ok(&root, trust(&other, Role::Publisher));
+    fx.ok(&root, policy(duties()));
+    // Another publisher's model is admitted by an operator.
+    let Body::Add(mut a) = add("epsilon") else {
+        unreachable!()
+    };
+    a.publisher = Some(Fx::fp(&other));
+    assert_eq!(fx.check(&op, Body::Add(a)), Ok(()));
+    // op admitted and promoted every model: its compromise suspends them. The publisher (now an
+    // operator) may not re-approve what it published; another operator may.
+    fx.ok(&root, compromise(&op));
+    assert!(matches!(
+        fx.check(&publisher, reapprove(&fx, &fx.gamma)),
+        Err(StateError::DutiesApart(m)) if m.to_string().contains("may not re-approve")
+    ));
+    assert_eq!(fx.check(&op2, reapprove(&fx, &fx.gamma)), Ok(()));
+}
+
+/// A replacement sharing bytes its revocation denies is refused as holding bytes denied at the
+/// seq that revocation would take, the next one (cargo-mutants, issue 20).
+#[test]
+fn a_replacement_holding_bytes_its_revocation_denies_names_that_revocations_seq() {
+    let fx = Fx::new();
+    // beta is active in prod; gamma, PROMOTED, shares beta's "shared tokenizer" artifact.
+    let Body::Transition(mut t) = fx.revocation(
+        &fx.beta,
+        vec![SlotEffect {
+            replacement: Some(fx.gamma),
+            slot: "prod".into(),
+        }],
+    ) else {
+        unreachable!()
+    };
+    assert_eq!(fx.check(&key(2), Body::Transition(t.clone())), Ok(()));
+    t.deny = true;
+    let next = fx.state.seq + 1;
+    assert!(matches!(
+        fx.check(&key(2), Body::Transition(t)),
+        Err(StateError::DeniedBytes { ref spec, count: 1, at, .. })
+            if spec == "gamma@1.0.0" && at == next
+    ));
+}
