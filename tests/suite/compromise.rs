@@ -1173,3 +1173,17 @@ fn checkout_writes_out_no_suspended_model() {
     }
     assert!(!s.join("out").exists() && !s.join("det.tar").exists());
 }
+
+/// A compromised operator chose what its slots run: its revocation names each slot whose
+/// current setting it signed, for review (a slot change approves nothing, so it suspends
+/// nothing by itself).
+#[test]
+fn a_compromised_operators_revocation_names_the_slots_it_set() {
+    let (s, _, op) = site();
+    let (out, err) = compromise(&s, &op);
+    assert!(out.contains("suspended det@1.0.0"), "{out}");
+    assert!(
+        err.contains("review: slot prod runs det@1.0.0, set by this key"),
+        "{err}"
+    );
+}

@@ -49,6 +49,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
                 done.entry
             );
             print_suspended(&done)?;
+            print_slots_it_set(&reg, &done)?;
         }
     }
     // A root signs no model, so its revocation suspends nothing; but its holder (a thief, or
@@ -97,5 +98,25 @@ fn print_suspended(done: &Revoked) -> CommandResult {
     errln!(
         "next: check each suspended model, then re-approve it (`reg reapprove MODEL --reason TEXT --key OPERATOR.pem`) or revoke it (`reg revoke MODEL --reason TEXT --key OPERATOR.pem`); a slot can also be given another model (`reg activate SLOT MODEL`); `reg fsck` lists what is suspended"
     );
+    Ok(())
+}
+
+/// The slots whose current setting a compromised key signed: a slot change approves nothing, so
+/// it suspends nothing, but the key chose what those slots run (FORMAT.md §5.14), and that
+/// choice is for an operator to review.
+fn print_slots_it_set(reg: &reg::repo::registry::Registry, done: &Revoked) -> CommandResult {
+    let state = reg.state()?;
+    for s in reg::query::status::status(reg, &state)? {
+        if s.actor == done.fingerprint {
+            errln!(
+                "review: slot {} runs {}@{}, set by this key at {} (entry {}); `reg activate` gives it another model",
+                s.slot,
+                s.name,
+                s.version,
+                s.since,
+                s.entry
+            );
+        }
+    }
     Ok(())
 }
