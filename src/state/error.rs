@@ -134,7 +134,9 @@ pub enum StateError {
         role: Role,
     },
     /// The key is revoked, which is final.
-    #[error("key {fingerprint} was revoked at entry {at}; a revoked key is never trusted again")]
+    #[error(
+        "key {fingerprint} was revoked at entry {at}; a revocation is final: a revoked key is never trusted again, given or relieved of a role, or revoked again (but as compromised, once, if it was retired)"
+    )]
     AlreadyRevoked {
         /// The key.
         fingerprint: Fingerprint,
