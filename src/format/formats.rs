@@ -127,6 +127,11 @@ pub fn detect(path: &str, head: &[u8]) -> Format {
         .and_then(|name| name.rsplit_once('.'))
         .map(|(_, e)| e.to_ascii_lowercase())
         .unwrap_or_default();
+    // First, before any magic bytes: a pickle's opcode arguments can hold another format's
+    // magic, and a pickle runs code when loaded whatever it resembles.
+    if crate::format::pickle::is_pickle(head, head.len() < SNIFF_LEN) {
+        return Format::Pickle;
+    }
     if head.starts_with(b"GGUF") {
         return Format::Gguf;
     }
@@ -159,7 +164,6 @@ pub fn detect(path: &str, head: &[u8]) -> Format {
     }
     if matches!(ext.as_str(), "pkl" | "pickle")
         || (head.len() >= 2 && head[0] == 0x80 && (2..=5).contains(&head[1]))
-        || is_text_pickle(head)
     {
         return Format::Pickle;
     }
@@ -179,37 +183,6 @@ pub fn detect(path: &str, head: &[u8]) -> Format {
 fn zip_first_name(head: &[u8]) -> Option<&[u8]> {
     let len = usize::from(u16::from_le_bytes([*head.get(26)?, *head.get(27)?]));
     head.get(30..30 + len)
-}
-
-/// A pickle of protocol 0 or 1, which has no `\x80` header: its first opcodes as Python's
-/// pickle module writes them. A pickle that runs code must name a callable, with GLOBAL (`c`
-/// module `\n` name `\n`) or INST (`(i` module `\n` name `\n`), and reg checks that what follows
-/// the name is an opcode again, so that text such as `cat\ndog\n...` is not taken for one;
-/// containers start `(dp0`, `(lp0` (protocol 0) or `}q`, `]q` (protocol 1). Without this, a
-/// protocol-0 pickle named `model.bin` passed as `unknown` a policy that refuses pickle.
-fn is_text_pickle(head: &[u8]) -> bool {
-    /// `module\nname\n` then an opcode.
-    fn global(rest: &[u8]) -> bool {
-        let ident = |s: &[u8]| {
-            !s.is_empty()
-                && s.len() <= 256
-                && !s[0].is_ascii_digit()
-                && s.iter()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.'))
-        };
-        let mut parts = rest.splitn(3, |&b| b == b'\n');
-        let (Some(module), Some(name), Some(next)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return false;
-        };
-        ident(module) && ident(name) && next.first().is_some_and(|b| b"(pqR)N.SVIcd}]t".contains(b))
-    }
-    match head {
-        [b'c', rest @ ..] | [b'(', b'i' | b'c', rest @ ..] => global(rest),
-        [b'(', b'd' | b'l', b'p', d, ..] => d.is_ascii_digit(),
-        [b'}' | b']', b'q', ..] => true,
-        _ => false,
-    }
 }
 
 /// safetensors: an 8-byte little-endian header length, then a JSON object.
@@ -243,25 +216,40 @@ mod tests {
         assert_eq!(detect("rules/ransom.yar", b"rule x {}"), Format::Ruleset);
         assert_eq!(detect("tokenizer.json", b"{}"), Format::Json);
         assert_eq!(detect("README", b"hello"), Format::Unknown);
-        // Protocol 0 and 1 pickles, whatever they are called; text that merely looks alike
-        // is not one.
+        // Pickles of every protocol, whatever they are called, however they start, even with
+        // another format's magic bytes inside an opcode's argument (the red team's cases).
         for pickle in [
             &b"cos\nsystem\n(S'echo pwned'\ntR."[..],
-            b"ccopy_reg\n_reconstructor\np0\n(c__main__\nM\n",
-            b"(ios\nsystem\n(S'id'\ntR.",
             b"(dp0\nS'a'\np1\nI1\ns.",
             b"(lp0\nI1\na.",
             b"}q\x00(X\x01\x00\x00\x00aq\x01K\x01u.",
             b"]q\x00K\x01a.",
+            b"\x80\x01cos\nsystem\n(S'touch x'\ntR.",
+            b"\x80\x00cos\nsystem\n(S'touch x'\ntR.",
+            b"N0cos\nsystem\n(S'touch x'\ntR.",
+            b"((cos\nsystem\n(S'touch x'\ntR.",
+            b"\x8c\x02os\x8c\x06system\x93\x8c\x07touch x\x85R.",
+            b"cos\nsystem\nU\x07touch x\x85R.",
+            b"\x80\x02U\x04TFL30cos\nsystem\n(S'touch x'\ntR.",
+            b"GGUF\0\0\0\0\x000cos\nsystem\n(S'touch x'\ntR.",
+            b"\x80\x02T\x02\0\0\0\0{0cos\nsystem\n(S'touch x'\ntR.",
         ] {
             assert_eq!(detect("model.bin", pickle), Format::Pickle, "{pickle:?}");
             assert_eq!(detect("notes.txt", pickle), Format::Pickle, "{pickle:?}");
         }
+        // A long pickle read only in part: its first opcodes call an object.
+        let mut long = b"\x80\x04\x95\x00\x10\0\0\0\0\0\0\x8c\x05numpy\x94\x8c\x05array\x94\x93B\x00\x00\x01\x00".to_vec();
+        long.resize(SNIFF_LEN, 0);
+        assert_eq!(detect("w.bin", &long), Format::Pickle);
+        // Text that merely looks alike is not one (a labels file starting with `c`).
         for text in [
-            &b"cat\ndog\nbird\n"[..],
+            &b"car\ncat\ndog\n"[..],
+            b"cat\ndog\nbird\n",
+            b"changes\nsummary\nSee below.\n",
             b"c\nx\n(",
             b"(default) value\n",
             b"config\nname\n\n",
+            b"\x93NUMPY\x01\x00v\x00{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }                                                         \n",
         ] {
             assert_ne!(detect("notes.txt", text), Format::Pickle, "{text:?}");
         }

@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod manifest;
 pub mod names;
 pub mod observation;
+pub mod pickle;
 pub mod revocation;
 pub mod schema;
 pub mod transfer;

@@ -1281,3 +1281,49 @@ fn a_file_held_by_a_promoted_and_a_deprecated_model_is_the_promoted_ones() {
         "{d}"
     );
 }
+
+/// Pickles that start with another format's magic inside an opcode's argument, or with opcodes
+/// no prefix list foresaw, are refused by a policy refusing pickle; a labels file that starts
+/// like a pickle's GLOBAL is not (the second red-team pass).
+#[test]
+fn pickles_in_disguise_are_refused_and_a_labels_file_is_not() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    set_policy(
+        &s,
+        PolicyDoc {
+            refuse_formats: vec![reg::format::formats::Format::Pickle],
+            ..PolicyDoc::default()
+        },
+    );
+    let disguised: [&[u8]; 3] = [
+        b"\x80\x02U\x04TFL30cos\nsystem\n(S'touch x'\ntR.",
+        b"N0cos\nsystem\n(S'touch x'\ntR.",
+        b"\x8c\x02os\x8c\x06system\x93\x8c\x07touch x\x85R.",
+    ];
+    for (i, bytes) in disguised.iter().enumerate() {
+        let dir = format!("d{i}");
+        fs::create_dir_all(s.join(&dir)).unwrap();
+        fs::write(s.join(&format!("{dir}/model.tflite")), bytes).unwrap();
+        let tar = format!("{dir}.tar");
+        pack(&s, &dir, (&dir, "1.0.0"), &tar, &[]);
+        refused(&s, &["add", &tar, "--key", "op.pem"], "(pickle)");
+    }
+    s.add_model(
+        "labels",
+        "1.0.0",
+        &[("classes.txt", "car\ncat\ndog\n".into())],
+    );
+    s.ok(&[
+        "promote",
+        "labels@1.0.0",
+        "--reason",
+        "ok",
+        "--key",
+        "op.pem",
+    ]);
+    assert_eq!(
+        gate(&s, "m-labels-1.0.0/classes.txt", &[]),
+        (true, "promoted".into())
+    );
+}
