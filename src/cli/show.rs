@@ -83,7 +83,7 @@ fn print_summary(v: &RecordView) -> CommandResult {
         );
     }
     if let Some(why) = &v.blocked {
-        outln!("denied:      the gate denies it: {why}");
+        outln!("gate denies:  {why}");
     }
     for k in &v.revoked_keys {
         outln!("revoked key: {k}");

@@ -1127,7 +1127,7 @@ fn checkout_writes_out_nothing_the_gate_denies_and_the_listings_say_why() {
     crate::ingest::validate("model-list.schema.json", &v);
     let show = s.ok(&["show", "det@1.0.0"]);
     assert!(
-        show.contains("denied:      the gate denies it: 1 of its artifact hashes denied"),
+        show.contains("gate denies:  1 of its artifact hashes denied"),
         "{show}"
     );
     let v: Value = serde_json::from_str(&s.ok(&["show", "pk@1.0.0", "--json"])).unwrap();
