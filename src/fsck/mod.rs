@@ -222,7 +222,6 @@ pub fn check(
         models::check_records(&reg, state, &mut f);
         refs::check_index_and_refs(&reg, state, &reached, &mut f);
         models::check_slots(state, &mut f);
-        refused::check_policy(&reg, state, &mut f);
         refused::check_denied(state, &mut f);
     }
     // Checked now, reported after the scan's findings.

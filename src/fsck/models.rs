@@ -4,7 +4,6 @@
 
 use super::{Code, Fsck};
 use crate::format::lifecycle::LifecycleState;
-use crate::format::manifest::{MANIFEST_LIMIT, SignedManifest};
 use crate::repo::registry::Registry;
 use crate::state::{State, StateError};
 
@@ -14,18 +13,19 @@ use crate::state::{State, StateError};
 /// finding naming the entry. What is left is the review hints: a model admitted before its
 /// publisher key was retired, and a model suspended because a key it rests on was compromised.
 pub(super) fn check_records(reg: &Registry, state: &State, f: &mut Fsck) {
+    let active = super::refused::active_slots(state);
+    let refuses = !state.policy().refuse_formats.is_empty();
     for (id, m) in state.models() {
         f.counts.models += 1;
         let spec = format!("{}@{}", m.name, m.version);
         // Read and verified by the replay a moment ago; gone since only if someone is editing.
-        let Ok(signed) = reg
-            .store()
-            .get(id, MANIFEST_LIMIT)
-            .map_err(|e| e.to_string())
-            .and_then(|b| SignedManifest::parse(b).map_err(|e| e.to_string()))
-        else {
+        let Ok(signed) = crate::repo::records::read_record(reg.store(), id) else {
             continue;
         };
+        if refuses {
+            let slots = active.get(id).map(Vec::as_slice).unwrap_or_default();
+            super::refused::check_policy(reg, state, (id, m), &signed.manifest, slots, f);
+        }
         let publisher = &signed.manifest.publisher;
         // The state's one answer to "may this key publish now": a key that could when the
         // model was admitted and cannot now was revoked since. A compromised publisher

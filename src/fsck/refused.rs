@@ -7,73 +7,69 @@
 //! (revoke or deprecate the model, or change the policy or lift the denial).
 
 use super::{Code, Fsck};
+use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
-use crate::format::manifest::{MANIFEST_LIMIT, SignedManifest};
+use crate::format::manifest::Manifest;
 use crate::repo::registry::Registry;
-use crate::state::{State, describe_refused};
+use crate::state::{ModelState, State, describe_refused};
 use std::collections::BTreeMap;
 
-/// Models out of policy: a warning for each PROMOTED or DEPRECATED one (the gate denies it),
-/// an error for each slot whose active model is one (the gate denies what the slot names).
-/// Records are read only when the policy refuses some format, as the gate reads them.
-pub(super) fn check_policy(reg: &Registry, state: &State, f: &mut Fsck) {
-    if state.policy().refuse_formats.is_empty() {
+/// The slots each model is active in: what makes a model out of policy an error.
+pub(super) fn active_slots(state: &State) -> BTreeMap<ObjectId, Vec<&String>> {
+    state
+        .slots()
+        .iter()
+        .fold(BTreeMap::new(), |mut by_model, (slot, s)| {
+            by_model.entry(s.model).or_insert_with(Vec::new).push(slot);
+            by_model
+        })
+}
+
+/// Model `id` (`m`, whose record's manifest is `manifest`) out of policy: a warning if it is
+/// PROMOTED or DEPRECATED (the gate denies it), an error for each slot it is active in (the gate
+/// denies what the slot names). Called with each record fsck reads once
+/// ([`super::models::check_records`]), so no record is read twice.
+pub(super) fn check_policy(
+    reg: &Registry,
+    state: &State,
+    (id, m): (&ObjectId, &ModelState),
+    manifest: &Manifest,
+    slots: &[&String],
+    f: &mut Fsck,
+) {
+    let approved = matches!(
+        m.state,
+        LifecycleState::Promoted | LifecycleState::Deprecated
+    );
+    if !approved && slots.is_empty() {
         return;
     }
-    let active: BTreeMap<_, Vec<&String>> =
-        state
-            .slots()
-            .iter()
-            .fold(BTreeMap::new(), |mut by_model, (slot, s)| {
-                by_model.entry(s.model).or_insert_with(Vec::new).push(slot);
-                by_model
-            });
-    for (id, m) in state.models() {
-        let approved = matches!(
-            m.state,
-            LifecycleState::Promoted | LifecycleState::Deprecated
+    let refused = state.out_of_policy(manifest);
+    if refused.is_empty() {
+        return;
+    }
+    let spec = state.spec(id);
+    let what = describe_refused(&refused);
+    if approved {
+        f.warn(
+            Code::OutOfPolicy,
+            Some(reg.store().path(id)),
+            Some(*id),
+            format!(
+                "{spec} ({}) is out of policy: the policy refuses the format of {what}; the gate denies it (`policy`): revoke it, or a root key changes the policy",
+                m.state.name()
+            ),
         );
-        let slots = active.get(id).map(Vec::as_slice).unwrap_or_default();
-        if !approved && slots.is_empty() {
-            continue;
-        }
-        // Read and verified by the replay a moment ago; a record gone since is fsck's
-        // `object-missing` or `object-corrupt`, named there.
-        let Ok(signed) = reg
-            .store()
-            .get(id, MANIFEST_LIMIT)
-            .map_err(|e| e.to_string())
-            .and_then(|b| SignedManifest::parse(b).map_err(|e| e.to_string()))
-        else {
-            continue;
-        };
-        let refused = state.out_of_policy(&signed.manifest);
-        if refused.is_empty() {
-            continue;
-        }
-        let spec = state.spec(id);
-        let what = describe_refused(&refused);
-        if approved {
-            f.warn(
-                Code::OutOfPolicy,
-                Some(reg.store().path(id)),
-                Some(*id),
-                format!(
-                    "{spec} ({}) is out of policy: the policy refuses the format of {what}; the gate denies it (`policy`): revoke it, or a root key changes the policy",
-                    m.state.name()
-                ),
-            );
-        }
-        for slot in slots {
-            f.error(
-                Code::PolicyActive,
-                None,
-                Some(*id),
-                format!(
-                    "slot `{slot}` runs {spec}, which is out of policy (the policy refuses the format of {what}): the gate denies it"
-                ),
-            );
-        }
+    }
+    for slot in slots {
+        f.error(
+            Code::PolicyActive,
+            None,
+            Some(*id),
+            format!(
+                "slot `{slot}` runs {spec}, which is out of policy (the policy refuses the format of {what}): the gate denies it"
+            ),
+        );
     }
 }
 

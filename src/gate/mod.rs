@@ -13,7 +13,6 @@ pub mod decision_log;
 use crate::crypto::keys::Fingerprint;
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
-use crate::format::manifest::{MANIFEST_LIMIT, SignedManifest};
 use crate::repo::ledger::Verified;
 use crate::repo::registry::{Registry, RegistryError};
 use crate::repo::store::{CopyError, Store, hash_parallel as hash_reader};
@@ -218,16 +217,10 @@ pub fn decide(
 /// are its record's, so the record is read, and only when the policy refuses some format; a
 /// record that cannot be read refuses (fail closed).
 fn policy_refusal(state: &State, store: &Store, record: &ObjectId) -> Option<String> {
-    if state.policy().refuse_formats.is_empty() {
-        return None;
-    }
-    match store
-        .get(record, MANIFEST_LIMIT)
-        .map_err(|e| e.to_string())
-        .and_then(|b| SignedManifest::parse(b).map_err(|e| e.to_string()))
-    {
-        Ok(signed) => {
-            let refused = state.out_of_policy(&signed.manifest);
+    match crate::repo::records::policy_manifest(store, state, record) {
+        Ok(None) => None,
+        Ok(Some(manifest)) => {
+            let refused = state.out_of_policy(&manifest);
             (!refused.is_empty()).then(|| {
                 format!(
                     "its model holds artifacts in formats the registry policy refuses: {}",

@@ -5,7 +5,7 @@
 
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
-use crate::format::manifest::{self, MANIFEST_LIMIT, SignedManifest};
+use crate::format::manifest::{self, SignedManifest};
 use crate::repo::registry::{Registry, RegistryError};
 use crate::repo::store::StoreError;
 use crate::state::{ModelState, State};
@@ -97,11 +97,7 @@ fn refuse_blocked(
         return Err(CheckoutError::Revoked(spec));
     }
     // What the gate denies is not written out: the same answer (FORMAT.md §5.5, §5.14, §5.15).
-    let manifest = if state.policy().refuse_formats.is_empty() {
-        None
-    } else {
-        Some(manifest_of(reg, id)?)
-    };
+    let manifest = crate::repo::records::policy_manifest(reg.store(), state, id)?;
     if let Some((block, why)) = state.blocked(model, manifest.as_ref()) {
         return Err(CheckoutError::Blocked { spec, why, block });
     }
@@ -130,9 +126,7 @@ fn refuse_purged(reg: &Registry, id: &ObjectId, model: &ModelState) -> Result<()
 /// The record: its bytes as stored (hash-checked by the store) and its manifest (schema-checked
 /// on parse).
 fn record_of(reg: &Registry, id: &ObjectId) -> Result<SignedManifest, RegistryError> {
-    let bytes = reg.store().get(id, MANIFEST_LIMIT)?;
-    SignedManifest::parse(bytes)
-        .map_err(|e| RegistryError::corrupt_object(reg.store(), id, format!("record {id}: {e}")))
+    crate::repo::records::read_record(reg.store(), id)
 }
 
 /// The record's manifest.

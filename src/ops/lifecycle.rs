@@ -11,7 +11,6 @@ use crate::crypto::keys::SecretKey;
 use crate::format::entry::{Body, SlotChange, SlotEffect, Transition};
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
-use crate::format::manifest::{MANIFEST_LIMIT, SignedManifest};
 use crate::ops::deny::Denied;
 use crate::repo::ledger::Verified;
 use crate::repo::registry::{Registry, RegistryError, Transaction};
@@ -188,25 +187,10 @@ fn move_model(
 /// record's, so the record is read, and only when the policy refuses some format; a record that
 /// cannot be read refuses (fail closed).
 fn check_in_policy(reg: &Registry, state: &State, id: &ObjectId) -> Result<(), LifecycleError> {
-    if state.policy().refuse_formats.is_empty() {
+    let Some(manifest) = crate::repo::records::policy_manifest(reg.store(), state, id)? else {
         return Ok(());
-    }
-    let signed = reg
-        .store()
-        .get(id, MANIFEST_LIMIT)
-        .map_err(|e| e.to_string())
-        .and_then(|b| SignedManifest::parse(b).map_err(|e| e.to_string()))
-        .map_err(|e| {
-            RegistryError::corrupt_object(
-                reg.store(),
-                id,
-                format!(
-                    "the record of {} cannot be read to check the registry policy ({e})",
-                    state.spec(id)
-                ),
-            )
-        })?;
-    let refused = state.out_of_policy(&signed.manifest);
+    };
+    let refused = state.out_of_policy(&manifest);
     if refused.is_empty() {
         return Ok(());
     }

@@ -7,7 +7,7 @@ use crate::format::entry::Body;
 use crate::format::formats::Format;
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
-use crate::format::manifest::{Artifact, MANIFEST_LIMIT, Provenance, SignedManifest};
+use crate::format::manifest::{Artifact, Provenance};
 use crate::repo::ledger::read_entry;
 use crate::repo::registry::{Registry, RegistryError};
 use crate::state::{ModelState, State, Suspension};
@@ -181,9 +181,7 @@ pub fn view(
     id: &ObjectId,
     model: &ModelState,
 ) -> Result<RecordView, RegistryError> {
-    let bytes = reg.store().get(id, MANIFEST_LIMIT)?;
-    let signed = SignedManifest::parse(bytes)
-        .map_err(|e| RegistryError::corrupt_object(reg.store(), id, format!("record {id}: {e}")))?;
+    let signed = crate::repo::records::read_record(reg.store(), id)?;
     let history = history(reg, model)?;
     let added = admission(reg, id, model)?;
     let drift = drift_summary(reg, model)?;

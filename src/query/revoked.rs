@@ -13,7 +13,6 @@ use crate::crypto::keys::Fingerprint;
 use crate::format::entry::Body;
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
-use crate::format::manifest::{MANIFEST_LIMIT, SignedManifest};
 pub use crate::format::revocation::RevocationKind;
 use crate::repo::registry::{Registry, RegistryError};
 use crate::state::{ModelState, State};
@@ -105,9 +104,7 @@ fn rests_on_before_provenance(
     id: &ObjectId,
     model: &ModelState,
 ) -> Result<(Option<Fingerprint>, BTreeSet<Fingerprint>), RegistryError> {
-    let bytes = reg.store().get(id, MANIFEST_LIMIT)?;
-    let signed = SignedManifest::parse(bytes)
-        .map_err(|e| RegistryError::corrupt_object(reg.store(), id, format!("record {id}: {e}")))?;
+    let signed = crate::repo::records::read_record(reg.store(), id)?;
     let mut approvers = BTreeSet::new();
     for step in Chain::history(reg, model.entry) {
         let (_, entry) = step?;

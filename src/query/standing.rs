@@ -5,7 +5,6 @@
 
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
-use crate::format::manifest::{MANIFEST_LIMIT, SignedManifest};
 use crate::repo::registry::{Registry, RegistryError};
 use crate::state::{Block, ModelState, State};
 
@@ -21,15 +20,7 @@ pub fn blocked(
     if m.state == LifecycleState::Revoked || m.suspended.is_some() {
         return Ok(None);
     }
-    let manifest = if state.policy().refuse_formats.is_empty() {
-        None
-    } else {
-        let bytes = reg.store().get(id, MANIFEST_LIMIT)?;
-        let signed = SignedManifest::parse(bytes).map_err(|e| {
-            RegistryError::corrupt_object(reg.store(), id, format!("record {id}: {e}"))
-        })?;
-        Some(signed.manifest)
-    };
+    let manifest = crate::repo::records::policy_manifest(reg.store(), state, id)?;
     Ok(state
         .blocked(m, manifest.as_ref())
         .filter(|(b, _)| *b != Block::Suspended)

@@ -13,6 +13,7 @@ pub mod leftovers;
 pub mod reach;
 mod read;
 mod readers;
+pub mod records;
 pub mod refs;
 pub mod registry;
 mod replay;

@@ -1327,3 +1327,74 @@ fn pickles_in_disguise_are_refused_and_a_labels_file_is_not() {
         (true, "promoted".into())
     );
 }
+
+/// Where the policy binds, a record that cannot be read fails closed: the gate denies the
+/// model's bytes (`policy`, saying the record could not be read), and promote refuses it as
+/// damaged; with no format refused, nothing reads the record.
+#[test]
+fn a_damaged_record_under_a_policy_is_denied_by_the_gate_and_refused_by_promote() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    s.add_model(
+        "det",
+        "1.0.0",
+        &[("det.yar", "rule det { condition: true }\n".into())],
+    );
+    s.add_model(
+        "new",
+        "1.0.0",
+        &[("new.yar", "rule new { condition: true }\n".into())],
+    );
+    s.ok(&["promote", "det@1.0.0", "--reason", "ok", "--key", "op.pem"]);
+    let list: Value = serde_json::from_str(&s.ok(&["list", "--json"])).unwrap();
+    let record = |name: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    for name in ["det", "new"] {
+        let path = s.object_path(&record(name));
+        crate::util::make_writable(&path);
+        let mut bytes = fs::read(&path).unwrap();
+        bytes[10] ^= 1;
+        fs::write(&path, bytes).unwrap();
+    }
+    // No format refused: the gate reads no record and allows.
+    assert_eq!(
+        gate(&s, "m-det-1.0.0/det.yar", &[]),
+        (true, "promoted".into())
+    );
+    set_policy(
+        &s,
+        PolicyDoc {
+            refuse_formats: vec![reg::format::formats::Format::Pickle],
+            ..PolicyDoc::default()
+        },
+    );
+    let out = s
+        .reg()
+        .args(["check", "m-det-1.0.0/det.yar", "--json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(v[0]["code"], "policy");
+    assert!(
+        v[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("its record could not be read to check the registry policy"),
+        "{v}"
+    );
+    let err = refused(
+        &s,
+        &["promote", "new@1.0.0", "--reason", "ok", "--key", "op.pem"],
+        "is corrupt",
+    );
+    assert!(err.contains(&record("new")), "{err}");
+}
