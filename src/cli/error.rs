@@ -658,7 +658,7 @@ fn state(e: &StateError) -> Option<String> {
         StateError::EmptyReason => Some("say why with --reason TEXT".into()),
         StateError::WrittenExpired { .. } => Some(RENEW_HINT.into()),
         StateError::NeedsFormat { .. } => Some(
-            "a registry keeps the format it was made with; to use this, make a successor registry (docs/GUIDE.md, \"Roots over the years\")".into(),
+            "a registry keeps the format it was made with; to use this, make a successor registry (`reg init --succeeds`, docs/GUIDE.md §8.4)".into(),
         ),
         StateError::Suspended { spec, .. } => Some(format!(
             "check the model, then `reg reapprove {spec} --reason TEXT --key OPERATOR.pem`; or revoke it"

@@ -792,7 +792,7 @@ fn a_format_3_registry_reads_its_compromised_by_reason_publisher_as_retired_and_
             "x",
         ],
         "revoking a key as compromised needs a registry of format 4 or later; this one is format 3",
-        "a registry keeps the format it was made with",
+        "a registry keeps the format it was made with; to use this, make a successor registry (`reg init --succeeds`, docs/GUIDE.md §8.4)",
     );
 
     // A compromised revocation forged into it is refused by replay.
