@@ -23,7 +23,8 @@ pub struct Args {
     /// Allow only artifacts of this slot's active model
     #[arg(long, conflicts_with = "model")]
     slot: Option<String>,
-    /// Allow only artifacts of this model (name@version, record id or unique prefix)
+    /// Allow only artifacts of this model (name@version, name@latest, a name that has one
+    /// version, a record id or unique prefix)
     #[arg(long)]
     model: Option<String>,
     /// Append every decision to this decision log (each line authenticated with this host's log
@@ -150,6 +151,22 @@ fn print_warnings(reg: &Registry, gate: &Gate, args: &Args, decisions: &[Decisio
                 "hint: get the registry's root key fingerprint and head code (`reg status --code` at its sending site) from its owner out of band and pin it with `reg trust add FINGERPRINT --head CODE --registry {}` (this registry's root is {}; `reg trust add` refuses any other)",
                 reg.path().display(),
                 reg.root()
+            );
+        }
+    }
+    if let Some(slot) = &args.slot
+        && !gate.state().slots().contains_key(slot)
+    {
+        // Denied, as the gate must: say which slots the operator may have meant.
+        let active: Vec<&str> = gate.state().slots().keys().map(String::as_str).collect();
+        if active.is_empty() {
+            errln!(
+                "hint: slot `{slot}` has no active model, and no slot has one (`reg activate SLOT MODEL` sets one)"
+            );
+        } else {
+            errln!(
+                "hint: slot `{slot}` has no active model; the slots with one: {} (`reg status`)",
+                active.join(", ")
             );
         }
     }

@@ -41,6 +41,7 @@ mod key;
 mod ledger;
 mod list;
 mod log;
+mod model_arg;
 mod policy;
 mod progress;
 mod reapprove;
