@@ -29,6 +29,7 @@ mod bundle;
 mod check;
 mod clone;
 mod deny;
+mod diff;
 mod docs;
 mod drift;
 mod error;
@@ -116,6 +117,7 @@ enum Command {
     Deactivate(slot::DeactivateArgs),
     List(list::Args),
     Show(show::Args),
+    Diff(diff::Args),
     Status(status::Args),
     Renew(renew::Args),
     Fsck(fsck::Args),
@@ -221,12 +223,14 @@ pub fn clock() -> Clock {
     }
 }
 
-/// Runs one command. fsck and check have their own exit codes (0 PASS/ALLOW, 1 FAIL/DENY);
+/// Runs one command. fsck and check have their own exit codes (0 PASS/ALLOW, 1 FAIL/DENY), and
+/// diff with --exit-code (1 when the records differ);
 /// every other command succeeds with 0, and errors get theirs in `error.rs`.
 fn dispatch(ctx: &Context, command: Command) -> CommandResult<ExitCode> {
     let done = match command {
         Command::Fsck(a) => return fsck::run(ctx, a),
         Command::Check(a) => return check::run(ctx, a),
+        Command::Diff(a) => return diff::run(ctx, a),
         Command::Init(a) => init::run(ctx, a),
         Command::Key(c) => key::run(ctx, c),
         Command::Bundle(c) => bundle::run(c),

@@ -28,6 +28,7 @@ mod escape_props;
 mod escapes;
 mod expiry;
 mod export;
+mod finding;
 mod first_contact;
 mod format_example;
 mod format_governance;
