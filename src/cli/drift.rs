@@ -21,6 +21,9 @@ pub enum DriftCommand {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(
+    override_usage = "reg drift record [OPTIONS] --key <REPORTER.pem> <MODEL> <OBSERVATION>\n       reg drift record [OPTIONS] --key <REPORTER.pem> --slot <SLOT> <OBSERVATION>"
+)]
 pub struct RecordArgs {
     /// The model observed: name@version, name@latest, a name that has one version, a record id
     /// or a unique id prefix (with --slot, leave it out: the one operand is the observation)

@@ -222,3 +222,45 @@ fn artifacts(a: &[Artifact], b: &[Artifact]) -> ArtifactsDiff {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::artifacts;
+    use crate::format::formats::Format;
+    use crate::format::manifest::Artifact;
+
+    fn a(path: &str, hash: char, size: u64) -> Artifact {
+        Artifact {
+            blake3: hash.to_string().repeat(64),
+            format: Format::Ruleset,
+            path: path.to_string(),
+            size,
+        }
+    }
+
+    #[test]
+    fn artifacts_compare_by_path_hash_and_size() {
+        let d = artifacts(
+            &[
+                a("same", '1', 1),
+                a("gone", '2', 2),
+                a("bytes", '3', 3),
+                a("size", '4', 4),
+            ],
+            &[
+                a("same", '1', 1),
+                a("new", '2', 2),
+                a("bytes", '5', 3),
+                a("size", '4', 5),
+            ],
+        );
+        let paths = |v: &[super::ArtifactChange]| -> Vec<String> {
+            v.iter().map(|c| c.path.clone()).collect()
+        };
+        assert_eq!(paths(&d.added), ["new"]);
+        assert_eq!(paths(&d.removed), ["gone"]);
+        assert_eq!(paths(&d.changed), ["bytes", "size"]);
+        assert_eq!(d.unchanged, 1);
+        assert!(d.added[0].a.is_none() && d.removed[0].b.is_none());
+    }
+}

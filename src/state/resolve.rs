@@ -200,14 +200,9 @@ mod tests {
             Err(ResolveError::NotFound(_))
         ));
     }
-}
-
-#[cfg(test)]
-mod latest_and_slots {
-    use super::*;
 
     /// A state holding `models` (record id's first hex digit, name, version, state) and `slots`.
-    fn state(models: &[(char, &str, &str, &str)], slots: &[(&str, char)]) -> State {
+    fn state_of(models: &[(char, &str, &str, &str)], slots: &[(&str, char)]) -> State {
         let id = |c: char| c.to_string().repeat(64);
         let mut map = serde_json::Map::new();
         for (c, name, version, st) in models {
@@ -243,7 +238,7 @@ mod latest_and_slots {
 
     #[test]
     fn latest_is_the_highest_semantic_version_whatever_its_state() {
-        let s = state(
+        let s = state_of(
             &[
                 ('1', "det", "2.9.0", "PROMOTED"),
                 ('2', "det", "2.10.0-rc.1", "REGISTERED"),
@@ -274,7 +269,7 @@ mod latest_and_slots {
 
     #[test]
     fn a_name_that_is_also_an_id_prefix_is_ambiguous_but_a_full_id_is_not() {
-        let s = state(
+        let s = state_of(
             &[
                 ('a', "aaaa", "1.0.0", "REGISTERED"),
                 ('b', "x", "1.0.0", "REGISTERED"),
@@ -293,7 +288,7 @@ mod latest_and_slots {
 
     #[test]
     fn a_slot_names_its_active_model_or_lists_the_slots_that_have_one() {
-        let s = state(
+        let s = state_of(
             &[
                 ('1', "det", "1.0.0", "PROMOTED"),
                 ('2', "det", "2.0.0", "PROMOTED"),
