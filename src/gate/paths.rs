@@ -61,7 +61,12 @@ impl Gate {
 
     /// Decides for the bytes of `reader` (standard input), streamed, named `name` in the
     /// decision. A read error denies (`unreadable`).
-    pub fn check_reader(&self, name: &Path, reader: &mut (dyn Read + Send), scope: &Scope) -> Decision {
+    pub fn check_reader(
+        &self,
+        name: &Path,
+        reader: &mut (dyn Read + Send),
+        scope: &Scope,
+    ) -> Decision {
         match hash_parallel(reader, &mut io::sink()) {
             Ok(hash) => self.decide(name, hash, scope),
             Err(CopyError::Read(e) | CopyError::Write(e)) => refused(&FollowError::Unreadable {

@@ -141,7 +141,11 @@ impl FollowError {
                 } else {
                     format!("is {found}")
                 },
-                if *changed { " (it changed while opened)" } else { "" }
+                if *changed {
+                    " (it changed while opened)"
+                } else {
+                    ""
+                }
             ),
             FollowError::Unreadable {
                 resolved, source, ..
@@ -211,7 +215,9 @@ pub fn open_followed(path: &Path) -> Result<Followed, FollowError> {
         }
         Err(e) => return Err(refused(path, resolved, e)),
     };
-    let md = file.metadata().map_err(|e| refused(path, resolved.clone(), e))?;
+    let md = file
+        .metadata()
+        .map_err(|e| refused(path, resolved.clone(), e))?;
     check_kind(path, resolved.as_ref(), &md.file_type(), true)?;
     Ok(Followed {
         file,
@@ -279,9 +285,15 @@ mod tests {
         symlink("/dev/null", d.path().join("null")).expect("link");
         symlink(".", d.path().join("dir")).expect("link");
         let e = open_followed(&d.path().join("dangling")).expect_err("dangling");
-        assert!(e.is_not_found() && e.to_string().contains("dangling"), "{e}");
+        assert!(
+            e.is_not_found() && e.to_string().contains("dangling"),
+            "{e}"
+        );
         let e = open_followed(&d.path().join("loop1")).expect_err("loop");
-        assert!(!e.is_not_found() && e.to_string().contains("a loop of links"), "{e}");
+        assert!(
+            !e.is_not_found() && e.to_string().contains("a loop of links"),
+            "{e}"
+        );
         let e = open_followed(&d.path().join("null")).expect_err("device");
         assert!(e.to_string().contains("a character device"), "{e}");
         let e = open_followed(&d.path().join("dir")).expect_err("dir");

@@ -626,7 +626,9 @@ fn the_gate_follows_a_link_only_to_a_regular_file_and_never_waits_on_a_fifo() {
         // Denied like any file (exit 1), not an error: never opened, never waited on.
         assert_eq!(out.status.code(), Some(1), "{found}: {stdout}");
         assert!(
-            stdout.starts_with("DENY ") && stdout.contains(found) && stdout.contains("[not-regular]"),
+            stdout.starts_with("DENY ")
+                && stdout.contains(found)
+                && stdout.contains("[not-regular]"),
             "{found}: {stdout}"
         );
     }
