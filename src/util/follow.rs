@@ -195,6 +195,8 @@ pub fn open_followed(path: &Path) -> Result<Followed, FollowError> {
         check_kind(path, None, &md.file_type(), false)?;
         (path.to_path_buf(), None)
     };
+    // Tests swap the resolved file for a link here, to prove it is refused, not followed.
+    crate::util::fsutil::failpoint("follow-before-open");
     let file = {
         use std::os::unix::fs::OpenOptionsExt as _;
         OpenOptions::new()

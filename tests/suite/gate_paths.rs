@@ -520,3 +520,45 @@ fn the_library_gate_follows_a_link_and_hands_out_the_bytes_of_the_file_it_resolv
         "{e}"
     );
 }
+
+#[test]
+fn a_link_swapped_in_between_resolving_and_opening_is_refused_not_followed() {
+    let s = registry();
+    let snap = hf_cache(&s);
+    let link = snap.join("rules.yar");
+    let blob = PathBuf::from(canon(&link));
+    // The blob is replaced, after the gate resolved the link to it and before it opens it, by a
+    // link to other bytes (here even an approved file of the slot: it must not be followed).
+    let pause = s.join("pause");
+    fs::create_dir(&pause).unwrap();
+    let child = crate::util::spawn(
+        &s,
+        &["check", "--json", "--slot", "det", link.to_str().unwrap()],
+        &[
+            ("REG_FAILPOINT", Path::new("follow-before-open")),
+            ("REG_FAILPOINT_PAUSE", &pause),
+        ],
+    );
+    crate::util::wait_for(&pause.join("reached"));
+    fs::remove_file(&blob).unwrap();
+    symlink(s.join("m-det-1.0.0/rules.yar"), &blob).unwrap();
+    fs::write(pause.join("go"), "").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    crate::ingest::validate("check.schema.json", &v);
+    assert_eq!(v[0]["code"], "not-regular", "{v}");
+    assert!(
+        v[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("a symbolic link, not a regular file (it changed while opened)"),
+        "{v}"
+    );
+    assert_eq!(v[0]["resolved"], blob.to_str().unwrap());
+}
