@@ -23,7 +23,7 @@ use std::process::ExitCode;
 pub struct Args {
     /// The files to check: a file, a link to one, a model directory (every file under it), or
     /// `-` for standard input
-    #[arg(required_unless_present = "verify_log")]
+    #[arg(required_unless_present = "verify_log", value_name = "PATH")]
     files: Vec<PathBuf>,
     /// Allow only artifacts of this slot's active model
     #[arg(long, conflicts_with = "model")]
