@@ -37,6 +37,7 @@ mod fsck;
 mod fsck_scan;
 mod gate;
 mod gate_log;
+mod gate_paths;
 mod gate_pin;
 mod genesis_nonce;
 mod governance_ops;
