@@ -2,7 +2,7 @@
 
 use super::Context;
 use super::error::CommandResult;
-use reg::ops::clone::clone;
+use reg::ops::clone::{clone, clone_stream};
 use std::path::PathBuf;
 
 /// Start a site from a medium: a new registry from a full transfer file or another registry
@@ -12,7 +12,8 @@ use std::path::PathBuf;
 /// this host. Without a trusted root it refuses, naming the root key to check out of band.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A full transfer file (`reg export OUT` at the home site), or a registry
+    /// A full transfer file (`reg export OUT` at the home site), or a registry; `-` reads a
+    /// transfer from standard input
     #[arg(value_name = "SRC")]
     src: PathBuf,
     /// The directory to create the new `.registry` in
@@ -21,7 +22,11 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
-    let done = clone(&args.src, &args.dest, &ctx.opts)?;
+    let done = if args.src.as_os_str() == "-" {
+        clone_stream(std::io::stdin().lock(), &args.dest, &ctx.opts)?
+    } else {
+        clone(&args.src, &args.dest, &ctx.opts)?
+    };
     for p in &done.removed {
         outln!(
             "removed {}, left by an interrupted clone or init",
@@ -36,7 +41,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
         );
     }
     outln!(
-        "cloned registry {} into {}: entries 0 to {} (head {}), {} model(s); pinned to root {} on this host",
+        "cloned registry {} into {}: entries 0 to {} (head {}), {} model(s); pinned to root {} on this host; a replica: `reg import` brings the home site's history",
         done.registry,
         done.path.display(),
         done.seq,
