@@ -19,6 +19,9 @@ pub struct Args {
     /// The directory to create the new `.registry` in
     #[arg(value_name = "DEST")]
     dest: PathBuf,
+    /// Print what was cloned as JSON (schema/clone.schema.json)
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
@@ -27,6 +30,22 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
     } else {
         clone(&args.src, &args.dest, &ctx.opts)?
     };
+    if args.json {
+        jsonln!(&serde_json::json!({
+            "registry": done.registry.to_string(),
+            "path": done.path.display().to_string(),
+            "root": done.root.to_string(),
+            "head": {"seq": done.seq, "id": done.head.to_string()},
+            "models": done.models,
+            "replica": true,
+            "removed": done.removed.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "left": done.left.iter().map(|l| serde_json::json!({
+                "path": l.path.display().to_string(),
+                "why": l.foreign.clone().unwrap_or_default(),
+            })).collect::<Vec<_>>(),
+        }));
+        return Ok(());
+    }
     for p in &done.removed {
         outln!(
             "removed {}, left by an interrupted clone or init",

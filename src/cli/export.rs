@@ -42,6 +42,9 @@ pub struct Args {
     /// signatures are checked by the importing registry
     #[arg(long, value_name = "FILE", conflicts_with_all = ["out", "output", "since", "since_seq"])]
     verify: Option<PathBuf>,
+    /// Print what was exported as JSON (schema/export.schema.json); not with OUT `-`
+    #[arg(long, conflicts_with = "verify")]
+    json: bool,
 }
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
@@ -80,8 +83,13 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
         (None, Some(n)) => Since::Seq(n),
         (None, None) => Since::Full,
     };
-    let reg = ctx.open()?;
     let stdout = out.as_os_str() == "-";
+    if stdout && args.json {
+        return Err(CommandError::usage(
+            "--json with OUT `-`: standard output carries the transfer itself",
+        ));
+    }
+    let reg = ctx.open()?;
     let done = if stdout {
         let mut w = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
         let done = export_stream(&reg, &since, &mut w)?;
@@ -90,6 +98,10 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
     } else {
         export(&reg, &since, &out)?
     };
+    if args.json {
+        jsonln!(&to_json(&done, &out));
+        return Ok(());
+    }
     let done = match done {
         Outcome::UpToDate { seq } => {
             let line = format!(
@@ -112,6 +124,32 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
         outln!("{line}");
     }
     Ok(())
+}
+
+/// `reg export --json` (schema/export.schema.json).
+fn to_json(done: &Outcome, out: &std::path::Path) -> serde_json::Value {
+    use serde_json::json;
+    match done {
+        Outcome::UpToDate { seq } => json!({
+            "up_to_date": true,
+            "out": null,
+            "head": {"seq": seq},
+        }),
+        Outcome::Written(d) => {
+            let h = &d.header;
+            json!({
+                "up_to_date": false,
+                "out": out.display().to_string(),
+                "registry": h.registry.to_string(),
+                "base": h.base.map(|b| json!({"seq": b.seq, "id": b.head.to_string()})),
+                "head": {"seq": h.head.seq, "id": h.head.head.to_string()},
+                "objects": h.objects,
+                "records": d.records,
+                "artifacts": d.artifacts,
+                "bytes": h.bytes,
+            })
+        }
+    }
 }
 
 fn summary(done: &Exported, out: &std::path::Path) -> String {

@@ -120,3 +120,33 @@ fn drift_export_with_an_empty_outbox_writes_no_file_and_succeeds() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("nothing to export"));
     assert_eq!(before, b.snapshot());
 }
+
+#[test]
+fn export_and_clone_json_say_what_they_did() {
+    let (a, _, root) = home_and_clone();
+    let head = (a.ledger_ids().len() - 1).to_string();
+    let v: serde_json::Value =
+        serde_json::from_str(&a.ok(&["export", "x.regx", "--since-seq", &head, "--json"])).unwrap();
+    validate("export.schema.json", &v);
+    assert_eq!(v["up_to_date"], true);
+    assert!(!a.join("x.regx").exists());
+    let v: serde_json::Value =
+        serde_json::from_str(&a.ok(&["export", "f.regx", "--json"])).unwrap();
+    validate("export.schema.json", &v);
+    assert_eq!(v["out"], "f.regx");
+    assert_eq!(v["base"], serde_json::Value::Null);
+    assert_eq!(
+        v["head"]["id"].as_str(),
+        a.ledger_ids().last().map(String::as_str)
+    );
+    // Standard output carries the transfer: no JSON there.
+    a.fails(2, &["export", "-", "--json"]);
+    let c = Sandbox::new();
+    fs::copy(a.join("f.regx"), c.join("f.regx")).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&c.ok(&["clone", "f.regx", "site", "--trust", &root, "--json"]))
+            .unwrap();
+    validate("clone.schema.json", &v);
+    assert_eq!(v["root"], root.as_str());
+    assert_eq!(v["models"], 1);
+}
