@@ -60,10 +60,17 @@ fn hint(err: &str) -> &str {
 
 #[test]
 fn a_clone_is_marked_a_replica_and_refuses_every_write_that_would_fork_it() {
-    let (_, b, _) = home_and_clone();
+    let (a, b, _) = home_and_clone();
+    // A bundle of a model home has not added, carried to the replica.
+    fs::create_dir_all(a.join("m2")).unwrap();
+    fs::write(a.join("m2/r.yar"), "rule n { condition: true }\n").unwrap();
+    let pack = crate::util::pack_args("m2", "m2.tar", "pub.pem", "new", "1.0.0");
+    a.ok(&pack.iter().map(String::as_str).collect::<Vec<_>>());
+    carry(&a, &b, "m2.tar");
     let marker = fs::read_to_string(b.dot().join("replica")).unwrap();
     assert!(marker.starts_with("{\"registry\":\""), "{marker}");
     for args in [
+        vec!["add", "m2.tar", "--key", "op.pem"],
         vec!["promote", "det@1.0.0", "--reason", "x", "--key", "op.pem"],
         vec!["revoke", "det@1.0.0", "--reason", "x", "--key", "op.pem"],
         vec![
