@@ -317,12 +317,24 @@ fn a_reset_records_the_new_head_so_the_host_no_longer_refuses_it() {
 
 #[test]
 fn clone_onto_an_existing_registry_is_exit_2_and_points_to_import() {
-    let (_, b, root) = home_and_clone();
+    let (a, b, root) = home_and_clone();
+    a.ok(&["promote", "det@1.0.0", "--reason", "ok", "--key", "op.pem"]);
+    a.ok(&["export", "full2.regx"]);
+    carry(&a, &b, "full2.regx");
     let before = b.snapshot();
-    let err = b.fails(2, &["clone", "full.regx", ".", "--trust", &root]);
+    let err = b.fails(2, &["clone", "full2.regx", ".", "--trust", &root]);
     assert!(err.contains("already exists"), "{err}");
-    assert!(hint(&err).contains("import FILE"), "{err}");
     assert_eq!(before, b.snapshot());
+    // Following the hint: `reg --registry DEST/.registry import FILE`.
+    let cmd = hint(&err)
+        .split('`')
+        .nth(1)
+        .expect("the hint quotes a command")
+        .replace("FILE", "full2.regx");
+    let args: Vec<&str> = cmd.split_whitespace().skip(1).collect();
+    assert_eq!(args[0], "--registry", "{cmd}");
+    let out = b.ok(&args);
+    assert!(out.contains("REGISTERED -> PROMOTED"), "{out}");
 }
 
 #[test]
