@@ -3,8 +3,8 @@
 
 use super::Context;
 use super::error::{CommandError, CommandResult};
-use super::model_arg::ModelArg;
 use super::sign::{DriftEntry, DriftImportEntry, Signing};
+use reg::state::resolve::resolve;
 use std::path::{Path, PathBuf};
 
 /// Record and read drift observations (storage only: reg computes nothing from them)
@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 pub enum DriftCommand {
     /// Record an observation of a model, signed by a reporter key
     Record(RecordArgs),
-    /// A model's observations, oldest first
+    /// A model's observations, oldest first (--all: every model's)
     List(ListArgs),
-    /// Every observation of every model (stdout); with OUT, the outbox's reports, for home
+    /// At a replica: write the outbox's drift reports to a report file for the home site
     Export(ExportArgs),
     /// At the home site: record the reports of a file `reg drift export OUT` wrote at a replica
     Import(ImportArgs),
@@ -44,10 +44,27 @@ pub struct RecordArgs {
     outbox: bool,
 }
 
+/// A model's observations, oldest first; with --all, every observation of every model in
+/// ledger order
+///
+/// Examples:
+///   reg drift list det@1.0.0
+///   reg drift list --all --json
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
-    #[command(flatten)]
-    model: ModelArg,
+    /// The model: name@version, name@latest (its highest version), a name that has one
+    /// version, a record id, or a unique id prefix
+    #[arg(value_name = "MODEL", required_unless_present_any = ["all", "slot"], conflicts_with = "slot")]
+    model: Option<String>,
+    /// Instead of MODEL: the model active in this slot
+    #[arg(long, value_name = "SLOT")]
+    slot: Option<String>,
+    /// Every observation of every model, in ledger order
+    #[arg(long, conflicts_with_all = ["model", "slot", "since", "metric"])]
+    all: bool,
+    /// With --all: one JSON object per line instead of one array
+    #[arg(long, requires = "all")]
+    json_lines: bool,
     /// Only observations whose window ends at or after this time (YYYY-MM-DDTHH:MM:SSZ)
     #[arg(long, value_name = "TIME")]
     since: Option<String>,
@@ -59,16 +76,24 @@ pub struct ListArgs {
     json: bool,
 }
 
-/// Without OUT: print every observation of this ledger as JSON. With OUT: write the outbox's
-/// drift reports to a report file for `reg drift import` at the home site (reports this ledger
-/// already records are left out, unless --all); OUT is never overwritten
+/// At a replica: write the outbox's drift reports to the report file OUT for `reg drift import`
+/// at the home site (reports this ledger already records are left out, unless --all); OUT is
+/// never overwritten, `-` writes standard output. An outbox with nothing to send is "nothing to
+/// export", exit 0, and no file is written.
+///
+/// Without OUT (deprecated) it prints every observation as JSON instead, as `reg drift list
+/// --all --json` does, with a note on standard error.
+///
+/// Examples:
+///   reg drift export /media/usb/site-b-drift.regd
+///   reg drift export - --since 2026-10-01T00:00:00Z > drift.regd
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
-    /// The report file to create from the outbox
+    /// The report file to create from the outbox; `-` writes standard output
     #[arg(value_name = "OUT")]
     out: Option<PathBuf>,
-    /// One JSON object per line instead of one array (without OUT)
-    #[arg(long, conflicts_with = "out")]
+    /// Deprecated, without OUT: as `reg drift list --all --json-lines`
+    #[arg(long, conflicts_with = "out", hide = true)]
     json_lines: bool,
     /// Only reports made at or after this time (YYYY-MM-DDTHH:MM:SSZ, the report's own time)
     #[arg(long, value_name = "TIME", requires = "out")]
@@ -175,8 +200,14 @@ fn list(ctx: &Context, a: ListArgs) -> CommandResult {
         )));
     }
     let reg = ctx.open()?;
+    if a.all {
+        return list_all(&reg, a.json, a.json_lines);
+    }
     let state = reg.state()?;
-    let (id, model) = a.model.resolve(&state)?;
+    let (id, model) = match (&a.slot, &a.model) {
+        (Some(slot), _) => reg::state::resolve::resolve_slot(&state, slot)?,
+        (None, spec) => resolve(&state, spec.as_deref().unwrap_or_default())?,
+    };
     let list = reg::query::drift::list(&reg, &id, model, a.since.as_deref(), a.metric.as_deref())?;
     if a.json {
         jsonln!(&list);
@@ -218,19 +249,33 @@ fn export(ctx: &Context, a: ExportArgs) -> CommandResult {
     if let Some(out) = &a.out {
         return export_reports(ctx, out, a.since, a.all);
     }
-    let reg = ctx.open()?;
+    errln!(
+        "note: `reg drift export` without OUT is deprecated: it prints every observation, which `reg drift list --all --json` does; `reg drift export OUT` writes the outbox's reports for the home site"
+    );
+    list_all(&ctx.open()?, true, a.json_lines)
+}
+
+/// Every observation of every model, in ledger order.
+fn list_all(reg: &reg::repo::registry::Registry, json: bool, json_lines: bool) -> CommandResult {
     let state = reg.state()?;
     let mut all = Vec::new();
     for (id, m) in state.models().iter().filter(|(_, m)| m.drift.is_some()) {
-        all.extend(reg::query::drift::list(&reg, id, m, None, None)?);
+        all.extend(reg::query::drift::list(reg, id, m, None, None)?);
     }
     all.sort_by_key(|o| o.seq);
-    if a.json_lines {
+    if json_lines {
         for o in &all {
             super::sanitize::write_json_line(std::io::stdout().lock(), o)?;
         }
-    } else {
+    } else if json {
         jsonln!(&all);
+    } else {
+        for o in &all {
+            outln!("entry {} {} by {}", o.seq, o.spec, o.reporter);
+        }
+        if all.is_empty() {
+            outln!("no drift observation in this registry");
+        }
     }
     Ok(())
 }
@@ -245,9 +290,29 @@ fn export_reports(ctx: &Context, out: &Path, since: Option<String>, all: bool) -
     }
     let reg = ctx.open()?;
     let select = reg::ops::drift::Selection { all, since };
-    let done = reg::ops::drift::export_reports(&reg, &select, out)?;
+    let stdout = out.as_os_str() == "-";
+    let done = if stdout {
+        reg::ops::drift::export_reports_to(&reg, &select, &mut std::io::stdout().lock())?
+    } else {
+        reg::ops::drift::export_reports(&reg, &select, out)?
+    };
+    // Standard output carries the report file itself.
+    let say = |line: String| -> CommandResult {
+        if stdout {
+            errln!("{line}");
+        } else {
+            outln!("{line}");
+        }
+        Ok(())
+    };
+    if done.reports.is_empty() {
+        return say(format!(
+            "nothing to export: the outbox holds {} report(s), {} of them already recorded in this registry's ledger and {} made before --since; no file written (`reg drift record MODEL OBS --key REPORTER.pem --outbox` records one)",
+            done.held, done.skipped, done.early
+        ));
+    }
     for (id, spec) in &done.reports {
-        outln!("report {id} of {spec}");
+        say(format!("report {id} of {spec}"))?;
     }
     let skipped = if done.skipped > 0 {
         format!(
@@ -257,14 +322,16 @@ fn export_reports(ctx: &Context, out: &Path, since: Option<String>, all: bool) -
     } else {
         String::new()
     };
-    outln!(
-        "wrote {} drift report(s) to {} ({} bytes){skipped}; at the home site: reg drift import {} --key OPERATOR.pem",
+    let (to, file) = if stdout {
+        ("standard output".to_string(), "FILE".to_string())
+    } else {
+        (out.display().to_string(), out.display().to_string())
+    };
+    say(format!(
+        "wrote {} drift report(s) to {to} ({} bytes){skipped}; at the home site: reg drift import {file} --key OPERATOR.pem",
         done.reports.len(),
-        out.display(),
         done.bytes,
-        out.display()
-    );
-    Ok(())
+    ))
 }
 
 fn import(ctx: &Context, a: ImportArgs) -> CommandResult {

@@ -240,10 +240,16 @@ impl From<PurgeError> for CommandError {
 
 impl From<DriftError> for CommandError {
     fn from(e: DriftError) -> Self {
-        classified(e, |e| match e {
+        classified(e, |e| {
+            match e {
+            DriftError::Registry(RegistryError::Replica(_)) => (
+                Kind::Refused,
+                Some("at a replica, record it in the outbox: the same `reg drift record` with --outbox; `reg drift export OUT` then carries the outbox home".into()),
+            ),
             DriftError::Registry(r) => registry(r),
             DriftError::Resolve(r) => resolve(r),
             DriftError::NotAnObject | DriftError::Invalid(_) => (Kind::Refused, None),
+        }
         })
     }
 }
@@ -268,10 +274,6 @@ impl From<reg::ops::drift::OutboxError> for CommandError {
             E::OutboxFile { .. } => (
                 Kind::Refused,
                 Some("only reg writes `.registry/outbox/`: remove the file named (nothing was exported)".into()),
-            ),
-            E::NothingToExport { .. } => (
-                Kind::UsageOrIo,
-                Some("record observations at this replica with `reg drift record MODEL OBS --key REPORTER.pem --outbox`".into()),
             ),
             E::Exists(_) | E::Io(_) => (Kind::UsageOrIo, None),
             E::File { .. } => (
@@ -424,9 +426,16 @@ impl From<reg::ops::import::ImportError> for CommandError {
                 Kind::Refused,
                 Some("this file is for another registry; `reg status` shows this one's id".into()),
             ),
-            E::NotFull { .. } => (
+            E::NotFull { what, .. } => (
                 Kind::Refused,
-                Some("export the whole registry at the home site (`reg export OUT`, without --since) and clone from that".into()),
+                Some(format!("export the whole registry at the home site (`reg export OUT`, without --since) and {}", if *what == "reset" { "reset from that: `reg import --reset OUT`" } else { "clone from that" })),
+            ),
+            E::BehindThisHost { pinned, .. } => (
+                Kind::Refused,
+                Some(match pinned {
+                    Some(p) => format!("this host verified another history of this registry, at `{p}`: if that replica forked (wrote entries of its own), replace its history with the home site's there, `reg --registry {p} import --reset FULL` with a full export of home, then clone again; if this medium is older than what that copy holds, use a newer one"),
+                    None => "this host verified a newer or another history of this registry: use a newer medium; if a replica of it on this host forked, replace its history there with `reg import --reset FULL` (a full export of home), then clone again".into(),
+                }),
             ),
             E::NoPin { root, .. } => (
                 Kind::Refused,
@@ -434,15 +443,15 @@ impl From<reg::ops::import::ImportError> for CommandError {
             ),
             E::Rollback { .. } => (
                 Kind::Refused,
-                Some(format!("this site already has that history: an older transfer file, or one replayed from the medium; {again}")),
+                Some("a reset replaces a history that diverged from the home site's; it never goes back to an older point of the same history: nothing was changed; bring a newer full export of the home site".into()),
             ),
             E::Fork { local_kind: Some("drift"), .. } => (
                 Kind::Refused,
-                Some("this site wrote its own `drift` entry, so its ledger is no longer a copy of the home site's: a replica records drift with `reg drift record --outbox` and sends it home with `reg drift export`; start this site again from the home site with `reg clone`".into()),
+                Some("this site wrote its own `drift` entry, so its ledger is no longer a copy of the home site's (a replica records drift with `reg drift record --outbox`); nothing was imported; to replace this site's history with the home site's, keeping the outbox: `reg import --reset FULL` with a full export of home (`reg export FULL` there)".into()),
             ),
             E::Fork { .. } => (
                 Kind::Refused,
-                Some("the two sites' histories diverged: a replica never writes its own entries; find which site wrote the other entry, and start the replica again from the home site with `reg clone`".into()),
+                Some("the two sites' histories diverged: a replica never writes its own entries; nothing was imported; if this site is the replica, replace its history with the home site's, keeping the outbox: `reg import --reset FULL` with a full export of home (`reg export FULL` there)".into()),
             ),
             E::Gap { .. } => (Kind::Refused, Some(again.to_string())),
             E::Stale(s) => (Kind::Refused, Some(stale(s))),
@@ -507,8 +516,23 @@ impl From<reg::ops::repair::RepairError> for CommandError {
 impl From<reg::ops::clone::CloneError> for CommandError {
     fn from(e: reg::ops::clone::CloneError) -> Self {
         use reg::ops::clone::CloneError as E;
+        use reg::ops::import::ImportError as I;
         match e {
-            E::Import(e) => (*e).into(),
+            E::Import(e) => match *e {
+                // An existing destination is exit 2, as every "already exists" (README).
+                I::Registry(RegistryError::AlreadyExists(dot)) => {
+                    let hint = format!(
+                        "to bring the home site's newer history into that registry, import it there: `reg --registry {} import FILE`; to clone, choose another directory",
+                        dot.display()
+                    );
+                    CommandError::new(
+                        Kind::UsageOrIo,
+                        RegistryError::AlreadyExists(dot),
+                        Some(hint),
+                    )
+                }
+                e => e.into(),
+            },
             E::Export(e) => e.into(),
             E::Registry(e) => e.into(),
         }
@@ -572,9 +596,13 @@ fn registry(e: &RegistryError) -> (Kind, Option<String>) {
             Kind::Refused,
             Some("the medium is older than, or diverges from, the history its owner read to you; ask them for the current medium (the pin's floor is shown by `reg trust list`)".into()),
         ),
+        RegistryError::Replica(_) => (
+            Kind::Refused,
+            Some("make the change at the home site, then bring it here: `reg export OUT --since CHECKPOINT` there, `reg import OUT` here; drift is recorded here with `reg drift record --outbox`".into()),
+        ),
         RegistryError::RolledBack { .. } => (
             Kind::Refused,
-            Some("someone may be replaying an old medium; if this copy is legitimately older, use the newer one".into()),
+            Some("someone may be replaying an old medium; if this copy is legitimately older, use the newer one; if it is a replica that wrote entries of its own (forked), replace its history with the home site's: `reg import --reset FULL`, with a full export of home".into()),
         ),
         RegistryError::Ledger(l) => (Kind::Refused, Some(ledger(l))),
         RegistryError::Trust(t) => (Kind::Refused, Some(trust(t))),

@@ -1,36 +1,83 @@
 //! `reg import`: bring another site's history into this registry from a transfer file
-//! (FORMAT.md §11.8).
+//! (FORMAT.md §11.8), or, with `--reset`, replace a replica's history with the home site's
+//! (FORMAT.md §11.14).
 
 use super::Context;
 use super::error::CommandResult;
-use reg::ops::import::{Imported, import};
+use reg::ops::import::{Imported, Replaced, Reset, import, import_from, reset, reset_file};
+use serde_json::json;
 use std::path::PathBuf;
 
 /// Bring the home site's new history into this registry from a transfer file
 ///
 /// Every entry is checked against this registry's own pinned root and ledger (its signer
 /// trusted for its kind at that point, its signature, its rules), every object against its
-/// BLAKE3, and the history must extend this registry's head: a rollback, a fork, another
-/// registry's history, or a missing or extra object is refused and nothing changes. The import
-/// then commits atomically, the carried checkpoint last.
+/// BLAKE3, and the history must extend this registry's head: a fork, another registry's
+/// history, or a missing or extra object is refused and nothing changes. The import then
+/// commits atomically, the carried checkpoint last. A file whose history this registry already
+/// has is nothing to do: "already up to date", exit 0.
+///
+/// With --reset (a replica whose history diverged from the home site's): the file, a full
+/// export of home, is verified from genesis against this host's pin as `reg clone` verifies it,
+/// and replaces this registry's history; the replaced one is kept under `.registry/replaced/`
+/// and the outbox is kept. It never goes back to an older point of the same history.
+///
+/// Examples:
+///   reg import home-0042.regx
+///   reg import --dry-run --json home-0042.regx
+///   ssh gw cat home.regx | reg import -
+///   reg import --reset home-full.regx
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The transfer file (written by `reg export` at the home site)
+    /// The transfer file (written by `reg export` at the home site); `-` reads standard input
     #[arg(value_name = "FILE")]
     file: PathBuf,
     /// Check everything and print what would change, changing nothing
-    #[arg(long)]
+    #[arg(long, conflicts_with = "reset")]
     dry_run: bool,
+    /// Replace this replica's diverged history with the home site's full export FILE (the
+    /// operator's explicit act: the replaced history is kept under `.registry/replaced/`)
+    #[arg(long)]
+    reset: bool,
+    /// Print JSON (schema/import.schema.json)
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let reg = ctx.open()?;
-    let done = import(&reg, &args.file, args.dry_run)?;
+    let stdin = args.file.as_os_str() == "-";
+    if args.reset {
+        let done = if stdin {
+            reset(&reg, std::io::stdin().lock(), &ctx.opts)?
+        } else {
+            reset_file(&reg, &args.file, &ctx.opts)?
+        };
+        return print_reset(&done, args.json);
+    }
+    let done = if stdin {
+        import_from(&reg, std::io::stdin().lock(), args.dry_run)?
+    } else {
+        import(&reg, &args.file, args.dry_run)?
+    };
+    if args.json {
+        jsonln!(&to_json(&done));
+        return Ok(());
+    }
     print(&done)
 }
 
 fn print(d: &Imported) -> CommandResult {
     let h = &d.header;
+    if d.up_to_date {
+        outln!(
+            "already up to date: this site has the file's history up to entry {} ({}), and its own head is entry {}; nothing was imported",
+            h.head.seq,
+            h.head.head,
+            d.from_seq
+        );
+        return Ok(());
+    }
     let total: u64 = d.kinds.values().sum();
     let kinds: Vec<String> = d.kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
     let verb = if d.dry_run {
@@ -47,6 +94,13 @@ fn print(d: &Imported) -> CommandResult {
         d.already_had,
         d.objects
     );
+    for (fp, roles, revoked) in &d.keys {
+        if *revoked {
+            outln!("  key {fp}: revoked");
+        } else {
+            outln!("  key {fp}: trusted as {}", roles.join(", "));
+        }
+    }
     for (m, state) in &d.models_added {
         if *state == reg::format::lifecycle::LifecycleState::Registered {
             outln!("  model {m}: registered");
@@ -66,6 +120,100 @@ fn print(d: &Imported) -> CommandResult {
     }
     if d.dry_run {
         outln!("dry run: nothing was changed");
+    }
+    Ok(())
+}
+
+/// `reg import --json` (schema/import.schema.json).
+fn to_json(d: &Imported) -> serde_json::Value {
+    let h = &d.header;
+    json!({
+        "registry": h.registry.to_string(),
+        "dry_run": d.dry_run,
+        "up_to_date": d.up_to_date,
+        "from_seq": d.from_seq,
+        "head": {"seq": h.head.seq, "id": h.head.head.to_string()},
+        "base": h.base.map(|b| json!({"seq": b.seq, "id": b.head.to_string()})),
+        "new_entries": d.entries.iter().enumerate().map(|(i, id)| json!({
+            "seq": d.from_seq + 1 + i as u64,
+            "id": id.to_string(),
+        })).collect::<Vec<_>>(),
+        "kinds": d.kinds,
+        "already_had": d.already_had,
+        "objects": d.objects,
+        "keys": d.keys.iter().map(|(fp, roles, revoked)| json!({
+            "fingerprint": fp.to_string(),
+            "roles": roles,
+            "revoked": revoked,
+        })).collect::<Vec<_>>(),
+        "models_added": d.models_added.iter().map(|(m, s)| json!({
+            "model": m,
+            "state": s.to_string(),
+        })).collect::<Vec<_>>(),
+        "state_changes": d.state_changes.iter().map(|(m, from, to)| json!({
+            "model": m,
+            "from": from.to_string(),
+            "to": to.to_string(),
+        })).collect::<Vec<_>>(),
+        "slot_changes": d.slot_changes.iter().map(|(slot, from, to)| json!({
+            "slot": slot,
+            "from": from,
+            "to": to,
+        })).collect::<Vec<_>>(),
+        "purged": d.purged.iter().map(ToString::to_string).collect::<Vec<_>>(),
+    })
+}
+
+fn print_reset(done: &Reset, json: bool) -> CommandResult {
+    match done {
+        Reset::UpToDate { seq, head } => {
+            if json {
+                jsonln!(
+                    &json!({"reset": false, "up_to_date": true, "head": {"seq": seq, "id": head.to_string()}})
+                );
+            } else {
+                outln!(
+                    "already up to date: this registry's history is the file's, up to entry {seq} ({head}); nothing was replaced"
+                );
+            }
+        }
+        Reset::Replaced(r) => print_replaced(r, json)?,
+    }
+    Ok(())
+}
+
+fn print_replaced(r: &Replaced, json: bool) -> CommandResult {
+    let (seq, head) = (r.state.seq(), r.state.head());
+    if json {
+        jsonln!(&json!({
+            "reset": true,
+            "up_to_date": false,
+            "head": {"seq": seq, "id": head.to_string()},
+            "common": r.common,
+            "replaced": r.replaced.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "kept_in": r.aside.as_ref().map(|p| p.display().to_string()),
+            "objects_kept": r.objects_kept,
+            "outbox_kept": r.outbox,
+        }));
+        return Ok(());
+    }
+    outln!(
+        "reset this replica to the home site's history: entries 0 to {seq} (head {head}), verified from genesis against this host's pin"
+    );
+    match &r.aside {
+        Some(p) => outln!(
+            "replaced {} local entr{} after entry {} (the first {} are shared); kept with {} object(s) the new history lacks in {}",
+            r.replaced.len(),
+            if r.replaced.len() == 1 { "y" } else { "ies" },
+            r.common.saturating_sub(1),
+            r.common,
+            r.objects_kept,
+            p.display()
+        ),
+        None => outln!("no local entry was replaced: the file extends this registry's history"),
+    }
+    if r.outbox {
+        outln!("the outbox was kept: `reg drift export OUT` sends its reports home");
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use super::{Code, Fsck};
 use crate::format::id::ObjectId;
-use crate::repo::layout::{DIRS, FILES, INDEX, LEDGER, OUTBOX, REFS, TMP};
+use crate::repo::layout::{DIRS, FILES, INDEX, LEDGER, OUTBOX, REFS, REPLACED, TMP};
 use std::path::Path;
 
 /// Names every symbolic link and special file anywhere in `.registry/` (none is ever followed
@@ -101,7 +101,7 @@ fn is_unknown(rel: &Path, ft: &std::fs::FileType) -> bool {
     let known = |p: &Path| {
         DIRS.iter()
             .chain(FILES.iter())
-            .chain([OUTBOX].iter())
+            .chain([OUTBOX, REPLACED].iter())
             .any(|k| Path::new(k) == p)
     };
     let parent = rel.parent().unwrap_or(Path::new(""));

@@ -62,16 +62,28 @@ pub fn clone(src: &Path, dest: &Path, opts: &OpenOptions) -> Result<Cloned, Clon
     let meta = std::fs::symlink_metadata(src).map_err(|e| {
         RegistryError::from(crate::util::fsutil::IoError::from_source("read", src, e))
     })?;
-    let made = if meta.is_dir() {
-        from_registry(src, dest, opts)?
-    } else {
-        let file = open_regular(src).map_err(RegistryError::from)?;
-        let reader =
-            Reader::open(BufReader::with_capacity(1 << 20, file)).map_err(ImportError::from)?;
-        Registry::clone_from(reader, dest, opts)?
-    };
+    if meta.is_dir() {
+        return Ok(cloned(from_registry(src, dest, opts)?));
+    }
+    let file = open_regular(src).map_err(RegistryError::from)?;
+    clone_stream(file, dest, opts)
+}
+
+/// Like [`clone`], from a full transfer read once from `input` (`reg clone - DEST`: standard
+/// input), streamed as it is verified, never held whole.
+pub fn clone_stream(
+    input: impl std::io::Read,
+    dest: &Path,
+    opts: &OpenOptions,
+) -> Result<Cloned, CloneError> {
+    let reader =
+        Reader::open(BufReader::with_capacity(1 << 20, input)).map_err(ImportError::from)?;
+    Ok(cloned(Registry::clone_from(reader, dest, opts)?))
+}
+
+fn cloned(made: ClonedSite) -> Cloned {
     let (reg, state) = (&made.registry, &made.state);
-    Ok(Cloned {
+    Cloned {
         path: reg.path().to_path_buf(),
         registry: *reg.id(),
         root: reg.root().clone(),
@@ -80,7 +92,7 @@ pub fn clone(src: &Path, dest: &Path, opts: &OpenOptions) -> Result<Cloned, Clon
         models: state.models().len(),
         removed: made.swept.removed,
         left: made.swept.left,
-    })
+    }
 }
 
 /// Exports the source registry in full into a pipe that the clone reads: the source is opened

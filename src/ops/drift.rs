@@ -141,18 +141,6 @@ pub enum OutboxError {
         /// Why.
         problem: OutboxFileProblem,
     },
-    /// Nothing to export.
-    #[error(
-        "nothing to export: the outbox holds {held} report(s), {skipped} of them already recorded in this registry's ledger and {early} made before --since"
-    )]
-    NothingToExport {
-        /// Reports in the outbox.
-        held: usize,
-        /// Reports skipped as already recorded (without `--all`).
-        skipped: usize,
-        /// Reports skipped as made before `--since`.
-        early: usize,
-    },
     /// `OUT` exists.
     #[error("`{0}` already exists; export writes a new file")]
     Exists(PathBuf),
@@ -277,10 +265,15 @@ pub struct Selection {
 /// What an export wrote.
 #[derive(Debug, Clone)]
 pub struct ReportsExported {
-    /// The reports written, in file order: id and `name@version`.
+    /// The reports written, in file order: id and `name@version`. None: nothing to export, and
+    /// no file was written (an empty report file is never written).
     pub reports: Vec<(ObjectId, String)>,
+    /// Reports in the outbox.
+    pub held: usize,
     /// Reports of the outbox left out as already recorded in this ledger.
     pub skipped: usize,
+    /// Reports of the outbox left out as made before `--since`.
+    pub early: usize,
     /// Bytes written.
     pub bytes: u64,
 }
@@ -368,12 +361,45 @@ pub fn outbox_reports(reg: &Registry) -> Result<Vec<Report>, OutboxError> {
 
 /// `reg drift export OUT` at a replica (FORMAT.md §11.10): the outbox's reports, but those this
 /// ledger already records (unless `select.all`) and those made before `select.since`, in one
-/// report file written beside `out` and linked into place (never over an existing file).
+/// report file written beside `out` and linked into place (never over an existing file). With
+/// no report to carry, nothing is written.
 pub fn export_reports(
     reg: &Registry,
     select: &Selection,
     out: &Path,
 ) -> Result<ReportsExported, OutboxError> {
+    if std::fs::symlink_metadata(out).is_ok() {
+        return Err(OutboxError::Exists(out.to_path_buf()));
+    }
+    let (done, bytes) = choose_reports(reg, select, out)?;
+    if !done.reports.is_empty() {
+        write_new(out, &bytes)?;
+    }
+    Ok(done)
+}
+
+/// Like [`export_reports`], writing the report file to `out` (`reg drift export -`: standard
+/// output).
+pub fn export_reports_to(
+    reg: &Registry,
+    select: &Selection,
+    out: &mut dyn std::io::Write,
+) -> Result<ReportsExported, OutboxError> {
+    let (done, bytes) = choose_reports(reg, select, Path::new("-"))?;
+    if !done.reports.is_empty() {
+        out.write_all(&bytes)
+            .and_then(|()| out.flush())
+            .ctx("write", Path::new("standard output"))?;
+    }
+    Ok(done)
+}
+
+/// The reports `select` chooses and the report file holding them (`out` names it in errors).
+fn choose_reports(
+    reg: &Registry,
+    select: &Selection,
+    out: &Path,
+) -> Result<(ReportsExported, Vec<u8>), OutboxError> {
     let state = reg.state()?;
     let all = outbox_reports(reg)?;
     let held = all.len();
@@ -399,12 +425,15 @@ pub fn export_reports(
             chosen.push(r);
         }
     }
+    let mut done = ReportsExported {
+        reports: Vec::new(),
+        held,
+        skipped,
+        early,
+        bytes: 0,
+    };
     if chosen.is_empty() {
-        return Err(OutboxError::NothingToExport {
-            held,
-            skipped,
-            early,
-        });
+        return Ok((done, Vec::new()));
     }
     drift_report::sort(&mut chosen);
     let bytes =
@@ -412,15 +441,12 @@ pub fn export_reports(
             path: out.to_path_buf(),
             source: Box::new(source),
         })?;
-    write_new(out, &bytes)?;
-    Ok(ReportsExported {
-        reports: chosen
-            .iter()
-            .map(|r| (r.id, state.spec(&r.payload.model)))
-            .collect(),
-        skipped,
-        bytes: bytes.len() as u64,
-    })
+    done.reports = chosen
+        .iter()
+        .map(|r| (r.id, state.spec(&r.payload.model)))
+        .collect();
+    done.bytes = bytes.len() as u64;
+    Ok((done, bytes))
 }
 
 /// Writes `bytes` to a new file `out`: a temporary file beside it, synced, then linked into

@@ -119,17 +119,48 @@ struct Seen {
     purged: Option<ObjectId>,
 }
 
-/// Writes the transfer file `out` from `since` to this registry's head (FORMAT.md §11.9).
-pub fn export(reg: &Registry, since: &Since, out: &Path) -> Result<Exported, ExportError> {
+/// What [`export`] did.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// The transfer file was written.
+    Written(Exported),
+    /// The base is this registry's head: nothing to export, no file written (git's "Already
+    /// up to date"; the format carries at least one entry).
+    UpToDate {
+        /// The head's seq.
+        seq: u64,
+    },
+}
+
+/// Writes the transfer file `out` from `since` to this registry's head (FORMAT.md §11.9), or
+/// nothing if the base is the head.
+pub fn export(reg: &Registry, since: &Since, out: &Path) -> Result<Outcome, ExportError> {
     if std::fs::symlink_metadata(out).is_ok() {
         return Err(ExportError::Exists(out.to_path_buf()));
     }
     // One committed state from the replay to the last object copied (FORMAT.md §6): a purge
     // committed meanwhile would take bytes the plan names.
     let _reading = reg.read_lock()?;
-    let planned = prepare(reg, since)?;
+    let planned = match prepare(reg, since) {
+        Err(ExportError::NothingNew { seq }) => return Ok(Outcome::UpToDate { seq }),
+        p => p?,
+    };
     write_file(reg, out, &planned)?;
-    Ok(planned.done)
+    Ok(Outcome::Written(planned.done))
+}
+
+/// Like [`export`], streaming the transfer to `out` (`reg export -`: standard output), nothing
+/// written if the base is the head. A failure midway leaves `out` with a cut-short file, which
+/// every reader refuses (its trailer is missing).
+pub fn export_stream(
+    reg: &Registry,
+    since: &Since,
+    out: &mut dyn std::io::Write,
+) -> Result<Outcome, ExportError> {
+    match export_to(reg, since, out) {
+        Err(ExportError::NothingNew { seq }) => Ok(Outcome::UpToDate { seq }),
+        done => done.map(Outcome::Written),
+    }
 }
 
 /// Streams the transfer from `since` to this registry's head into `out` (a pipe to a reader:

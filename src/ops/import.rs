@@ -10,18 +10,20 @@
 //! [`Transaction::receive`]: crate::repo::registry::Transaction::receive
 //! [`Transaction::accept`]: crate::repo::registry::Transaction::accept
 
+use crate::crypto::keys::Fingerprint;
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
 use crate::format::transfer::{Header, Reader};
 use crate::repo::incoming::{Incoming, Receive};
-use crate::repo::registry::Registry;
+use crate::repo::registry::{OpenOptions, Registry};
 use crate::state::State;
 use crate::util::fsutil::open_regular;
 use std::collections::BTreeMap;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::Path;
 
 pub use crate::repo::incoming::ImportError;
+pub use crate::repo::replica::{Replaced, Reset};
 
 /// What an import changed, or a dry run would change.
 #[derive(Debug, Clone)]
@@ -30,6 +32,9 @@ pub struct Imported {
     pub header: Header,
     /// Whether it was a dry run (nothing changed).
     pub dry_run: bool,
+    /// The file brings nothing this site lacks: its history is this site's, up to this site's
+    /// head or an older point of it. Nothing changed, nothing else is set.
+    pub up_to_date: bool,
     /// The seq of this site's head before.
     pub from_seq: u64,
     /// New entries by kind.
@@ -47,21 +52,37 @@ pub struct Imported {
     pub slot_changes: Vec<(String, Option<String>, Option<String>)>,
     /// Artifact objects deleted because a purge among the new entries destroyed them.
     pub purged: Vec<ObjectId>,
+    /// Keys whose trust the new entries change: fingerprint, roles after, revoked after.
+    pub keys: Vec<(Fingerprint, Vec<String>, bool)>,
+    /// The new entries' ids, in seq order from `from_seq + 1`.
+    pub entries: Vec<ObjectId>,
 }
 
 /// Imports the transfer file `file` into `reg`, or with `dry_run` only checks it and reports
 /// what would change. A refused file changes nothing.
 pub fn import(reg: &Registry, file: &Path, dry_run: bool) -> Result<Imported, ImportError> {
-    let tx = reg.begin()?;
     // Never through a link, never a FIFO or device: the medium is the attacker's.
     let f = open_regular(file)?;
-    let reader = Reader::open(BufReader::with_capacity(1 << 20, f))?;
+    import_from(reg, f, dry_run)
+}
+
+/// Like [`import`], from a stream read once (`reg import -`: standard input), never held whole.
+pub fn import_from(
+    reg: &Registry,
+    input: impl Read,
+    dry_run: bool,
+) -> Result<Imported, ImportError> {
+    let tx = reg.begin_receive()?;
+    let reader = Reader::open(BufReader::with_capacity(1 << 20, input))?;
     let mode = if dry_run {
         Receive::DryRun
     } else {
         Receive::Stage
     };
-    let incoming = tx.receive(reader, mode)?;
+    let header = reader.header().clone();
+    let Some(incoming) = tx.receive(reader, mode)? else {
+        return Ok(up_to_date(tx.state(), header, dry_run));
+    };
     let mut done = describe(tx.state(), &incoming, dry_run);
     if dry_run {
         return Ok(done);
@@ -76,6 +97,38 @@ pub fn import(reg: &Registry, file: &Path, dry_run: bool) -> Result<Imported, Im
         .collect();
     tx.accept(incoming)?;
     Ok(done)
+}
+
+/// Replaces `reg`'s history with the home site's full export read from `input`, at the
+/// operator's explicit request (`reg import --reset`, FORMAT.md §11.14): verified from genesis
+/// against this host's pin; the replaced history is kept under `.registry/replaced/`.
+pub fn reset(reg: &Registry, input: impl Read, opts: &OpenOptions) -> Result<Reset, ImportError> {
+    let reader = Reader::open(BufReader::with_capacity(1 << 20, input))?;
+    reg.reset_from(reader, opts)
+}
+
+/// Opens `file` for [`reset`] as [`import`] opens it.
+pub fn reset_file(reg: &Registry, file: &Path, opts: &OpenOptions) -> Result<Reset, ImportError> {
+    reset(reg, open_regular(file)?, opts)
+}
+
+/// Nothing to import: the file's history is this site's.
+fn up_to_date(before: &State, header: Header, dry_run: bool) -> Imported {
+    Imported {
+        header,
+        dry_run,
+        up_to_date: true,
+        from_seq: before.seq(),
+        kinds: BTreeMap::new(),
+        already_had: 0,
+        objects: 0,
+        models_added: Vec::new(),
+        state_changes: Vec::new(),
+        slot_changes: Vec::new(),
+        purged: Vec::new(),
+        keys: Vec::new(),
+        entries: Vec::new(),
+    }
 }
 
 /// The change from this site's state to the incoming one, in the operator's terms.
@@ -102,9 +155,21 @@ fn describe(before: &State, incoming: &Incoming, dry_run: bool) -> Imported {
             slot_changes.push((slot.clone(), old, new));
         }
     }
+    let keys = after
+        .keys()
+        .iter()
+        .filter(|(fp, k)| before.keys().get(*fp) != Some(*k))
+        .map(|(fp, k)| {
+            let roles = k.roles.iter().map(|r| r.to_string()).collect();
+            (fp.clone(), roles, k.revoked.is_some())
+        })
+        .collect();
     Imported {
         header: incoming.header().clone(),
         dry_run,
+        up_to_date: false,
+        keys,
+        entries: incoming.new_entries().to_vec(),
         from_seq: before.seq(),
         kinds: incoming.kinds().clone(),
         already_had: incoming.already_had(),

@@ -78,7 +78,10 @@ impl Registry {
         super::registry::refuse_inside_a_registry(parent)?;
         let header = reader.header().clone();
         if let Some(base) = header.base {
-            return Err(ImportError::NotFull { base: base.seq });
+            return Err(ImportError::NotFull {
+                base: base.seq,
+                what: "clone",
+            });
         }
         let first = first_entry(&mut reader, &header, opts)?;
         let created = fs::symlink_metadata(parent).is_err();
@@ -95,21 +98,69 @@ impl Registry {
 }
 
 /// Receives the rest of the transfer into a staging registry beside `parent/.registry`, checks
-/// it against what this host knows of the registry, and installs it.
+/// it against what this host knows of the registry, and installs it, marked as a replica of the
+/// home site (FORMAT.md §11.14).
 fn build<R: Read>(
-    mut reader: Reader<R>,
+    reader: Reader<R>,
     parent: &Path,
     first: First,
     header: &crate::format::transfer::Header,
     opts: &OpenOptions,
 ) -> Result<ClonedSite, ImportError> {
     let dot = parent.join(DOT_REGISTRY);
+    let keep_pin = first.pin.is_some();
+    let pinned = first.pin.as_ref().map(|p| p.path.clone());
+    let staged = stage(reader, parent, first, header, opts)?;
+    not_behind_this_host(&staged.registry, &staged.state, pinned)?;
+    let Staged {
+        staging,
+        registry: staged_reg,
+        state,
+        swept,
+        _held,
+    } = staged;
+    let reg = install(staging, &dot, staged_reg, opts, keep_pin)?;
+    let seen = Seen {
+        head: state.head(),
+        seq: state.seq(),
+        state: state.hash(),
+        ledger: reg.ledger_digest(state.seq()),
+    };
+    reg.host
+        .record(reg.id(), &seen)
+        .map_err(RegistryError::from)?;
+    Ok(ClonedSite {
+        registry: reg,
+        state: Verified::new(state),
+        swept,
+    })
+}
+
+/// A complete registry verified from genesis in a staging directory beside its destination,
+/// marked as a replica, not yet in place.
+pub(in crate::repo) struct Staged {
+    pub(in crate::repo) staging: StagingDir,
+    pub(in crate::repo) registry: Registry,
+    pub(in crate::repo) state: State,
+    pub(in crate::repo) swept: Swept,
+    /// Ours until dropped: `reg gc`, `reg fsck` and other clones leave the staging alone.
+    pub(in crate::repo) _held: fs::File,
+}
+
+/// Receives the rest of the transfer into a staging registry in `parent`, verifying every
+/// entry and object, and writes it there with the replica marker.
+pub(in crate::repo) fn stage<R: Read>(
+    mut reader: Reader<R>,
+    parent: &Path,
+    first: First,
+    header: &crate::format::transfer::Header,
+    opts: &OpenOptions,
+) -> Result<Staged, ImportError> {
     // What killed clones (or inits) left here goes first: it may hold gigabytes.
     let swept = leftovers::clear(parent)?;
     let staging = StagingDir::new_in(parent, ".registry-clone-")
         .ctx("create staging directory in", parent)?;
-    // Ours until this returns: `reg gc`, `reg fsck` and other clones leave it alone meanwhile.
-    let _held = leftovers::hold(staging.path())?;
+    let held = leftovers::hold(staging.path())?;
     let staged_reg = staging_registry(staging.path(), &first, header, opts)?;
     let start = Start {
         next: 1,
@@ -134,39 +185,30 @@ fn build<R: Read>(
     let checkpoint = reader.checkpoint().to_vec();
     let incoming = rx.finish(header.clone(), checkpoint)?;
     let state = write(&staged_reg, incoming)?;
-    not_behind_this_host(&staged_reg, &state)?;
+    crate::repo::replica::mark(staging.path(), &header.registry)?;
     crate::repo::registry::set_dir_mode(staging.path())?;
-    let keep_pin = first.pin.is_some();
-    let reg = install(staging, &dot, staged_reg, opts, keep_pin)?;
-    let seen = Seen {
-        head: state.head(),
-        seq: state.seq(),
-        state: state.hash(),
-        ledger: reg.ledger_digest(state.seq()),
-    };
-    reg.host
-        .record(reg.id(), &seen)
-        .map_err(RegistryError::from)?;
-    Ok(ClonedSite {
-        registry: reg,
-        state: Verified::new(state),
+    Ok(Staged {
+        staging,
+        registry: staged_reg,
+        state,
         swept,
+        _held: held,
     })
 }
 
 /// The genesis entry, checked, the trusted root it is signed by, and this host's pin of the
 /// registry if it has one.
-struct First {
+pub(in crate::repo) struct First {
     bytes: Vec<u8>,
     state: State,
     root: Fingerprint,
-    pin: Option<Pin>,
+    pub(in crate::repo) pin: Option<Pin>,
 }
 
 /// Reads the first frame, which must be the genesis entry the header names, checks it by itself
 /// and checks its signer is the root this host trusts (`--trust`, else its pin of the registry);
 /// without one, refuses naming the root the medium claims.
-fn first_entry<R: Read>(
+pub(in crate::repo) fn first_entry<R: Read>(
     reader: &mut Reader<R>,
     header: &crate::format::transfer::Header,
     opts: &OpenOptions,
@@ -250,15 +292,45 @@ fn staging_registry(
 /// What this host already knows of the registry holds for the clone's history too: the floor
 /// of its pin (`reg trust add --head`) and the last checkpoint it verified. A medium
 /// older than either, or diverging from it, is refused as every read refuses it (FORMAT.md §8).
-fn not_behind_this_host(staged: &Registry, state: &State) -> Result<(), ImportError> {
-    let ledger = staged.dot.join("ledger");
-    if let Some(floor) = &staged.floor {
-        staged.check_floor(state.seq(), crate::repo::ledger::id_at(&ledger, floor.seq))?;
-    }
+/// `pinned`: where this host's pin says a copy of the registry lives, named in the refusal.
+fn not_behind_this_host(
+    staged: &Registry,
+    state: &State,
+    pinned: Option<String>,
+) -> Result<(), ImportError> {
+    check_pin_floor(staged, state)?;
     if let Some(seen) = staged.host.load(staged.id()).map_err(RegistryError::from)? {
         let (_, cp) = crate::repo::ledger::read_checkpoint(&staged.dot.join("checkpoint"))
             .map_err(RegistryError::from)?;
-        staged.check_not_rolled_back(&seen, &cp)?;
+        staged
+            .check_not_rolled_back(&seen, &cp)
+            .map_err(|e| match e {
+                RegistryError::RolledBack {
+                    found_seq,
+                    found_head,
+                    seen_seq,
+                    seen_head,
+                } => ImportError::BehindThisHost {
+                    found_seq,
+                    found_head,
+                    seen_seq,
+                    seen_head,
+                    pinned,
+                },
+                e => e.into(),
+            })?;
+    }
+    Ok(())
+}
+
+/// The pin's floor (`reg trust add --head`) holds for the staged history.
+pub(in crate::repo) fn check_pin_floor(
+    staged: &Registry,
+    state: &State,
+) -> Result<(), ImportError> {
+    let ledger = staged.dot.join("ledger");
+    if let Some(floor) = &staged.floor {
+        staged.check_floor(state.seq(), crate::repo::ledger::id_at(&ledger, floor.seq))?;
     }
     Ok(())
 }

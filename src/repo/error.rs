@@ -25,6 +25,12 @@ pub enum RegistryError {
         "`{0}` is inside a registry's `.registry` directory: a registry made there would not be found (from inside it, the registry is the outermost `.registry`), and is not part of that registry's layout"
     )]
     InsideRegistry(PathBuf),
+    /// A write that would append to a replica's ledger (FORMAT.md §11.14): the replica would
+    /// fork from the home site, and refuse the home site's next export.
+    #[error(
+        "`{0}` is a replica of the home site (made by `reg clone`): it takes its history only from the home site, and an entry written here would fork it"
+    )]
+    Replica(PathBuf),
     /// A registry written by a newer reg.
     #[error(
         "registry at `{path}` has format version {found}, but this reg reads only version {FORMAT_VERSION} or older"

@@ -136,6 +136,31 @@ impl HostState {
             .map_err(|e| unwritable(&path, &e))
     }
 
+    /// Replaces the record whatever it holds, or removes it (`None`): only for the operator's
+    /// explicit move of a replica to the home site's history (`reg import --reset`, FORMAT.md
+    /// §11.14), which may go to another branch, never by a read or an ordinary write.
+    pub fn replace(&self, registry: &ObjectId, seen: Option<&Seen>) -> Result<(), HostStateError> {
+        if !self.rollback_check {
+            return Ok(());
+        }
+        let path = self.path(registry);
+        let unwritable = |p: &Path, e: &dyn std::fmt::Display| HostStateError::Unwritable {
+            path: p.to_path_buf(),
+            detail: e.to_string(),
+        };
+        let Some(seen) = seen else {
+            return match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(unwritable(&path, &e)),
+                _ => Ok(()),
+            };
+        };
+        crate::util::fsutil::create_private_dir_all(&self.dir)
+            .map_err(|e| unwritable(&self.dir, &e))?;
+        let bytes = to_canonical_vec(seen).map_err(|e| unwritable(&path, &e))?;
+        crate::util::fsutil::replace_file(&self.dir, &path, &bytes)
+            .map_err(|e| unwritable(&path, &e))
+    }
+
     /// Fails unless a record could be written now: writers check this before they commit, so
     /// that a commit is never left unrecorded for want of a writable state directory.
     pub fn ensure_writable(&self) -> Result<(), HostStateError> {

@@ -32,6 +32,15 @@ pub const REFS_SLOTS: &str = "refs/slots";
 /// absent in most registries; a directory when present.
 pub const OUTBOX: &str = "outbox";
 
+/// The replica marker (FORMAT.md §11.14): present in a registry made by `reg clone`, which takes
+/// its history from the home site only; local and unsigned, a guard against the operator's
+/// mistakes, never a trust decision.
+pub const REPLICA: &str = "replica";
+
+/// Where `reg import --reset` keeps a replica's replaced history (FORMAT.md §11.14): made on
+/// first use; reg never reads it.
+pub const REPLACED: &str = "replaced";
+
 /// The directories reg uses inside `.registry/`, relative to it, parents first.
 pub const DIRS: [&str; 6] = [OBJECTS, TMP, INDEX, REFS, REFS_MODELS, REFS_SLOTS];
 
@@ -50,7 +59,15 @@ pub const LOCK: &str = "lock";
 pub const INDEX_STATE: &str = "index/state.json";
 
 /// The files reg reads at fixed places inside `.registry/`.
-pub const FILES: [&str; 6] = [CONFIG, CHECKPOINT, LEDGER, LOCK, INDEX_STATE, REFS_PENDING];
+pub const FILES: [&str; 7] = [
+    CONFIG,
+    CHECKPOINT,
+    LEDGER,
+    LOCK,
+    INDEX_STATE,
+    REFS_PENDING,
+    REPLICA,
+];
 
 /// A registry path that is not what the layout says it must be.
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +147,7 @@ pub fn check_skeleton(dot: &Path) -> Result<(), LayoutError> {
         expect(&dot.join(d), true)?;
     }
     expect(&dot.join(OUTBOX), true)?;
+    expect(&dot.join(REPLACED), true)?;
     // Unreadable metadata is not a layout fault (as in `expect`): what follows names it.
     let root = MountId::of(dot).ok();
     if let Some(root) = &root {

@@ -17,6 +17,7 @@ pub mod records;
 pub mod refs;
 pub mod registry;
 mod replay;
+pub mod replica;
 pub(crate) mod sizes;
 pub mod store;
 mod transaction;

@@ -28,7 +28,17 @@ impl Registry {
     /// and refs it left behind repaired, only by [`Transaction::commit`], so that a refused
     /// action leaves the registry exactly as it was. The caller may check the state and store
     /// objects before committing; dropping the transaction instead writes no entry.
+    ///
+    /// A replica (FORMAT.md §11.14) refuses it: an entry written there forks it from the home
+    /// site. Importing the home site's history uses [`Registry::begin_receive`].
     pub fn begin(&self) -> Result<Transaction<'_>, RegistryError> {
+        self.refuse_at_replica()?;
+        self.begin_receive()
+    }
+
+    /// Like [`Registry::begin`], also at a replica: for a transaction that only receives the
+    /// home site's history ([`Transaction::receive`], `reg import`), never signs an entry here.
+    pub fn begin_receive(&self) -> Result<Transaction<'_>, RegistryError> {
         let lock = self.lock()?;
         self.host.ensure_writable()?;
         // Not `state()`: an expired registry still takes a renewal or a root's entry; which
@@ -242,6 +252,8 @@ impl Transaction<'_> {
         build: impl FnMut(&State, usize) -> Result<Body, E>,
     ) -> Result<(Vec<Written>, Verified<State>), E> {
         let reg = self.reg;
+        // Also for a transaction begun to receive: nothing is signed at a replica.
+        reg.refuse_at_replica()?;
         let seq_before = self.state.seq();
         let time = reg.clock.now().map_err(RegistryError::from)?;
         let basis = Some(self.checkpoint_time.as_str());

@@ -44,11 +44,31 @@ pub enum ImportError {
         "registry {0} is not pinned on this host: an import is checked against this host's pin of the receiving registry"
     )]
     Unpinned(ObjectId),
-    /// A clone from a transfer that is not a full export.
-    #[error("a clone starts from a full export, and this transfer file starts after entry {base}")]
+    /// A clone (or a reset) from a transfer that is not a full export.
+    #[error("a {what} starts from a full export, and this transfer file starts after entry {base}")]
     NotFull {
         /// The file's base seq.
         base: u64,
+        /// "clone" or "reset".
+        what: &'static str,
+    },
+    /// A clone whose history is older than, or diverges from, the one this host verified: a
+    /// replica of the registry on this host forked, or the medium is old.
+    #[error(
+        "the medium's checkpoint (entry {found_seq}, head {found_head}) is older than or diverges from the one this host verified (entry {seen_seq}, head {seen_head}){}: refusing a rolled-back or forked registry",
+        .pinned.as_ref().map(|p| format!(" at `{p}`")).unwrap_or_default()
+    )]
+    BehindThisHost {
+        /// Seq found.
+        found_seq: u64,
+        /// Head found.
+        found_head: ObjectId,
+        /// Seq this host verified.
+        seen_seq: u64,
+        /// Head this host verified.
+        seen_head: ObjectId,
+        /// Where this host's pin says its copy of the registry is.
+        pinned: Option<String>,
     },
     /// A clone with no root to check the history against.
     #[error(
@@ -70,7 +90,9 @@ pub enum ImportError {
         /// The file's.
         theirs: ObjectId,
     },
-    /// The file's head is one this site already has, or older.
+    /// A reset (`reg import --reset`) to a history this site already holds, older than its
+    /// head: it replaces a diverged history, never goes back on the same one. (An import of a
+    /// file whose history this site has is no error: nothing to do.)
     #[error(
         "rollback refused: the transfer file ends at entry {incoming} ({incoming_head}), and this site already has history up to entry {local} ({local_head})"
     )]
@@ -250,11 +272,14 @@ impl Incoming {
 impl Transaction<'_> {
     /// Reads and checks a transfer file against this registry (FORMAT.md §11.8, steps 2 to 6),
     /// changing nothing in it but staging files in `tmp/`, which the returned value owns.
+    /// `None`: the file's history is this site's, up to this site's head or an older point of
+    /// it, so there is nothing to import (git's "Already up to date"); the rest of the file is
+    /// not read.
     pub fn receive<R: Read>(
         &self,
         mut reader: Reader<R>,
         mode: Receive,
-    ) -> Result<Incoming, ImportError> {
+    ) -> Result<Option<Incoming>, ImportError> {
         let reg = self.reg;
         if reg.pin == PinStatus::Unpinned {
             return Err(ImportError::Unpinned(*reg.id()));
@@ -276,7 +301,9 @@ impl Transaction<'_> {
                 LedgerError::Checkpoint("the ledger file changed while it was read".into()).into(),
             ));
         }
-        place(reg, &header, reader.entry_ids(), &local_ids)?;
+        if !place(reg, &header, reader.entry_ids(), &local_ids)? {
+            return Ok(None);
+        }
         let start = Start {
             next: 0,
             last_actor: None,
@@ -296,7 +323,7 @@ impl Transaction<'_> {
             task.advance(frame.len);
         }
         let checkpoint = reader.checkpoint().to_vec();
-        rx.finish(header, checkpoint)
+        rx.finish(header, checkpoint).map(Some)
     }
 
     /// Commits a received transfer (FORMAT.md §6): its objects, the index, the ledger lines,
@@ -364,14 +391,14 @@ fn reg_err(e: LedgerError) -> ImportError {
 }
 
 /// Places the file's history against this site's (FORMAT.md §11.8 step 3): its base must be an
-/// entry this site has, every entry it lists that this site has must be the same, and it must
-/// reach past this site's head.
+/// entry this site has, every entry it lists that this site has must be the same; `false` if it
+/// does not reach past this site's head (nothing to import).
 fn place(
     reg: &Registry,
     header: &Header,
     ids: &[ObjectId],
     local_ids: &[ObjectId],
-) -> Result<(), ImportError> {
+) -> Result<bool, ImportError> {
     let local = local_ids.len() as u64 - 1;
     let kind_at = |seq: u64| {
         ledger::read_entry(&reg.store, &local_ids[seq as usize])
@@ -411,15 +438,9 @@ fn place(
             });
         }
     }
-    if header.head.seq <= local {
-        return Err(ImportError::Rollback {
-            incoming: header.head.seq,
-            incoming_head: header.head.head,
-            local,
-            local_head: local_ids[local as usize],
-        });
-    }
-    Ok(())
+    // Every entry the file lists up to this site's head is this site's: a file of history
+    // this site already holds, the same checkpoint or an older one of it.
+    Ok(header.head.seq > local)
 }
 
 /// Before a commit writes anything: a new object's fan-out directory must be a directory (or
