@@ -24,7 +24,7 @@ pub enum DriftCommand {
 pub struct RecordArgs {
     /// The model observed: name@version, a record id, or a unique id prefix
     model: String,
-    /// The observation (JSON, schema/drift-observation.schema.json)
+    /// The observation (JSON, schema/drift-observation.schema.json); `-` reads standard input
     observation: PathBuf,
     #[command(flatten)]
     sign: Signing<DriftEntry>,
@@ -88,14 +88,23 @@ pub fn run(ctx: &Context, cmd: DriftCommand) -> CommandResult {
 
 fn record(ctx: &Context, a: RecordArgs) -> CommandResult {
     let key = a.sign.load()?;
-    let text = reg::util::fsutil::read_small(
-        &a.observation,
-        reg::format::observation::OBSERVATION_FILE_LIMIT,
-    )?;
+    let limit = reg::format::observation::OBSERVATION_FILE_LIMIT;
+    let text = if super::stdio::is_dash(&a.observation) {
+        // The same limit as a file: at most limit + 1 bytes are read.
+        let name = Path::new(super::stdio::STDIN);
+        reg::util::fsutil::read_small_from(std::io::stdin().lock(), name, limit)?
+    } else {
+        reg::util::fsutil::read_small(&a.observation, limit)?
+    };
     let value = reg::format::observation::parse_observation(&text).map_err(|e| {
         let e = e.to_string();
         let e = e.trim_start_matches("invalid JSON: ");
-        CommandError::usage(format!("`{}` is not JSON: {e}", a.observation.display()))
+        let name = if super::stdio::is_dash(&a.observation) {
+            super::stdio::STDIN.to_string()
+        } else {
+            a.observation.display().to_string()
+        };
+        CommandError::usage(format!("`{name}` is not JSON: {e}"))
     })?;
     let reg = ctx.open()?;
     if a.outbox {

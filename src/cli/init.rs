@@ -77,6 +77,7 @@ fn parse_nonce(s: &str) -> Result<[u8; GENESIS_NONCE_LEN], String> {
 }
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
+    super::stdio::refuse_dash(&args.dir, "a registry's directory")?;
     let key = load_key(&args.root_key)?;
     // The registry succeeded is read before anything is made: a refusal leaves nothing behind.
     let succeeds = match args.succeeds {

@@ -17,6 +17,18 @@ macro_rules! errln {
     }};
 }
 
+/// A message for people: `outln!`, or `errln!` when standard output carries data (`-o -`,
+/// `--json`), so that nothing but the data reaches it.
+macro_rules! infoln {
+    ($to_stderr:expr, $($arg:tt)*) => {{
+        if $to_stderr {
+            errln!($($arg)*);
+        } else {
+            outln!($($arg)*);
+        }
+    }};
+}
+
 /// Prints a value as `--json`: exact for a parser, safe on a terminal (`sanitize.rs`).
 macro_rules! jsonln {
     ($value:expr) => {{
@@ -53,6 +65,7 @@ mod show;
 mod sign;
 mod slot;
 mod status;
+mod stdio;
 mod transition;
 mod trust;
 mod verify;

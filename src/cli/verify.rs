@@ -60,6 +60,12 @@ pub fn verify(ctx: &Context, args: VerifyArgs) -> CommandResult {
 }
 
 pub fn checkout(ctx: &Context, args: CheckoutArgs) -> CommandResult {
+    if let Some(dir) = &args.out {
+        super::stdio::refuse_dash(dir, "a directory to check out into")?;
+    }
+    if let Some(file) = &args.bundle {
+        super::stdio::refuse_dash(file, "the bundle file of `--bundle` (a new file, linked into place when complete)")?;
+    }
     let reg = ctx.open()?;
     // As for `verify`.
     let reading = reg.read_lock()?;
