@@ -275,9 +275,7 @@ fn encode<W: Write>(
             let enc = age::Encryptor::with_recipients(rs.iter().map(|r| r as &dyn age::Recipient))
                 .map_err(|e| BundleError::Archive(format!("cannot encrypt: {e}")))?;
             let stream = enc.wrap_output(hashing).ctx("encrypt", out)?;
-            write_tar(stream, bundle)?
-                .finish()
-                .ctx("encrypt", out)?
+            write_tar(stream, bundle)?.finish().ctx("encrypt", out)?
         }
         Encryption::Passphrase(p) => {
             // A fixed work factor, not one calibrated to this machine: a fast packer could
@@ -289,9 +287,7 @@ fn encode<W: Write>(
                     .map_err(|e| BundleError::Archive(format!("cannot encrypt: {e}")))?
                     .wrap_output(hashing)
                     .ctx("encrypt", out)?;
-            write_tar(stream, bundle)?
-                .finish()
-                .ctx("encrypt", out)?
+            write_tar(stream, bundle)?.finish().ctx("encrypt", out)?
         }
     };
     let bundle_hash = finished.hash();

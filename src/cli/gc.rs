@@ -20,6 +20,9 @@ pub struct PurgeArgs {
     /// until a root key lifts the denial (`reg deny lift`)
     #[arg(long)]
     deny_bytes: bool,
+    /// Print what was done as JSON (schema/write-result.schema.json)
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn gc(ctx: &Context, _args: GcArgs) -> CommandResult {
@@ -48,6 +51,14 @@ pub fn purge(ctx: &Context, args: PurgeArgs) -> CommandResult {
     let key = args.sign.load()?;
     let reg = ctx.open()?;
     let done = reg::ops::gc::purge(&reg, &key, &args.model, args.sign.reason(), args.deny_bytes)?;
+    if args.json {
+        return super::written::Written::new("purge", Some((&done.entry, done.seq)))
+            .model(&done.spec, &done.model)
+            .with("objects", done.objects)
+            .with("freed", done.freed)
+            .with("denied", super::written::denied(&done.denied))
+            .print();
+    }
     outln!(
         "purged {}: {} artifact object(s), {} bytes deleted (ledger entry {} {})",
         done.spec,

@@ -64,7 +64,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
     }
     rows.sort_by(|a, b| (a.name, a.version).cmp(&(b.name, b.version)));
     if args.json {
-        jsonln!(&rows);
+        jsonln!(&super::pinned::each(&rows, reg.pin()));
         return Ok(());
     }
     outln!("{:<40}  {:<16}  {:<10}  RECORD", "NAME", "VERSION", "STATE");

@@ -54,6 +54,7 @@ mod ledger;
 mod list;
 mod log;
 mod policy;
+mod pinned;
 mod progress;
 mod reapprove;
 mod recipients;
@@ -69,6 +70,7 @@ mod stdio;
 mod transition;
 mod trust;
 mod verify;
+mod written;
 
 use clap::{Parser, Subcommand};
 use error::{CommandError, CommandResult};

@@ -64,7 +64,10 @@ pub fn checkout(ctx: &Context, args: CheckoutArgs) -> CommandResult {
         super::stdio::refuse_dash(dir, "a directory to check out into")?;
     }
     if let Some(file) = &args.bundle {
-        super::stdio::refuse_dash(file, "the bundle file of `--bundle` (a new file, linked into place when complete)")?;
+        super::stdio::refuse_dash(
+            file,
+            "the bundle file of `--bundle` (a new file, linked into place when complete)",
+        )?;
     }
     let reg = ctx.open()?;
     // As for `verify`.
