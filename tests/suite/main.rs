@@ -61,6 +61,7 @@ mod ops_outcomes;
 mod readd;
 mod repair;
 mod runbooks;
+mod scripting;
 mod secrets;
 mod signature_first;
 mod store;
