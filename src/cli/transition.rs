@@ -49,15 +49,8 @@ pub fn run(ctx: &Context, args: Args, to: LifecycleState, plan: SlotPlan) -> Com
 fn print(done: &Transitioned, json: bool) -> CommandResult {
     let to = done.to;
     let spec = &done.spec;
-    if to == LifecycleState::Deprecated {
-        // A deprecation leaves slots as they were.
-        for slot in &done.still_active {
-            errln!(
-                "warning: {spec} stays the active model of slot `{slot}` until it is replaced (`reg activate {slot} MODEL`)"
-            );
-        }
-    }
     if json {
+        warn_still_active(done);
         let action = match to {
             LifecycleState::Promoted => "promote",
             LifecycleState::Deprecated => "deprecate",
@@ -94,7 +87,20 @@ fn print(done: &Transitioned, json: bool) -> CommandResult {
     if let Some(d) = done.denied.clone() {
         super::deny::print_denied(d)?;
     }
+    warn_still_active(done);
     Ok(())
+}
+
+/// Warns that a deprecated model stays active: a deprecation leaves slots as they were.
+fn warn_still_active(done: &Transitioned) {
+    if done.to == LifecycleState::Deprecated {
+        for slot in &done.still_active {
+            errln!(
+                "warning: {} stays the active model of slot `{slot}` until it is replaced (`reg activate {slot} MODEL`)",
+                done.spec
+            );
+        }
+    }
 }
 
 /// `reg revoke`.

@@ -97,8 +97,8 @@ pub fn run(args: Args) -> CommandResult {
     };
     let packed = pack(&args.dir, meta, &key, out, encryption, &clock)?;
     drop(stdout);
-    warn_code_on_load(&packed);
     if args.json {
+        warn_code_on_load(&packed);
         jsonln!(&serde_json::json!({
             "action": "pack",
             "model": packed.manifest.spec(),
@@ -111,7 +111,9 @@ pub fn run(args: Args) -> CommandResult {
         }));
         return Ok(());
     }
-    print_packed(&packed, &args.out, to_stdout)
+    print_packed(&packed, &args.out, to_stdout)?;
+    warn_code_on_load(&packed);
+    Ok(())
 }
 
 /// The model metadata: the `--metadata` file if given, each flag given overriding its field. A
