@@ -33,6 +33,9 @@ pub struct RecordArgs {
     /// the outbox home)
     #[arg(long)]
     outbox: bool,
+    /// Print what was done as JSON (schema/write-result.schema.json)
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -109,6 +112,13 @@ fn record(ctx: &Context, a: RecordArgs) -> CommandResult {
     let reg = ctx.open()?;
     if a.outbox {
         let done = reg::ops::drift::record_to_outbox(&reg, &key, &a.model, value)?;
+        if a.json {
+            // Nothing written to the ledger: the report waits in the outbox.
+            return super::written::Written::new("drift-record", None)
+                .model(&done.spec, &done.model)
+                .with("report", done.report.to_string())
+                .print();
+        }
         outln!(
             "wrote drift report {} of {} to the outbox (checked at entry {}; the ledger is unchanged)",
             done.report,
@@ -118,6 +128,12 @@ fn record(ctx: &Context, a: RecordArgs) -> CommandResult {
         return Ok(());
     }
     let done = reg::ops::drift::record(&reg, &key, &a.model, value)?;
+    if a.json {
+        return super::written::Written::new("drift-record", Some((&done.entry, done.seq)))
+            .model(&done.spec, &done.model)
+            .with("count", done.count)
+            .print();
+    }
     outln!(
         "recorded drift observation {} of {} (ledger entry {} {})",
         done.count,

@@ -179,9 +179,57 @@ fn drift_record_reads_the_observation_from_stdin_within_the_file_limit() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("recorded drift observation 1 of det@1.0.0"));
+    let out = piped(
+        &s,
+        &[
+            "drift",
+            "record",
+            "det@1.0.0",
+            "-",
+            "--key",
+            "rep.pem",
+            "--json",
+        ],
+        &obs,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v = json(&text(&out.stdout));
+    validate("write-result.schema.json", &v);
+    assert_eq!(
+        (&v["action"], &v["count"]),
+        (&"drift-record".into(), &2.into())
+    );
+    assert_eq!(v["entry"], *s.ledger_ids().last().unwrap());
+    // To the outbox: no entry written, the report named.
+    let ids = s.ledger_ids();
+    let out = piped(
+        &s,
+        &[
+            "drift",
+            "record",
+            "det@1.0.0",
+            "-",
+            "--key",
+            "rep.pem",
+            "--outbox",
+            "--json",
+        ],
+        &obs,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v = json(&text(&out.stdout));
+    validate("write-result.schema.json", &v);
+    assert_eq!((&v["written"], &v["entry"]), (&false.into(), &Value::Null));
+    let report = v["report"].as_str().unwrap();
+    assert!(
+        s.dot().join("outbox").join(report).exists()
+            || std::fs::read_dir(s.dot().join("outbox")).unwrap().count() == 1
+    );
+    assert_eq!(s.ledger_ids(), ids);
     let listed = json(&s.ok(&["drift", "list", "det@1.0.0", "--json"]));
     let file: Value = serde_json::from_slice(&obs).unwrap();
     assert_eq!(listed[0]["observation"], file);
+    assert_eq!(listed[1]["observation"], file);
 
     // Over the limit a file has (16 entry limits, 16 MiB): refused after limit + 1 bytes.
     let snap = s.snapshot();
