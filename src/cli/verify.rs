@@ -10,6 +10,9 @@ use std::path::PathBuf;
 pub struct VerifyArgs {
     /// The model: name@version, a record id, or a unique id prefix
     model: String,
+    /// Print what was verified as JSON (schema/model-verify.schema.json)
+    #[arg(long)]
+    json: bool,
 }
 
 /// Write a model's artifacts to a new directory, or its original signed bundle to a new file,
@@ -50,6 +53,20 @@ pub fn verify(ctx: &Context, args: VerifyArgs) -> CommandResult {
     let files = reg::ops::checkout::verify(&reg, &id, model)?;
     drop(reading);
     let bytes: u64 = files.iter().map(|(_, n)| n).sum();
+    if args.json {
+        jsonln!(&serde_json::json!({
+            "action": "verify",
+            "ok": true,
+            "model": format!("{}@{}", model.name, model.version),
+            "record": id.to_string(),
+            "bytes": bytes,
+            "artifacts": files
+                .iter()
+                .map(|(path, size)| serde_json::json!({"path": path, "size": size}))
+                .collect::<Vec<_>>(),
+        }));
+        return Ok(());
+    }
     outln!(
         "OK: {}@{}: {} artifact(s), {bytes} bytes, every byte hashes to its BLAKE3",
         model.name,

@@ -600,6 +600,27 @@ fn ledger_verify_says_what_it_verified_as_json() {
 }
 
 #[test]
+fn verify_says_what_it_verified_as_json() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    s.add_model(
+        "det",
+        "1.0.0",
+        &[("r.yar", "rule a { condition: true }".into())],
+    );
+    let v = ok_json(&s, &["verify", "det@1.0.0"]);
+    validate("model-verify.schema.json", &v);
+    assert_eq!(
+        (&v["model"], &v["bytes"]),
+        (&"det@1.0.0".into(), &26.into())
+    );
+    assert_eq!(
+        v["artifacts"],
+        serde_json::json!([{"path": "r.yar", "size": 26}])
+    );
+}
+
+#[test]
 fn bundle_pack_says_what_it_packed_as_json() {
     let s = Sandbox::new();
     s.init_with_roles();
