@@ -7,7 +7,11 @@ use super::sign::{PurgeEntry, Signing};
 
 /// Remove objects no ledger entry reaches, staging leftovers and purged bytes; rewrite refs
 #[derive(Debug, clap::Args)]
-pub struct GcArgs {}
+pub struct GcArgs {
+    /// Print what was removed as JSON (schema/gc.schema.json)
+    #[arg(long)]
+    json: bool,
+}
 
 /// Destroy a REVOKED model's artifact bytes (its record and history stay); signed, in the ledger
 #[derive(Debug, clap::Args)]
@@ -25,9 +29,23 @@ pub struct PurgeArgs {
     json: bool,
 }
 
-pub fn gc(ctx: &Context, _args: GcArgs) -> CommandResult {
+pub fn gc(ctx: &Context, args: GcArgs) -> CommandResult {
     let reg = ctx.open()?;
     let done = reg::ops::gc::gc(&reg)?;
+    if args.json {
+        jsonln!(&serde_json::json!({
+            "action": "gc",
+            "objects": done
+                .objects
+                .iter()
+                .map(|(id, size)| serde_json::json!({"id": id.to_string(), "size": size}))
+                .collect::<Vec<_>>(),
+            "bytes": done.objects.iter().map(|(_, n)| n).sum::<u64>(),
+            "staging": done.staging,
+            "refs": done.refs,
+        }));
+        return Ok(());
+    }
     for (id, size) in &done.objects {
         outln!("removed object {id} ({size} bytes)");
     }

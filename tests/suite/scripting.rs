@@ -587,6 +587,31 @@ fn every_write_says_what_it_did_as_json() {
 }
 
 #[test]
+fn init_and_gc_say_what_they_did_as_json() {
+    let s = Sandbox::new();
+    let root = s.key("root.pem");
+    let v = ok_json(&s, &["init", "--root-key", "root.pem"]);
+    validate("write-result.schema.json", &v);
+    let ids = s.ledger_ids();
+    assert_eq!((&v["action"], &v["seq"]), (&"init".into(), &0.into()));
+    assert_eq!(
+        (&v["entry"], &v["registry"]),
+        (&ids[0].clone().into(), &ids[0].clone().into())
+    );
+    assert_eq!(v["root"], root);
+    assert!(s.trust_file().exists());
+
+    // A staging leftover, as a crash leaves one.
+    let tmp = s.dot().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    std::fs::write(tmp.join("leftover"), b"x").unwrap();
+    let v = ok_json(&s, &["gc"]);
+    validate("gc.schema.json", &v);
+    assert_eq!(v["staging"].as_array().unwrap().len(), 1, "{v:#}");
+    assert!(!tmp.join("leftover").exists());
+}
+
+#[test]
 fn ledger_verify_says_what_it_verified_as_json() {
     let s = Sandbox::new();
     s.init_with_roles();
