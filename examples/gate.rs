@@ -49,7 +49,11 @@ fn main() -> anyhow::Result<()> {
                 file,
                 verified.decision.model.as_deref().unwrap_or("?"),
                 bytes.len(),
-                verified.decision.hash
+                verified
+                    .decision
+                    .hash
+                    .map(|h| h.to_string())
+                    .unwrap_or_default()
             );
             Ok(())
         }

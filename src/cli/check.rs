@@ -1,9 +1,9 @@
 //! `reg check`: the load gate on the command line.
 
 use super::Context;
-use super::error::CommandResult;
+use super::error::{CommandError, CommandResult};
 use reg::gate::decision_log::{LogHost, LogReport, append_log, verify_log};
-use reg::gate::{Decision, Gate, GateOptions, Scope, hash_file};
+use reg::gate::{Decision, Gate, GateOptions, Scope};
 use reg::query::revoked::revoked_keys;
 use reg::repo::registry::{Registry, discover};
 use reg::state::resolve::resolve;
@@ -12,18 +12,24 @@ use std::process::ExitCode;
 
 /// Allow a file only if its bytes, hashed now, are an artifact of an approved model
 ///
-/// Exit 0 only if every file is allowed. Use --slot (or --model) to require the file to belong
-/// to that model: a file shared by several models is otherwise allowed if any approved one
-/// holds it. A registry this host has not pinned (`reg trust add`, --trust) denies every file.
+/// Exit 0 only if every file is allowed, 1 if any is denied. Use --slot (or --model) to require
+/// the file to belong to that model: a file shared by several models is otherwise allowed if any
+/// approved one holds it. A registry this host has not pinned (`reg trust add`, --trust) denies
+/// every file. A link (a Hugging Face cache) is followed to a regular file and both names are
+/// reported; a directory is a model directory: every file under it is checked. A path that
+/// cannot be read is denied (not-found, not-regular, unreadable) and the others are still
+/// checked.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The files to check
-    #[arg(required_unless_present = "verify_log")]
+    /// The files to check: a file, a link to one, a model directory (every file under it), or
+    /// `-` for standard input
+    #[arg(required_unless_present = "verify_log", value_name = "PATH")]
     files: Vec<PathBuf>,
     /// Allow only artifacts of this slot's active model
     #[arg(long, conflicts_with = "model")]
     slot: Option<String>,
-    /// Allow only artifacts of this model (name@version, record id or unique prefix)
+    /// Allow only artifacts of this model (name@version, name@latest, a name that has one
+    /// version, a record id or unique prefix)
     #[arg(long)]
     model: Option<String>,
     /// Append every decision to this decision log (each line authenticated with this host's log
@@ -60,10 +66,18 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult<ExitCode> {
         (None, Some(m)) => Scope::Model(resolve(gate.state(), m)?.0),
         (None, None) => Scope::Any,
     };
+    if args.files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
+        return Err(CommandError::usage(
+            "`-` (standard input) is given more than once: it can be read only once",
+        ));
+    }
     let mut decisions: Vec<Decision> = Vec::with_capacity(args.files.len());
     for f in &args.files {
-        let hash = hash_file(f)?;
-        decisions.push(gate.decide(f, hash, &scope));
+        if f.as_os_str() == "-" {
+            decisions.push(gate.check_reader(f, &mut std::io::stdin(), &scope));
+        } else {
+            decisions.extend(gate.check_path(f, &scope));
+        }
     }
     if let Some(log) = &args.log {
         append_log(
@@ -125,9 +139,15 @@ fn print_decisions(decisions: &[Decision]) -> CommandResult {
             .as_deref()
             .map(|m| format!(" ({m})"))
             .unwrap_or_default();
+        // A link's resolved file beside its name, as `ls -l` shows it; `-` for a file never read.
+        let resolved = d
+            .resolved
+            .as_ref()
+            .map(|r| format!(" -> {}", r.display()))
+            .unwrap_or_default();
+        let hash = d.hash.map(|h| h.to_string()).unwrap_or_else(|| "-".into());
         outln!(
-            "{verdict} {}  {}{model}: {} [{}]",
-            d.hash,
+            "{verdict} {hash}  {}{resolved}{model}: {} [{}]",
             d.path.display(),
             d.reason,
             d.code.as_str()
@@ -150,6 +170,22 @@ fn print_warnings(reg: &Registry, gate: &Gate, args: &Args, decisions: &[Decisio
                 "hint: get the registry's root key fingerprint and head code (`reg status --code` at its sending site) from its owner out of band and pin it with `reg trust add FINGERPRINT --head CODE --registry {}` (this registry's root is {}; `reg trust add` refuses any other)",
                 reg.path().display(),
                 reg.root()
+            );
+        }
+    }
+    if let Some(slot) = &args.slot
+        && !gate.state().slots().contains_key(slot)
+    {
+        // Denied, as the gate must: say which slots the operator may have meant.
+        let active: Vec<&str> = gate.state().slots().keys().map(String::as_str).collect();
+        if active.is_empty() {
+            errln!(
+                "hint: slot `{slot}` has no active model, and no slot has one (`reg activate SLOT MODEL` sets one)"
+            );
+        } else {
+            errln!(
+                "hint: slot `{slot}` has no active model; the slots with one: {} (`reg status`)",
+                active.join(", ")
             );
         }
     }

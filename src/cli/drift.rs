@@ -3,8 +3,8 @@
 
 use super::Context;
 use super::error::{CommandError, CommandResult};
+use super::model_arg::ModelArg;
 use super::sign::{DriftEntry, DriftImportEntry, Signing};
-use reg::state::resolve::resolve;
 use std::path::{Path, PathBuf};
 
 /// Record and read drift observations (storage only: reg computes nothing from them)
@@ -21,11 +21,20 @@ pub enum DriftCommand {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(
+    override_usage = "reg drift record [OPTIONS] --key <REPORTER.pem> <MODEL> <OBSERVATION>\n       reg drift record [OPTIONS] --key <REPORTER.pem> --slot <SLOT> <OBSERVATION>"
+)]
 pub struct RecordArgs {
-    /// The model observed: name@version, a record id, or a unique id prefix
-    model: String,
+    /// The model observed: name@version, name@latest, a name that has one version, a record id
+    /// or a unique id prefix (with --slot, leave it out: the one operand is the observation)
+    #[arg(value_name = "MODEL", required = true)]
+    model: Option<std::ffi::OsString>,
     /// The observation (JSON, schema/drift-observation.schema.json); `-` reads standard input
-    observation: PathBuf,
+    #[arg(value_name = "OBSERVATION")]
+    observation: Option<PathBuf>,
+    /// Instead of MODEL: the model active in this slot (`reg drift record --slot SLOT OBSERVATION`)
+    #[arg(long, value_name = "SLOT")]
+    slot: Option<String>,
     #[command(flatten)]
     sign: Signing<DriftEntry>,
     /// At a replica: write a signed report to the registry's outbox instead of the ledger
@@ -40,8 +49,8 @@ pub struct RecordArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
-    /// The model: name@version, a record id, or a unique id prefix
-    model: String,
+    #[command(flatten)]
+    model: ModelArg,
     /// Only observations whose window ends at or after this time (YYYY-MM-DDTHH:MM:SSZ)
     #[arg(long, value_name = "TIME")]
     since: Option<String>,
@@ -89,29 +98,68 @@ pub fn run(ctx: &Context, cmd: DriftCommand) -> CommandResult {
     }
 }
 
+/// The model and the observation file of `reg drift record`: `MODEL OBSERVATION`, or
+/// `--slot SLOT OBSERVATION` (clap fills the first operand first, so the one operand given with
+/// --slot arrives as `model`).
+enum Observed {
+    Spec(String),
+    Slot(String),
+}
+
+fn record_operands(a: &RecordArgs) -> CommandResult<(Observed, PathBuf)> {
+    match (&a.slot, &a.model, &a.observation) {
+        (None, Some(model), Some(obs)) => {
+            let spec = model.to_str().ok_or_else(|| {
+                CommandError::usage(format!("model `{}` is not UTF-8", model.to_string_lossy()))
+            })?;
+            Ok((Observed::Spec(spec.to_string()), obs.clone()))
+        }
+        (Some(slot), Some(obs), None) => Ok((Observed::Slot(slot.clone()), PathBuf::from(obs))),
+        (Some(_), _, Some(_)) => Err(CommandError::usage(
+            "--slot names the model: give only the observation file (`reg drift record --slot SLOT OBSERVATION`)",
+        )),
+        _ => Err(CommandError::usage(
+            "give the model and the observation file: `reg drift record MODEL OBSERVATION` or `reg drift record --slot SLOT OBSERVATION`",
+        )),
+    }
+}
+
 fn record(ctx: &Context, a: RecordArgs) -> CommandResult {
+    let (observed, observation) = record_operands(&a)?;
     let key = a.sign.load()?;
     let limit = reg::format::observation::OBSERVATION_FILE_LIMIT;
-    let text = if super::stdio::is_dash(&a.observation) {
+    let from_stdin = super::stdio::is_dash(&observation);
+    let text = if from_stdin {
         // The same limit as a file: at most limit + 1 bytes are read.
         let name = Path::new(super::stdio::STDIN);
         reg::util::fsutil::read_small_from(std::io::stdin().lock(), name, limit)?
     } else {
-        reg::util::fsutil::read_small(&a.observation, limit)?
+        reg::util::fsutil::read_small(&observation, limit)?
     };
     let value = reg::format::observation::parse_observation(&text).map_err(|e| {
         let e = e.to_string();
         let e = e.trim_start_matches("invalid JSON: ");
-        let name = if super::stdio::is_dash(&a.observation) {
+        let name = if from_stdin {
             super::stdio::STDIN.to_string()
         } else {
-            a.observation.display().to_string()
+            observation.display().to_string()
         };
         CommandError::usage(format!("`{name}` is not JSON: {e}"))
     })?;
     let reg = ctx.open()?;
+    // A slot names the model active in it now, by record id: the entry is about that model,
+    // whatever the slot holds later.
+    let spec = match observed {
+        Observed::Spec(spec) => spec,
+        Observed::Slot(slot) => {
+            let state = reg.state()?;
+            reg::state::resolve::resolve_slot(&state, &slot)?
+                .0
+                .to_string()
+        }
+    };
     if a.outbox {
-        let done = reg::ops::drift::record_to_outbox(&reg, &key, &a.model, value)?;
+        let done = reg::ops::drift::record_to_outbox(&reg, &key, &spec, value)?;
         if a.json {
             // Nothing written to the ledger: the report waits in the outbox.
             return super::written::Written::new("drift-record", None)
@@ -127,7 +175,7 @@ fn record(ctx: &Context, a: RecordArgs) -> CommandResult {
         );
         return Ok(());
     }
-    let done = reg::ops::drift::record(&reg, &key, &a.model, value)?;
+    let done = reg::ops::drift::record(&reg, &key, &spec, value)?;
     if a.json {
         return super::written::Written::new("drift-record", Some((&done.entry, done.seq)))
             .model(&done.spec, &done.model)
@@ -154,7 +202,7 @@ fn list(ctx: &Context, a: ListArgs) -> CommandResult {
     }
     let reg = ctx.open()?;
     let state = reg.state()?;
-    let (id, model) = resolve(&state, &a.model)?;
+    let (id, model) = a.model.resolve(&state)?;
     let list = reg::query::drift::list(&reg, &id, model, a.since.as_deref(), a.metric.as_deref())?;
     if a.json {
         jsonln!(&list);

@@ -212,7 +212,7 @@ impl From<LifecycleError> for CommandError {
     fn from(e: LifecycleError) -> Self {
         classified(e, |e| match e {
             LifecycleError::Registry(r) => registry(r),
-            LifecycleError::Resolve(_) => resolve(),
+            LifecycleError::Resolve(r) => resolve(r),
             LifecycleError::PlanWithoutRevocation => (Kind::Refused, None),
             LifecycleError::OutOfPolicy { .. } => (
                 Kind::Refused,
@@ -229,7 +229,7 @@ impl From<reg::ops::reapprove::ReapproveError> for CommandError {
         use reg::ops::reapprove::ReapproveError as E;
         classified(e, |e| match e {
             E::Registry(r) => registry(r),
-            E::Resolve(_) => resolve(),
+            E::Resolve(r) => resolve(r),
         })
     }
 }
@@ -238,7 +238,7 @@ impl From<PurgeError> for CommandError {
     fn from(e: PurgeError) -> Self {
         classified(e, |e| match e {
             PurgeError::Registry(r) => registry(r),
-            PurgeError::Resolve(_) => resolve(),
+            PurgeError::Resolve(r) => resolve(r),
         })
     }
 }
@@ -247,7 +247,7 @@ impl From<DriftError> for CommandError {
     fn from(e: DriftError) -> Self {
         classified(e, |e| match e {
             DriftError::Registry(r) => registry(r),
-            DriftError::Resolve(_) => resolve(),
+            DriftError::Resolve(r) => resolve(r),
             DriftError::NotAnObject | DriftError::Invalid(_) => (Kind::Refused, None),
         })
     }
@@ -259,7 +259,7 @@ impl From<reg::ops::drift::OutboxError> for CommandError {
         classified(e, |e| {
             match e {
             E::Drift(DriftError::Registry(r)) | E::Registry(r) => registry(r),
-            E::Drift(DriftError::Resolve(_)) => resolve(),
+            E::Drift(DriftError::Resolve(r)) => resolve(r),
             E::Drift(_) => (Kind::Refused, None),
             E::Reporter(_) => (
                 Kind::Refused,
@@ -347,7 +347,7 @@ impl From<ConfigError> for CommandError {
 
 impl From<ResolveError> for CommandError {
     fn from(e: ResolveError) -> Self {
-        classified(e, |_| resolve())
+        classified(e, resolve)
     }
 }
 
@@ -520,12 +520,25 @@ impl From<reg::ops::clone::CloneError> for CommandError {
     }
 }
 
-/// A model name that did not resolve.
-fn resolve() -> (Kind, Option<String>) {
-    (
-        Kind::UsageOrIo,
-        Some("`reg list` shows the registered models".into()),
-    )
+/// A model name that did not resolve: exit 2, the spec does not name one model (an ambiguous
+/// one included, as git's ambiguous argument); the hint says how to name one.
+fn resolve(e: &ResolveError) -> (Kind, Option<String>) {
+    let hint = match e {
+        ResolveError::NotFound(_) | ResolveError::Ambiguous { .. } => {
+            "`reg list` shows the registered models".to_string()
+        }
+        ResolveError::Versions { name, .. } => {
+            format!("name one version: `{name}@VERSION`, or `{name}@latest` for the highest")
+        }
+        ResolveError::NoActiveModel { active, .. } if active.is_empty() => {
+            "no slot has an active model (`reg activate SLOT MODEL` sets one)".to_string()
+        }
+        ResolveError::NoActiveModel { active, .. } => format!(
+            "the slots with an active model: {} (`reg status`)",
+            active.join(", ")
+        ),
+    };
+    (Kind::UsageOrIo, Some(hint))
 }
 
 fn registry(e: &RegistryError) -> (Kind, Option<String>) {

@@ -2,27 +2,66 @@
 
 use super::Context;
 use super::error::CommandResult;
+use reg::format::lifecycle::LifecycleState;
+use reg::query::list::{Filter, MODEL_TYPES};
 use reg::query::revoked::{RevokedKey, revoked_keys};
 use reg::state::Suspension;
 use serde::Serialize;
 
-/// List registered models
+/// List registered models, by name and then by semantic version (2.9.0 before 2.10.0, a
+/// pre-release before its release)
+///
+/// Filters combine: a model is listed only if it matches every one given.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Print JSON instead of a table (schema/model-list.schema.json)
     #[arg(long)]
     json: bool,
-    /// Only models in this state (registered, promoted, deprecated, revoked)
-    #[arg(long, value_parser = parse_state)]
-    state: Option<reg::format::lifecycle::LifecycleState>,
+    /// Only models in this state: registered, promoted, deprecated or revoked, any case
+    /// (repeat it or separate states with commas for any of several)
+    #[arg(long, value_name = "STATE", value_parser = parse_state, value_delimiter = ',')]
+    state: Vec<LifecycleState>,
     /// Only models with this name
     #[arg(long)]
     name: Option<String>,
+    /// Only models of this type: ML, DL, LLM or ruleset, any case
+    #[arg(long = "type", value_name = "TYPE", value_parser = parse_type)]
+    model_type: Option<String>,
+    /// Only models whose intended uses include this one (repeatable: each must be included)
+    #[arg(long = "use", value_name = "USE")]
+    uses: Vec<String>,
+    /// Only models with this label (repeatable: each must match)
+    #[arg(long = "label", value_name = "KEY=VALUE", value_parser = parse_label)]
+    labels: Vec<(String, String)>,
+    /// Only models signed by this publisher: its key fingerprint, or a prefix of it
+    #[arg(long, value_name = "FINGERPRINT", value_parser = parse_publisher)]
+    publisher: Option<String>,
 }
 
-fn parse_state(s: &str) -> Result<reg::format::lifecycle::LifecycleState, String> {
-    reg::format::lifecycle::LifecycleState::from_name(s)
+fn parse_state(s: &str) -> Result<LifecycleState, String> {
+    LifecycleState::from_name(s)
         .ok_or_else(|| "expected registered, promoted, deprecated or revoked".to_string())
+}
+
+fn parse_type(s: &str) -> Result<String, String> {
+    reg::query::list::model_type(s)
+        .map(str::to_string)
+        .ok_or_else(|| format!("expected one of {}", MODEL_TYPES.join(", ")))
+}
+
+fn parse_label(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err("expected KEY=VALUE".to_string()),
+    }
+}
+
+fn parse_publisher(s: &str) -> Result<String, String> {
+    if (1..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(s.to_ascii_lowercase())
+    } else {
+        Err("expected a key fingerprint (32 hex digits) or a prefix of one".to_string())
+    }
 }
 
 #[derive(Serialize)]
@@ -30,7 +69,7 @@ struct Row<'a> {
     id: String,
     name: &'a str,
     version: &'a str,
-    state: reg::format::lifecycle::LifecycleState,
+    state: LifecycleState,
     /// Why it is suspended, if it is (FORMAT.md §5.14).
     #[serde(skip_serializing_if = "Option::is_none")]
     suspended: Option<&'a Suspension>,
@@ -45,13 +84,19 @@ struct Row<'a> {
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let reg = ctx.open()?;
     let state = reg.state()?;
+    let filter = Filter {
+        states: args.state,
+        name: args.name,
+        model_type: args.model_type,
+        uses: args.uses,
+        labels: args.labels,
+        publisher: args.publisher,
+    };
     let mut rows: Vec<Row<'_>> = Vec::new();
-    for (id, m) in state
-        .models()
-        .iter()
-        .filter(|(_, m)| args.state.is_none_or(|st| m.state == st))
-        .filter(|(_, m)| args.name.as_ref().is_none_or(|n| m.name == *n))
-    {
+    for (id, m) in state.models() {
+        if !filter.keeps(&reg, id, m)? {
+            continue;
+        }
         rows.push(Row {
             id: id.to_string(),
             name: &m.name,
@@ -62,7 +107,9 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
             blocked: reg::query::standing::blocked(&reg, &state, id, m)?,
         });
     }
-    rows.sort_by(|a, b| (a.name, a.version).cmp(&(b.name, b.version)));
+    rows.sort_by(|a, b| {
+        reg::format::version::compare_specs((a.name, a.version), (b.name, b.version))
+    });
     if args.json {
         jsonln!(&super::pinned::each(&rows, reg.pin()));
         return Ok(());

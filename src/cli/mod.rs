@@ -41,6 +41,7 @@ mod bundle;
 mod check;
 mod clone;
 mod deny;
+mod diff;
 mod docs;
 mod drift;
 mod error;
@@ -53,6 +54,7 @@ mod key;
 mod ledger;
 mod list;
 mod log;
+mod model_arg;
 mod pinned;
 mod policy;
 mod progress;
@@ -130,6 +132,7 @@ enum Command {
     Deactivate(slot::DeactivateArgs),
     List(list::Args),
     Show(show::Args),
+    Diff(diff::Args),
     Status(status::Args),
     Renew(renew::Args),
     Fsck(fsck::Args),
@@ -235,12 +238,14 @@ pub fn clock() -> Clock {
     }
 }
 
-/// Runs one command. fsck and check have their own exit codes (0 PASS/ALLOW, 1 FAIL/DENY);
+/// Runs one command. fsck and check have their own exit codes (0 PASS/ALLOW, 1 FAIL/DENY), and
+/// diff with --exit-code (1 when the records differ);
 /// every other command succeeds with 0, and errors get theirs in `error.rs`.
 fn dispatch(ctx: &Context, command: Command) -> CommandResult<ExitCode> {
     let done = match command {
         Command::Fsck(a) => return fsck::run(ctx, a),
         Command::Check(a) => return check::run(ctx, a),
+        Command::Diff(a) => return diff::run(ctx, a),
         Command::Init(a) => init::run(ctx, a),
         Command::Key(c) => key::run(ctx, c),
         Command::Bundle(c) => bundle::run(c),

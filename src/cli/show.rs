@@ -2,14 +2,17 @@
 
 use super::Context;
 use super::error::CommandResult;
+use super::model_arg::{ModelArg, print_versions};
 use reg::query::record::{RecordView, view};
-use reg::state::resolve::resolve;
 
 /// Show a model's record: metadata, artifacts with their BLAKE3, publisher, state, admission
+///
+/// A name with several versions lists them (name@version, state, slots) and exits 2: name one
+/// as NAME@VERSION, or NAME@latest for the highest.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// name@version, a record id, or a unique id prefix
-    model: String,
+    #[command(flatten)]
+    model: ModelArg,
     /// Print JSON (schema/model-record.schema.json)
     #[arg(long)]
     json: bool,
@@ -18,7 +21,15 @@ pub struct Args {
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let reg = ctx.open()?;
     let state = reg.state()?;
-    let (id, model) = resolve(&state, &args.model)?;
+    let (id, model) = match args.model.resolve(&state) {
+        Ok(found) => found,
+        Err(e) => {
+            if !args.json {
+                print_versions(&state, &e)?;
+            }
+            return Err(e.into());
+        }
+    };
     let v = view(&reg, &state, &id, model)?;
     if args.json {
         jsonln!(&super::pinned::WithTrust {

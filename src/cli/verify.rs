@@ -2,14 +2,14 @@
 
 use super::Context;
 use super::error::{CommandError, CommandResult};
-use reg::state::resolve::resolve;
+use super::model_arg::ModelArg;
 use std::path::PathBuf;
 
 /// Re-hash every stored artifact of a model
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
-    /// The model: name@version, a record id, or a unique id prefix
-    model: String,
+    #[command(flatten)]
+    model: ModelArg,
     /// Print what was verified as JSON (schema/model-verify.schema.json)
     #[arg(long)]
     json: bool,
@@ -24,12 +24,8 @@ pub struct VerifyArgs {
 /// root key of this one is lost).
 #[derive(Debug, clap::Args)]
 pub struct CheckoutArgs {
-    /// The model (name@version, record id or prefix); or use --slot
-    #[arg(required_unless_present = "slot")]
-    model: Option<String>,
-    /// The active model of this slot
-    #[arg(long, conflicts_with = "model")]
-    slot: Option<String>,
+    #[command(flatten)]
+    model: ModelArg,
     /// The directory to create
     #[arg(
         long,
@@ -49,7 +45,7 @@ pub fn verify(ctx: &Context, args: VerifyArgs) -> CommandResult {
     // them.
     let reading = reg.read_lock()?;
     let state = reg.state()?;
-    let (id, model) = resolve(&state, &args.model)?;
+    let (id, model) = args.model.resolve(&state)?;
     let files = reg::ops::checkout::verify(&reg, &id, model)?;
     drop(reading);
     let bytes: u64 = files.iter().map(|(_, n)| n).sum();
@@ -90,18 +86,7 @@ pub fn checkout(ctx: &Context, args: CheckoutArgs) -> CommandResult {
     // As for `verify`.
     let reading = reg.read_lock()?;
     let state = reg.state()?;
-    let spec = match (&args.model, &args.slot) {
-        (Some(m), _) => m.clone(),
-        (None, Some(slot)) => {
-            let s = state
-                .slots()
-                .get(slot)
-                .ok_or_else(|| CommandError::usage(format!("slot `{slot}` has no active model")))?;
-            s.model.to_string()
-        }
-        (None, None) => return Err(CommandError::usage("give a model or --slot")),
-    };
-    let (id, model) = resolve(&state, &spec)?;
+    let (id, model) = args.model.resolve(&state)?;
     match (&args.bundle, &args.out) {
         (Some(file), _) => {
             let done = reg::ops::checkout::write_bundle(&reg, &state, &id, file)?;

@@ -1,6 +1,6 @@
 //! The on-disk vocabulary as plain data (FORMAT.md): object ids, ledger entries, the lifecycle
 //! table, manifests and the claims their records make, artifact formats, drift observations and
-//! the drift reports a replica sends home, the head code read between sites, names, the embedded schemas, the checkpoint payload
+//! the drift reports a replica sends home, the head code read between sites, names and the order of versions, the embedded schemas, the checkpoint payload
 //! and the transfer file. Parsing and checking a document in isolation; the transfer codec
 //! streams over `io::Read` and `io::Write` but opens no file.
 
@@ -19,3 +19,4 @@ pub mod pickle;
 pub mod revocation;
 pub mod schema;
 pub mod transfer;
+pub mod version;

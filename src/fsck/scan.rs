@@ -7,10 +7,12 @@
 //! `x.onnx`, a zip, an XGBoost JSON model or a file with no extension are all checked alike.
 //! Only what an explicit `--ignore` pattern matches is left out (and counted).
 //!
-//! A link is followed to its target's bytes and the finding names both; a link that cannot be
-//! followed to a regular file (dangling, a loop, a directory, a FIFO) is refused. A FIFO, socket
-//! or device is a finding and is never opened; regular files are opened with `O_NONBLOCK` and
-//! checked on the descriptor, so one swapped for a FIFO meanwhile cannot make fsck block.
+//! Every entry is opened by the load gate's rule ([`crate::util::follow`], docs/GUIDE.md §5), so
+//! `reg check` and `fsck --scan` judge a link alike: it is followed to its target's bytes and
+//! the finding names both; a link that cannot be followed to a regular file (dangling, a loop, a
+//! directory, a FIFO) is refused. A FIFO, socket or device is a finding and is never opened;
+//! regular files are opened with `O_NONBLOCK` and checked on the descriptor, so one swapped for
+//! a FIFO meanwhile cannot make fsck block.
 
 use super::glob::Glob;
 use super::{Code, Finding, Fsck, Severity};
@@ -21,10 +23,10 @@ use crate::gate::{Code as GateCode, Scope, decide};
 use crate::repo::ledger::Verified;
 use crate::repo::store::{PARALLEL_FROM, copy_hashing, hash_parallel};
 use crate::state::State;
+use crate::util::follow::{FollowError, open_followed};
 use serde::Serialize;
-use std::fs::{File, FileType, OpenOptions};
+use std::fs::File;
 use std::io::{Cursor, Read as _};
-use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 /// What the scanned entries were found to be; these add up to `checked.scanned`.
@@ -138,7 +140,7 @@ pub(super) fn scan(dir: &Path, j: &Judging<'_>, ignore: &[Glob], f: &mut Fsck) {
             continue;
         }
         f.counts.scanned += 1;
-        task.advance(check_entry(e.path(), ft, j, f));
+        task.advance(check_entry(e.path(), j, f));
     }
 }
 
@@ -156,103 +158,46 @@ fn is_ignored(dir: &Path, path: &Path, ignore: &[Glob]) -> bool {
     (1..=comps.len()).any(|n| ignore.iter().any(|g| g.matches(&comps[..n])))
 }
 
-/// What kind of non-regular file `ft` is, for messages: the words the layout check uses.
-fn kind(ft: FileType) -> &'static str {
-    crate::util::fsutil::describe(&ft).trim_start_matches("a ")
-}
-
-/// One non-directory entry: a regular file is hashed, a link followed, anything else refused
+/// One non-directory entry, opened by the gate's rule ([`crate::util::follow`]): a regular file
+/// is hashed, a link followed to a regular file and its target hashed, anything else refused
 /// without being opened. Returns the bytes hashed.
-fn check_entry(path: &Path, ft: FileType, j: &Judging<'_>, f: &mut Fsck) -> u64 {
+fn check_entry(path: &Path, j: &Judging<'_>, f: &mut Fsck) -> u64 {
     let mut subject = Subject {
         path: path.to_path_buf(),
         target: None,
         // By name only until the bytes are read: reg never opens a FIFO or device to sniff it.
         format: formats::detect(&path.to_string_lossy(), &[]),
     };
-    if ft.is_file() {
-        return hash_and_judge(&mut subject, path, j, f);
-    }
-    if !ft.is_symlink() {
-        let msg = format!("a {}, not a regular file: never opened", kind(ft));
-        subject.refuse(f, Code::ScanNotFile, msg);
-        return 0;
-    }
-    // Followed as a loader would, to the end of any chain of links.
-    match std::fs::canonicalize(path) {
+    let followed = match open_followed(path) {
+        Ok(followed) => followed,
         Err(e) => {
-            subject.target = std::fs::read_link(path).ok();
-            let msg = format!(
-                "{}a link that cannot be followed (dangling, a loop, or unreadable): {e}",
-                subject.via()
-            );
-            subject.refuse(f, Code::ScanLinkRefused, msg);
-            0
-        }
-        Ok(target) => {
-            subject.target = Some(target.clone());
-            match std::fs::symlink_metadata(&target) {
-                Ok(md) if md.is_file() => hash_and_judge(&mut subject, &target, j, f),
-                Ok(md) => {
-                    let msg = format!(
-                        "{}its target is a {}, not a regular file: not followed",
-                        subject.via(),
-                        kind(md.file_type())
-                    );
-                    subject.refuse(f, Code::ScanLinkRefused, msg);
-                    0
+            subject.target = e.resolved().map(Path::to_path_buf);
+            let code = match &e {
+                FollowError::BrokenLink { .. } => Code::ScanLinkRefused,
+                FollowError::NotRegular {
+                    resolved: Some(_),
+                    changed: false,
+                    ..
+                } => Code::ScanLinkRefused,
+                FollowError::NotRegular { .. } => Code::ScanNotFile,
+                FollowError::NotFound { .. } | FollowError::Unreadable { .. } => {
+                    Code::ScanUnreadable
                 }
-                Err(e) => {
-                    let msg = format!("{}its target cannot be read: {e}", subject.via());
-                    subject.refuse(f, Code::ScanLinkRefused, msg);
-                    0
-                }
-            }
-        }
-    }
-}
-
-/// Opens `open` (the entry, or the link's resolved target) without following a link and without
-/// blocking, checks on the descriptor that it is a regular file, then hashes it in one stream.
-/// Returns the bytes hashed.
-fn hash_and_judge(subject: &mut Subject, open: &Path, j: &Judging<'_>, f: &mut Fsck) -> u64 {
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY)
-        .open(open);
-    let file = match file {
-        Ok(file) => file,
-        Err(e) => {
-            let msg = format!(
-                "{}cannot be opened (changed while scanned?): {e}",
-                subject.via()
-            );
-            subject.refuse(f, Code::ScanUnreadable, msg);
+            };
+            let never = match &e {
+                FollowError::NotRegular { changed: false, .. } => ": never opened",
+                _ => "",
+            };
+            subject.refuse(f, code, format!("{}{never}", e.what()));
             return 0;
         }
     };
-    let len = match file.metadata() {
-        Ok(md) if md.is_file() => md.len(),
-        Ok(md) => {
-            let msg = format!(
-                "{}became a {} while scanned: not read",
-                subject.via(),
-                kind(md.file_type())
-            );
-            subject.refuse(f, Code::ScanNotFile, msg);
-            return 0;
-        }
-        Err(e) => {
-            let msg = format!("{}cannot be read: {e}", subject.via());
-            subject.refuse(f, Code::ScanUnreadable, msg);
-            return 0;
-        }
-    };
-    match sniff_and_hash(file, len) {
+    subject.target = followed.resolved;
+    match sniff_and_hash(followed.file, followed.len) {
         Ok((head, id)) => {
             subject.format = formats::detect(&subject.path.to_string_lossy(), &head);
-            judge(subject, id, j, f);
-            len
+            judge(&subject, id, j, f);
+            followed.len
         }
         Err(e) => {
             let msg = format!("{}cannot be read: {e}", subject.via());

@@ -9,6 +9,9 @@
 //! the check and the use is never what gets loaded.
 
 pub mod decision_log;
+mod paths;
+
+pub use paths::{Hashed, hash_file};
 
 use crate::crypto::keys::Fingerprint;
 use crate::format::id::ObjectId;
@@ -21,7 +24,7 @@ use crate::state::{ModelState, State};
 use crate::util::fsutil::{IoContext, IoError};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
-use std::io::{self, Seek, SeekFrom};
+use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// Which models may vouch for a file.
@@ -62,6 +65,15 @@ pub enum Code {
     Suspended,
     /// DENY: the model holds an artifact in a format the registry's policy refuses (§5.5).
     Policy,
+    /// DENY: nothing at the path, or a link to nothing (dangling).
+    NotFound,
+    /// DENY: the path (or the file a link resolves to) is a directory inside a checked
+    /// directory, a FIFO, socket or device, or became something else while opened.
+    NotRegular,
+    /// DENY: the file exists but cannot be read (permissions, a loop of links, an I/O error).
+    Unreadable,
+    /// DENY: a directory given to check holds no file, so nothing in it can be allowed.
+    EmptyDirectory,
 }
 
 impl Code {
@@ -79,6 +91,10 @@ impl Code {
             Code::Denied => "denied",
             Code::Suspended => "suspended",
             Code::Policy => "policy",
+            Code::NotFound => "not-found",
+            Code::NotRegular => "not-regular",
+            Code::Unreadable => "unreadable",
+            Code::EmptyDirectory => "empty-directory",
         }
     }
 }
@@ -86,10 +102,16 @@ impl Code {
 /// The gate's answer for one file.
 #[derive(Debug, Clone, Serialize)]
 pub struct Decision {
-    /// The file as given.
+    /// The file as given (`-` for standard input).
     pub path: PathBuf,
-    /// Its BLAKE3, computed now.
-    pub hash: ObjectId,
+    /// The file a link given as `path` resolves to (docs/GUIDE.md §5): the bytes hashed are
+    /// this file's, read through the descriptor opened on it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<PathBuf>,
+    /// Its BLAKE3, computed now; none when the file could not be read (codes `not-found`,
+    /// `not-regular`, `unreadable`, `empty-directory`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash: Option<ObjectId>,
     /// ALLOW or DENY.
     pub allowed: bool,
     /// Why, as a stable word.
@@ -122,7 +144,8 @@ pub fn decide(
 ) -> Decision {
     let mut d = Decision {
         path: path.to_path_buf(),
-        hash,
+        resolved: None,
+        hash: Some(hash),
         allowed: false,
         code: Code::NotRegistered,
         model: None,
@@ -343,7 +366,8 @@ impl Gate {
         if !self.pinned && !self.opts.allow_unpinned {
             return Decision {
                 path: path.to_path_buf(),
-                hash,
+                resolved: None,
+                hash: Some(hash),
                 allowed: false,
                 code: Code::Unpinned,
                 model: None,
@@ -371,14 +395,17 @@ impl Gate {
 
     /// Opens `path` for loading through the gate: see [`open_verified`].
     pub fn open_verified(&self, path: &Path, scope: &Scope) -> Result<VerifiedArtifact, GateError> {
-        // Never through a link, never blocking on a FIFO: only a regular file's bytes are loaded.
-        let mut source = crate::util::fsutil::open_regular(path)?;
+        // A link is followed by the one rule (crate::util::follow): only a regular file is
+        // opened, never blocking on a FIFO, and the copy is of the descriptor that was opened.
+        let followed = crate::util::follow::open_followed(path)?;
+        let mut source = followed.file;
         let mut copy = tempfile::tempfile().ctx("create private copy of", path)?;
         let hash = hash_reader(&mut source, &mut copy).map_err(|e| match e {
             CopyError::Read(e) => IoError::from_source("read", path, e),
             CopyError::Write(e) => IoError::from_source("write private copy of", path, e),
         })?;
-        let decision = self.decide(path, hash, scope);
+        let mut decision = self.decide(path, hash, scope);
+        decision.resolved = followed.resolved;
         if !decision.allowed {
             return Err(GateError::Denied(Box::new(decision)));
         }
@@ -397,6 +424,9 @@ pub enum GateError {
     /// I/O on the file.
     #[error(transparent)]
     Io(#[from] IoError),
+    /// The path does not lead to a regular file that can be opened (crate::util::follow).
+    #[error(transparent)]
+    Follow(#[from] crate::util::follow::FollowError),
     /// The file was denied.
     #[error("`{}` denied ({}): {}", .0.path.display(), .0.code.as_str(), .0.reason)]
     Denied(Box<Decision>),
@@ -409,27 +439,6 @@ impl From<RegistryError> for GateError {
     fn from(e: RegistryError) -> Self {
         GateError::Registry(Box::new(e))
     }
-}
-
-/// Reads a file through its handle (never a mapping a writer could change underneath) and
-/// returns its BLAKE3. Large reads are hashed on every core.
-///
-/// The file is opened without following a link and only if it is a regular file
-/// ([`crate::util::fsutil::open_regular`]): the gate answers for the bytes at that name, and a FIFO
-/// or device never makes it wait.
-pub fn hash_file(path: &Path) -> Result<ObjectId, IoError> {
-    let file = crate::util::fsutil::open_regular(path)?;
-    let len = file.metadata().ctx("stat", path)?.len();
-    let mut file =
-        crate::util::progress::Reader::new(file, crate::util::progress::task("hashing", Some(len)));
-    let hashed = if len < crate::repo::store::PARALLEL_FROM {
-        crate::repo::store::copy_hashing(&mut file, &mut io::sink()).map(|(id, _)| id)
-    } else {
-        hash_reader(&mut file, &mut io::sink())
-    };
-    hashed.map_err(|e| match e {
-        CopyError::Read(e) | CopyError::Write(e) => IoError::from_source("read", path, e),
-    })
 }
 
 /// A file the gate allowed: a private copy of exactly the bytes that were hashed.

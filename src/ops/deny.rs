@@ -33,7 +33,7 @@ impl Denied {
     /// denies and which are denied already, and which other live models hold them.
     pub fn count(state: &State, model: &ObjectId, artifacts: &[ObjectId]) -> Denied {
         let already = state.denied_among(artifacts).count();
-        let mut others: Vec<String> = state
+        let mut others: Vec<&crate::state::ModelState> = state
             .models()
             .iter()
             .filter(|(id, m)| {
@@ -43,13 +43,19 @@ impl Denied {
                         .iter()
                         .any(|a| artifacts.binary_search(a).is_ok())
             })
-            .map(|(id, _)| state.spec(id))
+            .map(|(_, m)| m)
             .collect();
-        others.sort();
+        // By name, then by semantic version, as every listing.
+        others.sort_by(|a, b| {
+            crate::format::version::compare_specs((&a.name, &a.version), (&b.name, &b.version))
+        });
         Denied {
             new: artifacts.len() - already,
             already,
-            others,
+            others: others
+                .iter()
+                .map(|m| format!("{}@{}", m.name, m.version))
+                .collect(),
         }
     }
 }

@@ -1,8 +1,10 @@
-//! Read-only views of a verified registry: model records and their history, slot status, drift
-//! observations, the revoked keys a model rests on.
+//! Read-only views of a verified registry: model records and their history, the diff of two,
+//! slot status, drift observations, listing filters, the revoked keys a model rests on.
 
 pub mod chain;
+pub mod diff;
 pub mod drift;
+pub mod list;
 pub mod record;
 pub mod revoked;
 pub mod standing;

@@ -2,6 +2,7 @@
 //! knows what a registry is.
 
 pub mod encoding;
+pub mod follow;
 pub mod fsutil;
 pub mod mount;
 pub mod progress;

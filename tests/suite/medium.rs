@@ -591,12 +591,20 @@ fn writers_killed_at_random_moments_never_leave_fsck_failing() {
 }
 
 #[test]
-fn the_gate_never_follows_a_link_or_waits_on_a_fifo() {
+fn the_gate_follows_a_link_only_to_a_regular_file_and_never_waits_on_a_fifo() {
     let s = setup();
     let approved = s.join("m-det-1.0.0/rules.yar");
     s.ok(&["check", "--slot", "ransomware", approved.to_str().unwrap()]);
+    // A link is followed to the file it names (docs/GUIDE.md §5), and both names are reported.
     let link = s.join("current.yar");
     symlink(&approved, &link).unwrap();
+    let out = s.ok(&["check", "--slot", "ransomware", link.to_str().unwrap()]);
+    let target = fs::canonicalize(&approved).unwrap();
+    assert!(
+        out.starts_with("ALLOW ")
+            && out.contains(&format!("{} -> {}", link.display(), target.display())),
+        "{out}"
+    );
     let fifo = s.join("pipe.yar");
     assert!(
         std::process::Command::new("mkfifo")
@@ -605,13 +613,24 @@ fn the_gate_never_follows_a_link_or_waits_on_a_fifo() {
             .unwrap()
             .success()
     );
-    for (path, found) in [(&link, "a symbolic link"), (&fifo, "a FIFO")] {
-        let (code, err) = within_10s(
-            &s,
-            &["check", "--slot", "ransomware", path.to_str().unwrap()],
+    let via = s.join("via.yar");
+    symlink(&fifo, &via).unwrap();
+    for (path, found) in [(&fifo, "is a FIFO"), (&via, "its target is a FIFO")] {
+        let out = s
+            .reg()
+            .args(["check", "--slot", "ransomware", path.to_str().unwrap()])
+            .timeout(Duration::from_secs(10))
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        // Denied like any file (exit 1), not an error: never opened, never waited on.
+        assert_eq!(out.status.code(), Some(1), "{found}: {stdout}");
+        assert!(
+            stdout.starts_with("DENY ")
+                && stdout.contains(found)
+                && stdout.contains("[not-regular]"),
+            "{found}: {stdout}"
         );
-        assert_ne!(code, 0, "{found}: {err}");
-        assert!(err.contains(found), "{found}: {err}");
     }
 }
 

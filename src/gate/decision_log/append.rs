@@ -127,6 +127,10 @@ fn new_lines(
             path: d.path.to_string_lossy().into_owned(),
             prev: prev.clone(),
             reason: d.reason.clone(),
+            resolved: d
+                .resolved
+                .as_ref()
+                .map(|r| r.to_string_lossy().into_owned()),
             time: time.to_string(),
             warning: d.warning.clone(),
         };

@@ -142,8 +142,10 @@ pub struct LogLine {
     pub allowed: bool,
     /// Why, as a stable word.
     pub code: Code,
-    /// The file's BLAKE3.
-    pub hash: ObjectId,
+    /// The file's BLAKE3; absent when the file could not be read (`not-found`, `not-regular`,
+    /// `unreadable`, `empty-directory`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub hash: Option<ObjectId>,
     /// The log's id (32 hex digits), the same on every line: lines of another log do not fit.
     pub log: String,
     /// BLAKE3 keyed MAC of this line without `mac` (64 hex digits).
@@ -160,6 +162,9 @@ pub struct LogLine {
     pub prev: String,
     /// Why, for people.
     pub reason: String,
+    /// The file a link given as `path` resolves to.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub resolved: Option<String>,
     /// When.
     pub time: String,
     /// The warning that went with an ALLOW (a DEPRECATED model, a registry allowed unpinned).
