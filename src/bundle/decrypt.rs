@@ -10,7 +10,6 @@ use crate::format::manifest::SignedManifest;
 use age::secrecy::SecretString;
 use age_core::format::{FileKey, Stanza};
 use std::cell::Cell;
-use std::fs::File;
 use std::io::{self, BufReader, Read};
 
 /// Most expensive scrypt work factor accepted from a passphrase-encrypted bundle: log2(N) = 20,
@@ -227,9 +226,9 @@ pub fn decrypt_to(
     Ok(())
 }
 
-pub(super) fn read(
+pub(super) fn read<R: Read + Send>(
     head: Vec<u8>,
-    hashing: &mut HashingReader<crate::util::progress::Reader<File>>,
+    hashing: &mut HashingReader<R>,
     decryption: &mut Decryption<'_>,
     authorize: Authorize<'_>,
     staging: Staging<'_>,

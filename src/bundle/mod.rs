@@ -136,13 +136,37 @@ pub enum Stage<'a> {
     Parsed(&'a SignedManifest),
 }
 
-/// Reads the bundle at `path` (a directory, a tar, or an age-encrypted tar, told apart by content).
+/// Where a bundle is read from.
+pub enum Source<'a> {
+    /// A directory, a tar or an age-encrypted tar, at a path.
+    Path(&'a Path),
+    /// A tar or an age-encrypted tar read once, front to back, from a stream (`reg add -`
+    /// reads standard input): the same single pass as a file, so nothing is held in memory
+    /// but the pipeline's fixed buffers. `name` names the stream in messages.
+    Stream {
+        /// The bytes of the bundle.
+        reader: &'a mut (dyn Read + Send),
+        /// What messages call it, e.g. `standard input`.
+        name: &'a Path,
+    },
+}
+
+/// Reads the bundle from `source` (a directory, a tar, or an age-encrypted tar, told apart by
+/// content).
 pub fn read(
-    path: &Path,
+    source: Source<'_>,
     decryption: &mut Decryption<'_>,
     authorize: Authorize<'_>,
     staging: Staging<'_>,
 ) -> Result<Bundle, BundleError> {
+    let path = match source {
+        Source::Path(path) => path,
+        Source::Stream { reader, name } => {
+            let task = crate::util::progress::task("reading bundle", None);
+            let input = crate::util::progress::Reader::new(reader, task);
+            return read_file(input, name, decryption, authorize, staging);
+        }
+    };
     let meta =
         std::fs::symlink_metadata(path).map_err(|e| IoError::from_source("read", path, e))?;
     if meta.is_dir() {
@@ -154,7 +178,19 @@ pub fn read(
     }
     let file = crate::util::fsutil::open_regular(path)?;
     let task = crate::util::progress::task("reading bundle", Some(meta.len()));
-    let mut hashing = HashingReader::new(crate::util::progress::Reader::new(file, task));
+    let input = crate::util::progress::Reader::new(file, task);
+    read_file(input, path, decryption, authorize, staging)
+}
+
+/// Reads a tar or an age-encrypted tar from `input` in one pass; `path` names it in errors.
+fn read_file<R: Read + Send>(
+    input: R,
+    path: &Path,
+    decryption: &mut Decryption<'_>,
+    authorize: Authorize<'_>,
+    staging: Staging<'_>,
+) -> Result<Bundle, BundleError> {
+    let mut hashing = HashingReader::new(input);
     let mut head = vec![0u8; 512];
     let n =
         read_full(&mut hashing, &mut head).map_err(|e| IoError::from_source("read", path, e))?;

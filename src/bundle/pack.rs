@@ -2,8 +2,12 @@
 //! optionally encrypted with age.
 //!
 //! The tar is deterministic (sorted entries, fixed owner, mode and time from the manifest's
-//! `created`), so the same files, key and clock give the same plain bundle. The output is
-//! written beside its destination and renamed into place only when complete.
+//! `created`), so the same files, key and clock give the same plain bundle. A file is written
+//! beside its destination and renamed into place only when complete; a stream (`-o -`, standard
+//! output) gets the bytes as they are made, as tar and age write, and its reader verifies them.
+//!
+//! Both passes over the artifacts (hashing, then archiving) report progress
+//! (`util::progress`): a model is tens of GiB.
 
 use super::{BundleError, HashingReader, entry_err};
 use crate::crypto::keys::SecretKey;
@@ -74,12 +78,25 @@ pub struct Packed {
     pub bundle_hash: ObjectId,
 }
 
-/// Packs the files under `dir` into a signed bundle at `out`, dated by `clock`.
+/// Where `pack` writes the bundle.
+pub enum Output<'a> {
+    /// A new file, renamed into place when complete; never overwritten.
+    File(&'a Path),
+    /// A stream (standard output), written as the bundle is made; `name` names it in errors.
+    Stream {
+        /// Where the bytes go.
+        writer: &'a mut dyn Write,
+        /// What messages call it, e.g. `standard output`.
+        name: &'a Path,
+    },
+}
+
+/// Packs the files under `dir` into a signed bundle written to `out`, dated by `clock`.
 pub fn pack(
     dir: &Path,
     meta: Metadata,
     key: &SecretKey,
-    out: &Path,
+    out: Output<'_>,
     encryption: Encryption,
     clock: &Clock,
 ) -> Result<Packed, BundleError> {
@@ -90,7 +107,26 @@ pub fn pack(
     let record = ObjectId::of(&signed);
     // The manifest's time, so that the tar is reproducible too.
     let mtime = parse_rfc3339(&manifest.created).unwrap_or(0);
-    let (tmp, bundle_hash) = write_bundle(out, encryption, &signed, &files, &manifest, mtime)?;
+    let bundle = Contents {
+        signed: &signed,
+        files: &files,
+        manifest: &manifest,
+        mtime,
+    };
+    let out = match out {
+        Output::File(out) => out,
+        Output::Stream { writer, name } => {
+            let buffered = BufWriter::with_capacity(1 << 20, writer);
+            let (mut written, bundle_hash) = encode(buffered, encryption, &bundle, name)?;
+            written.flush().ctx("write", name)?;
+            return Ok(Packed {
+                manifest,
+                record,
+                bundle_hash,
+            });
+        }
+    };
+    let (tmp, bundle_hash) = write_bundle(out, encryption, &bundle)?;
     if std::fs::symlink_metadata(out).is_ok() {
         return Err(BundleError::Archive(format!(
             "`{}` already exists; refusing to overwrite it",
@@ -111,8 +147,13 @@ pub fn pack(
 /// tar writer reads them again and checks they did not change.
 fn describe_artifacts(files: &[(String, PathBuf)]) -> Result<Vec<Artifact>, BundleError> {
     let mut artifacts = Vec::with_capacity(files.len());
+    let task = crate::util::progress::task("hashing", Some(total_size(files)));
     for (rel, path) in files {
-        let mut file = File::open(path).ctx("open", path)?;
+        let file = File::open(path).ctx("open", path)?;
+        let mut file = Counted {
+            inner: file,
+            task: &task,
+        };
         let mut head = Vec::with_capacity(SNIFF_LEN);
         (&mut file)
             .take(SNIFF_LEN as u64)
@@ -162,16 +203,45 @@ fn build_manifest(
     })
 }
 
+/// The bytes of the files, as listed (what progress counts in each pass); a file that cannot
+/// be read counts 0 here and is refused when it is opened.
+fn total_size(files: &[(String, PathBuf)]) -> u64 {
+    files
+        .iter()
+        .map(|(_, p)| std::fs::metadata(p).map_or(0, |m| m.len()))
+        .sum()
+}
+
+/// A reader that reports the bytes read through it to a task it borrows (one task spans
+/// every file of a pass).
+struct Counted<'t, R> {
+    inner: R,
+    task: &'t crate::util::progress::Task,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.task.advance(n as u64);
+        Ok(n)
+    }
+}
+
+/// What goes into the bundle: the signed manifest and the files it lists, dated `mtime`.
+struct Contents<'a> {
+    signed: &'a [u8],
+    files: &'a [(String, PathBuf)],
+    manifest: &'a Manifest,
+    mtime: u64,
+}
+
 /// Writes the bundle, encrypted as asked, to a temporary file beside `out`, synced, and returns
 /// it with the BLAKE3 of the bytes written. A step of its own because nothing reaches `out`
 /// until the whole bundle is on disk: the caller renames it into place.
 fn write_bundle(
     out: &Path,
     encryption: Encryption,
-    signed: &[u8],
-    files: &[(String, PathBuf)],
-    manifest: &Manifest,
-    mtime: u64,
+    bundle: &Contents<'_>,
 ) -> Result<(tempfile::NamedTempFile, ObjectId), BundleError> {
     let parent = out
         .parent()
@@ -181,19 +251,31 @@ fn write_bundle(
         .prefix(".reg-pack-")
         .tempfile_in(parent)
         .ctx("create temporary file in", parent)?;
-    let hashing = HashingWriter::new(BufWriter::with_capacity(
-        1 << 20,
-        tmp.reopen().ctx("open", tmp.path())?,
-    ));
+    let buffered = BufWriter::with_capacity(1 << 20, tmp.reopen().ctx("open", tmp.path())?);
+    let (buffered, bundle_hash) = encode(buffered, encryption, bundle, out)?;
+    let file = buffered
+        .into_inner()
+        .map_err(|e| IoError::from_source("write", out, e.into_error()))?;
+    file.sync_all().ctx("sync", out)?;
+    Ok((tmp, bundle_hash))
+}
+
+/// Writes the bundle, encrypted as asked, into `w`; returns `w` and the BLAKE3 of the bytes
+/// written (the bundle as a registry will receive it). `out` names the destination in errors.
+fn encode<W: Write>(
+    w: W,
+    encryption: Encryption,
+    bundle: &Contents<'_>,
+    out: &Path,
+) -> Result<(W, ObjectId), BundleError> {
+    let hashing = HashingWriter::new(w);
     let finished = match encryption {
-        Encryption::None => write_tar(hashing, signed, files, manifest, mtime)?,
+        Encryption::None => write_tar(hashing, bundle)?,
         Encryption::Recipients(rs) => {
             let enc = age::Encryptor::with_recipients(rs.iter().map(|r| r as &dyn age::Recipient))
                 .map_err(|e| BundleError::Archive(format!("cannot encrypt: {e}")))?;
             let stream = enc.wrap_output(hashing).ctx("encrypt", out)?;
-            write_tar(stream, signed, files, manifest, mtime)?
-                .finish()
-                .ctx("encrypt", out)?
+            write_tar(stream, bundle)?.finish().ctx("encrypt", out)?
         }
         Encryption::Passphrase(p) => {
             // A fixed work factor, not one calibrated to this machine: a fast packer could
@@ -205,18 +287,11 @@ fn write_bundle(
                     .map_err(|e| BundleError::Archive(format!("cannot encrypt: {e}")))?
                     .wrap_output(hashing)
                     .ctx("encrypt", out)?;
-            write_tar(stream, signed, files, manifest, mtime)?
-                .finish()
-                .ctx("encrypt", out)?
+            write_tar(stream, bundle)?.finish().ctx("encrypt", out)?
         }
     };
     let bundle_hash = finished.hash();
-    let file = finished
-        .into_inner()
-        .into_inner()
-        .map_err(|e| IoError::from_source("write", out, e.into_error()))?;
-    file.sync_all().ctx("sync", out)?;
-    Ok((tmp, bundle_hash))
+    Ok((finished.into_inner(), bundle_hash))
 }
 
 /// The regular files under `dir`, sorted by their bundle path; links and special files refused.
@@ -249,13 +324,14 @@ fn list_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, BundleError> {
     Ok(files)
 }
 
-fn write_tar<W: Write>(
-    out: W,
-    signed: &[u8],
-    files: &[(String, PathBuf)],
-    manifest: &Manifest,
-    mtime: u64,
-) -> Result<W, BundleError> {
+fn write_tar<W: Write>(out: W, bundle: &Contents<'_>) -> Result<W, BundleError> {
+    let Contents {
+        signed,
+        files,
+        manifest,
+        mtime,
+    } = *bundle;
+    let task = crate::util::progress::task("packing", Some(total_size(files)));
     let mut builder = tar::Builder::new(out);
     let header = |size: u64| entry_header(size, mtime);
     let io_err = |e: io::Error| BundleError::Archive(format!("cannot write the bundle: {e}"));
@@ -266,7 +342,11 @@ fn write_tar<W: Write>(
         let file = File::open(path).ctx("open", path)?;
         // Hash again while archiving: a file changed since it was hashed would make a bundle
         // that every registry refuses; say so now instead.
-        let mut reader = HashingReader::new(file.take(artifact.size + 1));
+        let counted = Counted {
+            inner: file.take(artifact.size + 1),
+            task: &task,
+        };
+        let mut reader = HashingReader::new(counted);
         builder
             .append_data(&mut header(artifact.size), rel, &mut reader)
             .map_err(|_| entry_err(rel, "changed while it was being packed"))?;

@@ -31,6 +31,9 @@ pub struct LiftArgs {
     hashes: Vec<ObjectId>,
     #[command(flatten)]
     sign: Signing<RootEntry>,
+    /// Print what was done as JSON (schema/write-result.schema.json)
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(ctx: &Context, cmd: DenyCommand) -> CommandResult {
@@ -53,6 +56,23 @@ pub fn run(ctx: &Context, cmd: DenyCommand) -> CommandResult {
             let key = args.sign.load()?;
             let reg = ctx.open()?;
             let done = lift(&reg, &key, args.hashes, args.sign.reason())?;
+            if args.json {
+                let lifted: Vec<_> = done
+                    .lifted
+                    .iter()
+                    .map(|d| {
+                        serde_json::json!({
+                            "hash": d.hash.to_string(),
+                            "model": d.spec,
+                            "record": d.model.to_string(),
+                            "seq": d.seq,
+                        })
+                    })
+                    .collect();
+                return super::written::Written::new("deny-lift", Some((&done.entry, done.seq)))
+                    .with("lifted", lifted)
+                    .print();
+            }
             for d in &done.lifted {
                 outln!(
                     "lifted the denial of {} (denied with {} at entry {})",

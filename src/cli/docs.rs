@@ -31,6 +31,7 @@ pub fn completions(args: CompletionsArgs) -> CommandResult {
 }
 
 pub fn man(args: ManArgs) -> CommandResult {
+    super::stdio::refuse_dash(&args.out, "a directory of man pages")?;
     std::fs::create_dir_all(&args.out)
         .map_err(|e| CommandError::usage(format!("create `{}`: {e}", args.out.display())))?;
     let mut written = 0;

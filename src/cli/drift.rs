@@ -29,7 +29,7 @@ pub struct RecordArgs {
     /// or a unique id prefix (with --slot, leave it out: the one operand is the observation)
     #[arg(value_name = "MODEL", required = true)]
     model: Option<std::ffi::OsString>,
-    /// The observation (JSON, schema/drift-observation.schema.json)
+    /// The observation (JSON, schema/drift-observation.schema.json); `-` reads standard input
     #[arg(value_name = "OBSERVATION")]
     observation: Option<PathBuf>,
     /// Instead of MODEL: the model active in this slot (`reg drift record --slot SLOT OBSERVATION`)
@@ -42,6 +42,9 @@ pub struct RecordArgs {
     /// the outbox home)
     #[arg(long)]
     outbox: bool,
+    /// Print what was done as JSON (schema/write-result.schema.json)
+    #[arg(long)]
+    json: bool,
 }
 
 /// A model's observations, oldest first; with --all, every observation of every model in
@@ -149,14 +152,24 @@ fn record_operands(a: &RecordArgs) -> CommandResult<(Observed, PathBuf)> {
 fn record(ctx: &Context, a: RecordArgs) -> CommandResult {
     let (observed, observation) = record_operands(&a)?;
     let key = a.sign.load()?;
-    let text = reg::util::fsutil::read_small(
-        &observation,
-        reg::format::observation::OBSERVATION_FILE_LIMIT,
-    )?;
+    let limit = reg::format::observation::OBSERVATION_FILE_LIMIT;
+    let from_stdin = super::stdio::is_dash(&observation);
+    let text = if from_stdin {
+        // The same limit as a file: at most limit + 1 bytes are read.
+        let name = Path::new(super::stdio::STDIN);
+        reg::util::fsutil::read_small_from(std::io::stdin().lock(), name, limit)?
+    } else {
+        reg::util::fsutil::read_small(&observation, limit)?
+    };
     let value = reg::format::observation::parse_observation(&text).map_err(|e| {
         let e = e.to_string();
         let e = e.trim_start_matches("invalid JSON: ");
-        CommandError::usage(format!("`{}` is not JSON: {e}", observation.display()))
+        let name = if from_stdin {
+            super::stdio::STDIN.to_string()
+        } else {
+            observation.display().to_string()
+        };
+        CommandError::usage(format!("`{name}` is not JSON: {e}"))
     })?;
     let reg = ctx.open()?;
     // A slot names the model active in it now, by record id: the entry is about that model,
@@ -172,6 +185,13 @@ fn record(ctx: &Context, a: RecordArgs) -> CommandResult {
     };
     if a.outbox {
         let done = reg::ops::drift::record_to_outbox(&reg, &key, &spec, value)?;
+        if a.json {
+            // Nothing written to the ledger: the report waits in the outbox.
+            return super::written::Written::new("drift-record", None)
+                .model(&done.spec, &done.model)
+                .with("report", done.report.to_string())
+                .print();
+        }
         outln!(
             "wrote drift report {} of {} to the outbox (checked at entry {}; the ledger is unchanged)",
             done.report,
@@ -181,6 +201,12 @@ fn record(ctx: &Context, a: RecordArgs) -> CommandResult {
         return Ok(());
     }
     let done = reg::ops::drift::record(&reg, &key, &spec, value)?;
+    if a.json {
+        return super::written::Written::new("drift-record", Some((&done.entry, done.seq)))
+            .model(&done.spec, &done.model)
+            .with("count", done.count)
+            .print();
+    }
     outln!(
         "recorded drift observation {} of {} (ledger entry {} {})",
         done.count,

@@ -82,6 +82,11 @@ impl CommandError {
         CommandError::new(Kind::UsageOrIo, message, None)
     }
 
+    /// Bad usage the CLI itself judges, with the fix: exit 2.
+    pub fn usage_hint(message: impl Display, hint: impl Display) -> CommandError {
+        CommandError::new(Kind::UsageOrIo, message, Some(hint.to_string()))
+    }
+
     /// Prints the error (unless the reader closed stdout) and returns its exit code.
     pub fn report(self) -> ExitCode {
         if self.kind != Kind::Closed {

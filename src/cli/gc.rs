@@ -7,7 +7,11 @@ use super::sign::{PurgeEntry, Signing};
 
 /// Remove objects no ledger entry reaches, staging leftovers and purged bytes; rewrite refs
 #[derive(Debug, clap::Args)]
-pub struct GcArgs {}
+pub struct GcArgs {
+    /// Print what was removed as JSON (schema/gc.schema.json)
+    #[arg(long)]
+    json: bool,
+}
 
 /// Destroy a REVOKED model's artifact bytes (its record and history stay); signed, in the ledger
 #[derive(Debug, clap::Args)]
@@ -20,11 +24,28 @@ pub struct PurgeArgs {
     /// until a root key lifts the denial (`reg deny lift`)
     #[arg(long)]
     deny_bytes: bool,
+    /// Print what was done as JSON (schema/write-result.schema.json)
+    #[arg(long)]
+    json: bool,
 }
 
-pub fn gc(ctx: &Context, _args: GcArgs) -> CommandResult {
+pub fn gc(ctx: &Context, args: GcArgs) -> CommandResult {
     let reg = ctx.open()?;
     let done = reg::ops::gc::gc(&reg)?;
+    if args.json {
+        jsonln!(&serde_json::json!({
+            "action": "gc",
+            "objects": done
+                .objects
+                .iter()
+                .map(|(id, size)| serde_json::json!({"id": id.to_string(), "size": size}))
+                .collect::<Vec<_>>(),
+            "bytes": done.objects.iter().map(|(_, n)| n).sum::<u64>(),
+            "staging": done.staging,
+            "refs": done.refs,
+        }));
+        return Ok(());
+    }
     for (id, size) in &done.objects {
         outln!("removed object {id} ({size} bytes)");
     }
@@ -48,6 +69,14 @@ pub fn purge(ctx: &Context, args: PurgeArgs) -> CommandResult {
     let key = args.sign.load()?;
     let reg = ctx.open()?;
     let done = reg::ops::gc::purge(&reg, &key, &args.model, args.sign.reason(), args.deny_bytes)?;
+    if args.json {
+        return super::written::Written::new("purge", Some((&done.entry, done.seq)))
+            .model(&done.spec, &done.model)
+            .with("objects", done.objects)
+            .with("freed", done.freed)
+            .with("denied", super::written::denied(&done.denied))
+            .print();
+    }
     outln!(
         "purged {}: {} artifact object(s), {} bytes deleted (ledger entry {} {})",
         done.spec,

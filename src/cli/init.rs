@@ -30,6 +30,9 @@ pub struct Args {
     /// REGISTRY_ID:SEQ:HEAD_ENTRY_ID as this site last verified it
     #[arg(long, value_name = "PATH|ID:SEQ:HEAD", value_parser = parse_succeeds)]
     succeeds: Option<Succeeds>,
+    /// Print what was made as JSON (schema/write-result.schema.json)
+    #[arg(long)]
+    json: bool,
 }
 
 /// What `--succeeds` names.
@@ -77,6 +80,7 @@ fn parse_nonce(s: &str) -> Result<[u8; GENESIS_NONCE_LEN], String> {
 }
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
+    super::stdio::refuse_dash(&args.dir, "a registry's directory")?;
     let key = load_key(&args.root_key)?;
     // The registry succeeded is read before anything is made: a refusal leaves nothing behind.
     let succeeds = match args.succeeds {
@@ -104,6 +108,15 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
             &ctx.opts,
         )?,
     };
+    if args.json {
+        // The genesis entry is entry 0, and its id is the registry id.
+        return super::written::Written::new("init", Some((reg.id(), 0)))
+            .with("registry", reg.id().to_string())
+            .with("root", state.root().to_string())
+            .with("path", reg.path())
+            .with("trust_file", &ctx.opts.trust.file)
+            .print();
+    }
     outln!(
         "Initialized registry {} in {}",
         reg.id(),

@@ -111,7 +111,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
         reg::format::version::compare_specs((a.name, a.version), (b.name, b.version))
     });
     if args.json {
-        jsonln!(&rows);
+        jsonln!(&super::pinned::each(&rows, reg.pin()));
         return Ok(());
     }
     outln!("{:<40}  {:<16}  {:<10}  RECORD", "NAME", "VERSION", "STATE");

@@ -17,6 +17,18 @@ macro_rules! errln {
     }};
 }
 
+/// A message for people: `outln!`, or `errln!` when standard output carries data (`-o -`,
+/// `--json`), so that nothing but the data reaches it.
+macro_rules! infoln {
+    ($to_stderr:expr, $($arg:tt)*) => {{
+        if $to_stderr {
+            errln!($($arg)*);
+        } else {
+            outln!($($arg)*);
+        }
+    }};
+}
+
 /// Prints a value as `--json`: exact for a parser, safe on a terminal (`sanitize.rs`).
 macro_rules! jsonln {
     ($value:expr) => {{
@@ -43,6 +55,7 @@ mod ledger;
 mod list;
 mod log;
 mod model_arg;
+mod pinned;
 mod policy;
 mod progress;
 mod reapprove;
@@ -55,9 +68,11 @@ mod show;
 mod sign;
 mod slot;
 mod status;
+mod stdio;
 mod transition;
 mod trust;
 mod verify;
+mod written;
 
 use clap::{Parser, Subcommand};
 use error::{CommandError, CommandResult};

@@ -7,6 +7,7 @@
 use super::Context;
 use super::error::CommandResult;
 use super::sign::{RootEntry, Signing};
+use super::written::Written;
 use reg::format::entry::PolicyDoc;
 use reg::format::formats::Format;
 use reg::ops::config::{PolicyChange, PolicyChanged};
@@ -50,6 +51,9 @@ pub struct SetArgs {
     no_separate_duties: bool,
     #[command(flatten)]
     sign: Signing<RootEntry>,
+    /// Print what was done as JSON (schema/write-result.schema.json)
+    #[arg(long)]
+    json: bool,
 }
 
 impl SetArgs {
@@ -120,7 +124,11 @@ pub fn run(ctx: &Context, cmd: PolicyCommand) -> CommandResult {
             change.check()?;
             let key = args.sign.load()?;
             let reg = ctx.open()?;
-            match reg::ops::config::change_policy(&reg, &key, &change, args.sign.reason())? {
+            let changed = reg::ops::config::change_policy(&reg, &key, &change, args.sign.reason())?;
+            if args.json {
+                return json(&changed);
+            }
+            match changed {
                 PolicyChanged::Unchanged(_) => {
                     outln!("policy unchanged: it already is as asked; nothing was written");
                 }
@@ -137,4 +145,33 @@ pub fn run(ctx: &Context, cmd: PolicyCommand) -> CommandResult {
         }
     }
     Ok(())
+}
+
+/// A policy as `--json` shows it: every field, defaults included.
+fn policy_json(p: &PolicyDoc) -> serde_json::Value {
+    serde_json::json!({
+        "refuse_formats": p.refuse_formats.iter().map(|f| f.name()).collect::<Vec<_>>(),
+        "checkpoint_max_age_days": p.checkpoint_max_age_days,
+        "require_encrypted": p.require_encrypted,
+        "separate_duties": p.separate_duties,
+    })
+}
+
+/// `policy set --json` (schema/write-result.schema.json): `written` is false when the policy
+/// already was as asked.
+fn json(changed: &PolicyChanged) -> CommandResult {
+    let (written, before, after) = match changed {
+        PolicyChanged::Unchanged(p) => (Written::new("policy-set", None), p, p),
+        PolicyChanged::Set(done) => (
+            Written::new("policy-set", Some((&done.entry, done.seq))),
+            &done.previous,
+            &done.policy,
+        ),
+    };
+    written
+        .with(
+            "policy",
+            serde_json::json!({"before": policy_json(before), "after": policy_json(after)}),
+        )
+        .print()
 }

@@ -15,12 +15,31 @@ pub struct Args {
     model: String,
     #[command(flatten)]
     sign: Signing<ReapproveEntry>,
+    /// Print what was done as JSON (schema/write-result.schema.json)
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let key = args.sign.load()?;
     let reg = ctx.open()?;
     let done = reg::ops::reapprove::reapprove(&reg, &key, &args.model, args.sign.reason())?;
+    if args.json {
+        let slots: Vec<_> = done
+            .slots
+            .iter()
+            .map(|slot| serde_json::json!({"slot": slot, "model": done.spec}))
+            .collect();
+        return super::written::Written::new("reapprove", Some((&done.entry, done.seq)))
+            .model(&done.spec, &done.model)
+            .with("state", done.state)
+            .with(
+                "suspension",
+                serde_json::json!({"key": done.lifted.key.to_string(), "seq": done.lifted.seq}),
+            )
+            .with("slots", slots)
+            .print();
+    }
     outln!(
         "{}: re-approved, no longer suspended (key {} was revoked as compromised at entry {}); it stays {} (ledger entry {} {})",
         done.spec,

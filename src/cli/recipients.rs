@@ -21,6 +21,9 @@ pub struct SetArgs {
     recipients: Vec<String>,
     #[command(flatten)]
     sign: Signing<RootEntry>,
+    /// Print what was done as JSON (schema/write-result.schema.json)
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(ctx: &Context, cmd: RecipientsCommand) -> CommandResult {
@@ -35,6 +38,17 @@ pub fn run(ctx: &Context, cmd: RecipientsCommand) -> CommandResult {
             let key = args.sign.load()?;
             let reg = ctx.open()?;
             let done = set_recipients(&reg, &key, recipients, args.sign.reason())?;
+            if args.json {
+                return super::written::Written::new(
+                    "recipients-set",
+                    Some((&done.entry, done.seq)),
+                )
+                .with(
+                    "recipients",
+                    serde_json::json!({"before": done.previous, "after": done.recipients}),
+                )
+                .print();
+            }
             outln!(
                 "set {} recipient(s) (ledger entry {} {})",
                 done.recipients.len(),

@@ -13,12 +13,21 @@ use super::sign::{RenewEntry, Signing};
 pub struct Args {
     #[command(flatten)]
     sign: Signing<RenewEntry>,
+    /// Print what was done as JSON (schema/write-result.schema.json)
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let key = args.sign.load()?;
     let reg = ctx.open()?;
     let done = reg.renew(&key)?;
+    if args.json {
+        return super::written::Written::new("renew", Some((&done.id, done.seq)))
+            .with("time", &done.entry.header.time)
+            .with("actor", done.entry.header.actor.to_string())
+            .print();
+    }
     outln!(
         "renewed at {} by {} (entry {}, {})",
         done.entry.header.time,

@@ -32,7 +32,10 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
     };
     let v = view(&reg, &state, &id, model)?;
     if args.json {
-        jsonln!(&v);
+        jsonln!(&super::pinned::WithTrust {
+            value: &v,
+            trust: super::pinned::Trust::of(reg.pin()),
+        });
         return Ok(());
     }
     print_summary(&v)?;

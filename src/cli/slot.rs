@@ -3,6 +3,7 @@
 use super::Context;
 use super::error::CommandResult;
 use super::sign::{Signing, SlotEntry};
+use super::written::Written;
 use reg::ops::lifecycle;
 
 /// Make a PROMOTED model the active model of a slot
@@ -14,6 +15,9 @@ pub struct ActivateArgs {
     model: String,
     #[command(flatten)]
     sign: Signing<SlotEntry>,
+    /// Print what was done as JSON (schema/write-result.schema.json)
+    #[arg(long)]
+    json: bool,
 }
 
 /// Clear a slot: no model is active in it any more
@@ -23,6 +27,9 @@ pub struct DeactivateArgs {
     slot: String,
     #[command(flatten)]
     sign: Signing<SlotEntry>,
+    /// Print what was done as JSON (schema/write-result.schema.json)
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn activate(ctx: &Context, args: ActivateArgs) -> CommandResult {
@@ -30,6 +37,13 @@ pub fn activate(ctx: &Context, args: ActivateArgs) -> CommandResult {
     let reg = ctx.open()?;
     let done = lifecycle::activate(&reg, &key, &args.slot, &args.model, args.sign.reason())?;
     let change = &done.change;
+    if args.json {
+        return Written::new("activate", Some((&change.entry, change.seq)))
+            .with("slot", &change.slot)
+            .model(&done.model, &done.record)
+            .with("previous", &change.previous)
+            .print();
+    }
     outln!(
         "slot {}: {} (ledger entry {} {})",
         change.slot,
@@ -44,6 +58,14 @@ pub fn deactivate(ctx: &Context, args: DeactivateArgs) -> CommandResult {
     let key = args.sign.load()?;
     let reg = ctx.open()?;
     let done = lifecycle::deactivate(&reg, &key, &args.slot, args.sign.reason())?;
+    if args.json {
+        return Written::new("deactivate", Some((&done.entry, done.seq)))
+            .with("slot", &done.slot)
+            .with("model", None::<String>)
+            .with("record", None::<String>)
+            .with("previous", &done.previous)
+            .print();
+    }
     outln!(
         "slot {}: deactivated (ledger entry {} {})",
         done.slot,

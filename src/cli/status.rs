@@ -33,7 +33,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
     }
     let slots = reg::query::status::status(&reg, &state)?;
     if args.json {
-        jsonln!(&slots);
+        jsonln!(&super::pinned::each(&slots, reg.pin()));
         return Ok(());
     }
     if let Some(s) = state.succeeds() {

@@ -4,6 +4,7 @@
 use super::Context;
 use super::error::CommandResult;
 use super::sign::{Signing, TransitionEntry};
+use super::written::Written;
 use reg::format::lifecycle::LifecycleState;
 use reg::ops::lifecycle::{self, SlotPlan, Transitioned, transition};
 
@@ -14,6 +15,9 @@ pub struct Args {
     model: String,
     #[command(flatten)]
     sign: Signing<TransitionEntry>,
+    /// Print what was done as JSON (schema/write-result.schema.json)
+    #[arg(long)]
+    json: bool,
 }
 
 /// Arguments of revoke.
@@ -38,13 +42,35 @@ pub fn run(ctx: &Context, args: Args, to: LifecycleState, plan: SlotPlan) -> Com
     let key = args.sign.load()?;
     let reg = ctx.open()?;
     let done = transition(&reg, &key, &args.model, to, args.sign.reason(), plan)?;
-    print(&done)
+    print(&done, args.json)
 }
 
 /// Prints what a transition did.
-fn print(done: &Transitioned) -> CommandResult {
+fn print(done: &Transitioned, json: bool) -> CommandResult {
     let to = done.to;
     let spec = &done.spec;
+    if json {
+        warn_still_active(done);
+        let action = match to {
+            LifecycleState::Promoted => "promote",
+            LifecycleState::Deprecated => "deprecate",
+            LifecycleState::Revoked => "revoke",
+            LifecycleState::Registered => "register",
+        };
+        let slots: Vec<_> = done
+            .slots
+            .iter()
+            .map(|h| serde_json::json!({"slot": h.slot, "model": h.replacement}))
+            .collect();
+        return Written::new(action, Some((&done.entry, done.seq)))
+            .model(spec, &done.model)
+            .with("from", done.from)
+            .with("to", done.to)
+            .with("slots", slots)
+            .with("still_active", &done.still_active)
+            .with("denied", super::written::denied(&done.denied))
+            .print();
+    }
     outln!(
         "{spec}: {} -> {} (ledger entry {} {})",
         done.from,
@@ -61,15 +87,20 @@ fn print(done: &Transitioned) -> CommandResult {
     if let Some(d) = done.denied.clone() {
         super::deny::print_denied(d)?;
     }
-    if to == LifecycleState::Deprecated {
-        // A deprecation leaves slots as they were.
+    warn_still_active(done);
+    Ok(())
+}
+
+/// Warns that a deprecated model stays active: a deprecation leaves slots as they were.
+fn warn_still_active(done: &Transitioned) {
+    if done.to == LifecycleState::Deprecated {
         for slot in &done.still_active {
             errln!(
-                "warning: {spec} stays the active model of slot `{slot}` until it is replaced (`reg activate {slot} MODEL`)"
+                "warning: {} stays the active model of slot `{slot}` until it is replaced (`reg activate {slot} MODEL`)",
+                done.spec
             );
         }
     }
-    Ok(())
 }
 
 /// `reg revoke`.
@@ -82,12 +113,13 @@ pub fn revoke(ctx: &Context, args: RevokeArgs) -> CommandResult {
     let key = args.common.sign.load()?;
     let reg = ctx.open()?;
     let reason = args.common.sign.reason();
-    print(&lifecycle::revoke(
+    let done = lifecycle::revoke(
         &reg,
         &key,
         &args.common.model,
         reason,
         plan,
         args.deny_bytes,
-    )?)
+    )?;
+    print(&done, args.common.json)
 }

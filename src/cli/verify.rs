@@ -10,6 +10,9 @@ use std::path::PathBuf;
 pub struct VerifyArgs {
     #[command(flatten)]
     model: ModelArg,
+    /// Print what was verified as JSON (schema/model-verify.schema.json)
+    #[arg(long)]
+    json: bool,
 }
 
 /// Write a model's artifacts to a new directory, or its original signed bundle to a new file,
@@ -46,6 +49,20 @@ pub fn verify(ctx: &Context, args: VerifyArgs) -> CommandResult {
     let files = reg::ops::checkout::verify(&reg, &id, model)?;
     drop(reading);
     let bytes: u64 = files.iter().map(|(_, n)| n).sum();
+    if args.json {
+        jsonln!(&serde_json::json!({
+            "action": "verify",
+            "ok": true,
+            "model": format!("{}@{}", model.name, model.version),
+            "record": id.to_string(),
+            "bytes": bytes,
+            "artifacts": files
+                .iter()
+                .map(|(path, size)| serde_json::json!({"path": path, "size": size}))
+                .collect::<Vec<_>>(),
+        }));
+        return Ok(());
+    }
     outln!(
         "OK: {}@{}: {} artifact(s), {bytes} bytes, every byte hashes to its BLAKE3",
         model.name,
@@ -56,6 +73,15 @@ pub fn verify(ctx: &Context, args: VerifyArgs) -> CommandResult {
 }
 
 pub fn checkout(ctx: &Context, args: CheckoutArgs) -> CommandResult {
+    if let Some(dir) = &args.out {
+        super::stdio::refuse_dash(dir, "a directory to check out into")?;
+    }
+    if let Some(file) = &args.bundle {
+        super::stdio::refuse_dash(
+            file,
+            "the bundle file of `--bundle` (a new file, linked into place when complete)",
+        )?;
+    }
     let reg = ctx.open()?;
     // As for `verify`.
     let reading = reg.read_lock()?;

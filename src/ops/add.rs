@@ -11,7 +11,7 @@
 //! §5.15), formats the policy refuses, and, when the policy requires encrypted bundles, a bundle
 //! not sealed to a recipient the registry lists (§5.5). Each is checked again under the lock.
 
-use crate::bundle::{self, Bundle, BundleError, Decryption, Sealing, Stage, Staging};
+use crate::bundle::{self, Bundle, BundleError, Decryption, Sealing, Source, Stage, Staging};
 use crate::crypto::envelope::{Kind, Unverified};
 use crate::crypto::keys::SecretKey;
 use crate::format::entry::{Add, Body};
@@ -19,7 +19,6 @@ use crate::format::id::ObjectId;
 use crate::format::manifest::{MANIFEST_LIMIT, SignedManifest};
 use crate::repo::registry::{Registry, RegistryError};
 use crate::state::{State, StateError, decode_key};
-use std::path::Path;
 
 /// Why `reg add` refused.
 #[derive(Debug, thiserror::Error)]
@@ -142,6 +141,8 @@ pub enum Outcome {
         spec: String,
         /// BLAKE3 of the bundle as received.
         bundle_hash: ObjectId,
+        /// How many artifacts were verified and stored.
+        artifacts: usize,
         /// Artifacts whose format runs code when loaded.
         code_on_load: Vec<String>,
     },
@@ -155,6 +156,8 @@ pub enum Outcome {
         record: ObjectId,
         /// How many artifacts were verified.
         artifacts: usize,
+        /// BLAKE3 of the bundle as received.
+        bundle_hash: ObjectId,
         /// What was restored, for people (an artifact and its path, or the record), and its id.
         restored: Vec<(String, ObjectId)>,
         /// The model was purged: its artifact bytes were destroyed on purpose and are not restored.
@@ -274,10 +277,12 @@ fn registered_as(
     }
 }
 
-/// Ingests the bundle at `path`, signed into the ledger by the operator `key`.
+/// Ingests the bundle read from `source` (a path, or a stream read once: a bundle piped in is
+/// staged in the store's `tmp/` as it is read, like a file, never held in memory), signed into
+/// the ledger by the operator `key`.
 pub fn add(
     reg: &Registry,
-    path: &Path,
+    source: Source<'_>,
     decryption: &mut Decryption<'_>,
     key: &SecretKey,
 ) -> Result<Outcome, AddError> {
@@ -285,7 +290,7 @@ pub fn add(
     // The operator's authority first: no point reading gigabytes for a key that cannot sign.
     state.authorize(key.public().fingerprint(), Kind::Add)?;
     let whose = order_identities(&state, decryption);
-    let (read, known, sealed) = read_authorized(reg, &state, path, decryption, &whose)?;
+    let (read, known, sealed) = read_authorized(reg, &state, source, decryption, &whose)?;
     if known.is_some() {
         return repair(reg, read);
     }
@@ -305,7 +310,7 @@ pub fn add(
 fn read_authorized(
     reg: &Registry,
     state: &State,
-    path: &Path,
+    source: Source<'_>,
     decryption: &mut Decryption<'_>,
     whose: &[Option<String>],
 ) -> Result<(Bundle, Option<ObjectId>, Sealed), AddError> {
@@ -340,7 +345,7 @@ fn read_authorized(
         })
     };
     let read = bundle::read(
-        path,
+        source,
         decryption,
         &mut authorize,
         Staging::Store(reg.store()),
@@ -380,6 +385,7 @@ fn admit(
         .filter(|c| c.artifact.format.runs_code_when_loaded())
         .map(|c| c.artifact.path.clone())
         .collect();
+    let artifact_count = read.artifacts.len();
     // Readers see the new objects only with the entry that reaches them (FORMAT.md §6); the
     // artifacts' bytes go to the disk before, not while readers wait.
     for staged in read.artifacts.iter().filter_map(|c| c.staged.as_ref()) {
@@ -396,6 +402,7 @@ fn admit(
         .map_err(RegistryError::from)?;
     let committed = tx.commit(key, body)?;
     Ok(Outcome::Added {
+        artifacts: artifact_count,
         entry: committed.id,
         seq: committed.seq,
         record,
@@ -450,6 +457,7 @@ fn repair(reg: &Registry, read: Bundle) -> Result<Outcome, AddError> {
     let purged = model.purged;
     let mut restored = Vec::new();
     let artifacts = read.artifacts.len();
+    let bundle_hash = read.bundle_hash;
     if !purged {
         for checked in read.artifacts {
             if let Some(staged) = checked.staged {
@@ -479,6 +487,7 @@ fn repair(reg: &Registry, read: Bundle) -> Result<Outcome, AddError> {
         spec: read.manifest.manifest.spec(),
         record,
         artifacts,
+        bundle_hash,
         restored,
         purged,
         resigned: (envelope != record).then_some(envelope),

@@ -220,6 +220,8 @@ pub struct Activated {
     pub change: SlotSet,
     /// `name@version` of the model now active in the slot.
     pub model: String,
+    /// Its record id.
+    pub record: ObjectId,
 }
 
 /// Makes the model `spec` the active model of `slot`, signed by `key`, with `reason`.
@@ -236,6 +238,7 @@ pub fn activate(
     Ok(Activated {
         change,
         model: after.spec(&model),
+        record: model,
     })
 }
 

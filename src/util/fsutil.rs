@@ -236,6 +236,26 @@ pub fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>, IoError> {
     Ok(bytes)
 }
 
+/// Reads all of a small input that is a stream, not a file (standard input), refusing anything
+/// over `limit` bytes as [`read_small`] refuses a file: at most `limit + 1` bytes are read, so
+/// that an endless stream costs no more memory than a file at the limit. `name` names the
+/// stream in errors.
+pub fn read_small_from(reader: impl io::Read, name: &Path, limit: u64) -> Result<Vec<u8>, IoError> {
+    let mut bytes = Vec::new();
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .ctx("read", name)?;
+    if bytes.len() as u64 > limit {
+        return Err(IoError::from_source(
+            "read",
+            name,
+            io::Error::other(format!("larger than the {limit}-byte limit")),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Aborts the process at a named step when `REG_FAILPOINT` names it (debug builds only).
 ///
 /// Tests use it to prove crash safety: `abort` runs no destructors and no cleanup, like a

@@ -64,6 +64,7 @@ mod readd;
 mod repair;
 mod replica;
 mod runbooks;
+mod scripting;
 mod secrets;
 mod signature_first;
 mod store;

@@ -3,7 +3,8 @@
 use super::super::error::{CommandError, CommandResult};
 use super::super::secrets::bundle_passphrase;
 use super::super::sign::{Manifest, Signing};
-use reg::bundle::pack::{Encryption, Metadata, Packed, pack};
+use super::super::stdio::{STDOUT, is_dash, refuse_terminal_stdout};
+use reg::bundle::pack::{Encryption, Metadata, Output, Packed, pack};
 use reg::crypto::keys::{KeyText, key_text_kind, parse_age_recipient};
 use reg::format::manifest::Provenance;
 use std::path::Path;
@@ -13,11 +14,16 @@ use std::path::PathBuf;
 ///
 /// Metadata comes from the flags, or from a JSON file (--metadata) with the same field names
 /// (name, version, type, uses, description, framework, labels, provenance).
+///
+/// `-o -` writes the bundle to standard output (never to a terminal), and the messages to
+/// standard error: `reg bundle pack model/ -o - --key pub.pem ... | ssh host reg add -`. A bar
+/// on standard error shows the progress of each pass over the files when it is a terminal.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The directory holding the model's files (all of them are packed)
     dir: PathBuf,
-    /// The bundle to write (a tar; age-encrypted with --recipient or --passphrase)
+    /// The bundle to write (a tar; age-encrypted with --recipient or --passphrase); `-`
+    /// writes standard output
     #[arg(short, long, value_name = "OUT")]
     out: PathBuf,
     #[command(flatten)]
@@ -58,15 +64,56 @@ pub struct Args {
     /// Encrypt with a passphrase (from REG_BUNDLE_PASSPHRASE, else asked)
     #[arg(long, conflicts_with_all = ["recipients", "recipients_files"])]
     passphrase: bool,
+    /// Print what was packed as JSON (schema/bundle-pack.schema.json); not with `-o -`
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(args: Args) -> CommandResult {
+    let to_stdout = is_dash(&args.out);
+    if to_stdout {
+        if args.json {
+            return Err(CommandError::usage_hint(
+                "--json and `-o -` both write to standard output",
+                "write the bundle to a file with `-o FILE`, or leave out --json",
+            ));
+        }
+        // Before any passphrase is asked or any byte hashed.
+        refuse_terminal_stdout("a bundle")?;
+    }
     let meta = metadata(&args)?;
     let encryption = encryption(&args)?;
     let key = args.sign.load()?;
     let clock = crate::cli::clock();
-    let packed = pack(&args.dir, meta, &key, &args.out, encryption, &clock)?;
-    print_packed(&packed, &args.out)
+    let encrypted = !matches!(encryption, Encryption::None);
+    let mut stdout = std::io::stdout().lock();
+    let out = if to_stdout {
+        Output::Stream {
+            writer: &mut stdout,
+            name: Path::new(STDOUT),
+        }
+    } else {
+        Output::File(&args.out)
+    };
+    let packed = pack(&args.dir, meta, &key, out, encryption, &clock)?;
+    drop(stdout);
+    if args.json {
+        warn_code_on_load(&packed);
+        jsonln!(&serde_json::json!({
+            "action": "pack",
+            "model": packed.manifest.spec(),
+            "record": packed.record.to_string(),
+            "bundle": packed.bundle_hash.to_string(),
+            "out": args.out,
+            "encrypted": encrypted,
+            "artifacts": packed.manifest.artifacts.len(),
+            "publisher": packed.manifest.publisher.to_string(),
+        }));
+        return Ok(());
+    }
+    print_packed(&packed, &args.out, to_stdout)?;
+    warn_code_on_load(&packed);
+    Ok(())
 }
 
 /// The model metadata: the `--metadata` file if given, each flag given overriding its field. A
@@ -141,16 +188,26 @@ fn encryption(args: &Args) -> CommandResult<Encryption> {
     })
 }
 
-/// Prints what was packed into `out`, and warns of each artifact that runs code when loaded.
-fn print_packed(packed: &Packed, out: &Path) -> CommandResult {
-    outln!(
+/// Prints what was packed into `out` (on stderr when the bundle went to stdout).
+fn print_packed(packed: &Packed, out: &Path, to_stderr: bool) -> CommandResult {
+    infoln!(
+        to_stderr,
         "packed {} ({} artifact(s)) into {}",
         packed.manifest.spec(),
         packed.manifest.artifacts.len(),
-        out.display()
+        if to_stderr {
+            STDOUT.to_string()
+        } else {
+            out.display().to_string()
+        }
     );
-    outln!("record id: {}", packed.record);
-    outln!("bundle:    {}", packed.bundle_hash);
+    infoln!(to_stderr, "record id: {}", packed.record);
+    infoln!(to_stderr, "bundle:    {}", packed.bundle_hash);
+    Ok(())
+}
+
+/// Warns of each artifact that runs code when loaded.
+fn warn_code_on_load(packed: &Packed) {
     for a in packed
         .manifest
         .artifacts
@@ -163,7 +220,6 @@ fn print_packed(packed: &Packed, out: &Path) -> CommandResult {
             a.format
         );
     }
-    Ok(())
 }
 
 /// Largest recipients file read: one recipient is 62 bytes, and a list of many is still small.

@@ -2,13 +2,17 @@
 
 use super::super::error::CommandResult;
 use super::super::secrets::identities_and_passphrase;
-use reg::bundle::{self, BundleError, Staging};
-use std::path::PathBuf;
+use super::super::stdio::{STDIN, is_dash};
+use reg::bundle::{self, BundleError, Source, Staging};
+use std::path::{Path, PathBuf};
 
 /// Check a bundle: the publisher signature, the manifest, every artifact's size, hash and format
+///
+/// `-` reads the bundle from standard input: `reg bundle pack ... -o - | reg bundle verify -
+/// --publisher pub.pem.pub`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A bundle: a directory, a tar or an age-encrypted tar
+    /// A bundle: a directory, a tar or an age-encrypted tar; `-` reads standard input
     bundle: PathBuf,
     /// The publisher's public key the manifest must be signed with
     #[arg(long, value_name = "PUBLISHER.pub")]
@@ -16,6 +20,9 @@ pub struct Args {
     /// age identity file to decrypt an encrypted bundle (repeatable)
     #[arg(long = "identity", short = 'i', value_name = "FILE")]
     identities: Vec<PathBuf>,
+    /// Print what was verified as JSON (schema/bundle-verify.schema.json)
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(args: Args) -> CommandResult {
@@ -31,13 +38,35 @@ pub fn run(args: Args) -> CommandResult {
             .map_err(|e| BundleError::Unauthorized(e.to_string())),
         bundle::Stage::Opened(_) | bundle::Stage::Parsed(_) => Ok(()),
     };
-    let b = bundle::read(
-        &args.bundle,
-        &mut decryption,
-        &mut authorize,
-        Staging::Discard,
-    )?;
+    let mut stdin = std::io::stdin();
+    let source = if is_dash(&args.bundle) {
+        Source::Stream {
+            reader: &mut stdin,
+            name: Path::new(STDIN),
+        }
+    } else {
+        Source::Path(&args.bundle)
+    };
+    let b = bundle::read(source, &mut decryption, &mut authorize, Staging::Discard)?;
     let m = &b.manifest.manifest;
+    if args.json {
+        jsonln!(&serde_json::json!({
+            "action": "bundle-verify",
+            "ok": true,
+            "model": m.spec(),
+            "record": reg::format::id::ObjectId::of(&b.manifest.bytes).to_string(),
+            "publisher": m.publisher.to_string(),
+            "bundle": b.bundle_hash.to_string(),
+            "encrypted": b.encrypted,
+            "artifacts": b.artifacts.iter().map(|c| serde_json::json!({
+                "path": c.artifact.path,
+                "blake3": c.artifact.blake3,
+                "size": c.artifact.size,
+                "format": c.artifact.format.name(),
+            })).collect::<Vec<_>>(),
+        }));
+        return Ok(());
+    }
     outln!(
         "OK: {} signed by {}, {} artifact(s) match the manifest",
         m.spec(),

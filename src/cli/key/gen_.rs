@@ -25,6 +25,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CommandResult {
+    // A secret key is a file of its owner's, never a stream.
+    super::super::stdio::refuse_dash(&args.out, "a key file")?;
     if args.age {
         return age_identity(&args.out);
     }

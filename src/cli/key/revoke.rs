@@ -23,6 +23,9 @@ pub struct Args {
     compromised: bool,
     #[command(flatten)]
     sign: Signing<RootEntry>,
+    /// Print what was done as JSON (schema/write-result.schema.json)
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
@@ -34,6 +37,32 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
         RevocationKind::Retired
     };
     let done = reg::ops::keys::revoke(&reg, &key, &args.fingerprint, kind, args.sign.reason())?;
+    if args.json {
+        let suspended: Vec<_> = done
+            .suspended
+            .iter()
+            .map(|m| {
+                serde_json::json!({
+                    "model": m.spec,
+                    "record": m.model.to_string(),
+                    "state": m.state,
+                    "slots": m.slots,
+                })
+            })
+            .collect();
+        warn_root(&reg, &done);
+        return super::super::written::Written::new("key-revoke", Some((&done.entry, done.seq)))
+            .with(
+                "key",
+                serde_json::json!({
+                    "fingerprint": done.fingerprint.to_string(),
+                    "roles": done.roles,
+                    "kind": done.kind,
+                }),
+            )
+            .with("suspended", suspended)
+            .print();
+    }
     match done.kind {
         RevocationKind::Retired => outln!(
             "revoked {}, retired: its earlier signatures stay valid (ledger entry {} {})",
@@ -52,6 +81,12 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
             print_slots_it_set(&reg, &done)?;
         }
     }
+    warn_root(&reg, &done);
+    Ok(())
+}
+
+/// Warns, when the key held root, of what its revocation does not undo.
+fn warn_root(reg: &reg::repo::registry::Registry, done: &Revoked) {
     // A root signs no model, so its revocation suspends nothing; but its holder (a thief, or
     // whoever finds a lost key) can extend an older copy of the registry that a host which
     // never sees this revocation accepts: the new floor is what every host needs.
@@ -71,7 +106,6 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
             );
         }
     }
-    Ok(())
 }
 
 /// What a compromised key's revocation suspended, the slots the gate now denies, and the next

@@ -18,6 +18,9 @@ pub struct Args {
     role: RoleArg,
     #[command(flatten)]
     sign: Signing<RootEntry>,
+    /// Print what was done as JSON (schema/write-result.schema.json)
+    #[arg(long)]
+    json: bool,
 }
 
 /// Roles on the command line.
@@ -54,6 +57,20 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
         Role::from(args.role),
         args.sign.reason(),
     )?;
+    if args.json {
+        warn_gathered(&done);
+        return super::super::written::Written::new("key-trust", Some((&done.entry, done.seq)))
+            .with(
+                "key",
+                serde_json::json!({
+                    "fingerprint": done.fingerprint.to_string(),
+                    "role": done.role,
+                    "roles": done.roles,
+                    "new": done.new_key,
+                }),
+            )
+            .print();
+    }
     outln!(
         "trusted {} as {} (ledger entry {} {})",
         done.fingerprint,
@@ -61,6 +78,12 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
         done.seq,
         done.entry
     );
+    warn_gathered(&done);
+    Ok(())
+}
+
+/// Warns when the key now holds roles that one key should not hold together.
+fn warn_gathered(done: &reg::ops::keys::Trusted) {
     let why = done.gathered();
     if !why.is_empty() {
         let roles: Vec<&str> = done.roles.iter().map(|r| r.name()).collect();
@@ -73,7 +96,6 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
     for w in why {
         errln!("warning: {}", gathered(w));
     }
-    Ok(())
 }
 
 /// What a key holding these roles can do alone, for the warning.

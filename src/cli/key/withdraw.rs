@@ -18,6 +18,9 @@ pub struct Args {
     role: RoleArg,
     #[command(flatten)]
     sign: Signing<RootEntry>,
+    /// Print what was done as JSON (schema/write-result.schema.json)
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
@@ -30,6 +33,18 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
         Role::from(args.role),
         args.sign.reason(),
     )?;
+    if args.json {
+        return super::super::written::Written::new("key-withdraw", Some((&done.entry, done.seq)))
+            .with(
+                "key",
+                serde_json::json!({
+                    "fingerprint": done.fingerprint.to_string(),
+                    "role": done.role,
+                    "roles": done.roles,
+                }),
+            )
+            .print();
+    }
     let kept: Vec<&str> = done.roles.iter().map(|r| r.name()).collect();
     outln!(
         "withdrew {} from {}, which keeps {} (ledger entry {} {})",
