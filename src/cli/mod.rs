@@ -26,6 +26,7 @@ macro_rules! jsonln {
 
 mod add;
 mod bundle;
+mod card;
 mod check;
 mod clone;
 mod deny;

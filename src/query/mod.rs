@@ -3,6 +3,8 @@
 
 pub mod chain;
 pub mod drift;
+pub mod history;
+pub mod keys;
 pub mod record;
 pub mod revoked;
 pub mod standing;

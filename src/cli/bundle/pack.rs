@@ -12,7 +12,7 @@ use std::path::PathBuf;
 /// Pack DIR's files into a bundle signed with a publisher key
 ///
 /// Metadata comes from the flags, or from a JSON file (--metadata) with the same field names
-/// (name, version, type, uses, description, framework, labels, provenance).
+/// (name, version, type, uses, description, framework, labels, provenance, owner, license).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The directory holding the model's files (all of them are packed)
@@ -46,6 +46,12 @@ pub struct Args {
     /// A label KEY=VALUE (repeatable)
     #[arg(long = "label", value_name = "KEY=VALUE")]
     labels: Vec<String>,
+    /// Who answers for the model, e.g. "vision team <vision@example.org>" (signed; a registry of format 4 or later admits it)
+    #[arg(long)]
+    owner: Option<String>,
+    /// The model's license, e.g. Apache-2.0 (signed; a registry of format 4 or later admits it)
+    #[arg(long)]
+    license: Option<String>,
     /// Training-data reference NAME=ALGORITHM:HEX, e.g. corpus-2026=sha256:ab12... (repeatable)
     #[arg(long = "provenance", value_name = "NAME=HASH")]
     provenance: Vec<String>,
@@ -98,6 +104,12 @@ fn metadata(args: &Args) -> CommandResult<Metadata> {
     }
     if args.framework.is_some() {
         meta.framework = args.framework.clone();
+    }
+    if args.owner.is_some() {
+        meta.owner = args.owner.clone();
+    }
+    if args.license.is_some() {
+        meta.license = args.license.clone();
     }
     for l in &args.labels {
         let (k, v) = l
