@@ -253,7 +253,7 @@ fn a_name_that_breaks_the_rule_is_refused_before_anything_is_signed() {
             .output()
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
-        assert_ne!(out.status.code(), Some(0), "{name:?}");
+        assert_eq!(out.status.code(), Some(1), "{name:?}");
         assert!(err.contains(needle), "{name:?}: {err}");
         assert!(
             !err.contains('\u{1b}'),
