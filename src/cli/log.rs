@@ -73,6 +73,8 @@ struct Row {
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let reg = ctx.open()?;
+    // One committed state for the names resolved and the ledger replayed.
+    let _reading = reg.read_lock()?;
     let filter = filter(&reg, &args)?;
     let events = reg::query::history::scan(&reg, &filter)?;
     print(events.into_iter().map(row).collect(), args.json)

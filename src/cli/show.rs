@@ -24,6 +24,8 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let reg = ctx.open()?;
+    // One committed state for the record and its history (which replays the ledger).
+    let _reading = reg.read_lock()?;
     let state = reg.state()?;
     let (id, model) = resolve(&state, &args.model)?;
     let v = view(&reg, &state, &id, model)?;
@@ -140,7 +142,7 @@ fn print_history(v: &RecordView) -> CommandResult {
 /// One history item as `show` prints it (and the model card lists it).
 pub fn history_line(h: &reg::query::record::HistoryItem) -> String {
     let mut text = format!(
-        "entry {:<6} {}  {:<10} -> {:<10} by {}",
+        "entry {:<6} {}  {:<9} -> {:<10} by {}",
         h.seq,
         h.time,
         h.action,

@@ -227,7 +227,7 @@ fn a_models_log_lists_every_entry_that_concerns_it_by_name() {
         show.contains(&format!("left slot prod, handed to det@1.0.0 ({a8}); its artifact hashes denied: false positives")),
         "{show}"
     );
-    assert!(show.contains("purge      -> REVOKED"), "{show}");
+    assert!(show.contains("purge     -> REVOKED"), "{show}");
     assert!(
         show.contains("purged: 1 artifact object(s) deleted"),
         "{show}"

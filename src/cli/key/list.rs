@@ -19,6 +19,8 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let reg = ctx.open()?;
+    // One committed state for the keys and the ledger walked back from its head.
+    let _reading = reg.read_lock()?;
     let state = reg.state()?;
     let keys = reg::query::keys::list(&reg, &state)?;
     if args.json {
