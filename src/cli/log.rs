@@ -52,7 +52,7 @@ struct Row {
     /// The model the entry is about: `model` (name@version) and `record`.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     model: Option<ModelRef>,
-    /// The slot a slot entry sets or clears.
+    /// The slot the entry moved: the one `--slot` asks for, else the only one it moved.
     #[serde(skip_serializing_if = "Option::is_none")]
     slot: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -77,7 +77,8 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let _reading = reg.read_lock()?;
     let filter = filter(&reg, &args)?;
     let events = reg::query::history::scan(&reg, &filter)?;
-    print(events.into_iter().map(row).collect(), args.json)
+    let rows = events.into_iter().map(|e| row(e, filter.slot.as_deref()));
+    print(rows.collect(), args.json)
 }
 
 /// The filter the arguments ask for, each checked before the ledger is read. A step of its own
@@ -116,8 +117,8 @@ fn filter(reg: &reg::repo::registry::Registry, args: &Args) -> CommandResult<Fil
     Ok(filter)
 }
 
-/// An event as `reg log` prints it.
-fn row(e: Event) -> Row {
+/// An event as `reg log` prints it; `slot` is the slot whose history is asked for, if one is.
+fn row(e: Event, slot: Option<&str>) -> Row {
     let header = &e.entry.header;
     Row {
         seq: header.seq,
@@ -128,8 +129,10 @@ fn row(e: Event) -> Row {
         actor_name: e.actor_name.clone(),
         reason: e.entry.body.reason().map(str::to_string),
         summary: summary(&e),
-        slot: match &e.entry.body {
-            Body::Slot(c) => Some(c.slot.clone()),
+        // The slot the entry moved: the one asked for, else the only one it moved.
+        slot: match (slot, e.slots.as_slice()) {
+            (Some(s), _) => Some(s.to_string()),
+            (None, [only]) => Some(only.slot.clone()),
             _ => None,
         },
         model: e.model,

@@ -260,7 +260,10 @@ fn a_slots_log_is_each_activation_deactivation_and_replacement_in_it() {
         ]
     );
     let op = s.ok(&["key", "fingerprint", "op.pem"]).trim().to_string();
-    assert!(rows.iter().all(|r| r["actor"] == op.as_str()));
+    assert!(
+        rows.iter()
+            .all(|r| r["actor"] == op.as_str() && r["slot"] == "prod")
+    );
     assert_eq!(rows[2]["slots"][0]["from"]["record"], b.as_str());
     assert_eq!(rows[2]["slots"][0]["to"]["record"], a.as_str());
     // Newest first in text; the other slot's entries are not there.
