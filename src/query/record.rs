@@ -64,7 +64,7 @@ pub struct Publisher {
     pub signature: String,
 }
 
-/// One step of a model's history (its `add` entry, then each transition).
+/// One step of a model's history: an entry that concerns it, and what the entry did to it.
 #[derive(Debug, Clone, Serialize)]
 pub struct HistoryItem {
     /// The entry id.
@@ -75,7 +75,9 @@ pub struct HistoryItem {
     pub time: String,
     /// Who signed it.
     pub actor: Fingerprint,
-    /// `add`, `promote`, `deprecate`, `revoke` or `reapprove`.
+    /// `add`, `promote`, `deprecate`, `revoke` or `reapprove` (its own chain, [`history`]);
+    /// in [`full_history`] also `activate`, `deactivate`, `displaced`, `drift`, `purge`,
+    /// `suspend` and `deny-lift`.
     pub action: &'static str,
     /// The state after it.
     pub state: LifecycleState,

@@ -144,6 +144,17 @@ fn log_and_show_print_the_name_beside_the_fingerprint() {
     let add = rows.as_array().unwrap().last().unwrap();
     assert_eq!(add["actor"], op.as_str());
     assert_eq!(add["actor_name"], ALICE);
+    // `--actor` takes the name.
+    let by_alice: Value =
+        serde_json::from_str(&s.ok(&["log", "--actor", ALICE, "--json"])).unwrap();
+    crate::ingest::validate("log.schema.json", &by_alice);
+    let kinds: Vec<&str> = by_alice
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["add"]);
     let show = s.ok(&["show", "det@1.0.0"]);
     assert!(show.contains(&format!("by {named} at ")), "{show}");
     assert!(
