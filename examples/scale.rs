@@ -70,6 +70,7 @@ fn main() -> anyhow::Result<()> {
                 fingerprint: key.public().fingerprint().clone(),
                 public_key: reg::util::encoding::b64_encode(&key.public().to_bytes()),
             },
+            name: None,
             reason: "scale benchmark".into(),
             role,
         })
@@ -101,7 +102,9 @@ fn main() -> anyhow::Result<()> {
                 description: format!("scale model {i}"),
                 framework: None,
                 labels: Default::default(),
+                license: None,
                 name: format!("model-{:05}", i),
+                owner: None,
                 provenance: vec![],
                 publisher: publ.public().fingerprint().clone(),
                 model_type: "ruleset".into(),

@@ -49,6 +49,12 @@ pub struct Metadata {
     /// Named hash references to training data.
     #[serde(default)]
     pub provenance: Vec<Provenance>,
+    /// Who answers for the model (format 4 registries).
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// The model's license (format 4 registries).
+    #[serde(default)]
+    pub license: Option<String>,
 }
 
 /// The scrypt work factor of passphrase bundles, log2(N): what the age CLI writes (256 MiB,
@@ -194,7 +200,9 @@ fn build_manifest(
         description: meta.description,
         framework: meta.framework,
         labels: meta.labels,
+        license: meta.license,
         name: meta.name,
+        owner: meta.owner,
         provenance,
         publisher: key.public().fingerprint().clone(),
         model_type: meta.model_type,

@@ -729,6 +729,12 @@ fn state(e: &StateError) -> Option<String> {
         StateError::LastRootWithdrawn(_) => Some(
             "trust another root key first (`reg key trust NEW.pub --role root`), then withdraw root from this one".into(),
         ),
+        StateError::KeyNameTaken { .. } => Some(
+            "choose another --name; `reg key list` shows the keys' names".into(),
+        ),
+        StateError::KeyNameFixed { .. } => Some(
+            "leave out --name, or give the key's name as `reg key list` shows it".into(),
+        ),
         StateError::RoleNotHeld { .. } => {
             Some("`reg key list` shows the keys and their roles".into())
         }

@@ -38,6 +38,7 @@ macro_rules! jsonln {
 
 mod add;
 mod bundle;
+mod card;
 mod check;
 mod clone;
 mod deny;

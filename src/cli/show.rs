@@ -5,7 +5,8 @@ use super::error::CommandResult;
 use super::model_arg::{ModelArg, print_versions};
 use reg::query::record::{RecordView, view};
 
-/// Show a model's record: metadata, artifacts with their BLAKE3, publisher, state, admission
+/// Show a model's record: metadata, artifacts with their BLAKE3, publisher, state, admission,
+/// and its complete history (which replays the whole ledger)
 ///
 /// A name with several versions lists them (name@version, state, slots) and exits 2: name one
 /// as NAME@VERSION, or NAME@latest for the highest.
@@ -14,12 +15,18 @@ pub struct Args {
     #[command(flatten)]
     model: ModelArg,
     /// Print JSON (schema/model-record.schema.json)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "card")]
     json: bool,
+    /// Print a model card in Markdown: metadata, intended use, provenance, artifacts, lifecycle
+    /// history with signers, slots, drift summary, gate standing
+    #[arg(long)]
+    card: bool,
 }
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let reg = ctx.open()?;
+    // One committed state for the record and its history (which replays the ledger).
+    let _reading = reg.read_lock()?;
     let state = reg.state()?;
     let (id, model) = match args.model.resolve(&state) {
         Ok(found) => found,
@@ -37,6 +44,9 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
             trust: super::pinned::Trust::of(reg.pin()),
         });
         return Ok(());
+    }
+    if args.card {
+        return super::card::print(&v);
     }
     print_summary(&v)?;
     print_drift(&v)?;
@@ -60,6 +70,12 @@ fn print_summary(v: &RecordView) -> CommandResult {
     if let Some(f) = &v.framework {
         outln!("framework:   {f}");
     }
+    if let Some(o) = &v.owner {
+        outln!("owner:       {o}");
+    }
+    if let Some(l) = &v.license {
+        outln!("license:     {l}");
+    }
     for (k, val) in &v.labels {
         outln!("label:       {k}={val}");
     }
@@ -68,14 +84,14 @@ fn print_summary(v: &RecordView) -> CommandResult {
     }
     outln!(
         "publisher:   {} (packed {})",
-        v.publisher.fingerprint,
+        signer(&v.publisher.fingerprint, v.publisher.name.as_deref()),
         v.created
     );
     outln!(
         "added:       entry {} {} by {} at {}",
         v.added.seq,
         v.added.entry,
-        v.added.operator,
+        signer(&v.added.operator, v.added.operator_name.as_deref()),
         v.added.time
     );
     let sealed = match v.added.encrypted {
@@ -125,25 +141,44 @@ fn print_drift(v: &RecordView) -> CommandResult {
     Ok(())
 }
 
-/// Prints the model's history, oldest first, one entry a line.
+/// Prints the model's complete history, oldest first, one entry a line: the action, the state
+/// after it, who signed it (name and fingerprint), the slot and what else it did, and why.
 fn print_history(v: &RecordView) -> CommandResult {
     outln!("history:");
     for h in &v.history {
-        let reason = h
-            .reason
-            .as_deref()
-            .map(|r| format!(": {r}"))
-            .unwrap_or_default();
-        outln!(
-            "  entry {:<6} {}  {:<9} -> {:<10} by {}{reason}",
-            h.seq,
-            h.time,
-            h.action,
-            h.state.name(),
-            h.actor
-        );
+        outln!("  {}", history_line(h));
     }
     Ok(())
+}
+
+/// One history item as `show` prints it (and the model card lists it).
+pub fn history_line(h: &reg::query::record::HistoryItem) -> String {
+    let mut text = format!(
+        "entry {:<6} {}  {:<9} -> {:<10} by {}",
+        h.seq,
+        h.time,
+        h.action,
+        h.state.name(),
+        signer(&h.actor, h.actor_name.as_deref())
+    );
+    if let Some(slot) = &h.slot {
+        text.push_str(&format!("; slot {slot}"));
+    }
+    if let Some(detail) = &h.detail {
+        text.push_str(&format!("; {detail}"));
+    }
+    if let Some(reason) = &h.reason {
+        text.push_str(&format!(": {reason}"));
+    }
+    text
+}
+
+/// A key as people read it: `alice, duty operator (0123…)`, or the fingerprint alone.
+pub fn signer(fp: &reg::crypto::keys::Fingerprint, name: Option<&str>) -> String {
+    match name {
+        Some(name) => format!("{name} ({fp})"),
+        None => fp.to_string(),
+    }
 }
 
 /// Prints the artifacts, one a line, marking those that run code when loaded.

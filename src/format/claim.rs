@@ -20,6 +20,8 @@ pub struct RecordClaim {
     pub version: String,
     /// The manifest's artifact ids, sorted and unique.
     pub artifacts: Vec<ObjectId>,
+    /// The manifest carries `owner` or `license`, which only format 4 admits (FORMAT.md §7.1).
+    pub format_4_fields: bool,
 }
 
 /// The claim of a parsed manifest (FORMAT.md §5.6), its signature checked with `key`, the key the
@@ -52,6 +54,7 @@ pub fn claim(signed: &SignedManifest, key: Option<&PublicKey>) -> Result<RecordC
     artifacts.sort();
     artifacts.dedup();
     Ok(RecordClaim {
+        format_4_fields: m.needs_format_4(),
         publisher: m.publisher.clone(),
         verified_with,
         name: m.name.clone(),

@@ -71,8 +71,16 @@ pub struct Manifest {
     /// Free-form labels.
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub labels: BTreeMap<String, String>,
+    /// The model's license, e.g. an SPDX expression (format 4 registries; FORMAT.md §7.1).
+    /// Absent: the manifest's bytes are those of manifests before the field.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub license: Option<String>,
     /// Model name.
     pub name: String,
+    /// Who answers for the model: a person or team (format 4 registries; FORMAT.md §7.1).
+    /// Absent: the manifest's bytes are those of manifests before the field.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub owner: Option<String>,
     /// Training-data references.
     pub provenance: Vec<Provenance>,
     /// Fingerprint of the signer.
@@ -90,6 +98,12 @@ impl Manifest {
     /// `name@version`.
     pub fn spec(&self) -> String {
         format!("{}@{}", self.name, self.version)
+    }
+
+    /// Whether it carries a field only a format-4 registry admits (`owner`, `license`): an older
+    /// registry's readers could not parse the record (FORMAT.md §7.1).
+    pub fn needs_format_4(&self) -> bool {
+        self.owner.is_some() || self.license.is_some()
     }
 }
 
@@ -207,7 +221,7 @@ pub fn schema_violations(value: &serde_json::Value) -> Vec<String> {
 }
 
 /// Control (C0, DEL, C1) and bidirectional-formatting characters in the manifest's identifiers
-/// (name, version, label keys, provenance names; paths are [`check_path`]'s), naming the field
+/// (name, version, owner, license, label keys, provenance names; paths are [`check_path`]'s), naming the field
 /// and the code point. Identifiers are what an operator reads to decide; such characters hide
 /// or reorder them. Free text (description, framework, label values) may hold them: output
 /// escapes them. Checked on the JSON value, so that it is said even where the schema also
@@ -215,7 +229,7 @@ pub fn schema_violations(value: &serde_json::Value) -> Vec<String> {
 pub fn identifier_violations(value: &serde_json::Value) -> Vec<String> {
     use serde_json::Value;
     let mut fields: Vec<(String, &str)> = Vec::new();
-    for f in ["name", "version"] {
+    for f in ["name", "version", "owner", "license"] {
         if let Some(s) = value.get(f).and_then(Value::as_str) {
             fields.push((format!("/{f}"), s));
         }

@@ -114,6 +114,19 @@ pub fn trust(
     role: Role,
     reason: &str,
 ) -> Result<Trusted, KeysError> {
+    trust_named(reg, key, public, role, None, reason)
+}
+
+/// [`trust`], naming the key (FORMAT.md §5.3, format 4): the name is signed with the trust, and
+/// set once (a later trust of the key may repeat it, not change it).
+pub fn trust_named(
+    reg: &Registry,
+    key: &SecretKey,
+    public: &PublicKey,
+    role: Role,
+    name: Option<&str>,
+    reason: &str,
+) -> Result<Trusted, KeysError> {
     let fingerprint = public.fingerprint().clone();
     let tx = reg.begin()?;
     let new_key = !tx.state().keys().contains_key(&fingerprint);
@@ -124,6 +137,7 @@ pub fn trust(
                 fingerprint: fingerprint.clone(),
                 public_key: b64_encode(&public.to_bytes()),
             },
+            name: name.map(str::to_string),
             reason: reason.to_string(),
             role,
         }),

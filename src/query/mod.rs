@@ -4,6 +4,8 @@
 pub mod chain;
 pub mod diff;
 pub mod drift;
+pub mod history;
+pub mod keys;
 pub mod list;
 pub mod record;
 pub mod revoked;

@@ -41,6 +41,9 @@ pub struct Admission {
     pub time: String,
     /// The operator's fingerprint.
     pub operator: Fingerprint,
+    /// The operator key's name, if a key-trust named it (FORMAT.md §5.3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operator_name: Option<String>,
     /// BLAKE3 of the bundle as received.
     pub bundle: ObjectId,
     /// Whether the bundle came age-encrypted, as its `add` entry says (format 4, FORMAT.md §5.6);
@@ -54,11 +57,14 @@ pub struct Admission {
 pub struct Publisher {
     /// Key fingerprint.
     pub fingerprint: Fingerprint,
+    /// The key's name, if a key-trust named it (FORMAT.md §5.3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Base64 ed25519 signature over the manifest's PAE.
     pub signature: String,
 }
 
-/// One step of a model's history (its `add` entry, then each transition).
+/// One step of a model's history: an entry that concerns it, and what the entry did to it.
 #[derive(Debug, Clone, Serialize)]
 pub struct HistoryItem {
     /// The entry id.
@@ -69,13 +75,141 @@ pub struct HistoryItem {
     pub time: String,
     /// Who signed it.
     pub actor: Fingerprint,
-    /// `add`, `promote`, `deprecate`, `revoke` or `reapprove`.
+    /// `add`, `promote`, `deprecate`, `revoke` or `reapprove` (its own chain, [`history`]);
+    /// in [`full_history`] also `activate`, `deactivate`, `displaced`, `drift`, `purge`,
+    /// `suspend` and `deny-lift`.
     pub action: &'static str,
     /// The state after it.
     pub state: LifecycleState,
     /// Why (absent for `add`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The signer's name, if a key-trust named it (FORMAT.md §5.3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_name: Option<String>,
+    /// The slot the model entered or left (`activate`, `deactivate`, `displaced`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slot: Option<String>,
+    /// What else the entry did to the model, in words: the slots a revocation cleared or
+    /// handed on, the model that displaced it, the key whose compromise suspended it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// A model's complete history, oldest first: every entry that concerns it
+/// ([`super::history::Event::concerns`]), one item each, with the model's lifecycle state
+/// after it. Replays and verifies the whole ledger ([`super::history::scan`]): a cost that grows
+/// with the ledger, where [`history`] walks the model's own chain only.
+pub fn full_history(reg: &Registry, id: &ObjectId) -> Result<Vec<HistoryItem>, RegistryError> {
+    let filter = super::history::Filter {
+        model: Some(*id),
+        ..Default::default()
+    };
+    let mut state = LifecycleState::Registered;
+    let mut out = Vec::new();
+    for e in super::history::scan(reg, &filter)? {
+        let (action, slot, detail) = step(&e, id);
+        if let Some(to) =
+            e.to.filter(|_| e.model.as_ref().is_some_and(|m| m.record == *id))
+        {
+            state = to;
+        }
+        let header = &e.entry.header;
+        out.push(HistoryItem {
+            entry: e.id,
+            seq: header.seq,
+            time: header.time.clone(),
+            actor: header.actor.clone(),
+            action,
+            state,
+            reason: e.entry.body.reason().map(str::to_string),
+            actor_name: e.actor_name.clone(),
+            slot,
+            detail,
+        });
+    }
+    Ok(out)
+}
+
+/// What entry `e` did to model `id`: the action's word, the slot it entered or left, and what
+/// else, in words.
+fn step(
+    e: &super::history::Event,
+    id: &ObjectId,
+) -> (&'static str, Option<String>, Option<String>) {
+    use super::history::ModelRef;
+    let is = |m: &Option<ModelRef>| m.as_ref().is_some_and(|m| m.record == *id);
+    let list = |ms: &[String]| (!ms.is_empty()).then(|| ms.join("; "));
+    match &e.entry.body {
+        Body::Add(_) => ("add", None, None),
+        Body::Transition(t) if t.model == *id => {
+            let mut said: Vec<String> = e
+                .slots
+                .iter()
+                .map(|m| match &m.to {
+                    Some(r) => format!("left slot {}, handed to {r}", m.slot),
+                    None => format!("left slot {}, now empty", m.slot),
+                })
+                .collect();
+            if t.deny {
+                said.push("its artifact hashes denied".into());
+            }
+            (crate::format::lifecycle::verb(t.to), None, list(&said))
+        }
+        Body::Transition(_) => {
+            let moved = e.slots.iter().find(|m| is(&m.to));
+            (
+                "activate",
+                moved.map(|m| m.slot.clone()),
+                moved
+                    .and_then(|m| m.from.as_ref())
+                    .map(|from| format!("takes over from {from}, revoked")),
+            )
+        }
+        Body::Reapprove(_) => ("reapprove", None, None),
+        Body::Slot(c) => {
+            let m = e.slots.first();
+            let (from, to) = (m.and_then(|m| m.from.clone()), m.and_then(|m| m.to.clone()));
+            let slot = Some(c.slot.clone());
+            if is(&to) {
+                let displaced = from.filter(|f| f.record != *id);
+                (
+                    "activate",
+                    slot,
+                    displaced.map(|f| format!("displacing {f}")),
+                )
+            } else if let Some(to) = to {
+                ("displaced", slot, Some(format!("by {to}")))
+            } else {
+                ("deactivate", slot, None)
+            }
+        }
+        Body::Drift(_) | Body::DriftImport(_) => ("drift", None, None),
+        Body::Purge(p) => (
+            "purge",
+            None,
+            Some(format!(
+                "purged: {} artifact object(s) deleted{}",
+                p.blobs.len(),
+                if p.deny { ", hashes denied" } else { "" }
+            )),
+        ),
+        Body::KeyRevoke(r) => (
+            "suspend",
+            None,
+            Some(format!("key {} revoked as compromised", r.fingerprint)),
+        ),
+        Body::DenyLift(l) => (
+            "deny-lift",
+            None,
+            Some(format!(
+                "{} artifact hash(es) allowed again",
+                l.artifacts.len()
+            )),
+        ),
+        // No other kind concerns a model.
+        _ => ("other", None, None),
+    }
 }
 
 /// A model's history, oldest first, read by following `previous` links from its latest entry:
@@ -99,6 +233,9 @@ pub fn history(reg: &Registry, model: &ModelState) -> Result<Vec<HistoryItem>, R
             action,
             state,
             reason,
+            actor_name: None,
+            slot: None,
+            detail: None,
         });
     }
     out.reverse();
@@ -131,6 +268,12 @@ pub struct RecordView {
     /// Framework.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub framework: Option<String>,
+    /// Who answers for the model, as the publisher signed it (format 4).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// The model's license, as the publisher signed it (format 4).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
     /// Labels.
     pub labels: BTreeMap<String, String>,
     /// Training-data references.
@@ -145,7 +288,7 @@ pub struct RecordView {
     pub state: LifecycleState,
     /// How it was admitted.
     pub added: Admission,
-    /// Its history, oldest first.
+    /// Its complete history, oldest first ([`full_history`]).
     pub history: Vec<HistoryItem>,
     /// The slots it is the active model of.
     pub slots: Vec<String>,
@@ -174,7 +317,8 @@ pub struct DriftSummary {
     pub latest: serde_json::Value,
 }
 
-/// Loads and verifies (hash, canonical form, schema) a record, with its state and admission.
+/// Loads and verifies (hash, canonical form, schema) a record, with its state, admission and
+/// complete history (which replays the whole ledger: [`full_history`]).
 pub fn view(
     reg: &Registry,
     state: &State,
@@ -182,8 +326,9 @@ pub fn view(
     model: &ModelState,
 ) -> Result<RecordView, RegistryError> {
     let signed = crate::repo::records::read_record(reg.store(), id)?;
-    let history = history(reg, model)?;
-    let added = admission(reg, id, model)?;
+    let history = full_history(reg, id)?;
+    let mut added = admission(reg, id, model)?;
+    added.operator_name = state.key_name(&added.operator).map(str::to_string);
     let drift = drift_summary(reg, model)?;
     let revoked_keys = revoked_keys(reg, state, id, model)?;
     let m = signed.manifest;
@@ -191,6 +336,7 @@ pub fn view(
         id: *id,
         artifacts: m.artifacts.iter().map(artifact_view).collect(),
         publisher: Publisher {
+            name: state.key_name(&m.publisher).map(str::to_string),
             fingerprint: m.publisher.clone(),
             signature: b64_encode(&signed.envelope.signatures[0].1),
         },
@@ -200,6 +346,8 @@ pub fn view(
         uses: m.uses,
         description: m.description,
         framework: m.framework,
+        owner: m.owner,
+        license: m.license,
         labels: m.labels,
         provenance: m.provenance,
         created: m.created,
@@ -253,6 +401,7 @@ fn admission(
         seq: entry.header.seq,
         time: entry.header.time.clone(),
         operator: entry.header.actor.clone(),
+        operator_name: None,
         bundle: add.bundle,
         // Format 4's adds name their publisher, and say `encrypted` (omitted when false).
         encrypted: add.publisher.is_some().then_some(add.encrypted),

@@ -141,6 +141,10 @@ pub struct Visit<'a> {
     pub envelope: &'a [u8],
     /// The canonical payload bytes.
     pub payload: &'a [u8],
+    /// The state once this entry is applied: what a reader of the history asks of the entry's
+    /// effects that the entry does not say (which models a compromised key suspended, which
+    /// model a slot held before).
+    pub state: &'a State,
 }
 
 /// Reads the entry ids listed in the `ledger` file; returns them and whether a partial line ends it.

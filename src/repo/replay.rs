@@ -242,20 +242,24 @@ fn in_order(
             prev: seq.checked_sub(1).map(|p| ids[p as usize]),
             registry: (seq > 0).then_some(*registry),
         };
-        match state.as_mut() {
+        let after = match state {
             None => {
                 check_position(&d.entry, &at).map_err(fail)?;
                 let (s, _) = State::from_genesis(*id, &d.entry).map_err(|e| fail(e.into()))?;
                 checked.signature.map_err(fail)?;
-                *state = Some(s);
+                state.insert(s)
             }
-            Some(s) => admit(s, *id, &d.entry, &at, checked).map_err(fail)?,
-        }
+            Some(s) => {
+                admit(s, *id, &d.entry, &at, checked).map_err(fail)?;
+                s
+            }
+        };
         visit(&Visit {
             id: *id,
             entry: &d.entry,
             envelope: &d.bytes,
             payload: &d.env.payload,
+            state: after,
         });
     }
     Ok(())

@@ -125,6 +125,26 @@ pub enum StateError {
         "key-trust names key {0} with other public key bytes than the key trusted under that fingerprint"
     )]
     KeyBytesDiffer(Fingerprint),
+    /// A key-trust names its key with a name another key holds (FORMAT.md §5.3): names are
+    /// what people tell keys apart by.
+    #[error("key name `{name}` is held by key {holder} already; two keys never share a name")]
+    KeyNameTaken {
+        /// The name.
+        name: String,
+        /// The key that holds it.
+        holder: Fingerprint,
+    },
+    /// A key-trust names a key that has another name already (FORMAT.md §5.3): a key's name is
+    /// set once, so that what a log said of it stays true.
+    #[error(
+        "key {fingerprint} is named `{held}` already; a key's name is set once, by the first key-trust that gives one"
+    )]
+    KeyNameFixed {
+        /// The key.
+        fingerprint: Fingerprint,
+        /// Its name.
+        held: String,
+    },
     /// The key is already trusted with this role.
     #[error("key {fingerprint} already holds the {role} role")]
     AlreadyTrusted {

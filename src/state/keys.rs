@@ -76,6 +76,7 @@ impl State {
                 revoked: None,
                 compromised: false,
                 since: 0,
+                name: None,
             },
         );
         let state = State {
@@ -156,6 +157,9 @@ impl State {
     pub fn check_key_trust(&self, t: &KeyTrust) -> Result<(), StateError> {
         let fp = &t.key.fingerprint;
         let key = decode_key(fp, &t.key.public_key)?;
+        if let Some(name) = &t.name {
+            self.check_key_name(fp, name)?;
+        }
         let Some(ks) = self.keys.get(fp) else {
             return Ok(());
         };
@@ -180,11 +184,44 @@ impl State {
         Ok(())
     }
 
+    /// The rule of a key-trust's name (FORMAT.md §5.3), beyond its spelling (which the entry's
+    /// fields rule, [`crate::format::entry::check_key_name`]): format 4, held by no other key,
+    /// and the key's own name if it has one already (a name is set once).
+    fn check_key_name(&self, fp: &Fingerprint, name: &str) -> Result<(), StateError> {
+        if !self.has_provenance() {
+            return Err(StateError::NeedsFormat {
+                what: "naming a key",
+                needs: super::PROVENANCE_FORMAT,
+                version: self.format_version,
+            });
+        }
+        if let Some((holder, _)) = self
+            .keys
+            .iter()
+            .find(|(other, k)| *other != fp && k.name.as_deref() == Some(name))
+        {
+            return Err(StateError::KeyNameTaken {
+                name: name.to_string(),
+                holder: holder.clone(),
+            });
+        }
+        match self.keys.get(fp).and_then(|k| k.name.as_ref()) {
+            Some(held) if held != name => Err(StateError::KeyNameFixed {
+                fingerprint: fp.clone(),
+                held: held.clone(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// Applies a key-trust that [`State::check_key_trust`] passed, at entry `seq`.
     pub(super) fn apply_key_trust(&mut self, seq: u64, t: &KeyTrust) {
         match self.keys.get_mut(&t.key.fingerprint) {
             Some(ks) => {
                 ks.roles.insert(t.role);
+                if t.name.is_some() {
+                    ks.name.clone_from(&t.name);
+                }
             }
             None => {
                 self.keys.insert(
@@ -195,6 +232,7 @@ impl State {
                         revoked: None,
                         compromised: false,
                         since: seq,
+                        name: t.name.clone(),
                     },
                 );
             }

@@ -77,6 +77,10 @@ pub struct KeyState {
     pub compromised: bool,
     /// Seq of the entry that first trusted it.
     pub since: u64,
+    /// What people call it, as a key-trust signed it (format 4, FORMAT.md §5.3); omitted while
+    /// it has none, so that states of keys without names read as before.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub name: Option<String>,
 }
 
 /// A model as the state records it.
@@ -276,6 +280,11 @@ impl State {
     /// Whether this registry's state records who each model rests on (format 4).
     pub fn has_provenance(&self) -> bool {
         self.format_version >= PROVENANCE_FORMAT
+    }
+
+    /// The name of key `fp`, if a key-trust gave it one (FORMAT.md §5.3).
+    pub fn key_name(&self, fp: &Fingerprint) -> Option<&str> {
+        self.keys.get(fp)?.name.as_deref()
     }
 }
 

@@ -94,6 +94,13 @@ impl State {
                 detail,
             })
         };
+        if claim.format_4_fields && !self.has_provenance() {
+            return Err(StateError::NeedsFormat {
+                what: "a record with an owner or a license (`reg bundle pack --owner/--license`)",
+                needs: super::PROVENANCE_FORMAT,
+                version: self.format_version,
+            });
+        }
         let fp = &claim.publisher;
         let ks = match self.may_publish(fp) {
             Ok(ks) => ks,

@@ -390,7 +390,19 @@ fn a_reapproval_lifts_the_suspension_and_promote_activate_and_the_gate_work_agai
         .iter()
         .map(|h| h["action"].as_str().unwrap())
         .collect();
-    assert_eq!(actions, ["add", "promote", "reapprove"]);
+    // Its complete history (issue 21): the slot it entered, the suspension, the re-approval,
+    // and being displaced in its slot by new@1.0.0.
+    assert_eq!(
+        actions,
+        [
+            "add",
+            "promote",
+            "activate",
+            "suspend",
+            "reapprove",
+            "displaced"
+        ]
+    );
     assert!(v.get("suspended").is_none(), "{v}");
     let log = s.ok(&["log", "det@1.0.0"]);
     assert!(log.contains("reapprove: re-approve "), "{log}");

@@ -454,6 +454,7 @@ fn replay_refuses_a_grant_forged_to_join_publisher_and_operator() {
         &crate::craft::load(&s, "root.pem"),
         "2026-01-01T00:00:00Z",
         Body::KeyTrust(KeyTrust {
+            name: None,
             key: KeyRef {
                 fingerprint: public.fingerprint().clone(),
                 public_key: b64_encode(&public.to_bytes()),
@@ -534,6 +535,7 @@ fn replay_refuses_entries_dated_before_the_one_they_follow() {
         &crate::craft::load(&s, "root.pem"),
         "1970-01-01T00:00:00Z",
         Body::KeyTrust(KeyTrust {
+            name: None,
             key: KeyRef {
                 fingerprint: public.fingerprint().clone(),
                 public_key: b64_encode(&public.to_bytes()),

@@ -33,7 +33,8 @@ fn head_code_len(chars: &[char]) -> Option<usize> {
     ends.then_some(n)
 }
 
-/// Masks what changes from run to run: paths, hex ids of 16+ digits, age recipients.
+/// Masks what changes from run to run: paths, hex ids of 16+ digits (and the 8 of a short
+/// record id in parentheses), age recipients.
 fn mask(text: &str, work: &str, repo: &str) -> String {
     let text = text.replace(work, "$WORK").replace(repo, "$REPO");
     let mut out = String::with_capacity(text.len());
@@ -64,7 +65,9 @@ fn mask(text: &str, work: &str, repo: &str) -> String {
         }
         let word_start = i == 0 || !chars[i - 1].is_ascii_alphanumeric();
         let word_end = j == chars.len() || !chars[j].is_ascii_alphanumeric();
-        if j - i >= 16 && word_start && word_end {
+        // A short record id as ledger lines print it: `det@1.2.0 (ab12cd34)`.
+        let short_id = j - i == 8 && i > 0 && chars[i - 1] == '(' && chars.get(j) == Some(&')');
+        if (j - i >= 16 && word_start && word_end) || short_id {
             out.push_str(&format!("<{}hex>", j - i));
             i = j;
         } else if j > i {

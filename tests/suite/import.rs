@@ -317,6 +317,7 @@ fn write(parts: &mut Parts, path: &Path) {
 
 fn grant_root(to: &SecretKey) -> Body {
     Body::KeyTrust(KeyTrust {
+        name: None,
         key: KeyRef {
             fingerprint: to.public().fingerprint().clone(),
             public_key: reg::util::encoding::b64_encode(&to.public().to_bytes()),

@@ -117,6 +117,7 @@ fn append_root_signed_trust(s: &Sandbox, bytes: &[u8; 32]) {
             time: "2026-01-01T00:00:00Z".into(),
         },
         body: Body::KeyTrust(KeyTrust {
+            name: None,
             key: KeyRef {
                 fingerprint: fingerprint.clone(),
                 public_key: b64_encode(bytes),
@@ -133,6 +134,7 @@ fn append_root_signed_trust(s: &Sandbox, bytes: &[u8; 32]) {
     let state = crate::util::forge_state(&state, |v| {
         v["keys"][fingerprint.to_string()] = serde_json::to_value(KeyState {
             compromised: false,
+            name: None,
             public_key: b64_encode(bytes),
             roles: BTreeSet::from([Role::Operator]),
             revoked: None,
@@ -227,6 +229,7 @@ fn a_key_trust_naming_a_trusted_fingerprint_with_other_key_bytes_is_refused() {
     let mut state = crate::util::forge_state(&state, |v| {
         v["keys"][op.public().fingerprint().to_string()] = serde_json::to_value(KeyState {
             compromised: false,
+            name: None,
             public_key: b64_encode(&other.public().to_bytes()),
             roles: BTreeSet::from([Role::Reporter]),
             revoked: None,
@@ -243,6 +246,7 @@ fn a_key_trust_naming_a_trusted_fingerprint_with_other_key_bytes_is_refused() {
             time: "2026-01-01T00:00:00Z".into(),
         },
         body: Body::KeyTrust(KeyTrust {
+            name: None,
             key: KeyRef {
                 fingerprint: key.public().fingerprint().clone(),
                 public_key: b64_encode(&key.public().to_bytes()),

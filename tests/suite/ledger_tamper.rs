@@ -59,6 +59,7 @@ fn append_forged(s: &Sandbox, key: &SecretKey) -> (u64, ObjectId) {
             time: "2026-01-02T00:00:00Z".into(),
         },
         body: Body::KeyTrust(KeyTrust {
+            name: None,
             key: KeyRef {
                 fingerprint: victim.public().fingerprint().clone(),
                 public_key: b64_encode(&victim.public().to_bytes()),

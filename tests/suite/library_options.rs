@@ -30,6 +30,7 @@ fn options(s: &Sandbox, host: &str) -> OpenOptions {
 
 fn trust_body(key: &SecretKey) -> Body {
     Body::KeyTrust(KeyTrust {
+        name: None,
         key: KeyRef {
             fingerprint: key.public().fingerprint().clone(),
             public_key: reg::util::encoding::b64_encode(&key.public().to_bytes()),

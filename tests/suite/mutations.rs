@@ -100,6 +100,7 @@ fn an_entry_whose_hash_is_right_but_signature_is_the_attackers_is_refused() {
     // The attacker grants itself root in an entry that claims to be the root's, signed with
     // its own key: the object's id is its hash, its position and chain are right.
     let grant = Body::KeyTrust(KeyTrust {
+        name: None,
         key: KeyRef {
             fingerprint: evil_fp.clone(),
             public_key: b64_encode(&evil.public().to_bytes()),
@@ -111,6 +112,7 @@ fn an_entry_whose_hash_is_right_but_signature_is_the_attackers_is_refused() {
     // Then, as the root it now claims to be, it signs an entry and the checkpoint with its own
     // key: no key of the registry was needed for any of it.
     let own = Body::KeyTrust(KeyTrust {
+        name: None,
         key: KeyRef {
             fingerprint: evil_fp.clone(),
             public_key: b64_encode(&evil.public().to_bytes()),

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 /// Pack DIR's files into a bundle signed with a publisher key
 ///
 /// Metadata comes from the flags, or from a JSON file (--metadata) with the same field names
-/// (name, version, type, uses, description, framework, labels, provenance).
+/// (name, version, type, uses, description, framework, labels, provenance, owner, license).
 ///
 /// `-o -` writes the bundle to standard output (never to a terminal), and the messages to
 /// standard error: `reg bundle pack model/ -o - --key pub.pem ... | ssh host reg add -`. A bar
@@ -52,6 +52,12 @@ pub struct Args {
     /// A label KEY=VALUE (repeatable)
     #[arg(long = "label", value_name = "KEY=VALUE")]
     labels: Vec<String>,
+    /// Who answers for the model, e.g. "vision team <vision@example.org>" (signed; a registry of format 4 or later admits it)
+    #[arg(long)]
+    owner: Option<String>,
+    /// The model's license, e.g. Apache-2.0 (signed; a registry of format 4 or later admits it)
+    #[arg(long)]
+    license: Option<String>,
     /// Training-data reference NAME=ALGORITHM:HEX, e.g. corpus-2026=sha256:ab12... (repeatable)
     #[arg(long = "provenance", value_name = "NAME=HASH")]
     provenance: Vec<String>,
@@ -145,6 +151,12 @@ fn metadata(args: &Args) -> CommandResult<Metadata> {
     }
     if args.framework.is_some() {
         meta.framework = args.framework.clone();
+    }
+    if args.owner.is_some() {
+        meta.owner = args.owner.clone();
+    }
+    if args.license.is_some() {
+        meta.license = args.license.clone();
     }
     for l in &args.labels {
         let (k, v) = l

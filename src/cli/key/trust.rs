@@ -16,6 +16,11 @@ pub struct Args {
     /// The role to grant
     #[arg(long, value_enum)]
     role: RoleArg,
+    /// What people call the key, e.g. "alice, duty operator": signed with the trust, shown
+    /// beside its fingerprint by `key list`, `log` and `show` (format 4; 1 to 64 bytes, unique,
+    /// set once)
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
     #[command(flatten)]
     sign: Signing<RootEntry>,
     /// Print what was done as JSON (schema/write-result.schema.json)
@@ -50,30 +55,36 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let public = reg::crypto::keys::load_public(&args.public_key)?;
     let key = args.sign.load()?;
     let reg = ctx.open()?;
-    let done = reg::ops::keys::trust(
+    let done = reg::ops::keys::trust_named(
         &reg,
         &key,
         &public,
         Role::from(args.role),
+        args.name.as_deref(),
         args.sign.reason(),
     )?;
     if args.json {
         warn_gathered(&done);
+        let mut key = serde_json::json!({
+            "fingerprint": done.fingerprint.to_string(),
+            "role": done.role,
+            "roles": done.roles,
+            "new": done.new_key,
+        });
+        if let Some(name) = &args.name {
+            key["name"] = serde_json::Value::from(name.as_str());
+        }
         return super::super::written::Written::new("key-trust", Some((&done.entry, done.seq)))
-            .with(
-                "key",
-                serde_json::json!({
-                    "fingerprint": done.fingerprint.to_string(),
-                    "role": done.role,
-                    "roles": done.roles,
-                    "new": done.new_key,
-                }),
-            )
+            .with("key", key)
             .print();
     }
+    let named = match &args.name {
+        Some(name) => format!("{name} ({})", done.fingerprint),
+        None => done.fingerprint.to_string(),
+    };
     outln!(
         "trusted {} as {} (ledger entry {} {})",
-        done.fingerprint,
+        named,
         done.role,
         done.seq,
         done.entry

@@ -72,10 +72,50 @@ pub struct Succession {
 pub struct KeyTrust {
     /// The key.
     pub key: KeyRef,
+    /// What people call the key ("alice, duty operator"), signed with the trust (format 4 and
+    /// later; FORMAT.md §5.3): 1 to [`MAX_KEY_NAME_LEN`] bytes, no control or
+    /// bidirectional-formatting character, no space at either end ([`check_key_name`]).
+    /// Absent: the key has no name, and the entry's bytes are those of formats before names.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub name: Option<String>,
     /// Why.
     pub reason: String,
     /// The role granted.
     pub role: Role,
+}
+
+/// Longest key name, in bytes (FORMAT.md §5.3): a name is read beside a fingerprint on one line.
+pub const MAX_KEY_NAME_LEN: usize = 64;
+
+/// The rule of a key name (FORMAT.md §5.3), which every reader checks and so every writer
+/// first: 1 to [`MAX_KEY_NAME_LEN`] bytes, no control or bidirectional-formatting character (a
+/// name is what an operator reads to tell keys apart: such characters hide or reorder it), and
+/// no space at either end (so that `alice` and `alice ` are not two names). Says what is wrong.
+pub fn check_key_name(name: &str) -> Result<(), String> {
+    let echo = crate::util::encoding::echo;
+    if name.is_empty() {
+        return Err("a key name is 1 to 64 bytes; this one is empty".into());
+    }
+    if name.len() > MAX_KEY_NAME_LEN {
+        return Err(format!(
+            "a key name is 1 to {MAX_KEY_NAME_LEN} bytes; `{}` is {}",
+            echo(name),
+            name.len()
+        ));
+    }
+    if let Some(c) = crate::util::encoding::forbidden_char(name) {
+        return Err(format!(
+            "key name `{}`: the character {c} (a control or bidirectional-formatting character) is not allowed",
+            echo(name)
+        ));
+    }
+    if name.trim() != name {
+        return Err(format!(
+            "key name `{}` starts or ends with a space",
+            echo(name)
+        ));
+    }
+    Ok(())
 }
 
 /// A key is revoked (FORMAT.md §5.3): retired, or compromised.

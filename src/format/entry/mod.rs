@@ -8,8 +8,8 @@ mod body;
 
 pub use body::{
     Add, Body, DenyLift, Drift, DriftImport, Genesis, KeyGrant, KeyRef, KeyRevoke, KeyTrust,
-    KeyWithdraw, MAX_CHECKPOINT_AGE_DAYS, Policy, PolicyDoc, Purge, Reapprove, Recipients, Renew,
-    SlotChange, SlotEffect, Succession, Transition,
+    KeyWithdraw, MAX_CHECKPOINT_AGE_DAYS, MAX_KEY_NAME_LEN, Policy, PolicyDoc, Purge, Reapprove,
+    Recipients, Renew, SlotChange, SlotEffect, Succession, Transition, check_key_name,
 };
 
 use crate::crypto::envelope::{EnvelopeError, Kind, Unverified};
@@ -222,6 +222,11 @@ impl Entry {
                 "time `{}` is not a time of the format (YYYY-MM-DDTHH:MM:SSZ, a real date, year 1970 to 9999)",
                 crate::util::encoding::echo(&self.header.time)
             )));
+        }
+        if let Body::KeyTrust(t) = &self.body
+            && let Some(name) = &t.name
+        {
+            check_key_name(name).map_err(EntryError::Invalid)?;
         }
         if let Body::Drift(d) = &self.body {
             let problems = crate::format::observation::time_violations(&d.observation);

@@ -221,6 +221,7 @@ fn add(name: &str) -> Body {
 /// A key-trust granting `role` to `key`.
 fn trust(key: &SecretKey, role: Role) -> Body {
     Body::KeyTrust(KeyTrust {
+        name: None,
         key: KeyRef {
             fingerprint: key.public().fingerprint().clone(),
             public_key: b64_encode(&key.public().to_bytes()),

@@ -68,6 +68,7 @@ fn add_rules() {
 
 fn claim(publisher: &SecretKey) -> RecordClaim {
     RecordClaim {
+        format_4_fields: false,
         publisher: Fx::fp(publisher),
         verified_with: Some(publisher.public().to_bytes()),
         name: "epsilon".into(),

@@ -1,0 +1,418 @@
+//! Keys people can tell apart (issue 21 point 8; FORMAT.md §5.3): `reg key trust --name` signs
+//! a name with the trust (format 4 only), `reg key list` shows name, roles, status, since when
+//! and why, and `log` and `show` print names beside fingerprints. A name is unique, set once,
+//! 1 to 64 bytes with no control character: every reader checks it, so a forged entry with a bad
+//! name fails `reg ledger verify`.
+
+use crate::util::{Sandbox, fixture};
+use reg::crypto::envelope::{self, Kind};
+use reg::format::entry::{Body, Entry, Header, KeyRef, KeyTrust, Role};
+use reg::repo::ledger::read_ids;
+use reg::repo::store::Store;
+use reg::state::State;
+use reg::util::encoding::{b64_encode, to_canonical_vec};
+use serde_json::Value;
+use std::fs;
+
+const ALICE: &str = "alice, duty operator";
+
+/// A format-4 registry whose operator key `op.pem` is named [`ALICE`] and whose publisher key
+/// `pub.pem` has no name; returns (root, op, pub) fingerprints.
+fn named_site() -> (Sandbox, String, String, String) {
+    let s = Sandbox::new();
+    let root = s.init();
+    let op = s.key("op.pem");
+    let publ = s.key("pub.pem");
+    let out = s.ok(&[
+        "key",
+        "trust",
+        "op.pem.pub",
+        "--role",
+        "operator",
+        "--name",
+        ALICE,
+        "--key",
+        "root.pem",
+        "--reason",
+        "site A duty operator",
+    ]);
+    assert!(
+        out.contains(&format!("trusted {ALICE} ({op}) as operator")),
+        "{out}"
+    );
+    s.trust("pub.pem.pub", "publisher", "model team");
+    (s, root, op, publ)
+}
+
+fn key_list(s: &Sandbox) -> Vec<Value> {
+    let v: Value = serde_json::from_str(&s.ok(&["key", "list", "--json"])).unwrap();
+    crate::ingest::validate("key-list.schema.json", &v);
+    v.as_array().unwrap().clone()
+}
+
+#[test]
+fn a_named_key_is_listed_with_its_name_status_since_and_reason() {
+    let (s, root, op, publ) = named_site();
+    let keys = key_list(&s);
+    let find = |fp: &str| {
+        keys.iter()
+            .find(|k| k["fingerprint"] == fp)
+            .unwrap()
+            .clone()
+    };
+    let alice = find(&op);
+    assert_eq!(alice["name"], ALICE, "{alice}");
+    assert_eq!(alice["roles"], serde_json::json!(["operator"]));
+    assert_eq!(alice["status"], "trusted");
+    assert_eq!(alice["since"], 1);
+    assert_eq!(alice["since_time"], "2026-01-01T00:00:00Z");
+    assert_eq!(alice["reason"], "site A duty operator");
+    assert_eq!(alice["since_entry"], s.ledger_ids()[1]);
+    let publisher = find(&publ);
+    assert!(publisher.get("name").is_none(), "{publisher}");
+    assert_eq!(publisher["reason"], "model team");
+    let genesis = find(&root);
+    assert_eq!(genesis["since"], 0);
+    assert!(genesis.get("reason").is_none(), "{genesis}");
+
+    // Withdrawn roles and a revocation are the key's status.
+    s.trust("op.pem.pub", "reporter", "also reports drift");
+    s.ok(&[
+        "key",
+        "withdraw",
+        &op,
+        "--role",
+        "reporter",
+        "--key",
+        "root.pem",
+        "--reason",
+        "no longer",
+    ]);
+    s.ok(&[
+        "key",
+        "revoke",
+        &publ,
+        "--key",
+        "root.pem",
+        "--reason",
+        "left the team",
+    ]);
+    let keys = key_list(&s);
+    let find = |fp: &str| {
+        keys.iter()
+            .find(|k| k["fingerprint"] == fp)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(find(&op)["withdrawn"], serde_json::json!(["reporter"]));
+    assert_eq!(find(&publ)["revocation"], "retired");
+
+    let text = s.ok(&["key", "list"]);
+    let block: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with(&op))
+        .take(5)
+        .collect();
+    assert!(block[0].ends_with("trusted"), "{text}");
+    assert!(
+        block.contains(&format!("    name:      {ALICE}").as_str()),
+        "{text}"
+    );
+    assert!(
+        block.contains(&"    trusted:   entry 1 at 2026-01-01T00:00:00Z"),
+        "{text}"
+    );
+    assert!(
+        block.contains(&"    reason:    site A duty operator"),
+        "{text}"
+    );
+    assert!(block.contains(&"    withdrawn: reporter"), "{text}");
+    let revoked = text.lines().find(|l| l.starts_with(&publ)).unwrap();
+    assert!(revoked.ends_with("retired"), "{revoked}");
+}
+
+#[test]
+fn log_and_show_print_the_name_beside_the_fingerprint() {
+    let (s, _, op, publ) = named_site();
+    s.add_model("det", "1.0.0", &[("rules.txt", "r\n".into())]);
+    let named = format!("{ALICE} ({op})");
+    let log = s.ok(&["log"]);
+    assert!(log.contains(&format!("  actor:   {named}")), "{log}");
+    assert!(log.contains(&format!("trust {named} as operator")), "{log}");
+    let rows: Value = serde_json::from_str(&s.ok(&["log", "--json"])).unwrap();
+    crate::ingest::validate("log.schema.json", &rows);
+    let add = rows.as_array().unwrap().last().unwrap();
+    assert_eq!(add["actor"], op.as_str());
+    assert_eq!(add["actor_name"], ALICE);
+    // `--actor` takes the name.
+    let by_alice: Value =
+        serde_json::from_str(&s.ok(&["log", "--actor", ALICE, "--json"])).unwrap();
+    crate::ingest::validate("log.schema.json", &by_alice);
+    let kinds: Vec<&str> = by_alice
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["add"]);
+    let show = s.ok(&["show", "det@1.0.0"]);
+    assert!(show.contains(&format!("by {named} at ")), "{show}");
+    assert!(
+        show.contains(&format!("publisher:   {publ} (packed")),
+        "{show}"
+    );
+    let v: Value = serde_json::from_str(&s.ok(&["show", "det@1.0.0", "--json"])).unwrap();
+    crate::ingest::validate("model-record.schema.json", &v);
+    assert_eq!(v["added"]["operator_name"], ALICE);
+    assert_eq!(v["history"][0]["actor_name"], ALICE);
+    assert!(v["publisher"].get("name").is_none(), "{v}");
+}
+
+#[test]
+fn a_name_is_unique_and_set_once() {
+    let (s, _, op, _) = named_site();
+    s.key("op2.pem");
+    let before = s.snapshot();
+    let err = s.fails(
+        1,
+        &[
+            "key",
+            "trust",
+            "op2.pem.pub",
+            "--role",
+            "operator",
+            "--name",
+            ALICE,
+            "--key",
+            "root.pem",
+            "--reason",
+            "x",
+        ],
+    );
+    assert!(
+        err.contains(&format!("key name `{ALICE}` is held by key {op}")),
+        "{err}"
+    );
+    assert!(err.contains("hint: choose another --name"), "{err}");
+    let err = s.fails(
+        1,
+        &[
+            "key",
+            "trust",
+            "op.pem.pub",
+            "--role",
+            "reporter",
+            "--name",
+            "bob",
+            "--key",
+            "root.pem",
+            "--reason",
+            "x",
+        ],
+    );
+    assert!(
+        err.contains(&format!("is named `{ALICE}` already")),
+        "{err}"
+    );
+    assert_eq!(before, s.snapshot(), "a refused name changed the registry");
+    // The same name again, or none, keeps it.
+    s.ok(&[
+        "key",
+        "trust",
+        "op.pem.pub",
+        "--role",
+        "reporter",
+        "--name",
+        ALICE,
+        "--key",
+        "root.pem",
+        "--reason",
+        "x",
+    ]);
+    s.trust("op2.pem.pub", "operator", "unnamed");
+    let keys = key_list(&s);
+    assert_eq!(keys.iter().filter(|k| k["name"] == ALICE).count(), 1);
+}
+
+#[test]
+fn a_name_that_breaks_the_rule_is_refused_before_anything_is_signed() {
+    let (s, ..) = named_site();
+    s.key("op2.pem");
+    let before = s.snapshot();
+    for (name, needle) in [
+        ("x".repeat(65), "a key name is 1 to 64 bytes"),
+        ("eve\u{1b}[2Jroot".to_string(), "U+001B"),
+        ("bob\u{202e}kcab".to_string(), "U+202E"),
+        (" bob".to_string(), "starts or ends with a space"),
+        (String::new(), "empty"),
+    ] {
+        let out = s
+            .reg()
+            .args([
+                "key",
+                "trust",
+                "op2.pem.pub",
+                "--role",
+                "operator",
+                "--name",
+                &name,
+                "--key",
+                "root.pem",
+                "--reason",
+                "x",
+            ])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name:?}");
+        assert!(err.contains(needle), "{name:?}: {err}");
+        assert!(
+            !err.contains('\u{1b}'),
+            "a terminal escape reached stderr: {err}"
+        );
+    }
+    assert_eq!(before, s.snapshot(), "a refused name changed the registry");
+}
+
+#[test]
+fn a_name_needs_a_format_4_registry() {
+    let s = fixture("format3", &["root.pem", "op.pem", "pub.pem", "rep.pem"]);
+    s.key("op2.pem");
+    let before = s.snapshot();
+    let err = s.fails(
+        1,
+        &[
+            "key",
+            "trust",
+            "op2.pem.pub",
+            "--role",
+            "operator",
+            "--name",
+            "bob",
+            "--key",
+            "root.pem",
+            "--reason",
+            "x",
+        ],
+    );
+    assert!(
+        err.contains("naming a key needs a registry of format 4 or later; this one is format 3"),
+        "{err}"
+    );
+    assert_eq!(before, s.snapshot());
+    // Without a name the older format trusts the key as before.
+    s.trust("op2.pem.pub", "operator", "unnamed");
+}
+
+/// Appends `payload` (a key-trust of `op.pem.pub` as reporter), signed by `root.pem`, with the
+/// checkpoint and index a root-key holder would write, the state taking the name as given:
+/// everything is consistent but what the payload says.
+fn append_trust(s: &Sandbox, payload: &[u8], name: &str) {
+    let dot = s.dot();
+    let root = reg::crypto::keys::load_secret(&s.join("root.pem"), &mut |_| None).unwrap();
+    let (ids, _) = read_ids(&dot.join("ledger")).unwrap();
+    let state: State =
+        serde_json::from_slice(&fs::read(dot.join("index/state.json")).unwrap()).unwrap();
+    let signed = envelope::sign_bytes(Kind::KeyTrust, payload, &root).unwrap();
+    let id = Store::new(&dot).put_bytes(&signed).unwrap();
+    let mut ledger = fs::read(dot.join("ledger")).unwrap();
+    ledger.extend_from_slice(format!("{id}\n").as_bytes());
+    fs::write(dot.join("ledger"), ledger).unwrap();
+    let fp = reg::crypto::keys::load_public(&s.join("op.pem.pub"))
+        .unwrap()
+        .fingerprint()
+        .clone();
+    let state = crate::util::forge_state(&state, |v| {
+        crate::util::edit_key(v, &fp, |k| {
+            k.roles.insert(Role::Reporter);
+            k.name = Some(name.to_string());
+        });
+        v["head"] = serde_json::json!(id.to_string());
+        v["seq"] = serde_json::json!(ids.len());
+    });
+    let canonical = to_canonical_vec(&state).unwrap();
+    fs::write(dot.join("index/state.json"), &canonical).unwrap();
+    let cp = reg::repo::ledger::sign_checkpoint(
+        &state,
+        reg::format::id::ObjectId::of(&canonical),
+        "2026-01-01T00:00:00Z".into(),
+        &root,
+    )
+    .unwrap();
+    fs::write(dot.join("checkpoint"), cp).unwrap();
+}
+
+/// The key-trust of `op.pem.pub` as reporter that follows the head, named `name`: its payload
+/// as a root-key holder would sign it, with no writer's check in the way.
+fn trust_payload(s: &Sandbox, name: &str) -> Vec<u8> {
+    let dot = s.dot();
+    let (ids, _) = read_ids(&dot.join("ledger")).unwrap();
+    let root = reg::crypto::keys::load_secret(&s.join("root.pem"), &mut |_| None).unwrap();
+    let public = reg::crypto::keys::load_public(&s.join("op.pem.pub")).unwrap();
+    let entry = Entry {
+        header: Header {
+            actor: root.public().fingerprint().clone(),
+            prev: Some(*ids.last().unwrap()),
+            registry: Some(ids[0]),
+            seq: ids.len() as u64,
+            time: "2026-01-01T00:00:00Z".into(),
+        },
+        body: Body::KeyTrust(KeyTrust {
+            key: KeyRef {
+                fingerprint: public.fingerprint().clone(),
+                public_key: b64_encode(&public.to_bytes()),
+            },
+            name: None,
+            reason: "forged".into(),
+            role: Role::Reporter,
+        }),
+    };
+    let mut v: Value = serde_json::from_slice(&entry.to_payload().unwrap()).unwrap();
+    v["name"] = Value::String(name.into());
+    to_canonical_vec(&v).unwrap()
+}
+
+/// Golden-vector style: an entry without a name has exactly the bytes of a format before names
+/// (no `name` member), a named one replays, and one whose name breaks the rule, forged by a
+/// root-key holder past the writer's check, fails `reg ledger verify` naming the rule.
+#[test]
+fn a_named_key_trust_replays_and_a_forged_bad_name_fails_ledger_verify() {
+    let (s, root, ..) = named_site();
+    let unnamed = {
+        let mut v: Value = serde_json::from_slice(&trust_payload(&s, "x")).unwrap();
+        v.as_object_mut().unwrap().remove("name");
+        to_canonical_vec(&v).unwrap()
+    };
+    let typed: Entry = {
+        let (ids, _) = read_ids(&s.dot().join("ledger")).unwrap();
+        let env = envelope::Unverified::parse(&Store::new(&s.dot()).get(&ids[2], 1 << 20).unwrap())
+            .unwrap();
+        Entry::from_envelope(&env).unwrap()
+    };
+    // The unnamed publisher trust round-trips without a `name` member.
+    assert!(
+        !String::from_utf8(typed.to_payload().unwrap())
+            .unwrap()
+            .contains("\"name\"")
+    );
+    assert!(!String::from_utf8_lossy(&unnamed).contains("\"name\""));
+
+    // A good name, written by hand, replays (the writer is not what makes it valid).
+    let good = crate::util::copy_site(&s, &root);
+    append_trust(&good, &trust_payload(&good, ALICE), ALICE);
+    let out = good.ok(&["ledger", "verify"]);
+    assert!(out.starts_with("ledger OK: 4 entries"), "{out}");
+
+    for (name, needle) in [
+        ("n".repeat(65), "a key name is 1 to 64 bytes"),
+        ("ali\u{7}ce".to_string(), "U+0007"),
+    ] {
+        let bad = crate::util::copy_site(&s, &root);
+        append_trust(&bad, &trust_payload(&bad, &name), &name);
+        let before = bad.snapshot();
+        let err = bad.fails(1, &["ledger", "verify"]);
+        assert!(err.contains("ledger entry 3"), "{err}");
+        assert!(err.contains(needle), "{name:?}: {err}");
+        assert_eq!(before, bad.snapshot());
+    }
+}
