@@ -181,7 +181,7 @@ fn a_partial_or_forged_medium_makes_no_registry() {
     ]);
     let made = snapshot(&b.join("site"));
     let err = b.fails(
-        1,
+        2,
         &[
             "clone",
             a.path().to_str().unwrap(),

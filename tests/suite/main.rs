@@ -52,6 +52,7 @@ mod library_options;
 mod lifecycle;
 mod limits;
 mod medium;
+mod messages;
 mod mutants_bundle;
 mod mutants_fsck;
 mod mutants_trust;

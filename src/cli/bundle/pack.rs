@@ -1,11 +1,11 @@
 //! `reg bundle pack`: sign a model directory into one tar, optionally age-encrypted.
 
-use super::super::error::{CommandError, CommandResult};
+use super::super::error::{BundleUse, CommandError, CommandResult};
 use super::super::secrets::bundle_passphrase;
 use super::super::sign::{Manifest, Signing};
 use reg::bundle::pack::{Encryption, Metadata, Packed, pack};
 use reg::crypto::keys::{KeyText, key_text_kind, parse_age_recipient};
-use reg::format::manifest::Provenance;
+use reg::format::manifest::{Provenance, Step, Violation};
 use std::path::Path;
 use std::path::PathBuf;
 
@@ -65,8 +65,29 @@ pub fn run(args: Args) -> CommandResult {
     let encryption = encryption(&args)?;
     let key = args.sign.load()?;
     let clock = crate::cli::clock();
-    let packed = pack(&args.dir, meta, &key, &args.out, encryption, &clock)?;
+    let packed = pack(&args.dir, meta, &key, &args.out, encryption, &clock)
+        .map_err(|e| CommandError::bundle(e, BundleUse::Packing { flag }))?;
     print_packed(&packed, &args.out)
+}
+
+/// A violated manifest field named by the flag that sets it (`--type`), as the user gave it;
+/// fields reg fills in itself (artifacts, created, publisher) keep their manifest names.
+fn flag(v: &Violation) -> String {
+    let flag = match v.at.first() {
+        Some(Step::Field(f)) => match f.as_str() {
+            "name" => "--name",
+            "version" => "--version",
+            "type" => "--type",
+            "uses" => "--use",
+            "description" => "--description",
+            "framework" => "--framework",
+            "labels" => "--label",
+            "provenance" => "--provenance",
+            _ => return v.field("the metadata"),
+        },
+        _ => return v.field("the metadata"),
+    };
+    flag.to_string()
 }
 
 /// The model metadata: the `--metadata` file if given, each flag given overriding its field. A

@@ -1,6 +1,6 @@
 //! `reg bundle verify`: check a bundle against a publisher key, without a registry.
 
-use super::super::error::CommandResult;
+use super::super::error::{BundleUse, CommandError, CommandResult};
 use super::super::secrets::identities_and_passphrase;
 use reg::bundle::{self, BundleError, Staging};
 use std::path::PathBuf;
@@ -36,7 +36,8 @@ pub fn run(args: Args) -> CommandResult {
         &mut decryption,
         &mut authorize,
         Staging::Discard,
-    )?;
+    )
+    .map_err(|e| CommandError::bundle(e, BundleUse::Reading))?;
     let m = &b.manifest.manifest;
     outln!(
         "OK: {} signed by {}, {} artifact(s) match the manifest",
