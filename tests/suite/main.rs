@@ -40,6 +40,7 @@ mod gate_pin;
 mod genesis_nonce;
 mod governance_ops;
 mod guide;
+mod help_docs;
 mod import;
 mod ingest;
 mod input_rules;
