@@ -26,8 +26,11 @@ use std::path::{Path, PathBuf};
 
 /// The model metadata a publisher gives (from flags or a JSON file); reg adds the artifacts,
 /// the time and the publisher.
+///
+/// Every field may be left out of a metadata file (the flags may give it); what is then missing
+/// is reported by the schema, field by field, like any other violation.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Metadata {
     /// Model name.
     pub name: String,
@@ -106,6 +109,13 @@ pub fn pack(
     encryption: Encryption,
     clock: &Clock,
 ) -> Result<Packed, BundleError> {
+    // Said before any file is read, and again before the rename (someone may have written
+    // there meanwhile).
+    if let Output::File(path) = &out
+        && std::fs::symlink_metadata(path).is_ok()
+    {
+        return Err(BundleError::OutputExists(path.to_path_buf()));
+    }
     let files = list_files(dir)?;
     let artifacts = describe_artifacts(&files)?;
     let manifest = build_manifest(meta, artifacts, key, clock)?;
@@ -134,10 +144,7 @@ pub fn pack(
     };
     let (tmp, bundle_hash) = write_bundle(out, encryption, &bundle)?;
     if std::fs::symlink_metadata(out).is_ok() {
-        return Err(BundleError::Archive(format!(
-            "`{}` already exists; refusing to overwrite it",
-            out.display()
-        )));
+        return Err(BundleError::OutputExists(out.to_path_buf()));
     }
     tmp.persist(out)
         .map_err(|e| IoError::from_source("rename into place", out, e.error))?;

@@ -49,10 +49,6 @@ pub struct RecordArgs {
 
 /// A model's observations, oldest first; with --all, every observation of every model in
 /// ledger order
-///
-/// Examples:
-///   reg drift list det@1.0.0
-///   reg drift list --all --json
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
     /// The model: name@version, name@latest (its highest version), a name that has one
@@ -86,10 +82,6 @@ pub struct ListArgs {
 ///
 /// Without OUT (deprecated) it prints every observation as JSON instead, as `reg drift list
 /// --all --json` does, with a note on standard error.
-///
-/// Examples:
-///   reg drift export /media/usb/site-b-drift.regd
-///   reg drift export - --since 2026-10-01T00:00:00Z > drift.regd
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
     /// The report file to create from the outbox; `-` writes standard output

@@ -5,9 +5,16 @@
 //! library error becomes one through its `From` impl below, which decides its exit code and
 //! hint: a library error type without one is a compile error at the `?` that would return it,
 //! never a silent exit 2. Plain usage errors of the command line are [`CommandError::usage`].
+//!
+//! Every match on a library error names each of its variants: there is no wildcard arm (the
+//! lint below refuses one), so a variant added to the library does not compile until it is
+//! given its exit code and hint here, on purpose. To place a new error type: a `From` impl
+//! calling [`classified`] with a function from its variants to a kind and hint.
+#![deny(clippy::wildcard_enum_match_arm)]
 
 use reg::bundle::BundleError;
 use reg::crypto::keys::KeyError;
+use reg::format::schema::Violation;
 use reg::gate::decision_log::LogError;
 use reg::ops::add::AddError;
 use reg::ops::checkout::CheckoutError;
@@ -158,7 +165,7 @@ impl From<AddError> for CommandError {
     fn from(e: AddError) -> Self {
         classified(e, |e| match e {
             AddError::Registry(r) => registry(r),
-            AddError::Bundle(b) => bundle(b),
+            AddError::Bundle(b) => bundle(b, BundleUse::Reading),
             AddError::Policy(p) => (Kind::Refused, Some(add_policy(p))),
         })
     }
@@ -169,10 +176,10 @@ impl From<CheckoutError> for CommandError {
         classified(e, |e| {
             match e {
             CheckoutError::Registry(r) => registry(r),
-            CheckoutError::Io(_) | CheckoutError::Exists(_) => (Kind::UsageOrIo, None),
-            CheckoutError::BundleExists(_) => (
+            CheckoutError::Io(_) => (Kind::UsageOrIo, None),
+            CheckoutError::Exists(_) | CheckoutError::BundleExists(_) => (
                 Kind::UsageOrIo,
-                Some("name a new file: nothing was written".into()),
+                Some(format!("nothing was written: {EXISTS_HINT}")),
             ),
             CheckoutError::Revoked(_) => (Kind::Refused, None),
             CheckoutError::Blocked { spec, block, .. } => (
@@ -202,11 +209,39 @@ impl From<CheckoutError> for CommandError {
     }
 }
 
-impl From<BundleError> for CommandError {
-    fn from(e: BundleError) -> Self {
-        classified(e, bundle)
+/// Where a bundle error arose, which decides what fixes it: a publisher's own files, flags and
+/// output when packing; the bundle, which only its publisher can remake, when reading. There is
+/// no `From<BundleError>`: each caller says which, so a packing error never sends the user to
+/// "the publisher".
+#[derive(Debug, Clone, Copy)]
+pub enum BundleUse {
+    /// `reg bundle pack`; `flag` names a violated field as the command line sets it
+    /// (`--type`), or as the manifest does for fields reg fills in itself.
+    Packing {
+        /// The name of a violated field.
+        flag: fn(&Violation) -> String,
+    },
+    /// `reg add`, `reg bundle verify`: a bundle someone else made.
+    Reading,
+}
+
+impl CommandError {
+    /// A bundle error, judged by where it arose.
+    pub fn bundle(e: BundleError, at: BundleUse) -> CommandError {
+        let (kind, hint) = bundle(&e, at);
+        if let BundleError::Manifest(reg::format::manifest::ManifestError::Invalid(list)) = &e
+            && let BundleUse::Packing { flag } = at
+        {
+            let list: Vec<String> = list.iter().map(|v| v.describe(&flag(v))).collect();
+            return CommandError::new(kind, format!("invalid metadata: {}", list.join("; ")), hint);
+        }
+        CommandError::new(kind, e, hint)
     }
 }
+
+/// What to do when something already exists where reg would write (exit 2, as a usage error:
+/// reg never overwrites).
+const EXISTS_HINT: &str = "choose another path, or remove it first: reg never overwrites a file";
 
 impl From<LifecycleError> for CommandError {
     fn from(e: LifecycleError) -> Self {
@@ -245,17 +280,19 @@ impl From<PurgeError> for CommandError {
 
 impl From<DriftError> for CommandError {
     fn from(e: DriftError) -> Self {
-        classified(e, |e| {
-            match e {
-            DriftError::Registry(RegistryError::Replica(_)) => (
-                Kind::Refused,
-                Some("at a replica, record it in the outbox: the same `reg drift record` with --outbox; `reg drift export OUT` then carries the outbox home".into()),
-            ),
-            DriftError::Registry(r) => registry(r),
-            DriftError::Resolve(r) => resolve(r),
-            DriftError::NotAnObject | DriftError::Invalid(_) => (Kind::Refused, None),
-        }
-        })
+        classified(e, drift)
+    }
+}
+
+fn drift(e: &DriftError) -> (Kind, Option<String>) {
+    match e {
+        DriftError::Registry(RegistryError::Replica(_)) => (
+            Kind::Refused,
+            Some("at a replica, record it in the outbox: the same `reg drift record` with --outbox; `reg drift export OUT` then carries the outbox home".into()),
+        ),
+        DriftError::Registry(r) => registry(r),
+        DriftError::Resolve(r) => resolve(r),
+        DriftError::NotAnObject | DriftError::Invalid(_) => (Kind::Refused, None),
     }
 }
 
@@ -264,9 +301,8 @@ impl From<reg::ops::drift::OutboxError> for CommandError {
         use reg::ops::drift::OutboxError as E;
         classified(e, |e| {
             match e {
-            E::Drift(DriftError::Registry(r)) | E::Registry(r) => registry(r),
-            E::Drift(DriftError::Resolve(r)) => resolve(r),
-            E::Drift(_) => (Kind::Refused, None),
+            E::Registry(r) => registry(r),
+            E::Drift(d) => drift(d),
             E::Reporter(_) => (
                 Kind::Refused,
                 Some("a drift report is signed by a key this registry trusts with the reporter role: `reg key list` shows them".into()),
@@ -280,7 +316,8 @@ impl From<reg::ops::drift::OutboxError> for CommandError {
                 Kind::Refused,
                 Some("only reg writes `.registry/outbox/`: remove the file named (nothing was exported)".into()),
             ),
-            E::Exists(_) | E::Io(_) => (Kind::UsageOrIo, None),
+            E::Exists(_) => (Kind::UsageOrIo, Some(EXISTS_HINT.into())),
+            E::Io(_) => (Kind::UsageOrIo, None),
             E::File { .. } => (
                 Kind::Refused,
                 Some("the report file is damaged, cut short or not one reg writes; export it again at the replica (nothing was recorded)".into()),
@@ -333,7 +370,7 @@ impl From<ConfigError> for CommandError {
         classified(e, |e| {
             match e {
             ConfigError::Registry(r) => registry(r),
-            ConfigError::Recipients(s) => (Kind::Refused, state(s)),
+            ConfigError::Recipients(s) => state(s),
             ConfigError::NoChange => (
                 Kind::UsageOrIo,
                 Some("say what to change: --refuse-format F, --allow-format F, --checkpoint-max-age DAYS or --no-checkpoint-max-age, --[no-]require-encrypted, --[no-]separate-duties; `reg policy show` prints the policy".into()),
@@ -361,7 +398,7 @@ impl From<KeyError> for CommandError {
 
 impl From<StateError> for CommandError {
     fn from(e: StateError) -> Self {
-        classified(e, |e| (Kind::Refused, state(e)))
+        classified(e, state)
     }
 }
 
@@ -379,7 +416,11 @@ impl From<TrustError> for CommandError {
             | TrustError::HeadCode(_)
             | TrustError::LengthOnly(_)
             | TrustError::NotInHistory { .. } => (Kind::UsageOrIo, Some(trust(e))),
-            _ => (Kind::Refused, Some(trust(e))),
+            TrustError::RootMismatch { .. }
+            | TrustError::Replaced { .. }
+            | TrustError::NotTheRoot { .. }
+            | TrustError::NoSuchPin { .. }
+            | TrustError::Lock { .. } => (Kind::Refused, Some(trust(e))),
         })
     }
 }
@@ -399,9 +440,9 @@ impl From<reg::ops::export::ExportError> for CommandError {
                 Kind::Refused,
                 Some("the store was altered or damaged; nothing was exported: run `reg fsck`, and `reg repair --from COPY` puts back damaged objects".into()),
             ),
-            E::Transfer(T::Io { .. }) | E::Exists(_) | E::Changed | E::Io(_) => {
-                (Kind::UsageOrIo, None)
-            }
+            E::Exists(_) => (Kind::UsageOrIo, Some(EXISTS_HINT.into())),
+            E::Transfer(t) if transfer_io(t) => (Kind::UsageOrIo, None),
+            E::Changed | E::Io(_) => (Kind::UsageOrIo, None),
             E::Transfer(_) => (
                 Kind::Refused,
                 Some("the transfer file is damaged, cut short or not one reg writes; export it again from the home site".into()),
@@ -417,7 +458,6 @@ impl From<reg::ops::export::ExportError> for CommandError {
 
 impl From<reg::ops::import::ImportError> for CommandError {
     fn from(e: reg::ops::import::ImportError) -> Self {
-        use reg::format::transfer::TransferError as T;
         use reg::ops::import::ImportError as E;
         let again = "nothing was imported; export again at the home site with `reg export OUT --since .registry/checkpoint` (this site's checkpoint, carried back)";
         classified(e, |e| {
@@ -468,7 +508,8 @@ impl From<reg::ops::import::ImportError> for CommandError {
                 Kind::Refused,
                 Some(format!("the transfer file does not verify against this registry's trust and history; {again}")),
             ),
-            E::Transfer(T::Io { .. }) | E::Io(_) | E::Store(_) => (Kind::UsageOrIo, None),
+            E::Transfer(t) if transfer_io(t) => (Kind::UsageOrIo, None),
+            E::Io(_) | E::Store(_) => (Kind::UsageOrIo, None),
             E::UnreadableRecord { .. } => (
                 Kind::Refused,
                 Some("nothing was imported; run `reg fsck`, and `reg repair --from SRC` if this site's record is damaged".into()),
@@ -523,8 +564,9 @@ impl From<reg::ops::clone::CloneError> for CommandError {
         use reg::ops::clone::CloneError as E;
         use reg::ops::import::ImportError as I;
         match e {
-            E::Import(e) => match *e {
-                // An existing destination is exit 2, as every "already exists" (README).
+            // An existing destination is exit 2, as every "already exists" (README), with a
+            // hint of its own; every other import error is mapped where import's are.
+            E::Import(e) => match e.as_ref() {
                 I::Registry(RegistryError::AlreadyExists(dot)) => {
                     let hint = format!(
                         "to bring the home site's newer history into that registry, import it there: `reg --registry {} import FILE`; to clone, choose another directory",
@@ -532,15 +574,55 @@ impl From<reg::ops::clone::CloneError> for CommandError {
                     );
                     CommandError::new(
                         Kind::UsageOrIo,
-                        RegistryError::AlreadyExists(dot),
+                        RegistryError::AlreadyExists(dot.clone()),
                         Some(hint),
                     )
                 }
-                e => e.into(),
+                I::Registry(_)
+                | I::Transfer(_)
+                | I::Unpinned(_)
+                | I::NotFull { .. }
+                | I::BehindThisHost { .. }
+                | I::NoPin { .. }
+                | I::Foreign { .. }
+                | I::Rollback { .. }
+                | I::Fork { .. }
+                | I::Gap { .. }
+                | I::Entry { .. }
+                | I::Stale(_)
+                | I::Missing { .. }
+                | I::Extra { .. }
+                | I::Length { .. }
+                | I::UnreadableRecord { .. }
+                | I::Checkpoint(_)
+                | I::Store(_)
+                | I::Io(_) => (*e).into(),
             },
             E::Export(e) => e.into(),
             E::Registry(e) => e.into(),
         }
+    }
+}
+
+/// Whether a transfer file failed to be read or written (exit 2), rather than found damaged
+/// (exit 1).
+fn transfer_io(t: &reg::format::transfer::TransferError) -> bool {
+    use reg::format::transfer::TransferError as T;
+    match t {
+        T::Io { .. } => true,
+        T::BadMagic
+        | T::Version { .. }
+        | T::Truncated(_)
+        | T::Empty { .. }
+        | T::TooLarge { .. }
+        | T::TooMany { .. }
+        | T::Header(_)
+        | T::Checkpoint(_)
+        | T::EntryIds(_)
+        | T::Frame { .. }
+        | T::HashMismatch { .. }
+        | T::Trailer(_)
+        | T::Source { .. } => false,
     }
 }
 
@@ -572,7 +654,7 @@ fn registry(e: &RegistryError) -> (Kind, Option<String>) {
             Some("create one with `reg init --root-key ROOT.pem`, or name one with --registry PATH or REG_DIR".into()),
         ),
         RegistryError::AlreadyExists(_) => (
-            Kind::Refused,
+            Kind::UsageOrIo,
             Some("reg never re-initializes a registry; choose another directory".into()),
         ),
         RegistryError::InsideRegistry(_) => (
@@ -595,7 +677,7 @@ fn registry(e: &RegistryError) -> (Kind, Option<String>) {
                 "the registry's file system cannot lock files (`flock`): reg writes only where it can, and reads there only from a read-only mount, where nobody can be writing".into()
             }),
         ),
-        RegistryError::Refused(s) => (Kind::Refused, state(s)),
+        RegistryError::Refused(s) => state(s),
         RegistryError::Stale(s) => (Kind::Refused, Some(stale(s))),
         RegistryError::BelowFloor { .. } => (
             Kind::Refused,
@@ -637,21 +719,56 @@ fn registry(e: &RegistryError) -> (Kind, Option<String>) {
     }
 }
 
-fn bundle(e: &BundleError) -> (Kind, Option<String>) {
-    match e {
-        BundleError::Io(_) => (Kind::UsageOrIo, None),
-        BundleError::Unauthorized(_) => (
+fn bundle(e: &BundleError, at: BundleUse) -> (Kind, Option<String>) {
+    use reg::repo::store::StoreError as S;
+    let remake = "the bundle does not match its signed manifest; nothing was added: ask the publisher for a new bundle";
+    match (e, at) {
+        (BundleError::Io(_) | BundleError::NotABundle(_), _) => (Kind::UsageOrIo, None),
+        (BundleError::OutputExists(_), _) => (Kind::UsageOrIo, Some(EXISTS_HINT.into())),
+        (BundleError::Unauthorized(_), _) => (
             Kind::Refused,
             Some("the manifest must be signed by a key this registry trusts as publisher (`reg key list`)".into()),
         ),
-        BundleError::Decrypt(_) => (
+        (BundleError::Decrypt(_), _) => (
             Kind::Refused,
             Some("give the age identity the bundle was encrypted to with --identity, or REG_BUNDLE_PASSPHRASE for a passphrase bundle".into()),
         ),
-        BundleError::NotABundle(_) => (Kind::UsageOrIo, None),
-        _ => (
+        // The publisher's own input: a flag's value is a usage error, as clap's are; a file of
+        // the model directory or a manifest too large is refused by a rule of the format.
+        (
+            BundleError::Manifest(reg::format::manifest::ManifestError::Invalid(_)),
+            BundleUse::Packing { .. },
+        ) => (
+            Kind::UsageOrIo,
+            Some("correct what is named (the flag, or that field of the --metadata file); nothing was written: `reg bundle pack --help` says what each flag takes".into()),
+        ),
+        (
+            BundleError::Manifest(
+                reg::format::manifest::ManifestError::Envelope(_)
+                | reg::format::manifest::ManifestError::Encoding(_),
+            )
+            | BundleError::Archive(_),
+            BundleUse::Packing { .. },
+        ) => (Kind::Refused, Some("nothing was written".into())),
+        (BundleError::Entry { .. }, BundleUse::Packing { .. }) => (
             Kind::Refused,
-            Some("the bundle does not match its signed manifest; nothing was added: ask the publisher for a new bundle".into()),
+            Some("nothing was written: rename, move or remove the file named in the model directory".into()),
+        ),
+        (
+            BundleError::Manifest(_) | BundleError::Entry { .. } | BundleError::Archive(_),
+            BundleUse::Reading,
+        ) => (Kind::Refused, Some(remake.into())),
+        (BundleError::Stopped, _) => (Kind::Refused, None),
+        (BundleError::Store(S::Io(_)), _) => (Kind::UsageOrIo, None),
+        (BundleError::Store(S::TooLarge { .. }), _) => (Kind::Refused, Some(remake.into())),
+        (
+            BundleError::Store(
+                S::Missing(_) | S::Corrupt { .. } | S::NotAFile(_) | S::WrongSize { .. },
+            ),
+            _,
+        ) => (
+            Kind::Refused,
+            Some("the registry was altered or damaged: `reg fsck` names what".into()),
         ),
     }
 }
@@ -679,17 +796,103 @@ fn key(e: &KeyError) -> (Kind, Option<String>) {
             Kind::UsageOrIo,
             Some("set REG_KEY_PASSPHRASE, or run reg on a terminal to be asked".into()),
         ),
-        KeyError::Exists(_) => (Kind::UsageOrIo, Some("choose another file name".into())),
+        KeyError::NotSecret { path, .. } => (
+            Kind::UsageOrIo,
+            Some(match path.to_str().and_then(|p| p.strip_suffix(".pub")) {
+                Some(secret) => format!(
+                    "give the secret key file `reg key gen` wrote beside it (`{secret}`, without .pub)"
+                ),
+                None => "give the secret key file `reg key gen` wrote (the .pub file beside it is the public key)".into(),
+            }),
+        ),
+        KeyError::Exists(_) => (Kind::UsageOrIo, Some(EXISTS_HINT.into())),
         KeyError::Weak(_)
         | KeyError::NonCanonical(_)
         | KeyError::MixedOrder(_)
         | KeyError::BadSignature(_) => (Kind::Refused, None),
-        _ => (Kind::UsageOrIo, None),
+        KeyError::Io(_)
+        | KeyError::Malformed { .. }
+        | KeyError::UnsupportedEncryption { .. }
+        | KeyError::KdfTooCostly { .. }
+        | KeyError::WrongPassphrase(_)
+        | KeyError::BadFingerprint(_)
+        | KeyError::Rng(_) => (Kind::UsageOrIo, None),
     }
 }
 
-fn state(e: &StateError) -> Option<String> {
-    match e {
+/// A rule of the state refused the action (exit 1), except a blank reason, a usage error
+/// (exit 2) like a missing one; the command line refuses both before anything runs.
+fn state(e: &StateError) -> (Kind, Option<String>) {
+    let kind = match e {
+        StateError::EmptyReason => Kind::UsageOrIo,
+        StateError::UnknownSigner(_)
+        | StateError::RevokedSigner { .. }
+        | StateError::MissingRole { .. }
+        | StateError::NoSigningRole(_)
+        | StateError::WrittenExpired { .. }
+        | StateError::NotGenesis
+        | StateError::LateGenesis
+        | StateError::GenesisVersion(_)
+        | StateError::GenesisKeys
+        | StateError::GenesisRoles
+        | StateError::GenesisSigner
+        | StateError::GenesisNonce
+        | StateError::Random(_)
+        | StateError::KeyEncoding(_)
+        | StateError::KeyRejected { .. }
+        | StateError::KeyFingerprint { .. }
+        | StateError::KeyBytesDiffer(_)
+        | StateError::AlreadyTrusted { .. }
+        | StateError::KeyNameTaken { .. }
+        | StateError::KeyNameFixed { .. }
+        | StateError::AlreadyRevoked { .. }
+        | StateError::UnknownKey(_)
+        | StateError::LastRoot(_)
+        | StateError::LastRootWithdrawn(_)
+        | StateError::BadRecipient(_)
+        | StateError::RecipientsOrder
+        | StateError::PolicyFormatsOrder
+        | StateError::PolicyMaxAge(_)
+        | StateError::Name(_)
+        | StateError::Version(_)
+        | StateError::AddArtifacts
+        | StateError::AlreadyRegistered { .. }
+        | StateError::NameTaken { .. }
+        | StateError::RecordRefused { .. }
+        | StateError::UnknownModel(_)
+        | StateError::NotPurgeable { .. }
+        | StateError::PurgeBlobs
+        | StateError::IllegalMove { .. }
+        | StateError::StaleFrom { .. }
+        | StateError::StalePrevious(_)
+        | StateError::ActiveSlots { .. }
+        | StateError::SlotsWithoutRevocation
+        | StateError::NotPromoted { .. }
+        | StateError::StaleSlot(_)
+        | StateError::AlreadyActive { .. }
+        | StateError::SlotNotSet(_)
+        | StateError::LegacyNumbers
+        | StateError::DriftOnRevoked(_)
+        | StateError::StaleDrift(_)
+        | StateError::ObservationInvalid(_)
+        | StateError::ObservationModel { .. }
+        | StateError::Report { .. }
+        | StateError::ReportRecorded { .. }
+        | StateError::NeedsFormat { .. }
+        | StateError::AddPublisher { .. }
+        | StateError::Suspended { .. }
+        | StateError::NotSuspended { .. }
+        | StateError::DeniedBytes { .. }
+        | StateError::DenyWithoutRevocation
+        | StateError::DenyLiftList
+        | StateError::NotDenied(_)
+        | StateError::DutiesApart(_)
+        | StateError::RoleNotHeld { .. }
+        | StateError::OnlyRole { .. }
+        | StateError::TimeBackwards { .. }
+        | StateError::Invalid(_) => Kind::Refused,
+    };
+    let hint = match e {
         StateError::MissingRole { role, .. } => Some(format!(
             "this action must be signed with a key trusted as {role}; `reg key list` shows the keys and their roles"
         )),
@@ -744,8 +947,56 @@ fn state(e: &StateError) -> Option<String> {
         StateError::TimeBackwards { .. } => Some(
             "check this host's clock (`date`) and SOURCE_DATE_EPOCH: it reads earlier than the ledger's last entry".into(),
         ),
-        _ => None,
-    }
+        StateError::NoSigningRole(_)
+        | StateError::NotGenesis
+        | StateError::LateGenesis
+        | StateError::GenesisVersion(_)
+        | StateError::GenesisKeys
+        | StateError::GenesisRoles
+        | StateError::GenesisSigner
+        | StateError::GenesisNonce
+        | StateError::Random(_)
+        | StateError::KeyEncoding(_)
+        | StateError::KeyRejected { .. }
+        | StateError::KeyFingerprint { .. }
+        | StateError::KeyBytesDiffer(_)
+        | StateError::AlreadyTrusted { .. }
+        | StateError::AlreadyRevoked { .. }
+        | StateError::BadRecipient(_)
+        | StateError::RecipientsOrder
+        | StateError::PolicyFormatsOrder
+        | StateError::PolicyMaxAge(_)
+        | StateError::Name(_)
+        | StateError::Version(_)
+        | StateError::AddArtifacts
+        | StateError::AlreadyRegistered { .. }
+        | StateError::NameTaken { .. }
+        | StateError::RecordRefused { .. }
+        | StateError::UnknownModel(_)
+        | StateError::NotPurgeable { .. }
+        | StateError::PurgeBlobs
+        | StateError::IllegalMove { .. }
+        | StateError::StaleFrom { .. }
+        | StateError::StalePrevious(_)
+        | StateError::ActiveSlots { .. }
+        | StateError::SlotsWithoutRevocation
+        | StateError::NotPromoted { .. }
+        | StateError::StaleSlot(_)
+        | StateError::AlreadyActive { .. }
+        | StateError::SlotNotSet(_)
+        | StateError::LegacyNumbers
+        | StateError::DriftOnRevoked(_)
+        | StateError::StaleDrift(_)
+        | StateError::ObservationInvalid(_)
+        | StateError::ObservationModel { .. }
+        | StateError::Report { .. }
+        | StateError::ReportRecorded { .. }
+        | StateError::AddPublisher { .. }
+        | StateError::DenyWithoutRevocation
+        | StateError::DenyLiftList
+        | StateError::Invalid(_) => None,
+    };
+    (kind, hint)
 }
 
 /// The fix for an entry that would join duties the policy keeps apart (FORMAT.md §5.5).
@@ -814,7 +1065,9 @@ fn trust(e: &TrustError) -> String {
         TrustError::LengthOnly(_) => "pin with `--head CODE`: the head code the sending site's `reg status --code` prints, read to you out of band".into(),
         TrustError::NotInHistory { .. } => "ask the registry's owner for the current medium, or check the head code with them again (`reg status --code`)".into(),
         TrustError::File { path, .. } if path.is_relative() => "set HOME, or REG_TRUST_FILE and REG_STATE_DIR, to absolute paths (a relative one would be found in the current directory)".into(),
-        _ => "check the host trust file (REG_TRUST_FILE overrides its path)".into(),
+        TrustError::File { .. } | TrustError::Io(_) => {
+            "check the host trust file (REG_TRUST_FILE overrides its path)".into()
+        }
     }
 }
 
@@ -856,14 +1109,15 @@ fn decision_log(e: &LogError) -> (Kind, Option<String>) {
 /// never echoed: the message then names the argument and what the value is, not the value.
 pub fn usage_error(e: clap::Error) -> ExitCode {
     use clap::error::{ContextKind, ContextValue};
-    let secret = match e.get(ContextKind::InvalidValue) {
-        Some(ContextValue::String(v)) if reg::crypto::keys::may_be_secret(v) => {
-            Some(match reg::crypto::keys::key_text_kind(v) {
-                Some(kind) => kind.name(),
-                None => "possibly key material",
-            })
-        }
-        _ => None,
+    let secret = if let Some(ContextValue::String(v)) = e.get(ContextKind::InvalidValue)
+        && reg::crypto::keys::may_be_secret(v)
+    {
+        Some(match reg::crypto::keys::key_text_kind(v) {
+            Some(kind) => kind.name(),
+            None => "possibly key material",
+        })
+    } else {
+        None
     };
     let Some(kind) = secret else {
         use clap::error::ErrorKind;
@@ -887,9 +1141,10 @@ pub fn usage_error(e: clap::Error) -> ExitCode {
         }
         return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
     };
-    let arg = match e.get(ContextKind::InvalidArg) {
-        Some(ContextValue::String(a)) => a.clone(),
-        _ => "an argument".to_string(),
+    let arg = if let Some(ContextValue::String(a)) = e.get(ContextKind::InvalidArg) {
+        a.clone()
+    } else {
+        "an argument".to_string()
     };
     errln!("error: invalid value for '{arg}': the value given is {kind} and is not shown");
     errln!(

@@ -14,11 +14,6 @@ use std::path::PathBuf;
 /// registry's head leaves nothing to export: "already up to date", exit 0, no file written.
 /// With --verify FILE, reads a transfer file through instead and checks what it can prove by
 /// itself.
-///
-/// Examples:
-///   reg export home-full.regx
-///   reg export home-0042.regx --since replica.checkpoint
-///   reg export - --since-seq 41 | ssh gw 'cat > home-0042.regx'
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The transfer file to create; `-` writes standard output

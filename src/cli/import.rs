@@ -21,12 +21,6 @@ use std::path::PathBuf;
 /// export of home, is verified from genesis against this host's pin as `reg clone` verifies it,
 /// and replaces this registry's history; the replaced one is kept under `.registry/replaced/`
 /// and the outbox is kept. It never goes back to an older point of the same history.
-///
-/// Examples:
-///   reg import home-0042.regx
-///   reg import --dry-run --json home-0042.regx
-///   ssh gw cat home.regx | reg import -
-///   reg import --reset home-full.regx
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The transfer file (written by `reg export` at the home site); `-` reads standard input

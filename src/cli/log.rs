@@ -13,8 +13,6 @@ use serde::Serialize;
 /// A model's history holds its add, transitions and re-approvals, each slot it entered or
 /// left, its drift observations, its purge, the key revocation that suspended it and the
 /// lifting of its denial. Every form replays and verifies the whole ledger.
-///
-/// Examples: reg log det@1.2.0 -n 5; reg log --slot prod; reg log --actor alice --since 2026-01-01T00:00:00Z --json
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Only the entries that concern this model: name@version, a record id, or a unique id prefix

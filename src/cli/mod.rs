@@ -46,6 +46,7 @@ mod diff;
 mod docs;
 mod drift;
 mod error;
+mod examples;
 mod export;
 mod fsck;
 mod gc;
@@ -75,7 +76,7 @@ mod trust;
 mod verify;
 mod written;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use error::{CommandError, CommandResult};
 use reg::crypto::keys::Fingerprint;
 use reg::format::lifecycle::LifecycleState;
@@ -92,20 +93,20 @@ use std::process::ExitCode;
 pub struct Cli {
     /// The registry: its `.registry` directory or the directory holding it
     /// [default: the current directory or a parent]
-    #[arg(long, global = true, env = "REG_DIR", value_name = "PATH")]
+    #[arg(long, global = true, env = "REG_DIR", value_name = "PATH", help_heading = GLOBAL)]
     registry: Option<PathBuf>,
 
     /// Trust only a registry whose genesis root key has this fingerprint (overrides host pins)
-    #[arg(long, global = true, env = "REG_TRUST", value_name = "FINGERPRINT")]
+    #[arg(long, global = true, env = "REG_TRUST", value_name = "FINGERPRINT", help_heading = GLOBAL)]
     trust: Option<Fingerprint>,
 
     /// Skip the rollback check: do not require, read or write this host's record of the last
     /// checkpoint it verified, so an older copy of a registry is not recognised as one
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     skip_rollback_check: bool,
 
     /// No progress bars (they are only ever drawn on a terminal, on stderr)
-    #[arg(long, short, global = true)]
+    #[arg(long, short, global = true, help_heading = GLOBAL)]
     quiet: bool,
 
     #[command(subcommand)]
@@ -163,6 +164,80 @@ enum Command {
     Trust(trust::TrustCommand),
 }
 
+/// The help heading of the options every command takes, listed apart from its own.
+const GLOBAL: &str = "Global options";
+
+/// The global options that name or judge a registry: hidden from the help and man page of
+/// every command in [`NO_REGISTRY`], which reads none.
+const REGISTRY_OPTIONS: [&str; 3] = ["registry", "trust", "skip_rollback_check"];
+
+/// The commands (paths) that open no registry: the publisher's and anyone's tools, and the
+/// documentation. A group is listed when none of its commands opens one.
+const NO_REGISTRY: &[&[&str]] = &[
+    &["key", "gen"],
+    &["key", "fingerprint"],
+    &["bundle"],
+    &["bundle", "pack"],
+    &["bundle", "verify"],
+    &["completions"],
+    &["man"],
+];
+
+/// The command line as reg parses it, documents it (`--help`, `reg man`) and completes it: the
+/// derived definition, with the examples of `examples.rs`, and the registry options hidden
+/// where no registry is used. The global options stay accepted there, so
+/// `reg --registry X key gen K` is not an error, only not advertised.
+pub fn command() -> clap::Command {
+    let cmd = examples::apply(Cli::command(), "");
+    let hidden: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| REGISTRY_OPTIONS.contains(&a.get_id().as_str()))
+        .map(|a| a.clone().hide(true))
+        .collect();
+    NO_REGISTRY
+        .iter()
+        .fold(cmd, |cmd, path| hide_in(cmd, path, &hidden))
+}
+
+/// Gives the subcommand at `path` its own hidden copy of each option of `hidden`: clap
+/// propagates a global option only to subcommands that lack one of the same id, and a global
+/// copy goes on down to the subcommand's own subcommands.
+fn hide_in(cmd: clap::Command, path: &[&str], hidden: &[clap::Arg]) -> clap::Command {
+    match path {
+        [] => hidden.iter().fold(cmd, |c, a| c.arg(a.clone())),
+        [first, rest @ ..] => cmd.mut_subcommand(first, |s| hide_in(s, rest, hidden)),
+    }
+}
+
+/// `command()` for this environment: an option read from a variable that is set but empty
+/// (`REG_DIR=`) reads it as unset, as the shell's `${REG_DIR:-}` would, instead of as an
+/// empty value that fails.
+fn command_for_env() -> clap::Command {
+    fn unset_empty(mut cmd: clap::Command) -> clap::Command {
+        let empty: Vec<clap::Id> = cmd
+            .get_arguments()
+            .filter(|a| {
+                a.get_env()
+                    .and_then(std::env::var_os)
+                    .is_some_and(|v| v.is_empty())
+            })
+            .map(|a| a.get_id().clone())
+            .collect();
+        for id in empty {
+            cmd = cmd.mut_arg(id, |a| a.env(None));
+        }
+        let names: Vec<String> = cmd
+            .get_subcommands()
+            .map(|s| s.get_name().to_string())
+            .collect();
+        for name in names {
+            cmd = cmd.mut_subcommand(name, unset_empty);
+        }
+        cmd
+    }
+    unset_empty(command())
+}
+
 /// What every command may need: where the registry is, whom to trust, and what the library
 /// would otherwise read from the environment.
 pub struct Context {
@@ -191,7 +266,10 @@ impl Context {
 
 /// Parses arguments, runs the command and returns its exit code.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match command_for_env()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
         Err(e) => return error::usage_error(e),
     };

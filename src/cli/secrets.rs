@@ -1,7 +1,7 @@
 //! The secrets a command may need, asked for here and nowhere else: key passphrases, bundle
 //! passphrases and age identities. Never echoed, never taken from the command line.
 
-use super::error::{CommandError, CommandResult};
+use super::error::{BundleUse, CommandError, CommandResult};
 use super::sanitize;
 use reg::crypto::keys::PassphraseSource;
 use std::io::IsTerminal as _;
@@ -55,7 +55,8 @@ pub fn identities_and_passphrase(
     for f in files {
         check_identity_file(f)?;
     }
-    let identities = reg::bundle::Decryption::load_identities(files)?;
+    let identities = reg::bundle::Decryption::load_identities(files)
+        .map_err(|e| CommandError::bundle(e, BundleUse::Reading))?;
     Ok((identities, || bundle_passphrase(false)))
 }
 

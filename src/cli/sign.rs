@@ -174,7 +174,7 @@ impl<S: Signer> Signing<S> {
             .long(REASON)
             .value_name("REASON")
             .required(required)
-            .value_parser(clap::value_parser!(String))
+            .value_parser(reason_text)
             .action(clap::ArgAction::Set)
             .help(reason.help);
         if reason.first {
@@ -183,6 +183,16 @@ impl<S: Signer> Signing<S> {
             cmd.arg(key).arg(text)
         }
     }
+}
+
+/// The value parser of every `--reason`: a reason that is empty or only blanks is refused while
+/// the command line is parsed, a usage error (exit 2) like a missing `--reason`, before any key
+/// is read. The ledger's rule refuses it too (FORMAT.md §5), for callers of the library.
+pub fn reason_text(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() {
+        return Err("a reason is required: say why in words (it is empty or only blanks)".into());
+    }
+    Ok(text.to_string())
 }
 
 /// The error clap gives for a required argument that is missing (never reached: clap checks

@@ -8,6 +8,7 @@
 use crate::crypto::envelope::{self, EnvelopeError, Kind, Unverified};
 use crate::crypto::keys::{Fingerprint, SecretKey};
 use crate::format::formats::Format;
+pub use crate::format::schema::{Problem, Step, Violation};
 use crate::util::encoding::{
     EncodingError, check_typed, echo, forbidden_char, from_canonical_slice, parse_rfc3339,
     to_canonical_vec,
@@ -116,9 +117,20 @@ pub enum ManifestError {
     /// JSON encoding failed.
     #[error("manifest: {0}")]
     Encoding(#[from] EncodingError),
-    /// The manifest breaks the schema or the format's rules; every violation is listed.
-    #[error("manifest is invalid: {}", .0.join("; "))]
-    Invalid(Vec<String>),
+    /// The manifest breaks the schema or the format's rules; every violation is listed, each
+    /// naming its field, which a caller may name in its own terms (`reg bundle pack` names
+    /// the flag that set it).
+    #[error("manifest is invalid: {}", list(.0))]
+    Invalid(Vec<Violation>),
+}
+
+/// The violations as one line, each naming its field as the manifest does (`uses[0]`).
+fn list(violations: &[Violation]) -> String {
+    violations
+        .iter()
+        .map(|v| v.describe(&v.field("manifest")))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// A manifest parsed from a signed envelope; its signature is not checked yet.
@@ -167,18 +179,23 @@ impl SignedManifest {
             // One meaning, one encoding: the typed manifest re-encoded must be the signed bytes
             // (an empty `labels` map written out, say, is another id for the same record).
             if let Err(e) = check_typed(&manifest, &envelope.payload) {
-                problems.push(format!("manifest: {e}"));
+                problems.push(Violation::new(&[], None, e.to_string()));
             }
             problems.extend(rule_violations(&manifest));
             if let [(keyid, _)] = envelope.signatures.as_slice() {
                 if *keyid != manifest.publisher {
-                    problems.push(format!(
-                        "publisher: {} is not the key that signed the manifest ({keyid})",
-                        manifest.publisher
+                    problems.push(Violation::new(
+                        &["publisher"],
+                        Some(&manifest.publisher.to_string()),
+                        format!("not the key that signed the manifest ({keyid})"),
                     ));
                 }
             } else {
-                problems.push("a manifest has exactly one signature, the publisher's".into());
+                problems.push(Violation::new(
+                    &[],
+                    None,
+                    "a manifest has exactly one signature, the publisher's",
+                ));
             }
             if problems.is_empty() {
                 return Ok(SignedManifest {
@@ -211,13 +228,9 @@ pub fn sign(manifest: &Manifest, key: &SecretKey) -> Result<Vec<u8>, ManifestErr
     Ok(envelope::sign_bytes(Kind::Manifest, &body, key)?)
 }
 
-/// Every schema violation, as `field: problem`.
-pub fn schema_violations(value: &serde_json::Value) -> Vec<String> {
-    crate::format::schema::violations(
-        crate::format::schema::Schema::BundleManifest,
-        value,
-        "manifest",
-    )
+/// Every schema violation, in words.
+pub fn schema_violations(value: &serde_json::Value) -> Vec<Violation> {
+    crate::format::schema::check(crate::format::schema::Schema::BundleManifest, value)
 }
 
 /// Control (C0, DEL, C1) and bidirectional-formatting characters in the manifest's identifiers
@@ -226,69 +239,96 @@ pub fn schema_violations(value: &serde_json::Value) -> Vec<String> {
 /// or reorder them. Free text (description, framework, label values) may hold them: output
 /// escapes them. Checked on the JSON value, so that it is said even where the schema also
 /// refuses the field.
-pub fn identifier_violations(value: &serde_json::Value) -> Vec<String> {
+pub fn identifier_violations(value: &serde_json::Value) -> Vec<Violation> {
     use serde_json::Value;
-    let mut fields: Vec<(String, &str)> = Vec::new();
+    let mut fields: Vec<(Vec<Step>, &str)> = Vec::new();
     for f in ["name", "version", "owner", "license"] {
         if let Some(s) = value.get(f).and_then(Value::as_str) {
-            fields.push((format!("/{f}"), s));
+            fields.push((vec![Step::Field(f.into())], s));
         }
     }
     if let Some(labels) = value.get("labels").and_then(Value::as_object) {
         for k in labels.keys() {
-            fields.push(("/labels (a key)".into(), k));
+            fields.push((vec![Step::Field("labels".into())], k));
         }
     }
     if let Some(list) = value.get("provenance").and_then(Value::as_array) {
         for (i, p) in list.iter().enumerate() {
             if let Some(s) = p.get("name").and_then(Value::as_str) {
-                fields.push((format!("/provenance/{i}/name"), s));
+                let at = vec![
+                    Step::Field("provenance".into()),
+                    Step::Item(i),
+                    Step::Field("name".into()),
+                ];
+                fields.push((at, s));
             }
         }
     }
     fields
         .into_iter()
         .filter_map(|(at, text)| {
-            forbidden_char(text).map(|c| {
-                format!(
-                    "{at}: `{}`: the character {c} (a control or bidirectional-formatting character) is not allowed",
-                    echo(text)
-                )
+            forbidden_char(text).map(|c| Violation {
+                at,
+                value: Some(format!("`{}`", echo(text))),
+                problem: Problem::Expected(format!(
+                    "the character {c} (a control or bidirectional-formatting character) is not allowed"
+                )),
             })
         })
         .collect()
 }
 
 /// Rules the schema cannot express: order, uniqueness after normalisation, portable paths.
-pub fn rule_violations(m: &Manifest) -> Vec<String> {
+pub fn rule_violations(m: &Manifest) -> Vec<Violation> {
     let mut out = Vec::new();
     if !is_sorted_unique(m.uses.iter()) {
-        out.push("/uses: must be sorted and unique".into());
+        out.push(Violation::new(&["uses"], None, "must be sorted and unique"));
     }
     if !is_sorted_unique(m.provenance.iter().map(|p| &p.name)) {
-        out.push("/provenance: must be sorted by name, names unique".into());
+        out.push(Violation::new(
+            &["provenance"],
+            None,
+            "must be sorted by name, names unique",
+        ));
     }
     if !is_sorted_unique(m.artifacts.iter().map(|a| &a.path)) {
-        out.push("/artifacts: must be sorted by path, paths unique".into());
+        out.push(Violation::new(
+            &["artifacts"],
+            None,
+            "must be sorted by path, paths unique",
+        ));
     }
     if m.artifacts.len() > MAX_ARTIFACTS {
-        out.push(format!("/artifacts: more than {MAX_ARTIFACTS} artifacts"));
+        out.push(Violation::new(
+            &["artifacts"],
+            None,
+            format!("more than {MAX_ARTIFACTS} artifacts"),
+        ));
     }
     let mut seen = BTreeSet::new();
     for (i, a) in m.artifacts.iter().enumerate() {
+        let path = |why: String| Violation {
+            at: vec![
+                Step::Field("artifacts".into()),
+                Step::Item(i),
+                Step::Field("path".into()),
+            ],
+            value: Some(format!("`{}`", echo(&a.path))),
+            problem: Problem::Expected(why),
+        };
         if let Err(why) = check_path(&a.path) {
-            out.push(format!("/artifacts/{i}/path: `{}`: {why}", echo(&a.path)));
+            out.push(path(why));
         } else if !seen.insert(path_key(&a.path)) {
-            out.push(format!(
-                "/artifacts/{i}/path: `{}` duplicates another path when case and Unicode normalisation are ignored",
-                echo(&a.path)
+            out.push(path(
+                "duplicates another path when case and Unicode normalisation are ignored".into(),
             ));
         }
     }
     if parse_rfc3339(&m.created).is_none() {
-        out.push(format!(
-            "/created: `{}` is not a time of the format (YYYY-MM-DDTHH:MM:SSZ, a real date, year 1970 to 9999)",
-            echo(&m.created)
+        out.push(Violation::new(
+            &["created"],
+            Some(&m.created),
+            "not a time of the format (YYYY-MM-DDTHH:MM:SSZ, a real date, year 1970 to 9999)",
         ));
     }
     out

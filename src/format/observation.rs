@@ -1,6 +1,7 @@
 //! Drift observations as data (FORMAT.md §5.9): the limits and the rules an observation must
 //! meet, checked without the registry. reg stores observations; it never computes drift.
 
+use crate::format::schema::Violation;
 use serde_json::{Map, Value};
 
 /// Most metrics in one observation (`maxItems` of `metrics` in the schema).
@@ -36,17 +37,21 @@ pub fn time_violations(observation: &Map<String, Value>) -> Vec<String> {
         if let Some(text) = window.get(field).and_then(Value::as_str) {
             times[i] = crate::util::encoding::parse_rfc3339(text);
             if times[i].is_none() {
-                out.push(format!(
-                    "/window/{field}: `{}` is not a time of the format (YYYY-MM-DDTHH:MM:SSZ, a real date, year 1970 to 9999)",
-                    crate::util::encoding::echo(text)
-                ));
+                out.push(
+                    Violation::new(
+                        &["window", field],
+                        Some(text),
+                        "not a time of the format (YYYY-MM-DDTHH:MM:SSZ, a real date, year 1970 to 9999)",
+                    )
+                    .to_string(),
+                );
             }
         }
     }
     if let [Some(start), Some(end)] = times
         && end < start
     {
-        out.push("/window: the window ends before it starts".into());
+        out.push(Violation::new(&["window"], None, "the window ends before it starts").to_string());
     }
     out
 }

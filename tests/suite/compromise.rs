@@ -493,10 +493,10 @@ fn a_reapproval_is_refused_for_a_model_not_suspended_or_revoked_and_needs_an_ope
     );
     refused(
         &s,
-        1,
+        2,
         &["reapprove", "det@1.0.0", "--reason", " ", "--key", "op.pem"],
-        "reason",
-        "say why with --reason TEXT",
+        "a reason is required: say why in words",
+        "",
     );
 }
 

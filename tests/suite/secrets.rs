@@ -193,7 +193,11 @@ fn wrong_files_for_keys_are_named_not_printed() {
         let err = refused(&s, &secrets, no_env, &with("id.age"));
         says(&label, &err, "age identity (secret)");
         let err = refused(&s, &secrets, no_env, &with("pubkey.pem"));
-        says(&label, &err, "it is a public key");
+        says(
+            &label,
+            &err,
+            "is a public key; --key needs the secret key file",
+        );
         let err = refused(&s, &secrets, no_env, &with("recipients.txt"));
         says(&label, &err, "age recipient");
         let err = refused(&s, &secrets, no_env, &with("rsa.pem"));

@@ -1,12 +1,12 @@
 //! `reg bundle pack`: sign a model directory into one tar, optionally age-encrypted.
 
-use super::super::error::{CommandError, CommandResult};
+use super::super::error::{BundleUse, CommandError, CommandResult};
 use super::super::secrets::bundle_passphrase;
 use super::super::sign::{Manifest, Signing};
 use super::super::stdio::{STDOUT, is_dash, refuse_terminal_stdout};
 use reg::bundle::pack::{Encryption, Metadata, Output, Packed, pack};
 use reg::crypto::keys::{KeyText, key_text_kind, parse_age_recipient};
-use reg::format::manifest::Provenance;
+use reg::format::manifest::{Provenance, Step, Violation};
 use std::path::Path;
 use std::path::PathBuf;
 
@@ -101,7 +101,8 @@ pub fn run(args: Args) -> CommandResult {
     } else {
         Output::File(&args.out)
     };
-    let packed = pack(&args.dir, meta, &key, out, encryption, &clock)?;
+    let packed = pack(&args.dir, meta, &key, out, encryption, &clock)
+        .map_err(|e| CommandError::bundle(e, BundleUse::Packing { flag }))?;
     drop(stdout);
     if args.json {
         warn_code_on_load(&packed);
@@ -120,6 +121,26 @@ pub fn run(args: Args) -> CommandResult {
     print_packed(&packed, &args.out, to_stdout)?;
     warn_code_on_load(&packed);
     Ok(())
+}
+
+/// A violated manifest field named by the flag that sets it (`--type`), as the user gave it;
+/// fields reg fills in itself (artifacts, created, publisher) keep their manifest names.
+fn flag(v: &Violation) -> String {
+    let flag = match v.at.first() {
+        Some(Step::Field(f)) => match f.as_str() {
+            "name" => "--name",
+            "version" => "--version",
+            "type" => "--type",
+            "uses" => "--use",
+            "description" => "--description",
+            "framework" => "--framework",
+            "labels" => "--label",
+            "provenance" => "--provenance",
+            _ => return v.field("the metadata"),
+        },
+        _ => return v.field("the metadata"),
+    };
+    flag.to_string()
 }
 
 /// The model metadata: the `--metadata` file if given, each flag given overriding its field. A

@@ -1,6 +1,6 @@
 //! `reg bundle verify`: check a bundle against a publisher key, without a registry.
 
-use super::super::error::CommandResult;
+use super::super::error::{BundleUse, CommandError, CommandResult};
 use super::super::secrets::identities_and_passphrase;
 use super::super::stdio::{STDIN, is_dash};
 use reg::bundle::{self, BundleError, Source, Staging};
@@ -47,7 +47,8 @@ pub fn run(args: Args) -> CommandResult {
     } else {
         Source::Path(&args.bundle)
     };
-    let b = bundle::read(source, &mut decryption, &mut authorize, Staging::Discard)?;
+    let b = bundle::read(source, &mut decryption, &mut authorize, Staging::Discard)
+        .map_err(|e| CommandError::bundle(e, BundleUse::Reading))?;
     let m = &b.manifest.manifest;
     if args.json {
         jsonln!(&serde_json::json!({

@@ -19,9 +19,19 @@ const KEY_FILE_LIMIT: u64 = 16 * 1024;
 pub type PassphraseSource<'a> = &'a mut dyn FnMut(&Path) -> Option<Zeroizing<String>>;
 
 /// Loads a private key file (`--key`), refusing files that others can read.
+///
+/// A public key given by mistake (a `.pub` file, an age recipient, an ssh public key) is said to
+/// be one before the permissions are judged: a public file is world-readable by design, and
+/// `chmod 600` would not make it a secret key.
 pub fn load_secret(path: &Path, passphrase: PassphraseSource<'_>) -> Result<SecretKey, KeyError> {
-    check_private_permissions(path)?;
     let text = read_key_file(path)?;
+    if let Some(what) = public_key_text(&text) {
+        return Err(KeyError::NotSecret {
+            path: path.to_path_buf(),
+            what,
+        });
+    }
+    check_private_permissions(path)?;
     let malformed = |detail: String| KeyError::Malformed {
         path: path.to_path_buf(),
         expected: "an ed25519 private key (PKCS#8 PEM)",
@@ -29,11 +39,6 @@ pub fn load_secret(path: &Path, passphrase: PassphraseSource<'_>) -> Result<Secr
     };
     match key_text_kind(&text) {
         None | Some(KeyText::Private { .. }) => {}
-        Some(KeyText::Public) => {
-            return Err(malformed(
-                "it is a public key; --key takes the private key".into(),
-            ));
-        }
         Some(kind) => {
             return Err(malformed(format!(
                 "it is {}; --key takes an ed25519 private key, as `reg key gen` writes",
@@ -151,6 +156,25 @@ pub fn public_path(path: &Path) -> PathBuf {
     let mut s = path.as_os_str().to_os_string();
     s.push(".pub");
     PathBuf::from(s)
+}
+
+/// What public key `text` holds, if it holds one and no secret: a PEM public key, age
+/// recipients, or an OpenSSH public key line (`ssh-ed25519 AAAA...`).
+fn public_key_text(text: &str) -> Option<&'static str> {
+    match key_text_kind(text) {
+        Some(kind @ (KeyText::Public | KeyText::AgeRecipient)) => Some(kind.name()),
+        Some(_) => None,
+        None => text
+            .lines()
+            .map(str::trim)
+            .any(|l| {
+                ["ssh-", "ecdsa-sha2-", "sk-ssh-", "sk-ecdsa-"]
+                    .iter()
+                    .any(|p| l.starts_with(p))
+                    && l.contains(" AAAA")
+            })
+            .then_some("an OpenSSH public key"),
+    }
 }
 
 fn read_key_file(path: &Path) -> Result<String, KeyError> {

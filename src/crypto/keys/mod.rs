@@ -52,6 +52,14 @@ pub enum KeyError {
         /// What went wrong.
         detail: String,
     },
+    /// A public key where a secret key file is needed (`--key KEY.pem.pub`).
+    #[error("`{path}` holds {what}: this is a public key; --key needs the secret key file")]
+    NotSecret {
+        /// The file given.
+        path: PathBuf,
+        /// What it holds ([`KeyText::name`], or an OpenSSH public key).
+        what: &'static str,
+    },
     /// The key is encrypted and no passphrase could be obtained.
     #[error("`{0}` is passphrase-protected and no passphrase was given")]
     NeedPassphrase(PathBuf),
