@@ -48,9 +48,9 @@ reg init site-a --root-key keys/root.pem
 cd site-a
 
 step "3. The root key trusts the other keys, each for one role"
-reg key trust ../keys/operator.pem.pub --role operator --key ../keys/root.pem --reason "site A duty operator"
-reg key trust ../keys/publisher.pem.pub --role publisher --key ../keys/root.pem --reason "model engineering team"
-reg key trust ../keys/reporter.pem.pub --role reporter --key ../keys/root.pem --reason "monitoring pipeline"
+reg key trust ../keys/operator.pem.pub --role operator --name "alice, duty operator" --key ../keys/root.pem --reason "site A duty operator"
+reg key trust ../keys/publisher.pem.pub --role publisher --name "model engineering" --key ../keys/root.pem --reason "model engineering team"
+reg key trust ../keys/reporter.pem.pub --role reporter --name "monitoring" --key ../keys/root.pem --reason "monitoring pipeline"
 reg key list
 
 step "4. Only a root key may change trust"
@@ -174,14 +174,43 @@ reg export --verify update-1.regx
   reg --registry usb-copy import update-1.regx
 )
 
-step "18. Someone with the medium flips one byte of a ledger entry: caught, and named"
+step "18. Version 1.1: @latest names the newest, diff says what changed, the slot keeps its history"
+cp -r sample-model sample-model-1.1
+printf '{"threshold":0.88}' > sample-model-1.1/config.json
+reg bundle pack sample-model-1.1 -o detector-1.1.0.tar.age --key keys/publisher.pem \
+  --name ransomware-detector --version 1.1.0 --type DL --use classification --use anomaly-detection \
+  --description "Classifies process behaviour as ransomware or benign" --framework "pytorch 2.3" \
+  --label team=dfir --provenance telemetry-2026q3=sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 \
+  --owner "DFIR model team" --license "internal use only" --recipient "$recipient"
+reg --registry site-a add detector-1.1.0.tar.age --key keys/operator.pem --identity keys/site-a.age
+reg --registry site-a list
+reg --registry site-a diff ransomware-detector@1.0.0 ransomware-detector@latest
+reg --registry site-a promote ransomware-detector@latest --reason "1.1 passed red-team evaluation" --key keys/operator.pem
+reg --registry site-a activate ransomware-classifier ransomware-detector@latest --reason "roll 1.1 out on site A" --key keys/operator.pem
+reg --registry site-a log --slot ransomware-classifier
+reg --registry site-a show --card ransomware-detector@latest
+
+step "19. Site C is a replica made by reg clone: it cannot fork, and its drift goes home in an outbox"
+reg --registry site-a export site-a-full.regx
+(
+  # A third host, pinned by the clone itself to the root fingerprint read out of band.
+  export REG_TRUST_FILE="$work/host3/trust.json" REG_STATE_DIR="$work/host3/state"
+  reg clone site-a-full.regx site-c --trust "$("$REG_BIN" key fingerprint keys/root.pem.pub)"
+  refused --registry site-c drift record ransomware-detector@latest "$top/examples/drift-observation.json" --key keys/reporter.pem
+  reg --registry site-c drift record --slot ransomware-classifier "$top/examples/drift-observation.json" --key keys/reporter.pem --outbox
+  reg --registry site-c drift export site-c-drift.regd
+)
+reg --registry site-a drift import site-c-drift.regd --key keys/operator.pem
+reg --registry site-a log ransomware-detector@latest -n 2
+
+step "20. Someone with the medium flips one byte of a ledger entry: caught, and named"
 entry=$(sed -n 3p usb-copy/.registry/ledger)
 object="usb-copy/.registry/objects/${entry:0:2}/${entry:2}"
 chmod u+w "$object"
 printf 'X' | dd of="$object" bs=1 seek=40 conv=notrunc status=none
 refused --registry usb-copy ledger verify
 
-step "19. Someone replaces the whole registry with one of their own keys: the host pin refuses it"
+step "21. Someone replaces the whole registry with one of their own keys: the host pin refuses it"
 rm -rf usb-copy
 mkdir -p attacker && (cd attacker && "$REG_BIN" key gen evil-root.pem >/dev/null 2>&1 &&
   REG_TRUST_FILE="$work/attacker/trust.json" "$REG_BIN" init forged --root-key evil-root.pem >/dev/null)

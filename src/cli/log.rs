@@ -246,7 +246,7 @@ fn summary(ev: &Event) -> String {
                 "drift report {} of {} by reporter {} ({} metric(s))",
                 r.id,
                 model(),
-                r.payload.reporter,
+                key(&r.payload.reporter),
                 metrics(&r.payload.observation)
             ),
             Err(err) => format!("drift report of {} (unreadable: {err})", model()),

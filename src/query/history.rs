@@ -61,7 +61,8 @@ pub struct Event {
     pub entry: Entry,
     /// The signer's name, if a key-trust named it (FORMAT.md §5.3).
     pub actor_name: Option<String>,
-    /// The name of the key a key-trust, key-revoke or key-withdraw is about, if it has one.
+    /// The name of the key a key-trust, key-revoke or key-withdraw is about, or of the reporter
+    /// of a drift report recorded at home, if it has one.
     pub key_name: Option<String>,
     /// The model the entry is about: the one added, moved, re-approved, observed or purged;
     /// for a slot entry, the model made active, or the one that left a cleared slot.
@@ -152,6 +153,8 @@ pub fn scan(reg: &Registry, filter: &Filter) -> Result<Vec<Event>, RegistryError
             Body::KeyTrust(t) => name(&t.key.fingerprint),
             Body::KeyRevoke(r) => name(&r.fingerprint),
             Body::KeyWithdraw(w) => name(&w.fingerprint),
+            // The reporter who signed the report the operator recorded.
+            Body::DriftImport(d) => d.open().ok().and_then(|r| name(&r.payload.reporter)),
             _ => None,
         };
     }
