@@ -48,14 +48,15 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
     if args.card {
         return super::card::print(&v);
     }
-    print_summary(&v)?;
+    print_summary(&v, &state)?;
     print_drift(&v)?;
     print_history(&v)?;
     print_artifacts(&v)
 }
 
 /// Prints the record's metadata, publisher, admission and slots, one field a line.
-fn print_summary(v: &RecordView) -> CommandResult {
+/// Keys are named as `reg key trust --name` named them, beside their fingerprints.
+fn print_summary(v: &RecordView, state: &reg::state::State) -> CommandResult {
     let state_name = serde_json::to_value(v.state)?;
     outln!(
         "{}@{}  {}",
@@ -106,7 +107,7 @@ fn print_summary(v: &RecordView) -> CommandResult {
     if let Some(s) = &v.suspended {
         outln!(
             "suspended:   key {} it rests on was revoked as compromised at entry {}: the gate denies it until an operator re-approves it (`reg reapprove {}@{}`) or revokes it",
-            s.key,
+            signer(&s.key, state.key_name(&s.key)),
             s.seq,
             v.name,
             v.version
@@ -116,7 +117,8 @@ fn print_summary(v: &RecordView) -> CommandResult {
         outln!("gate denies:  {why}");
     }
     for k in &v.revoked_keys {
-        outln!("revoked key: {k}");
+        let key = signer(&k.fingerprint, state.key_name(&k.fingerprint));
+        outln!("revoked key: {}", k.describe(&key));
     }
     Ok(())
 }

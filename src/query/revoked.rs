@@ -43,20 +43,26 @@ pub struct RevokedKey {
     pub kind: RevocationKind,
 }
 
-impl std::fmt::Display for RevokedKey {
-    /// "publisher key FP, retired at entry 7".
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl RevokedKey {
+    /// "publisher key KEY, retired at entry 7", the key as the caller names it (its
+    /// fingerprint, or its name beside it).
+    pub fn describe(&self, key: &str) -> String {
         let capacity = match self.capacity {
             Capacity::Publisher => "publisher",
             Capacity::Approver => "approver",
         };
-        write!(
-            f,
-            "{capacity} key {}, {} at entry {}",
-            self.fingerprint,
+        format!(
+            "{capacity} key {key}, {} at entry {}",
             self.kind.name(),
             self.revoked
         )
+    }
+}
+
+impl std::fmt::Display for RevokedKey {
+    /// "publisher key FP, retired at entry 7".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe(&self.fingerprint.to_string()))
     }
 }
 

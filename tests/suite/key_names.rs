@@ -416,3 +416,48 @@ fn a_named_key_trust_replays_and_a_forged_bad_name_fails_ledger_verify() {
         assert_eq!(before, bad.snapshot());
     }
 }
+
+#[test]
+fn show_names_the_compromised_key_a_model_rests_on() {
+    let s = Sandbox::new();
+    s.init();
+    s.key("op.pem");
+    let publ = s.key("pub.pem");
+    s.trust("op.pem.pub", "operator", "duty operator");
+    s.ok(&[
+        "key",
+        "trust",
+        "pub.pem.pub",
+        "--role",
+        "publisher",
+        "--name",
+        "model team",
+        "--key",
+        "root.pem",
+        "--reason",
+        "model engineering",
+    ]);
+    s.add_model("det", "1.0.0", &[("w.bin", "weights".into())]);
+    s.ok(&[
+        "key",
+        "revoke",
+        &publ,
+        "--compromised",
+        "--key",
+        "root.pem",
+        "--reason",
+        "leaked",
+    ]);
+    let out = s.ok(&["show", "det@1.0.0"]);
+    let named = format!("model team ({publ})");
+    assert!(
+        out.contains(&format!("suspended:   key {named} it rests on")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "revoked key: publisher key {named}, compromised at entry"
+        )),
+        "{out}"
+    );
+}
