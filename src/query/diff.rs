@@ -96,20 +96,6 @@ pub struct Diff {
     pub artifacts: ArtifactsDiff,
 }
 
-/// The manifest fields compared whole, in the order a diff lists them (labels follow, key by
-/// key).
-const FIELDS: [&str; 9] = [
-    "name",
-    "version",
-    "type",
-    "uses",
-    "description",
-    "framework",
-    "provenance",
-    "publisher",
-    "created",
-];
-
 /// Compares model `a` with model `b`, reading both records.
 pub fn diff(
     reg: &Registry,
@@ -141,38 +127,61 @@ pub fn diff(
     })
 }
 
-/// Field `name` of [`FIELDS`] in manifest `m`, as its JSON value (`null` when absent).
-fn field(m: &Manifest, name: &str) -> Value {
+/// The manifest's fields compared whole, in the order a diff lists them, each as its JSON value
+/// (`null` when absent); labels follow, key by key, and artifacts apart. The manifest is taken
+/// apart without `..`, so a field added to it does not compile until a diff shows it.
+fn compared(m: &Manifest) -> [(&'static str, Value); 11] {
+    let Manifest {
+        artifacts: _,
+        created,
+        description,
+        framework,
+        labels: _,
+        license,
+        name,
+        owner,
+        provenance,
+        publisher,
+        model_type,
+        uses,
+        version,
+    } = m;
     let text = |s: &str| Value::String(s.to_string());
-    match name {
-        "name" => text(&m.name),
-        "version" => text(&m.version),
-        "type" => text(&m.model_type),
-        "uses" => Value::Array(m.uses.iter().map(|u| text(u)).collect()),
-        "description" => text(&m.description),
-        "framework" => m.framework.as_deref().map_or(Value::Null, text),
-        "provenance" => Value::Array(
-            m.provenance
-                .iter()
-                .map(|p| serde_json::json!({"name": p.name, "hash": p.hash}))
-                .collect(),
+    let optional = |s: &Option<String>| s.as_deref().map_or(Value::Null, text);
+    [
+        ("name", text(name)),
+        ("version", text(version)),
+        ("type", text(model_type)),
+        ("uses", Value::Array(uses.iter().map(|u| text(u)).collect())),
+        ("description", text(description)),
+        ("framework", optional(framework)),
+        ("owner", optional(owner)),
+        ("license", optional(license)),
+        (
+            "provenance",
+            Value::Array(
+                provenance
+                    .iter()
+                    .map(|p| serde_json::json!({"name": p.name, "hash": p.hash}))
+                    .collect(),
+            ),
         ),
-        "publisher" => text(&m.publisher.to_string()),
-        "created" => text(&m.created),
-        _ => Value::Null,
-    }
+        ("publisher", text(&publisher.to_string())),
+        ("created", text(created)),
+    ]
 }
 
-/// The metadata fields that differ: [`FIELDS`] whole, then each label whose value differs.
+/// The metadata fields that differ: [`compared`] whole, then each label whose value differs.
 fn fields(a: &Manifest, b: &Manifest) -> Vec<FieldChange> {
-    let mut out: Vec<FieldChange> = FIELDS
-        .iter()
-        .map(|f| FieldChange {
-            field: (*f).to_string(),
-            a: field(a, f),
-            b: field(b, f),
+    let mut out: Vec<FieldChange> = compared(a)
+        .into_iter()
+        .zip(compared(b))
+        .filter(|((_, x), (_, y))| x != y)
+        .map(|((field, a), (_, b))| FieldChange {
+            field: field.to_string(),
+            a,
+            b,
         })
-        .filter(|c| c.a != c.b)
         .collect();
     let keys: BTreeSet<&String> = a.labels.keys().chain(b.labels.keys()).collect();
     for k in keys {

@@ -553,6 +553,8 @@ fn diff_shows_fields_and_artifacts_that_changed_and_validates() {
             "yara",
             "--description",
             "second",
+            "--owner",
+            "blue team",
         ],
     );
     op(&s, &["promote", "det@2.0.0", "--reason", "ok"]);
@@ -580,13 +582,16 @@ fn diff_shows_fields_and_artifacts_that_changed_and_validates() {
             "version",
             "description",
             "framework",
+            "owner",
             "labels.site",
             "labels.team"
         ]
     );
     assert_eq!(d["fields"][2]["a"], Value::Null);
     assert_eq!(d["fields"][2]["b"], "yara");
-    assert_eq!(d["fields"][3]["b"], Value::Null);
+    assert_eq!(d["fields"][3]["a"], Value::Null);
+    assert_eq!(d["fields"][3]["b"], "blue team");
+    assert_eq!(d["fields"][4]["b"], Value::Null);
     let x = &d["artifacts"];
     assert_eq!(x["added"][0]["path"], "d.yar");
     assert_eq!(x["removed"][0]["path"], "c.yar");
