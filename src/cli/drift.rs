@@ -51,7 +51,7 @@ pub struct RecordArgs {
 /// ledger order
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
-    /// The model: name@version, name@latest (its highest version), a name that has one
+    /// The model: name@version, name@latest (its highest release), a name that has one
     /// version, a record id, or a unique id prefix
     #[arg(value_name = "MODEL", required_unless_present_any = ["all", "slot"], conflicts_with = "slot")]
     model: Option<String>,

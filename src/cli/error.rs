@@ -634,7 +634,9 @@ fn resolve(e: &ResolveError) -> (Kind, Option<String>) {
             "`reg list` shows the registered models".to_string()
         }
         ResolveError::Versions { name, .. } => {
-            format!("name one version: `{name}@VERSION`, or `{name}@latest` for the highest")
+            format!(
+                "name one version: `{name}@VERSION`, or `{name}@latest` for the highest release"
+            )
         }
         ResolveError::NoActiveModel { active, .. } if active.is_empty() => {
             "no slot has an active model (`reg activate SLOT MODEL` sets one)".to_string()

@@ -11,7 +11,7 @@ use reg::state::{ModelState, State};
 #[derive(Debug, clap::Args)]
 #[group(required = true, multiple = false)]
 pub struct ModelArg {
-    /// The model: name@version, name@latest (its highest version), a name that has one version,
+    /// The model: name@version, name@latest (its highest release), a name that has one version,
     /// a record id, or a unique id prefix
     #[arg(value_name = "MODEL")]
     model: Option<String>,

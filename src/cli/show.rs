@@ -9,7 +9,7 @@ use reg::query::record::{RecordView, view};
 /// and its complete history (which replays the whole ledger)
 ///
 /// A name with several versions lists them (name@version, state, slots) and exits 2: name one
-/// as NAME@VERSION, or NAME@latest for the highest.
+/// as NAME@VERSION, or NAME@latest for the highest release.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]

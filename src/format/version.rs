@@ -73,6 +73,12 @@ fn precedence(a: &SemVer<'_>, b: &SemVer<'_>) -> Ordering {
     })
 }
 
+/// Whether `v` is a semantic version with a pre-release part (`2.10.0-rc.1`): what `@latest`
+/// passes over while the name has a release, as cargo and npm do.
+pub fn is_prerelease(v: &str) -> bool {
+    parse(v).is_some_and(|s| !s.pre.is_empty())
+}
+
 /// The order of two versions: semantic-version precedence, then bytes (see the module doc); a
 /// total order, equal only for equal strings.
 pub fn compare(a: &str, b: &str) -> Ordering {

@@ -4,9 +4,10 @@
 //! id or a unique id prefix (at least 4 hex digits), like git; and a slot's active model
 //! ([`resolve_slot`]).
 //!
-//! `@latest` looks at every version the state holds, whatever its lifecycle state, as git's
-//! and cargo's newest does: the gate and the lifecycle rules still judge the model it names
-//! (a revoked latest is denied, not skipped). A spec that is both a model name and an id
+//! `@latest` is the highest release the state holds, whatever its lifecycle state (a
+//! pre-release only when the name has no release, as cargo and npm pick the newest): the gate
+//! and the lifecycle rules still judge the model it names (a revoked latest is denied, not
+//! skipped). A spec that is both a model name and an id
 //! prefix is ambiguous, never silently one of them; a full record id is always that record.
 
 use super::{ModelState, State};
@@ -120,9 +121,17 @@ pub fn versions<'s>(state: &'s State, name: &str) -> Vec<(ObjectId, &'s ModelSta
     out
 }
 
-/// The highest version of `name` the state holds, whatever its lifecycle state.
+/// The highest release of `name` the state holds, whatever its lifecycle state; the highest
+/// pre-release only when the name has no release (as cargo and npm pick the newest: a release
+/// candidate is never taken for the version in service by accident).
 pub fn latest<'s>(state: &'s State, name: &str) -> Option<(ObjectId, &'s ModelState)> {
-    versions(state, name).pop()
+    let all = versions(state, name);
+    let release = all
+        .iter()
+        .rev()
+        .find(|(_, m)| !version::is_prerelease(&m.version))
+        .copied();
+    release.or_else(|| all.last().copied())
 }
 
 /// The active model of `slot`; a slot with none (never set, or deactivated) is an error that
@@ -237,7 +246,7 @@ mod tests {
     }
 
     #[test]
-    fn latest_is_the_highest_semantic_version_whatever_its_state() {
+    fn latest_is_the_highest_release_whatever_its_state() {
         let s = state_of(
             &[
                 ('1', "det", "2.9.0", "PROMOTED"),
@@ -245,10 +254,22 @@ mod tests {
                 ('3', "det", "10.0.0", "REVOKED"),
                 ('4', "det", "2.10.0", "REGISTERED"),
                 ('5', "other", "1.0.0", "REGISTERED"),
+                ('6', "det", "11.0.0-rc.1", "REGISTERED"),
+                ('7', "rc", "1.0.0-rc.1", "REGISTERED"),
+                ('8', "rc", "1.0.0-rc.2", "REGISTERED"),
             ],
             &[],
         );
-        assert_eq!(spec(resolve(&s, "det@latest")), "det@10.0.0");
+        assert_eq!(
+            spec(resolve(&s, "det@latest")),
+            "det@10.0.0",
+            "a release over an rc"
+        );
+        assert_eq!(
+            spec(resolve(&s, "rc@latest")),
+            "rc@1.0.0-rc.2",
+            "no release yet"
+        );
         assert_eq!(spec(resolve(&s, "other@latest")), "other@1.0.0");
         assert_eq!(spec(resolve(&s, "other")), "other@1.0.0", "one version");
         assert!(matches!(
@@ -260,7 +281,13 @@ mod tests {
                 assert_eq!(name, "det");
                 assert_eq!(
                     versions,
-                    ["det@2.9.0", "det@2.10.0-rc.1", "det@2.10.0", "det@10.0.0"]
+                    [
+                        "det@2.9.0",
+                        "det@2.10.0-rc.1",
+                        "det@2.10.0",
+                        "det@10.0.0",
+                        "det@11.0.0-rc.1"
+                    ]
                 );
             }
             other => panic!("{other:?}"),
