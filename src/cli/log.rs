@@ -75,6 +75,25 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let _reading = reg.read_lock()?;
     let filter = filter(&reg, &args)?;
     let events = reg::query::history::scan(&reg, &filter)?;
+    if let Some(slot) = &args.slot
+        && events.is_empty()
+        && args.since.is_none()
+        && args.actor.is_none()
+    {
+        // No entry ever moved it: a slot never set, most likely a typo, said as `git log` says
+        // of a path it does not know (with a filter, an empty answer is an answer).
+        let state = reg.state()?;
+        let known: Vec<&str> = state.slots().keys().map(String::as_str).collect();
+        let hint = if known.is_empty() {
+            "no slot has been set in this registry (`reg activate SLOT MODEL` sets one)".to_string()
+        } else {
+            format!("the slots set now: {} (`reg status`)", known.join(", "))
+        };
+        return Err(CommandError::usage_hint(
+            format!("slot `{slot}` has no history in this registry: no entry ever set it"),
+            hint,
+        ));
+    }
     let rows = events.into_iter().map(|e| row(e, filter.slot.as_deref()));
     print(rows.collect(), args.json)
 }

@@ -277,6 +277,25 @@ fn a_slots_log_is_each_activation_deactivation_and_replacement_in_it() {
     let canary = log_json(&s, &["--slot", "canary"]);
     assert_eq!(canary.len(), 1);
     assert_eq!(canary[0]["model"], "other@1.0.0");
+    // A slot no entry ever set is a typo, not an empty history; prod, cleared, still has one.
+    let before = s.snapshot();
+    let err = s.fails(2, &["log", "--slot", "prdo"]);
+    assert!(
+        err.contains("slot `prdo` has no history")
+            && err.contains("hint: the slots set now: canary"),
+        "{err}"
+    );
+    assert_eq!(before, s.snapshot());
+    // With a filter, nothing found is an answer.
+    let none = s.ok(&[
+        "log",
+        "--slot",
+        "prdo",
+        "--since",
+        "2030-01-01T00:00:00Z",
+        "--json",
+    ]);
+    assert_eq!(none.trim(), "[]");
 }
 
 #[test]
