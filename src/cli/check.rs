@@ -40,7 +40,8 @@ pub struct Args {
     /// and its length against this host's record of it
     #[arg(long, value_name = "FILE", conflicts_with_all = ["slot", "model"])]
     verify_log: Option<PathBuf>,
-    /// Print the decisions as JSON (schema/check.schema.json)
+    /// Print JSON: the decisions (schema/check.schema.json), or with --verify-log what was
+    /// verified (schema/log-verify.schema.json)
     #[arg(long)]
     json: bool,
     /// Decide even if this host has not pinned the registry (it then vouches only for itself:
@@ -51,7 +52,7 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult<ExitCode> {
     if let Some(log) = &args.verify_log {
-        return verify(ctx, log);
+        return verify(ctx, log, args.json);
     }
     // Opened without Context::open's note: the gate says itself what an unpinned registry means.
     let reg = Registry::open(&discover(ctx.registry.as_deref())?, &ctx.opts)?;
@@ -102,8 +103,31 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult<ExitCode> {
 
 /// `reg check --verify-log`: verifies a decision log and says what it proves. Exit 1 for a log
 /// in the old, unauthenticated format.
-fn verify(ctx: &Context, log: &Path) -> CommandResult<ExitCode> {
-    match verify_log(&LogHost::at(&ctx.opts.trust.host.dir), log)? {
+fn verify(ctx: &Context, log: &Path, json: bool) -> CommandResult<ExitCode> {
+    let report = verify_log(&LogHost::at(&ctx.opts.trust.host.dir), log)?;
+    if json {
+        // `schema/log-verify.schema.json`; a log that fails is an error on stderr, as for text.
+        let value = match &report {
+            LogReport::Authenticated {
+                log: id,
+                lines,
+                recorded,
+            } => serde_json::json!({"file": log, "result": "authenticated", "log": id.to_string(),
+                "lines": lines, "recorded": recorded}),
+            LogReport::Empty => serde_json::json!({"file": log, "result": "empty", "lines": 0}),
+            LogReport::Unauthenticated { lines } => {
+                serde_json::json!({"file": log, "result": "unauthenticated", "lines": lines})
+            }
+        };
+        jsonln!(&value);
+        let ok = !matches!(report, LogReport::Unauthenticated { .. });
+        return Ok(if ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
+    match report {
         LogReport::Authenticated {
             log: id,
             lines,

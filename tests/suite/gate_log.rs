@@ -83,6 +83,19 @@ fn an_intact_log_verifies_and_lines_carry_a_mac_number_and_code() {
         out.contains("3 decision(s)") && out.contains("authenticated"),
         "{out}"
     );
+    // The same check for a script: what was verified, as JSON against its schema.
+    let (code, out, _) = run(&s, &["check", "--verify-log", "gate.log", "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("--verify-log --json is JSON");
+    crate::ingest::validate("log-verify.schema.json", &v);
+    assert_eq!(
+        (&v["result"], &v["lines"], &v["recorded"]),
+        (
+            &serde_json::json!("authenticated"),
+            &serde_json::json!(3),
+            &serde_json::json!(3)
+        )
+    );
     let parsed: Vec<serde_json::Value> = lines(&s)
         .iter()
         .map(|l| serde_json::from_str(l).unwrap())
