@@ -356,6 +356,14 @@ fn import(ctx: &Context, a: ImportArgs) -> CommandResult {
     let key = a.sign.load()?;
     let reg = ctx.open()?;
     let done = reg::ops::drift::import_reports(&reg, &key, &a.file)?;
+    if done.entries.is_empty() {
+        outln!(
+            "already up to date: the {} report(s) of {} are recorded in this ledger; nothing written",
+            done.already.len(),
+            a.file.display()
+        );
+        return Ok(());
+    }
     for e in &done.entries {
         outln!(
             "recorded drift report {} of {} by reporter {} (ledger entry {} {})",
@@ -366,6 +374,14 @@ fn import(ctx: &Context, a: ImportArgs) -> CommandResult {
             e.entry
         );
     }
-    outln!("recorded {} drift report(s)", done.entries.len());
+    if done.already.is_empty() {
+        outln!("recorded {} drift report(s)", done.entries.len());
+    } else {
+        outln!(
+            "recorded {} drift report(s); {} already recorded in this ledger left out",
+            done.entries.len(),
+            done.already.len()
+        );
+    }
     Ok(())
 }

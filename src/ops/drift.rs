@@ -480,6 +480,10 @@ pub struct ReportsImported {
     /// Each `drift-import` entry: its id and seq, the report id, the model's `name@version`
     /// and the reporter.
     pub entries: Vec<ImportedReport>,
+    /// The reports of the file this ledger had recorded already (the file carried home twice,
+    /// or an export with `--all`): left out, as an import leaves out what it has. When they are
+    /// all of the file, nothing is written: "already up to date".
+    pub already: Vec<ObjectId>,
 }
 
 /// One report recorded at home.
@@ -524,6 +528,23 @@ pub fn import_reports(
     }
     tx.state()
         .check_signer(key.public().fingerprint(), Kind::DriftImport)?;
+    // Reports this ledger records already are left out; every other rule still judges the rest
+    // (a report twice in one file is refused, as §5.12 says).
+    let recorded = |r: &drift_report::Report| {
+        tx.state()
+            .models()
+            .get(&r.payload.model)
+            .and_then(|m| m.drift.as_ref())
+            .is_some_and(|d| d.reports.contains(&r.id))
+    };
+    let (already, reports): (Vec<_>, Vec<_>) = reports.into_iter().partition(|r| recorded(r));
+    let already: Vec<ObjectId> = already.iter().map(|r| r.id).collect();
+    if reports.is_empty() {
+        return Ok(ReportsImported {
+            entries: Vec::new(),
+            already,
+        });
+    }
     let (written, state) = tx.commit_built(key, reports.len(), |state, i| {
         let r = &reports[i];
         let refused = |source| OutboxError::Refused {
@@ -561,5 +582,5 @@ pub fn import_reports(
             reporter: r.payload.reporter.clone(),
         })
         .collect();
-    Ok(ReportsImported { entries })
+    Ok(ReportsImported { entries, already })
 }

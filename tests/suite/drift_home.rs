@@ -168,14 +168,16 @@ fn observations_made_at_a_replica_come_home_with_their_reporters_signature() {
     a.ok(&["ledger", "verify"]);
     assert!(a.ok(&["fsck"]).starts_with("PASS"));
 
-    // The same file again: every report is already recorded.
-    import_refused(
-        &a,
-        "drift.regd",
-        "op.pem",
-        "is already recorded in this ledger",
+    // The same file again: every report is already recorded, nothing to do (exit 0), as an
+    // import of a transfer this site has.
+    let before = a.snapshot();
+    let out = a.ok(&["drift", "import", "drift.regd", "--key", "op.pem"]);
+    assert!(
+        out.contains("already up to date: the 2 report(s) of drift.regd are recorded"),
+        "{out}"
     );
-    // A report file holding one report twice, or one already recorded, is refused as a whole.
+    assert_eq!(before, a.snapshot(), "nothing to do writes nothing");
+    // A third report waits in the replica's outbox.
     b.ok(&[
         "drift",
         "record",
@@ -185,19 +187,6 @@ fn observations_made_at_a_replica_come_home_with_their_reporters_signature() {
         "rep.pem",
         "--outbox",
     ]);
-    b.ok(&["drift", "export", "again.regd"]);
-    fs::copy(b.join("again.regd"), a.join("again.regd")).unwrap();
-    import_refused(
-        &a,
-        "again.regd",
-        "op.pem",
-        "is already recorded in this ledger",
-    );
-    let err = a.fails(1, &["drift", "import", "again.regd", "--key", "op.pem"]);
-    assert!(
-        err.contains("of the file ("),
-        "names the report's position: {err}"
-    );
 
     // Once the replica has the home's history (here a fresh copy, its outbox moved across),
     // reports recorded at home are not exported again; --all still sends them.
@@ -225,9 +214,17 @@ fn observations_made_at_a_replica_come_home_with_their_reporters_signature() {
     assert!(!b.join("none.regd").exists(), "no empty file is written");
     let err = b.fails(2, &["drift", "export", "rest.regd"]);
     assert!(err.contains("already exists"), "{err}");
-    // The report not yet recorded goes home.
+    // A file of reports recorded and not: the new one is recorded, the others left out.
+    fs::copy(b.join("all.regd"), a.join("all.regd")).unwrap();
+    let out = a.ok(&["drift", "import", "all.regd", "--key", "op.pem"]);
+    assert!(
+        out.contains("recorded 1 drift report(s); 2 already recorded in this ledger left out"),
+        "{out}"
+    );
+    // The report not yet recorded went home with it: its own file is now nothing to do.
     fs::copy(b.join("rest.regd"), a.join("rest.regd")).unwrap();
-    a.ok(&["drift", "import", "rest.regd", "--key", "op.pem"]);
+    let out = a.ok(&["drift", "import", "rest.regd", "--key", "op.pem"]);
+    assert!(out.contains("already up to date: the 1 report(s)"), "{out}");
     assert!(a.ok(&["fsck"]).starts_with("PASS"));
 }
 
