@@ -132,6 +132,7 @@ pub const EXAMPLES: &[(&str, &[&str])] = &[
         &[
             "reg checkout det@1.0.0 -o /opt/models/det",
             "reg checkout --slot prod -o /opt/models/prod",
+            "reg checkout det@1.0.0 --bundle /media/usb/det-1.0.0.tar --json",
         ],
     ),
     (
@@ -152,7 +153,13 @@ pub const EXAMPLES: &[(&str, &[&str])] = &[
         ],
     ),
     ("clone", &["reg clone /media/usb/full.regx /srv/models"]),
-    ("repair", &["reg repair --from /media/usb/full.regx"]),
+    (
+        "repair",
+        &[
+            "reg repair --from /media/usb/full.regx --dry-run --json",
+            "reg repair --from /media/usb/full.regx",
+        ],
+    ),
     ("drift", &["reg drift list det@1.0.0"]),
     (
         "drift record",
@@ -177,7 +184,10 @@ pub const EXAMPLES: &[(&str, &[&str])] = &[
     ),
     (
         "drift import",
-        &["reg drift import /media/usb/drift.regd --key keys/op.pem"],
+        &[
+            "reg drift import /media/usb/drift.regd --key keys/op.pem",
+            "reg drift import /media/usb/drift.regd --key keys/op.pem --json",
+        ],
     ),
     ("gc", &["reg gc"]),
     (

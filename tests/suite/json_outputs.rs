@@ -404,3 +404,33 @@ fn drift_export_and_import_json_name_each_report_and_entry() {
     assert_eq!((rc, out.as_str()), (1, ""));
     assert_eq!(snap, a.snapshot());
 }
+
+#[test]
+fn trust_add_json_says_the_genesis_root_was_revoked_and_by_which_roots_it_is_governed() {
+    let s = Sandbox::new();
+    let root = s.init();
+    let root2 = s.key("root2.pem");
+    s.trust("root2.pem.pub", "root", "root rotation");
+    s.ok(&[
+        "key",
+        "revoke",
+        &root,
+        "--key",
+        "root2.pem",
+        "--reason",
+        "rotated out",
+    ]);
+    let (rc, out, err) = run(second_host(&s), &["trust", "add", &root, "--json"]);
+    assert_eq!(rc, 0, "{err}");
+    let v = json("trust-change.schema.json", &out);
+    assert_eq!(v["pinned"], true);
+    assert_eq!(
+        v["genesis_revoked"],
+        serde_json::json!({"at": 2, "roots": [root2]})
+    );
+    // The warning for people stays on standard error.
+    assert!(
+        err.contains("warning: this registry's genesis root key"),
+        "{err}"
+    );
+}
