@@ -299,7 +299,8 @@ mod tests {
                     }
                     any = false;
                 }
-                '>' if !quoted => break,
+                // A redirection ends the command line (`> out`, `< in`).
+                '>' | '<' if !quoted => break,
                 _ => {
                     word.push(c);
                     any = true;
@@ -367,5 +368,6 @@ mod tests {
             words(r#"reg a --reason "two words" x > out"#),
             ["reg", "a", "--reason", "two words", "x"]
         );
+        assert_eq!(words("reg import - < in.regx"), ["reg", "import", "-"]);
     }
 }
