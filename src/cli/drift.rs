@@ -96,6 +96,9 @@ pub struct ExportArgs {
     /// Also reports this registry's ledger already records (imported back from home)
     #[arg(long, requires = "out")]
     all: bool,
+    /// Print what was written as JSON (schema/drift-export.schema.json); not with OUT `-`
+    #[arg(long, requires = "out")]
+    json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -104,6 +107,9 @@ pub struct ImportArgs {
     file: PathBuf,
     #[command(flatten)]
     sign: Signing<DriftImportEntry>,
+    /// Print what was recorded as JSON (schema/write-result.schema.json, action `drift-import`)
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(ctx: &Context, cmd: DriftCommand) -> CommandResult {
@@ -265,7 +271,7 @@ fn list(ctx: &Context, a: ListArgs) -> CommandResult {
 
 fn export(ctx: &Context, a: ExportArgs) -> CommandResult {
     if let Some(out) = &a.out {
-        return export_reports(ctx, out, a.since, a.all);
+        return export_reports(ctx, out, a.since, a.all, a.json);
     }
     errln!(
         "note: `reg drift export` without OUT is deprecated: it prints every observation, which `reg drift list --all --json` does; `reg drift export OUT` writes the outbox's reports for the home site"
@@ -298,7 +304,19 @@ fn list_all(reg: &reg::repo::registry::Registry, json: bool, json_lines: bool) -
     Ok(())
 }
 
-fn export_reports(ctx: &Context, out: &Path, since: Option<String>, all: bool) -> CommandResult {
+fn export_reports(
+    ctx: &Context,
+    out: &Path,
+    since: Option<String>,
+    all: bool,
+    json: bool,
+) -> CommandResult {
+    let stdout = out.as_os_str() == "-";
+    if stdout && json {
+        return Err(CommandError::usage(
+            "--json with OUT `-`: standard output carries the report file itself",
+        ));
+    }
     if let Some(s) = &since
         && reg::util::encoding::parse_rfc3339(s).is_none()
     {
@@ -308,12 +326,29 @@ fn export_reports(ctx: &Context, out: &Path, since: Option<String>, all: bool) -
     }
     let reg = ctx.open()?;
     let select = reg::ops::drift::Selection { all, since };
-    let stdout = out.as_os_str() == "-";
     let done = if stdout {
         reg::ops::drift::export_reports_to(&reg, &select, &mut std::io::stdout().lock())?
     } else {
         reg::ops::drift::export_reports(&reg, &select, out)?
     };
+    if json {
+        let written = !done.reports.is_empty();
+        jsonln!(&serde_json::json!({
+            "action": "drift-export",
+            "written": written,
+            "out": written.then(|| out.display().to_string()),
+            "reports": done
+                .reports
+                .iter()
+                .map(|(id, spec)| serde_json::json!({"report": id.to_string(), "model": spec}))
+                .collect::<Vec<_>>(),
+            "held": done.held,
+            "skipped": done.skipped,
+            "early": done.early,
+            "bytes": done.bytes,
+        }));
+        return Ok(());
+    }
     // Standard output carries the report file itself.
     let say = |line: String| -> CommandResult {
         if stdout {
@@ -356,6 +391,30 @@ fn import(ctx: &Context, a: ImportArgs) -> CommandResult {
     let key = a.sign.load()?;
     let reg = ctx.open()?;
     let done = reg::ops::drift::import_reports(&reg, &key, &a.file)?;
+    if a.json {
+        // One entry per report, in one batch: `entry` and `seq` name the last, `recorded` all;
+        // none written when every report was recorded already.
+        let last = done.entries.last().map(|e| (&e.entry, e.seq));
+        let recorded: Vec<_> = done
+            .entries
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "entry": e.entry.to_string(),
+                    "seq": e.seq,
+                    "report": e.report.to_string(),
+                    "model": e.spec,
+                    "record": e.model.to_string(),
+                    "reporter": e.reporter.to_string(),
+                })
+            })
+            .collect();
+        let already: Vec<String> = done.already.iter().map(ToString::to_string).collect();
+        return super::written::Written::new("drift-import", last)
+            .with("recorded", recorded)
+            .with("already", already)
+            .print();
+    }
     if done.entries.is_empty() {
         outln!(
             "already up to date: the {} report(s) of {} are recorded in this ledger; nothing written",

@@ -132,6 +132,7 @@ pub const EXAMPLES: &[(&str, &[&str])] = &[
         &[
             "reg checkout det@1.0.0 -o /opt/models/det",
             "reg checkout --slot prod -o /opt/models/prod",
+            "reg checkout det@1.0.0 --bundle /media/usb/det-1.0.0.tar --json",
         ],
     ),
     (
@@ -152,7 +153,13 @@ pub const EXAMPLES: &[(&str, &[&str])] = &[
         ],
     ),
     ("clone", &["reg clone /media/usb/full.regx /srv/models"]),
-    ("repair", &["reg repair --from /media/usb/full.regx"]),
+    (
+        "repair",
+        &[
+            "reg repair --from /media/usb/full.regx --dry-run --json",
+            "reg repair --from /media/usb/full.regx",
+        ],
+    ),
     ("drift", &["reg drift list det@1.0.0"]),
     (
         "drift record",
@@ -177,7 +184,10 @@ pub const EXAMPLES: &[(&str, &[&str])] = &[
     ),
     (
         "drift import",
-        &["reg drift import /media/usb/drift.regd --key keys/op.pem"],
+        &[
+            "reg drift import /media/usb/drift.regd --key keys/op.pem",
+            "reg drift import /media/usb/drift.regd --key keys/op.pem --json",
+        ],
     ),
     ("gc", &["reg gc"]),
     (
@@ -289,7 +299,8 @@ mod tests {
                     }
                     any = false;
                 }
-                '>' if !quoted => break,
+                // A redirection ends the command line (`> out`, `< in`).
+                '>' | '<' if !quoted => break,
                 _ => {
                     word.push(c);
                     any = true;
@@ -357,5 +368,6 @@ mod tests {
             words(r#"reg a --reason "two words" x > out"#),
             ["reg", "a", "--reason", "two words", "x"]
         );
+        assert_eq!(words("reg import - < in.regx"), ["reg", "import", "-"]);
     }
 }

@@ -22,6 +22,10 @@ pub struct Args {
     /// Only list what would be restored; change nothing
     #[arg(long)]
     dry_run: bool,
+    /// Print what was restored (or would be) as JSON (schema/repair.schema.json); exits 1 as
+    /// without it when something is left
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
@@ -33,6 +37,11 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
              (check its root key {root} and its head code with its owner out of band, then \
              `reg trust add FINGERPRINT --head CODE`)"
         );
+    }
+    if args.json {
+        jsonln!(&to_json(&done, &args.from));
+        done.finish()?;
+        return Ok(());
     }
     let verb = if done.dry_run {
         "would restore"
@@ -60,6 +69,31 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
     outln!("{}", summary(&done, &args.from));
     done.finish()?;
     Ok(())
+}
+
+/// `reg repair --json` (schema/repair.schema.json).
+fn to_json(done: &Repaired, from: &std::path::Path) -> serde_json::Value {
+    use serde_json::json;
+    let object = |d: &reg::ops::repair::Damaged| json!({"kind": d.kind.name(), "id": d.id.to_string(), "damage": d.damage.code()});
+    json!({
+        "action": "repair",
+        "dry_run": done.dry_run,
+        "from": from.display().to_string(),
+        "source": match done.source {
+            SourceKind::Registry => "registry",
+            SourceKind::Transfer => "transfer",
+        },
+        "pinned": done.unpinned.is_none(),
+        "checked": done.checked,
+        "restored": done.restored.iter().map(object).collect::<Vec<_>>(),
+        "unrepaired": done.unrepaired.iter().map(|u| {
+            let mut o = object(&u.object);
+            o["reason"] = u.reason.clone().into();
+            o
+        }).collect::<Vec<_>>(),
+        "unverified": done.unverified,
+        "complete": done.finish().is_ok(),
+    })
 }
 
 /// The last line: what was restored from where, or that nothing needed it.

@@ -38,6 +38,11 @@ pub struct AddArgs {
     /// it has; kept so that it says so (use --head)
     #[arg(long, value_name = "N", hide = true)]
     seq: Option<String>,
+
+    /// Print what was pinned as JSON (schema/trust-change.schema.json); what pinning means and
+    /// the checks made go to standard error
+    #[arg(long)]
+    json: bool,
 }
 
 /// List the registries this host pins
@@ -54,6 +59,10 @@ pub struct RemoveArgs {
     /// A root key fingerprint (32 hex digits) or a registry id (64)
     #[arg(value_parser = parse_key)]
     key: PinKey,
+
+    /// Print the pins removed as JSON (schema/trust-change.schema.json)
+    #[arg(long)]
+    json: bool,
 }
 
 fn parse_key(s: &str) -> Result<PinKey, String> {
@@ -89,16 +98,40 @@ fn add(ctx: &Context, args: AddArgs) -> CommandResult {
         ..ctx.opts.clone()
     };
     let reg = Registry::open(&dot, &host)?;
-    print_what_pinning_means(&reg)?;
+    // With --json, standard output carries the object: the lines for people go to standard
+    // error, where the operator still reads them before anything is pinned.
+    let say = |line: String| -> CommandResult {
+        if args.json {
+            errln!("{line}");
+        } else {
+            outln!("{line}");
+        }
+        Ok(())
+    };
+    print_what_pinning_means(&reg, &say)?;
     if let PinStatus::HostFile(root) = reg.pin()
         && *root == args.fingerprint
         && floor.is_none()
     {
-        outln!(
+        if args.json {
+            jsonln!(&serde_json::json!({
+                "action": "trust-add",
+                "pinned": false,
+                "already": true,
+                "registry": reg.id().to_string(),
+                "root": root.to_string(),
+                "path": absolute(reg.path()).display().to_string(),
+                "trust_file": ctx.opts.trust.file.display().to_string(),
+                "floor": null,
+                "entries": null,
+                "genesis_revoked": null,
+            }));
+            return Ok(());
+        }
+        return say(format!(
             "already pinned in {}; nothing to do",
             ctx.opts.trust.file.display()
-        );
-        return Ok(());
+        ));
     }
     // The fingerprint named in the genesis header is only a claim until the ledger verifies:
     // its genesis signature by that very key, and every entry after it.
@@ -109,17 +142,18 @@ fn add(ctx: &Context, args: AddArgs) -> CommandResult {
     let replay = reg.verify(&mut |v| ids.push(v.id))?.into_inner();
     let checkpoint = replay.checkpoint;
     let state = replay.state;
-    outln!(
+    say(format!(
         "ledger verified: {} entries, genesis signed by the root key above",
         state.seq() + 1
-    );
-    if let Some(revoked) = revoked_genesis(&state) {
-        warn_revoked_genesis(&revoked, reg.root(), floor.is_some());
+    ))?;
+    let revoked = revoked_genesis(&state);
+    if let Some(revoked) = &revoked {
+        warn_revoked_genesis(revoked, reg.root(), floor.is_some());
     }
     let floor = match floor {
         Some(f) => {
             let (floor, id) = f.place(&ids)?;
-            outln!("history contains entry {}: {id}", floor.seq);
+            say(format!("history contains entry {}: {id}", floor.seq))?;
             Some(floor)
         }
         None => None,
@@ -135,6 +169,24 @@ fn add(ctx: &Context, args: AddArgs) -> CommandResult {
     // Pinned: from now on this host remembers the checkpoint it verified. Opened again so that
     // the registry is seen pinned, with its floor.
     Registry::open(&dot, &host)?.record(&state, &checkpoint)?;
+    if args.json {
+        jsonln!(&serde_json::json!({
+            "action": "trust-add",
+            "pinned": true,
+            "already": false,
+            "registry": pin.registry.to_string(),
+            "root": pin.root.to_string(),
+            "path": pin.path,
+            "trust_file": ctx.opts.trust.file.display().to_string(),
+            "floor": pin.floor,
+            "entries": state.seq() + 1,
+            "genesis_revoked": revoked.map(|r| serde_json::json!({
+                "at": r.at,
+                "roots": r.roots.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            })),
+        }));
+        return Ok(());
+    }
     outln!(
         "pinned registry {} (root {}) in {}",
         pin.registry,
@@ -168,12 +220,15 @@ fn warn_revoked_genesis(revoked: &RevokedGenesis, genesis: &Fingerprint, has_flo
     }
 }
 
-/// Prints the registry's id, path and genesis root, and what pinning it means: the operator
-/// reads this before anything is pinned.
-fn print_what_pinning_means(reg: &Registry) -> CommandResult {
-    outln!("registry       {}", reg.id());
-    outln!("path           {}", absolute(reg.path()).display());
-    outln!("genesis root   {}", reg.root());
+/// Prints (through `say`) the registry's id, path and genesis root, and what pinning it means:
+/// the operator reads this before anything is pinned.
+fn print_what_pinning_means(
+    reg: &Registry,
+    say: &dyn Fn(String) -> CommandResult,
+) -> CommandResult {
+    say(format!("registry       {}", reg.id()))?;
+    say(format!("path           {}", absolute(reg.path()).display()))?;
+    say(format!("genesis root   {}", reg.root()))?;
     for line in [
         "Pinning makes this host trust this registry only while its genesis entry is signed by",
         "the root key above: a medium whose registry was replaced, even by a perfectly valid one",
@@ -182,7 +237,7 @@ fn print_what_pinning_means(reg: &Registry) -> CommandResult {
         "you out of band (`reg key fingerprint ROOT.pem.pub` on their side), not with anything",
         "on the medium.",
     ] {
-        outln!("{line}");
+        say(line.to_string())?;
     }
     Ok(())
 }
@@ -224,6 +279,14 @@ fn remove(ctx: &Context, args: RemoveArgs) -> CommandResult {
             path,
         },
     )?;
+    if args.json {
+        jsonln!(&serde_json::json!({
+            "action": "trust-remove",
+            "trust_file": ctx.opts.trust.file.display().to_string(),
+            "removed": removed,
+        }));
+        return Ok(());
+    }
     for pin in removed {
         outln!(
             "removed the pin of registry {} (root {}, {})",

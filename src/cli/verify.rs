@@ -37,6 +37,9 @@ pub struct CheckoutArgs {
     /// Instead of a directory, write the model's original signed bundle to this new file
     #[arg(long, value_name = "FILE", conflicts_with = "out")]
     bundle: Option<PathBuf>,
+    /// Print what was written as JSON (schema/checkout.schema.json)
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn verify(ctx: &Context, args: VerifyArgs) -> CommandResult {
@@ -87,10 +90,21 @@ pub fn checkout(ctx: &Context, args: CheckoutArgs) -> CommandResult {
     let reading = reg.read_lock()?;
     let state = reg.state()?;
     let (id, model) = args.model.resolve(&state)?;
+    let spec = format!("{}@{}", model.name, model.version);
     match (&args.bundle, &args.out) {
         (Some(file), _) => {
             let done = reg::ops::checkout::write_bundle(&reg, &state, &id, file)?;
             drop(reading);
+            if args.json {
+                return checkout_json(
+                    &spec,
+                    &done.record,
+                    None,
+                    Some(file),
+                    done.artifacts,
+                    done.bytes,
+                );
+            }
             outln!(
                 "wrote the signed bundle of {}@{} to {} (record {}, {} artifact(s), {} bytes, verified)",
                 model.name,
@@ -102,16 +116,49 @@ pub fn checkout(ctx: &Context, args: CheckoutArgs) -> CommandResult {
             );
         }
         (None, Some(dir)) => {
-            let bytes = reg::ops::checkout::checkout(&reg, &state, &id, dir)?;
+            let done = reg::ops::checkout::checkout(&reg, &state, &id, dir)?;
             drop(reading);
+            if args.json {
+                return checkout_json(
+                    &spec,
+                    &done.record,
+                    Some(dir),
+                    None,
+                    done.artifacts,
+                    done.bytes,
+                );
+            }
             outln!(
-                "checked out {}@{} ({bytes} bytes, verified) into {}",
-                model.name,
-                model.version,
+                "checked out {spec} ({} bytes, verified) into {}",
+                done.bytes,
                 dir.display()
             );
         }
         (None, None) => return Err(CommandError::usage("give -o DIR or --bundle FILE")),
     }
+    Ok(())
+}
+
+/// `reg checkout --json` (schema/checkout.schema.json): where the model went, a directory or a
+/// bundle file, and what was written.
+fn checkout_json(
+    spec: &str,
+    record: &reg::format::id::ObjectId,
+    dir: Option<&PathBuf>,
+    bundle: Option<&PathBuf>,
+    artifacts: usize,
+    bytes: u64,
+) -> CommandResult {
+    let path = |p: Option<&PathBuf>| p.map(|p| p.display().to_string());
+    jsonln!(&serde_json::json!({
+        "action": "checkout",
+        "model": spec,
+        "record": record.to_string(),
+        "dir": path(dir),
+        "bundle": path(bundle),
+        "artifacts": artifacts,
+        "bytes": bytes,
+        "verified": true,
+    }));
     Ok(())
 }

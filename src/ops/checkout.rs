@@ -179,6 +179,17 @@ pub fn verify(
     Ok(out)
 }
 
+/// What checking a model out into a directory did.
+#[derive(Debug, Clone)]
+pub struct CheckedOut {
+    /// The model's record id.
+    pub record: ObjectId,
+    /// How many artifacts were written.
+    pub artifacts: usize,
+    /// Their bytes in all, each verified as copied.
+    pub bytes: u64,
+}
+
 /// Writes a model's artifacts under `dest` (which must not exist), verifying while copying:
 /// into a temporary directory beside it, renamed into place only when every file verified.
 pub fn checkout(
@@ -186,7 +197,7 @@ pub fn checkout(
     state: &State,
     id: &ObjectId,
     dest: &Path,
-) -> Result<u64, CheckoutError> {
+) -> Result<CheckedOut, CheckoutError> {
     let model = state.model(id).map_err(RegistryError::Refused)?;
     refuse_blocked(reg, state, id, model, dest)?;
     let spec = state.spec(id);
@@ -201,6 +212,7 @@ pub fn checkout(
         .ctx("create temporary directory in", parent)?;
     let mut total = 0;
     let artifacts = manifest_of(reg, id)?.artifacts;
+    let count = artifacts.len();
     let task = crate::util::progress::task("copying", Some(artifacts.iter().map(|a| a.size).sum()));
     for a in artifacts {
         let aid = artifact_target(reg, id, &a)?;
@@ -223,7 +235,11 @@ pub fn checkout(
     let kept = staging.keep();
     std::fs::rename(&kept, dest).ctx("rename into place", dest)?;
     fsync_dir(parent)?;
-    Ok(total)
+    Ok(CheckedOut {
+        record: *id,
+        artifacts: count,
+        bytes: total,
+    })
 }
 
 /// What writing a model's bundle did.

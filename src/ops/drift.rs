@@ -495,6 +495,8 @@ pub struct ImportedReport {
     pub seq: u64,
     /// The report id.
     pub report: ObjectId,
+    /// The model's record id.
+    pub model: ObjectId,
     /// The model's `name@version`.
     pub spec: String,
     /// The reporter key.
@@ -578,6 +580,7 @@ pub fn import_reports(
             entry,
             seq,
             report: r.id,
+            model: r.payload.model,
             spec: state.spec(&r.payload.model),
             reporter: r.payload.reporter.clone(),
         })

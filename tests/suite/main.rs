@@ -48,6 +48,7 @@ mod import;
 mod ingest;
 mod input_rules;
 mod interop;
+mod json_outputs;
 mod key_canon;
 mod key_names;
 mod layers;

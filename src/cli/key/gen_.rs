@@ -22,13 +22,17 @@ pub struct Args {
     /// Write an age identity (to decrypt bundles) instead of a signing key
     #[arg(long)]
     age: bool,
+    /// Print what was written as JSON (schema/key-gen.schema.json): the fingerprint or the
+    /// recipient and the paths, never the secret
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(args: Args) -> CommandResult {
     // A secret key is a file of its owner's, never a stream.
     super::super::stdio::refuse_dash(&args.out, "a key file")?;
     if args.age {
-        return age_identity(&args.out);
+        return age_identity(&args.out, args.json);
     }
     let pass = if args.passphrase {
         Some(new_passphrase()?)
@@ -42,12 +46,24 @@ pub fn run(args: Args) -> CommandResult {
         args.out.display(),
         pub_path.display()
     );
-    outln!("{}", key.public().fingerprint());
+    let fingerprint = key.public().fingerprint();
+    if args.json {
+        jsonln!(&serde_json::json!({
+            "action": "key-gen",
+            "kind": "ed25519",
+            "fingerprint": fingerprint.to_string(),
+            "private": args.out.display().to_string(),
+            "public": pub_path.display().to_string(),
+            "encrypted": pass.is_some(),
+        }));
+        return Ok(());
+    }
+    outln!("{fingerprint}");
     Ok(())
 }
 
 /// An age X25519 identity file, as age-keygen writes it, readable only by its owner.
-fn age_identity(out: &std::path::Path) -> CommandResult {
+fn age_identity(out: &std::path::Path, json: bool) -> CommandResult {
     let identity = age::x25519::Identity::generate();
     let recipient = identity.to_public().to_string();
     let mut opts = std::fs::OpenOptions::new();
@@ -68,6 +84,16 @@ fn age_identity(out: &std::path::Path) -> CommandResult {
     f.write_all(text.as_bytes())?;
     f.sync_all()?;
     errln!("wrote age identity {}", out.display());
+    if json {
+        // The recipient is public; the identity's secret stays in the file only.
+        jsonln!(&serde_json::json!({
+            "action": "key-gen",
+            "kind": "age",
+            "recipient": recipient,
+            "identity": out.display().to_string(),
+        }));
+        return Ok(());
+    }
     outln!("{recipient}");
     Ok(())
 }

@@ -47,6 +47,15 @@ impl Damage {
             Damage::NotAFile => "not a regular file",
         }
     }
+
+    /// Its one-word code in `reg repair --json` (schema/repair.schema.json).
+    pub fn code(self) -> &'static str {
+        match self {
+            Damage::Missing => "missing",
+            Damage::Corrupt => "corrupt",
+            Damage::NotAFile => "not-file",
+        }
+    }
 }
 
 /// A damaged object the local registry names.
