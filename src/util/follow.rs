@@ -36,7 +36,8 @@ pub struct Followed {
 
 /// Why a name could not be opened by the rule. Each names the path given and, once a link was
 /// read or resolved, where it points.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("`{}`: {}", self.path().display(), self.what())]
 pub enum FollowError {
     /// Nothing at the name given.
     NotFound {
@@ -74,23 +75,6 @@ pub enum FollowError {
         /// The error.
         source: io::Error,
     },
-}
-
-impl std::fmt::Display for FollowError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "`{}`: {}", self.path().display(), self.what())
-    }
-}
-
-impl std::error::Error for FollowError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            FollowError::BrokenLink { source, .. } | FollowError::Unreadable { source, .. } => {
-                Some(source)
-            }
-            _ => None,
-        }
-    }
 }
 
 impl FollowError {
