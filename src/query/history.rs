@@ -9,8 +9,9 @@
 //! slot, its drift observations, its purge, the key revocation that suspended it, the lifting
 //! of its denial. Those are found by [`scan`], which replays and verifies the whole ledger (as
 //! `reg ledger verify` does): its cost grows with the ledger, every entry read and its signature
-//! checked, whatever the model. `reg log` pays it already for the full log; `reg show` pays it
-//! for a complete history.
+//! checked, whatever the model. `reg log` pays it already for the full log; `reg show` reads
+//! the committed ledger instead ([`scan_committed`]), trusting the verified checkpoint as every
+//! read does: its cost is reading the ledger, not verifying it.
 
 use crate::crypto::keys::Fingerprint;
 use crate::format::entry::{Body, Entry};
@@ -132,7 +133,7 @@ impl Filter {
 
 /// The entries `filter` keeps, oldest first, after replaying and verifying the whole ledger
 /// (see the module documentation for what that costs), checking the registry is fresh and
-/// recording the checkpoint this host verified, as every full read does.
+/// recording the checkpoint this host verified, as every full read does: `reg log`, an audit.
 pub fn scan(reg: &Registry, filter: &Filter) -> Result<Vec<Event>, RegistryError> {
     let mut tracker = Tracker::default();
     let mut out = Vec::new();
@@ -144,9 +145,30 @@ pub fn scan(reg: &Registry, filter: &Filter) -> Result<Vec<Event>, RegistryError
     })?;
     reg.check_fresh(&replay.state, &replay.checkpoint.time)?;
     reg.record(&replay.state, &replay.checkpoint)?;
-    // Names from the end state: a key's name is set once, so a key named after it signed an
-    // entry is still the key that signed it.
-    let name = |fp: &Fingerprint| replay.state.key_name(fp).map(str::to_string);
+    Ok(finish(out, &replay.state, filter))
+}
+
+/// The entries `filter` keeps, as [`scan`] finds them, from the committed ledger read along the
+/// chain the verified checkpoint commits to, without checking every signature again
+/// ([`Registry::walk`]): a model's complete history for `reg show`, at the cost of reading the
+/// ledger, not of verifying it.
+pub fn scan_committed(reg: &Registry, filter: &Filter) -> Result<Vec<Event>, RegistryError> {
+    let mut tracker = Tracker::default();
+    let mut out = Vec::new();
+    let state = reg.walk(&mut |v| {
+        let event = tracker.event(v.id, v.entry, v.state);
+        if filter.keeps(&event) {
+            out.push(event);
+        }
+    })?;
+    Ok(finish(out, &state, filter))
+}
+
+/// Names the signers and the keys the entries are about, from the end state (a key's name is
+/// set once, so a key named after it signed an entry is still the key that signed it), and
+/// keeps the newest `-n`.
+fn finish(mut out: Vec<Event>, state: &State, filter: &Filter) -> Vec<Event> {
+    let name = |fp: &Fingerprint| state.key_name(fp).map(str::to_string);
     for e in &mut out {
         e.actor_name = name(&e.entry.header.actor);
         e.key_name = match &e.entry.body {
@@ -161,7 +183,7 @@ pub fn scan(reg: &Registry, filter: &Filter) -> Result<Vec<Event>, RegistryError
     if let Some(n) = filter.newest {
         out.drain(..out.len().saturating_sub(n));
     }
-    Ok(out)
+    out
 }
 
 /// The keys `spec` names for `--actor`: the key named so, else every key whose fingerprint

@@ -98,8 +98,8 @@ pub struct HistoryItem {
 
 /// A model's complete history, oldest first: every entry that concerns it
 /// ([`super::history::Event::concerns`]), one item each, with the model's lifecycle state
-/// after it. Replays and verifies the whole ledger ([`super::history::scan`]): a cost that grows
-/// with the ledger, where [`history`] walks the model's own chain only.
+/// after it. Reads the whole committed ledger ([`super::history::scan_committed`]): a cost that
+/// grows with the ledger, where [`history`] walks the model's own chain only.
 pub fn full_history(reg: &Registry, id: &ObjectId) -> Result<Vec<HistoryItem>, RegistryError> {
     let filter = super::history::Filter {
         model: Some(*id),
@@ -107,7 +107,7 @@ pub fn full_history(reg: &Registry, id: &ObjectId) -> Result<Vec<HistoryItem>, R
     };
     let mut state = LifecycleState::Registered;
     let mut out = Vec::new();
-    for e in super::history::scan(reg, &filter)? {
+    for e in super::history::scan_committed(reg, &filter)? {
         let (action, slot, detail) = step(&e, id);
         if let Some(to) =
             e.to.filter(|_| e.model.as_ref().is_some_and(|m| m.record == *id))

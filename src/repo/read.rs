@@ -46,6 +46,42 @@ impl Registry {
         Ok(replay)
     }
 
+    /// Walks the committed ledger, oldest first, with the state after each entry: the history
+    /// as `reg show` lists it. The current state is verified as every read verifies it (the
+    /// checkpoint's signature, this host's pin and record, freshness); the entries are then read
+    /// by their hashes along the chain its head commits to and applied again without checking
+    /// each signature a second time, and the state they give must be the committed one, byte
+    /// for byte. A full audit is [`Registry::verify`] (`reg log`, `reg ledger verify`).
+    pub fn walk(&self, visit: &mut dyn FnMut(&Visit<'_>)) -> Result<State, RegistryError> {
+        let _reading = self.read_lock()?;
+        let state = self.state()?;
+        let (ids, _) = ledger::read_ids(&self.dot.join("ledger"))?;
+        let upto = state.seq() as usize + 1;
+        if ids.get(upto - 1) != Some(&state.head()) {
+            return Err(ledger::LedgerError::Checkpoint(format!(
+                "the ledger does not list the committed head {} at entry {}",
+                state.head(),
+                state.seq()
+            ))
+            .into());
+        }
+        let walked = crate::repo::replay::committed(
+            &ids[..upto],
+            &self.config.registry_id,
+            &self.store,
+            visit,
+        )?;
+        if walked.hash() != state.hash() {
+            return Err(ledger::LedgerError::Checkpoint(format!(
+                "replaying the ledger gives state {}, not the committed {}",
+                walked.hash(),
+                state.hash()
+            ))
+            .into());
+        }
+        Ok(walked)
+    }
+
     /// Records a verified checkpoint as this host's latest for the registry, if the registry is
     /// pinned. An unpinned registry is never recorded: it proves nothing yet, and a record made
     /// from whatever medium a host met first would later refuse the genuine one as a "rollback"

@@ -213,6 +213,57 @@ pub(crate) fn entries(
     })
 }
 
+/// Applies `ids` (a ledger this host verified, up to its checkpoint) to a state again, oldest
+/// first, without checking signatures, authority or records again: for readers of the history
+/// ([`crate::repo::registry::Registry::walk`]) that trust the committed state as every read does.
+/// Each entry is still read by its hash and must sit at its position (seq, prev, registry), so
+/// the chain is the one the checkpoint's head commits to; the caller compares the end state
+/// with the committed one.
+pub(crate) fn committed(
+    ids: &[ObjectId],
+    registry: &ObjectId,
+    store: &Store,
+    visit: &mut dyn FnMut(&Visit<'_>),
+) -> Result<State, LedgerError> {
+    let mut state: Option<State> = None;
+    for (seq, id) in ids.iter().enumerate() {
+        let seq = seq as u64;
+        let fail = |problem: EntryProblem| LedgerError::Entry {
+            seq,
+            id: *id,
+            problem,
+        };
+        let d = decode(store, id).map_err(fail)?;
+        let at = Position {
+            seq,
+            prev: seq.checked_sub(1).map(|p| ids[p as usize]),
+            registry: (seq > 0).then_some(*registry),
+        };
+        check_position(&d.entry, &at).map_err(fail)?;
+        let after = match &mut state {
+            None => {
+                let (s, _) = State::from_genesis(*id, &d.entry).map_err(|e| fail(e.into()))?;
+                state.insert(s)
+            }
+            Some(s) => {
+                s.apply(*id, &d.entry).map_err(|e| fail(e.into()))?;
+                s
+            }
+        };
+        visit(&Visit {
+            id: *id,
+            entry: &d.entry,
+            envelope: &d.bytes,
+            payload: &d.env.payload,
+            state: after,
+        });
+    }
+    state.ok_or_else(|| LedgerError::File {
+        line: 0,
+        detail: "the ledger is empty".into(),
+    })
+}
+
 /// The in-order pass over one prepared chunk: positions, authority, signature result, rules.
 fn in_order(
     prepared: Prepared,

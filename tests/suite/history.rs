@@ -440,3 +440,31 @@ fn a_compromised_keys_revocation_and_a_lifted_denial_are_in_the_history_of_the_m
     let show = s.ok(&["show", "det@1.1.0"]);
     assert!(show.contains("deny-lift"), "{show}");
 }
+
+#[test]
+fn show_reads_the_committed_chain_and_refuses_an_entry_changed_on_disk() {
+    let (s, ..) = site();
+    // The complete history shows the slot entries outside the model's own chain.
+    let shown = s.ok(&["show", "det@1.0.0", "--json"]);
+    let v: Value = serde_json::from_str(&shown).unwrap();
+    let actions: Vec<&str> = v["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"activate") && actions.contains(&"deactivate"),
+        "{actions:?}"
+    );
+    // An entry outside the model's chain (the genesis' successor) changed on disk: the fast
+    // path of the state does not read it, the history does, and refuses it by its hash.
+    let ids = s.ledger_ids();
+    let path = s.object_path(&ids[1]);
+    crate::util::make_writable(&path);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[20] ^= 1;
+    std::fs::write(&path, bytes).unwrap();
+    let err = s.fails(1, &["show", "det@1.0.0"]);
+    assert!(err.contains(&ids[1]), "names the entry: {err}");
+}
