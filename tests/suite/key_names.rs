@@ -540,7 +540,19 @@ fn an_existing_key_and_the_genesis_root_are_named_once_by_a_trust_of_a_role_they
             .starts_with("ledger OK: 5 entries")
     );
     let log = s.ok(&["log"]);
-    assert!(log.contains(&format!("site root ({root})")), "{log}");
+    assert!(
+        log.contains(&format!("name {publ} as model team (publisher)")),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("name {root} as site root (root)")),
+        "{log}"
+    );
+    // The first trust of the publisher still reads as a trust, with the name it has now.
+    assert!(
+        log.contains(&format!("trust model team ({publ}) as publisher")),
+        "{log}"
+    );
 
     // Set once: neither renamed nor named again.
     let before = s.snapshot();
