@@ -723,3 +723,104 @@ fn a_forged_trust_breaking_the_naming_or_the_case_rule_fails_ledger_verify() {
         assert_eq!(before, bad.snapshot());
     }
 }
+
+/// Issue 21 review 4: `reg import --dry-run` names the keys whose trust the file changes, with
+/// the reason of the entry that changes it, in text and JSON (schema/import.schema.json), so an
+/// operator reads who a medium would let in before letting it in.
+#[test]
+fn import_dry_run_names_the_keys_it_would_trust_and_why() {
+    let (a, root, _, publ) = named_site();
+    let b = crate::util::copy_site(&a, &root);
+    let op2 = a.key("op2.pem");
+    a.ok(&[
+        "key",
+        "trust",
+        "op2.pem.pub",
+        "--role",
+        "operator",
+        "--name",
+        "bob",
+        "--key",
+        "root.pem",
+        "--reason",
+        "night shift",
+    ]);
+    a.ok(&args(&name_key("pub.pem.pub", "publisher", "model team")));
+    let cp = a.join("b.checkpoint");
+    fs::copy(b.dot().join("checkpoint"), &cp).unwrap();
+    a.ok(&["export", "t.regx", "--since", cp.to_str().unwrap()]);
+    fs::copy(a.join("t.regx"), b.join("t.regx")).unwrap();
+    let before = b.snapshot();
+    let out = b.ok(&["import", "t.regx", "--dry-run"]);
+    assert!(
+        out.contains(&format!(
+            "  key bob ({op2}): trusted as operator: night shift"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "  key model team ({publ}): trusted as publisher: pub.pem.pub is model team"
+        )),
+        "{out}"
+    );
+    let v: Value =
+        serde_json::from_str(&b.ok(&["import", "t.regx", "--dry-run", "--json"])).unwrap();
+    crate::ingest::validate("import.schema.json", &v);
+    let keys = v["keys"].as_array().unwrap();
+    let by = |fp: &str| {
+        keys.iter()
+            .find(|k| k["fingerprint"] == fp)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by(&op2)["name"], "bob");
+    assert_eq!(by(&op2)["reason"], "night shift");
+    assert_eq!(by(&op2)["roles"], serde_json::json!(["operator"]));
+    assert_eq!(by(&publ)["name"], "model team");
+    assert_eq!(by(&publ)["reason"], "pub.pem.pub is model team");
+    assert_eq!(before, b.snapshot(), "a dry run changed the registry");
+}
+
+/// Issue 21 review 4: `reg drift list` (one model, and `--all`) names the reporter beside its
+/// fingerprint, in text and in JSON (`reporter_name`, schema/drift-list.schema.json).
+#[test]
+fn drift_list_names_the_reporter() {
+    let (s, ..) = named_site();
+    let rep = s.key("rep.pem");
+    s.ok(&[
+        "key",
+        "trust",
+        "rep.pem.pub",
+        "--role",
+        "reporter",
+        "--name",
+        "monitoring",
+        "--key",
+        "root.pem",
+        "--reason",
+        "monitoring pipeline",
+    ]);
+    s.add_model("det", "1.0.0", &[("a.yar", "rule a {}".into())]);
+    s.ok(&["promote", "det@1.0.0", "--reason", "ok", "--key", "op.pem"]);
+    s.example_observation("obs.json");
+    s.ok(&[
+        "drift",
+        "record",
+        "det@1.0.0",
+        "obs.json",
+        "--key",
+        "rep.pem",
+    ]);
+    let out = s.ok(&["drift", "list", "det@1.0.0"]);
+    assert!(out.contains(&format!("by monitoring ({rep})")), "{out}");
+    let out = s.ok(&["drift", "list", "--all"]);
+    assert!(
+        out.contains(&format!("det@1.0.0 by monitoring ({rep})")),
+        "{out}"
+    );
+    let v: Value = serde_json::from_str(&s.ok(&["drift", "list", "det@1.0.0", "--json"])).unwrap();
+    crate::ingest::validate("drift-list.schema.json", &v);
+    assert_eq!(v[0]["reporter"], rep.as_str());
+    assert_eq!(v[0]["reporter_name"], "monitoring");
+}
