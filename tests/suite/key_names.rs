@@ -824,3 +824,44 @@ fn drift_list_names_the_reporter() {
     assert_eq!(v[0]["reporter"], rep.as_str());
     assert_eq!(v[0]["reporter_name"], "monitoring");
 }
+
+/// Review of issue 21: `owner` and `license` (FORMAT.md §7.1) refuse whitespace at either end
+/// as key names do, in the one identifier check: `reg bundle pack` before signing (exit 2, as a
+/// control character), and `reg add` of a manifest signed past that check (exit 1), unchanged.
+#[test]
+fn owner_and_license_refuse_whitespace_at_either_end_as_key_names_do() {
+    use crate::craft::{file, good_tar, load, manifest_for};
+    let s = Sandbox::new();
+    s.init_with_roles();
+    fs::create_dir_all(s.join("m")).unwrap();
+    fs::write(s.join("m/rules.yar"), "rule m {}\n").unwrap();
+    for (flag, value) in [("--owner", " DFIR"), ("--license", "MIT ")] {
+        let err = s.fails(
+            2,
+            &crate::util::pack_args("m", "bad.tar", "pub.pem", "m", "1.0.0")
+                .iter()
+                .map(String::as_str)
+                .chain([flag, value])
+                .collect::<Vec<_>>(),
+        );
+        assert!(
+            err.contains(&format!("`{value}`")) && err.contains("no whitespace at either end"),
+            "{err}"
+        );
+        assert!(!s.join("bad.tar").exists());
+    }
+    let publisher = load(&s, "pub.pem");
+    let files = vec![file("model.bin", b"weights")];
+    let mut m = manifest_for(&files, "m", "1.0.0", &publisher);
+    m.owner = Some("DFIR team ".into());
+    let signed =
+        envelope::sign_bytes(Kind::Manifest, &to_canonical_vec(&m).unwrap(), &publisher).unwrap();
+    fs::write(s.join("x.tar"), good_tar(&signed, &files)).unwrap();
+    let before = s.snapshot();
+    let err = s.fails(1, &["add", "x.tar", "--key", "op.pem"]);
+    assert!(
+        err.contains("owner `DFIR team") && err.contains("no whitespace at either end"),
+        "{err}"
+    );
+    assert_eq!(before, s.snapshot());
+}
