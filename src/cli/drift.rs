@@ -232,7 +232,14 @@ fn list(ctx: &Context, a: ListArgs) -> CommandResult {
         (Some(slot), _) => reg::state::resolve::resolve_slot(&state, slot)?,
         (None, spec) => resolve(&state, spec.as_deref().unwrap_or_default())?,
     };
-    let list = reg::query::drift::list(&reg, &id, model, a.since.as_deref(), a.metric.as_deref())?;
+    let list = reg::query::drift::list(
+        &reg,
+        &state,
+        &id,
+        model,
+        a.since.as_deref(),
+        a.metric.as_deref(),
+    )?;
     if a.json {
         jsonln!(&list);
         return Ok(());
@@ -245,10 +252,13 @@ fn list(ctx: &Context, a: ListArgs) -> CommandResult {
             window["start"].as_str().unwrap_or("?"),
             window["end"].as_str().unwrap_or("?"),
             o.observation["samples"],
-            o.reporter
+            named(&o.reporter, o.reporter_name.as_deref())
         );
         if let (Some(report), Some(op)) = (&o.report, &o.recorded_by) {
-            outln!("  made at a replica: report {report}, recorded by {op}");
+            outln!(
+                "  made at a replica: report {report}, recorded by {}",
+                named(op, o.recorded_by_name.as_deref())
+            );
         }
         for m in o.observation["metrics"].as_array().into_iter().flatten() {
             let threshold = m
@@ -269,6 +279,14 @@ fn list(ctx: &Context, a: ListArgs) -> CommandResult {
     Ok(())
 }
 
+/// A key as people read it: `alice (0123…)`, or its fingerprint alone.
+fn named(fp: &reg::crypto::keys::Fingerprint, name: Option<&str>) -> String {
+    match name {
+        Some(name) => format!("{name} ({fp})"),
+        None => fp.to_string(),
+    }
+}
+
 fn export(ctx: &Context, a: ExportArgs) -> CommandResult {
     if let Some(out) = &a.out {
         return export_reports(ctx, out, a.since, a.all, a.json);
@@ -284,7 +302,7 @@ fn list_all(reg: &reg::repo::registry::Registry, json: bool, json_lines: bool) -
     let state = reg.state()?;
     let mut all = Vec::new();
     for (id, m) in state.models().iter().filter(|(_, m)| m.drift.is_some()) {
-        all.extend(reg::query::drift::list(reg, id, m, None, None)?);
+        all.extend(reg::query::drift::list(reg, &state, id, m, None, None)?);
     }
     all.sort_by_key(|o| o.seq);
     if json_lines {
@@ -295,7 +313,12 @@ fn list_all(reg: &reg::repo::registry::Registry, json: bool, json_lines: bool) -
         jsonln!(&all);
     } else {
         for o in &all {
-            outln!("entry {} {} by {}", o.seq, o.spec, o.reporter);
+            outln!(
+                "entry {} {} by {}",
+                o.seq,
+                o.spec,
+                named(&o.reporter, o.reporter_name.as_deref())
+            );
         }
         if all.is_empty() {
             outln!("no drift observation in this registry");

@@ -88,11 +88,20 @@ fn print(d: &Imported) -> CommandResult {
         d.already_had,
         d.objects
     );
-    for (fp, roles, revoked) in &d.keys {
-        if *revoked {
-            outln!("  key {fp}: revoked");
+    for k in &d.keys {
+        let key = match &k.name {
+            Some(name) => format!("{name} ({})", k.fingerprint),
+            None => k.fingerprint.to_string(),
+        };
+        let why = k
+            .reason
+            .as_ref()
+            .map(|r| format!(": {r}"))
+            .unwrap_or_default();
+        if k.revoked {
+            outln!("  key {key}: revoked{why}");
         } else {
-            outln!("  key {fp}: trusted as {}", roles.join(", "));
+            outln!("  key {key}: trusted as {}{why}", k.roles.join(", "));
         }
     }
     for (m, state) in &d.models_added {
@@ -135,11 +144,20 @@ fn to_json(d: &Imported) -> serde_json::Value {
         "kinds": d.kinds,
         "already_had": d.already_had,
         "objects": d.objects,
-        "keys": d.keys.iter().map(|(fp, roles, revoked)| json!({
-            "fingerprint": fp.to_string(),
-            "roles": roles,
-            "revoked": revoked,
-        })).collect::<Vec<_>>(),
+        "keys": d.keys.iter().map(|k| {
+            let mut v = json!({
+                "fingerprint": k.fingerprint.to_string(),
+                "roles": k.roles,
+                "revoked": k.revoked,
+            });
+            if let Some(name) = &k.name {
+                v["name"] = json!(name);
+            }
+            if let Some(reason) = &k.reason {
+                v["reason"] = json!(reason);
+            }
+            v
+        }).collect::<Vec<_>>(),
         "models_added": d.models_added.iter().map(|(m, s)| json!({
             "model": m,
             "state": s.to_string(),

@@ -209,7 +209,10 @@ fn summary(ev: &Event) -> String {
             }
             text
         }
-        Body::KeyTrust(t) => format!("trust {} as {}", key(&t.key.fingerprint), t.role),
+        Body::KeyTrust(t) => match (&t.name, ev.names_only) {
+            (Some(name), true) => format!("name {} as {name} ({})", t.key.fingerprint, t.role),
+            _ => format!("trust {} as {}", key(&t.key.fingerprint), t.role),
+        },
         Body::KeyRevoke(r) if r.compromised => {
             let mut text = format!("revoke {} as compromised", key(&r.fingerprint));
             if !ev.suspended.is_empty() {

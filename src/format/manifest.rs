@@ -237,14 +237,26 @@ pub fn schema_violations(value: &serde_json::Value) -> Vec<Violation> {
 /// (name, version, owner, license, label keys, provenance names; paths are [`check_path`]'s), naming the field
 /// and the code point. Identifiers are what an operator reads to decide; such characters hide
 /// or reorder them. Free text (description, framework, label values) may hold them: output
-/// escapes them. Checked on the JSON value, so that it is said even where the schema also
-/// refuses the field.
+/// escapes them. `owner` and `license` (format 4), which people read as key names are read,
+/// also have no whitespace at either end, as key names (FORMAT.md §5.3), so that `DFIR` and
+/// `DFIR ` are not two owners. Checked on the JSON value, so that it is said even where the
+/// schema also refuses the field.
 pub fn identifier_violations(value: &serde_json::Value) -> Vec<Violation> {
     use serde_json::Value;
     let mut fields: Vec<(Vec<Step>, &str)> = Vec::new();
+    let mut out = Vec::new();
     for f in ["name", "version", "owner", "license"] {
         if let Some(s) = value.get(f).and_then(Value::as_str) {
             fields.push((vec![Step::Field(f.into())], s));
+            if matches!(f, "owner" | "license") && s.trim() != s {
+                out.push(Violation {
+                    at: vec![Step::Field(f.into())],
+                    value: Some(format!("`{}`", echo(s))),
+                    problem: Problem::Expected(
+                        "no whitespace at either end (as a key name)".into(),
+                    ),
+                });
+            }
         }
     }
     if let Some(labels) = value.get("labels").and_then(Value::as_object) {
@@ -264,18 +276,16 @@ pub fn identifier_violations(value: &serde_json::Value) -> Vec<Violation> {
             }
         }
     }
-    fields
-        .into_iter()
-        .filter_map(|(at, text)| {
-            forbidden_char(text).map(|c| Violation {
-                at,
-                value: Some(format!("`{}`", echo(text))),
-                problem: Problem::Expected(format!(
-                    "the character {c} (a control or bidirectional-formatting character) is not allowed"
-                )),
-            })
+    out.extend(fields.into_iter().filter_map(|(at, text)| {
+        forbidden_char(text).map(|c| Violation {
+            at,
+            value: Some(format!("`{}`", echo(text))),
+            problem: Problem::Expected(format!(
+                "the character {c} (a control or bidirectional-formatting character) is not allowed"
+            )),
         })
-        .collect()
+    }));
+    out
 }
 
 /// Rules the schema cannot express: order, uniqueness after normalisation, portable paths.

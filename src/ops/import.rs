@@ -52,8 +52,8 @@ pub struct Imported {
     pub slot_changes: Vec<(String, Option<String>, Option<String>)>,
     /// Artifact objects deleted because a purge among the new entries destroyed them.
     pub purged: Vec<ObjectId>,
-    /// Keys whose trust the new entries change: fingerprint, roles after, revoked after.
-    pub keys: Vec<(Fingerprint, Vec<String>, bool)>,
+    /// Keys whose trust the new entries change.
+    pub keys: Vec<KeyChange>,
     /// The new entries' ids, in seq order from `from_seq + 1`.
     pub entries: Vec<ObjectId>,
 }
@@ -132,6 +132,22 @@ fn up_to_date(before: &State, header: Header, dry_run: bool) -> Imported {
 }
 
 /// The change from this site's state to the incoming one, in the operator's terms.
+/// A key whose trust an import changes: what an operator checks before letting a medium's
+/// history in, so named as the history names it (FORMAT.md §5.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyChange {
+    /// The key.
+    pub fingerprint: Fingerprint,
+    /// Its name at the new head, if a key-trust gave it one.
+    pub name: Option<String>,
+    /// Its roles at the new head, sorted.
+    pub roles: Vec<String>,
+    /// Revoked at the new head.
+    pub revoked: bool,
+    /// The reason of the last new entry that trusts, withdraws a role from or revokes it.
+    pub reason: Option<String>,
+}
+
 fn describe(before: &State, incoming: &Incoming, dry_run: bool) -> Imported {
     let after = incoming.state();
     let mut models_added = Vec::new();
@@ -159,9 +175,12 @@ fn describe(before: &State, incoming: &Incoming, dry_run: bool) -> Imported {
         .keys()
         .iter()
         .filter(|(fp, k)| before.keys().get(*fp) != Some(*k))
-        .map(|(fp, k)| {
-            let roles = k.roles.iter().map(|r| r.to_string()).collect();
-            (fp.clone(), roles, k.revoked.is_some())
+        .map(|(fp, k)| KeyChange {
+            fingerprint: fp.clone(),
+            name: k.name.clone(),
+            roles: k.roles.iter().map(|r| r.to_string()).collect(),
+            revoked: k.revoked.is_some(),
+            reason: incoming.key_reasons().get(fp).cloned(),
         })
         .collect();
     Imported {

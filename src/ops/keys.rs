@@ -36,6 +36,9 @@ pub struct Trusted {
     pub roles: BTreeSet<Role>,
     /// The registry did not know the key before this entry.
     pub new_key: bool,
+    /// The entry only named the key: it held the role already, had no name, and holds the same
+    /// roles after (FORMAT.md §5.3).
+    pub name_only: bool,
 }
 
 /// Why one key holding several roles matters: what it can then do alone that the roles exist
@@ -118,7 +121,9 @@ pub fn trust(
 }
 
 /// [`trust`], naming the key (FORMAT.md §5.3, format 4): the name is signed with the trust, and
-/// set once (a later trust of the key may repeat it, not change it).
+/// set once (a later trust of the key may repeat it, not change it). A key that holds `role`
+/// already and has no name is named by it and keeps its roles ([`Trusted::name_only`]): how a
+/// key trusted before names, the genesis root key included, gets one.
 pub fn trust_named(
     reg: &Registry,
     key: &SecretKey,
@@ -130,6 +135,7 @@ pub fn trust_named(
     let fingerprint = public.fingerprint().clone();
     let tx = reg.begin()?;
     let new_key = !tx.state().keys().contains_key(&fingerprint);
+    let name_only = name.is_some() && tx.state().names_only(&fingerprint, role);
     let done = tx.commit(
         key,
         Body::KeyTrust(KeyTrust {
@@ -155,6 +161,7 @@ pub fn trust_named(
         role,
         roles,
         new_key,
+        name_only,
     })
 }
 

@@ -7,7 +7,7 @@ use crate::crypto::keys::Fingerprint;
 use crate::format::entry::Body;
 use crate::format::id::ObjectId;
 use crate::repo::registry::{Registry, RegistryError};
-use crate::state::ModelState;
+use crate::state::{ModelState, State};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -27,20 +27,28 @@ pub struct ObservationView {
     /// The reporter key: the entry's signer, or for an observation made at a replica, the
     /// signer of the report it embeds.
     pub reporter: Fingerprint,
+    /// The reporter key's name, if a key-trust gave it one (FORMAT.md §5.3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reporter_name: Option<String>,
     /// For an observation made at a replica: the id of the reporter's drift report.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report: Option<ObjectId>,
     /// For an observation made at a replica: the operator key that recorded it at home.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recorded_by: Option<Fingerprint>,
+    /// The name of the key that recorded it at home, if it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recorded_by_name: Option<String>,
     /// The observation as signed.
     pub observation: Map<String, Value>,
 }
 
 /// A model's observations, oldest first; `since` keeps those whose window ends at or after it
-/// (RFC 3339 times compare as text), `metric` those with a metric of that name.
+/// (RFC 3339 times compare as text), `metric` those with a metric of that name. Keys are named
+/// as `state` names them.
 pub fn list(
     reg: &Registry,
+    state: &State,
     model_id: &ObjectId,
     model: &ModelState,
     since: Option<&str>,
@@ -92,6 +100,11 @@ pub fn list(
             entry: id,
             seq: entry.header.seq,
             recorded: entry.header.time,
+            reporter_name: state.key_name(&reporter).map(str::to_string),
+            recorded_by_name: recorded_by
+                .as_ref()
+                .and_then(|fp| state.key_name(fp))
+                .map(str::to_string),
             reporter,
             report,
             recorded_by,

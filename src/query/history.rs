@@ -14,13 +14,13 @@
 //! read does: its cost is reading the ledger, not verifying it.
 
 use crate::crypto::keys::Fingerprint;
-use crate::format::entry::{Body, Entry};
+use crate::format::entry::{Body, Entry, Role};
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
 use crate::repo::registry::{Registry, RegistryError};
 use crate::state::{State, TimeOrder};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A model as the history names it: `name@version` and its record id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -72,6 +72,8 @@ pub struct Event {
     pub from: Option<LifecycleState>,
     /// The model's state after a transition.
     pub to: Option<LifecycleState>,
+    /// A key-trust that only named a key holding the role already (FORMAT.md §5.3).
+    pub names_only: bool,
     /// The slots whose active model the entry changed: a slot entry's, a revocation's.
     pub slots: Vec<SlotMove>,
     /// The models a compromised key's revocation suspended (FORMAT.md §5.14).
@@ -214,6 +216,8 @@ pub fn actors(state: &State, spec: &str) -> Vec<Fingerprint> {
 struct Tracker {
     slots: BTreeMap<String, ObjectId>,
     denied: BTreeMap<ObjectId, ObjectId>,
+    /// The roles of each key without a name: what tells a key-trust that only names a key.
+    unnamed: BTreeMap<Fingerprint, BTreeSet<Role>>,
     times: TimeOrder,
 }
 
@@ -230,6 +234,7 @@ impl Tracker {
             entry: entry.clone(),
             actor_name: None,
             key_name: None,
+            names_only: false,
             model: None,
             from: None,
             to: None,
@@ -277,6 +282,13 @@ impl Tracker {
                     to: c.model.as_ref().map(named),
                 }];
             }
+            Body::KeyTrust(t) => {
+                e.names_only = t.name.is_some()
+                    && self
+                        .unnamed
+                        .get(&t.key.fingerprint)
+                        .is_some_and(|roles| roles.contains(&t.role));
+            }
             Body::Reapprove(r) => e.model = Some(named(&r.model)),
             Body::Purge(p) => e.model = Some(named(&p.model)),
             Body::Drift(d) => e.model = Some(named(&d.model)),
@@ -315,6 +327,17 @@ impl Tracker {
                 .slots()
                 .iter()
                 .map(|(name, s)| (name.clone(), s.model))
+                .collect();
+        }
+        if matches!(
+            entry.body,
+            Body::Genesis(_) | Body::KeyTrust(_) | Body::KeyWithdraw(_) | Body::KeyRevoke(_)
+        ) {
+            self.unnamed = after
+                .keys()
+                .iter()
+                .filter(|(_, k)| k.name.is_none())
+                .map(|(fp, k)| (fp.clone(), k.roles.clone()))
                 .collect();
         }
         if matches!(

@@ -126,13 +126,17 @@ pub enum StateError {
     )]
     KeyBytesDiffer(Fingerprint),
     /// A key-trust names its key with a name another key holds (FORMAT.md §5.3): names are
-    /// what people tell keys apart by.
-    #[error("key name `{name}` is held by key {holder} already; two keys never share a name")]
+    /// what people tell keys apart by, so names differing only in case are one name.
+    #[error(
+        "key name `{name}` is held by key {holder} already (as `{held}`); two keys never share a name, whatever its case"
+    )]
     KeyNameTaken {
         /// The name.
         name: String,
         /// The key that holds it.
         holder: Fingerprint,
+        /// The name as that key holds it.
+        held: String,
     },
     /// A key-trust names a key that has another name already (FORMAT.md §5.3): a key's name is
     /// set once, so that what a log said of it stays true.

@@ -5,6 +5,7 @@ use crate::crypto::envelope::Kind;
 use crate::crypto::keys::{Fingerprint, PublicKey};
 use crate::format::entry::{
     Body, Entry, Genesis, KeyGrant, KeyRevoke, KeyTrust, KeyWithdraw, PolicyDoc, Role, Succession,
+    same_key_name,
 };
 use crate::format::id::ObjectId;
 use crate::util::encoding::{b64_decode, b64_encode};
@@ -153,7 +154,8 @@ impl State {
     }
 
     /// The rule of a key-trust (FORMAT.md §5.3): a well-formed key, the same bytes as any key
-    /// trusted under its fingerprint, not revoked, not holding the role already.
+    /// trusted under its fingerprint, not revoked, not holding the role already unless the
+    /// entry only names it (it carries a name and the key has none yet, format 4).
     pub fn check_key_trust(&self, t: &KeyTrust) -> Result<(), StateError> {
         let fp = &t.key.fingerprint;
         let key = decode_key(fp, &t.key.public_key)?;
@@ -175,7 +177,10 @@ impl State {
                 at,
             });
         }
-        if ks.roles.contains(&t.role) {
+        // A key that holds the role already may be named by a trust of that role, once: it
+        // gives a key trusted before names (the genesis root key included) the name it lacks,
+        // and changes no role. Anything else grants a role held already.
+        if ks.roles.contains(&t.role) && !(t.name.is_some() && ks.name.is_none()) {
             return Err(StateError::AlreadyTrusted {
                 fingerprint: fp.clone(),
                 role: t.role,
@@ -186,7 +191,8 @@ impl State {
 
     /// The rule of a key-trust's name (FORMAT.md §5.3), beyond its spelling (which the entry's
     /// fields rule, [`crate::format::entry::check_key_name`]): format 4, held by no other key,
-    /// and the key's own name if it has one already (a name is set once).
+    /// and the key's own name if it has one already (a name is set once). Two names are the same
+    /// name when they differ only in case ([`crate::format::entry::same_key_name`]).
     fn check_key_name(&self, fp: &Fingerprint, name: &str) -> Result<(), StateError> {
         if !self.has_provenance() {
             return Err(StateError::NeedsFormat {
@@ -195,14 +201,16 @@ impl State {
                 version: self.format_version,
             });
         }
-        if let Some((holder, _)) = self
-            .keys
-            .iter()
-            .find(|(other, k)| *other != fp && k.name.as_deref() == Some(name))
-        {
+        if let Some((holder, held)) = self.keys.iter().find_map(|(other, k)| {
+            k.name
+                .as_deref()
+                .filter(|n| other != fp && same_key_name(n, name))
+                .map(|n| (other, n))
+        }) {
             return Err(StateError::KeyNameTaken {
                 name: name.to_string(),
                 holder: holder.clone(),
+                held: held.to_string(),
             });
         }
         match self.keys.get(fp).and_then(|k| k.name.as_ref()) {
@@ -212,6 +220,14 @@ impl State {
             }),
             _ => Ok(()),
         }
+    }
+
+    /// The key `fp` holds `role` already and has no name: a key-trust of that role giving a
+    /// name only names it (FORMAT.md §5.3). What a writer asks before signing, to say so.
+    pub fn names_only(&self, fp: &Fingerprint, role: Role) -> bool {
+        self.keys
+            .get(fp)
+            .is_some_and(|k| k.roles.contains(&role) && k.name.is_none())
     }
 
     /// Applies a key-trust that [`State::check_key_trust`] passed, at entry `seq`.

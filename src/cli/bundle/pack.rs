@@ -52,10 +52,10 @@ pub struct Args {
     /// A label KEY=VALUE (repeatable)
     #[arg(long = "label", value_name = "KEY=VALUE")]
     labels: Vec<String>,
-    /// Who answers for the model, e.g. "vision team <vision@example.org>" (signed; a registry of format 4 or later admits it)
+    /// Who answers for the model, e.g. "vision team <vision@example.org>" (signed; 1 to 128 characters, no control character nor space at either end; a registry of format 4 or later admits it)
     #[arg(long)]
     owner: Option<String>,
-    /// The model's license, e.g. Apache-2.0 (signed; a registry of format 4 or later admits it)
+    /// The model's license, e.g. Apache-2.0 (signed; 1 to 128 characters, no control character nor space at either end; a registry of format 4 or later admits it)
     #[arg(long)]
     license: Option<String>,
     /// Training-data reference NAME=ALGORITHM:HEX, e.g. corpus-2026=sha256:ab12... (repeatable)

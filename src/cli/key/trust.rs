@@ -17,15 +17,25 @@ pub struct Args {
     #[arg(long, value_enum)]
     role: RoleArg,
     /// What people call the key, e.g. "alice, duty operator": signed with the trust, shown
-    /// beside its fingerprint by `key list`, `log` and `show` (format 4; 1 to 64 bytes, unique,
-    /// set once)
-    #[arg(long, value_name = "NAME")]
+    /// beside its fingerprint by `key list`, `log` and `show` (format 4; 1 to 64 bytes, no
+    /// control character nor space at either end, unique ignoring case, set once). A key that
+    /// holds --role already and has no name (the genesis root key, a key trusted before names)
+    /// is named by this and keeps its roles
+    #[arg(long, value_name = "NAME", value_parser = key_name)]
     name: Option<String>,
     #[command(flatten)]
     sign: Signing<RootEntry>,
     /// Print what was done as JSON (schema/write-result.schema.json)
     #[arg(long)]
     json: bool,
+}
+
+/// A `--name` that breaks the rule of a key name is a bad argument (exit 2, as a blank
+/// `--reason`), refused before anything is read or signed; the rule is the library's, which
+/// every reader applies to the entry as well.
+fn key_name(text: &str) -> Result<String, String> {
+    reg::format::entry::check_key_name(text)?;
+    Ok(text.to_string())
 }
 
 /// Roles on the command line.
@@ -64,12 +74,15 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
         args.sign.reason(),
     )?;
     if args.json {
-        warn_gathered(&done);
+        if !done.name_only {
+            warn_gathered(&done);
+        }
         let mut key = serde_json::json!({
             "fingerprint": done.fingerprint.to_string(),
             "role": done.role,
             "roles": done.roles,
             "new": done.new_key,
+            "name_only": done.name_only,
         });
         if let Some(name) = &args.name {
             key["name"] = serde_json::Value::from(name.as_str());
@@ -77,6 +90,17 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
         return super::super::written::Written::new("key-trust", Some((&done.entry, done.seq)))
             .with("key", key)
             .print();
+    }
+    if let (true, Some(name)) = (done.name_only, &args.name) {
+        // Roles unchanged: nothing to warn of that was not true before.
+        outln!(
+            "named {} as {} (ledger entry {} {})",
+            done.fingerprint,
+            name,
+            done.seq,
+            done.entry
+        );
+        return Ok(());
     }
     let named = match &args.name {
         Some(name) => format!("{name} ({})", done.fingerprint),

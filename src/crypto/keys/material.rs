@@ -66,7 +66,9 @@ pub fn key_text_kind(text: &str) -> Option<KeyText> {
         .filter(|l| !l.is_empty() && !l.starts_with('#'));
     if lines
         .next()
-        .is_some_and(|l| l.len() > 4 && l[..4].eq_ignore_ascii_case("age1"))
+        // `get`: the fourth byte may fall inside a character (`bob\u{202e}…`), which slicing
+        // would panic on.
+        .is_some_and(|l| l.len() > 4 && l.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("age1")))
     {
         return Some(KeyText::AgeRecipient);
     }

@@ -87,6 +87,13 @@ pub struct KeyTrust {
 /// Longest key name, in bytes (FORMAT.md §5.3): a name is read beside a fingerprint on one line.
 pub const MAX_KEY_NAME_LEN: usize = 64;
 
+/// Whether two key names are the same name (FORMAT.md §5.3): equal once both are lowercased
+/// (Unicode lowercase), so that `Alice` and `alice` cannot name two keys a person would read as
+/// one. The uniqueness rule of the state compares names with this, and nothing else does.
+pub fn same_key_name(a: &str, b: &str) -> bool {
+    a == b || a.to_lowercase() == b.to_lowercase()
+}
+
 /// The rule of a key name (FORMAT.md §5.3), which every reader checks and so every writer
 /// first: 1 to [`MAX_KEY_NAME_LEN`] bytes, no control or bidirectional-formatting character (a
 /// name is what an operator reads to tell keys apart: such characters hide or reorder it), and

@@ -10,6 +10,7 @@ pub use body::{
     Add, Body, DenyLift, Drift, DriftImport, Genesis, KeyGrant, KeyRef, KeyRevoke, KeyTrust,
     KeyWithdraw, MAX_CHECKPOINT_AGE_DAYS, MAX_KEY_NAME_LEN, Policy, PolicyDoc, Purge, Reapprove,
     Recipients, Renew, SlotChange, SlotEffect, Succession, Transition, check_key_name,
+    same_key_name,
 };
 
 use crate::crypto::envelope::{EnvelopeError, Kind, Unverified};

@@ -225,6 +225,7 @@ pub struct Incoming {
     touched: Touched,
     pub(in crate::repo) staged: Vec<(ObjectId, TempPath)>,
     kinds: BTreeMap<&'static str, u64>,
+    key_reasons: BTreeMap<Fingerprint, String>,
     already: u64,
     purged: Vec<ObjectId>,
     objects: u64,
@@ -249,6 +250,12 @@ impl Incoming {
     /// How many new entries of each kind.
     pub fn kinds(&self) -> &BTreeMap<&'static str, u64> {
         &self.kinds
+    }
+
+    /// The reason of the last new entry that trusts, withdraws a role from or revokes each
+    /// key: why its trust changes, for `reg import` to say beside the key.
+    pub fn key_reasons(&self) -> &BTreeMap<Fingerprint, String> {
+        &self.key_reasons
     }
 
     /// Entries the file carries that this site already had (an export from an older base).

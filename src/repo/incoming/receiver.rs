@@ -62,6 +62,8 @@ pub(in crate::repo) struct Receiver<'a> {
     last_actor: Option<Fingerprint>,
     touched: Touched,
     kinds: BTreeMap<&'static str, u64>,
+    /// The reason of the last new key-trust, key-withdraw or key-revoke of each key.
+    key_reasons: BTreeMap<Fingerprint, String>,
     purges: Vec<ObjectId>,
     /// Staged objects, in the order received.
     staged: Vec<(ObjectId, TempPath)>,
@@ -101,6 +103,7 @@ impl<'a> Receiver<'a> {
             last_actor: start.last_actor,
             touched: Touched::default(),
             kinds: BTreeMap::new(),
+            key_reasons: BTreeMap::new(),
             purges: Vec::new(),
             staged: Vec::new(),
             record_paths: HashMap::new(),
@@ -208,6 +211,15 @@ impl<'a> Receiver<'a> {
         *self.kinds.entry(entry.body.kind().name()).or_default() += 1;
         if let Body::Purge(p) = &entry.body {
             self.purges.push(p.model);
+        }
+        let key_reason = match &entry.body {
+            Body::KeyTrust(t) => Some((&t.key.fingerprint, &t.reason)),
+            Body::KeyWithdraw(w) => Some((&w.fingerprint, &w.reason)),
+            Body::KeyRevoke(r) => Some((&r.fingerprint, &r.reason)),
+            _ => None,
+        };
+        if let Some((fp, reason)) = key_reason {
+            self.key_reasons.insert(fp.clone(), reason.clone());
         }
         self.touched.add(&entry.body);
         self.last_actor = Some(entry.header.actor);
@@ -369,6 +381,7 @@ impl<'a> Receiver<'a> {
             touched: self.touched,
             staged: self.staged,
             kinds: self.kinds,
+            key_reasons: self.key_reasons,
             already,
             purged,
         })
