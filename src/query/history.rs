@@ -315,7 +315,6 @@ impl Tracker {
             // Entries about no one model; named here, so that a new kind that concerns a model
             // does not compile until its history is said.
             Body::Genesis(_)
-            | Body::KeyTrust(_)
             | Body::KeyRevoke(_)
             | Body::KeyWithdraw(_)
             | Body::Recipients(_)
