@@ -865,3 +865,36 @@ fn owner_and_license_refuse_whitespace_at_either_end_as_key_names_do() {
     );
     assert_eq!(before, s.snapshot());
 }
+
+#[test]
+fn a_name_of_hex_digits_that_could_pass_for_a_fingerprint_is_refused() {
+    let (s, root, op, _) = named_site();
+    s.key("k7.pem");
+    let before = s.snapshot();
+    // A reporter named as the operator's fingerprint (or a prefix of it) would hide the
+    // operator's entries from `reg log --actor`.
+    for name in [op.as_str(), &op[..8], "DEADBEEF"] {
+        let err = s.fails(
+            2,
+            &[
+                "key",
+                "trust",
+                "k7.pem.pub",
+                "--role",
+                "reporter",
+                "--name",
+                name,
+                "--key",
+                "root.pem",
+                "--reason",
+                "monitoring",
+            ],
+        );
+        assert!(err.contains("hex digits only"), "{err}");
+    }
+    assert_eq!(before, s.snapshot());
+    // The root's entries are still found by a prefix of its fingerprint.
+    let rows: Value =
+        serde_json::from_str(&s.ok(&["log", "--actor", &root[..8], "--json"])).unwrap();
+    assert!(!rows.as_array().unwrap().is_empty());
+}

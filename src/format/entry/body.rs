@@ -122,6 +122,14 @@ pub fn check_key_name(name: &str) -> Result<(), String> {
             echo(name)
         ));
     }
+    // Where a key is named (`reg log --actor KEY`), a fingerprint or a prefix of one names it
+    // too: a name of hex digits alone could pass for another key's.
+    if name.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!(
+            "key name `{}` is hex digits only, which could pass for a key fingerprint or a prefix of one",
+            echo(name)
+        ));
+    }
     Ok(())
 }
 
