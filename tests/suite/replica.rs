@@ -288,6 +288,58 @@ fn a_reset_never_goes_back_on_the_same_history_and_needs_a_full_export() {
     assert_eq!(before, b.snapshot());
 }
 
+/// What this host verified bounds a reset (FORMAT.md §11.14): a medium rolled back behind it
+/// is brought forward by home's history, which holds what the host verified, but never moved
+/// to a branch that left it; nor does a local ledger altered since it was verified vouch for
+/// such a branch.
+#[test]
+fn a_reset_never_leaves_what_this_host_verified_even_when_the_medium_lost_it() {
+    let (a, b, root) = home_and_clone();
+    // A branch of home's history, from a copy of home: another entry where home promotes.
+    let f = crate::util::copy_site(&a, &root);
+    f.ok(&[
+        "promote",
+        "det@1.0.0",
+        "--reason",
+        "elsewhere",
+        "--key",
+        "op.pem",
+    ]);
+    f.ok(&["export", "fork.regx"]);
+    carry(&f, &b, "fork.regx");
+    a.ok(&["promote", "det@1.0.0", "--reason", "ok", "--key", "op.pem"]);
+    a.ok(&["export", "full2.regx"]);
+    carry(&a, &b, "full2.regx");
+    // The medium as it is at the clone; then this host verifies home's next entry.
+    crate::util::cp_a(&b.dot(), &b.join("at-clone"));
+    b.ok(&["import", "full2.regx"]);
+
+    // The local ledger altered since it was verified (its first line), its head unchanged:
+    // it no longer vouches for leaving that head.
+    let ledger = b.dot().join("ledger");
+    let verified = fs::read_to_string(&ledger).unwrap();
+    let ids = b.ledger_ids();
+    let altered = verified.replacen(&ids[0], &ids[1], 1);
+    fs::write(&ledger, &altered).unwrap();
+    let err = refused_unchanged(&b, &["import", "--reset", "fork.regx"]);
+    assert!(err.contains("older than or diverges"), "{err}");
+    fs::write(&ledger, &verified).unwrap();
+
+    // The medium rolled back to the clone: the branch would leave what this host verified.
+    fs::remove_dir_all(b.dot()).unwrap();
+    fs::rename(b.join("at-clone"), b.dot()).unwrap();
+    let err = refused_unchanged(&b, &["import", "--reset", "fork.regx"]);
+    assert!(err.contains("older than or diverges"), "{err}");
+    // Home's history holds it: the reset only brings the medium forward.
+    let out = b.ok(&["import", "--reset", "full2.regx"]);
+    assert!(
+        out.contains("no local entry was replaced: the file extends"),
+        "{out}"
+    );
+    assert_eq!(b.ledger_ids(), a.ledger_ids());
+    assert!(b.ok(&["fsck"]).starts_with("PASS"));
+}
+
 #[test]
 fn a_reset_records_the_new_head_so_the_host_no_longer_refuses_it() {
     // A copy of home made by hand (no marker), forked by a write; the host recorded the fork.
@@ -304,12 +356,43 @@ fn a_reset_records_the_new_head_so_the_host_no_longer_refuses_it() {
     a.ok(&["promote", "det@1.0.0", "--reason", "ok", "--key", "op.pem"]);
     a.ok(&["export", "full2.regx"]);
     carry(&a, &b, "full2.regx");
-    let out = b.ok(&["import", "--reset", "full2.regx", "--json"]);
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // Run from elsewhere (another file system where one is at hand): the new history is built
+    // beside the registry, not in the working directory, so that it can take its place.
+    let elsewhere =
+        tempfile::tempdir_in("/dev/shm").unwrap_or_else(|_| tempfile::tempdir().unwrap());
+    let out = b
+        .reg()
+        .current_dir(elsewhere.path())
+        .arg("--registry")
+        .arg(b.dot())
+        .args(["import", "--reset", "--json"])
+        .arg(b.join("full2.regx"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     validate("import.schema.json", &v);
     assert_eq!(v["reset"], true);
     assert_eq!(v["replaced"].as_array().unwrap().len(), 1);
     assert_eq!(v["outbox_kept"], false);
+    // Kept aside: exactly the objects the new history lacks (the forked entry's), no others.
+    let kept = std::path::PathBuf::from(v["kept_in"].as_str().unwrap()).join("objects");
+    let objects: Vec<_> = walkdir::WalkDir::new(&kept)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.path().strip_prefix(&kept).unwrap().to_path_buf())
+        .collect();
+    assert!(!objects.is_empty());
+    assert_eq!(v["objects_kept"], objects.len());
+    for o in &objects {
+        assert!(!b.dot().join("objects").join(o).exists(), "{o:?}");
+    }
     // Every read agrees with the host's record now.
     assert_eq!(b.ok(&["status", "--code"]), a.ok(&["status", "--code"]));
     assert!(b.ok(&["fsck"]).starts_with("PASS"));
