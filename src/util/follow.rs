@@ -303,4 +303,19 @@ mod tests {
         let e = open_followed(&d.path().join("missing")).expect_err("missing");
         assert!(matches!(e, FollowError::NotFound { .. }), "{e}");
     }
+
+    #[test]
+    fn the_system_error_behind_a_refusal_is_its_source() {
+        use std::error::Error as _;
+        let d = tempfile::tempdir().expect("tempdir");
+        symlink("nowhere", d.path().join("dangling")).expect("link");
+        let e = open_followed(&d.path().join("dangling")).expect_err("dangling");
+        let source = e.source().expect("a source");
+        assert_eq!(
+            source.downcast_ref::<io::Error>().map(io::Error::kind),
+            Some(io::ErrorKind::NotFound)
+        );
+        let e = open_followed(&d.path().join("missing")).expect_err("missing");
+        assert!(e.source().is_none());
+    }
 }
