@@ -325,6 +325,9 @@ fn log_filters_newest_since_and_actor_combine_with_a_model_or_slot() {
         err.contains("--actor `nobody`: no key is named so"),
         "{err}"
     );
+    // An empty prefix names no key (not every key).
+    let err = s.fails(2, &["log", "--actor", ""]);
+    assert!(err.contains("--actor ``: no key is named so"), "{err}");
 }
 
 #[test]

@@ -124,6 +124,12 @@ fn drift_at_a_replica_is_refused_with_the_outbox_hint_and_the_hint_works() {
     carry(&b, &a, "d.regd");
     let out = a.ok(&["drift", "import", "d.regd", "--key", "op.pem"]);
     assert!(out.contains("recorded 1 drift report(s)"), "{out}");
+    // At home the report is in the model's history.
+    let log: serde_json::Value =
+        serde_json::from_str(&a.ok(&["log", "det@1.0.0", "-n", "1", "--json"])).unwrap();
+    validate("log.schema.json", &log);
+    assert_eq!(log[0]["kind"], "drift-import", "{log:#}");
+    assert_eq!(log[0]["model"], "det@1.0.0", "{log:#}");
 }
 
 #[test]
