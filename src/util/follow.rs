@@ -318,4 +318,20 @@ mod tests {
         let e = open_followed(&d.path().join("missing")).expect_err("missing");
         assert!(e.source().is_none());
     }
+
+    #[test]
+    fn a_refused_links_message_names_its_target() {
+        let d = tempfile::tempdir().expect("tempdir");
+        symlink(".", d.path().join("dir")).expect("link");
+        let e = open_followed(&d.path().join("dir")).expect_err("dir");
+        let target = std::fs::canonicalize(d.path()).expect("canon");
+        assert_eq!(
+            e.what(),
+            format!(
+                "a link to `{}`: its target is a directory, not a regular file",
+                target.display()
+            )
+        );
+        assert_eq!(e.resolved(), Some(target.as_path()));
+    }
 }
