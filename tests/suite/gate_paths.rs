@@ -617,3 +617,39 @@ fn a_fifo_swapped_in_between_resolving_and_opening_is_refused_without_blocking()
         "{v}"
     );
 }
+
+/// A file that vanishes between the look and the open is refused as unreadable, naming why,
+/// not as a link swapped in.
+#[test]
+fn a_file_removed_between_resolving_and_opening_is_unreadable_not_a_swapped_link() {
+    let s = registry();
+    let snap = hf_cache(&s);
+    let link = snap.join("rules.yar");
+    let blob = PathBuf::from(canon(&link));
+    let pause = s.join("pause");
+    fs::create_dir(&pause).unwrap();
+    let child = crate::util::spawn(
+        &s,
+        &["check", "--json", "--slot", "det", link.to_str().unwrap()],
+        &[
+            ("REG_FAILPOINT", Path::new("follow-before-open")),
+            ("REG_FAILPOINT_PAUSE", &pause),
+        ],
+    );
+    crate::util::wait_for(&pause.join("reached"));
+    fs::remove_file(&blob).unwrap();
+    fs::write(pause.join("go"), "").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    crate::ingest::validate("check.schema.json", &v);
+    assert_eq!(v[0]["code"], "unreadable", "{v}");
+    let reason = v[0]["reason"].as_str().unwrap();
+    assert!(reason.contains("cannot be read"), "{v}");
+    assert!(!reason.contains("symbolic link"), "{v}");
+}
