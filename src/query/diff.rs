@@ -98,7 +98,7 @@ pub struct Diff {
 
 /// The manifest fields compared whole, in the order a diff lists them (labels follow, key by
 /// key).
-const FIELDS: [&str; 9] = [
+const FIELDS: [&str; 11] = [
     "name",
     "version",
     "type",
@@ -106,6 +106,8 @@ const FIELDS: [&str; 9] = [
     "description",
     "framework",
     "provenance",
+    "owner",
+    "license",
     "publisher",
     "created",
 ];
@@ -157,6 +159,8 @@ fn field(m: &Manifest, name: &str) -> Value {
                 .map(|p| serde_json::json!({"name": p.name, "hash": p.hash}))
                 .collect(),
         ),
+        "owner" => m.owner.as_deref().map_or(Value::Null, text),
+        "license" => m.license.as_deref().map_or(Value::Null, text),
         "publisher" => text(&m.publisher.to_string()),
         "created" => text(&m.created),
         _ => Value::Null,

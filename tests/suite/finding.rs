@@ -623,8 +623,8 @@ fn diff_shows_fields_and_artifacts_that_changed_and_validates() {
     assert!(err.contains("no model `det@9.9.9`"), "{err}");
 }
 
-/// Every metadata field a diff compares is compared (name, type, uses, provenance, publisher,
-/// created as well as version), and two records that differ only in metadata, with the very
+/// Every metadata field a diff compares is compared (name, type, uses, provenance, owner,
+/// license, publisher, created as well as version), and two records that differ only in metadata, with the very
 /// same artifacts, differ.
 #[test]
 fn diff_compares_every_metadata_field_and_differs_on_metadata_alone() {
@@ -660,6 +660,10 @@ fn diff_compares_every_metadata_field_and_differs_on_metadata_alone() {
             "rules",
             "--provenance",
             &base,
+            "--owner",
+            "vision team",
+            "--license",
+            "Apache-2.0",
         ])
         .output()
         .unwrap();
@@ -685,10 +689,15 @@ fn diff_compares_every_metadata_field_and_differs_on_metadata_alone() {
             "type",
             "uses",
             "provenance",
+            "owner",
+            "license",
             "publisher",
             "created"
         ]
     );
+    assert_eq!(d["fields"][5]["a"], Value::Null);
+    assert_eq!(d["fields"][5]["b"], "vision team");
+    assert_eq!(d["fields"][6]["b"], "Apache-2.0");
     assert_eq!(d["fields"][3]["b"], serde_json::json!(["classification"]));
     assert_eq!(d["fields"][4]["a"], serde_json::json!([]));
     assert_eq!(d["artifacts"]["unchanged"], 1);
