@@ -522,6 +522,18 @@ fn import_json_and_its_dry_run_name_the_keys_roles_models_and_entries() {
         done["head"]["id"].as_str(),
         b.ledger_ids().last().map(String::as_str)
     );
+    // Only the models whose state changed are state changes (det@1.0.0 stays PROMOTED).
+    a.ok(&["promote", "det@2.0.0", "--reason", "ok", "--key", "op.pem"]);
+    fs::copy(b.dot().join("checkpoint"), a.join("b.checkpoint")).unwrap();
+    a.ok(&["export", "u2.regx", "--since", "b.checkpoint"]);
+    carry(&a, &b, "u2.regx");
+    let next: serde_json::Value =
+        serde_json::from_str(&b.ok(&["import", "--json", "u2.regx"])).unwrap();
+    validate("import.schema.json", &next);
+    let changes = next["state_changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{next:#}");
+    assert_eq!(changes[0]["model"], "det@2.0.0", "{next:#}");
+    assert!(next["models_added"].as_array().unwrap().is_empty());
 }
 
 #[test]
