@@ -280,6 +280,13 @@ fn a_reset_never_goes_back_on_the_same_history_and_needs_a_full_export() {
     let err = refused_unchanged(&b, &["import", "--reset", "full.regx"]);
     assert!(err.contains("rollback refused"), "{err}");
     assert!(hint(&err).contains("never goes back"), "{err}");
+    // The file is opened as an import opens it: never through a link (the medium's holder
+    // chooses where a link points).
+    std::os::unix::fs::symlink(b.join("full2.regx"), b.join("link.regx")).unwrap();
+    let before = b.snapshot();
+    let err = b.fails(2, &["import", "--reset", "link.regx"]);
+    assert!(err.contains("link.regx"), "{err}");
+    assert_eq!(before, b.snapshot());
     // Not a full export: refused, naming how to make one.
     let err = refused_unchanged(&b, &["import", "--reset", "inc.regx"]);
     assert!(err.contains("a reset starts from a full export"), "{err}");
