@@ -423,6 +423,7 @@ fn listed(s: &Sandbox, filters: &[&str]) -> Vec<String> {
 fn list_filters_by_type_use_label_publisher_and_state_and_they_combine() {
     let (s, pub2) = catalogue();
     assert_eq!(listed(&s, &["--type", "llm"]), ["llm@1.0.0"]);
+    assert_eq!(listed(&s, &["--name", "det"]), ["det@1.0.0", "det@2.0.0"]);
     assert_eq!(
         listed(&s, &["--type", "ruleset"]),
         ["det@1.0.0", "det@2.0.0"]
