@@ -287,4 +287,35 @@ mod tests {
         let e = open_followed(&d.path().join("missing")).expect_err("missing");
         assert!(matches!(e, FollowError::NotFound { .. }), "{e}");
     }
+
+    #[test]
+    fn the_system_error_behind_a_refusal_is_its_source() {
+        use std::error::Error as _;
+        let d = tempfile::tempdir().expect("tempdir");
+        symlink("nowhere", d.path().join("dangling")).expect("link");
+        let e = open_followed(&d.path().join("dangling")).expect_err("dangling");
+        let source = e.source().expect("a source");
+        assert_eq!(
+            source.downcast_ref::<io::Error>().map(io::Error::kind),
+            Some(io::ErrorKind::NotFound)
+        );
+        let e = open_followed(&d.path().join("missing")).expect_err("missing");
+        assert!(e.source().is_none());
+    }
+
+    #[test]
+    fn a_refused_links_message_names_its_target() {
+        let d = tempfile::tempdir().expect("tempdir");
+        symlink(".", d.path().join("dir")).expect("link");
+        let e = open_followed(&d.path().join("dir")).expect_err("dir");
+        let target = std::fs::canonicalize(d.path()).expect("canon");
+        assert_eq!(
+            e.what(),
+            format!(
+                "a link to `{}`: its target is a directory, not a regular file",
+                target.display()
+            )
+        );
+        assert_eq!(e.resolved(), Some(target.as_path()));
+    }
 }

@@ -423,6 +423,7 @@ fn listed(s: &Sandbox, filters: &[&str]) -> Vec<String> {
 fn list_filters_by_type_use_label_publisher_and_state_and_they_combine() {
     let (s, pub2) = catalogue();
     assert_eq!(listed(&s, &["--type", "llm"]), ["llm@1.0.0"]);
+    assert_eq!(listed(&s, &["--name", "det"]), ["det@1.0.0", "det@2.0.0"]);
     assert_eq!(
         listed(&s, &["--type", "ruleset"]),
         ["det@1.0.0", "det@2.0.0"]
@@ -626,4 +627,86 @@ fn diff_shows_fields_and_artifacts_that_changed_and_validates() {
     );
     let err = s.fails(2, &["diff", "det@1.0.0", "det@9.9.9"]);
     assert!(err.contains("no model `det@9.9.9`"), "{err}");
+}
+
+/// Every metadata field a diff compares is compared (name, type, uses, provenance, owner,
+/// license, publisher, created as well as version), and two records that differ only in metadata, with the very
+/// same artifacts, differ.
+#[test]
+fn diff_compares_every_metadata_field_and_differs_on_metadata_alone() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    s.key("pub2.pem");
+    s.trust("pub2.pem.pub", "publisher", "vendor");
+    let r = "rule a { condition: true }\n";
+    add(&s, "pub.pem", "det", "1.0.0", &[("a.yar", r)], &[]);
+    fs::create_dir_all(s.join("m-cls")).unwrap();
+    fs::write(s.join("m-cls/a.yar"), r).unwrap();
+    let base = format!("base=blake3:{}", "ab".repeat(32));
+    let out = s
+        .reg()
+        .env("SOURCE_DATE_EPOCH", "1800000000")
+        .args([
+            "bundle",
+            "pack",
+            "m-cls",
+            "-o",
+            "cls.tar",
+            "--key",
+            "pub2.pem",
+            "--name",
+            "cls",
+            "--version",
+            "1.1.0",
+            "--type",
+            "ML",
+            "--use",
+            "classification",
+            "--description",
+            "rules",
+            "--provenance",
+            &base,
+            "--owner",
+            "vision team",
+            "--license",
+            "Apache-2.0",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    s.ok(&["add", "cls.tar", "--key", "op.pem"]);
+    let d = json(&s.ok(&["diff", "det@1.0.0", "cls@1.1.0", "--json"]));
+    crate::ingest::validate("diff.schema.json", &d);
+    let fields: Vec<&str> = d["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "name",
+            "version",
+            "type",
+            "uses",
+            "owner",
+            "license",
+            "provenance",
+            "publisher",
+            "created"
+        ]
+    );
+    assert_eq!(d["fields"][4]["a"], Value::Null);
+    assert_eq!(d["fields"][4]["b"], "vision team");
+    assert_eq!(d["fields"][5]["b"], "Apache-2.0");
+    assert_eq!(d["fields"][3]["b"], serde_json::json!(["classification"]));
+    assert_eq!(d["fields"][6]["a"], serde_json::json!([]));
+    assert_eq!(d["artifacts"]["unchanged"], 1);
+    assert_eq!(d["differ"], true, "the metadata differs");
+    s.fails(1, &["diff", "det@1.0.0", "cls@1.1.0", "--exit-code"]);
 }

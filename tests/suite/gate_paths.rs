@@ -562,3 +562,94 @@ fn a_link_swapped_in_between_resolving_and_opening_is_refused_not_followed() {
     );
     assert_eq!(v[0]["resolved"], blob.to_str().unwrap());
 }
+
+/// Nothing can make the open block: a FIFO swapped in between the look and the open (which
+/// has no writer, so a blocking open would wait forever) is opened without blocking and
+/// refused as what it became.
+#[test]
+fn a_fifo_swapped_in_between_resolving_and_opening_is_refused_without_blocking() {
+    let s = registry();
+    let snap = hf_cache(&s);
+    let link = snap.join("rules.yar");
+    let blob = PathBuf::from(canon(&link));
+    let pause = s.join("pause");
+    fs::create_dir(&pause).unwrap();
+    let mut child = crate::util::spawn(
+        &s,
+        &["check", "--json", "--slot", "det", link.to_str().unwrap()],
+        &[
+            ("REG_FAILPOINT", Path::new("follow-before-open")),
+            ("REG_FAILPOINT_PAUSE", &pause),
+        ],
+    );
+    crate::util::wait_for(&pause.join("reached"));
+    fs::remove_file(&blob).unwrap();
+    let made = std::process::Command::new(crate::util::tool("mkfifo", "coreutils"))
+        .arg(&blob)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    fs::write(pause.join("go"), "").unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("the gate blocked opening a FIFO");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    crate::ingest::validate("check.schema.json", &v);
+    assert_eq!(v[0]["code"], "not-regular", "{v}");
+    assert!(
+        v[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("its target is a FIFO, not a regular file (it changed while opened)"),
+        "{v}"
+    );
+}
+
+/// A file that vanishes between the look and the open is refused as unreadable, naming why,
+/// not as a link swapped in.
+#[test]
+fn a_file_removed_between_resolving_and_opening_is_unreadable_not_a_swapped_link() {
+    let s = registry();
+    let snap = hf_cache(&s);
+    let link = snap.join("rules.yar");
+    let blob = PathBuf::from(canon(&link));
+    let pause = s.join("pause");
+    fs::create_dir(&pause).unwrap();
+    let child = crate::util::spawn(
+        &s,
+        &["check", "--json", "--slot", "det", link.to_str().unwrap()],
+        &[
+            ("REG_FAILPOINT", Path::new("follow-before-open")),
+            ("REG_FAILPOINT_PAUSE", &pause),
+        ],
+    );
+    crate::util::wait_for(&pause.join("reached"));
+    fs::remove_file(&blob).unwrap();
+    fs::write(pause.join("go"), "").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    crate::ingest::validate("check.schema.json", &v);
+    assert_eq!(v[0]["code"], "unreadable", "{v}");
+    let reason = v[0]["reason"].as_str().unwrap();
+    assert!(reason.contains("cannot be read"), "{v}");
+    assert!(!reason.contains("symbolic link"), "{v}");
+}

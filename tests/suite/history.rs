@@ -344,6 +344,9 @@ fn log_filters_newest_since_and_actor_combine_with_a_model_or_slot() {
         err.contains("--actor `nobody`: no key is named so"),
         "{err}"
     );
+    // An empty prefix names no key (not every key).
+    let err = s.fails(2, &["log", "--actor", ""]);
+    assert!(err.contains("--actor ``: no key is named so"), "{err}");
 }
 
 #[test]
@@ -427,6 +430,12 @@ fn a_compromised_keys_revocation_and_a_lifted_denial_are_in_the_history_of_the_m
     // The revoked model is not suspended (nothing serves it): its history has the lift instead.
     let rows = log_json(&s, &["det@1.1.0", "-n", "1"]);
     assert_eq!(rows[0]["kind"], "deny-lift");
+    assert!(
+        !kinds(&log_json(&s, &["det@1.1.0"]))
+            .iter()
+            .any(|(kind, _)| kind == "key-revoke"),
+        "a revocation that suspended other models is not in its history"
+    );
     assert_eq!(rows[0]["lifted"][0]["record"], b.as_str());
     let v: Value = serde_json::from_str(&s.ok(&["show", "det@1.0.0", "--json"])).unwrap();
     crate::ingest::validate("model-record.schema.json", &v);

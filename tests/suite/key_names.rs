@@ -97,6 +97,12 @@ fn a_named_key_is_listed_with_its_name_status_since_and_reason() {
         "--reason",
         "left the team",
     ]);
+    // The log names the key a withdrawal is about.
+    let log = s.ok(&["log"]);
+    assert!(
+        log.contains(&format!("withdraw role reporter from {ALICE} ({op})")),
+        "{log}"
+    );
     let keys = key_list(&s);
     let find = |fp: &str| {
         keys.iter()
@@ -166,6 +172,12 @@ fn log_and_show_print_the_name_beside_the_fingerprint() {
     assert_eq!(v["added"]["operator_name"], ALICE);
     assert_eq!(v["history"][0]["actor_name"], ALICE);
     assert!(v["publisher"].get("name").is_none(), "{v}");
+    // And the key a revocation is about.
+    s.ok(&[
+        "key", "revoke", &op, "--key", "root.pem", "--reason", "rotated",
+    ]);
+    let log = s.ok(&["log", "-n", "1"]);
+    assert!(log.contains(&format!("revoke {named} (retired)")), "{log}");
 }
 
 #[test]

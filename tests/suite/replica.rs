@@ -124,6 +124,12 @@ fn drift_at_a_replica_is_refused_with_the_outbox_hint_and_the_hint_works() {
     carry(&b, &a, "d.regd");
     let out = a.ok(&["drift", "import", "d.regd", "--key", "op.pem"]);
     assert!(out.contains("recorded 1 drift report(s)"), "{out}");
+    // At home the report is in the model's history.
+    let log: serde_json::Value =
+        serde_json::from_str(&a.ok(&["log", "det@1.0.0", "-n", "1", "--json"])).unwrap();
+    validate("log.schema.json", &log);
+    assert_eq!(log[0]["kind"], "drift-import", "{log:#}");
+    assert_eq!(log[0]["model"], "det@1.0.0", "{log:#}");
 }
 
 #[test]
@@ -274,6 +280,13 @@ fn a_reset_never_goes_back_on_the_same_history_and_needs_a_full_export() {
     let err = refused_unchanged(&b, &["import", "--reset", "full.regx"]);
     assert!(err.contains("rollback refused"), "{err}");
     assert!(hint(&err).contains("never goes back"), "{err}");
+    // The file is opened as an import opens it: never through a link (the medium's holder
+    // chooses where a link points).
+    std::os::unix::fs::symlink(b.join("full2.regx"), b.join("link.regx")).unwrap();
+    let before = b.snapshot();
+    let err = b.fails(2, &["import", "--reset", "link.regx"]);
+    assert!(err.contains("link.regx"), "{err}");
+    assert_eq!(before, b.snapshot());
     // Not a full export: refused, naming how to make one.
     let err = refused_unchanged(&b, &["import", "--reset", "inc.regx"]);
     assert!(err.contains("a reset starts from a full export"), "{err}");
@@ -286,6 +299,58 @@ fn a_reset_never_goes_back_on_the_same_history_and_needs_a_full_export() {
     assert_eq!(v["reset"], false);
     assert_eq!(v["up_to_date"], true);
     assert_eq!(before, b.snapshot());
+}
+
+/// What this host verified bounds a reset (FORMAT.md §11.14): a medium rolled back behind it
+/// is brought forward by home's history, which holds what the host verified, but never moved
+/// to a branch that left it; nor does a local ledger altered since it was verified vouch for
+/// such a branch.
+#[test]
+fn a_reset_never_leaves_what_this_host_verified_even_when_the_medium_lost_it() {
+    let (a, b, root) = home_and_clone();
+    // A branch of home's history, from a copy of home: another entry where home promotes.
+    let f = crate::util::copy_site(&a, &root);
+    f.ok(&[
+        "promote",
+        "det@1.0.0",
+        "--reason",
+        "elsewhere",
+        "--key",
+        "op.pem",
+    ]);
+    f.ok(&["export", "fork.regx"]);
+    carry(&f, &b, "fork.regx");
+    a.ok(&["promote", "det@1.0.0", "--reason", "ok", "--key", "op.pem"]);
+    a.ok(&["export", "full2.regx"]);
+    carry(&a, &b, "full2.regx");
+    // The medium as it is at the clone; then this host verifies home's next entry.
+    crate::util::cp_a(&b.dot(), &b.join("at-clone"));
+    b.ok(&["import", "full2.regx"]);
+
+    // The local ledger altered since it was verified (its first line), its head unchanged:
+    // it no longer vouches for leaving that head.
+    let ledger = b.dot().join("ledger");
+    let verified = fs::read_to_string(&ledger).unwrap();
+    let ids = b.ledger_ids();
+    let altered = verified.replacen(&ids[0], &ids[1], 1);
+    fs::write(&ledger, &altered).unwrap();
+    let err = refused_unchanged(&b, &["import", "--reset", "fork.regx"]);
+    assert!(err.contains("older than or diverges"), "{err}");
+    fs::write(&ledger, &verified).unwrap();
+
+    // The medium rolled back to the clone: the branch would leave what this host verified.
+    fs::remove_dir_all(b.dot()).unwrap();
+    fs::rename(b.join("at-clone"), b.dot()).unwrap();
+    let err = refused_unchanged(&b, &["import", "--reset", "fork.regx"]);
+    assert!(err.contains("older than or diverges"), "{err}");
+    // Home's history holds it: the reset only brings the medium forward.
+    let out = b.ok(&["import", "--reset", "full2.regx"]);
+    assert!(
+        out.contains("no local entry was replaced: the file extends"),
+        "{out}"
+    );
+    assert_eq!(b.ledger_ids(), a.ledger_ids());
+    assert!(b.ok(&["fsck"]).starts_with("PASS"));
 }
 
 #[test]
@@ -304,12 +369,43 @@ fn a_reset_records_the_new_head_so_the_host_no_longer_refuses_it() {
     a.ok(&["promote", "det@1.0.0", "--reason", "ok", "--key", "op.pem"]);
     a.ok(&["export", "full2.regx"]);
     carry(&a, &b, "full2.regx");
-    let out = b.ok(&["import", "--reset", "full2.regx", "--json"]);
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // Run from elsewhere (another file system where one is at hand): the new history is built
+    // beside the registry, not in the working directory, so that it can take its place.
+    let elsewhere =
+        tempfile::tempdir_in("/dev/shm").unwrap_or_else(|_| tempfile::tempdir().unwrap());
+    let out = b
+        .reg()
+        .current_dir(elsewhere.path())
+        .arg("--registry")
+        .arg(b.dot())
+        .args(["import", "--reset", "--json"])
+        .arg(b.join("full2.regx"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     validate("import.schema.json", &v);
     assert_eq!(v["reset"], true);
     assert_eq!(v["replaced"].as_array().unwrap().len(), 1);
     assert_eq!(v["outbox_kept"], false);
+    // Kept aside: exactly the objects the new history lacks (the forked entry's), no others.
+    let kept = std::path::PathBuf::from(v["kept_in"].as_str().unwrap()).join("objects");
+    let objects: Vec<_> = walkdir::WalkDir::new(&kept)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.path().strip_prefix(&kept).unwrap().to_path_buf())
+        .collect();
+    assert!(!objects.is_empty());
+    assert_eq!(v["objects_kept"], objects.len());
+    for o in &objects {
+        assert!(!b.dot().join("objects").join(o).exists(), "{o:?}");
+    }
     // Every read agrees with the host's record now.
     assert_eq!(b.ok(&["status", "--code"]), a.ok(&["status", "--code"]));
     assert!(b.ok(&["fsck"]).starts_with("PASS"));
@@ -433,6 +529,18 @@ fn import_json_and_its_dry_run_name_the_keys_roles_models_and_entries() {
         done["head"]["id"].as_str(),
         b.ledger_ids().last().map(String::as_str)
     );
+    // Only the models whose state changed are state changes (det@1.0.0 stays PROMOTED).
+    a.ok(&["promote", "det@2.0.0", "--reason", "ok", "--key", "op.pem"]);
+    fs::copy(b.dot().join("checkpoint"), a.join("b.checkpoint")).unwrap();
+    a.ok(&["export", "u2.regx", "--since", "b.checkpoint"]);
+    carry(&a, &b, "u2.regx");
+    let next: serde_json::Value =
+        serde_json::from_str(&b.ok(&["import", "--json", "u2.regx"])).unwrap();
+    validate("import.schema.json", &next);
+    let changes = next["state_changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{next:#}");
+    assert_eq!(changes[0]["model"], "det@2.0.0", "{next:#}");
+    assert!(next["models_added"].as_array().unwrap().is_empty());
 }
 
 #[test]
