@@ -490,6 +490,14 @@ impl From<reg::ops::import::ImportError> for CommandError {
                 Kind::Refused,
                 Some("a reset replaces a history that diverged from the home site's; it never goes back to an older point of the same history: nothing was changed; bring a newer full export of the home site".into()),
             ),
+            E::NotReplica(_) => (
+                Kind::Refused,
+                Some("nothing was changed; reset only a replica; if this registry is one (copied by hand, or cloned by an older reg), say so: `reg import --reset --replica FULL`".into()),
+            ),
+            E::ResetKept { kept, .. } => (
+                Kind::UsageOrIo,
+                Some(format!("the home site's history is in place here; nothing of the old registry was removed: send its outbox (`{}/outbox`, if any) home and keep or delete the rest yourself", kept.display())),
+            ),
             E::Fork { local_kind: Some("drift"), .. } => (
                 Kind::Refused,
                 Some("this site wrote its own `drift` entry, so its ledger is no longer a copy of the home site's (a replica records drift with `reg drift record --outbox`); nothing was imported; to replace this site's history with the home site's, keeping the outbox: `reg import --reset FULL` with a full export of home (`reg export FULL` there)".into()),
@@ -586,6 +594,8 @@ impl From<reg::ops::clone::CloneError> for CommandError {
                 | I::NoPin { .. }
                 | I::Foreign { .. }
                 | I::Rollback { .. }
+                | I::ResetKept { .. }
+                | I::NotReplica(_)
                 | I::Fork { .. }
                 | I::Gap { .. }
                 | I::Entry { .. }

@@ -20,7 +20,8 @@ use std::path::PathBuf;
 /// With --reset (a replica whose history diverged from the home site's): the file, a full
 /// export of home, is verified from genesis against this host's pin as `reg clone` verifies it,
 /// and replaces this registry's history; the replaced one is kept under `.registry/replaced/`
-/// and the outbox is kept. It never goes back to an older point of the same history.
+/// and the outbox is kept. It never goes back to an older point of the same history. Only a
+/// replica is reset: a registry without the replica marker needs --replica as well.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The transfer file (written by `reg export` at the home site); `-` reads standard input
@@ -33,6 +34,11 @@ pub struct Args {
     /// operator's explicit act: the replaced history is kept under `.registry/replaced/`)
     #[arg(long)]
     reset: bool,
+    /// With --reset: this registry is a replica although it lacks the replica marker (copied by
+    /// hand, or cloned by an older reg). Without the marker or this flag a reset is refused: at
+    /// the home site it would replace the only copy of home's history
+    #[arg(long, requires = "reset")]
+    replica: bool,
     /// Print JSON (schema/import.schema.json)
     #[arg(long)]
     json: bool,
@@ -43,9 +49,9 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let stdin = args.file.as_os_str() == "-";
     if args.reset {
         let done = if stdin {
-            reset(&reg, std::io::stdin().lock(), &ctx.opts)?
+            reset(&reg, std::io::stdin().lock(), &ctx.opts, args.replica)?
         } else {
-            reset_file(&reg, &args.file, &ctx.opts)?
+            reset_file(&reg, &args.file, &ctx.opts, args.replica)?
         };
         return print_reset(&done, args.json);
     }

@@ -285,6 +285,21 @@ pub fn failpoint(name: &str) {
     let _ = name;
 }
 
+/// Fails with an I/O error at a named step when `REG_FAILPOINT` names it (debug builds only).
+///
+/// Unlike [`failpoint`], which is a crash, this is an error the code at that step must handle:
+/// tests use it to prove what a failed step leaves behind.
+#[inline]
+pub fn failpoint_error(name: &str) -> io::Result<()> {
+    #[cfg(debug_assertions)]
+    if std::env::var("REG_FAILPOINT").is_ok_and(|v| v == name) {
+        return Err(io::Error::other(format!("failpoint `{name}`")));
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = name;
+    Ok(())
+}
+
 /// What a file type is, in words for an error message.
 pub fn describe(ft: &fs::FileType) -> &'static str {
     #[cfg(unix)]

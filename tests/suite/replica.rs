@@ -202,8 +202,9 @@ fn a_forked_replica_is_reset_to_home_deliberately_and_imports_again() {
     assert!(err.contains("fork refused"), "{err}");
 
     // Following the hint: a reset with a full export of home.
+    // (The marker was deleted: the operator says it is a replica all the same.)
     let outbox_before = snapshot(&b.dot().join("outbox"));
-    let out = b.ok(&["import", "--reset", "full2.regx"]);
+    let out = b.ok(&["import", "--reset", "--replica", "full2.regx"]);
     assert!(
         out.contains("reset this replica to the home site's history"),
         "{out}"
@@ -304,7 +305,7 @@ fn a_reset_records_the_new_head_so_the_host_no_longer_refuses_it() {
     a.ok(&["promote", "det@1.0.0", "--reason", "ok", "--key", "op.pem"]);
     a.ok(&["export", "full2.regx"]);
     carry(&a, &b, "full2.regx");
-    let out = b.ok(&["import", "--reset", "full2.regx", "--json"]);
+    let out = b.ok(&["import", "--reset", "--replica", "full2.regx", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     validate("import.schema.json", &v);
     assert_eq!(v["reset"], true);
@@ -464,4 +465,125 @@ fn drift_export_without_out_is_deprecated_for_drift_list_all() {
     validate("drift-list.schema.json", &v);
     assert_eq!(v.as_array().unwrap().len(), 1);
     assert!(a.ok(&["drift", "list", "--all"]).contains("det@1.0.0"));
+}
+
+/// A replica forked by a write of its own (its marker deleted, as by an old binary), with a
+/// report in its outbox, and home moved on and exported in full as `full2.regx` at B; returns
+/// the forked entry's id.
+fn forked_with_outbox(a: &Sandbox, b: &Sandbox) -> String {
+    b.ok(&[
+        "drift",
+        "record",
+        "det@1.0.0",
+        "obs.json",
+        "--key",
+        "rep.pem",
+        "--outbox",
+    ]);
+    fs::remove_file(b.dot().join("replica")).unwrap();
+    b.ok(&[
+        "drift",
+        "record",
+        "det@1.0.0",
+        "obs.json",
+        "--key",
+        "rep.pem",
+    ]);
+    a.ok(&["promote", "det@1.0.0", "--reason", "ok", "--key", "op.pem"]);
+    a.ok(&["export", "full2.regx"]);
+    carry(a, b, "full2.regx");
+    b.ledger_ids().last().unwrap().clone()
+}
+
+/// #21 review: an error in a step after the swap used to remove the old registry (the staging
+/// directory that held it was dropped): the replaced history, the only copy of the entries
+/// written here, and the outbox were lost. Now the reset says it is done and where the old
+/// registry is kept, whole.
+#[test]
+fn an_error_after_the_swap_keeps_the_replaced_registry_and_says_where() {
+    for step in ["reset:keep", "reset:outbox"] {
+        let (a, b, _) = home_and_clone();
+        let forked = forked_with_outbox(&a, &b);
+        let outbox = snapshot(&b.dot().join("outbox"));
+        assert!(!outbox.is_empty());
+        let old_ledger = fs::read(b.dot().join("ledger")).unwrap();
+        let out = b
+            .reg()
+            .args(["import", "--reset", "--replica", "full2.regx"])
+            .env("REG_FAILPOINT", step)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(2), "{step}: {err}");
+        assert!(
+            err.contains("reset done; the replaced registry is kept at "),
+            "{err}"
+        );
+        // The new history is in place.
+        assert_eq!(b.ledger_ids(), a.ledger_ids(), "{step}");
+        // The old registry is where the message says, whole: its ledger with the forked entry,
+        // that entry's object and its outbox.
+        let kept = err
+            .split("kept at ")
+            .nth(1)
+            .unwrap()
+            .split(", as a step")
+            .next()
+            .unwrap();
+        let kept = std::path::Path::new(kept);
+        assert_eq!(fs::read(kept.join("ledger")).unwrap(), old_ledger, "{step}");
+        assert!(
+            kept.join("objects")
+                .join(&forked[..2])
+                .join(&forked[2..])
+                .exists(),
+            "{step}"
+        );
+        assert_eq!(snapshot(&kept.join("outbox")), outbox, "{step}");
+        // Kept under a name no later clone's sweep of leftovers removes.
+        b.ok(&["fsck"]);
+        a.ok(&["export", "full3.regx"]);
+        carry(&a, &b, "full3.regx");
+        b.ok(&["clone", "full3.regx", "other"]);
+        assert!(kept.join("ledger").exists(), "{step}: swept");
+    }
+}
+
+/// #21 review: `import --reset` at a registry without the replica marker (the home site itself)
+/// replaced its history and marked it a replica. Now it is refused, unchanged, with a hint
+/// naming `--replica`, which a replica copied by hand needs.
+#[test]
+fn a_reset_of_an_unmarked_registry_needs_replica_and_home_is_never_reset() {
+    let (a, b, _) = home_and_clone();
+    // Home, offered a full export of a fork of its own registry (B's, forked).
+    let _ = forked_with_outbox(&a, &b);
+    b.ok(&["export", "forked.regx"]);
+    carry(&b, &a, "forked.regx");
+    let err = refused_unchanged(&a, &["import", "--reset", "forked.regx"]);
+    assert!(err.contains("is not marked a replica"), "{err}");
+    assert!(
+        hint(&err).contains("reg import --reset --replica FULL"),
+        "{err}"
+    );
+    assert!(!a.dot().join("replica").exists());
+    // Standard input is not read either.
+    let before = a.snapshot();
+    let out = a
+        .reg()
+        .args(["import", "--reset", "-"])
+        .pipe_stdin(a.join("forked.regx"))
+        .unwrap()
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not marked a replica"));
+    assert_eq!(before, a.snapshot());
+    // B, unmarked, forked: refused the same way; with --replica the reset works and marks it.
+    let err = refused_unchanged(&b, &["import", "--reset", "full2.regx"]);
+    assert!(err.contains("is not marked a replica"), "{err}");
+    b.ok(&["import", "--reset", "--replica", "full2.regx"]);
+    assert_eq!(b.ledger_ids(), a.ledger_ids());
+    assert!(b.dot().join("replica").exists());
+    // --replica means nothing without --reset.
+    b.fails(2, &["import", "--replica", "full2.regx"]);
 }
