@@ -306,9 +306,12 @@ fn export_reports(ctx: &Context, out: &Path, since: Option<String>, all: bool) -
             "--since `{s}`: expected a time such as 2026-01-31T00:00:00Z"
         )));
     }
+    let stdout = out.as_os_str() == "-";
+    if stdout {
+        super::stdio::refuse_terminal_dash("a drift report file", "reg drift export")?;
+    }
     let reg = ctx.open()?;
     let select = reg::ops::drift::Selection { all, since };
-    let stdout = out.as_os_str() == "-";
     let done = if stdout {
         reg::ops::drift::export_reports_to(&reg, &select, &mut std::io::stdout().lock())?
     } else {

@@ -31,6 +31,7 @@ use reg::state::resolve::ResolveError;
 use reg::util::encoding::EncodingError;
 use reg::util::fsutil::IoError;
 use std::fmt::Display;
+use std::path::Path;
 use std::process::ExitCode;
 
 /// How a command failed, which decides its exit code.
@@ -569,6 +570,14 @@ impl From<reg::ops::repair::RepairError> for CommandError {
 
 impl From<reg::ops::clone::CloneError> for CommandError {
     fn from(e: reg::ops::clone::CloneError) -> Self {
+        CommandError::from_clone(e, None)
+    }
+}
+
+impl CommandError {
+    /// A clone's error; `src_registry` is SRC when it is a registry directory (not a transfer
+    /// file), which the hint for an existing destination then tells to export first.
+    pub fn from_clone(e: reg::ops::clone::CloneError, src_registry: Option<&Path>) -> CommandError {
         use reg::ops::clone::CloneError as E;
         use reg::ops::import::ImportError as I;
         match e {
@@ -576,10 +585,18 @@ impl From<reg::ops::clone::CloneError> for CommandError {
             // hint of its own; every other import error is mapped where import's are.
             E::Import(e) => match e.as_ref() {
                 I::Registry(RegistryError::AlreadyExists(dot)) => {
-                    let hint = format!(
-                        "to bring the home site's newer history into that registry, import it there: `reg --registry {} import FILE`; to clone, choose another directory",
-                        dot.display()
-                    );
+                    let hint = match src_registry {
+                        Some(src) => format!(
+                            "to bring SRC's newer history into that registry, export it at SRC since that registry's checkpoint, then import it there: `reg --skip-rollback-check --registry {} export FILE --since {}` (the import checks every entry against that registry; recording SRC's newer head on this host would refuse the older copy before it could import), then `reg --registry {} import FILE`; to clone, choose another directory",
+                            src.display(),
+                            dot.join("checkpoint").display(),
+                            dot.display()
+                        ),
+                        None => format!(
+                            "to bring the home site's newer history into that registry, import it there: `reg --registry {} import FILE`; to clone, choose another directory",
+                            dot.display()
+                        ),
+                    };
                     CommandError::new(
                         Kind::UsageOrIo,
                         RegistryError::AlreadyExists(dot.clone()),

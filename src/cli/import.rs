@@ -56,7 +56,20 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
         return print_reset(&done, args.json);
     }
     let done = if stdin {
-        import_from(&reg, std::io::stdin().lock(), args.dry_run)?
+        let mut input = std::io::BufReader::with_capacity(1 << 20, std::io::stdin().lock());
+        // `reg export -` writes nothing when this site is up to date, so that its pipe into
+        // `reg import -` is nothing to do, not a damaged file. An empty FILE stays refused.
+        if std::io::BufRead::fill_buf(&mut input)?.is_empty() {
+            if args.json {
+                jsonln!(&json!({"up_to_date": true, "empty_input": true}));
+            } else {
+                outln!(
+                    "nothing to import: standard input was empty (`reg export -` writes nothing when this site is already up to date)"
+                );
+            }
+            return Ok(());
+        }
+        import_from(&reg, input, args.dry_run)?
     } else {
         import(&reg, &args.file, args.dry_run)?
     };

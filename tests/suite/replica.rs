@@ -587,3 +587,36 @@ fn a_reset_of_an_unmarked_registry_needs_replica_and_home_is_never_reset() {
     // --replica means nothing without --reset.
     b.fails(2, &["import", "--replica", "full2.regx"]);
 }
+
+/// #21 review: `clone` from a registry directory onto an existing registry pointed to
+/// `import FILE`, which SRC is not: the hint now says to export at SRC first, and following it
+/// works.
+#[test]
+fn clone_of_a_registry_directory_onto_an_existing_registry_says_to_export_first() {
+    let (a, b, _) = home_and_clone();
+    a.ok(&["promote", "det@1.0.0", "--reason", "ok", "--key", "op.pem"]);
+    let src = a.path().display().to_string();
+    let before = b.snapshot();
+    let err = b.fails(2, &["clone", &src, "."]);
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(before, b.snapshot());
+    let h = hint(&err);
+    let cmds: Vec<&str> = h.split('`').skip(1).step_by(2).collect();
+    assert_eq!(cmds.len(), 2, "{err}");
+    // The refused clone did not record SRC's head on this host: DEST still opens.
+    b.ok(&["status"]);
+    assert!(
+        cmds[0].contains(&format!(
+            "--skip-rollback-check --registry {src} export FILE --since "
+        )),
+        "{err}"
+    );
+    assert!(cmds[0].ends_with(".registry/checkpoint"), "{err}");
+    assert!(cmds[1].ends_with("import FILE"), "{err}");
+    for cmd in cmds {
+        let cmd = cmd.replace("FILE", "u.regx");
+        let args: Vec<&str> = cmd.split_whitespace().skip(1).collect();
+        b.ok(&args);
+    }
+    assert_eq!(b.ledger_ids(), a.ledger_ids());
+}

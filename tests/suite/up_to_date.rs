@@ -150,3 +150,88 @@ fn export_and_clone_json_say_what_they_did() {
     assert_eq!(v["root"], root.as_str());
     assert_eq!(v["models"], 1);
 }
+
+/// The reg binary and `args`, for `Sandbox::in_pty`.
+fn argv(args: &[&str]) -> Vec<String> {
+    let mut v = vec![
+        assert_cmd::cargo::cargo_bin("reg")
+            .to_str()
+            .unwrap()
+            .to_string(),
+    ];
+    v.extend(args.iter().map(|a| a.to_string()));
+    v
+}
+
+/// #21 review: the documented pipe `reg export - --since-seq HEAD | reg import -` failed when
+/// this site was up to date: export wrote nothing (exit 0), and import called the empty input
+/// "not a reg transfer file" (exit 1). An empty standard input is nothing to import now; an
+/// empty FILE stays refused.
+#[test]
+fn an_empty_pipe_from_an_up_to_date_export_is_nothing_to_import() {
+    let (a, b, _) = home_and_clone();
+    let head = (a.ledger_ids().len() - 1).to_string();
+    let o = a
+        .reg()
+        .args(["export", "-", "--since-seq", &head])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert!(o.stdout.is_empty());
+    let before = b.snapshot();
+    let out = b
+        .reg()
+        .args(["import", "-"])
+        .write_stdin(o.stdout.clone())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.starts_with("nothing to import: standard input was empty"),
+        "{text}"
+    );
+    let out = b
+        .reg()
+        .args(["import", "-", "--json"])
+        .write_stdin(Vec::new())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    validate("import.schema.json", &v);
+    assert_eq!(v["up_to_date"], true);
+    assert_eq!(v["empty_input"], true);
+    // An empty file is not a transfer file.
+    fs::write(b.join("empty.regx"), b"").unwrap();
+    let before_file = b.snapshot();
+    b.fails(1, &["import", "empty.regx"]);
+    assert_eq!(before_file, b.snapshot());
+    fs::remove_file(b.join("empty.regx")).unwrap();
+    assert_eq!(before, b.snapshot());
+}
+
+/// #21 review: `reg export -` and `reg drift export -` wrote binary to a terminal; they refuse
+/// it now, as `reg bundle pack -o -` does.
+#[test]
+fn export_and_drift_export_to_a_terminal_are_refused() {
+    let (a, b, _) = home_and_clone();
+    let (shown, code) = a.in_pty(&argv(&["export", "-"]), &[]);
+    assert_eq!(code, 2, "{shown}");
+    assert!(
+        shown.contains("error: refusing to write binary output to a terminal (a transfer file"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("hint: write to a file with `reg export FILE`"),
+        "{shown}"
+    );
+    assert!(!shown.contains("REGX") && shown.len() < 1000, "{shown}");
+    let (shown, code) = b.in_pty(&argv(&["drift", "export", "-"]), &[]);
+    assert_eq!(code, 2, "{shown}");
+    assert!(
+        shown.contains("refusing to write binary output to a terminal (a drift report file"),
+        "{shown}"
+    );
+    assert!(!a.join("-").exists() && !b.join("-").exists());
+}
