@@ -620,3 +620,34 @@ fn clone_of_a_registry_directory_onto_an_existing_registry_says_to_export_first(
     }
     assert_eq!(b.ledger_ids(), a.ledger_ids());
 }
+
+/// #21 review: `reg add` at a replica read (and staged) the whole bundle before refusing, as
+/// the replica check was only at the lock. A new model is refused as soon as its manifest is
+/// parsed now: a bundle whose artifact bytes are garbage gets the replica refusal, not a
+/// damaged-bundle error, so nothing past the manifest was read.
+#[test]
+fn add_at_a_replica_is_refused_before_the_artifacts_are_read() {
+    let (a, b, _) = home_and_clone();
+    fs::create_dir_all(a.join("m2")).unwrap();
+    let big: String = (0..200_000).map(|i| format!("rule r{i} {{}}\n")).collect();
+    fs::write(a.join("m2/r.yar"), big).unwrap();
+    let pack = crate::util::pack_args("m2", "m2.tar", "pub.pem", "new", "1.0.0");
+    a.ok(&pack.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut bytes = fs::read(a.join("m2.tar")).unwrap();
+    let half = bytes.len() / 2;
+    for b in &mut bytes[half..] {
+        *b = 0x5a;
+    }
+    fs::write(b.join("m2.tar"), &bytes).unwrap();
+    let err = refused_unchanged(&b, &["add", "m2.tar", "--key", "op.pem"]);
+    assert!(err.contains("is a replica of the home site"), "{err}");
+    // Nothing was staged in the store.
+    assert!(
+        fs::read_dir(b.dot().join("tmp")).unwrap().next().is_none(),
+        "staged"
+    );
+    // At home, the same damaged bundle is refused as damaged: the replica refusal came first.
+    fs::write(a.join("m2bad.tar"), &bytes).unwrap();
+    let err = a.fails(1, &["add", "m2bad.tar", "--key", "op.pem"]);
+    assert!(!err.contains("replica"), "{err}");
+}
