@@ -487,9 +487,9 @@ impl From<reg::ops::import::ImportError> for CommandError {
                 Kind::Refused,
                 Some(format!("check the root key's fingerprint {root} with the registry's owner over a channel the medium's holder does not control, then clone again with --trust {root}")),
             ),
-            E::Rollback { .. } => (
+            E::Rollback { incoming, local, .. } => (
                 Kind::Refused,
-                Some("a reset replaces a history that diverged from the home site's; it never goes back to an older point of the same history: nothing was changed; bring a newer full export of the home site".into()),
+                Some(format!("a reset replaces a history that diverged from the home site's; it never goes back to an older point of the same history: nothing was changed; if this site's {} entr{} after the file's head were written here (it forked from a home that has not moved since), the home site signs a new entry first (its next real change, or `reg renew` where a timestamp key exists), exports in full (`reg export FULL`), and `reg import --reset FULL` here replaces them; otherwise bring a newer full export of the home site", local.saturating_sub(*incoming), if local.saturating_sub(*incoming) == 1 { "y" } else { "ies" })),
             ),
             E::NotReplica(_) => (
                 Kind::Refused,

@@ -89,6 +89,15 @@ fn print(d: &Imported) -> CommandResult {
             h.head.head,
             d.from_seq
         );
+        let after = d.from_seq.saturating_sub(h.head.seq);
+        if after > 0 {
+            outln!(
+                "note: this site has {after} entr{} after the file's head (entries {} to {}); if they were written here, this replica has forked from home: the home site signs a new entry (its next real change, or `reg renew` where a timestamp key exists) and exports in full (`reg export FULL`), and `reg import --reset FULL` here replaces them",
+                if after == 1 { "y" } else { "ies" },
+                h.head.seq + 1,
+                d.from_seq
+            );
+        }
         return Ok(());
     }
     let total: u64 = d.kinds.values().sum();

@@ -235,3 +235,52 @@ fn export_and_drift_export_to_a_terminal_are_refused() {
     );
     assert!(!a.join("-").exists() && !b.join("-").exists());
 }
+
+/// #21 review: a replica that forked from a home that has not moved since (a local entry after
+/// the clone's head, home still there) met a dead end: `import` of home's export said "already
+/// up to date" with no word of the fork, and `import --reset` was refused as a rollback with
+/// "bring a newer full export", which did not exist. Both now say what works, and it works.
+#[test]
+fn a_fork_past_an_unmoved_home_is_named_and_the_way_out_is_given() {
+    let (a, b, _) = home_and_clone();
+    fs::copy(a.join("op.pem"), b.join("op.pem")).unwrap();
+    // An old binary (no marker) wrote an entry here; home has not moved.
+    fs::remove_file(b.dot().join("replica")).unwrap();
+    b.ok(&[
+        "promote",
+        "det@1.0.0",
+        "--reason",
+        "local",
+        "--key",
+        "op.pem",
+    ]);
+    let before = b.snapshot();
+    let out = b.ok(&["import", "full.regx"]);
+    assert!(out.starts_with("already up to date"), "{out}");
+    assert!(
+        out.contains("note: this site has 1 entry after the file's head"),
+        "{out}"
+    );
+    assert!(out.contains("this replica has forked"), "{out}");
+    assert!(out.contains("`reg renew`"), "{out}");
+    assert_eq!(before, b.snapshot());
+    let err = b.fails(1, &["import", "--reset", "--replica", "full.regx"]);
+    assert!(err.contains("rollback refused"), "{err}");
+    let hint = err.split("hint: ").nth(1).unwrap();
+    assert!(
+        hint.contains("this site's 1 entry after the file's head were written here"),
+        "{err}"
+    );
+    assert!(
+        hint.contains("the home site signs a new entry first"),
+        "{err}"
+    );
+    assert!(hint.contains("`reg renew`"), "{err}");
+    assert_eq!(before, b.snapshot());
+    // Following it: home signs a new entry, exports in full, the reset replaces the fork.
+    a.ok(&["revoke", "det@1.0.0", "--reason", "home", "--key", "op.pem"]);
+    a.ok(&["export", "full2.regx"]);
+    fs::copy(a.join("full2.regx"), b.join("full2.regx")).unwrap();
+    b.ok(&["import", "--reset", "--replica", "full2.regx"]);
+    assert_eq!(b.ledger_ids(), a.ledger_ids());
+}
