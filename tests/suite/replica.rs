@@ -651,3 +651,52 @@ fn add_at_a_replica_is_refused_before_the_artifacts_are_read() {
     let err = a.fails(1, &["add", "m2bad.tar", "--key", "op.pem"]);
     assert!(!err.contains("replica"), "{err}");
 }
+
+/// #21 review: a writer that waited on the old registry's `lock` across a reset got that lock
+/// afterwards and worked in the new registry unprotected, beside a writer holding the new
+/// registry's lock. Here W (gc) has opened the lock file when the reset swaps; then X takes the
+/// new registry's lock and holds it. W, released, must find its lock file gone from the path
+/// and wait on the new one (busy, exit 3), not run beside X.
+#[test]
+fn a_lock_file_swapped_away_by_a_reset_is_not_taken_as_the_registry_lock() {
+    use crate::util::{spawn, wait_for};
+    use std::path::Path;
+    let (a, b, _) = home_and_clone();
+    let _ = forked_with_outbox(&a, &b);
+    let head2 = (a.ledger_ids().len() - 1).to_string();
+    a.ok(&["revoke", "det@1.0.0", "--reason", "home", "--key", "op.pem"]);
+    a.ok(&["export", "u.regx", "--since-seq", &head2]);
+    carry(&a, &b, "u.regx");
+    let pw = b.join("pause-w");
+    fs::create_dir(&pw).unwrap();
+    let w = spawn(
+        &b,
+        &["gc"],
+        &[
+            ("REG_FAILPOINT", Path::new("lock:opened")),
+            ("REG_FAILPOINT_PAUSE", &pw),
+            ("REG_LOCK_TIMEOUT", Path::new("1")),
+        ],
+    );
+    wait_for(&pw.join("reached"));
+    b.ok(&["import", "--reset", "--replica", "full2.regx"]);
+    // X: another writer holds the new registry's lock.
+    let x = fs::OpenOptions::new()
+        .write(true)
+        .open(b.dot().join("lock"))
+        .unwrap();
+    x.try_lock().unwrap();
+    fs::write(pw.join("go"), "").unwrap();
+    let out = w.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    drop(x);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "gc ran beside the writer: {err}"
+    );
+    assert!(err.contains("registry is busy"), "{err}");
+    assert!(err.contains("lock`"), "{err}");
+    b.ok(&["import", "u.regx"]);
+    assert_eq!(b.ledger_ids(), a.ledger_ids());
+}
