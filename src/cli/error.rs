@@ -497,15 +497,15 @@ impl From<reg::ops::import::ImportError> for CommandError {
             ),
             E::ResetKept { kept, .. } => (
                 Kind::UsageOrIo,
-                Some(format!("the home site's history is in place here; nothing of the old registry was removed: send its outbox (`{}/outbox`, if any) home and keep or delete the rest yourself", kept.display())),
+                Some(format!("the home site's history is in place here and nothing of the old registry was removed: if `{}/outbox` exists, move it to `.registry/outbox` (reports not yet sent home); keep or delete the rest", kept.display())),
             ),
             E::Fork { local_kind: Some("drift"), .. } => (
                 Kind::Refused,
-                Some("this site wrote its own `drift` entry, so its ledger is no longer a copy of the home site's (a replica records drift with `reg drift record --outbox`); nothing was imported; to replace this site's history with the home site's, keeping the outbox: `reg import --reset FULL` with a full export of home (`reg export FULL` there)".into()),
+                Some("this site wrote its own `drift` entry, so its ledger is no longer a copy of the home site's (a replica records drift with `reg drift record --outbox`); nothing was imported; to replace this site's history with the home site's, keeping the outbox: `reg import --reset FULL` with a full export of home (`reg export FULL` there; add --replica if this site has no replica marker)".into()),
             ),
             E::Fork { .. } => (
                 Kind::Refused,
-                Some("the two sites' histories diverged: a replica never writes its own entries; nothing was imported; if this site is the replica, replace its history with the home site's, keeping the outbox: `reg import --reset FULL` with a full export of home (`reg export FULL` there)".into()),
+                Some("the two sites' histories diverged: a replica never writes its own entries; nothing was imported; if this site is the replica, replace its history with the home site's, keeping the outbox: `reg import --reset FULL` with a full export of home (`reg export FULL` there; add --replica if this site has no replica marker)".into()),
             ),
             E::Gap { .. } => (Kind::Refused, Some(again.to_string())),
             E::Stale(s) => (Kind::Refused, Some(stale(s))),
