@@ -28,7 +28,10 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let done = if args.src.as_os_str() == "-" {
         clone_stream(std::io::stdin().lock(), &args.dest, &ctx.opts)?
     } else {
-        clone(&args.src, &args.dest, &ctx.opts)?
+        clone(&args.src, &args.dest, &ctx.opts).map_err(|e| {
+            let dir = std::fs::symlink_metadata(&args.src).is_ok_and(|m| m.is_dir());
+            super::error::CommandError::from_clone(e, dir.then_some(args.src.as_path()))
+        })?
     };
     if args.json {
         jsonln!(&serde_json::json!({

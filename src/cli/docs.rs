@@ -63,7 +63,7 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     (
         "REG_FAILPOINT, REG_FAILPOINT_PAUSE",
-        "Test hooks of debug builds (stop or pause at a named step); release builds ignore them.",
+        "Test hooks of debug builds (stop, pause or fail at a named step); release builds ignore them.",
     ),
     (
         "SOURCE_DATE_EPOCH",

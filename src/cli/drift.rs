@@ -347,6 +347,10 @@ fn export_reports(
             "--since `{s}`: expected a time such as 2026-01-31T00:00:00Z"
         )));
     }
+    let stdout = out.as_os_str() == "-";
+    if stdout {
+        super::stdio::refuse_terminal_dash("a drift report file", "reg drift export")?;
+    }
     let reg = ctx.open()?;
     let select = reg::ops::drift::Selection { all, since };
     let done = if stdout {

@@ -31,6 +31,7 @@ use reg::state::resolve::ResolveError;
 use reg::util::encoding::EncodingError;
 use reg::util::fsutil::IoError;
 use std::fmt::Display;
+use std::path::Path;
 use std::process::ExitCode;
 
 /// How a command failed, which decides its exit code.
@@ -486,17 +487,25 @@ impl From<reg::ops::import::ImportError> for CommandError {
                 Kind::Refused,
                 Some(format!("check the root key's fingerprint {root} with the registry's owner over a channel the medium's holder does not control, then clone again with --trust {root}")),
             ),
-            E::Rollback { .. } => (
+            E::Rollback { incoming, local, .. } => (
                 Kind::Refused,
-                Some("a reset replaces a history that diverged from the home site's; it never goes back to an older point of the same history: nothing was changed; bring a newer full export of the home site".into()),
+                Some(format!("a reset replaces a history that diverged from the home site's; it never goes back to an older point of the same history: nothing was changed; if this site's {} entr{} after the file's head were written here (it forked from a home that has not moved since), the home site signs a new entry first (its next real change, or `reg renew` where a timestamp key exists), exports in full (`reg export FULL`), and `reg import --reset FULL` here replaces them; otherwise bring a newer full export of the home site", local.saturating_sub(*incoming), if local.saturating_sub(*incoming) == 1 { "y" } else { "ies" })),
+            ),
+            E::NotReplica(_) => (
+                Kind::Refused,
+                Some("nothing was changed; reset only a replica; if this registry is one (copied by hand, or cloned by an older reg), say so: `reg import --reset --replica FULL`".into()),
+            ),
+            E::ResetKept { kept, .. } => (
+                Kind::UsageOrIo,
+                Some(format!("the home site's history is in place here and nothing of the old registry was removed: if `{}/outbox` exists, move it to `.registry/outbox` (reports not yet sent home); keep or delete the rest", kept.display())),
             ),
             E::Fork { local_kind: Some("drift"), .. } => (
                 Kind::Refused,
-                Some("this site wrote its own `drift` entry, so its ledger is no longer a copy of the home site's (a replica records drift with `reg drift record --outbox`); nothing was imported; to replace this site's history with the home site's, keeping the outbox: `reg import --reset FULL` with a full export of home (`reg export FULL` there)".into()),
+                Some("this site wrote its own `drift` entry, so its ledger is no longer a copy of the home site's (a replica records drift with `reg drift record --outbox`); nothing was imported; to replace this site's history with the home site's, keeping the outbox: `reg import --reset FULL` with a full export of home (`reg export FULL` there; add --replica if this site has no replica marker)".into()),
             ),
             E::Fork { .. } => (
                 Kind::Refused,
-                Some("the two sites' histories diverged: a replica never writes its own entries; nothing was imported; if this site is the replica, replace its history with the home site's, keeping the outbox: `reg import --reset FULL` with a full export of home (`reg export FULL` there)".into()),
+                Some("the two sites' histories diverged: a replica never writes its own entries; nothing was imported; if this site is the replica, replace its history with the home site's, keeping the outbox: `reg import --reset FULL` with a full export of home (`reg export FULL` there; add --replica if this site has no replica marker)".into()),
             ),
             E::Gap { .. } => (Kind::Refused, Some(again.to_string())),
             E::Stale(s) => (Kind::Refused, Some(stale(s))),
@@ -561,6 +570,14 @@ impl From<reg::ops::repair::RepairError> for CommandError {
 
 impl From<reg::ops::clone::CloneError> for CommandError {
     fn from(e: reg::ops::clone::CloneError) -> Self {
+        CommandError::from_clone(e, None)
+    }
+}
+
+impl CommandError {
+    /// A clone's error; `src_registry` is SRC when it is a registry directory (not a transfer
+    /// file), which the hint for an existing destination then tells to export first.
+    pub fn from_clone(e: reg::ops::clone::CloneError, src_registry: Option<&Path>) -> CommandError {
         use reg::ops::clone::CloneError as E;
         use reg::ops::import::ImportError as I;
         match e {
@@ -568,10 +585,18 @@ impl From<reg::ops::clone::CloneError> for CommandError {
             // hint of its own; every other import error is mapped where import's are.
             E::Import(e) => match e.as_ref() {
                 I::Registry(RegistryError::AlreadyExists(dot)) => {
-                    let hint = format!(
-                        "to bring the home site's newer history into that registry, import it there: `reg --registry {} import FILE`; to clone, choose another directory",
-                        dot.display()
-                    );
+                    let hint = match src_registry {
+                        Some(src) => format!(
+                            "to bring SRC's newer history into that registry, export it at SRC since that registry's checkpoint, then import it there: `reg --skip-rollback-check --registry {} export FILE --since {}` (the import checks every entry against that registry; recording SRC's newer head on this host would refuse the older copy before it could import), then `reg --registry {} import FILE`; to clone, choose another directory",
+                            src.display(),
+                            dot.join("checkpoint").display(),
+                            dot.display()
+                        ),
+                        None => format!(
+                            "to bring the home site's newer history into that registry, import it there: `reg --registry {} import FILE`; to clone, choose another directory",
+                            dot.display()
+                        ),
+                    };
                     CommandError::new(
                         Kind::UsageOrIo,
                         RegistryError::AlreadyExists(dot.clone()),
@@ -586,6 +611,8 @@ impl From<reg::ops::clone::CloneError> for CommandError {
                 | I::NoPin { .. }
                 | I::Foreign { .. }
                 | I::Rollback { .. }
+                | I::ResetKept { .. }
+                | I::NotReplica(_)
                 | I::Fork { .. }
                 | I::Gap { .. }
                 | I::Entry { .. }

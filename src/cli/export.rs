@@ -84,6 +84,9 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
             "--json with OUT `-`: standard output carries the transfer itself",
         ));
     }
+    if stdout {
+        super::stdio::refuse_terminal_dash("a transfer file", "reg export")?;
+    }
     let reg = ctx.open()?;
     let done = if stdout {
         let mut w = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());

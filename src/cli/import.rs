@@ -20,7 +20,8 @@ use std::path::PathBuf;
 /// With --reset (a replica whose history diverged from the home site's): the file, a full
 /// export of home, is verified from genesis against this host's pin as `reg clone` verifies it,
 /// and replaces this registry's history; the replaced one is kept under `.registry/replaced/`
-/// and the outbox is kept. It never goes back to an older point of the same history.
+/// and the outbox is kept. It never goes back to an older point of the same history. Only a
+/// replica is reset: a registry without the replica marker needs --replica as well.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The transfer file (written by `reg export` at the home site); `-` reads standard input
@@ -33,6 +34,11 @@ pub struct Args {
     /// operator's explicit act: the replaced history is kept under `.registry/replaced/`)
     #[arg(long)]
     reset: bool,
+    /// With --reset: this registry is a replica although it lacks the replica marker (copied by
+    /// hand, or cloned by an older reg). Without the marker or this flag a reset is refused: at
+    /// the home site it would replace the only copy of home's history
+    #[arg(long, requires = "reset")]
+    replica: bool,
     /// Print JSON (schema/import.schema.json)
     #[arg(long)]
     json: bool,
@@ -43,14 +49,27 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let stdin = args.file.as_os_str() == "-";
     if args.reset {
         let done = if stdin {
-            reset(&reg, std::io::stdin().lock(), &ctx.opts)?
+            reset(&reg, std::io::stdin().lock(), &ctx.opts, args.replica)?
         } else {
-            reset_file(&reg, &args.file, &ctx.opts)?
+            reset_file(&reg, &args.file, &ctx.opts, args.replica)?
         };
         return print_reset(&done, args.json);
     }
     let done = if stdin {
-        import_from(&reg, std::io::stdin().lock(), args.dry_run)?
+        let mut input = std::io::BufReader::with_capacity(1 << 20, std::io::stdin().lock());
+        // `reg export -` writes nothing when this site is up to date, so that its pipe into
+        // `reg import -` is nothing to do, not a damaged file. An empty FILE stays refused.
+        if std::io::BufRead::fill_buf(&mut input)?.is_empty() {
+            if args.json {
+                jsonln!(&json!({"up_to_date": true, "empty_input": true}));
+            } else {
+                outln!(
+                    "nothing to import: standard input was empty (`reg export -` writes nothing when this site is already up to date)"
+                );
+            }
+            return Ok(());
+        }
+        import_from(&reg, input, args.dry_run)?
     } else {
         import(&reg, &args.file, args.dry_run)?
     };
@@ -70,6 +89,15 @@ fn print(d: &Imported) -> CommandResult {
             h.head.head,
             d.from_seq
         );
+        let after = d.from_seq.saturating_sub(h.head.seq);
+        if after > 0 {
+            outln!(
+                "note: this site has {after} entr{} after the file's head (entries {} to {}); if they were written here, this replica has forked from home: the home site signs a new entry (its next real change, or `reg renew` where a timestamp key exists) and exports in full (`reg export FULL`), and `reg import --reset FULL` here replaces them",
+                if after == 1 { "y" } else { "ies" },
+                h.head.seq + 1,
+                d.from_seq
+            );
+        }
         return Ok(());
     }
     let total: u64 = d.kinds.values().sum();

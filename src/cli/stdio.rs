@@ -34,6 +34,18 @@ pub fn refuse_terminal_stdout(what: &str) -> CommandResult {
     Ok(())
 }
 
+/// [`refuse_terminal_stdout`] for a command whose output argument is `-` itself (`reg export
+/// -`, `reg drift export -`): `what` names the data, `cmd` the command. Exit 2.
+pub fn refuse_terminal_dash(what: &str, cmd: &str) -> CommandResult {
+    if std::io::stdout().is_terminal() {
+        return Err(CommandError::usage_hint(
+            format!("refusing to write binary output to a terminal ({what} to `-`)"),
+            format!("write to a file with `{cmd} FILE`, or pipe it: `{cmd} - | ...`"),
+        ));
+    }
+    Ok(())
+}
+
 /// Refuses `-` for an output that standard output cannot be (`what`: a key file, a
 /// directory), rather than create a file named `-`. Exit 2.
 pub fn refuse_dash(path: &Path, what: &str) -> CommandResult {

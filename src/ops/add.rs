@@ -336,6 +336,11 @@ fn read_authorized(
                 known = k;
                 match k {
                     Some(_) => Ok(()),
+                    // A replica refuses a new model before its artifacts are read, not after
+                    // (a bundle of a model it holds only repairs objects, and stays allowed).
+                    None if reg.is_replica() => {
+                        Err(RegistryError::Replica(reg.path().to_path_buf()).into())
+                    }
                     None => admissible(state, m, &sealed),
                 }
             });

@@ -98,6 +98,12 @@ fn cloned(made: ClonedSite) -> Cloned {
 /// Exports the source registry in full into a pipe that the clone reads: the source is opened
 /// and verified against the same root the clone trusts.
 fn from_registry(src: &Path, dest: &Path, opts: &OpenOptions) -> Result<ClonedSite, CloneError> {
+    // Before SRC is opened, which records its head on this host: a refused clone changes
+    // nothing, not even this host's record (which would then refuse DEST as behind it).
+    let dest_dot = dest.join(crate::repo::registry::DOT_REGISTRY);
+    if std::fs::symlink_metadata(&dest_dot).is_ok() {
+        return Err(ImportError::from(RegistryError::AlreadyExists(dest_dot)).into());
+    }
     let dot = discover(Some(src))?;
     let source = Registry::open(&dot, opts)?;
     if *source.pin() == PinStatus::Unpinned {

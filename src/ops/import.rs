@@ -101,15 +101,33 @@ pub fn import_from(
 
 /// Replaces `reg`'s history with the home site's full export read from `input`, at the
 /// operator's explicit request (`reg import --reset`, FORMAT.md §11.14): verified from genesis
-/// against this host's pin; the replaced history is kept under `.registry/replaced/`.
-pub fn reset(reg: &Registry, input: impl Read, opts: &OpenOptions) -> Result<Reset, ImportError> {
+/// against this host's pin; the replaced history is kept under `.registry/replaced/`. `reg`
+/// must carry the replica marker, or `unmarked` be set (`--replica`: the operator says it is a
+/// replica all the same).
+pub fn reset(
+    reg: &Registry,
+    input: impl Read,
+    opts: &OpenOptions,
+    unmarked: bool,
+) -> Result<Reset, ImportError> {
+    if !unmarked && !reg.is_replica() {
+        return Err(ImportError::NotReplica(reg.path().to_path_buf()));
+    }
     let reader = Reader::open(BufReader::with_capacity(1 << 20, input))?;
-    reg.reset_from(reader, opts)
+    reg.reset_from(reader, opts, unmarked)
 }
 
 /// Opens `file` for [`reset`] as [`import`] opens it.
-pub fn reset_file(reg: &Registry, file: &Path, opts: &OpenOptions) -> Result<Reset, ImportError> {
-    reset(reg, open_regular(file)?, opts)
+pub fn reset_file(
+    reg: &Registry,
+    file: &Path,
+    opts: &OpenOptions,
+    unmarked: bool,
+) -> Result<Reset, ImportError> {
+    if !unmarked && !reg.is_replica() {
+        return Err(ImportError::NotReplica(reg.path().to_path_buf()));
+    }
+    reset(reg, open_regular(file)?, opts, unmarked)
 }
 
 /// Nothing to import: the file's history is this site's.

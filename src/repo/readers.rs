@@ -102,10 +102,16 @@ fn uncommittable(dot: &Path, source: std::io::Error) -> RegistryError {
 /// Takes the readers' shared lock on the registry directory `dot`, waiting at most `timeout`
 /// for a commit in progress.
 pub(crate) fn read_lock(dot: &Path, timeout: Duration) -> Result<ReadLock, RegistryError> {
-    let dir = open_dir(dot).map_err(|e| unreadable(dot, e))?;
+    let mut dir = open_dir(dot).map_err(|e| unreadable(dot, e))?;
     let start = Instant::now();
     let dir = loop {
         match dir.try_lock_shared() {
+            // The directory was swapped meanwhile (a reset, FORMAT.md §11.14): the lock is on
+            // the old one and protects nothing read through `dot`. Lock the one there now.
+            Ok(()) if !crate::util::fsutil::still_at(&dir, dot) => {
+                drop(dir);
+                dir = open_dir(dot).map_err(|e| unreadable(dot, e))?;
+            }
             Ok(()) => break Some(dir),
             Err(TryLockError::WouldBlock) if start.elapsed() < timeout => {
                 std::thread::sleep(POLL);
@@ -176,6 +182,7 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
     use std::sync::mpsc;
 
     /// Opens a commit window on another thread; the receiver says when it is open, and the
@@ -236,6 +243,24 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let _r = read_lock(t.path(), Duration::ZERO).unwrap();
         let _ = commit_window(t.path());
+    }
+
+    #[test]
+    fn a_lock_taken_on_a_directory_swapped_since_is_detected() {
+        let t = tempfile::tempdir().unwrap();
+        let dot = t.path().join(".registry");
+        fs::create_dir(&dot).unwrap();
+        let held = open_dir(&dot).unwrap();
+        held.try_lock_shared().unwrap();
+        assert!(crate::util::fsutil::still_at(&held, &dot));
+        // A reset swaps the directory: the lock is on the one moved away.
+        fs::rename(&dot, t.path().join("old")).unwrap();
+        fs::create_dir(&dot).unwrap();
+        assert!(!crate::util::fsutil::still_at(&held, &dot));
+        assert!(crate::util::fsutil::still_at(&held, &t.path().join("old")));
+        // Gone altogether: not still there either.
+        fs::remove_dir(&dot).unwrap();
+        assert!(!crate::util::fsutil::still_at(&held, &dot));
     }
 
     #[test]

@@ -101,12 +101,19 @@ impl Registry {
     /// a replica and this host's record of the verified checkpoint moved to the new head.
     ///
     /// It never goes back to an older checkpoint of the history this registry or this host
-    /// verified: only to another branch, which is what the operator asks for.
+    /// verified: only to another branch, which is what the operator asks for. A registry
+    /// without the marker is refused unless `unmarked` (the operator's `--replica`: it is a
+    /// replica copied by hand or cloned by an older reg): at the home site a reset would
+    /// replace the only copy of home's history.
     pub fn reset_from<R: Read>(
         &self,
         mut reader: Reader<R>,
         opts: &OpenOptions,
+        unmarked: bool,
     ) -> Result<Reset, ImportError> {
+        if !unmarked && !self.is_replica() {
+            return Err(ImportError::NotReplica(self.dot.clone()));
+        }
         let header = reader.header().clone();
         if header.registry != *self.id() {
             return Err(ImportError::Foreign {
@@ -223,32 +230,59 @@ impl Registry {
             let _ = self.host.replace(self.id(), previous.as_ref());
             return Err(e.into());
         }
-        // `staging` now names the old registry, removed when it drops.
-        let old = staging.path();
-        let mut outbox = false;
-        if fs::symlink_metadata(old.join(OUTBOX)).is_ok_and(|m| m.is_dir()) {
-            fs::rename(old.join(OUTBOX), dot.join(OUTBOX)).ctx("move the outbox to", dot)?;
-            outbox = true;
+        // `staging` now names the old registry. From here on the reset is done and nothing of
+        // the old registry is removed on an error: its history may be the only copy of entries
+        // written here, and its outbox the only copy of drift not yet sent home.
+        let old = staging.keep();
+        let name = format!("{}-{}", cp.seq, &cp.head.to_string()[..16]);
+        let aside = dot.join(REPLACED).join(&name);
+        if let Err(source) = keep_whole(&old, dot, &aside) {
+            // Under a name no sweep of staging leftovers removes, where the system lets us.
+            let parent = old.parent().unwrap_or(Path::new("."));
+            let named = parent.join(format!(".registry-replaced-{name}"));
+            let kept = if fs::symlink_metadata(&named).is_err() && fs::rename(&old, &named).is_ok()
+            {
+                named
+            } else {
+                old
+            };
+            return Err(ImportError::ResetKept { kept, source });
         }
-        if fs::symlink_metadata(old.join(REPLACED)).is_ok_and(|m| m.is_dir()) {
-            fs::rename(old.join(REPLACED), dot.join(REPLACED))
-                .ctx("move earlier replaced histories to", dot)?;
+        let kept_err = |source: IoError| ImportError::ResetKept {
+            kept: aside.clone(),
+            source,
+        };
+        let mut outbox = false;
+        if fs::symlink_metadata(aside.join(OUTBOX)).is_ok_and(|m| m.is_dir()) {
+            crate::util::fsutil::failpoint_error("reset:outbox")
+                .ctx("move the outbox to", dot)
+                .map_err(kept_err)?;
+            fs::rename(aside.join(OUTBOX), dot.join(OUTBOX))
+                .ctx("move the outbox to", dot)
+                .map_err(kept_err)?;
+            outbox = true;
+            fsync_dir(dot).map_err(kept_err)?;
+        }
+        // Earlier replaced histories go beside this one; one that cannot be moved stays inside
+        // it, kept all the same.
+        if let Ok(earlier) = fs::read_dir(aside.join(REPLACED)) {
+            for e in earlier.flatten() {
+                let to = dot.join(REPLACED).join(e.file_name());
+                if fs::symlink_metadata(&to).is_err() {
+                    let _ = fs::rename(e.path(), to);
+                }
+            }
+            let _ = fs::remove_dir(aside.join(REPLACED));
         }
         let (aside, objects_kept) = if replaced.is_empty() {
+            // Nothing replaced: what is left is the new registry's already.
+            let _ = crate::util::mount::remove_tree(&aside);
             (None, 0)
         } else {
-            let name = format!("{}-{}", cp.seq, &cp.head.to_string()[..16]);
-            let aside = dot.join(REPLACED).join(name);
-            fs::create_dir_all(&aside).ctx("create", &aside)?;
-            for f in ["ledger", "checkpoint"] {
-                fs::rename(old.join(f), aside.join(f)).ctx("keep", &aside.join(f))?;
-            }
-            let kept = keep_objects(&old.join(OBJECTS), &dot.join(OBJECTS), &aside)?;
-            fsync_dir(&aside)?;
+            let kept = prune(&aside, &dot.join(OBJECTS));
             (Some(aside), kept)
         };
-        fsync_dir(dot)?;
-        drop(staging);
+        let _ = fsync_dir(&dot.join(REPLACED));
         Ok(Replaced {
             state: Verified::new(state),
             common: 0,
@@ -260,12 +294,40 @@ impl Registry {
     }
 }
 
-/// Moves every object of the old store `old` that the new store `new` lacks into
-/// `aside/objects/`, keeping the store's layout; returns how many.
-fn keep_objects(old: &Path, new: &Path, aside: &Path) -> Result<u64, IoError> {
+/// Moves the whole old registry `old` to `aside` in the new registry `dot` in one rename, so
+/// that it is kept as one tree before anything is taken out of it.
+fn keep_whole(old: &Path, dot: &Path, aside: &Path) -> Result<(), IoError> {
+    let replaced = dot.join(REPLACED);
+    fs::create_dir_all(&replaced).ctx("create", &replaced)?;
+    crate::util::fsutil::failpoint_error("reset:keep")
+        .ctx("keep the replaced registry in", aside)?;
+    fs::rename(old, aside).ctx("keep the replaced registry in", aside)?;
+    fsync_dir(&replaced)?;
+    fsync_dir(dot)?;
+    Ok(())
+}
+
+/// Leaves in the kept registry `aside` only its `ledger`, `checkpoint` and the objects the new
+/// store `new` lacks (laid out as a store); returns how many objects stay. Best effort: what
+/// cannot be removed is kept, which loses nothing.
+fn prune(aside: &Path, new: &Path) -> u64 {
+    use crate::util::mount::remove_tree;
+    if let Ok(top) = fs::read_dir(aside) {
+        for e in top.flatten() {
+            let n = e.file_name();
+            if n == "ledger" || n == "checkpoint" || n == OBJECTS {
+                continue;
+            }
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                let _ = remove_tree(&e.path());
+            } else {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
     let mut kept = 0;
-    let Ok(fans) = fs::read_dir(old) else {
-        return Ok(0);
+    let Ok(fans) = fs::read_dir(aside.join(OBJECTS)) else {
+        return 0;
     };
     for fan in fans.flatten() {
         if !fan.file_type().is_ok_and(|t| t.is_dir()) {
@@ -276,20 +338,17 @@ fn keep_objects(old: &Path, new: &Path, aside: &Path) -> Result<u64, IoError> {
         };
         for o in objects.flatten() {
             let rel = Path::new(&fan.file_name()).join(o.file_name());
-            if !o.file_type().is_ok_and(|t| t.is_file())
-                || fs::symlink_metadata(new.join(&rel)).is_ok()
+            if o.file_type().is_ok_and(|t| t.is_file())
+                && fs::symlink_metadata(new.join(&rel)).is_ok()
+                && fs::remove_file(o.path()).is_ok()
             {
                 continue;
             }
-            let dest = aside.join(OBJECTS).join(&rel);
-            if let Some(d) = dest.parent() {
-                fs::create_dir_all(d).ctx("create", d)?;
-            }
-            fs::rename(o.path(), &dest).ctx("keep", &dest)?;
             kept += 1;
         }
+        let _ = fs::remove_dir(fan.path());
     }
-    Ok(kept)
+    kept
 }
 
 /// Swaps the directories `a` and `b` in one rename where the system can (Linux

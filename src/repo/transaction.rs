@@ -128,13 +128,22 @@ impl Registry {
 
     /// Takes the exclusive writer lock, waiting at most the lock timeout it was opened with
     /// ([`crate::repo::registry::OpenOptions::lock_timeout`]).
+    ///
+    /// A lock file that is no longer the registry's once locked (a reset swapped the registry
+    /// directory while this writer waited, FORMAT.md §11.14) is dropped and the one now at the
+    /// path locked instead: the old one would leave the new registry unprotected.
     pub fn lock(&self) -> Result<WriteLock, RegistryError> {
         let path = self.dot.join("lock");
-        let file = crate::util::fsutil::open_regular_rw(&path, false)?;
+        let mut file = crate::util::fsutil::open_regular_rw(&path, false)?;
+        failpoint("lock:opened");
         let timeout = self.lock_timeout;
         let start = Instant::now();
         loop {
             match file.try_lock() {
+                Ok(()) if !crate::util::fsutil::still_at(&file, &path) => {
+                    drop(file);
+                    file = crate::util::fsutil::open_regular_rw(&path, false)?;
+                }
                 Ok(()) => return Ok(WriteLock { _file: file }),
                 Err(fs::TryLockError::WouldBlock) if start.elapsed() < timeout => {
                     std::thread::sleep(Duration::from_millis(20));

@@ -285,6 +285,41 @@ pub fn failpoint(name: &str) {
     let _ = name;
 }
 
+/// Whether the open file `held` is still what `path` names (the same device and inode, `path`
+/// not followed if a link). A lock taken on a file or directory that was renamed away and
+/// replaced meanwhile (`reg import --reset` swaps the registry directory) protects nothing at
+/// `path`: its taker drops it and locks again.
+pub fn still_at(held: &fs::File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        match (held.metadata(), fs::symlink_metadata(path)) {
+            (Ok(h), Ok(p)) => h.dev() == p.dev() && h.ino() == p.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (held, path);
+        true
+    }
+}
+
+/// Fails with an I/O error at a named step when `REG_FAILPOINT` names it (debug builds only).
+///
+/// Unlike [`failpoint`], which is a crash, this is an error the code at that step must handle:
+/// tests use it to prove what a failed step leaves behind.
+#[inline]
+pub fn failpoint_error(name: &str) -> io::Result<()> {
+    #[cfg(debug_assertions)]
+    if std::env::var("REG_FAILPOINT").is_ok_and(|v| v == name) {
+        return Err(io::Error::other(format!("failpoint `{name}`")));
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = name;
+    Ok(())
+}
+
 /// What a file type is, in words for an error message.
 pub fn describe(ft: &fs::FileType) -> &'static str {
     #[cfg(unix)]

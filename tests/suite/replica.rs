@@ -208,8 +208,9 @@ fn a_forked_replica_is_reset_to_home_deliberately_and_imports_again() {
     assert!(err.contains("fork refused"), "{err}");
 
     // Following the hint: a reset with a full export of home.
+    // (The marker was deleted: the operator says it is a replica all the same.)
     let outbox_before = snapshot(&b.dot().join("outbox"));
-    let out = b.ok(&["import", "--reset", "full2.regx"]);
+    let out = b.ok(&["import", "--reset", "--replica", "full2.regx"]);
     assert!(
         out.contains("reset this replica to the home site's history"),
         "{out}"
@@ -378,7 +379,7 @@ fn a_reset_records_the_new_head_so_the_host_no_longer_refuses_it() {
         .current_dir(elsewhere.path())
         .arg("--registry")
         .arg(b.dot())
-        .args(["import", "--reset", "--json"])
+        .args(["import", "--reset", "--replica", "--json"])
         .arg(b.join("full2.regx"))
         .output()
         .unwrap();
@@ -572,4 +573,238 @@ fn drift_export_without_out_is_deprecated_for_drift_list_all() {
     validate("drift-list.schema.json", &v);
     assert_eq!(v.as_array().unwrap().len(), 1);
     assert!(a.ok(&["drift", "list", "--all"]).contains("det@1.0.0"));
+}
+
+/// A replica forked by a write of its own (its marker deleted, as by an old binary), with a
+/// report in its outbox, and home moved on and exported in full as `full2.regx` at B; returns
+/// the forked entry's id.
+fn forked_with_outbox(a: &Sandbox, b: &Sandbox) -> String {
+    b.ok(&[
+        "drift",
+        "record",
+        "det@1.0.0",
+        "obs.json",
+        "--key",
+        "rep.pem",
+        "--outbox",
+    ]);
+    fs::remove_file(b.dot().join("replica")).unwrap();
+    b.ok(&[
+        "drift",
+        "record",
+        "det@1.0.0",
+        "obs.json",
+        "--key",
+        "rep.pem",
+    ]);
+    a.ok(&["promote", "det@1.0.0", "--reason", "ok", "--key", "op.pem"]);
+    a.ok(&["export", "full2.regx"]);
+    carry(a, b, "full2.regx");
+    b.ledger_ids().last().unwrap().clone()
+}
+
+/// #21 review: an error in a step after the swap used to remove the old registry (the staging
+/// directory that held it was dropped): the replaced history, the only copy of the entries
+/// written here, and the outbox were lost. Now the reset says it is done and where the old
+/// registry is kept, whole.
+#[test]
+fn an_error_after_the_swap_keeps_the_replaced_registry_and_says_where() {
+    for step in ["reset:keep", "reset:outbox"] {
+        let (a, b, _) = home_and_clone();
+        let forked = forked_with_outbox(&a, &b);
+        let outbox = snapshot(&b.dot().join("outbox"));
+        assert!(!outbox.is_empty());
+        let old_ledger = fs::read(b.dot().join("ledger")).unwrap();
+        let out = b
+            .reg()
+            .args(["import", "--reset", "--replica", "full2.regx"])
+            .env("REG_FAILPOINT", step)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(2), "{step}: {err}");
+        assert!(
+            err.contains("reset done; the replaced registry is kept at "),
+            "{err}"
+        );
+        // The new history is in place.
+        assert_eq!(b.ledger_ids(), a.ledger_ids(), "{step}");
+        // The old registry is where the message says, whole: its ledger with the forked entry,
+        // that entry's object and its outbox.
+        let kept = err
+            .split("kept at ")
+            .nth(1)
+            .unwrap()
+            .split(", as a step")
+            .next()
+            .unwrap();
+        let kept = std::path::Path::new(kept);
+        assert_eq!(fs::read(kept.join("ledger")).unwrap(), old_ledger, "{step}");
+        assert!(
+            kept.join("objects")
+                .join(&forked[..2])
+                .join(&forked[2..])
+                .exists(),
+            "{step}"
+        );
+        assert_eq!(snapshot(&kept.join("outbox")), outbox, "{step}");
+        // Kept under a name no later clone's sweep of leftovers removes.
+        b.ok(&["fsck"]);
+        a.ok(&["export", "full3.regx"]);
+        carry(&a, &b, "full3.regx");
+        b.ok(&["clone", "full3.regx", "other"]);
+        assert!(kept.join("ledger").exists(), "{step}: swept");
+    }
+}
+
+/// #21 review: `import --reset` at a registry without the replica marker (the home site itself)
+/// replaced its history and marked it a replica. Now it is refused, unchanged, with a hint
+/// naming `--replica`, which a replica copied by hand needs.
+#[test]
+fn a_reset_of_an_unmarked_registry_needs_replica_and_home_is_never_reset() {
+    let (a, b, _) = home_and_clone();
+    // Home, offered a full export of a fork of its own registry (B's, forked).
+    let _ = forked_with_outbox(&a, &b);
+    b.ok(&["export", "forked.regx"]);
+    carry(&b, &a, "forked.regx");
+    let err = refused_unchanged(&a, &["import", "--reset", "forked.regx"]);
+    assert!(err.contains("is not marked a replica"), "{err}");
+    assert!(
+        hint(&err).contains("reg import --reset --replica FULL"),
+        "{err}"
+    );
+    assert!(!a.dot().join("replica").exists());
+    // Standard input is not read either.
+    let before = a.snapshot();
+    let out = a
+        .reg()
+        .args(["import", "--reset", "-"])
+        .pipe_stdin(a.join("forked.regx"))
+        .unwrap()
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not marked a replica"));
+    assert_eq!(before, a.snapshot());
+    // B, unmarked, forked: refused the same way; with --replica the reset works and marks it.
+    let err = refused_unchanged(&b, &["import", "--reset", "full2.regx"]);
+    assert!(err.contains("is not marked a replica"), "{err}");
+    b.ok(&["import", "--reset", "--replica", "full2.regx"]);
+    assert_eq!(b.ledger_ids(), a.ledger_ids());
+    assert!(b.dot().join("replica").exists());
+    // --replica means nothing without --reset.
+    b.fails(2, &["import", "--replica", "full2.regx"]);
+}
+
+/// #21 review: `clone` from a registry directory onto an existing registry pointed to
+/// `import FILE`, which SRC is not: the hint now says to export at SRC first, and following it
+/// works.
+#[test]
+fn clone_of_a_registry_directory_onto_an_existing_registry_says_to_export_first() {
+    let (a, b, _) = home_and_clone();
+    a.ok(&["promote", "det@1.0.0", "--reason", "ok", "--key", "op.pem"]);
+    let src = a.path().display().to_string();
+    let before = b.snapshot();
+    let err = b.fails(2, &["clone", &src, "."]);
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(before, b.snapshot());
+    let h = hint(&err);
+    let cmds: Vec<&str> = h.split('`').skip(1).step_by(2).collect();
+    assert_eq!(cmds.len(), 2, "{err}");
+    // The refused clone did not record SRC's head on this host: DEST still opens.
+    b.ok(&["status"]);
+    assert!(
+        cmds[0].contains(&format!(
+            "--skip-rollback-check --registry {src} export FILE --since "
+        )),
+        "{err}"
+    );
+    assert!(cmds[0].ends_with(".registry/checkpoint"), "{err}");
+    assert!(cmds[1].ends_with("import FILE"), "{err}");
+    for cmd in cmds {
+        let cmd = cmd.replace("FILE", "u.regx");
+        let args: Vec<&str> = cmd.split_whitespace().skip(1).collect();
+        b.ok(&args);
+    }
+    assert_eq!(b.ledger_ids(), a.ledger_ids());
+}
+
+/// #21 review: `reg add` at a replica read (and staged) the whole bundle before refusing, as
+/// the replica check was only at the lock. A new model is refused as soon as its manifest is
+/// parsed now: a bundle whose artifact bytes are garbage gets the replica refusal, not a
+/// damaged-bundle error, so nothing past the manifest was read.
+#[test]
+fn add_at_a_replica_is_refused_before_the_artifacts_are_read() {
+    let (a, b, _) = home_and_clone();
+    fs::create_dir_all(a.join("m2")).unwrap();
+    let big: String = (0..200_000).map(|i| format!("rule r{i} {{}}\n")).collect();
+    fs::write(a.join("m2/r.yar"), big).unwrap();
+    let pack = crate::util::pack_args("m2", "m2.tar", "pub.pem", "new", "1.0.0");
+    a.ok(&pack.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut bytes = fs::read(a.join("m2.tar")).unwrap();
+    let half = bytes.len() / 2;
+    for b in &mut bytes[half..] {
+        *b = 0x5a;
+    }
+    fs::write(b.join("m2.tar"), &bytes).unwrap();
+    let err = refused_unchanged(&b, &["add", "m2.tar", "--key", "op.pem"]);
+    assert!(err.contains("is a replica of the home site"), "{err}");
+    // Nothing was staged in the store.
+    assert!(
+        fs::read_dir(b.dot().join("tmp")).unwrap().next().is_none(),
+        "staged"
+    );
+    // At home, the same damaged bundle is refused as damaged: the replica refusal came first.
+    fs::write(a.join("m2bad.tar"), &bytes).unwrap();
+    let err = a.fails(1, &["add", "m2bad.tar", "--key", "op.pem"]);
+    assert!(!err.contains("replica"), "{err}");
+}
+
+/// #21 review: a writer that waited on the old registry's `lock` across a reset got that lock
+/// afterwards and worked in the new registry unprotected, beside a writer holding the new
+/// registry's lock. Here W (gc) has opened the lock file when the reset swaps; then X takes the
+/// new registry's lock and holds it. W, released, must find its lock file gone from the path
+/// and wait on the new one (busy, exit 3), not run beside X.
+#[test]
+fn a_lock_file_swapped_away_by_a_reset_is_not_taken_as_the_registry_lock() {
+    use crate::util::{spawn, wait_for};
+    use std::path::Path;
+    let (a, b, _) = home_and_clone();
+    let _ = forked_with_outbox(&a, &b);
+    let head2 = (a.ledger_ids().len() - 1).to_string();
+    a.ok(&["revoke", "det@1.0.0", "--reason", "home", "--key", "op.pem"]);
+    a.ok(&["export", "u.regx", "--since-seq", &head2]);
+    carry(&a, &b, "u.regx");
+    let pw = b.join("pause-w");
+    fs::create_dir(&pw).unwrap();
+    let w = spawn(
+        &b,
+        &["gc"],
+        &[
+            ("REG_FAILPOINT", Path::new("lock:opened")),
+            ("REG_FAILPOINT_PAUSE", &pw),
+            ("REG_LOCK_TIMEOUT", Path::new("1")),
+        ],
+    );
+    wait_for(&pw.join("reached"));
+    b.ok(&["import", "--reset", "--replica", "full2.regx"]);
+    // X: another writer holds the new registry's lock.
+    let x = fs::OpenOptions::new()
+        .write(true)
+        .open(b.dot().join("lock"))
+        .unwrap();
+    x.try_lock().unwrap();
+    fs::write(pw.join("go"), "").unwrap();
+    let out = w.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    drop(x);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "gc ran beside the writer: {err}"
+    );
+    assert!(err.contains("registry is busy"), "{err}");
+    assert!(err.contains("lock`"), "{err}");
+    b.ok(&["import", "u.regx"]);
+    assert_eq!(b.ledger_ids(), a.ledger_ids());
 }

@@ -150,3 +150,137 @@ fn export_and_clone_json_say_what_they_did() {
     assert_eq!(v["root"], root.as_str());
     assert_eq!(v["models"], 1);
 }
+
+/// The reg binary and `args`, for `Sandbox::in_pty`.
+fn argv(args: &[&str]) -> Vec<String> {
+    let mut v = vec![
+        assert_cmd::cargo::cargo_bin("reg")
+            .to_str()
+            .unwrap()
+            .to_string(),
+    ];
+    v.extend(args.iter().map(|a| a.to_string()));
+    v
+}
+
+/// #21 review: the documented pipe `reg export - --since-seq HEAD | reg import -` failed when
+/// this site was up to date: export wrote nothing (exit 0), and import called the empty input
+/// "not a reg transfer file" (exit 1). An empty standard input is nothing to import now; an
+/// empty FILE stays refused.
+#[test]
+fn an_empty_pipe_from_an_up_to_date_export_is_nothing_to_import() {
+    let (a, b, _) = home_and_clone();
+    let head = (a.ledger_ids().len() - 1).to_string();
+    let o = a
+        .reg()
+        .args(["export", "-", "--since-seq", &head])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert!(o.stdout.is_empty());
+    let before = b.snapshot();
+    let out = b
+        .reg()
+        .args(["import", "-"])
+        .write_stdin(o.stdout.clone())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.starts_with("nothing to import: standard input was empty"),
+        "{text}"
+    );
+    let out = b
+        .reg()
+        .args(["import", "-", "--json"])
+        .write_stdin(Vec::new())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    validate("import.schema.json", &v);
+    assert_eq!(v["up_to_date"], true);
+    assert_eq!(v["empty_input"], true);
+    // An empty file is not a transfer file.
+    fs::write(b.join("empty.regx"), b"").unwrap();
+    let before_file = b.snapshot();
+    b.fails(1, &["import", "empty.regx"]);
+    assert_eq!(before_file, b.snapshot());
+    fs::remove_file(b.join("empty.regx")).unwrap();
+    assert_eq!(before, b.snapshot());
+}
+
+/// #21 review: `reg export -` and `reg drift export -` wrote binary to a terminal; they refuse
+/// it now, as `reg bundle pack -o -` does.
+#[test]
+fn export_and_drift_export_to_a_terminal_are_refused() {
+    let (a, b, _) = home_and_clone();
+    let (shown, code) = a.in_pty(&argv(&["export", "-"]), &[]);
+    assert_eq!(code, 2, "{shown}");
+    assert!(
+        shown.contains("error: refusing to write binary output to a terminal (a transfer file"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("hint: write to a file with `reg export FILE`"),
+        "{shown}"
+    );
+    assert!(!shown.contains("REGX") && shown.len() < 1000, "{shown}");
+    let (shown, code) = b.in_pty(&argv(&["drift", "export", "-"]), &[]);
+    assert_eq!(code, 2, "{shown}");
+    assert!(
+        shown.contains("refusing to write binary output to a terminal (a drift report file"),
+        "{shown}"
+    );
+    assert!(!a.join("-").exists() && !b.join("-").exists());
+}
+
+/// #21 review: a replica that forked from a home that has not moved since (a local entry after
+/// the clone's head, home still there) met a dead end: `import` of home's export said "already
+/// up to date" with no word of the fork, and `import --reset` was refused as a rollback with
+/// "bring a newer full export", which did not exist. Both now say what works, and it works.
+#[test]
+fn a_fork_past_an_unmoved_home_is_named_and_the_way_out_is_given() {
+    let (a, b, _) = home_and_clone();
+    fs::copy(a.join("op.pem"), b.join("op.pem")).unwrap();
+    // An old binary (no marker) wrote an entry here; home has not moved.
+    fs::remove_file(b.dot().join("replica")).unwrap();
+    b.ok(&[
+        "promote",
+        "det@1.0.0",
+        "--reason",
+        "local",
+        "--key",
+        "op.pem",
+    ]);
+    let before = b.snapshot();
+    let out = b.ok(&["import", "full.regx"]);
+    assert!(out.starts_with("already up to date"), "{out}");
+    assert!(
+        out.contains("note: this site has 1 entry after the file's head"),
+        "{out}"
+    );
+    assert!(out.contains("this replica has forked"), "{out}");
+    assert!(out.contains("`reg renew`"), "{out}");
+    assert_eq!(before, b.snapshot());
+    let err = b.fails(1, &["import", "--reset", "--replica", "full.regx"]);
+    assert!(err.contains("rollback refused"), "{err}");
+    let hint = err.split("hint: ").nth(1).unwrap();
+    assert!(
+        hint.contains("this site's 1 entry after the file's head were written here"),
+        "{err}"
+    );
+    assert!(
+        hint.contains("the home site signs a new entry first"),
+        "{err}"
+    );
+    assert!(hint.contains("`reg renew`"), "{err}");
+    assert_eq!(before, b.snapshot());
+    // Following it: home signs a new entry, exports in full, the reset replaces the fork.
+    a.ok(&["revoke", "det@1.0.0", "--reason", "home", "--key", "op.pem"]);
+    a.ok(&["export", "full2.regx"]);
+    fs::copy(a.join("full2.regx"), b.join("full2.regx")).unwrap();
+    b.ok(&["import", "--reset", "--replica", "full2.regx"]);
+    assert_eq!(b.ledger_ids(), a.ledger_ids());
+}

@@ -52,6 +52,25 @@ pub enum ImportError {
         /// "clone" or "reset".
         what: &'static str,
     },
+    /// A reset (`reg import --reset`) of a registry that is not marked a replica, without the
+    /// operator saying it is one (`--replica`).
+    #[error(
+        "{} is not marked a replica (it has no `replica` marker): a reset would replace its history, and at the home site that history is the only copy",
+        .0.display()
+    )]
+    NotReplica(std::path::PathBuf),
+    /// A reset (`reg import --reset`) that put the new history in place, then failed in a step
+    /// after the swap: the replaced registry is kept whole at `kept`, never removed.
+    #[error(
+        "reset done; the replaced registry is kept at {}, as a step after the swap failed: {source}",
+        .kept.display()
+    )]
+    ResetKept {
+        /// Where the old registry is.
+        kept: std::path::PathBuf,
+        /// The step that failed.
+        source: crate::util::fsutil::IoError,
+    },
     /// A clone whose history is older than, or diverges from, the one this host verified: a
     /// replica of the registry on this host forked, or the medium is old.
     #[error(
