@@ -491,6 +491,10 @@ impl From<reg::ops::import::ImportError> for CommandError {
                 Kind::Refused,
                 Some(format!("a reset replaces a history that diverged from the home site's; it never goes back to an older point of the same history: nothing was changed; if this site's {} entr{} after the file's head were written here (it forked from a home that has not moved since), the home site signs a new entry first (its next real change, or `reg renew` where a timestamp key exists), exports in full (`reg export FULL`), and `reg import --reset FULL` here replaces them; otherwise bring a newer full export of the home site", local.saturating_sub(*incoming), if local.saturating_sub(*incoming) == 1 { "y" } else { "ies" })),
             ),
+            E::WouldDrop { seen_seq, .. } => (
+                Kind::Refused,
+                Some(format!("nothing was changed; bring a full export of the home site that holds entry {seen_seq} (`reg export FULL` there); only if this replica forked (entries written here by an older reg, or with its marker deleted) does `reg import --reset --replica FULL` replace them, dropping what this host verified after the fork")),
+            ),
             E::NotReplica(_) => (
                 Kind::Refused,
                 Some("nothing was changed; reset only a replica; if this registry is one (copied by hand, or cloned by an older reg), say so: `reg import --reset --replica FULL`".into()),
@@ -613,6 +617,7 @@ impl CommandError {
                 | I::Rollback { .. }
                 | I::ResetKept { .. }
                 | I::NotReplica(_)
+                | I::WouldDrop { .. }
                 | I::Fork { .. }
                 | I::Gap { .. }
                 | I::Entry { .. }

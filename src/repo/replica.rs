@@ -154,7 +154,7 @@ impl Registry {
         }
         let previous = self.host.load(self.id()).map_err(RegistryError::from)?;
         if let Some(seen) = &previous {
-            self.not_back_on_seen(seen, &new, &local, &header)?;
+            self.not_back_on_seen(seen, &new, &local, &header, unmarked)?;
         }
         let parent = self.dot.parent().filter(|p| !p.as_os_str().is_empty());
         let parent = fs::canonicalize(parent.unwrap_or(Path::new(".")))
@@ -172,17 +172,29 @@ impl Registry {
     }
 
     /// Refuses a history that is an older point of the one this host verified last: the host's
-    /// record must be in the new history, or be the local history's, which the operator
-    /// replaces (its ledger must still hash as it did when verified).
+    /// record must be in the new history. Only for a registry the operator says is a replica
+    /// that forked (`--replica`: unmarked, written by an older reg or by hand) may it instead be
+    /// the local history's, which the reset then drops (its ledger must still hash as it did
+    /// when verified). A marked replica writes nothing itself: what this host verified there
+    /// came from home, and dropping it would let an older branch, signed by any key that was
+    /// valid then, undo home's later entries (FORMAT.md §11.14).
     fn not_back_on_seen(
         &self,
         seen: &Seen,
         new: &[ObjectId],
         local: &[ObjectId],
         header: &crate::format::transfer::Header,
+        unmarked: bool,
     ) -> Result<(), ImportError> {
         if new.get(seen.seq as usize) == Some(&seen.head) {
             return Ok(());
+        }
+        if !unmarked {
+            return Err(ImportError::WouldDrop {
+                seen_seq: seen.seq,
+                seen_head: seen.head,
+                found_seq: header.head.seq,
+            });
         }
         let local_is_seen = local.get(seen.seq as usize) == Some(&seen.head)
             && (seen.ledger.is_none() || self.ledger_digest(seen.seq) == seen.ledger);
@@ -326,7 +338,12 @@ fn prune(aside: &Path, new: &Path) -> u64 {
         }
     }
     let mut kept = 0;
-    let Ok(fans) = fs::read_dir(aside.join(OBJECTS)) else {
+    // Never through a link: the kept tree came from the medium.
+    let objects = aside.join(OBJECTS);
+    if !fs::symlink_metadata(&objects).is_ok_and(|m| m.is_dir()) {
+        return 0;
+    }
+    let Ok(fans) = fs::read_dir(&objects) else {
         return 0;
     };
     for fan in fans.flatten() {

@@ -335,14 +335,27 @@ fn a_reset_never_leaves_what_this_host_verified_even_when_the_medium_lost_it() {
     let ids = b.ledger_ids();
     let altered = verified.replacen(&ids[0], &ids[1], 1);
     fs::write(&ledger, &altered).unwrap();
-    let err = refused_unchanged(&b, &["import", "--reset", "fork.regx"]);
+    let err = refused_unchanged(&b, &["import", "--reset", "--replica", "fork.regx"]);
     assert!(err.contains("older than or diverges"), "{err}");
     fs::write(&ledger, &verified).unwrap();
+
+    // A healthy replica offered an older branch (signed by keys valid then): a marked replica
+    // wrote nothing itself, so what this host verified came from home and is never dropped.
+    let err = refused_unchanged(&b, &["import", "--reset", "fork.regx"]);
+    assert!(
+        err.contains("never drops what it received from the home site")
+            && err.contains(
+                "hint: nothing was changed; bring a full export of the home site that holds entry"
+            ),
+        "{err}"
+    );
 
     // The medium rolled back to the clone: the branch would leave what this host verified.
     fs::remove_dir_all(b.dot()).unwrap();
     fs::rename(b.join("at-clone"), b.dot()).unwrap();
     let err = refused_unchanged(&b, &["import", "--reset", "fork.regx"]);
+    assert!(err.contains("never drops what it received"), "{err}");
+    let err = refused_unchanged(&b, &["import", "--reset", "--replica", "fork.regx"]);
     assert!(err.contains("older than or diverges"), "{err}");
     // Home's history holds it: the reset only brings the medium forward.
     let out = b.ok(&["import", "--reset", "full2.regx"]);

@@ -59,6 +59,21 @@ pub enum ImportError {
         .0.display()
     )]
     NotReplica(std::path::PathBuf),
+    /// A reset at a marked replica whose file does not hold the checkpoint this host verified
+    /// last: a replica writes nothing itself, so everything it verified came from home, and a
+    /// reset that dropped it would undo home's own entries (a revocation, a denial) for whoever
+    /// offers an older branch.
+    #[error(
+        "this replica holds entries this host verified up to entry {seen_seq} ({seen_head}) that the file does not (it ends at entry {found_seq}): a reset at a replica never drops what it received from the home site"
+    )]
+    WouldDrop {
+        /// The checkpoint this host verified last.
+        seen_seq: u64,
+        /// Its head entry.
+        seen_head: ObjectId,
+        /// The file's head seq.
+        found_seq: u64,
+    },
     /// A reset (`reg import --reset`) that put the new history in place, then failed in a step
     /// after the swap: the replaced registry is kept whole at `kept`, never removed.
     #[error(
