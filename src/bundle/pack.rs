@@ -285,12 +285,14 @@ fn encode<W: Write>(
 ) -> Result<(W, ObjectId), BundleError> {
     let hashing = HashingWriter::new(w);
     let finished = match encryption {
-        Encryption::None => write_tar(hashing, bundle)?,
+        Encryption::None => write_tar(hashing, bundle, out)?,
         Encryption::Recipients(rs) => {
             let enc = age::Encryptor::with_recipients(rs.iter().map(|r| r as &dyn age::Recipient))
                 .map_err(|e| BundleError::Archive(format!("cannot encrypt: {e}")))?;
             let stream = enc.wrap_output(hashing).ctx("encrypt", out)?;
-            write_tar(stream, bundle)?.finish().ctx("encrypt", out)?
+            write_tar(stream, bundle, out)?
+                .finish()
+                .ctx("encrypt", out)?
         }
         Encryption::Passphrase(p) => {
             // A fixed work factor, not one calibrated to this machine: a fast packer could
@@ -302,7 +304,9 @@ fn encode<W: Write>(
                     .map_err(|e| BundleError::Archive(format!("cannot encrypt: {e}")))?
                     .wrap_output(hashing)
                     .ctx("encrypt", out)?;
-            write_tar(stream, bundle)?.finish().ctx("encrypt", out)?
+            write_tar(stream, bundle, out)?
+                .finish()
+                .ctx("encrypt", out)?
         }
     };
     let bundle_hash = finished.hash();
@@ -339,7 +343,9 @@ fn list_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, BundleError> {
     Ok(files)
 }
 
-fn write_tar<W: Write>(out: W, bundle: &Contents<'_>) -> Result<W, BundleError> {
+/// Archives the manifest and the artifacts into `out`, named `name` in errors (the file being
+/// written, or standard output).
+fn write_tar<W: Write>(out: W, bundle: &Contents<'_>, name: &Path) -> Result<W, BundleError> {
     let Contents {
         signed,
         files,
@@ -347,9 +353,13 @@ fn write_tar<W: Write>(out: W, bundle: &Contents<'_>) -> Result<W, BundleError> 
         mtime,
     } = *bundle;
     let task = crate::util::progress::task("packing", Some(total_size(files)));
-    let mut builder = tar::Builder::new(out);
+    let mut builder = tar::Builder::new(Watched {
+        inner: out,
+        failed: false,
+    });
     let header = |size: u64| entry_header(size, mtime);
-    let io_err = |e: io::Error| BundleError::Archive(format!("cannot write the bundle: {e}"));
+    let io_err =
+        |e: io::Error| BundleError::Io(IoError::from_source("write the bundle to", name, e));
     builder
         .append_data(&mut header(signed.len() as u64), MANIFEST_NAME, signed)
         .map_err(io_err)?;
@@ -362,14 +372,40 @@ fn write_tar<W: Write>(out: W, bundle: &Contents<'_>) -> Result<W, BundleError> 
             task: &task,
         };
         let mut reader = HashingReader::new(counted);
-        builder
-            .append_data(&mut header(artifact.size), rel, &mut reader)
-            .map_err(|_| entry_err(rel, "changed while it was being packed"))?;
+        if let Err(e) = builder.append_data(&mut header(artifact.size), rel, &mut reader) {
+            // A failed write is the output's (a closed pipe, a full disk), not the file's.
+            return Err(if builder.get_ref().failed {
+                io_err(e)
+            } else {
+                entry_err(rel, "changed while it was being packed")
+            });
+        }
         if reader.finish().to_string() != artifact.blake3 {
             return Err(entry_err(rel, "changed while it was being packed"));
         }
     }
-    builder.into_inner().map_err(io_err)
+    builder.into_inner().map(|w| w.inner).map_err(io_err)
+}
+
+/// The bundle's output, remembering whether a write to it failed, so that an error while
+/// archiving an artifact is told apart: the output's, or the artifact's own.
+struct Watched<W> {
+    inner: W,
+    failed: bool,
+}
+
+impl<W: Write> Write for Watched<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let r = self.inner.write(buf);
+        self.failed |= r.is_err();
+        r
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let r = self.inner.flush();
+        self.failed |= r.is_err();
+        r
+    }
 }
 
 /// The header of every entry reg writes into a bundle (FORMAT.md §7.2): a regular file of

@@ -788,3 +788,26 @@ fn bundle_pack_draws_progress_on_a_terminal_only() {
         "{shown:?}"
     );
 }
+
+#[test]
+fn a_bundle_packed_into_a_pipe_closed_early_is_the_outputs_failure_not_the_files() {
+    use std::io::Read as _;
+    let s = Sandbox::new();
+    s.key("pub.pem");
+    std::fs::create_dir_all(s.join("big")).unwrap();
+    // More than a pipe holds, so the writer meets the closed end while archiving the artifact.
+    std::fs::write(s.join("big/w.bin"), vec![7u8; 4 << 20]).unwrap();
+    let args = pack_args("big", "-", "pub.pem", "big", "1.0.0");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut child = crate::util::spawn(&s, &args, &[]);
+    let mut head = vec![0u8; 100_000];
+    child.stdout.take().unwrap().read_exact(&mut head).unwrap();
+    // The reader has seen enough, as `| head -c` does: its end of the pipe closes here.
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "an I/O failure: {err}");
+    assert!(
+        err.contains("write the bundle to `standard output`") && !err.contains("changed while"),
+        "{err}"
+    );
+}
