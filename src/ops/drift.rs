@@ -403,13 +403,7 @@ fn choose_reports(
     let state = reg.state()?;
     let all = outbox_reports(reg)?;
     let held = all.len();
-    let recorded = |r: &Report| {
-        state
-            .models()
-            .get(&r.payload.model)
-            .and_then(|m| m.drift.as_ref())
-            .is_some_and(|d| d.reports.contains(&r.id))
-    };
+    let recorded = |r: &Report| state.report_recorded(&r.payload.model, &r.id);
     let (mut skipped, mut early) = (0, 0);
     let mut chosen = Vec::new();
     for r in all {
@@ -532,14 +526,9 @@ pub fn import_reports(
         .check_signer(key.public().fingerprint(), Kind::DriftImport)?;
     // Reports this ledger records already are left out; every other rule still judges the rest
     // (a report twice in one file is refused, as §5.12 says).
-    let recorded = |r: &drift_report::Report| {
-        tx.state()
-            .models()
-            .get(&r.payload.model)
-            .and_then(|m| m.drift.as_ref())
-            .is_some_and(|d| d.reports.contains(&r.id))
-    };
-    let (already, reports): (Vec<_>, Vec<_>) = reports.into_iter().partition(|r| recorded(r));
+    let (already, reports): (Vec<_>, Vec<_>) = reports
+        .into_iter()
+        .partition(|r| tx.state().report_recorded(&r.payload.model, &r.id));
     let already: Vec<ObjectId> = already.iter().map(|r| r.id).collect();
     if reports.is_empty() {
         return Ok(ReportsImported {

@@ -11,6 +11,15 @@ use crate::format::lifecycle::LifecycleState;
 use crate::format::schema::{Schema, violations};
 
 impl State {
+    /// Whether the ledger records drift report `report` for `model` already (FORMAT.md §5.12):
+    /// what replay refuses twice, an outbox leaves out and a home import skips.
+    pub fn report_recorded(&self, model: &ObjectId, report: &ObjectId) -> bool {
+        self.models()
+            .get(model)
+            .and_then(|m| m.drift.as_ref())
+            .is_some_and(|d| d.reports.contains(report))
+    }
+
     /// The rule of a drift entry (FORMAT.md §5.9): numbers spelled as the registry's format
     /// says, a model that is not REVOKED, following its previous observation, an observation
     /// valid against its schema and naming no other model.
@@ -104,8 +113,8 @@ impl State {
             .verify_single(&key)
             .map_err(|e| refuse(id, format!("the reporter's signature does not verify: {e}")))?;
         self.check_observed(&d.model, d.previous)?;
-        let recorded = self.model(&d.model)?.drift.as_ref();
-        if recorded.is_some_and(|x| x.reports.contains(&id)) {
+        self.model(&d.model)?;
+        if self.report_recorded(&d.model, &id) {
             return Err(StateError::ReportRecorded {
                 report: id,
                 spec: self.spec(&d.model),
