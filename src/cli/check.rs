@@ -67,14 +67,20 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult<ExitCode> {
         (None, Some(m)) => Scope::Model(resolve(gate.state(), m)?.0),
         (None, None) => Scope::Any,
     };
-    if args.files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
+    if args
+        .files
+        .iter()
+        .filter(|f| super::stdio::is_dash(f))
+        .count()
+        > 1
+    {
         return Err(CommandError::usage(
             "`-` (standard input) is given more than once: it can be read only once",
         ));
     }
     let mut decisions: Vec<Decision> = Vec::with_capacity(args.files.len());
     for f in &args.files {
-        if f.as_os_str() == "-" {
+        if super::stdio::is_dash(f) {
             decisions.push(gate.check_reader(f, &mut std::io::stdin(), &scope));
         } else {
             decisions.extend(gate.check_path(f, &scope));

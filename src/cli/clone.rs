@@ -25,7 +25,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
-    let done = if args.src.as_os_str() == "-" {
+    let done = if super::stdio::is_dash(&args.src) {
         clone_stream(std::io::stdin().lock(), &args.dest, &ctx.opts)?
     } else {
         clone(&args.src, &args.dest, &ctx.opts).map_err(|e| {

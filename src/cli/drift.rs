@@ -334,7 +334,7 @@ fn export_reports(
     all: bool,
     json: bool,
 ) -> CommandResult {
-    let stdout = out.as_os_str() == "-";
+    let stdout = super::stdio::is_dash(out);
     if stdout && json {
         return Err(CommandError::usage(
             "--json with OUT `-`: standard output carries the report file itself",
@@ -347,7 +347,7 @@ fn export_reports(
             "--since `{s}`: expected a time such as 2026-01-31T00:00:00Z"
         )));
     }
-    let stdout = out.as_os_str() == "-";
+    let stdout = super::stdio::is_dash(out);
     if stdout {
         super::stdio::refuse_terminal_dash("a drift report file", "reg drift export")?;
     }

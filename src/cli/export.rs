@@ -78,7 +78,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
         (None, Some(n)) => Since::Seq(n),
         (None, None) => Since::Full,
     };
-    let stdout = out.as_os_str() == "-";
+    let stdout = super::stdio::is_dash(&out);
     if stdout && args.json {
         return Err(CommandError::usage(
             "--json with OUT `-`: standard output carries the transfer itself",
@@ -156,7 +156,7 @@ fn summary(done: &Exported, out: &std::path::Path) -> String {
         Some(b) => format!("after entry {} ({})", b.seq, b.head),
         None => "from genesis (full export)".into(),
     };
-    let to = if out.as_os_str() == "-" {
+    let to = if super::stdio::is_dash(out) {
         "standard output".to_string()
     } else {
         out.display().to_string()

@@ -46,7 +46,7 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let reg = ctx.open()?;
-    let stdin = args.file.as_os_str() == "-";
+    let stdin = super::stdio::is_dash(&args.file);
     if args.reset {
         let done = if stdin {
             reset(&reg, std::io::stdin().lock(), &ctx.opts, args.replica)?
