@@ -493,7 +493,7 @@ impl From<reg::ops::import::ImportError> for CommandError {
             ),
             E::WouldDrop { seen_seq, .. } => (
                 Kind::Refused,
-                Some(format!("nothing was changed; bring a full export of the home site that holds entry {seen_seq} (`reg export FULL` there); only if this replica forked (entries written here by an older reg, or with its marker deleted) does `reg import --reset --replica FULL` replace them, dropping what this host verified after the fork")),
+                Some(format!("nothing was changed; bring a full export of the home site that holds entry {seen_seq} (`reg export FULL` there)")),
             ),
             E::NotReplica(_) => (
                 Kind::Refused,

@@ -104,16 +104,20 @@ impl Registry {
     /// verified: only to another branch, which is what the operator asks for. A registry
     /// without the marker is refused unless `unmarked` (the operator's `--replica`: it is a
     /// replica copied by hand or cloned by an older reg): at the home site a reset would
-    /// replace the only copy of home's history.
+    /// replace the only copy of home's history. At a marked replica `unmarked` changes nothing.
     pub fn reset_from<R: Read>(
         &self,
         mut reader: Reader<R>,
         opts: &OpenOptions,
         unmarked: bool,
     ) -> Result<Reset, ImportError> {
-        if !unmarked && !self.is_replica() {
+        let marked = self.is_replica();
+        if !unmarked && !marked {
             return Err(ImportError::NotReplica(self.dot.clone()));
         }
+        // `--replica` says an unmarked registry is a replica; it never relaxes the rule of a
+        // marked one, whose verified history all came from home.
+        let unmarked = unmarked && !marked;
         let header = reader.header().clone();
         if header.registry != *self.id() {
             return Err(ImportError::Foreign {

@@ -328,8 +328,27 @@ fn a_reset_never_leaves_what_this_host_verified_even_when_the_medium_lost_it() {
     crate::util::cp_a(&b.dot(), &b.join("at-clone"));
     b.ok(&["import", "full2.regx"]);
 
-    // The local ledger altered since it was verified (its first line), its head unchanged:
-    // it no longer vouches for leaving that head.
+    // A healthy replica offered an older branch (signed by keys valid then): a marked replica
+    // wrote nothing itself, so what this host verified came from home and is never dropped,
+    // `--replica` or not.
+    for args in [
+        &["import", "--reset", "fork.regx"][..],
+        &["import", "--reset", "--replica", "fork.regx"][..],
+    ] {
+        let err = refused_unchanged(&b, args);
+        assert!(
+            err.contains("never drops what it received from the home site")
+                && err.contains(
+                    "hint: nothing was changed; bring a full export of the home site that holds entry"
+                ),
+            "{err}"
+        );
+    }
+
+    // Unmarked (`--replica` says it forked), the local ledger altered since it was verified
+    // (its first line), its head unchanged: it no longer vouches for leaving that head.
+    let marker = fs::read(b.dot().join("replica")).unwrap();
+    fs::remove_file(b.dot().join("replica")).unwrap();
     let ledger = b.dot().join("ledger");
     let verified = fs::read_to_string(&ledger).unwrap();
     let ids = b.ledger_ids();
@@ -338,27 +357,18 @@ fn a_reset_never_leaves_what_this_host_verified_even_when_the_medium_lost_it() {
     let err = refused_unchanged(&b, &["import", "--reset", "--replica", "fork.regx"]);
     assert!(err.contains("older than or diverges"), "{err}");
     fs::write(&ledger, &verified).unwrap();
-
-    // A healthy replica offered an older branch (signed by keys valid then): a marked replica
-    // wrote nothing itself, so what this host verified came from home and is never dropped.
-    let err = refused_unchanged(&b, &["import", "--reset", "fork.regx"]);
-    assert!(
-        err.contains("never drops what it received from the home site")
-            && err.contains(
-                "hint: nothing was changed; bring a full export of the home site that holds entry"
-            ),
-        "{err}"
-    );
+    fs::write(b.dot().join("replica"), marker).unwrap();
 
     // The medium rolled back to the clone: the branch would leave what this host verified.
     fs::remove_dir_all(b.dot()).unwrap();
     fs::rename(b.join("at-clone"), b.dot()).unwrap();
     let err = refused_unchanged(&b, &["import", "--reset", "fork.regx"]);
     assert!(err.contains("never drops what it received"), "{err}");
+    fs::remove_file(b.dot().join("replica")).unwrap();
     let err = refused_unchanged(&b, &["import", "--reset", "--replica", "fork.regx"]);
     assert!(err.contains("older than or diverges"), "{err}");
     // Home's history holds it: the reset only brings the medium forward.
-    let out = b.ok(&["import", "--reset", "full2.regx"]);
+    let out = b.ok(&["import", "--reset", "--replica", "full2.regx"]);
     assert!(
         out.contains("no local entry was replaced: the file extends"),
         "{out}"
