@@ -129,6 +129,9 @@ fn build<R: Read>(
     reg.host
         .record(reg.id(), &seen)
         .map_err(RegistryError::from)?;
+    reg.host
+        .mark_replica(reg.id())
+        .map_err(RegistryError::from)?;
     Ok(ClonedSite {
         registry: reg,
         state: Verified::new(state),

@@ -68,6 +68,34 @@ impl HostState {
         self.dir.join(format!("{registry}.json"))
     }
 
+    fn replica_path(&self, registry: &ObjectId) -> PathBuf {
+        self.dir.join(format!("{registry}.replica"))
+    }
+
+    /// Records that this host made a replica of `registry` (`reg clone`, `reg import --reset`;
+    /// FORMAT.md §8, §11.14): kept outside the medium, so that deleting the medium's own
+    /// marker never makes a reset drop what this host received from home.
+    pub fn mark_replica(&self, registry: &ObjectId) -> Result<(), HostStateError> {
+        if !self.rollback_check {
+            return Ok(());
+        }
+        let path = self.replica_path(registry);
+        let unwritable = |p: &Path, e: &dyn std::fmt::Display| HostStateError::Unwritable {
+            path: p.to_path_buf(),
+            detail: e.to_string(),
+        };
+        crate::util::fsutil::create_private_dir_all(&self.dir)
+            .map_err(|e| unwritable(&self.dir, &e))?;
+        crate::util::fsutil::replace_file(&self.dir, &path, b"replica\n")
+            .map_err(|e| unwritable(&path, &e))
+    }
+
+    /// Whether this host made a replica of `registry` ([`HostState::mark_replica`]). Its
+    /// presence is what counts, whatever it holds.
+    pub fn made_replica(&self, registry: &ObjectId) -> bool {
+        std::fs::symlink_metadata(self.replica_path(registry)).is_ok()
+    }
+
     /// The checkpoint this host verified last for `registry`: `None` on first contact (no
     /// record). A record that exists but does not read as one is refused, never taken as none:
     /// emptying or editing it must not switch rollback protection off.

@@ -111,7 +111,9 @@ impl Registry {
         opts: &OpenOptions,
         unmarked: bool,
     ) -> Result<Reset, ImportError> {
-        let marked = self.is_replica();
+        // Marked on the medium, or by this host when it made the replica: the medium's holder
+        // can delete the one, not the other.
+        let marked = self.is_replica() || self.host.made_replica(self.id());
         if !unmarked && !marked {
             return Err(ImportError::NotReplica(self.dot.clone()));
         }
@@ -237,6 +239,11 @@ impl Registry {
             _held,
         } = staged;
         let dot = &self.dot;
+        // This host now holds a replica of the registry, whatever becomes of the medium's
+        // marker (the operator said so by resetting).
+        self.host
+            .mark_replica(self.id())
+            .map_err(RegistryError::from)?;
         // Recorded first: a crash after the swap must not leave the new history refused as a
         // fork of the old one. Put back if the swap fails.
         self.host

@@ -35,6 +35,23 @@ fn home_and_clone() -> (Sandbox, Sandbox, String) {
     (a, b, root)
 }
 
+/// B as a replica cloned by a reg older than the marker, or copied by hand: no marker on the
+/// medium, and no record on this host that it made a replica (FORMAT.md §11.14).
+pub fn as_if_unmarked(b: &Sandbox) {
+    fs::remove_file(b.dot().join("replica")).unwrap();
+    fn forget(dir: &std::path::Path) {
+        for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if e.file_type().unwrap().is_dir() {
+                forget(&p);
+            } else if p.extension().is_some_and(|x| x == "replica") {
+                fs::remove_file(&p).unwrap();
+            }
+        }
+    }
+    forget(&b.join("home"));
+}
+
 /// Copies `name` from A to B, as on a medium.
 fn carry(a: &Sandbox, b: &Sandbox, name: &str) {
     fs::copy(a.join(name), b.join(name)).unwrap();
@@ -173,7 +190,7 @@ fn a_forked_replica_is_reset_to_home_deliberately_and_imports_again() {
         "--outbox",
     ]);
     // An old binary knew no marker: it wrote a drift entry, forking the replica.
-    fs::remove_file(b.dot().join("replica")).unwrap();
+    as_if_unmarked(&b);
     b.ok(&[
         "drift",
         "record",
@@ -348,7 +365,13 @@ fn a_reset_never_leaves_what_this_host_verified_even_when_the_medium_lost_it() {
     // Unmarked (`--replica` says it forked), the local ledger altered since it was verified
     // (its first line), its head unchanged: it no longer vouches for leaving that head.
     let marker = fs::read(b.dot().join("replica")).unwrap();
+    // First the medium's holder deletes the marker: this host still knows it made a replica,
+    // and `--replica` drops nothing it verified.
     fs::remove_file(b.dot().join("replica")).unwrap();
+    let err = refused_unchanged(&b, &["import", "--reset", "--replica", "fork.regx"]);
+    assert!(err.contains("never drops what it received"), "{err}");
+    fs::write(b.dot().join("replica"), &marker).unwrap();
+    as_if_unmarked(&b);
     let ledger = b.dot().join("ledger");
     let verified = fs::read_to_string(&ledger).unwrap();
     let ids = b.ledger_ids();
@@ -381,7 +404,7 @@ fn a_reset_never_leaves_what_this_host_verified_even_when_the_medium_lost_it() {
 fn a_reset_records_the_new_head_so_the_host_no_longer_refuses_it() {
     // A copy of home made by hand (no marker), forked by a write; the host recorded the fork.
     let (a, b, _) = home_and_clone();
-    fs::remove_file(b.dot().join("replica")).unwrap();
+    as_if_unmarked(&b);
     b.ok(&[
         "drift",
         "record",
@@ -611,7 +634,7 @@ fn forked_with_outbox(a: &Sandbox, b: &Sandbox) -> String {
         "rep.pem",
         "--outbox",
     ]);
-    fs::remove_file(b.dot().join("replica")).unwrap();
+    as_if_unmarked(b);
     b.ok(&[
         "drift",
         "record",

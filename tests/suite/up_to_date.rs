@@ -245,7 +245,7 @@ fn a_fork_past_an_unmoved_home_is_named_and_the_way_out_is_given() {
     let (a, b, _) = home_and_clone();
     fs::copy(a.join("op.pem"), b.join("op.pem")).unwrap();
     // An old binary (no marker) wrote an entry here; home has not moved.
-    fs::remove_file(b.dot().join("replica")).unwrap();
+    crate::replica::as_if_unmarked(&b);
     b.ok(&[
         "promote",
         "det@1.0.0",
