@@ -26,7 +26,7 @@ pub struct Args {
     /// Only the entries dated at or after TIME (e.g. 2026-01-31T00:00:00Z)
     #[arg(long, value_name = "TIME")]
     since: Option<String>,
-    /// Only the entries signed by this key: its name (`reg key trust --name`), its fingerprint, or a prefix of it
+    /// Only the entries signed by this key: its name (`reg key trust --name`, any case), its fingerprint, or a prefix of it (4 hex digits or more, naming one key)
     #[arg(long, value_name = "KEY")]
     actor: Option<String>,
     /// Print JSON (an array, oldest first) instead of text (schema/log.schema.json)
@@ -124,10 +124,20 @@ fn filter(reg: &reg::repo::registry::Registry, args: &Args) -> CommandResult<Fil
     }
     if let Some(spec) = &args.actor {
         let actors = reg::query::history::actors(&state, spec);
-        if actors.is_empty() {
-            return Err(CommandError::usage(format!(
-                "--actor `{spec}`: no key is named so or has a fingerprint starting so; `reg key list` shows the keys"
-            )));
+        match actors.as_slice() {
+            [] => {
+                return Err(CommandError::usage(format!(
+                    "--actor `{spec}`: no key is named so or has a fingerprint starting so (4 hex digits or more); `reg key list` shows the keys"
+                )));
+            }
+            [_] => {}
+            many => {
+                let list: Vec<String> = many.iter().map(ToString::to_string).collect();
+                return Err(CommandError::usage(format!(
+                    "--actor `{spec}` is ambiguous: it starts the fingerprints of {}; give more digits",
+                    list.join(", ")
+                )));
+            }
         }
         filter.actors = Some(actors);
     }

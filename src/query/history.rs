@@ -188,18 +188,20 @@ fn finish(mut out: Vec<Event>, state: &State, filter: &Filter) -> Vec<Event> {
     out
 }
 
-/// The keys `spec` names for `--actor`: the key named so, else every key whose fingerprint
-/// starts with `spec` (lowercase hex). Empty when none.
+/// The keys `spec` names for `--actor`: the key named so (names compare as the uniqueness rule
+/// compares them, FORMAT.md §5.3), else every key whose fingerprint starts with `spec`, 4 hex
+/// digits or more, any case. Empty when none; the caller refuses more than one as ambiguous.
 pub fn actors(state: &State, spec: &str) -> Vec<Fingerprint> {
-    if let Some((fp, _)) = state
-        .keys()
-        .iter()
-        .find(|(_, k)| k.name.as_deref() == Some(spec))
-    {
+    if let Some((fp, _)) = state.keys().iter().find(|(_, k)| {
+        k.name
+            .as_deref()
+            .is_some_and(|n| crate::format::entry::same_key_name(n, spec))
+    }) {
         return vec![fp.clone()];
     }
+    // A prefix as git takes one: 4 hex digits or more.
     let prefix = spec.to_ascii_lowercase();
-    if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if prefix.len() < 4 || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Vec::new();
     }
     state

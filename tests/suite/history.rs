@@ -344,9 +344,42 @@ fn log_filters_newest_since_and_actor_combine_with_a_model_or_slot() {
         err.contains("--actor `nobody`: no key is named so"),
         "{err}"
     );
-    // An empty prefix names no key (not every key).
+    // An empty prefix names no key (not every key), nor does one under 4 digits.
     let err = s.fails(2, &["log", "--actor", ""]);
     assert!(err.contains("--actor ``: no key is named so"), "{err}");
+    let err = s.fails(2, &["log", "--actor", &rep[..3]]);
+    assert!(err.contains("(4 hex digits or more)"), "{err}");
+}
+
+#[test]
+fn an_actor_prefix_several_keys_start_with_is_ambiguous() {
+    use reg::crypto::keys::{SecretKey, write_key_pair};
+    let s = Sandbox::new();
+    s.init();
+    // Two keys whose fingerprints share their first 4 hex digits, found by seed (deterministic).
+    let mut seen = std::collections::HashMap::new();
+    let (a, b) = (0u32..)
+        .find_map(|n| {
+            let mut seed = [0u8; 32];
+            seed[..4].copy_from_slice(&n.to_le_bytes());
+            let key = SecretKey::from_seed(&seed).unwrap();
+            let prefix = key.public().fingerprint().to_string()[..4].to_string();
+            seen.insert(prefix, seed)
+                .map(|other| (SecretKey::from_seed(&other).unwrap(), key))
+        })
+        .unwrap();
+    for (key, file) in [(&a, "a.pem"), (&b, "b.pem")] {
+        write_key_pair(key, &s.join(file), None).unwrap();
+        s.trust(&format!("{file}.pub"), "reporter", "monitoring");
+    }
+    let shared = &a.public().fingerprint().to_string()[..4];
+    let err = s.fails(2, &["log", "--actor", shared]);
+    assert!(
+        err.contains("is ambiguous")
+            && err.contains(&a.public().fingerprint().to_string())
+            && err.contains(&b.public().fingerprint().to_string()),
+        "{err}"
+    );
 }
 
 #[test]

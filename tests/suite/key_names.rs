@@ -154,6 +154,9 @@ fn log_and_show_print_the_name_beside_the_fingerprint() {
     let by_alice: Value =
         serde_json::from_str(&s.ok(&["log", "--actor", ALICE, "--json"])).unwrap();
     crate::ingest::validate("log.schema.json", &by_alice);
+    // Names compare as the uniqueness rule compares them: any case.
+    let upper = s.ok(&["log", "--actor", &ALICE.to_uppercase(), "--json"]);
+    assert_eq!(serde_json::from_str::<Value>(&upper).unwrap(), by_alice);
     let kinds: Vec<&str> = by_alice
         .as_array()
         .unwrap()
