@@ -4,24 +4,18 @@
 //! CLI and every other caller (the Python package) cannot drift apart.
 
 use crate::util::{EPOCH, Sandbox, copy_site};
+use reg::Registry;
 use reg::format::lifecycle::LifecycleState;
 use reg::query::list::Filter;
-use reg::repo::registry::{OpenOptions, Registry};
 use reg::report::{self, DriftQuery, LogQuery, Target, Written};
 use serde_json::Value;
 
 /// Opens the sandbox's registry as the CLI does in it: its host trust file and state, the
 /// tests' clock.
 fn open(s: &Sandbox) -> Registry {
-    let mut opts = OpenOptions::new(reg::repo::trust::TrustOptions {
-        explicit: None,
-        file: s.trust_file(),
-        host: reg::repo::trust::HostState {
-            dir: s.join("home/.local/state/reg"),
-            rollback_check: true,
-        },
-    });
-    opts.clock = reg::util::encoding::Clock::from_epoch_text(EPOCH);
+    let opts = s
+        .options()
+        .with_clock(reg::util::encoding::Clock::from_epoch_text(EPOCH));
     Registry::open(&s.dot(), &opts).unwrap()
 }
 
