@@ -10,6 +10,8 @@
 //! ```text
 //!   cli (the binary)    one file per command: parse, call one function, print
 //!   ─────────────────────────────────────────────────────────────────────────────
+//!   refusal             every library error as its user is told it: class (exit code),
+//!                       message, hint; the one mapping the CLI and Python share
 //!   fsck                proves the registry matches its ledger, file by file
 //!   gate                the load gate: only approved bytes pass; its decision log
 //!   query               read-only views: records, history, slot status, drift
@@ -32,6 +34,7 @@ pub mod fsck;
 pub mod gate;
 pub mod ops;
 pub mod query;
+pub mod refusal;
 pub mod repo;
 pub mod state;
 pub mod util;
