@@ -15,18 +15,12 @@ const CLOCK: u64 = 1_893_456_000;
 
 /// Options for a host whose trust file and state directory are under `dir/host`.
 fn options(dir: &Path, host: &str) -> OpenOptions {
-    OpenOptions {
-        trust: TrustOptions {
-            explicit: None,
-            file: dir.join(host).join("trust.json"),
-            host: HostState {
-                dir: dir.join(host).join("state"),
-                rollback_check: true,
-            },
-        },
-        lock_timeout: Duration::ZERO,
-        clock: Clock::fixed(CLOCK),
-    }
+    OpenOptions::new(TrustOptions::new(
+        dir.join(host).join("trust.json"),
+        HostState::new(dir.join(host).join("state")),
+    ))
+    .with_lock_timeout(Duration::ZERO)
+    .with_clock(Clock::fixed(CLOCK))
 }
 
 fn root() -> SecretKey {
@@ -126,9 +120,8 @@ fn an_altered_object_is_tampered() {
 fn a_root_other_than_the_pinned_one_is_unpinned() {
     let dir = tempfile::tempdir().unwrap();
     let reg = registry(dir.path());
-    let mut b = options(dir.path(), "b");
     let other = SecretKey::from_seed(&[9; 32]).unwrap();
-    b.trust.explicit = Some(other.public().fingerprint().clone());
+    let b = options(dir.path(), "b").with_trust(Some(other.public().fingerprint().clone()));
     let r = refusal(Registry::open(reg.path(), &b).and_then(|r| r.state()));
     assert_eq!(r.class(), Class::Unpinned, "{r:?}");
     assert_eq!(r.exit_code(), 1);
