@@ -10,7 +10,7 @@
 //! variant: there is no wildcard arm (each file that matches denies clippy's
 //! `wildcard_enum_match_arm`, and a test below reads them), so a variant added to the library
 //! does not compile until it is given its class and hint here, on purpose. To place a new error
-//! type: a `From` impl calling [`classified`] with a function from its variants to a class and
+//! type: a `From` impl calling `classified` with a function from its variants to a class and
 //! hint.
 //!
 //! It sits at the top of the library, above `fsck`: it names the errors of every layer.

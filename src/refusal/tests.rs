@@ -205,3 +205,77 @@ fn the_mapping_has_no_wildcard_arm() {
         );
     }
 }
+
+#[test]
+fn an_edited_decision_log_is_tampered_and_a_denied_file_refused() {
+    use crate::gate::decision_log::{LogHost, append_log, verify_log};
+    use crate::gate::{Gate, GateOptions, Scope};
+    let dir = tempfile::tempdir().unwrap();
+    let reg = registry(dir.path());
+    let gate = Gate::new(&reg, GateOptions::default()).unwrap();
+    let file = dir.path().join("model.bin");
+    std::fs::write(&file, b"weights nobody approved").unwrap();
+    let denied = refusal(gate.open_verified(&file, &Scope::Any));
+    assert_eq!(denied.class(), Class::Refused, "{denied:?}");
+    let host = LogHost::at(&dir.path().join("a/state"));
+    let log = dir.path().join("gate.log");
+    let decisions = gate.check_path(&file, &Scope::Any);
+    append_log(&host, &log, &decisions, "2030-01-01T00:00:00Z").unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    std::fs::write(&log, text.replacen("false", "true ", 1)).unwrap();
+    let r = refusal(verify_log(&host, &log));
+    assert_eq!(r.class(), Class::Tampered, "{r:?}");
+    assert_eq!(r.exit_code(), 1);
+}
+
+/// The refusals of a transfer between sites, built as the import makes them (a real one needs
+/// two sites and a forked replica; the suite's import and clone tests make those and check the
+/// exit codes): the finer classes the Python package raises.
+#[test]
+fn an_import_refuses_an_unpinned_registry_and_a_forked_or_older_history() {
+    use crate::format::id::ObjectId;
+    use crate::ops::import::ImportError as I;
+    let (a, b) = (ObjectId::of(b"a"), ObjectId::of(b"b"));
+    let root = root().public().fingerprint().clone();
+    let cases = [
+        (I::Unpinned(a), Class::Unpinned),
+        (I::NoPin { registry: a, root }, Class::Unpinned),
+        (
+            I::Fork {
+                seq: 3,
+                local: a,
+                incoming: b,
+                at_or_before: false,
+                local_kind: Some("drift"),
+            },
+            Class::RollbackOrFork,
+        ),
+        (
+            I::Rollback {
+                incoming: 2,
+                incoming_head: a,
+                local: 5,
+                local_head: b,
+            },
+            Class::RollbackOrFork,
+        ),
+        (
+            I::Missing {
+                kind: "record",
+                id: a,
+            },
+            Class::Tampered,
+        ),
+        (I::Gap { base: 9, local: 3 }, Class::Refused),
+    ];
+    for (e, class) in cases {
+        let r = Refusal::from(e);
+        assert_eq!((r.class(), r.exit_code()), (class, 1), "{r:?}");
+        assert!(r.hint().is_some(), "{r:?}");
+    }
+    let changed = Refusal::from(crate::ops::export::ExportError::Changed);
+    assert_eq!(
+        (changed.class(), changed.exit_code()),
+        (Class::IoFailure, 2)
+    );
+}
