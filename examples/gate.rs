@@ -19,7 +19,7 @@ fn main() -> anyhow::Result<()> {
         anyhow::bail!("usage: gate REGISTRY SLOT FILE");
     };
     // 1. Open the registry as the CLI does: its genesis root is checked against this host's pin.
-    let opts = OpenOptions::from_env()?.with_registry(Some(PathBuf::from(registry)));
+    let opts = OpenOptions::from_env()?.with_registry(PathBuf::from(registry));
     let reg = Registry::find(&opts)?;
     // 2. The gate: the verified state (one hash and one signature check when the host verified
     //    it before). It denies everything if this host has not pinned the registry.

@@ -194,11 +194,7 @@ fn print_warnings(reg: &Registry, gate: &Gate, args: &Args, decisions: &[Decisio
                 reg.id()
             );
         } else {
-            errln!(
-                "hint: get the registry's root key fingerprint and head code (`reg status --code` at its sending site) from its owner out of band and pin it with `reg trust add FINGERPRINT --head CODE --registry {}` (this registry's root is {}; `reg trust add` refuses any other)",
-                reg.path().display(),
-                reg.root()
-            );
+            errln!("hint: {}", reg::refusal::unpinned_hint(reg));
         }
     }
     if let Some(slot) = &args.slot

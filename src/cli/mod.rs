@@ -81,7 +81,7 @@ use reg::crypto::keys::Fingerprint;
 use reg::format::lifecycle::LifecycleState;
 use reg::ops::lifecycle::SlotPlan;
 use reg::repo::registry::{self, OpenOptions, Registry};
-use reg::repo::trust::{HostState, PinStatus, TrustOptions};
+use reg::repo::trust::PinStatus;
 use reg::util::encoding::Clock;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -277,8 +277,9 @@ pub fn main() -> ExitCode {
         Err(e) => return error::usage_error(e),
     };
     progress::install(cli.quiet);
-    let ctx = Context {
-        opts: open_options(cli.registry, cli.trust, !cli.skip_rollback_check),
+    let ctx = match open_options(cli.registry, cli.trust, !cli.skip_rollback_check) {
+        Ok(opts) => Context { opts },
+        Err(e) => return error::report(e.into()),
     };
     if cli.skip_rollback_check {
         errln!(
@@ -296,21 +297,20 @@ fn open_options(
     registry: Option<PathBuf>,
     trust: Option<Fingerprint>,
     rollback_check: bool,
-) -> OpenOptions {
-    // A malformed REG_TRUST never reaches here: clap refused it first as the value of --trust.
-    OpenOptions::from_vars(|name| match name {
+) -> Result<OpenOptions, reg::crypto::keys::KeyError> {
+    // REG_TRUST is clap's to read (a malformed value was refused as the value of --trust).
+    let mut opts = OpenOptions::from_vars(|name| match name {
         "REG_TRUST" => None,
         _ => std::env::var_os(name),
-    })
-    .unwrap_or_else(|_| {
-        OpenOptions::new(TrustOptions::new(
-            PathBuf::new(),
-            HostState::new(PathBuf::new()),
-        ))
-    })
-    .with_registry(registry)
-    .with_trust(trust)
-    .with_rollback_check(rollback_check)
+    })?
+    .with_rollback_check(rollback_check);
+    if let Some(path) = registry {
+        opts = opts.with_registry(path);
+    }
+    if let Some(root) = trust {
+        opts = opts.with_trust(root);
+    }
+    Ok(opts)
 }
 
 /// The clock of the commands that open no registry but write a time (`reg bundle pack`): the

@@ -90,7 +90,7 @@ fn add(ctx: &Context, args: AddArgs) -> CommandResult {
     // only read for its id and genesis root; a path already pinned to another registry is
     // refused by the open itself.
     let dot = discover(ctx.registry())?;
-    let host = ctx.opts.clone().with_trust(None);
+    let host = ctx.opts.clone().without_explicit_trust();
     let reg = Registry::open(&dot, &host)?;
     // With --json, standard output carries the object: the lines for people go to standard
     // error, where the operator still reads them before anything is pinned.

@@ -388,10 +388,7 @@ impl Gate {
                 code: Code::Unpinned,
                 model: None,
                 record: None,
-                reason: format!(
-                    "registry {} (root {}) is not pinned on this host, so its answer proves nothing",
-                    self.registry, self.root
-                ),
+                reason: unpinned_reason(&self.registry, &self.root),
                 warning: None,
             };
         }
@@ -432,6 +429,14 @@ impl Gate {
             file: copy,
         })
     }
+}
+
+/// Why a registry this host has not pinned is no answer: the reason of every denial with code
+/// `unpinned`, and of `reg::refusal::unpinned`.
+pub fn unpinned_reason(registry: &ObjectId, root: &Fingerprint) -> String {
+    format!(
+        "registry {registry} (root {root}) is not pinned on this host, so its answer proves nothing"
+    )
 }
 
 /// Errors of the gate's file handling.

@@ -3,8 +3,9 @@
 
 use super::registry::registry;
 use super::{Class, Judged, Refusal, classified};
-use crate::gate::GateError;
 use crate::gate::decision_log::LogError;
+use crate::gate::{Code, GateError};
+use crate::repo::registry::Registry;
 
 impl From<LogError> for Refusal {
     fn from(e: LogError) -> Self {
@@ -47,13 +48,45 @@ fn decision_log(e: &LogError) -> Judged {
 
 /// The gate's file handling (`Gate::open_verified`, which the Python package calls; `reg check`
 /// decides without it). A file the gate denies, or a path it cannot follow to a regular file, is
-/// refused as `reg check` denies it (exit 1); the private copy failing is the file system's.
+/// denied as `reg check` denies it (exit 1), and a denial because this host has not pinned the
+/// registry is `Unpinned`, with the fix; the private copy failing is the file system's.
 impl From<GateError> for Refusal {
     fn from(e: GateError) -> Self {
         classified(e, |e| match e {
             GateError::Registry(r) => registry(r),
-            GateError::Denied(_) | GateError::Follow(_) => (Class::Refused, None),
+            GateError::Denied(d) if d.code == Code::Unpinned => {
+                (Class::Unpinned, Some(pin_hint(&d.path)))
+            }
+            GateError::Denied(_) | GateError::Follow(_) => (Class::Denied, None),
             GateError::Io(_) => (Class::IoFailure, None),
         })
     }
+}
+
+/// A registry this host has not pinned, refused where a pin is required (the Python package's
+/// `Registry.open`, which fails closed as the gate does): the gate's own reason, and the fix.
+pub fn unpinned(reg: &Registry) -> Refusal {
+    Refusal::new(
+        Class::Unpinned,
+        crate::gate::unpinned_reason(reg.id(), reg.root()),
+        Some(unpinned_hint(reg)),
+    )
+}
+
+/// How to pin `reg` on this host: what `reg check` says when it denies every file of an
+/// unpinned registry, and the hint of [`unpinned`].
+pub fn unpinned_hint(reg: &Registry) -> String {
+    format!(
+        "get the registry's root key fingerprint and head code (`reg status --code` at its sending site) from its owner out of band and pin it with `reg trust add FINGERPRINT --head CODE --registry {}` (this registry's root is {}; `reg trust add` refuses any other)",
+        reg.path().display(),
+        reg.root()
+    )
+}
+
+/// The fix for a file denied because its registry is not pinned, where only the file is known.
+fn pin_hint(file: &std::path::Path) -> String {
+    format!(
+        "pin the registry on this host (`reg trust add FINGERPRINT --head CODE`, with the root key fingerprint and head code from its owner out of band), then open `{}` again",
+        file.display()
+    )
 }

@@ -29,6 +29,7 @@ mod transfer;
 mod tests;
 
 pub use bundle::BundleUse;
+pub use gate::{unpinned, unpinned_hint};
 
 use crate::repo::ledger::EntryProblem;
 use crate::util::encoding::EncodingError;
@@ -42,6 +43,9 @@ use std::fmt::Display;
 pub enum Class {
     /// A rule refused the action (exit 1).
     Refused,
+    /// The load gate denied a file: its bytes are not an approved artifact in the scope asked,
+    /// or the path leads to no regular file (exit 1, as `reg check` denies it).
+    Denied,
     /// A hash, a signature, or the verification of a ledger, chain or checkpoint failed: what
     /// was read is not what was written (exit 1).
     Tampered,
@@ -65,6 +69,7 @@ impl Class {
     pub fn name(self) -> &'static str {
         match self {
             Class::Refused => "Refused",
+            Class::Denied => "Denied",
             Class::Tampered => "Tampered",
             Class::Unpinned => "Unpinned",
             Class::RollbackOrFork => "RollbackOrFork",
@@ -79,7 +84,11 @@ impl Class {
     pub fn exit_code(self) -> u8 {
         match self {
             Class::Closed => 0,
-            Class::Refused | Class::Tampered | Class::Unpinned | Class::RollbackOrFork => 1,
+            Class::Refused
+            | Class::Denied
+            | Class::Tampered
+            | Class::Unpinned
+            | Class::RollbackOrFork => 1,
             Class::InvalidInput | Class::IoFailure => 2,
             Class::Busy => 3,
         }

@@ -76,6 +76,7 @@ fn refusal<T: std::fmt::Debug>(r: Result<T, impl Into<Refusal>>) -> Refusal {
 fn every_class_has_its_name_and_exit_code() {
     let table = [
         (Class::Refused, "Refused", 1),
+        (Class::Denied, "Denied", 1),
         (Class::Tampered, "Tampered", 1),
         (Class::Unpinned, "Unpinned", 1),
         (Class::RollbackOrFork, "RollbackOrFork", 1),
@@ -121,7 +122,7 @@ fn a_root_other_than_the_pinned_one_is_unpinned() {
     let dir = tempfile::tempdir().unwrap();
     let reg = registry(dir.path());
     let other = SecretKey::from_seed(&[9; 32]).unwrap();
-    let b = options(dir.path(), "b").with_trust(Some(other.public().fingerprint().clone()));
+    let b = options(dir.path(), "b").with_trust(other.public().fingerprint().clone());
     let r = refusal(Registry::open(reg.path(), &b).and_then(|r| r.state()));
     assert_eq!(r.class(), Class::Unpinned, "{r:?}");
     assert_eq!(r.exit_code(), 1);
@@ -207,7 +208,7 @@ fn the_mapping_has_no_wildcard_arm() {
 }
 
 #[test]
-fn an_edited_decision_log_is_tampered_and_a_denied_file_refused() {
+fn an_edited_decision_log_is_tampered_and_a_denied_file_denied() {
     use crate::gate::decision_log::{LogHost, append_log, verify_log};
     use crate::gate::{Gate, GateOptions, Scope};
     let dir = tempfile::tempdir().unwrap();
@@ -216,7 +217,7 @@ fn an_edited_decision_log_is_tampered_and_a_denied_file_refused() {
     let file = dir.path().join("model.bin");
     std::fs::write(&file, b"weights nobody approved").unwrap();
     let denied = refusal(gate.open_verified(&file, &Scope::Any));
-    assert_eq!(denied.class(), Class::Refused, "{denied:?}");
+    assert_eq!(denied.class(), Class::Denied, "{denied:?}");
     let host = LogHost::at(&dir.path().join("a/state"));
     let log = dir.path().join("gate.log");
     let decisions = gate.check_path(&file, &Scope::Any);
@@ -277,5 +278,33 @@ fn an_import_refuses_an_unpinned_registry_and_a_forked_or_older_history() {
     assert_eq!(
         (changed.class(), changed.exit_code()),
         (Class::IoFailure, 2)
+    );
+}
+
+#[test]
+fn a_file_denied_because_nothing_pins_the_registry_is_unpinned_with_the_fix() {
+    use crate::gate::{Gate, GateOptions, Scope};
+    let dir = tempfile::tempdir().unwrap();
+    let pinned_elsewhere = registry(dir.path());
+    // Host `b` has no pin: the gate denies every file, and says why as `Unpinned`.
+    let reg = Registry::open(pinned_elsewhere.path(), &options(dir.path(), "b")).unwrap();
+    let gate = Gate::new(&reg, GateOptions::default()).unwrap();
+    let file = dir.path().join("model.bin");
+    std::fs::write(&file, b"any bytes").unwrap();
+    let denied = refusal(gate.open_verified(&file, &Scope::Any));
+    assert_eq!((denied.class(), denied.exit_code()), (Class::Unpinned, 1));
+    assert!(
+        denied.hint().is_some_and(|h| h.contains("reg trust add")),
+        "{denied:?}"
+    );
+    // Where a pin is required up front, the same reason, and the CLI's fix naming the registry.
+    let up_front = super::unpinned(&reg);
+    assert_eq!(up_front.class(), Class::Unpinned);
+    assert!(up_front.message().contains("is not pinned on this host"));
+    assert!(
+        up_front
+            .hint()
+            .is_some_and(|h| h.contains(&reg.root().to_string())),
+        "{up_front:?}"
     );
 }

@@ -2,8 +2,9 @@
 //! given explicitly ([`OpenOptions`]), and the one constructor that reads them from the
 //! environment as the CLI documents it ([`OpenOptions::from_env`]).
 //!
-//! The library reads no environment on its own: an embedding program may keep host state
-//! wherever it likes. Those that want the CLI's rules (the CLI itself, the examples, the Python
+//! The library reads no environment on its own (but for the fault-injection points of debug
+//! builds, `REG_FAILPOINT`, which tests use to crash it on purpose; a release build has none):
+//! an embedding program may keep host state wherever it likes. Those that want the CLI's rules (the CLI itself, the examples, the Python
 //! package) call [`OpenOptions::from_env`], so that `REG_TRUST`, `REG_STATE_DIR` or
 //! `REG_LOCK_TIMEOUT` cannot mean one thing to `reg check` and another to a library gate.
 
@@ -68,7 +69,9 @@ impl OpenOptions {
     /// - `SOURCE_DATE_EPOCH`: a fixed clock (a value that is not a number of seconds fails the
     ///   commands that read the time, not this).
     ///
-    /// An empty value counts as unset, as the shell's `${VAR:-}` would.
+    /// An empty value counts as unset, as the shell's `${VAR:-}` would, except
+    /// `SOURCE_DATE_EPOCH`, which is then a clock that fails (an empty pin of time is a mistake
+    /// to report, not a reason to use the system clock); so does a value that is not UTF-8.
     pub fn from_vars(var: impl Fn(&str) -> Option<OsString>) -> Result<OpenOptions, KeyError> {
         let set = |name: &str| var(name).filter(|v| !v.is_empty());
         let paths = HostPaths::from_vars(&var);
@@ -88,17 +91,25 @@ impl OpenOptions {
         })
     }
 
-    /// These options, looking for the registry at `path` (none: the current directory and its
-    /// parents).
-    pub fn with_registry(mut self, path: Option<PathBuf>) -> OpenOptions {
-        self.registry = path;
+    /// These options, looking for the registry at `path` (its `.registry` directory or the
+    /// directory holding it) instead of where `REG_DIR` or the current directory says.
+    pub fn with_registry(mut self, path: PathBuf) -> OpenOptions {
+        self.registry = Some(path);
         self
     }
 
-    /// These options, trusting only a registry whose genesis root is `root` (none: the host
-    /// trust file's pins).
-    pub fn with_trust(mut self, root: Option<Fingerprint>) -> OpenOptions {
-        self.trust.explicit = root;
+    /// These options, trusting only a registry whose genesis root is `root`, whatever the host
+    /// trust file or `REG_TRUST` says.
+    pub fn with_trust(mut self, root: Fingerprint) -> OpenOptions {
+        self.trust.explicit = Some(root);
+        self
+    }
+
+    /// These options, trusting the host trust file's pins only: a root given explicitly
+    /// (`REG_TRUST`, [`Self::with_trust`]) is dropped. For reading a registry before it is
+    /// pinned (`reg trust add`), never for trusting it more.
+    pub fn without_explicit_trust(mut self) -> OpenOptions {
+        self.trust.explicit = None;
         self
     }
 

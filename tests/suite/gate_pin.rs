@@ -166,15 +166,15 @@ fn the_library_gate_fails_closed_on_an_unpinned_registry() {
     use reg::gate::{Code, Gate, GateError, GateOptions, Scope, open_verified};
     let (s, root) = setup();
     let open = |explicit: Option<&str>| {
-        reg::repo::registry::Registry::open(
-            &s.dot(),
-            &reg::OpenOptions::new(reg::repo::trust::TrustOptions::new(
-                s.join("host2/trust.json"),
-                reg::repo::trust::HostState::new(s.join("host2/state")),
-            ))
-            .with_trust(explicit.map(|f| f.parse().unwrap())),
-        )
-        .unwrap()
+        let opts = reg::OpenOptions::new(reg::repo::trust::TrustOptions::new(
+            s.join("host2/trust.json"),
+            reg::repo::trust::HostState::new(s.join("host2/state")),
+        ));
+        let opts = match explicit {
+            Some(f) => opts.with_trust(f.parse().unwrap()),
+            None => opts,
+        };
+        reg::repo::registry::Registry::open(&s.dot(), &opts).unwrap()
     };
     let file = s.join(FILE);
     let scope = Scope::Slot("ransomware".into());
