@@ -9,6 +9,8 @@
 mod error;
 mod gate;
 mod options;
+mod pending;
+mod writes;
 
 use error::{NativeError, invalid, native, refusal};
 use pyo3::prelude::*;
@@ -138,6 +140,69 @@ impl NativeRegistry {
         log: Option<PathBuf>,
     ) -> PyResult<(i32, String)> {
         gate::open_verified(self, py, path, slot, model, log)
+    }
+
+    /// `reg promote|deprecate|revoke SPEC --reason REASON --key KEY --json` (`action` names
+    /// which; `deactivate`, `replace` and `deny_bytes` are revoke's).
+    #[pyo3(signature = (action, spec, reason, key, passphrase=None, deactivate=false, replace=None, deny_bytes=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn transition(
+        &self,
+        py: Python<'_>,
+        action: &str,
+        spec: String,
+        reason: String,
+        key: PathBuf,
+        passphrase: Option<String>,
+        deactivate: bool,
+        replace: Option<String>,
+        deny_bytes: bool,
+    ) -> PyResult<String> {
+        writes::transition(
+            self, py, action, spec, reason, key, passphrase, deactivate, replace, deny_bytes,
+        )
+    }
+
+    /// `reg activate SLOT SPEC --reason REASON --key KEY --json`.
+    #[pyo3(signature = (slot, spec, reason, key, passphrase=None))]
+    fn activate(
+        &self,
+        py: Python<'_>,
+        slot: String,
+        spec: String,
+        reason: String,
+        key: PathBuf,
+        passphrase: Option<String>,
+    ) -> PyResult<String> {
+        writes::activate(self, py, slot, spec, reason, key, passphrase)
+    }
+
+    /// `reg deactivate SLOT --reason REASON --key KEY --json`.
+    #[pyo3(signature = (slot, reason, key, passphrase=None))]
+    fn deactivate(
+        &self,
+        py: Python<'_>,
+        slot: String,
+        reason: String,
+        key: PathBuf,
+        passphrase: Option<String>,
+    ) -> PyResult<String> {
+        writes::deactivate(self, py, slot, reason, key, passphrase)
+    }
+
+    /// `reg drift record SPEC OBSERVATION --key KEY --json` (or `--slot SLOT`), the
+    /// observation as JSON text.
+    #[pyo3(signature = (spec, slot, observation, key, passphrase=None))]
+    fn record_drift(
+        &self,
+        py: Python<'_>,
+        spec: Option<String>,
+        slot: Option<String>,
+        observation: String,
+        key: PathBuf,
+        passphrase: Option<String>,
+    ) -> PyResult<String> {
+        writes::record_drift(self, py, spec, slot, observation, key, passphrase)
     }
 }
 
