@@ -137,6 +137,7 @@ def test_each_exception_is_raised_for_real_and_survives_pickling(
         if isinstance(e, Denied):
             assert isinstance(back, Denied)
             assert back.decision == e.decision
+            assert back.decision is not None and e.decision is not None
             assert back.decision.to_dict() == e.decision.to_dict()
 
 
@@ -157,7 +158,7 @@ def test_an_exception_crosses_processes(site: Site) -> None:
     p.start()
     e = q.get(timeout=60)
     p.join(60)
-    assert isinstance(e, Denied)
+    assert isinstance(e, Denied) and e.decision is not None
     assert e.decision.code == "out-of-scope" and e.exit_code == 1
     assert e.message
 

@@ -109,18 +109,21 @@ def test_the_consumer_refuses(site: Site) -> None:
     assert "\nhint: " in out.stderr and "reg trust add" in out.stderr
 
 
-def test_mypy_strict_passes_on_the_consumer_and_the_readme_code(tmp_path: Path) -> None:
+def test_mypy_strict_passes_on_the_consumer_the_readme_code_and_these_tests(
+    tmp_path: Path,
+) -> None:
     snippet = tmp_path / "readme_from_python.py"
     snippet.write_text(readme_python())
-    out = subprocess.run(
-        [
-            sys.executable, "-m", "mypy", "--strict", "--no-error-summary",
-            "--cache-dir", str(REPO / "target" / "mypy-cache"),
-            str(CONSUMER), str(snippet),
-        ],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600,
-    )
-    assert "No module named mypy" not in out.stderr, (
-        "mypy is not installed in this environment: `pip install mypy` (tests/run does)"
-    )
-    assert out.returncode == 0, out.stdout + out.stderr
+    tests = Path(__file__).resolve().parent
+    for cwd, files in ((tmp_path, [str(CONSUMER), str(snippet)]), (tests, ["."])):
+        out = subprocess.run(
+            [
+                sys.executable, "-m", "mypy", "--strict", "--no-error-summary",
+                "--cache-dir", str(REPO / "target" / "mypy-cache"), *files,
+            ],
+            cwd=cwd, capture_output=True, text=True, timeout=600,
+        )
+        assert "No module named mypy" not in out.stderr, (
+            "mypy is not installed in this environment: `pip install mypy` (tests/run does)"
+        )
+        assert out.returncode == 0, out.stdout + out.stderr

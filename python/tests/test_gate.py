@@ -115,8 +115,8 @@ def test_open_verified_allows_and_reads_the_bytes(
 ) -> None:
     path = site.file(spec)
     with registry.open_verified(path) as f:
-        assert isinstance(f, VerifiedFile)
         assert isinstance(f, io.BufferedReader)
+        assert isinstance(f, VerifiedFile)
         assert f.decision == registry.check(path)
         assert f.decision.to_dict() == cli_decision(site, path)
         assert f.decision.allowed
@@ -159,6 +159,7 @@ def test_open_verified_denies(
 def test_open_verified_of_a_missing_file_is_denied(site: Site, registry: Any) -> None:
     with pytest.raises(Denied) as caught:
         registry.open_verified(site.work / "no-such-file.bin", slot=SLOT)
+    assert caught.value.decision is not None
     assert caught.value.decision.code == "not-found"
 
 
@@ -198,7 +199,7 @@ def test_the_verified_file_is_read_only(site: Site, registry: Any) -> None:
     with registry.open_verified(path, slot=SLOT) as f:
         assert f.readable() and not f.writable()
         with pytest.raises((io.UnsupportedOperation, OSError)):
-            f.write(b"x")  # type: ignore[attr-defined]
+            f.write(b"x")
         with pytest.raises(OSError):
             os.write(f.fileno(), b"x")
         assert f.read() == path.read_bytes()

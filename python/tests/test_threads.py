@@ -47,6 +47,7 @@ def test_two_threads_gating_at_once_both_decide_right(site: Site, registry: Any)
                 with registry.open_verified(path, slot=SLOT) as f:
                     out.append(("read", f.read()))
             except Denied as e:
+                assert e.decision is not None
                 out.append(("denied", e.decision.code))
         return out
 
