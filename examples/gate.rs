@@ -4,13 +4,12 @@
 //!
 //! The gate copies FILE into a private, unlinked temporary file while hashing it, and hands back
 //! that copy only if its bytes are an artifact of SLOT's active model: a file swapped on disk
-//! after the check can never be what the consumer reads. Trust is pinned as for the CLI
-//! (`REG_TRUST`, or the host trust file: `reg trust add`); a registry this host has not pinned
-//! denies every file.
+//! after the check can never be what the consumer reads. Trust, host state, the lock timeout and
+//! the clock come from the environment exactly as for the CLI (`REG_TRUST`, the host trust
+//! file: `reg trust add`, `REG_STATE_DIR`, ...): a registry this host has not pinned denies
+//! every file.
 
-use reg::gate::{Gate, GateOptions, Scope};
-use reg::repo::registry::{OpenOptions, Registry, discover};
-use reg::repo::trust::{HostPaths, HostState, TrustOptions};
+use reg::{Gate, GateError, GateOptions, OpenOptions, Registry, Scope};
 use std::io::Read as _;
 use std::path::PathBuf;
 
@@ -19,22 +18,9 @@ fn main() -> anyhow::Result<()> {
     let (Some(registry), Some(slot), Some(file)) = (args.next(), args.next(), args.next()) else {
         anyhow::bail!("usage: gate REGISTRY SLOT FILE");
     };
-    // The library reads no environment: this program resolves the host's paths as the CLI
-    // does and says where they are.
-    let paths = HostPaths::from_vars(|name| std::env::var_os(name));
-    let trust = OpenOptions::new(TrustOptions {
-        explicit: std::env::var("REG_TRUST")
-            .ok()
-            .map(|s| s.parse())
-            .transpose()?,
-        file: paths.trust_file,
-        host: HostState {
-            dir: paths.state_dir,
-            rollback_check: true,
-        },
-    });
-    // 1. Open the registry: its genesis root is checked against this host's pin.
-    let reg = Registry::open(&discover(Some(&PathBuf::from(registry)))?, &trust)?;
+    // 1. Open the registry as the CLI does: its genesis root is checked against this host's pin.
+    let opts = OpenOptions::from_env()?.with_registry(Some(PathBuf::from(registry)));
+    let reg = Registry::find(&opts)?;
     // 2. The gate: the verified state (one hash and one signature check when the host verified
     //    it before). It denies everything if this host has not pinned the registry.
     let gate = Gate::new(&reg, GateOptions::default())?;
@@ -57,7 +43,7 @@ fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Err(reg::gate::GateError::Denied(d)) => {
+        Err(GateError::Denied(d)) => {
             println!("DENY {file}: {} [{}]", d.reason, d.code.as_str());
             std::process::exit(1);
         }

@@ -50,19 +50,8 @@ fn main() -> anyhow::Result<()> {
             write_key_pair(key, &dir.join(name), None)?;
         }
     }
-    // Host paths and clock as the CLI takes them from the environment (the library reads none).
-    let paths = reg::repo::trust::HostPaths::from_vars(|name| std::env::var_os(name));
-    let mut opts = reg::repo::registry::OpenOptions::new(reg::repo::trust::TrustOptions {
-        explicit: None,
-        file: paths.trust_file,
-        host: reg::repo::trust::HostState {
-            dir: paths.state_dir,
-            rollback_check: true,
-        },
-    });
-    if let Ok(text) = std::env::var("SOURCE_DATE_EPOCH") {
-        opts.clock = reg::util::encoding::Clock::from_epoch_text(&text);
-    }
+    // Host paths, trust and clock exactly as the CLI takes them from the environment.
+    let opts = reg::OpenOptions::from_env()?;
     let (reg, _) = Registry::init(&dir, &root, Vec::new(), None, &opts)?;
     let trust = |key: &SecretKey, role| {
         Body::KeyTrust(KeyTrust {

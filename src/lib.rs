@@ -23,6 +23,27 @@
 //!   util                encodings, file-system helpers, progress
 //! ```
 
+//! # The front door
+//!
+//! What a consumer needs is at the crate root: find and open a registry the way the CLI does,
+//! then ask its gate whether bytes may be loaded.
+//!
+//! ```no_run
+//! use reg::{Gate, GateOptions, OpenOptions, Registry, Scope};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // REG_DIR, REG_TRUST, REG_TRUST_FILE, REG_STATE_DIR, ... exactly as the CLI reads them.
+//! let registry = Registry::find(&OpenOptions::from_env()?)?;
+//! let gate = Gate::new(&registry, GateOptions::default())?;
+//! let scope = Scope::Slot("detector".into());
+//! let artifact = gate.open_verified("model.onnx".as_ref(), &scope)?;
+//! // Load from `artifact.file`, a private copy of exactly the bytes the gate allowed.
+//! # let _ = artifact;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The CLI, the examples and the Python package (`python/`) open registries through these.
+
 #![forbid(unsafe_code)]
 
 pub mod bundle;
@@ -35,3 +56,6 @@ pub mod query;
 pub mod repo;
 pub mod state;
 pub mod util;
+
+pub use gate::{Code, Decision, Gate, GateError, GateOptions, Scope, VerifiedArtifact};
+pub use repo::registry::{OpenOptions, Registry, RegistryError};

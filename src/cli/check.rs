@@ -5,7 +5,7 @@ use super::error::{CommandError, CommandResult};
 use reg::gate::decision_log::{LogHost, LogReport, append_log, verify_log};
 use reg::gate::{Decision, Gate, GateOptions, Scope};
 use reg::query::revoked::revoked_keys;
-use reg::repo::registry::{Registry, discover};
+use reg::repo::registry::Registry;
 use reg::state::resolve::resolve;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -55,12 +55,10 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult<ExitCode> {
         return verify(ctx, log, args.json);
     }
     // Opened without Context::open's note: the gate says itself what an unpinned registry means.
-    let reg = Registry::open(&discover(ctx.registry.as_deref())?, &ctx.opts)?;
+    let reg = Registry::find(&ctx.opts)?;
     let gate = Gate::new(
         &reg,
-        GateOptions {
-            allow_unpinned: args.allow_unpinned,
-        },
+        GateOptions::default().with_allow_unpinned(args.allow_unpinned),
     )?;
     let scope = match (&args.slot, &args.model) {
         (Some(slot), _) => Scope::Slot(slot.clone()),

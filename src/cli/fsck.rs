@@ -32,7 +32,7 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult<ExitCode> {
     let report = check(
-        ctx.registry.as_deref(),
+        ctx.registry(),
         &ctx.opts,
         &Options {
             scan: args.scan,

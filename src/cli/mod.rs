@@ -81,8 +81,8 @@ use error::{CommandError, CommandResult};
 use reg::crypto::keys::Fingerprint;
 use reg::format::lifecycle::LifecycleState;
 use reg::ops::lifecycle::SlotPlan;
-use reg::repo::registry::{self, DEFAULT_LOCK_TIMEOUT, OpenOptions, Registry};
-use reg::repo::trust::{HostPaths, HostState, PinStatus, TrustOptions};
+use reg::repo::registry::{self, OpenOptions, Registry};
+use reg::repo::trust::{HostState, PinStatus, TrustOptions};
 use reg::util::encoding::Clock;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -241,7 +241,6 @@ fn command_for_env() -> clap::Command {
 /// What every command may need: where the registry is, whom to trust, and what the library
 /// would otherwise read from the environment.
 pub struct Context {
-    registry: Option<PathBuf>,
     opts: OpenOptions,
 }
 
@@ -249,8 +248,7 @@ impl Context {
     /// Finds and opens the registry, checking its root against the host's pin; says so on
     /// stderr when there is no pin.
     fn open(&self) -> Result<Registry, registry::RegistryError> {
-        let dot = registry::discover(self.registry.as_deref())?;
-        let reg = Registry::open(&dot, &self.opts)?;
+        let reg = Registry::find(&self.opts)?;
         if *reg.pin() == PinStatus::Unpinned {
             errln!(
                 "note: registry {} is not pinned on this host; it was checked only against itself \
@@ -261,6 +259,12 @@ impl Context {
             );
         }
         Ok(reg)
+    }
+
+    /// Where to look for the registry: `--registry`, `REG_DIR`, or none (the current directory
+    /// and its parents).
+    fn registry(&self) -> Option<&std::path::Path> {
+        self.opts.registry.as_deref()
     }
 }
 
@@ -275,8 +279,7 @@ pub fn main() -> ExitCode {
     };
     progress::install(cli.quiet);
     let ctx = Context {
-        registry: cli.registry,
-        opts: open_options(cli.trust, !cli.skip_rollback_check),
+        opts: open_options(cli.registry, cli.trust, !cli.skip_rollback_check),
     };
     if cli.skip_rollback_check {
         errln!(
@@ -286,35 +289,35 @@ pub fn main() -> ExitCode {
     dispatch(&ctx, cli.command).unwrap_or_else(CommandError::report)
 }
 
-/// The library's options from the environment, the one place the CLI reads it for them:
-/// `REG_TRUST_FILE`, `REG_STATE_DIR` and their defaults ([`HostPaths`]), `REG_LOCK_TIMEOUT`
-/// (seconds; anything else keeps the default) and `SOURCE_DATE_EPOCH` ([`clock`]).
-fn open_options(explicit: Option<Fingerprint>, rollback_check: bool) -> OpenOptions {
-    let paths = HostPaths::from_vars(|name| std::env::var_os(name));
-    OpenOptions {
-        trust: TrustOptions {
-            explicit,
-            file: paths.trust_file,
-            host: HostState {
-                dir: paths.state_dir,
-                rollback_check,
-            },
-        },
-        lock_timeout: std::env::var("REG_LOCK_TIMEOUT")
-            .ok()
-            .and_then(|s| s.parse::<u64>().ok())
-            .map_or(DEFAULT_LOCK_TIMEOUT, std::time::Duration::from_secs),
-        clock: clock(),
-    }
+/// The library's options from the environment, by the library's one reading of it
+/// ([`OpenOptions::from_env`]), with what the command line said: clap has already read
+/// `REG_DIR` and `REG_TRUST` into `--registry` and `--trust` (an empty value as unset), so
+/// those win, and `--skip-rollback-check`.
+fn open_options(
+    registry: Option<PathBuf>,
+    trust: Option<Fingerprint>,
+    rollback_check: bool,
+) -> OpenOptions {
+    // A malformed REG_TRUST never reaches here: clap refused it first as the value of --trust.
+    OpenOptions::from_vars(|name| match name {
+        "REG_TRUST" => None,
+        _ => std::env::var_os(name),
+    })
+    .unwrap_or_else(|_| {
+        OpenOptions::new(TrustOptions::new(
+            PathBuf::new(),
+            HostState::new(PathBuf::new()),
+        ))
+    })
+    .with_registry(registry)
+    .with_trust(trust)
+    .with_rollback_check(rollback_check)
 }
 
-/// The clock: fixed by `SOURCE_DATE_EPOCH` when it is set (reproducible bytes), else the
-/// system's. A value that is not a number of seconds fails the commands that read the time.
+/// The clock of the commands that open no registry but write a time (`reg bundle pack`): the
+/// library's reading of `SOURCE_DATE_EPOCH`.
 pub fn clock() -> Clock {
-    match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(text) => Clock::from_epoch_text(&text),
-        Err(_) => Clock::system(),
-    }
+    reg::repo::options::clock_from_vars(|name| std::env::var_os(name))
 }
 
 /// Runs one command. fsck and check have their own exit codes (0 PASS/ALLOW, 1 FAIL/DENY), and

@@ -29,7 +29,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
-    let dot = registry::discover(ctx.registry.as_deref())?;
+    let dot = registry::discover(ctx.registry())?;
     let done = repair(&dot, &ctx.opts, &args.from, args.dry_run)?;
     if let Some((id, root)) = &done.unpinned {
         errln!(

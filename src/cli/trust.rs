@@ -3,10 +3,10 @@
 use super::Context;
 use super::error::CommandResult;
 use reg::crypto::keys::Fingerprint;
-use reg::repo::registry::{OpenOptions, Registry, discover};
+use reg::repo::registry::{Registry, discover};
 use reg::repo::trust::{
-    HeadWanted, PinKey, PinSelector, PinStatus, RevokedGenesis, TrustError, TrustFile,
-    TrustOptions, absolute, pin_checked, revoked_genesis,
+    HeadWanted, PinKey, PinSelector, PinStatus, RevokedGenesis, TrustError, TrustFile, absolute,
+    pin_checked, revoked_genesis,
 };
 
 /// Manage the registries this host trusts (the host trust file)
@@ -89,14 +89,8 @@ fn add(ctx: &Context, args: AddArgs) -> CommandResult {
     // Opened against the host trust file only (not --trust): the registry is not trusted here,
     // only read for its id and genesis root; a path already pinned to another registry is
     // refused by the open itself.
-    let dot = discover(ctx.registry.as_deref())?;
-    let host = OpenOptions {
-        trust: TrustOptions {
-            explicit: None,
-            ..ctx.opts.trust.clone()
-        },
-        ..ctx.opts.clone()
-    };
+    let dot = discover(ctx.registry())?;
+    let host = ctx.opts.clone().with_trust(None);
     let reg = Registry::open(&dot, &host)?;
     // With --json, standard output carries the object: the lines for people go to standard
     // error, where the operator still reads them before anything is pinned.
@@ -268,7 +262,7 @@ fn list(ctx: &Context, args: ListArgs) -> CommandResult {
 
 fn remove(ctx: &Context, args: RemoveArgs) -> CommandResult {
     // --registry (or REG_DIR) narrows the removal to the pin of that registry's path.
-    let path = match &ctx.registry {
+    let path = match ctx.registry() {
         Some(p) => Some(absolute(&discover(Some(p))?)),
         None => None,
     };

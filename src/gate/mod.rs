@@ -40,8 +40,11 @@ pub enum Scope {
 
 /// Why the gate allowed or denied a file, as a stable word scripts can match (the `reason`
 /// sentence is for people and may change).
+///
+/// Non-exhaustive: a new reason to deny may be added, and a caller's `match` must deny it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Code {
     /// ALLOW: an artifact of a PROMOTED model.
     Promoted,
@@ -99,8 +102,9 @@ impl Code {
     }
 }
 
-/// The gate's answer for one file.
+/// The gate's answer for one file. Only the gate makes one (non-exhaustive): a caller reads it.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Decision {
     /// The file as given (`-` for standard input).
     pub path: PathBuf,
@@ -132,10 +136,12 @@ pub struct Decision {
 /// What the verified `state` (with its `store`, whose records say each model's formats) says
 /// about a file whose bytes hash to `hash`.
 ///
-/// This is the registry's answer only: it does not know whether the host trusts the registry.
-/// A consumer asks a [`Gate`], which also refuses a registry this host has not pinned. Only a
-/// state the repo layer verified is accepted ([`Verified`]), never one parsed from elsewhere.
-pub fn decide(
+/// This is the registry's answer only: it does not know whether the host trusts the registry,
+/// so it is private to the crate (fsck's scan, which judges an opened registry's own files,
+/// uses it): a consumer asks a [`Gate`], which also refuses a registry this host has not
+/// pinned. Only a state the repo layer verified is accepted ([`Verified`]), never one parsed
+/// from elsewhere.
+pub(crate) fn decide(
     state: &Verified<State>,
     store: &Store,
     path: &Path,
@@ -312,13 +318,23 @@ fn judge(d: &mut Decision, m: &ModelState) {
     }
 }
 
-/// How a [`Gate`] treats the host's trust in the registry.
+/// How a [`Gate`] treats the host's trust in the registry: `GateOptions::default()` is the
+/// production gate.
 #[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
 pub struct GateOptions {
     /// Decide on a registry this host has not pinned (checked only against itself) instead of
     /// denying everything. Anyone can make a registry that vouches for any file, so this is for
     /// tests and first looks, never for a production gate.
     pub allow_unpinned: bool,
+}
+
+impl GateOptions {
+    /// These options, deciding on an unpinned registry when `allow` ([`Self::allow_unpinned`]).
+    pub fn with_allow_unpinned(mut self, allow: bool) -> GateOptions {
+        self.allow_unpinned = allow;
+        self
+    }
 }
 
 /// The load gate of one registry as this host trusts it: the verified state, and whether its
@@ -443,6 +459,7 @@ impl From<RegistryError> for GateError {
 
 /// A file the gate allowed: a private copy of exactly the bytes that were hashed.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct VerifiedArtifact {
     /// The decision.
     pub decision: Decision,

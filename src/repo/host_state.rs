@@ -30,6 +30,7 @@ pub struct Seen {
 /// Where, and whether, this host keeps its records of verified checkpoints: the memory that
 /// refuses an older copy of a medium (a rollback) or a diverging one (a fork).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct HostState {
     /// The state directory ([`crate::repo::trust::HostPaths::state_dir`] by default).
     pub dir: PathBuf,
@@ -64,6 +65,14 @@ pub enum HostStateError {
 }
 
 impl HostState {
+    /// Records kept in `dir`, with the rollback check on.
+    pub fn new(dir: PathBuf) -> HostState {
+        HostState {
+            dir,
+            rollback_check: true,
+        }
+    }
+
     fn path(&self, registry: &ObjectId) -> PathBuf {
         self.dir.join(format!("{registry}.json"))
     }

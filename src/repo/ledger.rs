@@ -87,7 +87,7 @@ pub enum LedgerError {
 
 /// A value that came out of a successful verification: only the repo layer constructs it (a
 /// replay here, the checkpoint-checked index, a commit's own result), so that a state parsed
-/// from anywhere else cannot reach code that trusts it ([`crate::gate::decide`]). Read it
+/// from anywhere else cannot reach code that trusts it (the load gate, [`crate::gate::Gate`]). Read it
 /// through `Deref`.
 #[derive(Debug, Clone)]
 pub struct Verified<T>(T);

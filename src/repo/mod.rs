@@ -10,6 +10,7 @@ pub mod incoming;
 pub mod layout;
 pub mod ledger;
 pub mod leftovers;
+pub mod options;
 pub mod reach;
 mod read;
 mod readers;

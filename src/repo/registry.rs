@@ -13,7 +13,7 @@ use crate::format::id::ObjectId;
 use crate::repo::config::read_config;
 use crate::repo::ledger::{self, Verified};
 use crate::repo::store::Store;
-use crate::repo::trust::{self, HostState, Pin, PinStatus, Seen, TrustFile, TrustOptions};
+use crate::repo::trust::{self, HostState, Pin, PinStatus, Seen, TrustFile};
 use crate::state::{
     FORMAT_VERSION, GENESIS_NONCE_LEN, State, genesis_body, normalize_recipients, random_nonce,
 };
@@ -25,39 +25,13 @@ use std::time::Duration;
 
 pub use crate::repo::config::Config;
 pub use crate::repo::error::RegistryError;
+pub use crate::repo::options::{DEFAULT_LOCK_TIMEOUT, OpenOptions};
 pub(crate) use crate::repo::readers::read_lock;
 pub use crate::repo::readers::{CommitWindow, ReadLock};
 pub use crate::repo::transaction::{Transaction, WriteLock, Written};
 
 /// The registry directory's name.
 pub const DOT_REGISTRY: &str = ".registry";
-
-/// How long a writer waits for the lock unless told otherwise (the CLI: `REG_LOCK_TIMEOUT`).
-pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How a registry is opened or created: everything the library would otherwise take from the
-/// environment, given explicitly (the CLI builds it from its flags and variables).
-#[derive(Debug, Clone)]
-pub struct OpenOptions {
-    /// Whom to trust, the host trust file, and where this host records the checkpoints it
-    /// verified ([`HostState::dir`]).
-    pub trust: TrustOptions,
-    /// How long a writer waits for the writer lock before giving up as busy.
-    pub lock_timeout: Duration,
-    /// Where entry and checkpoint times, and the expiry check's "now", come from.
-    pub clock: Clock,
-}
-
-impl OpenOptions {
-    /// `trust`, with the default lock timeout and the system clock.
-    pub fn new(trust: TrustOptions) -> OpenOptions {
-        OpenOptions {
-            trust,
-            lock_timeout: DEFAULT_LOCK_TIMEOUT,
-            clock: Clock::system(),
-        }
-    }
-}
 
 /// An opened registry whose genesis root was checked against the host's pin.
 #[derive(Debug, Clone)]
@@ -249,6 +223,13 @@ impl Registry {
         };
         host.record(reg.id(), &seen)?;
         Ok((reg, Verified::new(state)))
+    }
+
+    /// Finds the registry where `opts` says ([`OpenOptions::registry`], else the current
+    /// directory and its parents: [`discover`]) and opens it: what every command of the CLI
+    /// does first.
+    pub fn find(opts: &OpenOptions) -> Result<Registry, RegistryError> {
+        Registry::open(&discover(opts.registry.as_deref())?, opts)
     }
 
     /// Opens the registry at `dot` (its `.registry` directory) and checks its genesis root

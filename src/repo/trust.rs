@@ -206,6 +206,7 @@ pub struct TrustFile {
 
 /// How a command was told whom to trust.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct TrustOptions {
     /// A root fingerprint given with `--trust` or `REG_TRUST`.
     pub explicit: Option<Fingerprint>,
@@ -213,6 +214,24 @@ pub struct TrustOptions {
     pub file: PathBuf,
     /// The host's records of verified checkpoints.
     pub host: HostState,
+}
+
+impl TrustOptions {
+    /// The pins of the host trust file `file`, and the host's records in `host`.
+    pub fn new(file: PathBuf, host: HostState) -> TrustOptions {
+        TrustOptions {
+            explicit: None,
+            file,
+            host,
+        }
+    }
+
+    /// These options, trusting only a registry whose genesis root is `root` instead of the
+    /// trust file's pins (none: the pins).
+    pub fn with_explicit(mut self, root: Option<Fingerprint>) -> TrustOptions {
+        self.explicit = root;
+        self
+    }
 }
 
 /// Which pin a registry was checked against.

@@ -98,14 +98,7 @@ fn hash_of(s: &Sandbox, path: &str) -> String {
 /// Opens the sandbox's registry as the CLI would, with its host trust file and state, and the
 /// tests' clock (entry times only move forward).
 fn open(s: &Sandbox) -> Registry {
-    let mut opts = reg::repo::registry::OpenOptions::new(reg::repo::trust::TrustOptions {
-        explicit: None,
-        file: s.trust_file(),
-        host: reg::repo::trust::HostState {
-            dir: s.join("home/.local/state/reg"),
-            rollback_check: true,
-        },
-    });
+    let mut opts = s.options();
     opts.clock = reg::util::encoding::Clock::from_epoch_text(crate::util::EPOCH);
     Registry::open(&s.dot(), &opts).unwrap()
 }

@@ -30,14 +30,7 @@ use std::path::Path;
 /// Opens the sandbox's registry as the CLI would, with its host trust file and state, and its
 /// clock (`SOURCE_DATE_EPOCH`).
 fn open(s: &Sandbox) -> Registry {
-    let mut opts = reg::repo::registry::OpenOptions::new(reg::repo::trust::TrustOptions {
-        explicit: None,
-        file: s.trust_file(),
-        host: reg::repo::trust::HostState {
-            dir: s.join("home/.local/state/reg"),
-            rollback_check: true,
-        },
-    });
+    let mut opts = s.options();
     opts.clock = reg::util::encoding::Clock::from_epoch_text(crate::util::EPOCH);
     Registry::open(&s.dot(), &opts).unwrap()
 }

@@ -220,18 +220,7 @@ fn the_library_hands_out_the_bytes_it_verified_even_if_the_file_is_swapped() {
     let path = s.join("live.safetensors");
     let good = fs::read(s.join("det-1/weights.safetensors")).unwrap();
     fs::write(&path, &good).unwrap();
-    let reg = reg::repo::registry::Registry::open(
-        &s.dot(),
-        &reg::repo::registry::OpenOptions::new(reg::repo::trust::TrustOptions {
-            explicit: None,
-            file: s.trust_file(),
-            host: reg::repo::trust::HostState {
-                dir: s.join("home/.local/state/reg"),
-                rollback_check: true,
-            },
-        }),
-    )
-    .unwrap();
+    let reg = reg::repo::registry::Registry::open(&s.dot(), &s.options()).unwrap();
     let gate = reg::gate::Gate::new(&reg, reg::gate::GateOptions::default()).unwrap();
     let mut verified = gate
         .open_verified(&path, &reg::gate::Scope::Slot("ransomware".into()))

@@ -491,14 +491,7 @@ fn the_library_gate_follows_a_link_and_hands_out_the_bytes_of_the_file_it_resolv
     let s = registry();
     let snap = hf_cache(&s);
     let link = snap.join("rules.yar");
-    let opts = reg::repo::registry::OpenOptions::new(reg::repo::trust::TrustOptions {
-        explicit: None,
-        file: s.trust_file(),
-        host: reg::repo::trust::HostState {
-            dir: s.join("home/.local/state/reg"),
-            rollback_check: true,
-        },
-    });
+    let opts = s.options();
     let reg = reg::repo::registry::Registry::open(&s.dot(), &opts).unwrap();
     let gate = reg::gate::Gate::new(&reg, reg::gate::GateOptions::default()).unwrap();
     let scope = reg::gate::Scope::Slot("det".into());

@@ -168,14 +168,11 @@ fn the_library_gate_fails_closed_on_an_unpinned_registry() {
     let open = |explicit: Option<&str>| {
         reg::repo::registry::Registry::open(
             &s.dot(),
-            &reg::repo::registry::OpenOptions::new(reg::repo::trust::TrustOptions {
-                explicit: explicit.map(|f| f.parse().unwrap()),
-                file: s.join("host2/trust.json"),
-                host: reg::repo::trust::HostState {
-                    dir: s.join("host2/state"),
-                    rollback_check: true,
-                },
-            }),
+            &reg::OpenOptions::new(reg::repo::trust::TrustOptions::new(
+                s.join("host2/trust.json"),
+                reg::repo::trust::HostState::new(s.join("host2/state")),
+            ))
+            .with_trust(explicit.map(|f| f.parse().unwrap())),
         )
         .unwrap()
     };
@@ -189,13 +186,7 @@ fn the_library_gate_fails_closed_on_an_unpinned_registry() {
         }
         other => panic!("an unpinned registry must deny: {other:?}"),
     }
-    let gate = Gate::new(
-        &unpinned,
-        GateOptions {
-            allow_unpinned: true,
-        },
-    )
-    .unwrap();
+    let gate = Gate::new(&unpinned, GateOptions::default().with_allow_unpinned(true)).unwrap();
     assert!(!gate.pinned());
     let ok = gate.open_verified(&file, &scope).unwrap();
     assert_eq!(ok.decision.code, Code::Promoted);

@@ -14,18 +14,12 @@ use std::time::Duration;
 const CLOCK: u64 = 1_893_456_000;
 
 fn options(s: &Sandbox, host: &str) -> OpenOptions {
-    OpenOptions {
-        trust: TrustOptions {
-            explicit: None,
-            file: s.join(&format!("{host}/trust.json")),
-            host: HostState {
-                dir: s.join(&format!("{host}/state")),
-                rollback_check: true,
-            },
-        },
-        lock_timeout: Duration::ZERO,
-        clock: Clock::fixed(CLOCK),
-    }
+    OpenOptions::new(TrustOptions::new(
+        s.join(&format!("{host}/trust.json")),
+        HostState::new(s.join(&format!("{host}/state"))),
+    ))
+    .with_lock_timeout(Duration::ZERO)
+    .with_clock(Clock::fixed(CLOCK))
 }
 
 fn trust_body(key: &SecretKey) -> Body {

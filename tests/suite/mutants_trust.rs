@@ -12,10 +12,7 @@ fn recorded() -> (Sandbox, HostState, reg::format::id::ObjectId) {
     let s = Sandbox::new();
     s.init_with_roles();
     s.ok(&["list"]);
-    let host = HostState {
-        dir: s.join("home/.local/state/reg"),
-        rollback_check: true,
-    };
+    let host = HostState::new(s.join("home/.local/state/reg"));
     let registry = s.ledger_ids()[0].parse().unwrap();
     (s, host, registry)
 }

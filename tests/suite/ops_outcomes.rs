@@ -15,18 +15,7 @@ use std::collections::BTreeSet;
 
 /// Opens the sandbox's registry as the CLI would, with its host trust file and state.
 fn open(s: &Sandbox) -> Registry {
-    Registry::open(
-        &s.dot(),
-        &reg::repo::registry::OpenOptions::new(reg::repo::trust::TrustOptions {
-            explicit: None,
-            file: s.trust_file(),
-            host: reg::repo::trust::HostState {
-                dir: s.join("home/.local/state/reg"),
-                rollback_check: true,
-            },
-        }),
-    )
-    .unwrap()
+    Registry::open(&s.dot(), &s.options()).unwrap()
 }
 
 fn secret(s: &Sandbox, name: &str) -> SecretKey {

@@ -30,6 +30,15 @@ impl Sandbox {
         self.dir.path().join(p)
     }
 
+    /// The library's options for this sandbox's host, as the CLI run by [`Sandbox::cmd`] takes
+    /// them: its trust file and state directory, the rollback check on.
+    pub fn options(&self) -> reg::OpenOptions {
+        reg::OpenOptions::new(reg::repo::trust::TrustOptions::new(
+            self.trust_file(),
+            reg::repo::trust::HostState::new(self.join("home/.local/state/reg")),
+        ))
+    }
+
     pub fn trust_file(&self) -> PathBuf {
         self.join("host/trust.json")
     }
