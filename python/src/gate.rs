@@ -9,8 +9,8 @@ use crate::NativeRegistry;
 use crate::error::refusal;
 use pyo3::prelude::*;
 use reg::gate::decision_log::{LogHost, append_log};
-use reg::gate::{Decision, Gate, GateError, GateOptions, Scope};
 use reg::state::resolve::resolve;
+use reg::{Decision, Gate, GateError, GateOptions, Scope};
 use std::fs::File;
 use std::os::fd::{AsRawFd as _, IntoRawFd as _};
 use std::path::{Path, PathBuf};
@@ -23,9 +23,7 @@ fn gate_and_scope(
 ) -> PyResult<(Gate, Scope)> {
     let gate = Gate::new(
         &r.reg,
-        GateOptions {
-            allow_unpinned: r.allow_unpinned,
-        },
+        GateOptions::default().with_allow_unpinned(r.allow_unpinned),
     )
     .map_err(refusal)?;
     let scope = match (slot, model) {

@@ -12,11 +12,10 @@ mod options;
 mod pending;
 mod writes;
 
-use error::{NativeError, invalid, native, refusal};
+use error::{NativeError, native, refusal};
 use pyo3::prelude::*;
-use reg::crypto::keys::Fingerprint;
-use reg::repo::registry::{OpenOptions, Registry, discover};
 use reg::repo::trust::PinStatus;
+use reg::{OpenOptions, Registry};
 use std::path::PathBuf;
 
 /// An opened registry, as `Registry.open` made it: checked against this host's pin, its ledger
@@ -45,20 +44,9 @@ impl NativeRegistry {
         trust: Option<String>,
         allow_unpinned: bool,
     ) -> PyResult<NativeRegistry> {
-        let trust =
-            trust.or_else(|| options::var("REG_TRUST").map(|v| v.to_string_lossy().into_owned()));
-        let explicit = match trust.filter(|t| !t.is_empty()) {
-            Some(t) => Some(
-                t.parse::<Fingerprint>()
-                    .map_err(|e| invalid(format!("invalid value `{t}` for trust: {e}")))?,
-            ),
-            None => None,
-        };
-        let opts = options::options(explicit);
-        let path = options::registry_path(path);
+        let opts = options::options(path, trust)?;
         let reg = py.detach(|| -> PyResult<Registry> {
-            let dot = discover(path.as_deref()).map_err(refusal)?;
-            let reg = Registry::open(&dot, &opts).map_err(refusal)?;
+            let reg = Registry::find(&opts).map_err(refusal)?;
             // Verified now, as every command verifies it: a rolled-back copy fails here.
             reg.state().map_err(refusal)?;
             Ok(reg)

@@ -1,52 +1,45 @@
-//! How the Python package opens a registry: the CLI's environment, read the CLI's way.
-//!
-//! Stand-in until `reg::OpenOptions::from_env()` is on main: this mirrors `src/cli/mod.rs`
-//! (`open_options`, `clock`) and [`HostPaths::from_vars`] exactly, so that a consumer sees
-//! the pins, the rollback records, the lock timeout and the clock `reg` itself sees. It is the
-//! one function to swap for the library's constructor.
+//! How the Python package opens a registry: `reg::OpenOptions::from_vars`, the one constructor
+//! the CLI and the examples also use, over this process's environment; an argument given in
+//! Python stands for the CLI's flag and hides its variable, as clap lets a flag hide its `env`.
 
+use crate::error::{invalid, refusal};
+use pyo3::PyResult;
+use reg::OpenOptions;
 use reg::crypto::keys::Fingerprint;
-use reg::repo::registry::{DEFAULT_LOCK_TIMEOUT, OpenOptions};
-use reg::repo::trust::{HostPaths, HostState, TrustOptions};
-use reg::util::encoding::Clock;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-/// A variable that is set and not empty: an empty one reads as unset, as the CLI reads it
-/// (`REG_DIR=` is no registry path).
+/// A variable that is set and not empty: an empty one reads as unset, as the CLI reads it.
 pub fn var(name: &str) -> Option<OsString> {
     std::env::var_os(name).filter(|v| !v.is_empty())
 }
 
-/// The library's options from the environment, as the CLI builds them: `REG_TRUST_FILE`,
-/// `REG_STATE_DIR` and their XDG/HOME defaults, `REG_LOCK_TIMEOUT` (seconds; anything else
-/// keeps the default) and `SOURCE_DATE_EPOCH`. The rollback check is always on: Python has no
+/// The options `Registry.open(path, trust=...)` opens with: the environment's, as the CLI reads
+/// it (`REG_DIR`, `REG_TRUST`, `REG_TRUST_FILE`, `REG_STATE_DIR`, the XDG and HOME defaults,
+/// `REG_LOCK_TIMEOUT`, `SOURCE_DATE_EPOCH`), with `path` for `--registry` and `trust` for
+/// `--trust` when given. The rollback check is always on: Python has no
 /// `--skip-rollback-check`.
-pub fn options(explicit: Option<Fingerprint>) -> OpenOptions {
-    let paths = HostPaths::from_vars(|name| std::env::var_os(name));
-    OpenOptions {
-        trust: TrustOptions {
-            explicit,
-            file: paths.trust_file,
-            host: HostState {
-                dir: paths.state_dir,
-                rollback_check: true,
-            },
-        },
-        lock_timeout: std::env::var("REG_LOCK_TIMEOUT")
-            .ok()
-            .and_then(|s| s.parse::<u64>().ok())
-            .map_or(DEFAULT_LOCK_TIMEOUT, std::time::Duration::from_secs),
-        clock: match std::env::var("SOURCE_DATE_EPOCH") {
-            Ok(text) => Clock::from_epoch_text(&text),
-            Err(_) => Clock::system(),
-        },
+pub fn options(path: Option<PathBuf>, trust: Option<String>) -> PyResult<OpenOptions> {
+    let explicit = match &trust {
+        Some(t) => Some(
+            t.parse::<Fingerprint>()
+                .map_err(|e| invalid(format!("invalid value `{t}` for trust: {e}")))?,
+        ),
+        None => None,
+    };
+    let given = |name: &str| match name {
+        "REG_TRUST" if trust.is_some() => None,
+        "REG_DIR" if path.is_some() => None,
+        _ => std::env::var_os(name),
+    };
+    let mut opts = OpenOptions::from_vars(given).map_err(refusal)?;
+    if path.is_some() {
+        opts = opts.with_registry(path);
     }
-}
-
-/// The registry path to discover from: the one given, else `REG_DIR` (as `--registry`).
-pub fn registry_path(given: Option<PathBuf>) -> Option<PathBuf> {
-    given.or_else(|| var("REG_DIR").map(PathBuf::from))
+    if explicit.is_some() {
+        opts = opts.with_trust(explicit);
+    }
+    Ok(opts)
 }
 
 /// The decision log of `check`: the one given, else `REG_GATE_LOG` (as `reg check --log`).
