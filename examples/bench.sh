@@ -138,8 +138,11 @@ pyenv="$top/target/pyenv"
 "$pyenv/bin/pip" install --quiet "$top/python"
 hyperfine --style basic --runs "$runs" --warmup 1 --export-json pygate.json \
   -n "open_verified" "$pyenv/bin/python -c 'from reg_governance import Registry; Registry.open(\"reg\").open_verified(\"big/weights.bin\").close()'" \
-  -n "reg check" "$REG --registry reg check big/weights.bin" >/dev/null
+  -n "reg check" "$REG --registry reg check big/weights.bin" \
+  -n "Python check" "$pyenv/bin/python -c 'from reg_governance import Registry; Registry.open(\"reg\").check(\"big/weights.bin\")'" >/dev/null
 row "Python open_verified, ${mib} MiB file" "$(median pygate.json 0)" "$(median pygate.json 1)" "reg check of the file" 1.1
+# What the private copy costs: the same decision from Python without it.
+row "Python check, ${mib} MiB file" "$(median pygate.json 2)" "$(median pygate.json 1)" "reg check of the file"
 
 echo "== transfer: a new ${mib} MiB model carried to a replica holding $((10 * mib)) MiB of models"
 # Home site: ten other models of the same size, then a replica copy of it (its own host record,
