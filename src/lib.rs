@@ -11,6 +11,8 @@
 //!   cli (the binary)    one file per command: parse, call one function, print
 //!   ─────────────────────────────────────────────────────────────────────────────
 //!   fsck                proves the registry matches its ledger, file by file
+//!   report              the documents programs read (`--json`): status, list, show, log,
+//!                       drift, write results; one implementation for the CLI and Python
 //!   gate                the load gate: only approved bytes pass; its decision log
 //!   query               read-only views: records, history, slot status, drift
 //!   ops                 every write: add, lifecycle and slots, keys, config, drift, purge,
@@ -54,6 +56,7 @@ pub mod gate;
 pub mod ops;
 pub mod query;
 pub mod repo;
+pub mod report;
 pub mod state;
 pub mod util;
 

@@ -5,6 +5,7 @@
 use super::Context;
 use super::error::CommandResult;
 use super::sign::{RootEntry, Signing};
+use super::written::Print;
 use reg::format::id::ObjectId;
 use reg::ops::deny::{Denied, lift, list};
 

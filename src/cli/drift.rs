@@ -4,7 +4,8 @@
 use super::Context;
 use super::error::{CommandError, CommandResult};
 use super::sign::{DriftEntry, DriftImportEntry, Signing};
-use reg::state::resolve::resolve;
+use super::written::{Print, Written};
+use reg::report::Target;
 use std::path::{Path, PathBuf};
 
 /// Record and read drift observations (storage only: reg computes nothing from them)
@@ -124,20 +125,15 @@ pub fn run(ctx: &Context, cmd: DriftCommand) -> CommandResult {
 /// The model and the observation file of `reg drift record`: `MODEL OBSERVATION`, or
 /// `--slot SLOT OBSERVATION` (clap fills the first operand first, so the one operand given with
 /// --slot arrives as `model`).
-enum Observed {
-    Spec(String),
-    Slot(String),
-}
-
-fn record_operands(a: &RecordArgs) -> CommandResult<(Observed, PathBuf)> {
+fn record_operands(a: &RecordArgs) -> CommandResult<(Target, PathBuf)> {
     match (&a.slot, &a.model, &a.observation) {
         (None, Some(model), Some(obs)) => {
             let spec = model.to_str().ok_or_else(|| {
                 CommandError::usage(format!("model `{}` is not UTF-8", model.to_string_lossy()))
             })?;
-            Ok((Observed::Spec(spec.to_string()), obs.clone()))
+            Ok((Target::Spec(spec.to_string()), obs.clone()))
         }
-        (Some(slot), Some(obs), None) => Ok((Observed::Slot(slot.clone()), PathBuf::from(obs))),
+        (Some(slot), Some(obs), None) => Ok((Target::Slot(slot.clone()), PathBuf::from(obs))),
         (Some(_), _, Some(_)) => Err(CommandError::usage(
             "--slot names the model: give only the observation file (`reg drift record --slot SLOT OBSERVATION`)",
         )),
@@ -173,22 +169,14 @@ fn record(ctx: &Context, a: RecordArgs) -> CommandResult {
     // A slot names the model active in it now, by record id: the entry is about that model,
     // whatever the slot holds later.
     let spec = match observed {
-        Observed::Spec(spec) => spec,
-        Observed::Slot(slot) => {
-            let state = reg.state()?;
-            reg::state::resolve::resolve_slot(&state, &slot)?
-                .0
-                .to_string()
-        }
+        Target::Spec(spec) => spec,
+        slot @ Target::Slot(_) => slot.spec(&*reg.state()?)?,
     };
     if a.outbox {
         let done = reg::ops::drift::record_to_outbox(&reg, &key, &spec, value)?;
         if a.json {
             // Nothing written to the ledger: the report waits in the outbox.
-            return super::written::Written::new("drift-record", None)
-                .model(&done.spec, &done.model)
-                .with("report", done.report.to_string())
-                .print();
+            return Written::drift_outboxed(&done).print();
         }
         outln!(
             "wrote drift report {} of {} to the outbox (checked at entry {}; the ledger is unchanged)",
@@ -200,10 +188,7 @@ fn record(ctx: &Context, a: RecordArgs) -> CommandResult {
     }
     let done = reg::ops::drift::record(&reg, &key, &spec, value)?;
     if a.json {
-        return super::written::Written::new("drift-record", Some((&done.entry, done.seq)))
-            .model(&done.spec, &done.model)
-            .with("count", done.count)
-            .print();
+        return Written::drift_recorded(&done).print();
     }
     outln!(
         "recorded drift observation {} of {} (ledger entry {} {})",
@@ -216,30 +201,24 @@ fn record(ctx: &Context, a: RecordArgs) -> CommandResult {
 }
 
 fn list(ctx: &Context, a: ListArgs) -> CommandResult {
-    if let Some(s) = &a.since
-        && reg::util::encoding::parse_rfc3339(s).is_none()
-    {
-        return Err(CommandError::usage(format!(
-            "--since `{s}`: expected a time such as 2026-01-31T00:00:00Z"
-        )));
-    }
+    // Before the registry is opened, as always: a typo is said first.
+    reg::report::check_since(a.since.as_deref()).map_err(reg::report::ReportError::from)?;
     let reg = ctx.open()?;
     if a.all {
         return list_all(&reg, a.json, a.json_lines);
     }
     let state = reg.state()?;
-    let (id, model) = match (&a.slot, &a.model) {
-        (Some(slot), _) => reg::state::resolve::resolve_slot(&state, slot)?,
-        (None, spec) => resolve(&state, spec.as_deref().unwrap_or_default())?,
+    let target = match (a.slot, a.model) {
+        (Some(slot), _) => Target::Slot(slot),
+        (None, spec) => Target::Spec(spec.unwrap_or_default()),
     };
-    let list = reg::query::drift::list(
-        &reg,
-        &state,
-        &id,
-        model,
-        a.since.as_deref(),
-        a.metric.as_deref(),
-    )?;
+    let (id, model) = target.resolve(&state)?;
+    // The observations programs read (`reg::report::observations`); the text is made of them.
+    let query = reg::report::DriftQuery {
+        since: a.since,
+        metric: a.metric,
+    };
+    let list = reg::report::observations(&reg, &state, &id, model, &query)?;
     if a.json {
         jsonln!(&list);
         return Ok(());
@@ -299,12 +278,7 @@ fn export(ctx: &Context, a: ExportArgs) -> CommandResult {
 
 /// Every observation of every model, in ledger order.
 fn list_all(reg: &reg::repo::registry::Registry, json: bool, json_lines: bool) -> CommandResult {
-    let state = reg.state()?;
-    let mut all = Vec::new();
-    for (id, m) in state.models().iter().filter(|(_, m)| m.drift.is_some()) {
-        all.extend(reg::query::drift::list(reg, &state, id, m, None, None)?);
-    }
-    all.sort_by_key(|o| o.seq);
+    let all = reg::report::drift_all(reg)?;
     if json_lines {
         for o in &all {
             super::sanitize::write_json_line(std::io::stdout().lock(), o)?;
@@ -419,28 +393,7 @@ fn import(ctx: &Context, a: ImportArgs) -> CommandResult {
     let reg = ctx.open()?;
     let done = reg::ops::drift::import_reports(&reg, &key, &a.file)?;
     if a.json {
-        // One entry per report, in one batch: `entry` and `seq` name the last, `recorded` all;
-        // none written when every report was recorded already.
-        let last = done.entries.last().map(|e| (&e.entry, e.seq));
-        let recorded: Vec<_> = done
-            .entries
-            .iter()
-            .map(|e| {
-                serde_json::json!({
-                    "entry": e.entry.to_string(),
-                    "seq": e.seq,
-                    "report": e.report.to_string(),
-                    "model": e.spec,
-                    "record": e.model.to_string(),
-                    "reporter": e.reporter.to_string(),
-                })
-            })
-            .collect();
-        let already: Vec<String> = done.already.iter().map(ToString::to_string).collect();
-        return super::written::Written::new("drift-import", last)
-            .with("recorded", recorded)
-            .with("already", already)
-            .print();
+        return Written::drift_imported(&done).print();
     }
     if done.entries.is_empty() {
         outln!(

@@ -391,6 +391,19 @@ impl From<ResolveError> for CommandError {
     }
 }
 
+/// A report's error (`reg::report`): each library error as its own `From` above says it; what
+/// the caller asked, usage (exit 2) with the hint the report gives.
+impl From<reg::report::ReportError> for CommandError {
+    fn from(e: reg::report::ReportError) -> Self {
+        use reg::report::ReportError;
+        classified(e, |e| match e {
+            ReportError::Registry(r) => registry(r),
+            ReportError::Resolve(r) => resolve(r),
+            ReportError::Input(i) => (Kind::UsageOrIo, i.hint()),
+        })
+    }
+}
+
 impl From<KeyError> for CommandError {
     fn from(e: KeyError) -> Self {
         classified(e, key)

@@ -4,6 +4,7 @@
 use super::Context;
 use super::error::CommandResult;
 use super::sign::{PurgeEntry, Signing};
+use super::written::Print;
 
 /// Remove objects no ledger entry reaches, staging leftovers and purged bytes; rewrite refs
 #[derive(Debug, clap::Args)]

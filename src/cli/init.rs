@@ -3,6 +3,7 @@
 use super::Context;
 use super::error::CommandResult;
 use super::secrets::load_key;
+use super::written::Print;
 use reg::format::entry::Succession;
 use reg::format::id::ObjectId;
 use reg::repo::registry::{self, Registry};
@@ -124,7 +125,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
     );
     outln!("root key: {}", state.root());
     if let Some(s) = state.succeeds() {
-        outln!("{}", super::log::succession(s));
+        outln!("{}", reg::report::succession(s));
     }
     outln!("pinned on this host in {}", ctx.opts.trust.file.display());
     Ok(())

@@ -4,9 +4,8 @@ use super::Context;
 use super::error::CommandResult;
 use reg::format::lifecycle::LifecycleState;
 use reg::query::list::{Filter, MODEL_TYPES};
-use reg::query::revoked::{RevokedKey, revoked_keys};
+use reg::query::revoked::RevokedKey;
 use reg::state::Suspension;
-use serde::Serialize;
 
 /// List registered models, by name and then by semantic version (2.9.0 before 2.10.0, a
 /// pre-release before its release)
@@ -64,26 +63,8 @@ fn parse_publisher(s: &str) -> Result<String, String> {
     }
 }
 
-#[derive(Serialize)]
-struct Row<'a> {
-    id: String,
-    name: &'a str,
-    version: &'a str,
-    state: LifecycleState,
-    /// Why it is suspended, if it is (FORMAT.md §5.14).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    suspended: Option<&'a Suspension>,
-    /// The revoked keys it rests on, and which way each was revoked.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    revoked_keys: Vec<RevokedKey>,
-    /// Why the gate denies it beyond its state: denied bytes, or out of policy.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    blocked: Option<String>,
-}
-
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let reg = ctx.open()?;
-    let state = reg.state()?;
     let filter = Filter {
         states: args.state,
         name: args.name,
@@ -92,30 +73,14 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
         labels: args.labels,
         publisher: args.publisher,
     };
-    let mut rows: Vec<Row<'_>> = Vec::new();
-    for (id, m) in state.models() {
-        if !filter.keeps(&reg, id, m)? {
-            continue;
-        }
-        rows.push(Row {
-            id: id.to_string(),
-            name: &m.name,
-            version: &m.version,
-            state: m.state,
-            suspended: m.suspended.as_ref(),
-            revoked_keys: revoked_keys(&reg, &state, id, m)?,
-            blocked: reg::query::standing::blocked(&reg, &state, id, m)?,
-        });
-    }
-    rows.sort_by(|a, b| {
-        reg::format::version::compare_specs((a.name, a.version), (b.name, b.version))
-    });
+    // The rows programs read (`reg::report::models`); the table is made of the same rows.
+    let rows = reg::report::models(&reg, &filter)?;
     if args.json {
-        jsonln!(&super::pinned::each(&rows, reg.pin()));
+        jsonln!(&rows);
         return Ok(());
     }
     outln!("{:<40}  {:<16}  {:<10}  RECORD", "NAME", "VERSION", "STATE");
-    for r in rows {
+    for r in rows.iter().map(|r| &r.value) {
         let state = serde_json::to_value(r.state)?;
         outln!(
             "{:<40}  {:<16}  {:<10}  {}{}",
@@ -123,7 +88,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
             r.version,
             state.as_str().unwrap_or_default(),
             &r.id[..16],
-            notes(r.suspended, &r.revoked_keys, r.blocked.as_deref())
+            notes(r.suspended.as_ref(), &r.revoked_keys, r.blocked.as_deref())
         );
     }
     Ok(())

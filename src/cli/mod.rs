@@ -57,7 +57,6 @@ mod ledger;
 mod list;
 mod log;
 mod model_arg;
-mod pinned;
 mod policy;
 mod progress;
 mod reapprove;

@@ -4,7 +4,8 @@
 
 use super::error::CommandResult;
 use reg::format::id::ObjectId;
-use reg::state::resolve::{ResolveError, resolve, resolve_slot, versions};
+use reg::report::Target;
+use reg::state::resolve::{ResolveError, versions};
 use reg::state::{ModelState, State};
 
 /// `MODEL` or `--slot SLOT`, exactly one.
@@ -26,11 +27,20 @@ impl ModelArg {
         &self,
         state: &'s State,
     ) -> Result<(ObjectId, &'s ModelState), ResolveError> {
-        match (&self.slot, &self.model) {
-            (Some(slot), _) => resolve_slot(state, slot),
-            (None, Some(spec)) => resolve(state, spec),
+        match self.target() {
+            Some(target) => target.resolve(state),
             // clap requires one of them.
-            (None, None) => Err(ResolveError::NotFound(String::new())),
+            None => Err(ResolveError::NotFound(String::new())),
+        }
+    }
+
+    /// The model named, as the library names it (`reg::report::Target`): one resolver for the
+    /// command line and every other caller.
+    pub fn target(&self) -> Option<Target> {
+        match (&self.slot, &self.model) {
+            (Some(slot), _) => Some(Target::Slot(slot.clone())),
+            (None, Some(spec)) => Some(Target::Spec(spec.clone())),
+            (None, None) => None,
         }
     }
 }

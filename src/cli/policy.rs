@@ -7,7 +7,7 @@
 use super::Context;
 use super::error::CommandResult;
 use super::sign::{RootEntry, Signing};
-use super::written::Written;
+use super::written::{Print, Written};
 use reg::format::entry::PolicyDoc;
 use reg::format::formats::Format;
 use reg::ops::config::{PolicyChange, PolicyChanged};

@@ -3,6 +3,7 @@
 use super::Context;
 use super::error::CommandResult;
 use super::sign::{ReapproveEntry, Signing};
+use super::written::Print;
 use reg::format::lifecycle::LifecycleState;
 
 /// Re-approve a suspended model: it rests on a key revoked as compromised, and was checked

@@ -3,6 +3,7 @@
 use super::Context;
 use super::error::CommandResult;
 use super::sign::{RootEntry, Signing};
+use super::written::Print;
 use reg::ops::config::{RecipientList, set_recipients};
 
 /// Show or change the registry's age recipients

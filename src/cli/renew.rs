@@ -3,6 +3,7 @@
 use super::Context;
 use super::error::CommandResult;
 use super::sign::{RenewEntry, Signing};
+use super::written::Print;
 
 /// Renew the registry's freshness now: a `renew` entry signed by a key the root trusts as
 /// `timestamp`, what makes a registry expired under its policy

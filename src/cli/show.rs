@@ -3,7 +3,7 @@
 use super::Context;
 use super::error::CommandResult;
 use super::model_arg::{ModelArg, print_versions};
-use reg::query::record::{RecordView, view};
+use reg::query::record::RecordView;
 
 /// Show a model's record: metadata, artifacts with their BLAKE3, publisher, state, admission,
 /// and its complete history (which replays the whole ledger)
@@ -37,14 +37,13 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
             return Err(e.into());
         }
     };
-    let v = view(&reg, &state, &id, model)?;
+    // The record programs read (`reg::report::record`); the text is made of the same view.
+    let pinned = reg::report::record(&reg, &state, &id, model)?;
     if args.json {
-        jsonln!(&super::pinned::WithTrust {
-            value: &v,
-            trust: super::pinned::Trust::of(reg.pin()),
-        });
+        jsonln!(&pinned);
         return Ok(());
     }
+    let v = pinned.value;
     if args.card {
         return super::card::print(&v);
     }

@@ -3,7 +3,7 @@
 use super::Context;
 use super::error::CommandResult;
 use super::sign::{Signing, SlotEntry};
-use super::written::Written;
+use super::written::{Print, Written};
 use reg::ops::lifecycle;
 
 /// Make a PROMOTED model the active model of a slot
@@ -38,11 +38,7 @@ pub fn activate(ctx: &Context, args: ActivateArgs) -> CommandResult {
     let done = lifecycle::activate(&reg, &key, &args.slot, &args.model, args.sign.reason())?;
     let change = &done.change;
     if args.json {
-        return Written::new("activate", Some((&change.entry, change.seq)))
-            .with("slot", &change.slot)
-            .model(&done.model, &done.record)
-            .with("previous", &change.previous)
-            .print();
+        return Written::activated(&done).print();
     }
     outln!(
         "slot {}: {} (ledger entry {} {})",
@@ -59,12 +55,7 @@ pub fn deactivate(ctx: &Context, args: DeactivateArgs) -> CommandResult {
     let reg = ctx.open()?;
     let done = lifecycle::deactivate(&reg, &key, &args.slot, args.sign.reason())?;
     if args.json {
-        return Written::new("deactivate", Some((&done.entry, done.seq)))
-            .with("slot", &done.slot)
-            .with("model", None::<String>)
-            .with("record", None::<String>)
-            .with("previous", &done.previous)
-            .print();
+        return Written::deactivated(&done).print();
     }
     outln!(
         "slot {}: deactivated (ledger entry {} {})",

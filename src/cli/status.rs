@@ -18,6 +18,10 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let reg = ctx.open()?;
+    if args.json {
+        jsonln!(&reg::report::status(&reg)?);
+        return Ok(());
+    }
     let state = reg.state()?;
     if args.code {
         outln!(
@@ -32,12 +36,8 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
         return Ok(());
     }
     let slots = reg::query::status::status(&reg, &state)?;
-    if args.json {
-        jsonln!(&super::pinned::each(&slots, reg.pin()));
-        return Ok(());
-    }
     if let Some(s) = state.succeeds() {
-        outln!("this registry {}", super::log::succession(s));
+        outln!("this registry {}", reg::report::succession(s));
     }
     if slots.is_empty() {
         outln!("no slot is set (`reg activate SLOT MODEL` sets one)");

@@ -4,7 +4,7 @@
 use super::Context;
 use super::error::CommandResult;
 use super::sign::{Signing, TransitionEntry};
-use super::written::Written;
+use super::written::{Print, Written};
 use reg::format::lifecycle::LifecycleState;
 use reg::ops::lifecycle::{self, SlotPlan, Transitioned, transition};
 
@@ -47,29 +47,10 @@ pub fn run(ctx: &Context, args: Args, to: LifecycleState, plan: SlotPlan) -> Com
 
 /// Prints what a transition did.
 fn print(done: &Transitioned, json: bool) -> CommandResult {
-    let to = done.to;
     let spec = &done.spec;
     if json {
         warn_still_active(done);
-        let action = match to {
-            LifecycleState::Promoted => "promote",
-            LifecycleState::Deprecated => "deprecate",
-            LifecycleState::Revoked => "revoke",
-            LifecycleState::Registered => "register",
-        };
-        let slots: Vec<_> = done
-            .slots
-            .iter()
-            .map(|h| serde_json::json!({"slot": h.slot, "model": h.replacement}))
-            .collect();
-        return Written::new(action, Some((&done.entry, done.seq)))
-            .model(spec, &done.model)
-            .with("from", done.from)
-            .with("to", done.to)
-            .with("slots", slots)
-            .with("still_active", &done.still_active)
-            .with("denied", super::written::denied(&done.denied))
-            .print();
+        return Written::transition(done).print();
     }
     outln!(
         "{spec}: {} -> {} (ledger entry {} {})",

@@ -69,6 +69,7 @@ mod ops_outcomes;
 mod readd;
 mod repair;
 mod replica;
+mod report_api;
 mod runbooks;
 mod scripting;
 mod secrets;

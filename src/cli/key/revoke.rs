@@ -4,6 +4,7 @@
 use super::super::Context;
 use super::super::error::CommandResult;
 use super::super::sign::{RootEntry, Signing};
+use super::super::written::Print;
 use reg::crypto::keys::Fingerprint;
 use reg::format::entry::Role;
 use reg::ops::keys::{RevocationKind, Revoked};

@@ -3,6 +3,7 @@
 use super::super::Context;
 use super::super::error::CommandResult;
 use super::super::sign::{RootEntry, Signing};
+use super::super::written::Print;
 use reg::format::entry::Role;
 use reg::ops::keys::Gathered;
 use std::path::PathBuf;

@@ -3,6 +3,7 @@
 use super::super::Context;
 use super::super::error::CommandResult;
 use super::super::sign::{RootEntry, Signing};
+use super::super::written::Print;
 use super::trust::RoleArg;
 use reg::crypto::keys::Fingerprint;
 use reg::format::entry::Role;
