@@ -18,6 +18,7 @@ from conftest import ACTIVE, DEPRECATED, NEWER, SLOT, Host, Site
 from reg_governance import InvalidInput, Refused, Registry, WriteResult
 
 OBSERVATION = {
+    "baseline": "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
     "window": {"start": "2026-11-08T00:00:00Z", "end": "2026-11-15T00:00:00Z"},
     "samples": 1000,
     "metrics": [{"name": "verdict-rate", "kind": "js", "value": 0.05, "threshold": 0.1}],
