@@ -134,7 +134,8 @@ class Registry:
         publisher: Optional[str] = None,
     ) -> List[Model]:
         """The registered models, filtered as ``reg list --json`` filters them: every filter
-        given must match (``state``: one state or several, any of them; ``uses``: each must be
+        given must match (``state``: one state or several, in a list or separated by commas,
+        any of them, in any case; ``uses``: each must be
         included; ``labels``: each must match; ``publisher``: a fingerprint or a prefix)."""
         text = _call(
             self._native.models,

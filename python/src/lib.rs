@@ -9,7 +9,7 @@
 mod error;
 mod gate;
 mod options;
-mod pending;
+mod reads;
 mod writes;
 
 use error::{NativeError, native, refusal};
@@ -128,6 +128,59 @@ impl NativeRegistry {
         log: Option<PathBuf>,
     ) -> PyResult<(i32, String)> {
         gate::open_verified(self, py, path, slot, model, log)
+    }
+
+    /// `reg status --json`.
+    fn status(&self, py: Python<'_>) -> PyResult<String> {
+        reads::status(self, py)
+    }
+
+    /// `reg list --json` with its filters.
+    #[pyo3(signature = (states=None, name=None, r#type=None, uses=Vec::new(), labels=None, publisher=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn models(
+        &self,
+        py: Python<'_>,
+        states: Option<Vec<String>>,
+        name: Option<String>,
+        r#type: Option<String>,
+        uses: Vec<String>,
+        labels: Option<Vec<(String, String)>>,
+        publisher: Option<String>,
+    ) -> PyResult<String> {
+        reads::models(self, py, states, name, r#type, uses, labels, publisher)
+    }
+
+    /// `reg show --json MODEL` (or `--slot SLOT`).
+    #[pyo3(signature = (spec=None, slot=None))]
+    fn show(&self, py: Python<'_>, spec: Option<String>, slot: Option<String>) -> PyResult<String> {
+        reads::show(self, py, spec, slot)
+    }
+
+    /// `reg log --json` with its filters.
+    #[pyo3(signature = (spec=None, slot=None, max_count=None, since=None, actor=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn history(
+        &self,
+        py: Python<'_>,
+        spec: Option<String>,
+        slot: Option<String>,
+        max_count: Option<usize>,
+        since: Option<String>,
+        actor: Option<String>,
+    ) -> PyResult<String> {
+        reads::history(self, py, spec, slot, max_count, since, actor)
+    }
+
+    /// `reg drift list --json MODEL` (or `--slot SLOT`, or `--all` with neither).
+    #[pyo3(signature = (spec=None, slot=None))]
+    fn drift(
+        &self,
+        py: Python<'_>,
+        spec: Option<String>,
+        slot: Option<String>,
+    ) -> PyResult<String> {
+        reads::drift(self, py, spec, slot)
     }
 
     /// `reg promote|deprecate|revoke SPEC --reason REASON --key KEY --json` (`action` names

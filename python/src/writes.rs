@@ -1,5 +1,6 @@
 //! The writes for automation: lifecycle moves, slots and drift observations, each the library
-//! function the CLI's command calls, with its `--json` document as the result.
+//! function the CLI's command calls, with its `--json` document (`reg::report::written`) as
+//! the result.
 //!
 //! Keys come from PEM files, loaded by the library's `load_secret`; the passphrase of an
 //! encrypted key is the `passphrase` argument, else `REG_KEY_PASSPHRASE`, else none: nothing
@@ -11,6 +12,8 @@ use pyo3::prelude::*;
 use reg::crypto::keys::{PassphraseSource, SecretKey, load_secret};
 use reg::format::lifecycle::LifecycleState;
 use reg::ops::lifecycle::{self, SlotPlan};
+use reg::report::Target;
+use reg::report::written::Written;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
@@ -70,7 +73,7 @@ pub fn transition(
             lifecycle::transition(&r.reg, &key, &spec, to, &reason, SlotPlan::Unspecified)
         }
         .map_err(refusal)?;
-        text(&crate::pending::transitioned(&done))
+        text(&Written::transition(&done).into_value())
     })
 }
 
@@ -88,7 +91,7 @@ pub fn activate(
     py.detach(|| {
         let key = load_key(&key, passphrase)?;
         let done = lifecycle::activate(&r.reg, &key, &slot, &spec, &reason).map_err(refusal)?;
-        text(&crate::pending::activated(&done))
+        text(&Written::activated(&done).into_value())
     })
 }
 
@@ -105,7 +108,7 @@ pub fn deactivate(
     py.detach(|| {
         let key = load_key(&key, passphrase)?;
         let done = lifecycle::deactivate(&r.reg, &key, &slot, &reason).map_err(refusal)?;
-        text(&crate::pending::deactivated(&done))
+        text(&Written::deactivated(&done).into_value())
     })
 }
 
@@ -142,10 +145,7 @@ pub fn record_drift(
             (Some(spec), None) => spec,
             (None, Some(slot)) => {
                 let state = r.reg.state().map_err(refusal)?;
-                reg::state::resolve::resolve_slot(&state, &slot)
-                    .map_err(refusal)?
-                    .0
-                    .to_string()
+                Target::Slot(slot).spec(&state).map_err(refusal)?
             }
             _ => {
                 return Err(invalid(
@@ -154,6 +154,6 @@ pub fn record_drift(
             }
         };
         let done = reg::ops::drift::record(&r.reg, &key, &spec, value).map_err(refusal)?;
-        text(&crate::pending::drift_recorded(&done))
+        text(&Written::drift_recorded(&done).into_value())
     })
 }
