@@ -10,6 +10,8 @@
 //! ```text
 //!   cli (the binary)    one file per command: parse, call one function, print
 //!   ─────────────────────────────────────────────────────────────────────────────
+//!   refusal             every library error as its user is told it: class (exit code),
+//!                       message, hint; the one mapping the CLI and Python share
 //!   fsck                proves the registry matches its ledger, file by file
 //!   report              the documents programs read (`--json`): status, list, show, log,
 //!                       drift, write results; one implementation for the CLI and Python
@@ -45,6 +47,9 @@
 //! ```
 //!
 //! The CLI, the examples and the Python package (`python/`) open registries through these.
+//! Every refusal of the library becomes one class (exit code), message and hint in one place
+//! ([`Refusal`]); the documents the CLI prints with `--json` are built in [`report`]: the CLI
+//! and the Python package answer alike because neither builds its own.
 
 #![forbid(unsafe_code)]
 
@@ -55,10 +60,12 @@ pub mod fsck;
 pub mod gate;
 pub mod ops;
 pub mod query;
+pub mod refusal;
 pub mod repo;
 pub mod report;
 pub mod state;
 pub mod util;
 
 pub use gate::{Code, Decision, Gate, GateError, GateOptions, Scope, VerifiedArtifact};
+pub use refusal::{Class, Refusal};
 pub use repo::registry::{OpenOptions, Registry, RegistryError};

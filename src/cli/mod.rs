@@ -76,7 +76,7 @@ mod verify;
 mod written;
 
 use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
-use error::{CommandError, CommandResult};
+use error::CommandResult;
 use reg::crypto::keys::Fingerprint;
 use reg::format::lifecycle::LifecycleState;
 use reg::ops::lifecycle::SlotPlan;
@@ -285,7 +285,7 @@ pub fn main() -> ExitCode {
             "warning: --skip-rollback-check: this host neither checks nor records which checkpoint it verified; an older copy of a registry would be accepted"
         );
     }
-    dispatch(&ctx, cli.command).unwrap_or_else(CommandError::report)
+    dispatch(&ctx, cli.command).unwrap_or_else(error::report)
 }
 
 /// The library's options from the environment, by the library's one reading of it

@@ -6,7 +6,8 @@ use std::path::Path;
 
 /// The layers, bottom first, as `src/lib.rs` draws them.
 const LAYERS: &[&str] = &[
-    "util", "crypto", "format", "state", "repo", "bundle", "ops", "query", "gate", "report", "fsck",
+    "util", "crypto", "format", "state", "repo", "bundle", "ops", "query", "gate", "report",
+    "fsck", "refusal",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
