@@ -1,16 +1,11 @@
 //! Library errors as the Python exception `_native.NativeError(class_name, message, hint,
 //! exit_code, decision_json)`; `reg_governance/_errors.py` maps `class_name` to the public
-//! exception hierarchy.
-//!
-//! Stand-in until `reg::refusal::Refusal` is on main: [`refusal`] names the class of the few
-//! errors Python callers branch on (a busy lock, a rolled-back or forked copy) and calls every
-//! other error `Refused` with its message. It is the one function to swap for the library's
-//! classification, so that the Python exception carries the CLI's message, hint and exit code.
+//! exception hierarchy. The class, message, hint and exit code are the library's
+//! [`Refusal`] of the error, the one classification the CLI prints too: nothing is classified
+//! here.
 
 use pyo3::PyErr;
-use reg::gate::{Decision, GateError};
-use reg::repo::registry::RegistryError;
-use std::any::Any;
+use reg::{Class, Decision, GateError, Refusal};
 use std::fmt::Display;
 
 pyo3::create_exception!(
@@ -20,49 +15,41 @@ pyo3::create_exception!(
     "A refusal of the reg library: args are (class_name, message, hint, exit_code, decision_json)."
 );
 
-/// The exception for a refusal of class `class` (a name of `_errors.py`), with the CLI's
-/// message, hint and exit code, and the gate's decision for a denial.
-pub fn native(
-    class: &str,
-    message: impl Display,
-    hint: Option<String>,
-    exit_code: u8,
-    decision: Option<&Decision>,
-) -> PyErr {
-    let decision = decision.and_then(|d| serde_json::to_string(d).ok());
+/// The exception for a refusal, of class `class` (a name of `_errors.py`), with the gate's
+/// decision for a denial.
+fn native(class: &str, r: &Refusal, decision: Option<String>) -> PyErr {
     NativeError::new_err((
         class.to_string(),
-        message.to_string(),
-        hint,
-        exit_code,
+        r.message().to_string(),
+        r.hint().map(str::to_string),
+        r.exit_code(),
         decision,
     ))
 }
 
-/// The exception for any library error: the one place errors are classified.
-pub fn refusal<E: Display + 'static>(e: E) -> PyErr {
-    let any: &dyn Any = &e;
-    if let Some(GateError::Denied(d)) = any.downcast_ref::<GateError>() {
-        return native("Denied", &e, None, 1, Some(d));
-    }
-    let registry = any.downcast_ref::<RegistryError>().or_else(|| {
-        any.downcast_ref::<GateError>().and_then(|g| match g {
-            GateError::Registry(r) => Some(&**r),
-            _ => None,
-        })
-    });
-    let class = match registry {
-        Some(RegistryError::Busy(..)) => ("Busy", 3),
-        Some(RegistryError::RolledBack { .. } | RegistryError::BelowFloor { .. }) => {
-            ("RollbackOrFork", 1)
-        }
-        Some(RegistryError::NotFound(_)) => ("InvalidInput", 2),
-        _ => ("Refused", 1),
-    };
-    native(class.0, &e, None, class.1, None)
+/// The exception for any library error, as the library classifies it.
+pub fn refusal<E>(e: E) -> PyErr
+where
+    Refusal: From<E>,
+{
+    let r = Refusal::from(e);
+    native(r.class().name(), &r, None)
+}
+
+/// The exception for a file the gate denied: `Denied`, with the refusal's message and exit
+/// code and the decision.
+pub fn denied(d: Box<Decision>) -> PyErr {
+    let json = serde_json::to_string(&d).ok();
+    native("Denied", &Refusal::from(GateError::Denied(d)), json)
+}
+
+/// A refusal the Python layer judges itself, of `class`.
+pub fn judged(class: Class, message: impl Display, hint: Option<String>) -> PyErr {
+    let r = Refusal::new(class, message, hint);
+    native(r.class().name(), &r, None)
 }
 
 /// A value the caller gave that is not valid: `InvalidInput`, exit 2 (as a usage error).
 pub fn invalid(message: impl Display) -> PyErr {
-    native("InvalidInput", message, None, 2, None)
+    judged(Class::InvalidInput, message, None)
 }

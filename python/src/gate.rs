@@ -6,7 +6,7 @@
 //! call on. Hashing, copying and the state's verification run without the GIL.
 
 use crate::NativeRegistry;
-use crate::error::refusal;
+use crate::error::{denied, refusal};
 use pyo3::prelude::*;
 use reg::gate::decision_log::{LogHost, append_log};
 use reg::state::resolve::resolve;
@@ -90,22 +90,22 @@ pub fn open_verified(
     let log = crate::options::gate_log(log);
     py.detach(|| {
         let (gate, scope) = gate_and_scope(r, slot, model)?;
-        let denied = |d: Box<Decision>| -> PyErr {
+        let deny = |d: Box<Decision>| -> PyErr {
             match append(r, log.as_deref(), &d) {
                 Err(e) => e,
-                Ok(()) => refusal(GateError::Denied(d)),
+                Ok(()) => denied(d),
             }
         };
         let verified = match gate.open_verified(&path, &scope) {
             Ok(v) => v,
-            Err(GateError::Denied(d)) => return Err(denied(d)),
+            Err(GateError::Denied(d)) => return Err(deny(d)),
             Err(e @ GateError::Follow(_)) => {
                 // Not opened: the gate's own decision for the path says why, as `reg check`.
                 let d = gate.check(&path, &scope);
                 return Err(if d.allowed {
                     refusal(e)
                 } else {
-                    denied(Box::new(d))
+                    deny(Box::new(d))
                 });
             }
             Err(e) => return Err(refusal(e)),

@@ -12,10 +12,10 @@ mod options;
 mod reads;
 mod writes;
 
-use error::{NativeError, native, refusal};
+use error::{NativeError, judged, refusal};
 use pyo3::prelude::*;
 use reg::repo::trust::PinStatus;
-use reg::{OpenOptions, Registry};
+use reg::{Class, OpenOptions, Registry};
 use std::path::PathBuf;
 
 /// An opened registry, as `Registry.open` made it: checked against this host's pin, its ledger
@@ -52,8 +52,8 @@ impl NativeRegistry {
             Ok(reg)
         })?;
         if *reg.pin() == PinStatus::Unpinned && !allow_unpinned {
-            return Err(native(
-                "Unpinned",
+            return Err(judged(
+                Class::Unpinned,
                 format!(
                     "registry {} (root {}) is not pinned on this host, so its answer proves nothing",
                     reg.id(),
@@ -64,8 +64,6 @@ impl NativeRegistry {
                     reg.path().display(),
                     reg.root()
                 )),
-                1,
-                None,
             ));
         }
         Ok(NativeRegistry {
