@@ -3,7 +3,9 @@
 Results cross as JSON text (the CLI's ``--json`` documents); refusals as :class:`NativeError`.
 """
 
-from typing import List, Optional, Tuple
+from typing import List, Optional, Tuple, final
+
+__all__ = ["NativeError", "NativeRegistry"]
 
 class NativeError(Exception):
     """A refusal of the library: ``args`` is ``(class_name, message, hint, exit_code,
@@ -11,6 +13,7 @@ class NativeError(Exception):
 
     args: Tuple[str, str, Optional[str], int, Optional[str]]
 
+@final
 class NativeRegistry:
     """An opened registry (``Registry.open``)."""
 
