@@ -167,8 +167,9 @@ def test_an_error_without_a_hint_pickles(site: Site) -> None:
     """Hints are optional: None survives as None."""
     (site.work / "not-a-dir").write_bytes(b"")
     registry = Registry.open(site.registry)
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(IOFailure) as caught:
         registry.promote(NEWER, "x", site.work / "not-a-dir" / "key.pem")
+    assert caught.value.hint is None
     back = pickle.loads(pickle.dumps(caught.value))
     assert (back.message, back.hint) == (caught.value.message, caught.value.hint)
 

@@ -15,7 +15,7 @@ from typing import Any, Callable
 import pytest
 from conftest import ACTIVE, DEPRECATED, NEWER, SLOT, Host, Site
 
-from reg_governance import InvalidInput, Refused, Registry, WriteResult
+from reg_governance import InvalidInput, IOFailure, Refused, Registry, WriteResult
 
 OBSERVATION = {
     "baseline": "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
@@ -157,13 +157,15 @@ def test_bad_input_is_refused_as_the_cli(site: Site, registry: Any) -> None:
     with pytest.raises(InvalidInput) as caught:
         registry.promote(NEWER, " ", site.key("operator"))
     assert caught.value.exit_code == 2 and "reason is required" in caught.value.message
-    # A key file that is not there: the same message, naming the path as given.
+    # A key file that is not there: the file system's failure, the same message, naming the
+    # path as given.
     message, hint = site.cli_error(
         "promote", NEWER, "--reason", "x", "--key", "keys/missing.pem", code=2
     )
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(IOFailure) as io_failure:
         registry.promote(NEWER, "x", "keys/missing.pem")
-    assert (caught.value.message, caught.value.hint, caught.value.exit_code) == (message, hint, 2)
+    e = io_failure.value
+    assert (e.message, e.hint, e.exit_code) == (message, hint, 2)
     # An observation that is not JSON, and one the schema refuses.
     with pytest.raises(InvalidInput) as caught:
         registry.record_drift(ACTIVE, "{not json", site.key("reporter"))
@@ -196,7 +198,7 @@ def test_passphrases_from_the_argument_or_the_cli_variable(
             registry=b, host=hb,
         )
         with pytest.raises(InvalidInput) as caught:
-            r.promote(NEWER, "ok", site.work / "keys/vault.pem")
+            r.promote(NEWER, "ok", "keys/vault.pem")
         assert (caught.value.message, caught.value.hint) == (message, hint)
         # A wrong one: the CLI's refusal.
         monkeypatch.setenv("REG_KEY_PASSPHRASE", "wrong")
@@ -205,17 +207,17 @@ def test_passphrases_from_the_argument_or_the_cli_variable(
             registry=b, host=hb,
         )
         with pytest.raises(InvalidInput) as caught:
-            r.promote(NEWER, "ok", site.work / "keys/vault.pem")
+            r.promote(NEWER, "ok", "keys/vault.pem")
         assert (caught.value.message, caught.value.hint) == (message, hint)
         # The argument wins over the variable.
-        result = r.promote(NEWER, "ok", site.work / "keys/vault.pem", passphrase="correct horse")
+        result = r.promote(NEWER, "ok", "keys/vault.pem", passphrase="correct horse")
         monkeypatch.setenv("REG_KEY_PASSPHRASE", "correct horse")
         expected = site.cli_json(
             "promote", NEWER, "--reason", "ok", "--key", "keys/vault.pem", registry=b, host=hb
         )
         assert result.to_dict() == expected
         # The variable, as the CLI reads it.
-        result = r.activate("canary", NEWER, "canary", site.work / "keys/vault.pem")
+        result = r.activate("canary", NEWER, "canary", "keys/vault.pem")
         expected = site.cli_json(
             "activate", "canary", NEWER, "--reason", "canary", "--key", "keys/vault.pem",
             registry=b, host=hb,
