@@ -9,11 +9,10 @@ import fcntl
 import multiprocessing
 import os
 import pickle
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
-from conftest import ACTIVE, NEWER, SLOT, Site
+from conftest import NEWER, SLOT, Site
 
 import reg_governance
 from reg_governance import (

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import pytest
-from conftest import ACTIVE, DEPRECATED, FILES, NEWER, REVOKED, SLOT, UNKNOWN_BYTES, Site
+from conftest import ACTIVE, DEPRECATED, FILES, NEWER, REVOKED, SLOT, Site
 
 from reg_governance import Decision, Denied, Refused, RegError, VerifiedFile
 
@@ -215,3 +215,31 @@ def test_decisions_are_frozen_and_round_trip(registry: Any, site: Site) -> None:
     assert d.allowed and d.to_dict()["allowed"] is True
     assert Decision.from_dict(d.to_dict()) == d
     assert pickle.loads(pickle.dumps(d)) == d
+
+
+def test_a_revocation_after_open_denies_from_the_next_call(site: Site, registry: Any) -> None:
+    """A model server keeps its `Registry` open for days: the gate reads the registry as it is
+    at each call, so a revocation committed meanwhile (by the CLI, elsewhere) denies at once."""
+    path = site.file(ACTIVE)
+    assert registry.check(path, slot=SLOT).allowed
+    site.cli("revoke", ACTIVE, "--reason", "compromised", "--deactivate", "--key", "keys/operator.pem")
+    d = registry.check(path)
+    assert (d.allowed, d.code) == (False, "revoked")
+    assert d.to_dict() == cli_decision(site, path)
+    with pytest.raises(Denied) as caught:
+        registry.open_verified(path, slot=SLOT)
+    assert caught.value.decision is not None
+    assert caught.value.decision.to_dict() == cli_decision(site, path, "--slot", SLOT)
+
+
+def test_open_verified_logs_allowed_and_denied_decisions(site: Site, registry: Any) -> None:
+    log = site.work / "gate.log"
+    with registry.open_verified(site.file(ACTIVE), slot=SLOT, log=log) as f:
+        f.read()
+    with pytest.raises(Denied):
+        registry.open_verified(site.unknown, slot=SLOT, log=log)
+    assert site.cli_json("check", "--verify-log", str(log))["lines"] == 2
+    # REG_GATE_LOG, as `reg check` reads it.
+    site.monkeypatch.setenv("REG_GATE_LOG", str(log))
+    registry.check(site.file(ACTIVE), slot=SLOT)
+    assert site.cli_json("check", "--verify-log", str(log))["lines"] == 3
