@@ -8,8 +8,10 @@
 #   BENCH_DIR   scratch directory (default: a new one under $TMPDIR, removed at the end)
 #
 # It installs what it needs if missing: hyperfine, age and GNU time from Debian; the current
-# b3sum and rage (the age crate's own CLI) with cargo install. The machine is shared and noisy:
-# every figure is a median of several runs, and ratios compare commands run side by side.
+# b3sum and rage (the age crate's own CLI) with cargo install; the Python package (a release
+# build, `pip install ./python`) into the virtual environment target/pyenv. The machine is
+# shared and noisy: every figure is a median of several runs, and ratios compare commands run
+# side by side.
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -129,6 +131,18 @@ hyperfine --style basic --runs "$runs" --warmup 1 --export-json gate.json \
   -n "reg check" "$REG --registry reg check big/weights.bin" \
   -n "b3sum" "$B3SUM big/weights.bin" >/dev/null
 row "reg check, ${mib} MiB file" "$(median gate.json 0)" "$(median gate.json 1)" "b3sum of the file" 1.25
+# The gate from Python (the reg-governance package, a release build in target/pyenv): a
+# process that opens the registry and gets the verified file, against `reg check` of it.
+pyenv="$top/target/pyenv"
+[ -x "$pyenv/bin/python" ] || python3 -m venv "$pyenv"
+"$pyenv/bin/pip" install --quiet "$top/python"
+hyperfine --style basic --runs "$runs" --warmup 1 --export-json pygate.json \
+  -n "open_verified" "$pyenv/bin/python -c 'from reg_governance import Registry; Registry.open(\"reg\").open_verified(\"big/weights.bin\").close()'" \
+  -n "reg check" "$REG --registry reg check big/weights.bin" \
+  -n "Python check" "$pyenv/bin/python -c 'from reg_governance import Registry; Registry.open(\"reg\").check(\"big/weights.bin\")'" >/dev/null
+row "Python open_verified, ${mib} MiB file" "$(median pygate.json 0)" "$(median pygate.json 1)" "reg check of the file" 1.1
+# What the private copy costs: the same decision from Python without it.
+row "Python check, ${mib} MiB file" "$(median pygate.json 2)" "$(median pygate.json 1)" "reg check of the file"
 
 echo "== transfer: a new ${mib} MiB model carried to a replica holding $((10 * mib)) MiB of models"
 # Home site: ten other models of the same size, then a replica copy of it (its own host record,

@@ -1,0 +1,254 @@
+//! `reg_governance._native`: the native module of the Python package, a thin layer over the
+//! `reg` library. It converts arguments, calls the library and converts back; every rule is
+//! the library's. Results cross as JSON text (the CLI's `--json` documents), errors as
+//! [`error::NativeError`]; the pure-Python package `reg_governance` wraps both in types.
+//!
+//! Every call that hashes, copies or reads the ledger releases the GIL, so Python threads gate
+//! files in parallel.
+
+mod error;
+mod gate;
+mod options;
+mod reads;
+mod writes;
+
+use error::{NativeError, judged, refusal};
+use pyo3::prelude::*;
+use reg::repo::trust::PinStatus;
+use reg::{Class, OpenOptions, Registry};
+use std::path::PathBuf;
+
+/// An opened registry, as `Registry.open` made it: checked against this host's pin, its ledger
+/// verified, and the options it was opened with (for the gate and the decision log).
+#[pyclass(frozen, module = "reg_governance._native")]
+struct NativeRegistry {
+    /// The opened registry.
+    reg: Registry,
+    /// What it was opened with: the host's state directory and clock are the decision log's.
+    opts: OpenOptions,
+    /// Whether the gate decides on a registry this host has not pinned.
+    allow_unpinned: bool,
+}
+
+#[pymethods]
+impl NativeRegistry {
+    /// Finds (`path`, else `REG_DIR`, else the current directory and its parents) and opens the
+    /// registry, trusting `trust` (else `REG_TRUST`) or the host's pins, and verifies its
+    /// ledger against this host's record (a rolled-back or forked copy is refused). Refuses a
+    /// registry not pinned on this host unless `allow_unpinned`.
+    #[staticmethod]
+    #[pyo3(signature = (path=None, trust=None, allow_unpinned=false))]
+    fn open(
+        py: Python<'_>,
+        path: Option<PathBuf>,
+        trust: Option<String>,
+        allow_unpinned: bool,
+    ) -> PyResult<NativeRegistry> {
+        let opts = options::options(path, trust)?;
+        let reg = py.detach(|| -> PyResult<Registry> {
+            let reg = Registry::find(&opts).map_err(refusal)?;
+            // Verified now, as every command verifies it: a rolled-back copy fails here.
+            reg.state().map_err(refusal)?;
+            Ok(reg)
+        })?;
+        if *reg.pin() == PinStatus::Unpinned && !allow_unpinned {
+            return Err(judged(
+                Class::Unpinned,
+                format!(
+                    "registry {} (root {}) is not pinned on this host, so its answer proves nothing",
+                    reg.id(),
+                    reg.root()
+                ),
+                Some(format!(
+                    "get the registry's root key fingerprint and head code (`reg status --code` at its sending site) from its owner out of band and pin it with `reg trust add FINGERPRINT --head CODE --registry {}` (this registry's root is {}; `reg trust add` refuses any other)",
+                    reg.path().display(),
+                    reg.root()
+                )),
+            ));
+        }
+        Ok(NativeRegistry {
+            reg,
+            opts,
+            allow_unpinned,
+        })
+    }
+
+    /// The `.registry` directory.
+    #[getter]
+    fn path(&self) -> PathBuf {
+        self.reg.path().to_path_buf()
+    }
+
+    /// The registry id (hex).
+    #[getter]
+    fn id(&self) -> String {
+        self.reg.id().to_string()
+    }
+
+    /// The genesis root key fingerprint.
+    #[getter]
+    fn root(&self) -> String {
+        self.reg.root().to_string()
+    }
+
+    /// How the root was pinned, as the CLI's JSON says it: "trust-file", "--trust" or None.
+    #[getter]
+    fn pinned_by(&self) -> Option<&'static str> {
+        match self.reg.pin() {
+            PinStatus::HostFile(_) => Some("trust-file"),
+            PinStatus::Explicit(_) => Some("--trust"),
+            PinStatus::Unpinned => None,
+        }
+    }
+
+    /// `reg check --json FILE [--slot S | --model M] [--log LOG]`, its one decision as JSON.
+    #[pyo3(signature = (path, slot=None, model=None, log=None))]
+    fn check(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        slot: Option<String>,
+        model: Option<String>,
+        log: Option<PathBuf>,
+    ) -> PyResult<String> {
+        gate::check(self, py, path, slot, model, log)
+    }
+
+    /// Opens `path` through the gate: `(fd, decision_json)`, the descriptor read-only over the
+    /// private verified copy. Raises `Denied` (with the decision) for a denied file.
+    #[pyo3(signature = (path, slot=None, model=None, log=None))]
+    fn open_verified(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        slot: Option<String>,
+        model: Option<String>,
+        log: Option<PathBuf>,
+    ) -> PyResult<(i32, String)> {
+        gate::open_verified(self, py, path, slot, model, log)
+    }
+
+    /// `reg status --json`.
+    fn status(&self, py: Python<'_>) -> PyResult<String> {
+        reads::status(self, py)
+    }
+
+    /// `reg list --json` with its filters.
+    #[pyo3(signature = (states=None, name=None, r#type=None, uses=Vec::new(), labels=None, publisher=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn models(
+        &self,
+        py: Python<'_>,
+        states: Option<Vec<String>>,
+        name: Option<String>,
+        r#type: Option<String>,
+        uses: Vec<String>,
+        labels: Option<Vec<(String, String)>>,
+        publisher: Option<String>,
+    ) -> PyResult<String> {
+        reads::models(self, py, states, name, r#type, uses, labels, publisher)
+    }
+
+    /// `reg show --json MODEL` (or `--slot SLOT`).
+    #[pyo3(signature = (spec=None, slot=None))]
+    fn show(&self, py: Python<'_>, spec: Option<String>, slot: Option<String>) -> PyResult<String> {
+        reads::show(self, py, spec, slot)
+    }
+
+    /// `reg log --json` with its filters.
+    #[pyo3(signature = (spec=None, slot=None, max_count=None, since=None, actor=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn history(
+        &self,
+        py: Python<'_>,
+        spec: Option<String>,
+        slot: Option<String>,
+        max_count: Option<usize>,
+        since: Option<String>,
+        actor: Option<String>,
+    ) -> PyResult<String> {
+        reads::history(self, py, spec, slot, max_count, since, actor)
+    }
+
+    /// `reg drift list --json MODEL` (or `--slot SLOT`, or `--all` with neither).
+    #[pyo3(signature = (spec=None, slot=None))]
+    fn drift(
+        &self,
+        py: Python<'_>,
+        spec: Option<String>,
+        slot: Option<String>,
+    ) -> PyResult<String> {
+        reads::drift(self, py, spec, slot)
+    }
+
+    /// `reg promote|deprecate|revoke SPEC --reason REASON --key KEY --json` (`action` names
+    /// which; `deactivate`, `replace` and `deny_bytes` are revoke's).
+    #[pyo3(signature = (action, spec, reason, key, passphrase=None, deactivate=false, replace=None, deny_bytes=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn transition(
+        &self,
+        py: Python<'_>,
+        action: &str,
+        spec: String,
+        reason: String,
+        key: PathBuf,
+        passphrase: Option<String>,
+        deactivate: bool,
+        replace: Option<String>,
+        deny_bytes: bool,
+    ) -> PyResult<String> {
+        writes::transition(
+            self, py, action, spec, reason, key, passphrase, deactivate, replace, deny_bytes,
+        )
+    }
+
+    /// `reg activate SLOT SPEC --reason REASON --key KEY --json`.
+    #[pyo3(signature = (slot, spec, reason, key, passphrase=None))]
+    fn activate(
+        &self,
+        py: Python<'_>,
+        slot: String,
+        spec: String,
+        reason: String,
+        key: PathBuf,
+        passphrase: Option<String>,
+    ) -> PyResult<String> {
+        writes::activate(self, py, slot, spec, reason, key, passphrase)
+    }
+
+    /// `reg deactivate SLOT --reason REASON --key KEY --json`.
+    #[pyo3(signature = (slot, reason, key, passphrase=None))]
+    fn deactivate(
+        &self,
+        py: Python<'_>,
+        slot: String,
+        reason: String,
+        key: PathBuf,
+        passphrase: Option<String>,
+    ) -> PyResult<String> {
+        writes::deactivate(self, py, slot, reason, key, passphrase)
+    }
+
+    /// `reg drift record SPEC OBSERVATION --key KEY --json` (or `--slot SLOT`), the
+    /// observation as JSON text.
+    #[pyo3(signature = (spec, slot, observation, key, passphrase=None))]
+    fn record_drift(
+        &self,
+        py: Python<'_>,
+        spec: Option<String>,
+        slot: Option<String>,
+        observation: String,
+        key: PathBuf,
+        passphrase: Option<String>,
+    ) -> PyResult<String> {
+        writes::record_drift(self, py, spec, slot, observation, key, passphrase)
+    }
+}
+
+/// The module.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<NativeRegistry>()?;
+    m.add("NativeError", m.py().get_type::<NativeError>())?;
+    Ok(())
+}
