@@ -36,11 +36,12 @@ where
     native(r.class().name(), &r, None)
 }
 
-/// The exception for a file the gate denied: `Denied`, with the refusal's message and exit
-/// code and the decision.
+/// The exception for a file the gate denied, as the library classifies the denial (`Denied`;
+/// `Unpinned` for a registry this host has not pinned), with the decision.
 pub fn denied(d: Box<Decision>) -> PyErr {
     let json = serde_json::to_string(&d).ok();
-    native("Denied", &Refusal::from(GateError::Denied(d)), json)
+    let r = Refusal::from(GateError::Denied(d));
+    native(r.class().name(), &r, json)
 }
 
 /// A refusal the Python layer judges itself, of `class`.

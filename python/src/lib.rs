@@ -12,10 +12,10 @@ mod options;
 mod reads;
 mod writes;
 
-use error::{NativeError, judged, refusal};
+use error::{NativeError, refusal};
 use pyo3::prelude::*;
 use reg::repo::trust::PinStatus;
-use reg::{Class, OpenOptions, Registry};
+use reg::{OpenOptions, Registry};
 use std::path::PathBuf;
 
 /// An opened registry, as `Registry.open` made it: checked against this host's pin, its ledger
@@ -52,19 +52,7 @@ impl NativeRegistry {
             Ok(reg)
         })?;
         if *reg.pin() == PinStatus::Unpinned && !allow_unpinned {
-            return Err(judged(
-                Class::Unpinned,
-                format!(
-                    "registry {} (root {}) is not pinned on this host, so its answer proves nothing",
-                    reg.id(),
-                    reg.root()
-                ),
-                Some(format!(
-                    "get the registry's root key fingerprint and head code (`reg status --code` at its sending site) from its owner out of band and pin it with `reg trust add FINGERPRINT --head CODE --registry {}` (this registry's root is {}; `reg trust add` refuses any other)",
-                    reg.path().display(),
-                    reg.root()
-                )),
-            ));
+            return Err(refusal(reg::refusal::unpinned(&reg)));
         }
         Ok(NativeRegistry {
             reg,

@@ -20,10 +20,11 @@ pub fn var(name: &str) -> Option<OsString> {
 /// `--trust` when given. The rollback check is always on: Python has no
 /// `--skip-rollback-check`.
 pub fn options(path: Option<PathBuf>, trust: Option<String>) -> PyResult<OpenOptions> {
+    // The key error quotes the value as the library shows refused input (never whole).
     let explicit = match &trust {
         Some(t) => Some(
             t.parse::<Fingerprint>()
-                .map_err(|e| invalid(format!("invalid value `{t}` for trust: {e}")))?,
+                .map_err(|e| invalid(format!("invalid value for trust: {e}")))?,
         ),
         None => None,
     };
@@ -33,11 +34,11 @@ pub fn options(path: Option<PathBuf>, trust: Option<String>) -> PyResult<OpenOpt
         _ => std::env::var_os(name),
     };
     let mut opts = OpenOptions::from_vars(given).map_err(refusal)?;
-    if path.is_some() {
+    if let Some(path) = path {
         opts = opts.with_registry(path);
     }
-    if explicit.is_some() {
-        opts = opts.with_trust(explicit);
+    if let Some(root) = explicit {
+        opts = opts.with_trust(root);
     }
     Ok(opts)
 }
