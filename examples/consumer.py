@@ -59,6 +59,15 @@ class SlotChanged(Exception):
         )
 
 
+class MisplacedArtifact(Exception):
+    """A file holds another artifact of the same model than the one its path names."""
+
+    def __init__(self, path: str, expected: str, found: Optional[str]) -> None:
+        super().__init__(
+            f"`{path}` holds the bytes of another artifact of the model ({found}), not its own ({expected})"
+        )
+
+
 def load_active_model(registry: Registry, slot: str, model_dir: Path) -> LoadedModel:
     """Reads every artifact of the model active in `slot` from `model_dir`, through the gate.
 
@@ -78,6 +87,10 @@ def load_active_model(registry: Registry, slot: str, model_dir: Path) -> LoadedM
                 # The slot moved to another model between show() and the gate: the files
                 # would mix two models.
                 raise SlotChanged(slot, spec, f.decision.model)
+            if f.decision.hash != artifact.blake3:
+                # Bytes of this model, but another of its files (its config where its weights
+                # belong): the gate vouches for the bytes, the loader for where they go.
+                raise MisplacedArtifact(artifact.path, artifact.blake3, f.decision.hash)
             files.append(LoadedFile(artifact.path, data, f.decision.hash or ""))
     return LoadedModel(slot, spec, tuple(files))
 
@@ -102,6 +115,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except SlotChanged as e:
         print(f"error: {e}", file=sys.stderr)
         print("hint: load again: the slot now names another model", file=sys.stderr)
+        return 1
+    except MisplacedArtifact as e:
+        print(f"error: {e}", file=sys.stderr)
+        print("hint: the model directory was altered: restore it from the bundle "
+              "(`reg checkout`)", file=sys.stderr)
         return 1
     for f in model.files:
         print(f"verified {f.path}: {len(f.data)} bytes, blake3 {f.blake3}")

@@ -3,6 +3,7 @@
 Results cross as JSON text (the CLI's ``--json`` documents); refusals as :class:`NativeError`.
 """
 
+import io
 from typing import List, Optional, Tuple, final
 
 __all__ = ["NativeError", "NativeRegistry"]
@@ -62,7 +63,7 @@ class NativeRegistry:
         slot: Optional[str] = None,
         model: Optional[str] = None,
         log: Optional[str] = None,
-    ) -> Tuple[int, str]: ...
+    ) -> Tuple[io.FileIO, str]: ...
     def transition(
         self,
         action: str,

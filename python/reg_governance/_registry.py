@@ -13,7 +13,7 @@ import pathlib
 from typing import Any, Callable, Iterable, List, Mapping, Optional, TypeVar, Union
 
 from . import _native
-from ._errors import from_native
+from ._errors import InvalidInput, from_native
 from ._results import (
     Decision,
     DriftEntry,
@@ -58,13 +58,15 @@ def _states(state: Union[str, Iterable[str], None]) -> Optional[List[str]]:
 class VerifiedFile(io.BufferedReader):
     """A read-only binary file over the private copy of a file the gate allowed: exactly the
     bytes that were hashed, whatever happens to the file on disk afterwards. Its descriptor is
-    opened read-only, so not even ``os.write(f.fileno(), ...)`` can change the copy. A context
-    manager, like every file object; ``decision`` is the gate's answer."""
+    opened read-only, so not even ``os.write(f.fileno(), ...)`` can change the copy, and the
+    copy's mode is owner-read-only, so no other process of this user can re-open it for writing
+    (root can: it can change any process's memory too). A context manager, like every file
+    object; ``decision`` is the gate's answer."""
 
     decision: Decision
 
-    def __init__(self, fd: int, decision: Decision) -> None:
-        super().__init__(io.FileIO(fd, "rb", closefd=True))
+    def __init__(self, raw: io.FileIO, decision: Decision) -> None:
+        super().__init__(raw)
         self.decision = decision
 
 
@@ -205,8 +207,8 @@ class Registry:
         hashing it and returns that copy, read-only, only if the gate allows it; so a file
         swapped on disk afterwards is never what the caller reads. Raises :class:`Denied`
         (with ``.decision``) otherwise. ``slot``, ``model`` and ``log`` as :meth:`check`."""
-        fd, text = _call(self._native.open_verified, os.fspath(path), slot, model, _path(log))
-        return VerifiedFile(fd, Decision.from_dict(json.loads(text)))
+        raw, text = _call(self._native.open_verified, os.fspath(path), slot, model, _path(log))
+        return VerifiedFile(raw, Decision.from_dict(json.loads(text)))
 
     # Writes, for automation: keys from PEM files; the passphrase of an encrypted key is
     # ``passphrase``, else REG_KEY_PASSPHRASE; reg never prompts from here.
@@ -275,7 +277,13 @@ class Registry:
         """Records a drift observation of the model ``spec`` (or of ``slot``'s active model),
         as ``reg drift record``: ``observation`` is a mapping (serialized as JSON) or the JSON
         text (schema/drift-observation.schema.json)."""
-        text = observation if isinstance(observation, str) else json.dumps(dict(observation))
+        if isinstance(observation, str):
+            text = observation
+        else:
+            try:
+                text = json.dumps(dict(observation), allow_nan=False)
+            except (TypeError, ValueError) as e:  # not JSON: refused as the CLI refuses it
+                raise InvalidInput(f"the observation is not JSON: {e}") from None
         return self._write(
             self._native.record_drift, spec, slot, text, os.fspath(key), passphrase
         )

@@ -1,9 +1,10 @@
 //! The load gate from Python: `check` and `open_verified`, as `reg check` decides and logs.
 //!
-//! The gate is built per call from the registry as it is now (`Gate::new` reads and verifies
-//! its current state, the fast path when this host verified that checkpoint before), as `reg
-//! check` builds it per run: a revocation committed after `Registry.open` denies from the next
-//! call on. Hashing, copying and the state's verification run without the GIL.
+//! The gate is built per call from the registry as it is now, opened again as `reg check`
+//! opens it per run (its pin and floor read again, its state verified, the fast path when this
+//! host verified that checkpoint before): a revocation committed, or a pin removed, after
+//! `Registry.open` denies from the next call on. Hashing, copying and the state's verification
+//! run without the GIL.
 
 use crate::NativeRegistry;
 use crate::error::{denied, refusal};
@@ -13,6 +14,7 @@ use reg::state::resolve::resolve;
 use reg::{Decision, Gate, GateError, GateOptions, Scope};
 use std::fs::File;
 use std::os::fd::{AsRawFd as _, IntoRawFd as _};
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 
 /// The gate of `r` now, and the scope `slot` or `model` names (`--slot`, `--model`).
@@ -22,7 +24,7 @@ fn gate_and_scope(
     model: Option<String>,
 ) -> PyResult<(Gate, Scope)> {
     let gate = Gate::new(
-        &r.reg,
+        &r.reopened()?,
         GateOptions::default().with_allow_unpinned(r.allow_unpinned),
     )
     .map_err(refusal)?;
@@ -69,8 +71,9 @@ pub fn check(
     py.detach(|| {
         let (gate, scope) = gate_and_scope(r, slot, model)?;
         let decision = gate.check(&path, &scope);
+        let json = serde_json::to_string(&decision).map_err(refusal)?;
         append(r, log.as_deref(), &decision)?;
-        serde_json::to_string(&decision).map_err(refusal)
+        Ok(json)
     })
 }
 
@@ -86,9 +89,9 @@ pub fn open_verified(
     slot: Option<String>,
     model: Option<String>,
     log: Option<PathBuf>,
-) -> PyResult<(i32, String)> {
+) -> PyResult<(Py<PyAny>, String)> {
     let log = crate::options::gate_log(log);
-    py.detach(|| {
+    let (file, decision) = py.detach(|| -> PyResult<(File, String)> {
         let (gate, scope) = gate_and_scope(r, slot, model)?;
         let deny = |d: Box<Decision>| -> PyErr {
             match append(r, log.as_deref(), &d) {
@@ -110,17 +113,39 @@ pub fn open_verified(
             }
             Err(e) => return Err(refusal(e)),
         };
+        let io = |what: &'static str, e: std::io::Error| {
+            refusal(reg::util::fsutil::IoError::from_source(what, &path, e))
+        };
+        // Owner-read-only first: another process of this user can then not re-open the copy
+        // for writing through /proc/PID/fd either (root still can: it can write any memory).
+        verified
+            .file
+            .set_permissions(std::fs::Permissions::from_mode(0o400))
+            .map_err(|e| io("make read-only the private copy of", e))?;
         let proc = format!("/proc/self/fd/{}", verified.file.as_raw_fd());
-        let read_only = File::open(&proc).map_err(|e| {
-            refusal(reg::util::fsutil::IoError::from_source(
-                "re-open read-only the private copy of",
-                &path,
-                e,
-            ))
-        })?;
+        let read_only =
+            File::open(&proc).map_err(|e| io("re-open read-only the private copy of", e))?;
         drop(verified.file);
-        append(r, log.as_deref(), &verified.decision)?;
+        // Said as JSON before it is logged: a decision the caller cannot be given is not
+        // logged as handed over.
         let decision = serde_json::to_string(&verified.decision).map_err(refusal)?;
-        Ok((read_only.into_raw_fd(), decision))
-    })
+        append(r, log.as_deref(), &verified.decision)?;
+        Ok((read_only, decision))
+    })?;
+    file_object(py, file).map(|f| (f, decision))
+}
+
+/// The private copy as a Python `io.FileIO` that owns its descriptor from here on: a signal
+/// (Ctrl-C, a timeout) that interrupts the caller before it wraps the object closes the copy
+/// when the object is collected, instead of leaking a descriptor and the file's disk space.
+fn file_object(py: Python<'_>, file: File) -> PyResult<Py<PyAny>> {
+    let raw = file.as_raw_fd();
+    let object = py
+        .import("io")?
+        .getattr("FileIO")?
+        .call1((raw, "rb", true))?
+        .unbind();
+    // FileIO closes it now; on an error above, `file` still owned it and closed it.
+    let _ = file.into_raw_fd();
+    Ok(object)
 }

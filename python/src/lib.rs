@@ -20,14 +20,37 @@ use std::path::PathBuf;
 
 /// An opened registry, as `Registry.open` made it: checked against this host's pin, its ledger
 /// verified, and the options it was opened with (for the gate and the decision log).
+///
+/// Every call opens it again ([`NativeRegistry::current`]), as each `reg` command does: a pin
+/// removed from this host (a leaked root key) or a floor raised since `Registry.open` counts
+/// from the next call, not from the next restart of a long-running server.
 #[pyclass(frozen, module = "reg_governance._native")]
 struct NativeRegistry {
-    /// The opened registry.
+    /// The registry as it was opened (its id, root and path; `current` for everything else).
     reg: Registry,
     /// What it was opened with: the host's state directory and clock are the decision log's.
     opts: OpenOptions,
     /// Whether the gate decides on a registry this host has not pinned.
     allow_unpinned: bool,
+}
+
+impl NativeRegistry {
+    /// The registry as it is now: opened again, as each `reg` command opens it (the pin and
+    /// the floor read again; the ledger by its fast path when this host verified its head).
+    /// Refuses it as `Registry.open` does once this host no longer pins it (the gate instead
+    /// denies every file, as `reg check` does: [`gate`]).
+    fn current(&self) -> PyResult<Registry> {
+        let reg = self.reopened()?;
+        if *reg.pin() == PinStatus::Unpinned && !self.allow_unpinned {
+            return Err(refusal(reg::refusal::unpinned(&reg)));
+        }
+        Ok(reg)
+    }
+
+    /// The registry opened again, pinned or not.
+    fn reopened(&self) -> PyResult<Registry> {
+        Registry::open(self.reg.path(), &self.opts).map_err(refusal)
+    }
 }
 
 #[pymethods]
@@ -45,11 +68,21 @@ impl NativeRegistry {
         allow_unpinned: bool,
     ) -> PyResult<NativeRegistry> {
         let opts = options::options(path, trust)?;
-        let reg = py.detach(|| -> PyResult<Registry> {
+        let (reg, opts) = py.detach(|| -> PyResult<(Registry, OpenOptions)> {
             let reg = Registry::find(&opts).map_err(refusal)?;
             // Verified now, as every command verifies it: a rolled-back copy fails here.
             reg.state().map_err(refusal)?;
-            Ok(reg)
+            // Found once: later calls open this directory, wherever the process's current
+            // directory moves.
+            let dot = std::path::absolute(reg.path()).map_err(|e| {
+                refusal(reg::util::fsutil::IoError::from_source(
+                    "resolve",
+                    reg.path(),
+                    e,
+                ))
+            })?;
+            let reg = Registry::open(&dot, &opts).map_err(refusal)?;
+            Ok((reg, opts.with_registry(dot)))
         })?;
         if *reg.pin() == PinStatus::Unpinned && !allow_unpinned {
             return Err(refusal(reg::refusal::unpinned(&reg)));
@@ -61,7 +94,7 @@ impl NativeRegistry {
         })
     }
 
-    /// The `.registry` directory.
+    /// The `.registry` directory (absolute).
     #[getter]
     fn path(&self) -> PathBuf {
         self.reg.path().to_path_buf()
@@ -102,7 +135,7 @@ impl NativeRegistry {
         gate::check(self, py, path, slot, model, log)
     }
 
-    /// Opens `path` through the gate: `(fd, decision_json)`, the descriptor read-only over the
+    /// Opens `path` through the gate: `(file, decision_json)`, an `io.FileIO` read-only over the
     /// private verified copy. Raises `Denied` (with the decision) for a denied file.
     #[pyo3(signature = (path, slot=None, model=None, log=None))]
     fn open_verified(
@@ -112,7 +145,7 @@ impl NativeRegistry {
         slot: Option<String>,
         model: Option<String>,
         log: Option<PathBuf>,
-    ) -> PyResult<(i32, String)> {
+    ) -> PyResult<(Py<PyAny>, String)> {
         gate::open_verified(self, py, path, slot, model, log)
     }
 

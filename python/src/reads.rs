@@ -27,7 +27,7 @@ fn target(spec: Option<String>, slot: Option<String>) -> PyResult<Option<Target>
 
 /// `reg status --json`.
 pub fn status(r: &NativeRegistry, py: Python<'_>) -> PyResult<String> {
-    py.detach(|| text(&reg::report::status(&r.reg).map_err(refusal)?))
+    py.detach(|| text(&reg::report::status(&r.current()?).map_err(refusal)?))
 }
 
 /// `reg list --json` with its filters, each value checked as the CLI's parser checks it.
@@ -95,7 +95,7 @@ pub fn models(
         labels,
         publisher,
     };
-    py.detach(|| text(&reg::report::models(&r.reg, &filter).map_err(refusal)?))
+    py.detach(|| text(&reg::report::models(&r.current()?, &filter).map_err(refusal)?))
 }
 
 /// `reg show --json MODEL` (or `--slot SLOT`).
@@ -107,7 +107,7 @@ pub fn show(
 ) -> PyResult<String> {
     let target = target(spec, slot)?
         .ok_or_else(|| invalid("give the model (name@version, name@latest, a record id or a unique prefix) or the slot"))?;
-    py.detach(|| text(&reg::report::show(&r.reg, &target).map_err(refusal)?))
+    py.detach(|| text(&reg::report::show(&r.current()?, &target).map_err(refusal)?))
 }
 
 /// `reg log --json [MODEL | --slot SLOT] [-n N] [--since TIME] [--actor KEY]`.
@@ -130,7 +130,7 @@ pub fn history(
         since,
         actor,
     };
-    py.detach(|| text(&reg::report::log(&r.reg, &query).map_err(refusal)?))
+    py.detach(|| text(&reg::report::log(&r.current()?, &query).map_err(refusal)?))
 }
 
 /// `reg drift list --json MODEL` (or `--slot SLOT`); with neither, every model's observations
@@ -143,7 +143,9 @@ pub fn drift(
 ) -> PyResult<String> {
     let target = target(spec, slot)?;
     py.detach(|| match target {
-        Some(t) => text(&reg::report::drift(&r.reg, &t, &DriftQuery::default()).map_err(refusal)?),
-        None => text(&reg::report::drift_all(&r.reg).map_err(refusal)?),
+        Some(t) => {
+            text(&reg::report::drift(&r.current()?, &t, &DriftQuery::default()).map_err(refusal)?)
+        }
+        None => text(&reg::report::drift_all(&r.current()?).map_err(refusal)?),
     })
 }

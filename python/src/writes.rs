@@ -68,9 +68,16 @@ pub fn transition(
                 (false, Some(m)) => SlotPlan::Replace(m),
                 (false, None) => SlotPlan::Unspecified,
             };
-            lifecycle::revoke(&r.reg, &key, &spec, &reason, plan, deny_bytes)
+            lifecycle::revoke(&r.current()?, &key, &spec, &reason, plan, deny_bytes)
         } else {
-            lifecycle::transition(&r.reg, &key, &spec, to, &reason, SlotPlan::Unspecified)
+            lifecycle::transition(
+                &r.current()?,
+                &key,
+                &spec,
+                to,
+                &reason,
+                SlotPlan::Unspecified,
+            )
         }
         .map_err(refusal)?;
         text(&Written::transition(&done).into_value())
@@ -90,7 +97,8 @@ pub fn activate(
     let passphrase = passphrase.map(Zeroizing::new);
     py.detach(|| {
         let key = load_key(&key, passphrase)?;
-        let done = lifecycle::activate(&r.reg, &key, &slot, &spec, &reason).map_err(refusal)?;
+        let done =
+            lifecycle::activate(&r.current()?, &key, &slot, &spec, &reason).map_err(refusal)?;
         text(&Written::activated(&done).into_value())
     })
 }
@@ -107,7 +115,7 @@ pub fn deactivate(
     let passphrase = passphrase.map(Zeroizing::new);
     py.detach(|| {
         let key = load_key(&key, passphrase)?;
-        let done = lifecycle::deactivate(&r.reg, &key, &slot, &reason).map_err(refusal)?;
+        let done = lifecycle::deactivate(&r.current()?, &key, &slot, &reason).map_err(refusal)?;
         text(&Written::deactivated(&done).into_value())
     })
 }
@@ -140,11 +148,12 @@ pub fn record_drift(
         })?;
     py.detach(|| {
         let key = load_key(&key, passphrase)?;
+        let registry = r.current()?;
         // A slot names the model active in it now, by record id (as `reg drift record --slot`).
         let spec = match (spec, slot) {
             (Some(spec), None) => spec,
             (None, Some(slot)) => {
-                let state = r.reg.state().map_err(refusal)?;
+                let state = registry.state().map_err(refusal)?;
                 Target::Slot(slot).spec(&state).map_err(refusal)?
             }
             _ => {
@@ -153,7 +162,7 @@ pub fn record_drift(
                 ));
             }
         };
-        let done = reg::ops::drift::record(&r.reg, &key, &spec, value).map_err(refusal)?;
+        let done = reg::ops::drift::record(&registry, &key, &spec, value).map_err(refusal)?;
         text(&Written::drift_recorded(&done).into_value())
     })
 }

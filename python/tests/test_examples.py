@@ -109,6 +109,21 @@ def test_the_consumer_refuses(site: Site) -> None:
     assert "\nhint: " in out.stderr and "reg trust add" in out.stderr
 
 
+def test_the_consumer_refuses_an_artifact_at_another_artifacts_path(site: Site) -> None:
+    # Bytes of the slot's model, but another of its files: its weights' path holds its config
+    # (the gate allows the bytes; the loader checks they are the artifact the path names).
+    model = site.work / "sample-model"
+    os.replace(model / "config.json", model / "model.safetensors")
+    (model / "config.json").write_bytes((model / "model.safetensors").read_bytes())
+    out = subprocess.run(
+        [sys.executable, str(CONSUMER), SLOT, "sample-model", "--registry", "site-a"],
+        cwd=site.work, env=site.env(), capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "holds the bytes of another artifact of the model" in out.stderr
+    assert "ready:" not in out.stdout
+
+
 def test_mypy_strict_passes_on_the_consumer_the_readme_code_and_these_tests(
     tmp_path: Path,
 ) -> None:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import subprocess
 from pathlib import Path
 from typing import Any, Optional
 
 import pytest
 from conftest import ACTIVE, DEPRECATED, FILES, NEWER, REVOKED, SLOT, Site
 
-from reg_governance import Decision, Denied, Refused, RegError, VerifiedFile
+from reg_governance import Decision, Denied, Refused, RegError, Registry, Unpinned, VerifiedFile
 
 # (model of the file or None for the unknown file, scope) -> (allowed, code)
 UNSCOPED = {
@@ -243,3 +244,57 @@ def test_open_verified_logs_allowed_and_denied_decisions(site: Site, registry: A
     site.monkeypatch.setenv("REG_GATE_LOG", str(log))
     registry.check(site.file(ACTIVE), slot=SLOT)
     assert site.cli_json("check", "--verify-log", str(log))["lines"] == 3
+
+
+def test_a_pin_removed_after_open_denies_from_the_next_call(
+    site: Site, registry: Any, reg_bin: str
+) -> None:
+    """The operator's answer to a leaked root key is `reg trust remove`: a `Registry` opened
+    before it must not go on vouching for files (as `reg check` stops at its next run)."""
+    path = site.file(ACTIVE)
+    assert registry.check(path, slot=SLOT).allowed
+    # Every pin of the root key, whatever path it was pinned at (no --registry).
+    subprocess.run(
+        [reg_bin, "trust", "remove", registry.root], cwd=site.work, env=site.env(), check=True,
+        capture_output=True,
+    )
+    d = registry.check(path, slot=SLOT)
+    assert (d.allowed, d.code) == (False, "unpinned")
+    assert d.to_dict() == cli_decision(site, path, "--slot", SLOT)
+    with pytest.raises(Unpinned):
+        registry.open_verified(path, slot=SLOT)
+    with pytest.raises(Unpinned):
+        registry.status()
+
+
+def test_the_private_copy_cannot_be_reopened_for_writing(site: Site, registry: Any) -> None:
+    """The copy is owner-read-only: no process of this user (root aside) can open it for
+    writing through /proc/PID/fd, as it could open any file of its own otherwise."""
+    path = site.file(ACTIVE)
+    with registry.open_verified(path, slot=SLOT) as f:
+        assert os.fstat(f.fileno()).st_mode & 0o7777 == 0o400
+        if os.geteuid() != 0:
+            with pytest.raises(PermissionError):
+                open(f"/proc/self/fd/{f.fileno()}", "r+b")
+        assert f.read() == path.read_bytes()
+
+
+def test_the_private_copy_is_owned_by_a_file_object(site: Site, registry: Any) -> None:
+    """The native call hands over a file object, never a bare descriptor that an interrupt
+    between the call and its wrapping would leak (each leaked one holds a whole copy)."""
+    before = len(os.listdir("/proc/self/fd"))
+    raw, _ = registry._native.open_verified(os.fspath(site.file(ACTIVE)), SLOT, None, None)
+    assert isinstance(raw, io.FileIO) and raw.mode == "rb" and not raw.closed
+    del raw
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_a_registry_opened_by_a_relative_path_survives_a_change_of_directory(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(site.work)
+    registry = Registry.open("site-a")
+    assert registry.path.is_absolute()
+    path = site.file(ACTIVE).resolve()
+    monkeypatch.chdir("/")
+    assert registry.check(path, slot=SLOT).allowed

@@ -170,6 +170,10 @@ def test_bad_input_is_refused_as_the_cli(site: Site, registry: Any) -> None:
     with pytest.raises(InvalidInput) as caught:
         registry.record_drift(ACTIVE, "{not json", site.key("reporter"))
     assert caught.value.exit_code == 2
+    for not_json in ({"metric": object()}, {"psi": float("nan")}):
+        with pytest.raises(InvalidInput) as caught:
+            registry.record_drift(ACTIVE, not_json, site.key("reporter"))
+        assert caught.value.message.startswith("the observation is not JSON")
     message, hint = site.cli_error(
         "drift", "record", ACTIVE, "-", "--key", "keys/reporter.pem", code=1, stdin='{"x":1}'
     )

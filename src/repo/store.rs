@@ -191,11 +191,7 @@ pub fn hash_parallel(
         });
         for block in rx {
             let block = block.map_err(CopyError::Read)?;
-            if block.len() >= 128 * 1024 {
-                hasher.update_rayon(&block);
-            } else {
-                hasher.update(&block);
-            }
+            crate::util::parallel::hash_into(&mut hasher, &block);
             out.write_all(&block).map_err(CopyError::Write)?;
             let _ = back_tx.send(block);
         }
