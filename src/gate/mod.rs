@@ -5,9 +5,10 @@
 //! but its bytes is trusted: not its name, not a timestamp, not a cached hash.
 //!
 //! [`open_verified`] is the API consumers use: it copies the file into a private, unlinked
-//! temporary file while hashing it and hands back that copy, so a file swapped on disk between
-//! the check and the use is never what gets loaded.
+//! temporary file, hashes that copy (module `copy`) and hands it back, so a file swapped on disk
+//! between the check and the use is never what gets loaded.
 
+mod copy;
 pub mod decision_log;
 mod paths;
 
@@ -18,7 +19,7 @@ use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
 use crate::repo::ledger::Verified;
 use crate::repo::registry::{Registry, RegistryError};
-use crate::repo::store::{CopyError, Store, hash_parallel as hash_reader};
+use crate::repo::store::{CopyError, Store};
 use crate::repo::trust::PinStatus;
 use crate::state::{ModelState, State};
 use crate::util::fsutil::{IoContext, IoError};
@@ -410,15 +411,14 @@ impl Gate {
     pub fn open_verified(&self, path: &Path, scope: &Scope) -> Result<VerifiedArtifact, GateError> {
         // A link is followed by the one rule (crate::util::follow): only a regular file is
         // opened, never blocking on a FIFO, and the copy is of the descriptor that was opened.
-        let followed = crate::util::follow::open_followed(path)?;
-        let mut source = followed.file;
+        let mut source = crate::util::follow::open_followed(path)?;
         let mut copy = tempfile::tempfile().ctx("create private copy of", path)?;
-        let hash = hash_reader(&mut source, &mut copy).map_err(|e| match e {
+        let hash = copy::copy_hashing(&mut source.file, &mut copy).map_err(|e| match e {
             CopyError::Read(e) => IoError::from_source("read", path, e),
             CopyError::Write(e) => IoError::from_source("write private copy of", path, e),
         })?;
         let mut decision = self.decide(path, hash, scope);
-        decision.resolved = followed.resolved;
+        decision.resolved = source.resolved;
         if !decision.allowed {
             return Err(GateError::Denied(Box::new(decision)));
         }

@@ -345,3 +345,86 @@ fn the_gate_example_runs() {
         String::from_utf8_lossy(&no.stderr)
     );
 }
+
+/// A model file spanning several of the copy engine's 4 MiB blocks, and not a multiple of one:
+/// the caller reads exactly the bytes the decision's hash is of, as b3sum prints it.
+#[test]
+fn the_library_copy_of_a_multi_block_file_is_the_bytes_its_decision_hashed() {
+    use std::io::Read as _;
+    let s = Sandbox::new();
+    s.init_with_roles();
+    let floats = (9 << 20) / 4 + 3;
+    let header = format!(
+        "{{\"w\":{{\"dtype\":\"F32\",\"shape\":[{floats}],\"data_offsets\":[0,{}]}}}}",
+        floats * 4
+    );
+    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend((0..floats * 4).map(|i| (i % 251) as u8));
+    fs::create_dir(s.join("big")).unwrap();
+    fs::write(s.join("big/weights.safetensors"), &bytes).unwrap();
+    s.ok(&[
+        "bundle",
+        "pack",
+        "big",
+        "-o",
+        "big.tar",
+        "--key",
+        "pub.pem",
+        "--name",
+        "big",
+        "--version",
+        "1.0.0",
+        "--type",
+        "DL",
+        "--use",
+        "classification",
+        "--description",
+        "d",
+    ]);
+    s.ok(&["add", "big.tar", "--key", "op.pem"]);
+    s.ok(&["promote", "big@1.0.0", "--reason", "ok", "--key", "op.pem"]);
+    let reg = reg::repo::registry::Registry::open(&s.dot(), &s.options()).unwrap();
+    let gate = reg::gate::Gate::new(&reg, reg::gate::GateOptions::default()).unwrap();
+    let mut v = gate
+        .open_verified(&s.join("big/weights.safetensors"), &reg::gate::Scope::Any)
+        .unwrap();
+    let mut loaded = Vec::new();
+    v.file.read_to_end(&mut loaded).unwrap();
+    assert!(loaded == bytes, "the copy differs from the file");
+    let b3sum = std::process::Command::new(crate::util::tool("b3sum", "b3sum"))
+        .current_dir(s.path())
+        .args(["--no-names", "big/weights.safetensors"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        v.decision
+            .hash
+            .expect("an allowed file was hashed")
+            .to_string(),
+        blake3::hash(&loaded).to_hex().to_string()
+    );
+    assert_eq!(
+        blake3::hash(&loaded).to_hex().to_string(),
+        String::from_utf8(b3sum.stdout).unwrap().trim()
+    );
+}
+
+/// A FIFO is no file to load: the gate refuses it without blocking on it and copies nothing.
+#[test]
+fn the_library_gate_refuses_a_fifo_without_blocking() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    let fifo = s.join("model.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reg = reg::repo::registry::Registry::open(&s.dot(), &s.options()).unwrap();
+    let gate = reg::gate::Gate::new(&reg, reg::gate::GateOptions::default()).unwrap();
+    let e = gate
+        .open_verified(&fifo, &reg::gate::Scope::Any)
+        .unwrap_err();
+    assert!(matches!(e, reg::gate::GateError::Follow(_)), "{e}");
+}
