@@ -155,11 +155,7 @@ fn hash_copy(
                 Err(e) => return Err(CopyError::Write(e)),
             }
         }
-        if n >= 128 * 1024 {
-            hasher.update_rayon(&buf[..n]);
-        } else {
-            hasher.update(&buf[..n]);
-        }
+        crate::util::parallel::hash_into(hasher, &buf[..n]);
         *hashed += n as u64;
         if n < want {
             return match to {
@@ -192,11 +188,7 @@ fn piped_copy_hashing(source: &mut File, copy: &mut File) -> Result<ObjectId, Co
                     break;
                 }
             };
-            if block.len() >= 128 * 1024 {
-                hasher.update_rayon(&block);
-            } else {
-                hasher.update(&block);
-            }
+            crate::util::parallel::hash_into(&mut hasher, &block);
             if write_tx.send(block).is_err() {
                 break; // the writer stopped on an error: joined below
             }

@@ -47,4 +47,33 @@ mod tests {
         );
         assert_eq!(parallel.finalize(), blake3::hash(&block));
     }
+
+    /// No other file hands work to the pool: each would hang a forked child again.
+    #[test]
+    fn only_this_file_uses_the_thread_pool() {
+        fn visit(dir: &std::path::Path, found: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let path = e.unwrap().path();
+                if path.is_dir() {
+                    visit(&path, found);
+                } else if path.extension().is_some_and(|x| x == "rs")
+                    && !path.ends_with("util/parallel.rs")
+                {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    if text.contains("update_rayon") || text.contains("rayon::") {
+                        found.push(path.display().to_string());
+                    }
+                }
+            }
+        }
+        let mut found = Vec::new();
+        visit(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut found,
+        );
+        assert!(
+            found.is_empty(),
+            "use util::parallel::hash_into in {found:?}"
+        );
+    }
 }
