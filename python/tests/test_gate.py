@@ -18,7 +18,16 @@ from typing import Any, Optional
 import pytest
 from conftest import ACTIVE, DEPRECATED, FILES, NEWER, REVOKED, SLOT, Site
 
-from reg_governance import Decision, Denied, Refused, RegError, Registry, Unpinned, VerifiedFile
+from reg_governance import (
+    Decision,
+    Denied,
+    InvalidInput,
+    Refused,
+    RegError,
+    Registry,
+    Unpinned,
+    VerifiedFile,
+)
 
 # (model of the file or None for the unknown file, scope) -> (allowed, code)
 UNSCOPED = {
@@ -298,3 +307,28 @@ def test_a_registry_opened_by_a_relative_path_survives_a_change_of_directory(
     path = site.file(ACTIVE).resolve()
     monkeypatch.chdir("/")
     assert registry.check(path, slot=SLOT).allowed
+
+
+def test_a_closed_verified_file_closes_its_descriptor(site: Site, registry: Any) -> None:
+    """A model server opens models for days: each verified file's descriptor (of its private
+    copy) is closed with the file, none is left behind."""
+    fds = "/proc/self/fd"
+    before = len(os.listdir(fds))
+    for _ in range(20):
+        with registry.open_verified(site.file(ACTIVE), slot=SLOT) as f:
+            fd = f.fileno()
+            f.read()
+        with pytest.raises(OSError):
+            os.fstat(fd)
+    assert len(os.listdir(fds)) == before
+
+
+def test_slot_and_model_together_are_refused_as_the_cli(site: Site, registry: Any) -> None:
+    """`reg check --slot S --model M` is a usage error (exit 2); so is naming both here, for
+    `check` and `open_verified` alike, rather than one silently winning."""
+    path = site.file(ACTIVE)
+    site.cli("check", "--slot", SLOT, "--model", ACTIVE, str(path), codes=(2,))
+    for gate in (registry.check, registry.open_verified):
+        with pytest.raises(InvalidInput) as caught:
+            gate(path, slot=SLOT, model=ACTIVE)
+        assert caught.value.exit_code == 2

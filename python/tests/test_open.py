@@ -168,3 +168,18 @@ def test_python_records_what_it_verified(site: Site) -> None:
     copy_tree(old, dot)
     message, _ = site.cli_error("status")
     assert "older than or diverges" in message
+
+
+def test_trust_hides_a_malformed_reg_trust(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`trust=` stands for `--trust` and replaces `REG_TRUST`: a malformed value there is not
+    read (it pins nothing when a root is given), and without `trust=` it is bad input, never
+    ignored (ignoring it would fall back to other pins)."""
+    other = site.other_host()
+    root = root_fingerprint(site)
+    with site.as_host(other):
+        monkeypatch.setenv("REG_TRUST", "not-a-fingerprint")
+        r = Registry.open(site.registry, trust=root)
+        assert r.trust == Trust(pinned=True, by="--trust")
+        assert r.check(site.file(ACTIVE), slot=SLOT).allowed
+        with pytest.raises(InvalidInput):
+            Registry.open(site.registry)

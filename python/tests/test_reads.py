@@ -191,3 +191,20 @@ def test_results_are_frozen_and_round_trip(registry: Any) -> None:
             field = dataclasses.fields(result)[0].name
             with pytest.raises(dataclasses.FrozenInstanceError):
                 setattr(result, field, None)
+
+
+def test_to_dict_is_a_deep_copy(registry: Any) -> None:
+    """A caller that edits a nested member of `to_dict()` (an artifact, the trust, the
+    observation) changes its copy only: the result still says what the registry said."""
+    record = registry.show(ACTIVE)
+    data = record.to_dict()
+    data["artifacts"][0]["path"] = "edited"
+    data["trust"]["pinned"] = False
+    data["history"].clear()
+    again = record.to_dict()
+    assert again["artifacts"][0]["path"] == record.artifacts[0].path != "edited"
+    assert again["trust"]["pinned"] is True and again["history"]
+    [drift] = registry.drift(ACTIVE)
+    observation = drift.to_dict()["observation"]
+    observation["injected"] = True
+    assert "injected" not in drift.to_dict()["observation"]

@@ -227,6 +227,18 @@ fn an_edited_decision_log_is_tampered_and_a_denied_file_denied() {
     let r = refusal(verify_log(&host, &log));
     assert_eq!(r.class(), Class::Tampered, "{r:?}");
     assert_eq!(r.exit_code(), 1);
+    // A log this host has no record of (its anchors gone, its key kept: a reset state
+    // directory) is refused, not called tampered: nothing says it was altered.
+    let fresh = dir.path().join("fresh.log");
+    append_log(&host, &fresh, &decisions, "2030-01-01T00:00:00Z").unwrap();
+    std::fs::remove_dir_all(dir.path().join("a/state/gate-logs")).unwrap();
+    let r = refusal(verify_log(&host, &fresh));
+    assert_eq!(r.class(), Class::Refused, "{r:?}");
+    assert!(
+        r.hint()
+            .is_some_and(|h| h.contains("no record of this log")),
+        "{r:?}"
+    );
 }
 
 /// The refusals of a transfer between sites, built as the import makes them (a real one needs

@@ -186,6 +186,8 @@ fn write_results_equal_the_cli_json() {
     )
     .unwrap();
     let deprecated = lib(Written::transition(&done));
+    // `into_value` is how the Python package takes the document: the same object.
+    assert_eq!(Written::transition(&done).into_value(), deprecated);
     assert_eq!(
         deprecated,
         cli(
