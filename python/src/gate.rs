@@ -14,7 +14,6 @@ use reg::state::resolve::resolve;
 use reg::{Decision, Gate, GateError, GateOptions, Scope};
 use std::fs::File;
 use std::os::fd::{AsRawFd as _, IntoRawFd as _};
-use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 
 /// The gate of `r` now, and the scope `slot` or `model` names (`--slot`, `--model`).
@@ -116,12 +115,8 @@ pub fn open_verified(
         let io = |what: &'static str, e: std::io::Error| {
             refusal(reg::util::fsutil::IoError::from_source(what, &path, e))
         };
-        // Owner-read-only first: another process of this user can then not re-open the copy
-        // for writing through /proc/PID/fd either (root still can: it can write any memory).
-        verified
-            .file
-            .set_permissions(std::fs::Permissions::from_mode(0o400))
-            .map_err(|e| io("make read-only the private copy of", e))?;
+        // The copy is owner-read-only (the library made it so before writing it): re-opened
+        // read-only, the caller's file object cannot write it either.
         let proc = format!("/proc/self/fd/{}", verified.file.as_raw_fd());
         let read_only =
             File::open(&proc).map_err(|e| io("re-open read-only the private copy of", e))?;

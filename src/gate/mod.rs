@@ -26,6 +26,7 @@ use crate::util::fsutil::{IoContext, IoError};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::{Seek, SeekFrom};
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 
 /// Which models may vouch for a file.
@@ -413,6 +414,12 @@ impl Gate {
         // opened, never blocking on a FIFO, and the copy is of the descriptor that was opened.
         let mut source = crate::util::follow::open_followed(path)?;
         let mut copy = tempfile::tempfile().ctx("create private copy of", path)?;
+        // Owner-read-only before a byte is written (this descriptor, opened for writing, still
+        // writes): no other process of this user can then open the unlinked copy for writing
+        // through /proc/PID/fd while it is hashed or read (root still can, as it can change any
+        // process's memory).
+        copy.set_permissions(std::fs::Permissions::from_mode(0o400))
+            .ctx("make read-only the private copy of", path)?;
         let hash = copy::copy_hashing(&mut source.file, &mut copy).map_err(|e| match e {
             CopyError::Read(e) => IoError::from_source("read", path, e),
             CopyError::Write(e) => IoError::from_source("write private copy of", path, e),

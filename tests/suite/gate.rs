@@ -241,6 +241,10 @@ fn the_library_hands_out_the_bytes_it_verified_even_if_the_file_is_swapped() {
             .to_string(),
         blake3::hash(&loaded).to_hex().to_string()
     );
+    // The private copy is owner-read-only: no other process of this user can open it to write.
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = verified.file.metadata().unwrap().permissions().mode();
+    assert_eq!(mode & 0o7777, 0o400, "{mode:o}");
     // And the swapped file itself is denied.
     let denied = gate.open_verified(&path, &reg::gate::Scope::Any);
     assert!(matches!(denied, Err(reg::gate::GateError::Denied(_))));
