@@ -59,9 +59,10 @@ class VerifiedFile(io.BufferedReader):
     """A read-only binary file over the private copy of a file the gate allowed: exactly the
     bytes that were hashed, whatever happens to the file on disk afterwards. Its descriptor is
     opened read-only, so not even ``os.write(f.fileno(), ...)`` can change the copy, and the
-    copy's mode is owner-read-only, so no other process of this user can re-open it for writing
-    (root can: it can change any process's memory too). A context manager, like every file
-    object; ``decision`` is the gate's answer."""
+    copy's mode is owner-read-only, so re-opening it for writing fails by mistake; a process of
+    this user that means to can change that mode back (as the owner of any file can), so this
+    user and root are trusted with the copy, as with the loader's memory. A context manager,
+    like every file object; ``decision`` is the gate's answer."""
 
     decision: Decision
 
@@ -282,7 +283,7 @@ class Registry:
         else:
             try:
                 text = json.dumps(dict(observation), allow_nan=False)
-            except (TypeError, ValueError) as e:  # not JSON: refused as the CLI refuses it
+            except (TypeError, ValueError, RecursionError) as e:  # not JSON, as the CLI says
                 raise InvalidInput(f"the observation is not JSON: {e}") from None
         return self._write(
             self._native.record_drift, spec, slot, text, os.fspath(key), passphrase

@@ -47,9 +47,26 @@ impl NativeRegistry {
         Ok(reg)
     }
 
-    /// The registry opened again, pinned or not.
+    /// The registry opened again, pinned or not; refused when another registry now stands at
+    /// its path (another one pinned on this host too would otherwise answer under this one's
+    /// name), as the CLI refuses a registry replaced at a pinned path.
     fn reopened(&self) -> PyResult<Registry> {
-        Registry::open(self.reg.path(), &self.opts).map_err(refusal)
+        let now = Registry::open(self.reg.path(), &self.opts).map_err(refusal)?;
+        if now.id() != self.reg.id() || now.root() != self.reg.root() {
+            return Err(refusal(reg::Refusal::new(
+                reg::Class::Unpinned,
+                format!(
+                    "the registry at `{}` is no longer the one opened: registry {} (root {}) was opened, it is now {} (root {}): refusing a replaced registry",
+                    self.reg.path().display(),
+                    self.reg.id(),
+                    self.reg.root(),
+                    now.id(),
+                    now.root()
+                ),
+                Some("if the replacement is expected, open it again with Registry.open (after checking it as any new registry)".to_string()),
+            )));
+        }
+        Ok(now)
     }
 }
 

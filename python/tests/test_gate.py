@@ -277,8 +277,8 @@ def test_a_pin_removed_after_open_denies_from_the_next_call(
 
 
 def test_the_private_copy_cannot_be_reopened_for_writing(site: Site, registry: Any) -> None:
-    """The copy is owner-read-only: no process of this user (root aside) can open it for
-    writing through /proc/PID/fd, as it could open any file of its own otherwise."""
+    """The copy is owner-read-only: opening it for writing through /proc/PID/fd fails unless
+    done on purpose (its owner may chmod it back: this user is trusted with the copy)."""
     path = site.file(ACTIVE)
     with registry.open_verified(path, slot=SLOT) as f:
         assert os.fstat(f.fileno()).st_mode & 0o7777 == 0o400
@@ -332,3 +332,26 @@ def test_slot_and_model_together_are_refused_as_the_cli(site: Site, registry: An
         with pytest.raises(InvalidInput) as caught:
             gate(path, slot=SLOT, model=ACTIVE)
         assert caught.value.exit_code == 2
+
+
+def test_another_registry_put_at_the_path_is_refused_not_taken_for_this_one(
+    site: Site, registry: Any, reg_bin: str
+) -> None:
+    """Another registry this host also pinned (same root key, say staging beside production),
+    moved to the opened registry's path, must not answer under the opened one's name."""
+    path = site.file(ACTIVE)
+    assert registry.check(path, slot=SLOT).allowed
+    subprocess.run(
+        [reg_bin, "init", "staging", "--root-key", "keys/root.pem"], cwd=site.work,
+        env=site.env(), check=True, capture_output=True,
+    )
+    os.rename(site.work / "site-a/.registry", site.work / "opened.registry")
+    os.rename(site.work / "staging/.registry", site.work / "site-a/.registry")
+    for call in (
+        lambda: registry.check(path, slot=SLOT),
+        lambda: registry.open_verified(path, slot=SLOT),
+        registry.status,
+    ):
+        with pytest.raises(Unpinned) as caught:
+            call()
+        assert "is no longer the one opened" in caught.value.message

@@ -415,9 +415,10 @@ impl Gate {
         let mut source = crate::util::follow::open_followed(path)?;
         let mut copy = tempfile::tempfile().ctx("create private copy of", path)?;
         // Owner-read-only before a byte is written (this descriptor, opened for writing, still
-        // writes): no other process of this user can then open the unlinked copy for writing
-        // through /proc/PID/fd while it is hashed or read (root still can, as it can change any
-        // process's memory).
+        // writes): opening the unlinked copy for writing through /proc/PID/fd then fails by
+        // mistake. Not against intent: a process of this user may chmod it back, as the owner
+        // of any file may, so this user (and root) are trusted with the copy, as with the
+        // loader's own memory.
         copy.set_permissions(std::fs::Permissions::from_mode(0o400))
             .ctx("make read-only the private copy of", path)?;
         let hash = copy::copy_hashing(&mut source.file, &mut copy).map_err(|e| match e {

@@ -60,7 +60,7 @@ mod tests {
                     && !path.ends_with("util/parallel.rs")
                 {
                     let text = std::fs::read_to_string(&path).unwrap();
-                    if text.contains("update_rayon") || text.contains("rayon::") {
+                    if text.contains("_rayon(") || text.contains("rayon::") {
                         found.push(path.display().to_string());
                     }
                 }
