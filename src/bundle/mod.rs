@@ -247,20 +247,7 @@ fn sniff(head: &[u8]) -> Option<Sniffed> {
     }
 }
 
-/// Reads until `buf` is full or the input ends; returns how much was read (a short read is not
-/// the end: pipes and decryptors return less than asked).
-pub(crate) fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
+pub(crate) use crate::util::fsutil::read_full;
 
 /// A reader that hashes everything read through it: the bundle file as received.
 pub struct HashingReader<R> {

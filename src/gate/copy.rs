@@ -29,7 +29,7 @@
 use crate::format::id::ObjectId;
 use crate::repo::store::CopyError;
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 
 /// A block: large enough that hashing it uses every core (as `reg check`'s hasher does).
@@ -211,18 +211,13 @@ fn read_blocks(source: &mut File, tx: &SyncSender<io::Result<Vec<u8>>>, pool: &R
     loop {
         let mut buf = pool.try_recv().unwrap_or_default();
         buf.resize(BLOCK, 0);
-        let mut n = 0;
-        while n < BLOCK {
-            match source.read(&mut buf[n..]) {
-                Ok(0) => break,
-                Ok(k) => n += k,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    let _ = tx.send(Err(e));
-                    return;
-                }
+        let n = match crate::util::fsutil::read_full(source, &mut buf) {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return;
             }
-        }
+        };
         buf.truncate(n);
         let last = n < BLOCK;
         if tx.send(Ok(buf)).is_err() || last {
@@ -243,7 +238,7 @@ fn write_blocks(copy: &mut File, rx: Receiver<Vec<u8>>, pool: &Sender<Vec<u8>>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{Seek, SeekFrom};
+    use std::io::{Read as _, Seek, SeekFrom};
 
     type Engine = fn(&mut File, &mut File) -> Result<ObjectId, CopyError>;
 

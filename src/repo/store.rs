@@ -170,18 +170,13 @@ pub fn hash_parallel(
             loop {
                 let mut buf = back_rx.try_recv().unwrap_or_else(|_| vec![0u8; BLOCK]);
                 buf.resize(BLOCK, 0);
-                let mut n = 0;
-                while n < BLOCK {
-                    match reader.read(&mut buf[n..]) {
-                        Ok(0) => break,
-                        Ok(k) => n += k,
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(e) => {
-                            let _ = tx.send(Err(e));
-                            return;
-                        }
+                let n = match crate::util::fsutil::read_full(reader, &mut buf) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
                     }
-                }
+                };
                 buf.truncate(n);
                 let last = n < BLOCK;
                 if tx.send(Ok(buf)).is_err() || last {

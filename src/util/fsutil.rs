@@ -348,3 +348,18 @@ pub fn describe(ft: &fs::FileType) -> &'static str {
         "a special file"
     }
 }
+
+/// Reads until `buf` is full or the input ends; returns how much was read (a short read is not
+/// the end: pipes and decryptors return less than asked).
+pub(crate) fn read_full(r: &mut dyn std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
