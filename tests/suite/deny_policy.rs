@@ -80,16 +80,6 @@ fn with_code(findings: &[(String, String, String)], code: &str) -> Vec<(String, 
         .collect()
 }
 
-/// Runs `args`, asserts it is refused (exit 1) saying `needle`, with the registry unchanged, and
-/// returns stderr.
-fn refused(s: &Sandbox, args: &[&str], needle: &str) -> String {
-    let before = s.snapshot();
-    let err = s.fails(1, args);
-    assert!(err.contains(needle), "reg {args:?}: {err}");
-    assert!(s.snapshot() == before, "reg {args:?} changed the registry");
-    err
-}
-
 /// BLAKE3 of a file's bytes, as the gate and `reg deny list` name them.
 fn hash_of(s: &Sandbox, path: &str) -> String {
     ObjectId::of(&fs::read(s.join(path)).unwrap()).to_string()
@@ -145,8 +135,8 @@ fn a_malicious_model_purged_with_its_bytes_denied_cannot_come_back_under_another
     // The same bytes packed by the same publisher as another model: refused before anything
     // is staged, the registry unchanged, pointing at the deny list and at who lifts it.
     let other = pack(&s, &dir, ("other", "9.9.9"), "other.tar", &[]);
-    let err = refused(
-        &s,
+    let err = s.refused(
+        1,
         &["add", &other, "--key", "op.pem"],
         "other@9.9.9 holds 2 denied artifact hash(es)",
     );
@@ -176,8 +166,8 @@ fn a_malicious_model_purged_with_its_bytes_denied_cannot_come_back_under_another
         crate::craft::good_tar(&signed, &garbled),
     )
     .unwrap();
-    refused(
-        &s,
+    s.refused(
+        1,
         &["add", "garbled.tar", "--key", "op.pem"],
         "other@9.9.8 holds 2 denied artifact hash(es)",
     );
@@ -207,14 +197,14 @@ fn a_malicious_model_purged_with_its_bytes_denied_cannot_come_back_under_another
     assert_eq!(json[0]["seq"], purge_seq);
 
     // Only a root key lifts a denial, and only of a hash that is denied.
-    refused(
-        &s,
+    s.refused(
+        1,
         &["deny", "lift", &evil, "--reason", "x", "--key", "op.pem"],
         "root",
     );
     let innocent = ObjectId::of(b"never denied").to_string();
-    let err = refused(
-        &s,
+    let err = s.refused(
+        1,
         &[
             "deny", "lift", &evil, &innocent, "--reason", "x", "--key", "root.pem",
         ],
@@ -332,13 +322,13 @@ fn a_revocation_denying_bytes_binds_every_model_holding_them() {
         (false, "denied".into())
     );
     // Neither promoted nor made active while it holds them.
-    refused(
-        &s,
+    s.refused(
+        1,
         &["promote", "c@1.0.0", "--reason", "ok", "--key", "op.pem"],
         "c@1.0.0 holds 1 denied artifact hash(es)",
     );
-    refused(
-        &s,
+    s.refused(
+        1,
         &[
             "activate", "canary", "b@1.0.0", "--reason", "go", "--key", "op.pem",
         ],
@@ -471,14 +461,12 @@ fn a_model_out_of_policy_is_not_promoted_activated_or_allowed() {
         (false, "policy".into())
     );
     // Writers refuse to put it in service, naming the artifact and its format.
-    let err = refused(
-        &s,
-        &["promote", "old@0.1.0", "--reason", "ok", "--key", "op.pem"],
+    let err = s.refused(1, &["promote", "old@0.1.0", "--reason", "ok", "--key", "op.pem"],
         "old@0.1.0 is out of policy: the registry policy refuses the format of `legacy.pkl` (pickle)",
     );
     assert!(err.contains("hint: `reg policy show`"), "{err}");
-    refused(
-        &s,
+    s.refused(
+        1,
         &[
             "promote",
             "kept@0.1.0",
@@ -490,13 +478,13 @@ fn a_model_out_of_policy_is_not_promoted_activated_or_allowed() {
         "kept@0.1.0 is out of policy",
     );
     // Who may sign is judged first: a key that may not promote is told so.
-    refused(
-        &s,
+    s.refused(
+        1,
         &["promote", "old@0.1.0", "--reason", "ok", "--key", "pub.pem"],
         "operator",
     );
-    refused(
-        &s,
+    s.refused(
+        1,
         &[
             "activate",
             "canary",
@@ -565,8 +553,8 @@ fn the_format_3_pickle_model_promoted_before_its_policy_is_denied_by_the_gate() 
     // The fixture's `model.pkl`, as its README's build wrote it (checkout refuses it now: the
     // policy binds there too).
     fs::write(s.join("model.pkl"), b"\x80\x04\x95weights.").unwrap();
-    refused(
-        &s,
+    s.refused(
+        1,
         &["checkout", "legacy@0.1.0", "-o", "legacy"],
         "out of policy",
     );
@@ -630,8 +618,8 @@ fn a_plaintext_bundle_is_refused_when_the_policy_requires_encryption() {
     );
     fs::write(s.join("model/more.yar"), "rule more { condition: true }\n").unwrap();
     let tar = pack(&s, "model", ("m", "1.0.0"), "m.tar", &[]);
-    let err = refused(
-        &s,
+    let err = s.refused(
+        1,
         &["add", &tar, "--key", "op.pem"],
         "the registry policy requires encrypted bundles, and this one is not encrypted",
     );
@@ -645,8 +633,8 @@ fn a_plaintext_bundle_is_refused_when_the_policy_requires_encryption() {
         .status()
         .unwrap();
     assert!(out.success());
-    refused(
-        &s,
+    s.refused(
+        1,
         &["add", "unpacked", "--key", "op.pem"],
         "this one is not encrypted",
     );
@@ -710,8 +698,8 @@ fn a_bundle_sealed_only_to_a_removed_recipient_is_refused() {
         "to-b.age",
         &["--recipient", &b],
     );
-    let err = refused(
-        &s,
+    let err = s.refused(
+        1,
         &["add", &to_b, "--key", "op.pem", "--identity", "b.age"],
         "this one was opened by the identity of none of them (sealed to a recipient since removed",
     );
@@ -743,8 +731,8 @@ fn a_bundle_sealed_only_to_a_removed_recipient_is_refused() {
         "--key",
         "root.pem",
     ]);
-    refused(
-        &s,
+    s.refused(
+        1,
         &[
             "add",
             &to_a,
@@ -809,7 +797,7 @@ fn forge(
 
 /// `ledger verify` refuses the registry, naming the entry and saying `why`.
 fn verify_refuses(s: &Sandbox, (seq, id): (u64, ObjectId), why: &str) {
-    let err = refused(s, &["ledger", "verify"], why);
+    let err = s.refused(1, &["ledger", "verify"], why);
     assert!(err.contains(&format!("ledger entry {seq} ({id})")), "{err}");
 }
 
@@ -960,8 +948,8 @@ fn replacements_scans_shared_bytes_and_denials_follow_the_gate() {
     );
     assert_eq!(gate(&s, "p/model.pkl", &[]), (false, "policy".into()));
     // A replacement out of policy is refused; one sharing bytes this revocation denies too.
-    refused(
-        &s,
+    s.refused(
+        1,
         &[
             "revoke",
             "g@1.0.0",
@@ -974,8 +962,8 @@ fn replacements_scans_shared_bytes_and_denials_follow_the_gate() {
         ],
         "policy",
     );
-    refused(
-        &s,
+    s.refused(
+        1,
         &[
             "revoke",
             "g@1.0.0",
@@ -1094,16 +1082,14 @@ fn checkout_writes_out_nothing_the_gate_denies_and_the_listings_say_why() {
         &["checkout", "--slot", "prod", "-o", "out"][..],
         &["checkout", "det@1.0.0", "--bundle", "det.tar"],
     ] {
-        let err = refused(
-            &s,
+        let err = s.refused(
+            1,
             args,
             "det@1.0.0 is not written out: 1 of its artifact hashes denied",
         );
         assert!(err.contains("hint: `reg deny list`"), "{err}");
     }
-    let err = refused(
-        &s,
-        &["checkout", "pk@1.0.0", "-o", "out"],
+    let err = s.refused(1, &["checkout", "pk@1.0.0", "-o", "out"],
         "pk@1.0.0 is not written out: out of policy: the registry policy refuses `model.pkl` (pickle)",
     );
     assert!(err.contains("hint: `reg policy show`"), "{err}");
@@ -1173,7 +1159,7 @@ fn a_protocol_0_pickle_under_another_name_is_refused_by_a_policy_refusing_pickle
         "pack warns: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let err = refused(&s, &["add", "pk0.tar", "--key", "op.pem"], "pickle");
+    let err = s.refused(1, &["add", "pk0.tar", "--key", "op.pem"], "pickle");
     assert!(err.contains("model.bin"), "{err}");
     assert_eq!(
         gate(&s, "pk0/model.bin", &[]),
@@ -1300,7 +1286,7 @@ fn pickles_in_disguise_are_refused_and_a_labels_file_is_not() {
         fs::write(s.join(&format!("{dir}/model.tflite")), bytes).unwrap();
         let tar = format!("{dir}.tar");
         pack(&s, &dir, (&dir, "1.0.0"), &tar, &[]);
-        refused(&s, &["add", &tar, "--key", "op.pem"], "(pickle)");
+        s.refused(1, &["add", &tar, "--key", "op.pem"], "(pickle)");
     }
     s.add_model(
         "labels",
@@ -1384,8 +1370,8 @@ fn a_damaged_record_under_a_policy_is_denied_by_the_gate_and_refused_by_promote(
             .contains("its record could not be read to check the registry policy"),
         "{v}"
     );
-    let err = refused(
-        &s,
+    let err = s.refused(
+        1,
         &["promote", "new@1.0.0", "--reason", "ok", "--key", "op.pem"],
         "is corrupt",
     );

@@ -122,13 +122,6 @@ fn record_list_export_round_trip() {
     assert!(s.ok(&["fsck"]).starts_with("PASS"));
 }
 
-fn refused(s: &Sandbox, args: &[&str], needle: &str) {
-    let before = s.snapshot();
-    let err = s.fails(1, args);
-    assert!(err.contains(needle), "expected `{needle}` in: {err}");
-    assert_eq!(before, s.snapshot());
-}
-
 #[test]
 fn schema_violations_are_all_listed() {
     let s = setup();
@@ -178,8 +171,8 @@ fn unknown_revoked_and_mismatched_models_and_wrong_keys_are_refused() {
         ],
     );
     assert!(err.contains("no model `nope@1.0.0`"), "{err}");
-    refused(
-        &s,
+    s.refused(
+        1,
         &[
             "drift",
             "record",
@@ -198,8 +191,8 @@ fn unknown_revoked_and_mismatched_models_and_wrong_keys_are_refused() {
         "--key",
         "op.pem",
     ]);
-    refused(
-        &s,
+    s.refused(
+        1,
         &[
             "drift",
             "record",
@@ -215,8 +208,8 @@ fn unknown_revoked_and_mismatched_models_and_wrong_keys_are_refused() {
     let mut obs = observation("2026-10-08T00:00:00Z", 0.1);
     obs["model"] = other["id"].clone();
     fs::write(s.join("named.json"), obs.to_string()).unwrap();
-    refused(
-        &s,
+    s.refused(
+        1,
         &[
             "drift",
             "record",

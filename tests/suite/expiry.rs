@@ -34,16 +34,11 @@ fn ok_at(s: &Sandbox, days: u64, args: &[&str]) -> String {
 /// Asserts `args` at day `days` exits 1 with `needle` in its message, changing nothing in the
 /// registry or this host's state; returns stderr.
 fn refused_at(s: &Sandbox, days: u64, args: &[&str], needle: &str) -> String {
-    let before = site(s);
-    let o = at(s, days, args);
-    let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert_eq!(o.status.code(), Some(1), "{args:?} at day {days}: {err}");
-    assert!(err.contains(needle), "{args:?}: {err}");
-    assert!(
-        site(s) == before,
-        "{args:?} refused but changed the registry or host state"
-    );
-    err
+    s.refusal(1, args)
+        .env("SOURCE_DATE_EPOCH", &later(days))
+        .unchanged(s.join("home"))
+        .unchanged(s.join("host"))
+        .says(needle)
 }
 
 /// The registry and this host's state (trust file, records).
