@@ -5,7 +5,7 @@
 //! oversized input. Every refused case leaves the registry byte-for-byte unchanged.
 
 use crate::craft::{file, good_tar, load, manifest_for};
-use crate::util::Sandbox;
+use crate::util::{Sandbox, observation};
 use reg::crypto::envelope::{self, Kind};
 use reg::util::encoding::to_canonical_vec;
 use std::fs;
@@ -246,15 +246,6 @@ fn reasons_refuse_controls_other_than_newline_and_tab() {
     s.ok(&["ledger", "verify"]);
 }
 
-fn observation(start: &str, end: &str) -> serde_json::Value {
-    serde_json::json!({
-        "window": {"start": start, "end": end},
-        "baseline": "blake3:af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262",
-        "samples": 10,
-        "metrics": [{"name": "psi", "kind": "psi", "value": 0.1}]
-    })
-}
-
 #[test]
 fn impossible_times_and_backward_windows_are_refused_in_observations() {
     let s = setup();
@@ -272,7 +263,11 @@ fn impossible_times_and_backward_windows_are_refused_in_observations() {
             "ends before it starts",
         ),
     ] {
-        fs::write(s.join("o.json"), observation(start, end).to_string()).unwrap();
+        fs::write(
+            s.join("o.json"),
+            observation([start, end], 10, "psi", 0.1).to_string(),
+        )
+        .unwrap();
         refused(
             &s,
             1,
@@ -282,7 +277,13 @@ fn impossible_times_and_backward_windows_are_refused_in_observations() {
     }
     fs::write(
         s.join("o.json"),
-        observation("2028-02-29T00:00:00Z", "2028-02-29T00:00:00Z").to_string(),
+        observation(
+            ["2028-02-29T00:00:00Z", "2028-02-29T00:00:00Z"],
+            10,
+            "psi",
+            0.1,
+        )
+        .to_string(),
     )
     .unwrap();
     s.ok(&["drift", "record", "det@1.0.0", "o.json", "--key", "rep.pem"]);
@@ -400,7 +401,7 @@ fn readers_refuse_signed_entries_with_times_outside_the_grammar() {
         "rep.pem",
         serde_json::json!({
             "model": record,
-            "observation": observation("2026-10-08T00:00:00Z", "2026-10-01T00:00:00Z"),
+            "observation": observation(["2026-10-08T00:00:00Z", "2026-10-01T00:00:00Z"], 10, "psi", 0.1),
         }),
     );
     let err = s.fails(1, &["ledger", "verify"]);
@@ -502,7 +503,12 @@ fn errors_never_echo_a_whole_oversized_input() {
     let mut args = pack_args("m", "m.tar", &[]);
     args[10] = &version;
     refused(&s, 2, &args, &["--version"]);
-    let mut obs = observation("2026-10-01T00:00:00Z", "2026-10-02T00:00:00Z");
+    let mut obs = observation(
+        ["2026-10-01T00:00:00Z", "2026-10-02T00:00:00Z"],
+        10,
+        "psi",
+        0.1,
+    );
     obs["notes"] = huge.clone().into();
     fs::write(s.join("o.json"), obs.to_string()).unwrap();
     refused(

@@ -100,6 +100,11 @@ impl Sandbox {
         }
     }
 
+    /// Promotes `model` (`name@version`) with the operator key `op.pem`.
+    pub fn promote(&self, model: &str) {
+        self.ok(&["promote", model, "--reason", "tested", "--key", "op.pem"]);
+    }
+
     /// Generates a key pair `name` (and `name.pub`); returns its fingerprint.
     pub fn key(&self, name: &str) -> String {
         self.ok(&["key", "gen", name]).trim().to_string()
@@ -318,6 +323,23 @@ impl Refusal<'_> {
         }
         message
     }
+}
+
+/// The baseline the suite's drift observations name (the example's).
+pub const BASELINE: &str =
+    "blake3:af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262";
+
+/// A drift observation valid under `schema/drift-observation.schema.json`: `samples` samples
+/// over the window `[start, end]` against [`BASELINE`], with one PSI metric `metric` of
+/// `value`. A test about another field (notes, more metrics, a placeholder) sets it on the JSON.
+pub fn observation(window: [&str; 2], samples: u64, metric: &str, value: f64) -> serde_json::Value {
+    let [start, end] = window;
+    serde_json::json!({
+        "window": {"start": start, "end": end},
+        "baseline": BASELINE,
+        "samples": samples,
+        "metrics": [{"name": metric, "kind": "psi", "value": value}]
+    })
 }
 
 /// `reg ARGS` as a child process with the sandbox's environment plus `extra`, not waited for
