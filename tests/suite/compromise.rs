@@ -837,7 +837,7 @@ fn forge(
     restore: impl FnOnce(&mut Value),
 ) -> (ObjectId, u64) {
     let key: SecretKey = crate::craft::load(s, key);
-    let state = crate::mutations::replayed(s);
+    let state = crate::forged_entries::replayed(s);
     let mut loose = forge_state(&state, loosen);
     let entry = crate::util::next_entry(
         &loose,
@@ -846,10 +846,10 @@ fn forge(
         body,
     );
     let bytes = crate::util::forged_entry(&entry, &key);
-    let id = crate::mutations::store_and_list(s, &bytes);
+    let id = crate::forged_entries::store_and_list(s, &bytes);
     loose.apply(id, &entry).unwrap();
     let after = forge_state(&loose, restore);
-    crate::mutations::checkpoint(s, &after, &key);
+    crate::forged_entries::checkpoint(s, &after, &key);
     (id, entry.header.seq)
 }
 
@@ -868,7 +868,7 @@ fn replay_refuses(s: &Sandbox, entry: (ObjectId, u64), why: &str, path: &str) {
 
 /// The record id and latest entry of `spec` in the replayed state.
 fn model(s: &Sandbox, name: &str) -> (ObjectId, ObjectId) {
-    let state = crate::mutations::replayed(s);
+    let state = crate::forged_entries::replayed(s);
     let (id, m) = state.find(name, "1.0.0").unwrap();
     (*id, m.entry)
 }
@@ -919,7 +919,7 @@ fn a_forged_activation_of_a_suspended_model_is_refused_by_replay() {
     compromise(&s, &publ);
     let at = head_seq(&s);
     let (id, _) = model(&s, "alt");
-    let state = crate::mutations::replayed(&s);
+    let state = crate::forged_entries::replayed(&s);
     let previous = state.slots().get("prod").map(|slot| slot.entry);
     let entry = forge(
         &s,
@@ -958,7 +958,7 @@ fn a_forged_reapproval_of_a_model_not_suspended_or_naming_a_stale_entry_is_refus
     let (s, publ, _) = site();
     compromise(&s, &publ);
     let (id, _) = model(&s, "det");
-    let state = crate::mutations::replayed(&s);
+    let state = crate::forged_entries::replayed(&s);
     let stale = state.models()[&id].added;
     let entry = forge(
         &s,

@@ -770,7 +770,7 @@ fn forge(
     ruled: impl FnOnce(&mut Value),
 ) -> (u64, ObjectId) {
     let key = crate::craft::load(s, key);
-    let state = crate::mutations::replayed(s);
+    let state = crate::forged_entries::replayed(s);
     let entry = crate::util::next_entry(
         &state,
         key.public().fingerprint(),
@@ -778,7 +778,7 @@ fn forge(
         body,
     );
     let bytes = crate::util::forged_entry(&entry, &key);
-    let id = crate::mutations::store_and_list(s, &bytes);
+    let id = crate::forged_entries::store_and_list(s, &bytes);
     let mut after = crate::util::forge_state(&state, unruled);
     after.apply(id, &entry).unwrap();
     let after = crate::util::forge_state(&after, ruled);
@@ -863,7 +863,7 @@ fn a_deny_lift_of_bytes_not_denied_forged_by_hand_is_refused_by_replay() {
         "--key",
         "op.pem",
     ]);
-    let denied: Vec<ObjectId> = crate::mutations::replayed(&s)
+    let denied: Vec<ObjectId> = crate::forged_entries::replayed(&s)
         .denied()
         .keys()
         .copied()

@@ -7,7 +7,7 @@
 //! cache): each failure prints its seed and case, and `REG_PROP_SEED` replays a run.
 
 use crate::craft;
-use crate::mutations::{checkpoint, replayed, store_and_list};
+use crate::forged_entries::{checkpoint, replayed, store_and_list};
 use crate::util::Sandbox;
 use reg::crypto::envelope::Kind;
 use std::fs;

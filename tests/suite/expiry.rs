@@ -291,7 +291,7 @@ fn forge(
 ) -> (ObjectId, Entry) {
     let entry = crate::util::next_entry(state, key.public().fingerprint(), time, body);
     let bytes = crate::util::forged_entry(&entry, key);
-    (crate::mutations::store_and_list(s, &bytes), entry)
+    (crate::forged_entries::store_and_list(s, &bytes), entry)
 }
 
 #[test]
@@ -303,7 +303,7 @@ fn a_write_forged_after_expiry_does_not_make_a_stale_medium_fresh() {
         .to_string();
     // On day 31 the reporter, holding the expired medium, appends a drift entry dated now and
     // signs a checkpoint for it, committing to the state a replay without the rule would give.
-    let state = crate::mutations::replayed(&s);
+    let state = crate::forged_entries::replayed(&s);
     let model = *state.models().keys().next().unwrap();
     let obs: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(&fs::read(s.join("obs.json")).unwrap()).unwrap();

@@ -671,7 +671,7 @@ fn append_convincing(
     signer: &SecretKey,
     body: Body,
 ) -> ObjectId {
-    let mut state = crate::mutations::replayed(b);
+    let mut state = crate::forged_entries::replayed(b);
     for (kind, id, bytes) in &parts.frames {
         if *kind == ObjectKind::Entry && !b.ledger_ids().contains(&id.to_string()) {
             let env = reg::crypto::envelope::Unverified::parse(bytes).unwrap();

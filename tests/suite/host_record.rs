@@ -1,10 +1,12 @@
-//! Tests that kill the `cargo mutants` survivors of `src/repo/trust.rs` (issue 11): the host's
-//! record of the last checkpoint it verified, which is what refuses a rollback, must never move
-//! backwards and must take the ledger digest that the fast path needs.
+//! This host's record of the last checkpoint it verified, which is what refuses a rollback
+//! (FORMAT.md §8): it never moves backwards, it takes the ledger digest the fast path needs,
+//! it refuses a fork longer than what the host saw, and a host that cannot record it gets no
+//! registry and no pin.
 
-use crate::util::Sandbox;
+use crate::util::{Sandbox, snapshot};
 use reg::repo::trust::{HostState, Seen};
 use std::fs;
+use std::path::Path;
 
 /// A registry of three entries that this host has read (so it holds a record of the checkpoint
 /// at seq 2); returns the sandbox, the host state and the registry id.
@@ -135,4 +137,72 @@ fn init_and_clone_on_a_host_that_cannot_record_make_no_registry_and_no_pin() {
         "a clone was installed unrecorded"
     );
     assert!(!s.trust_file().exists(), "a pin was written");
+}
+
+fn clear(dot: &Path) {
+    for e in walkdir::WalkDir::new(dot) {
+        crate::util::make_writable(e.unwrap().path());
+    }
+    fs::remove_dir_all(dot).unwrap();
+}
+
+#[test]
+fn a_fork_that_is_longer_than_what_the_host_saw_is_refused() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    fs::create_dir(s.join("fork")).unwrap();
+    crate::util::cp_a(&s.dot(), &s.join("fork/.registry"));
+    for k in ["a.pem", "b.pem", "c.pem"] {
+        s.key(k);
+    }
+    // This host sees branch a: one more entry.
+    s.trust("a.pem.pub", "reporter", "branch a");
+    let seen = s.ledger_ids();
+    // Elsewhere (another host), the copy grows two entries: its checkpoint is further along
+    // than what this host saw, but at the seq this host saw it holds another head.
+    for (k, why) in [("b.pem.pub", "branch b"), ("c.pem.pub", "branch b, again")] {
+        let out = s
+            .reg()
+            .env("REG_STATE_DIR", s.join("other-host"))
+            .args([
+                "--registry",
+                "fork",
+                "key",
+                "trust",
+                k,
+                "--role",
+                "reporter",
+            ])
+            .args(["--key", "root.pem", "--reason", why])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    clear(&s.dot());
+    crate::util::cp_a(&s.join("fork/.registry"), &s.dot());
+    let fork = s.ledger_ids();
+    assert_eq!(fork.len(), seen.len() + 1);
+    assert_ne!(fork[seen.len() - 1], seen[seen.len() - 1]);
+    let state_dir = s.join("home/.local/state/reg");
+    let host_before = snapshot(&state_dir);
+    for args in [&["key", "list"][..], &["ledger", "verify"], &["status"]] {
+        let before = s.snapshot();
+        let err = s.fails(1, args);
+        let expected = format!(
+            "the registry's checkpoint (entry {}, head {}) is older than or diverges from the one \
+             this host verified (entry {}, head {}): refusing a rolled-back or forked registry",
+            fork.len() - 1,
+            fork[fork.len() - 1],
+            seen.len() - 1,
+            seen[seen.len() - 1]
+        );
+        assert!(err.contains(&expected), "reg {args:?}: {err}");
+        assert_eq!(before, s.snapshot());
+    }
+    // The host still remembers the branch it saw, not the fork.
+    assert_eq!(host_before, snapshot(&state_dir));
 }
