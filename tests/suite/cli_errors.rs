@@ -353,7 +353,7 @@ fn an_empty_reason_is_refused() {
     let s = Sandbox::new();
     s.init();
     s.key("op.pem");
-    // A usage error, refused as the command line is parsed, like a missing --reason (#21).
+    // A usage error, refused as the command line is parsed, like a missing --reason.
     let before = s.snapshot();
     let err = s.fails(
         2,

@@ -1,4 +1,4 @@
-//! Compromised is not retired (issue 20, point 1; FORMAT.md §5.3, §5.14): `reg key revoke
+//! Compromised is not retired (FORMAT.md §5.3, §5.14): `reg key revoke
 //! --compromised` suspends every model resting on the key, the gate denies a suspended model
 //! (`suspended`), writers refuse to promote or activate it until an operator re-approves it
 //! (`reg reapprove`), and `show`, `list`, `status`, `check`, `fsck` and `log` say which way a key
@@ -384,7 +384,7 @@ fn a_reapproval_lifts_the_suspension_and_promote_activate_and_the_gate_work_agai
         .iter()
         .map(|h| h["action"].as_str().unwrap())
         .collect();
-    // Its complete history (issue 21): the slot it entered, the suspension, the re-approval,
+    // Its complete history: the slot it entered, the suspension, the re-approval,
     // and being displaced in its slot by new@1.0.0.
     assert_eq!(
         actions,

@@ -1,10 +1,9 @@
-//! Destroyed bytes stay denied (FORMAT.md §5.15) and the policy binds wherever it speaks (§5.5):
-//! issue #20, points 2 and 3, tried on registries the CLI builds.
-//!
-//! Before: a model revoked as malicious and purged could be packed again under another name,
-//! added, promoted and allowed by the gate; a pickle model promoted before the policy refused
-//! pickle stayed promotable, activatable and allowed; a plaintext bundle, or one sealed to a
-//! recipient since removed, was admitted although the policy meant encrypted bundles only.
+//! Destroyed bytes stay denied (FORMAT.md §5.15) and the policy binds wherever it speaks (§5.5),
+//! tried on registries the CLI builds: a model revoked as malicious and purged cannot be packed
+//! again under another name, added, promoted or allowed by the gate; a pickle model promoted
+//! before the policy refused pickle is no longer promotable, activatable or allowed; a
+//! plaintext bundle, or one sealed to a recipient since removed, is refused where the policy
+//! means encrypted bundles only.
 
 use crate::util::{Sandbox, pack_args};
 use reg::format::entry::{Add, Body, DenyLift, PolicyDoc};
@@ -889,7 +888,7 @@ fn a_deny_lift_of_bytes_not_denied_forged_by_hand_is_refused_by_replay() {
     );
 }
 
-/// The review's cases around the gate and the writers (issue #20): a revocation's replacement is
+/// The gate and the writers around a revocation: a revocation's replacement is
 /// held to what `reg activate` refuses (bytes this same revocation denies, a model out of
 /// policy); `fsck --scan` counts what the gate denies as denied, not approved; with a file held
 /// by several models, a model in policy vouches for it even when another holding it is not; and
@@ -1134,7 +1133,7 @@ fn checkout_writes_out_nothing_the_gate_denies_and_the_listings_say_why() {
 
 /// A protocol-0 pickle named `model.bin` (no `\x80` header) is a pickle to the policy: `reg add`
 /// refuses it where the policy refuses pickle, instead of admitting it as `unknown` for the gate
-/// to allow (the red team's case).
+/// to allow.
 #[test]
 fn a_protocol_0_pickle_under_another_name_is_refused_by_a_policy_refusing_pickle() {
     let s = Sandbox::new();
@@ -1170,7 +1169,7 @@ fn a_protocol_0_pickle_under_another_name_is_refused_by_a_policy_refusing_pickle
 /// The policy judges only approved models that are not suspended (FORMAT.md §5.5, §5.14): a
 /// PROMOTED or DEPRECATED model out of policy whose operator key is then revoked as compromised
 /// is denied as `suspended`, which is what an officer must act on first; re-approved, the policy
-/// denies it again (cargo-mutants, issue 20: the gate's rank and its policy threshold).
+/// denies it again (the gate's rank of a model's standing, and its policy threshold).
 #[test]
 fn a_suspended_model_out_of_policy_is_denied_as_suspended_until_reapproved() {
     let s = Sandbox::new();
@@ -1218,7 +1217,7 @@ fn a_suspended_model_out_of_policy_is_denied_as_suspended_until_reapproved() {
 }
 
 /// A file held by a PROMOTED and a DEPRECATED model is allowed as the PROMOTED one's, whichever
-/// record id sorts first (cargo-mutants, issue 20: the gate's rank).
+/// record id sorts first (the gate ranks a model's standing, not its id).
 #[test]
 fn a_file_held_by_a_promoted_and_a_deprecated_model_is_the_promoted_ones() {
     let s = Sandbox::new();

@@ -1,4 +1,4 @@
-//! Finding a model (issue 21, point 3): `NAME@latest` and `--slot SLOT` wherever a model is
+//! Finding a model: `NAME@latest` and `--slot SLOT` wherever a model is
 //! named, versions in semantic-version order everywhere, a bare name with several versions
 //! listed, `reg list` filters, `reg diff A B`; and an unknown slot's refusal lists the slots.
 

@@ -1,4 +1,4 @@
-//! Governance for years, the parts that need no format change (issue 20): a policy change
+//! Governance for years, the parts that need no format change: a policy change
 //! changes only what it names, purge and revoked publishers are reported for what they are, a
 //! revoked genesis root and keys gathering roles are warned about, and a model's original signed
 //! bundle can be written back out for another registry.

@@ -111,7 +111,7 @@ fn pack_refuses_control_and_bidi_characters_in_names_and_provenance() {
     let hash = format!("sha256:{}", "ab".repeat(32));
     for (c, code) in FORBIDDEN {
         let prov = format!("corpus{c}2026={hash}");
-        // A flag's value: a usage error, named by the flag (#21).
+        // A flag's value: a usage error, named by the flag.
         refused(
             &s,
             2,

@@ -634,7 +634,7 @@ fn the_gate_follows_a_link_only_to_a_regular_file_and_never_waits_on_a_fifo() {
     }
 }
 
-// Found by attacking the fixes above (red team, 2026-11-27): each failed before its fix.
+// Attacks on the defences above: a fork met first, a record that cannot be kept, and the like.
 
 #[test]
 fn an_unpinned_registry_is_never_recorded_so_a_fork_met_first_cannot_lock_out_the_real_one() {
