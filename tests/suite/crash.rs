@@ -4,8 +4,10 @@
 //! is fsynced before the checkpoint names it, and a bundle is staged beside its output (so that
 //! its final rename never crosses file systems).
 
+use crate::medium::op;
 use crate::util::{Sandbox, snapshot};
 use std::fs;
+use std::time::Duration;
 
 /// Every file under objects/ hashes to its name.
 fn assert_objects_well_named(s: &Sandbox) {
@@ -246,4 +248,109 @@ fn the_ledger_append_is_fsynced_before_the_checkpoint_names_it() {
         write < sync && sync < checkpoint,
         "write {write}, fsync {sync}, checkpoint {checkpoint}:\n{trace}"
     );
+}
+
+#[test]
+fn writers_killed_at_random_moments_never_leave_fsck_failing() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    let mut bundles = Vec::new();
+    for i in 0..6 {
+        let dir = format!("k{i}");
+        fs::create_dir(s.join(&dir)).unwrap();
+        fs::write(
+            s.join(&format!("{dir}/rules.yar")),
+            format!("rule k{i} {{ condition: true }}\n"),
+        )
+        .unwrap();
+        let out = format!("{dir}.tar");
+        s.ok(&[
+            "bundle",
+            "pack",
+            &dir,
+            "-o",
+            &out,
+            "--key",
+            "pub.pem",
+            "--name",
+            "k",
+            "--version",
+            &format!("1.0.{i}"),
+            "--type",
+            "ruleset",
+            "--use",
+            "detection",
+            "--description",
+            "k",
+        ]);
+        bundles.push(out);
+    }
+    s.ok(&["add", &bundles[0], "--key", "op.pem"]);
+    // How long one uncut write takes here: kills are spread over that window.
+    let t = std::time::Instant::now();
+    op(&s, &["promote", "k@1.0.0", "--reason", "timing"]);
+    let window = (t.elapsed().as_micros() as u64 * 3 / 2).max(1000);
+    let mut rng = Lcg(0x5eed);
+    let mut killed_mid_write = 0;
+    // Until 30 kills have landed mid-write: how many rounds that takes depends on the load.
+    for round in 0..240 {
+        if killed_mid_write >= 30 {
+            break;
+        }
+        let args: Vec<String> = match round % 4 {
+            0 | 2 => vec![
+                "add".into(),
+                bundles[1 + (round / 4) % 5].clone(),
+                "--key".into(),
+                "op.pem".into(),
+            ],
+            1 => ["deprecate", "k@1.0.0", "--reason", "r", "--key", "op.pem"]
+                .map(String::from)
+                .to_vec(),
+            _ => ["promote", "k@1.0.0", "--reason", "r", "--key", "op.pem"]
+                .map(String::from)
+                .to_vec(),
+        };
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("reg"))
+            .current_dir(s.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", s.join("home"))
+            .env("REG_TRUST_FILE", s.trust_file())
+            .env("SOURCE_DATE_EPOCH", crate::util::EPOCH)
+            .args(&args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_micros(rng.below(window)));
+        if child.try_wait().unwrap().is_none() {
+            killed_mid_write += 1;
+        }
+        let _ = child.kill(); // SIGKILL: no cleanup, like a power cut
+        child.wait().unwrap();
+        let out = s.reg().args(["fsck"]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "round {round} ({args:?}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    assert!(
+        killed_mid_write >= 30,
+        "only {killed_mid_write} kills landed mid-write"
+    );
+    s.ok(&["ledger", "verify"]);
+}
+
+/// A small deterministic generator for the kill delays (no new dependency for one test).
+struct Lcg(u64);
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n.max(1)
+    }
 }
