@@ -240,7 +240,7 @@ fn a_suspended_model_is_neither_promoted_nor_activated_even_deprecated_but_can_b
         &format!("alt@1.0.0 {suspended}"),
         "`reg reapprove alt@1.0.0",
     );
-    // The case: a deprecated model of a compromised publisher was promoted again.
+    // A deprecated model of a compromised publisher is not promoted again.
     s.ok(&[
         "deprecate",
         "det@1.0.0",

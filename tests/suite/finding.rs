@@ -51,7 +51,7 @@ fn rule(version: &str) -> String {
     )
 }
 
-/// The six versions of `det`, added in the order `list` used to print them, and
+/// Six versions of `det`, added in the order a string sort gives (not semantic-version order), and
 /// `other@1.0.0`.
 fn six_versions() -> Sandbox {
     let s = Sandbox::new();

@@ -50,8 +50,8 @@ fn observation(metrics: usize, notes_chars: usize) -> serde_json::Value {
 #[test]
 fn the_issue_drift_observation_is_refused_and_the_registry_still_verifies() {
     let s = setup();
-    // The exact case of the issue: schema-valid, 256 metrics whose notes are 1024 characters of
-    // 4 bytes each: the signed entry would be about 1.5 MiB.
+    // Schema-valid, 256 metrics whose notes are 1024 characters of 4 bytes each: the signed
+    // entry would be about 1.5 MiB.
     let obs = observation(256, 1024);
     crate::ingest::validate("drift-observation.schema.json", &obs);
     fs::write(s.join("big.json"), obs.to_string()).unwrap();
