@@ -1,18 +1,23 @@
 //! Replay refuses a forged ledger entry (FORMAT.md §5.1, §6): entries are forged the way an attacker
 //! holding the medium would, with hashes, positions and chains right, so that only one check of
 //! replay stands in the way: the signature, the transition's claimed state, a key's trust at the
-//! entry's seq, the chain's `prev`, and a forgery past the first replay chunk. Each refusal names
-//! the entry and changes nothing. The forging helpers here serve the other modules too.
+//! entry's seq, the chain's `prev`, a forgery past the first replay chunk, and a promotion,
+//! activation or re-approval that a suspension (FORMAT.md §5.14) forbids. Each refusal names the
+//! entry and changes nothing. The forging helpers here serve the other modules too.
 
+use crate::compromise::{compromise, file, head_seq, run, site};
 use crate::craft;
-use crate::util::Sandbox;
+use crate::util::{Sandbox, forge_state};
 use reg::crypto::envelope::{Envelope, SignatureEntry, pae};
 use reg::crypto::keys::{Fingerprint, SecretKey};
-use reg::format::entry::{Body, Entry, Header, KeyRef, KeyTrust, Role, Transition};
+use reg::format::entry::{
+    Body, Entry, Header, KeyRef, KeyTrust, Reapprove, Role, SlotChange, Transition,
+};
 use reg::format::id::ObjectId;
 use reg::format::lifecycle::LifecycleState;
 use reg::state::State;
 use reg::util::encoding::b64_encode;
+use serde_json::Value;
 use std::fs;
 
 const TIME: &str = "2026-01-01T00:00:00Z";
@@ -332,4 +337,159 @@ fn an_entry_whose_prev_names_another_entry_is_named_with_both_ids() {
         state.head()
     );
     refused_naming(&s, &["ledger", "verify"], 1, (id, state.seq() + 1), &why);
+}
+
+/// Appends `body`, signed with key file `key`, as the next entry, with a checkpoint signed by
+/// the same key committing to the state a replay without the rule under test would give:
+/// `loosen` edits the state before it so that the rule passes, `restore` undoes that edit in
+/// the state after it. What a medium holder with that key can write without reg. Returns the
+/// entry's id and seq.
+pub(crate) fn forge(
+    s: &Sandbox,
+    key: &str,
+    body: Body,
+    loosen: impl FnOnce(&mut Value),
+    restore: impl FnOnce(&mut Value),
+) -> (ObjectId, u64) {
+    let key: SecretKey = crate::craft::load(s, key);
+    let state = crate::forged_entries::replayed(s);
+    let mut loose = forge_state(&state, loosen);
+    let entry = crate::util::next_entry(
+        &loose,
+        key.public().fingerprint(),
+        "2026-01-01T00:00:00Z",
+        body,
+    );
+    let bytes = crate::util::forged_entry(&entry, &key);
+    let id = crate::forged_entries::store_and_list(s, &bytes);
+    loose.apply(id, &entry).unwrap();
+    let after = forge_state(&loose, restore);
+    crate::forged_entries::checkpoint(s, &after, &key);
+    (id, entry.header.seq)
+}
+
+/// `reg ledger verify` refuses the registry, naming `entry` and saying `why`; the gate allows
+/// nothing of it (`path` is an artifact of it); neither changes anything.
+pub(crate) fn replay_refuses(s: &Sandbox, entry: (ObjectId, u64), why: &str, path: &str) {
+    let before = s.snapshot();
+    let err = s.fails(1, &["ledger", "verify"]);
+    let named = format!("ledger entry {} ({})", entry.1, entry.0);
+    assert!(err.contains(&named), "expected `{named}` in: {err}");
+    assert!(err.contains(why), "expected `{why}` in: {err}");
+    let (code, stdout, _) = run(s, &["check", path]);
+    assert!(code != 0 && !stdout.contains("ALLOW"), "{stdout}");
+    assert_eq!(before, s.snapshot(), "a refusal changed the registry");
+}
+
+/// The record id and latest entry of `spec` in the replayed state.
+pub(crate) fn model(s: &Sandbox, name: &str) -> (ObjectId, ObjectId) {
+    let state = crate::forged_entries::replayed(s);
+    let (id, m) = state.find(name, "1.0.0").unwrap();
+    (*id, m.entry)
+}
+
+/// Removes `name@1.0.0`'s suspension from a state's JSON.
+pub(crate) fn unsuspend(id: ObjectId) -> impl FnOnce(&mut Value) {
+    move |v| {
+        v["models"][id.to_string()]
+            .as_object_mut()
+            .unwrap()
+            .remove("suspended");
+    }
+}
+
+/// Puts `name@1.0.0`'s suspension (by `key` at `seq`) back into a state's JSON.
+pub(crate) fn suspend(id: ObjectId, key: &str, seq: u64) -> impl FnOnce(&mut Value) {
+    let key = key.to_string();
+    move |v| v["models"][id.to_string()]["suspended"] = serde_json::json!({"key": key, "seq": seq})
+}
+
+#[test]
+fn a_forged_promotion_of_a_suspended_model_is_refused_by_replay() {
+    let (s, publ, _) = site();
+    compromise(&s, &publ);
+    let at = head_seq(&s);
+    let (id, latest) = model(&s, "new");
+    let entry = forge(
+        &s,
+        "op.pem",
+        Body::Transition(Transition {
+            deny: false,
+            from: LifecycleState::Registered,
+            model: id,
+            previous: latest,
+            reason: "forged".into(),
+            slots: vec![],
+            to: LifecycleState::Promoted,
+        }),
+        unsuspend(id),
+        suspend(id, &publ, at),
+    );
+    replay_refuses(&s, entry, "new@1.0.0 is suspended", &file("new"));
+}
+
+#[test]
+fn a_forged_activation_of_a_suspended_model_is_refused_by_replay() {
+    let (s, publ, _) = site();
+    compromise(&s, &publ);
+    let at = head_seq(&s);
+    let (id, _) = model(&s, "alt");
+    let state = crate::forged_entries::replayed(&s);
+    let previous = state.slots().get("prod").map(|slot| slot.entry);
+    let entry = forge(
+        &s,
+        "op.pem",
+        Body::Slot(SlotChange {
+            model: Some(id),
+            previous,
+            reason: "forged".into(),
+            slot: "prod".into(),
+        }),
+        unsuspend(id),
+        suspend(id, &publ, at),
+    );
+    replay_refuses(&s, entry, "alt@1.0.0 is suspended", &file("det"));
+}
+
+#[test]
+fn a_forged_reapproval_of_a_model_not_suspended_or_naming_a_stale_entry_is_refused_by_replay() {
+    let (s, publ, _) = site();
+    // Not suspended: nothing to re-approve.
+    let (id, latest) = model(&s, "det");
+    let entry = forge(
+        &s,
+        "op2.pem",
+        Body::Reapprove(Reapprove {
+            model: id,
+            previous: latest,
+            reason: "forged".into(),
+        }),
+        suspend(id, &publ, 1),
+        |_| {},
+    );
+    replay_refuses(&s, entry, "det@1.0.0 is not suspended", &file("det"));
+
+    // Suspended, but naming an entry that is not its latest.
+    let (s, publ, _) = site();
+    compromise(&s, &publ);
+    let (id, _) = model(&s, "det");
+    let state = crate::forged_entries::replayed(&s);
+    let stale = state.models()[&id].added;
+    let entry = forge(
+        &s,
+        "op2.pem",
+        Body::Reapprove(Reapprove {
+            model: id,
+            previous: stale,
+            reason: "forged".into(),
+        }),
+        move |v| v["models"][id.to_string()]["entry"] = stale.to_string().into(),
+        |_| {},
+    );
+    replay_refuses(
+        &s,
+        entry,
+        &format!("an entry of det@1.0.0's history names {stale} as its previous entry"),
+        &file("det"),
+    );
 }

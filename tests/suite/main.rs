@@ -14,6 +14,7 @@ mod canonical_numbers;
 mod cli_errors;
 mod clone;
 mod compromise;
+mod compromise_readers;
 mod concurrency;
 mod craft;
 mod crash;
