@@ -178,7 +178,7 @@ fn an_expired_registry_takes_no_write_but_a_renewal_or_the_roots() {
     s.trust("root2.pem.pub", "root", "second root");
     s.trust("root.pem.pub", "timestamp", "the first root renews too");
     // Every write of a key that is not the root's is refused, naming `reg renew`, and changes
-    // nothing: the reporter's drift (which used to sign a fresh checkpoint), the operator's.
+    // nothing: the reporter's drift (whose checkpoint would look fresh), the operator's.
     for args in [
         &[
             "drift",

@@ -25,7 +25,7 @@ fn policy_set_changes_only_the_fields_it_is_given_and_prints_them() {
         out.contains("policy: refuse formats [] -> [pickle]\n"),
         "{out}"
     );
-    // Setting only the expiry keeps the refusal (it used to drop it silently).
+    // Setting only the expiry keeps the refusal: a change changes only what it names.
     let out = policy_set(&s, &["--checkpoint-max-age", "30"]);
     assert!(
         out.contains("policy: checkpoint expires after never -> 30 days\n"),
