@@ -5,17 +5,13 @@
 use crate::util::{Sandbox, snapshot};
 use std::fs;
 
-fn promote(s: &Sandbox, model: &str) {
-    s.ok(&["promote", model, "--reason", "tested", "--key", "op.pem"]);
-}
-
 /// Home site A with two models, one promoted and active, exported in full as `full.regx`.
 fn home() -> (Sandbox, String) {
     let a = Sandbox::new();
     let (root, _, _) = a.init_with_roles();
     a.add_model("alpha", "1.0.0", &[("a.yar", "rule a {}".into())]);
     a.add_model("beta", "2.0.0", &[("b.yar", "rule b {}".into())]);
-    promote(&a, "alpha@1.0.0");
+    a.promote("alpha@1.0.0");
     a.ok(&[
         "activate",
         "detect",

@@ -1,20 +1,20 @@
-//! Compromised is not retired (issue 20, point 1; FORMAT.md §5.3, §5.14): `reg key revoke
+//! Compromised is not retired (FORMAT.md §5.3, §5.14): `reg key revoke
 //! --compromised` suspends every model resting on the key, the gate denies a suspended model
 //! (`suspended`), writers refuse to promote or activate it until an operator re-approves it
 //! (`reg reapprove`), and `show`, `list`, `status`, `check`, `fsck` and `log` say which way a key
 //! was revoked. A retired key (no flag, and every revocation of a format-3 registry, whatever
-//! its reason) keeps what it signed valid.
+//! its reason) keeps what it signed valid. What the readers say is in `compromise_readers`; what
+//! replay refuses of a forged entry, in `forged_entries`.
 
-use crate::util::{Sandbox, forge_state};
-use reg::crypto::keys::SecretKey;
-use reg::format::entry::{Body, KeyRevoke, Reapprove, SlotChange, Transition};
-use reg::format::id::ObjectId;
+use crate::forged_entries::{forge, model, replay_refuses, suspend, unsuspend};
+use crate::util::Sandbox;
+use reg::format::entry::{Body, Transition};
 use reg::format::lifecycle::LifecycleState;
 use serde_json::Value;
 use std::fs;
 
 /// The artifact of each model: `m-NAME-VERSION/rules.txt`.
-fn file(name: &str) -> String {
+pub(crate) fn file(name: &str) -> String {
     format!("m-{name}-1.0.0/rules.txt")
 }
 
@@ -22,7 +22,7 @@ fn file(name: &str) -> String {
 /// slot, `new@1.0.0` REGISTERED; all published by `pub.pem`, admitted and approved by `op.pem`.
 /// A second operator, `op2.pem`, approved nothing. Returns the publisher's and operator's
 /// fingerprints.
-fn site() -> (Sandbox, String, String) {
+pub(crate) fn site() -> (Sandbox, String, String) {
     let s = Sandbox::new();
     let (_, op, publ) = s.init_with_roles();
     s.key("op2.pem");
@@ -43,7 +43,7 @@ fn site() -> (Sandbox, String, String) {
 }
 
 /// `reg ARGS`: exit code, stdout, stderr.
-fn run(s: &Sandbox, args: &[&str]) -> (i32, String, String) {
+pub(crate) fn run(s: &Sandbox, args: &[&str]) -> (i32, String, String) {
     let out = s.reg().args(args).output().unwrap();
     (
         out.status.code().unwrap(),
@@ -54,7 +54,7 @@ fn run(s: &Sandbox, args: &[&str]) -> (i32, String, String) {
 
 /// The gate's decision on one file (`reg check FILE --json`, plus `extra`): allowed, its code,
 /// and what the command said on stderr. The exit code agrees with the decision.
-fn gate(s: &Sandbox, path: &str, extra: &[&str]) -> (bool, String, String) {
+pub(crate) fn gate(s: &Sandbox, path: &str, extra: &[&str]) -> (bool, String, String) {
     let mut args = vec!["check", path, "--json"];
     args.extend_from_slice(extra);
     let (code, stdout, stderr) = run(s, &args);
@@ -67,7 +67,7 @@ fn gate(s: &Sandbox, path: &str, extra: &[&str]) -> (bool, String, String) {
 }
 
 /// `reg key revoke FP --compromised`, signed by `root.pem`: stdout and stderr.
-fn compromise(s: &Sandbox, fp: &str) -> (String, String) {
+pub(crate) fn compromise(s: &Sandbox, fp: &str) -> (String, String) {
     let (code, out, err) = run(
         s,
         &[
@@ -86,7 +86,7 @@ fn compromise(s: &Sandbox, fp: &str) -> (String, String) {
 }
 
 /// `reg ARGS --json`, checked against `schema`.
-fn json(s: &Sandbox, args: &[&str], schema: &str) -> Value {
+pub(crate) fn json(s: &Sandbox, args: &[&str], schema: &str) -> Value {
     let mut a = args.to_vec();
     a.push("--json");
     let v: Value = serde_json::from_str(&s.ok(&a)).unwrap();
@@ -95,25 +95,19 @@ fn json(s: &Sandbox, args: &[&str], schema: &str) -> Value {
 }
 
 /// The seq of the head entry (the entry the last write made).
-fn head_seq(s: &Sandbox) -> u64 {
+pub(crate) fn head_seq(s: &Sandbox) -> u64 {
     s.ledger_ids().len() as u64 - 1
 }
 
 /// Runs `args`, which must be refused with exit `code`, saying `why` (and `hint` on its hint
 /// line), leaving the registry byte for byte as it was.
-fn refused(s: &Sandbox, code: i32, args: &[&str], why: &str, hint: &str) {
-    let before = s.snapshot();
-    let err = s.fails(code, args);
-    assert!(
-        err.contains(why),
-        "reg {args:?}: expected `{why}` in: {err}"
-    );
+pub(crate) fn refused(s: &Sandbox, code: i32, args: &[&str], why: &str, hint: &str) {
+    let err = s.refused(code, args, why);
     let hint_line = err.lines().find(|l| l.starts_with("hint: ")).unwrap_or("");
     assert!(
         hint_line.contains(hint),
         "reg {args:?}: expected hint `{hint}` in: {err}"
     );
-    assert_eq!(before, s.snapshot(), "reg {args:?} changed the registry");
 }
 
 #[test]
@@ -246,7 +240,7 @@ fn a_suspended_model_is_neither_promoted_nor_activated_even_deprecated_but_can_b
         &format!("alt@1.0.0 {suspended}"),
         "`reg reapprove alt@1.0.0",
     );
-    // The issue's case: a deprecated model of a compromised publisher was promoted again.
+    // A deprecated model of a compromised publisher is not promoted again.
     s.ok(&[
         "deprecate",
         "det@1.0.0",
@@ -390,7 +384,7 @@ fn a_reapproval_lifts_the_suspension_and_promote_activate_and_the_gate_work_agai
         .iter()
         .map(|h| h["action"].as_str().unwrap())
         .collect();
-    // Its complete history (issue 21): the slot it entered, the suspension, the re-approval,
+    // Its complete history: the slot it entered, the suspension, the re-approval,
     // and being displaced in its slot by new@1.0.0.
     assert_eq!(
         actions,
@@ -588,401 +582,6 @@ fn revoking_a_root_as_compromised_suspends_nothing_and_points_to_the_root_rotati
     );
     let (allowed, code, _) = gate(&s, &file("det"), &["--slot", "prod"]);
     assert!(allowed && code == "promoted", "{code}");
-}
-
-#[test]
-fn show_list_status_check_and_fsck_say_which_way_a_key_was_revoked_and_what_is_suspended() {
-    let (s, publ, _) = site();
-    s.key("op3.pem");
-    s.trust("op3.pem.pub", "operator", "temporary operator");
-    s.ok(&["promote", "new@1.0.0", "--reason", "ok", "--key", "op3.pem"]);
-    let op3 = crate::craft::load(&s, "op3.pem")
-        .public()
-        .fingerprint()
-        .to_string();
-    s.ok(&[
-        "key", "revoke", &op3, "--key", "root.pem", "--reason", "left",
-    ]);
-    let retired = head_seq(&s);
-    compromise(&s, &publ);
-    let at = head_seq(&s);
-
-    // key list: which way each key was revoked.
-    let keys = s.ok(&["key", "list"]);
-    for (fp, status) in [
-        (&publ, format!("revoked at entry {at}, compromised")),
-        (&op3, format!("revoked at entry {retired}, retired")),
-    ] {
-        let row = keys.lines().find(|l| l.starts_with(fp.as_str())).unwrap();
-        assert!(row.ends_with(&status), "{row}");
-    }
-    let v = json(&s, &["key", "list"], "key-list.schema.json");
-    let kinds: Vec<(&str, &str)> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|k| Some((k["fingerprint"].as_str()?, k["revocation"].as_str()?)))
-        .collect();
-    assert_eq!(
-        kinds,
-        [(publ.as_str(), "compromised"), (op3.as_str(), "retired")],
-        "in the order they were trusted"
-    );
-
-    // show: the suspension, and each revoked key with its kind and entry.
-    let show = s.ok(&["show", "new@1.0.0"]);
-    for line in [
-        format!(
-            "suspended:   key {publ} it rests on was revoked as compromised at entry {at}: the gate denies it until an operator re-approves it (`reg reapprove new@1.0.0`) or revokes it"
-        ),
-        format!("revoked key: publisher key {publ}, compromised at entry {at}"),
-        format!("revoked key: approver key {op3}, retired at entry {retired}"),
-    ] {
-        assert!(
-            show.lines().any(|l| l == line),
-            "expected `{line}` in: {show}"
-        );
-    }
-    let v = json(&s, &["show", "new@1.0.0"], "model-record.schema.json");
-    assert_eq!(v["suspended"], serde_json::json!({"key": publ, "seq": at}));
-    assert_eq!(
-        v["revoked_keys"],
-        serde_json::json!([
-            {"fingerprint": publ, "as": "publisher", "revoked": at, "kind": "compromised"},
-            {"fingerprint": op3, "as": "approver", "revoked": retired, "kind": "retired"},
-        ])
-    );
-
-    // list: a note after each row, and the same fields in JSON.
-    let list = s.ok(&["list"]);
-    let row = list.lines().find(|l| l.starts_with("new ")).unwrap();
-    assert!(
-        row.ends_with(&format!(
-            "  [SUSPENDED; publisher key {publ}, compromised at entry {at}; approver key {op3}, retired at entry {retired}]"
-        )),
-        "{row}"
-    );
-    let v = json(&s, &["list"], "model-list.schema.json");
-    let new = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == "new")
-        .unwrap();
-    assert_eq!(new["suspended"]["seq"], at);
-    assert_eq!(new["revoked_keys"][1]["kind"], "retired");
-
-    // status: the slot whose model is suspended, with a warning that the gate denies it.
-    let (code, out, err) = run(&s, &["status"]);
-    assert_eq!(code, 0);
-    let row = out.lines().find(|l| l.starts_with("prod ")).unwrap();
-    assert!(row.contains("  [SUSPENDED; publisher key "), "{row}");
-    assert!(
-        err.contains("warning: slot `prod` runs det@1.0.0, which is suspended")
-            && err.contains("the gate denies it"),
-        "{err}"
-    );
-    let v = json(&s, &["status"], "status.schema.json");
-    assert_eq!(v[0]["suspended"]["key"], publ.as_str());
-    assert_eq!(v[0]["revoked_keys"][0]["kind"], "compromised");
-
-    // fsck: each suspended model, and the slot the gate now denies.
-    let (code, report) = crate::fsck::fsck_json(&s, &[]);
-    assert_eq!(code, 1, "a slot running a suspended model fails fsck");
-    let findings = report["findings"].as_array().unwrap();
-    let of = |c: &str| -> Vec<&Value> { findings.iter().filter(|f| f["code"] == c).collect() };
-    assert_eq!(of("model-suspended").len(), 3, "{findings:?}");
-    assert!(
-        of("model-suspended")
-            .iter()
-            .all(|f| f["severity"] == "warning"),
-        "{findings:?}"
-    );
-    let active = of("suspended-active");
-    assert_eq!(active.len(), 1, "{findings:?}");
-    assert_eq!(active[0]["severity"], "error");
-    assert!(
-        active[0]["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("slot `prod` runs det@1.0.0, which is suspended"),
-        "{findings:?}"
-    );
-    assert!(
-        of("publisher-revoked").is_empty(),
-        "a compromised publisher is `model-suspended`, not `publisher-revoked`: {findings:?}"
-    );
-}
-
-#[test]
-fn fsck_names_a_retired_publisher_retired() {
-    let (s, publ, _) = site();
-    s.ok(&[
-        "key", "revoke", &publ, "--key", "root.pem", "--reason", "rotated",
-    ]);
-    let at = head_seq(&s);
-    let (code, report) = crate::fsck::fsck_json(&s, &[]);
-    assert_eq!(code, 0);
-    let findings = report["findings"].as_array().unwrap();
-    assert_eq!(findings.len(), 3, "{findings:?}");
-    for f in findings {
-        assert_eq!(f["code"], "publisher-revoked");
-        assert!(
-            f["message"].as_str().unwrap().contains(&format!(
-                "was admitted before its publisher key {publ} was retired (entry {at}): its signatures stay valid"
-            )),
-            "{f}"
-        );
-    }
-    let list = json(&s, &["list"], "model-list.schema.json");
-    assert!(
-        list.as_array().unwrap().iter().all(|m| m["revoked_keys"]
-            == serde_json::json!([{"fingerprint": publ, "as": "publisher", "revoked": at, "kind": "retired"}])
-            && m.get("suspended").is_none()),
-        "{list}"
-    );
-}
-
-/// A copy of `tests/fixtures/format3` (a format-3 registry whose publisher was revoked with
-/// the reason "COMPROMISED"), pinned, its keys 0600, and `det@1.0.0`'s artifact checked out
-/// into `det/`.
-fn format3() -> Sandbox {
-    let s = crate::util::fixture("format3", &["root.pem", "op.pem", "pub.pem", "rep.pem"]);
-    s.ok(&["checkout", "det@1.0.0", "-o", "det"]);
-    s
-}
-
-#[test]
-fn a_format_3_registry_reads_its_compromised_by_reason_publisher_as_retired_and_refuses_compromised()
- {
-    let s = format3();
-    let publ = crate::craft::load(&s, "pub.pem")
-        .public()
-        .fingerprint()
-        .to_string();
-    let op = crate::craft::load(&s, "op.pem")
-        .public()
-        .fingerprint()
-        .to_string();
-    // Entry 14 revoked the publisher with the reason "COMPROMISED": format 3 had no other way to
-    // say it, and it reads as retirement (FORMAT.md §5.3).
-    for extra in [&[][..], &["--slot", "prod"]] {
-        let (allowed, code, err) = gate(&s, "det/model.onnx", extra);
-        assert!(allowed && code == "promoted", "{extra:?}: {code}");
-        assert!(
-            err.contains(&format!(
-                "det@1.0.0 rests on publisher key {publ}, retired at entry 14"
-            )),
-            "{err}"
-        );
-    }
-    let show = s.ok(&["show", "det@1.0.0"]);
-    assert!(
-        show.lines()
-            .any(|l| l == format!("revoked key: publisher key {publ}, retired at entry 14")),
-        "{show}"
-    );
-    assert!(!show.contains("suspended"), "{show}");
-    let v = json(&s, &["show", "det@1.0.0"], "model-record.schema.json");
-    assert_eq!(v["revoked_keys"][0]["kind"], "retired");
-    let log = s.ok(&["log"]);
-    assert!(
-        log.contains(&format!("key-revoke: revoke {publ} (retired)")),
-        "{log}"
-    );
-    refused(
-        &s,
-        1,
-        &[
-            "key",
-            "revoke",
-            &op,
-            "--compromised",
-            "--key",
-            "root.pem",
-            "--reason",
-            "x",
-        ],
-        "revoking a key as compromised needs a registry of format 4 or later; this one is format 3",
-        "a registry keeps the format it was made with; to use this, make a successor registry (`reg init --succeeds`, docs/GUIDE.md §8.4)",
-    );
-
-    // A compromised revocation forged into it is refused by replay.
-    let entry = forge(
-        &s,
-        "root.pem",
-        Body::KeyRevoke(KeyRevoke {
-            compromised: true,
-            fingerprint: op.parse().unwrap(),
-            reason: "x".into(),
-        }),
-        |v| v["format_version"] = 4.into(),
-        |v| {
-            v["format_version"] = 3.into();
-            v.as_object_mut().unwrap().remove("time");
-        },
-    );
-    replay_refuses(
-        &s,
-        entry,
-        "revoking a key as compromised needs a registry of format 4 or later",
-        "det/model.onnx",
-    );
-}
-
-/// Appends `body`, signed with key file `key`, as the next entry, with a checkpoint signed by
-/// the same key committing to the state a replay without the rule under test would give:
-/// `loosen` edits the state before it so that the rule passes, `restore` undoes that edit in
-/// the state after it. What a medium holder with that key can write without reg. Returns the
-/// entry's id and seq.
-fn forge(
-    s: &Sandbox,
-    key: &str,
-    body: Body,
-    loosen: impl FnOnce(&mut Value),
-    restore: impl FnOnce(&mut Value),
-) -> (ObjectId, u64) {
-    let key: SecretKey = crate::craft::load(s, key);
-    let state = crate::mutations::replayed(s);
-    let mut loose = forge_state(&state, loosen);
-    let entry = crate::util::next_entry(
-        &loose,
-        key.public().fingerprint(),
-        "2026-01-01T00:00:00Z",
-        body,
-    );
-    let bytes = crate::util::forged_entry(&entry, &key);
-    let id = crate::mutations::store_and_list(s, &bytes);
-    loose.apply(id, &entry).unwrap();
-    let after = forge_state(&loose, restore);
-    crate::mutations::checkpoint(s, &after, &key);
-    (id, entry.header.seq)
-}
-
-/// `reg ledger verify` refuses the registry, naming `entry` and saying `why`; the gate allows
-/// nothing of it (`path` is an artifact of it); neither changes anything.
-fn replay_refuses(s: &Sandbox, entry: (ObjectId, u64), why: &str, path: &str) {
-    let before = s.snapshot();
-    let err = s.fails(1, &["ledger", "verify"]);
-    let named = format!("ledger entry {} ({})", entry.1, entry.0);
-    assert!(err.contains(&named), "expected `{named}` in: {err}");
-    assert!(err.contains(why), "expected `{why}` in: {err}");
-    let (code, stdout, _) = run(s, &["check", path]);
-    assert!(code != 0 && !stdout.contains("ALLOW"), "{stdout}");
-    assert_eq!(before, s.snapshot(), "a refusal changed the registry");
-}
-
-/// The record id and latest entry of `spec` in the replayed state.
-fn model(s: &Sandbox, name: &str) -> (ObjectId, ObjectId) {
-    let state = crate::mutations::replayed(s);
-    let (id, m) = state.find(name, "1.0.0").unwrap();
-    (*id, m.entry)
-}
-
-/// Removes `name@1.0.0`'s suspension from a state's JSON.
-fn unsuspend(id: ObjectId) -> impl FnOnce(&mut Value) {
-    move |v| {
-        v["models"][id.to_string()]
-            .as_object_mut()
-            .unwrap()
-            .remove("suspended");
-    }
-}
-
-/// Puts `name@1.0.0`'s suspension (by `key` at `seq`) back into a state's JSON.
-fn suspend(id: ObjectId, key: &str, seq: u64) -> impl FnOnce(&mut Value) {
-    let key = key.to_string();
-    move |v| v["models"][id.to_string()]["suspended"] = serde_json::json!({"key": key, "seq": seq})
-}
-
-#[test]
-fn a_forged_promotion_of_a_suspended_model_is_refused_by_replay() {
-    let (s, publ, _) = site();
-    compromise(&s, &publ);
-    let at = head_seq(&s);
-    let (id, latest) = model(&s, "new");
-    let entry = forge(
-        &s,
-        "op.pem",
-        Body::Transition(Transition {
-            deny: false,
-            from: LifecycleState::Registered,
-            model: id,
-            previous: latest,
-            reason: "forged".into(),
-            slots: vec![],
-            to: LifecycleState::Promoted,
-        }),
-        unsuspend(id),
-        suspend(id, &publ, at),
-    );
-    replay_refuses(&s, entry, "new@1.0.0 is suspended", &file("new"));
-}
-
-#[test]
-fn a_forged_activation_of_a_suspended_model_is_refused_by_replay() {
-    let (s, publ, _) = site();
-    compromise(&s, &publ);
-    let at = head_seq(&s);
-    let (id, _) = model(&s, "alt");
-    let state = crate::mutations::replayed(&s);
-    let previous = state.slots().get("prod").map(|slot| slot.entry);
-    let entry = forge(
-        &s,
-        "op.pem",
-        Body::Slot(SlotChange {
-            model: Some(id),
-            previous,
-            reason: "forged".into(),
-            slot: "prod".into(),
-        }),
-        unsuspend(id),
-        suspend(id, &publ, at),
-    );
-    replay_refuses(&s, entry, "alt@1.0.0 is suspended", &file("det"));
-}
-
-#[test]
-fn a_forged_reapproval_of_a_model_not_suspended_or_naming_a_stale_entry_is_refused_by_replay() {
-    let (s, publ, _) = site();
-    // Not suspended: nothing to re-approve.
-    let (id, latest) = model(&s, "det");
-    let entry = forge(
-        &s,
-        "op2.pem",
-        Body::Reapprove(Reapprove {
-            model: id,
-            previous: latest,
-            reason: "forged".into(),
-        }),
-        suspend(id, &publ, 1),
-        |_| {},
-    );
-    replay_refuses(&s, entry, "det@1.0.0 is not suspended", &file("det"));
-
-    // Suspended, but naming an entry that is not its latest.
-    let (s, publ, _) = site();
-    compromise(&s, &publ);
-    let (id, _) = model(&s, "det");
-    let state = crate::mutations::replayed(&s);
-    let stale = state.models()[&id].added;
-    let entry = forge(
-        &s,
-        "op2.pem",
-        Body::Reapprove(Reapprove {
-            model: id,
-            previous: stale,
-            reason: "forged".into(),
-        }),
-        move |v| v["models"][id.to_string()]["entry"] = stale.to_string().into(),
-        |_| {},
-    );
-    replay_refuses(
-        &s,
-        entry,
-        &format!("an entry of det@1.0.0's history names {stale} as its previous entry"),
-        &file("det"),
-    );
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! reads sees exactly one committed state, the one before a write or the one after it, never a
 //! mix of two, so that a validator run on a timer raises no false alarm. A reader that meets a
 //! commit in progress waits for it; a writer waits for the readers in progress before it changes
-//! anything they read.
+//! anything they read. What a writer read before taking the lock (a publisher's trust) is
+//! checked again under it.
 
 use crate::util::{Sandbox, cp_a, spawn, wait_for};
 use std::collections::BTreeMap;
@@ -621,4 +622,76 @@ fn a_reader_holds_off_every_commit_from_its_first_read_to_its_last() {
         count + 1,
         mixed.join("\n\n")
     );
+}
+
+#[test]
+fn a_publisher_revoked_while_its_bundle_was_read_is_refused_under_the_lock() {
+    let s = Sandbox::new();
+    let (_, _, publisher) = s.init_with_roles();
+    fs::create_dir(s.join("m")).unwrap();
+    fs::write(s.join("m/rules.yar"), "rule r { condition: true }\n").unwrap();
+    s.ok(&[
+        "bundle",
+        "pack",
+        "m",
+        "-o",
+        "m.tar",
+        "--key",
+        "pub.pem",
+        "--name",
+        "det",
+        "--version",
+        "1.0.0",
+        "--type",
+        "ruleset",
+        "--use",
+        "detection",
+        "--description",
+        "rules",
+    ]);
+    let pause = s.join("pause");
+    fs::create_dir(&pause).unwrap();
+    // The add verifies the bundle against the state as it is (publisher trusted), then stops
+    // just before it takes the writer lock.
+    let add = spawn(
+        &s,
+        &["add", "m.tar", "--key", "op.pem"],
+        &[
+            ("REG_FAILPOINT", Path::new("add:before-lock")),
+            ("REG_FAILPOINT_PAUSE", &pause),
+        ],
+    );
+    wait_for(&pause.join("reached"));
+    // Meanwhile the publisher's key is revoked and committed.
+    s.ok(&[
+        "key",
+        "revoke",
+        &publisher,
+        "--key",
+        "root.pem",
+        "--reason",
+        "key leaked",
+    ]);
+    let ledger = s.ledger_ids();
+    let revoked_at = ledger.len() - 1;
+    fs::write(pause.join("go"), "").unwrap();
+    let out = add.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "publisher key {publisher} was revoked at entry {revoked_at}"
+        )),
+        "{err}"
+    );
+    // Nothing was admitted: the ledger ends with the revocation, the record and the artifact
+    // are not stored, no staged file is left behind.
+    assert_eq!(s.ledger_ids(), ledger);
+    let rules = blake3::hash(b"rule r { condition: true }\n")
+        .to_hex()
+        .to_string();
+    assert!(!s.object_path(&rules).exists());
+    let tmp: Vec<_> = fs::read_dir(s.dot().join("tmp")).unwrap().collect();
+    assert!(tmp.is_empty(), "{tmp:?}");
+    assert!(!s.ok(&["list"]).contains("det"));
 }

@@ -1,7 +1,7 @@
 //! Drift observations: stored as reporter-signed entries, validated against the schema (every
 //! violation listed), listed and exported; never computed from.
 
-use crate::util::Sandbox;
+use crate::util::{Sandbox, observation};
 use std::fs;
 
 fn setup() -> Sandbox {
@@ -43,15 +43,6 @@ fn setup() -> Sandbox {
     s
 }
 
-fn observation(end: &str, psi: f64) -> serde_json::Value {
-    serde_json::json!({
-        "window": {"start": "2026-10-01T00:00:00Z", "end": end},
-        "baseline": "blake3:af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262",
-        "samples": 1000,
-        "metrics": [{"name": "psi-main", "kind": "psi", "value": psi}]
-    })
-}
-
 #[test]
 fn record_list_export_round_trip() {
     let s = setup();
@@ -75,7 +66,11 @@ fn record_list_export_round_trip() {
     .enumerate()
     {
         let f = format!("o{i}.json");
-        fs::write(s.join(&f), observation(end, *psi).to_string()).unwrap();
+        fs::write(
+            s.join(&f),
+            observation(["2026-10-01T00:00:00Z", end], 1000, "psi-main", *psi).to_string(),
+        )
+        .unwrap();
         s.ok(&["drift", "record", "det@1.0.0", &f, "--key", "rep.pem"]);
     }
     let list: serde_json::Value =
@@ -120,13 +115,6 @@ fn record_list_export_round_trip() {
     assert_eq!(show["drift"]["latest"]["metrics"][0]["value"], 0.25);
     s.ok(&["ledger", "verify"]);
     assert!(s.ok(&["fsck"]).starts_with("PASS"));
-}
-
-fn refused(s: &Sandbox, args: &[&str], needle: &str) {
-    let before = s.snapshot();
-    let err = s.fails(1, args);
-    assert!(err.contains(needle), "expected `{needle}` in: {err}");
-    assert_eq!(before, s.snapshot());
 }
 
 #[test]
@@ -178,8 +166,8 @@ fn unknown_revoked_and_mismatched_models_and_wrong_keys_are_refused() {
         ],
     );
     assert!(err.contains("no model `nope@1.0.0`"), "{err}");
-    refused(
-        &s,
+    s.refused(
+        1,
         &[
             "drift",
             "record",
@@ -198,8 +186,8 @@ fn unknown_revoked_and_mismatched_models_and_wrong_keys_are_refused() {
         "--key",
         "op.pem",
     ]);
-    refused(
-        &s,
+    s.refused(
+        1,
         &[
             "drift",
             "record",
@@ -212,11 +200,16 @@ fn unknown_revoked_and_mismatched_models_and_wrong_keys_are_refused() {
     );
     let other: serde_json::Value =
         serde_json::from_str(&s.ok(&["show", "det@2.0.0", "--json"])).unwrap();
-    let mut obs = observation("2026-10-08T00:00:00Z", 0.1);
+    let mut obs = observation(
+        ["2026-10-01T00:00:00Z", "2026-10-08T00:00:00Z"],
+        1000,
+        "psi-main",
+        0.1,
+    );
     obs["model"] = other["id"].clone();
     fs::write(s.join("named.json"), obs.to_string()).unwrap();
-    refused(
-        &s,
+    s.refused(
+        1,
         &[
             "drift",
             "record",

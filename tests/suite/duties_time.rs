@@ -1,4 +1,4 @@
-//! Governance for years (#20): one role withdrawn from a key without revoking it, duties kept
+//! Governance for years: one role withdrawn from a key without revoking it, duties kept
 //! apart under the policy's `separate_duties` (FORMAT.md §5.3, §5.5), entry times that only move
 //! forward (§5.1 rule 5) and what fsck and `log` say of an older registry whose times go back,
 //! a successor registry that records which history it continues (§5.2), and the root rotation

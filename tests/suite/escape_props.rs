@@ -7,7 +7,7 @@
 //! cache): each failure prints its seed and case, and `REG_PROP_SEED` replays a run.
 
 use crate::craft;
-use crate::mutations::{checkpoint, replayed, store_and_list};
+use crate::forged_entries::{checkpoint, replayed, store_and_list};
 use crate::util::Sandbox;
 use reg::crypto::envelope::Kind;
 use std::fs;
@@ -329,13 +329,14 @@ fn no_generated_field_text_reaches_the_terminal_unescaped() {
         ]);
         s.ok(&["add", &tar, "--key", "op.pem"]);
         s.ok(&["promote", &spec, "--key", "op.pem", "--reason", &reason]);
-        let obs = serde_json::json!({
-            "window": {"start": "2026-10-01T00:00:00Z", "end": "2026-10-02T00:00:00Z"},
-            "baseline": "blake3:af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262",
-            "samples": 10,
-            "metrics": [{"name": "psi", "kind": "psi", "value": 0.1, "notes": notes}],
-            "notes": notes
-        });
+        let mut obs = crate::util::observation(
+            ["2026-10-01T00:00:00Z", "2026-10-02T00:00:00Z"],
+            10,
+            "psi",
+            0.1,
+        );
+        obs["metrics"][0]["notes"] = notes.clone().into();
+        obs["notes"] = notes.clone().into();
         fs::write(s.join("obs.json"), obs.to_string()).unwrap();
         s.ok(&["drift", "record", &spec, "obs.json", "--key", "rep.pem"]);
         raw_policy_entry(&s, &raw_reason);

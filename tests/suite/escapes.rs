@@ -138,13 +138,14 @@ fn hostile_registry() -> Sandbox {
         "--reason",
         HOSTILE_REASON,
     ]);
-    let obs = serde_json::json!({
-        "window": {"start": "2026-10-01T00:00:00Z", "end": "2026-10-02T00:00:00Z"},
-        "baseline": "blake3:af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262",
-        "samples": 10,
-        "metrics": [{"name": "psi", "kind": "psi", "value": 0.1, "notes": HOSTILE}],
-        "notes": HOSTILE
-    });
+    let mut obs = crate::util::observation(
+        ["2026-10-01T00:00:00Z", "2026-10-02T00:00:00Z"],
+        10,
+        "psi",
+        0.1,
+    );
+    obs["metrics"][0]["notes"] = HOSTILE.into();
+    obs["notes"] = HOSTILE.into();
     fs::write(s.join("obs.json"), obs.to_string()).unwrap();
     s.ok(&[
         "drift",

@@ -34,16 +34,11 @@ fn ok_at(s: &Sandbox, days: u64, args: &[&str]) -> String {
 /// Asserts `args` at day `days` exits 1 with `needle` in its message, changing nothing in the
 /// registry or this host's state; returns stderr.
 fn refused_at(s: &Sandbox, days: u64, args: &[&str], needle: &str) -> String {
-    let before = site(s);
-    let o = at(s, days, args);
-    let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert_eq!(o.status.code(), Some(1), "{args:?} at day {days}: {err}");
-    assert!(err.contains(needle), "{args:?}: {err}");
-    assert!(
-        site(s) == before,
-        "{args:?} refused but changed the registry or host state"
-    );
-    err
+    s.refusal(1, args)
+        .env("SOURCE_DATE_EPOCH", &later(days))
+        .unchanged(s.join("home"))
+        .unchanged(s.join("host"))
+        .says(needle)
 }
 
 /// The registry and this host's state (trust file, records).
@@ -183,7 +178,7 @@ fn an_expired_registry_takes_no_write_but_a_renewal_or_the_roots() {
     s.trust("root2.pem.pub", "root", "second root");
     s.trust("root.pem.pub", "timestamp", "the first root renews too");
     // Every write of a key that is not the root's is refused, naming `reg renew`, and changes
-    // nothing: the reporter's drift (which used to sign a fresh checkpoint), the operator's.
+    // nothing: the reporter's drift (whose checkpoint would look fresh), the operator's.
     for args in [
         &[
             "drift",
@@ -296,7 +291,7 @@ fn forge(
 ) -> (ObjectId, Entry) {
     let entry = crate::util::next_entry(state, key.public().fingerprint(), time, body);
     let bytes = crate::util::forged_entry(&entry, key);
-    (crate::mutations::store_and_list(s, &bytes), entry)
+    (crate::forged_entries::store_and_list(s, &bytes), entry)
 }
 
 #[test]
@@ -308,7 +303,7 @@ fn a_write_forged_after_expiry_does_not_make_a_stale_medium_fresh() {
         .to_string();
     // On day 31 the reporter, holding the expired medium, appends a drift entry dated now and
     // signs a checkpoint for it, committing to the state a replay without the rule would give.
-    let state = crate::mutations::replayed(&s);
+    let state = crate::forged_entries::replayed(&s);
     let model = *state.models().keys().next().unwrap();
     let obs: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(&fs::read(s.join("obs.json")).unwrap()).unwrap();

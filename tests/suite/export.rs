@@ -41,16 +41,12 @@ fn store_ids(s: &Sandbox) -> BTreeSet<String> {
         .collect()
 }
 
-fn promote(s: &Sandbox, model: &str) {
-    s.ok(&["promote", model, "--reason", "tested", "--key", "op.pem"]);
-}
-
 #[test]
 fn a_full_export_carries_every_entry_and_every_object_and_changes_nothing() {
     let s = Sandbox::new();
     s.init_with_roles();
     s.add_model("alpha", "1.0.0", &[("a.yar", "rule a {}".into())]);
-    promote(&s, "alpha@1.0.0");
+    s.promote("alpha@1.0.0");
     let before = s.snapshot();
     let out = s.ok(&["export", "full.regx"]);
     assert!(out.contains("from genesis (full export)"), "{out}");
@@ -88,8 +84,8 @@ fn an_incremental_export_carries_only_what_the_base_lacks() {
         "1.0.0",
         &[("a.yar", "rule a {}".into()), ("b.yar", "rule b {}".into())],
     );
-    promote(&s, "alpha@1.0.0");
-    promote(&s, "beta@1.0.0");
+    s.promote("alpha@1.0.0");
+    s.promote("beta@1.0.0");
     s.ok(&[
         "activate",
         "edr",

@@ -1,4 +1,4 @@
-//! Finding a model (issue 21, point 3): `NAME@latest` and `--slot SLOT` wherever a model is
+//! Finding a model: `NAME@latest` and `--slot SLOT` wherever a model is
 //! named, versions in semantic-version order everywhere, a bare name with several versions
 //! listed, `reg list` filters, `reg diff A B`; and an unknown slot's refusal lists the slots.
 
@@ -51,7 +51,7 @@ fn rule(version: &str) -> String {
     )
 }
 
-/// The issue's six versions of `det`, added in the order `list` used to print them, and
+/// Six versions of `det`, added in the order a string sort gives (not semantic-version order), and
 /// `other@1.0.0`.
 fn six_versions() -> Sandbox {
     let s = Sandbox::new();

@@ -41,12 +41,12 @@ fn site_a() -> (Sandbox, String, PathBuf, PathBuf) {
         &["activate", "ransomware", "det@1.0.0", "--reason", "live"],
     );
     let by_operator = carry(&s, "old-op"); // its checkpoint is signed by the operator
-    let obs = serde_json::json!({
-        "window": {"start": "2026-10-01T00:00:00Z", "end": "2026-10-02T00:00:00Z"},
-        "baseline": "blake3:af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262",
-        "metrics": [{"name": "psi-main", "kind": "psi", "value": 0.5}],
-        "samples": 100
-    });
+    let obs = crate::util::observation(
+        ["2026-10-01T00:00:00Z", "2026-10-02T00:00:00Z"],
+        100,
+        "psi-main",
+        0.5,
+    );
     fs::write(s.join("obs.json"), obs.to_string()).unwrap();
     s.ok(&[
         "drift",

@@ -441,7 +441,7 @@ fn purge_destroys_a_revoked_models_bytes_and_keeps_its_history() {
     let show: serde_json::Value =
         serde_json::from_str(&s.ok(&["show", "det@1.0.0", "--json"])).unwrap();
     assert_eq!(show["state"], "REVOKED");
-    // add, promote, revoke and the purge itself (issue 21: the history is complete).
+    // add, promote, revoke and the purge itself: the history is complete.
     assert_eq!(show["history"].as_array().unwrap().len(), 4);
     assert_eq!(show["history"][3]["action"], "purge");
     let (code, report) = fsck_json(&s, &[]);

@@ -538,3 +538,42 @@ fn a_file_whose_name_is_not_utf8_is_a_finding_and_the_json_report_still_prints()
     let f = finding(&report, "site/w\\xffe\\xc3.bin");
     assert_eq!(f["code"], "scan-unregistered");
 }
+
+#[test]
+fn a_scanned_directory_that_cannot_be_listed_is_counted_and_refused() {
+    // What cannot be listed hides what is in it: one entry scanned, refused, and the scan fails.
+    let s = Sandbox::new();
+    s.init();
+    let missing = s.join("not-there");
+    let (code, report) = crate::fsck::fsck_json(&s, &["--scan", missing.to_str().unwrap()]);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(report["checked"]["scanned"], 1, "{report}");
+    assert_eq!(report["checked"]["verdicts"]["refused"], 1, "{report}");
+    let findings = report["findings"].as_array().unwrap();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["code"] == "scan-unreadable" && f["path"] == missing.to_str().unwrap()),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_scan_is_reported_skipped_only_when_the_ledger_does_not_verify() {
+    let s = Sandbox::new();
+    s.init();
+    std::fs::create_dir(s.join("models")).unwrap();
+    let scan = ["--scan", "models"];
+    let skipped = |extra: &[&str]| {
+        let (_, report) = crate::fsck::fsck_json(&s, extra);
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "scan-skipped")
+    };
+    assert!(!skipped(&scan));
+    std::fs::remove_file(s.dot().join("checkpoint")).unwrap();
+    assert!(skipped(&scan));
+    assert!(!skipped(&[]), "nothing to skip without --scan");
+}

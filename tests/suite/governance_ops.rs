@@ -1,4 +1,4 @@
-//! Governance for years, the parts that need no format change (issue 20): a policy change
+//! Governance for years, the parts that need no format change: a policy change
 //! changes only what it names, purge and revoked publishers are reported for what they are, a
 //! revoked genesis root and keys gathering roles are warned about, and a model's original signed
 //! bundle can be written back out for another registry.
@@ -25,7 +25,7 @@ fn policy_set_changes_only_the_fields_it_is_given_and_prints_them() {
         out.contains("policy: refuse formats [] -> [pickle]\n"),
         "{out}"
     );
-    // Setting only the expiry keeps the refusal (it used to drop it silently).
+    // Setting only the expiry keeps the refusal: a change changes only what it names.
     let out = policy_set(&s, &["--checkpoint-max-age", "30"]);
     assert!(
         out.contains("policy: checkpoint expires after never -> 30 days\n"),

@@ -1,4 +1,4 @@
-//! Help, man pages and README as an operator reads them (#21, point 9): every `--help` ends
+//! Help, man pages and README as an operator reads them: every `--help` ends
 //! with an example, every man page has EXAMPLES, ENVIRONMENT, EXIT STATUS and SEE ALSO and
 //! names only pages that exist, the global options are listed apart and only where a registry
 //! is used, and the README says how to install and build reg for an air-gapped host.

@@ -1,4 +1,4 @@
-//! History that is complete (issue 21 point 4): `reg log MODEL` and `reg show` list every entry
+//! History that is complete: `reg log MODEL` and `reg show` list every entry
 //! that concerns a model (add, transitions, re-approval, each slot it entered or left, drift,
 //! purge, the key revocation that suspended it, the lifting of its denial); `reg log --slot`
 //! gives a slot's history; ledger lines name models as `name@version (id8)`; `reg log` filters

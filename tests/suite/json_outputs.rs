@@ -1,4 +1,4 @@
-//! `--json` of the commands that change or check something and had none (issue #21, point 5):
+//! `--json` of the commands that change or check something:
 //! `key gen` (and `--age`), `trust add`, `trust remove`, `repair` (and `--dry-run`), `checkout`
 //! (`-o DIR`, `--bundle FILE`), `drift export OUT` and `drift import`. Each prints one object,
 //! validated here against its schema under `schema/`, built from what the command did; standard

@@ -1,4 +1,4 @@
-//! Keys people can tell apart (issue 21 point 8; FORMAT.md §5.3): `reg key trust --name` signs
+//! Keys people can tell apart (FORMAT.md §5.3): `reg key trust --name` signs
 //! a name with the trust (format 4 only), `reg key list` shows name, roles, status, since when
 //! and why, and `log` and `show` print names beside fingerprints. A name is unique, set once,
 //! 1 to 64 bytes with no control character: every reader checks it, so a forged entry with a bad
@@ -503,7 +503,7 @@ fn args(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
 
-/// Issue 21 review 1 (FORMAT.md §5.3): a key trusted before names (the publisher here, the
+/// FORMAT.md §5.3: a key trusted before names (the publisher here, the
 /// genesis root key) is named by a key-trust of a role it holds, once; its roles are unchanged.
 /// Renaming it, or naming it again, stays refused, and so does naming in a format-3 registry.
 #[test]
@@ -610,7 +610,7 @@ fn an_existing_key_and_the_genesis_root_are_named_once_by_a_trust_of_a_role_they
     assert_eq!(before, old.snapshot());
 }
 
-/// Issue 21 review 2 (FORMAT.md §5.3): two names that differ only in case (Unicode lowercase)
+/// FORMAT.md §5.3: two names that differ only in case (Unicode lowercase)
 /// are one name, refused for a second key with the holder's spelling.
 #[test]
 fn names_are_unique_whatever_their_case() {
@@ -739,7 +739,7 @@ fn a_forged_trust_breaking_the_naming_or_the_case_rule_fails_ledger_verify() {
     }
 }
 
-/// Issue 21 review 4: `reg import --dry-run` names the keys whose trust the file changes, with
+/// `reg import --dry-run` names the keys whose trust the file changes, with
 /// the reason of the entry that changes it, in text and JSON (schema/import.schema.json), so an
 /// operator reads who a medium would let in before letting it in.
 #[test]
@@ -797,7 +797,7 @@ fn import_dry_run_names_the_keys_it_would_trust_and_why() {
     assert_eq!(before, b.snapshot(), "a dry run changed the registry");
 }
 
-/// Issue 21 review 4: `reg drift list` (one model, and `--all`) names the reporter beside its
+/// `reg drift list` (one model, and `--all`) names the reporter beside its
 /// fingerprint, in text and in JSON (`reporter_name`, schema/drift-list.schema.json).
 #[test]
 fn drift_list_names_the_reporter() {
@@ -840,7 +840,7 @@ fn drift_list_names_the_reporter() {
     assert_eq!(v[0]["reporter_name"], "monitoring");
 }
 
-/// Review of issue 21: `owner` and `license` (FORMAT.md §7.1) refuse whitespace at either end
+/// `owner` and `license` (FORMAT.md §7.1) refuse whitespace at either end
 /// as key names do, in the one identifier check: `reg bundle pack` before signing (exit 2, as a
 /// control character), and `reg add` of a manifest signed past that check (exit 1), unchanged.
 #[test]

@@ -1,5 +1,9 @@
-//! `reg ledger verify` refuses every way of altering the ledger, naming the entry at fault.
+//! `reg ledger verify` refuses every way of altering the ledger, naming the entry at fault; the
+//! writers and gc refuse a ledger file that lost lines, and a line changed in the middle (which
+//! the fast path cannot see) sends them to the full replay before anything is written or
+//! deleted.
 
+use crate::medium::{setup, tree};
 use crate::util::{Sandbox, make_writable};
 use reg::crypto::envelope::{self, Envelope, Kind};
 use reg::crypto::keys::SecretKey;
@@ -364,4 +368,86 @@ fn a_forged_state_in_the_index_is_not_believed() {
         String::from_utf8_lossy(&out.stderr)
             .contains("index/state.json does not match the checkpoint")
     );
+}
+
+/// Cuts the last `n` lines off the `ledger` file.
+fn cut_ledger(s: &Sandbox, n: usize) {
+    let p = s.dot().join("ledger");
+    let bytes = fs::read(&p).unwrap();
+    fs::write(&p, &bytes[..bytes.len() - 65 * n]).unwrap();
+}
+
+#[test]
+fn writers_and_gc_refuse_a_ledger_file_that_lost_lines() {
+    let s = setup();
+    // This host verified the registry: the fast path would trust its index.
+    s.ok(&["status"]);
+    cut_ledger(&s, 1);
+    let before = tree(&s.dot());
+    for args in [
+        &["promote", "det@2.0.0", "--reason", "x", "--key", "op.pem"][..],
+        &[
+            "deactivate",
+            "ransomware",
+            "--reason",
+            "x",
+            "--key",
+            "op.pem",
+        ],
+        &["gc"],
+    ] {
+        let err = s.fails(1, args);
+        assert!(err.contains("entries were removed"), "{args:?}: {err}");
+    }
+    assert_eq!(tree(&s.dot()), before, "nothing appended, nothing deleted");
+}
+
+#[test]
+fn gc_verifies_the_whole_ledger_before_deleting_anything() {
+    let s = setup();
+    s.ok(&["status"]);
+    // A line in the middle now names another object: same length, head unchanged, so the fast
+    // path cannot see it; gc would delete the entry it replaced.
+    let p = s.dot().join("ledger");
+    let mut lines: Vec<String> = fs::read_to_string(&p)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    let show: serde_json::Value =
+        serde_json::from_str(&s.ok(&["show", "det@1.0.0", "--json"])).unwrap();
+    let replaced = lines[2].clone();
+    lines[2] = show["artifacts"][0]["blake3"].as_str().unwrap().to_string();
+    fs::write(&p, lines.join("\n") + "\n").unwrap();
+    let before = tree(&s.dot());
+    let err = s.fails(1, &["gc"]);
+    assert!(err.contains("ledger entry 2"), "{err}");
+    assert_eq!(tree(&s.dot()), before);
+    assert!(
+        s.object_path(&replaced).exists(),
+        "the signed entry was kept"
+    );
+}
+
+#[test]
+fn a_ledger_line_changed_in_the_middle_sends_writers_to_the_full_replay() {
+    let s = setup();
+    s.ok(&["status"]); // this host verified it: the fast path would apply
+    let p = s.dot().join("ledger");
+    let mut lines: Vec<String> = fs::read_to_string(&p)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    let c = if lines[3].starts_with('0') { "1" } else { "0" };
+    lines[3] = format!("{c}{}", &lines[3][1..]);
+    fs::write(&p, lines.join("\n") + "\n").unwrap();
+    let before = tree(&s.dot());
+    let err = s.fails(
+        1,
+        &["promote", "det@2.0.0", "--reason", "x", "--key", "op.pem"],
+    );
+    assert!(err.contains("ledger entry 3"), "{err}");
+    s.fails(1, &["list"]);
+    assert_eq!(tree(&s.dot()), before);
 }

@@ -34,20 +34,24 @@ fn observation(metrics: usize, notes_chars: usize) -> serde_json::Value {
             })
         })
         .collect();
-    serde_json::json!({
-        "window": {"start": "2026-10-01T00:00:00Z", "end": "2026-10-08T00:00:00Z"},
-        "baseline": "blake3:af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262",
-        "samples": 1000,
-        "metrics": metrics,
-        "notes": "\u{1D11E}".repeat(reg::format::observation::MAX_NOTES_CHARS),
-    })
+    let mut observation = crate::util::observation(
+        ["2026-10-01T00:00:00Z", "2026-10-08T00:00:00Z"],
+        1000,
+        "psi",
+        0.0,
+    );
+    observation["metrics"] = metrics.into();
+    observation["notes"] = "\u{1D11E}"
+        .repeat(reg::format::observation::MAX_NOTES_CHARS)
+        .into();
+    observation
 }
 
 #[test]
 fn the_issue_drift_observation_is_refused_and_the_registry_still_verifies() {
     let s = setup();
-    // The exact case of the issue: schema-valid, 256 metrics whose notes are 1024 characters of
-    // 4 bytes each: the signed entry would be about 1.5 MiB.
+    // Schema-valid, 256 metrics whose notes are 1024 characters of 4 bytes each: the signed
+    // entry would be about 1.5 MiB.
     let obs = observation(256, 1024);
     crate::ingest::validate("drift-observation.schema.json", &obs);
     fs::write(s.join("big.json"), obs.to_string()).unwrap();

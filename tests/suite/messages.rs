@@ -1,5 +1,5 @@
 //! Messages that fit where they are printed, and one table of exit codes for every command
-//! (#21, point 7; README "Exit codes": 0 ok, 1 refused or failed check, 2 usage or I/O, 3 busy).
+//! (README "Exit codes": 0 ok, 1 refused or failed check, 2 usage or I/O, 3 busy).
 //!
 //! CLI tests as data: each case is the environment, the arguments, the exit code, what stderr
 //! must say and what it must never say; a refusal leaves `.registry/` as it was.

@@ -1,4 +1,4 @@
-//! A model card (issue 21 point 10): `reg show --card MODEL` prints Markdown made from the
+//! A model card: `reg show --card MODEL` prints Markdown made from the
 //! verified record and ledger (title, metadata with owner and license, intended use,
 //! provenance, artifacts, lifecycle history with signers, slots, drift, gate standing), with the
 //! publisher's text made inert; `owner` and `license` are optional signed manifest fields

@@ -1,4 +1,4 @@
-//! Scripting (issue #21, point 5; point 9's progress of `bundle pack`): `-` for standard input
+//! Scripting: `-` for standard input
 //! and `-o -` for standard output, as age and tar take them; `--json` on every command that
 //! changes or checks something, each valid under its schema; whether the registry is pinned in
 //! the JSON of `list`, `status` and `show`; progress bars only on a terminal.

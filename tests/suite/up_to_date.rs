@@ -163,10 +163,9 @@ fn argv(args: &[&str]) -> Vec<String> {
     v
 }
 
-/// #21 review: the documented pipe `reg export - --since-seq HEAD | reg import -` failed when
-/// this site was up to date: export wrote nothing (exit 0), and import called the empty input
-/// "not a reg transfer file" (exit 1). An empty standard input is nothing to import now; an
-/// empty FILE stays refused.
+/// The documented pipe `reg export - --since-seq HEAD | reg import -` works when this site is
+/// up to date: export writes nothing (exit 0), and an empty standard input is nothing to
+/// import (exit 0, not "not a reg transfer file"); an empty FILE stays refused.
 #[test]
 fn an_empty_pipe_from_an_up_to_date_export_is_nothing_to_import() {
     let (a, b, _) = home_and_clone();
@@ -211,8 +210,8 @@ fn an_empty_pipe_from_an_up_to_date_export_is_nothing_to_import() {
     assert_eq!(before, b.snapshot());
 }
 
-/// #21 review: `reg export -` and `reg drift export -` wrote binary to a terminal; they refuse
-/// it now, as `reg bundle pack -o -` does.
+/// `reg export -` and `reg drift export -` write no binary to a terminal: they refuse it, as
+/// `reg bundle pack -o -` does.
 #[test]
 fn export_and_drift_export_to_a_terminal_are_refused() {
     let (a, b, _) = home_and_clone();
@@ -236,10 +235,10 @@ fn export_and_drift_export_to_a_terminal_are_refused() {
     assert!(!a.join("-").exists() && !b.join("-").exists());
 }
 
-/// #21 review: a replica that forked from a home that has not moved since (a local entry after
-/// the clone's head, home still there) met a dead end: `import` of home's export said "already
-/// up to date" with no word of the fork, and `import --reset` was refused as a rollback with
-/// "bring a newer full export", which did not exist. Both now say what works, and it works.
+/// A replica that forked from a home that has not moved since (a local entry after the clone's
+/// head, home still there) is told the way out: `import` of home's export is "already up to
+/// date" and names the fork, and `import --reset`, refused as a rollback, hints that home signs
+/// a new entry first (a newer full export does not exist yet). Following it works.
 #[test]
 fn a_fork_past_an_unmoved_home_is_named_and_the_way_out_is_given() {
     let (a, b, _) = home_and_clone();

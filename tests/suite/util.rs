@@ -79,6 +79,32 @@ impl Sandbox {
         stderr
     }
 
+    /// Runs `reg ARGS`, asserts it exits `code` with `needle` in its stderr and leaves
+    /// `.registry/` byte for byte as it was (a refusal writes nothing); returns stderr. For a
+    /// refusal that must also leave other paths alone, or runs with another environment, see
+    /// [`Sandbox::refusal`].
+    pub fn refused(&self, code: i32, args: &[&str], needle: &str) -> String {
+        self.refusal(code, args).says(needle)
+    }
+
+    /// A refusal of `reg ARGS` with exit `code`, to be told what else it must leave as it was
+    /// before it is run by [`Refusal::says`].
+    pub fn refusal(&self, code: i32, args: &[&str]) -> Refusal<'_> {
+        Refusal {
+            sandbox: self,
+            code,
+            args: args.iter().map(|a| a.to_string()).collect(),
+            env: Vec::new(),
+            unchanged: Vec::new(),
+            stdout_too: false,
+        }
+    }
+
+    /// Promotes `model` (`name@version`) with the operator key `op.pem`.
+    pub fn promote(&self, model: &str) {
+        self.ok(&["promote", model, "--reason", "tested", "--key", "op.pem"]);
+    }
+
     /// Generates a key pair `name` (and `name.pub`); returns its fingerprint.
     pub fn key(&self, name: &str) -> String {
         self.ok(&["key", "gen", name]).trim().to_string()
@@ -209,6 +235,111 @@ sys.exit(os.waitstatus_to_exitcode(status))
     pub fn object_path(&self, id: &str) -> PathBuf {
         self.dot().join("objects").join(&id[..2]).join(&id[2..])
     }
+}
+
+/// A command that must be refused, and everything it must leave byte for byte as it was: the
+/// one place the suite's "refused, and nothing changed" rule is written.
+pub struct Refusal<'s> {
+    sandbox: &'s Sandbox,
+    code: i32,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    unchanged: Vec<PathBuf>,
+    stdout_too: bool,
+}
+
+/// What a path holds: every file under it with its bytes, or `None` when it does not exist (so
+/// that a refusal which creates it shows as a change).
+type PathState = Option<BTreeMap<PathBuf, Vec<u8>>>;
+
+impl Refusal<'_> {
+    /// Runs the command with `key=value` in its environment (another clock, for example).
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// `path` (a file or a directory, absent or not) must also be as it was: host state, a
+    /// log, a site's home.
+    pub fn unchanged(mut self, path: impl Into<PathBuf>) -> Self {
+        self.unchanged.push(path.into());
+        self
+    }
+
+    /// The message may be on stdout (fsck reports there): the needle is looked for in stdout
+    /// followed by stderr, which is what [`Refusal::says`] then returns.
+    pub fn stdout_too(mut self) -> Self {
+        self.stdout_too = true;
+        self
+    }
+
+    fn state(&self) -> (BTreeMap<PathBuf, Vec<u8>>, Vec<PathState>) {
+        let others = self
+            .unchanged
+            .iter()
+            .map(|p| p.symlink_metadata().is_ok().then(|| snapshot(p)))
+            .collect();
+        (self.sandbox.snapshot(), others)
+    }
+
+    /// Runs the command; asserts its exit code, that `needle` is in its message and that the
+    /// registry and every path named by [`Refusal::unchanged`] are as they were; returns the
+    /// message (stderr, or stdout then stderr under [`Refusal::stdout_too`]).
+    pub fn says(self, needle: &str) -> String {
+        let args = &self.args;
+        let before = self.state();
+        let mut cmd = self.sandbox.reg();
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let out = cmd.args(args).output().expect("run reg");
+        let stderr = String::from_utf8(out.stderr).expect("utf-8 stderr");
+        let message = if self.stdout_too {
+            String::from_utf8(out.stdout).expect("utf-8 stdout") + &stderr
+        } else {
+            stderr
+        };
+        assert_eq!(
+            out.status.code(),
+            Some(self.code),
+            "reg {args:?}: expected exit {}, said: {message}",
+            self.code
+        );
+        assert!(
+            message.contains(needle),
+            "reg {args:?}: expected `{needle}` in: {message}"
+        );
+        let after = self.state();
+        assert!(
+            before.0 == after.0,
+            "reg {args:?} was refused but changed the registry"
+        );
+        for (path, (b, a)) in self.unchanged.iter().zip(before.1.iter().zip(&after.1)) {
+            assert!(
+                b == a,
+                "reg {args:?} was refused but changed {}",
+                path.display()
+            );
+        }
+        message
+    }
+}
+
+/// The baseline the suite's drift observations name (the example's).
+pub const BASELINE: &str =
+    "blake3:af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262";
+
+/// A drift observation valid under `schema/drift-observation.schema.json`: `samples` samples
+/// over the window `[start, end]` against [`BASELINE`], with one PSI metric `metric` of
+/// `value`. A test about another field (notes, more metrics, a placeholder) sets it on the JSON.
+pub fn observation(window: [&str; 2], samples: u64, metric: &str, value: f64) -> serde_json::Value {
+    let [start, end] = window;
+    serde_json::json!({
+        "window": {"start": start, "end": end},
+        "baseline": BASELINE,
+        "samples": samples,
+        "metrics": [{"name": metric, "kind": "psi", "value": value}]
+    })
 }
 
 /// `reg ARGS` as a child process with the sandbox's environment plus `extra`, not waited for

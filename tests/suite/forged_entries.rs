@@ -1,19 +1,24 @@
-//! Tests that notice a broken defence: each one fails when one specific check is taken out of
-//! the code (issue 11's surviving mutations), because it presents exactly the input that only
-//! that check refuses. Entries are forged the way an attacker holding the medium would: hashes,
-//! positions and chains right, so that only the check under test stands in the way.
+//! Replay refuses a forged ledger entry (FORMAT.md §5.1, §6): entries are forged the way an attacker
+//! holding the medium would, with hashes, positions and chains right, so that only one check of
+//! replay stands in the way: the signature, the transition's claimed state, a key's trust at the
+//! entry's seq, the chain's `prev`, a forgery past the first replay chunk, and a promotion,
+//! activation or re-approval that a suspension (FORMAT.md §5.14) forbids. Each refusal names the
+//! entry and changes nothing. The forging helpers here serve the other modules too.
 
+use crate::compromise::{compromise, file, head_seq, run, site};
 use crate::craft;
-use crate::util::{Sandbox, snapshot, spawn, wait_for};
+use crate::util::{Sandbox, forge_state};
 use reg::crypto::envelope::{Envelope, SignatureEntry, pae};
 use reg::crypto::keys::{Fingerprint, SecretKey};
-use reg::format::entry::{Body, Entry, Header, KeyRef, KeyTrust, Role, Transition};
+use reg::format::entry::{
+    Body, Entry, Header, KeyRef, KeyTrust, Reapprove, Role, SlotChange, Transition,
+};
 use reg::format::id::ObjectId;
 use reg::format::lifecycle::LifecycleState;
 use reg::state::State;
 use reg::util::encoding::b64_encode;
+use serde_json::Value;
 use std::fs;
-use std::path::Path;
 
 const TIME: &str = "2026-01-01T00:00:00Z";
 
@@ -73,19 +78,10 @@ pub(crate) fn checkpoint(s: &Sandbox, state: &State, key: &SecretKey) {
 /// Asserts that `args` is refused with exit code `code` and a message naming the entry and
 /// saying `why`, leaving the registry byte-for-byte unchanged.
 fn refused_naming(s: &Sandbox, args: &[&str], code: i32, entry: (ObjectId, u64), why: &str) {
-    let before = s.snapshot();
-    let out = s.reg().args(args).output().unwrap();
-    // fsck reports on stdout, the other commands on stderr.
-    let err = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(out.status.code(), Some(code), "reg {args:?}: {err}");
     let named = format!("ledger entry {} ({})", entry.1, entry.0);
-    assert!(err.contains(&named), "reg {args:?}: {err}");
+    // fsck reports on stdout, the other commands on stderr.
+    let err = s.refusal(code, args).stdout_too().says(&named);
     assert!(err.contains(why), "reg {args:?}: {err}");
-    assert_eq!(before, s.snapshot(), "reg {args:?} changed the registry");
 }
 
 #[test]
@@ -179,260 +175,6 @@ fn a_transition_that_lies_about_the_models_state_is_refused() {
     refused_naming(&s, &["fsck"], 1, forged, why);
     refused_naming(&s, &["status"], 1, forged, why);
     refused_naming(&s, &["show", "det@1.0.0"], 1, forged, why);
-}
-
-fn clear(dot: &Path) {
-    for e in walkdir::WalkDir::new(dot) {
-        crate::util::make_writable(e.unwrap().path());
-    }
-    fs::remove_dir_all(dot).unwrap();
-}
-
-#[test]
-fn a_fork_that_is_longer_than_what_the_host_saw_is_refused() {
-    let s = Sandbox::new();
-    s.init_with_roles();
-    fs::create_dir(s.join("fork")).unwrap();
-    crate::util::cp_a(&s.dot(), &s.join("fork/.registry"));
-    for k in ["a.pem", "b.pem", "c.pem"] {
-        s.key(k);
-    }
-    // This host sees branch a: one more entry.
-    s.trust("a.pem.pub", "reporter", "branch a");
-    let seen = s.ledger_ids();
-    // Elsewhere (another host), the copy grows two entries: its checkpoint is further along
-    // than what this host saw, but at the seq this host saw it holds another head.
-    for (k, why) in [("b.pem.pub", "branch b"), ("c.pem.pub", "branch b, again")] {
-        let out = s
-            .reg()
-            .env("REG_STATE_DIR", s.join("other-host"))
-            .args([
-                "--registry",
-                "fork",
-                "key",
-                "trust",
-                k,
-                "--role",
-                "reporter",
-            ])
-            .args(["--key", "root.pem", "--reason", why])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    clear(&s.dot());
-    crate::util::cp_a(&s.join("fork/.registry"), &s.dot());
-    let fork = s.ledger_ids();
-    assert_eq!(fork.len(), seen.len() + 1);
-    assert_ne!(fork[seen.len() - 1], seen[seen.len() - 1]);
-    let state_dir = s.join("home/.local/state/reg");
-    let host_before = snapshot(&state_dir);
-    for args in [&["key", "list"][..], &["ledger", "verify"], &["status"]] {
-        let before = s.snapshot();
-        let err = s.fails(1, args);
-        let expected = format!(
-            "the registry's checkpoint (entry {}, head {}) is older than or diverges from the one \
-             this host verified (entry {}, head {}): refusing a rolled-back or forked registry",
-            fork.len() - 1,
-            fork[fork.len() - 1],
-            seen.len() - 1,
-            seen[seen.len() - 1]
-        );
-        assert!(err.contains(&expected), "reg {args:?}: {err}");
-        assert_eq!(before, s.snapshot());
-    }
-    // The host still remembers the branch it saw, not the fork.
-    assert_eq!(host_before, snapshot(&state_dir));
-}
-
-/// A tar bundle of one rules file and the same bundle with one byte of the file changed: same
-/// size, same format, a valid publisher signature over the original.
-fn altered_bundle(s: &Sandbox) -> (String, String) {
-    let rules = "rule r { condition: true }\n";
-    let publisher = craft::load(s, "pub.pem");
-    let files = [craft::file("rules.yar", rules.as_bytes())];
-    let signed = craft::sign(
-        &craft::manifest_for(&files, "det", "1.0.0", &publisher),
-        &publisher,
-    );
-    fs::write(s.join("good.tar"), craft::good_tar(&signed, &files)).unwrap();
-    let altered = [craft::file(
-        "rules.yar",
-        rules.replace("true", "TRUE").as_bytes(),
-    )];
-    fs::write(s.join("bad.tar"), craft::good_tar(&signed, &altered)).unwrap();
-    // The same as a directory bundle.
-    fs::create_dir(s.join("bad-dir")).unwrap();
-    fs::write(s.join("bad-dir/reg-manifest.json"), &signed).unwrap();
-    fs::write(s.join("bad-dir/rules.yar"), &altered[0].data).unwrap();
-    (
-        blake3::hash(rules.as_bytes()).to_hex().to_string(),
-        blake3::hash(&altered[0].data).to_hex().to_string(),
-    )
-}
-
-#[test]
-fn bundle_verify_refuses_an_artifact_whose_bytes_differ_from_the_manifest() {
-    let s = Sandbox::new();
-    s.init_with_roles();
-    let (listed, actual) = altered_bundle(&s);
-    s.ok(&["bundle", "verify", "good.tar", "--publisher", "pub.pem.pub"]);
-    for bundle in ["bad.tar", "bad-dir"] {
-        let before = snapshot(s.path());
-        let err = s.fails(
-            1,
-            &["bundle", "verify", bundle, "--publisher", "pub.pem.pub"],
-        );
-        let expected = format!("`rules.yar`: BLAKE3 is {actual}, but the manifest says {listed}");
-        assert!(err.contains(&expected), "{bundle}: {err}");
-        assert!(!err.contains("OK:"), "{err}");
-        assert_eq!(before, snapshot(s.path()));
-    }
-}
-
-#[test]
-fn a_publisher_revoked_while_its_bundle_was_read_is_refused_under_the_lock() {
-    let s = Sandbox::new();
-    let (_, _, publisher) = s.init_with_roles();
-    fs::create_dir(s.join("m")).unwrap();
-    fs::write(s.join("m/rules.yar"), "rule r { condition: true }\n").unwrap();
-    s.ok(&[
-        "bundle",
-        "pack",
-        "m",
-        "-o",
-        "m.tar",
-        "--key",
-        "pub.pem",
-        "--name",
-        "det",
-        "--version",
-        "1.0.0",
-        "--type",
-        "ruleset",
-        "--use",
-        "detection",
-        "--description",
-        "rules",
-    ]);
-    let pause = s.join("pause");
-    fs::create_dir(&pause).unwrap();
-    // The add verifies the bundle against the state as it is (publisher trusted), then stops
-    // just before it takes the writer lock.
-    let add = spawn(
-        &s,
-        &["add", "m.tar", "--key", "op.pem"],
-        &[
-            ("REG_FAILPOINT", Path::new("add:before-lock")),
-            ("REG_FAILPOINT_PAUSE", &pause),
-        ],
-    );
-    wait_for(&pause.join("reached"));
-    // Meanwhile the publisher's key is revoked and committed.
-    s.ok(&[
-        "key",
-        "revoke",
-        &publisher,
-        "--key",
-        "root.pem",
-        "--reason",
-        "key leaked",
-    ]);
-    let ledger = s.ledger_ids();
-    let revoked_at = ledger.len() - 1;
-    fs::write(pause.join("go"), "").unwrap();
-    let out = add.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains(&format!(
-            "publisher key {publisher} was revoked at entry {revoked_at}"
-        )),
-        "{err}"
-    );
-    // Nothing was admitted: the ledger ends with the revocation, the record and the artifact
-    // are not stored, no staged file is left behind.
-    assert_eq!(s.ledger_ids(), ledger);
-    let rules = blake3::hash(b"rule r { condition: true }\n")
-        .to_hex()
-        .to_string();
-    assert!(!s.object_path(&rules).exists());
-    let tmp: Vec<_> = fs::read_dir(s.dot().join("tmp")).unwrap().collect();
-    assert!(tmp.is_empty(), "{tmp:?}");
-    assert!(!s.ok(&["list"]).contains("det"));
-}
-
-#[test]
-fn the_ledger_append_is_fsynced_before_the_checkpoint_names_it() {
-    // Killing the process (the crash tests) cannot show a missing fsync: the page cache
-    // survives. Watch the system calls instead: the write that appends to the ledger, an fsync
-    // of that same file, and only then the rename that puts the new checkpoint in place.
-    let s = Sandbox::new();
-    s.init_with_roles();
-    s.key("rep.pem");
-    let trace = s.join("trace.txt");
-    let template = s.reg();
-    let mut c = std::process::Command::new(crate::util::tool("strace", "strace"));
-    c.env_clear().current_dir(s.path());
-    for (k, v) in template.get_envs() {
-        if let Some(v) = v {
-            c.env(k, v);
-        }
-    }
-    let out = c
-        .args([
-            "-f",
-            "-qq",
-            "-y",
-            "-e",
-            "trace=write,pwrite64,fsync,fdatasync,rename,renameat,renameat2",
-        ])
-        .arg("-o")
-        .arg(&trace)
-        .arg(template.get_program())
-        .args(["key", "trust", "rep.pem.pub", "--role", "reporter"])
-        .args(["--key", "root.pem", "--reason", "monitoring"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let trace = fs::read_to_string(&trace).unwrap();
-    let ledger = format!("{}>", s.dot().join("ledger").display());
-    let lines: Vec<&str> = trace.lines().collect();
-    let find = |from: usize, what: &dyn Fn(&str) -> bool| {
-        lines[from..].iter().position(|l| what(l)).map(|i| i + from)
-    };
-    // `-y` shows each descriptor as `N</path>`.
-    let call_on_ledger = |l: &str, call: &str| {
-        l.split_once(&format!("{call}(")).is_some_and(|(_, rest)| {
-            rest.split_once(',')
-                .or(rest.split_once(')'))
-                .is_some_and(|(fd, _)| fd.ends_with(&ledger))
-        })
-    };
-    let write = find(0, &|l| {
-        call_on_ledger(l, "write") || call_on_ledger(l, "pwrite64")
-    })
-    .unwrap_or_else(|| panic!("no write to {ledger} in:\n{trace}"));
-    let sync = find(write, &|l| {
-        call_on_ledger(l, "fsync") || call_on_ledger(l, "fdatasync")
-    })
-    .unwrap_or_else(|| panic!("the ledger append is never fsynced:\n{trace}"));
-    let checkpoint = find(0, &|l| {
-        l.contains("rename") && l.contains("/.registry/checkpoint\"")
-    })
-    .unwrap_or_else(|| panic!("no checkpoint rename in:\n{trace}"));
-    assert!(
-        write < sync && sync < checkpoint,
-        "write {write}, fsync {sync}, checkpoint {checkpoint}:\n{trace}"
-    );
 }
 
 #[test]
@@ -595,4 +337,159 @@ fn an_entry_whose_prev_names_another_entry_is_named_with_both_ids() {
         state.head()
     );
     refused_naming(&s, &["ledger", "verify"], 1, (id, state.seq() + 1), &why);
+}
+
+/// Appends `body`, signed with key file `key`, as the next entry, with a checkpoint signed by
+/// the same key committing to the state a replay without the rule under test would give:
+/// `loosen` edits the state before it so that the rule passes, `restore` undoes that edit in
+/// the state after it. What a medium holder with that key can write without reg. Returns the
+/// entry's id and seq.
+pub(crate) fn forge(
+    s: &Sandbox,
+    key: &str,
+    body: Body,
+    loosen: impl FnOnce(&mut Value),
+    restore: impl FnOnce(&mut Value),
+) -> (ObjectId, u64) {
+    let key: SecretKey = crate::craft::load(s, key);
+    let state = crate::forged_entries::replayed(s);
+    let mut loose = forge_state(&state, loosen);
+    let entry = crate::util::next_entry(
+        &loose,
+        key.public().fingerprint(),
+        "2026-01-01T00:00:00Z",
+        body,
+    );
+    let bytes = crate::util::forged_entry(&entry, &key);
+    let id = crate::forged_entries::store_and_list(s, &bytes);
+    loose.apply(id, &entry).unwrap();
+    let after = forge_state(&loose, restore);
+    crate::forged_entries::checkpoint(s, &after, &key);
+    (id, entry.header.seq)
+}
+
+/// `reg ledger verify` refuses the registry, naming `entry` and saying `why`; the gate allows
+/// nothing of it (`path` is an artifact of it); neither changes anything.
+pub(crate) fn replay_refuses(s: &Sandbox, entry: (ObjectId, u64), why: &str, path: &str) {
+    let before = s.snapshot();
+    let err = s.fails(1, &["ledger", "verify"]);
+    let named = format!("ledger entry {} ({})", entry.1, entry.0);
+    assert!(err.contains(&named), "expected `{named}` in: {err}");
+    assert!(err.contains(why), "expected `{why}` in: {err}");
+    let (code, stdout, _) = run(s, &["check", path]);
+    assert!(code != 0 && !stdout.contains("ALLOW"), "{stdout}");
+    assert_eq!(before, s.snapshot(), "a refusal changed the registry");
+}
+
+/// The record id and latest entry of `spec` in the replayed state.
+pub(crate) fn model(s: &Sandbox, name: &str) -> (ObjectId, ObjectId) {
+    let state = crate::forged_entries::replayed(s);
+    let (id, m) = state.find(name, "1.0.0").unwrap();
+    (*id, m.entry)
+}
+
+/// Removes `name@1.0.0`'s suspension from a state's JSON.
+pub(crate) fn unsuspend(id: ObjectId) -> impl FnOnce(&mut Value) {
+    move |v| {
+        v["models"][id.to_string()]
+            .as_object_mut()
+            .unwrap()
+            .remove("suspended");
+    }
+}
+
+/// Puts `name@1.0.0`'s suspension (by `key` at `seq`) back into a state's JSON.
+pub(crate) fn suspend(id: ObjectId, key: &str, seq: u64) -> impl FnOnce(&mut Value) {
+    let key = key.to_string();
+    move |v| v["models"][id.to_string()]["suspended"] = serde_json::json!({"key": key, "seq": seq})
+}
+
+#[test]
+fn a_forged_promotion_of_a_suspended_model_is_refused_by_replay() {
+    let (s, publ, _) = site();
+    compromise(&s, &publ);
+    let at = head_seq(&s);
+    let (id, latest) = model(&s, "new");
+    let entry = forge(
+        &s,
+        "op.pem",
+        Body::Transition(Transition {
+            deny: false,
+            from: LifecycleState::Registered,
+            model: id,
+            previous: latest,
+            reason: "forged".into(),
+            slots: vec![],
+            to: LifecycleState::Promoted,
+        }),
+        unsuspend(id),
+        suspend(id, &publ, at),
+    );
+    replay_refuses(&s, entry, "new@1.0.0 is suspended", &file("new"));
+}
+
+#[test]
+fn a_forged_activation_of_a_suspended_model_is_refused_by_replay() {
+    let (s, publ, _) = site();
+    compromise(&s, &publ);
+    let at = head_seq(&s);
+    let (id, _) = model(&s, "alt");
+    let state = crate::forged_entries::replayed(&s);
+    let previous = state.slots().get("prod").map(|slot| slot.entry);
+    let entry = forge(
+        &s,
+        "op.pem",
+        Body::Slot(SlotChange {
+            model: Some(id),
+            previous,
+            reason: "forged".into(),
+            slot: "prod".into(),
+        }),
+        unsuspend(id),
+        suspend(id, &publ, at),
+    );
+    replay_refuses(&s, entry, "alt@1.0.0 is suspended", &file("det"));
+}
+
+#[test]
+fn a_forged_reapproval_of_a_model_not_suspended_or_naming_a_stale_entry_is_refused_by_replay() {
+    let (s, publ, _) = site();
+    // Not suspended: nothing to re-approve.
+    let (id, latest) = model(&s, "det");
+    let entry = forge(
+        &s,
+        "op2.pem",
+        Body::Reapprove(Reapprove {
+            model: id,
+            previous: latest,
+            reason: "forged".into(),
+        }),
+        suspend(id, &publ, 1),
+        |_| {},
+    );
+    replay_refuses(&s, entry, "det@1.0.0 is not suspended", &file("det"));
+
+    // Suspended, but naming an entry that is not its latest.
+    let (s, publ, _) = site();
+    compromise(&s, &publ);
+    let (id, _) = model(&s, "det");
+    let state = crate::forged_entries::replayed(&s);
+    let stale = state.models()[&id].added;
+    let entry = forge(
+        &s,
+        "op2.pem",
+        Body::Reapprove(Reapprove {
+            model: id,
+            previous: stale,
+            reason: "forged".into(),
+        }),
+        move |v| v["models"][id.to_string()]["entry"] = stale.to_string().into(),
+        |_| {},
+    );
+    replay_refuses(
+        &s,
+        entry,
+        &format!("an entry of det@1.0.0's history names {stale} as its previous entry"),
+        &file("det"),
+    );
 }
