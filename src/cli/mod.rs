@@ -38,7 +38,6 @@ macro_rules! jsonln {
 
 mod add;
 mod bundle;
-mod card;
 mod check;
 mod clone;
 mod deny;

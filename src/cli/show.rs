@@ -1,4 +1,6 @@
-//! `reg show`: one model's full record.
+//! `reg show`: one model's full record, or with `--card` its model card (`card.rs`).
+
+mod card;
 
 use super::Context;
 use super::error::CommandResult;
@@ -45,7 +47,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
     }
     let v = pinned.value;
     if args.card {
-        return super::card::print(&v);
+        return card::print(&v);
     }
     print_summary(&v, &state)?;
     print_drift(&v)?;
