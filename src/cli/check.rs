@@ -1,7 +1,6 @@
 //! `reg check`: the load gate on the command line.
 
-use super::Context;
-use super::error::{CommandError, CommandResult};
+use crate::cli::prelude::*;
 use reg::gate::decision_log::{LogHost, LogReport, append_log, verify_log};
 use reg::gate::{Decision, Gate, GateOptions, Scope};
 use reg::query::revoked::revoked_keys;

@@ -1,7 +1,6 @@
 //! `reg export`: write a transfer file for another site, or check one (FORMAT.md §11).
 
-use super::Context;
-use super::error::{CommandError, CommandResult};
+use crate::cli::prelude::*;
 use reg::ops::export::{Exported, Outcome, Since, export, export_stream, verify_file};
 use std::path::PathBuf;
 

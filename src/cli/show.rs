@@ -2,9 +2,8 @@
 
 mod card;
 
-use super::Context;
-use super::error::CommandResult;
 use super::model_arg::{ModelArg, print_versions};
+use crate::cli::prelude::*;
 use reg::query::record::RecordView;
 
 /// Show a model's record: metadata, artifacts with their BLAKE3, publisher, state, admission,

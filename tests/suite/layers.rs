@@ -31,6 +31,9 @@
 //!    two siblings using each other, directly or through other files, are refused, whether
 //!    through a path or through a name re-exported by their parent.
 //!
+//! Besides, the command line's files reach its shared items through `crate::cli::prelude`,
+//! never `super::super::`.
+//!
 //! The checks are functions over text ([`check`]; the reading is `layers/source.rs`), so the
 //! tests in `layers/planted.rs` plant a violation of each rule in a small made-up crate and
 //! prove that it is refused.
@@ -413,6 +416,26 @@ fn no_circle_between_files() {
         shown.is_empty(),
         "files that import each other (move what both need into one, or below both):\n{}",
         shown.join("\n")
+    );
+}
+
+/// The command line's files name its shared items through `crate::cli::prelude` (or
+/// `crate::cli::…`), not `super::super::`, which breaks when a file moves a folder.
+#[test]
+fn the_cli_uses_its_prelude() {
+    let (_, bin) = sources();
+    let mut found = Vec::new();
+    for (rel, text) in &bin {
+        let toks = source::lex(text);
+        for w in toks.windows(3) {
+            if w[0].s == "super" && w[1].s == "::" && w[2].s == "super" {
+                found.push(format!("{rel}:{}", w[0].line));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "`super::super::` in src/cli (use crate::cli::prelude::* or crate::cli::…): {found:?}"
     );
 }
 
