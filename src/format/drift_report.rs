@@ -93,20 +93,17 @@ impl Report {
             )));
         }
         let payload: ReportPayload = envelope.payload_as(Kind::DriftReport)?;
-        match envelope.signatures.as_slice() {
-            [(keyid, _)] if *keyid == payload.reporter => {}
-            [(keyid, _)] => {
-                return Err(ReportError::Invalid(format!(
-                    "signed by {keyid}, but the report names reporter {}",
-                    payload.reporter
-                )));
-            }
-            s => {
-                return Err(ReportError::Invalid(format!(
-                    "{} signatures where a report has exactly one",
-                    s.len()
-                )));
-            }
+        let keyid = envelope.single_signer().map_err(|_| {
+            ReportError::Invalid(format!(
+                "{} signatures where a report has exactly one",
+                envelope.signatures.len()
+            ))
+        })?;
+        if *keyid != payload.reporter {
+            return Err(ReportError::Invalid(format!(
+                "signed by {keyid}, but the report names reporter {}",
+                payload.reporter
+            )));
         }
         payload.check()?;
         Ok(Report {
@@ -139,23 +136,14 @@ impl ReportPayload {
                 echo(&self.time)
             )));
         }
-        let problems = crate::format::observation::violations(&self.observation);
-        if !problems.is_empty() {
-            return Err(ReportError::Invalid(format!(
-                "the observation is invalid: {}",
-                problems.join("; ")
-            )));
-        }
-        if let Some(named) = self.observation.get("model")
-            && named.as_str() != Some(self.model.to_string().as_str())
-        {
-            return Err(ReportError::Invalid(format!(
-                "the observation names model {}, the report {}",
-                echo(&named.to_string()),
-                self.model
-            )));
-        }
-        Ok(())
+        use crate::format::observation::{ObservationError, check};
+        check(&self.observation, &self.model).map_err(|e| match e {
+            ObservationError::OtherModel { named, model } => ReportError::Invalid(format!(
+                "the observation names model {}, the report {model}",
+                echo(&named)
+            )),
+            invalid => ReportError::Invalid(invalid.to_string()),
+        })
     }
 }
 

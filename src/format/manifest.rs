@@ -182,7 +182,7 @@ impl SignedManifest {
                 problems.push(Violation::new(&[], None, e.to_string()));
             }
             problems.extend(rule_violations(&manifest));
-            if let [(keyid, _)] = envelope.signatures.as_slice() {
+            if let Ok(keyid) = envelope.single_signer() {
                 if *keyid != manifest.publisher {
                     problems.push(Violation::new(
                         &["publisher"],

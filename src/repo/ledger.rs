@@ -18,13 +18,10 @@ use std::path::Path;
 
 pub use crate::crypto::envelope::ENTRY_LIMIT;
 
-/// Largest checkpoint file reg reads.
-const CHECKPOINT_LIMIT: u64 = 64 * 1024;
-
 /// Bytes of one line of the `ledger` file: 64 hex digits and a newline.
 pub const LINE_LEN: usize = 65;
 
-pub use crate::format::checkpoint::Checkpoint;
+pub use crate::format::checkpoint::{CHECKPOINT_LIMIT, Checkpoint};
 
 /// What is wrong with one ledger entry.
 #[derive(Debug, thiserror::Error)]
@@ -188,11 +185,7 @@ pub fn parse_lines(bytes: &[u8], first: u64) -> Result<(Vec<ObjectId>, bool), Le
 /// Reads and parses the checkpoint file (not yet verified).
 pub fn read_checkpoint(path: &Path) -> Result<(Unverified, Checkpoint), LedgerError> {
     let bytes = read_small(path, CHECKPOINT_LIMIT)?;
-    let env = Unverified::parse(&bytes).map_err(|e| LedgerError::Checkpoint(e.to_string()))?;
-    let cp: Checkpoint = env
-        .payload_as(Kind::Checkpoint)
-        .map_err(|e| LedgerError::Checkpoint(e.to_string()))?;
-    Ok((env, cp))
+    crate::format::checkpoint::parse(&bytes).map_err(|e| LedgerError::Checkpoint(e.to_string()))
 }
 
 /// Replays and verifies the whole ledger of the registry at `dot` (its `.registry` directory).
@@ -326,11 +319,9 @@ pub fn verify_checkpoint_signature(
     state: &State,
     head_actor: &crate::crypto::keys::Fingerprint,
 ) -> Result<(), LedgerError> {
-    let [(keyid, _)] = env.signatures.as_slice() else {
-        return Err(LedgerError::Checkpoint(
-            "exactly one signature is allowed".into(),
-        ));
-    };
+    let keyid = env
+        .single_signer()
+        .map_err(|_| LedgerError::Checkpoint("exactly one signature is allowed".into()))?;
     if keyid != head_actor {
         return Err(LedgerError::Checkpoint(format!(
             "signed by {keyid}, but the head entry's signer is {head_actor}"

@@ -230,12 +230,12 @@ impl Entry {
             check_key_name(name).map_err(EntryError::Invalid)?;
         }
         if let Body::Drift(d) = &self.body {
-            let problems = crate::format::observation::time_violations(&d.observation);
+            use crate::format::observation::{ObservationError, time_violations};
+            let problems = time_violations(&d.observation);
             if !problems.is_empty() {
-                return Err(EntryError::Invalid(format!(
-                    "the observation is invalid: {}",
-                    problems.join("; ")
-                )));
+                return Err(EntryError::Invalid(
+                    ObservationError::Invalid(problems).to_string(),
+                ));
             }
         }
         Ok(())
