@@ -7,9 +7,10 @@
 //! the file that carries reports home. Signatures and trust are the state's to check (no key is
 //! known here).
 
-use crate::crypto::envelope::{Envelope, EnvelopeError, Kind, REPORT_LIMIT, Unverified};
+use crate::crypto::envelope::{Envelope, EnvelopeError, Kind, Unverified};
 use crate::crypto::keys::Fingerprint;
 use crate::format::id::ObjectId;
+use crate::format::limits::REPORT_LIMIT;
 use crate::util::encoding::{echo, parse_canonical_value, parse_rfc3339};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -433,13 +434,14 @@ mod tests {
 
     #[test]
     fn a_report_over_its_limit_is_refused_before_signing_and_fits_the_home_entry() {
-        use crate::crypto::envelope::{ENTRY_LIMIT, envelope_len};
+        use crate::crypto::envelope::envelope_len;
+        use crate::format::limits::ENTRY_LIMIT;
         // The largest report fits the entry that embeds it: its bytes, about 500 bytes of
         // fields, base64 once more.
         let largest_entry_payload = REPORT_LIMIT as usize + 1024;
         assert!(envelope_len(Kind::DriftImport, largest_entry_payload) < ENTRY_LIMIT);
         let key = SecretKey::from_seed(&[7u8; 32]).unwrap();
-        let err = crate::crypto::envelope::sign_bytes(
+        let err = crate::format::limits::sign_bytes(
             Kind::DriftReport,
             &vec![b'a'; REPORT_LIMIT as usize],
             &key,

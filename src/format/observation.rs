@@ -36,9 +36,9 @@ pub const MAX_NOTES_CHARS: usize = 4096;
 pub const MAX_METRIC_NOTES_CHARS: usize = 1024;
 
 /// Largest observation file `reg drift record` reads: bounded, so that a huge file is not read
-/// whole, yet above [`crate::crypto::envelope::ENTRY_LIMIT`] (a file may be laid out with whitespace), so
+/// whole, yet above [`crate::format::limits::ENTRY_LIMIT`] (a file may be laid out with whitespace), so
 /// that an observation too large for its entry is refused by the entry's own clear message.
-pub const OBSERVATION_FILE_LIMIT: u64 = 16 * crate::crypto::envelope::ENTRY_LIMIT;
+pub const OBSERVATION_FILE_LIMIT: u64 = 16 * crate::format::limits::ENTRY_LIMIT;
 
 /// Parses an observation as given by a reporter (any JSON layout), refusing duplicate keys as
 /// every other input does (a duplicate would let two tools read two different observations).

@@ -5,7 +5,7 @@
 //! signer authority at that point, signature, and the kind's rules. Its result is a
 //! [`Verified`] value, which only the repo layer can make.
 
-use crate::crypto::envelope::{self, EnvelopeError, Kind, Unverified};
+use crate::crypto::envelope::{EnvelopeError, Kind, Unverified};
 use crate::crypto::keys::SecretKey;
 use crate::format::entry::{Entry, EntryError};
 use crate::format::id::ObjectId;
@@ -16,7 +16,7 @@ use crate::util::fsutil::{IoError, read_small};
 use std::ops::Deref;
 use std::path::Path;
 
-pub use crate::crypto::envelope::ENTRY_LIMIT;
+pub use crate::format::limits::ENTRY_LIMIT;
 
 /// Bytes of one line of the `ledger` file: 64 hex digits and a newline.
 pub const LINE_LEN: usize = 65;
@@ -288,7 +288,7 @@ pub fn sign_checkpoint(
         state: state_hash,
         time,
     };
-    envelope::sign(Kind::Checkpoint, &cp, key)
+    crate::format::limits::sign(Kind::Checkpoint, &cp, key)
 }
 
 /// Reads and decodes one entry object (hash-checked by the store). Its signature is not checked

@@ -210,7 +210,7 @@ impl Entry {
     /// refused at signing never leaves objects behind.
     pub fn check_writable(&self) -> Result<(), EntryError> {
         let payload = self.to_payload()?;
-        crate::crypto::envelope::check_size(self.body.kind(), payload.len())?;
+        crate::format::limits::check_size(self.body.kind(), payload.len())?;
         Ok(())
     }
 
@@ -298,7 +298,7 @@ mod tests {
         };
         let payload = entry.to_payload().unwrap();
         assert!(
-            envelope_len(Kind::Add, payload.len()) < crate::crypto::envelope::ENTRY_LIMIT * 9 / 10
+            envelope_len(Kind::Add, payload.len()) < crate::format::limits::ENTRY_LIMIT * 9 / 10
         );
         entry.check_writable().unwrap();
         // A purge of as many blobs with a reason of 400 KiB does not fit: refused unsigned.

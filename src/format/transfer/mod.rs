@@ -29,8 +29,8 @@ mod write;
 pub use read::Reader;
 pub use write::Writer;
 
-use crate::crypto::envelope::{ENTRY_LIMIT, MANIFEST_LIMIT};
 use crate::format::id::ObjectId;
+use crate::format::limits::{ENTRY_LIMIT, MANIFEST_LIMIT};
 use serde::{Deserialize, Serialize};
 use std::io;
 
