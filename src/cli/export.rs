@@ -72,7 +72,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let since = match (&args.since, args.since_seq) {
         (Some(file), _) => Since::Checkpoint(reg::util::fsutil::read_small(
             file,
-            u64::from(reg::format::transfer::MAX_CHECKPOINT),
+            reg::format::checkpoint::CHECKPOINT_LIMIT,
         )?),
         (None, Some(n)) => Since::Seq(n),
         (None, None) => Since::Full,
