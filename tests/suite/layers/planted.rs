@@ -5,7 +5,9 @@ use super::{GRAPH, Violations, check};
 
 /// A made-up library: every layer's `mod.rs` defining `pub fn f()`, plus `extra` files.
 fn planted(extra: &[(&str, &str)]) -> Violations {
-    let mut lib: Vec<(String, String)> = vec![("lib.rs".into(), String::new())];
+    // The crate names itself `me` too, as `extern crate self as me;` lets it.
+    let mut lib: Vec<(String, String)> =
+        vec![("lib.rs".into(), "extern crate self as me;\n".into())];
     for (layer, _) in GRAPH {
         lib.push((format!("{layer}/mod.rs"), "pub fn f() {}\n".into()));
     }
@@ -77,6 +79,7 @@ fn the_checker_refuses_an_upward_or_sideways_import() {
             "use crate::Thing;\n",
             "state uses the crate root",
         ),
+        ("gate/x.rs", "fn g() { me::ops::f() }\n", "gate uses ops"),
     ];
     for (file, text, needle) in cases {
         let v = planted(&[(file, text)]);
@@ -122,12 +125,23 @@ fn the_checker_refuses_io_in_format_and_state() {
             "use crate::util::disk::read;\n",
             "reaches util/disk.rs, which does I/O",
         ),
+        ("fn f() { slurp!(\"x\"); }\n", "`slurp` is I/O"),
+        ("include!(\"elsewhere.rs\");\n", "`include` is I/O"),
+        (
+            "fn f() { std::time::SystemTime::now(); }\n",
+            "`SystemTime` is I/O",
+        ),
     ];
     for (text, needle) in cases {
         let v = planted(&[
             ("format/x.rs", text),
             ("util/mod.rs", "pub mod disk;\n"),
-            ("util/disk.rs", "pub fn read() { std::fs::read(\"x\"); }\n"),
+            (
+                "util/disk.rs",
+                "pub fn read() { std::fs::read(\"x\"); }\n\
+                 #[macro_export]\n\
+                 macro_rules! slurp { ($p:expr) => { std::fs::read($p) } }\n",
+            ),
         ]);
         assert!(v.io.iter().any(|l| l.contains(needle)), "{text:?}: {v:?}");
     }

@@ -215,6 +215,8 @@ pub(super) struct Crate {
     pub(super) defs: HashMap<Module, BTreeSet<String>>,
     pub(super) uses: HashMap<Module, Vec<UseItem>>,
     pub(super) paths: Vec<Written>,
+    /// Names the crate gives itself (`extern crate self as name;`), read as `crate`.
+    pub(super) aliases: BTreeSet<String>,
 }
 
 /// The module a file is, from its path under the crate's folder (`lib.rs`/`main.rs` the root,
@@ -295,6 +297,7 @@ impl Crate {
             defs: HashMap::new(),
             uses: HashMap::new(),
             paths: Vec::new(),
+            aliases: BTreeSet::new(),
         };
         for (n, (rel, text)) in files.iter().enumerate() {
             let toks = lex(text);
@@ -330,6 +333,9 @@ impl Crate {
                     stack.pop();
                 }
                 ";" => pending_mod = None,
+                "extern" if s(i + 1) == "crate" && s(i + 2) == "self" && s(i + 3) == "as" => {
+                    self.aliases.insert(s(i + 4).to_string());
+                }
                 "use" if s(i.wrapping_sub(1)) != "::" => {
                     let mut items = Vec::new();
                     let end = use_tree(t, i + 1, Vec::new(), &mut items);
@@ -404,6 +410,7 @@ impl Crate {
         };
         match first.as_str() {
             "crate" | "$crate" => Some(rest.to_vec()),
+            alias if self.aliases.contains(alias) => Some(rest.to_vec()),
             "self" => Some(join(ctx, rest)),
             "super" => {
                 let ups = path.iter().take_while(|s| *s == "super").count();
