@@ -383,10 +383,13 @@ fn dependencies_point_down() {
     );
     assert!(
         layers.is_empty() && stale.is_empty(),
-        "imports the layer graph forbids (move the item down, or the caller up):\n{}\n\
-         TEMPORARY_LAYER_EDGES that match nothing any more (remove them): {}",
-        layers.join("\n"),
-        stale.join("; ")
+        "{}",
+        failure(
+            "imports the layer graph forbids (move the item down, or the caller up)",
+            &layers,
+            "TEMPORARY_LAYER_EDGES",
+            &stale
+        )
     );
     // The check reads real imports: the layers above `util` each use what they are drawn on.
     let krate = Crate::new(&lib);
@@ -411,10 +414,13 @@ fn format_and_state_do_no_io() {
     });
     assert!(
         io.is_empty() && stale.is_empty(),
-        "format and state do no I/O (FORMAT.md is plain data; the caller reads the file):\n{}\n\
-         TEMPORARY_IO_REACH entries that match nothing any more (remove them): {}",
-        io.join("\n"),
-        stale.join("; ")
+        "{}",
+        failure(
+            "format and state do no I/O (FORMAT.md is plain data; the caller reads the file)",
+            &io,
+            "TEMPORARY_IO_REACH",
+            &stale
+        )
     );
 }
 
@@ -432,11 +438,26 @@ fn no_circle_between_files() {
         .collect();
     assert!(
         shown.is_empty() && stale.is_empty(),
-        "files that import each other (move what both need into one, or below both):\n{}\n\
-         TEMPORARY_CYCLES that match nothing any more (remove them): {}",
-        shown.join("\n"),
-        stale.join("; ")
+        "{}",
+        failure(
+            "files that import each other (move what both need into one, or below both)",
+            &shown,
+            "TEMPORARY_CYCLES",
+            &stale
+        )
     );
+}
+
+/// A failure's text: `head`, what was found, and the allowances of `list` to remove.
+fn failure(head: &str, found: &[String], list: &str, stale: &[String]) -> String {
+    let mut text = format!("{head}:\n{}", found.join("\n"));
+    if !stale.is_empty() {
+        text.push_str(&format!(
+            "\n{list} entries that match nothing any more (remove them): {}",
+            stale.join("; ")
+        ));
+    }
+    text
 }
 
 /// `found` less what `allowances` cover, and the allowances that cover nothing any more.
