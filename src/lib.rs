@@ -4,27 +4,34 @@
 //! one library function per command and prints the result. The on-disk format is specified in
 //! `docs/FORMAT.md`; module docs point to its sections.
 //!
-//! The folders are the layers. Each layer uses only the layers below it (a test in the suite,
-//! `layers::dependencies_point_down`, reads every `crate::` path and fails on an upward one):
+//! The folders are the layers, and they form a graph: each line below names a layer, then the
+//! layers it uses directly (`-`: none), and may use what those use in turn. `ops`, `query` and
+//! `gate` are siblings, none using another: a reader (`query`, `gate`, and `fsck` above them)
+//! never reaches the writers in `ops`. `format` and `state` do no I/O. The suite's `layers`
+//! test reads every path in `src/`, holds the imports to this graph (and to this drawing),
+//! keeps I/O out of `format` and `state`, and refuses files that import each other.
 //!
 //! ```text
-//!   cli (the binary)    one file per command: parse, call one function, print
-//!   ─────────────────────────────────────────────────────────────────────────────
-//!   refusal             every library error as its user is told it: class (exit code),
-//!                       message, hint; the one mapping the CLI and Python share
-//!   fsck                proves the registry matches its ledger, file by file
-//!   report              the documents programs read (`--json`): status, list, show, log,
-//!                       drift, write results; one implementation for the CLI and Python
-//!   gate                the load gate: only approved bytes pass; its decision log
-//!   query               read-only views: records, history, slot status, drift
-//!   ops                 every write: add, lifecycle and slots, keys, config, drift, purge,
-//!                       gc, checkout, export, repair
-//!   bundle              reading, packing and decrypting publisher bundles
-//!   repo                the registry on disk: layout, store, ledger, refs, host trust, commit
-//!   state               the state the ledger derives, and its rules (no I/O)
-//!   format              the on-disk vocabulary as plain data (no I/O)
-//!   crypto              ed25519 keys, DSSE envelopes
-//!   util                encodings, file-system helpers, progress
+//!   cli (the binary)            one file per command: parse, call one function, print
+//!   ─────────────────────────────────────────────────────────────────────────────────────
+//!   refusal  report, fsck       every library error as its user is told it: class (exit
+//!                               code), message, hint; the one mapping the CLI and Python share
+//!   report   ops, query, gate   the documents programs read (`--json`): status, list, show,
+//!                               log, drift, write results; one implementation for the CLI
+//!                               and Python
+//!   fsck     query, gate        proves the registry matches its ledger, file by file; it
+//!                               reads, so it never uses ops
+//!   ops      bundle             every write: add, lifecycle and slots, keys, config, deny,
+//!                               drift, import, clone, purge, gc, checkout, export, repair
+//!   query    bundle             read-only views: records, history, slot status, drift
+//!   gate     bundle             the load gate: only approved bytes pass; its decision log
+//!   bundle   repo               reading, packing and decrypting publisher bundles
+//!   repo     state              the registry on disk: layout, store, ledger, refs, host trust,
+//!                               the commit; receiving an import's history; building a clone
+//!   state    format             the state the ledger derives, and its rules (no I/O)
+//!   format   crypto             the on-disk vocabulary as plain data (no I/O)
+//!   crypto   util               ed25519 keys, DSSE envelopes
+//!   util     -                  encodings, file-system helpers, progress
 //! ```
 
 //! # The front door

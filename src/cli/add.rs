@@ -1,10 +1,9 @@
 //! `reg add`: admit a model bundle after its signature and every artifact verify.
 
-use super::Context;
-use super::error::CommandResult;
 use super::secrets::identities_and_passphrase;
-use super::sign::{AddEntry, Signing};
+use super::sign::AddEntry;
 use super::stdio::{STDIN, is_dash};
+use crate::cli::prelude::*;
 use reg::bundle::{Decryption, Source};
 use reg::ops::add::{Outcome, add};
 use std::path::{Path, PathBuf};

@@ -1,12 +1,11 @@
 //! `reg check`: the load gate on the command line.
 
-use super::Context;
-use super::error::{CommandError, CommandResult};
+use crate::cli::prelude::*;
 use reg::gate::decision_log::{LogHost, LogReport, append_log, verify_log};
 use reg::gate::{Decision, Gate, GateOptions, Scope};
 use reg::query::revoked::revoked_keys;
 use reg::repo::registry::Registry;
-use reg::state::resolve::resolve;
+use reg::state::resolve::{ResolveError, resolve, resolve_slot};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -198,10 +197,10 @@ fn print_warnings(reg: &Registry, gate: &Gate, args: &Args, decisions: &[Decisio
         }
     }
     if let Some(slot) = &args.slot
-        && !gate.state().slots().contains_key(slot)
+        && let Err(ResolveError::NoActiveModel { active, .. }) = resolve_slot(gate.state(), slot)
     {
-        // Denied, as the gate must: say which slots the operator may have meant.
-        let active: Vec<&str> = gate.state().slots().keys().map(String::as_str).collect();
+        // Denied, as the gate must: say which slots the operator may have meant, as the one
+        // lookup of a slot's active model lists them.
         if active.is_empty() {
             errln!(
                 "hint: slot `{slot}` has no active model, and no slot has one (`reg activate SLOT MODEL` sets one)"

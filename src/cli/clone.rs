@@ -1,7 +1,6 @@
 //! `reg clone`: start a site from a medium (FORMAT.md §11.12).
 
-use super::Context;
-use super::error::CommandResult;
+use crate::cli::prelude::*;
 use reg::ops::clone::{clone, clone_stream};
 use std::path::PathBuf;
 

@@ -2,10 +2,8 @@
 //! denial (root-signed). Denials are made by `reg revoke --deny-bytes` and `reg purge
 //! --deny-bytes`.
 
-use super::Context;
-use super::error::CommandResult;
-use super::sign::{RootEntry, Signing};
-use super::written::Print;
+use super::sign::RootEntry;
+use crate::cli::prelude::*;
 use reg::format::id::ObjectId;
 use reg::ops::deny::{Denied, lift, list};
 

@@ -1,7 +1,6 @@
 //! `reg diff A B`: what changed from one model to another (`reg::query::diff`).
 
-use super::Context;
-use super::error::CommandResult;
+use crate::cli::prelude::*;
 use reg::query::diff::{ArtifactChange, ArtifactSide, Diff, Side};
 use reg::state::resolve::resolve;
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! `reg completions` and `reg man`: shell completions and man pages, generated from the CLI
 //! definition itself (clap's own generators), so they cannot fall out of date.
 
-use super::error::{CommandError, CommandResult};
+use crate::cli::prelude::*;
 use std::path::PathBuf;
 
 /// Print shell completions (bash: `reg completions bash > /etc/bash_completion.d/reg`)

@@ -1,10 +1,8 @@
 //! `reg drift record|list|export|import`: drift observations, stored and signed (no detection
 //! logic); at a replica, signed reports in the outbox that travel home (FORMAT.md §11.10).
 
-use super::Context;
-use super::error::{CommandError, CommandResult};
-use super::sign::{DriftEntry, DriftImportEntry, Signing};
-use super::written::{Print, Written};
+use super::sign::{DriftEntry, DriftImportEntry};
+use crate::cli::prelude::*;
 use reg::report::Target;
 use std::path::{Path, PathBuf};
 

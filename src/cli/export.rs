@@ -1,7 +1,6 @@
 //! `reg export`: write a transfer file for another site, or check one (FORMAT.md §11).
 
-use super::Context;
-use super::error::{CommandError, CommandResult};
+use crate::cli::prelude::*;
 use reg::ops::export::{Exported, Outcome, Since, export, export_stream, verify_file};
 use std::path::PathBuf;
 
@@ -73,7 +72,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
     let since = match (&args.since, args.since_seq) {
         (Some(file), _) => Since::Checkpoint(reg::util::fsutil::read_small(
             file,
-            u64::from(reg::format::transfer::MAX_CHECKPOINT),
+            reg::format::checkpoint::CHECKPOINT_LIMIT,
         )?),
         (None, Some(n)) => Since::Seq(n),
         (None, None) => Since::Full,

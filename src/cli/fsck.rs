@@ -1,7 +1,6 @@
 //! `reg fsck`: PASS or FAIL, with every finding naming the file or object at fault.
 
-use super::Context;
-use super::error::CommandResult;
+use crate::cli::prelude::*;
 use reg::fsck::{Glob, Options, Severity, check};
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,10 +1,8 @@
 //! `reg gc` and `reg purge`: removing bytes, never history; a purge may also deny the model's
 //! bytes (`--deny-bytes`, FORMAT.md §5.15).
 
-use super::Context;
-use super::error::CommandResult;
-use super::sign::{PurgeEntry, Signing};
-use super::written::Print;
+use super::sign::PurgeEntry;
+use crate::cli::prelude::*;
 
 /// Remove objects no ledger entry reaches, staging leftovers and purged bytes; rewrite refs
 #[derive(Debug, clap::Args)]

@@ -2,8 +2,7 @@
 //! (FORMAT.md §11.8), or, with `--reset`, replace a replica's history with the home site's
 //! (FORMAT.md §11.14).
 
-use super::Context;
-use super::error::CommandResult;
+use crate::cli::prelude::*;
 use reg::ops::import::{Imported, Replaced, Reset, import, import_from, reset, reset_file};
 use serde_json::json;
 use std::path::PathBuf;

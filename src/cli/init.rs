@@ -1,9 +1,7 @@
 //! `reg init`: create a registry whose genesis entry is signed by a root key.
 
-use super::Context;
-use super::error::CommandResult;
 use super::secrets::load_key;
-use super::written::Print;
+use crate::cli::prelude::*;
 use reg::format::entry::Succession;
 use reg::format::id::ObjectId;
 use reg::repo::registry::{self, Registry};

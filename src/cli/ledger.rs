@@ -1,7 +1,6 @@
 //! `reg ledger verify|export`: check the whole ledger, or write it out for an external audit ledger.
 
-use super::Context;
-use super::error::CommandResult;
+use crate::cli::prelude::*;
 use reg::util::encoding::to_canonical_vec;
 use std::io::Write as _;
 

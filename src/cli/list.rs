@@ -1,7 +1,6 @@
 //! `reg list`: the registered models, and what revoked keys they rest on (FORMAT.md §5.14).
 
-use super::Context;
-use super::error::CommandResult;
+use crate::cli::prelude::*;
 use reg::format::lifecycle::LifecycleState;
 use reg::query::list::{Filter, MODEL_TYPES};
 use reg::query::revoked::RevokedKey;

@@ -1,8 +1,7 @@
 //! `reg log`: the ledger for people, newest first; a model's or a slot's history
 //! (`reg::report::log`, which builds the entries `--json` prints).
 
-use super::Context;
-use super::error::CommandResult;
+use crate::cli::prelude::*;
 use reg::report::{LogEntry, LogQuery};
 
 /// Show the ledger's entries, newest first; with MODEL, every entry that concerns that model

@@ -36,9 +36,18 @@ macro_rules! jsonln {
     }};
 }
 
+/// What every command file uses from the command line's own modules, named once: a command
+/// writes `use crate::cli::prelude::*`, in `key/` and `bundle/` as at the top, rather than a
+/// `super::super::` path per item.
+pub(crate) mod prelude {
+    pub(crate) use super::Context;
+    pub(crate) use super::error::{CommandError, CommandResult};
+    pub(crate) use super::sign::Signing;
+    pub(crate) use super::written::{Print, Written};
+}
+
 mod add;
 mod bundle;
-mod card;
 mod check;
 mod clone;
 mod deny;

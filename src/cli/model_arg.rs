@@ -2,7 +2,7 @@
 //! the one resolver takes (`reg::state::resolve`: name@version, name@latest, a name with one
 //! version, a record id or prefix), or `--slot SLOT`, the slot's active model (GUIDE §4.1).
 
-use super::error::CommandResult;
+use crate::cli::prelude::*;
 use reg::format::id::ObjectId;
 use reg::report::Target;
 use reg::state::resolve::{ResolveError, versions};

@@ -4,10 +4,8 @@
 //! each field it changes, before and after: an operator sees what a change did, and cannot lift
 //! a refusal by leaving its flag out.
 
-use super::Context;
-use super::error::CommandResult;
-use super::sign::{RootEntry, Signing};
-use super::written::{Print, Written};
+use super::sign::RootEntry;
+use crate::cli::prelude::*;
 use reg::format::entry::PolicyDoc;
 use reg::format::formats::Format;
 use reg::ops::config::{PolicyChange, PolicyChanged};

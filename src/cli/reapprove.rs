@@ -1,9 +1,7 @@
 //! `reg reapprove`: an operator lifts a model's suspension (FORMAT.md §5.14).
 
-use super::Context;
-use super::error::CommandResult;
-use super::sign::{ReapproveEntry, Signing};
-use super::written::Print;
+use super::sign::ReapproveEntry;
+use crate::cli::prelude::*;
 use reg::format::lifecycle::LifecycleState;
 
 /// Re-approve a suspended model: it rests on a key revoked as compromised, and was checked

@@ -1,9 +1,7 @@
 //! `reg recipients`: the age recipients publishers encrypt bundles to (root-signed).
 
-use super::Context;
-use super::error::CommandResult;
-use super::sign::{RootEntry, Signing};
-use super::written::Print;
+use super::sign::RootEntry;
+use crate::cli::prelude::*;
 use reg::ops::config::{RecipientList, set_recipients};
 
 /// Show or change the registry's age recipients

@@ -1,9 +1,7 @@
 //! `reg renew`: a timestamp key renews the registry's freshness (FORMAT.md §6.1).
 
-use super::Context;
-use super::error::CommandResult;
-use super::sign::{RenewEntry, Signing};
-use super::written::Print;
+use super::sign::RenewEntry;
+use crate::cli::prelude::*;
 
 /// Renew the registry's freshness now: a `renew` entry signed by a key the root trusts as
 /// `timestamp`, what makes a registry expired under its policy

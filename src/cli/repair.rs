@@ -1,8 +1,7 @@
 //! `reg repair --from SRC`: put back damaged objects from a second registry or a transfer file
 //! (FORMAT.md §11.13).
 
-use super::Context;
-use super::error::CommandResult;
+use crate::cli::prelude::*;
 use reg::ops::repair::{Repaired, SourceKind, repair};
 use reg::repo::registry;
 use std::path::PathBuf;

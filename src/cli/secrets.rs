@@ -1,8 +1,9 @@
 //! The secrets a command may need, asked for here and nowhere else: key passphrases, bundle
 //! passphrases and age identities. Never echoed, never taken from the command line.
 
-use super::error::{BundleUse, CommandError, CommandResult};
+use super::error::BundleUse;
 use super::sanitize;
+use crate::cli::prelude::*;
 use reg::crypto::keys::PassphraseSource;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};

@@ -1,8 +1,9 @@
-//! `reg show`: one model's full record.
+//! `reg show`: one model's full record, or with `--card` its model card (`card.rs`).
 
-use super::Context;
-use super::error::CommandResult;
+mod card;
+
 use super::model_arg::{ModelArg, print_versions};
+use crate::cli::prelude::*;
 use reg::query::record::RecordView;
 
 /// Show a model's record: metadata, artifacts with their BLAKE3, publisher, state, admission,
@@ -45,7 +46,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
     }
     let v = pinned.value;
     if args.card {
-        return super::card::print(&v);
+        return card::print(&v);
     }
     print_summary(&v, &state)?;
     print_drift(&v)?;

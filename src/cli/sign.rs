@@ -248,7 +248,7 @@ impl<S: Signer> clap::FromArgMatches for Signing<S> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Cli;
+    use crate::cli::Cli;
     use clap::{CommandFactory as _, Parser as _};
 
     /// `--key` and `--reason` of a command, in the order its help lists them, with the value
@@ -320,7 +320,7 @@ mod tests {
             "--deactivate",
         ])
         .expect("parses");
-        let super::super::Command::Revoke(args) = cli.command else {
+        let crate::cli::Command::Revoke(args) = cli.command else {
             panic!("not revoke: {:?}", cli.command);
         };
         let debug = format!("{args:?}");

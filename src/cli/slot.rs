@@ -1,9 +1,7 @@
 //! `reg activate`, `reg deactivate`: the active model of a slot (the consumers' control plane).
 
-use super::Context;
-use super::error::CommandResult;
-use super::sign::{Signing, SlotEntry};
-use super::written::{Print, Written};
+use super::sign::SlotEntry;
+use crate::cli::prelude::*;
 use reg::ops::lifecycle;
 
 /// Make a PROMOTED model the active model of a slot

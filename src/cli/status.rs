@@ -1,7 +1,6 @@
 //! `reg status`: the slots and their active models (what consumers will be told to load).
 
-use super::Context;
-use super::error::CommandResult;
+use crate::cli::prelude::*;
 
 /// Show each slot and its active model
 #[derive(Debug, clap::Args)]

@@ -7,7 +7,7 @@
 //! creating a file called `-`. When standard output carries data, every message goes to
 //! standard error (`infoln!`).
 
-use super::error::{CommandError, CommandResult};
+use crate::cli::prelude::*;
 use std::io::IsTerminal as _;
 use std::path::Path;
 

@@ -1,10 +1,8 @@
 //! `reg promote`, `reg deprecate`, `reg revoke`: signed, reasoned lifecycle moves; a revocation
 //! may also deny the model's bytes (`--deny-bytes`, FORMAT.md §5.15).
 
-use super::Context;
-use super::error::CommandResult;
-use super::sign::{Signing, TransitionEntry};
-use super::written::{Print, Written};
+use super::sign::TransitionEntry;
+use crate::cli::prelude::*;
 use reg::format::lifecycle::LifecycleState;
 use reg::ops::lifecycle::{self, SlotPlan, Transitioned, transition};
 

@@ -1,7 +1,6 @@
 //! `reg trust`: the registries this host pins, like ssh's known hosts (FORMAT.md §8).
 
-use super::Context;
-use super::error::CommandResult;
+use crate::cli::prelude::*;
 use reg::crypto::keys::Fingerprint;
 use reg::repo::registry::{Registry, discover};
 use reg::repo::trust::{

@@ -1,8 +1,7 @@
 //! `reg verify` and `reg checkout`: a model's stored artifacts, re-hashed or written out.
 
-use super::Context;
-use super::error::{CommandError, CommandResult};
 use super::model_arg::ModelArg;
+use crate::cli::prelude::*;
 use std::path::PathBuf;
 
 /// Re-hash every stored artifact of a model

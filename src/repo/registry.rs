@@ -6,7 +6,7 @@
 //! trust, where this host keeps its records, how long to wait for the writer lock and the clock
 //! all come in [`OpenOptions`].
 
-use crate::crypto::envelope::{self, Unverified};
+use crate::crypto::envelope::Unverified;
 use crate::crypto::keys::{Fingerprint, SecretKey};
 use crate::format::entry::{Entry, EntryError, Header, Succession};
 use crate::format::id::ObjectId;
@@ -340,7 +340,8 @@ impl Genesis<'_> {
             },
             body: genesis_body(root.public(), self.recipients, &self.nonce, self.succeeds),
         };
-        let bytes = envelope::sign_bytes(entry.body.kind(), &entry.to_payload()?, root)?;
+        let bytes =
+            crate::format::limits::sign_bytes(entry.body.kind(), &entry.to_payload()?, root)?;
         let id = store.put_bytes(&bytes)?;
         let (state, _) = State::from_genesis(id, &entry)?;
         let config = Config {

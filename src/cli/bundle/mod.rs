@@ -1,8 +1,9 @@
 //! `reg bundle`: what publishers do (pack) and anyone can check (verify), without a registry.
 
-use super::error::CommandResult;
 mod pack;
 mod verify;
+
+use crate::cli::prelude::*;
 
 /// Pack and check model bundles
 // Parsed once per run: the size of the enum does not matter.

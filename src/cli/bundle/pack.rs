@@ -1,9 +1,10 @@
 //! `reg bundle pack`: sign a model directory into one tar, optionally age-encrypted.
 
-use super::super::error::{BundleUse, CommandError, CommandResult};
-use super::super::secrets::bundle_passphrase;
-use super::super::sign::{Manifest, Signing};
-use super::super::stdio::{STDOUT, is_dash, refuse_terminal_stdout};
+use crate::cli::error::BundleUse;
+use crate::cli::prelude::*;
+use crate::cli::secrets::bundle_passphrase;
+use crate::cli::sign::Manifest;
+use crate::cli::stdio::{STDOUT, is_dash, refuse_terminal_stdout};
 use reg::bundle::pack::{Encryption, Metadata, Output, Packed, pack};
 use reg::crypto::keys::{KeyText, key_text_kind, parse_age_recipient};
 use reg::format::manifest::{Provenance, Step, Violation};

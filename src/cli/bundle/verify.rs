@@ -1,8 +1,9 @@
 //! `reg bundle verify`: check a bundle against a publisher key, without a registry.
 
-use super::super::error::{BundleUse, CommandError, CommandResult};
-use super::super::secrets::identities_and_passphrase;
-use super::super::stdio::{STDIN, is_dash};
+use crate::cli::error::BundleUse;
+use crate::cli::prelude::*;
+use crate::cli::secrets::identities_and_passphrase;
+use crate::cli::stdio::{STDIN, is_dash};
 use reg::bundle::{self, BundleError, Source, Staging};
 use std::path::{Path, PathBuf};
 

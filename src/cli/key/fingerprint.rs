@@ -1,7 +1,7 @@
 //! `reg key fingerprint`: the fingerprint of a key file.
 
-use super::super::error::CommandResult;
-use super::super::secrets::passphrase_source;
+use crate::cli::prelude::*;
+use crate::cli::secrets::passphrase_source;
 use std::path::PathBuf;
 
 /// Print the fingerprint of a public or private key file (what --trust and `reg key revoke` take)

@@ -1,6 +1,6 @@
 //! `reg key gen`: a new ed25519 signing key pair, or an age identity for encrypted bundles.
 
-use super::super::error::{CommandError, CommandResult};
+use crate::cli::prelude::*;
 use age::secrecy::ExposeSecret as _;
 use reg::crypto::keys::{SecretKey, write_key_pair};
 use std::io::{IsTerminal as _, Write as _};
@@ -30,7 +30,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> CommandResult {
     // A secret key is a file of its owner's, never a stream.
-    super::super::stdio::refuse_dash(&args.out, "a key file")?;
+    crate::cli::stdio::refuse_dash(&args.out, "a key file")?;
     if args.age {
         return age_identity(&args.out, args.json);
     }

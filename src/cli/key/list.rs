@@ -1,8 +1,7 @@
 //! `reg key list`: the keys the registry trusts, their names, roles and status, and since when
 //! and why each is trusted.
 
-use super::super::Context;
-use super::super::error::CommandResult;
+use crate::cli::prelude::*;
 use reg::query::keys::KeyView;
 
 /// List the registry's keys: name, roles, status, since when and why each is trusted

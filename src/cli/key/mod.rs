@@ -1,6 +1,5 @@
 //! `reg key`: create keys, and manage which keys the registry trusts for which role.
 
-use super::error::CommandResult;
 mod fingerprint;
 mod gen_;
 mod list;
@@ -8,7 +7,7 @@ mod revoke;
 mod trust;
 mod withdraw;
 
-use super::Context;
+use crate::cli::prelude::*;
 
 /// Create keys and manage the registry's trusted keys
 #[derive(Debug, clap::Subcommand)]

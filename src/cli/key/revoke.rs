@@ -1,10 +1,8 @@
 //! `reg key revoke`: a root key revokes a key, for good, as retired or as compromised
 //! (FORMAT.md §5.3, §5.14).
 
-use super::super::Context;
-use super::super::error::CommandResult;
-use super::super::sign::{RootEntry, Signing};
-use super::super::written::Print;
+use crate::cli::prelude::*;
+use crate::cli::sign::RootEntry;
 use reg::crypto::keys::Fingerprint;
 use reg::format::entry::Role;
 use reg::ops::keys::{RevocationKind, Revoked};
@@ -52,7 +50,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
             })
             .collect();
         warn_root(&reg, &done);
-        return super::super::written::Written::new("key-revoke", Some((&done.entry, done.seq)))
+        return Written::new("key-revoke", Some((&done.entry, done.seq)))
             .with(
                 "key",
                 serde_json::json!({

@@ -1,9 +1,7 @@
 //! `reg key trust`: a root key grants a key a role.
 
-use super::super::Context;
-use super::super::error::CommandResult;
-use super::super::sign::{RootEntry, Signing};
-use super::super::written::Print;
+use crate::cli::prelude::*;
+use crate::cli::sign::RootEntry;
 use reg::format::entry::Role;
 use reg::ops::keys::Gathered;
 use std::path::PathBuf;
@@ -88,7 +86,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
         if let Some(name) = &args.name {
             key["name"] = serde_json::Value::from(name.as_str());
         }
-        return super::super::written::Written::new("key-trust", Some((&done.entry, done.seq)))
+        return Written::new("key-trust", Some((&done.entry, done.seq)))
             .with("key", key)
             .print();
     }

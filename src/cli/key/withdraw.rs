@@ -1,10 +1,8 @@
 //! `reg key withdraw`: a root key takes one role from a key, which keeps its others.
 
-use super::super::Context;
-use super::super::error::CommandResult;
-use super::super::sign::{RootEntry, Signing};
-use super::super::written::Print;
 use super::trust::RoleArg;
+use crate::cli::prelude::*;
+use crate::cli::sign::RootEntry;
 use reg::crypto::keys::Fingerprint;
 use reg::format::entry::Role;
 
@@ -35,7 +33,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
         args.sign.reason(),
     )?;
     if args.json {
-        return super::super::written::Written::new("key-withdraw", Some((&done.entry, done.seq)))
+        return Written::new("key-withdraw", Some((&done.entry, done.seq)))
             .with(
                 "key",
                 serde_json::json!({

@@ -3,9 +3,9 @@
 //! object set and the carried checkpoint checked against the state the entries give.
 
 use super::{ImportError, Incoming, Receive};
-use crate::crypto::envelope::{Kind, Unverified};
+use crate::crypto::envelope::Unverified;
 use crate::crypto::keys::{Fingerprint, PublicKey};
-use crate::format::checkpoint::Checkpoint;
+use crate::format::checkpoint;
 use crate::format::entry::{Body, Entry, EntryError};
 use crate::format::id::ObjectId;
 use crate::format::manifest::MANIFEST_LIMIT;
@@ -389,10 +389,8 @@ impl<'a> Receiver<'a> {
 
     fn check_checkpoint(&self, bytes: &[u8]) -> Result<(), ImportError> {
         let bad = |m: String| Err(ImportError::Checkpoint(m));
-        let env = Unverified::parse(bytes).map_err(|e| ImportError::Checkpoint(e.to_string()))?;
-        let cp: Checkpoint = env
-            .payload_as(Kind::Checkpoint)
-            .map_err(|e| ImportError::Checkpoint(e.to_string()))?;
+        let (env, cp) =
+            checkpoint::parse(bytes).map_err(|e| ImportError::Checkpoint(e.to_string()))?;
         if cp.registry != self.state.registry()
             || cp.seq != self.state.seq()
             || cp.head != self.state.head()

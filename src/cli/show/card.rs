@@ -6,8 +6,8 @@
 //! neither open a heading, a link or an HTML element nor break a table; terminal escapes are
 //! `outln!`'s.
 
-use super::error::CommandResult;
-use super::show::signer;
+use super::signer;
+use crate::cli::error::CommandResult;
 use reg::format::lifecycle::LifecycleState;
 use reg::query::record::RecordView;
 
