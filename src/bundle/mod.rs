@@ -52,9 +52,10 @@ pub enum BundleError {
     /// Decryption failed (deliberately unspecific, like age).
     #[error("cannot decrypt the bundle: {0}")]
     Decrypt(String),
-    /// Something already exists where the bundle would be written (`reg bundle pack -o OUT`).
-    #[error("`{0}` already exists; refusing to overwrite it")]
-    OutputExists(PathBuf),
+    /// Something already exists where the bundle would be written (`reg bundle pack -o OUT`),
+    /// or appeared while it was written (never replaced).
+    #[error(transparent)]
+    OutputExists(#[from] crate::util::create::Exists),
     /// The caller's `authorize` stopped reading; its reason is the caller's to report.
     #[error("reading the bundle was stopped")]
     Stopped,

@@ -15,6 +15,7 @@ use crate::format::formats::{self, SNIFF_LEN};
 use crate::format::id::ObjectId;
 use crate::format::manifest::{self, Artifact, MANIFEST_NAME, Manifest, Provenance};
 use crate::repo::store::copy_hashing;
+use crate::util::create::{NewFile, refuse_existing};
 use crate::util::encoding::{Clock, parse_rfc3339};
 use crate::util::fsutil::{IoContext, IoError};
 use age::secrecy::SecretString;
@@ -100,6 +101,9 @@ pub enum Output<'a> {
     },
 }
 
+/// What `reg bundle pack` says when its output exists.
+const WRITES: &str = "refusing to overwrite it";
+
 /// Packs the files under `dir` into a signed bundle written to `out`, dated by `clock`.
 pub fn pack(
     dir: &Path,
@@ -109,12 +113,10 @@ pub fn pack(
     encryption: Encryption,
     clock: &Clock,
 ) -> Result<Packed, BundleError> {
-    // Said before any file is read, and again before the rename (someone may have written
-    // there meanwhile).
-    if let Output::File(path) = &out
-        && std::fs::symlink_metadata(path).is_ok()
-    {
-        return Err(BundleError::OutputExists(path.to_path_buf()));
+    // Said before any file is read; the output is then published without replacing what
+    // may have appeared there meanwhile.
+    if let Output::File(path) = &out {
+        refuse_existing(path, WRITES)?;
     }
     let files = list_files(dir)?;
     let artifacts = describe_artifacts(&files)?;
@@ -142,12 +144,7 @@ pub fn pack(
             });
         }
     };
-    let (tmp, bundle_hash) = write_bundle(out, encryption, &bundle)?;
-    if std::fs::symlink_metadata(out).is_ok() {
-        return Err(BundleError::OutputExists(out.to_path_buf()));
-    }
-    tmp.persist(out)
-        .map_err(|e| IoError::from_source("rename into place", out, e.error))?;
+    let bundle_hash = write_bundle(out, encryption, &bundle)?;
     Ok(Packed {
         manifest,
         record,
@@ -250,29 +247,22 @@ struct Contents<'a> {
     mtime: u64,
 }
 
-/// Writes the bundle, encrypted as asked, to a temporary file beside `out`, synced, and returns
-/// it with the BLAKE3 of the bytes written. A step of its own because nothing reaches `out`
-/// until the whole bundle is on disk: the caller renames it into place.
+/// Writes the bundle, encrypted as asked, to the new file `out` ([`NewFile`]: nothing reaches
+/// `out` until the whole bundle is on disk, and nothing there is replaced); returns the BLAKE3
+/// of the bytes written.
 fn write_bundle(
     out: &Path,
     encryption: Encryption,
     bundle: &Contents<'_>,
-) -> Result<(tempfile::NamedTempFile, ObjectId), BundleError> {
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = tempfile::Builder::new()
-        .prefix(".reg-pack-")
-        .tempfile_in(parent)
-        .ctx("create temporary file in", parent)?;
-    let buffered = BufWriter::with_capacity(1 << 20, tmp.reopen().ctx("open", tmp.path())?);
+) -> Result<ObjectId, BundleError> {
+    let new = NewFile::create::<BundleError>(out, ".reg-pack-", WRITES)?;
+    let buffered = BufWriter::with_capacity(1 << 20, new);
     let (buffered, bundle_hash) = encode(buffered, encryption, bundle, out)?;
-    let file = buffered
+    let new = buffered
         .into_inner()
         .map_err(|e| IoError::from_source("write", out, e.into_error()))?;
-    file.sync_all().ctx("sync", out)?;
-    Ok((tmp, bundle_hash))
+    new.publish::<BundleError>()?;
+    Ok(bundle_hash)
 }
 
 /// Writes the bundle, encrypted as asked, into `w`; returns `w` and the BLAKE3 of the bytes

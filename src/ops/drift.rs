@@ -19,6 +19,7 @@ use crate::repo::layout::{OUTBOX, TMP};
 use crate::repo::registry::{Registry, RegistryError};
 use crate::state::StateError;
 use crate::state::resolve::{ResolveError, resolve};
+use crate::util::create::{Exists, refuse_existing, write_new};
 use crate::util::fsutil::{IoContext, IoError, fsync_dir, read_small, replace_file};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -141,9 +142,9 @@ pub enum OutboxError {
         /// Why.
         problem: OutboxFileProblem,
     },
-    /// `OUT` exists.
-    #[error("`{0}` already exists; export writes a new file")]
-    Exists(PathBuf),
+    /// `OUT` exists, or appeared while the file was written (never replaced).
+    #[error(transparent)]
+    Exists(#[from] Exists),
     /// The report file does not decode or breaks a limit.
     #[error("`{}`: {source}", .path.display())]
     File {
@@ -368,12 +369,11 @@ pub fn export_reports(
     select: &Selection,
     out: &Path,
 ) -> Result<ReportsExported, OutboxError> {
-    if std::fs::symlink_metadata(out).is_ok() {
-        return Err(OutboxError::Exists(out.to_path_buf()));
-    }
+    const WRITES: &str = "export writes a new file";
+    refuse_existing(out, WRITES)?;
     let (done, bytes) = choose_reports(reg, select, out)?;
     if !done.reports.is_empty() {
-        write_new(out, &bytes)?;
+        write_new::<OutboxError>(out, &bytes, ".reg-drift-", WRITES)?;
     }
     Ok(done)
 }
@@ -441,31 +441,6 @@ fn choose_reports(
         .collect();
     done.bytes = bytes.len() as u64;
     Ok((done, bytes))
-}
-
-/// Writes `bytes` to a new file `out`: a temporary file beside it, synced, then linked into
-/// place, which fails rather than replace a file that is there.
-fn write_new(out: &Path, bytes: &[u8]) -> Result<(), OutboxError> {
-    use std::io::Write as _;
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".reg-drift-")
-        .tempfile_in(parent)
-        .ctx("create a temporary file in", parent)?;
-    tmp.write_all(bytes).ctx("write", tmp.path())?;
-    tmp.as_file().sync_all().ctx("sync", tmp.path())?;
-    tmp.persist_noclobber(out).map_err(|e| {
-        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-            OutboxError::Exists(out.to_path_buf())
-        } else {
-            IoError::from_source("write", out, e.error).into()
-        }
-    })?;
-    fsync_dir(parent)?;
-    Ok(())
 }
 
 /// What an import recorded.

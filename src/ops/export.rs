@@ -15,12 +15,13 @@ use crate::format::transfer::{self, Header, ObjectKind, Point, TransferError};
 use crate::repo::ledger::{self, Replay, Verified};
 use crate::repo::registry::{Registry, RegistryError};
 use crate::state::State;
+use crate::util::create::{Exists, NewFile, refuse_existing};
 use crate::util::encoding::echo;
-use crate::util::fsutil::{IoContext, IoError, fsync_dir, open_regular, read_small};
+use crate::util::fsutil::{IoContext, IoError, open_regular, read_small};
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Largest checkpoint file `--since` reads (the checkpoint file's own limit).
 const CHECKPOINT_FILE_LIMIT: u64 = transfer::MAX_CHECKPOINT as u64;
@@ -45,9 +46,9 @@ pub enum ExportError {
     /// The transfer file could not be written as the format requires.
     #[error(transparent)]
     Transfer(#[from] TransferError),
-    /// `OUT` exists.
-    #[error("`{0}` already exists; export writes a new file")]
-    Exists(PathBuf),
+    /// `OUT` exists, or appeared while the file was written (never replaced).
+    #[error(transparent)]
+    Exists(#[from] Exists),
     /// The base is the head.
     #[error("nothing to export: the base is entry {seq}, this registry's head")]
     NothingNew {
@@ -132,12 +133,13 @@ pub enum Outcome {
     },
 }
 
+/// What an export says when `OUT` exists.
+const WRITES: &str = "export writes a new file";
+
 /// Writes the transfer file `out` from `since` to this registry's head (FORMAT.md §11.9), or
 /// nothing if the base is the head.
 pub fn export(reg: &Registry, since: &Since, out: &Path) -> Result<Outcome, ExportError> {
-    if std::fs::symlink_metadata(out).is_ok() {
-        return Err(ExportError::Exists(out.to_path_buf()));
-    }
+    refuse_existing(out, WRITES)?;
     // One committed state from the replay to the last object copied (FORMAT.md §6): a purge
     // committed meanwhile would take bytes the plan names.
     let _reading = reg.read_lock()?;
@@ -350,34 +352,16 @@ fn open_object(
     Ok((file, len))
 }
 
-/// Streams the transfer into a temporary file beside `out` and links it into place only when
-/// complete and synced: a failed or interrupted export leaves no partial file at `out`, and
-/// never replaces a file that appeared there meanwhile.
+/// Streams the transfer into a new file `out` ([`NewFile`]): a failed or interrupted export
+/// leaves no partial file at `out`, and never replaces a file that appeared there meanwhile.
 fn write_file(reg: &Registry, out: &Path, p: &Planned) -> Result<(), ExportError> {
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = tempfile::Builder::new()
-        .prefix(".reg-export-")
-        .tempfile_in(parent)
-        .ctx("create a temporary file in", parent)?;
-    let mut buffered = BufWriter::new(tmp);
+    let new = NewFile::create::<ExportError>(out, ".reg-export-", WRITES)?;
+    let mut buffered = BufWriter::new(new);
     stream(reg, &mut buffered, p)?;
-    let tmp = buffered
+    let new = buffered
         .into_inner()
         .map_err(|e| IoError::from_source("write", out, e.into_error()))?;
-    tmp.as_file().sync_all().ctx("sync", tmp.path())?;
-    // A link, not a rename: it fails if `out` appeared meanwhile, never replacing it.
-    tmp.persist_noclobber(out).map_err(|e| {
-        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-            ExportError::Exists(out.to_path_buf())
-        } else {
-            IoError::from_source("write", out, e.error).into()
-        }
-    })?;
-    fsync_dir(parent)?;
-    Ok(())
+    new.publish()
 }
 
 /// Writes the planned transfer to `out`, each object opened again one at a time and hashed as
