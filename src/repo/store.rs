@@ -5,7 +5,9 @@
 //! reads hash what they return and refuse an object whose bytes no longer match its name.
 
 use crate::repo::layout::{OBJECTS, TMP};
-use crate::util::fsutil::{IoContext, IoError, failpoint, fsync_dir};
+use crate::util::fsutil::{
+    IoContext, IoError, OpenRefused, failpoint, fsync_dir, open_no_follow, read_file_limited,
+};
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -482,20 +484,9 @@ impl Store {
     /// Reads a whole (small) object and checks that it hashes to its id.
     pub fn get(&self, id: &ObjectId, limit: u64) -> Result<Vec<u8>, StoreError> {
         let path = self.path(id);
-        let mut file = self.open_object(id, &path)?;
-        let len = file.metadata().ctx("stat", &path)?.len();
-        if len > limit {
-            return Err(StoreError::TooLarge { id: *id, limit });
-        }
-        let mut bytes = Vec::with_capacity(len as usize);
-        // Read at most limit + 1 bytes: the file may grow between stat and read.
-        (&mut file)
-            .take(limit.saturating_add(1))
-            .read_to_end(&mut bytes)
-            .ctx("read", &path)?;
-        if bytes.len() as u64 > limit {
-            return Err(StoreError::TooLarge { id: *id, limit });
-        }
+        let file = self.open_object(id, &path)?;
+        let bytes = read_file_limited(&file, &path, limit)?
+            .ok_or(StoreError::TooLarge { id: *id, limit })?;
         let actual = ObjectId::of(&bytes);
         if actual != *id {
             return Err(StoreError::Corrupt { id: *id, actual });
@@ -505,27 +496,15 @@ impl Store {
 
     /// Opens an object for reading, refusing anything but a regular file (never a symlink).
     fn open_object(&self, id: &ObjectId, path: &Path) -> Result<File, StoreError> {
-        // O_NOFOLLOW refuses a symlink at open time (ELOOP), with no window between a check
-        // and the open; the handle's own metadata then rules out directories and devices.
-        let mut opts = fs::OpenOptions::new();
-        opts.read(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            opts.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
-        }
-        let file = match opts.open(path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(StoreError::Missing(*id)),
-            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-                return Err(StoreError::NotAFile(*id));
+        match open_no_follow(path, fs::OpenOptions::new().read(true)) {
+            Ok(file) => Ok(file),
+            Err(OpenRefused::Open(e)) if e.kind() == io::ErrorKind::NotFound => {
+                Err(StoreError::Missing(*id))
             }
-            Err(e) => return Err(IoError::from_source("open", path, e).into()),
-        };
-        if !file.metadata().ctx("stat", path)?.is_file() {
-            return Err(StoreError::NotAFile(*id));
+            Err(OpenRefused::NotRegular(_)) => Err(StoreError::NotAFile(*id)),
+            Err(OpenRefused::Open(e)) => Err(IoError::from_source("open", path, e).into()),
+            Err(OpenRefused::Stat(e)) => Err(IoError::from_source("stat", path, e).into()),
         }
-        Ok(file)
     }
 
     /// Streams an object into `out`, hashing as it goes, and fails if it does not hash to its id.
