@@ -9,15 +9,15 @@
 //! Both passes over the artifacts (hashing, then archiving) report progress
 //! (`util::progress`): a model is tens of GiB.
 
-use super::{BundleError, HashingReader, entry_err};
+use super::{BundleError, entry_err};
 use crate::crypto::keys::SecretKey;
 use crate::format::formats::{self, SNIFF_LEN};
 use crate::format::id::ObjectId;
 use crate::format::manifest::{self, Artifact, MANIFEST_NAME, Manifest, Provenance};
-use crate::repo::store::copy_hashing;
 use crate::util::create::{NewFile, refuse_existing};
 use crate::util::encoding::{Clock, parse_rfc3339};
 use crate::util::fsutil::{IoContext, IoError};
+use crate::util::hash::{HashingReader, HashingWriter, copy_hashing};
 use age::secrecy::SecretString;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -173,7 +173,7 @@ fn describe_artifacts(files: &[(String, PathBuf)]) -> Result<Vec<Artifact>, Bund
         let (id, size) =
             copy_hashing(&mut rest, &mut io::sink()).map_err(|_| entry_err(rel, "read failed"))?;
         artifacts.push(Artifact {
-            blake3: id.to_string(),
+            blake3: ObjectId::from_hash(id).to_string(),
             format: formats::detect(rel, &head),
             path: rel.clone(),
             size,
@@ -299,7 +299,7 @@ fn encode<W: Write>(
                 .ctx("encrypt", out)?
         }
     };
-    let bundle_hash = finished.hash();
+    let bundle_hash = ObjectId::from_hash(finished.hash());
     Ok((finished.into_inner(), bundle_hash))
 }
 
@@ -370,7 +370,7 @@ fn write_tar<W: Write>(out: W, bundle: &Contents<'_>, name: &Path) -> Result<W, 
                 entry_err(rel, "changed while it was being packed")
             });
         }
-        if reader.finish().to_string() != artifact.blake3 {
+        if ObjectId::from_hash(reader.finish()).to_string() != artifact.blake3 {
             return Err(entry_err(rel, "changed while it was being packed"));
         }
     }
@@ -411,36 +411,4 @@ pub fn entry_header(size: u64, mtime: u64) -> tar::Header {
     h.set_gid(0);
     h.set_entry_type(tar::EntryType::Regular);
     h
-}
-
-/// A writer that hashes what passes through it (the bundle file as written).
-struct HashingWriter<W> {
-    inner: W,
-    hasher: blake3::Hasher,
-}
-
-impl<W: Write> HashingWriter<W> {
-    fn new(inner: W) -> Self {
-        HashingWriter {
-            inner,
-            hasher: blake3::Hasher::new(),
-        }
-    }
-    fn hash(&self) -> ObjectId {
-        ObjectId::from_hash(self.hasher.finalize())
-    }
-    fn into_inner(self) -> W {
-        self.inner
-    }
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
 }

@@ -5,10 +5,9 @@
 //! but its bytes is trusted: not its name, not a timestamp, not a cached hash.
 //!
 //! [`open_verified`] is the API consumers use: it copies the file into a private, unlinked
-//! temporary file, hashes that copy (module `copy`) and hands it back, so a file swapped on disk
+//! temporary file, hashes that copy ([`crate::util::hash::copy`]) and hands it back, so a file swapped on disk
 //! between the check and the use is never what gets loaded.
 
-mod copy;
 pub mod decision_log;
 mod paths;
 
@@ -19,10 +18,12 @@ use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
 use crate::repo::ledger::Verified;
 use crate::repo::registry::{Registry, RegistryError};
-use crate::repo::store::{CopyError, Store};
+use crate::repo::store::Store;
 use crate::repo::trust::PinStatus;
 use crate::state::{ModelState, State};
 use crate::util::fsutil::{IoContext, IoError};
+use crate::util::hash::CopyError;
+use crate::util::hash::copy::copy_file_hashing;
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::{Seek, SeekFrom};
@@ -421,11 +422,11 @@ impl Gate {
         // loader's own memory.
         copy.set_permissions(std::fs::Permissions::from_mode(0o400))
             .ctx("make read-only the private copy of", path)?;
-        let hash = copy::copy_hashing(&mut source.file, &mut copy).map_err(|e| match e {
+        let hash = copy_file_hashing(&mut source.file, &mut copy).map_err(|e| match e {
             CopyError::Read(e) => IoError::from_source("read", path, e),
             CopyError::Write(e) => IoError::from_source("write private copy of", path, e),
         })?;
-        let mut decision = self.decide(path, hash, scope);
+        let mut decision = self.decide(path, ObjectId::from_hash(hash), scope);
         decision.resolved = source.resolved;
         if !decision.allowed {
             return Err(GateError::Denied(Box::new(decision)));

@@ -5,6 +5,7 @@ pub mod create;
 pub mod encoding;
 pub mod follow;
 pub mod fsutil;
+pub mod hash;
 pub mod mount;
 pub mod parallel;
 pub mod progress;
