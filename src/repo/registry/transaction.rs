@@ -1,11 +1,11 @@
 //! Writing to a registry: the writer lock, the transaction that checks an action against the
 //! verified state, and the commit protocol (FORMAT.md §6).
 
+use super::{CommitWindow, Committed, Registry, RegistryError};
 use crate::crypto::keys::SecretKey;
 use crate::format::entry::{Body, Entry, Header};
 use crate::format::id::ObjectId;
 use crate::repo::ledger::{self, LINE_LEN, LedgerError, Verified};
-use crate::repo::registry::{CommitWindow, Committed, Registry, RegistryError};
 use crate::repo::trust::{PinStatus, Seen};
 use crate::state::State;
 use crate::util::fsutil::{
