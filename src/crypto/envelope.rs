@@ -2,21 +2,13 @@
 //!
 //! The signed bytes are DSSE's pre-authentication encoding, `PAE(payloadType, payload)`, so the
 //! kind of the object is part of what is signed: a signature on one kind never verifies as another.
+//!
+//! Bytes only: how large each kind may be and how a refusal is worded are the format's
+//! (`format::limits`), which is where reg's writers sign.
 
 use crate::crypto::keys::{Fingerprint, KeyError, PublicKey, SecretKey};
 use crate::util::encoding::{self, EncodingError, b64_decode, b64_encode};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
-
-/// Largest ledger entry object reg reads (entries are small; drift observations the largest).
-pub const ENTRY_LIMIT: u64 = 1024 * 1024;
-
-/// Largest manifest (model record) reg reads.
-pub const MANIFEST_LIMIT: u64 = 1024 * 1024;
-
-/// Largest drift report envelope reg reads or signs (FORMAT.md §11.10): half the entry limit,
-/// so that the `drift-import` entry embedding one (base64-encoded once more by its own
-/// envelope, with about 500 bytes of fields) always fits under [`ENTRY_LIMIT`].
-pub const REPORT_LIMIT: u64 = 512 * 1024;
 
 /// The payload types of FORMAT.md §4.4: one per kind of signed object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -111,31 +103,6 @@ impl Kind {
         format!("application/vnd.reg.{}.v1+json", self.name())
     }
 
-    /// The largest stored object of this kind that readers accept, in bytes: writers refuse to
-    /// sign a bigger one, since every reader would then refuse the registry. `None` for the
-    /// checkpoint, whose payload has a fixed shape (about 300 bytes, far below its 64 KiB limit).
-    pub fn reader_limit(self) -> Option<u64> {
-        match self {
-            Kind::Manifest => Some(MANIFEST_LIMIT),
-            Kind::DriftReport => Some(REPORT_LIMIT),
-            Kind::Checkpoint => None,
-            _ => Some(ENTRY_LIMIT),
-        }
-    }
-
-    /// What to change when an object of this kind would be too large.
-    fn shrink_hint(self) -> &'static str {
-        match self {
-            Kind::Drift | Kind::DriftReport => "shorten the notes or split the observation",
-            Kind::Manifest => {
-                "pack fewer files or shorter paths, or shorten the description, labels or provenance"
-            }
-            Kind::Genesis | Kind::Recipients => "list fewer recipients",
-            Kind::Purge | Kind::Add => "the model has too many artifacts for one entry",
-            _ => "shorten the reason",
-        }
-    }
-
     /// The kind of a `payloadType`, if reg knows it.
     pub fn from_payload_type(t: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.payload_type() == t)
@@ -168,20 +135,16 @@ pub enum EnvelopeError {
     /// A signature failed.
     #[error(transparent)]
     Key(#[from] KeyError),
-    /// The object would be larger than every reader accepts: refused before it is signed.
+    /// The object would be larger than every reader accepts: refused before it is signed. Made
+    /// by the format's writers, which know the limits and how to name the object and the fix.
     #[error(
-        "the {} would be {}, over the {} limit every reader enforces: {hint}",
-        match *kind {
-            "manifest" => "signed manifest".to_string(),
-            "drift-report" => "drift report".to_string(),
-            _ => format!("{kind} entry"),
-        },
+        "the {object} would be {}, over the {} limit every reader enforces: {hint}",
         human_size(*size),
         human_size(*limit)
     )]
     TooLarge {
-        /// The kind's name.
-        kind: &'static str,
+        /// What the object is called (`signed manifest`, `drift entry`).
+        object: String,
         /// The size the stored object would have, in bytes.
         size: u64,
         /// The readers' limit, in bytes.
@@ -212,20 +175,6 @@ pub fn envelope_len(kind: Kind, payload_len: usize) -> u64 {
     // 32 hex digits of fingerprint; 64 signature bytes are 88 base64 characters.
     let b64 = payload_len.div_ceil(3) * 4;
     (FIXED.len() + b64 + kind.payload_type().len() + 32 + 88) as u64
-}
-
-/// Refuses a payload whose envelope would exceed what readers of `kind` accept.
-pub fn check_size(kind: Kind, payload_len: usize) -> Result<(), EnvelopeError> {
-    let size = envelope_len(kind, payload_len);
-    match kind.reader_limit() {
-        Some(limit) if size > limit => Err(EnvelopeError::TooLarge {
-            kind: kind.name(),
-            size,
-            limit,
-            hint: kind.shrink_hint(),
-        }),
-        _ => Ok(()),
-    }
 }
 
 /// A signature in an envelope.
@@ -305,10 +254,9 @@ pub fn sign<T: Serialize>(
 
 /// Signs canonical payload bytes as a `kind` object; returns the canonical envelope bytes.
 ///
-/// Every signed object reg writes goes through here, so this is where an object larger than its
-/// readers accept ([`Kind::reader_limit`]) is refused, before it is signed or written.
+/// Any size is signed: the readers' limits are the format's, and reg's writers sign through
+/// `format::limits`, which refuses an object over them first.
 pub fn sign_bytes(kind: Kind, body: &[u8], key: &SecretKey) -> Result<Vec<u8>, EnvelopeError> {
-    check_size(kind, body.len())?;
     let ptype = kind.payload_type();
     let sig = key.sign(&pae(&ptype, body));
     let env = Envelope {
@@ -401,40 +349,39 @@ impl Unverified {
             source,
         };
         let value = encoding::parse_canonical_value(&self.payload).map_err(malformed)?;
-        // The checkpoint's time is the one signed time this generic path decodes (entries and
-        // manifests check theirs where they are decoded): it is held to the grammar too.
-        if expected == Kind::Checkpoint
-            && let Some(time) = value.get("time").and_then(serde_json::Value::as_str)
-            && encoding::parse_rfc3339(time).is_none()
-        {
-            return Err(malformed(EncodingError::Json(serde::de::Error::custom(
-                format!(
-                    "the checkpoint's time `{}` is not a time of the format",
-                    encoding::echo(time)
-                ),
-            ))));
-        }
         let typed: T = serde_json::from_value(value).map_err(|e| malformed(e.into()))?;
         encoding::check_typed(&typed, &self.payload).map_err(malformed)?;
         Ok(typed)
     }
 
-    /// Requires exactly one signature, by `key`, and checks it strictly.
-    pub fn verify_single(&self, key: &PublicKey) -> Result<(), EnvelopeError> {
+    /// The one signer of an object the format allows exactly one signature on (every kind
+    /// today: entries, manifests, reports, the checkpoint), refusing none or several. The one
+    /// place that rule is written: callers read the signer here before they look up its key.
+    pub fn single_signer(&self) -> Result<&Fingerprint, EnvelopeError> {
         match self.signatures.as_slice() {
-            [(keyid, sig)] if keyid == key.fingerprint() => {
-                key.verify(&pae(&self.kind.payload_type(), &self.payload), sig)?;
-                Ok(())
-            }
-            [(keyid, _)] => Err(EnvelopeError::Signatures(format!(
-                "signed by {keyid}, expected {}",
-                key.fingerprint()
-            ))),
+            [(keyid, _)] => Ok(keyid),
             _ => Err(EnvelopeError::Signatures(format!(
                 "{} signatures where exactly one is allowed",
                 self.signatures.len()
             ))),
         }
+    }
+
+    /// Requires exactly one signature ([`Unverified::single_signer`]), by `key`, and checks it
+    /// strictly.
+    pub fn verify_single(&self, key: &PublicKey) -> Result<(), EnvelopeError> {
+        let keyid = self.single_signer()?;
+        if keyid != key.fingerprint() {
+            return Err(EnvelopeError::Signatures(format!(
+                "signed by {keyid}, expected {}",
+                key.fingerprint()
+            )));
+        }
+        key.verify(
+            &pae(&self.kind.payload_type(), &self.payload),
+            &self.signatures[0].1,
+        )?;
+        Ok(())
     }
 }
 
@@ -474,27 +421,6 @@ mod tests {
                 assert_eq!(envelope_len(kind, n), bytes.len() as u64, "{kind:?} {n}");
             }
         }
-    }
-
-    #[test]
-    fn an_object_over_its_readers_limit_is_refused_before_signing() {
-        let k = SecretKey::from_seed(&[5u8; 32]).unwrap();
-        let limit = ENTRY_LIMIT;
-        // The largest payload whose envelope fits, and one byte (one base64 group) more.
-        let fits = (0..)
-            .map(|n| n * 3)
-            .take_while(|n| envelope_len(Kind::Drift, *n) <= limit)
-            .last()
-            .unwrap();
-        let bytes = sign_bytes(Kind::Drift, &vec![b'a'; fits], &k).unwrap();
-        assert!(bytes.len() as u64 <= limit);
-        let err = sign_bytes(Kind::Drift, &vec![b'a'; fits + 1], &k).unwrap_err();
-        assert!(matches!(err, EnvelopeError::TooLarge { .. }), "{err}");
-        assert!(
-            err.to_string()
-                .contains("over the 1 MiB limit every reader enforces: shorten the notes"),
-            "{err}"
-        );
     }
 
     #[test]

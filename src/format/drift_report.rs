@@ -7,9 +7,10 @@
 //! the file that carries reports home. Signatures and trust are the state's to check (no key is
 //! known here).
 
-use crate::crypto::envelope::{Envelope, EnvelopeError, Kind, REPORT_LIMIT, Unverified};
+use crate::crypto::envelope::{Envelope, EnvelopeError, Kind, Unverified};
 use crate::crypto::keys::Fingerprint;
 use crate::format::id::ObjectId;
+use crate::format::limits::REPORT_LIMIT;
 use crate::util::encoding::{echo, parse_canonical_value, parse_rfc3339};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -93,20 +94,17 @@ impl Report {
             )));
         }
         let payload: ReportPayload = envelope.payload_as(Kind::DriftReport)?;
-        match envelope.signatures.as_slice() {
-            [(keyid, _)] if *keyid == payload.reporter => {}
-            [(keyid, _)] => {
-                return Err(ReportError::Invalid(format!(
-                    "signed by {keyid}, but the report names reporter {}",
-                    payload.reporter
-                )));
-            }
-            s => {
-                return Err(ReportError::Invalid(format!(
-                    "{} signatures where a report has exactly one",
-                    s.len()
-                )));
-            }
+        let keyid = envelope.single_signer().map_err(|_| {
+            ReportError::Invalid(format!(
+                "{} signatures where a report has exactly one",
+                envelope.signatures.len()
+            ))
+        })?;
+        if *keyid != payload.reporter {
+            return Err(ReportError::Invalid(format!(
+                "signed by {keyid}, but the report names reporter {}",
+                payload.reporter
+            )));
         }
         payload.check()?;
         Ok(Report {
@@ -139,23 +137,14 @@ impl ReportPayload {
                 echo(&self.time)
             )));
         }
-        let problems = crate::format::observation::violations(&self.observation);
-        if !problems.is_empty() {
-            return Err(ReportError::Invalid(format!(
-                "the observation is invalid: {}",
-                problems.join("; ")
-            )));
-        }
-        if let Some(named) = self.observation.get("model")
-            && named.as_str() != Some(self.model.to_string().as_str())
-        {
-            return Err(ReportError::Invalid(format!(
-                "the observation names model {}, the report {}",
-                echo(&named.to_string()),
-                self.model
-            )));
-        }
-        Ok(())
+        use crate::format::observation::{ObservationError, check};
+        check(&self.observation, &self.model).map_err(|e| match e {
+            ObservationError::OtherModel { named, model } => ReportError::Invalid(format!(
+                "the observation names model {}, the report {model}",
+                echo(&named)
+            )),
+            invalid => ReportError::Invalid(invalid.to_string()),
+        })
     }
 }
 
@@ -445,13 +434,14 @@ mod tests {
 
     #[test]
     fn a_report_over_its_limit_is_refused_before_signing_and_fits_the_home_entry() {
-        use crate::crypto::envelope::{ENTRY_LIMIT, envelope_len};
+        use crate::crypto::envelope::envelope_len;
+        use crate::format::limits::ENTRY_LIMIT;
         // The largest report fits the entry that embeds it: its bytes, about 500 bytes of
         // fields, base64 once more.
         let largest_entry_payload = REPORT_LIMIT as usize + 1024;
         assert!(envelope_len(Kind::DriftImport, largest_entry_payload) < ENTRY_LIMIT);
         let key = SecretKey::from_seed(&[7u8; 32]).unwrap();
-        let err = crate::crypto::envelope::sign_bytes(
+        let err = crate::format::limits::sign_bytes(
             Kind::DriftReport,
             &vec![b'a'; REPORT_LIMIT as usize],
             &key,

@@ -5,7 +5,7 @@
 //! lists, portable and unique paths), and the signature, checked by the caller against the keys
 //! the registry trusts.
 
-use crate::crypto::envelope::{self, EnvelopeError, Kind, Unverified};
+use crate::crypto::envelope::{EnvelopeError, Kind, Unverified};
 use crate::crypto::keys::{Fingerprint, SecretKey};
 use crate::format::formats::Format;
 pub use crate::format::schema::{Problem, Step, Violation};
@@ -20,7 +20,7 @@ use unicode_normalization::UnicodeNormalization as _;
 /// The manifest's file name in a bundle.
 pub const MANIFEST_NAME: &str = "reg-manifest.json";
 
-pub use crate::crypto::envelope::MANIFEST_LIMIT;
+pub use crate::format::limits::MANIFEST_LIMIT;
 
 /// Most artifacts in a bundle (`maxItems` of `artifacts` in the schema).
 pub const MAX_ARTIFACTS: usize = 10_000;
@@ -182,7 +182,7 @@ impl SignedManifest {
                 problems.push(Violation::new(&[], None, e.to_string()));
             }
             problems.extend(rule_violations(&manifest));
-            if let [(keyid, _)] = envelope.signatures.as_slice() {
+            if let Ok(keyid) = envelope.single_signer() {
                 if *keyid != manifest.publisher {
                     problems.push(Violation::new(
                         &["publisher"],
@@ -211,7 +211,7 @@ impl SignedManifest {
 
 /// Signs a manifest with the publisher's key (whose fingerprint must be `publisher`).
 ///
-/// Everything a reader checks is checked first, the size included ([`envelope::sign_bytes`]):
+/// Everything a reader checks is checked first, the size included ([`crate::format::limits::sign_bytes`]):
 /// a manifest that `reg add` would refuse is never signed.
 pub fn sign(manifest: &Manifest, key: &SecretKey) -> Result<Vec<u8>, ManifestError> {
     let value = serde_json::to_value(manifest).map_err(EncodingError::from)?;
@@ -225,7 +225,11 @@ pub fn sign(manifest: &Manifest, key: &SecretKey) -> Result<Vec<u8>, ManifestErr
         return Err(ManifestError::Invalid(schema));
     }
     let body = to_canonical_vec(manifest)?;
-    Ok(envelope::sign_bytes(Kind::Manifest, &body, key)?)
+    Ok(crate::format::limits::sign_bytes(
+        Kind::Manifest,
+        &body,
+        key,
+    )?)
 }
 
 /// Every schema violation, in words.

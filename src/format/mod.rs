@@ -12,6 +12,7 @@ pub mod formats;
 pub mod head_code;
 pub mod id;
 pub mod lifecycle;
+pub mod limits;
 pub mod manifest;
 pub mod names;
 pub mod observation;

@@ -1,8 +1,30 @@
 //! Drift observations as data (FORMAT.md §5.9): the limits and the rules an observation must
 //! meet, checked without the registry. reg stores observations; it never computes drift.
+//!
+//! [`check`] is the one check of an observation by itself: the state's drift rule, a drift
+//! report's payload and `reg drift record` (to the ledger or the outbox) call it; a ledger
+//! entry's field check calls its time rules ([`time_violations`]) while it is decoded.
 
+use crate::format::id::ObjectId;
 use crate::format::schema::Violation;
+use crate::util::encoding::echo;
 use serde_json::{Map, Value};
+
+/// Why an observation is refused by itself (FORMAT.md §5.9), before any registry is consulted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ObservationError {
+    /// It breaks its schema or the time rules: every violation, schema first.
+    #[error("the observation is invalid: {}", .0.join("; "))]
+    Invalid(Vec<String>),
+    /// Its optional `model` names another model than the one it is recorded for.
+    #[error("the observation names model {}, not {model}", echo(named))]
+    OtherModel {
+        /// The `model` member as written (JSON).
+        named: String,
+        /// The model it is recorded for.
+        model: ObjectId,
+    },
+}
 
 /// Most metrics in one observation (`maxItems` of `metrics` in the schema).
 pub const MAX_METRICS: usize = 256;
@@ -14,9 +36,9 @@ pub const MAX_NOTES_CHARS: usize = 4096;
 pub const MAX_METRIC_NOTES_CHARS: usize = 1024;
 
 /// Largest observation file `reg drift record` reads: bounded, so that a huge file is not read
-/// whole, yet above [`crate::crypto::envelope::ENTRY_LIMIT`] (a file may be laid out with whitespace), so
+/// whole, yet above [`crate::format::limits::ENTRY_LIMIT`] (a file may be laid out with whitespace), so
 /// that an observation too large for its entry is refused by the entry's own clear message.
-pub const OBSERVATION_FILE_LIMIT: u64 = 16 * crate::crypto::envelope::ENTRY_LIMIT;
+pub const OBSERVATION_FILE_LIMIT: u64 = 16 * crate::format::limits::ENTRY_LIMIT;
 
 /// Parses an observation as given by a reporter (any JSON layout), refusing duplicate keys as
 /// every other input does (a duplicate would let two tools read two different observations).
@@ -67,4 +89,23 @@ pub fn violations(observation: &Map<String, Value>) -> Vec<String> {
     );
     out.extend(time_violations(observation));
     out
+}
+
+/// The one check of an observation recorded for `model` (FORMAT.md §5.9): every violation of
+/// its schema and time rules ([`violations`]), then its optional `model` member, which must
+/// name `model` (an observation copied from another model is refused, not filed under this one).
+pub fn check(observation: &Map<String, Value>, model: &ObjectId) -> Result<(), ObservationError> {
+    let problems = violations(observation);
+    if !problems.is_empty() {
+        return Err(ObservationError::Invalid(problems));
+    }
+    if let Some(named) = observation.get("model")
+        && named.as_str() != Some(model.to_string().as_str())
+    {
+        return Err(ObservationError::OtherModel {
+            named: named.to_string(),
+            model: *model,
+        });
+    }
+    Ok(())
 }

@@ -8,12 +8,13 @@
 //! signed drift report in the outbox instead ([`record_to_outbox`]); [`export_reports`] carries
 //! the outbox home in a report file, and [`import_reports`] records it there (§11.10).
 
-use crate::crypto::envelope::{self, EnvelopeError, Kind, REPORT_LIMIT};
+use crate::crypto::envelope::{EnvelopeError, Kind};
 use crate::crypto::keys::{Fingerprint, SecretKey};
 use crate::format::drift_report::{self, Report, ReportFileError, ReportPayload};
 use crate::format::entry::{Body, Drift, DriftImport};
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
+use crate::format::limits::{self, REPORT_LIMIT};
 use crate::format::observation::violations;
 use crate::repo::layout::{OUTBOX, TMP};
 use crate::repo::registry::{Registry, RegistryError};
@@ -230,7 +231,7 @@ pub fn record_to_outbox(
     payload
         .check()
         .map_err(|e| DriftError::Invalid(vec![e.to_string()]))?;
-    let bytes = envelope::sign(Kind::DriftReport, &payload, key)?;
+    let bytes = limits::sign(Kind::DriftReport, &payload, key)?;
     let report = ObjectId::of(&bytes);
     let dot = reg.path();
     let outbox = dot.join(OUTBOX);

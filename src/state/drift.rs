@@ -2,13 +2,13 @@
 //! directly by a reporter (`drift`) or, made at a replica, recorded at home by an operator with
 //! the reporter's signed report embedded (`drift-import`, §5.12).
 
-use super::{DriftState, State, StateError};
+use super::{DriftState, ModelState, State, StateError};
 use crate::crypto::envelope::Kind;
 use crate::format::drift_report::Report;
 use crate::format::entry::{Drift, DriftImport};
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
-use crate::format::schema::{Schema, violations};
+use crate::format::observation::{self, ObservationError};
 
 impl State {
     /// Whether the ledger records drift report `report` for `model` already (FORMAT.md §5.12):
@@ -28,33 +28,33 @@ impl State {
             return Err(StateError::LegacyNumbers);
         }
         self.check_observed(&d.model, d.previous)?;
-        let value = serde_json::Value::Object(d.observation.clone());
-        let problems = violations(Schema::DriftObservation, &value, "observation");
-        if !problems.is_empty() {
-            return Err(StateError::ObservationInvalid(problems));
-        }
-        if let Some(named) = d.observation.get("model")
-            && named.as_str() != Some(d.model.to_string().as_str())
-        {
-            return Err(StateError::ObservationModel {
-                named: named.to_string(),
+        observation::check(&d.observation, &d.model).map_err(|e| match e {
+            ObservationError::Invalid(problems) => StateError::ObservationInvalid(problems),
+            ObservationError::OtherModel { named, .. } => StateError::ObservationModel {
+                named,
                 spec: self.spec(&d.model),
-            });
-        }
-        Ok(())
+            },
+        })
     }
 
-    /// The model may be observed now: registered, not REVOKED, and `previous` is its latest
+    /// The model may be observed: registered and not REVOKED (FORMAT.md §5.9). What a drift
+    /// entry, a `drift-import` and a report written to a replica's outbox all require.
+    pub fn check_observable(&self, model: &ObjectId) -> Result<&ModelState, StateError> {
+        let m = self.model(model)?;
+        if m.state == LifecycleState::Revoked {
+            return Err(StateError::DriftOnRevoked(self.spec(model)));
+        }
+        Ok(m)
+    }
+
+    /// The model may be observed now ([`State::check_observable`]) and `previous` is its latest
     /// observation.
     fn check_observed(
         &self,
         model: &ObjectId,
         previous: Option<ObjectId>,
     ) -> Result<(), StateError> {
-        let m = self.model(model)?;
-        if m.state == LifecycleState::Revoked {
-            return Err(StateError::DriftOnRevoked(self.spec(model)));
-        }
+        let m = self.check_observable(model)?;
         if previous != m.drift.as_ref().map(|x| x.last) {
             return Err(StateError::StaleDrift(self.spec(model)));
         }

@@ -210,7 +210,7 @@ impl Entry {
     /// refused at signing never leaves objects behind.
     pub fn check_writable(&self) -> Result<(), EntryError> {
         let payload = self.to_payload()?;
-        crate::crypto::envelope::check_size(self.body.kind(), payload.len())?;
+        crate::format::limits::check_size(self.body.kind(), payload.len())?;
         Ok(())
     }
 
@@ -230,12 +230,12 @@ impl Entry {
             check_key_name(name).map_err(EntryError::Invalid)?;
         }
         if let Body::Drift(d) = &self.body {
-            let problems = crate::format::observation::time_violations(&d.observation);
+            use crate::format::observation::{ObservationError, time_violations};
+            let problems = time_violations(&d.observation);
             if !problems.is_empty() {
-                return Err(EntryError::Invalid(format!(
-                    "the observation is invalid: {}",
-                    problems.join("; ")
-                )));
+                return Err(EntryError::Invalid(
+                    ObservationError::Invalid(problems).to_string(),
+                ));
             }
         }
         Ok(())
@@ -298,7 +298,7 @@ mod tests {
         };
         let payload = entry.to_payload().unwrap();
         assert!(
-            envelope_len(Kind::Add, payload.len()) < crate::crypto::envelope::ENTRY_LIMIT * 9 / 10
+            envelope_len(Kind::Add, payload.len()) < crate::format::limits::ENTRY_LIMIT * 9 / 10
         );
         entry.check_writable().unwrap();
         // A purge of as many blobs with a reason of 400 KiB does not fit: refused unsigned.

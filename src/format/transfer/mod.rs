@@ -29,8 +29,8 @@ mod write;
 pub use read::Reader;
 pub use write::Writer;
 
-use crate::crypto::envelope::{ENTRY_LIMIT, MANIFEST_LIMIT};
 use crate::format::id::ObjectId;
+use crate::format::limits::{ENTRY_LIMIT, MANIFEST_LIMIT};
 use serde::{Deserialize, Serialize};
 use std::io;
 
@@ -46,8 +46,11 @@ pub const TRAILER_MAGIC: &[u8; 16] = b"reg-transfer-end";
 /// Largest header (canonical JSON) in bytes.
 pub const MAX_HEADER: u32 = 16 * 1024;
 
-/// Largest checkpoint in bytes (the checkpoint file's own limit).
-pub const MAX_CHECKPOINT: u32 = 64 * 1024;
+/// The checkpoint's limit ([`CHECKPOINT_LIMIT`], the checkpoint file's own) under its old
+/// name, for the callers outside `format` until they name the one constant.
+pub const MAX_CHECKPOINT: u32 = CHECKPOINT_LIMIT as u32;
+
+pub use crate::format::checkpoint::CHECKPOINT_LIMIT;
 
 /// Most entry ids one transfer lists (each held in memory, 32 bytes).
 pub const MAX_ENTRIES: u64 = 1 << 20;

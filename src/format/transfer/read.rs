@@ -3,7 +3,7 @@
 
 use super::rules::{Order, check_preamble};
 use super::{
-    BUF_SIZE, FRAME_HEADER_LEN, Frame, Header, MAGIC, MAX_CHECKPOINT, MAX_HEADER, MAX_RECORD,
+    BUF_SIZE, CHECKPOINT_LIMIT, FRAME_HEADER_LEN, Frame, Header, MAGIC, MAX_HEADER, MAX_RECORD,
     ObjectKind, TRAILER_MAGIC, TransferError, VERSION,
 };
 use crate::format::id::ObjectId;
@@ -92,11 +92,11 @@ impl<R: Read> Reader<R> {
                 what: "the checkpoint",
             });
         }
-        if cp_len > MAX_CHECKPOINT {
+        if u64::from(cp_len) > CHECKPOINT_LIMIT {
             return Err(TransferError::TooLarge {
                 what: "the checkpoint".into(),
                 size: cp_len.into(),
-                limit: MAX_CHECKPOINT.into(),
+                limit: CHECKPOINT_LIMIT,
             });
         }
         let mut checkpoint = vec![0u8; cp_len as usize];

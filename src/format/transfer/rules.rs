@@ -1,9 +1,8 @@
 //! The rules a transfer's writer and reader share (FORMAT.md §11.4, §11.5, §11.7), in one place
 //! so that a file the writer accepts is one every reader accepts.
 
-use super::{Frame, Header, MAX_CHECKPOINT, ObjectKind, TransferError};
-use crate::crypto::envelope::{Kind, Unverified};
-use crate::format::checkpoint::Checkpoint;
+use super::{Frame, Header, ObjectKind, TransferError};
+use crate::format::checkpoint::{self, CHECKPOINT_LIMIT};
 use crate::format::id::ObjectId;
 use crate::util::encoding::echo;
 use std::collections::HashSet;
@@ -141,15 +140,14 @@ pub(super) fn check_preamble(
             what: "the checkpoint",
         });
     }
-    if checkpoint.len() as u64 > u64::from(MAX_CHECKPOINT) {
+    if checkpoint.len() as u64 > CHECKPOINT_LIMIT {
         return Err(TransferError::TooLarge {
             what: "the checkpoint".into(),
             size: checkpoint.len() as u64,
-            limit: u64::from(MAX_CHECKPOINT),
+            limit: CHECKPOINT_LIMIT,
         });
     }
-    let cp: Checkpoint = Unverified::parse(checkpoint)
-        .and_then(|env| env.payload_as(Kind::Checkpoint))
+    let (_, cp) = checkpoint::parse(checkpoint)
         .map_err(|e| TransferError::Checkpoint(echo(&e.to_string())))?;
     if cp.registry != header.registry || cp.seq != header.head.seq || cp.head != header.head.head {
         return Err(TransferError::Checkpoint(format!(

@@ -492,7 +492,7 @@ fn placeable(store: &Store, id: &ObjectId) -> Result<(), String> {
 /// states gets none, so nothing is copied for it.
 fn limit_of(d: &Damaged, sizes: &BTreeMap<ObjectId, u64>) -> u64 {
     match d.kind {
-        ObjectKind::Entry => crate::crypto::envelope::ENTRY_LIMIT,
+        ObjectKind::Entry => crate::format::limits::ENTRY_LIMIT,
         ObjectKind::Record => crate::format::manifest::MANIFEST_LIMIT,
         ObjectKind::Artifact => sizes.get(&d.id).copied().unwrap_or(0),
     }
@@ -534,7 +534,7 @@ fn artifact_sizes(
 /// `ledger` file is not signed, so what it names is restored only if it is at least an entry
 /// that says it belongs there (its signature is checked by the replay that follows).
 fn is_entry_at(path: &Path, position: Option<&u64>) -> Result<(), String> {
-    let bytes = crate::util::fsutil::read_small(path, crate::crypto::envelope::ENTRY_LIMIT)
+    let bytes = crate::util::fsutil::read_small(path, crate::format::limits::ENTRY_LIMIT)
         .map_err(|e| e.to_string())?;
     let entry = crate::crypto::envelope::Unverified::parse(&bytes)
         .map_err(crate::format::entry::EntryError::from)

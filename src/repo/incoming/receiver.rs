@@ -3,20 +3,19 @@
 //! object set and the carried checkpoint checked against the state the entries give.
 
 use super::{ImportError, Incoming, Receive};
-use crate::crypto::envelope::{Kind, Unverified};
+use crate::crypto::envelope::Unverified;
 use crate::crypto::keys::{Fingerprint, PublicKey};
-use crate::format::checkpoint::Checkpoint;
+use crate::format::checkpoint;
 use crate::format::entry::{Body, Entry, EntryError};
 use crate::format::id::ObjectId;
 use crate::format::manifest::MANIFEST_LIMIT;
 use crate::format::transfer::{Frame, Header, ObjectKind, Reader, TransferError};
-use crate::repo::ledger::{self, EntryProblem};
+use crate::repo::ledger::{self, EntryProblem, Position, admit, check_unordered};
 use crate::repo::reach::reachable;
+use crate::repo::registry::transaction::Touched;
 use crate::repo::registry::{Registry, RegistryError};
-use crate::repo::replay::{Position, admit, check_unordered};
 use crate::repo::sizes::Sizes;
 use crate::repo::store::StoreError;
-use crate::repo::transaction::Touched;
 use crate::state::{State, decode_key};
 use crate::util::fsutil::{IoContext, read_small};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -241,22 +240,14 @@ impl<'a> Receiver<'a> {
     ) -> Result<crate::format::claim::RecordClaim, EntryProblem> {
         let key_of = |fp: &Fingerprint| self.key(fp);
         if let Some(bytes) = sent {
-            return Ok(crate::repo::replay::claim_of_bytes(
-                record,
-                bytes.to_vec(),
-                &key_of,
-            )?);
+            return Ok(ledger::claim_of_bytes(record, bytes.to_vec(), &key_of)?);
         }
         if let Some(&i) = self.record_paths.get(record) {
             let path: &std::path::Path = &self.staged[i].1;
             let bytes = read_small(path, MANIFEST_LIMIT).map_err(StoreError::from)?;
-            return Ok(crate::repo::replay::claim_of_bytes(record, bytes, &key_of)?);
+            return Ok(ledger::claim_of_bytes(record, bytes, &key_of)?);
         }
-        Ok(crate::repo::replay::read_claim(
-            &self.reg.store,
-            record,
-            &key_of,
-        )?)
+        Ok(ledger::read_claim(&self.reg.store, record, &key_of)?)
     }
 
     /// The objects the new head reaches: computed at the first artifact frame, or at the end.
@@ -389,10 +380,8 @@ impl<'a> Receiver<'a> {
 
     fn check_checkpoint(&self, bytes: &[u8]) -> Result<(), ImportError> {
         let bad = |m: String| Err(ImportError::Checkpoint(m));
-        let env = Unverified::parse(bytes).map_err(|e| ImportError::Checkpoint(e.to_string()))?;
-        let cp: Checkpoint = env
-            .payload_as(Kind::Checkpoint)
-            .map_err(|e| ImportError::Checkpoint(e.to_string()))?;
+        let (env, cp) =
+            checkpoint::parse(bytes).map_err(|e| ImportError::Checkpoint(e.to_string()))?;
         if cp.registry != self.state.registry()
             || cp.seq != self.state.seq()
             || cp.head != self.state.head()

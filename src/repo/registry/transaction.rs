@@ -1,12 +1,11 @@
 //! Writing to a registry: the writer lock, the transaction that checks an action against the
 //! verified state, and the commit protocol (FORMAT.md §6).
 
-use crate::crypto::envelope;
+use super::{CommitWindow, Committed, Registry, RegistryError};
 use crate::crypto::keys::SecretKey;
 use crate::format::entry::{Body, Entry, Header};
 use crate::format::id::ObjectId;
 use crate::repo::ledger::{self, LINE_LEN, LedgerError, Verified};
-use crate::repo::registry::{CommitWindow, Committed, Registry, RegistryError};
 use crate::repo::trust::{PinStatus, Seen};
 use crate::state::State;
 use crate::util::fsutil::{
@@ -328,7 +327,7 @@ impl Batch {
                 .check_written_fresh(&entry, legacy_basis)
                 .map_err(RegistryError::from)?;
             let payload = entry.to_payload().map_err(RegistryError::from)?;
-            let bytes = envelope::sign_bytes(entry.body.kind(), &payload, key)
+            let bytes = crate::format::limits::sign_bytes(entry.body.kind(), &payload, key)
                 .map_err(RegistryError::from)?;
             let id = ObjectId::of(&bytes);
             state.apply(id, &entry).map_err(RegistryError::from)?;

@@ -4,8 +4,11 @@
 //! [`replay`] is the one place where entries are checked: object hash, canonical form, position,
 //! signer authority at that point, signature, and the kind's rules. Its result is a
 //! [`Verified`] value, which only the repo layer can make.
+//!
+//! The checks of each entry and their fast, parallel replay are the child module `chain`: it
+//! uses this module's errors and visitor, and [`replay`] drives it over the `ledger` file.
 
-use crate::crypto::envelope::{self, EnvelopeError, Kind, Unverified};
+use crate::crypto::envelope::{EnvelopeError, Kind, Unverified};
 use crate::crypto::keys::SecretKey;
 use crate::format::entry::{Entry, EntryError};
 use crate::format::id::ObjectId;
@@ -16,15 +19,16 @@ use crate::util::fsutil::{IoError, read_small};
 use std::ops::Deref;
 use std::path::Path;
 
-pub use crate::crypto::envelope::ENTRY_LIMIT;
+mod chain;
 
-/// Largest checkpoint file reg reads.
-const CHECKPOINT_LIMIT: u64 = 64 * 1024;
+pub use crate::format::limits::ENTRY_LIMIT;
+pub use chain::read_claim;
+pub(crate) use chain::{Position, admit, check_unordered, claim_of_bytes, committed};
 
 /// Bytes of one line of the `ledger` file: 64 hex digits and a newline.
 pub const LINE_LEN: usize = 65;
 
-pub use crate::format::checkpoint::Checkpoint;
+pub use crate::format::checkpoint::{CHECKPOINT_LIMIT, Checkpoint};
 
 /// What is wrong with one ledger entry.
 #[derive(Debug, thiserror::Error)]
@@ -188,11 +192,7 @@ pub fn parse_lines(bytes: &[u8], first: u64) -> Result<(Vec<ObjectId>, bool), Le
 /// Reads and parses the checkpoint file (not yet verified).
 pub fn read_checkpoint(path: &Path) -> Result<(Unverified, Checkpoint), LedgerError> {
     let bytes = read_small(path, CHECKPOINT_LIMIT)?;
-    let env = Unverified::parse(&bytes).map_err(|e| LedgerError::Checkpoint(e.to_string()))?;
-    let cp: Checkpoint = env
-        .payload_as(Kind::Checkpoint)
-        .map_err(|e| LedgerError::Checkpoint(e.to_string()))?;
-    Ok((env, cp))
+    crate::format::checkpoint::parse(&bytes).map_err(|e| LedgerError::Checkpoint(e.to_string()))
 }
 
 /// Replays and verifies the whole ledger of the registry at `dot` (its `.registry` directory).
@@ -214,7 +214,7 @@ pub fn replay(
         });
     }
     let upto = ids.len().min(cp.seq as usize + 1);
-    let state = crate::repo::replay::entries(&ids[..upto], registry, store, visit)?;
+    let state = chain::entries(&ids[..upto], registry, store, visit)?;
     // Checked after the entries, so that an entry removed from the middle is named as such
     // rather than reported as a short ledger.
     if ids.len() as u64 <= cp.seq {
@@ -295,7 +295,7 @@ pub fn sign_checkpoint(
         state: state_hash,
         time,
     };
-    envelope::sign(Kind::Checkpoint, &cp, key)
+    crate::format::limits::sign(Kind::Checkpoint, &cp, key)
 }
 
 /// Reads and decodes one entry object (hash-checked by the store). Its signature is not checked
@@ -326,11 +326,9 @@ pub fn verify_checkpoint_signature(
     state: &State,
     head_actor: &crate::crypto::keys::Fingerprint,
 ) -> Result<(), LedgerError> {
-    let [(keyid, _)] = env.signatures.as_slice() else {
-        return Err(LedgerError::Checkpoint(
-            "exactly one signature is allowed".into(),
-        ));
-    };
+    let keyid = env
+        .single_signer()
+        .map_err(|_| LedgerError::Checkpoint("exactly one signature is allowed".into()))?;
     if keyid != head_actor {
         return Err(LedgerError::Checkpoint(format!(
             "signed by {keyid}, but the head entry's signer is {head_actor}"

@@ -1,12 +1,13 @@
 //! A registry on disk: finding it, creating it and opening it (FORMAT.md §1, §8).
 //!
-//! The rest of [`Registry`] lives beside this file: reading the verified state on this host and
-//! recording what it verified (`read.rs`), the lock that gives every reader one committed state
-//! (`readers.rs`), and writing (`transaction.rs`). The library reads no environment: whom to
+//! The rest of [`Registry`] lives in this module's children, which use its type and its
+//! re-exports name their items: reading the verified state on this host and recording what it
+//! verified (`read.rs`), the lock that gives every reader one committed state (`readers.rs`),
+//! and writing (`transaction/`). The library reads no environment: whom to
 //! trust, where this host keeps its records, how long to wait for the writer lock and the clock
 //! all come in [`OpenOptions`].
 
-use crate::crypto::envelope::{self, Unverified};
+use crate::crypto::envelope::Unverified;
 use crate::crypto::keys::{Fingerprint, SecretKey};
 use crate::format::entry::{Entry, EntryError, Header, Succession};
 use crate::format::id::ObjectId;
@@ -26,9 +27,14 @@ use std::time::Duration;
 pub use crate::repo::config::Config;
 pub use crate::repo::error::RegistryError;
 pub use crate::repo::options::{DEFAULT_LOCK_TIMEOUT, OpenOptions};
-pub(crate) use crate::repo::readers::read_lock;
-pub use crate::repo::readers::{CommitWindow, ReadLock};
-pub use crate::repo::transaction::{Transaction, WriteLock, Written};
+
+mod read;
+mod readers;
+pub(in crate::repo) mod transaction;
+
+pub(crate) use readers::read_lock;
+pub use readers::{CommitWindow, ReadLock};
+pub use transaction::{Transaction, WriteLock, Written};
 
 /// The registry directory's name.
 pub const DOT_REGISTRY: &str = ".registry";
@@ -340,7 +346,8 @@ impl Genesis<'_> {
             },
             body: genesis_body(root.public(), self.recipients, &self.nonce, self.succeeds),
         };
-        let bytes = envelope::sign_bytes(entry.body.kind(), &entry.to_payload()?, root)?;
+        let bytes =
+            crate::format::limits::sign_bytes(entry.body.kind(), &entry.to_payload()?, root)?;
         let id = store.put_bytes(&bytes)?;
         let (state, _) = State::from_genesis(id, &entry)?;
         let config = Config {

@@ -10,13 +10,14 @@
 //! the parallel pass; whether its publisher may publish at that point, and whether the entry
 //! says what the record says, in the ordered one.
 
+use super::{EntryProblem, LedgerError, Visit};
 use crate::crypto::envelope::Unverified;
 use crate::crypto::keys::{Fingerprint, PublicKey};
 use crate::format::claim::{RecordClaim, claim};
 use crate::format::entry::{Body, Entry, EntryError};
 use crate::format::id::ObjectId;
+use crate::format::limits::ENTRY_LIMIT;
 use crate::format::manifest::{MANIFEST_LIMIT, SignedManifest};
-use crate::repo::ledger::{ENTRY_LIMIT, EntryProblem, LedgerError, Visit};
 use crate::repo::store::Store;
 use crate::state::{State, StateError, decode_key};
 use std::collections::HashMap;
