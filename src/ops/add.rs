@@ -168,17 +168,22 @@ pub enum Outcome {
     },
 }
 
+/// The one signer of a manifest envelope, its publisher ([`Unverified::single_signer`]).
+fn publisher_of(envelope: &Unverified) -> Result<&crate::crypto::keys::Fingerprint, BundleError> {
+    envelope.single_signer().map_err(|_| {
+        BundleError::Unauthorized(format!(
+            "a manifest has exactly one signature, the publisher's; this one has {}",
+            envelope.signatures.len()
+        ))
+    })
+}
+
 /// Checks that the manifest envelope is signed, once, by a key the state trusts as publisher:
 /// on the envelope alone, so that it runs before the payload is interpreted (FORMAT.md §7.5);
 /// the payload's `publisher` is then checked to be that signer.
 pub fn check_publisher(state: &State, envelope: &Unverified) -> Result<(), BundleError> {
     let unauthorized = |why: String| Err(BundleError::Unauthorized(why));
-    let [(fp, _)] = envelope.signatures.as_slice() else {
-        return unauthorized(format!(
-            "a manifest has exactly one signature, the publisher's; this one has {}",
-            envelope.signatures.len()
-        ));
-    };
+    let fp = publisher_of(envelope)?;
     let ks = match state.may_publish(fp) {
         Ok(ks) => ks,
         Err(StateError::UnknownSigner(_)) => {
@@ -221,12 +226,7 @@ pub fn check_signer(
     if !state.models().contains_key(id) {
         return check_publisher(state, envelope);
     }
-    let [(fp, _)] = envelope.signatures.as_slice() else {
-        return Err(BundleError::Unauthorized(format!(
-            "a manifest has exactly one signature, the publisher's; this one has {}",
-            envelope.signatures.len()
-        )));
-    };
+    let fp = publisher_of(envelope)?;
     let ks = state.keys().get(fp).ok_or_else(|| {
         BundleError::Unauthorized(format!("publisher key {fp} is not known to this registry"))
     })?;

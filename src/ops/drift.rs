@@ -13,7 +13,6 @@ use crate::crypto::keys::{Fingerprint, SecretKey};
 use crate::format::drift_report::{self, Report, ReportFileError, ReportPayload};
 use crate::format::entry::{Body, Drift, DriftImport};
 use crate::format::id::ObjectId;
-use crate::format::lifecycle::LifecycleState;
 use crate::format::limits::{self, REPORT_LIMIT};
 use crate::format::observation::violations;
 use crate::repo::layout::{OUTBOX, TMP};
@@ -216,10 +215,9 @@ pub fn record_to_outbox(
     state
         .check_signer(&reporter, Kind::DriftReport)
         .map_err(OutboxError::Reporter)?;
-    let (model, m) = resolve(&state, spec)?;
-    if m.state == LifecycleState::Revoked {
-        return Err(StateError::DriftOnRevoked(state.spec(&model)).into());
-    }
+    let (model, _) = resolve(&state, spec)?;
+    // The home ledger's own rule for a report's model (registered, not REVOKED).
+    state.check_observable(&model)?;
     let payload = ReportPayload {
         model,
         observation,

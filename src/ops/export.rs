@@ -7,8 +7,7 @@
 //! Objects stream from the store through the transfer writer, which hashes each one; the file
 //! is written beside `OUT` and linked into place only when complete, never over an existing file.
 
-use crate::crypto::envelope::{Kind, Unverified};
-use crate::format::checkpoint::Checkpoint;
+use crate::format::checkpoint::{self, CHECKPOINT_LIMIT, Checkpoint};
 use crate::format::entry::Body;
 use crate::format::id::ObjectId;
 use crate::format::transfer::{self, Header, ObjectKind, Point, TransferError};
@@ -22,9 +21,6 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::Path;
-
-/// Largest checkpoint file `--since` reads (the checkpoint file's own limit).
-const CHECKPOINT_FILE_LIMIT: u64 = transfer::MAX_CHECKPOINT as u64;
 
 /// Where an export starts.
 #[derive(Debug, Clone)]
@@ -280,10 +276,8 @@ fn choose_base(
 /// take part in it (an older reg) committed in between: the entries collected would then no
 /// longer end at the stored head.
 fn stored_checkpoint(reg: &Registry, verified: &Checkpoint) -> Result<Vec<u8>, ExportError> {
-    let checkpoint = read_small(&reg.path().join("checkpoint"), CHECKPOINT_FILE_LIMIT)?;
-    let stored: Option<Checkpoint> = Unverified::parse(&checkpoint)
-        .and_then(|e| e.payload_as(Kind::Checkpoint))
-        .ok();
+    let checkpoint = read_small(&reg.path().join("checkpoint"), CHECKPOINT_LIMIT)?;
+    let stored = checkpoint::parse(&checkpoint).ok().map(|(_, cp)| cp);
     if stored.as_ref() != Some(verified) {
         return Err(ExportError::Changed);
     }
@@ -399,12 +393,8 @@ fn base_of_checkpoint(
     bytes: &[u8],
 ) -> Result<Point, ExportError> {
     let foreign = |m: String| Err(ExportError::Foreign(m));
-    let env = match Unverified::parse(bytes) {
-        Ok(env) => env,
-        Err(e) => return foreign(format!("not a checkpoint: {}", echo(&e.to_string()))),
-    };
-    let cp: Checkpoint = match env.payload_as(Kind::Checkpoint) {
-        Ok(cp) => cp,
+    let (env, cp) = match checkpoint::parse(bytes) {
+        Ok(parsed) => parsed,
         Err(e) => return foreign(format!("not a checkpoint: {}", echo(&e.to_string()))),
     };
     if cp.registry != *reg.id() {
