@@ -13,9 +13,10 @@ use crate::crypto::keys::{Fingerprint, SecretKey};
 use crate::format::drift_report::{self, Report, ReportFileError, ReportPayload};
 use crate::format::entry::{Body, Drift, DriftImport};
 use crate::format::id::ObjectId;
-use crate::format::limits::{self, REPORT_LIMIT};
+use crate::format::limits;
 use crate::format::observation::violations;
 use crate::repo::layout::{OUTBOX, TMP};
+use crate::repo::outbox::{OutboxFileProblem, check_outbox_file};
 use crate::repo::registry::{Registry, RegistryError};
 use crate::state::StateError;
 use crate::state::resolve::{ResolveError, resolve};
@@ -276,62 +277,6 @@ pub struct ReportsExported {
     pub early: usize,
     /// Bytes written.
     pub bytes: u64,
-}
-
-/// Why a file in the outbox is not a report `reg drift export` carries (FORMAT.md §11.10).
-#[derive(Debug, thiserror::Error)]
-pub enum OutboxFileProblem {
-    /// A link, a directory or a special file.
-    #[error(
-        "{0}, not a regular file: reg never follows links or reads special files inside a registry"
-    )]
-    NotRegular(&'static str),
-    /// A regular file not named by a report id.
-    #[error("not named by a report id")]
-    Misnamed,
-    /// The file could not be read (or is over `REPORT_LIMIT`).
-    #[error(transparent)]
-    Unreadable(IoError),
-    /// Its bytes hash to another id than its name.
-    #[error("its bytes do not hash to its name (altered or damaged): they hash to {0}")]
-    Corrupt(ObjectId),
-    /// Named by its own hash, but not a drift report.
-    #[error("not a drift report: {0}")]
-    NotAReport(String),
-    /// A drift report of another registry.
-    #[error("a report of registry {0}, not of this registry")]
-    OtherRegistry(ObjectId),
-}
-
-/// Checks one entry of the outbox as `reg drift export` and fsck both do (FORMAT.md §11.10): a
-/// regular file (of type `ft`, not followed), named by the BLAKE3 of its bytes, at most
-/// [`REPORT_LIMIT`] bytes, a drift report of `registry`. Its signature is the home site's to
-/// check, against its ledger.
-pub fn check_outbox_file(
-    registry: &ObjectId,
-    path: &Path,
-    ft: &std::fs::FileType,
-) -> Result<Report, OutboxFileProblem> {
-    if !ft.is_file() {
-        return Err(OutboxFileProblem::NotRegular(
-            crate::util::fsutil::describe(ft),
-        ));
-    }
-    let id = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .and_then(|n| n.parse::<ObjectId>().ok())
-        .ok_or(OutboxFileProblem::Misnamed)?;
-    let bytes = read_small(path, REPORT_LIMIT).map_err(OutboxFileProblem::Unreadable)?;
-    let found = ObjectId::of(&bytes);
-    if found != id {
-        return Err(OutboxFileProblem::Corrupt(found));
-    }
-    let r = Report::parse(&bytes).map_err(|e| OutboxFileProblem::NotAReport(e.to_string()))?;
-    if r.payload.registry != *registry {
-        return Err(OutboxFileProblem::OtherRegistry(r.payload.registry));
-    }
-    Ok(r)
 }
 
 /// Every report in the outbox, each checked by [`check_outbox_file`]. Any other file refuses

@@ -11,6 +11,7 @@ pub mod layout;
 pub mod ledger;
 pub mod leftovers;
 pub mod options;
+pub mod outbox;
 pub mod reach;
 pub mod records;
 pub mod refs;
