@@ -1,17 +1,14 @@
-//! Drift observations: stored, signed and listed; never computed (FORMAT.md §5.9).
-//!
-//! Each observation is a reporter-signed ledger entry that names the model's previous
-//! observation, so listing a model's observations follows its own chain from the verified state:
-//! as long as that model's history, whatever the size of the ledger.
-//!
-//! At a replica, which must never append to its ledger (FORMAT.md §11.1), an observation is a
-//! signed drift report in the outbox instead ([`record_to_outbox`]); [`export_reports`] carries
-//! the outbox home in a report file, and [`import_reports`] records it there (§11.10).
+//! The replica-to-home outbox protocol (FORMAT.md §11.10): a replica, which must never append to
+//! its ledger (§11.1), signs each observation as a drift report into `.registry/outbox/`
+//! ([`record_to_outbox`]); [`export_reports`] carries the outbox home in one report file, and
+//! [`import_reports`] records it there as `drift-import` entries. What one outbox file must be is
+//! [`crate::repo::outbox`]'s.
 
+use super::DriftError;
 use crate::crypto::envelope::{EnvelopeError, Kind};
 use crate::crypto::keys::{Fingerprint, SecretKey};
 use crate::format::drift_report::{self, Report, ReportFileError, ReportPayload};
-use crate::format::entry::{Body, Drift, DriftImport};
+use crate::format::entry::{Body, DriftImport};
 use crate::format::id::ObjectId;
 use crate::format::limits;
 use crate::format::observation::violations;
@@ -24,83 +21,6 @@ use crate::util::create::{Exists, refuse_existing, write_new};
 use crate::util::fsutil::{IoContext, IoError, fsync_dir, read_small, replace_file};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-
-/// Why an observation was not recorded.
-#[derive(Debug, thiserror::Error)]
-pub enum DriftError {
-    /// The observation is JSON, but not an object.
-    #[error("an observation is a JSON object")]
-    NotAnObject,
-    /// The observation breaks the schema or the time rules: every violation, in order.
-    #[error("the observation is invalid: {}", .0.join("; "))]
-    Invalid(Vec<String>),
-    /// The model named did not resolve.
-    #[error(transparent)]
-    Resolve(#[from] ResolveError),
-    /// The registry refused (trust, rules, lock, I/O).
-    #[error(transparent)]
-    Registry(#[from] RegistryError),
-}
-
-/// What recording an observation did.
-#[derive(Debug, Clone)]
-pub struct Recorded {
-    /// The `drift` entry's id.
-    pub entry: ObjectId,
-    /// Its seq.
-    pub seq: u64,
-    /// The model observed: its record id.
-    pub model: ObjectId,
-    /// Its `name@version`.
-    pub spec: String,
-    /// How many observations of the model the registry now holds (this one is the last).
-    pub count: u64,
-}
-
-/// Records `observation` for the model `spec`, signed by a reporter `key`.
-///
-/// An observation that names another model than `spec` is refused, as is an unknown or revoked
-/// model, anything the schema or the time rules refuse (every violation listed), and an
-/// observation whose signed entry would be larger than readers accept (checked before signing).
-pub fn record(
-    reg: &Registry,
-    key: &SecretKey,
-    spec: &str,
-    observation: Value,
-) -> Result<Recorded, DriftError> {
-    let Value::Object(observation) = observation else {
-        return Err(DriftError::NotAnObject);
-    };
-    // Before the lock and the ledger: an observation refused here touches nothing.
-    let problems = violations(&observation);
-    if !problems.is_empty() {
-        return Err(DriftError::Invalid(problems));
-    }
-    let tx = reg.begin()?;
-    let (model, m) = resolve(tx.state(), spec)?;
-    let previous = m.drift.as_ref().map(|d| d.last);
-    let done = tx.commit(
-        key,
-        Body::Drift(Drift {
-            model,
-            observation,
-            previous,
-            legacy_numbers: false,
-        }),
-    )?;
-    let after = &done.state;
-    Ok(Recorded {
-        entry: done.id,
-        seq: done.seq,
-        model,
-        spec: after.spec(&model),
-        count: after
-            .models()
-            .get(&model)
-            .and_then(|m| m.drift.as_ref())
-            .map_or(0, |d| d.count),
-    })
-}
 
 /// A report written to the outbox ([`record_to_outbox`]).
 #[derive(Debug, Clone)]
