@@ -7,16 +7,17 @@
 //! Objects stream from the store through the transfer writer, which hashes each one; the file
 //! is written beside `OUT` and linked into place only when complete, never over an existing file.
 
+mod base;
+
 use crate::format::checkpoint::{self, CHECKPOINT_LIMIT, Checkpoint};
 use crate::format::entry::Body;
 use crate::format::id::ObjectId;
 use crate::format::transfer::{self, Header, ObjectKind, Point, TransferError};
-use crate::repo::ledger::{self, Replay, Verified};
+use crate::repo::ledger::{Replay, Verified};
 use crate::repo::registry::{Registry, RegistryError};
-use crate::state::State;
 use crate::util::create::{Exists, NewFile, refuse_existing};
-use crate::util::encoding::echo;
 use crate::util::fsutil::{IoContext, IoError, open_regular, read_small};
+use base::{choose_base, holds};
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::BufWriter;
@@ -248,29 +249,6 @@ fn verify_and_collect(reg: &Registry) -> Result<(Verified<Replay>, Vec<Seen>), E
     Ok((replay, entries))
 }
 
-/// The entry the receiving site already has (`None` for a full export), from `since`: a base
-/// the head does not follow leaves nothing to carry, which is refused rather than written as an
-/// empty transfer (the format carries at least one entry).
-fn choose_base(
-    reg: &Registry,
-    state: &State,
-    entries: &[Seen],
-    since: &Since,
-    head: u64,
-) -> Result<Option<Point>, ExportError> {
-    let base = match since {
-        Since::Full => None,
-        Since::Seq(n) => Some(base_at(entries, *n, head)?),
-        Since::Checkpoint(bytes) => Some(base_of_checkpoint(reg, state, entries, bytes)?),
-    };
-    if let Some(b) = base
-        && b.seq == head
-    {
-        return Err(ExportError::NothingNew { seq: head });
-    }
-    Ok(base)
-}
-
 /// The checkpoint file's bytes as stored, which the transfer carries verbatim: they must be the
 /// checkpoint just verified. Under the readers' lock they are, unless a writer that does not
 /// take part in it (an older reg) committed in between: the entries collected would then no
@@ -371,79 +349,6 @@ fn stream(reg: &Registry, out: &mut dyn std::io::Write, p: &Planned) -> Result<(
     }
     writer.finish()?;
     Ok(())
-}
-
-/// Entry `n` of this ledger as a base.
-fn base_at(entries: &[Seen], n: u64, head: u64) -> Result<Point, ExportError> {
-    if n > head {
-        return Err(ExportError::PastHead { seq: n, head });
-    }
-    Ok(Point {
-        head: entries[n as usize].id,
-        seq: n,
-    })
-}
-
-/// The entry a receiving site's checkpoint names, if it is one of this ledger's, signed by the
-/// key that signed that entry (FORMAT.md §6, §11.9).
-fn base_of_checkpoint(
-    reg: &Registry,
-    state: &State,
-    entries: &[Seen],
-    bytes: &[u8],
-) -> Result<Point, ExportError> {
-    let foreign = |m: String| Err(ExportError::Foreign(m));
-    let (env, cp) = match checkpoint::parse(bytes) {
-        Ok(parsed) => parsed,
-        Err(e) => return foreign(format!("not a checkpoint: {}", echo(&e.to_string()))),
-    };
-    if cp.registry != *reg.id() {
-        return foreign(format!(
-            "it names registry {}, this is registry {}",
-            cp.registry,
-            reg.id()
-        ));
-    }
-    let Some(ours) = entries.get(cp.seq as usize) else {
-        return foreign(format!(
-            "it names entry {}, past this registry's head (entry {}): a history this registry does not have",
-            cp.seq,
-            entries.len() - 1
-        ));
-    };
-    if ours.id != cp.head {
-        return foreign(format!(
-            "at entry {} it names {}, where this ledger has {}: a fork",
-            cp.seq, cp.head, ours.id
-        ));
-    }
-    if let Err(e) = ledger::verify_checkpoint_signature(&env, state, &ours.actor) {
-        return foreign(format!(
-            "its signature does not verify with the key that signed entry {} ({e})",
-            cp.seq
-        ));
-    }
-    Ok(Point {
-        head: cp.head,
-        seq: cp.seq,
-    })
-}
-
-/// The objects a site holding exactly `entries` (a ledger prefix) has (FORMAT.md §11.2): the
-/// entries, every record they register, and the artifacts of every model not purged.
-fn holds(entries: &[Seen]) -> HashSet<ObjectId> {
-    let purged: HashSet<ObjectId> = entries.iter().filter_map(|e| e.purged).collect();
-    let mut out = HashSet::new();
-    for e in entries {
-        out.insert(e.id);
-        if let Some((record, artifacts)) = &e.add {
-            out.insert(*record);
-            if !purged.contains(record) {
-                out.extend(artifacts.iter().copied());
-            }
-        }
-    }
-    out
 }
 
 /// The frames in the order of FORMAT.md §11.5: for each new entry, its new record then the
