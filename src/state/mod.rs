@@ -18,6 +18,7 @@
 use crate::crypto::keys::Fingerprint;
 use crate::format::entry::{Body, Entry, PolicyDoc, Role};
 use crate::format::id::ObjectId;
+use crate::format::lifecycle::LifecycleState;
 use crate::util::encoding::to_canonical_vec;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -34,8 +35,6 @@ pub const FORMAT_VERSION: u32 = 4;
 
 /// The first format whose state records a model's publisher and approvers (FORMAT.md §5.11).
 pub const PROVENANCE_FORMAT: u32 = 4;
-
-pub use crate::format::lifecycle::LifecycleState;
 
 mod config;
 mod deny;
