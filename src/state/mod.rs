@@ -40,6 +40,7 @@ mod config;
 mod deny;
 mod drift;
 mod duties;
+mod duty;
 mod error;
 mod freshness;
 mod keys;
@@ -53,7 +54,7 @@ mod tests;
 mod time;
 
 pub use config::{check_policy, check_recipients, describe_refused, normalize_recipients};
-pub use duties::Duty;
+pub use duty::Duty;
 pub use error::{StalePrevious, StateError};
 pub use freshness::{MAX_CLOCK_SKEW_SECS, SignedTime, Staleness};
 pub use keys::{Action, GENESIS_NONCE_LEN, decode_key, genesis_body, random_nonce, required_role};

@@ -50,6 +50,10 @@ pub struct Genesis {
     pub succeeds: Option<Succession>,
 }
 
+/// Bytes of the genesis nonce (FORMAT.md §5.2): 256 bits, so that two registries never share
+/// an id by chance.
+pub const GENESIS_NONCE_LEN: usize = 32;
+
 /// What a successor registry's genesis names (FORMAT.md §5.2): the registry it succeeds and the
 /// head it last knew of it, so that an auditor can tie the two histories together.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

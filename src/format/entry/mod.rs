@@ -12,8 +12,8 @@ pub use body::{
     Reapprove, Recipients, Renew, SlotChange, SlotEffect, Transition,
 };
 pub use keys::{
-    Genesis, KeyGrant, KeyRef, KeyRevoke, KeyTrust, KeyWithdraw, MAX_KEY_NAME_LEN, Succession,
-    check_key_name, same_key_name,
+    GENESIS_NONCE_LEN, Genesis, KeyGrant, KeyRef, KeyRevoke, KeyTrust, KeyWithdraw,
+    MAX_KEY_NAME_LEN, Succession, check_key_name, same_key_name,
 };
 
 use crate::crypto::envelope::{EnvelopeError, Kind, Unverified};
