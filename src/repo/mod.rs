@@ -5,7 +5,6 @@
 mod clone;
 mod config;
 mod error;
-mod host_state;
 pub mod incoming;
 pub mod layout;
 pub mod ledger;

@@ -79,6 +79,25 @@ pub(crate) struct Position {
     pub registry: Option<ObjectId>,
 }
 
+impl Position {
+    /// Line `seq` of a ledger listing `ids` from genesis, of registry `registry`.
+    fn in_ledger(seq: u64, ids: &[ObjectId], registry: &ObjectId) -> Position {
+        Position {
+            seq,
+            prev: seq.checked_sub(1).map(|p| ids[p as usize]),
+            registry: (seq > 0).then_some(*registry),
+        }
+    }
+}
+
+/// The error of a replay that found no entry: a ledger always starts with its genesis.
+fn empty() -> LedgerError {
+    LedgerError::File {
+        line: 0,
+        detail: "the ledger is empty".into(),
+    }
+}
+
 /// The checks of one entry that need no order (FORMAT.md §5.1): its signature with the key
 /// `key_of` gives for its signer (an unknown signer is the in-order pass's to name, since only it
 /// knows why), and for an `add` its record, read by `record`, parsed and its signature checked.
@@ -208,10 +227,7 @@ pub(crate) fn entries(
         result?;
         next = prepared;
     }
-    state.ok_or_else(|| LedgerError::File {
-        line: 0,
-        detail: "the ledger is empty".into(),
-    })
+    state.ok_or_else(empty)
 }
 
 /// Applies `ids` (a ledger this host verified, up to its checkpoint) to a state again, oldest
@@ -235,11 +251,7 @@ pub(crate) fn committed(
             problem,
         };
         let d = decode(store, id).map_err(fail)?;
-        let at = Position {
-            seq,
-            prev: seq.checked_sub(1).map(|p| ids[p as usize]),
-            registry: (seq > 0).then_some(*registry),
-        };
+        let at = Position::in_ledger(seq, ids, registry);
         check_position(&d.entry, &at).map_err(fail)?;
         let after = match &mut state {
             None => {
@@ -259,10 +271,7 @@ pub(crate) fn committed(
             state: after,
         });
     }
-    state.ok_or_else(|| LedgerError::File {
-        line: 0,
-        detail: "the ledger is empty".into(),
-    })
+    state.ok_or_else(empty)
 }
 
 /// The in-order pass over one prepared chunk: positions, authority, signature result, rules.
@@ -289,11 +298,7 @@ fn in_order(
             problem,
         };
         let d = dec.map_err(fail)?;
-        let at = Position {
-            seq,
-            prev: seq.checked_sub(1).map(|p| ids[p as usize]),
-            registry: (seq > 0).then_some(*registry),
-        };
+        let at = Position::in_ledger(seq, ids, registry);
         let after = match state {
             None => {
                 check_position(&d.entry, &at).map_err(fail)?;
