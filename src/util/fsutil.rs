@@ -63,6 +63,19 @@ pub fn fsync_dir(dir: &Path) -> Result<(), IoError> {
 /// Replaces `dest` with `bytes` durably: a temporary file in `tmp_dir`, fsync, rename, fsync of
 /// the destination directory. Readers see the old or the new content, never a mix.
 pub fn replace_file(tmp_dir: &Path, dest: &Path, bytes: &[u8]) -> Result<(), IoError> {
+    replace(tmp_dir, dest, bytes, true)
+}
+
+/// Replaces `dest` with `bytes` atomically (temporary file, rename) but without fsync: for
+/// derived files that are checked before use and rebuilt when they do not check out (the index,
+/// the host's record of a verified checkpoint), where a crash may only cost a rebuild.
+pub fn replace_file_unsynced(tmp_dir: &Path, dest: &Path, bytes: &[u8]) -> Result<(), IoError> {
+    replace(tmp_dir, dest, bytes, false)
+}
+
+/// The one replacement of a file: [`replace_file`], durable when `sync`, else
+/// [`replace_file_unsynced`].
+fn replace(tmp_dir: &Path, dest: &Path, bytes: &[u8], sync: bool) -> Result<(), IoError> {
     let mut tmp = tempfile::Builder::new()
         .prefix("write-")
         .tempfile_in(tmp_dir)
@@ -76,34 +89,15 @@ pub fn replace_file(tmp_dir: &Path, dest: &Path, bytes: &[u8]) -> Result<(), IoE
         fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644))
             .ctx("set permissions of", tmp.path())?;
     }
-    tmp.as_file().sync_all().ctx("sync", tmp.path())?;
+    if sync {
+        tmp.as_file().sync_all().ctx("sync", tmp.path())?;
+    }
     tmp.persist(dest)
         .map_err(|e| e.error)
         .ctx("rename into place", dest)?;
-    if let Some(parent) = dest.parent() {
+    if sync && let Some(parent) = dest.parent() {
         fsync_dir(parent)?;
     }
-    Ok(())
-}
-
-/// Replaces `dest` with `bytes` atomically (temporary file, rename) but without fsync: for
-/// derived files that are checked before use and rebuilt when they do not check out (the index,
-/// the host's record of a verified checkpoint), where a crash may only cost a rebuild.
-pub fn replace_file_unsynced(tmp_dir: &Path, dest: &Path, bytes: &[u8]) -> Result<(), IoError> {
-    let mut tmp = tempfile::Builder::new()
-        .prefix("write-")
-        .tempfile_in(tmp_dir)
-        .ctx("create temporary file in", tmp_dir)?;
-    tmp.write_all(bytes).ctx("write", tmp.path())?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644))
-            .ctx("set permissions of", tmp.path())?;
-    }
-    tmp.persist(dest)
-        .map_err(|e| e.error)
-        .ctx("rename into place", dest)?;
     Ok(())
 }
 
