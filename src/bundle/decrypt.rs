@@ -5,8 +5,9 @@
 //! releases plaintext before its error (DEPENDENCIES.md pitfall 4), so nothing is committed until
 //! the stream has ended cleanly.
 
-use super::{Authorize, BundleError, Checked, HashingReader, Sealing, Stage, Staging, read_full};
+use super::{Authorize, BundleError, Checked, Sealing, Stage, Staging, read_full};
 use crate::format::manifest::SignedManifest;
+use crate::util::hash::HashingReader;
 use age::secrecy::SecretString;
 use age_core::format::{FileKey, Stanza};
 use std::cell::Cell;

@@ -17,8 +17,9 @@ use crate::crypto::envelope::Unverified;
 use crate::format::formats::{self, SNIFF_LEN};
 use crate::format::id::ObjectId;
 use crate::format::manifest::{self, Artifact, ManifestError, SignedManifest};
-use crate::repo::store::{CopyError, Staged, Store, StoreError, copy_hashing};
+use crate::repo::store::{Staged, Store, StoreError};
 use crate::util::fsutil::IoError;
+use crate::util::hash::{CopyError, HashingReader, copy_hashing};
 use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -52,9 +53,10 @@ pub enum BundleError {
     /// Decryption failed (deliberately unspecific, like age).
     #[error("cannot decrypt the bundle: {0}")]
     Decrypt(String),
-    /// Something already exists where the bundle would be written (`reg bundle pack -o OUT`).
-    #[error("`{0}` already exists; refusing to overwrite it")]
-    OutputExists(PathBuf),
+    /// Something already exists where the bundle would be written (`reg bundle pack -o OUT`),
+    /// or appeared while it was written (never replaced).
+    #[error(transparent)]
+    OutputExists(#[from] crate::util::create::Exists),
     /// The caller's `authorize` stopped reading; its reason is the caller's to report.
     #[error("reading the bundle was stopped")]
     Stopped,
@@ -211,7 +213,7 @@ fn read_file<R: Read + Send>(
             Ok(Bundle {
                 manifest,
                 artifacts,
-                bundle_hash: hashing.finish(),
+                bundle_hash: ObjectId::from_hash(hashing.finish()),
                 encrypted: false,
             })
         }
@@ -221,7 +223,7 @@ fn read_file<R: Read + Send>(
             Ok(Bundle {
                 manifest,
                 artifacts,
-                bundle_hash: hashing.finish(),
+                bundle_hash: ObjectId::from_hash(hashing.finish()),
                 encrypted: true,
             })
         }
@@ -248,35 +250,6 @@ fn sniff(head: &[u8]) -> Option<Sniffed> {
 }
 
 pub(crate) use crate::util::fsutil::read_full;
-
-/// A reader that hashes everything read through it: the bundle file as received.
-pub struct HashingReader<R> {
-    inner: R,
-    hasher: blake3::Hasher,
-}
-
-impl<R: Read> HashingReader<R> {
-    /// Wraps `inner`.
-    pub fn new(inner: R) -> Self {
-        HashingReader {
-            inner,
-            hasher: blake3::Hasher::new(),
-        }
-    }
-
-    /// The hash of everything read so far.
-    pub fn finish(&self) -> ObjectId {
-        ObjectId::from_hash(self.hasher.finalize())
-    }
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-}
 
 /// The bundle path of a file found under `root`: relative, `/`-separated, UTF-8 (or refused).
 fn relative_name(root: &Path, path: &Path) -> Result<String, BundleError> {
@@ -359,7 +332,7 @@ impl Expected {
                             entry_err(&artifact.path, format!("read failed: {e}"))
                         }
                     })?;
-                (id, size, None)
+                (ObjectId::from_hash(id), size, None)
             }
         };
         if size != artifact.size {

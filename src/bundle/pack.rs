@@ -9,14 +9,15 @@
 //! Both passes over the artifacts (hashing, then archiving) report progress
 //! (`util::progress`): a model is tens of GiB.
 
-use super::{BundleError, HashingReader, entry_err};
+use super::{BundleError, entry_err};
 use crate::crypto::keys::SecretKey;
 use crate::format::formats::{self, SNIFF_LEN};
 use crate::format::id::ObjectId;
 use crate::format::manifest::{self, Artifact, MANIFEST_NAME, Manifest, Provenance};
-use crate::repo::store::copy_hashing;
+use crate::util::create::{NewFile, refuse_existing};
 use crate::util::encoding::{Clock, parse_rfc3339};
 use crate::util::fsutil::{IoContext, IoError};
+use crate::util::hash::{HashingReader, HashingWriter, copy_hashing};
 use age::secrecy::SecretString;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -100,6 +101,9 @@ pub enum Output<'a> {
     },
 }
 
+/// What `reg bundle pack` says when its output exists.
+const WRITES: &str = "refusing to overwrite it";
+
 /// Packs the files under `dir` into a signed bundle written to `out`, dated by `clock`.
 pub fn pack(
     dir: &Path,
@@ -109,12 +113,10 @@ pub fn pack(
     encryption: Encryption,
     clock: &Clock,
 ) -> Result<Packed, BundleError> {
-    // Said before any file is read, and again before the rename (someone may have written
-    // there meanwhile).
-    if let Output::File(path) = &out
-        && std::fs::symlink_metadata(path).is_ok()
-    {
-        return Err(BundleError::OutputExists(path.to_path_buf()));
+    // Said before any file is read; the output is then published without replacing what
+    // may have appeared there meanwhile.
+    if let Output::File(path) = &out {
+        refuse_existing(path, WRITES)?;
     }
     let files = list_files(dir)?;
     let artifacts = describe_artifacts(&files)?;
@@ -142,12 +144,7 @@ pub fn pack(
             });
         }
     };
-    let (tmp, bundle_hash) = write_bundle(out, encryption, &bundle)?;
-    if std::fs::symlink_metadata(out).is_ok() {
-        return Err(BundleError::OutputExists(out.to_path_buf()));
-    }
-    tmp.persist(out)
-        .map_err(|e| IoError::from_source("rename into place", out, e.error))?;
+    let bundle_hash = write_bundle(out, encryption, &bundle)?;
     Ok(Packed {
         manifest,
         record,
@@ -176,7 +173,7 @@ fn describe_artifacts(files: &[(String, PathBuf)]) -> Result<Vec<Artifact>, Bund
         let (id, size) =
             copy_hashing(&mut rest, &mut io::sink()).map_err(|_| entry_err(rel, "read failed"))?;
         artifacts.push(Artifact {
-            blake3: id.to_string(),
+            blake3: ObjectId::from_hash(id).to_string(),
             format: formats::detect(rel, &head),
             path: rel.clone(),
             size,
@@ -250,29 +247,22 @@ struct Contents<'a> {
     mtime: u64,
 }
 
-/// Writes the bundle, encrypted as asked, to a temporary file beside `out`, synced, and returns
-/// it with the BLAKE3 of the bytes written. A step of its own because nothing reaches `out`
-/// until the whole bundle is on disk: the caller renames it into place.
+/// Writes the bundle, encrypted as asked, to the new file `out` ([`NewFile`]: nothing reaches
+/// `out` until the whole bundle is on disk, and nothing there is replaced); returns the BLAKE3
+/// of the bytes written.
 fn write_bundle(
     out: &Path,
     encryption: Encryption,
     bundle: &Contents<'_>,
-) -> Result<(tempfile::NamedTempFile, ObjectId), BundleError> {
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = tempfile::Builder::new()
-        .prefix(".reg-pack-")
-        .tempfile_in(parent)
-        .ctx("create temporary file in", parent)?;
-    let buffered = BufWriter::with_capacity(1 << 20, tmp.reopen().ctx("open", tmp.path())?);
+) -> Result<ObjectId, BundleError> {
+    let new = NewFile::create::<BundleError>(out, ".reg-pack-", WRITES)?;
+    let buffered = BufWriter::with_capacity(1 << 20, new);
     let (buffered, bundle_hash) = encode(buffered, encryption, bundle, out)?;
-    let file = buffered
+    let new = buffered
         .into_inner()
         .map_err(|e| IoError::from_source("write", out, e.into_error()))?;
-    file.sync_all().ctx("sync", out)?;
-    Ok((tmp, bundle_hash))
+    new.publish::<BundleError>()?;
+    Ok(bundle_hash)
 }
 
 /// Writes the bundle, encrypted as asked, into `w`; returns `w` and the BLAKE3 of the bytes
@@ -309,7 +299,7 @@ fn encode<W: Write>(
                 .ctx("encrypt", out)?
         }
     };
-    let bundle_hash = finished.hash();
+    let bundle_hash = ObjectId::from_hash(finished.hash());
     Ok((finished.into_inner(), bundle_hash))
 }
 
@@ -380,7 +370,7 @@ fn write_tar<W: Write>(out: W, bundle: &Contents<'_>, name: &Path) -> Result<W, 
                 entry_err(rel, "changed while it was being packed")
             });
         }
-        if reader.finish().to_string() != artifact.blake3 {
+        if ObjectId::from_hash(reader.finish()).to_string() != artifact.blake3 {
             return Err(entry_err(rel, "changed while it was being packed"));
         }
     }
@@ -421,36 +411,4 @@ pub fn entry_header(size: u64, mtime: u64) -> tar::Header {
     h.set_gid(0);
     h.set_entry_type(tar::EntryType::Regular);
     h
-}
-
-/// A writer that hashes what passes through it (the bundle file as written).
-struct HashingWriter<W> {
-    inner: W,
-    hasher: blake3::Hasher,
-}
-
-impl<W: Write> HashingWriter<W> {
-    fn new(inner: W) -> Self {
-        HashingWriter {
-            inner,
-            hasher: blake3::Hasher::new(),
-        }
-    }
-    fn hash(&self) -> ObjectId {
-        ObjectId::from_hash(self.hasher.finalize())
-    }
-    fn into_inner(self) -> W {
-        self.inner
-    }
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
 }

@@ -239,7 +239,8 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Signs `payload` as a `kind` object with one key; returns the canonical envelope bytes.
+/// Signs `payload` as a `kind` object with one key; returns the canonical envelope bytes. Any
+/// size, as [`sign_bytes`]: a writer signs through `format::limits` instead.
 pub fn sign<T: Serialize>(
     kind: Kind,
     payload: &T,
@@ -255,7 +256,8 @@ pub fn sign<T: Serialize>(
 /// Signs canonical payload bytes as a `kind` object; returns the canonical envelope bytes.
 ///
 /// Any size is signed: the readers' limits are the format's, and reg's writers sign through
-/// `format::limits`, which refuses an object over them first.
+/// `format::limits`, which refuses an object over them first. Public for tools and tests that
+/// forge objects; the layer test keeps every other caller in `src/` out.
 pub fn sign_bytes(kind: Kind, body: &[u8], key: &SecretKey) -> Result<Vec<u8>, EnvelopeError> {
     let ptype = kind.payload_type();
     let sig = key.sign(&pae(&ptype, body));

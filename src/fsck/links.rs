@@ -116,12 +116,12 @@ fn is_unknown(rel: &Path, ft: &std::fs::FileType) -> bool {
 }
 
 /// Every report in `outbox/` is what `reg drift export` would carry
-/// ([`crate::ops::drift::check_outbox_file`]): one that does not hash to its name is
+/// ([`crate::repo::outbox::check_outbox_file`]): one that does not hash to its name is
 /// `object-corrupt` (it is a content-addressed object like those of the store), one that does but
 /// is not a drift report of this registry `outbox-invalid`. Links, special files and misnamed
 /// entries are named by the walk.
 pub(super) fn check_outbox(dot: &Path, registry: &ObjectId, f: &mut Fsck) {
-    use crate::ops::drift::{OutboxFileProblem as P, check_outbox_file};
+    use crate::repo::outbox::{OutboxFileProblem as P, check_outbox_file};
     let Ok(rd) = std::fs::read_dir(dot.join(OUTBOX)) else {
         return; // absent (the usual case), or named by the walk
     };

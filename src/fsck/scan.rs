@@ -21,9 +21,9 @@ use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
 use crate::gate::{Code as GateCode, Scope, decide};
 use crate::repo::ledger::Verified;
-use crate::repo::store::{PARALLEL_FROM, copy_hashing, hash_parallel};
 use crate::state::State;
 use crate::util::follow::{FollowError, open_followed};
+use crate::util::hash::{CopyError, hash_sized};
 use serde::Serialize;
 use std::fs::File;
 use std::io::{Cursor, Read as _};
@@ -213,16 +213,9 @@ fn sniff_and_hash(mut file: File, len: u64) -> std::io::Result<(Vec<u8>, ObjectI
     let mut head = Vec::with_capacity(SNIFF_LEN);
     (&mut file).take(SNIFF_LEN as u64).read_to_end(&mut head)?;
     let mut all = Cursor::new(head.clone()).chain(file);
-    let hashed = if len < PARALLEL_FROM {
-        copy_hashing(&mut all, &mut std::io::sink()).map(|(id, _)| id)
-    } else {
-        hash_parallel(&mut all, &mut std::io::sink())
-    };
-    match hashed {
-        Ok(id) => Ok((head, id)),
-        Err(crate::repo::store::CopyError::Read(e) | crate::repo::store::CopyError::Write(e)) => {
-            Err(e)
-        }
+    match hash_sized(&mut all, len, &mut std::io::sink()) {
+        Ok((hash, _)) => Ok((head, ObjectId::from_hash(hash))),
+        Err(CopyError::Read(e) | CopyError::Write(e)) => Err(e),
     }
 }
 

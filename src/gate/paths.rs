@@ -6,8 +6,8 @@
 
 use super::{Code, Decision, Gate, Scope};
 use crate::format::id::ObjectId;
-use crate::repo::store::{CopyError, PARALLEL_FROM, copy_hashing, hash_parallel};
 use crate::util::follow::{FollowError, open_followed};
+use crate::util::hash::{CopyError, hash_parallel, hash_sized};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
@@ -30,13 +30,11 @@ pub fn hash_file(path: &Path) -> Result<Hashed, FollowError> {
     let resolved = followed.resolved;
     let task = crate::util::progress::task("hashing", Some(followed.len));
     let mut file = crate::util::progress::Reader::new(followed.file, task);
-    let hashed = if followed.len < PARALLEL_FROM {
-        copy_hashing(&mut file, &mut io::sink()).map(|(id, _)| id)
-    } else {
-        hash_parallel(&mut file, &mut io::sink())
-    };
-    match hashed {
-        Ok(hash) => Ok(Hashed { hash, resolved }),
+    match hash_sized(&mut file, followed.len, &mut io::sink()) {
+        Ok((hash, _)) => Ok(Hashed {
+            hash: ObjectId::from_hash(hash),
+            resolved,
+        }),
         Err(CopyError::Read(source) | CopyError::Write(source)) => Err(FollowError::Unreadable {
             path: path.to_path_buf(),
             resolved,
@@ -68,7 +66,7 @@ impl Gate {
         scope: &Scope,
     ) -> Decision {
         match hash_parallel(reader, &mut io::sink()) {
-            Ok(hash) => self.decide(name, hash, scope),
+            Ok((hash, _)) => self.decide(name, ObjectId::from_hash(hash), scope),
             Err(CopyError::Read(e) | CopyError::Write(e)) => refused(&FollowError::Unreadable {
                 path: name.to_path_buf(),
                 resolved: None,

@@ -9,7 +9,8 @@ use crate::format::manifest::{self, SignedManifest};
 use crate::repo::registry::{Registry, RegistryError};
 use crate::repo::store::StoreError;
 use crate::state::{ModelState, State};
-use crate::util::fsutil::{IoContext, IoError, fsync_dir};
+use crate::util::create::{Exists, NewFile, create_new_dir};
+use crate::util::fsutil::{IoContext, IoError};
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
@@ -30,12 +31,10 @@ pub enum CheckoutError {
         #[source]
         source: StoreError,
     },
-    /// The destination exists.
-    #[error("`{0}` already exists; checkout writes a new directory")]
-    Exists(PathBuf),
-    /// The bundle's destination exists.
-    #[error("`{0}` already exists; checkout writes a new bundle file and never replaces one")]
-    BundleExists(PathBuf),
+    /// The destination (a directory, or a bundle file) exists, or appeared while it was
+    /// written (never replaced).
+    #[error(transparent)]
+    Exists(#[from] Exists),
     /// A revoked model is never written out.
     #[error("{0} is REVOKED: its artifacts are not to be used")]
     Revoked(String),
@@ -201,15 +200,8 @@ pub fn checkout(
     let model = state.model(id).map_err(RegistryError::Refused)?;
     refuse_blocked(reg, state, id, model, dest)?;
     let spec = state.spec(id);
-    if std::fs::symlink_metadata(dest).is_ok() {
-        return Err(CheckoutError::Exists(dest.to_path_buf()));
-    }
-    let parent = dest
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let staging = crate::util::mount::StagingDir::new_in(parent, ".reg-checkout-")
-        .ctx("create temporary directory in", parent)?;
+    let staging =
+        create_new_dir::<CheckoutError>(dest, ".reg-checkout-", "checkout writes a new directory")?;
     let mut total = 0;
     let artifacts = manifest_of(reg, id)?.artifacts;
     let count = artifacts.len();
@@ -232,9 +224,7 @@ pub fn checkout(
         file.sync_all().ctx("sync", &target)?;
         task.advance(a.size);
     }
-    let kept = staging.keep();
-    std::fs::rename(&kept, dest).ctx("rename into place", dest)?;
-    fsync_dir(parent)?;
+    staging.publish::<CheckoutError>()?;
     Ok(CheckedOut {
         record: *id,
         artifacts: count,
@@ -272,18 +262,12 @@ pub fn write_bundle(
     let model = state.model(id).map_err(RegistryError::Refused)?;
     refuse_blocked(reg, state, id, model, out)?;
     let spec = state.spec(id);
-    if std::fs::symlink_metadata(out).is_ok() {
-        return Err(CheckoutError::BundleExists(out.to_path_buf()));
-    }
+    let tmp = NewFile::create::<CheckoutError>(
+        out,
+        ".reg-checkout-",
+        "checkout writes a new bundle file and never replaces one",
+    )?;
     let record = record_of(reg, id)?;
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = tempfile::Builder::new()
-        .prefix(".reg-checkout-")
-        .tempfile_in(parent)
-        .ctx("create a temporary file in", parent)?;
     let mut builder = tar::Builder::new(BufWriter::with_capacity(1 << 20, tmp));
     // The manifest's time, as `reg bundle pack` dates the entries.
     let mtime = crate::util::encoding::parse_rfc3339(&record.manifest.created).unwrap_or(0);
@@ -322,16 +306,7 @@ pub fn write_bundle(
         .map_err(write_err)?
         .into_inner()
         .map_err(|e| write_err(e.into_error()))?;
-    tmp.as_file().sync_all().ctx("sync", tmp.path())?;
-    // A link, not a rename: it fails if `out` appeared meanwhile, never replacing it.
-    tmp.persist_noclobber(out).map_err(|e| {
-        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-            CheckoutError::BundleExists(out.to_path_buf())
-        } else {
-            write_err(e.error)
-        }
-    })?;
-    fsync_dir(parent)?;
+    tmp.publish::<CheckoutError>()?;
     Ok(BundleWritten {
         record: *id,
         artifacts: artifacts.len(),

@@ -12,7 +12,7 @@ use crate::crypto::keys::SecretKey;
 use crate::format::entry::{Body, Policy, PolicyDoc, Recipients};
 use crate::format::formats::Format;
 use crate::format::id::ObjectId;
-use crate::repo::registry::{Registry, RegistryError};
+use crate::repo::registry::{Registry, RegistryError, Transaction};
 use crate::state::{StateError, normalize_recipients};
 
 /// Why a setting was not changed.
@@ -116,23 +116,10 @@ pub fn set_policy(
     mut policy: PolicyDoc,
     reason: &str,
 ) -> Result<PolicySet, ConfigError> {
-    policy.refuse_formats.sort();
-    policy.refuse_formats.dedup();
+    sorted_unique(&mut policy.refuse_formats);
     let tx = reg.begin()?;
     let previous = tx.state().policy().clone();
-    let done = tx.commit(
-        key,
-        Body::Policy(Policy {
-            policy: policy.clone(),
-            reason: reason.to_string(),
-        }),
-    )?;
-    Ok(PolicySet {
-        entry: done.id,
-        seq: done.seq,
-        previous,
-        policy,
-    })
+    commit_policy(tx, key, previous, policy, reason)
 }
 
 /// A change to some fields of the policy; every field left `None` (or empty) keeps its value.
@@ -184,8 +171,7 @@ impl PolicyChange {
             .extend(self.refuse_formats.iter().copied());
         next.refuse_formats
             .retain(|f| !self.allow_formats.contains(f));
-        next.refuse_formats.sort();
-        next.refuse_formats.dedup();
+        sorted_unique(&mut next.refuse_formats);
         if let Some(age) = self.checkpoint_max_age_days {
             next.checkpoint_max_age_days = age;
         }
@@ -228,6 +214,17 @@ pub fn change_policy(
     if policy == previous {
         return Ok(PolicyChanged::Unchanged(previous));
     }
+    commit_policy(tx, key, previous, policy, reason).map(PolicyChanged::Set)
+}
+
+/// Commits `policy` (the state's was `previous`) as a `policy` entry signed by `key`.
+fn commit_policy(
+    tx: Transaction<'_>,
+    key: &SecretKey,
+    previous: PolicyDoc,
+    policy: PolicyDoc,
+    reason: &str,
+) -> Result<PolicySet, ConfigError> {
     let done = tx.commit(
         key,
         Body::Policy(Policy {
@@ -235,10 +232,16 @@ pub fn change_policy(
             reason: reason.to_string(),
         }),
     )?;
-    Ok(PolicyChanged::Set(PolicySet {
+    Ok(PolicySet {
         entry: done.id,
         seq: done.seq,
         previous,
         policy,
-    }))
+    })
+}
+
+/// The refused formats as the ledger holds them (FORMAT.md §5.5): sorted, each once.
+fn sorted_unique(formats: &mut Vec<Format>) {
+    formats.sort();
+    formats.dedup();
 }

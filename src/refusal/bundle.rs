@@ -3,7 +3,7 @@
 #![deny(clippy::wildcard_enum_match_arm)]
 
 use super::registry::registry;
-use super::{Class, EXISTS_HINT, Judged, Refusal, classified};
+use super::{Class, Judged, Refusal, classified, exists};
 use crate::bundle::BundleError;
 use crate::format::schema::Violation;
 use crate::ops::add::AddError;
@@ -58,7 +58,7 @@ fn bundle(e: &BundleError, at: BundleUse) -> Judged {
     match (e, at) {
         (BundleError::Io(_), _) => (Class::IoFailure, None),
         (BundleError::NotABundle(_), _) => (Class::InvalidInput, None),
-        (BundleError::OutputExists(_), _) => (Class::InvalidInput, Some(EXISTS_HINT.into())),
+        (BundleError::OutputExists(_), _) => exists(),
         (BundleError::Unauthorized(_), _) => (
             Class::Refused,
             Some("the manifest must be signed by a key this registry trusts as publisher (`reg key list`)".into()),

@@ -4,7 +4,7 @@
 
 use super::registry::registry;
 use super::state::state;
-use super::{Class, EXISTS_HINT, Judged, Refusal, classified};
+use super::{Class, Judged, Refusal, classified, exists};
 use crate::crypto::keys::KeyError;
 use crate::ops::config::ConfigError;
 use crate::ops::keys::KeysError;
@@ -76,7 +76,7 @@ fn key(e: &KeyError) -> Judged {
                 None => "give the secret key file `reg key gen` wrote (the .pub file beside it is the public key)".into(),
             }),
         ),
-        KeyError::Exists(_) => (Class::InvalidInput, Some(EXISTS_HINT.into())),
+        KeyError::Exists(_) => exists(),
         KeyError::Weak(_) | KeyError::NonCanonical(_) | KeyError::MixedOrder(_) => {
             (Class::Refused, None)
         }

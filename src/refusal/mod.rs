@@ -120,6 +120,12 @@ const MESSAGE_LIMIT: usize = 2048;
 /// reg never overwrites).
 const EXISTS_HINT: &str = "choose another path, or remove it first: reg never overwrites a file";
 
+/// The one class and hint of every "already exists" ([`crate::util::create::Exists`], which
+/// every module's error carries): a usage error (exit 2), the same fix.
+fn exists() -> Judged {
+    (Class::InvalidInput, Some(EXISTS_HINT.into()))
+}
+
 /// The class and hint a classification gives.
 type Judged = (Class, Option<String>);
 
@@ -182,6 +188,12 @@ fn classified<E: Display>(e: E, classify: impl FnOnce(&E) -> Judged) -> Refusal 
 impl From<IoError> for Refusal {
     fn from(e: IoError) -> Self {
         Refusal::new(Class::IoFailure, e, None)
+    }
+}
+
+impl From<crate::util::create::Exists> for Refusal {
+    fn from(e: crate::util::create::Exists) -> Self {
+        classified(e, |_| exists())
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::registry::{registry, store_class};
 use super::state::resolve;
-use super::{Class, EXISTS_HINT, Judged, Refusal, classified};
+use super::{Class, Judged, Refusal, classified, exists};
 use crate::ops::checkout::CheckoutError;
 use crate::ops::drift::DriftError;
 use crate::ops::gc::PurgeError;
@@ -18,10 +18,11 @@ impl From<CheckoutError> for Refusal {
             match e {
             CheckoutError::Registry(r) => registry(r),
             CheckoutError::Io(_) => (Class::IoFailure, None),
-            CheckoutError::Exists(_) | CheckoutError::BundleExists(_) => (
-                Class::InvalidInput,
-                Some(format!("nothing was written: {EXISTS_HINT}")),
-            ),
+            // A checkout writes many files: the hint says none of them was left.
+            CheckoutError::Exists(_) => {
+                let (class, hint) = exists();
+                (class, hint.map(|h| format!("nothing was written: {h}")))
+            }
             CheckoutError::Revoked(_) => (Class::Refused, None),
             CheckoutError::Blocked { spec, block, .. } => (
                 Class::Refused,
@@ -123,7 +124,7 @@ impl From<crate::ops::drift::OutboxError> for Refusal {
                 Class::Refused,
                 Some("only reg writes `.registry/outbox/`: remove the file named (nothing was exported)".into()),
             ),
-            E::Exists(_) => (Class::InvalidInput, Some(EXISTS_HINT.into())),
+            E::Exists(_) => exists(),
             E::Io(_) => (Class::IoFailure, None),
             E::File { .. } => (
                 Class::Refused,

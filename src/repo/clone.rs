@@ -188,7 +188,7 @@ pub(in crate::repo) fn stage<R: Read>(
     let checkpoint = reader.checkpoint().to_vec();
     let incoming = rx.finish(header.clone(), checkpoint)?;
     let state = write(&staged_reg, incoming)?;
-    crate::repo::replica::mark(staging.path(), &header.registry)?;
+    mark(staging.path(), &header.registry)?;
     crate::repo::registry::set_dir_mode(staging.path())?;
     Ok(Staged {
         staging,
@@ -426,4 +426,20 @@ fn write(reg: &Registry, incoming: crate::repo::incoming::Incoming) -> Result<St
     fs::write(reg.dot.join("checkpoint"), &checkpoint).ctx("write", &reg.dot.join("checkpoint"))?;
     crate::repo::refs::rewrite_all(&reg.dot, &state)?;
     Ok(state)
+}
+
+/// The marker's content: the registry it is a replica of (informative; its presence is what
+/// counts).
+#[derive(serde::Serialize)]
+struct Marker<'a> {
+    registry: &'a ObjectId,
+}
+
+/// Writes the replica marker into the registry directory `dot` (a staging registry): every
+/// site a clone makes is a replica (FORMAT.md §11.14), and [`Registry::is_replica`] reads it.
+fn mark(dot: &Path, registry: &ObjectId) -> Result<(), ImportError> {
+    let path = dot.join(crate::repo::layout::REPLICA);
+    let bytes = to_canonical_vec(&Marker { registry }).map_err(RegistryError::from)?;
+    fs::write(&path, bytes).ctx("write", &path)?;
+    Ok(())
 }

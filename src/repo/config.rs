@@ -2,7 +2,7 @@
 //! (FORMAT.md §1.1).
 
 use crate::format::id::ObjectId;
-use crate::repo::registry::RegistryError;
+use crate::repo::error::RegistryError;
 use crate::state::FORMAT_VERSION;
 use crate::util::encoding::{EncodingError, from_canonical_slice};
 use crate::util::fsutil::read_small;

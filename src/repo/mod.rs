@@ -5,24 +5,20 @@
 mod clone;
 mod config;
 mod error;
-mod host_state;
 pub mod incoming;
 pub mod layout;
 pub mod ledger;
 pub mod leftovers;
 pub mod options;
+pub mod outbox;
 pub mod reach;
-mod read;
-mod readers;
 pub mod records;
 pub mod refs;
 pub mod registry;
-mod replay;
 pub mod replica;
 pub(crate) mod sizes;
 pub mod store;
-mod transaction;
 pub mod trust;
 
 pub use clone::ClonedSite;
-pub use replay::read_claim;
+pub use ledger::read_claim;

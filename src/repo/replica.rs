@@ -24,26 +24,10 @@ use crate::repo::ledger::{self, Verified};
 use crate::repo::registry::{OpenOptions, Registry, RegistryError};
 use crate::repo::trust::Seen;
 use crate::state::State;
-use crate::util::encoding::to_canonical_vec;
 use crate::util::fsutil::{IoContext, IoError, fsync_dir};
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-
-/// The marker's content: the registry it is a replica of (informative; its presence is what
-/// counts).
-#[derive(serde::Serialize)]
-struct Marker<'a> {
-    registry: &'a ObjectId,
-}
-
-/// Writes the replica marker into the registry directory `dot` (a staging registry).
-pub(in crate::repo) fn mark(dot: &Path, registry: &ObjectId) -> Result<(), ImportError> {
-    let path = dot.join(REPLICA);
-    let bytes = to_canonical_vec(&Marker { registry }).map_err(RegistryError::from)?;
-    fs::write(&path, bytes).ctx("write", &path)?;
-    Ok(())
-}
 
 /// What `reg import --reset` did.
 #[derive(Debug)]

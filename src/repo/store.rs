@@ -5,18 +5,13 @@
 //! reads hash what they return and refuse an object whose bytes no longer match its name.
 
 use crate::repo::layout::{OBJECTS, TMP};
-use crate::util::fsutil::{IoContext, IoError, failpoint, fsync_dir};
+use crate::util::fsutil::{
+    IoContext, IoError, OpenRefused, failpoint, fsync_dir, open_no_follow, read_file_limited,
+};
+use crate::util::hash::{CopyError, HashingWriter, copy_hashing, copy_hashing_to_file, hash_sized};
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-
-/// Files at least this large are hashed with [`hash_parallel`]; smaller ones are not worth a
-/// thread (fsck verifies a hundred thousand small objects).
-pub const PARALLEL_FROM: u64 = 4 << 20;
-
-/// Size of the streaming buffer: 64 KiB is where single-thread BLAKE3 hashing peaks here
-/// (DEPENDENCIES.md pitfall 6); larger buffers are slower.
-pub const BUF_SIZE: usize = 64 * 1024;
 
 use crate::format::id::ObjectId;
 
@@ -52,147 +47,6 @@ impl Staged {
     pub fn sync(&self) -> Result<(), StoreError> {
         Ok(self.tmp.as_file().sync_all().ctx("sync", self.tmp.path())?)
     }
-}
-
-/// Counts what passes through to the inner writer.
-struct CountingWriter<'a> {
-    inner: &'a mut dyn Write,
-    n: u64,
-}
-
-impl Write for CountingWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let k = self.inner.write(buf)?;
-        self.n += k as u64;
-        Ok(k)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// Hashes and counts what passes through to a staging file, keeping the first write error so
-/// that a failure of the file (this store's) is told apart from one of whoever fills it.
-struct HashingWriter<'a> {
-    inner: &'a mut File,
-    hasher: blake3::Hasher,
-    n: u64,
-    failed: Option<io::Error>,
-}
-
-impl Write for HashingWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self.inner.write(buf) {
-            Ok(k) => {
-                self.hasher.update(&buf[..k]);
-                self.n += k as u64;
-                Ok(k)
-            }
-            Err(e) => {
-                if e.kind() != io::ErrorKind::Interrupted && self.failed.is_none() {
-                    self.failed = Some(io::Error::new(e.kind(), e.to_string()));
-                }
-                Err(e)
-            }
-        }
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// Hands chunks to a writer thread; fails once the writer has stopped (on its own error).
-struct ChannelWriter {
-    tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
-}
-
-impl Write for ChannelWriter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let tx = self
-            .tx
-            .as_ref()
-            .ok_or_else(|| io::Error::other("writer closed"))?;
-        tx.send(buf.to_vec())
-            .map_err(|_| io::Error::other("the writer thread stopped"))?;
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Which side of a copy failed.
-#[derive(Debug)]
-pub enum CopyError {
-    /// Reading the input.
-    Read(io::Error),
-    /// Writing the output.
-    Write(io::Error),
-}
-
-/// Copies `reader` to `writer` through one fixed buffer, hashing what passes; returns the BLAKE3
-/// id and the byte count. The one loop every streaming path of reg goes through.
-pub fn copy_hashing(
-    reader: &mut dyn Read,
-    writer: &mut dyn Write,
-) -> Result<(ObjectId, u64), CopyError> {
-    let mut hasher = blake3::Hasher::new();
-    let mut buf = vec![0u8; BUF_SIZE];
-    let mut size = 0u64;
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(CopyError::Read(e)),
-        };
-        hasher.update(&buf[..n]);
-        writer.write_all(&buf[..n]).map_err(CopyError::Write)?;
-        size += n as u64;
-    }
-    Ok((ObjectId::from_hash(hasher.finalize()), size))
-}
-
-/// Hashes what `reader` yields while copying it to `out`, reading ahead on a second thread and
-/// hashing each 4 MiB block on every core: for large files (the load gate, fsck, checkout),
-/// where one core cannot keep up with the page cache.
-pub fn hash_parallel(
-    reader: &mut (dyn Read + Send),
-    out: &mut dyn Write,
-) -> Result<ObjectId, CopyError> {
-    // Measured here: 4 MiB blocks hash a 1 GiB file about 20% faster than 1 MiB or 8 MiB ones.
-    const BLOCK: usize = 4 << 20;
-    let mut hasher = blake3::Hasher::new();
-    let result = std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(4);
-        let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<u8>>();
-        scope.spawn(move || {
-            loop {
-                let mut buf = back_rx.try_recv().unwrap_or_else(|_| vec![0u8; BLOCK]);
-                buf.resize(BLOCK, 0);
-                let n = match crate::util::fsutil::read_full(reader, &mut buf) {
-                    Ok(n) => n,
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        return;
-                    }
-                };
-                buf.truncate(n);
-                let last = n < BLOCK;
-                if tx.send(Ok(buf)).is_err() || last {
-                    return;
-                }
-            }
-        });
-        for block in rx {
-            let block = block.map_err(CopyError::Read)?;
-            crate::util::parallel::hash_into(&mut hasher, &block);
-            out.write_all(&block).map_err(CopyError::Write)?;
-            let _ = back_tx.send(block);
-        }
-        Ok(())
-    });
-    result.map(|()| ObjectId::from_hash(hasher.finalize()))
 }
 
 /// Errors of the object store.
@@ -300,12 +154,14 @@ impl Store {
     pub fn stage(&self, reader: &mut dyn Read) -> Result<Staged, StoreError> {
         let mut tmp = self.staging_file()?;
         let path = tmp.path().to_path_buf();
-        let (id, size) = copy_hashing(reader, tmp.as_file_mut()).map_err(|e| match e {
-            CopyError::Read(e) => IoError::from_source("read input for", &path, e),
-            CopyError::Write(e) => IoError::from_source("write", &path, e),
-        })?;
+        let (hash, size) =
+            copy_hashing(reader, tmp.as_file_mut()).map_err(|e| staging_error(&path, e))?;
         failpoint("put:after-write");
-        Ok(Staged { tmp, id, size })
+        Ok(Staged {
+            tmp,
+            id: ObjectId::from_hash(hash),
+            size,
+        })
     }
 
     /// Stages what `fill` writes, for sources that push bytes into a writer rather than being
@@ -319,17 +175,12 @@ impl Store {
     ) -> Result<Result<Staged, E>, StoreError> {
         let mut tmp = self.staging_file()?;
         let path = tmp.path().to_path_buf();
-        let mut w = HashingWriter {
-            inner: tmp.as_file_mut(),
-            hasher: blake3::Hasher::new(),
-            n: 0,
-            failed: None,
-        };
+        let mut w = HashingWriter::new(tmp.as_file_mut());
         let filled = fill(&mut w);
-        if let Some(e) = w.failed.take() {
+        if let Some(e) = w.take_error() {
             return Err(IoError::from_source("write", &path, e).into());
         }
-        let (id, size) = (ObjectId::from_hash(w.hasher.finalize()), w.n);
+        let (id, size) = (ObjectId::from_hash(w.hash()), w.written());
         if let Err(e) = filled {
             return Ok(Err(e));
         }
@@ -343,30 +194,14 @@ impl Store {
         let tmp = self.staging_file()?;
         let path = tmp.path().to_path_buf();
         let file = tmp.reopen().ctx("open", &path)?;
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(16);
-        let writer = std::thread::spawn(move || -> io::Result<()> {
-            let mut file = file;
-            for chunk in rx {
-                file.write_all(&chunk)?;
-            }
-            file.sync_all()
-        });
-        let mut sink = ChannelWriter { tx: Some(tx) };
-        let copied = copy_hashing(reader, &mut sink);
-        drop(sink);
-        let written = writer.join().expect("the writer thread does not panic");
-        let (id, size) = copied.map_err(|e| match e {
-            CopyError::Read(e) => IoError::from_source("read input for", &path, e),
-            CopyError::Write(_) => match &written {
-                Err(w) => {
-                    IoError::from_source("write", &path, io::Error::new(w.kind(), w.to_string()))
-                }
-                Ok(()) => IoError::from_source("write", &path, io::Error::other("writer stopped")),
-            },
-        })?;
-        written.ctx("write", &path)?;
+        let (hash, size) =
+            copy_hashing_to_file(reader, file).map_err(|e| staging_error(&path, e))?;
         failpoint("put:after-write");
-        Ok(Staged { tmp, id, size })
+        Ok(Staged {
+            tmp,
+            id: ObjectId::from_hash(hash),
+            size,
+        })
     }
 
     /// A new file in `tmp/`, locked for as long as it is open: `reg gc`, which removes staging
@@ -482,20 +317,9 @@ impl Store {
     /// Reads a whole (small) object and checks that it hashes to its id.
     pub fn get(&self, id: &ObjectId, limit: u64) -> Result<Vec<u8>, StoreError> {
         let path = self.path(id);
-        let mut file = self.open_object(id, &path)?;
-        let len = file.metadata().ctx("stat", &path)?.len();
-        if len > limit {
-            return Err(StoreError::TooLarge { id: *id, limit });
-        }
-        let mut bytes = Vec::with_capacity(len as usize);
-        // Read at most limit + 1 bytes: the file may grow between stat and read.
-        (&mut file)
-            .take(limit.saturating_add(1))
-            .read_to_end(&mut bytes)
-            .ctx("read", &path)?;
-        if bytes.len() as u64 > limit {
-            return Err(StoreError::TooLarge { id: *id, limit });
-        }
+        let file = self.open_object(id, &path)?;
+        let bytes = read_file_limited(&file, &path, limit)?
+            .ok_or(StoreError::TooLarge { id: *id, limit })?;
         let actual = ObjectId::of(&bytes);
         if actual != *id {
             return Err(StoreError::Corrupt { id: *id, actual });
@@ -505,27 +329,15 @@ impl Store {
 
     /// Opens an object for reading, refusing anything but a regular file (never a symlink).
     fn open_object(&self, id: &ObjectId, path: &Path) -> Result<File, StoreError> {
-        // O_NOFOLLOW refuses a symlink at open time (ELOOP), with no window between a check
-        // and the open; the handle's own metadata then rules out directories and devices.
-        let mut opts = fs::OpenOptions::new();
-        opts.read(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            opts.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
-        }
-        let file = match opts.open(path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(StoreError::Missing(*id)),
-            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-                return Err(StoreError::NotAFile(*id));
+        match open_no_follow(path, fs::OpenOptions::new().read(true)) {
+            Ok(file) => Ok(file),
+            Err(OpenRefused::Open(e)) if e.kind() == io::ErrorKind::NotFound => {
+                Err(StoreError::Missing(*id))
             }
-            Err(e) => return Err(IoError::from_source("open", path, e).into()),
-        };
-        if !file.metadata().ctx("stat", path)?.is_file() {
-            return Err(StoreError::NotAFile(*id));
+            Err(OpenRefused::NotRegular(_)) => Err(StoreError::NotAFile(*id)),
+            Err(OpenRefused::Open(e)) => Err(IoError::from_source("open", path, e).into()),
+            Err(OpenRefused::Stat(e)) => Err(IoError::from_source("stat", path, e).into()),
         }
-        Ok(file)
     }
 
     /// Streams an object into `out`, hashing as it goes, and fails if it does not hash to its id.
@@ -557,17 +369,11 @@ impl Store {
                 found: len,
             });
         }
-        let mut counted = CountingWriter { inner: out, n: 0 };
-        let hashed = if len < PARALLEL_FROM {
-            copy_hashing(&mut file, &mut counted).map(|(id, _)| id)
-        } else {
-            hash_parallel(&mut file, &mut counted)
-        };
-        let actual = hashed.map_err(|e| match e {
+        let (hash, size) = hash_sized(&mut file, len, out).map_err(|e| match e {
             CopyError::Read(e) => IoError::from_source("read", &path, e),
             CopyError::Write(e) => IoError::from_source("write copy of", &path, e),
         })?;
-        let size = counted.n;
+        let actual = ObjectId::from_hash(hash);
         if actual != *id {
             return Err(StoreError::Corrupt { id: *id, actual });
         }
@@ -575,9 +381,18 @@ impl Store {
     }
 }
 
+/// A failure staging into `path`: reading the input, or writing the staging file.
+fn staging_error(path: &Path, e: CopyError) -> IoError {
+    match e {
+        CopyError::Read(e) => IoError::from_source("read input for", path, e),
+        CopyError::Write(e) => IoError::from_source("write", path, e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::util::hash::{BUF_SIZE, PARALLEL_FROM};
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();

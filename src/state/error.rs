@@ -5,12 +5,13 @@
 
 use crate::crypto::envelope::Kind;
 use crate::crypto::keys::Fingerprint;
-use crate::format::entry::{MAX_CHECKPOINT_AGE_DAYS, Role};
+use crate::format::entry::{GENESIS_NONCE_LEN, MAX_CHECKPOINT_AGE_DAYS, Role};
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::{LifecycleState, allowed_text};
 use crate::format::names::{NameError, VersionError};
 
-use super::{FORMAT_VERSION, GENESIS_NONCE_LEN};
+use super::FORMAT_VERSION;
+use super::duty::Duty;
 
 /// An entry that breaks a rule of the format, checked against the state before it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -421,7 +422,7 @@ pub enum StateError {
     NotDenied(ObjectId),
     /// An entry that breaks the policy's separation of duties (FORMAT.md §5.5).
     #[error("the policy keeps duties apart: {0}")]
-    DutiesApart(super::Duty),
+    DutiesApart(Duty),
     /// A key-withdraw of a role the key does not hold.
     #[error("key {fingerprint} does not hold the {role} role")]
     RoleNotHeld {

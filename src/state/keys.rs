@@ -11,9 +11,7 @@ use crate::format::id::ObjectId;
 use crate::util::encoding::{b64_decode, b64_encode};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Bytes of the genesis nonce (FORMAT.md §5.2): 256 bits, so that two registries never share
-/// an id by chance.
-pub const GENESIS_NONCE_LEN: usize = 32;
+pub use crate::format::entry::GENESIS_NONCE_LEN;
 
 /// What a key is asked to be allowed to sign: an object kind. Named directly ([`Kind::Add`]),
 /// or by an entry body of that kind, so that a writer asking before it has an entry asks about

@@ -18,6 +18,7 @@
 use crate::crypto::keys::Fingerprint;
 use crate::format::entry::{Body, Entry, PolicyDoc, Role};
 use crate::format::id::ObjectId;
+use crate::format::lifecycle::LifecycleState;
 use crate::util::encoding::to_canonical_vec;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,12 +36,11 @@ pub const FORMAT_VERSION: u32 = 4;
 /// The first format whose state records a model's publisher and approvers (FORMAT.md §5.11).
 pub const PROVENANCE_FORMAT: u32 = 4;
 
-pub use crate::format::lifecycle::LifecycleState;
-
 mod config;
 mod deny;
 mod drift;
 mod duties;
+mod duty;
 mod error;
 mod freshness;
 mod keys;
@@ -54,7 +54,7 @@ mod tests;
 mod time;
 
 pub use config::{check_policy, check_recipients, describe_refused, normalize_recipients};
-pub use duties::Duty;
+pub use duty::Duty;
 pub use error::{StalePrevious, StateError};
 pub use freshness::{MAX_CLOCK_SKEW_SECS, SignedTime, Staleness};
 pub use keys::{Action, GENESIS_NONCE_LEN, decode_key, genesis_body, random_nonce, required_role};

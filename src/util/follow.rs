@@ -18,7 +18,7 @@
 //!    descriptor, whatever the names say later. Both names are reported: the name given and,
 //!    for a link, the resolved file.
 
-use crate::util::fsutil::describe;
+use crate::util::fsutil::{OpenRefused, describe, open_no_follow};
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -181,30 +181,23 @@ pub fn open_followed(path: &Path) -> Result<Followed, FollowError> {
     };
     // Tests swap the resolved file for a link here, to prove it is refused, not followed.
     crate::util::fsutil::failpoint("follow-before-open");
-    let file = {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
-            .open(&open)
-    };
-    let file = match file {
+    // What is opened is looked at again on its descriptor: a link (O_NOFOLLOW met one where a
+    // regular file was seen a moment ago) or anything else swapped in is refused as changed.
+    let file = match open_no_follow(&open, OpenOptions::new().read(true)) {
         Ok(f) => f,
-        // O_NOFOLLOW met a link where a regular file was seen a moment ago.
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+        Err(OpenRefused::NotRegular(found)) => {
             return Err(FollowError::NotRegular {
                 path: path.to_path_buf(),
                 resolved,
-                found: "a symbolic link",
+                found,
                 changed: true,
             });
         }
-        Err(e) => return Err(refused(path, resolved, e)),
+        Err(OpenRefused::Open(e) | OpenRefused::Stat(e)) => return Err(refused(path, resolved, e)),
     };
     let md = file
         .metadata()
         .map_err(|e| refused(path, resolved.clone(), e))?;
-    check_kind(path, resolved.as_ref(), &md.file_type(), true)?;
     Ok(Followed {
         file,
         len: md.len(),

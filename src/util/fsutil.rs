@@ -63,6 +63,19 @@ pub fn fsync_dir(dir: &Path) -> Result<(), IoError> {
 /// Replaces `dest` with `bytes` durably: a temporary file in `tmp_dir`, fsync, rename, fsync of
 /// the destination directory. Readers see the old or the new content, never a mix.
 pub fn replace_file(tmp_dir: &Path, dest: &Path, bytes: &[u8]) -> Result<(), IoError> {
+    replace(tmp_dir, dest, bytes, true)
+}
+
+/// Replaces `dest` with `bytes` atomically (temporary file, rename) but without fsync: for
+/// derived files that are checked before use and rebuilt when they do not check out (the index,
+/// the host's record of a verified checkpoint), where a crash may only cost a rebuild.
+pub fn replace_file_unsynced(tmp_dir: &Path, dest: &Path, bytes: &[u8]) -> Result<(), IoError> {
+    replace(tmp_dir, dest, bytes, false)
+}
+
+/// The one replacement of a file: [`replace_file`], durable when `sync`, else
+/// [`replace_file_unsynced`].
+fn replace(tmp_dir: &Path, dest: &Path, bytes: &[u8], sync: bool) -> Result<(), IoError> {
     let mut tmp = tempfile::Builder::new()
         .prefix("write-")
         .tempfile_in(tmp_dir)
@@ -76,34 +89,15 @@ pub fn replace_file(tmp_dir: &Path, dest: &Path, bytes: &[u8]) -> Result<(), IoE
         fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644))
             .ctx("set permissions of", tmp.path())?;
     }
-    tmp.as_file().sync_all().ctx("sync", tmp.path())?;
+    if sync {
+        tmp.as_file().sync_all().ctx("sync", tmp.path())?;
+    }
     tmp.persist(dest)
         .map_err(|e| e.error)
         .ctx("rename into place", dest)?;
-    if let Some(parent) = dest.parent() {
+    if sync && let Some(parent) = dest.parent() {
         fsync_dir(parent)?;
     }
-    Ok(())
-}
-
-/// Replaces `dest` with `bytes` atomically (temporary file, rename) but without fsync: for
-/// derived files that are checked before use and rebuilt when they do not check out (the index,
-/// the host's record of a verified checkpoint), where a crash may only cost a rebuild.
-pub fn replace_file_unsynced(tmp_dir: &Path, dest: &Path, bytes: &[u8]) -> Result<(), IoError> {
-    let mut tmp = tempfile::Builder::new()
-        .prefix("write-")
-        .tempfile_in(tmp_dir)
-        .ctx("create temporary file in", tmp_dir)?;
-    tmp.write_all(bytes).ctx("write", tmp.path())?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644))
-            .ctx("set permissions of", tmp.path())?;
-    }
-    tmp.persist(dest)
-        .map_err(|e| e.error)
-        .ctx("rename into place", dest)?;
     Ok(())
 }
 
@@ -178,25 +172,50 @@ pub fn open_lock_file(path: &Path) -> Result<File, IoError> {
 }
 
 fn open_checked(path: &Path, opts: &mut OpenOptions, op: &'static str) -> Result<File, IoError> {
+    open_no_follow(path, opts).map_err(|e| match e {
+        OpenRefused::Open(e) => IoError::from_source(op, path, e),
+        OpenRefused::Stat(e) => IoError::from_source("stat", path, e),
+        OpenRefused::NotRegular(found) => not_regular(op, path, found),
+    })
+}
+
+/// Why [`open_no_follow`] did not give a regular file.
+#[derive(Debug)]
+pub enum OpenRefused {
+    /// The open failed (a missing file keeps its `NotFound` kind).
+    Open(io::Error),
+    /// The opened descriptor could not be looked at.
+    Stat(io::Error),
+    /// Not a regular file: what it is, in words (`a symbolic link`, `a FIFO`).
+    NotRegular(&'static str),
+}
+
+/// The one open of a file that must be a regular file and is never reached through a link: the
+/// last component is not followed (`O_NOFOLLOW`), nothing can block or act on a terminal
+/// (`O_NONBLOCK`, `O_NOCTTY`: a FIFO opens at once, a terminal never becomes the controlling
+/// one), and the descriptor itself is checked to be a regular file (`fstat`), so nothing can be
+/// swapped in between a check and the open. Every open of reg that judges or writes a file
+/// goes through here ([`open_regular`], the store's objects, [`crate::util::follow`]).
+pub fn open_no_follow(path: &Path, opts: &mut OpenOptions) -> Result<File, OpenRefused> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt as _;
-        opts.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+        opts.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY);
     }
     let file = match opts.open(path) {
         Ok(f) => f,
         Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-            return Err(not_regular(op, path, "a symbolic link"));
+            return Err(OpenRefused::NotRegular("a symbolic link"));
         }
         // A FIFO opened for writing with no reader: it is not a file either way.
         Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
-            return Err(not_regular(op, path, "a FIFO or device"));
+            return Err(OpenRefused::NotRegular("a FIFO or device"));
         }
-        Err(e) => return Err(IoError::from_source(op, path, e)),
+        Err(e) => return Err(OpenRefused::Open(e)),
     };
-    let ft = file.metadata().ctx("stat", path)?.file_type();
+    let ft = file.metadata().map_err(OpenRefused::Stat)?.file_type();
     if !ft.is_file() {
-        return Err(not_regular(op, path, describe(&ft)));
+        return Err(OpenRefused::NotRegular(describe(&ft)));
     }
     Ok(file)
 }
@@ -215,45 +234,52 @@ fn not_regular(op: &'static str, path: &Path, found: &str) -> IoError {
 /// special files ([`open_regular`]) and anything over `limit` bytes.
 pub fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>, IoError> {
     let file = open_regular(path)?;
-    let too_large = || {
-        IoError::from_source(
-            "read",
-            path,
-            io::Error::other(format!("larger than the {limit}-byte limit")),
-        )
-    };
-    if file.metadata().ctx("stat", path)?.len() > limit {
-        return Err(too_large());
+    read_file_limited(&file, path, limit)?.ok_or_else(|| too_large(path, limit))
+}
+
+/// Reads all of an open file if it holds at most `limit` bytes; `None` if it holds more. Its
+/// length refuses it before a byte is read; then at most `limit + 1` bytes are read
+/// ([`read_limited`]), because the file may grow between the look and the read. `path` names it
+/// in errors.
+pub fn read_file_limited(file: &File, path: &Path, limit: u64) -> Result<Option<Vec<u8>>, IoError> {
+    let len = file.metadata().ctx("stat", path)?.len();
+    if len > limit {
+        return Ok(None);
     }
-    let mut bytes = Vec::new();
-    // Read at most limit + 1 bytes: the file may grow between the stat and the read.
-    file.take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .ctx("read", path)?;
-    if bytes.len() as u64 > limit {
-        return Err(too_large());
-    }
-    Ok(bytes)
+    read_limited(file, limit, len as usize).ctx("read", path)
+}
+
+/// The one "read at most `limit + 1` bytes": all of `reader` if it yields at most `limit`
+/// bytes, `None` if it yields more (and no more than one byte past the limit is ever read, so
+/// an endless stream costs no more memory than an input at the limit). `expect` is a capacity
+/// hint.
+pub fn read_limited(
+    reader: impl io::Read,
+    limit: u64,
+    expect: usize,
+) -> io::Result<Option<Vec<u8>>> {
+    let mut bytes = Vec::with_capacity(expect);
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= limit).then_some(bytes))
+}
+
+fn too_large(path: &Path, limit: u64) -> IoError {
+    IoError::from_source(
+        "read",
+        path,
+        io::Error::other(format!("larger than the {limit}-byte limit")),
+    )
 }
 
 /// Reads all of a small input that is a stream, not a file (standard input), refusing anything
-/// over `limit` bytes as [`read_small`] refuses a file: at most `limit + 1` bytes are read, so
-/// that an endless stream costs no more memory than a file at the limit. `name` names the
+/// over `limit` bytes as [`read_small`] refuses a file ([`read_limited`]). `name` names the
 /// stream in errors.
 pub fn read_small_from(reader: impl io::Read, name: &Path, limit: u64) -> Result<Vec<u8>, IoError> {
-    let mut bytes = Vec::new();
-    reader
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .ctx("read", name)?;
-    if bytes.len() as u64 > limit {
-        return Err(IoError::from_source(
-            "read",
-            name,
-            io::Error::other(format!("larger than the {limit}-byte limit")),
-        ));
-    }
-    Ok(bytes)
+    read_limited(reader, limit, 0)
+        .ctx("read", name)?
+        .ok_or_else(|| too_large(name, limit))
 }
 
 /// Aborts the process at a named step when `REG_FAILPOINT` names it (debug builds only).
@@ -362,4 +388,64 @@ pub(crate) fn read_full(r: &mut dyn std::io::Read, buf: &mut [u8]) -> std::io::R
         }
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(path: &Path) -> String {
+        open_regular(path).expect_err("refused").source.to_string()
+    }
+
+    #[test]
+    fn only_a_regular_file_opens_never_through_a_link_and_never_blocking() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let file = d.path().join("file");
+        fs::write(&file, b"x").expect("write");
+        assert!(open_regular(&file).is_ok());
+        let link = d.path().join("link");
+        std::os::unix::fs::symlink(&file, &link).expect("symlink");
+        assert!(refused(&link).contains("is a symbolic link"));
+        assert!(refused(d.path()).contains("is a directory"));
+        // A FIFO with no writer: a blocking open would wait forever for one.
+        let fifo = d.path().join("fifo");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .expect("mkfifo");
+        assert!(refused(&fifo).contains("is a FIFO"));
+        assert!(open_regular_rw(&fifo, true).is_err());
+        assert!(matches!(
+            open_no_follow(&fifo, OpenOptions::new().write(true)),
+            Err(OpenRefused::NotRegular(_))
+        ));
+        let missing = open_regular(&d.path().join("missing")).expect_err("missing");
+        assert_eq!(missing.source.kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn at_most_one_byte_past_the_limit_is_read() {
+        assert_eq!(
+            read_limited(&b"four"[..], 4, 0).expect("read"),
+            Some(b"four".to_vec())
+        );
+        assert_eq!(read_limited(&b"fives"[..], 4, 0).expect("read"), None);
+        // An endless input: refused after limit + 1 bytes.
+        assert_eq!(read_limited(io::repeat(0), 1 << 10, 0).expect("read"), None);
+        let d = tempfile::tempdir().expect("tempdir");
+        let p = d.path().join("f");
+        fs::write(&p, b"12345").expect("write");
+        assert!(read_small(&p, 5).is_ok());
+        assert!(
+            read_small(&p, 4)
+                .expect_err("too large")
+                .to_string()
+                .contains("larger than the 4-byte limit")
+        );
+    }
 }

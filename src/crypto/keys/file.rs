@@ -3,11 +3,12 @@
 
 use super::encrypted::{check_encryption, unsupported_oid};
 use super::{Fingerprint, KeyError, KeyText, PublicKey, SecretKey, key_text_kind};
+use crate::util::create::{NewFile, refuse_existing, write_new};
 use crate::util::fsutil::IoContext;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use pkcs8::der::Decode as _;
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
@@ -116,39 +117,33 @@ pub fn fingerprint_file(
     }
 }
 
-/// Writes a new key pair: the private key at `path` (mode 0600, created exclusively) and the
-/// public key at `path.pub`.
+/// Writes a new key pair: the private key at `path` (mode 0600) and the public key at
+/// `path.pub` (mode 0644), each a new file ([`crate::util::create`]: written whole, never over
+/// a file). Both names are checked before either is written; a public key file that appears
+/// meanwhile takes the private key just written away with it.
 pub fn write_key_pair(
     key: &SecretKey,
     path: &Path,
     passphrase: Option<&str>,
 ) -> Result<PathBuf, KeyError> {
+    const WRITES: &str = "refusing to overwrite a key file";
     let pub_path = public_path(path);
     for p in [path, pub_path.as_path()] {
-        if fs::symlink_metadata(p).is_ok() {
-            return Err(KeyError::Exists(p.to_path_buf()));
-        }
+        refuse_existing(p, WRITES)?;
     }
     let pem = key.to_pem(passphrase)?;
-    let mut opts = OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        opts.mode(0o600);
+    write_new::<KeyError>(path, pem.as_bytes(), ".reg-key-", WRITES)?;
+    let public = NewFile::create::<KeyError>(&pub_path, ".reg-key-", WRITES).and_then(|mut f| {
+        f.set_mode(0o644)?;
+        f.write_all(key.public().to_pem().as_bytes())
+            .ctx("write", &pub_path)?;
+        f.publish::<KeyError>()
+    });
+    if public.is_err() {
+        // Best effort: the private key is ours, written a moment ago.
+        let _ = fs::remove_file(path);
     }
-    let mut f = opts.open(path).ctx("create", path)?;
-    f.write_all(pem.as_bytes()).ctx("write", path)?;
-    f.sync_all().ctx("sync", path)?;
-    let mut pf = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&pub_path)
-        .ctx("create", &pub_path)?;
-    pf.write_all(key.public().to_pem().as_bytes())
-        .ctx("write", &pub_path)?;
-    pf.sync_all().ctx("sync", &pub_path)?;
-    Ok(pub_path)
+    public.map(|()| pub_path)
 }
 
 /// The public key file that goes with a private key file: `PATH.pub`, like ssh-keygen.

@@ -105,8 +105,8 @@ pub enum KeyError {
     #[error("signature by key {0} does not verify")]
     BadSignature(Fingerprint),
     /// A file already exists where a new key would be written.
-    #[error("`{0}` already exists; refusing to overwrite a key file")]
-    Exists(PathBuf),
+    #[error(transparent)]
+    Exists(#[from] crate::util::create::Exists),
     /// A string that is not a fingerprint: the string quoted, or what it is when quoting it
     /// could print key material ([`shown`]).
     #[error("{0} is not a key fingerprint (32 lowercase hex digits)")]

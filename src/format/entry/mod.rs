@@ -5,12 +5,15 @@
 //! the fields the format defines.
 
 mod body;
+mod keys;
 
 pub use body::{
-    Add, Body, DenyLift, Drift, DriftImport, Genesis, KeyGrant, KeyRef, KeyRevoke, KeyTrust,
-    KeyWithdraw, MAX_CHECKPOINT_AGE_DAYS, MAX_KEY_NAME_LEN, Policy, PolicyDoc, Purge, Reapprove,
-    Recipients, Renew, SlotChange, SlotEffect, Succession, Transition, check_key_name,
-    same_key_name,
+    Add, Body, DenyLift, Drift, DriftImport, MAX_CHECKPOINT_AGE_DAYS, Policy, PolicyDoc, Purge,
+    Reapprove, Recipients, Renew, SlotChange, SlotEffect, Transition,
+};
+pub use keys::{
+    GENESIS_NONCE_LEN, Genesis, KeyGrant, KeyRef, KeyRevoke, KeyTrust, KeyWithdraw,
+    MAX_KEY_NAME_LEN, Succession, check_key_name, same_key_name,
 };
 
 use crate::crypto::envelope::{EnvelopeError, Kind, Unverified};

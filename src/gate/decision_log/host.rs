@@ -2,11 +2,12 @@
 //! length, digest and last MAC) that catches lines cut from its end.
 
 use super::{LogError, LogHost, MAC_CONTEXT};
+use crate::util::create::{NewError, write_new};
 use crate::util::encoding::{from_canonical_slice, to_canonical_vec};
 use crate::util::fsutil::{IoContext, IoError, create_private_dir_all, read_small, replace_file};
 use serde::{Deserialize, Serialize};
-use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -57,22 +58,11 @@ impl LogHost {
                 path: path.clone(),
                 detail: format!("no randomness for a new key: {e}"),
             })?;
-            let mut opts = OpenOptions::new();
-            opts.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt as _;
-                opts.mode(0o600);
-            }
-            match opts.open(&path) {
-                Ok(mut f) => {
-                    f.write_all(secret.as_ref()).ctx("write", &path)?;
-                    f.sync_all().ctx("sync", &path)?;
-                    crate::util::fsutil::fsync_dir(&self.dir)?;
-                }
+            // A new file, whole or not at all (a crash never leaves half a key to refuse).
+            match write_new(&path, secret.as_ref(), ".gate-log-key-", "a new key") {
                 // Another process made it first: use theirs.
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(IoError::from_source("create", &path, e).into()),
+                Ok(()) | Err(NewError::Exists(_)) => {}
+                Err(NewError::Io(e)) => return Err(e.into()),
             }
         }
         let bytes = match read_small(&path, 64) {

@@ -10,13 +10,12 @@ use crate::format::entry::{Body, Entry, EntryError};
 use crate::format::id::ObjectId;
 use crate::format::manifest::MANIFEST_LIMIT;
 use crate::format::transfer::{Frame, Header, ObjectKind, Reader, TransferError};
-use crate::repo::ledger::{self, EntryProblem};
+use crate::repo::ledger::{self, EntryProblem, Position, admit, check_unordered};
 use crate::repo::reach::reachable;
+use crate::repo::registry::transaction::Touched;
 use crate::repo::registry::{Registry, RegistryError};
-use crate::repo::replay::{Position, admit, check_unordered};
 use crate::repo::sizes::Sizes;
 use crate::repo::store::StoreError;
-use crate::repo::transaction::Touched;
 use crate::state::{State, decode_key};
 use crate::util::fsutil::{IoContext, read_small};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -241,22 +240,14 @@ impl<'a> Receiver<'a> {
     ) -> Result<crate::format::claim::RecordClaim, EntryProblem> {
         let key_of = |fp: &Fingerprint| self.key(fp);
         if let Some(bytes) = sent {
-            return Ok(crate::repo::replay::claim_of_bytes(
-                record,
-                bytes.to_vec(),
-                &key_of,
-            )?);
+            return Ok(ledger::claim_of_bytes(record, bytes.to_vec(), &key_of)?);
         }
         if let Some(&i) = self.record_paths.get(record) {
             let path: &std::path::Path = &self.staged[i].1;
             let bytes = read_small(path, MANIFEST_LIMIT).map_err(StoreError::from)?;
-            return Ok(crate::repo::replay::claim_of_bytes(record, bytes, &key_of)?);
+            return Ok(ledger::claim_of_bytes(record, bytes, &key_of)?);
         }
-        Ok(crate::repo::replay::read_claim(
-            &self.reg.store,
-            record,
-            &key_of,
-        )?)
+        Ok(ledger::read_claim(&self.reg.store, record, &key_of)?)
     }
 
     /// The objects the new head reaches: computed at the first artifact frame, or at the end.

@@ -1,7 +1,7 @@
 //! Canonical JSON (FORMAT.md §2): writing, strict parsing, and the check that an input is
 //! already in canonical form.
 
-use super::number::number;
+use super::number::{NumberForm, number};
 use super::{EncodingError, echo};
 use serde::{Deserialize as _, Serialize, de::DeserializeOwned};
 use serde_json::Value;
@@ -79,18 +79,6 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
         }
         Ok(Value::Object(out))
     }
-}
-
-/// How numbers are spelled (FORMAT.md §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NumberForm {
-    /// RFC 8785 (JCS): ECMAScript's `Number.prototype.toString` of the IEEE-754 double. What
-    /// reg writes, and the only form a format-2 registry holds.
-    Rfc8785,
-    /// What reg wrote before format 2 (serde_json 1.0.154's float layout): integers as parsed,
-    /// floats always with a `.` or an exponent. Read, never written, and only in the drift
-    /// observations of format-1 registries, which are the only objects that can hold floats.
-    Legacy,
 }
 
 /// Encodes a value as canonical JSON (FORMAT.md §2).

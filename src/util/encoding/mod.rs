@@ -16,10 +16,10 @@ pub use echo::{
     holds_key_material, is_bidi_control, mask_key_material,
 };
 pub use json::{
-    NumberForm, check_typed, check_typed_in, from_canonical_slice, from_canonical_value_slice,
+    check_typed, check_typed_in, from_canonical_slice, from_canonical_value_slice,
     parse_canonical_value, parse_json_strict, parse_value_in, to_canonical_vec, write_string,
 };
-pub use number::{legacy_number, rfc8785_number};
+pub use number::{NumberForm, legacy_number, rfc8785_number};
 pub use time::{Clock, MAX_TIME_SECS, parse_rfc3339, rfc3339};
 
 use base64::Engine as _;

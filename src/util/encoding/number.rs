@@ -1,7 +1,19 @@
 //! JSON numbers in canonical JSON: the RFC 8785 spelling, and the legacy spelling of older
 //! registries (FORMAT.md §2).
 
-use super::{EncodingError, NumberForm};
+use super::EncodingError;
+
+/// How numbers are spelled (FORMAT.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberForm {
+    /// RFC 8785 (JCS): ECMAScript's `Number.prototype.toString` of the IEEE-754 double. What
+    /// reg writes, and the only form a format-2 registry holds.
+    Rfc8785,
+    /// What reg wrote before format 2 (serde_json 1.0.154's float layout): integers as parsed,
+    /// floats always with a `.` or an exponent. Read, never written, and only in the drift
+    /// observations of format-1 registries, which are the only objects that can hold floats.
+    Legacy,
+}
 
 /// A JSON number spelled in `form`.
 ///

@@ -28,8 +28,8 @@
 //! fails closed. Older versions of reg take no part: their readers are not protected and their
 //! commits not waited for, but writers of every version still exclude each other through `lock`.
 
+use super::{Registry, RegistryError};
 use crate::repo::layout::LOCK;
-use crate::repo::registry::{Registry, RegistryError};
 use crate::util::fsutil::open_regular_rw;
 use std::cell::Cell;
 use std::fs::{File, OpenOptions, TryLockError};

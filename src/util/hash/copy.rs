@@ -1,4 +1,4 @@
-//! The private copy [`super::Gate::open_verified`] hands back, and the hash the gate decides
+//! The private copy the load gate's `open_verified` (`crate::gate`) hands back, and the hash the gate decides
 //! on, which is the hash of that copy's bytes and of nothing else.
 //!
 //! The copy costs what `reg check` does (read and hash every byte) plus writing every byte into
@@ -26,24 +26,17 @@
 //! gate decides on nothing. A reflink (`FICLONE`) is not tried: it needs the copy on the
 //! source's filesystem as a named file, and the copy must never be visible.
 
-use crate::format::id::ObjectId;
-use crate::repo::store::CopyError;
+use super::{BLOCK, CopyError, DEPTH, read_blocks};
 use std::fs::File;
 use std::io::{self, Write};
-use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
-
-/// A block: large enough that hashing it uses every core (as `reg check`'s hasher does).
-const BLOCK: usize = 4 << 20;
-
-/// Blocks waiting between two stages: bounds memory to a few dozen MiB whatever the file's size.
-const DEPTH: usize = 4;
+use std::sync::mpsc::{Receiver, Sender, channel, sync_channel};
 
 /// How much the kernel copies per call: the hasher follows the copier in steps of this size.
 const CHUNK: usize = 4 << 20;
 
 /// Copies what `source` yields (from its current position) to `copy`, a new empty file, and
 /// returns the BLAKE3 of exactly the bytes the copy holds.
-pub(super) fn copy_hashing(source: &mut File, copy: &mut File) -> Result<ObjectId, CopyError> {
+pub fn copy_file_hashing(source: &mut File, copy: &mut File) -> Result<blake3::Hash, CopyError> {
     match kernel_copy_hashing(source, copy)? {
         Some(id) => Ok(id),
         None => piped_copy_hashing(source, copy),
@@ -53,7 +46,7 @@ pub(super) fn copy_hashing(source: &mut File, copy: &mut File) -> Result<ObjectI
 /// The fast path: the kernel copies, this thread hashes the copy behind it. `None` when the
 /// kernel cannot copy this pair (or copied nothing on its first call): then nothing was copied
 /// and neither file's position moved, and the bytes go through this process instead.
-fn kernel_copy_hashing(source: &File, copy: &File) -> Result<Option<ObjectId>, CopyError> {
+fn kernel_copy_hashing(source: &File, copy: &File) -> Result<Option<blake3::Hash>, CopyError> {
     let mut end = 0u64;
     // The first call decides: a file the kernel says is empty is read the ordinary way too, in
     // case its filesystem does not report its contents to `copy_file_range`.
@@ -95,7 +88,7 @@ fn kernel_copy_hashing(source: &File, copy: &File) -> Result<Option<ObjectId>, C
         // The copier is done: the rest of the copy, if it holds more, to its end.
         hash_copy(copy, &mut hasher, &mut buf, &mut hashed, None)
     })?;
-    Ok(Some(ObjectId::from_hash(hasher.finalize())))
+    Ok(Some(hasher.finalize()))
 }
 
 /// One `copy_file_range` step from the source's position to the copy at `end`, which it
@@ -169,7 +162,7 @@ fn hash_copy(
 }
 
 /// The way through this process: reader, hasher and writer threads (see the module's doc).
-fn piped_copy_hashing(source: &mut File, copy: &mut File) -> Result<ObjectId, CopyError> {
+fn piped_copy_hashing(source: &mut File, copy: &mut File) -> Result<blake3::Hash, CopyError> {
     let mut hasher = blake3::Hasher::new();
     std::thread::scope(|scope| {
         let (pool_tx, pool_rx) = channel::<Vec<u8>>();
@@ -200,30 +193,9 @@ fn piped_copy_hashing(source: &mut File, copy: &mut File) -> Result<ObjectId, Co
         match (failed, written) {
             (Some(e), _) => Err(e),
             (None, Err(e)) => Err(CopyError::Write(e)),
-            (None, Ok(())) => Ok(ObjectId::from_hash(hasher.finalize())),
+            (None, Ok(())) => Ok(hasher.finalize()),
         }
     })
-}
-
-/// The reader: full blocks until a short one (the end of the file), each in a buffer the writer
-/// gave back when there is one. Stops when the hasher hangs up.
-fn read_blocks(source: &mut File, tx: &SyncSender<io::Result<Vec<u8>>>, pool: &Receiver<Vec<u8>>) {
-    loop {
-        let mut buf = pool.try_recv().unwrap_or_default();
-        buf.resize(BLOCK, 0);
-        let n = match crate::util::fsutil::read_full(source, &mut buf) {
-            Ok(n) => n,
-            Err(e) => {
-                let _ = tx.send(Err(e));
-                return;
-            }
-        };
-        buf.truncate(n);
-        let last = n < BLOCK;
-        if tx.send(Ok(buf)).is_err() || last {
-            return;
-        }
-    }
 }
 
 /// The writer: every hashed block, in order, then the buffer back to the reader.
@@ -240,14 +212,15 @@ mod tests {
     use super::*;
     use std::io::{Read as _, Seek, SeekFrom};
 
-    type Engine = fn(&mut File, &mut File) -> Result<ObjectId, CopyError>;
+    type Engine = fn(&mut File, &mut File) -> Result<blake3::Hash, CopyError>;
 
     /// Both ways of copying: the public one (the kernel's, for files in the temporary
     /// directory's filesystem, as here) and the one through this process.
-    const ENGINES: [(&str, Engine); 2] = [("kernel", copy_hashing), ("piped", piped_copy_hashing)];
+    const ENGINES: [(&str, Engine); 2] =
+        [("kernel", copy_file_hashing), ("piped", piped_copy_hashing)];
 
     /// The copy's bytes and the hash the engine returned for them.
-    fn copied(engine: Engine, source: &std::path::Path) -> (ObjectId, Vec<u8>) {
+    fn copied(engine: Engine, source: &std::path::Path) -> (blake3::Hash, Vec<u8>) {
         let mut src = File::open(source).unwrap();
         let mut copy = tempfile::tempfile().unwrap();
         let id = engine(&mut src, &mut copy).unwrap();
@@ -273,11 +246,7 @@ mod tests {
                 std::fs::write(&path, &bytes).unwrap();
                 let (id, copy) = copied(engine, &path);
                 assert!(copy == bytes, "{name}, length {len}");
-                assert_eq!(
-                    id,
-                    ObjectId::from_hash(blake3::hash(&bytes)),
-                    "{name} {len}"
-                );
+                assert_eq!(id, blake3::hash(&bytes), "{name} {len}");
             }
         }
     }
@@ -290,10 +259,7 @@ mod tests {
         std::fs::write(&path, pattern(BLOCK + 9, 2)).unwrap();
         let id = kernel_copy_hashing(&File::open(&path).unwrap(), &tempfile::tempfile().unwrap())
             .unwrap();
-        assert_eq!(
-            id,
-            Some(ObjectId::from_hash(blake3::hash(&pattern(BLOCK + 9, 2))))
-        );
+        assert_eq!(id, Some(blake3::hash(&pattern(BLOCK + 9, 2))));
     }
 
     /// A writer appending, rewriting and truncating the source while it is copied: whatever was
@@ -327,7 +293,7 @@ mod tests {
                 });
                 for _ in 0..4 {
                     let (id, copy) = copied(engine, &path);
-                    assert_eq!(id, ObjectId::from_hash(blake3::hash(&copy)), "{name}");
+                    assert_eq!(id, blake3::hash(&copy), "{name}");
                 }
                 stop.store(true, std::sync::atomic::Ordering::Relaxed);
             });
@@ -351,7 +317,7 @@ mod tests {
             let mut copy = tempfile::tempfile().unwrap();
             let id = engine(&mut src, &mut copy).unwrap();
             let expect = pattern(3 * BLOCK, 3)[..BLOCK + 5].to_vec();
-            assert_eq!(id, ObjectId::from_hash(blake3::hash(&expect)), "{name}");
+            assert_eq!(id, blake3::hash(&expect), "{name}");
             assert_eq!(
                 copy.metadata().unwrap().len(),
                 expect.len() as u64,

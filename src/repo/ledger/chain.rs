@@ -10,13 +10,14 @@
 //! the parallel pass; whether its publisher may publish at that point, and whether the entry
 //! says what the record says, in the ordered one.
 
+use super::{EntryProblem, LedgerError, Visit};
 use crate::crypto::envelope::Unverified;
 use crate::crypto::keys::{Fingerprint, PublicKey};
 use crate::format::claim::{RecordClaim, claim};
 use crate::format::entry::{Body, Entry, EntryError};
 use crate::format::id::ObjectId;
+use crate::format::limits::ENTRY_LIMIT;
 use crate::format::manifest::{MANIFEST_LIMIT, SignedManifest};
-use crate::repo::ledger::{ENTRY_LIMIT, EntryProblem, LedgerError, Visit};
 use crate::repo::store::Store;
 use crate::state::{State, StateError, decode_key};
 use std::collections::HashMap;
@@ -76,6 +77,25 @@ pub(crate) struct Position {
     pub seq: u64,
     pub prev: Option<ObjectId>,
     pub registry: Option<ObjectId>,
+}
+
+impl Position {
+    /// Line `seq` of a ledger listing `ids` from genesis, of registry `registry`.
+    fn in_ledger(seq: u64, ids: &[ObjectId], registry: &ObjectId) -> Position {
+        Position {
+            seq,
+            prev: seq.checked_sub(1).map(|p| ids[p as usize]),
+            registry: (seq > 0).then_some(*registry),
+        }
+    }
+}
+
+/// The error of a replay that found no entry: a ledger always starts with its genesis.
+fn empty() -> LedgerError {
+    LedgerError::File {
+        line: 0,
+        detail: "the ledger is empty".into(),
+    }
 }
 
 /// The checks of one entry that need no order (FORMAT.md §5.1): its signature with the key
@@ -207,10 +227,7 @@ pub(crate) fn entries(
         result?;
         next = prepared;
     }
-    state.ok_or_else(|| LedgerError::File {
-        line: 0,
-        detail: "the ledger is empty".into(),
-    })
+    state.ok_or_else(empty)
 }
 
 /// Applies `ids` (a ledger this host verified, up to its checkpoint) to a state again, oldest
@@ -234,11 +251,7 @@ pub(crate) fn committed(
             problem,
         };
         let d = decode(store, id).map_err(fail)?;
-        let at = Position {
-            seq,
-            prev: seq.checked_sub(1).map(|p| ids[p as usize]),
-            registry: (seq > 0).then_some(*registry),
-        };
+        let at = Position::in_ledger(seq, ids, registry);
         check_position(&d.entry, &at).map_err(fail)?;
         let after = match &mut state {
             None => {
@@ -258,10 +271,7 @@ pub(crate) fn committed(
             state: after,
         });
     }
-    state.ok_or_else(|| LedgerError::File {
-        line: 0,
-        detail: "the ledger is empty".into(),
-    })
+    state.ok_or_else(empty)
 }
 
 /// The in-order pass over one prepared chunk: positions, authority, signature result, rules.
@@ -288,11 +298,7 @@ fn in_order(
             problem,
         };
         let d = dec.map_err(fail)?;
-        let at = Position {
-            seq,
-            prev: seq.checked_sub(1).map(|p| ids[p as usize]),
-            registry: (seq > 0).then_some(*registry),
-        };
+        let at = Position::in_ledger(seq, ids, registry);
         let after = match state {
             None => {
                 check_position(&d.entry, &at).map_err(fail)?;

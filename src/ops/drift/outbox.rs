@@ -1,105 +1,26 @@
-//! Drift observations: stored, signed and listed; never computed (FORMAT.md §5.9).
-//!
-//! Each observation is a reporter-signed ledger entry that names the model's previous
-//! observation, so listing a model's observations follows its own chain from the verified state:
-//! as long as that model's history, whatever the size of the ledger.
-//!
-//! At a replica, which must never append to its ledger (FORMAT.md §11.1), an observation is a
-//! signed drift report in the outbox instead ([`record_to_outbox`]); [`export_reports`] carries
-//! the outbox home in a report file, and [`import_reports`] records it there (§11.10).
+//! The replica-to-home outbox protocol (FORMAT.md §11.10): a replica, which must never append to
+//! its ledger (§11.1), signs each observation as a drift report into `.registry/outbox/`
+//! ([`record_to_outbox`]); [`export_reports`] carries the outbox home in one report file, and
+//! [`import_reports`] records it there as `drift-import` entries. What one outbox file must be is
+//! [`crate::repo::outbox`]'s.
 
+use super::DriftError;
 use crate::crypto::envelope::{EnvelopeError, Kind};
 use crate::crypto::keys::{Fingerprint, SecretKey};
 use crate::format::drift_report::{self, Report, ReportFileError, ReportPayload};
-use crate::format::entry::{Body, Drift, DriftImport};
+use crate::format::entry::{Body, DriftImport};
 use crate::format::id::ObjectId;
-use crate::format::lifecycle::LifecycleState;
-use crate::format::limits::{self, REPORT_LIMIT};
+use crate::format::limits;
 use crate::format::observation::violations;
 use crate::repo::layout::{OUTBOX, TMP};
+use crate::repo::outbox::{OutboxFileProblem, check_outbox_file};
 use crate::repo::registry::{Registry, RegistryError};
 use crate::state::StateError;
 use crate::state::resolve::{ResolveError, resolve};
+use crate::util::create::{Exists, refuse_existing, write_new};
 use crate::util::fsutil::{IoContext, IoError, fsync_dir, read_small, replace_file};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-
-/// Why an observation was not recorded.
-#[derive(Debug, thiserror::Error)]
-pub enum DriftError {
-    /// The observation is JSON, but not an object.
-    #[error("an observation is a JSON object")]
-    NotAnObject,
-    /// The observation breaks the schema or the time rules: every violation, in order.
-    #[error("the observation is invalid: {}", .0.join("; "))]
-    Invalid(Vec<String>),
-    /// The model named did not resolve.
-    #[error(transparent)]
-    Resolve(#[from] ResolveError),
-    /// The registry refused (trust, rules, lock, I/O).
-    #[error(transparent)]
-    Registry(#[from] RegistryError),
-}
-
-/// What recording an observation did.
-#[derive(Debug, Clone)]
-pub struct Recorded {
-    /// The `drift` entry's id.
-    pub entry: ObjectId,
-    /// Its seq.
-    pub seq: u64,
-    /// The model observed: its record id.
-    pub model: ObjectId,
-    /// Its `name@version`.
-    pub spec: String,
-    /// How many observations of the model the registry now holds (this one is the last).
-    pub count: u64,
-}
-
-/// Records `observation` for the model `spec`, signed by a reporter `key`.
-///
-/// An observation that names another model than `spec` is refused, as is an unknown or revoked
-/// model, anything the schema or the time rules refuse (every violation listed), and an
-/// observation whose signed entry would be larger than readers accept (checked before signing).
-pub fn record(
-    reg: &Registry,
-    key: &SecretKey,
-    spec: &str,
-    observation: Value,
-) -> Result<Recorded, DriftError> {
-    let Value::Object(observation) = observation else {
-        return Err(DriftError::NotAnObject);
-    };
-    // Before the lock and the ledger: an observation refused here touches nothing.
-    let problems = violations(&observation);
-    if !problems.is_empty() {
-        return Err(DriftError::Invalid(problems));
-    }
-    let tx = reg.begin()?;
-    let (model, m) = resolve(tx.state(), spec)?;
-    let previous = m.drift.as_ref().map(|d| d.last);
-    let done = tx.commit(
-        key,
-        Body::Drift(Drift {
-            model,
-            observation,
-            previous,
-            legacy_numbers: false,
-        }),
-    )?;
-    let after = &done.state;
-    Ok(Recorded {
-        entry: done.id,
-        seq: done.seq,
-        model,
-        spec: after.spec(&model),
-        count: after
-            .models()
-            .get(&model)
-            .and_then(|m| m.drift.as_ref())
-            .map_or(0, |d| d.count),
-    })
-}
 
 /// A report written to the outbox ([`record_to_outbox`]).
 #[derive(Debug, Clone)]
@@ -142,9 +63,9 @@ pub enum OutboxError {
         /// Why.
         problem: OutboxFileProblem,
     },
-    /// `OUT` exists.
-    #[error("`{0}` already exists; export writes a new file")]
-    Exists(PathBuf),
+    /// `OUT` exists, or appeared while the file was written (never replaced).
+    #[error(transparent)]
+    Exists(#[from] Exists),
     /// The report file does not decode or breaks a limit.
     #[error("`{}`: {source}", .path.display())]
     File {
@@ -215,10 +136,9 @@ pub fn record_to_outbox(
     state
         .check_signer(&reporter, Kind::DriftReport)
         .map_err(OutboxError::Reporter)?;
-    let (model, m) = resolve(&state, spec)?;
-    if m.state == LifecycleState::Revoked {
-        return Err(StateError::DriftOnRevoked(state.spec(&model)).into());
-    }
+    let (model, _) = resolve(&state, spec)?;
+    // The home ledger's own rule for a report's model (registered, not REVOKED).
+    state.check_observable(&model)?;
     let payload = ReportPayload {
         model,
         observation,
@@ -279,62 +199,6 @@ pub struct ReportsExported {
     pub bytes: u64,
 }
 
-/// Why a file in the outbox is not a report `reg drift export` carries (FORMAT.md §11.10).
-#[derive(Debug, thiserror::Error)]
-pub enum OutboxFileProblem {
-    /// A link, a directory or a special file.
-    #[error(
-        "{0}, not a regular file: reg never follows links or reads special files inside a registry"
-    )]
-    NotRegular(&'static str),
-    /// A regular file not named by a report id.
-    #[error("not named by a report id")]
-    Misnamed,
-    /// The file could not be read (or is over `REPORT_LIMIT`).
-    #[error(transparent)]
-    Unreadable(IoError),
-    /// Its bytes hash to another id than its name.
-    #[error("its bytes do not hash to its name (altered or damaged): they hash to {0}")]
-    Corrupt(ObjectId),
-    /// Named by its own hash, but not a drift report.
-    #[error("not a drift report: {0}")]
-    NotAReport(String),
-    /// A drift report of another registry.
-    #[error("a report of registry {0}, not of this registry")]
-    OtherRegistry(ObjectId),
-}
-
-/// Checks one entry of the outbox as `reg drift export` and fsck both do (FORMAT.md §11.10): a
-/// regular file (of type `ft`, not followed), named by the BLAKE3 of its bytes, at most
-/// [`REPORT_LIMIT`] bytes, a drift report of `registry`. Its signature is the home site's to
-/// check, against its ledger.
-pub fn check_outbox_file(
-    registry: &ObjectId,
-    path: &Path,
-    ft: &std::fs::FileType,
-) -> Result<Report, OutboxFileProblem> {
-    if !ft.is_file() {
-        return Err(OutboxFileProblem::NotRegular(
-            crate::util::fsutil::describe(ft),
-        ));
-    }
-    let id = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .and_then(|n| n.parse::<ObjectId>().ok())
-        .ok_or(OutboxFileProblem::Misnamed)?;
-    let bytes = read_small(path, REPORT_LIMIT).map_err(OutboxFileProblem::Unreadable)?;
-    let found = ObjectId::of(&bytes);
-    if found != id {
-        return Err(OutboxFileProblem::Corrupt(found));
-    }
-    let r = Report::parse(&bytes).map_err(|e| OutboxFileProblem::NotAReport(e.to_string()))?;
-    if r.payload.registry != *registry {
-        return Err(OutboxFileProblem::OtherRegistry(r.payload.registry));
-    }
-    Ok(r)
-}
-
 /// Every report in the outbox, each checked by [`check_outbox_file`]. Any other file refuses
 /// the whole outbox, naming it.
 pub fn outbox_reports(reg: &Registry) -> Result<Vec<Report>, OutboxError> {
@@ -369,12 +233,11 @@ pub fn export_reports(
     select: &Selection,
     out: &Path,
 ) -> Result<ReportsExported, OutboxError> {
-    if std::fs::symlink_metadata(out).is_ok() {
-        return Err(OutboxError::Exists(out.to_path_buf()));
-    }
+    const WRITES: &str = "export writes a new file";
+    refuse_existing(out, WRITES)?;
     let (done, bytes) = choose_reports(reg, select, out)?;
     if !done.reports.is_empty() {
-        write_new(out, &bytes)?;
+        write_new::<OutboxError>(out, &bytes, ".reg-drift-", WRITES)?;
     }
     Ok(done)
 }
@@ -442,31 +305,6 @@ fn choose_reports(
         .collect();
     done.bytes = bytes.len() as u64;
     Ok((done, bytes))
-}
-
-/// Writes `bytes` to a new file `out`: a temporary file beside it, synced, then linked into
-/// place, which fails rather than replace a file that is there.
-fn write_new(out: &Path, bytes: &[u8]) -> Result<(), OutboxError> {
-    use std::io::Write as _;
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".reg-drift-")
-        .tempfile_in(parent)
-        .ctx("create a temporary file in", parent)?;
-    tmp.write_all(bytes).ctx("write", tmp.path())?;
-    tmp.as_file().sync_all().ctx("sync", tmp.path())?;
-    tmp.persist_noclobber(out).map_err(|e| {
-        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-            OutboxError::Exists(out.to_path_buf())
-        } else {
-            IoError::from_source("write", out, e.error).into()
-        }
-    })?;
-    fsync_dir(parent)?;
-    Ok(())
 }
 
 /// What an import recorded.

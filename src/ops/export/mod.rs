@@ -7,23 +7,21 @@
 //! Objects stream from the store through the transfer writer, which hashes each one; the file
 //! is written beside `OUT` and linked into place only when complete, never over an existing file.
 
-use crate::crypto::envelope::{Kind, Unverified};
-use crate::format::checkpoint::Checkpoint;
+mod base;
+
+use crate::format::checkpoint::{self, CHECKPOINT_LIMIT, Checkpoint};
 use crate::format::entry::Body;
 use crate::format::id::ObjectId;
 use crate::format::transfer::{self, Header, ObjectKind, Point, TransferError};
-use crate::repo::ledger::{self, Replay, Verified};
+use crate::repo::ledger::{Replay, Verified};
 use crate::repo::registry::{Registry, RegistryError};
-use crate::state::State;
-use crate::util::encoding::echo;
-use crate::util::fsutil::{IoContext, IoError, fsync_dir, open_regular, read_small};
+use crate::util::create::{Exists, NewFile, refuse_existing};
+use crate::util::fsutil::{IoContext, IoError, open_regular, read_small};
+use base::{choose_base, holds};
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::BufWriter;
-use std::path::{Path, PathBuf};
-
-/// Largest checkpoint file `--since` reads (the checkpoint file's own limit).
-const CHECKPOINT_FILE_LIMIT: u64 = transfer::MAX_CHECKPOINT as u64;
+use std::path::Path;
 
 /// Where an export starts.
 #[derive(Debug, Clone)]
@@ -45,9 +43,9 @@ pub enum ExportError {
     /// The transfer file could not be written as the format requires.
     #[error(transparent)]
     Transfer(#[from] TransferError),
-    /// `OUT` exists.
-    #[error("`{0}` already exists; export writes a new file")]
-    Exists(PathBuf),
+    /// `OUT` exists, or appeared while the file was written (never replaced).
+    #[error(transparent)]
+    Exists(#[from] Exists),
     /// The base is the head.
     #[error("nothing to export: the base is entry {seq}, this registry's head")]
     NothingNew {
@@ -132,12 +130,13 @@ pub enum Outcome {
     },
 }
 
+/// What an export says when `OUT` exists.
+const WRITES: &str = "export writes a new file";
+
 /// Writes the transfer file `out` from `since` to this registry's head (FORMAT.md §11.9), or
 /// nothing if the base is the head.
 pub fn export(reg: &Registry, since: &Since, out: &Path) -> Result<Outcome, ExportError> {
-    if std::fs::symlink_metadata(out).is_ok() {
-        return Err(ExportError::Exists(out.to_path_buf()));
-    }
+    refuse_existing(out, WRITES)?;
     // One committed state from the replay to the last object copied (FORMAT.md §6): a purge
     // committed meanwhile would take bytes the plan names.
     let _reading = reg.read_lock()?;
@@ -250,38 +249,13 @@ fn verify_and_collect(reg: &Registry) -> Result<(Verified<Replay>, Vec<Seen>), E
     Ok((replay, entries))
 }
 
-/// The entry the receiving site already has (`None` for a full export), from `since`: a base
-/// the head does not follow leaves nothing to carry, which is refused rather than written as an
-/// empty transfer (the format carries at least one entry).
-fn choose_base(
-    reg: &Registry,
-    state: &State,
-    entries: &[Seen],
-    since: &Since,
-    head: u64,
-) -> Result<Option<Point>, ExportError> {
-    let base = match since {
-        Since::Full => None,
-        Since::Seq(n) => Some(base_at(entries, *n, head)?),
-        Since::Checkpoint(bytes) => Some(base_of_checkpoint(reg, state, entries, bytes)?),
-    };
-    if let Some(b) = base
-        && b.seq == head
-    {
-        return Err(ExportError::NothingNew { seq: head });
-    }
-    Ok(base)
-}
-
 /// The checkpoint file's bytes as stored, which the transfer carries verbatim: they must be the
 /// checkpoint just verified. Under the readers' lock they are, unless a writer that does not
 /// take part in it (an older reg) committed in between: the entries collected would then no
 /// longer end at the stored head.
 fn stored_checkpoint(reg: &Registry, verified: &Checkpoint) -> Result<Vec<u8>, ExportError> {
-    let checkpoint = read_small(&reg.path().join("checkpoint"), CHECKPOINT_FILE_LIMIT)?;
-    let stored: Option<Checkpoint> = Unverified::parse(&checkpoint)
-        .and_then(|e| e.payload_as(Kind::Checkpoint))
-        .ok();
+    let checkpoint = read_small(&reg.path().join("checkpoint"), CHECKPOINT_LIMIT)?;
+    let stored = checkpoint::parse(&checkpoint).ok().map(|(_, cp)| cp);
     if stored.as_ref() != Some(verified) {
         return Err(ExportError::Changed);
     }
@@ -350,34 +324,16 @@ fn open_object(
     Ok((file, len))
 }
 
-/// Streams the transfer into a temporary file beside `out` and links it into place only when
-/// complete and synced: a failed or interrupted export leaves no partial file at `out`, and
-/// never replaces a file that appeared there meanwhile.
+/// Streams the transfer into a new file `out` ([`NewFile`]): a failed or interrupted export
+/// leaves no partial file at `out`, and never replaces a file that appeared there meanwhile.
 fn write_file(reg: &Registry, out: &Path, p: &Planned) -> Result<(), ExportError> {
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = tempfile::Builder::new()
-        .prefix(".reg-export-")
-        .tempfile_in(parent)
-        .ctx("create a temporary file in", parent)?;
-    let mut buffered = BufWriter::new(tmp);
+    let new = NewFile::create::<ExportError>(out, ".reg-export-", WRITES)?;
+    let mut buffered = BufWriter::new(new);
     stream(reg, &mut buffered, p)?;
-    let tmp = buffered
+    let new = buffered
         .into_inner()
         .map_err(|e| IoError::from_source("write", out, e.into_error()))?;
-    tmp.as_file().sync_all().ctx("sync", tmp.path())?;
-    // A link, not a rename: it fails if `out` appeared meanwhile, never replacing it.
-    tmp.persist_noclobber(out).map_err(|e| {
-        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-            ExportError::Exists(out.to_path_buf())
-        } else {
-            IoError::from_source("write", out, e.error).into()
-        }
-    })?;
-    fsync_dir(parent)?;
-    Ok(())
+    new.publish()
 }
 
 /// Writes the planned transfer to `out`, each object opened again one at a time and hashed as
@@ -393,83 +349,6 @@ fn stream(reg: &Registry, out: &mut dyn std::io::Write, p: &Planned) -> Result<(
     }
     writer.finish()?;
     Ok(())
-}
-
-/// Entry `n` of this ledger as a base.
-fn base_at(entries: &[Seen], n: u64, head: u64) -> Result<Point, ExportError> {
-    if n > head {
-        return Err(ExportError::PastHead { seq: n, head });
-    }
-    Ok(Point {
-        head: entries[n as usize].id,
-        seq: n,
-    })
-}
-
-/// The entry a receiving site's checkpoint names, if it is one of this ledger's, signed by the
-/// key that signed that entry (FORMAT.md §6, §11.9).
-fn base_of_checkpoint(
-    reg: &Registry,
-    state: &State,
-    entries: &[Seen],
-    bytes: &[u8],
-) -> Result<Point, ExportError> {
-    let foreign = |m: String| Err(ExportError::Foreign(m));
-    let env = match Unverified::parse(bytes) {
-        Ok(env) => env,
-        Err(e) => return foreign(format!("not a checkpoint: {}", echo(&e.to_string()))),
-    };
-    let cp: Checkpoint = match env.payload_as(Kind::Checkpoint) {
-        Ok(cp) => cp,
-        Err(e) => return foreign(format!("not a checkpoint: {}", echo(&e.to_string()))),
-    };
-    if cp.registry != *reg.id() {
-        return foreign(format!(
-            "it names registry {}, this is registry {}",
-            cp.registry,
-            reg.id()
-        ));
-    }
-    let Some(ours) = entries.get(cp.seq as usize) else {
-        return foreign(format!(
-            "it names entry {}, past this registry's head (entry {}): a history this registry does not have",
-            cp.seq,
-            entries.len() - 1
-        ));
-    };
-    if ours.id != cp.head {
-        return foreign(format!(
-            "at entry {} it names {}, where this ledger has {}: a fork",
-            cp.seq, cp.head, ours.id
-        ));
-    }
-    if let Err(e) = ledger::verify_checkpoint_signature(&env, state, &ours.actor) {
-        return foreign(format!(
-            "its signature does not verify with the key that signed entry {} ({e})",
-            cp.seq
-        ));
-    }
-    Ok(Point {
-        head: cp.head,
-        seq: cp.seq,
-    })
-}
-
-/// The objects a site holding exactly `entries` (a ledger prefix) has (FORMAT.md §11.2): the
-/// entries, every record they register, and the artifacts of every model not purged.
-fn holds(entries: &[Seen]) -> HashSet<ObjectId> {
-    let purged: HashSet<ObjectId> = entries.iter().filter_map(|e| e.purged).collect();
-    let mut out = HashSet::new();
-    for e in entries {
-        out.insert(e.id);
-        if let Some((record, artifacts)) = &e.add {
-            out.insert(*record);
-            if !purged.contains(record) {
-                out.extend(artifacts.iter().copied());
-            }
-        }
-    }
-    out
 }
 
 /// The frames in the order of FORMAT.md §11.5: for each new entry, its new record then the

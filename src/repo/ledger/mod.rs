@@ -4,6 +4,9 @@
 //! [`replay`] is the one place where entries are checked: object hash, canonical form, position,
 //! signer authority at that point, signature, and the kind's rules. Its result is a
 //! [`Verified`] value, which only the repo layer can make.
+//!
+//! The checks of each entry and their fast, parallel replay are the child module `chain`: it
+//! uses this module's errors and visitor, and [`replay`] drives it over the `ledger` file.
 
 use crate::crypto::envelope::{EnvelopeError, Kind, Unverified};
 use crate::crypto::keys::SecretKey;
@@ -16,7 +19,11 @@ use crate::util::fsutil::{IoError, read_small};
 use std::ops::Deref;
 use std::path::Path;
 
+mod chain;
+
 pub use crate::format::limits::ENTRY_LIMIT;
+pub use chain::read_claim;
+pub(crate) use chain::{Position, admit, check_unordered, claim_of_bytes, committed};
 
 /// Bytes of one line of the `ledger` file: 64 hex digits and a newline.
 pub const LINE_LEN: usize = 65;
@@ -207,7 +214,7 @@ pub fn replay(
         });
     }
     let upto = ids.len().min(cp.seq as usize + 1);
-    let state = crate::repo::replay::entries(&ids[..upto], registry, store, visit)?;
+    let state = chain::entries(&ids[..upto], registry, store, visit)?;
     // Checked after the entries, so that an entry removed from the middle is named as such
     // rather than reported as a short ledger.
     if ids.len() as u64 <= cp.seq {

@@ -1,8 +1,9 @@
 //! A registry on disk: finding it, creating it and opening it (FORMAT.md §1, §8).
 //!
-//! The rest of [`Registry`] lives beside this file: reading the verified state on this host and
-//! recording what it verified (`read.rs`), the lock that gives every reader one committed state
-//! (`readers.rs`), and writing (`transaction.rs`). The library reads no environment: whom to
+//! The rest of [`Registry`] lives in this module's children, which use its type and its
+//! re-exports name their items: reading the verified state on this host and recording what it
+//! verified (`read.rs`), the lock that gives every reader one committed state (`readers.rs`),
+//! and writing (`transaction/`). The library reads no environment: whom to
 //! trust, where this host keeps its records, how long to wait for the writer lock and the clock
 //! all come in [`OpenOptions`].
 
@@ -26,9 +27,14 @@ use std::time::Duration;
 pub use crate::repo::config::Config;
 pub use crate::repo::error::RegistryError;
 pub use crate::repo::options::{DEFAULT_LOCK_TIMEOUT, OpenOptions};
-pub(crate) use crate::repo::readers::read_lock;
-pub use crate::repo::readers::{CommitWindow, ReadLock};
-pub use crate::repo::transaction::{Transaction, WriteLock, Written};
+
+mod read;
+mod readers;
+pub(in crate::repo) mod transaction;
+
+pub(crate) use readers::read_lock;
+pub use readers::{CommitWindow, ReadLock};
+pub use transaction::{Transaction, WriteLock, Written};
 
 /// The registry directory's name.
 pub const DOT_REGISTRY: &str = ".registry";

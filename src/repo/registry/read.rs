@@ -65,12 +65,7 @@ impl Registry {
             ))
             .into());
         }
-        let walked = crate::repo::replay::committed(
-            &ids[..upto],
-            &self.config.registry_id,
-            &self.store,
-            visit,
-        )?;
+        let walked = ledger::committed(&ids[..upto], &self.config.registry_id, &self.store, visit)?;
         if walked.hash() != state.hash() {
             return Err(ledger::LedgerError::Checkpoint(format!(
                 "replaying the ledger gives state {}, not the committed {}",
