@@ -288,8 +288,7 @@ pub fn sign_checkpoint(
 /// again: callers read entries reachable from a verified state, whose entries were verified.
 pub fn read_entry(store: &Store, id: &ObjectId) -> Result<Entry, EntryProblem> {
     let bytes = store.get(id, ENTRY_LIMIT)?;
-    let env = Unverified::parse(&bytes).map_err(EntryError::from)?;
-    Ok(Entry::from_envelope(&env)?)
+    Ok(Entry::parse(&bytes)?.1)
 }
 
 /// The id listed at line `seq` of the `ledger` file, if there is one.
