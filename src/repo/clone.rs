@@ -5,9 +5,8 @@
 //! builds one, and renamed into place only once complete: a refused or interrupted clone leaves
 //! no registry behind, and never a half-made one.
 
-use crate::crypto::envelope::Unverified;
 use crate::crypto::keys::Fingerprint;
-use crate::format::entry::{Entry, EntryError};
+use crate::format::entry::Entry;
 use crate::format::id::ObjectId;
 use crate::format::transfer::{ObjectKind, Reader, TransferError};
 use crate::repo::config::Config;
@@ -390,10 +389,7 @@ fn genesis(id: &ObjectId, bytes: &[u8]) -> Result<(State, Fingerprint), ImportEr
         id: *id,
         problem,
     };
-    let env = Unverified::parse(bytes)
-        .map_err(EntryError::from)
-        .map_err(|e| fail(e.into()))?;
-    let entry = Entry::from_envelope(&env).map_err(|e| fail(e.into()))?;
+    let (env, entry) = Entry::parse(bytes).map_err(|e| fail(e.into()))?;
     let h = &entry.header;
     if h.seq != 0 || h.prev.is_some() || h.registry.is_some() {
         return Err(fail(EntryProblem::Position(

@@ -138,6 +138,14 @@ impl Entry {
         Ok(Value::Object(map))
     }
 
+    /// Parses stored entry bytes: the envelope ([`Unverified::parse`]), then the entry in it.
+    /// The one way from bytes to an entry; its signature is the caller's to check.
+    pub fn parse(bytes: &[u8]) -> Result<(Unverified, Entry), EntryError> {
+        let env = Unverified::parse(bytes)?;
+        let entry = Entry::from_envelope(&env)?;
+        Ok((env, entry))
+    }
+
     /// Decodes the entry in a parsed envelope (whose signature is checked by the caller).
     pub fn from_envelope(env: &Unverified) -> Result<Entry, EntryError> {
         if matches!(

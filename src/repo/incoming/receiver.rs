@@ -6,7 +6,7 @@ use super::{ImportError, Incoming, Receive};
 use crate::crypto::envelope::Unverified;
 use crate::crypto::keys::{Fingerprint, PublicKey};
 use crate::format::checkpoint;
-use crate::format::entry::{Body, Entry, EntryError};
+use crate::format::entry::{Body, Entry};
 use crate::format::id::ObjectId;
 use crate::format::manifest::MANIFEST_LIMIT;
 use crate::format::transfer::{Frame, Header, ObjectKind, Reader, TransferError};
@@ -432,9 +432,7 @@ fn record_bytes(
 
 /// Parses an entry frame's bytes (hash-checked by the codec) as a signed entry.
 fn decode(bytes: &[u8]) -> Result<(Unverified, Entry), EntryProblem> {
-    let env = Unverified::parse(bytes).map_err(EntryError::from)?;
-    let entry = Entry::from_envelope(&env)?;
-    Ok((env, entry))
+    Ok(Entry::parse(bytes)?)
 }
 
 /// An object the transfer's history does not reach where it was sent.

@@ -14,7 +14,7 @@ use super::{EntryProblem, LedgerError, Visit};
 use crate::crypto::envelope::Unverified;
 use crate::crypto::keys::{Fingerprint, PublicKey};
 use crate::format::claim::{RecordClaim, claim};
-use crate::format::entry::{Body, Entry, EntryError};
+use crate::format::entry::{Body, Entry};
 use crate::format::id::ObjectId;
 use crate::format::limits::ENTRY_LIMIT;
 use crate::format::manifest::{MANIFEST_LIMIT, SignedManifest};
@@ -33,8 +33,7 @@ struct Decoded {
 
 fn decode(store: &Store, id: &ObjectId) -> Result<Decoded, EntryProblem> {
     let bytes = store.get(id, ENTRY_LIMIT)?;
-    let env = Unverified::parse(&bytes).map_err(EntryError::from)?;
-    let entry = Entry::from_envelope(&env)?;
+    let (env, entry) = Entry::parse(&bytes)?;
     Ok(Decoded { bytes, env, entry })
 }
 

@@ -254,22 +254,8 @@ fn verify_checkpoint(
     }
     // The head entry's signer signs the checkpoint; its key is in the state (a key revoked by
     // the head entry itself still signed that entry, so it may sign the checkpoint for it).
-    let head = store
-        .get(&cp.head, ENTRY_LIMIT)
-        .map_err(|e| LedgerError::Checkpoint(e.to_string()))?;
-    let head_env = Unverified::parse(&head).map_err(|e| LedgerError::Checkpoint(e.to_string()))?;
-    let head_entry =
-        Entry::from_envelope(&head_env).map_err(|e| LedgerError::Checkpoint(e.to_string()))?;
-    let actor = &head_entry.header.actor;
-    let key = state
-        .keys()
-        .get(actor)
-        .ok_or_else(|| LedgerError::Checkpoint(format!("head signer {actor} is unknown")))
-        .and_then(|ks| {
-            decode_key(actor, &ks.public_key).map_err(|e| LedgerError::Checkpoint(e.to_string()))
-        })?;
-    env.verify_single(&key)
-        .map_err(|e| LedgerError::Checkpoint(format!("signature does not verify: {e}")))?;
+    let head = read_entry(store, &cp.head).map_err(|e| LedgerError::Checkpoint(e.to_string()))?;
+    verify_checkpoint_signature(env, state, &head.header.actor)?;
     let hash = state.hash();
     if cp.state != hash {
         return bad(format!(
@@ -302,8 +288,7 @@ pub fn sign_checkpoint(
 /// again: callers read entries reachable from a verified state, whose entries were verified.
 pub fn read_entry(store: &Store, id: &ObjectId) -> Result<Entry, EntryProblem> {
     let bytes = store.get(id, ENTRY_LIMIT)?;
-    let env = Unverified::parse(&bytes).map_err(EntryError::from)?;
-    Ok(Entry::from_envelope(&env)?)
+    Ok(Entry::parse(&bytes)?.1)
 }
 
 /// The id listed at line `seq` of the `ledger` file, if there is one.

@@ -7,9 +7,8 @@
 //! trust, where this host keeps its records, how long to wait for the writer lock and the clock
 //! all come in [`OpenOptions`].
 
-use crate::crypto::envelope::Unverified;
 use crate::crypto::keys::{Fingerprint, SecretKey};
-use crate::format::entry::{Entry, EntryError, Header, Succession};
+use crate::format::entry::{Entry, Header, Succession};
 use crate::format::id::ObjectId;
 use crate::repo::config::read_config;
 use crate::repo::ledger::{self, Verified};
@@ -256,9 +255,7 @@ impl Registry {
         let genesis = store
             .get(&id, ledger::ENTRY_LIMIT)
             .map_err(|e| corrupt(format!("registry id {id}: {e}")))?;
-        let genesis = Unverified::parse(&genesis)
-            .map_err(EntryError::from)
-            .and_then(|env| Entry::from_envelope(&env))
+        let (_, genesis) = Entry::parse(&genesis)
             .map_err(|e| corrupt(format!("registry id does not name a genesis entry: {e}")))?;
         // config.json is unsigned: its version must be the one genesis signed (FORMAT.md §1.1).
         if let crate::format::entry::Body::Genesis(g) = &genesis.body

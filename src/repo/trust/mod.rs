@@ -263,3 +263,179 @@ pub fn revoked_genesis(state: &crate::state::State) -> Option<RevokedGenesis> {
         .collect();
     Some(RevokedGenesis { at, roots })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::util::encoding::to_canonical_vec;
+
+    /// A trust file of `n` pins of one root, at paths of `width` characters.
+    fn pins(n: u32, width: usize) -> TrustFile {
+        let root: Fingerprint = "00112233445566778899aabbccddeeff"
+            .parse()
+            .expect("a fingerprint");
+        let mut pins: Vec<Pin> = (0..n)
+            .map(|i| Pin {
+                path: format!("/media/{i:0width$}/.registry"),
+                registry: ObjectId::of(&i.to_le_bytes()),
+                root: root.clone(),
+                floor: None,
+            })
+            .collect();
+        pins.sort_by_key(|p| p.registry);
+        TrustFile { pins }
+    }
+
+    #[test]
+    fn a_new_pin_replaces_the_pin_of_its_registry_and_the_pin_of_its_path() {
+        // One pin per registry (a moved registry is pinned at its new path) and one per path
+        // (a registry made again where another was): a stale pin would be matched first.
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("trust.json");
+        let mut ids = pins(3, 1).pins.into_iter();
+        let mut pin = |path: &str| {
+            let mut p = ids.next().expect("a pin");
+            p.path = path.into();
+            p
+        };
+        let (a, b, c) = (pin("/m/a"), pin("/m/b"), pin("/m/c"));
+        let moved = Pin {
+            path: "/m/b".into(),
+            ..a.clone()
+        };
+        let read = || TrustFile::load(&path).expect("read back").pins;
+        TrustFile::add_pin(&path, a).expect("pin");
+        TrustFile::add_pin(&path, moved.clone()).expect("pin at the new path");
+        assert_eq!(read(), vec![moved]);
+        TrustFile::add_pin(&path, b.clone()).expect("another registry at that path");
+        assert_eq!(read(), vec![b.clone()]);
+        TrustFile::add_pin(&path, c.clone()).expect("a third");
+        let mut both = vec![b, c];
+        both.sort_by_key(|p| p.registry);
+        assert_eq!(read(), both);
+    }
+
+    #[test]
+    fn a_trust_file_is_read_up_to_its_limit_and_never_written_past_it() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("trust.json");
+        // Several MiB of pins, under the limit, read back as written.
+        let many = pins(20_000, 200);
+        let bytes = to_canonical_vec(&many).expect("serializes");
+        assert!(bytes.len() > 4 << 20 && (bytes.len() as u64) < TrustFile::LIMIT);
+        std::fs::write(&path, &bytes).expect("write");
+        assert_eq!(TrustFile::load(&path).expect("read back"), many);
+        // A file at the limit: one more pin would take it past, so adding one is refused and
+        // the file kept.
+        let size = |n| to_canonical_vec(&pins(n, 220)).expect("serializes").len() as u64;
+        let per_pin = size(2) - size(1);
+        let n = u32::try_from((TrustFile::LIMIT - size(1)) / per_pin + 1).expect("fits");
+        let mut all = pins(n + 1, 220);
+        let extra = all.pins.remove(7);
+        let bytes = to_canonical_vec(&all).expect("serializes");
+        assert!(bytes.len() as u64 <= TrustFile::LIMIT);
+        assert!(bytes.len() as u64 + per_pin > TrustFile::LIMIT);
+        std::fs::write(&path, &bytes).expect("write");
+        let e = TrustFile::add_pin(&path, extra).expect_err("past the limit");
+        assert!(e.to_string().contains("over the"), "{e}");
+        assert_eq!(std::fs::read(&path).expect("read"), bytes);
+        // A file past the limit, or a directory, is an error: never an empty file.
+        std::fs::write(&path, vec![b' '; TrustFile::LIMIT as usize + 1]).expect("write");
+        assert!(TrustFile::load(&path).is_err());
+        std::fs::remove_file(&path).expect("remove");
+        assert_eq!(
+            TrustFile::load(&path).expect("missing: empty"),
+            TrustFile::default()
+        );
+        std::fs::create_dir(&path).expect("mkdir");
+        assert!(TrustFile::load(&path).is_err());
+    }
+
+    #[test]
+    fn a_pin_whose_floor_head_is_not_24_to_64_hex_digits_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("trust.json");
+        let pin = |head: Option<&str>| TrustFile {
+            pins: vec![Pin {
+                path: "/r/.registry".into(),
+                registry: ObjectId::of(b"r"),
+                root: "00112233445566778899aabbccddeeff".parse().expect("fp"),
+                floor: Some(Floor {
+                    seq: 3,
+                    head: head.map(str::to_string),
+                }),
+            }],
+        };
+        let id = ObjectId::of(b"entry").to_string();
+        for ok in [None, Some(&id[..24]), Some(&id[..35]), Some(id.as_str())] {
+            let file = pin(ok);
+            std::fs::write(&path, to_canonical_vec(&file).expect("json")).expect("write");
+            assert_eq!(TrustFile::load(&path).expect("read"), file);
+        }
+        let upper = id[..30].to_uppercase();
+        for bad in ["", &id[..23], &upper, "zz0000000000000000000000000"] {
+            std::fs::write(&path, to_canonical_vec(&pin(Some(bad))).expect("json")).expect("write");
+            let e = TrustFile::load(&path).expect_err(bad).to_string();
+            assert!(e.contains("is not 24 to 64 lowercase hex digits"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_head_code_is_read_back_whatever_its_dashes_and_case_and_nothing_else_is() {
+        let head = ObjectId::of(b"an entry");
+        let code = Floor::code(42, &head);
+        let floor = Floor::parse_code(&code).expect("the code reg prints");
+        assert_eq!(floor.seq, 42);
+        assert_eq!(floor.head.as_deref(), Some(&head.to_string()[..35]));
+        assert!(floor.matches(&head));
+        assert!(!floor.matches(&ObjectId::of(b"another entry")));
+        let (seq, groups) = code.split_once('-').expect("SEQ-");
+        let loose = format!(" {seq}-{} ", groups.to_lowercase().replacen('-', "", 3));
+        assert_eq!(Floor::parse_code(&loose), Ok(floor));
+        let hex = head.to_string();
+        let old = format!(
+            "42-{}-{}-{}-{}-{}-{}",
+            &hex[0..4],
+            &hex[4..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..24]
+        );
+        assert!(matches!(
+            Floor::parse_code(&old),
+            Err(HeadCodeError::Old(_))
+        ));
+        for bad in [
+            format!("7-{hex}"),
+            format!("7-{}", "g".repeat(35)),
+            format!("x-{}", groups),
+            hex.clone(),
+        ] {
+            assert!(Floor::parse_code(&bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_wanted_head_is_found_only_where_it_says() {
+        let ids: Vec<ObjectId> = (0u8..5).map(|i| ObjectId::of(&[i])).collect();
+        let place = |text: &str| text.parse::<HeadWanted>().expect("parses").place(&ids);
+        let (floor, id) = place(&Floor::code(3, &ids[3])).expect("there");
+        assert_eq!((floor.seq, id), (3, ids[3]));
+        assert_eq!(floor.head, Some(ids[3].to_string()));
+        // A code names its seq: the same entry under another seq is not searched for.
+        for (seq, found) in [(2, "it lists"), (u64::MAX, "it has only 5 entries")] {
+            let e = place(&Floor::code(seq, &ids[3]))
+                .expect_err("not there")
+                .to_string();
+            assert!(e.contains(found), "{e}");
+        }
+        // A whole id, in either case, wherever it is.
+        let (floor, _) = place(&ids[1].to_string().to_uppercase()).expect("found");
+        assert_eq!(floor.seq, 1);
+        let e = place(&ObjectId::of(b"x").to_string())
+            .expect_err("absent")
+            .to_string();
+        assert!(e.contains("(no entry has that id)"), "{e}");
+    }
+}
