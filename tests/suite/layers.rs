@@ -41,16 +41,20 @@
 //! never `super::super::`.
 //!
 //! What a token reading cannot see: a bare name a glob `use` brought in, written without
-//! `::` (a type in a signature), a method called on a value of another file's type (its type
+//! `::` (a type in a signature), a name a `use` inside a function body renames, a method called on a value of another file's type (its type
 //! was named where the value was made), and macros other than those above.
 //!
 //! The checks are functions over text ([`check`]; the reading is `layers/source.rs`), so the
 //! tests in `layers/planted.rs` plant a violation of each rule in a small made-up crate and
 //! prove that it is refused.
 //!
-//! Known violations that other work removes are listed in [`TEMPORARY_LAYER_EDGES`],
-//! [`TEMPORARY_IO_REACH`] and [`TEMPORARY_CYCLES`], each with its reason; an entry that no
-//! longer matches fails the test, so that the lists are emptied as soon as they can be.
+//! Violations being removed are listed in [`TEMPORARY_LAYER_EDGES`] and [`TEMPORARY_CYCLES`]
+//! (empty today), and I/O that `format` may reach for a stated reason in [`IO_REACH_KEPT`]; an
+//! entry that no longer matches fails the test, so that the lists never outlive their reason.
+//!
+//! One more rule is about a single item: `crypto::envelope`'s raw signers sign bytes of any
+//! size, so only `format::limits` calls them in `src/`, and every object reg signs is refused
+//! first where a reader would refuse it ([`only_format_limits_signs_raw_bytes`]).
 
 mod planted;
 mod source;
@@ -75,50 +79,23 @@ const GRAPH: &[(&str, &[&str])] = &[
     ("util", &[]),
 ];
 
-/// Uses of a layer the graph forbids, by file, that are being removed.
-/// - `fsck/links.rs` re-checks an outbox file with `ops::drift::check_outbox_file`: the check
-///   moves below ops (issue 23, point 1: one observation check that state, reports and ops call).
-const TEMPORARY_LAYER_EDGES: &[(&str, &str)] = &[("fsck/links.rs", "ops")];
+/// Uses of a layer the graph forbids, by file, that are being removed (none today; the
+/// mechanism stays so that a move in progress can be landed in green steps).
+const TEMPORARY_LAYER_EDGES: &[(&str, &str)] = &[];
 
-/// Circles between files that are being untied (issue 23, point 3), each as its sorted files
-/// (the test prints the edges that close each circle).
-/// - `repo/clone.rs` marks the clone a replica (`replica::mark`); `repo/replica.rs` re-stages
-///   a reset through the clone's `stage`, `first_entry`, `check_pin_floor`.
-/// - `repo/registry.rs` reads the config and takes the read and write locks (`readers`,
-///   `transaction`), which return `RegistryError` and take `&Registry`, named through
-///   `registry` (the issue names the config one).
-/// - `repo/trust.rs` uses `host_state::HostState`; `repo/host_state.rs` uses `trust::RELATIVE`.
-/// - `repo/ledger.rs` replays through `repo/replay.rs`, which uses the ledger's limits and errors.
-/// - `state/error.rs` names `GENESIS_NONCE_LEN` (`keys.rs`) and `Duty` (`duties.rs`), while
-///   `keys`, `duties`, `config` and `time` return `StateError`.
-/// - `util/encoding/number.rs` takes `NumberForm`, defined in `json.rs`, which calls `number`.
-const TEMPORARY_CYCLES: &[&[&str]] = &[
-    &["repo/clone.rs", "repo/replica.rs"],
-    &[
-        "repo/config.rs",
-        "repo/readers.rs",
-        "repo/registry.rs",
-        "repo/transaction.rs",
-    ],
-    &["repo/host_state.rs", "repo/trust.rs"],
-    &["repo/ledger.rs", "repo/replay.rs"],
-    &[
-        "state/config.rs",
-        "state/duties.rs",
-        "state/error.rs",
-        "state/keys.rs",
-        "state/time.rs",
-    ],
-    &["util/encoding/json.rs", "util/encoding/number.rs"],
-];
+/// Circles between files that are being untied, each as its sorted files (the test prints the
+/// edges that close each circle). None today.
+const TEMPORARY_CYCLES: &[&[&str]] = &[];
 
-/// Files that do I/O which `format` or `state` reach, each with its reason, to be decided.
+/// Files that do I/O which `format` or `state` reach, each kept for its reason (an entry that
+/// matches nothing any more fails the test).
 /// - `util/encoding/echo.rs`: `echo`, which every format error message goes through to hide key
-///   material, keeps a base64 run that names an existing directory on this host
-///   (`names_a_path_here`: `std::fs::symlink_metadata`), so a format error's text depends on the
-///   host's file system. Moving that probe to the callers that print (or deciding that it stays,
-///   and moving this line to a permanent list with its reason) empties this list.
-const TEMPORARY_IO_REACH: &[&str] = &["util/encoding/echo.rs"];
+///   material, keeps a base64 run readable when it names an existing directory on this host
+///   (`names_a_path_here`: one `symlink_metadata`, read-only, of a path the input itself names).
+///   So a format error's *text* may depend on the host's file system, never what format decides:
+///   the probe chooses only how much of an echoed input is shown. Moving it to every caller that
+///   prints would put the masking rule in as many places as there are printers.
+const IO_REACH_KEPT: &[&str] = &["util/encoding/echo.rs"];
 
 /// Tokens that are file-system, terminal or process I/O wherever they appear.
 const IO_TOKENS: &[&str] = &[
@@ -409,7 +386,7 @@ fn dependencies_point_down() {
 #[test]
 fn format_and_state_do_no_io() {
     let (lib, bin) = sources();
-    let (io, stale) = allowed(check(&lib, &bin).io, TEMPORARY_IO_REACH, |file, l| {
+    let (io, stale) = allowed(check(&lib, &bin).io, IO_REACH_KEPT, |file, l| {
         l.contains(&format!(" reaches {file}, "))
     });
     assert!(
@@ -418,7 +395,7 @@ fn format_and_state_do_no_io() {
         failure(
             "format and state do no I/O (FORMAT.md is plain data; the caller reads the file)",
             &io,
-            "TEMPORARY_IO_REACH",
+            "IO_REACH_KEPT",
             &stale
         )
     );
@@ -576,5 +553,72 @@ fn the_readme_describes_the_graph() {
     assert!(
         list.contains("three siblings, none using another: `ops`"),
         "README.md says that ops, query and gate are siblings"
+    );
+}
+
+/// `crypto::envelope::{sign, sign_bytes}` sign bytes of any size: the size limits are format
+/// vocabulary (`format::limits`, FORMAT.md §4.4), which signs through them after refusing what
+/// a reader would refuse. Any other caller in `src/` (outside unit tests, which forge objects)
+/// would write what no reader accepts. The raw signers stay public for the suite's forgeries.
+#[test]
+fn only_format_limits_signs_raw_bytes() {
+    let (lib, bin) = sources();
+    let krate = Crate::new(&lib);
+    let envelope = krate
+        .files
+        .iter()
+        .position(|(rel, _)| rel == "crypto/envelope.rs")
+        .expect("crypto/envelope.rs is read");
+    // A file's unit tests start at its first `#[cfg(test)]` item, by the crate's convention.
+    let tests_from = |rel: &str| {
+        let text = &lib.iter().find(|(r, _)| r == rel)?.1;
+        text.lines()
+            .position(|l| l.starts_with("#[cfg(test)]"))
+            .map(|n| n + 1)
+    };
+    let raw = |path: &str| {
+        let last = path.rsplit("::").next().unwrap_or(path).trim();
+        last == "sign" || last == "sign_bytes"
+    };
+    let mut callers: Vec<String> = krate
+        .edges()
+        .iter()
+        .filter(|e| e.to == envelope && e.defines && raw(&e.path))
+        .map(|e| (krate.files[e.from].0.as_str(), e.line, e.path.as_str()))
+        .filter(|(rel, line, _)| {
+            *rel != "format/limits.rs"
+                && *rel != "crypto/envelope.rs"
+                && !rel.ends_with("/tests.rs")
+                && !rel.contains("/tests/")
+                && tests_from(rel).is_none_or(|t| *line < t)
+        })
+        .map(|(rel, line, path)| format!("{rel}:{line}: `{path}`"))
+        .collect();
+    // The binary reaches the library through `reg::`, which its own crate does not resolve:
+    // a token reading finds `envelope::sign` there, however it was brought in.
+    for (rel, text) in &bin {
+        let toks = without_tests(&source::lex(text));
+        for w in toks.windows(3) {
+            if w[0].s == "envelope"
+                && w[1].s == "::"
+                && (w[2].s == "sign" || w[2].s == "sign_bytes")
+            {
+                callers.push(format!("{rel}:{}: `envelope::{}`", w[2].line, w[2].s));
+            }
+        }
+    }
+    assert!(
+        callers.is_empty(),
+        "only format::limits may call crypto::envelope's raw signers (sign through \
+         format::limits::sign, which refuses an object over its reader's limit):\n{}",
+        callers.join("\n")
+    );
+    // The check reads real paths: format::limits itself is found calling one.
+    assert!(
+        krate.edges().iter().any(|e| e.to == envelope
+            && e.defines
+            && raw(&e.path)
+            && krate.files[e.from].0 == "format/limits.rs"),
+        "format/limits.rs calls the raw signer: is the check still reading paths?"
     );
 }
