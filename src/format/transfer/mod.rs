@@ -46,12 +46,6 @@ pub const TRAILER_MAGIC: &[u8; 16] = b"reg-transfer-end";
 /// Largest header (canonical JSON) in bytes.
 pub const MAX_HEADER: u32 = 16 * 1024;
 
-/// The checkpoint's limit ([`CHECKPOINT_LIMIT`], the checkpoint file's own) under its old
-/// name, for the callers outside `format` until they name the one constant.
-pub const MAX_CHECKPOINT: u32 = CHECKPOINT_LIMIT as u32;
-
-pub use crate::format::checkpoint::CHECKPOINT_LIMIT;
-
 /// Most entry ids one transfer lists (each held in memory, 32 bytes).
 pub const MAX_ENTRIES: u64 = 1 << 20;
 

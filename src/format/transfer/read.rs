@@ -3,9 +3,10 @@
 
 use super::rules::{Order, check_preamble};
 use super::{
-    BUF_SIZE, CHECKPOINT_LIMIT, FRAME_HEADER_LEN, Frame, Header, MAGIC, MAX_HEADER, MAX_RECORD,
-    ObjectKind, TRAILER_MAGIC, TransferError, VERSION,
+    BUF_SIZE, FRAME_HEADER_LEN, Frame, Header, MAGIC, MAX_HEADER, MAX_RECORD, ObjectKind,
+    TRAILER_MAGIC, TransferError, VERSION,
 };
+use crate::format::checkpoint::CHECKPOINT_LIMIT;
 use crate::format::id::ObjectId;
 use crate::util::encoding::{echo, from_canonical_slice};
 use std::io::{self, Read, Seek, SeekFrom, Write};

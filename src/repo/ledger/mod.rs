@@ -28,7 +28,8 @@ pub(crate) use chain::{Position, admit, check_unordered, claim_of_bytes, committ
 /// Bytes of one line of the `ledger` file: 64 hex digits and a newline.
 pub const LINE_LEN: usize = 65;
 
-pub use crate::format::checkpoint::{CHECKPOINT_LIMIT, Checkpoint};
+use crate::format::checkpoint::CHECKPOINT_LIMIT;
+pub use crate::format::checkpoint::Checkpoint;
 
 /// What is wrong with one ledger entry.
 #[derive(Debug, thiserror::Error)]
