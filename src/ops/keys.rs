@@ -42,7 +42,7 @@ pub struct Trusted {
 }
 
 /// Why one key holding several roles matters: what it can then do alone that the roles exist
-/// to split between keys (issue 20's duties). A warning, not a rule: the policy's
+/// to split between keys (FORMAT.md §5.5, `separate_duties`). A warning, not a rule: the policy's
 /// `separate_duties` is the rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Gathered {

@@ -388,7 +388,7 @@ fn what_needs_provenance_is_refused_in_a_format_3_state() {
 
 /// Under separate duties the rule binds a model's own publisher only: an operator admits and
 /// re-approves what another key published, while the publisher, an operator too, may re-approve
-/// its own model no more than it may promote it (cargo-mutants, issue 20).
+/// its own model no more than it may promote it.
 #[test]
 fn separate_duties_binds_the_models_own_publisher_and_no_other_operator() {
     let mut fx = Fx::new();
@@ -416,7 +416,7 @@ fn separate_duties_binds_the_models_own_publisher_and_no_other_operator() {
 }
 
 /// A replacement sharing bytes its revocation denies is refused as holding bytes denied at the
-/// seq that revocation would take, the next one (cargo-mutants, issue 20).
+/// seq that revocation would take, the next one.
 #[test]
 fn a_replacement_holding_bytes_its_revocation_denies_names_that_revocations_seq() {
     let fx = Fx::new();

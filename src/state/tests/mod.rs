@@ -256,7 +256,7 @@ fn observation() -> serde_json::Map<String, serde_json::Value> {
 
 /// `format_version()` reports the version genesis set (4 today), which decides whether legacy
 /// number spellings are still accepted; a constant 0 or 1 would report every registry as old.
-/// It has no caller inside reg, so only this test reads it (cargo-mutants, issue 11).
+/// It has no caller inside reg, so only this test reads it.
 #[test]
 fn the_format_version_read_back_is_the_one_genesis_set() {
     let fx = Fx::new();
