@@ -12,6 +12,7 @@ use pyo3::prelude::*;
 use reg::crypto::keys::{PassphraseSource, SecretKey, load_secret};
 use reg::format::lifecycle::LifecycleState;
 use reg::ops::lifecycle::{self, SlotPlan};
+use reg::repo::options::key_passphrase_from_vars;
 use reg::report::Target;
 use reg::report::written::Written;
 use serde_json::Value;
@@ -22,10 +23,9 @@ use zeroize::Zeroizing;
 /// `REG_KEY_PASSPHRASE` (as the CLI reads it), else none (the library then refuses the key).
 fn load_key(path: &Path, passphrase: Option<Zeroizing<String>>) -> PyResult<SecretKey> {
     let mut source = move |_: &Path| {
-        passphrase.clone().or_else(|| {
-            std::env::var_os("REG_KEY_PASSPHRASE")
-                .map(|p| Zeroizing::new(p.to_string_lossy().into_owned()))
-        })
+        passphrase
+            .clone()
+            .or_else(|| key_passphrase_from_vars(|name| std::env::var_os(name)))
     };
     let source: PassphraseSource<'_> = &mut source;
     load_secret(path, source).map_err(refusal)

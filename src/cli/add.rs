@@ -2,11 +2,11 @@
 
 use super::secrets::identities_and_passphrase;
 use super::sign::AddEntry;
-use super::stdio::{STDIN, is_dash};
+use super::stdio::bundle_source;
 use crate::cli::prelude::*;
-use reg::bundle::{Decryption, Source};
+use reg::bundle::Decryption;
 use reg::ops::add::{Outcome, add};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Admit a model: verify the publisher signature and every artifact hash, then record it
 ///
@@ -40,14 +40,7 @@ pub fn run(ctx: &Context, args: Args) -> CommandResult {
         passphrase: &mut passphrase,
     };
     let mut stdin = std::io::stdin();
-    let source = if is_dash(&args.bundle) {
-        Source::Stream {
-            reader: &mut stdin,
-            name: Path::new(STDIN),
-        }
-    } else {
-        Source::Path(&args.bundle)
-    };
+    let source = bundle_source(&args.bundle, &mut stdin);
     let done = add(&reg, source, &mut decryption, &key)?;
     if args.json {
         for path in code_on_load(&done) {

@@ -5,6 +5,7 @@ use super::error::BundleUse;
 use super::sanitize;
 use crate::cli::prelude::*;
 use reg::crypto::keys::PassphraseSource;
+use reg::repo::options::key_passphrase_from_vars;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
@@ -12,8 +13,8 @@ use zeroize::Zeroizing;
 /// Gets a key passphrase: `REG_KEY_PASSPHRASE`, else a prompt when stdin is a terminal.
 pub fn passphrase_source() -> impl FnMut(&Path) -> Option<Zeroizing<String>> {
     |path: &Path| {
-        if let Some(p) = std::env::var_os("REG_KEY_PASSPHRASE") {
-            return Some(Zeroizing::new(p.to_string_lossy().into_owned()));
+        if let Some(p) = key_passphrase_from_vars(|name| std::env::var_os(name)) {
+            return Some(p);
         }
         if std::io::stdin().is_terminal() {
             return rpassword::prompt_password(format!(

@@ -8,6 +8,7 @@
 //! standard error (`infoln!`).
 
 use crate::cli::prelude::*;
+use reg::bundle::Source;
 use std::io::IsTerminal as _;
 use std::path::Path;
 
@@ -20,6 +21,19 @@ pub const STDOUT: &str = "standard output";
 /// Whether a path argument is `-`: standard input or output.
 pub fn is_dash(path: &Path) -> bool {
     path.as_os_str() == "-"
+}
+
+/// The bundle a path argument names, where `-` reads standard input (`reg add -`, `reg bundle
+/// verify -`): one reading of the argument for every command that takes a bundle.
+pub fn bundle_source<'a>(path: &'a Path, stdin: &'a mut std::io::Stdin) -> Source<'a> {
+    if is_dash(path) {
+        Source::Stream {
+            reader: stdin,
+            name: Path::new(STDIN),
+        }
+    } else {
+        Source::Path(path)
+    }
 }
 
 /// Refuses to write binary data to a terminal (age's rule): the bytes would garble it and are

@@ -148,12 +148,7 @@ pub fn trust_named(
             role,
         }),
     )?;
-    let roles = done
-        .state
-        .keys()
-        .get(&fingerprint)
-        .map(|k| k.roles.clone())
-        .unwrap_or_default();
+    let roles = done.state.roles_of(&fingerprint);
     Ok(Trusted {
         entry: done.id,
         seq: done.seq,
@@ -177,12 +172,7 @@ pub fn revoke(
     reason: &str,
 ) -> Result<Revoked, KeysError> {
     let tx = reg.begin()?;
-    let roles = tx
-        .state()
-        .keys()
-        .get(fingerprint)
-        .map(|k| k.roles.clone())
-        .unwrap_or_default();
+    let roles = tx.state().roles_of(fingerprint);
     let done = tx.commit(
         key,
         Body::KeyRevoke(KeyRevoke {
@@ -248,12 +238,7 @@ pub fn withdraw(
             role,
         }),
     )?;
-    let roles = done
-        .state
-        .keys()
-        .get(fingerprint)
-        .map(|k| k.roles.clone())
-        .unwrap_or_default();
+    let roles = done.state.roles_of(fingerprint);
     Ok(Withdrawn {
         entry: done.id,
         seq: done.seq,

@@ -142,6 +142,17 @@ pub fn clock_from_vars(var: impl Fn(&str) -> Option<OsString>) -> Clock {
     }
 }
 
+/// The passphrase of an encrypted private key that `var` gives (`REG_KEY_PASSPHRASE`), for
+/// the callers that never prompt (the Python package) and the CLI before it asks a terminal:
+/// one reading, so that the variable cannot mean one thing to `reg promote` and another to
+/// `Registry.promote`. An empty value is returned as it is; whoever needs a new passphrase
+/// refuses it.
+pub fn key_passphrase_from_vars(
+    var: impl Fn(&str) -> Option<OsString>,
+) -> Option<zeroize::Zeroizing<String>> {
+    var("REG_KEY_PASSPHRASE").map(|p| zeroize::Zeroizing::new(p.to_string_lossy().into_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +164,15 @@ mod tests {
             .map(|(k, v)| (k.to_string(), OsString::from(v)))
             .collect();
         OpenOptions::from_vars(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn the_key_passphrase_is_read_from_its_one_variable() {
+        let map: HashMap<&str, OsString> =
+            HashMap::from([("REG_KEY_PASSPHRASE", OsString::from("s3cret"))]);
+        let got = key_passphrase_from_vars(|name| map.get(name).cloned());
+        assert_eq!(got.as_deref().map(String::as_str), Some("s3cret"));
+        assert!(key_passphrase_from_vars(|_| None).is_none());
     }
 
     #[test]

@@ -227,6 +227,15 @@ impl State {
         &self.keys
     }
 
+    /// The roles key `fp` holds in this state (none for a key it does not know): what a key
+    /// command reports after its commit.
+    pub fn roles_of(&self, fp: &Fingerprint) -> BTreeSet<Role> {
+        self.keys
+            .get(fp)
+            .map(|k| k.roles.clone())
+            .unwrap_or_default()
+    }
+
     /// Every registered model.
     pub fn models(&self) -> &BTreeMap<ObjectId, ModelState> {
         &self.models

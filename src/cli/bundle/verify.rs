@@ -3,9 +3,9 @@
 use crate::cli::error::BundleUse;
 use crate::cli::prelude::*;
 use crate::cli::secrets::identities_and_passphrase;
-use crate::cli::stdio::{STDIN, is_dash};
-use reg::bundle::{self, BundleError, Source, Staging};
-use std::path::{Path, PathBuf};
+use crate::cli::stdio::bundle_source;
+use reg::bundle::{self, BundleError, Staging};
+use std::path::PathBuf;
 
 /// Check a bundle: the publisher signature, the manifest, every artifact's size, hash and format
 ///
@@ -40,14 +40,7 @@ pub fn run(args: Args) -> CommandResult {
         bundle::Stage::Opened(_) | bundle::Stage::Parsed(_) => Ok(()),
     };
     let mut stdin = std::io::stdin();
-    let source = if is_dash(&args.bundle) {
-        Source::Stream {
-            reader: &mut stdin,
-            name: Path::new(STDIN),
-        }
-    } else {
-        Source::Path(&args.bundle)
-    };
+    let source = bundle_source(&args.bundle, &mut stdin);
     let b = bundle::read(source, &mut decryption, &mut authorize, Staging::Discard)
         .map_err(|e| CommandError::bundle(e, BundleUse::Reading))?;
     let m = &b.manifest.manifest;

@@ -99,8 +99,7 @@ fn age_identity(out: &std::path::Path, json: bool) -> CommandResult {
 }
 
 fn new_passphrase() -> CommandResult<Zeroizing<String>> {
-    if let Some(p) = std::env::var_os("REG_KEY_PASSPHRASE") {
-        let p = Zeroizing::new(p.to_string_lossy().into_owned());
+    if let Some(p) = reg::repo::options::key_passphrase_from_vars(|name| std::env::var_os(name)) {
         if p.is_empty() {
             return Err(CommandError::usage("REG_KEY_PASSPHRASE is empty"));
         }
