@@ -215,6 +215,16 @@ const CASES: &[Case] = &[
         says: &["already exists", "hint: choose another path, or remove it"],
         never: &[],
     },
+    Case {
+        env: &[],
+        args: &["key", "gen", "--age", "taken.tar"],
+        code: 2,
+        says: &[
+            "`taken.tar` already exists; refusing to overwrite a key file",
+            "hint: choose another path, or remove it",
+        ],
+        never: &["os error"],
+    },
     // A public key as --key: said before any advice on permissions.
     Case {
         env: &[],

@@ -2,8 +2,8 @@
 
 use crate::cli::prelude::*;
 use age::secrecy::ExposeSecret as _;
-use reg::crypto::keys::{SecretKey, write_key_pair};
-use std::io::{IsTerminal as _, Write as _};
+use reg::crypto::keys::{SecretKey, write_key_pair, write_secret_file};
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use zeroize::Zeroizing;
 
@@ -66,23 +66,12 @@ pub fn run(args: Args) -> CommandResult {
 fn age_identity(out: &std::path::Path, json: bool) -> CommandResult {
     let identity = age::x25519::Identity::generate();
     let recipient = identity.to_public().to_string();
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        opts.mode(0o600);
-    }
-    let mut f = opts
-        .open(out)
-        .map_err(|e| CommandError::usage(format!("create `{}`: {e}", out.display())))?;
     let secret = identity.to_string();
     let text = Zeroizing::new(format!(
         "# created by reg\n# public key: {recipient}\n{}\n",
         secret.expose_secret()
     ));
-    f.write_all(text.as_bytes())?;
-    f.sync_all()?;
+    write_secret_file(out, text.as_bytes())?;
     errln!("wrote age identity {}", out.display());
     if json {
         // The recipient is public; the identity's secret stays in the file only.

@@ -117,6 +117,15 @@ pub fn fingerprint_file(
     }
 }
 
+/// What a key file's "already exists" says.
+const WRITES: &str = "refusing to overwrite a key file";
+
+/// Writes `bytes`, secret key material (an age identity), to the new file `path`, readable by
+/// its owner only (mode 0600), by the one rule of new outputs ([`crate::util::create`]).
+pub fn write_secret_file(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
+    write_new::<KeyError>(path, bytes, ".reg-key-", WRITES)
+}
+
 /// Writes a new key pair: the private key at `path` (mode 0600) and the public key at
 /// `path.pub` (mode 0644), each a new file ([`crate::util::create`]: written whole, never over
 /// a file). Both names are checked before either is written; a public key file that appears
@@ -126,13 +135,12 @@ pub fn write_key_pair(
     path: &Path,
     passphrase: Option<&str>,
 ) -> Result<PathBuf, KeyError> {
-    const WRITES: &str = "refusing to overwrite a key file";
     let pub_path = public_path(path);
     for p in [path, pub_path.as_path()] {
         refuse_existing(p, WRITES)?;
     }
     let pem = key.to_pem(passphrase)?;
-    write_new::<KeyError>(path, pem.as_bytes(), ".reg-key-", WRITES)?;
+    write_secret_file(path, pem.as_bytes())?;
     let public = NewFile::create::<KeyError>(&pub_path, ".reg-key-", WRITES).and_then(|mut f| {
         f.set_mode(0o644)?;
         f.write_all(key.public().to_pem().as_bytes())

@@ -18,6 +18,7 @@ pub use encrypted::{
 };
 pub use file::{
     PassphraseSource, fingerprint_file, load_public, load_secret, public_path, write_key_pair,
+    write_secret_file,
 };
 pub use fingerprint::{FINGERPRINT_CONTEXT, Fingerprint};
 pub use material::{KeyText, key_text_kind, may_be_secret, parse_age_recipient, shown};
