@@ -12,9 +12,10 @@ use serde::{Deserialize, Serialize};
 /// payload has a fixed shape of about 300 bytes; the limit only bounds what a reader holds.
 pub const CHECKPOINT_LIMIT: u64 = 64 * 1024;
 
-/// The checkpoint payload (FORMAT.md §6).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The checkpoint payload (FORMAT.md §6). It is serialized to be signed, and decoded only by
+/// [`parse`] (it does not implement `Deserialize`): no reader can decode one without the
+/// time rule `parse` adds to the envelope's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Checkpoint {
     /// Id of the last committed entry.
     pub head: ObjectId,
@@ -28,12 +29,37 @@ pub struct Checkpoint {
     pub time: String,
 }
 
+/// The payload as decoded, before [`parse`] has checked its time: private, so that a
+/// [`Checkpoint`] comes only from `parse`.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Decoded {
+    head: ObjectId,
+    registry: ObjectId,
+    seq: u64,
+    state: ObjectId,
+    time: String,
+}
+
 /// Parses checkpoint bytes: a canonical envelope of the checkpoint type whose payload is a
 /// canonical [`Checkpoint`] with a time of the format's grammar (FORMAT.md §2). The signature
 /// is not checked: which key must have made it depends on the ledger, so that is the caller's.
 pub fn parse(bytes: &[u8]) -> Result<(Unverified, Checkpoint), EnvelopeError> {
     let env = Unverified::parse(bytes)?;
-    let cp: Checkpoint = env.payload_as(Kind::Checkpoint)?;
+    let Decoded {
+        head,
+        registry,
+        seq,
+        state,
+        time,
+    } = env.payload_as(Kind::Checkpoint)?;
+    let cp = Checkpoint {
+        head,
+        registry,
+        seq,
+        state,
+        time,
+    };
     if encoding::parse_rfc3339(&cp.time).is_none() {
         return Err(EnvelopeError::Encoding {
             what: "payload",

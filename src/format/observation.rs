@@ -1,9 +1,12 @@
 //! Drift observations as data (FORMAT.md §5.9): the limits and the rules an observation must
 //! meet, checked without the registry. reg stores observations; it never computes drift.
 //!
-//! [`check`] is the one check of an observation by itself: the state's drift rule, a drift
-//! report's payload and `reg drift record` (to the ledger or the outbox) call it; a ledger
-//! entry's field check calls its time rules ([`time_violations`]) while it is decoded.
+//! [`check`] is the one check of an observation by itself: the state's drift rule (which every
+//! drift entry meets at its commit and at every replay) and a drift report's payload call it.
+//! `reg drift record` refuses what [`violations`] finds before it takes the lock (the model is
+//! not resolved yet, so nothing is touched), and meets [`check`] again through the state at
+//! its commit; a ledger entry's field check calls the time rules ([`time_violations`]) while it
+//! is decoded.
 
 use crate::format::id::ObjectId;
 use crate::format::schema::Violation;

@@ -355,9 +355,14 @@ fn install(
     let parent = dot.parent().unwrap_or(Path::new("."));
     fsync_dir(staging.path())?;
     let kept = staging.keep();
-    if let Err(e) = fs::rename(&kept, dot) {
+    crate::util::fsutil::failpoint("install:before-rename");
+    // Never over what appeared at the name meanwhile, even an empty directory.
+    if let Err(e) = crate::util::create::rename_noreplace(&kept, dot) {
         // Nothing was installed: the staging directory goes too.
         let _ = crate::util::mount::remove_tree(&kept);
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            return Err(RegistryError::AlreadyExists(dot.to_path_buf()).into());
+        }
         return Err(crate::util::fsutil::IoError::from_source("rename into place", dot, e).into());
     }
     fsync_dir(parent)?;

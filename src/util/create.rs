@@ -14,8 +14,10 @@
 //! 4. The directory holding it is synced, so the new name survives a crash.
 //!
 //! Whatever fails, nothing is left at the name and the temporary goes with the value that holds
-//! it. Every "already exists" of reg is an [`Exists`], mapped once to its exit code and hint
-//! (`src/refusal/`).
+//! it. Every "already exists" of an output is an [`Exists`], mapped once to its exit code and
+//! hint (`src/refusal/`). A new registry (`reg init`, `reg clone`) is installed by the same
+//! no-clobber rename ([`rename_noreplace`]) and refused as "a registry already exists", which
+//! names what is there and has its own hint.
 
 use crate::util::fsutil::{IoContext as _, IoError, fsync_dir};
 use crate::util::mount::StagingDir;
@@ -201,11 +203,13 @@ impl NewDir {
 
     /// Gives the directory its name, refusing with [`Exists`] (and removing it) if something
     /// appeared there meanwhile (even an empty directory, which a plain rename would replace);
-    /// then syncs the directory holding it. Its files are the caller's to sync first.
+    /// then syncs the directory holding it. Its files are the caller's to sync first; every
+    /// directory inside it is synced here, so that after a crash the name holds every entry.
     pub fn publish<E>(self) -> Result<(), E>
     where
         E: From<Exists> + From<IoError>,
     {
+        sync_dirs(self.staging.path())?;
         match rename_noreplace(self.staging.path(), &self.dest) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
@@ -224,10 +228,31 @@ impl NewDir {
     }
 }
 
-/// Renames `from` to `to` unless `to` exists, in one step where the system can
+/// Syncs every directory of the tree at `root` (deepest first, links not followed), so that
+/// the entries they hold are durable before the tree gets its name.
+fn sync_dirs(root: &Path) -> Result<(), IoError> {
+    for entry in walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .contents_first(true)
+    {
+        let entry = entry.map_err(|e| {
+            let at = e.path().unwrap_or(root).to_path_buf();
+            IoError::from_source("list", &at, io::Error::other(e.to_string()))
+        })?;
+        if entry.file_type().is_dir() {
+            fsync_dir(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+/// Renames the directory `from` to `to` unless `to` exists, in one step where the system can
 /// (`RENAME_NOREPLACE`). Where it cannot, `to` is claimed first by creating it as an empty
 /// directory (which fails if anything is there) and `from` renamed over that empty directory.
-fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
+/// An existing `to` is `io::ErrorKind::AlreadyExists`. [`NewDir::publish`] and the installing
+/// of a new registry (`reg init`, `reg clone`) use it: a plain rename replaces an empty
+/// directory that appeared at the name meanwhile.
+pub fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
     #[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
     {
         use rustix::fs::{CWD, RenameFlags, renameat_with};

@@ -195,7 +195,10 @@ pub enum OpenRefused {
 /// (`O_NONBLOCK`, `O_NOCTTY`: a FIFO opens at once, a terminal never becomes the controlling
 /// one), and the descriptor itself is checked to be a regular file (`fstat`), so nothing can be
 /// swapped in between a check and the open. Every open of reg that judges or writes a file
-/// goes through here ([`open_regular`], the store's objects, [`crate::util::follow`]).
+/// goes through here ([`open_regular`], the store's objects, [`crate::util::follow`]), but
+/// for the decision log the user names (`reg check --log`), which follows a link on purpose
+/// (a log kept elsewhere) and checks the regular file on its descriptor
+/// (`gate/decision_log/append.rs`, `verify.rs`).
 pub fn open_no_follow(path: &Path, opts: &mut OpenOptions) -> Result<File, OpenRefused> {
     #[cfg(unix)]
     {

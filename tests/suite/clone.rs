@@ -251,3 +251,66 @@ fn a_clone_older_than_this_hosts_record_or_its_pins_floor_is_refused_and_the_pin
     assert_eq!(fs::read(b.trust_file()).unwrap(), pins);
     assert!(b.ok(&["--registry", "site4", "fsck"]).contains("PASS"));
 }
+
+/// `reg init` and `reg clone` install a staged registry by a rename that never replaces what
+/// appeared at `.registry` meanwhile, not even an empty directory (which a plain rename
+/// replaces silently): the newcomer is refused as an existing registry, kept as it was, and
+/// the staging goes. Each command is paused just before its rename while the directory appears.
+#[test]
+fn a_registry_is_never_installed_over_what_appeared_at_its_name() {
+    use crate::util::{spawn, wait_for};
+    use std::os::unix::fs::MetadataExt as _;
+    let (a, root) = home();
+    let b = Sandbox::new();
+    fs::copy(a.join("full.regx"), b.join("full.regx")).unwrap();
+    b.key("root.pem");
+    fs::create_dir(b.join("site")).unwrap();
+    // The clone first: the directory planted where init installs would hold the clone's site.
+    for (name, args) in [
+        (
+            "clone",
+            vec!["clone", "full.regx", "site", "--trust", &root],
+        ),
+        ("init", vec!["init", "--root-key", "root.pem"]),
+    ] {
+        let parent = if name == "init" {
+            b.path().to_path_buf()
+        } else {
+            b.join("site")
+        };
+        let pause = b.join(&format!("pause-{name}"));
+        fs::create_dir(&pause).unwrap();
+        let child = spawn(
+            &b,
+            &args,
+            &[
+                (
+                    "REG_FAILPOINT",
+                    std::path::Path::new("install:before-rename"),
+                ),
+                ("REG_FAILPOINT_PAUSE", &pause),
+            ],
+        );
+        wait_for(&pause.join("reached"));
+        let planted = parent.join(".registry");
+        fs::create_dir(&planted).unwrap();
+        let inode = fs::metadata(&planted).unwrap().ino();
+        fs::write(pause.join("go"), "").unwrap();
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(
+            err.contains("a registry already exists at"),
+            "{name}: {err}"
+        );
+        assert_eq!(fs::metadata(&planted).unwrap().ino(), inode, "{name}");
+        assert_eq!(fs::read_dir(&planted).unwrap().count(), 0, "{name}");
+        let left: Vec<_> = fs::read_dir(&parent)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".registry-"))
+            .collect();
+        assert!(left.is_empty(), "{name} left its staging: {left:?}");
+    }
+}

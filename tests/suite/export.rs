@@ -184,10 +184,7 @@ fn a_checkpoint_signed_by_another_key_than_the_entrys_signer_is_refused() {
     s.add_model("alpha", "1.0.0", &[("a.yar", "rule a {}".into())]);
     // The head entry (the add) was signed by the operator; re-sign its checkpoint with root.
     let bytes = fs::read(s.dot().join("checkpoint")).unwrap();
-    let env = reg::crypto::envelope::Unverified::parse(&bytes).unwrap();
-    let cp: reg::format::checkpoint::Checkpoint = env
-        .payload_as(reg::crypto::envelope::Kind::Checkpoint)
-        .unwrap();
+    let (_, cp) = reg::format::checkpoint::parse(&bytes).unwrap();
     let root = reg::crypto::keys::load_secret(&s.join("root.pem"), &mut |_| None).unwrap();
     let forged =
         reg::crypto::envelope::sign(reg::crypto::envelope::Kind::Checkpoint, &cp, &root).unwrap();

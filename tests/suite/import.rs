@@ -411,8 +411,7 @@ fn a_checkpoint_that_does_not_vouch_for_the_entries_is_refused() {
     let mut parts = parse(&file);
     // Re-signed by the root key, which did not sign the head entry (the operator did).
     let root = crate::craft::load(&b, "root.pem");
-    let env = reg::crypto::envelope::Unverified::parse(&parts.checkpoint).unwrap();
-    let cp: Checkpoint = env.payload_as(Kind::Checkpoint).unwrap();
+    let (_, cp) = reg::format::checkpoint::parse(&parts.checkpoint).unwrap();
     parts.checkpoint = envelope::sign(Kind::Checkpoint, &cp, &root).unwrap();
     write(&mut parts, &b.join("resigned.regx"));
     let err = refused(&b, &b.join("resigned.regx"), 1);

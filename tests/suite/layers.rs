@@ -606,6 +606,26 @@ fn only_format_limits_signs_raw_bytes() {
                 callers.push(format!("{rel}:{}: `envelope::{}`", w[2].line, w[2].s));
             }
         }
+        // A `use` that brings a raw signer in by name, renames the module or globs it.
+        let mut at = 0;
+        while let Some(start) = toks[at..].iter().position(|t| t.s == "use").map(|p| at + p) {
+            let end = toks[start..]
+                .iter()
+                .position(|t| t.s == ";")
+                .map_or(toks.len(), |p| start + p);
+            let stmt = &toks[start..end];
+            if stmt.iter().any(|t| t.s == "envelope")
+                && stmt
+                    .iter()
+                    .any(|t| matches!(t.s.as_str(), "sign" | "sign_bytes" | "as" | "*"))
+            {
+                callers.push(format!(
+                    "{rel}:{}: a `use` of envelope's signers",
+                    stmt[0].line
+                ));
+            }
+            at = end.max(start + 1);
+        }
     }
     assert!(
         callers.is_empty(),

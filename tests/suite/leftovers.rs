@@ -466,7 +466,8 @@ fn paused(c: &Sandbox, step: &str, args: &[&str]) -> (std::process::Child, PathB
 }
 
 /// A clone or init into `site`, paused mid-way, keeps its staging while another clone into
-/// `site` sweeps; then it finds a registry in place, fails, and takes its staging with it.
+/// `site` sweeps; then it finds a registry in place, is refused as "a registry already exists"
+/// (the no-clobber rename of `util::create`), and takes its staging with it.
 fn at_work_while_a_clone_sweeps(step: &str, args: impl Fn(&str) -> Vec<String>, prefix: &str) {
     let (a, root) = home();
     let c = Sandbox::new();
@@ -488,7 +489,7 @@ fn at_work_while_a_clone_sweeps(step: &str, args: impl Fn(&str) -> Vec<String>, 
     let out = first.wait_with_output().unwrap();
     assert!(!out.status.success());
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("rename into place"),
+        String::from_utf8_lossy(&out.stderr).contains("a registry already exists at"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

@@ -194,9 +194,14 @@ impl Registry {
         };
         let (config, state) = genesis.stage(staging.path())?;
         let staged = staging.keep();
-        if let Err(e) = fs::rename(&staged, &dot) {
+        crate::util::fsutil::failpoint("install:before-rename");
+        // Never over what appeared at the name meanwhile, even an empty directory.
+        if let Err(e) = crate::util::create::rename_noreplace(&staged, &dot) {
             // Nothing was installed (another registry got there first): the staging goes too.
             let _ = fs::remove_dir_all(&staged);
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                return Err(RegistryError::AlreadyExists(dot));
+            }
             return Err(IoError::from_source("rename into place", &dot, e).into());
         }
         fsync_dir(parent)?;
