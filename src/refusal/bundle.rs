@@ -93,7 +93,7 @@ fn bundle(e: &BundleError, at: BundleUse) -> Judged {
             BundleUse::Reading,
         ) => (Class::Refused, Some(remake.into())),
         (BundleError::Stopped, _) => (Class::Refused, None),
-        (BundleError::Store(S::Io(_)), _) => (Class::IoFailure, None),
+        (BundleError::Store(S::Io(_) | S::Output { .. }), _) => (Class::IoFailure, None),
         (BundleError::Store(S::TooLarge { .. }), _) => (Class::Refused, Some(remake.into())),
         (
             BundleError::Store(

@@ -42,6 +42,13 @@ impl From<CheckoutError> for Refusal {
                     "nothing is damaged: a purged model's bytes are gone for good, so `reg fsck` counts nothing missing; `reg show {spec}` shows its record and history"
                 )),
             ),
+            CheckoutError::Artifact {
+                source: crate::repo::store::StoreError::Output { .. },
+                ..
+            } => (
+                Class::IoFailure,
+                Some("nothing was left at the destination, and the store is intact: make room there, or choose another place".into()),
+            ),
             CheckoutError::Artifact { source, .. } => (
                 store_class(source),
                 Some("the store was altered or damaged: run `reg fsck`".into()),

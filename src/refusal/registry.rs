@@ -124,6 +124,7 @@ pub(super) fn store_class(e: &crate::repo::store::StoreError) -> Class {
         | S::WrongSize { .. }
         | S::TooLarge { .. } => Class::Tampered,
         S::Io(_) => Class::Refused,
+        S::Output { .. } => Class::IoFailure,
     }
 }
 

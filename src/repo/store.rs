@@ -77,6 +77,16 @@ pub enum StoreError {
     /// An object path is not a regular file (a symlink, a directory, ...).
     #[error("object {0} is not a regular file")]
     NotAFile(ObjectId),
+    /// The verified copy could not be written where the caller sends it (a full or read-only
+    /// destination): the store is not at fault, and its object is not named as if it were.
+    #[error("writing the copy of object {id} failed: {source}")]
+    Output {
+        /// The object being copied.
+        id: ObjectId,
+        /// What the destination said.
+        #[source]
+        source: std::io::Error,
+    },
     /// An artifact whose file is not as long as its record states: refused by its size, before
     /// a byte of it is read (a sparse file on the medium announces a TiB at no cost).
     #[error(
@@ -370,8 +380,8 @@ impl Store {
             });
         }
         let (hash, size) = hash_sized(&mut file, len, out).map_err(|e| match e {
-            CopyError::Read(e) => IoError::from_source("read", &path, e),
-            CopyError::Write(e) => IoError::from_source("write copy of", &path, e),
+            CopyError::Read(e) => IoError::from_source("read", &path, e).into(),
+            CopyError::Write(e) => StoreError::Output { id: *id, source: e },
         })?;
         let actual = ObjectId::from_hash(hash);
         if actual != *id {
