@@ -398,7 +398,17 @@ mod tests {
 
     /// A one-entry ledger: its genesis, signed by `signer` but naming `root` as its actor.
     fn genesis(dot: &std::path::Path, root: &SecretKey, signer: &SecretKey) -> ObjectId {
-        let entry = Entry {
+        genesis_at(dot, root, signer, |_| {})
+    }
+
+    /// [`genesis`] with its header changed by `edit`.
+    fn genesis_at(
+        dot: &std::path::Path,
+        root: &SecretKey,
+        signer: &SecretKey,
+        edit: impl FnOnce(&mut Header),
+    ) -> ObjectId {
+        let mut entry = Entry {
             header: Header {
                 actor: root.public().fingerprint().clone(),
                 prev: None,
@@ -408,6 +418,7 @@ mod tests {
             },
             body: genesis_body(root.public(), Vec::new(), &[7; 32], None),
         };
+        edit(&mut entry.header);
         let payload = entry.to_payload().unwrap();
         let sign = |k: &SecretKey| -> Envelope {
             let bytes = crate::format::limits::sign_bytes(Kind::Genesis, &payload, k).unwrap();
@@ -443,6 +454,36 @@ mod tests {
             "{err}"
         );
         assert!(err.to_string().contains("signature"), "{err}");
+    }
+
+    /// The genesis sits at position 0 like any entry at its own: one that says it is entry 1 is
+    /// refused by the full replay as out of place, before its body is taken as a registry's start.
+    #[test]
+    fn the_full_replay_refuses_a_genesis_that_says_it_is_another_entry() {
+        let d = tempfile::tempdir().unwrap();
+        for sub in ["objects", "tmp"] {
+            std::fs::create_dir(d.path().join(sub)).unwrap();
+        }
+        let store = Store::new(d.path());
+        let root = SecretKey::from_seed(&[1; 32]).unwrap();
+        let id = genesis_at(d.path(), &root, &root, |h| h.seq = 1);
+        let err = entries(&[id], &id, &store, &mut |_| {}).expect_err("out of place");
+        assert!(
+            matches!(
+                &err,
+                LedgerError::Entry {
+                    seq: 0,
+                    problem: EntryProblem::Position(_),
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("it says it is entry 1, but it is listed at position 0"),
+            "{err}"
+        );
     }
 
     /// A ledger with no entry is refused by both replays, never taken as an empty state.
