@@ -741,3 +741,16 @@ fn the_same_report_recorded_twice_to_the_outbox_is_refused_the_second_time() {
     );
     assert_eq!(before, b.snapshot());
 }
+
+/// `reg drift export OUT` refuses an existing OUT before any work, even with nothing to export
+/// (an empty outbox), and leaves what is there alone.
+#[test]
+fn drift_export_refuses_an_existing_file_even_with_nothing_to_export() {
+    let (_, b, _) = sites();
+    fs::write(b.join("out.regd"), b"theirs").unwrap();
+    let before = b.snapshot();
+    let err = b.fails(2, &["drift", "export", "out.regd"]);
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(fs::read(b.join("out.regd")).unwrap(), b"theirs");
+    assert_eq!(before, b.snapshot());
+}
