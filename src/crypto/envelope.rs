@@ -454,4 +454,36 @@ mod tests {
             Err(EnvelopeError::WrongKind { .. })
         ));
     }
+
+    /// Whatever kind it is, an envelope has exactly one signature: a second one, even beside a
+    /// signature that verifies, is refused by the one method that names the signer, and so by
+    /// every check built on it.
+    #[test]
+    fn a_second_signature_is_refused_even_beside_one_that_verifies() {
+        let k = SecretKey::from_seed(&[3u8; 32]).unwrap();
+        let other = SecretKey::from_seed(&[4u8; 32]).unwrap();
+        let payload = serde_json::json!({"a": 1});
+        let mut env: Envelope =
+            serde_json::from_slice(&sign(Kind::Checkpoint, &payload, &k).unwrap()).unwrap();
+        let theirs: Envelope =
+            serde_json::from_slice(&sign(Kind::Checkpoint, &payload, &other).unwrap()).unwrap();
+        env.signatures.extend(theirs.signatures);
+        env.signatures.sort_by(|a, b| a.keyid.cmp(&b.keyid));
+        let u = Unverified::parse(&env.to_canonical()).unwrap();
+        assert_eq!(u.signatures.len(), 2);
+        let e = u.single_signer().unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("2 signatures where exactly one is allowed"),
+            "{e}"
+        );
+        for key in [&k, &other] {
+            let e = u.verify_single(key.public()).unwrap_err();
+            assert!(
+                e.to_string()
+                    .contains("2 signatures where exactly one is allowed"),
+                "{e}"
+            );
+        }
+    }
 }

@@ -118,4 +118,36 @@ mod tests {
             "{err}"
         );
     }
+
+    /// The limits are inclusive: an object whose envelope is exactly its readers' limit is
+    /// signed (and reads back at that size), one base64 group more is refused. Only kinds whose
+    /// envelope can land exactly on the limit tell `>` from `>=`; some must.
+    #[test]
+    fn an_object_exactly_at_its_readers_limit_is_signed_and_one_byte_more_is_not() {
+        let k = SecretKey::from_seed(&[5u8; 32]).unwrap();
+        let mut exact = Vec::new();
+        for kind in Kind::ALL {
+            let Some(limit) = reader_limit(kind) else {
+                continue;
+            };
+            let n = ((limit - envelope_len(kind, 0)) / 4 * 3) as usize;
+            assert!(envelope_len(kind, n) <= limit && envelope_len(kind, n + 1) > limit);
+            assert!(check_size(kind, n + 1).is_err(), "{kind:?}");
+            if envelope_len(kind, n) == limit {
+                check_size(kind, n).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+                exact.push(kind);
+            }
+        }
+        assert!(exact.contains(&Kind::DriftReport), "{exact:?}");
+        let n = ((REPORT_LIMIT - envelope_len(Kind::DriftReport, 0)) / 4 * 3) as usize;
+        let bytes = sign_bytes(Kind::DriftReport, &vec![b'a'; n], &k).unwrap();
+        assert_eq!(bytes.len() as u64, REPORT_LIMIT);
+        assert!(matches!(
+            sign_bytes(Kind::DriftReport, &vec![b'a'; n + 1], &k),
+            Err(EnvelopeError::TooLarge {
+                limit: REPORT_LIMIT,
+                ..
+            })
+        ));
+    }
 }

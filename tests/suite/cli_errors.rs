@@ -731,3 +731,14 @@ fn an_empty_part_of_a_transfer_file_and_a_log_that_is_no_file_get_messages_that_
         assert_eq!(host_before, crate::util::snapshot(&state));
     }
 }
+
+/// `reg key gen` writes the private key 0600 and its public half 0644: the public key is meant
+/// to be handed out, the private one is refused if anyone else may read it.
+#[test]
+fn a_new_key_is_private_and_its_public_half_is_readable_by_all() {
+    let s = Sandbox::new();
+    s.key("k.pem");
+    let mode = |p: &str| fs::metadata(s.join(p)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode("k.pem"), 0o600);
+    assert_eq!(mode("k.pem.pub"), 0o644);
+}

@@ -672,3 +672,85 @@ fn fsck_checks_the_outbox_as_drift_export_does_and_names_a_fifo_not_regular() {
         fs::remove_file(&path).unwrap();
     }
 }
+
+/// A replica that already knows a model is REVOKED writes no report of it to its outbox: the
+/// home ledger's rule for a report's model (registered, not REVOKED) is checked before signing,
+/// and nothing is written.
+#[test]
+fn the_outbox_refuses_a_report_of_a_model_the_replica_knows_is_revoked() {
+    let (a, b, root) = sites();
+    a.ok(&[
+        "revoke",
+        "det@2.0.0",
+        "--reason",
+        "withdrawn",
+        "--key",
+        "op.pem",
+    ]);
+    let c = Sandbox::new();
+    copy_registry(&a, &c);
+    let code = a.ok(&["status", "--code"]).trim().to_string();
+    c.ok(&["trust", "add", &root, "--head", &code]);
+    fs::copy(a.join("rep.pem"), c.join("rep.pem")).unwrap();
+    fs::copy(b.join("o0.json"), c.join("o0.json")).unwrap();
+    let before = c.snapshot();
+    let err = c.fails(
+        1,
+        &[
+            "drift",
+            "record",
+            "det@2.0.0",
+            "o0.json",
+            "--key",
+            "rep.pem",
+            "--outbox",
+        ],
+    );
+    assert!(err.contains("det@2.0.0 is REVOKED"), "{err}");
+    assert_eq!(before, c.snapshot());
+}
+
+/// The same report recorded twice (same observation, same time, so the same bytes and name)
+/// is refused the second time, naming it; the outbox keeps the one file.
+#[test]
+fn the_same_report_recorded_twice_to_the_outbox_is_refused_the_second_time() {
+    let (_, b, _) = sites();
+    let args = [
+        "drift",
+        "record",
+        "det@1.0.0",
+        "o0.json",
+        "--key",
+        "rep.pem",
+        "--outbox",
+    ];
+    b.ok(&args);
+    let outbox: Vec<_> = fs::read_dir(b.dot().join("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(outbox.len(), 1);
+    let before = b.snapshot();
+    let err = b.fails(1, &args);
+    assert!(
+        err.contains(&format!(
+            "drift report {} is already in the outbox",
+            outbox[0]
+        )),
+        "{err}"
+    );
+    assert_eq!(before, b.snapshot());
+}
+
+/// `reg drift export OUT` refuses an existing OUT before any work, even with nothing to export
+/// (an empty outbox), and leaves what is there alone.
+#[test]
+fn drift_export_refuses_an_existing_file_even_with_nothing_to_export() {
+    let (_, b, _) = sites();
+    fs::write(b.join("out.regd"), b"theirs").unwrap();
+    let before = b.snapshot();
+    let err = b.fails(2, &["drift", "export", "out.regd"]);
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(fs::read(b.join("out.regd")).unwrap(), b"theirs");
+    assert_eq!(before, b.snapshot());
+}

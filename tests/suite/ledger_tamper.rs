@@ -451,3 +451,16 @@ fn a_ledger_line_changed_in_the_middle_sends_writers_to_the_full_replay() {
     s.fails(1, &["list"]);
     assert_eq!(tree(&s.dot()), before);
 }
+
+/// The checkpoint is signed by the key that signed its head entry (FORMAT.md §6): the same
+/// checkpoint re-signed by another key the registry trusts (the operator; the head entry is the
+/// root's) is refused, naming both.
+#[test]
+fn a_checkpoint_re_signed_by_another_trusted_key_than_the_heads_signer_is_refused() {
+    let (s, _) = registry();
+    let op = load_secret(&s, "op.pem");
+    let path = s.dot().join("checkpoint");
+    let (_, cp) = read_checkpoint(&path).unwrap();
+    fs::write(&path, envelope::sign(Kind::Checkpoint, &cp, &op).unwrap()).unwrap();
+    verify_fails(&s, "but the head entry's signer is");
+}

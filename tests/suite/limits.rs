@@ -352,3 +352,21 @@ fn format_version_0_is_refused() {
     }
     assert_eq!(before, s.snapshot());
 }
+
+/// The checkpoint limit is the format's 64 KiB (FORMAT.md §6): a `checkpoint` file one byte
+/// over it is refused by its size, before a byte of it is parsed; one at the limit is read and
+/// refused only for what it holds (here, padding that is not canonical).
+#[test]
+fn a_checkpoint_file_over_64_kib_is_refused_by_its_size() {
+    let s = setup();
+    let p = s.dot().join("checkpoint");
+    let mut bytes = fs::read(&p).unwrap();
+    bytes.resize(64 * 1024 + 1, b' ');
+    fs::write(&p, &bytes).unwrap();
+    let err = s.fails(1, &["ledger", "verify"]);
+    assert!(err.contains("larger than the 65536-byte limit"), "{err}");
+    bytes.truncate(64 * 1024);
+    fs::write(&p, &bytes).unwrap();
+    let err = s.fails(1, &["ledger", "verify"]);
+    assert!(!err.contains("byte limit"), "{err}");
+}

@@ -387,3 +387,117 @@ pub fn claim_of_bytes(
     let key = key_of(&signed.manifest.publisher);
     claim(&signed, key.as_ref()).map_err(refuse)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::envelope::{Envelope, Kind};
+    use crate::crypto::keys::SecretKey;
+    use crate::format::entry::Header;
+    use crate::state::genesis_body;
+
+    /// A one-entry ledger: its genesis, signed by `signer` but naming `root` as its actor.
+    fn genesis(dot: &std::path::Path, root: &SecretKey, signer: &SecretKey) -> ObjectId {
+        genesis_at(dot, root, signer, |_| {})
+    }
+
+    /// [`genesis`] with its header changed by `edit`.
+    fn genesis_at(
+        dot: &std::path::Path,
+        root: &SecretKey,
+        signer: &SecretKey,
+        edit: impl FnOnce(&mut Header),
+    ) -> ObjectId {
+        let mut entry = Entry {
+            header: Header {
+                actor: root.public().fingerprint().clone(),
+                prev: None,
+                registry: None,
+                seq: 0,
+                time: "2026-01-01T00:00:00Z".into(),
+            },
+            body: genesis_body(root.public(), Vec::new(), &[7; 32], None),
+        };
+        edit(&mut entry.header);
+        let payload = entry.to_payload().unwrap();
+        let sign = |k: &SecretKey| -> Envelope {
+            let bytes = crate::format::limits::sign_bytes(Kind::Genesis, &payload, k).unwrap();
+            serde_json::from_slice(&bytes).unwrap()
+        };
+        let mut env = sign(root);
+        // The actor's keyid, with another key's signature over the same bytes.
+        env.signatures[0].sig = sign(signer).signatures[0].sig.clone();
+        Store::new(dot).put_bytes(&env.to_canonical()).unwrap()
+    }
+
+    /// The genesis is self-signed: the full replay checks its signature with the root key it
+    /// grants, as it checks every later entry's with the keys trusted before it.
+    #[test]
+    fn the_full_replay_refuses_a_genesis_whose_signature_does_not_verify() {
+        let d = tempfile::tempdir().unwrap();
+        for sub in ["objects", "tmp"] {
+            std::fs::create_dir(d.path().join(sub)).unwrap();
+        }
+        let store = Store::new(d.path());
+        let root = SecretKey::from_seed(&[1; 32]).unwrap();
+        let other = SecretKey::from_seed(&[2; 32]).unwrap();
+
+        let good = genesis(d.path(), &root, &root);
+        let state = entries(&[good], &good, &store, &mut |_| {}).expect("a genuine genesis");
+        assert_eq!(state.head(), good);
+
+        let forged = genesis(d.path(), &root, &other);
+        let err = entries(&[forged], &forged, &store, &mut |_| {})
+            .expect_err("a forged genesis is refused");
+        assert!(
+            matches!(&err, LedgerError::Entry { seq: 0, id, .. } if *id == forged),
+            "{err}"
+        );
+        assert!(err.to_string().contains("signature"), "{err}");
+    }
+
+    /// The genesis sits at position 0 like any entry at its own: one that says it is entry 1 is
+    /// refused by the full replay as out of place, before its body is taken as a registry's start.
+    #[test]
+    fn the_full_replay_refuses_a_genesis_that_says_it_is_another_entry() {
+        let d = tempfile::tempdir().unwrap();
+        for sub in ["objects", "tmp"] {
+            std::fs::create_dir(d.path().join(sub)).unwrap();
+        }
+        let store = Store::new(d.path());
+        let root = SecretKey::from_seed(&[1; 32]).unwrap();
+        let id = genesis_at(d.path(), &root, &root, |h| h.seq = 1);
+        let err = entries(&[id], &id, &store, &mut |_| {}).expect_err("out of place");
+        assert!(
+            matches!(
+                &err,
+                LedgerError::Entry {
+                    seq: 0,
+                    problem: EntryProblem::Position(_),
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("it says it is entry 1, but it is listed at position 0"),
+            "{err}"
+        );
+    }
+
+    /// A ledger with no entry is refused by both replays, never taken as an empty state.
+    #[test]
+    fn an_empty_ledger_is_refused_by_both_replays() {
+        let d = tempfile::tempdir().unwrap();
+        let store = Store::new(d.path());
+        let registry = ObjectId::of(b"r");
+        for err in [
+            entries(&[], &registry, &store, &mut |_| {}).err(),
+            committed(&[], &registry, &store, &mut |_| {}).err(),
+        ] {
+            let err = err.expect("refused");
+            assert!(err.to_string().contains("the ledger is empty"), "{err}");
+        }
+    }
+}

@@ -305,4 +305,103 @@ mod tests {
         assert_eq!((w.hash(), w.written()), (want, n));
         assert_eq!(w.into_inner(), data);
     }
+
+    /// A writer that takes at most 3 bytes a call, is interrupted once at the start, and fails
+    /// once it holds `fail_after` bytes.
+    struct Trickle {
+        got: Vec<u8>,
+        interrupted: bool,
+        fail_after: usize,
+    }
+
+    impl Write for Trickle {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if !self.interrupted {
+                self.interrupted = true;
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            if self.got.len() >= self.fail_after {
+                return Err(io::Error::other("disk full"));
+            }
+            let k = buf.len().min(3);
+            self.got.extend_from_slice(&buf[..k]);
+            Ok(k)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn trickle(fail_after: usize) -> Trickle {
+        Trickle {
+            got: Vec::new(),
+            interrupted: false,
+            fail_after,
+        }
+    }
+
+    /// The hash and count are of what the inner writer took, short writes included; an
+    /// interruption is no failure, and the first real failure is kept for the caller, once.
+    #[test]
+    fn the_hashing_writer_hashes_what_was_taken_and_keeps_its_first_error() {
+        let data = b"bytes that go out a few at a time";
+        let mut w = HashingWriter::new(trickle(usize::MAX));
+        w.write_all(data).expect("write");
+        assert_eq!(
+            (w.hash(), w.written()),
+            (blake3::hash(data), data.len() as u64)
+        );
+        assert!(w.take_error().is_none(), "an interruption is retried");
+        assert_eq!(w.into_inner().got, data);
+
+        let mut w = HashingWriter::new(trickle(6));
+        let e = w.write_all(data).expect_err("disk full");
+        assert_eq!(e.to_string(), "disk full");
+        assert_eq!((w.hash(), w.written()), (blake3::hash(&data[..6]), 6));
+        let kept = w.take_error().expect("the failure is kept");
+        assert_eq!(kept.to_string(), "disk full");
+        assert!(w.take_error().is_none(), "taken once");
+    }
+
+    /// A reader that is interrupted once, then gives at most 5 bytes a call.
+    struct Drip<'a> {
+        data: &'a [u8],
+        interrupted: bool,
+    }
+
+    impl Read for Drip<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if !self.interrupted {
+                self.interrupted = true;
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            let k = buf.len().min(5).min(self.data.len());
+            buf[..k].copy_from_slice(&self.data[..k]);
+            self.data = &self.data[k..];
+            Ok(k)
+        }
+    }
+
+    fn drip(data: &[u8]) -> Drip<'_> {
+        Drip {
+            data,
+            interrupted: false,
+        }
+    }
+
+    /// Short reads are hashed as read, and an interrupted read is retried, not a failure.
+    #[test]
+    fn short_and_interrupted_reads_are_hashed_exactly() {
+        let data = b"bytes that come in a few at a time";
+        let mut out = Vec::new();
+        let r = copy_hashing(&mut drip(data), &mut out).expect("an interruption is retried");
+        assert_eq!(r, (blake3::hash(data), data.len() as u64));
+        assert_eq!(out, data);
+
+        let mut r = HashingReader::new(drip(data));
+        let mut got = Vec::new();
+        r.read_to_end(&mut got).expect("read");
+        assert_eq!(got, data);
+        assert_eq!(r.finish(), blake3::hash(data));
+    }
 }
