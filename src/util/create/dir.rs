@@ -31,7 +31,7 @@ pub struct NewDir {
 /// opens it without following a link; returns it with its path.
 fn make_staging_dir(parent: &Path, prefix: &str) -> Result<(File, PathBuf), IoError> {
     use rustix::fs::{Mode, OFlags, fchmod, fstat, mkdirat, openat};
-    let pdir = open_dir_nofollow(parent).ctx("open directory", parent)?;
+    let pdir = open_dir(parent).ctx("create temporary directory in", parent)?;
     let mut tries = 0;
     loop {
         let mut random = [0u8; 6];
@@ -50,7 +50,13 @@ fn make_staging_dir(parent: &Path, prefix: &str) -> Result<(File, PathBuf), IoEr
                 tries += 1;
                 continue;
             }
-            Err(e) => return Err(IoError::from_source("create directory", &path, e.into())),
+            Err(e) => {
+                return Err(IoError::from_source(
+                    "create temporary directory in",
+                    parent,
+                    e.into(),
+                ));
+            }
         }
         let dir = openat(
             &pdir,
@@ -74,7 +80,8 @@ fn make_staging_dir(parent: &Path, prefix: &str) -> Result<(File, PathBuf), IoEr
     }
 }
 
-fn open_dir_nofollow(dir: &Path) -> io::Result<rustix::fd::OwnedFd> {
+/// Opens the directory `dir` (a link to one is followed: the user named it).
+fn open_dir(dir: &Path) -> io::Result<rustix::fd::OwnedFd> {
     use rustix::fs::{CWD, Mode, OFlags, openat};
     Ok(openat(
         CWD,
