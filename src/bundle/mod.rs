@@ -57,6 +57,10 @@ pub enum BundleError {
     /// or appeared while it was written (never replaced).
     #[error(transparent)]
     OutputExists(#[from] crate::util::create::Exists),
+    /// Where the output would go, or what happened to it while it was written, is refused
+    /// (util::create).
+    #[error(transparent)]
+    Output(#[from] crate::util::create::OutputRefused),
     /// The caller's `authorize` stopped reading; its reason is the caller's to report.
     #[error("reading the bundle was stopped")]
     Stopped,

@@ -35,6 +35,10 @@ pub enum CheckoutError {
     /// written (never replaced).
     #[error(transparent)]
     Exists(#[from] Exists),
+    /// Where the output would go, or what happened to it while it was written, is refused
+    /// (util::create).
+    #[error(transparent)]
+    Output(#[from] crate::util::create::OutputRefused),
     /// A revoked model is never written out.
     #[error("{0} is REVOKED: its artifacts are not to be used")]
     Revoked(String),
@@ -200,7 +204,7 @@ pub fn checkout(
     let model = state.model(id).map_err(RegistryError::Refused)?;
     refuse_blocked(reg, state, id, model, dest)?;
     let spec = state.spec(id);
-    let staging =
+    let mut staging =
         create_new_dir::<CheckoutError>(dest, ".reg-checkout-", "checkout writes a new directory")?;
     let mut total = 0;
     let artifacts = manifest_of(reg, id)?.artifacts;
@@ -209,10 +213,8 @@ pub fn checkout(
     for a in artifacts {
         let aid = artifact_target(reg, id, &a)?;
         let target = staging.path().join(&a.path);
-        if let Some(dir) = target.parent() {
-            std::fs::create_dir_all(dir).ctx("create directory", dir)?;
-        }
-        let mut file = std::fs::File::create(&target).ctx("create", &target)?;
+        // Relative to the staging directory's descriptor, never through a link.
+        let mut file = staging.create_file::<CheckoutError>(Path::new(&a.path))?;
         total += reg
             .store()
             .copy_verified_sized(&aid, Some(a.size), &mut file)

@@ -3,7 +3,7 @@
 #![deny(clippy::wildcard_enum_match_arm)]
 
 use super::registry::registry;
-use super::{Class, Judged, Refusal, classified, exists};
+use super::{Class, Judged, Refusal, classified, exists, output_refused};
 use crate::bundle::BundleError;
 use crate::format::schema::Violation;
 use crate::ops::add::AddError;
@@ -59,6 +59,7 @@ fn bundle(e: &BundleError, at: BundleUse) -> Judged {
         (BundleError::Io(_), _) => (Class::IoFailure, None),
         (BundleError::NotABundle(_), _) => (Class::InvalidInput, None),
         (BundleError::OutputExists(_), _) => exists(),
+        (BundleError::Output(o), _) => output_refused(o),
         (BundleError::Unauthorized(_), _) => (
             Class::Refused,
             Some("the manifest must be signed by a key this registry trusts as publisher (`reg key list`)".into()),

@@ -4,7 +4,7 @@
 
 use super::registry::registry;
 use super::state::state;
-use super::{Class, Judged, Refusal, classified, exists};
+use super::{Class, Judged, Refusal, classified, exists, output_refused};
 use crate::crypto::keys::KeyError;
 use crate::ops::config::ConfigError;
 use crate::ops::keys::KeysError;
@@ -77,6 +77,7 @@ fn key(e: &KeyError) -> Judged {
             }),
         ),
         KeyError::Exists(_) => exists(),
+        KeyError::Output(o) => output_refused(o),
         KeyError::Weak(_) | KeyError::NonCanonical(_) | KeyError::MixedOrder(_) => {
             (Class::Refused, None)
         }

@@ -126,6 +126,31 @@ fn exists() -> Judged {
     (Class::InvalidInput, Some(EXISTS_HINT.into()))
 }
 
+/// The one class and hint of every other refusal of a new output
+/// ([`crate::util::create::OutputRefused`], which every module's error carries beside
+/// [`crate::util::create::Exists`]): one inside a registry is a usage error (exit 2, as
+/// checkout's own), one replaced while it was written was tampered with (exit 1).
+fn output_refused(e: &crate::util::create::OutputRefused) -> Judged {
+    use crate::util::create::OutputRefused as O;
+    match e {
+        O::InsideRegistry(_) => (
+            Class::InvalidInput,
+            Some("write it outside `.registry/`, which holds only what reg writes there".into()),
+        ),
+        O::Replaced { .. } | O::ReplacedAtPublish(_) | O::NotOurs(_) => (
+            Class::Tampered,
+            Some("someone else can write the directory it is written in: write outputs in a directory only you can write".into()),
+        ),
+        O::BadPath(_) => (Class::Refused, None),
+    }
+}
+
+impl From<crate::util::create::OutputRefused> for Refusal {
+    fn from(e: crate::util::create::OutputRefused) -> Self {
+        classified(e, output_refused)
+    }
+}
+
 /// The class and hint a classification gives.
 type Judged = (Class, Option<String>);
 

@@ -4,7 +4,7 @@
 
 use super::registry::{registry, store_class};
 use super::state::resolve;
-use super::{Class, Judged, Refusal, classified, exists};
+use super::{Class, Judged, Refusal, classified, exists, output_refused};
 use crate::ops::checkout::CheckoutError;
 use crate::ops::drift::DriftError;
 use crate::ops::gc::PurgeError;
@@ -23,6 +23,7 @@ impl From<CheckoutError> for Refusal {
                 let (class, hint) = exists();
                 (class, hint.map(|h| format!("nothing was written: {h}")))
             }
+            CheckoutError::Output(o) => output_refused(o),
             CheckoutError::Revoked(_) => (Class::Refused, None),
             CheckoutError::Blocked { spec, block, .. } => (
                 Class::Refused,
@@ -132,6 +133,7 @@ impl From<crate::ops::drift::OutboxError> for Refusal {
                 Some("only reg writes `.registry/outbox/`: remove the file named (nothing was exported)".into()),
             ),
             E::Exists(_) => exists(),
+            E::Output(o) => output_refused(o),
             E::Io(_) => (Class::IoFailure, None),
             E::File { .. } => (
                 Class::Refused,

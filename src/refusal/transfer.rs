@@ -4,7 +4,7 @@
 
 use super::registry::registry;
 use super::state::stale;
-use super::{Class, Refusal, classified, exists};
+use super::{Class, Refusal, classified, exists, output_refused};
 use crate::repo::registry::RegistryError;
 use std::path::Path;
 
@@ -30,6 +30,7 @@ impl From<crate::ops::export::ExportError> for Refusal {
                 Some("the store was altered or damaged; nothing was exported: run `reg fsck`, and `reg repair --from COPY` puts back damaged objects".into()),
             ),
             E::Exists(_) => exists(),
+            E::Output(o) => output_refused(o),
             E::Transfer(t) if transfer_io(t) => (Class::IoFailure, None),
             // Another reg committed meanwhile: nothing is wrong but the timing (exit 2).
             E::Changed | E::Io(_) => (Class::IoFailure, None),

@@ -127,15 +127,17 @@ fn remove_tree_on(path: &Path, mount: &MountId) -> Result<(), IoError> {
     }
 }
 
-/// A staging directory reg makes beside where its result goes (`reg init`, `reg clone`,
-/// `reg checkout`): removed with [`remove_tree`] when dropped, unless kept.
+/// A staging directory reg makes beside where its result goes (`reg init`, `reg clone`; a new
+/// output directory is `util::create::NewDir`, which holds its descriptor): removed with
+/// [`remove_tree`] when dropped, unless kept.
 #[derive(Debug)]
 pub struct StagingDir {
     path: Option<PathBuf>,
 }
 
 impl StagingDir {
-    /// A new, empty directory in `parent` named `prefix` and random characters, mode 0700.
+    /// A new, empty directory in `parent` named `prefix` and random characters, mode 0777 less
+    /// the umask (it becomes the registry directory).
     pub fn new_in(parent: &Path, prefix: &str) -> io::Result<StagingDir> {
         let dir = tempfile::Builder::new().prefix(prefix).tempdir_in(parent)?;
         Ok(StagingDir {

@@ -379,3 +379,17 @@ fn a_full_export_holds_a_bounded_number_of_files_open() {
         store_ids(&s).len()
     );
 }
+
+/// No output goes inside `.registry/`, which holds only what reg writes there (a transfer file
+/// or a key file there broke fsck): refused before anything is written, the registry as it was.
+#[test]
+fn an_output_inside_the_registry_is_refused_and_the_registry_is_unchanged() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    let inside = "is inside a registry's `.registry` directory";
+    s.refused(2, &["export", ".registry/x.regx"], inside);
+    s.refused(2, &["key", "gen", ".registry/k"], inside);
+    s.refused(2, &["export", ".registry/tmp/x.regx"], inside);
+    assert!(!s.join(".registry/x.regx").exists());
+    assert!(!s.join(".registry/k").exists());
+}

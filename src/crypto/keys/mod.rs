@@ -108,6 +108,10 @@ pub enum KeyError {
     /// A file already exists where a new key would be written.
     #[error(transparent)]
     Exists(#[from] crate::util::create::Exists),
+    /// Where the output would go, or what happened to it while it was written, is refused
+    /// (util::create).
+    #[error(transparent)]
+    Output(#[from] crate::util::create::OutputRefused),
     /// A string that is not a fingerprint: the string quoted, or what it is when quoting it
     /// could print key material ([`shown`]).
     #[error("{0} is not a key fingerprint (32 lowercase hex digits)")]

@@ -63,6 +63,12 @@ impl LogHost {
                 // Another process made it first: use theirs.
                 Ok(()) | Err(NewError::Exists(_)) => {}
                 Err(NewError::Io(e)) => return Err(e.into()),
+                Err(NewError::Refused(e)) => {
+                    return Err(LogError::Host {
+                        path: path.clone(),
+                        detail: e.to_string(),
+                    });
+                }
             }
         }
         let bytes = match read_small(&path, 64) {

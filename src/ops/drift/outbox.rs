@@ -66,6 +66,10 @@ pub enum OutboxError {
     /// `OUT` exists, or appeared while the file was written (never replaced).
     #[error(transparent)]
     Exists(#[from] Exists),
+    /// Where the output would go, or what happened to it while it was written, is refused
+    /// (util::create).
+    #[error(transparent)]
+    Output(#[from] crate::util::create::OutputRefused),
     /// The report file does not decode or breaks a limit.
     #[error("`{}`: {source}", .path.display())]
     File {

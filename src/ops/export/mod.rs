@@ -46,6 +46,10 @@ pub enum ExportError {
     /// `OUT` exists, or appeared while the file was written (never replaced).
     #[error(transparent)]
     Exists(#[from] Exists),
+    /// Where the output would go, or what happened to it while it was written, is refused
+    /// (util::create).
+    #[error(transparent)]
+    Output(#[from] crate::util::create::OutputRefused),
     /// The base is the head.
     #[error("nothing to export: the base is entry {seq}, this registry's head")]
     NothingNew {

@@ -35,8 +35,9 @@ pub(crate) use readers::read_lock;
 pub use readers::{CommitWindow, ReadLock};
 pub use transaction::{Transaction, WriteLock, Written};
 
-/// The registry directory's name.
-pub const DOT_REGISTRY: &str = ".registry";
+/// The registry directory's name (defined once, in `util::create`, where no output is written
+/// inside a directory of this name).
+pub const DOT_REGISTRY: &str = crate::util::create::REGISTRY_DIR;
 
 /// An opened registry whose genesis root was checked against the host's pin.
 #[derive(Debug, Clone)]
@@ -114,18 +115,7 @@ pub fn discover(explicit: Option<&Path>) -> Result<PathBuf, RegistryError> {
 /// Refuses to make a registry in `parent` when it is inside a `.registry` directory (see
 /// [`discover`]).
 pub(in crate::repo) fn refuse_inside_a_registry(parent: &Path) -> Result<(), RegistryError> {
-    // Every ancestor, as written and as resolved: a link anywhere on the way (`lnk/inner`, with
-    // `lnk` leading into a registry) may lead inside one, even where `parent` does not exist yet.
-    let named = |p: &Path| {
-        p.ancestors()
-            .any(|a| a.file_name().is_some_and(|n| n == DOT_REGISTRY))
-    };
-    let abs = std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf());
-    if named(&abs)
-        || abs
-            .ancestors()
-            .any(|a| fs::canonicalize(a).is_ok_and(|c| named(&c)))
-    {
+    if crate::util::create::is_inside_a_registry(parent) {
         return Err(RegistryError::InsideRegistry(parent.to_path_buf()));
     }
     Ok(())
