@@ -14,7 +14,7 @@ pub struct CompletionsArgs {
 /// Write a man page per command into DIR (install: copy them to a man1 directory)
 #[derive(Debug, clap::Args)]
 pub struct ManArgs {
-    /// Where to write reg.1, reg-add.1, reg-key-gen.1, ...
+    /// A new directory to write reg.1, reg-add.1, reg-key-gen.1, ... into
     #[arg(long, short = 'o', value_name = "DIR")]
     out: PathBuf,
 }
@@ -172,9 +172,15 @@ fn page(cmd: &clap::Command, name: &str, path: &str) -> std::io::Result<Vec<u8>>
 }
 
 pub fn man(args: ManArgs) -> CommandResult {
+    use std::io::Write as _;
     super::stdio::refuse_dash(&args.out, "a directory of man pages")?;
-    std::fs::create_dir_all(&args.out)
-        .map_err(|e| CommandError::usage(format!("create `{}`: {e}", args.out.display())))?;
+    // A new directory, by the one rule of outputs (never over what is there, never through a
+    // link, never inside a registry): the pages are then copied where man finds them.
+    let mut dir = reg::util::create::create_new_dir::<CommandError>(
+        &args.out,
+        ".reg-man-",
+        "reg man writes a new directory",
+    )?;
     let mut written = 0;
     // No `help` subcommand: it has no page, so no page may name one.
     let mut root = super::command().disable_help_subcommand(true);
@@ -189,8 +195,10 @@ pub fn man(args: ManArgs) -> CommandResult {
                 format!("{path} {sub}")
             }
         };
-        let out = args.out.join(format!("{name}.1"));
-        std::fs::write(&out, page(&cmd, &name, &path)?)
+        let file = std::path::PathBuf::from(format!("{name}.1"));
+        let out = args.out.join(&file);
+        dir.create_file::<CommandError>(&file)?
+            .write_all(&page(&cmd, &name, &path)?)
             .map_err(|e| CommandError::usage(format!("write `{}`: {e}", out.display())))?;
         written += 1;
         for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
@@ -201,6 +209,7 @@ pub fn man(args: ManArgs) -> CommandResult {
             ));
         }
     }
+    dir.publish::<CommandError>()?;
     outln!("wrote {written} man pages into {}", args.out.display());
     Ok(())
 }

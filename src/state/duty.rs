@@ -6,7 +6,7 @@ use crate::crypto::keys::Fingerprint;
 use crate::format::entry::Role;
 
 /// Which duty an entry would join to another (FORMAT.md §5.5): what
-/// [`StateError::DutiesApart`] says, typed, so that each refusal gets the fix that fits it.
+/// [`StateError::DutiesApart`](super::StateError::DutiesApart) says, typed, so that each refusal gets the fix that fits it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Duty {
     /// A policy turning `separate_duties` on while a key holds both publisher and operator.

@@ -217,6 +217,16 @@ const CASES: &[Case] = &[
     },
     Case {
         env: &[],
+        args: &["man", "-o", "taken"],
+        code: 2,
+        says: &[
+            "`taken` already exists; reg man writes a new directory",
+            "hint: choose another path, or remove it",
+        ],
+        never: &[],
+    },
+    Case {
+        env: &[],
         args: &["key", "gen", "--age", "taken.tar"],
         code: 2,
         says: &[
