@@ -260,11 +260,46 @@ impl NewDir {
 
 impl Drop for NewDir {
     fn drop(&mut self) {
-        if let Some(p) = self.path.take()
-            && still_at(&self.dir, &p)
-        {
-            // Best effort, as a temporary directory's: what is left is named by fsck.
-            let _ = crate::util::mount::remove_tree(&p);
+        if let Some(p) = self.path.take() {
+            // Best effort, as a temporary directory's. Emptied through its own descriptor, never
+            // by name: a name on the way swapped for a link (the directory renamed away and a
+            // link to a victim put at its name) would lead a removal by path outside it.
+            let _ = empty_dir_at(&self.dir);
+            if still_at(&self.dir, &p) {
+                let _ = std::fs::remove_dir(&p);
+            }
         }
     }
+}
+
+/// Removes everything inside the directory `dir` holds, relative to its descriptor and those
+/// of its subdirectories (each opened without following a link): no name is resolved through
+/// the path the directory had, so nothing outside it can be reached.
+fn empty_dir_at(dir: &File) -> io::Result<()> {
+    use rustix::fs::{AtFlags, Dir, Mode, OFlags, openat, unlinkat};
+    let mut names = Vec::new();
+    for entry in Dir::read_from(dir)? {
+        let name = entry?.file_name().to_owned();
+        if name.as_bytes() != b"." && name.as_bytes() != b".." {
+            names.push(name);
+        }
+    }
+    for name in names {
+        match unlinkat(dir, name.as_c_str(), AtFlags::empty()) {
+            Ok(()) => {}
+            // A directory: emptied through its own descriptor, then removed.
+            Err(rustix::io::Errno::ISDIR) => {
+                let sub = File::from(openat(
+                    dir,
+                    name.as_c_str(),
+                    OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                    Mode::empty(),
+                )?);
+                empty_dir_at(&sub)?;
+                unlinkat(dir, name.as_c_str(), AtFlags::REMOVEDIR)?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }

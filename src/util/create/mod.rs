@@ -91,7 +91,7 @@ pub enum OutputRefused {
     /// The temporary was replaced between the last check and the rename (see the module's
     /// "What race remains"): what now has the output's name is not what reg wrote.
     #[error(
-        "`{}` is not what reg wrote: the directory it was written in was replaced while it was being published; do not use it, remove it",
+        "`{}` is not what reg wrote: what it wrote was replaced while it was being published; do not use it, remove it",
         .0.display()
     )]
     ReplacedAtPublish(PathBuf),
@@ -264,6 +264,23 @@ impl NewFile {
                 self.tmp = Some(tmp);
                 return Err(self.exists().into());
             }
+            // With `/proc` there, a failure that is not "links are not possible here" is no
+            // reason to fall back to a rename by name, which would publish whatever the
+            // temporary's name holds: a temporary replaced after the check above has no link
+            // left, so the descriptor's file cannot be linked (ENOENT).
+            Err(e) if !links_impossible(&e) => {
+                if !still_at(tmp.as_file(), tmp.path()) {
+                    let (_, path) = tmp.into_parts();
+                    let tmp = path.keep().unwrap_or_default();
+                    return Err(OutputRefused::Replaced {
+                        tmp,
+                        dest: self.dest.clone(),
+                    }
+                    .into());
+                }
+                self.tmp = Some(tmp);
+                return Err(IoError::from_source("link", &self.dest, e).into());
+            }
             // No `/proc`, or a file system without hard links: by name, as a directory is.
             Err(_) => match tmp.persist_noclobber(&self.dest) {
                 Ok(file) => {
@@ -291,6 +308,19 @@ impl NewFile {
             says: self.says,
         }
     }
+}
+
+/// Whether `e`, from [`link_own_inode`], says that linking a descriptor's file is not
+/// possible here (no `/proc`, a file system without hard links, a platform without it),
+/// rather than that this file could not be linked.
+fn links_impossible(e: &io::Error) -> bool {
+    let proc_there = Path::new("/proc/self/fd").is_dir();
+    !proc_there
+        || e.kind() == io::ErrorKind::Unsupported
+        || matches!(
+            e.raw_os_error(),
+            Some(libc::EPERM | libc::EOPNOTSUPP | libc::EXDEV | libc::EMLINK | libc::ENOSYS)
+        )
 }
 
 /// Links the inode `file` holds to the new name `dest` (never over an existing one:
@@ -573,6 +603,58 @@ mod tests {
         fs::create_dir(&staging).expect("impostor");
         drop(new);
         assert!(staging.is_dir(), "the impostor is not removed");
+    }
+
+    /// A directory dropped unpublished is emptied through its own descriptor: its name swapped
+    /// for a link to a victim directory (what a removal by path would walk into) leads nowhere,
+    /// the victim keeps every file, and reg's own entries go wherever the directory now is.
+    #[test]
+    fn a_dropped_directory_is_emptied_through_its_descriptor_never_through_a_link() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let victim = d.path().join("victim");
+        fs::create_dir_all(victim.join("sub")).expect("victim");
+        fs::write(victim.join("z.bin"), b"victim").expect("write");
+        fs::write(victim.join("sub/x.txt"), b"victim").expect("write");
+        let mut new = create_new_dir::<E>(&d.path().join("out"), ".t-", SAYS).expect("created");
+        for rel in ["z.bin", "sub/x.txt"] {
+            let mut f = new.create_file::<E>(Path::new(rel)).expect("created");
+            f.write_all(b"ours").expect("write");
+        }
+        let staging = new.path().to_path_buf();
+        let moved = d.path().join("moved");
+        fs::rename(&staging, &moved).expect("rename away");
+        std::os::unix::fs::symlink(&victim, &staging).expect("link");
+        drop(new);
+        assert_eq!(fs::read(victim.join("z.bin")).expect("read"), b"victim");
+        assert_eq!(fs::read(victim.join("sub/x.txt")).expect("read"), b"victim");
+        assert!(
+            entries(&moved).is_empty(),
+            "reg's entries are removed where they are"
+        );
+        assert!(
+            fs::symlink_metadata(&staging).is_ok(),
+            "the link is not reg's: left alone"
+        );
+    }
+
+    /// With `/proc` there, a file that cannot be linked (it lost its last name: its temporary
+    /// was replaced after the check) is no reason to fall back to a rename by name; a file
+    /// system without links is.
+    #[test]
+    fn only_impossible_links_fall_back_to_a_rename_by_name() {
+        assert!(Path::new("/proc/self/fd").is_dir(), "the test needs /proc");
+        assert!(!links_impossible(&io::Error::from_raw_os_error(
+            libc::ENOENT
+        )));
+        assert!(!links_impossible(&io::Error::from_raw_os_error(
+            libc::EACCES
+        )));
+        for errno in [libc::EXDEV, libc::EPERM, libc::EOPNOTSUPP, libc::EMLINK] {
+            assert!(
+                links_impossible(&io::Error::from_raw_os_error(errno)),
+                "{errno}"
+            );
+        }
     }
 
     /// The same for a file: a temporary swapped for someone else's file is not published.
