@@ -242,14 +242,7 @@ impl NewFile {
         let tmp = self.tmp.take().expect("held until published or dropped");
         tmp.as_file().sync_all().ctx("sync", tmp.path())?;
         if !still_at(tmp.as_file(), tmp.path()) {
-            let (_, path) = tmp.into_parts();
-            // Not ours any more: never removed.
-            let tmp = path.keep().unwrap_or_default();
-            return Err(OutputRefused::Replaced {
-                tmp,
-                dest: self.dest.clone(),
-            }
-            .into());
+            return Err(self.replaced(tmp).into());
         }
         match link_own_inode(tmp.as_file(), &self.dest) {
             Ok(()) => {
@@ -270,13 +263,7 @@ impl NewFile {
             // left, so the descriptor's file cannot be linked (ENOENT).
             Err(e) if !links_impossible(&e) => {
                 if !still_at(tmp.as_file(), tmp.path()) {
-                    let (_, path) = tmp.into_parts();
-                    let tmp = path.keep().unwrap_or_default();
-                    return Err(OutputRefused::Replaced {
-                        tmp,
-                        dest: self.dest.clone(),
-                    }
-                    .into());
+                    return Err(self.replaced(tmp).into());
                 }
                 self.tmp = Some(tmp);
                 return Err(IoError::from_source("link", &self.dest, e).into());
@@ -300,6 +287,16 @@ impl NewFile {
         }
         fsync_dir(parent_of(&self.dest))?;
         Ok(())
+    }
+
+    /// The refusal of a temporary whose name no longer holds reg's file: that name is not
+    /// ours any more, so it is kept (never removed) and named.
+    fn replaced(&self, tmp: tempfile::NamedTempFile) -> OutputRefused {
+        let (_, path) = tmp.into_parts();
+        OutputRefused::Replaced {
+            tmp: path.keep().unwrap_or_default(),
+            dest: self.dest.clone(),
+        }
     }
 
     fn exists(&self) -> Exists {
