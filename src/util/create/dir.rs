@@ -229,7 +229,9 @@ impl NewDir {
         }
         self.dir.sync_all().ctx("sync directory", &path)?;
         if !still_at(&self.dir, &path) {
-            // Not ours any more: never removed.
+            // The name is not ours any more: never removed. What reg wrote is emptied through
+            // its descriptor, wherever its directory was moved.
+            let _ = empty_dir_at(&self.dir);
             self.path = None;
             return Err(OutputRefused::Replaced {
                 tmp: path,

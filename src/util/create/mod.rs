@@ -592,6 +592,10 @@ mod tests {
             "the impostor is left as it was"
         );
         assert_eq!(fs::read(staging.join("theirs")).expect("read"), b"theirs");
+        assert!(
+            entries(&moved).is_empty(),
+            "what reg wrote goes, wherever it was moved"
+        );
 
         // Dropped unpublished after a swap: the impostor is not removed either.
         let new = create_new_dir::<E>(&d.path().join("out2"), ".u-", SAYS).expect("created");
