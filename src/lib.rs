@@ -31,7 +31,8 @@
 //!   state    format             the state the ledger derives, and its rules (no I/O)
 //!   format   crypto             the on-disk vocabulary as plain data (no I/O)
 //!   crypto   util               ed25519 keys, DSSE envelopes
-//!   util     -                  encodings, file-system helpers, progress
+//!   util     -                  encodings; the file-system rules (new outputs, opens that
+//!                               never follow a link, bounded reads); hashing; progress
 //! ```
 
 //! # The front door
