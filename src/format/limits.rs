@@ -7,6 +7,7 @@
 
 use crate::crypto::envelope::{self, EnvelopeError, Kind, envelope_len};
 use crate::crypto::keys::SecretKey;
+use crate::format::checkpoint::CHECKPOINT_LIMIT;
 use serde::Serialize;
 
 /// Largest ledger entry object reg reads (entries are small; drift observations the largest).
@@ -21,15 +22,15 @@ pub const MANIFEST_LIMIT: u64 = 1024 * 1024;
 pub const REPORT_LIMIT: u64 = 512 * 1024;
 
 /// The largest stored object of `kind` that readers accept, in bytes: writers refuse to sign a
-/// bigger one, since every reader would then refuse the registry. `None` for the checkpoint,
-/// whose payload has a fixed shape (about 300 bytes, far below
-/// [`crate::format::checkpoint::CHECKPOINT_LIMIT`]).
-pub fn reader_limit(kind: Kind) -> Option<u64> {
+/// bigger one, since every reader would then refuse the registry. The checkpoint's is
+/// [`CHECKPOINT_LIMIT`], the limit of every checkpoint reader (its payload has a fixed shape of
+/// about 300 bytes, so only a bug could reach it: the writer refuses it all the same).
+pub fn reader_limit(kind: Kind) -> u64 {
     match kind {
-        Kind::Manifest => Some(MANIFEST_LIMIT),
-        Kind::DriftReport => Some(REPORT_LIMIT),
-        Kind::Checkpoint => None,
-        _ => Some(ENTRY_LIMIT),
+        Kind::Manifest => MANIFEST_LIMIT,
+        Kind::DriftReport => REPORT_LIMIT,
+        Kind::Checkpoint => CHECKPOINT_LIMIT,
+        _ => ENTRY_LIMIT,
     }
 }
 
@@ -38,6 +39,7 @@ fn object_name(kind: Kind) -> String {
     match kind {
         Kind::Manifest => "signed manifest".to_string(),
         Kind::DriftReport => "drift report".to_string(),
+        Kind::Checkpoint => "checkpoint".to_string(),
         _ => format!("{} entry", kind.name()),
     }
 }
@@ -51,6 +53,7 @@ fn shrink_hint(kind: Kind) -> &'static str {
         }
         Kind::Genesis | Kind::Recipients => "list fewer recipients",
         Kind::Purge | Kind::Add => "the model has too many artifacts for one entry",
+        Kind::Checkpoint => "a checkpoint has a fixed shape: this is a bug in reg, report it",
         _ => "shorten the reason",
     }
 }
@@ -58,15 +61,16 @@ fn shrink_hint(kind: Kind) -> &'static str {
 /// Refuses a payload whose envelope would exceed what readers of `kind` accept.
 pub fn check_size(kind: Kind, payload_len: usize) -> Result<(), EnvelopeError> {
     let size = envelope_len(kind, payload_len);
-    match reader_limit(kind) {
-        Some(limit) if size > limit => Err(EnvelopeError::TooLarge {
+    let limit = reader_limit(kind);
+    if size > limit {
+        return Err(EnvelopeError::TooLarge {
             object: object_name(kind),
             size,
             limit,
             hint: shrink_hint(kind),
-        }),
-        _ => Ok(()),
+        });
     }
+    Ok(())
 }
 
 /// Signs `payload` as a `kind` object with one key, refusing it first if its readers would
@@ -127,9 +131,7 @@ mod tests {
         let k = SecretKey::from_seed(&[5u8; 32]).unwrap();
         let mut exact = Vec::new();
         for kind in Kind::ALL {
-            let Some(limit) = reader_limit(kind) else {
-                continue;
-            };
+            let limit = reader_limit(kind);
             let n = ((limit - envelope_len(kind, 0)) / 4 * 3) as usize;
             assert!(envelope_len(kind, n) <= limit && envelope_len(kind, n + 1) > limit);
             assert!(check_size(kind, n + 1).is_err(), "{kind:?}");
