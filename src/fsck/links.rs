@@ -4,7 +4,9 @@
 
 use super::{Code, Fsck};
 use crate::format::id::ObjectId;
-use crate::repo::layout::{DIRS, FILES, INDEX, LEDGER, OUTBOX, REFS, REPLACED, TMP};
+use crate::repo::layout::{
+    DIRS, FILES, INDEX, INDEX_MODELS, INDEX_NAMES, LEDGER, OUTBOX, REFS, REPLACED, TMP,
+};
 use std::path::Path;
 
 /// Names every symbolic link and special file anywhere in `.registry/` (none is ever followed
@@ -101,12 +103,22 @@ fn is_unknown(rel: &Path, ft: &std::fs::FileType) -> bool {
     let known = |p: &Path| {
         DIRS.iter()
             .chain(FILES.iter())
-            .chain([OUTBOX, REPLACED].iter())
+            .chain([OUTBOX, REPLACED, INDEX_MODELS, INDEX_NAMES].iter())
             .any(|k| Path::new(k) == p)
     };
     let parent = rel.parent().unwrap_or(Path::new(""));
     if parent.as_os_str().is_empty() || parent == Path::new(REFS) || parent == Path::new(INDEX) {
         return !known(rel);
+    }
+    // The buckets of a format 5 index (FORMAT.md §5.11): files named by a key of hex digits.
+    if parent == Path::new(INDEX_MODELS) || parent == Path::new(INDEX_NAMES) {
+        let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let key = name.strip_suffix(".json").unwrap_or("");
+        return ft.is_dir()
+            || !(1..=crate::state::MAX_DIGITS).contains(&key.len())
+            || !key
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     }
     if parent == Path::new(OUTBOX) {
         let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");

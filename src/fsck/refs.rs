@@ -6,7 +6,7 @@ use super::ledger::Reached;
 use super::{Code, Fsck};
 use crate::format::entry::Body;
 use crate::format::id::ObjectId;
-use crate::repo::layout::{INDEX_STATE, REFS_PENDING};
+use crate::repo::layout::REFS_PENDING;
 use crate::repo::refs::{self, RefFault};
 use crate::repo::registry::Registry;
 use crate::state::State;
@@ -62,10 +62,8 @@ pub(super) fn check_index_and_refs(reg: &Registry, state: &State, reached: &Reac
             "a write was interrupted after its commit point; its refs may lag, and the next write rewrites them".into(),
         );
     }
-    let index = dot.join(INDEX_STATE);
-    match crate::util::fsutil::read_small(&index, 1 << 30) {
-        Ok(bytes) if bytes == state.to_canonical() => {}
-        _ => f.warn(Code::IndexStale, Some(index), None, "the index differs from the replayed ledger; it is not used, and the next write rebuilds it".into()),
+    if let Some(index) = reg.index_mismatch(state) {
+        f.warn(Code::IndexStale, Some(index), None, "the index differs from the replayed ledger; it is not used, and the next write rebuilds it".into());
     }
     let lag = Lag {
         reg,

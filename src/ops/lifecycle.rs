@@ -14,8 +14,8 @@ use crate::format::lifecycle::LifecycleState;
 use crate::ops::deny::Denied;
 use crate::repo::ledger::Verified;
 use crate::repo::registry::{Registry, RegistryError, Transaction};
-use crate::state::State;
 use crate::state::resolve::{ResolveError, resolve};
+use crate::state::{Needs, State};
 
 /// What a revocation does to the slots the model is active in.
 #[derive(Debug, Clone)]
@@ -120,7 +120,12 @@ fn move_model(
     plan: SlotPlan,
     deny: bool,
 ) -> Result<Transitioned, LifecycleError> {
-    let tx = reg.begin()?;
+    // A denial counts every model holding the bytes it denies: every model is read.
+    let mut needs = if deny { Needs::all() } else { Needs::default() }.spec(spec);
+    if let SlotPlan::Replace(other) = &plan {
+        needs = needs.spec(other);
+    }
+    let mut tx = reg.begin_for(&needs)?;
     let state = tx.state();
     let (id, model) = resolve(state, spec)?;
     let denied = deny.then(|| Denied::count(state, &id, &model.artifacts));
@@ -232,7 +237,7 @@ pub fn activate(
     spec: &str,
     reason: &str,
 ) -> Result<Activated, LifecycleError> {
-    let tx = reg.begin()?;
+    let tx = reg.begin_for(&Needs::default().spec(spec).slot(slot))?;
     let (model, _) = resolve(tx.state(), spec)?;
     let (change, after) = commit_slot(tx, key, slot, Some((reg, model)), reason)?;
     Ok(Activated {
@@ -249,13 +254,14 @@ pub fn deactivate(
     slot: &str,
     reason: &str,
 ) -> Result<SlotSet, LifecycleError> {
-    Ok(commit_slot(reg.begin()?, key, slot, None, reason)?.0)
+    let tx = reg.begin_for(&Needs::default().slot(slot))?;
+    Ok(commit_slot(tx, key, slot, None, reason)?.0)
 }
 
 /// Commits the `slot` entry that makes `model` (of `reg`) the active model of `slot` (`None`:
 /// clears it), if the model is in policy; returns the change and the state after it.
 fn commit_slot(
-    tx: Transaction<'_>,
+    mut tx: Transaction<'_>,
     key: &SecretKey,
     slot: &str,
     activate: Option<(&Registry, ObjectId)>,

@@ -27,6 +27,8 @@ pub(super) fn state(e: &StateError) -> Judged {
     // every variant, so a new one is still placed on purpose.
     let class = if matches!(e, StateError::EmptyReason) {
         Class::InvalidInput
+    } else if matches!(e, StateError::BadIndex(_)) {
+        Class::Tampered
     } else {
         Class::Refused
     };
@@ -43,6 +45,9 @@ pub(super) fn state(e: &StateError) -> Judged {
             "trust another root key first (`reg key trust NEW.pub --role root`), then revoke this one".into(),
         ),
         StateError::EmptyReason => Some("say why with --reason TEXT".into()),
+        StateError::BadIndex(_) => Some(
+            "the index is derived from the ledger: `reg fsck` checks the registry, and the next write rebuilds the index".into(),
+        ),
         StateError::WrittenExpired { .. } => Some(RENEW_HINT.into()),
         StateError::NeedsFormat { .. } => Some(
             "a registry keeps the format it was made with; to use this, make a successor registry (`reg init --succeeds`, docs/GUIDE.md §8.4)".into(),

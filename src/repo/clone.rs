@@ -288,6 +288,7 @@ fn staging_registry(
         floor: first.pin.as_ref().and_then(|p| p.floor.clone()),
         lock_timeout: opts.lock_timeout,
         clock: opts.clock.clone(),
+        ledger_hashed: Default::default(),
     })
 }
 
@@ -419,9 +420,8 @@ fn write(reg: &Registry, incoming: crate::repo::incoming::Incoming) -> Result<St
     for (id, path) in staged {
         reg.store.commit_path(path, &id)?;
     }
-    let canonical = state.to_canonical();
-    fs::write(reg.dot.join("index/state.json"), &canonical)
-        .ctx("write", &reg.dot.join("index/state.json"))?;
+    let mut state = state;
+    crate::repo::registry::write_index(&reg.dot, &state.index_files())?;
     let lines: String = new_ids.iter().map(|id| format!("{id}\n")).collect();
     crate::util::fsutil::append_durably(&reg.dot.join("ledger"), lines.as_bytes())?;
     fs::write(reg.dot.join("checkpoint"), &checkpoint).ctx("write", &reg.dot.join("checkpoint"))?;

@@ -41,6 +41,12 @@ pub const REPLICA: &str = "replica";
 /// first use; reg never reads it.
 pub const REPLACED: &str = "replaced";
 
+/// The buckets of a format 5 state's models (FORMAT.md §5.11): `index/models/<key>.json`.
+/// Made by `reg init` from format 5 on, so absent in older registries; a directory when present.
+pub const INDEX_MODELS: &str = "index/models";
+/// The buckets of a format 5 state's names: `index/names/<key>.json`; as [`INDEX_MODELS`].
+pub const INDEX_NAMES: &str = "index/names";
+
 /// The directories reg uses inside `.registry/`, relative to it, parents first.
 pub const DIRS: [&str; 6] = [OBJECTS, TMP, INDEX, REFS, REFS_MODELS, REFS_SLOTS];
 
@@ -148,10 +154,12 @@ pub fn check_skeleton(dot: &Path) -> Result<(), LayoutError> {
     }
     expect(&dot.join(OUTBOX), true)?;
     expect(&dot.join(REPLACED), true)?;
+    expect(&dot.join(INDEX_MODELS), true)?;
+    expect(&dot.join(INDEX_NAMES), true)?;
     // Unreadable metadata is not a layout fault (as in `expect`): what follows names it.
     let root = MountId::of(dot).ok();
     if let Some(root) = &root {
-        for d in DIRS.iter().chain([&OUTBOX]) {
+        for d in DIRS.iter().chain([&OUTBOX, &INDEX_MODELS, &INDEX_NAMES]) {
             expect_same_mount(root, &dot.join(d))?;
         }
     }

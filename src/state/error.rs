@@ -234,6 +234,10 @@ pub enum StateError {
     /// A model named by id is not registered.
     #[error("no model with record id {0} is registered")]
     UnknownModel(ObjectId),
+    /// A part of `index/` that does not match the root the checkpoint commits to, or is not
+    /// well formed (FORMAT.md §5.11): the reader replays the ledger instead.
+    #[error("the index does not match its root: {0}")]
+    BadIndex(String),
     /// A purge of a model that is not revoked, or purged already.
     #[error(
         "only a REVOKED model's artifacts can be purged, once; {spec} is {state}{}",

@@ -83,7 +83,7 @@ impl State {
             format_version: g.format_version,
             head: id,
             keys,
-            models: BTreeMap::new(),
+            models: Default::default(),
             policy: PolicyDoc::default(),
             recipients: g.recipients.clone(),
             // From format 3, genesis is the first renewal (FORMAT.md §6.1).
@@ -94,7 +94,7 @@ impl State {
             slots: BTreeMap::new(),
             succeeds: g.succeeds.clone(),
             time: (g.format_version >= super::time::TIME_FORMAT).then(|| entry.header.time.clone()),
-            by_name: Default::default(),
+            names: super::buckets::Names::new_indexed(),
         };
         Ok((state, key))
     }

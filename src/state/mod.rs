@@ -19,7 +19,6 @@ use crate::crypto::keys::Fingerprint;
 use crate::format::entry::{Body, Entry, PolicyDoc, Role};
 use crate::format::id::ObjectId;
 use crate::format::lifecycle::LifecycleState;
-use crate::util::encoding::to_canonical_vec;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -31,11 +30,15 @@ use std::collections::{BTreeMap, BTreeSet};
 /// 4: the state knows who each model rests on (its `add` names the publisher), so a key revoked
 /// as compromised suspends them (§5.14), duties can be kept apart (§5.5), and entry times only
 /// move forward (§5.1). Deny lists and role withdrawal hold in every format.
-pub const FORMAT_VERSION: u32 = 4;
+/// 5: the state is committed as a root and buckets of models and names (FORMAT.md §5.11), so
+/// that a write re-hashes and rewrites what it changes, not every model; the rules are format
+/// 4's. A registry of an older format keeps its one-document state.
+pub const FORMAT_VERSION: u32 = 5;
 
 /// The first format whose state records a model's publisher and approvers (FORMAT.md §5.11).
 pub const PROVENANCE_FORMAT: u32 = 4;
 
+mod buckets;
 mod config;
 mod deny;
 mod drift;
@@ -53,6 +56,11 @@ mod suspension;
 mod tests;
 mod time;
 
+use buckets::Names;
+pub use buckets::{
+    BUCKET_LIMIT, BUCKETS_FORMAT, BucketFile, IndexFiles, MAX_DIGITS, Map, Models, Needs,
+    digits_for,
+};
 pub use config::{check_policy, check_recipients, describe_refused, normalize_recipients};
 pub use duty::Duty;
 pub use error::{StalePrevious, StateError};
@@ -178,8 +186,8 @@ pub struct State {
     head: ObjectId,
     /// Every key ever trusted.
     keys: BTreeMap<Fingerprint, KeyState>,
-    /// Every registered model.
-    models: BTreeMap<ObjectId, ModelState>,
+    /// Every registered model (in part, in a format 5 state read from its root).
+    models: Models,
     /// The policy.
     policy: PolicyDoc,
     /// The age recipients.
@@ -203,10 +211,11 @@ pub struct State {
     /// The time of the last entry applied (format 4, FORMAT.md §5.1): the next is no earlier.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     time: Option<String>,
-    /// `(name, version)` -> record id, derived from `models` (not part of the format); used
-    /// only when it is complete, so a state read from JSON stays correct without it.
+    /// `name` -> `version` -> record id: derived from `models` in formats 1 to 4 (not part of
+    /// their format; used once indexed, so a state read from JSON stays correct without it),
+    /// committed in buckets in format 5.
     #[serde(skip)]
-    by_name: std::collections::HashMap<(String, String), ObjectId>,
+    names: Names,
 }
 
 /// Read access to the state. Its fields are private to the `state` layer: only the rules change
@@ -237,7 +246,7 @@ impl State {
     }
 
     /// Every registered model.
-    pub fn models(&self) -> &BTreeMap<ObjectId, ModelState> {
+    pub fn models(&self) -> &Models {
         &self.models
     }
 
@@ -370,11 +379,6 @@ impl State {
         Ok(())
     }
 
-    /// The canonical bytes of this state (what `index/state.json` holds).
-    pub fn to_canonical(&self) -> Vec<u8> {
-        to_canonical_vec(self).expect("the state holds no floats and no nulls")
-    }
-
     /// BLAKE3 of the canonical state: what the checkpoint commits to.
     pub fn hash(&self) -> ObjectId {
         ObjectId::of(&self.to_canonical())
@@ -402,21 +406,11 @@ impl State {
 
     /// The model registered as `name@version`, if any.
     pub fn find(&self, name: &str, version: &str) -> Option<(&ObjectId, &ModelState)> {
-        if self.by_name.len() == self.models.len() {
-            let id = self.by_name.get(&(name.to_string(), version.to_string()))?;
-            return self.models.get_key_value(id);
+        if let Some(id) = self.find_by_name(name, version) {
+            return self.models.get_key_value(&id?);
         }
         self.models
             .iter()
             .find(|(_, m)| m.name == name && m.version == version)
-    }
-
-    /// Builds the name lookup (after reading a state from its JSON form).
-    pub fn index_names(&mut self) {
-        self.by_name = self
-            .models
-            .iter()
-            .map(|(id, m)| ((m.name.clone(), m.version.clone()), *id))
-            .collect();
     }
 }

@@ -58,10 +58,7 @@ impl State {
         } else {
             BTreeSet::new()
         };
-        if self.by_name.len() == self.models.len() {
-            self.by_name
-                .insert((a.name.clone(), a.version.clone()), a.record);
-        }
+        self.index_name(&a.name, &a.version, a.record);
         self.models.insert(
             a.record,
             ModelState {

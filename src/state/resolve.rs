@@ -77,8 +77,7 @@ pub fn resolve<'s>(
         let prefix = spec.to_ascii_lowercase();
         state
             .models()
-            .iter()
-            .filter(|(id, _)| id.to_string().starts_with(&prefix))
+            .with_prefix(&prefix)
             .map(|(id, m)| (*id, m))
             .collect()
     } else {
@@ -111,12 +110,19 @@ pub fn resolve<'s>(
 
 /// Every version of `name` in the state, in version order (lowest first).
 pub fn versions<'s>(state: &'s State, name: &str) -> Vec<(ObjectId, &'s ModelState)> {
-    let mut out: Vec<(ObjectId, &ModelState)> = state
-        .models()
-        .iter()
-        .filter(|(_, m)| m.name == name)
-        .map(|(id, m)| (*id, m))
-        .collect();
+    let mut out: Vec<(ObjectId, &ModelState)> = match state.ids_named(name) {
+        Some(ids) => ids
+            .iter()
+            .filter_map(|id| state.models().get_key_value(id))
+            .map(|(id, m)| (*id, m))
+            .collect(),
+        None => state
+            .models()
+            .iter()
+            .filter(|(_, m)| m.name == name)
+            .map(|(id, m)| (*id, m))
+            .collect(),
+    };
     out.sort_by(|a, b| version::compare(&a.1.version, &b.1.version));
     out
 }

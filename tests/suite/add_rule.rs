@@ -55,8 +55,7 @@ fn append(s: &Sandbox, state: &mut State, key: &SecretKey, body: Body) -> Object
 
 /// The verified state the registry's index holds (the sandbox's last write made it).
 fn current_state(s: &Sandbox) -> State {
-    let mut state: State =
-        serde_json::from_slice(&fs::read(s.dot().join("index/state.json")).unwrap()).unwrap();
+    let mut state: State = crate::util::read_index(&s.dot());
     state.index_names();
     state
 }
@@ -106,7 +105,7 @@ fn smuggle(s: &Sandbox, mut add: Add) -> (u64, ObjectId) {
         envelope::sign(Kind::Checkpoint, &cp, &op).unwrap(),
     )
     .unwrap();
-    fs::write(s.dot().join("index/state.json"), state.to_canonical()).unwrap();
+    crate::util::write_index(&s.dot(), &state);
     let (ids, _) = read_ids(&s.dot().join("ledger")).unwrap();
     assert_eq!(ids[seq as usize], add_id);
     (seq, add_id)

@@ -429,13 +429,13 @@ fn a_newer_format_is_refused_by_name() {
     let path = s.dot().join("config.json");
     let text = fs::read_to_string(&path)
         .unwrap()
-        .replace("\"format_version\":4", "\"format_version\":5");
+        .replace("\"format_version\":5", "\"format_version\":6");
     fs::write(&path, text).unwrap();
     let err = refused(
         &s,
         2,
         &["key", "list"],
-        "has format version 5, but this reg reads only version 4 or older",
+        "has format version 6, but this reg reads only version 5 or older",
     );
     assert!(
         err.contains("hint: this registry was written by a newer reg"),

@@ -350,7 +350,7 @@ fn forge(
     )
     .unwrap();
     fs::write(s.dot().join("checkpoint"), cp).unwrap();
-    fs::write(s.dot().join("index/state.json"), after.to_canonical()).unwrap();
+    crate::util::write_index(&s.dot(), &after);
     (entry.header.seq, id)
 }
 

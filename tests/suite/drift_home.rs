@@ -362,8 +362,7 @@ fn write_reports(s: &Sandbox, name: &str, registry: &ObjectId, mut reports: Vec<
 }
 
 fn current_state(s: &Sandbox) -> State {
-    let mut state: State =
-        serde_json::from_slice(&fs::read(s.dot().join("index/state.json")).unwrap()).unwrap();
+    let mut state: State = crate::util::read_index(&s.dot());
     state.index_names();
     state
 }
@@ -554,7 +553,7 @@ fn fsck_refuses_an_embedded_report_whose_signature_is_forged() {
         envelope::sign(Kind::Checkpoint, &cp, &op).unwrap(),
     )
     .unwrap();
-    fs::write(a.dot().join("index/state.json"), state.to_canonical()).unwrap();
+    crate::util::write_index(&a.dot(), &state);
 
     let before = a.snapshot();
     let err = a.fails(1, &["ledger", "verify"]);

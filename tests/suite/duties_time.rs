@@ -78,8 +78,7 @@ fn pack(s: &Sandbox, key: &str, name: &str, version: &str) -> String {
 
 /// The state `index/state.json` holds (the last write made it, and verified it).
 fn current_state(s: &Sandbox) -> State {
-    let mut state: State =
-        serde_json::from_slice(&fs::read(s.dot().join("index/state.json")).unwrap()).unwrap();
+    let mut state: State = crate::util::read_index(&s.dot());
     state.index_names();
     state
 }
@@ -764,7 +763,7 @@ fn a_format_3_registry_can_be_succeeded() {
     s.key("new.pem");
     s.ok(&["init", "next", "--root-key", "new.pem", "--succeeds", "."]);
     let g = genesis(&s.join("next/.registry"));
-    assert_eq!(g["format_version"], 4);
+    assert_eq!(g["format_version"], 5);
     assert_eq!(
         g["succeeds"],
         serde_json::json!({"head": head, "registry": id, "seq": 14})

@@ -334,7 +334,7 @@ fn a_write_forged_after_expiry_does_not_make_a_stale_medium_fresh() {
     )
     .unwrap();
     fs::write(s.dot().join("checkpoint"), cp).unwrap();
-    fs::write(s.dot().join("index/state.json"), after.to_canonical()).unwrap();
+    crate::util::write_index(&s.dot(), &after);
     // This host refuses it, naming the entry; so does a host meeting the medium first.
     let fresh_host = Sandbox::new();
     crate::util::cp_a(&s.dot(), fresh_host.path());
@@ -458,8 +458,7 @@ fn format2() -> Sandbox {
 #[test]
 fn a_format_2_registry_keeps_its_checkpoint_rule_until_a_timestamp_key_renews_it() {
     let s = format2();
-    let state: serde_json::Value =
-        serde_json::from_slice(&fs::read(s.dot().join("index/state.json")).unwrap()).unwrap();
+    let state: serde_json::Value = serde_json::to_value(crate::util::read_index(&s.dot())).unwrap();
     assert_eq!(state["format_version"], 2);
     assert!(state.get("renewed").is_none());
     assert!(ok_at(&s, 0, &["policy", "show"]).contains("last renewed: never (a format 2 registry"));
@@ -522,8 +521,7 @@ fn a_format_2_registry_keeps_its_checkpoint_rule_until_a_timestamp_key_renews_it
     ok_at(&s, 31, &["renew", "--key", "ts.pem"]);
     ok_at(&s, 31, &["status"]);
     ok_at(&s, 31, &["ledger", "verify"]);
-    let state: serde_json::Value =
-        serde_json::from_slice(&fs::read(s.dot().join("index/state.json")).unwrap()).unwrap();
+    let state: serde_json::Value = serde_json::to_value(crate::util::read_index(&s.dot())).unwrap();
     assert_eq!(state["format_version"], 2);
     assert_eq!(state["renewed"], "2026-02-01T00:00:00Z");
     ok_at(

@@ -209,6 +209,26 @@ fn render() -> String {
         ),
         std::str::from_utf8(&state).unwrap(),
     );
+    // Format 5's buckets (FORMAT.md §5.11), each named by its root.
+    for map in ["models", "names"] {
+        let mut files: Vec<_> = fs::read_dir(s.dot().join("index").join(map))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        for file in files {
+            let bytes = fs::read(&file).unwrap();
+            block(
+                &mut out,
+                &format!(
+                    "`index/{map}/{}` (BLAKE3 `{}`)",
+                    file.file_name().unwrap().to_string_lossy(),
+                    blake3::hash(&bytes).to_hex()
+                ),
+                std::str::from_utf8(&bytes).unwrap(),
+            );
+        }
+    }
     let cp = fs::read(s.dot().join("checkpoint")).unwrap();
     envelope_parts(&mut out, "Checkpoint", &cp);
     block(

@@ -192,7 +192,24 @@ fn render() -> String {
     for (i, c) in governance.iter().enumerate() {
         s.ok(c);
         if i == 0 || i == 4 {
-            states.push((i, fs::read(s.dot().join("index/state.json")).unwrap()));
+            // The root, and the bucket of the one model (format 5, FORMAT.md §5.11).
+            let mut buckets: Vec<_> = fs::read_dir(s.dot().join("index/models"))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            buckets.sort();
+            let buckets: Vec<(String, Vec<u8>)> = buckets
+                .iter()
+                .map(|p| {
+                    let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                    (name, fs::read(p).unwrap())
+                })
+                .collect();
+            states.push((
+                i,
+                fs::read(s.dot().join("index/state.json")).unwrap(),
+                buckets,
+            ));
         }
     }
     let mut out = String::new();
@@ -226,7 +243,7 @@ fn render() -> String {
         )
         .unwrap();
     }
-    for (i, state) in states {
+    for (i, state, buckets) in states {
         writeln!(
             out,
             "`index/state.json` after entry {} (BLAKE3 `{}`):\n\n```\n{}\n```\n",
@@ -235,6 +252,16 @@ fn render() -> String {
             std::str::from_utf8(&state).unwrap()
         )
         .unwrap();
+        for (name, bucket) in buckets {
+            writeln!(
+                out,
+                "`index/models/{name}` after entry {} (BLAKE3 `{}`):\n\n```\n{}\n```\n",
+                before + i,
+                blake3::hash(&bucket).to_hex(),
+                std::str::from_utf8(&bucket).unwrap()
+            )
+            .unwrap();
+        }
     }
     s.ok(&["ledger", "verify"]);
     out

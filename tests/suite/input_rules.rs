@@ -386,8 +386,7 @@ fn readers_refuse_signed_entries_with_times_outside_the_grammar() {
         );
     }
     let s = setup();
-    let state: serde_json::Value =
-        serde_json::from_slice(&fs::read(s.dot().join("index/state.json")).unwrap()).unwrap();
+    let state: serde_json::Value = serde_json::to_value(crate::util::read_index(&s.dot())).unwrap();
     let record = state["models"]
         .as_object()
         .unwrap()

@@ -105,8 +105,7 @@ fn append_root_signed_trust(s: &Sandbox, bytes: &[u8; 32]) {
     let root = load(s, "root.pem");
     let store = Store::new(&dot);
     let (ids, _) = read_ids(&dot.join("ledger")).unwrap();
-    let state: State =
-        serde_json::from_slice(&fs::read(dot.join("index/state.json")).unwrap()).unwrap();
+    let state: State = crate::util::read_index(&dot);
     let fingerprint = Fingerprint::of(bytes);
     let entry = Entry {
         header: Header {
@@ -144,8 +143,7 @@ fn append_root_signed_trust(s: &Sandbox, bytes: &[u8; 32]) {
         v["head"] = serde_json::json!(id.to_string());
         v["seq"] = serde_json::json!(entry.header.seq);
     });
-    let canonical = to_canonical_vec(&state).unwrap();
-    fs::write(dot.join("index/state.json"), &canonical).unwrap();
+    let canonical = crate::util::write_index(&dot, &state);
     let cp = reg::repo::ledger::sign_checkpoint(
         &state,
         reg::format::id::ObjectId::of(&canonical),
@@ -763,8 +761,7 @@ fn a_registry_whose_genesis_root_is_a_mixed_order_key_is_refused() {
         b64_encode(&a_prime)
     ))
     .unwrap();
-    let canonical = state.to_canonical();
-    fs::write(dot.join("index/state.json"), &canonical).unwrap();
+    let canonical = crate::util::write_index(&dot, &state);
     let checkpoint = (0..60)
         .find_map(|sec| {
             let cp = reg::repo::ledger::Checkpoint {

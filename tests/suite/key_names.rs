@@ -331,8 +331,7 @@ fn append_trust(s: &Sandbox, payload: &[u8], name: &str) {
     let dot = s.dot();
     let root = reg::crypto::keys::load_secret(&s.join("root.pem"), &mut |_| None).unwrap();
     let (ids, _) = read_ids(&dot.join("ledger")).unwrap();
-    let state: State =
-        serde_json::from_slice(&fs::read(dot.join("index/state.json")).unwrap()).unwrap();
+    let state: State = crate::util::read_index(&dot);
     let signed = envelope::sign_bytes(Kind::KeyTrust, payload, &root).unwrap();
     let id = Store::new(&dot).put_bytes(&signed).unwrap();
     let mut ledger = fs::read(dot.join("ledger")).unwrap();
@@ -350,8 +349,7 @@ fn append_trust(s: &Sandbox, payload: &[u8], name: &str) {
         v["head"] = serde_json::json!(id.to_string());
         v["seq"] = serde_json::json!(ids.len());
     });
-    let canonical = to_canonical_vec(&state).unwrap();
-    fs::write(dot.join("index/state.json"), &canonical).unwrap();
+    let canonical = crate::util::write_index(&dot, &state);
     let cp = reg::repo::ledger::sign_checkpoint(
         &state,
         reg::format::id::ObjectId::of(&canonical),
@@ -664,8 +662,7 @@ fn forge_trust(s: &Sandbox, public: &str, role: Role, name: &str) {
         }),
     };
     let payload = entry.to_payload().unwrap();
-    let state: State =
-        serde_json::from_slice(&fs::read(dot.join("index/state.json")).unwrap()).unwrap();
+    let state: State = crate::util::read_index(&dot);
     let signed = envelope::sign_bytes(Kind::KeyTrust, &payload, &root).unwrap();
     let id = Store::new(&dot).put_bytes(&signed).unwrap();
     let mut ledger = fs::read(dot.join("ledger")).unwrap();
@@ -679,8 +676,7 @@ fn forge_trust(s: &Sandbox, public: &str, role: Role, name: &str) {
         v["head"] = serde_json::json!(id.to_string());
         v["seq"] = serde_json::json!(ids.len());
     });
-    let canonical = to_canonical_vec(&state).unwrap();
-    fs::write(dot.join("index/state.json"), &canonical).unwrap();
+    let canonical = crate::util::write_index(&dot, &state);
     let cp = reg::repo::ledger::sign_checkpoint(
         &state,
         reg::format::id::ObjectId::of(&canonical),

@@ -338,15 +338,14 @@ fn a_forged_state_in_the_index_is_not_believed() {
     // The index is a cache: a planted index/state.json that grants a key a role changes nothing,
     // because the state is replayed from signed entries (and the checkpoint commits to its hash).
     let (s, _) = registry();
-    let path = s.dot().join("index/state.json");
-    let state: State = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    let state: State = crate::util::read_index(&s.dot());
     let op = load_secret(&s, "op.pem");
     let state = crate::util::forge_state(&state, |v| {
         crate::util::edit_key(v, op.public().fingerprint(), |k| {
             k.roles.insert(Role::Root);
         })
     });
-    fs::write(&path, state.to_canonical()).unwrap();
+    crate::util::write_index(&s.dot(), &state);
     let err = s.fails(
         1,
         &[

@@ -333,7 +333,7 @@ fn format_version_0_is_refused() {
     let text = fs::read_to_string(&config).unwrap();
     fs::write(
         &config,
-        text.replace("\"format_version\":4", "\"format_version\":0"),
+        text.replace("\"format_version\":5", "\"format_version\":0"),
     )
     .unwrap();
     let before = s.snapshot();

@@ -75,6 +75,7 @@ mod runbooks;
 mod scripting;
 mod secrets;
 mod signature_first;
+mod state_buckets;
 mod store;
 mod terminal;
 mod time_grammar;

@@ -652,11 +652,11 @@ fn a_config_whose_version_is_not_the_one_genesis_signed_is_refused() {
     s.init();
     let config = s.dot().join("config.json");
     let text = fs::read_to_string(&config).unwrap();
-    assert!(text.contains("\"format_version\":4"), "{text}");
+    assert!(text.contains("\"format_version\":5"), "{text}");
     crate::util::make_writable(&config);
     fs::write(
         &config,
-        text.replace("\"format_version\":4", "\"format_version\":1"),
+        text.replace("\"format_version\":5", "\"format_version\":1"),
     )
     .unwrap();
     let before = tree(s.path());
@@ -665,7 +665,7 @@ fn a_config_whose_version_is_not_the_one_genesis_signed_is_refused() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("error[config-invalid]"), "{stdout}");
     assert!(
-        stdout.contains("format_version 1 is not the version 4 its genesis entry names"),
+        stdout.contains("format_version 1 is not the version 5 its genesis entry names"),
         "{stdout}"
     );
     let err = s.fails(1, &["status"]);

@@ -27,9 +27,8 @@ fn setup() -> (Sandbox, String) {
         "1.0.0",
         &[("r.yar", "rule r { condition: true }\n".into())],
     );
-    let state: serde_json::Value =
-        serde_json::from_slice(&fs::read(s.dot().join("index/state.json")).unwrap()).unwrap();
-    assert_eq!(state["format_version"], 4, "reg init writes format 4");
+    let state: serde_json::Value = serde_json::to_value(crate::util::read_index(&s.dot())).unwrap();
+    assert_eq!(state["format_version"], 5, "reg init writes format 5");
     let record = state["models"].as_object().unwrap().keys().next().unwrap();
     (s, record.clone())
 }

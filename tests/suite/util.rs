@@ -467,6 +467,47 @@ pub fn tool(name: &str, package: &str) -> PathBuf {
     );
 }
 
+/// The state `index/` holds, its root and every bucket (FORMAT.md §5.11), read as a forger
+/// reads it: without the checkpoint's check (a format 1-4 index is one document).
+pub fn read_index(dot: &Path) -> reg::state::State {
+    let root = std::fs::read(dot.join("index/state.json")).expect("read index/state.json");
+    let Ok(mut state) = reg::state::State::from_root(&root) else {
+        let mut state: reg::state::State =
+            serde_json::from_slice(&root).expect("a format 1-4 index parses");
+        state.index_names();
+        return state;
+    };
+    loop {
+        let missing = state.missing(&reg::state::Needs::all());
+        if missing.is_empty() {
+            return state;
+        }
+        for (map, key) in missing {
+            let path = dot
+                .join("index")
+                .join(map.dir())
+                .join(format!("{key}.json"));
+            let bytes = std::fs::read(&path).expect("read a bucket");
+            state
+                .load_bucket(map, &key, &bytes)
+                .expect("the bucket matches its root");
+        }
+    }
+}
+
+/// Writes `state` into `index/` as a commit writes it (every bucket, then the root); returns
+/// the root's bytes, what a checkpoint commits to.
+pub fn write_index(dot: &Path, state: &reg::state::State) -> Vec<u8> {
+    let files = state.clone().index_files();
+    for b in &files.buckets {
+        let dir = dot.join("index").join(b.map.dir());
+        std::fs::create_dir_all(&dir).expect("create a bucket directory");
+        std::fs::write(dir.join(format!("{}.json", b.key)), &b.bytes).expect("write a bucket");
+    }
+    std::fs::write(dot.join("index/state.json"), &files.root).expect("write the root");
+    files.root
+}
+
 /// A state edited the way an attacker edits `index/state.json`: through its JSON. The library
 /// keeps `State`'s fields private (only its rules change them), so a test that forges a state
 /// does exactly what a forger can.

@@ -74,7 +74,8 @@ pub fn record(
     if !problems.is_empty() {
         return Err(DriftError::Invalid(problems));
     }
-    let tx = reg.begin()?;
+    // What resolving the model reads, and no other model: a record costs the same at any size.
+    let tx = reg.begin_for(&crate::state::Needs::default().spec(spec))?;
     let (model, m) = resolve(tx.state(), spec)?;
     let previous = m.drift.as_ref().map(|d| d.last);
     let done = tx.commit(

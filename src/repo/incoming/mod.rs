@@ -176,14 +176,17 @@ impl Transaction<'_> {
         for (id, _) in &staged {
             check_object_path(&reg.store.path(id))?;
         }
+        let mut state = state;
+        let index = state.index_files();
         let commit = Commit {
             seq_before: self.state().seq(),
             state: &state,
+            index: &index,
             ids: &new_ids,
             touched: &touched,
             doomed: &purged,
         };
-        let expected = state.hash();
+        let expected = ObjectId::of(&index.root);
         reg.write_commit(
             commit,
             self.open_window()?,

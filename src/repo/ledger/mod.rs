@@ -110,6 +110,12 @@ impl<T> Verified<T> {
         Verified(value)
     }
 
+    /// The value, to change in ways that keep it verified (loading the buckets of a state
+    /// checked against the root it was verified with): for the repo layer only.
+    pub(in crate::repo) fn inner_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+
     /// Gives up the proof and returns the value.
     pub fn into_inner(self) -> T {
         self.0

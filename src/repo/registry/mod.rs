@@ -27,6 +27,8 @@ pub use crate::repo::config::Config;
 pub use crate::repo::error::RegistryError;
 pub use crate::repo::options::{DEFAULT_LOCK_TIMEOUT, OpenOptions};
 
+mod index;
+pub(in crate::repo) use index::write_index;
 mod read;
 mod readers;
 pub(in crate::repo) mod transaction;
@@ -51,6 +53,29 @@ pub struct Registry {
     pub(in crate::repo) floor: Option<trust::Floor>,
     pub(in crate::repo) lock_timeout: Duration,
     pub(in crate::repo) clock: Clock,
+    /// The ledger's digest as last hashed by this process (its length and hasher): what a
+    /// commit's record extends with the lines it appended ([`Registry::ledger_digest`]).
+    pub(in crate::repo) ledger_hashed: LedgerHashed,
+}
+
+/// The ledger's digest as last hashed: its length and the hasher after it.
+#[derive(Debug, Default)]
+pub(in crate::repo) struct LedgerHashed(std::sync::Mutex<Option<(u64, blake3::Hasher)>>);
+
+impl LedgerHashed {
+    pub(in crate::repo) fn lock(
+        &self,
+    ) -> std::sync::LockResult<std::sync::MutexGuard<'_, Option<(u64, blake3::Hasher)>>> {
+        self.0.lock()
+    }
+}
+
+impl Clone for LedgerHashed {
+    fn clone(&self) -> Self {
+        LedgerHashed(std::sync::Mutex::new(
+            self.0.lock().ok().and_then(|c| c.clone()),
+        ))
+    }
 }
 
 /// The result of one committed action.
@@ -214,6 +239,7 @@ impl Registry {
             floor: None,
             lock_timeout: opts.lock_timeout,
             clock: opts.clock.clone(),
+            ledger_hashed: Default::default(),
         };
         let seen = Seen {
             head: state.head(),
@@ -273,6 +299,7 @@ impl Registry {
             floor,
             lock_timeout: opts.lock_timeout,
             clock: opts.clock.clone(),
+            ledger_hashed: Default::default(),
         })
     }
 
@@ -364,7 +391,7 @@ pub(in crate::repo) fn make_skeleton(s: &Path) -> Result<(), RegistryError> {
     Ok(())
 }
 
-/// Writes `index/state.json` and the checkpoint for a state (used by init; commit writes them in
+/// Writes `index/` and the checkpoint for a state (used by init; commit writes them in
 /// its own order around the ledger append).
 fn write_head_files(
     dot: &Path,
@@ -372,10 +399,9 @@ fn write_head_files(
     time: &str,
     key: &SecretKey,
 ) -> Result<(), RegistryError> {
-    let canonical = state.to_canonical();
-    fs::write(dot.join("index/state.json"), &canonical)
-        .ctx("write", &dot.join("index/state.json"))?;
-    let cp = ledger::sign_checkpoint(state, ObjectId::of(&canonical), time.to_string(), key)?;
+    let files = state.clone().index_files();
+    index::write_index(dot, &files)?;
+    let cp = ledger::sign_checkpoint(state, ObjectId::of(&files.root), time.to_string(), key)?;
     fs::write(dot.join("checkpoint"), cp).ctx("write", &dot.join("checkpoint"))?;
     Ok(())
 }

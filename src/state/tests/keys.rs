@@ -42,7 +42,7 @@ fn genesis_rules() {
     );
     assert_eq!(
         StateError::GenesisVersion(99).to_string(),
-        "genesis has format version 99, this reg reads versions 1 to 4"
+        "genesis has format version 99, this reg reads versions 1 to 5"
     );
     assert_eq!(
         genesis(&root, genesis_of(|g| g.keys.push(g.keys[0].clone()))),

@@ -8,9 +8,7 @@ use crate::format::id::ObjectId;
 use crate::repo::registry::{CommitWindow, Registry, RegistryError};
 use crate::repo::trust::{PinStatus, Seen};
 use crate::state::State;
-use crate::util::fsutil::{
-    append_durably, failpoint, fsync_dir, replace_file, replace_file_unsynced,
-};
+use crate::util::fsutil::{append_durably, failpoint, fsync_dir, replace_file};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -21,6 +19,8 @@ pub(in crate::repo) struct Commit<'a> {
     pub(in crate::repo) seq_before: u64,
     /// The state after the last new entry.
     pub(in crate::repo) state: &'a State,
+    /// What the commit writes to `index/` for it ([`State::index_files`]).
+    pub(in crate::repo) index: &'a crate::state::IndexFiles,
     /// The new entry ids, in seq order (at least one).
     pub(in crate::repo) ids: &'a [ObjectId],
     /// The models and slots the new entries change.
@@ -59,11 +59,10 @@ impl Registry {
         put_objects()?;
         failpoint("commit:after-object");
         let tmp = reg.dot.join("tmp");
-        let canonical = state.to_canonical();
-        let state_hash = ObjectId::of(&canonical);
+        let state_hash = ObjectId::of(&c.index.root);
         // The index is checked against the checkpoint before any use and rebuilt when it does
         // not match, so it needs no fsync of its own.
-        replace_file_unsynced(&tmp, &reg.dot.join("index/state.json"), &canonical)?;
+        crate::repo::registry::index::write_index(&reg.dot, c.index)?;
         failpoint("commit:after-index");
         crate::repo::refs::mark_pending(&reg.dot)?;
         let lines: String = c.ids.iter().map(|id| format!("{id}\n")).collect();
@@ -81,7 +80,7 @@ impl Registry {
                     head,
                     seq: state.seq(),
                     state: state_hash,
-                    ledger: reg.ledger_digest(state.seq()),
+                    ledger: reg.ledger_digest_appended(state.seq()),
                 },
             ),
         };

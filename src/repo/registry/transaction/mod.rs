@@ -7,7 +7,7 @@ use crate::crypto::keys::SecretKey;
 use crate::format::entry::{Body, Entry, Header};
 use crate::format::id::ObjectId;
 use crate::repo::ledger::{self, LINE_LEN, LedgerError, Verified};
-use crate::state::State;
+use crate::state::{Needs, State};
 use crate::util::fsutil::{IoContext, IoError, failpoint};
 use std::fs::{self, File};
 use std::time::{Duration, Instant};
@@ -39,11 +39,30 @@ impl Registry {
     /// Like [`Registry::begin`], also at a replica: for a transaction that only receives the
     /// home site's history ([`Transaction::receive`], `reg import`), never signs an entry here.
     pub fn begin_receive(&self) -> Result<Transaction<'_>, RegistryError> {
+        self.begin_with(&Needs::all())
+    }
+
+    /// Like [`Registry::begin`], with only what `needs` reads of the state in memory (format 5,
+    /// FORMAT.md §5.11): for a write whose cost must not grow with the registry (a lifecycle
+    /// transition, a slot change, a drift record). The rules load what each entry reads
+    /// ([`State::needs`]) before they check it; what the caller reads of [`Transaction::state`]
+    /// must be in `needs` (reading any other model panics, never reads as absent).
+    pub fn begin_for(&self, needs: &Needs) -> Result<Transaction<'_>, RegistryError> {
+        self.refuse_at_replica()?;
+        self.begin_with(needs)
+    }
+
+    fn begin_with(&self, needs: &Needs) -> Result<Transaction<'_>, RegistryError> {
         let lock = self.lock()?;
         self.host.ensure_writable()?;
         // Not `state()`: an expired registry still takes a renewal or a root's entry; which
         // entries it refuses is the freshness rule's to say, per entry (FORMAT.md §6.1).
-        let (state, checkpoint_time) = self.current()?;
+        let (mut state, checkpoint_time) = self.current()?;
+        // An interrupted commit's refs are rewritten from every model by the next commit.
+        if crate::repo::refs::is_pending(&self.dot) {
+            self.load(&mut state, &Needs::all())?;
+        }
+        self.load(&mut state, needs)?;
         self.check_writable(&state)?;
         Ok(Transaction {
             reg: self,
@@ -202,7 +221,9 @@ impl Transaction<'_> {
 
     /// Checks, without writing anything, that `key` may sign `body` next and that its rules hold:
     /// so that a caller can store the objects an entry refers to only once it will be accepted.
-    pub fn check(&self, key: &SecretKey, body: &Body) -> Result<(), RegistryError> {
+    pub fn check(&mut self, key: &SecretKey, body: &Body) -> Result<(), RegistryError> {
+        let needs = self.state.needs(body);
+        self.reg.load(&mut self.state, &needs)?;
         let entry = Entry {
             header: Header {
                 actor: key.public().fingerprint().clone(),
@@ -266,7 +287,15 @@ impl Transaction<'_> {
         let seq_before = self.state.seq();
         let time = reg.clock.now().map_err(RegistryError::from)?;
         let basis = Some(self.checkpoint_time.as_str());
-        let batch = Batch::sign(self.state.into_inner(), key, count, build, &time, basis)?;
+        let batch = Batch::sign(
+            reg,
+            self.state.into_inner(),
+            key,
+            count,
+            build,
+            &time,
+            basis,
+        )?;
         if batch.done.is_empty() {
             return Ok((batch.done, Verified::new(batch.state)));
         }
@@ -295,6 +324,7 @@ struct Batch {
 impl Batch {
     /// Signs each body as the next entry after `state`, checking its signer and its rules.
     fn sign<E: From<RegistryError>>(
+        reg: &Registry,
         mut state: State,
         key: &SecretKey,
         count: usize,
@@ -308,6 +338,9 @@ impl Batch {
         let mut doomed = Vec::new();
         for i in 0..count {
             let body = build(&state, i)?;
+            // What the rules read of the state, in memory before they read it (format 5).
+            let needs = state.needs(&body);
+            reg.load_buckets(&mut state, &needs)?;
             let entry = Entry {
                 header: Header {
                     actor: key.public().fingerprint().clone(),
@@ -360,16 +393,18 @@ impl Batch {
         time: String,
     ) -> Result<(Vec<Written>, Verified<State>), RegistryError> {
         let Batch {
-            state,
+            mut state,
             done,
             objects,
             touched,
             doomed,
         } = self;
         let ids: Vec<ObjectId> = done.iter().map(|(id, _, _)| *id).collect();
+        let index = state.index_files();
         let commit = Commit {
             seq_before,
             state: &state,
+            index: &index,
             ids: &ids,
             touched: &touched,
             doomed: &doomed,
