@@ -29,7 +29,7 @@ pub fn hash_file(path: &Path) -> Result<Hashed, FollowError> {
     let followed = open_followed(path)?;
     let resolved = followed.resolved;
     let task = crate::util::progress::task("hashing", Some(followed.len));
-    match crate::util::hash::hash_file(&followed.file, &task) {
+    match crate::util::hash::hash_file(&followed.file, &|n| task.advance(n)) {
         Ok((hash, _)) => Ok(Hashed {
             hash: ObjectId::from_hash(hash),
             resolved,

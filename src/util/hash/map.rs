@@ -19,7 +19,9 @@
 //!   to the handler that was there before (Rust's own stack-overflow handler, or a host's such
 //!   as Python's `faulthandler`); when that was the default action, it is restored and the fault
 //!   kills as it did before. A handler installed later by someone else is respected: mapping is
-//!   then refused ([`Map::new`] gives `None`) and the caller reads.
+//!   then refused ([`Map::new`] gives `None`) and the caller reads. Only a whole page past the
+//!   end faults: the rest of the file's last page reads as zeros without one, so a caller also
+//!   compares the file's length after hashing.
 //! - **A file changed while it is hashed is never allowed**: with a mapping, as with reads, the
 //!   bytes hashed are whatever the page cache held when each was read, a mix when a writer is
 //!   at work. A mix hashes to no approved id (but by a BLAKE3 collision), and the caller also

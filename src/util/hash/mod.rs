@@ -73,10 +73,7 @@ impl Stamp {
 /// `Other`): its size, inode, modification and change times are compared before and after,
 /// and a read past a new end (a fault in a mapping) is told by the mapping. The descriptor
 /// must have been opened by the caller's rule (never through a link: `O_NOFOLLOW`).
-pub fn hash_file(
-    file: &File,
-    progress: &crate::util::progress::Task,
-) -> io::Result<(blake3::Hash, u64)> {
+pub fn hash_file(file: &File, progress: &(dyn Fn(u64) + Sync)) -> io::Result<(blake3::Hash, u64)> {
     let before = Stamp::of(file)?;
     let len = before.len;
     let mut hasher = blake3::Hasher::new();
@@ -98,7 +95,7 @@ pub fn hash_file(
                 return Err(io::Error::other(CHANGED));
             }
             done += n as u64;
-            progress.advance(n as u64);
+            progress(n as u64);
         }
     }
     if done < len {
@@ -135,16 +132,16 @@ impl Read for At<'_> {
     }
 }
 
-/// A reader that reports what passes to a progress task.
+/// A reader that reports what passes to a progress callback.
 struct Counted<'t, R> {
     inner: R,
-    task: &'t crate::util::progress::Task,
+    task: &'t (dyn Fn(u64) + Sync),
 }
 
 impl<R: Read> Read for Counted<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.task.advance(n as u64);
+        (self.task)(n as u64);
         Ok(n)
     }
 }
