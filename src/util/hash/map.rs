@@ -327,6 +327,60 @@ mod tests {
         assert_eq!(fresh.bytes(), &data[..10_000]);
     }
 
+    /// A process forked after its parent hashed on the thread pool (a pre-forking server, Python's
+    /// multiprocessing) maps and hashes on its own thread: the pool's threads do not exist in
+    /// it, and waiting for them would hang it (util::parallel's fork guard).
+    #[test]
+    fn a_forked_child_hashes_a_mapped_file_without_hanging() {
+        let data: Vec<u8> = (0..16u32 << 20).map(|i| (i % 253) as u8).collect();
+        let (_t, f) = file_of(&data);
+        let want = blake3::hash(&data);
+        let hashed = crate::util::hash::hash_file(&f, &|_| {}).unwrap().0;
+        assert_eq!(hashed, want, "the parent hashes on the pool first");
+        let mut fds = [0 as libc::c_int; 2];
+        // SAFETY: a valid array of two descriptors.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        // SAFETY: the child only hashes, writes to the pipe and leaves with _exit, running none
+        // of the parent's cleanups.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork");
+        if pid == 0 {
+            let out =
+                crate::util::hash::hash_file(&f, &|_| {}).map_or([0u8; 32], |h| *h.0.as_bytes());
+            // SAFETY: writes a local buffer to the pipe, then leaves the child at once.
+            unsafe {
+                libc::write(fds[1], out.as_ptr().cast(), out.len());
+                libc::_exit(0);
+            }
+        }
+        // SAFETY: the parent's copy of the write end, closed once.
+        unsafe { libc::close(fds[1]) };
+        let start = std::time::Instant::now();
+        let mut status = 0;
+        loop {
+            // SAFETY: waits for our own child without blocking.
+            let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+            if r == pid {
+                break;
+            }
+            if start.elapsed() > std::time::Duration::from_secs(60) {
+                // SAFETY: kills and reaps our own hung child.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                    libc::waitpid(pid, &mut status, 0);
+                }
+                panic!("the forked child hung while hashing");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let mut got = [0u8; 32];
+        // SAFETY: reads into a local buffer from the pipe's read end, then closes it.
+        let n = unsafe { libc::read(fds[0], got.as_mut_ptr().cast(), got.len()) };
+        unsafe { libc::close(fds[0]) };
+        assert_eq!(n, 32);
+        assert_eq!(&got, want.as_bytes(), "the child's hash is the parent's");
+    }
+
     /// No file of `src/` but this one says `unsafe` or lets unsafe code in: this is the audited
     /// one.
     #[test]
