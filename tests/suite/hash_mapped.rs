@@ -13,8 +13,8 @@ use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-/// A 64 MiB window (util::hash::WINDOW) and then some: the file spans two mapped windows.
-const TWO_WINDOWS: usize = (64 << 20) + (1 << 20);
+/// A 16 MiB window (util::hash::WINDOW) and then some: the file spans two mapped windows.
+const TWO_WINDOWS: usize = (16 << 20) + (1 << 20);
 
 /// `big@1.0.0` PROMOTED, with one artifact `big.yar` of `len` bytes; returns the sandbox and a
 /// copy of the artifact outside the registry, which `reg check` allows.
@@ -112,7 +112,7 @@ fn a_file_grown_or_cut_between_windows_is_denied() {
     let out = check_paused(&s, &file, "hash:next-window", || {
         let mut f = fs::OpenOptions::new().write(true).open(&file).unwrap();
         f.seek(SeekFrom::Start(0)).unwrap();
-        f.set_len((64 << 20) + 100).unwrap();
+        f.set_len((16 << 20) + 100).unwrap();
     });
     denied_as_changed(&out);
 }
