@@ -23,10 +23,8 @@ use crate::gate::{Code as GateCode, Scope, decide};
 use crate::repo::ledger::Verified;
 use crate::state::State;
 use crate::util::follow::{FollowError, open_followed};
-use crate::util::hash::{CopyError, hash_sized};
 use serde::Serialize;
 use std::fs::File;
-use std::io::{Cursor, Read as _};
 use std::path::{Path, PathBuf};
 
 /// What the scanned entries were found to be; these add up to `checked.scanned`.
@@ -193,7 +191,7 @@ fn check_entry(path: &Path, j: &Judging<'_>, f: &mut Fsck) -> u64 {
         }
     };
     subject.target = followed.resolved;
-    match sniff_and_hash(followed.file, followed.len) {
+    match sniff_and_hash(followed.file) {
         Ok((head, id)) => {
             subject.format = formats::detect(&subject.path.to_string_lossy(), &head);
             judge(&subject, id, j, f);
@@ -207,16 +205,24 @@ fn check_entry(path: &Path, j: &Judging<'_>, f: &mut Fsck) -> u64 {
     }
 }
 
-/// Reads the first [`SNIFF_LEN`] bytes (for the format) and hashes the whole file as a stream,
-/// on every core when it is large: the file is never held in memory.
-fn sniff_and_hash(mut file: File, len: u64) -> std::io::Result<(Vec<u8>, ObjectId)> {
-    let mut head = Vec::with_capacity(SNIFF_LEN);
-    (&mut file).take(SNIFF_LEN as u64).read_to_end(&mut head)?;
-    let mut all = Cursor::new(head.clone()).chain(file);
-    match hash_sized(&mut all, len, &mut std::io::sink()) {
-        Ok((hash, _)) => Ok((head, ObjectId::from_hash(hash))),
-        Err(CopyError::Read(e) | CopyError::Write(e)) => Err(e),
+/// Reads the first [`SNIFF_LEN`] bytes (for the format) and hashes the whole file
+/// ([`crate::util::hash::hash_file`]: mapped and hashed on every core when large, never held in
+/// memory; a file changed while it is hashed fails).
+fn sniff_and_hash(file: File) -> std::io::Result<(Vec<u8>, ObjectId)> {
+    use std::os::unix::fs::FileExt as _;
+    let mut head = vec![0u8; SNIFF_LEN];
+    let mut n = 0;
+    while n < SNIFF_LEN {
+        match file.read_at(&mut head[n..], n as u64) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
+    head.truncate(n);
+    let (hash, _) = crate::util::hash::hash_file(&file, &|_| {})?;
+    Ok((head, ObjectId::from_hash(hash)))
 }
 
 /// `a safetensors file`, `an onnx file`, `an unknown file`: how messages name a format.

@@ -7,7 +7,7 @@
 use super::{Code, Decision, Gate, Scope};
 use crate::format::id::ObjectId;
 use crate::util::follow::{FollowError, open_followed};
-use crate::util::hash::{CopyError, hash_parallel, hash_sized};
+use crate::util::hash::{CopyError, hash_parallel};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
@@ -21,21 +21,20 @@ pub struct Hashed {
 }
 
 /// Opens `path` by the rule of [`crate::util::follow`] (a link is followed to a regular file,
-/// opened without following a link again and without blocking) and hashes what was opened, as
-/// one stream through the descriptor (never a mapping a writer could change underneath). Large
-/// files are hashed on every core. A file changed while it is read hashes to bytes no model
-/// holds, so it is denied.
+/// opened without following a link again and without blocking) and hashes what was opened
+/// through that descriptor ([`crate::util::hash::hash_file`]: mapped and hashed on every core
+/// when large). A file cut short, grown or written while it is hashed is refused
+/// (`unreadable`, "changed while it was read"), never allowed and never a crash.
 pub fn hash_file(path: &Path) -> Result<Hashed, FollowError> {
     let followed = open_followed(path)?;
     let resolved = followed.resolved;
     let task = crate::util::progress::task("hashing", Some(followed.len));
-    let mut file = crate::util::progress::Reader::new(followed.file, task);
-    match hash_sized(&mut file, followed.len, &mut io::sink()) {
+    match crate::util::hash::hash_file(&followed.file, &|n| task.advance(n)) {
         Ok((hash, _)) => Ok(Hashed {
             hash: ObjectId::from_hash(hash),
             resolved,
         }),
-        Err(CopyError::Read(source) | CopyError::Write(source)) => Err(FollowError::Unreadable {
+        Err(source) => Err(FollowError::Unreadable {
             path: path.to_path_buf(),
             resolved,
             source,

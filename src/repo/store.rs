@@ -350,6 +350,36 @@ impl Store {
         }
     }
 
+    /// Hashes an object (never through a link) and fails if it does not hash to its id, or if it
+    /// was cut short or written while it was hashed; returns its size. Mapped and hashed on
+    /// every core ([`crate::util::hash::hash_file`]): fsck, `reg verify` and repair's checks.
+    pub fn verify(&self, id: &ObjectId) -> Result<u64, StoreError> {
+        self.verify_sized(id, None)
+    }
+
+    /// [`Store::verify`] of an artifact whose record states its `size`: a file of another size
+    /// is refused by its length before a byte is read.
+    pub fn verify_sized(&self, id: &ObjectId, size: Option<u64>) -> Result<u64, StoreError> {
+        let path = self.path(id);
+        let file = self.open_object(id, &path)?;
+        let len = file.metadata().ctx("stat", &path)?.len();
+        if let Some(stated) = size
+            && stated != len
+        {
+            return Err(StoreError::WrongSize {
+                id: *id,
+                stated,
+                found: len,
+            });
+        }
+        let (hash, size) = crate::util::hash::hash_file(&file, &|_| {}).ctx("read", &path)?;
+        let actual = ObjectId::from_hash(hash);
+        if actual != *id {
+            return Err(StoreError::Corrupt { id: *id, actual });
+        }
+        Ok(size)
+    }
+
     /// Streams an object into `out`, hashing as it goes, and fails if it does not hash to its id.
     ///
     /// The caller must treat what it wrote as untrusted until this returns `Ok` (write to a

@@ -45,6 +45,7 @@ mod gate_pin;
 mod genesis_nonce;
 mod governance_ops;
 mod guide;
+mod hash_mapped;
 mod help_docs;
 mod history;
 mod host_record;

@@ -21,8 +21,12 @@
 //!   the hashed blocks in hash order; the hash is final only after the writer reported every
 //!   block written.
 //!
-//! Both read through descriptors, never a mapping that a truncation could turn into SIGBUS, and
-//! without `unsafe`. Every error (a read, a write, a thread that stopped) fails the copy, and the
+//! The kernel's way hashes *the copy* mapped ([`super::map`]: a copy cut short while it is
+//! hashed is told by the mapping, never a SIGBUS that kills), or read where it cannot be mapped;
+//! the way through this process hashes the very buffers it writes. The source itself
+//! is never mapped to feed the copy: the bytes written from a mapping could differ from the bytes
+//! hashed from it if a writer changed the source in between (a writer through its own mapping
+//! may not even move the file's times), and the copy must hold exactly what was hashed. Every error (a read, a write, a thread that stopped) fails the copy, and the
 //! gate decides on nothing. A reflink (`FICLONE`) is not tried: it needs the copy on the
 //! source's filesystem as a named file, and the copy must never be visible.
 
@@ -131,6 +135,31 @@ fn hash_copy(
     to: Option<u64>,
 ) -> Result<(), CopyError> {
     use std::os::unix::fs::FileExt as _;
+    // Mapped when it can be (no copy of the bytes out of the page cache): the copy's bytes from
+    // `hashed` to `to`, or to its end as it is now.
+    let upto = match to {
+        Some(to) => Some(to),
+        None => copy.metadata().ok().map(|m| m.len()),
+    };
+    if let Some(upto) = upto.filter(|&u| u > *hashed)
+        && let Ok(n) = usize::try_from(upto - *hashed)
+        && let Some(m) = super::map::Map::new(copy, *hashed, n)
+    {
+        crate::util::parallel::hash_into(hasher, m.bytes());
+        // Past a new end within its last page a mapping reads zeros without a fault: the
+        // length after hashing tells that cut.
+        let cut = copy.metadata().map_or(true, |m| m.len() < upto);
+        if m.faulted() || cut {
+            return Err(CopyError::Write(io::Error::other(
+                "the private copy was cut short while it was hashed",
+            )));
+        }
+        *hashed = upto;
+        if to.is_some() {
+            return Ok(());
+        }
+        // To its end: anything it grew by meanwhile is read below.
+    }
     loop {
         let want = match to {
             Some(to) if *hashed >= to => return Ok(()),
