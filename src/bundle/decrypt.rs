@@ -1,7 +1,8 @@
 //! age-encrypted bundles, decrypted as a stream on a second thread.
 //!
-//! One thread decrypts (and hashes the ciphertext as received), the other parses the tar, hashes
-//! the artifacts and writes them (see `pipe`). Plaintext is only ever staged: a truncated age file
+//! One thread reads the file and hashes the ciphertext as received, one decrypts (the slowest
+//! step: it does nothing else), one parses the tar and hashes the artifacts, and others write
+//! them (see `pipe` and the store's staging). Plaintext is only ever staged: a truncated age file
 //! releases plaintext before its error (the age crate handed out 196,608 of 3,000,000 bytes of
 //! one before failing), so nothing is committed until the stream has ended cleanly.
 
