@@ -1,13 +1,13 @@
 //! age-encrypted bundles, decrypted as a stream on a second thread.
 //!
-//! One thread decrypts (and hashes the ciphertext as received), the other parses the tar, hashes
-//! the artifacts and writes them (see `pipe`). Plaintext is only ever staged: a truncated age file
+//! One thread reads the file and hashes the ciphertext as received, one decrypts (the slowest
+//! step: it does nothing else), one parses the tar and hashes the artifacts, and others write
+//! them (see `pipe` and the store's staging). Plaintext is only ever staged: a truncated age file
 //! releases plaintext before its error (the age crate handed out 196,608 of 3,000,000 bytes of
 //! one before failing), so nothing is committed until the stream has ended cleanly.
 
 use super::{Authorize, BundleError, Checked, Sealing, Stage, Staging, read_full};
 use crate::format::manifest::SignedManifest;
-use crate::util::hash::HashingReader;
 use age::secrecy::SecretString;
 use age_core::format::{FileKey, Stanza};
 use std::cell::Cell;
@@ -218,7 +218,7 @@ fn skip_whitespace_before_armor<R: Read>(mut input: R) -> io::Result<Prefixed<R>
 /// use in reg, callers must treat `out` as untrusted until this returns `Ok` (a truncated or
 /// altered stream releases plaintext before its error).
 pub fn decrypt_to(
-    input: &mut dyn Read,
+    input: &mut (dyn Read + Send),
     decryption: &mut Decryption<'_>,
     out: &mut dyn io::Write,
 ) -> Result<(), BundleError> {
@@ -227,16 +227,16 @@ pub fn decrypt_to(
     Ok(())
 }
 
-pub(super) fn read<R: Read + Send>(
-    head: Vec<u8>,
-    hashing: &mut HashingReader<R>,
+/// Reads an age-encrypted tar bundle from `input`, the whole file as received (already in
+/// memory chunks read and hashed on another thread: the armor layer's own small buffered reads
+/// are served from them, with no system call and no second buffer).
+pub(super) fn read(
+    input: &mut (dyn Read + Send),
     decryption: &mut Decryption<'_>,
     authorize: Authorize<'_>,
     staging: Staging<'_>,
 ) -> Result<(SignedManifest, Vec<Checked>), BundleError> {
-    // Large reads from the file; the armor layer reads from this buffer in small pieces.
-    let input = BufReader::with_capacity(256 * 1024, io::Cursor::new(head).chain(&mut *hashing));
-    let (mut stream, sealing) = open(input, decryption)?;
+    let (mut stream, sealing) = open(&mut *input, decryption)?;
     authorize(Stage::Opened(sealing))?;
 
     let (parsed, decrypted) = super::pipe::pipelined(&mut stream, |plain| {
@@ -250,7 +250,8 @@ pub(super) fn read<R: Read + Send>(
     })?;
     let parsed = parsed?;
     let mut rest = [0u8; 1];
-    if read_full(hashing, &mut rest).map_err(|e| BundleError::Decrypt(e.to_string()))? != 0 {
+    drop(stream);
+    if read_full(input, &mut rest).map_err(|e| BundleError::Decrypt(e.to_string()))? != 0 {
         return Err(BundleError::Archive(
             "data follows the end of the age file".into(),
         ));

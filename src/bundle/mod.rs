@@ -222,8 +222,14 @@ fn read_file<R: Read + Send>(
             })
         }
         Sniffed::Age => {
-            let (manifest, artifacts) =
-                decrypt::read(head, &mut hashing, decryption, authorize, staging)?;
+            // Reading and hashing the ciphertext runs on a thread of its own, so that the
+            // thread that decrypts (the slowest step) does nothing else (see `decrypt`).
+            let source = io::Cursor::new(head).chain(&mut hashing);
+            let (parsed, read) =
+                pipe::pipelined(source, |r| decrypt::read(r, decryption, authorize, staging));
+            // A read error reached the decryptor, which refused the stream first.
+            let (manifest, artifacts) = parsed?;
+            read.map_err(|e| IoError::from_source("read", path, e))?;
             Ok(Bundle {
                 manifest,
                 artifacts,

@@ -7,7 +7,7 @@
 
 use super::read_full;
 use std::io::{self, Read};
-use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, channel, sync_channel};
 
 /// Bytes per chunk passed between the threads.
 const CHUNK: usize = 256 * 1024;
@@ -20,16 +20,32 @@ const DEPTH: usize = 8;
 /// consumer saw; a consumer that stops early simply stops the reader).
 pub(super) fn pipelined<S, T>(
     mut source: S,
-    consume: impl FnOnce(&mut dyn Read) -> T,
+    consume: impl FnOnce(&mut (dyn Read + Send)) -> T,
 ) -> (T, io::Result<()>)
 where
     S: Read + Send,
 {
     std::thread::scope(|scope| {
         let (tx, rx) = sync_channel::<io::Result<Vec<u8>>>(DEPTH);
+        let (pool_tx, pool_rx) = channel::<Vec<u8>>();
         let producer = scope.spawn(move || -> io::Result<()> {
+            let mut allocated = 0usize;
             loop {
-                let mut buf = vec![0u8; CHUNK];
+                // A chunk the consumer gave back, or a new one while fewer than the pipeline
+                // holds exist: nothing is allocated or zeroed per chunk.
+                let mut buf = match pool_rx.try_recv() {
+                    Ok(buf) => buf,
+                    Err(_) if allocated < DEPTH + 2 => {
+                        allocated += 1;
+                        Vec::new()
+                    }
+                    Err(_) => match pool_rx.recv() {
+                        Ok(buf) => buf,
+                        // The consumer stopped (a refused bundle): nothing more to read.
+                        Err(_) => return Ok(()),
+                    },
+                };
+                buf.resize(CHUNK, 0);
                 let n = match read_full(&mut source, &mut buf) {
                     Ok(n) => n,
                     Err(e) => {
@@ -50,6 +66,7 @@ where
         });
         let mut reader = ChannelReader {
             rx,
+            pool: pool_tx,
             buf: Vec::new(),
             pos: 0,
         };
@@ -63,6 +80,8 @@ where
 /// Reads the chunks the producer sends.
 struct ChannelReader {
     rx: Receiver<io::Result<Vec<u8>>>,
+    /// Where read chunks go back to the producer.
+    pool: Sender<Vec<u8>>,
     buf: Vec<u8>,
     pos: usize,
 }
@@ -72,7 +91,10 @@ impl Read for ChannelReader {
         while self.pos == self.buf.len() {
             match self.rx.recv() {
                 Ok(Ok(chunk)) => {
-                    self.buf = chunk;
+                    let used = std::mem::replace(&mut self.buf, chunk);
+                    if used.capacity() > 0 {
+                        let _ = self.pool.send(used);
+                    }
                     self.pos = 0;
                 }
                 Ok(Err(e)) => return Err(e),

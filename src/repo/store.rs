@@ -8,7 +8,7 @@ use crate::repo::layout::{OBJECTS, TMP};
 use crate::util::fsutil::{
     IoContext, IoError, OpenRefused, failpoint, fsync_dir, open_no_follow, read_file_limited,
 };
-use crate::util::hash::{CopyError, HashingWriter, copy_hashing, copy_hashing_to_file, hash_sized};
+use crate::util::hash::{CopyError, HashingWriter, copy_hashing, hash_sized};
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use crate::format::id::ObjectId;
 
 mod list;
+mod stream;
 pub use list::{ListError, Listed, Listing, Name};
 
 /// An object written to `tmp/` and hashed, not yet in the store.
@@ -198,14 +199,15 @@ impl Store {
         Ok(Ok(Staged { tmp, id, size }))
     }
 
-    /// Like [`Store::stage`], for large inputs: the bytes are written (and fsynced) on a second
-    /// thread while this one reads and hashes, so that hashing and writing overlap.
+    /// Like [`Store::stage`], for large inputs (`reg add`'s artifacts): the bytes are hashed on
+    /// every core and written (and fsynced, written back as they come) on other threads, so that
+    /// reading, hashing and writing to the disk overlap (see `stream`).
     pub fn stage_large(&self, reader: &mut dyn Read) -> Result<Staged, StoreError> {
         let tmp = self.staging_file()?;
         let path = tmp.path().to_path_buf();
         let file = tmp.reopen().ctx("open", &path)?;
         let (hash, size) =
-            copy_hashing_to_file(reader, file).map_err(|e| staging_error(&path, e))?;
+            stream::copy_to_file(reader, file).map_err(|e| staging_error(&path, e))?;
         failpoint("put:after-write");
         Ok(Staged {
             tmp,
