@@ -484,6 +484,137 @@ mod tests {
         );
     }
 
+    /// A ledger of `len` entries in the store at `dot`: its genesis by `root`, then `key trust`
+    /// entries, each trusting a new operator key, signed by root; the entries at `bad_sig`
+    /// carry another key's signature under root's key id. Returns the ids in order.
+    fn long_ledger(
+        dot: &std::path::Path,
+        root: &SecretKey,
+        len: u64,
+        bad_sig: &[u64],
+    ) -> Vec<ObjectId> {
+        use crate::format::entry::{KeyRef, KeyTrust, Role};
+        for sub in ["objects", "tmp"] {
+            std::fs::create_dir_all(dot.join(sub)).unwrap();
+        }
+        let store = Store::new(dot);
+        let forger = SecretKey::from_seed(&[9; 32]).unwrap();
+        let genesis = genesis(dot, root, root);
+        let mut ids = vec![genesis];
+        for seq in 1..len {
+            let mut seed = [0u8; 32];
+            seed[..8].copy_from_slice(&seq.to_le_bytes());
+            seed[31] = 0x5a;
+            let key = SecretKey::from_seed(&seed).unwrap();
+            let entry = Entry {
+                header: Header {
+                    actor: root.public().fingerprint().clone(),
+                    prev: Some(ids[seq as usize - 1]),
+                    registry: Some(genesis),
+                    seq,
+                    time: "2026-01-01T00:00:01Z".into(),
+                },
+                body: Body::KeyTrust(KeyTrust {
+                    key: KeyRef {
+                        fingerprint: key.public().fingerprint().clone(),
+                        public_key: crate::util::encoding::b64_encode(&key.public().to_bytes()),
+                    },
+                    name: None,
+                    reason: format!("operator {seq}"),
+                    role: Role::Operator,
+                }),
+            };
+            let payload = entry.to_payload().unwrap();
+            let sign = |k: &SecretKey| -> Envelope {
+                let kind = entry.body.kind();
+                let bytes = crate::format::limits::sign_bytes(kind, &payload, k).unwrap();
+                serde_json::from_slice(&bytes).unwrap()
+            };
+            let mut env = sign(root);
+            if bad_sig.contains(&seq) {
+                env.signatures[0].sig = sign(&forger).signatures[0].sig.clone();
+            }
+            ids.push(store.put_bytes(&env.to_canonical()).unwrap());
+        }
+        ids
+    }
+
+    /// A small pipeline, so that workers run many batches ahead of the in-order pass.
+    const AHEAD: Shape = Shape {
+        threads: 3,
+        batch: 2,
+        window: 6,
+    };
+
+    /// A forged signature deep in a long ledger is found with workers running ahead of the
+    /// in-order pass, and reported at its own seq; a later forgery, which the workers may reach
+    /// first, is not the one reported. The entries before it were applied in order.
+    #[test]
+    fn a_bad_signature_deep_in_a_long_ledger_is_reported_at_its_seq() {
+        let d = tempfile::tempdir().unwrap();
+        let root = SecretKey::from_seed(&[1; 32]).unwrap();
+        let ids = long_ledger(d.path(), &root, 300, &[211, 260]);
+        let store = Store::new(d.path());
+        let good = entries_with(&ids[..211], &ids[0], &store, &mut |_| {}, AHEAD)
+            .expect("the entries before the forgery verify");
+        assert_eq!(good.seq(), 210);
+
+        let mut visited = Vec::new();
+        let err = entries_with(
+            &ids,
+            &ids[0],
+            &store,
+            &mut |v| visited.push(v.entry.header.seq),
+            AHEAD,
+        )
+        .expect_err("the forged entry is refused");
+        assert!(
+            matches!(&err, LedgerError::Entry { seq: 211, id, problem: EntryProblem::Signature(_) } if *id == ids[211]),
+            "{err}"
+        );
+        assert!(err.to_string().contains("ledger entry 211 ("), "{err}");
+        assert_eq!(
+            visited,
+            (0..211).collect::<Vec<u64>>(),
+            "entries before it, in order"
+        );
+    }
+
+    /// An entry that fails in a worker (its object is missing) stops the pipeline: the error
+    /// names it, the replay returns (no worker left waiting), and no entry after it is applied.
+    #[test]
+    fn a_failure_in_a_worker_stops_the_replay_cleanly() {
+        let d = tempfile::tempdir().unwrap();
+        let root = SecretKey::from_seed(&[1; 32]).unwrap();
+        let ids = long_ledger(d.path(), &root, 400, &[]);
+        let store = Store::new(d.path());
+        std::fs::remove_file(store.path(&ids[57])).unwrap();
+        std::fs::write(store.path(&ids[300]), b"corrupt").unwrap();
+        let dot = d.path().to_path_buf();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let store = Store::new(&dot);
+            let mut last = None;
+            let r = entries_with(
+                &ids,
+                &ids[0],
+                &store,
+                &mut |v| last = Some(v.entry.header.seq),
+                AHEAD,
+            );
+            let _ = tx.send((r.err().map(|e| e.to_string()), last, ids[57]));
+        });
+        let (err, last, missing) = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the replay returns instead of hanging");
+        let err = err.expect("refused");
+        assert!(
+            err.starts_with(&format!("ledger entry 57 ({missing})")),
+            "{err}"
+        );
+        assert_eq!(last, Some(56));
+    }
+
     /// A ledger with no entry is refused by both replays, never taken as an empty state.
     #[test]
     fn an_empty_ledger_is_refused_by_both_replays() {

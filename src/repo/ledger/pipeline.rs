@@ -200,26 +200,32 @@ mod tests {
     }
 
     /// The first failing index in order is the one returned, although workers reach later
-    /// failures first; and the workers stop within the window instead of running to the end.
+    /// failures first; and the workers stop within the window instead of running to the end
+    /// (or waiting forever for a consumer that is gone).
     #[test]
     fn the_first_failure_in_order_is_returned_and_the_workers_stop() {
-        let done = AtomicUsize::new(0);
-        let err = ordered(
-            100_000,
-            shape(2),
-            |i| {
-                done.fetch_add(1, Ordering::Relaxed);
-                if i == 50 {
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                i
-            },
-            |i, _| if i == 50 || i == 70 { Err(i) } else { Ok(()) },
-        )
-        .unwrap_err();
-        assert_eq!(err, 50);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let done = AtomicUsize::new(0);
+            let err = ordered(
+                100_000,
+                shape(2),
+                |i| {
+                    done.fetch_add(1, Ordering::Relaxed);
+                    if i == 50 {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    i
+                },
+                |i, _| if i == 50 || i == 70 { Err(i) } else { Ok(()) },
+            );
+            let _ = tx.send((err, done.load(Ordering::Relaxed)));
+        });
+        let (err, worked) = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the pipeline returned instead of hanging");
+        assert_eq!(err, Err(50));
         // Batches of 4, a window of 3, and at most one batch in each worker's hands past it.
-        let worked = done.load(Ordering::Relaxed);
         assert!(worked <= 52 + 4 * (3 + 2), "{worked} items worked");
     }
 
