@@ -4,6 +4,7 @@
 //! (`time-backwards`: FORMAT.md §5.1 rule 5, which only format 4's replay enforces).
 
 use super::{Code, Fsck};
+use crate::format::entry::Body;
 use crate::format::id::ObjectId;
 use crate::repo::layout::{CHECKPOINT, LEDGER};
 use crate::repo::ledger::{EntryProblem, LedgerError, Verified};
@@ -11,7 +12,7 @@ use crate::repo::registry::{Registry, RegistryError};
 use crate::repo::store::{Store, StoreError};
 use crate::repo::trust::HostStateError;
 use crate::state::{State, TimeOrder};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 /// What the ledger reaches, gathered while it is replayed.
@@ -19,6 +20,22 @@ use std::path::{Path, PathBuf};
 pub(super) struct Reached {
     /// Every entry up to the checkpoint, as the replay verified it.
     pub(super) entries: BTreeSet<ObjectId>,
+    /// Each of those entries' size in bytes, as the replay read it.
+    pub(super) entry_sizes: HashMap<ObjectId, u64>,
+    /// The record of every `add` entry the replay verified: read, hash-checked and its
+    /// signature verified there, so the objects pass need not hash it again.
+    pub(super) records: BTreeSet<ObjectId>,
+}
+
+impl Reached {
+    /// Whether the replay read object `id` through the store, which checked its hash; and its
+    /// size if the replay knows it (`None`: a record, whose size the caller reads).
+    pub(super) fn hashed(&self, id: &ObjectId) -> Option<Option<u64>> {
+        match self.entry_sizes.get(id) {
+            Some(n) => Some(Some(*n)),
+            None => self.records.contains(id).then_some(None),
+        }
+    }
 }
 
 /// Replays the ledger; returns the state it gives (`None` when it does not verify) and what it
@@ -30,6 +47,10 @@ pub(super) fn replay(reg: &Registry, f: &mut Fsck) -> (Option<Verified<State>>, 
     let mut backwards = Vec::new();
     let replay = reg.verify(&mut |v| {
         reached.entries.insert(v.id);
+        reached.entry_sizes.insert(v.id, v.envelope.len() as u64);
+        if let Body::Add(a) = &v.entry.body {
+            reached.records.insert(a.record);
+        }
         let header = &v.entry.header;
         backwards.extend(times.next(header.seq, &header.time).map(|b| (v.id, b)));
     });

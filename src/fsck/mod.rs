@@ -216,7 +216,7 @@ pub fn check(
         return Ok(finish(f, dot, None, "none"));
     };
     let (state, reached) = ledger::replay(&reg, &mut f);
-    let present = objects::check_objects(&reg, &mut f);
+    let present = objects::check_objects(&reg, &reached, &mut f);
     if let Some(state) = &state {
         objects::check_reachability(&reg, state, &reached, &present, &mut f);
         models::check_records(&reg, state, &mut f);

@@ -18,15 +18,30 @@ pub(super) fn check_records(reg: &Registry, state: &State, f: &mut Fsck) {
     for (id, m) in state.models() {
         f.counts.models += 1;
         let spec = format!("{}@{}", m.name, m.version);
-        // Read and verified by the replay a moment ago; gone since only if someone is editing.
-        let Ok(signed) = crate::repo::records::read_record(reg.store(), id) else {
-            continue;
+        // The record was read and its signer checked by the replay a moment ago. A format 4
+        // state names that signer, so the record is read again only when the policy needs its
+        // manifest or an older state does not name it (gone since only if someone is editing).
+        let signed = if refuses || m.publisher.is_none() {
+            let Ok(signed) = crate::repo::records::read_record(reg.store(), id) else {
+                continue;
+            };
+            Some(signed)
+        } else {
+            None
         };
-        if refuses {
+        if let Some(signed) = &signed
+            && refuses
+        {
             let slots = active.get(id).map(Vec::as_slice).unwrap_or_default();
             super::refused::check_policy(reg, state, (id, m), &signed.manifest, slots, f);
         }
-        let publisher = &signed.manifest.publisher;
+        let Some(publisher) = m
+            .publisher
+            .as_ref()
+            .or(signed.as_ref().map(|s| &s.manifest.publisher))
+        else {
+            continue;
+        };
         // The state's one answer to "may this key publish now": a key that could when the
         // model was admitted and cannot now was revoked since. A compromised publisher
         // suspended the model, which `model-suspended` says (or it was re-approved since).

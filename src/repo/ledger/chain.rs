@@ -2,14 +2,15 @@
 //! that depend on order (position, the signer's authority at that point, the kind's rules) run
 //! in sequence (FORMAT.md §5.1).
 //!
-//! Entries go in chunks, each in three passes: decode in parallel (read, hash, canonical parse);
-//! note, in order, the keys the chunk's own entries trust (a fingerprint always names the same key
-//! bytes, so this is all the signature pass needs); verify signatures in parallel; then check
-//! positions, authority and rules in order. The first failing entry is the one reported, whatever
-//! pass found it. An `add` entry's record (FORMAT.md §5.6) is read and its signature checked in
+//! Workers (`pipeline`) read, hash-check and decode entries, learn the keys they grant (a
+//! fingerprint always names the same key bytes, so this is all a signature check needs) and
+//! verify signatures strictly, a bounded window ahead of the in-order pass, which checks
+//! positions, authority and rules. The first failing entry in ledger order is the one reported,
+//! whichever thread found it. An `add` entry's record (FORMAT.md §5.6) is read and its signature checked in
 //! the parallel pass; whether its publisher may publish at that point, and whether the entry
 //! says what the record says, in the ordered one.
 
+use super::pipeline::{self, Shape};
 use super::{EntryProblem, LedgerError, Visit};
 use crate::crypto::envelope::Unverified;
 use crate::crypto::keys::{Fingerprint, PublicKey};
@@ -21,9 +22,7 @@ use crate::format::manifest::{MANIFEST_LIMIT, SignedManifest};
 use crate::repo::store::Store;
 use crate::state::{State, StateError, decode_key};
 use std::collections::HashMap;
-
-/// Entries decoded and verified per chunk (bounds memory: a few MiB).
-const CHUNK: usize = 4096;
+use std::sync::{PoisonError, RwLock};
 
 struct Decoded {
     bytes: Vec<u8>,
@@ -37,29 +36,13 @@ fn decode(store: &Store, id: &ObjectId) -> Result<Decoded, EntryProblem> {
     Ok(Decoded { bytes, env, entry })
 }
 
-/// Maps `f` over `items` on up to `threads` scoped threads, keeping order.
-fn par_map<I: Sync, T: Send>(items: &[I], threads: usize, f: impl Fn(&I) -> T + Sync) -> Vec<T> {
-    if threads <= 1 || items.len() < 64 {
-        return items.iter().map(&f).collect();
-    }
-    let per = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = items
-            .chunks(per)
-            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<T>>()))
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|h| h.join().expect("a verification thread does not panic"))
-            .collect()
-    })
-}
-
-/// A chunk decoded and signature-checked, ready for the in-order pass.
+/// One entry as a worker left it for the in-order pass.
 struct Prepared {
-    decoded: Vec<Result<Decoded, EntryProblem>>,
-    /// Per entry: its signature's result and, for an `add`, its record read and checked.
-    checked: Vec<Checked>,
+    decoded: Result<Decoded, EntryProblem>,
+    /// Its order-free checks; `None` when the worker did not know a key they need yet (granted
+    /// by an entry another worker was still decoding): the in-order pass runs them, once every
+    /// earlier entry's keys are known.
+    checked: Option<Checked>,
 }
 
 /// What the order-free checks found about one entry ([`check_unordered`]).
@@ -149,83 +132,146 @@ pub(crate) fn admit(
     Ok(())
 }
 
-/// Decodes a chunk and checks its signatures in parallel; `keys` gains the keys its entries trust.
-fn prepare(
-    chunk: &[ObjectId],
-    store: &Store,
-    keys: &mut HashMap<Fingerprint, PublicKey>,
-    threads: usize,
-) -> Prepared {
-    let decoded = par_map(chunk, threads, |id| decode(store, id));
-    // Keys this chunk's entries trust, in order, so signatures can be checked in parallel.
-    for d in decoded.iter().flatten() {
-        let grants: Vec<(&Fingerprint, &String)> = match &d.entry.body {
+/// Keys by fingerprint, as the entries decoded so far grant them. A fingerprint names one key's
+/// bytes (FORMAT.md §4.1), so a key learnt from any entry checks a signature exactly as the
+/// state's copy would; whether its holder was trusted at that point is the in-order pass's rule.
+#[derive(Default)]
+struct Keys(RwLock<HashMap<Fingerprint, PublicKey>>);
+
+impl Keys {
+    fn get(&self, fp: &Fingerprint) -> Option<PublicKey> {
+        self.read().get(fp).cloned()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Fingerprint, PublicKey>> {
+        // Poisoned only by a panicking worker, which the pipeline re-raises; the map itself only
+        // ever holds keys whose bytes matched their fingerprint.
+        self.0.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Notes the keys `entry` grants (a genesis's, a `key trust`'s).
+    fn learn(&self, entry: &Entry) {
+        let grants: Vec<(&Fingerprint, &String)> = match &entry.body {
             Body::Genesis(g) => g
                 .keys
                 .iter()
                 .map(|k| (&k.fingerprint, &k.public_key))
                 .collect(),
             Body::KeyTrust(t) => vec![(&t.key.fingerprint, &t.key.public_key)],
-            _ => Vec::new(),
+            _ => return,
         };
         for (fp, b64) in grants {
-            if !keys.contains_key(fp)
+            if !self.read().contains_key(fp)
                 && let Ok(k) = decode_key(fp, b64)
             {
-                keys.insert(fp.clone(), k);
+                let mut map = self.0.write().unwrap_or_else(PoisonError::into_inner);
+                map.entry(fp.clone()).or_insert(k);
             }
         }
     }
-    let keys = &*keys;
-    let indices: Vec<usize> = (0..chunk.len()).collect();
-    let key_of = |fp: &Fingerprint| keys.get(fp).cloned();
-    // The record's read and signature check are the costly part of the add rule: here, on
-    // every core. A key this chunk trusts only later verifies too; the in-order pass refuses it
-    // unless its publisher role holds at the entry.
-    let record = |id: &ObjectId| read_claim(store, id, &key_of).map_err(EntryProblem::from);
-    let checked = par_map(&indices, threads, |i| match &decoded[*i] {
-        Ok(d) => check_unordered(&d.env, &d.entry, &key_of, &record),
-        Err(_) => Checked {
-            signature: Ok(()),
-            record: None,
-        },
-    });
+
+    /// The order-free checks of `d` with the keys known now ([`check_unordered`]).
+    fn check(&self, store: &Store, d: &Decoded) -> Checked {
+        let key_of = |fp: &Fingerprint| self.get(fp);
+        let record = |id: &ObjectId| read_claim(store, id, &key_of).map_err(EntryProblem::from);
+        check_unordered(&d.env, &d.entry, &key_of, &record)
+    }
+
+    /// [`Keys::check`] on a worker: `None` if a key it needs (the signer's, an `add` record's
+    /// publisher's) is not known yet, so that the in-order pass checks it once every earlier
+    /// entry has granted its keys, rather than an unchecked signature passing.
+    fn check_ahead(&self, store: &Store, d: &Decoded) -> Option<Checked> {
+        self.read().get(&d.entry.header.actor)?;
+        let checked = self.check(store, d);
+        match &checked.record {
+            Some(Ok(claim)) if claim.verified_with.is_none() => None,
+            _ => Some(checked),
+        }
+    }
+}
+
+/// A worker's part for the entry `id`: read, hash-check and decode it, learn the keys it grants,
+/// check its signature strictly and read and check an `add`'s record.
+fn prepare(store: &Store, id: &ObjectId, keys: &Keys) -> Prepared {
+    let decoded = decode(store, id);
+    let checked = match &decoded {
+        Ok(d) => {
+            keys.learn(&d.entry);
+            keys.check_ahead(store, d)
+        }
+        // The decode error is what the in-order pass reports.
+        Err(_) => None,
+    };
     Prepared { decoded, checked }
 }
 
 /// Replays and verifies `ids` (the ledger up to the checkpoint), returning the state.
 ///
-/// The next chunk is prepared (decoded, signatures checked) while the in-order pass runs over
-/// the current one, so that no core waits for the other.
+/// Workers on every core read, decode and strictly verify entries (and the records `add`
+/// entries name) a bounded window ahead of the in-order pass on this thread, which checks
+/// positions, authority and rules and applies each entry: memory holds the state and the
+/// window, never the ledger, and the first failing entry in ledger order is the one reported,
+/// whichever thread found it.
 pub(crate) fn entries(
     ids: &[ObjectId],
     registry: &ObjectId,
     store: &Store,
     visit: &mut dyn FnMut(&Visit<'_>),
 ) -> Result<State, LedgerError> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    let chunks: Vec<&[ObjectId]> = ids.chunks(CHUNK).collect();
-    let mut keys: HashMap<Fingerprint, PublicKey> = HashMap::new();
+    entries_with(ids, registry, store, visit, Shape::for_cores())
+}
+
+/// [`entries`] with a given pipeline shape (tests use small batches and windows).
+fn entries_with(
+    ids: &[ObjectId],
+    registry: &ObjectId,
+    store: &Store,
+    visit: &mut dyn FnMut(&Visit<'_>),
+    shape: Shape,
+) -> Result<State, LedgerError> {
+    let keys = Keys::default();
     let mut state: Option<State> = None;
-    let mut next = chunks
-        .first()
-        .map(|c| prepare(c, store, &mut keys, threads));
-    for (chunk_no, chunk) in chunks.iter().enumerate() {
-        let current = next.take().expect("prepared before its turn");
-        let base = chunk_no * CHUNK;
-        let following = chunks.get(chunk_no + 1);
-        let keys = &mut keys;
-        let (result, prepared) = std::thread::scope(|scope| {
-            let handle = following.map(|c| scope.spawn(move || prepare(c, store, keys, threads)));
-            let result = in_order(current, chunk, base, ids, registry, &mut state, visit);
-            (
-                result,
-                handle.map(|h| h.join().expect("a verification thread does not panic")),
-            )
-        });
-        result?;
-        next = prepared;
-    }
+    pipeline::ordered(
+        ids.len(),
+        shape,
+        |i| prepare(store, &ids[i], &keys),
+        |i, prepared| {
+            let seq = i as u64;
+            let id = &ids[i];
+            let fail = |problem: EntryProblem| LedgerError::Entry {
+                seq,
+                id: *id,
+                problem,
+            };
+            let d = prepared.decoded.map_err(fail)?;
+            // Every entry before this one was decoded, and its keys learnt, before it got here.
+            let checked = match prepared.checked {
+                Some(c) => c,
+                None => keys.check(store, &d),
+            };
+            let at = Position::in_ledger(seq, ids, registry);
+            let after = match &mut state {
+                None => {
+                    check_position(&d.entry, &at).map_err(fail)?;
+                    let (s, _) = State::from_genesis(*id, &d.entry).map_err(|e| fail(e.into()))?;
+                    checked.signature.map_err(fail)?;
+                    state.insert(s)
+                }
+                Some(s) => {
+                    admit(s, *id, &d.entry, &at, checked).map_err(fail)?;
+                    s
+                }
+            };
+            visit(&Visit {
+                id: *id,
+                entry: &d.entry,
+                envelope: &d.bytes,
+                payload: &d.env.payload,
+                state: after,
+            });
+            Ok::<(), LedgerError>(())
+        },
+    )?;
     state.ok_or_else(empty)
 }
 
@@ -271,54 +317,6 @@ pub(crate) fn committed(
         });
     }
     state.ok_or_else(empty)
-}
-
-/// The in-order pass over one prepared chunk: positions, authority, signature result, rules.
-fn in_order(
-    prepared: Prepared,
-    chunk: &[ObjectId],
-    base: usize,
-    ids: &[ObjectId],
-    registry: &ObjectId,
-    state: &mut Option<State>,
-    visit: &mut dyn FnMut(&Visit<'_>),
-) -> Result<(), LedgerError> {
-    for (i, (dec, checked)) in prepared
-        .decoded
-        .into_iter()
-        .zip(prepared.checked)
-        .enumerate()
-    {
-        let seq = (base + i) as u64;
-        let id = &chunk[i];
-        let fail = |problem: EntryProblem| LedgerError::Entry {
-            seq,
-            id: *id,
-            problem,
-        };
-        let d = dec.map_err(fail)?;
-        let at = Position::in_ledger(seq, ids, registry);
-        let after = match state {
-            None => {
-                check_position(&d.entry, &at).map_err(fail)?;
-                let (s, _) = State::from_genesis(*id, &d.entry).map_err(|e| fail(e.into()))?;
-                checked.signature.map_err(fail)?;
-                state.insert(s)
-            }
-            Some(s) => {
-                admit(s, *id, &d.entry, &at, checked).map_err(fail)?;
-                s
-            }
-        };
-        visit(&Visit {
-            id: *id,
-            entry: &d.entry,
-            envelope: &d.bytes,
-            payload: &d.env.payload,
-            state: after,
-        });
-    }
-    Ok(())
 }
 
 /// The entry's `seq`, `prev` and `registry` are those of its position (FORMAT.md §5.1, rule 2).
@@ -484,6 +482,137 @@ mod tests {
                 .contains("it says it is entry 1, but it is listed at position 0"),
             "{err}"
         );
+    }
+
+    /// A ledger of `len` entries in the store at `dot`: its genesis by `root`, then `key trust`
+    /// entries, each trusting a new operator key, signed by root; the entries at `bad_sig`
+    /// carry another key's signature under root's key id. Returns the ids in order.
+    fn long_ledger(
+        dot: &std::path::Path,
+        root: &SecretKey,
+        len: u64,
+        bad_sig: &[u64],
+    ) -> Vec<ObjectId> {
+        use crate::format::entry::{KeyRef, KeyTrust, Role};
+        for sub in ["objects", "tmp"] {
+            std::fs::create_dir_all(dot.join(sub)).unwrap();
+        }
+        let store = Store::new(dot);
+        let forger = SecretKey::from_seed(&[9; 32]).unwrap();
+        let genesis = genesis(dot, root, root);
+        let mut ids = vec![genesis];
+        for seq in 1..len {
+            let mut seed = [0u8; 32];
+            seed[..8].copy_from_slice(&seq.to_le_bytes());
+            seed[31] = 0x5a;
+            let key = SecretKey::from_seed(&seed).unwrap();
+            let entry = Entry {
+                header: Header {
+                    actor: root.public().fingerprint().clone(),
+                    prev: Some(ids[seq as usize - 1]),
+                    registry: Some(genesis),
+                    seq,
+                    time: "2026-01-01T00:00:01Z".into(),
+                },
+                body: Body::KeyTrust(KeyTrust {
+                    key: KeyRef {
+                        fingerprint: key.public().fingerprint().clone(),
+                        public_key: crate::util::encoding::b64_encode(&key.public().to_bytes()),
+                    },
+                    name: None,
+                    reason: format!("operator {seq}"),
+                    role: Role::Operator,
+                }),
+            };
+            let payload = entry.to_payload().unwrap();
+            let sign = |k: &SecretKey| -> Envelope {
+                let kind = entry.body.kind();
+                let bytes = crate::format::limits::sign_bytes(kind, &payload, k).unwrap();
+                serde_json::from_slice(&bytes).unwrap()
+            };
+            let mut env = sign(root);
+            if bad_sig.contains(&seq) {
+                env.signatures[0].sig = sign(&forger).signatures[0].sig.clone();
+            }
+            ids.push(store.put_bytes(&env.to_canonical()).unwrap());
+        }
+        ids
+    }
+
+    /// A small pipeline, so that workers run many batches ahead of the in-order pass.
+    const AHEAD: Shape = Shape {
+        threads: 3,
+        batch: 2,
+        window: 6,
+    };
+
+    /// A forged signature deep in a long ledger is found with workers running ahead of the
+    /// in-order pass, and reported at its own seq; a later forgery, which the workers may reach
+    /// first, is not the one reported. The entries before it were applied in order.
+    #[test]
+    fn a_bad_signature_deep_in_a_long_ledger_is_reported_at_its_seq() {
+        let d = tempfile::tempdir().unwrap();
+        let root = SecretKey::from_seed(&[1; 32]).unwrap();
+        let ids = long_ledger(d.path(), &root, 300, &[211, 260]);
+        let store = Store::new(d.path());
+        let good = entries_with(&ids[..211], &ids[0], &store, &mut |_| {}, AHEAD)
+            .expect("the entries before the forgery verify");
+        assert_eq!(good.seq(), 210);
+
+        let mut visited = Vec::new();
+        let err = entries_with(
+            &ids,
+            &ids[0],
+            &store,
+            &mut |v| visited.push(v.entry.header.seq),
+            AHEAD,
+        )
+        .expect_err("the forged entry is refused");
+        assert!(
+            matches!(&err, LedgerError::Entry { seq: 211, id, problem: EntryProblem::Signature(_) } if *id == ids[211]),
+            "{err}"
+        );
+        assert!(err.to_string().contains("ledger entry 211 ("), "{err}");
+        assert_eq!(
+            visited,
+            (0..211).collect::<Vec<u64>>(),
+            "entries before it, in order"
+        );
+    }
+
+    /// An entry that fails in a worker (its object is missing) stops the pipeline: the error
+    /// names it, the replay returns (no worker left waiting), and no entry after it is applied.
+    #[test]
+    fn a_failure_in_a_worker_stops_the_replay_cleanly() {
+        let d = tempfile::tempdir().unwrap();
+        let root = SecretKey::from_seed(&[1; 32]).unwrap();
+        let ids = long_ledger(d.path(), &root, 400, &[]);
+        let store = Store::new(d.path());
+        std::fs::remove_file(store.path(&ids[57])).unwrap();
+        std::fs::write(store.path(&ids[300]), b"corrupt").unwrap();
+        let dot = d.path().to_path_buf();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let store = Store::new(&dot);
+            let mut last = None;
+            let r = entries_with(
+                &ids,
+                &ids[0],
+                &store,
+                &mut |v| last = Some(v.entry.header.seq),
+                AHEAD,
+            );
+            let _ = tx.send((r.err().map(|e| e.to_string()), last, ids[57]));
+        });
+        let (err, last, missing) = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the replay returns instead of hanging");
+        let err = err.expect("refused");
+        assert!(
+            err.starts_with(&format!("ledger entry 57 ({missing})")),
+            "{err}"
+        );
+        assert_eq!(last, Some(56));
     }
 
     /// A ledger with no entry is refused by both replays, never taken as an empty state.

@@ -20,6 +20,7 @@ use std::ops::Deref;
 use std::path::Path;
 
 mod chain;
+mod pipeline;
 
 pub use crate::format::limits::ENTRY_LIMIT;
 pub use chain::read_claim;
