@@ -80,8 +80,21 @@ impl serde::Serialize for ObjectId {
 
 impl<'de> serde::Deserialize<'de> for ObjectId {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        d.deserialize_str(IdVisitor)
+    }
+}
+
+/// Parses an id from the input's string without copying it first (an index bucket holds
+/// several ids a model, and a write reads a bucket of a thousand models).
+struct IdVisitor;
+
+impl serde::de::Visitor<'_> for IdVisitor {
+    type Value = ObjectId;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object id (64 lowercase hex digits)")
+    }
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<ObjectId, E> {
+        s.parse().map_err(E::custom)
     }
 }
 

@@ -225,8 +225,21 @@ impl Registry {
             _ => (0, blake3::Hasher::new()),
         };
         let mut file = crate::util::fsutil::open_regular(&self.dot.join("ledger")).ok()?;
+        let left = len - from;
+        // Mapped when it can be (no copy out of the page cache); a ledger cut short meanwhile
+        // faults, and reads as no digest: the full replay then says what happened.
+        if let Some(map) = usize::try_from(left)
+            .ok()
+            .and_then(|n| crate::util::hash::map::Map::new(&file, from, n))
+        {
+            crate::util::parallel::hash_into(&mut hasher, map.bytes());
+            if map.faulted() || file.metadata().ok()?.len() < len {
+                return None;
+            }
+            return self.ledger_digest_done(len, hasher);
+        }
         file.seek(std::io::SeekFrom::Start(from)).ok()?;
-        let mut left = len - from;
+        let mut left = left;
         let mut block = vec![0u8; (4 << 20).min(left as usize)];
         while left > 0 {
             let n = (block.len() as u64).min(left) as usize;
@@ -234,6 +247,12 @@ impl Registry {
             crate::util::parallel::hash_into(&mut hasher, &block[..n]);
             left -= n as u64;
         }
+        self.ledger_digest_done(len, hasher)
+    }
+
+    /// Keeps the hasher of the ledger's first `len` bytes for [`Self::ledger_digest_appended`];
+    /// the digest.
+    fn ledger_digest_done(&self, len: u64, hasher: blake3::Hasher) -> Option<ObjectId> {
         if let Ok(mut cache) = self.ledger_hashed.lock() {
             *cache = Some((len, hasher.clone()));
         }
