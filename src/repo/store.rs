@@ -340,6 +340,28 @@ impl Store {
     }
 
     /// Opens an object for reading, refusing anything but a regular file (never a symlink).
+    /// [`Store::open_object`] and its length, refused by its length before a byte is read when the record
+    /// states a `size` the file does not have.
+    fn open_sized(
+        &self,
+        id: &ObjectId,
+        path: &Path,
+        size: Option<u64>,
+    ) -> Result<(File, u64), StoreError> {
+        let file = self.open_object(id, path)?;
+        let len = file.metadata().ctx("stat", path)?.len();
+        if let Some(stated) = size
+            && stated != len
+        {
+            return Err(StoreError::WrongSize {
+                id: *id,
+                stated,
+                found: len,
+            });
+        }
+        Ok((file, len))
+    }
+
     fn open_object(&self, id: &ObjectId, path: &Path) -> Result<File, StoreError> {
         match open_no_follow(path, fs::OpenOptions::new().read(true)) {
             Ok(file) => Ok(file),
@@ -363,17 +385,7 @@ impl Store {
     /// is refused by its length before a byte is read.
     pub fn verify_sized(&self, id: &ObjectId, size: Option<u64>) -> Result<u64, StoreError> {
         let path = self.path(id);
-        let file = self.open_object(id, &path)?;
-        let len = file.metadata().ctx("stat", &path)?.len();
-        if let Some(stated) = size
-            && stated != len
-        {
-            return Err(StoreError::WrongSize {
-                id: *id,
-                stated,
-                found: len,
-            });
-        }
+        let (file, _) = self.open_sized(id, &path, size)?;
         let (hash, size) = crate::util::hash::hash_file(&file, &|_| {}).ctx("read", &path)?;
         let actual = ObjectId::from_hash(hash);
         if actual != *id {
@@ -400,17 +412,7 @@ impl Store {
         out: &mut dyn Write,
     ) -> Result<u64, StoreError> {
         let path = self.path(id);
-        let mut file = self.open_object(id, &path)?;
-        let len = file.metadata().ctx("stat", &path)?.len();
-        if let Some(stated) = size
-            && stated != len
-        {
-            return Err(StoreError::WrongSize {
-                id: *id,
-                stated,
-                found: len,
-            });
-        }
+        let (mut file, len) = self.open_sized(id, &path, size)?;
         let (hash, size) = hash_sized(&mut file, len, out).map_err(|e| match e {
             CopyError::Read(e) => IoError::from_source("read", &path, e).into(),
             CopyError::Write(e) => StoreError::Output { id: *id, source: e },
