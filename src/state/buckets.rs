@@ -51,7 +51,13 @@ pub fn digits_for(count: u64) -> usize {
 
 /// The bucket of a model: the first `digits` hex digits of its record id.
 pub fn model_key(id: &ObjectId, digits: usize) -> String {
-    id.to_string()[..digits].to_string()
+    // The digits of the first bytes only: a commit keys every model in memory.
+    let mut key: String = id.as_bytes()[..digits.div_ceil(2).min(32)]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    key.truncate(digits);
+    key
 }
 
 /// The bucket of a name: the first `digits` hex digits of the BLAKE3 of its UTF-8 bytes.

@@ -172,3 +172,14 @@ fn reading_a_model_whose_bucket_was_not_loaded_panics_never_reads_as_absent() {
     let state = disk.read(&Needs::default());
     let _ = state.models().get(&fx.alpha);
 }
+
+#[test]
+fn a_models_key_is_the_first_hex_digits_of_its_record_id() {
+    let id = ObjectId::of(b"any record");
+    for digits in 1..=crate::state::MAX_DIGITS {
+        assert_eq!(
+            crate::state::buckets::model_key(&id, digits),
+            id.to_string()[..digits]
+        );
+    }
+}
