@@ -423,8 +423,8 @@ pub struct IndexFiles {
     pub root: Vec<u8>,
     /// The buckets that changed, to write before the root.
     pub buckets: Vec<BucketFile>,
-    /// The key length of each map, when the maps were cut anew (files of other lengths are
-    /// then stale).
+    /// Whether the maps were cut anew: every bucket is in `buckets`, and bucket files of the
+    /// old cut are stale.
     pub recut: bool,
 }
 
