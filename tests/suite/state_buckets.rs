@@ -176,3 +176,43 @@ fn a_format_4_registry_is_read_and_written_as_format_4() {
     assert!(s.ok(&["fsck"]).contains("PASS"));
     assert!(s.ok(&["status"]).contains("rules@2.0.0"));
 }
+
+#[test]
+fn a_bucket_file_that_is_a_link_or_a_fifo_is_never_read_and_the_ledger_decides() {
+    let s = Sandbox::new();
+    s.init_with_roles();
+    s.add_model("alpha", "1.0.0", &[("a.yar", "rule a {}".into())]);
+    let (rel, bytes) = index_files(&s.dot())
+        .into_iter()
+        .find(|(k, v)| k.starts_with("models/") && String::from_utf8_lossy(v).contains("alpha"))
+        .unwrap();
+    let path = s.dot().join("index").join(&rel);
+    // A forged copy outside the registry, linked in place of the bucket.
+    let forged = s.join("forged.json");
+    fs::write(
+        &forged,
+        String::from_utf8_lossy(&bytes).replace("REGISTERED", "PROMOTED"),
+    )
+    .unwrap();
+    crate::util::make_writable(&path);
+    fs::remove_file(&path).unwrap();
+    std::os::unix::fs::symlink(&forged, &path).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&s.ok(&["show", "alpha@1.0.0", "--json"])).unwrap();
+    assert_eq!(v["state"], "REGISTERED", "{v}");
+    // A FIFO in its place: nothing blocks on it, and the ledger still decides.
+    fs::remove_file(&path).unwrap();
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&s.ok(&["show", "alpha@1.0.0", "--json"])).unwrap();
+    assert_eq!(v["state"], "REGISTERED", "{v}");
+    let fsck =
+        String::from_utf8_lossy(&s.reg().args(["fsck"]).output().unwrap().stdout).into_owned();
+    assert!(fsck.contains("not-regular"), "{fsck}");
+}
