@@ -115,17 +115,6 @@ impl Registry {
         Ok(state)
     }
 
-    /// [`Registry::state`] with only what `needs` reads in memory (in format 5; a state of an
-    /// older format is in memory whole): for a command that reads a few models, whose cost
-    /// should not grow with the registry. Reading any other model of it is a bug that panics,
-    /// never an empty answer.
-    pub fn state_for(&self, needs: &Needs) -> Result<Verified<State>, RegistryError> {
-        let _reading = self.read_lock()?;
-        let (mut state, _) = self.current_with(true)?;
-        self.load(&mut state, needs)?;
-        Ok(state)
-    }
-
     /// The verified current state for a writer about to sign an entry of `kind`: refused as the
     /// entry would be if the registry expired (FORMAT.md §6.1), with the writer's message, and
     /// not otherwise refused as stale (an expired registry still takes a renewal or a root's
